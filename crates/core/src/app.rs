@@ -1,0 +1,122 @@
+//! The `Amparo` service object: the store, clock, randomness, keys and settings that every
+//! use case needs, plus the two helpers every use case goes through — `authorize` (policy +
+//! audit of refusals) and field sealing.
+
+use crate::clock::Clock;
+use crate::config::AuthConfig;
+use crate::crypto::field;
+use crate::crypto::keyring::Keyring;
+use crate::crypto::password::PasswordHasher;
+use crate::ctx::Ctx;
+use crate::error::{CoreError, CoreResult};
+use crate::random::{Random, RandomExt};
+use crate::store::{Checkpoint, Store};
+use amparo_domain::audit::{AuditEvent, checkpoint_message};
+use amparo_domain::policy::{Action, Relation, authorize};
+use amparo_domain::Timestamp;
+use ed25519_dalek::{Signer, SigningKey};
+use std::sync::Arc;
+
+pub(crate) const CHECKPOINT_PURPOSE: &str = "amparo audit checkpoint signing v1";
+
+#[derive(Clone)]
+pub struct Amparo {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) random: Arc<dyn Random>,
+    pub(crate) keys: Arc<Keyring>,
+    pub(crate) cfg: AuthConfig,
+    pub(crate) hasher: PasswordHasher,
+}
+
+impl Amparo {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        random: Arc<dyn Random>,
+        keys: Arc<Keyring>,
+        cfg: AuthConfig,
+    ) -> CoreResult<Self> {
+        let hasher = PasswordHasher::new(cfg.argon2_memory_kib, cfg.argon2_iterations, random.bytes::<16>())
+            .map_err(CoreError::Internal)?;
+        Ok(Self { store, clock, random, keys, cfg, hasher })
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+    pub fn config(&self) -> &AuthConfig {
+        &self.cfg
+    }
+    pub fn keys(&self) -> &Keyring {
+        &self.keys
+    }
+    pub fn new_operation_id(&self) -> String {
+        hex::encode(self.random.bytes::<8>())
+    }
+
+    /// Ask the policy. A refusal is itself audited (insiders probing for records show up in
+    /// the trail), then returned as `Forbidden`.
+    pub(crate) async fn authorize(
+        &self,
+        ctx: &Ctx,
+        action: Action,
+        relation: Relation,
+        record_type: &str,
+        record_id: &str,
+    ) -> CoreResult<()> {
+        let Some(actor) = &ctx.actor else { return Err(CoreError::Unauthenticated) };
+        match authorize(actor, action, relation) {
+            Ok(()) => Ok(()),
+            Err(denial) => {
+                let mut ev = ctx.event(self.now(), action.as_str(), "denied", record_type, record_id);
+                ev.details = serde_json::json!({ "reason": denial }).to_string();
+                self.append(&ev).await?;
+                Err(CoreError::Forbidden(denial))
+            }
+        }
+    }
+
+    /// Append a stand-alone audit event (a read, a login, a refusal).
+    pub(crate) async fn append(&self, ev: &AuditEvent) -> CoreResult<i64> {
+        let seq = self.store.append_audit(ev).await?;
+        self.maybe_checkpoint(seq).await;
+        Ok(seq)
+    }
+
+    /// Called after every audited write with the new sequence number.
+    pub(crate) async fn maybe_checkpoint(&self, seq: i64) {
+        if self.cfg.checkpoint_every > 0 && seq % self.cfg.checkpoint_every == 0 {
+            if let Err(e) = self.checkpoint_now().await {
+                tracing::warn!(error = %e, "audit checkpoint failed; will retry at the next interval");
+            }
+        }
+    }
+
+    /// Sign the current head of the audit chain.
+    pub async fn checkpoint_now(&self) -> CoreResult<Option<Checkpoint>> {
+        let (seq, hash) = self.store.audit_head().await?;
+        if seq == 0 {
+            return Ok(None);
+        }
+        let version = self.keys.active_version();
+        let seed = self.keys.derive(version, CHECKPOINT_PURPOSE).map_err(CoreError::internal)?;
+        let key = SigningKey::from_bytes(&seed);
+        let sig = key.sign(&checkpoint_message(seq, &hash));
+        let cp = Checkpoint { seq, hash, key_version: i64::from(version), signature: sig.to_bytes().to_vec(), created_at: self.now() };
+        self.store.insert_checkpoint(&cp).await?;
+        Ok(Some(cp))
+    }
+
+    pub(crate) fn seal(&self, table: &str, column: &str, row_id: &str, plaintext: &str) -> CoreResult<Vec<u8>> {
+        field::seal(&self.keys, self.random.bytes::<24>(), table, column, row_id, plaintext.as_bytes()).map_err(CoreError::internal)
+    }
+
+    pub(crate) fn open(&self, table: &str, column: &str, row_id: &str, blob: &[u8]) -> CoreResult<String> {
+        let bytes = field::open(&self.keys, table, column, row_id, blob).map_err(CoreError::internal)?;
+        String::from_utf8(bytes).map_err(CoreError::internal)
+    }
+}

@@ -1,0 +1,243 @@
+//! The storage port.
+//!
+//! A narrow, use-case-level trait: each method is one thing a use case needs, and every
+//! mutation takes the audit event that the backend must append to the hash chain *in the same
+//! transaction*. The trait has no method that updates or deletes an audit entry. Values that
+//! hold personal data arrive here already encrypted (`Vec<u8>` ciphertexts).
+//!
+//! Backends live in the `amparo-store` crate; one conformance suite runs against each.
+
+use amparo_domain::audit::{AuditEntry, AuditEvent};
+use amparo_domain::geo::{Area, Country};
+use amparo_domain::org::Organisation;
+use amparo_domain::person::PersonRole;
+use amparo_domain::user::User;
+use amparo_domain::{OrgId, PersonId, Timestamp, UserId};
+use async_trait::async_trait;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// Optimistic concurrency: the row's version was not the expected one.
+    #[error("version conflict")]
+    Conflict,
+    #[error("duplicate {0}")]
+    Duplicate(&'static str),
+    /// Anything else from the database. Logged, never shown to users.
+    #[error("database: {0}")]
+    Backend(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A user with their credentials. `totp_secret` is a field ciphertext.
+#[derive(Clone, Debug)]
+pub struct UserRecord {
+    pub user: User,
+    pub password_hash: String,
+    pub totp_secret: Option<Vec<u8>>,
+    pub totp_last_step: i64,
+    /// SHA-256 hex of each unused recovery code.
+    pub recovery_hashes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// SHA-256 hex of the cookie value; the raw id is never stored.
+    pub id_hash: String,
+    pub user_id: UserId,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    /// Two-factor completed in this session.
+    pub mfa_ok: bool,
+    /// TOTP secret being enrolled (ciphertext), until the first code confirms it.
+    pub pending_totp: Option<Vec<u8>>,
+    pub locale: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ThrottleState {
+    pub failures: i64,
+    pub window_start: Timestamp,
+    pub locked_until: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub id: String,
+    pub user_id: UserId,
+    pub name: String,
+    /// SHA-256 hex of the secret part.
+    pub secret_hash: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A person as stored: metadata in clear, identity fields as ciphertexts by column name.
+#[derive(Clone, Debug)]
+pub struct PersonRecord {
+    pub id: PersonId,
+    pub org_id: OrgId,
+    pub code: String,
+    pub role: PersonRole,
+    pub sex: Option<String>,
+    pub approx_age: Option<i64>,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub created_by: UserId,
+    pub sealed: Vec<(String, Vec<u8>)>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub actor_org: Option<String>,
+    pub action: Option<String>,
+    pub record_id: Option<String>,
+    pub outcome: Option<String>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    /// Return entries with seq below this (for paging backwards); `None` = newest first.
+    pub before_seq: Option<i64>,
+    pub limit: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub hash: Vec<u8>,
+    pub key_version: i64,
+    pub signature: Vec<u8>,
+    pub created_at: Timestamp,
+}
+
+/// One cell of an encrypted column, for key rotation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EncryptedCell {
+    pub row_id: String,
+    pub value: Vec<u8>,
+}
+
+/// The encrypted columns: (table, id column, column). Key rotation walks exactly these.
+pub const ENCRYPTED_COLUMNS: &[(&str, &str)] = &[
+    ("persons", "given_names"),
+    ("persons", "first_surname"),
+    ("persons", "second_surname"),
+    ("persons", "aliases"),
+    ("persons", "document_number"),
+    ("persons", "phone"),
+    ("persons", "address"),
+    ("persons", "narrative"),
+    ("users", "totp_secret"),
+    ("sessions", "pending_totp"),
+];
+
+/// A value in a logical snapshot (backup). Mirrors what both backends can store portably.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum CellValue {
+    Null,
+    Int(i64),
+    Text(String),
+    Bytes { b64: String },
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct TableRows {
+    pub table: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<CellValue>>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    fn backend(&self) -> Backend;
+
+    // -- schema ---------------------------------------------------------------------------
+    /// Apply pending migrations; returns the versions now applied.
+    async fn migrate(&self) -> StoreResult<Vec<i64>>;
+    async fn applied_migrations(&self) -> StoreResult<Vec<i64>>;
+
+    // -- geography ------------------------------------------------------------------------
+    async fn upsert_countries(&self, countries: &[Country], audit: &AuditEvent) -> StoreResult<u64>;
+    async fn upsert_areas(&self, areas: &[Area], audit: &AuditEvent) -> StoreResult<u64>;
+    async fn list_countries(&self) -> StoreResult<Vec<Country>>;
+    async fn list_areas(&self, country: &str, parent: Option<&str>) -> StoreResult<Vec<Area>>;
+    async fn get_area(&self, code: &str) -> StoreResult<Option<Area>>;
+    /// (level, count) for a country.
+    async fn count_areas(&self, country: &str) -> StoreResult<Vec<(i64, i64)>>;
+
+    // -- organisations --------------------------------------------------------------------
+    async fn insert_org(&self, org: &Organisation, audit: &AuditEvent) -> StoreResult<i64>;
+    /// Fails with `Conflict` unless the stored version equals `org.version - 1`.
+    async fn update_org(&self, org: &Organisation, audit: &AuditEvent) -> StoreResult<i64>;
+    async fn get_org(&self, id: &OrgId) -> StoreResult<Option<Organisation>>;
+    async fn list_orgs(&self) -> StoreResult<Vec<Organisation>>;
+
+    // -- users ----------------------------------------------------------------------------
+    async fn insert_user(&self, user: &UserRecord, audit: &AuditEvent) -> StoreResult<i64>;
+    /// Profile fields (name, roles, locale, disabled). `Conflict` on a stale version.
+    async fn update_user(&self, user: &User, audit: &AuditEvent) -> StoreResult<i64>;
+    async fn set_password(&self, id: &UserId, hash: &str, audit: &AuditEvent) -> StoreResult<i64>;
+    async fn set_mfa(&self, id: &UserId, secret: Option<&[u8]>, recovery_hashes: &[String], audit: &AuditEvent) -> StoreResult<i64>;
+    /// Record the TOTP time-step just used, only if it is newer than the last one. Returns
+    /// false for a replay. Atomic, so two servers cannot accept the same code.
+    async fn advance_totp_step(&self, id: &UserId, step: i64) -> StoreResult<bool>;
+    /// Remove a recovery code by hash; false if it was not there (already used).
+    async fn consume_recovery_code(&self, id: &UserId, code_hash: &str, audit: &AuditEvent) -> StoreResult<bool>;
+    async fn get_user(&self, id: &UserId) -> StoreResult<Option<UserRecord>>;
+    async fn find_user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;
+    async fn list_users(&self) -> StoreResult<Vec<User>>;
+
+    // -- sessions -------------------------------------------------------------------------
+    async fn insert_session(&self, s: &SessionRecord) -> StoreResult<()>;
+    async fn get_session(&self, id_hash: &str) -> StoreResult<Option<SessionRecord>>;
+    async fn update_session(&self, s: &SessionRecord) -> StoreResult<()>;
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
+    async fn delete_user_sessions(&self, user_id: &UserId) -> StoreResult<u64>;
+    async fn delete_stale_sessions(&self, idle_before: Timestamp, created_before: Timestamp) -> StoreResult<u64>;
+
+    // -- throttling -----------------------------------------------------------------------
+    async fn throttle_get(&self, key: &str) -> StoreResult<Option<ThrottleState>>;
+    async fn throttle_put(&self, key: &str, state: &ThrottleState) -> StoreResult<()>;
+    async fn throttle_clear(&self, key: &str) -> StoreResult<()>;
+
+    // -- API tokens -----------------------------------------------------------------------
+    async fn insert_token(&self, t: &TokenRecord, audit: &AuditEvent) -> StoreResult<i64>;
+    async fn find_token(&self, id: &str) -> StoreResult<Option<TokenRecord>>;
+    async fn revoke_token(&self, id: &str, at: Timestamp, audit: &AuditEvent) -> StoreResult<i64>;
+    async fn list_tokens(&self, user_id: &UserId) -> StoreResult<Vec<TokenRecord>>;
+
+    // -- persons --------------------------------------------------------------------------
+    async fn insert_person(&self, p: &PersonRecord, audit: &AuditEvent) -> StoreResult<i64>;
+    async fn get_person(&self, id: &PersonId) -> StoreResult<Option<PersonRecord>>;
+    async fn list_persons(&self, org: &OrgId) -> StoreResult<Vec<PersonRecord>>;
+
+    // -- audit ----------------------------------------------------------------------------
+    /// Append an event on its own (reads of personal data, logins, denials).
+    async fn append_audit(&self, event: &AuditEvent) -> StoreResult<i64>;
+    async fn audit_page(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;
+    /// Entries with seq > `after`, ascending, at most `limit` (for verification).
+    async fn audit_after(&self, after: i64, limit: i64) -> StoreResult<Vec<AuditEntry>>;
+    /// The head recorded beside the chain: (last seq, last hash).
+    async fn audit_head(&self) -> StoreResult<(i64, Vec<u8>)>;
+    async fn insert_checkpoint(&self, cp: &Checkpoint) -> StoreResult<()>;
+    async fn list_checkpoints(&self) -> StoreResult<Vec<Checkpoint>>;
+
+    // -- maintenance ----------------------------------------------------------------------
+    async fn encrypted_cells(&self, table: &str, column: &str) -> StoreResult<Vec<EncryptedCell>>;
+    /// Replace cells in one transaction, with one audit event.
+    async fn rewrite_cells(&self, table: &str, column: &str, cells: &[EncryptedCell], audit: &AuditEvent) -> StoreResult<i64>;
+    /// A consistent logical snapshot of every table, taken in one read transaction.
+    async fn export_snapshot(&self) -> StoreResult<Vec<TableRows>>;
+    /// Load a snapshot into an empty, migrated database, in one transaction.
+    async fn import_snapshot(&self, tables: &[TableRows]) -> StoreResult<()>;
+}

@@ -1,0 +1,258 @@
+//! The authorization policy. One function, deny by default.
+//!
+//! `authorize` decides whether an actor may perform an action on a target. It is pure: the
+//! core computes how the actor relates to the target (same organisation, a share, an
+//! assignment, a sub-organisation) and this module decides. Roles never grant access alone,
+//! and neither do rank or jurisdiction: a record must also be owned by the actor's
+//! organisation, shared with it, or assigned to the actor. Administrators manage accounts and
+//! organisations but are never granted the identity of a person.
+
+use crate::ids::{OrgId, UserId};
+use crate::role::Role;
+use serde::Serialize;
+
+/// Who is acting. `System` is the operator at the command line with access to the data
+/// directory and master key; it is audited like everyone else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Actor {
+    User(UserActor),
+    System,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserActor {
+    pub user_id: UserId,
+    pub org_id: OrgId,
+    pub roles: Vec<Role>,
+    /// True once the session passed two-factor (or the account is a demo account exempt from it).
+    pub mfa_satisfied: bool,
+}
+
+impl UserActor {
+    fn has_any(&self, roles: &[Role]) -> bool {
+        self.roles.iter().any(|r| roles.contains(r))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// See the dashboard, the organisation directory and reference geography.
+    ViewDirectory,
+    CreateOrg,
+    UpdateOrg,
+    ListUsers,
+    ReadUser,
+    CreateUser,
+    UpdateUser,
+    ReadAudit,
+    /// Create a person record (the identity is written encrypted).
+    CreatePerson,
+    /// See persons by pseudonymous code and non-identifying fields.
+    ListPersons,
+    /// Decrypt and show a person's identity. Needs a stated purpose.
+    RevealPerson,
+    UpdatePerson,
+    ManageOwnTokens,
+    /// Key rotation, backups, geography import: operator-level work.
+    ManageSystem,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::ViewDirectory => "view_directory",
+            Action::CreateOrg => "create_org",
+            Action::UpdateOrg => "update_org",
+            Action::ListUsers => "list_users",
+            Action::ReadUser => "read_user",
+            Action::CreateUser => "create_user",
+            Action::UpdateUser => "update_user",
+            Action::ReadAudit => "read_audit",
+            Action::CreatePerson => "create_person",
+            Action::ListPersons => "list_persons",
+            Action::RevealPerson => "reveal_person",
+            Action::UpdatePerson => "update_person",
+            Action::ManageOwnTokens => "manage_own_tokens",
+            Action::ManageSystem => "manage_system",
+        }
+    }
+}
+
+/// How the target record relates to the actor. Computed by the core from the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relation {
+    /// Not a particular record (a list, or a form for a new record in the actor's org).
+    OwnOrgScope,
+    /// The record is the actor themself (their own account).
+    SelfRecord,
+    /// Owned by the actor's organisation.
+    SameOrg,
+    /// Owned by an organisation below the actor's in the tree.
+    SubOrg,
+    /// Shared with the actor's organisation for a purpose that is still in force.
+    Shared,
+    /// Referred or assigned to the actor personally.
+    Assigned,
+    /// None of the above: another organisation's record.
+    Unrelated,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Denial {
+    /// The role set has no business with this action.
+    RoleNotPermitted,
+    /// The role could do it, but not on this record.
+    NoRelation,
+    /// Two-factor authentication must be completed first.
+    MfaRequired,
+}
+
+const IDENTITY_WORKERS: [Role; 7] = [
+    Role::HotlineOperator,
+    Role::Investigator,
+    Role::Prosecutor,
+    Role::LabourInspector,
+    Role::CaseWorker,
+    Role::ShelterStaff,
+    Role::Coordinator,
+];
+const PERSON_WRITERS: [Role; 6] =
+    [Role::HotlineOperator, Role::Investigator, Role::Prosecutor, Role::LabourInspector, Role::CaseWorker, Role::ShelterStaff];
+
+/// The policy. Every use case calls this before touching data.
+pub fn authorize(actor: &Actor, action: Action, relation: Relation) -> Result<(), Denial> {
+    let u = match actor {
+        // The operator at the console may do operator work only; it has no web session and
+        // reads no persons through the application.
+        Actor::System => {
+            return match action {
+                Action::ManageSystem | Action::CreateOrg | Action::UpdateOrg | Action::CreateUser | Action::UpdateUser
+                | Action::ListUsers | Action::ReadUser | Action::ViewDirectory | Action::ReadAudit | Action::ManageOwnTokens => {
+                    Ok(())
+                }
+                _ => Err(Denial::RoleNotPermitted),
+            };
+        }
+        Actor::User(u) => u,
+    };
+    let needs_mfa = u.roles.iter().any(|r| r.requires_mfa());
+    if needs_mfa && !u.mfa_satisfied {
+        return Err(Denial::MfaRequired);
+    }
+    use Relation::*;
+    let admin_scope = |rel: Relation| -> Result<(), Denial> {
+        if u.has_any(&[Role::SystemAdmin]) {
+            return Ok(());
+        }
+        if u.has_any(&[Role::OrgAdmin]) {
+            return if matches!(rel, OwnOrgScope | SameOrg | SubOrg | SelfRecord) { Ok(()) } else { Err(Denial::NoRelation) };
+        }
+        Err(Denial::RoleNotPermitted)
+    };
+    match action {
+        Action::ViewDirectory | Action::ManageOwnTokens => Ok(()),
+        Action::CreateOrg | Action::UpdateOrg | Action::ListUsers | Action::CreateUser | Action::UpdateUser => admin_scope(relation),
+        Action::ReadUser => {
+            if relation == SelfRecord {
+                Ok(())
+            } else {
+                admin_scope(relation)
+            }
+        }
+        Action::ReadAudit => {
+            if u.has_any(&[Role::SystemAdmin]) {
+                Ok(())
+            } else if u.has_any(&[Role::OrgAdmin]) {
+                if matches!(relation, OwnOrgScope | SameOrg) { Ok(()) } else { Err(Denial::NoRelation) }
+            } else {
+                Err(Denial::RoleNotPermitted)
+            }
+        }
+        Action::CreatePerson => {
+            if !u.has_any(&PERSON_WRITERS) {
+                Err(Denial::RoleNotPermitted)
+            } else if matches!(relation, OwnOrgScope | SameOrg) {
+                Ok(())
+            } else {
+                Err(Denial::NoRelation)
+            }
+        }
+        Action::ListPersons | Action::RevealPerson => {
+            if !u.has_any(&IDENTITY_WORKERS) {
+                Err(Denial::RoleNotPermitted)
+            } else if matches!(relation, OwnOrgScope | SameOrg | Shared | Assigned) {
+                Ok(())
+            } else {
+                Err(Denial::NoRelation)
+            }
+        }
+        Action::UpdatePerson => {
+            if !u.has_any(&PERSON_WRITERS) {
+                Err(Denial::RoleNotPermitted)
+            } else if matches!(relation, SameOrg | Assigned) {
+                Ok(())
+            } else {
+                Err(Denial::NoRelation)
+            }
+        }
+        Action::ManageSystem => {
+            if u.has_any(&[Role::SystemAdmin]) {
+                Ok(())
+            } else {
+                Err(Denial::RoleNotPermitted)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(roles: &[Role], mfa: bool) -> Actor {
+        Actor::User(UserActor {
+            user_id: UserId::from_trusted("u1".into()),
+            org_id: OrgId::from_trusted("o1".into()),
+            roles: roles.to_vec(),
+            mfa_satisfied: mfa,
+        })
+    }
+
+    #[test]
+    fn administrators_never_read_victim_identities() {
+        for rel in [Relation::SameOrg, Relation::SubOrg, Relation::Shared, Relation::Assigned, Relation::OwnOrgScope] {
+            for role in [Role::SystemAdmin, Role::OrgAdmin, Role::Analyst] {
+                assert!(authorize(&actor(&[role], true), Action::RevealPerson, rel).is_err(), "{role:?} {rel:?}");
+            }
+        }
+        assert!(authorize(&Actor::System, Action::RevealPerson, Relation::SameOrg).is_err());
+    }
+
+    #[test]
+    fn a_role_alone_never_grants_another_organisations_record() {
+        for role in Role::ALL {
+            assert!(authorize(&actor(&[role], true), Action::RevealPerson, Relation::Unrelated).is_err(), "{role:?}");
+            assert!(authorize(&actor(&[role], true), Action::UpdatePerson, Relation::Unrelated).is_err(), "{role:?}");
+        }
+    }
+
+    #[test]
+    fn identity_roles_need_two_factor_before_anything() {
+        let a = actor(&[Role::Investigator], false);
+        assert_eq!(authorize(&a, Action::ViewDirectory, Relation::OwnOrgScope), Err(Denial::MfaRequired));
+        let a = actor(&[Role::Investigator], true);
+        assert_eq!(authorize(&a, Action::RevealPerson, Relation::SameOrg), Ok(()));
+        assert_eq!(authorize(&a, Action::RevealPerson, Relation::Shared), Ok(()));
+    }
+
+    #[test]
+    fn org_admins_manage_only_their_own_subtree() {
+        let a = actor(&[Role::OrgAdmin], true);
+        assert!(authorize(&a, Action::CreateUser, Relation::SubOrg).is_ok());
+        assert_eq!(authorize(&a, Action::CreateUser, Relation::Unrelated), Err(Denial::NoRelation));
+        let s = actor(&[Role::SystemAdmin], true);
+        assert!(authorize(&s, Action::CreateUser, Relation::Unrelated).is_ok());
+    }
+}

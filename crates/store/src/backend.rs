@@ -1,0 +1,694 @@
+//! `SqlStore`: the `Store` port implemented once over `sqlx::Any` for both backends.
+
+use crate::audit::{FilterValue, append_in, entry, page_query};
+use crate::decode::{b, be, flag, i, ob, oi, os, s};
+use crate::{migrate, snapshot};
+use amparo_core::store::*;
+use amparo_domain::audit::{AuditEntry, AuditEvent};
+use amparo_domain::geo::{Area, Country};
+use amparo_domain::org::{OrgKind, Organisation};
+use amparo_domain::person::{Identity, PersonRole};
+use amparo_domain::user::{Locale, User};
+use amparo_domain::{OrgId, PersonId, Role, UserId};
+use async_trait::async_trait;
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+
+#[derive(Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl SqlStore {
+    pub fn new(pool: AnyPool, backend: Backend) -> Self {
+        Self { pool, backend }
+    }
+    /// The pool, for tests that must reach under the application (tampering tests).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn org(r: &AnyRow) -> StoreResult<Organisation> {
+    Ok(Organisation {
+        id: OrgId::from_trusted(s(r, "id")?),
+        parent_id: os(r, "parent_id")?.map(OrgId::from_trusted),
+        name: s(r, "name")?,
+        kind: OrgKind::parse(&s(r, "kind")?).ok_or_else(|| StoreError::Backend("unknown organisation kind".into()))?,
+        jurisdiction: s(r, "jurisdiction")?,
+        version: i(r, "version")?,
+        created_at: i(r, "created_at")?,
+    })
+}
+
+fn user(r: &AnyRow) -> StoreResult<UserRecord> {
+    let roles = s(r, "roles")?.split(',').filter_map(Role::parse).collect();
+    let totp_secret = ob(r, "totp_secret")?;
+    Ok(UserRecord {
+        user: User {
+            id: UserId::from_trusted(s(r, "id")?),
+            org_id: OrgId::from_trusted(s(r, "org_id")?),
+            email: s(r, "email")?,
+            display_name: s(r, "display_name")?,
+            roles,
+            locale: os(r, "locale")?.as_deref().and_then(Locale::parse),
+            disabled: flag(r, "disabled")?,
+            mfa_enrolled: totp_secret.is_some(),
+            mfa_exempt_demo: flag(r, "mfa_exempt_demo")?,
+            version: i(r, "version")?,
+            created_at: i(r, "created_at")?,
+        },
+        password_hash: s(r, "password_hash")?,
+        totp_secret,
+        totp_last_step: i(r, "totp_last_step")?,
+        recovery_hashes: s(r, "recovery_hashes")?.split(',').filter(|h| !h.is_empty()).map(str::to_owned).collect(),
+    })
+}
+
+fn session(r: &AnyRow) -> StoreResult<SessionRecord> {
+    Ok(SessionRecord {
+        id_hash: s(r, "id_hash")?,
+        user_id: UserId::from_trusted(s(r, "user_id")?),
+        created_at: i(r, "created_at")?,
+        last_seen_at: i(r, "last_seen_at")?,
+        mfa_ok: flag(r, "mfa_ok")?,
+        pending_totp: ob(r, "pending_totp")?,
+        locale: os(r, "locale")?,
+    })
+}
+
+fn token(r: &AnyRow) -> StoreResult<TokenRecord> {
+    Ok(TokenRecord {
+        id: s(r, "id")?,
+        user_id: UserId::from_trusted(s(r, "user_id")?),
+        name: s(r, "name")?,
+        secret_hash: s(r, "secret_hash")?,
+        created_at: i(r, "created_at")?,
+        expires_at: i(r, "expires_at")?,
+        revoked_at: oi(r, "revoked_at")?,
+    })
+}
+
+fn person(r: &AnyRow) -> StoreResult<PersonRecord> {
+    let mut sealed = Vec::new();
+    for col in Identity::COLUMNS {
+        if let Some(v) = ob(r, col)? {
+            sealed.push((col.to_owned(), v));
+        }
+    }
+    Ok(PersonRecord {
+        id: PersonId::from_trusted(s(r, "id")?),
+        org_id: OrgId::from_trusted(s(r, "org_id")?),
+        code: s(r, "code")?,
+        role: PersonRole::parse(&s(r, "role")?).ok_or_else(|| StoreError::Backend("unknown person role".into()))?,
+        sex: os(r, "sex")?,
+        approx_age: oi(r, "approx_age")?,
+        version: i(r, "version")?,
+        created_at: i(r, "created_at")?,
+        created_by: UserId::from_trusted(s(r, "created_by")?),
+        sealed,
+    })
+}
+
+fn roles_text(roles: &[Role]) -> String {
+    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+}
+
+/// The id column of each table with encrypted columns.
+fn id_column(table: &str) -> Option<&'static str> {
+    match table {
+        "persons" | "users" => Some("id"),
+        "sessions" => Some("id_hash"),
+        _ => None,
+    }
+}
+
+fn encrypted_target(table: &str, column: &str) -> StoreResult<&'static str> {
+    if !ENCRYPTED_COLUMNS.iter().any(|(t, c)| *t == table && *c == column) {
+        return Err(StoreError::Backend(format!("{table}.{column} is not an encrypted column")));
+    }
+    id_column(table).ok_or_else(|| StoreError::Backend("no id column".into()))
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn migrate(&self) -> StoreResult<Vec<i64>> {
+        migrate::run(&self.pool, self.backend).await
+    }
+    async fn applied_migrations(&self) -> StoreResult<Vec<i64>> {
+        migrate::applied(&self.pool).await
+    }
+
+    async fn upsert_countries(&self, countries: &[Country], audit: &AuditEvent) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        append_in(&mut tx, audit).await?;
+        for c in countries {
+            sqlx::query(
+                "INSERT INTO countries (alpha2, alpha3, name_es, name_en) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (alpha2) DO UPDATE SET alpha3 = excluded.alpha3, name_es = excluded.name_es, name_en = excluded.name_en",
+            )
+            .bind(c.alpha2.clone())
+            .bind(c.alpha3.clone())
+            .bind(c.name_es.clone())
+            .bind(c.name_en.clone())
+            .execute(&mut *tx)
+            .await
+            .map_err(be)?;
+        }
+        tx.commit().await.map_err(be)?;
+        Ok(countries.len() as u64)
+    }
+
+    async fn upsert_areas(&self, areas: &[Area], audit: &AuditEvent) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        append_in(&mut tx, audit).await?;
+        for a in areas {
+            sqlx::query(
+                "INSERT INTO areas (code, country, level, parent_code, name) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (code) DO UPDATE SET country = excluded.country, level = excluded.level, \
+                 parent_code = excluded.parent_code, name = excluded.name",
+            )
+            .bind(a.code.clone())
+            .bind(a.country.clone())
+            .bind(a.level)
+            .bind(a.parent_code.clone())
+            .bind(a.name.clone())
+            .execute(&mut *tx)
+            .await
+            .map_err(be)?;
+        }
+        tx.commit().await.map_err(be)?;
+        Ok(areas.len() as u64)
+    }
+
+    async fn list_countries(&self) -> StoreResult<Vec<Country>> {
+        let rows = sqlx::query("SELECT * FROM countries ORDER BY alpha2").fetch_all(&self.pool).await.map_err(be)?;
+        rows.iter()
+            .map(|r| Ok(Country { alpha2: s(r, "alpha2")?, alpha3: s(r, "alpha3")?, name_es: s(r, "name_es")?, name_en: s(r, "name_en")? }))
+            .collect()
+    }
+
+    async fn list_areas(&self, country: &str, parent: Option<&str>) -> StoreResult<Vec<Area>> {
+        let rows = match parent {
+            Some(p) => sqlx::query("SELECT * FROM areas WHERE country = $1 AND parent_code = $2 ORDER BY code")
+                .bind(country.to_owned())
+                .bind(p.to_owned())
+                .fetch_all(&self.pool)
+                .await,
+            None => sqlx::query("SELECT * FROM areas WHERE country = $1 AND parent_code IS NULL ORDER BY code")
+                .bind(country.to_owned())
+                .fetch_all(&self.pool)
+                .await,
+        }
+        .map_err(be)?;
+        rows.iter().map(area).collect()
+    }
+
+    async fn get_area(&self, code: &str) -> StoreResult<Option<Area>> {
+        let row = sqlx::query("SELECT * FROM areas WHERE code = $1").bind(code.to_owned()).fetch_optional(&self.pool).await.map_err(be)?;
+        row.as_ref().map(area).transpose()
+    }
+
+    async fn count_areas(&self, country: &str) -> StoreResult<Vec<(i64, i64)>> {
+        let rows = sqlx::query("SELECT level, COUNT(*) AS n FROM areas WHERE country = $1 GROUP BY level ORDER BY level")
+            .bind(country.to_owned())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(be)?;
+        rows.iter().map(|r| Ok((i(r, "level")?, i(r, "n")?))).collect()
+    }
+
+    async fn insert_org(&self, o: &Organisation, audit: &AuditEvent) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        let seq = append_in(&mut tx, audit).await?;
+        sqlx::query("INSERT INTO organisations (id, parent_id, name, kind, jurisdiction, version, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(o.id.to_string())
+            .bind(o.parent_id.as_ref().map(|p| p.to_string()))
+            .bind(o.name.clone())
+            .bind(o.kind.as_str())
+            .bind(o.jurisdiction.clone())
+            .bind(o.version)
+            .bind(o.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(be)?;
+        tx.commit().await.map_err(be)?;
+        Ok(seq)
+    }
+
+    async fn update_org(&self, o: &Organisation, audit: &AuditEvent) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        let seq = append_in(&mut tx, audit).await?;
+        let done = sqlx::query(
+            "UPDATE organisations SET parent_id = $1, name = $2, kind = $3, jurisdiction = $4, version = $5 WHERE id = $6 AND version = $7",
+        )
+        .bind(o.parent_id.as_ref().map(|p| p.to_string()))
+        .bind(o.name.clone())
+        .bind(o.kind.as_str())
+        .bind(o.jurisdiction.clone())
+        .bind(o.version)
+        .bind(o.id.to_string())
+        .bind(o.version - 1)
+        .execute(&mut *tx)
+        .await
+        .map_err(be)?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        tx.commit().await.map_err(be)?;
+        Ok(seq)
+    }
+
+    async fn get_org(&self, id: &OrgId) -> StoreResult<Option<Organisation>> {
+        let row = sqlx::query("SELECT * FROM organisations WHERE id = $1").bind(id.to_string()).fetch_optional(&self.pool).await.map_err(be)?;
+        row.as_ref().map(org).transpose()
+    }
+
+    async fn list_orgs(&self) -> StoreResult<Vec<Organisation>> {
+        let rows = sqlx::query("SELECT * FROM organisations ORDER BY name").fetch_all(&self.pool).await.map_err(be)?;
+        rows.iter().map(org).collect()
+    }
+
+    async fn insert_user(&self, u: &UserRecord, audit: &AuditEvent) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        let seq = append_in(&mut tx, audit).await?;
+        sqlx::query(
+            "INSERT INTO users (id, org_id, email, display_name, roles, locale, disabled, mfa_exempt_demo, version, created_at, \
+             password_hash, totp_secret, totp_last_step, recovery_hashes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(u.user.id.to_string())
+        .bind(u.user.org_id.to_string())
+        .bind(u.user.email.clone())
+        .bind(u.user.display_name.clone())
+        .bind(roles_text(&u.user.roles))
+        .bind(u.user.locale.map(|l| l.as_str().to_owned()))
+        .bind(i64::from(u.user.disabled))
+        .bind(i64::from(u.user.mfa_exempt_demo))
+        .bind(u.user.version)
+        .bind(u.user.created_at)
+        .bind(u.password_hash.clone())
+        .bind(u.totp_secret.clone())
+        .bind(u.totp_last_step)
+        .bind(u.recovery_hashes.join(","))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match be(e) {
+            StoreError::Duplicate(_) => StoreError::Duplicate("email"),
+            other => other,
+        })?;
+        tx.commit().await.map_err(be)?;
+        Ok(seq)
+    }
+
+    async fn update_user(&self, u: &User, audit: &AuditEvent) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        let seq = append_in(&mut tx, audit).await?;
+        let done = sqlx::query(
+            "UPDATE users SET display_name = $1, roles = $2, locale = $3, disabled = $4, version = $5 WHERE id = $6 AND version = $7",
+        )
+        .bind(u.display_name.clone())
+        .bind(roles_text(&u.roles))
+        .bind(u.locale.map(|l| l.as_str().to_owned()))
+        .bind(i64::from(u.disabled))
+        .bind(u.version)
+        .bind(u.id.to_string())
+        .bind(u.version - 1)
+        .execute(&mut *tx)
+        .await
+        .map_err(be)?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        tx.commit().await.map_err(be)?;
+        Ok(seq)
+    }
+
+    async fn set_password(&self, id: &UserId, hash: &str, audit: &AuditEvent) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        let seq = append_in(&mut tx, audit).await?;
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash.to_owned())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(be)?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await.map_err(be)?;
+        Ok(seq)
+    }
+
+    async fn set_mfa(&self, id: &UserId, secret: Option<&[u8]>, recovery: &[String], audit: &AuditEvent) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        let seq = append_in(&mut tx, audit).await?;
+        let done = sqlx::query("UPDATE users SET totp_secret = $1, recovery_hashes = $2, totp_last_step = 0 WHERE id = $3")
+            .bind(secret.map(<[u8]>::to_vec))
+            .bind(recovery.join(","))
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(be)?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await.map_err(be)?;
+        Ok(seq)
+    }
+
+    async fn advance_totp_step(&self, id: &UserId, step: i64) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $3")
+            .bind(step)
+            .bind(id.to_string())
+            .bind(step)
+            .execute(&self.pool)
+            .await
+            .map_err(be)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn consume_recovery_code(&self, id: &UserId, code_hash: &str, audit: &AuditEvent) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        append_in(&mut tx, audit).await?;
+        let row = sqlx::query("SELECT recovery_hashes FROM users WHERE id = $1").bind(id.to_string()).fetch_optional(&mut *tx).await.map_err(be)?;
+        let Some(row) = row else { return Ok(false) };
+        let hashes: Vec<String> = s(&row, "recovery_hashes")?.split(',').filter(|h| !h.is_empty()).map(str::to_owned).collect();
+        if !hashes.iter().any(|h| h == code_hash) {
+            return Ok(false);
+        }
+        let left: Vec<String> = hashes.into_iter().filter(|h| h != code_hash).collect();
+        sqlx::query("UPDATE users SET recovery_hashes = $1 WHERE id = $2").bind(left.join(",")).bind(id.to_string()).execute(&mut *tx).await.map_err(be)?;
+        tx.commit().await.map_err(be)?;
+        Ok(true)
+    }
+
+    async fn get_user(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
+        let row = sqlx::query("SELECT * FROM users WHERE id = $1").bind(id.to_string()).fetch_optional(&self.pool).await.map_err(be)?;
+        row.as_ref().map(user).transpose()
+    }
+
+    async fn find_user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
+        let row = sqlx::query("SELECT * FROM users WHERE email = $1").bind(email.to_owned()).fetch_optional(&self.pool).await.map_err(be)?;
+        row.as_ref().map(user).transpose()
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<User>> {
+        let rows = sqlx::query("SELECT * FROM users ORDER BY email").fetch_all(&self.pool).await.map_err(be)?;
+        rows.iter().map(|r| user(r).map(|u| u.user)).collect()
+    }
+
+    async fn insert_session(&self, x: &SessionRecord) -> StoreResult<()> {
+        sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, mfa_ok, pending_totp, locale) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(x.id_hash.clone())
+            .bind(x.user_id.to_string())
+            .bind(x.created_at)
+            .bind(x.last_seen_at)
+            .bind(i64::from(x.mfa_ok))
+            .bind(x.pending_totp.clone())
+            .bind(x.locale.clone())
+            .execute(&self.pool)
+            .await
+            .map_err(be)?;
+        Ok(())
+    }
+
+    async fn get_session(&self, id_hash: &str) -> StoreResult<Option<SessionRecord>> {
+        let row = sqlx::query("SELECT * FROM sessions WHERE id_hash = $1").bind(id_hash.to_owned()).fetch_optional(&self.pool).await.map_err(be)?;
+        row.as_ref().map(session).transpose()
+    }
+
+    async fn update_session(&self, x: &SessionRecord) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1, mfa_ok = $2, pending_totp = $3, locale = $4 WHERE id_hash = $5")
+            .bind(x.last_seen_at)
+            .bind(i64::from(x.mfa_ok))
+            .bind(x.pending_totp.clone())
+            .bind(x.locale.clone())
+            .bind(x.id_hash.clone())
+            .execute(&self.pool)
+            .await
+            .map_err(be)?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash.to_owned()).execute(&self.pool).await.map_err(be)?;
+        Ok(())
+    }
+
+    async fn delete_user_sessions(&self, user_id: &UserId) -> StoreResult<u64> {
+        let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id.to_string()).execute(&self.pool).await.map_err(be)?;
+        Ok(r.rows_affected())
+    }
+
+    async fn delete_stale_sessions(&self, idle_before: i64, created_before: i64) -> StoreResult<u64> {
+        let r = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
+            .bind(idle_before)
+            .bind(created_before)
+            .execute(&self.pool)
+            .await
+            .map_err(be)?;
+        Ok(r.rows_affected())
+    }
+
+    async fn throttle_get(&self, key: &str) -> StoreResult<Option<ThrottleState>> {
+        let row = sqlx::query("SELECT * FROM throttle WHERE key = $1").bind(key.to_owned()).fetch_optional(&self.pool).await.map_err(be)?;
+        row.map(|r| Ok(ThrottleState { failures: i(&r, "failures")?, window_start: i(&r, "window_start")?, locked_until: i(&r, "locked_until")? }))
+            .transpose()
+    }
+
+    async fn throttle_put(&self, key: &str, t: &ThrottleState) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO throttle (key, failures, window_start, locked_until) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start, locked_until = excluded.locked_until",
+        )
+        .bind(key.to_owned())
+        .bind(t.failures)
+        .bind(t.window_start)
+        .bind(t.locked_until)
+        .execute(&self.pool)
+        .await
+        .map_err(be)?;
+        Ok(())
+    }
+
+    async fn throttle_clear(&self, key: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM throttle WHERE key = $1").bind(key.to_owned()).execute(&self.pool).await.map_err(be)?;
+        Ok(())
+    }
+
+    async fn insert_token(&self, t: &TokenRecord, audit: &AuditEvent) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        let seq = append_in(&mut tx, audit).await?;
+        sqlx::query("INSERT INTO api_tokens (id, user_id, name, secret_hash, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(t.id.clone())
+            .bind(t.user_id.to_string())
+            .bind(t.name.clone())
+            .bind(t.secret_hash.clone())
+            .bind(t.created_at)
+            .bind(t.expires_at)
+            .bind(t.revoked_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(be)?;
+        tx.commit().await.map_err(be)?;
+        Ok(seq)
+    }
+
+    async fn find_token(&self, id: &str) -> StoreResult<Option<TokenRecord>> {
+        let row = sqlx::query("SELECT * FROM api_tokens WHERE id = $1").bind(id.to_owned()).fetch_optional(&self.pool).await.map_err(be)?;
+        row.as_ref().map(token).transpose()
+    }
+
+    async fn revoke_token(&self, id: &str, at: i64, audit: &AuditEvent) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        let seq = append_in(&mut tx, audit).await?;
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(at)
+            .bind(id.to_owned())
+            .execute(&mut *tx)
+            .await
+            .map_err(be)?;
+        tx.commit().await.map_err(be)?;
+        Ok(seq)
+    }
+
+    async fn list_tokens(&self, user_id: &UserId) -> StoreResult<Vec<TokenRecord>> {
+        let rows = sqlx::query("SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC")
+            .bind(user_id.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(be)?;
+        rows.iter().map(token).collect()
+    }
+
+    async fn insert_person(&self, p: &PersonRecord, audit: &AuditEvent) -> StoreResult<i64> {
+        let get = |c: &str| p.sealed.iter().find(|(k, _)| k == c).map(|(_, v)| v.clone());
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        let seq = append_in(&mut tx, audit).await?;
+        sqlx::query(
+            "INSERT INTO persons (id, org_id, code, role, sex, approx_age, version, created_at, created_by, given_names, first_surname, \
+             second_surname, aliases, document_number, phone, address, narrative) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        )
+        .bind(p.id.to_string())
+        .bind(p.org_id.to_string())
+        .bind(p.code.clone())
+        .bind(p.role.as_str())
+        .bind(p.sex.clone())
+        .bind(p.approx_age)
+        .bind(p.version)
+        .bind(p.created_at)
+        .bind(p.created_by.to_string())
+        .bind(get("given_names"))
+        .bind(get("first_surname"))
+        .bind(get("second_surname"))
+        .bind(get("aliases"))
+        .bind(get("document_number"))
+        .bind(get("phone"))
+        .bind(get("address"))
+        .bind(get("narrative"))
+        .execute(&mut *tx)
+        .await
+        .map_err(be)?;
+        tx.commit().await.map_err(be)?;
+        Ok(seq)
+    }
+
+    async fn get_person(&self, id: &PersonId) -> StoreResult<Option<PersonRecord>> {
+        let row = sqlx::query("SELECT * FROM persons WHERE id = $1").bind(id.to_string()).fetch_optional(&self.pool).await.map_err(be)?;
+        row.as_ref().map(person).transpose()
+    }
+
+    async fn list_persons(&self, org_id: &OrgId) -> StoreResult<Vec<PersonRecord>> {
+        let rows = sqlx::query("SELECT * FROM persons WHERE org_id = $1 ORDER BY created_at DESC, id")
+            .bind(org_id.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(be)?;
+        rows.iter().map(person).collect()
+    }
+
+    async fn append_audit(&self, event: &AuditEvent) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        let seq = append_in(&mut tx, event).await?;
+        tx.commit().await.map_err(be)?;
+        Ok(seq)
+    }
+
+    async fn audit_page(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
+        let (sql, vals) = page_query(filter);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+        for v in vals {
+            q = match v {
+                FilterValue::Text(t) => q.bind(t),
+                FilterValue::Int(n) => q.bind(n),
+            };
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(be)?;
+        rows.iter().map(entry).collect()
+    }
+
+    async fn audit_after(&self, after: i64, limit: i64) -> StoreResult<Vec<AuditEntry>> {
+        let rows = sqlx::query("SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(be)?;
+        rows.iter().map(entry).collect()
+    }
+
+    async fn audit_head(&self) -> StoreResult<(i64, Vec<u8>)> {
+        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&self.pool).await.map_err(be)?;
+        match row {
+            Some(r) => Ok((i(&r, "seq")?, b(&r, "hash")?)),
+            None => Ok((0, vec![0; 32])),
+        }
+    }
+
+    async fn insert_checkpoint(&self, cp: &Checkpoint) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO audit_checkpoints (seq, hash, key_version, signature, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (seq) DO NOTHING",
+        )
+        .bind(cp.seq)
+        .bind(cp.hash.clone())
+        .bind(cp.key_version)
+        .bind(cp.signature.clone())
+        .bind(cp.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(be)?;
+        Ok(())
+    }
+
+    async fn list_checkpoints(&self) -> StoreResult<Vec<Checkpoint>> {
+        let rows = sqlx::query("SELECT * FROM audit_checkpoints ORDER BY seq").fetch_all(&self.pool).await.map_err(be)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Checkpoint {
+                    seq: i(r, "seq")?,
+                    hash: b(r, "hash")?,
+                    key_version: i(r, "key_version")?,
+                    signature: b(r, "signature")?,
+                    created_at: i(r, "created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn encrypted_cells(&self, table: &str, column: &str) -> StoreResult<Vec<EncryptedCell>> {
+        let idc = encrypted_target(table, column)?;
+        // Table and column come from the fixed ENCRYPTED_COLUMNS list, checked above.
+        let sql = format!("SELECT {idc} AS row_id, {column} AS value FROM {table} WHERE {column} IS NOT NULL ORDER BY {idc}");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).fetch_all(&self.pool).await.map_err(be)?;
+        rows.iter().map(|r| Ok(EncryptedCell { row_id: s(r, "row_id")?, value: b(r, "value")? })).collect()
+    }
+
+    async fn rewrite_cells(&self, table: &str, column: &str, cells: &[EncryptedCell], audit: &AuditEvent) -> StoreResult<i64> {
+        let idc = encrypted_target(table, column)?;
+        let sql = format!("UPDATE {table} SET {column} = $1 WHERE {idc} = $2");
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        let seq = append_in(&mut tx, audit).await?;
+        for c in cells {
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(c.value.clone()).bind(c.row_id.clone()).execute(&mut *tx).await.map_err(be)?;
+        }
+        tx.commit().await.map_err(be)?;
+        Ok(seq)
+    }
+
+    async fn export_snapshot(&self) -> StoreResult<Vec<TableRows>> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        if self.backend == Backend::Postgres {
+            // One snapshot for every table, so the backup is consistent while writers run.
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await.map_err(be)?;
+        }
+        let out = snapshot::export(&mut tx).await?;
+        tx.commit().await.map_err(be)?;
+        Ok(out)
+    }
+
+    async fn import_snapshot(&self, tables: &[TableRows]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        snapshot::import(&mut tx, tables).await?;
+        tx.commit().await.map_err(be)?;
+        Ok(())
+    }
+}
+
+fn area(r: &AnyRow) -> StoreResult<Area> {
+    Ok(Area { code: s(r, "code")?, country: s(r, "country")?, level: i(r, "level")?, parent_code: os(r, "parent_code")?, name: s(r, "name")? })
+}
+
+// Silence "unused" for the Row trait import when only used through helpers.
+#[allow(dead_code)]
+fn _row_trait_in_scope(r: &AnyRow) -> usize {
+    r.len()
+}

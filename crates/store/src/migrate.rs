@@ -1,0 +1,46 @@
+//! Migrations: one tree per backend, embedded, applied in order inside a transaction each.
+//! Versions must match across the two trees. Never edit an applied migration; add a new one.
+
+use amparo_core::store::{Backend, StoreError, StoreResult};
+use sqlx::{AnyPool, Row};
+
+pub const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/sqlite/0001_init.sql"))];
+pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/postgres/0001_init.sql"))];
+
+fn be(e: sqlx::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+pub async fn applied(pool: &AnyPool) -> StoreResult<Vec<i64>> {
+    sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
+        .execute(pool)
+        .await
+        .map_err(be)?;
+    let rows = sqlx::query("SELECT version FROM schema_migrations ORDER BY version").fetch_all(pool).await.map_err(be)?;
+    rows.iter().map(|r| r.try_get::<i64, _>(0).map_err(be)).collect()
+}
+
+pub async fn run(pool: &AnyPool, backend: Backend) -> StoreResult<Vec<i64>> {
+    let done = applied(pool).await?;
+    let tree = match backend {
+        Backend::Sqlite => MIGRATIONS_SQLITE,
+        Backend::Postgres => MIGRATIONS_POSTGRES,
+    };
+    for (version, name, sql) in tree {
+        if done.contains(version) {
+            continue;
+        }
+        let mut tx = pool.begin().await.map_err(be)?;
+        sqlx::raw_sql(*sql).execute(&mut *tx).await.map_err(be)?;
+        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind(*version)
+            .bind(*name)
+            .bind(0_i64)
+            .execute(&mut *tx)
+            .await
+            .map_err(be)?;
+        tx.commit().await.map_err(be)?;
+        tracing::info!(version, name, "applied migration");
+    }
+    applied(pool).await
+}

@@ -1,0 +1,354 @@
+//! The store conformance suite: the same stories, unchanged, against SQLite and against a
+//! throwaway PostgreSQL cluster. A backend that drifts from the other fails here.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use amparo_core::clock::ManualClock;
+use amparo_core::config::AuthConfig;
+use amparo_core::crypto::keyring::Keyring;
+use amparo_core::random::SeededRandom;
+use amparo_core::store::{Backend, Store};
+use amparo_core::{Amparo, CoreError, Ctx};
+use amparo_domain::audit::{AuditEvent, BreakReason, entry_hash};
+use amparo_domain::org::OrgInput;
+use amparo_domain::person::PersonInput;
+use amparo_domain::policy::{Actor, UserActor};
+use amparo_domain::user::UserInput;
+use amparo_domain::{OrgId, PersonId, Role};
+use amparo_store::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE, SqlStore, connect};
+use amparo_testkit::{PgCluster, TempDir};
+use std::sync::Arc;
+
+const KNOWN_NAME: &str = "Xiomara Quispecahuana";
+const KNOWN_DOC: &str = "DNI-40912377";
+
+/// Where a story's database lives, so it can look under the application.
+enum Db {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+struct Env {
+    app: Amparo,
+    store: Arc<SqlStore>,
+    db: Db,
+}
+
+fn cfg() -> AuthConfig {
+    AuthConfig { argon2_memory_kib: 256, argon2_iterations: 1, checkpoint_every: 5, ..AuthConfig::default() }
+}
+
+async fn env_with(store: SqlStore, db: Db, ring: Keyring) -> Env {
+    let store = Arc::new(store);
+    store.migrate().await.unwrap();
+    let app = Amparo::new(store.clone(), Arc::new(ManualClock::new(1_700_000_000)), Arc::new(SeededRandom::new(7)), Arc::new(ring), cfg()).unwrap();
+    app.ensure_reference_geography(&Ctx::system("t")).await.unwrap();
+    Env { app, store, db }
+}
+
+fn ring() -> Keyring {
+    Keyring::from_keys(vec![(1, [11; 32])]).unwrap()
+}
+
+/// Make an organisation and a user in it, and a context acting as that user.
+async fn org_and_actor(app: &Amparo, name: &str, role: Role) -> (OrgId, Ctx) {
+    let sys = Ctx::system("t");
+    let org = app.create_org(&sys, &OrgInput { name: name.into(), kind: "police_unit".into(), jurisdiction: "PE-16".into(), parent_id: None }).await.unwrap();
+    let u = app
+        .create_user(
+            &sys,
+            &UserInput {
+                email: format!("{}@x.pe", name.to_lowercase().replace(' ', "")),
+                display_name: name.into(),
+                org_id: org.id.to_string(),
+                roles: vec![role.as_str().into()],
+                password: "correct horse battery".into(),
+                locale: None,
+            },
+        )
+        .await
+        .unwrap();
+    let ctx = Ctx {
+        actor: Some(Actor::User(UserActor { user_id: u.id, org_id: org.id.clone(), roles: vec![role], mfa_satisfied: true })),
+        client_ip: "127.0.0.1".into(),
+        operation_id: "op".into(),
+    };
+    (org.id, ctx)
+}
+
+async fn known_person(app: &Amparo, ctx: &Ctx) -> PersonId {
+    let p = PersonInput {
+        role: "possible_victim".into(),
+        given_names: KNOWN_NAME.into(),
+        document_number: KNOWN_DOC.into(),
+        narrative: format!("{KNOWN_NAME} was found in a bar"),
+        phone: "+51 987 654 321".into(),
+        ..Default::default()
+    };
+    app.create_person(ctx, &p).await.unwrap().id
+}
+
+async fn raw(store: &SqlStore, sql: &str) {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(store.pool()).await.unwrap();
+}
+
+async fn drop_audit_guards(e: &Env) {
+    match e.store.backend() {
+        Backend::Sqlite => raw(&e.store, "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;").await,
+        Backend::Postgres => raw(&e.store, "DROP TRIGGER audit_log_no_change ON audit_log;").await,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The stories. Each takes a fresh environment.
+
+async fn story_orgs_users_and_stale_edits(e: Env) {
+    let (org, ctx) = org_and_actor(&e.app, "Unidad Iquitos", Role::SystemAdmin).await;
+    let got = e.app.get_org(&ctx, &org).await.unwrap();
+    assert_eq!(got.name, "Unidad Iquitos");
+    let edit = OrgInput { name: "Unidad Iquitos Norte".into(), kind: "police_unit".into(), jurisdiction: "PE-160101".into(), parent_id: None };
+    let v2 = e.app.update_org(&ctx, &org, &edit, 1).await.unwrap();
+    assert_eq!(v2.version, 2);
+    // A second editor still holding version 1 gets a conflict showing the current record.
+    match e.app.update_org(&ctx, &org, &edit, 1).await {
+        Err(CoreError::Conflict { current }) => assert_eq!(current["name"], "Unidad Iquitos Norte"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let dup = UserInput {
+        email: "unidadiquitos@x.pe".into(),
+        display_name: "dup".into(),
+        org_id: org.to_string(),
+        roles: vec!["analyst".into()],
+        password: "another long password".into(),
+        locale: None,
+    };
+    assert!(matches!(e.app.create_user(&Ctx::system("t"), &dup).await, Err(CoreError::Validation(_))));
+}
+
+async fn story_geography_is_complete(e: Env) {
+    let counts = e.app.area_counts("PE").await.unwrap();
+    assert_eq!(counts, vec![(1, 25), (2, 196), (3, 1893)]);
+    let csv = b"country,level,code,parent,name\nBO,1,01,,Chuquisaca\nBO,2,0101,01,Oropeza\n";
+    assert_eq!(e.app.import_areas(&Ctx::system("t"), csv).await.unwrap(), 2);
+    let bad = b"country,level,code,parent,name\nBO,2,0999,77,Nowhere\n";
+    assert!(e.app.import_areas(&Ctx::system("t"), bad).await.is_err());
+    assert!(e.store.get_area("BO-0999").await.unwrap().is_none(), "a bad file changes nothing");
+}
+
+async fn story_no_plaintext_at_rest(e: Env) {
+    let (_, ctx) = org_and_actor(&e.app, "Unidad Loreto", Role::Investigator).await;
+    let id = known_person(&e.app, &ctx).await;
+    let (_, identity) = e.app.reveal_person(&ctx, &id, "verificar identidad para derivación").await.unwrap();
+    assert_eq!(identity.given_names.as_deref(), Some(KNOWN_NAME));
+    let mut haystack = Vec::new();
+    match &e.db {
+        Db::Sqlite(path) => {
+            for suffix in ["", "-wal", "-shm"] {
+                let p = format!("{}{}", path.display(), suffix);
+                if let Ok(bytes) = std::fs::read(&p) {
+                    haystack.extend(bytes);
+                }
+            }
+            assert!(!haystack.is_empty());
+        }
+        Db::Postgres(url) => haystack = PG.with(|c| c.borrow().as_ref().unwrap().dump(url)),
+    }
+    for needle in [KNOWN_NAME, "Quispecahuana", KNOWN_DOC, "987 654 321"] {
+        assert!(!haystack.windows(needle.len()).any(|w| w == needle.as_bytes()), "found {needle:?} in clear at rest");
+    }
+}
+
+async fn story_audit_verifies_and_names_reads(e: Env) {
+    let (_, ctx) = org_and_actor(&e.app, "Unidad Cusco", Role::Investigator).await;
+    let id = known_person(&e.app, &ctx).await;
+    e.app.reveal_person(&ctx, &id, "preparar informe fiscal").await.unwrap();
+    let report = e.app.verify_audit().await.unwrap();
+    assert!(report.broken.is_none(), "{report:?}");
+    assert!(report.checkpoints >= 1);
+    let page = e.store.audit_page(&amparo_core::store::AuditFilter { action: Some("reveal_person".into()), limit: 10, ..Default::default() }).await.unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].event.purpose, "preparar informe fiscal");
+    assert_eq!(page[0].event.record_id, id.to_string());
+}
+
+async fn story_application_cannot_alter_audit(e: Env) {
+    org_and_actor(&e.app, "Unidad Puno", Role::Investigator).await;
+    let upd = sqlx::raw_sql("UPDATE audit_log SET action = 'x' WHERE seq = 1").execute(e.store.pool()).await;
+    assert!(upd.is_err(), "the database itself refuses edits to the audit log");
+    let del = sqlx::raw_sql("DELETE FROM audit_log WHERE seq = 1").execute(e.store.pool()).await;
+    assert!(del.is_err());
+}
+
+async fn tampered(e: &Env) -> (i64, BreakReason) {
+    let b = e.app.verify_audit().await.unwrap().broken.expect("tampering must be detected");
+    (b.seq, b.reason)
+}
+
+async fn story_edited_entry_detected(e: Env) {
+    org_and_actor(&e.app, "Unidad A", Role::Investigator).await;
+    drop_audit_guards(&e).await;
+    raw(&e.store, "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 3").await;
+    assert_eq!(tampered(&e).await, (3, BreakReason::HashMismatch));
+}
+
+async fn story_deleted_entry_detected(e: Env) {
+    org_and_actor(&e.app, "Unidad B", Role::Investigator).await;
+    drop_audit_guards(&e).await;
+    raw(&e.store, "DELETE FROM audit_log WHERE seq = 3").await;
+    assert_eq!(tampered(&e).await.0, 3);
+}
+
+async fn story_reordered_entries_detected(e: Env) {
+    org_and_actor(&e.app, "Unidad C", Role::Investigator).await;
+    drop_audit_guards(&e).await;
+    raw(&e.store, "UPDATE audit_log SET seq = -3 WHERE seq = 3").await;
+    raw(&e.store, "UPDATE audit_log SET seq = 3 WHERE seq = 4").await;
+    raw(&e.store, "UPDATE audit_log SET seq = 4 WHERE seq = -3").await;
+    assert_eq!(tampered(&e).await, (3, BreakReason::BrokenLink));
+}
+
+async fn story_inserted_entry_detected(e: Env) {
+    org_and_actor(&e.app, "Unidad D", Role::Investigator).await;
+    drop_audit_guards(&e).await;
+    // The attacker appends a perfectly chained entry straight into the table.
+    let (head, _) = e.store.audit_head().await.unwrap();
+    let last = e.store.audit_after(head - 1, 1).await.unwrap().remove(0);
+    let forged = AuditEvent { occurred_at: 1, action: "create_user".into(), actor: "system".into(), ..Default::default() };
+    let seq = head + 1;
+    let h = entry_hash(seq, &last.hash, &forged);
+    sqlx::query(
+        "INSERT INTO audit_log (seq, prev_hash, hash, occurred_at, actor, actor_org, actor_roles, action, outcome, record_type, record_id, purpose, client_ip, operation_id, details) \
+         VALUES ($1, $2, $3, 1, 'system', '', '', 'create_user', '', '', '', '', '', '', '')",
+    )
+    .bind(seq)
+    .bind(last.hash.clone())
+    .bind(h.to_vec())
+    .execute(e.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(tampered(&e).await, (head + 1, BreakReason::BrokenLink));
+}
+
+async fn story_key_rotation_reencrypts_everything(e: Env, key_file: std::path::PathBuf) {
+    let (_, ctx) = org_and_actor(&e.app, "Unidad Rot", Role::Investigator).await;
+    let id = known_person(&e.app, &ctx).await;
+    let mut ring = Keyring::load(&key_file).unwrap();
+    ring.add_key_and_save(&key_file, [99; 32]).unwrap();
+    let app2 = Amparo::new(e.store.clone(), Arc::new(ManualClock::new(1_700_000_100)), Arc::new(SeededRandom::new(8)), Arc::new(ring), cfg()).unwrap();
+    let report = app2.reencrypt_all(&Ctx::system("rotate")).await.unwrap();
+    assert!(report.cells_reencrypted >= 4, "{report:?}");
+    for c in e.store.encrypted_cells("persons", "given_names").await.unwrap() {
+        assert_eq!(amparo_core::crypto::field::key_version(&c.value), Ok(2));
+    }
+    let (_, identity) = app2.reveal_person(&ctx, &id, "comprobar tras rotación").await.unwrap();
+    assert_eq!(identity.document_number.as_deref(), Some(KNOWN_DOC));
+    assert!(app2.verify_audit().await.unwrap().broken.is_none());
+}
+
+async fn story_snapshot_round_trip(e: Env, fresh: Env) {
+    let (_, ctx) = org_and_actor(&e.app, "Unidad Snap", Role::Investigator).await;
+    let id = known_person(&e.app, &ctx).await;
+    let snap = e.app.snapshot(&Ctx::system("backup")).await.unwrap();
+    // The fresh database has reference geography already; restore requires no orgs and an
+    // empty trail, so start from a truly empty one.
+    fresh.store.import_snapshot(&snap).await.unwrap();
+    let (_, identity) = fresh.app.reveal_person(&ctx, &id, "verificar la restauración").await.unwrap();
+    assert_eq!(identity.given_names.as_deref(), Some(KNOWN_NAME));
+    assert!(fresh.app.verify_audit().await.unwrap().broken.is_none());
+}
+
+async fn story_throttle_and_sessions(e: Env) {
+    let t = amparo_core::store::ThrottleState { failures: 3, window_start: 10, locked_until: 99 };
+    e.store.throttle_put("ip:1.2.3.4", &t).await.unwrap();
+    e.store.throttle_put("ip:1.2.3.4", &t).await.unwrap();
+    assert_eq!(e.store.throttle_get("ip:1.2.3.4").await.unwrap(), Some(t));
+    e.store.throttle_clear("ip:1.2.3.4").await.unwrap();
+    assert_eq!(e.store.throttle_get("ip:1.2.3.4").await.unwrap(), None);
+    let (_, ctx) = org_and_actor(&e.app, "Unidad Ses", Role::Analyst).await;
+    let login = e.app.login(&ctx, "unidadses@x.pe", "correct horse battery", None).await.unwrap();
+    let s = e.app.resolve_session(&login.cookie).await.unwrap().unwrap();
+    assert_eq!(s.user.email, "unidadses@x.pe");
+    assert!(e.app.resolve_session("forged-cookie").await.unwrap().is_none());
+}
+
+// ---------------------------------------------------------------------------------------
+// Runners.
+
+thread_local! {
+    static PG: std::cell::RefCell<Option<PgCluster>> = const { std::cell::RefCell::new(None) };
+}
+
+struct Fresh {
+    dir: TempDir,
+    n: u32,
+    pg: bool,
+}
+
+impl Fresh {
+    async fn env(&mut self) -> Env {
+        self.n += 1;
+        if self.pg {
+            let url = PG.with(|c| c.borrow().as_ref().unwrap().new_database(&format!("story{}", self.n)));
+            env_with(connect(&url).await.unwrap(), Db::Postgres(url), ring()).await
+        } else {
+            let path = self.dir.path().join(format!("story{}.db", self.n));
+            let store = connect(&format!("sqlite://{}", path.display())).await.unwrap();
+            env_with(store, Db::Sqlite(path), ring()).await
+        }
+    }
+    async fn empty_env(&mut self) -> Env {
+        let e = self.env().await;
+        // An empty target for restore: same schema, no rows.
+        for t in ["audit_checkpoints", "audit_head", "areas", "countries"] {
+            raw(&e.store, &format!("DELETE FROM {t}")).await;
+        }
+        drop_audit_guards(&e).await;
+        raw(&e.store, "DELETE FROM audit_log").await;
+        e
+    }
+    fn key_file(&self) -> std::path::PathBuf {
+        let p = self.dir.path().join(format!("master{}.key", self.n));
+        let _ = std::fs::remove_file(&p);
+        Keyring::create(&p, [11; 32]).unwrap();
+        p
+    }
+}
+
+async fn run_all(mut f: Fresh) {
+    story_orgs_users_and_stale_edits(f.env().await).await;
+    story_geography_is_complete(f.env().await).await;
+    story_no_plaintext_at_rest(f.env().await).await;
+    story_audit_verifies_and_names_reads(f.env().await).await;
+    story_application_cannot_alter_audit(f.env().await).await;
+    story_edited_entry_detected(f.env().await).await;
+    story_deleted_entry_detected(f.env().await).await;
+    story_reordered_entries_detected(f.env().await).await;
+    story_inserted_entry_detected(f.env().await).await;
+    let e = f.env().await;
+    let kf = f.key_file();
+    story_key_rotation_reencrypts_everything(e, kf).await;
+    let a = f.env().await;
+    let b = f.empty_env().await;
+    story_snapshot_round_trip(a, b).await;
+    story_throttle_and_sessions(f.env().await).await;
+}
+
+#[test]
+fn migration_versions_match_across_backends() {
+    let s: Vec<i64> = MIGRATIONS_SQLITE.iter().map(|m| m.0).collect();
+    let p: Vec<i64> = MIGRATIONS_POSTGRES.iter().map(|m| m.0).collect();
+    assert_eq!(s, p);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn conformance_sqlite() {
+    run_all(Fresh { dir: TempDir::new("sqlite"), n: 0, pg: false }).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn conformance_postgres() {
+    let Some(cluster) = PgCluster::start() else { return };
+    PG.with(|c| *c.borrow_mut() = Some(cluster));
+    run_all(Fresh { dir: TempDir::new("pgkeys"), n: 0, pg: true }).await;
+    PG.with(|c| c.borrow_mut().take());
+}

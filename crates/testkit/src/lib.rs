@@ -1,0 +1,140 @@
+//! Test support shared by the store conformance suite and the binary's integration tests.
+//!
+//! - [`TempDir`]: a scratch directory removed on drop.
+//! - [`PgCluster`]: a throwaway PostgreSQL cluster started with `initdb`/`pg_ctl` on a free
+//!   port with its socket in the cluster directory, stopped and deleted on drop. As root,
+//!   the binaries run as the `postgres` user through `runuser`.
+//! - [`require`]: the skip-or-fail switch. When a tool is missing a test prints one clear
+//!   "skipped" line, unless `AMPARO_REQUIRE_PG=1` / `AMPARO_REQUIRE_BROWSER=1` says it must fail.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> Self {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let p = std::env::temp_dir().join(format!("amparo-test-{}-{}-{}", label, std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Self(p)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Decide what to do when an outside tool is missing: `None` = go on (tool present),
+/// `Some(())` = skip (printed). Panics (fails the test) when the env var demands the tool.
+pub fn require(tool_present: bool, env_var: &str, what: &str) -> bool {
+    if tool_present {
+        return true;
+    }
+    if std::env::var(env_var).map(|v| v == "1").unwrap_or(false) {
+        panic!("{what} is required ({env_var}=1) but is not available");
+    }
+    eprintln!("skipped: {what} not available (set {env_var}=1 to make this a failure)");
+    false
+}
+
+fn which(bin: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(bin)).find(|p| p.is_file()))
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+}
+
+pub struct PgCluster {
+    dir: TempDir,
+    port: u16,
+    as_postgres: bool,
+    pg_ctl: PathBuf,
+}
+
+impl PgCluster {
+    /// Start a cluster, or `None` (after printing "skipped") when initdb/pg_ctl are missing.
+    pub fn start() -> Option<Self> {
+        let (initdb, pg_ctl) = match (which("initdb"), which("pg_ctl")) {
+            (Some(a), Some(b)) => (a, b),
+            _ => {
+                require(false, "AMPARO_REQUIRE_PG", "PostgreSQL (initdb/pg_ctl on PATH)");
+                return None;
+            }
+        };
+        let dir = TempDir::new("pg");
+        let as_postgres = is_root();
+        let data = dir.path().join("data");
+        if as_postgres {
+            Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()).status().unwrap();
+        }
+        let run = |bin: &Path, args: &[&str]| {
+            let mut c = if as_postgres {
+                let mut c = Command::new("runuser");
+                c.args(["-u", "postgres", "--"]).arg(bin);
+                c
+            } else {
+                Command::new(bin)
+            };
+            c.args(args);
+            c
+        };
+        let out = run(&initdb, &["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync", "-D", data.to_str().unwrap()]).output().unwrap();
+        assert!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+        let port = free_port();
+        let opts = format!("-p {port} -k {} -c fsync=off -c listen_addresses=127.0.0.1", dir.path().display());
+        let log = dir.path().join("pg.log");
+        let out = run(&pg_ctl, &["-D", data.to_str().unwrap(), "-l", log.to_str().unwrap(), "-o", &opts, "-w", "start"]).output().unwrap();
+        assert!(out.status.success(), "pg_ctl start failed: {}", String::from_utf8_lossy(&out.stderr));
+        Some(Self { dir, port, as_postgres, pg_ctl })
+    }
+
+    /// Create a fresh database and return its URL.
+    pub fn new_database(&self, name: &str) -> String {
+        let url = format!("postgres://postgres@127.0.0.1:{}/postgres", self.port);
+        let psql = which("psql").expect("psql on PATH");
+        let out = Command::new(psql).args([&url, "-q", "-c", &format!("CREATE DATABASE {name}")]).output().unwrap();
+        assert!(out.status.success(), "createdb failed: {}", String::from_utf8_lossy(&out.stderr));
+        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `pg_dump` of a database as text (for the no-plaintext test).
+    pub fn dump(&self, db_url: &str) -> Vec<u8> {
+        let out = Command::new(which("pg_dump").expect("pg_dump on PATH")).arg(db_url).output().unwrap();
+        assert!(out.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    }
+}
+
+impl Drop for PgCluster {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data");
+        let mut c = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&self.pg_ctl);
+            c
+        } else {
+            Command::new(&self.pg_ctl)
+        };
+        let _ = c.args(["-D", data.to_str().unwrap_or(""), "-m", "immediate", "stop"]).output();
+    }
+}

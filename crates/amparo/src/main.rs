@@ -1,1 +1,451 @@
-fn main() {}
+//! The `amparo` command: server, demo, and every operator task. Subcommand names and flags
+//! are a contract that outside scripts rely on; add around them, never rename.
+
+mod backup;
+mod runtime;
+mod serve;
+mod settings;
+
+use amparo_core::random::{OsRandom, RandomExt};
+use amparo_core::Ctx;
+use amparo_domain::org::OrgInput;
+use amparo_domain::user::UserInput;
+use amparo_web::WebSettings;
+use clap::{Args, Parser, Subcommand};
+use runtime::{Fallible, open};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "amparo", version, about = "Amparo: case management, referral and statistics against human trafficking")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Args, Clone)]
+struct DataDir {
+    /// Data directory: SQLite database, master key, amparo.toml.
+    #[arg(long, env = "AMPARO_DATA_DIR", default_value = "amparo-data")]
+    data_dir: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the server.
+    Serve {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Create the data directory if needed, load the demo data set, and serve.
+    Demo {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Apply database migrations (creates the master key if there is none).
+    Migrate {
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// Check settings, key file and database, and report problems.
+    CheckConfig {
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        cmd: UserCmd,
+    },
+    /// Manage organisations.
+    Org {
+        #[command(subcommand)]
+        cmd: OrgCmd,
+    },
+    /// API bearer tokens.
+    Token {
+        #[command(subcommand)]
+        cmd: TokenCmd,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        cmd: AuditCmd,
+    },
+    /// Write an encrypted, consistent backup (safe while the server runs).
+    Backup {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup into an empty database.
+    Restore {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long = "in")]
+        input: PathBuf,
+    },
+    /// Master key management.
+    Key {
+        #[command(subcommand)]
+        cmd: KeyCmd,
+    },
+    /// Reference geography.
+    Geo {
+        #[command(subcommand)]
+        cmd: GeoCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create an account. The password is read from stdin with --password-stdin, otherwise
+    /// a strong one is generated and printed once.
+    Add {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Organisation id (see `amparo org list`).
+        #[arg(long)]
+        org: String,
+        /// Role, repeatable: hotline_operator, investigator, prosecutor, labour_inspector,
+        /// case_worker, shelter_staff, analyst, coordinator, org_admin, system_admin.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable an account; its sessions end at once.
+    Disable {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        email: String,
+    },
+    /// Set a new password (generated, or from stdin). `--reset-mfa` also clears two-factor.
+    ResetPassword {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long)]
+        reset_mfa: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCmd {
+    /// Create an organisation.
+    Add {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        name: String,
+        /// police_unit, prosecutor_office, court, labour_inspectorate, ngo, shelter, hotline,
+        /// ministry, coordinating_body
+        #[arg(long)]
+        kind: String,
+        /// Area code, e.g. PE-16 (Loreto).
+        #[arg(long)]
+        jurisdiction: String,
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    /// List organisations with their ids.
+    List {
+        #[command(flatten)]
+        dir: DataDir,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    /// Print a new bearer token for a user.
+    Create {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        user: String,
+        /// Days until it expires.
+        #[arg(long, default_value_t = 30)]
+        expires: i64,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// Revoke a token by id (the part after `amp_`, before the next `_`).
+    Revoke {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Verify the hash chain and signed checkpoints. Exit 0 if intact.
+    Verify {
+        #[command(flatten)]
+        dir: DataDir,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCmd {
+    /// Add a new master key and re-encrypt every encrypted field under it.
+    Rotate {
+        #[command(flatten)]
+        dir: DataDir,
+    },
+}
+
+#[derive(Subcommand)]
+enum GeoCmd {
+    /// Import another country's areas from CSV: country,level,code,parent,name
+    Import {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        file: PathBuf,
+    },
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AMPARO_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let json = std::env::var("AMPARO_LOG_FORMAT").map(|v| v == "json").unwrap_or(false);
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        b.json().init();
+    } else {
+        b.init();
+    }
+}
+
+fn read_password(from_stdin: bool) -> Fallible<(String, bool)> {
+    if from_stdin {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        return Ok((s.trim_end_matches(['\r', '\n']).to_owned(), false));
+    }
+    Ok((OsRandom.token().chars().take(20).collect(), true))
+}
+
+fn sys() -> Ctx {
+    Ctx::system(&hex_op())
+}
+
+fn hex_op() -> String {
+    OsRandom.bytes::<8>().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn web_settings(rt: &runtime::Runtime, demo: bool) -> WebSettings {
+    WebSettings { secure_cookies: rt.settings.secure_cookies, demo_mode: demo, max_body_bytes: rt.settings.max_body_bytes }
+}
+
+async fn run(cli: Cli) -> Fallible<ExitCode> {
+    match cli.cmd {
+        Cmd::Serve { dir, listen } => {
+            let rt = open(&dir.data_dir, true).await?;
+            let listen = listen.unwrap_or_else(|| rt.settings.listen.clone());
+            let web = web_settings(&rt, false);
+            serve::run(rt, &listen, web, |addr| println!("Amparo listening on http://{addr}")).await?;
+        }
+        Cmd::Demo { dir, listen } => {
+            let rt = open(&dir.data_dir, true).await?;
+            let accounts = rt.app.load_demo(&sys()).await?;
+            let web = web_settings(&rt, true);
+            serve::run(rt, &listen, web, move |addr| {
+                println!();
+                println!("Amparo demo is running at http://{addr}/");
+                println!("Sign in with any of these accounts (password: {}):", amparo_core::usecases::demo::DEMO_PASSWORD);
+                for a in &accounts {
+                    println!("  {:<34} {:<18} {}", a.email, a.role.as_str(), a.org_name);
+                }
+                println!("Demo accounts skip two-factor authentication; the web pages show a banner saying so.");
+                println!("Stop with Ctrl-C.");
+            })
+            .await?;
+        }
+        Cmd::Migrate { dir } => {
+            let rt = open(&dir.data_dir, true).await?;
+            rt.app.ensure_reference_geography(&sys()).await?;
+            use amparo_core::store::Store;
+            println!("migrations applied: {:?}", rt.store.applied_migrations().await?);
+        }
+        Cmd::CheckConfig { dir } => return check_config(&dir.data_dir).await,
+        Cmd::User { cmd } => match cmd {
+            UserCmd::Add { dir, email, name, org, roles, password_stdin } => {
+                let rt = open(&dir.data_dir, false).await?;
+                let (password, generated) = read_password(password_stdin)?;
+                let input = UserInput { email, display_name: name, org_id: org, roles, password: password.clone(), locale: None };
+                match rt.app.create_user(&sys(), &input).await {
+                    Ok(u) => {
+                        println!("created user {} ({})", u.email, u.id);
+                        if generated {
+                            println!("password: {password}");
+                        }
+                    }
+                    Err(amparo_core::CoreError::Validation(f)) => {
+                        for e in f.0 {
+                            eprintln!("{}: {}", e.field, e.code);
+                        }
+                        return Ok(ExitCode::from(2));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            UserCmd::Disable { dir, email } => {
+                let rt = open(&dir.data_dir, false).await?;
+                let u = rt.app.disable_user(&sys(), &email).await?;
+                println!("disabled {}", u.email);
+            }
+            UserCmd::ResetPassword { dir, email, password_stdin, reset_mfa } => {
+                let rt = open(&dir.data_dir, false).await?;
+                let (password, generated) = read_password(password_stdin)?;
+                let u = rt.app.reset_password(&sys(), &email, &password, reset_mfa).await?;
+                println!("password reset for {}{}", u.email, if reset_mfa { "; two-factor cleared" } else { "" });
+                if generated {
+                    println!("password: {password}");
+                }
+            }
+        },
+        Cmd::Org { cmd } => match cmd {
+            OrgCmd::Add { dir, name, kind, jurisdiction, parent } => {
+                let rt = open(&dir.data_dir, false).await?;
+                rt.app.ensure_reference_geography(&sys()).await?;
+                let o = rt.app.create_org(&sys(), &OrgInput { name, kind, jurisdiction, parent_id: parent }).await?;
+                println!("created organisation {} ({})", o.name, o.id);
+            }
+            OrgCmd::List { dir } => {
+                let rt = open(&dir.data_dir, false).await?;
+                for o in rt.app.list_orgs(&sys()).await? {
+                    println!("{}\t{}\t{}\t{}", o.id, o.kind.as_str(), o.jurisdiction, o.name);
+                }
+            }
+        },
+        Cmd::Token { cmd } => match cmd {
+            TokenCmd::Create { dir, user, expires, name } => {
+                let rt = open(&dir.data_dir, false).await?;
+                let (token, _) = rt.app.create_token(&sys(), &user, &name, expires).await?;
+                println!("{token}");
+            }
+            TokenCmd::Revoke { dir, id } => {
+                let rt = open(&dir.data_dir, false).await?;
+                rt.app.revoke_token(&sys(), &id).await?;
+                println!("revoked {id}");
+            }
+        },
+        Cmd::Audit { cmd: AuditCmd::Verify { dir } } => {
+            let rt = open(&dir.data_dir, false).await?;
+            let r = rt.app.verify_audit().await?;
+            match r.broken {
+                None => println!("audit trail intact: {} entries, {} signed checkpoints", r.entries, r.checkpoints),
+                Some(b) => {
+                    println!("audit trail BROKEN at entry {}: {:?} ({} entries verified before it)", b.seq, b.reason, b.seq.saturating_sub(1));
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+        Cmd::Backup { dir, out } => {
+            let rt = open(&dir.data_dir, false).await?;
+            let rows = backup::backup(&rt, &out).await?;
+            println!("backup written to {} ({rows} rows, encrypted)", out.display());
+        }
+        Cmd::Restore { dir, input } => {
+            let rt = open(&dir.data_dir, true).await?;
+            let rows = backup::restore(&rt, &input).await?;
+            let r = rt.app.verify_audit().await?;
+            println!("restored {rows} rows; audit trail {}", if r.broken.is_none() { "intact" } else { "BROKEN" });
+        }
+        Cmd::Key { cmd: KeyCmd::Rotate { dir } } => {
+            let rt = open(&dir.data_dir, false).await?;
+            let mut ring = runtime::keyring(&rt.settings, &dir.data_dir, false)?;
+            let v = ring.add_key_and_save(&rt.key_file, OsRandom.bytes::<32>())?;
+            let rt2 = open(&dir.data_dir, false).await?;
+            let report = rt2.app.reencrypt_all(&sys()).await?;
+            println!("master key v{v} is now active; re-encrypted {} fields. Older keys stay in the file to read old backups.", report.cells_reencrypted);
+        }
+        Cmd::Geo { cmd: GeoCmd::Import { dir, file } } => {
+            let rt = open(&dir.data_dir, false).await?;
+            let bytes = std::fs::read(&file)?;
+            match rt.app.import_areas(&sys(), &bytes).await {
+                Ok(n) => println!("imported {n} areas"),
+                Err(amparo_core::CoreError::Validation(f)) => {
+                    eprintln!("nothing imported; fix these rows:");
+                    for e in f.0 {
+                        eprintln!("  {}: {}", e.field, e.code);
+                    }
+                    return Ok(ExitCode::from(2));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn check_config(dir: &std::path::Path) -> Fallible<ExitCode> {
+    let mut problems = 0;
+    let settings = match settings::Settings::load(dir) {
+        Ok(s) => {
+            println!("settings: ok {s:?}");
+            s
+        }
+        Err(e) => {
+            println!("settings: ERROR {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    match amparo_core::crypto::keyring::Keyring::load(&settings.key_file(dir)) {
+        Ok(r) => println!("master key: ok ({}; versions {:?})", settings.key_file(dir).display(), r.versions()),
+        Err(e) => {
+            println!("master key: ERROR {e}");
+            problems += 1;
+        }
+    }
+    match amparo_store::connect(&settings.database_url(dir)).await {
+        Ok(s) => {
+            use amparo_core::store::Store;
+            match s.applied_migrations().await {
+                Ok(v) => println!("database: ok ({:?}, migrations {v:?})", s.backend()),
+                Err(e) => {
+                    println!("database: ERROR {e}");
+                    problems += 1;
+                }
+            }
+        }
+        Err(e) => {
+            println!("database: ERROR {e}");
+            problems += 1;
+        }
+    }
+    if !settings.secure_cookies {
+        println!("warning: secure_cookies is off; use only behind HTTPS termination you trust, never on an open network");
+    }
+    Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", amparo_store::redact(&e.to_string()));
+            ExitCode::from(1)
+        }
+    }
+}

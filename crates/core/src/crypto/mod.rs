@@ -20,3 +20,15 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     }
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+/// The CSRF token for a cookie value (session or pre-session): HMAC-SHA256 under a key derived
+/// from the master key. Every server instance with the same key file computes the same token,
+/// and no token is stored.
+pub fn csrf_token(keys: &keyring::Keyring, binding: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let Ok(key) = keys.derive_active("amparo csrf v1") else { return String::new() };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key.as_slice()) else { return String::new() };
+    mac.update(b"csrf:");
+    mac.update(binding.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}

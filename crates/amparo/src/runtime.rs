@@ -1,0 +1,53 @@
+//! Opening the pieces every command needs: settings, the master keyring, the store (migrated)
+//! and the core service.
+
+use crate::settings::Settings;
+use amparo_core::clock::SystemClock;
+use amparo_core::crypto::keyring::Keyring;
+use amparo_core::random::{OsRandom, RandomExt};
+use amparo_core::Amparo;
+use amparo_store::SqlStore;
+use std::path::Path;
+use std::sync::Arc;
+
+pub type Fallible<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+pub struct Runtime {
+    pub settings: Settings,
+    pub app: Amparo,
+    pub store: Arc<SqlStore>,
+    pub key_file: std::path::PathBuf,
+}
+
+/// Load the key file, creating it (0600) when `create` and it does not exist yet.
+pub fn keyring(settings: &Settings, data_dir: &Path, create: bool) -> Fallible<Keyring> {
+    let path = settings.key_file(data_dir);
+    if !path.exists() {
+        if !create {
+            return Err(format!("master key file {} does not exist (run `amparo migrate` or `amparo serve` to create one)", path.display()).into());
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let ring = Keyring::create(&path, OsRandom.bytes::<32>())?;
+        eprintln!("created a new master key at {} — back it up separately from the database", path.display());
+        return Ok(ring);
+    }
+    Ok(Keyring::load(&path)?)
+}
+
+pub async fn open(data_dir: &Path, create: bool) -> Fallible<Runtime> {
+    if create {
+        std::fs::create_dir_all(data_dir)?;
+    } else if !data_dir.exists() && std::env::var("AMPARO_DATABASE_URL").is_err() {
+        return Err(format!("data directory {} does not exist", data_dir.display()).into());
+    }
+    let settings = Settings::load(data_dir)?;
+    let ring = keyring(&settings, data_dir, create)?;
+    let key_file = settings.key_file(data_dir);
+    let store = Arc::new(amparo_store::connect(&settings.database_url(data_dir)).await?);
+    use amparo_core::store::Store;
+    store.migrate().await?;
+    let app = Amparo::new(store.clone(), Arc::new(SystemClock), Arc::new(OsRandom), Arc::new(ring), settings.auth.clone())?;
+    Ok(Runtime { settings, app, store, key_file })
+}

@@ -1,0 +1,61 @@
+//! Running the server: bind, serve with client addresses, housekeeping in the background,
+//! graceful shutdown on Ctrl-C or SIGTERM (in-flight requests finish; nothing is cut off
+//! mid-transaction).
+
+use crate::runtime::{Fallible, Runtime};
+use amparo_core::Ctx;
+use amparo_web::WebSettings;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    eprintln!("shutting down: finishing requests in flight");
+}
+
+/// Bind and serve until a signal. `on_bound` prints what a newcomer needs to know.
+pub async fn run(rt: Runtime, listen: &str, web: WebSettings, on_bound: impl FnOnce(SocketAddr)) -> Fallible<()> {
+    rt.app.ensure_reference_geography(&Ctx::system("startup")).await?;
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr()?;
+    on_bound(addr);
+    let app = rt.app.clone();
+    // Housekeeping: drop expired sessions and sign the audit head. Safe to run on every
+    // instance at once: both operations are idempotent.
+    let housekeeping = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            let now = app.now();
+            let cfg = app.config().clone();
+            if let Err(e) = app.store().delete_stale_sessions(now - cfg.session_idle_secs, now - cfg.session_absolute_secs).await {
+                tracing::warn!(error = %e, "session cleanup failed");
+            }
+            if let Err(e) = app.checkpoint_now().await {
+                tracing::warn!(error = %e, "audit checkpoint failed");
+            }
+        }
+    });
+    let router = amparo_web::router(rt.app.clone(), web);
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
+    housekeeping.abort();
+    if let Err(e) = rt.app.checkpoint_now().await {
+        tracing::warn!(error = %e, "final audit checkpoint failed");
+    }
+    rt.store.close().await;
+    Ok(())
+}

@@ -1,0 +1,73 @@
+//! CSRF protection for every state-changing request outside the bearer-token API.
+//!
+//! Two checks: the browser's own signals (a cross-site `Sec-Fetch-Site`, or an `Origin` that
+//! is not this host, is refused), and a token that must match an HMAC of the caller's cookie
+//! (session cookie when signed in, pre-session cookie on the login form). The token comes in
+//! the `X-CSRF-Token` header (htmx) or the `_csrf` form field.
+
+use crate::extract::{OpId, PRE_COOKIE, SESSION_COOKIE};
+use crate::i18n::{Lang, Tr};
+use crate::{AppState, WebError};
+use amparo_core::crypto::{csrf_token, ct_eq};
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+fn header_str<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+fn cookie_of(req: &Request, name: &str) -> Option<String> {
+    req.headers().get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
+        let (k, v) = kv.trim().split_once('=')?;
+        (k == name && !v.is_empty()).then(|| v.to_owned())
+    })
+}
+
+/// The value the CSRF token is bound to for this request.
+pub fn binding(session: Option<&str>, pre: Option<&str>) -> Option<String> {
+    session.or(pre).map(str::to_owned)
+}
+
+pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe || req.uri().path().starts_with("/api/") {
+        return next.run(req).await;
+    }
+    let op = req.extensions().get::<OpId>().map(|o| o.0.clone()).unwrap_or_default();
+    let lang = cookie_of(&req, crate::extract::LANG_COOKIE).and_then(|c| Lang::parse(&c)).unwrap_or(Lang::Es);
+    let refuse = || WebError::Csrf { op: op.clone(), api: false, tr: Tr::new(lang) }.into_response();
+    if header_str(&req, "sec-fetch-site") == Some("cross-site") {
+        return refuse();
+    }
+    if let (Some(origin), Some(host)) = (header_str(&req, "origin"), header_str(&req, "host")) {
+        let origin_host = origin.split("://").nth(1).unwrap_or("");
+        if origin_host != host {
+            return refuse();
+        }
+    }
+    let Some(bound) = binding(cookie_of(&req, SESSION_COOKIE).as_deref(), cookie_of(&req, PRE_COOKIE).as_deref()) else {
+        return refuse();
+    };
+    let expected = csrf_token(state.app.keys(), &bound);
+    if let Some(h) = header_str(&req, "x-csrf-token") {
+        if ct_eq(h.as_bytes(), expected.as_bytes()) {
+            return next.run(req).await;
+        }
+        return refuse();
+    }
+    // Read the form body (bounded) to find `_csrf`, then hand the same bytes on.
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = to_bytes(body, state.settings.max_body_bytes).await else {
+        return WebError::BadRequest { code: "payload_too_large", op, api: false, tr: Tr::new(lang) }.into_response();
+    };
+    let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+        .ok()
+        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v));
+    match token {
+        Some(t) if ct_eq(t.as_bytes(), expected.as_bytes()) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        _ => refuse(),
+    }
+}

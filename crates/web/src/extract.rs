@@ -1,0 +1,192 @@
+//! Request extractors: who is calling and in which language. Handlers that take a `Viewer`
+//! cannot run without a complete session; handlers that take an `ApiCaller` cannot run
+//! without a valid bearer token. The core re-checks everything through the policy.
+
+use crate::error::WebError;
+use crate::i18n::{Lang, Tr};
+use crate::AppState;
+use amparo_core::usecases::auth::{ActiveSession, LoginStage};
+use amparo_core::Ctx;
+use amparo_domain::user::User;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use std::net::SocketAddr;
+
+pub const SESSION_COOKIE: &str = "amparo_session";
+pub const PRE_COOKIE: &str = "amparo_pre";
+pub const LANG_COOKIE: &str = "amparo_lang";
+
+/// The operation id of this request, set by the outermost middleware.
+#[derive(Clone, Debug)]
+pub struct OpId(pub String);
+
+pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
+    parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
+        let (k, v) = kv.trim().split_once('=')?;
+        (k == name && !v.is_empty() && v.len() <= 256).then(|| v.to_owned())
+    })
+}
+
+/// Facts about the request every handler needs.
+#[derive(Clone, Debug)]
+pub struct Meta {
+    pub op: String,
+    pub ip: String,
+    pub tr: Tr,
+    pub session_cookie: Option<String>,
+    pub pre_cookie: Option<String>,
+}
+
+impl Meta {
+    pub fn ctx(&self) -> Ctx {
+        Ctx::anonymous(&self.ip, &self.op)
+    }
+    pub fn page_err(&self, err: amparo_core::CoreError) -> WebError {
+        WebError::Page { err, op: self.op.clone(), tr: self.tr }
+    }
+}
+
+impl FromRequestParts<AppState> for Meta {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let op = parts.extensions.get::<OpId>().map(|o| o.0.clone()).unwrap_or_else(|| state.app.new_operation_id());
+        // The peer address only: X-Forwarded-For can be forged by anyone.
+        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into());
+        let lang = cookie(parts, LANG_COOKIE)
+            .and_then(|c| Lang::parse(&c))
+            .or_else(|| parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language))
+            .unwrap_or(Lang::Es);
+        Ok(Meta { op, ip, tr: Tr::new(lang), session_cookie: cookie(parts, SESSION_COOKIE), pre_cookie: cookie(parts, PRE_COOKIE) })
+    }
+}
+
+/// A session in any stage (for the two-factor pages).
+pub struct Pending {
+    pub meta: Meta,
+    pub session: ActiveSession,
+    pub cookie: String,
+}
+
+impl Pending {
+    pub fn ctx(&self) -> Ctx {
+        Ctx { actor: Some(self.session.actor()), client_ip: self.meta.ip.clone(), operation_id: self.meta.op.clone() }
+    }
+}
+
+fn session_lang(meta: &Meta, s: &ActiveSession) -> Tr {
+    let lang = s
+        .record
+        .locale
+        .as_deref()
+        .and_then(Lang::parse)
+        .or_else(|| s.user.locale.map(|l| if l.as_str() == "en" { Lang::En } else { Lang::Es }))
+        .unwrap_or(meta.tr.lang);
+    Tr::new(lang)
+}
+
+impl FromRequestParts<AppState> for Pending {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let mut meta = Meta::from_request_parts(parts, state).await?;
+        let Some(cookie) = meta.session_cookie.clone() else { return Err(WebError::Redirect("/login".into())) };
+        let session = state.app.resolve_session(&cookie).await.map_err(|e| meta.page_err(e))?;
+        let Some(session) = session else { return Err(WebError::Redirect("/login".into())) };
+        meta.tr = session_lang(&meta, &session);
+        Ok(Pending { meta, session, cookie })
+    }
+}
+
+/// A fully signed-in user of the web UI.
+pub struct Viewer {
+    pub meta: Meta,
+    pub session: ActiveSession,
+    pub ctx: Ctx,
+}
+
+impl Viewer {
+    pub fn err(&self, err: amparo_core::CoreError) -> WebError {
+        self.meta.page_err(err)
+    }
+    pub fn tr(&self) -> Tr {
+        self.meta.tr
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let p = Pending::from_request_parts(parts, state).await?;
+        match p.session.stage {
+            LoginStage::Complete => {}
+            LoginStage::NeedsMfa => return Err(WebError::Redirect("/mfa".into())),
+            LoginStage::NeedsEnrolment => return Err(WebError::Redirect("/mfa/enrol".into())),
+        }
+        let ctx = p.ctx();
+        Ok(Viewer { meta: p.meta, session: p.session, ctx })
+    }
+}
+
+/// An API caller authenticated by bearer token.
+pub struct ApiCaller {
+    pub ctx: Ctx,
+    pub user: User,
+    pub op: String,
+}
+
+impl ApiCaller {
+    pub fn err(&self, err: amparo_core::CoreError) -> WebError {
+        WebError::Api { err, op: self.op.clone() }
+    }
+}
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let meta = Meta::from_request_parts(parts, state).await?;
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| WebError::Api { err: amparo_core::CoreError::Unauthenticated, op: meta.op.clone() })?;
+        let (user, actor) = state.app.authenticate_token(token).await.map_err(|err| WebError::Api { err, op: meta.op.clone() })?;
+        Ok(ApiCaller { ctx: Ctx { actor: Some(actor), client_ip: meta.ip, operation_id: meta.op.clone() }, user, op: meta.op })
+    }
+}
+
+/// JSON body for the API, with malformed or oversized bodies turned into stable error codes.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = WebError;
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let op = req.extensions().get::<OpId>().map(|o| o.0.clone()).unwrap_or_else(|| state.app.new_operation_id());
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rej) => {
+                let code = if rej.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE { "payload_too_large" } else { "bad_request" };
+                Err(WebError::BadRequest { code, op, api: true, tr: Tr::new(Lang::En) })
+            }
+        }
+    }
+}
+
+/// Form body for pages. Unknown fields are ignored; missing ones take defaults.
+pub struct UiForm<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for UiForm<T> {
+    type Rejection = WebError;
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let op = req.extensions().get::<OpId>().map(|o| o.0.clone()).unwrap_or_else(|| state.app.new_operation_id());
+        match axum::Form::<T>::from_request(req, state).await {
+            Ok(axum::Form(v)) => Ok(UiForm(v)),
+            Err(rej) => {
+                let code = if rej.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE { "payload_too_large" } else { "bad_request" };
+                Err(WebError::BadRequest { code, op, api: false, tr: Tr::new(Lang::Es) })
+            }
+        }
+    }
+}

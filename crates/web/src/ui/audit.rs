@@ -1,0 +1,76 @@
+//! The audit viewer: filterable, newest first, paged by sequence number.
+
+use super::{Nav, fmt_time, render};
+use crate::api::AuditQuery;
+use crate::extract::Viewer;
+use crate::{AppState, WebError};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+
+pub struct Row {
+    seq: i64,
+    time: String,
+    actor: String,
+    action: String,
+    outcome: String,
+    record: String,
+    purpose: String,
+    ip: String,
+    op: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct Page {
+    nav: Nav,
+    rows: Vec<Row>,
+    f_action: String,
+    f_actor: String,
+    f_record: String,
+    f_outcome: String,
+    older: Option<String>,
+}
+
+pub async fn page(State(state): State<AppState>, v: Viewer, q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>) -> Result<Response, WebError> {
+    let filter = q.map(|Query(q)| q).unwrap_or_default().filter();
+    let limit = 100;
+    let filter = amparo_core::store::AuditFilter { limit, ..filter };
+    let entries = state.app.list_audit(&v.ctx, filter.clone()).await.map_err(|e| v.err(e))?;
+    let enc = |s: &Option<String>| s.clone().unwrap_or_default();
+    let older = (entries.len() as i64 == limit).then(|| {
+        let last = entries.last().map(|e| e.seq).unwrap_or(0);
+        let qs = serde_urlencoded::to_string([
+            ("action", enc(&filter.action)),
+            ("actor", enc(&filter.actor)),
+            ("record_id", enc(&filter.record_id)),
+            ("outcome", enc(&filter.outcome)),
+            ("before_seq", last.to_string()),
+        ])
+        .unwrap_or_default();
+        format!("/audit?{qs}")
+    });
+    let rows = entries
+        .into_iter()
+        .map(|e| Row {
+            seq: e.seq,
+            time: fmt_time(e.event.occurred_at),
+            actor: e.event.actor,
+            action: e.event.action,
+            outcome: e.event.outcome,
+            record: format!("{} {}", e.event.record_type, e.event.record_id).trim().to_owned(),
+            purpose: e.event.purpose,
+            ip: e.event.client_ip,
+            op: e.event.operation_id,
+        })
+        .collect();
+    render(&Page {
+        nav: Nav::for_viewer(&state, &v, "audit"),
+        rows,
+        f_action: enc(&filter.action),
+        f_actor: enc(&filter.actor),
+        f_record: enc(&filter.record_id),
+        f_outcome: enc(&filter.outcome),
+        older,
+    })
+}

@@ -1,0 +1,48 @@
+//! The dashboard: who you are, what your role may and may not do, reference data status.
+
+use super::{Nav, render};
+use crate::extract::Viewer;
+use crate::{AppState, WebError};
+use amparo_domain::policy::{Action, Relation, authorize};
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Page {
+    nav: Nav,
+    welcome: String,
+    org_name: String,
+    can: Vec<String>,
+    cannot: Vec<String>,
+    geo: String,
+}
+
+const SHOWN: [Action; 7] = [
+    Action::ViewDirectory,
+    Action::CreateOrg,
+    Action::ListUsers,
+    Action::ReadAudit,
+    Action::CreatePerson,
+    Action::RevealPerson,
+    Action::ManageSystem,
+];
+
+pub async fn page(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
+    let t = v.tr();
+    let org = state.app.get_org(&v.ctx, &v.session.user.org_id).await.map_err(|e| v.err(e))?;
+    let (mut can, mut cannot) = (Vec::new(), Vec::new());
+    for a in SHOWN {
+        let rel = if a == Action::RevealPerson { Relation::SameOrg } else { Relation::OwnOrgScope };
+        let ok = v.ctx.actor.as_ref().map(|actor| authorize(actor, a, rel).is_ok()).unwrap_or(false);
+        let label = t.t(&format!("can-{}", a.as_str()));
+        if ok { can.push(label) } else { cannot.push(label) }
+    }
+    let counts = state.app.area_counts("PE").await.map_err(|e| v.err(e))?;
+    let n = |l| counts.iter().find(|(lv, _)| *lv == l).map(|(_, c)| *c).unwrap_or(0).to_string();
+    let countries = state.app.list_countries(&v.ctx).await.map_err(|e| v.err(e))?.len().to_string();
+    let geo = t.t_args("dash-geo-detail", &[("departments", n(1)), ("provinces", n(2)), ("districts", n(3)), ("countries", countries)]);
+    let welcome = t.t_args("dash-welcome", &[("name", v.session.user.display_name.clone())]);
+    render(&Page { nav: Nav::for_viewer(&state, &v, "home"), welcome, org_name: org.name, can, cannot, geo })
+}

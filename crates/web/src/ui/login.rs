@@ -1,0 +1,70 @@
+//! Login and logout pages.
+
+use super::{Nav, clear_session_cookie, pre_binding, render, set_session_cookie};
+use crate::extract::{Meta, UiForm};
+use crate::{AppState, WebError};
+use amparo_core::usecases::auth::LoginStage;
+use amparo_core::CoreError;
+use askama::Template;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    nav: Nav,
+    email: String,
+    error: Option<String>,
+}
+
+pub async fn form(State(state): State<AppState>, meta: Meta) -> Result<Response, WebError> {
+    let (binding, set) = pre_binding(&state, &meta);
+    let mut resp = render(&LoginPage { nav: Nav::anonymous(&state, meta.tr, &binding), email: String::new(), error: None })?;
+    if let Some(c) = set {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn submit(State(state): State<AppState>, meta: Meta, UiForm(f): UiForm<LoginForm>) -> Result<Response, WebError> {
+    match state.app.login(&meta.ctx(), &f.email, &f.password, meta.session_cookie.as_deref()).await {
+        Ok(issued) => {
+            let to = match issued.stage {
+                LoginStage::Complete => "/",
+                LoginStage::NeedsMfa => "/mfa",
+                LoginStage::NeedsEnrolment => "/mfa/enrol",
+            };
+            let mut resp = Redirect::to(to).into_response();
+            set_session_cookie(&mut resp, &state, &issued.cookie);
+            Ok(resp)
+        }
+        Err(e @ (CoreError::BadCredentials | CoreError::Throttled { .. })) => {
+            let key = if matches!(e, CoreError::Throttled { .. }) { "login-throttled" } else { "login-failed" };
+            let (binding, _) = pre_binding(&state, &meta);
+            let page = LoginPage { nav: Nav::anonymous(&state, meta.tr, &binding), email: f.email.chars().take(254).collect(), error: Some(meta.tr.t(key)) };
+            let mut resp = render(&page)?;
+            *resp.status_mut() = crate::error::status_of(&e);
+            Ok(resp)
+        }
+        Err(e) => Err(meta.page_err(e)),
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, meta: Meta) -> Result<Response, WebError> {
+    if let Some(c) = &meta.session_cookie {
+        state.app.logout(&meta.ctx(), c).await.map_err(|e| meta.page_err(e))?;
+    }
+    let mut resp = Redirect::to("/login").into_response();
+    clear_session_cookie(&mut resp, &state);
+    Ok(resp)
+}

@@ -1,0 +1,146 @@
+//! Server-rendered pages. Each page struct carries a `Nav` with the translator, the CSRF
+//! token and what the viewer may see in the menu; the base template renders it.
+
+pub mod audit;
+pub mod dashboard;
+pub mod login;
+pub mod mfa;
+pub mod misc;
+pub mod orgs;
+pub mod persons;
+pub mod users;
+
+use crate::extract::{Meta, PRE_COOKIE, SESSION_COOKIE, Viewer};
+use crate::i18n::Tr;
+use crate::{AppState, WebError};
+use amparo_core::crypto::csrf_token;
+use amparo_domain::policy::{Action, Relation, authorize};
+use amparo_domain::FieldErrors;
+use askama::Template;
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+
+/// What the layout needs.
+pub struct Nav {
+    pub t: Tr,
+    pub csrf: String,
+    pub user: Option<String>,
+    pub roles: Vec<String>,
+    pub demo: bool,
+    pub active: &'static str,
+    pub show_orgs: bool,
+    pub show_users: bool,
+    pub show_audit: bool,
+    pub show_persons: bool,
+}
+
+impl Nav {
+    pub fn anonymous(state: &AppState, t: Tr, csrf_binding: &str) -> Self {
+        Nav {
+            t,
+            csrf: csrf_token(state.app.keys(), csrf_binding),
+            user: None,
+            roles: vec![],
+            demo: state.settings.demo_mode,
+            active: "",
+            show_orgs: false,
+            show_users: false,
+            show_audit: false,
+            show_persons: false,
+        }
+    }
+
+    pub fn for_viewer(state: &AppState, v: &Viewer, active: &'static str) -> Self {
+        let can = |a: Action| v.ctx.actor.as_ref().map(|actor| authorize(actor, a, Relation::OwnOrgScope).is_ok()).unwrap_or(false);
+        let t = v.tr();
+        Nav {
+            t,
+            csrf: csrf_token(state.app.keys(), v.meta.session_cookie.as_deref().unwrap_or("")),
+            user: Some(v.session.user.display_name.clone()),
+            roles: v.session.user.roles.iter().map(|r| t.t(&r.label_key())).collect(),
+            demo: state.settings.demo_mode || v.session.user.mfa_exempt_demo,
+            active,
+            show_orgs: can(Action::ViewDirectory),
+            show_users: can(Action::ListUsers),
+            show_audit: can(Action::ReadAudit),
+            show_persons: can(Action::ListPersons),
+        }
+    }
+}
+
+pub fn render(tpl: &impl Template) -> Result<Response, WebError> {
+    match tpl.render() {
+        Ok(body) => Ok(Html(body).into_response()),
+        Err(e) => Err(WebError::Api { err: amparo_core::CoreError::internal(e), op: String::new() }),
+    }
+}
+
+/// Field error messages, translated, by field name.
+pub struct Errors {
+    pub t: Tr,
+    pub fields: FieldErrors,
+}
+
+impl Errors {
+    pub fn none(t: Tr) -> Self {
+        Self { t, fields: FieldErrors::new() }
+    }
+    pub fn get(&self, field: &str) -> String {
+        self.fields.for_field(field).map(|c| self.t.err(c)).unwrap_or_default()
+    }
+    pub fn any(&self) -> bool {
+        !self.fields.is_empty()
+    }
+    /// Translated messages for fields the form does not show (e.g. import line errors).
+    pub fn all(&self) -> Vec<String> {
+        self.fields.0.iter().map(|e| format!("{}: {}", e.field, self.t.err(&e.code))).collect()
+    }
+}
+
+pub fn cookie_header(name: &str, value: &str, secure: bool, max_age: Option<i64>) -> HeaderValue {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict");
+    if secure {
+        c.push_str("; Secure");
+    }
+    if let Some(a) = max_age {
+        c.push_str(&format!("; Max-Age={a}"));
+    }
+    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("amparo_invalid=1"))
+}
+
+pub fn set_session_cookie(resp: &mut Response, state: &AppState, value: &str) {
+    resp.headers_mut().append(header::SET_COOKIE, cookie_header(SESSION_COOKIE, value, state.settings.secure_cookies, None));
+    resp.headers_mut().append(header::SET_COOKIE, cookie_header(PRE_COOKIE, "", state.settings.secure_cookies, Some(0)));
+}
+
+pub fn clear_session_cookie(resp: &mut Response, state: &AppState) {
+    resp.headers_mut().append(header::SET_COOKIE, cookie_header(SESSION_COOKIE, "", state.settings.secure_cookies, Some(0)));
+}
+
+/// For anonymous forms: the existing pre-session cookie, or a new one to set.
+pub fn pre_binding(state: &AppState, meta: &Meta) -> (String, Option<HeaderValue>) {
+    if let Some(s) = &meta.session_cookie {
+        return (s.clone(), None);
+    }
+    match &meta.pre_cookie {
+        Some(p) => (p.clone(), None),
+        None => {
+            let fresh = state_random_token(state);
+            let h = cookie_header(PRE_COOKIE, &fresh, state.settings.secure_cookies, None);
+            (fresh, Some(h))
+        }
+    }
+}
+
+fn state_random_token(state: &AppState) -> String {
+    // The operation id source is the core's injected randomness; two of them make 128 bits.
+    format!("{}{}", state.app.new_operation_id(), state.app.new_operation_id())
+}
+
+/// Format epoch seconds as `YYYY-MM-DD HH:MM` UTC.
+pub fn fmt_time(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|d| d.format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]")).ok())
+        .unwrap_or_default()
+}

@@ -22,6 +22,14 @@ impl Amparo {
         self.store.get_org(id).await?.ok_or(CoreError::NotFound)
     }
 
+    /// The organisation, if the actor may edit it (for showing an edit form).
+    pub async fn org_for_edit(&self, ctx: &Ctx, id: &OrgId) -> CoreResult<Organisation> {
+        let org = self.store.get_org(id).await?.ok_or(CoreError::NotFound)?;
+        let rel = self.relation_to_org(ctx, id).await?;
+        self.authorize(ctx, Action::UpdateOrg, rel, "organisation", id.as_str()).await?;
+        Ok(org)
+    }
+
     async fn check_org_refs(&self, f: &OrgFields) -> CoreResult<()> {
         if self.store.get_area(&f.jurisdiction).await?.is_none() {
             return Err(CoreError::field("jurisdiction", "unknown_area"));

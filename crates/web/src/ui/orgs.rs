@@ -202,10 +202,7 @@ fn parse_id(v: &Viewer, id: &str) -> Result<OrgId, WebError> {
 
 pub async fn edit_form(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
     let id = parse_id(&v, &id)?;
-    let org = state.app.get_org(&v.ctx, &id).await.map_err(|e| v.err(e))?;
-    if !can_edit(&v) {
-        return Err(v.err(CoreError::Forbidden(amparo_domain::policy::Denial::RoleNotPermitted)));
-    }
+    let org = state.app.org_for_edit(&v.ctx, &id).await.map_err(|e| v.err(e))?;
     edit_page(&state, &v, &org, OrgForm::of(&org), Errors::none(v.tr()), None, None).await
 }
 

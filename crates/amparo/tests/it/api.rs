@@ -1,0 +1,147 @@
+//! The JSON API: error shape, validation, conflicts, limits, tokens, OpenAPI.
+
+use crate::helpers::*;
+use amparo_core::store::Store;
+use amparo_core::Ctx;
+use serde_json::{Value, json};
+
+async fn admin_token(t: &TestApp) -> String {
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.create_token(&Ctx::system("t"), "admin@demo.amparo.pe", "t", 1).await.unwrap().0
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_api_route() {
+    let t = spawn_app().await;
+    let doc: Value = client().get(format!("{}/api/v1/openapi.json", t.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for s in amparo_web::routes::catalogue().1.iter().filter(|s| s.path.starts_with("/api/")) {
+        assert!(doc["paths"][s.path][s.method.to_lowercase()].is_object(), "{} {} missing", s.method, s.path);
+    }
+}
+
+#[tokio::test]
+async fn errors_are_json_with_a_stable_code_a_safe_message_and_an_operation_id() {
+    let t = spawn_app().await;
+    let tok = admin_token(&t).await;
+    let r = client().get(format!("{}/api/v1/organisations/doesnotexist", t.base)).bearer_auth(&tok).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let op_header = r.headers()["x-operation-id"].to_str().unwrap().to_owned();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "not_found");
+    assert_eq!(body["operation_id"], op_header);
+    assert!(body["message"].as_str().unwrap().len() > 3);
+}
+
+#[tokio::test]
+async fn invalid_input_gets_422_with_every_bad_field_named() {
+    let t = spawn_app().await;
+    let tok = admin_token(&t).await;
+    let r = client()
+        .post(format!("{}/api/v1/users", t.base))
+        .bearer_auth(&tok)
+        .json(&json!({ "email": "not-an-email", "display_name": "", "org_id": "x", "roles": ["wizard"], "password": "short" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "validation_failed");
+    let fields: Vec<&str> = body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    for f in ["email", "display_name", "roles", "password"] {
+        assert!(fields.contains(&f), "{f} not reported: {fields:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_stale_update_gets_409_with_the_current_record_and_nothing_is_lost() {
+    let t = spawn_app().await;
+    let tok = admin_token(&t).await;
+    let c = client();
+    let orgs: Value = c.get(format!("{}/api/v1/organisations", t.base)).bearer_auth(&tok).send().await.unwrap().json().await.unwrap();
+    let org = &orgs[0];
+    let url = format!("{}/api/v1/organisations/{}", t.base, org["id"].as_str().unwrap());
+    let edit = |name: &str, v: i64| json!({ "name": name, "kind": org["kind"], "jurisdiction": org["jurisdiction"], "parent_id": org["parent_id"], "version": v });
+    let first = c.put(&url).bearer_auth(&tok).json(&edit("Primera edición", 1)).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    let second = c.put(&url).bearer_auth(&tok).json(&edit("Segunda edición", 1)).send().await.unwrap();
+    assert_eq!(second.status(), 409);
+    let body: Value = second.json().await.unwrap();
+    assert_eq!(body["code"], "version_conflict");
+    assert_eq!(body["current"]["name"], "Primera edición");
+    assert_eq!(body["current"]["version"], 2);
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_bodies_get_clear_errors() {
+    let t = spawn_app().await;
+    let tok = admin_token(&t).await;
+    let c = client();
+    let r = c.post(format!("{}/api/v1/organisations", t.base)).bearer_auth(&tok).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "bad_request");
+    let huge = format!("{{\"name\":\"{}\"}}", "a".repeat(200_000));
+    let r = c.post(format!("{}/api/v1/organisations", t.base)).bearer_auth(&tok).header("content-type", "application/json").body(huge).send().await.unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "payload_too_large");
+}
+
+#[tokio::test]
+async fn expired_revoked_and_forged_tokens_are_refused() {
+    let t = spawn_app().await;
+    let tok = admin_token(&t).await;
+    let c = client();
+    let me = |tk: String| c.get(format!("{}/api/v1/me", t.base)).bearer_auth(tk).send();
+    assert_eq!(me(tok.clone()).await.unwrap().status(), 200);
+    assert_eq!(me(format!("{tok}x")).await.unwrap().status(), 401);
+    assert_eq!(me("amp_nothing_here".into()).await.unwrap().status(), 401);
+    t.clock.advance(2 * 86_400);
+    assert_eq!(me(tok).await.unwrap().status(), 401, "expired after one day");
+    let (tok2, rec) = t.app.create_token(&Ctx::system("t"), "admin@demo.amparo.pe", "t", 5).await.unwrap();
+    assert_eq!(me(tok2.clone()).await.unwrap().status(), 200);
+    t.app.revoke_token(&Ctx::system("t"), &rec.id).await.unwrap();
+    assert_eq!(me(tok2).await.unwrap().status(), 401);
+    let stored = t.store.find_token(&rec.id).await.unwrap().unwrap();
+    assert!(!stored.secret_hash.is_empty() && stored.secret_hash.len() == 64, "only a hash is stored");
+}
+
+#[tokio::test]
+async fn internal_failures_never_leak_their_cause() {
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let tok = t.app.create_token(&Ctx::system("t"), "investigador@demo.amparo.pe", "t", 1).await.unwrap().0;
+    let c = client();
+    let persons: Value = c.get(format!("{}/api/v1/persons", t.base)).bearer_auth(&tok).send().await.unwrap().json().await.unwrap();
+    let id = persons[0]["id"].as_str().unwrap().to_owned();
+    // Corrupt a ciphertext under the application: decryption fails inside the core.
+    sqlx::query("UPDATE persons SET given_names = $1 WHERE id = $2").bind(vec![1u8; 60]).bind(id.clone()).execute(t.store.pool()).await.unwrap();
+    let r = c.post(format!("{}/api/v1/persons/{id}/reveal", t.base)).bearer_auth(&tok).json(&json!({ "purpose": "probar errores internos" })).send().await.unwrap();
+    assert_eq!(r.status(), 500);
+    let text = r.text().await.unwrap();
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["code"], "internal_error");
+    for leak in ["ciphertext", "authenticate", "sqlx", "persons", "panicked"] {
+        assert!(!text.to_lowercase().contains(leak), "{leak} leaked: {text}");
+    }
+}
+
+#[tokio::test]
+async fn revealing_an_identity_requires_a_purpose_and_is_audited_with_it() {
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let tok = t.app.create_token(&Ctx::system("t"), "investigador@demo.amparo.pe", "t", 1).await.unwrap().0;
+    let c = client();
+    let persons: Value = c.get(format!("{}/api/v1/persons", t.base)).bearer_auth(&tok).send().await.unwrap().json().await.unwrap();
+    assert!(persons[0].get("given_names").is_none(), "lists show no identity");
+    let id = persons[0]["id"].as_str().unwrap();
+    let r = c.post(format!("{}/api/v1/persons/{id}/reveal", t.base)).bearer_auth(&tok).json(&json!({ "purpose": "" })).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let r = c.post(format!("{}/api/v1/persons/{id}/reveal", t.base)).bearer_auth(&tok).json(&json!({ "purpose": "preparar derivación al CAR" })).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["identity"]["given_names"].is_string() || body["identity"]["aliases"].is_string());
+    let audit = t.store.audit_page(&amparo_core::store::AuditFilter { action: Some("reveal_person".into()), limit: 5, ..Default::default() }).await.unwrap();
+    assert_eq!(audit[0].event.purpose, "preparar derivación al CAR");
+    assert_eq!(audit[0].event.record_id, id);
+    assert!(!audit[0].event.operation_id.is_empty());
+}

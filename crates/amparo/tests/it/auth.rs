@@ -1,0 +1,209 @@
+//! Authentication: passwords, throttling, sessions, two-factor, CSRF.
+
+use crate::helpers::*;
+use amparo_core::store::Store;
+use amparo_core::Ctx;
+use amparo_domain::user::UserInput;
+use totp_rs::{Algorithm, Secret, TOTP};
+
+async fn demo(t: &TestApp) {
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+}
+
+/// A non-demo investigator (two-factor required) in the Loreto police unit.
+async fn mfa_user(t: &TestApp, email: &str) -> String {
+    demo(t).await;
+    let orgs = t.app.store().list_orgs().await.unwrap();
+    let org = orgs.iter().find(|o| o.jurisdiction == "PE-16" && o.kind.as_str() == "police_unit").unwrap();
+    let pw = "clave-larga-de-prueba-1";
+    t.app
+        .create_user(&Ctx::system("t"), &UserInput { email: email.into(), display_name: "Inv".into(), org_id: org.id.to_string(), roles: vec!["investigator".into()], password: pw.into(), locale: None })
+        .await
+        .unwrap();
+    pw.into()
+}
+
+fn code_at(secret_b32: &str, t: i64) -> String {
+    let bytes = Secret::Encoded(secret_b32.to_owned()).to_bytes().unwrap();
+    TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes, None, "x".into()).unwrap().generate(t as u64)
+}
+
+fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let s = html.find(start).map(|i| i + start.len()).unwrap();
+    let e = html[s..].find(end).unwrap();
+    &html[s..s + e]
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_account_look_the_same() {
+    let t = spawn_app().await;
+    demo(&t).await;
+    let (_, a) = login(&t, "investigador@demo.amparo.pe", "wrong password here").await;
+    let (_, b) = login(&t, "nobody@demo.amparo.pe", "wrong password here").await;
+    assert_eq!(a.status(), 401);
+    assert_eq!(b.status(), 401);
+    let (ta, tb) = (a.text().await.unwrap(), b.text().await.unwrap());
+    assert!(ta.contains("Correo o contraseña incorrectos"));
+    assert_eq!(between(&ta, "id=\"login-error\">", "<"), between(&tb, "id=\"login-error\">", "<"));
+}
+
+#[tokio::test]
+async fn an_account_locks_after_repeated_failures_and_the_lockout_is_audited() {
+    let t = spawn_app().await;
+    demo(&t).await;
+    for _ in 0..5 {
+        let (_, r) = login(&t, "fiscal@demo.amparo.pe", "not the password!").await;
+        assert_eq!(r.status(), 401);
+    }
+    let (_, r) = login(&t, "fiscal@demo.amparo.pe", DEMO_PW).await;
+    assert_eq!(r.status(), 429, "the right password is refused while locked");
+    assert!(r.text().await.unwrap().contains("Demasiados intentos"));
+    let entries = t.store.audit_page(&amparo_core::store::AuditFilter { action: Some("lockout".into()), limit: 10, ..Default::default() }).await.unwrap();
+    assert_eq!(entries.len(), 1);
+    t.clock.advance(16 * 60);
+    let (_, r) = login(&t, "fiscal@demo.amparo.pe", DEMO_PW).await;
+    assert_eq!(r.status(), 303, "unlocked after the lockout period");
+}
+
+#[tokio::test]
+async fn login_issues_a_new_session_id_and_cookies_are_locked_down() {
+    let t = spawn_app().await;
+    demo(&t).await;
+    let (first, r1) = login(&t, "analista@demo.amparo.pe", DEMO_PW).await;
+    let set = r1.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>().join("\n");
+    let sess = set.lines().find(|l| l.starts_with("amparo_session=")).unwrap();
+    for flag in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(sess.contains(flag), "{flag} missing in {sess}");
+    }
+    // Logging in again while holding a session replaces it: the old id stops working.
+    let c = client();
+    let page = c.get(format!("{}/login", t.base)).header("cookie", &first.cookie).send().await.unwrap();
+    let csrf = csrf_from(&page.text().await.unwrap());
+    let body = serde_urlencoded_encode(&[("email", "analista@demo.amparo.pe"), ("password", DEMO_PW), ("_csrf", &csrf)]);
+    let r2 = c
+        .post(format!("{}/login", t.base))
+        .header("cookie", &first.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let second = set_cookie(&r2, "amparo_session").unwrap();
+    assert_ne!(format!("amparo_session={second}"), first.cookie);
+    assert_eq!(first.get("/").await.status(), 303, "the pre-login session id is dead");
+}
+
+#[tokio::test]
+async fn sessions_end_after_idle_and_absolute_timeouts() {
+    let t = spawn_app().await;
+    demo(&t).await;
+    let (b, _) = login(&t, "analista@demo.amparo.pe", DEMO_PW).await;
+    assert_eq!(b.get("/").await.status(), 200);
+    t.clock.advance(29 * 60);
+    assert_eq!(b.get("/").await.status(), 200, "activity within the idle window keeps it alive");
+    t.clock.advance(31 * 60);
+    assert_eq!(b.get("/").await.status(), 303, "idle too long");
+    let (b, _) = login(&t, "analista@demo.amparo.pe", DEMO_PW).await;
+    for _ in 0..25 {
+        t.clock.advance(29 * 60);
+        let _ = b.get("/").await;
+    }
+    assert_eq!(b.get("/").await.status(), 303, "absolute lifetime reached");
+}
+
+#[tokio::test]
+async fn two_factor_enrolment_verification_replay_and_recovery() {
+    let t = spawn_app().await;
+    let pw = mfa_user(&t, "inv2@policia.gob.pe").await;
+    let (b, r) = login(&t, "inv2@policia.gob.pe", &pw).await;
+    assert_eq!(r.headers()["location"], "/mfa/enrol");
+    assert_eq!(b.get("/").await.headers()["location"], "/mfa/enrol", "nothing else is reachable before enrolment");
+    let page = b.get("/mfa/enrol").await.text().await.unwrap();
+    assert!(page.contains("<svg"), "a QR code is shown");
+    let secret = between(&page, "id=\"totp-secret\">", "<").to_owned();
+    let bad = b.post("/mfa/enrol", &[("code", "123456")]).await;
+    assert_eq!(bad.status(), 422);
+    let ok = b.post("/mfa/enrol", &[("code", &code_at(&secret, NOW))]).await;
+    assert_eq!(ok.status(), 200);
+    let new_cookie = set_cookie(&ok, "amparo_session").unwrap();
+    let html = ok.text().await.unwrap();
+    let codes: Vec<String> = between(&html, "id=\"recovery-codes\">", "</ul>").split("<li>").skip(1).map(|c| c.split('<').next().unwrap().to_owned()).collect();
+    assert_eq!(codes.len(), 10);
+    let user = t.store.find_user_by_email("inv2@policia.gob.pe").await.unwrap().unwrap();
+    assert!(user.recovery_hashes.iter().all(|h| !codes.contains(h)), "only hashes are stored");
+    let b2 = Browser { cookie: format!("amparo_session={new_cookie}"), ..b };
+    assert_eq!(b2.get("/").await.status(), 200);
+
+    // Sign in again: the code just used cannot be replayed; the next step's code works.
+    let (b, r) = login(&t, "inv2@policia.gob.pe", &pw).await;
+    assert_eq!(r.headers()["location"], "/mfa");
+    assert_eq!(b.post("/mfa", &[("code", &code_at(&secret, NOW))]).await.status(), 422, "replayed code refused");
+    t.clock.advance(30);
+    let r = b.post("/mfa", &[("code", &code_at(&secret, NOW + 30))]).await;
+    assert_eq!(r.status(), 303);
+    assert!(set_cookie(&r, "amparo_session").is_some(), "two-factor completion renews the session id");
+
+    // A recovery code works once.
+    let (b, _) = login(&t, "inv2@policia.gob.pe", &pw).await;
+    assert_eq!(b.post("/mfa", &[("code", &codes[0])]).await.status(), 303);
+    let (b, _) = login(&t, "inv2@policia.gob.pe", &pw).await;
+    assert_eq!(b.post("/mfa", &[("code", &codes[0])]).await.status(), 422);
+}
+
+#[tokio::test]
+async fn state_changing_requests_need_a_csrf_token_and_same_origin() {
+    let t = spawn_app().await;
+    demo(&t).await;
+    let (b, _) = login(&t, "admin@demo.amparo.pe", DEMO_PW).await;
+    let form = [("name", "Unidad X"), ("kind", "ngo"), ("jurisdiction", "PE-16")];
+    let no_token = b
+        .c
+        .post(format!("{}/orgs", t.base))
+        .header("cookie", &b.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded_encode(&form))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_token.status(), 403);
+    let wrong = Browser { csrf: "0".repeat(64), base: b.base.clone(), c: b.c.clone(), cookie: b.cookie.clone() };
+    assert_eq!(wrong.post("/orgs", &form).await.status(), 403);
+    let mut f = form.to_vec();
+    f.push(("_csrf", &b.csrf));
+    let cross = b
+        .c
+        .post(format!("{}/orgs", t.base))
+        .header("cookie", &b.cookie)
+        .header("sec-fetch-site", "cross-site")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded_encode(&f))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+    let evil_origin = b
+        .c
+        .post(format!("{}/orgs", t.base))
+        .header("cookie", &b.cookie)
+        .header("origin", "https://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded_encode(&f))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(evil_origin.status(), 403);
+    assert_eq!(b.post("/orgs", &form).await.status(), 200, "the same request with its token goes through");
+    assert_eq!(t.store.list_orgs().await.unwrap().iter().filter(|o| o.name == "Unidad X").count(), 1);
+}
+
+#[tokio::test]
+async fn disabling_an_account_ends_its_sessions() {
+    let t = spawn_app().await;
+    demo(&t).await;
+    let (b, _) = login(&t, "operadora@demo.amparo.pe", DEMO_PW).await;
+    assert_eq!(b.get("/").await.status(), 200);
+    t.app.disable_user(&Ctx::system("t"), "operadora@demo.amparo.pe").await.unwrap();
+    assert_eq!(b.get("/").await.status(), 303);
+    let (_, r) = login(&t, "operadora@demo.amparo.pe", DEMO_PW).await;
+    assert_eq!(r.status(), 401);
+}

@@ -1,0 +1,225 @@
+//! The authorization matrix: every route in the catalogue, against every role, for a record
+//! of the caller's own organisation and of another one. A route missing from `EXPECT` fails
+//! `every_route_has_a_row_in_the_matrix`, so nobody can add a route without deciding who
+//! may use it.
+
+use crate::helpers::*;
+use amparo_core::store::Store;
+use amparo_core::Ctx;
+use amparo_domain::person::PersonInput;
+use amparo_domain::policy::{Actor, UserActor};
+use amparo_domain::user::User;
+use amparo_domain::{OrgId, Role};
+use amparo_web::routes::{RouteKind, catalogue};
+use std::collections::{BTreeSet, HashMap};
+
+/// Who may use a route. `Own`/`Other` say whether the target record belongs to the caller's
+/// organisation (or, for user records, is the caller) or to an unrelated organisation.
+#[derive(Clone, Copy)]
+enum Who {
+    Public,
+    AllSignedIn,
+    /// Roles allowed on their own organisation's record, and on another's.
+    Roles(&'static [Role], &'static [Role]),
+}
+
+use Role::*;
+const IDENTITY: &[Role] = &[HotlineOperator, Investigator, Prosecutor, LabourInspector, CaseWorker, ShelterStaff, Coordinator];
+const WRITERS: &[Role] = &[HotlineOperator, Investigator, Prosecutor, LabourInspector, CaseWorker, ShelterStaff];
+const ADMINS: &[Role] = &[OrgAdmin, SystemAdmin];
+const SYS: &[Role] = &[SystemAdmin];
+const NONE: &[Role] = &[];
+
+const EXPECT: &[(&str, &str, Who)] = &[
+    ("GET", "/healthz", Who::Public),
+    ("GET", "/assets/{file}", Who::Public),
+    ("GET", "/login", Who::Public),
+    ("POST", "/login", Who::Public),
+    ("POST", "/locale", Who::Public),
+    ("POST", "/logout", Who::AllSignedIn),
+    ("GET", "/mfa", Who::AllSignedIn),
+    ("POST", "/mfa", Who::AllSignedIn),
+    ("GET", "/mfa/enrol", Who::AllSignedIn),
+    ("POST", "/mfa/enrol", Who::AllSignedIn),
+    ("GET", "/", Who::AllSignedIn),
+    ("GET", "/orgs", Who::AllSignedIn),
+    ("POST", "/orgs", Who::Roles(ADMINS, SYS)),
+    ("GET", "/orgs/{id}", Who::Roles(ADMINS, SYS)),
+    ("POST", "/orgs/{id}", Who::Roles(ADMINS, SYS)),
+    ("GET", "/users", Who::Roles(ADMINS, ADMINS)),
+    ("POST", "/users", Who::Roles(ADMINS, SYS)),
+    ("POST", "/users/{id}/status", Who::Roles(ADMINS, SYS)),
+    ("GET", "/audit", Who::Roles(ADMINS, ADMINS)),
+    ("GET", "/persons", Who::Roles(IDENTITY, IDENTITY)),
+    ("POST", "/persons", Who::Roles(WRITERS, WRITERS)),
+    ("GET", "/persons/{id}", Who::Roles(IDENTITY, NONE)),
+    ("POST", "/persons/{id}/reveal", Who::Roles(IDENTITY, NONE)),
+    ("GET", "/api/v1/openapi.json", Who::Public),
+    ("GET", "/api/v1/me", Who::AllSignedIn),
+    ("GET", "/api/v1/organisations", Who::AllSignedIn),
+    ("POST", "/api/v1/organisations", Who::Roles(ADMINS, SYS)),
+    ("GET", "/api/v1/organisations/{id}", Who::AllSignedIn),
+    ("PUT", "/api/v1/organisations/{id}", Who::Roles(ADMINS, SYS)),
+    ("GET", "/api/v1/users", Who::Roles(ADMINS, ADMINS)),
+    ("POST", "/api/v1/users", Who::Roles(ADMINS, SYS)),
+    ("GET", "/api/v1/users/{id}", Who::Roles(&[HotlineOperator, Investigator, Prosecutor, LabourInspector, CaseWorker, ShelterStaff, Analyst, Coordinator, OrgAdmin, SystemAdmin], SYS)),
+    ("PUT", "/api/v1/users/{id}", Who::Roles(ADMINS, SYS)),
+    ("GET", "/api/v1/audit", Who::Roles(ADMINS, ADMINS)),
+    ("GET", "/api/v1/persons", Who::Roles(IDENTITY, IDENTITY)),
+    ("POST", "/api/v1/persons", Who::Roles(WRITERS, WRITERS)),
+    ("GET", "/api/v1/persons/{id}", Who::Roles(IDENTITY, NONE)),
+    ("POST", "/api/v1/persons/{id}/reveal", Who::Roles(IDENTITY, NONE)),
+    ("GET", "/api/v1/countries", Who::AllSignedIn),
+    ("GET", "/api/v1/areas", Who::AllSignedIn),
+];
+
+#[test]
+fn every_route_has_a_row_in_the_matrix() {
+    let (_, specs) = catalogue();
+    let routes: BTreeSet<(String, String)> = specs.iter().map(|s| (s.method.to_owned(), s.path.to_owned())).collect();
+    let rows: BTreeSet<(String, String)> = EXPECT.iter().map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned())).collect();
+    let missing: Vec<_> = routes.difference(&rows).collect();
+    let stale: Vec<_> = rows.difference(&routes).collect();
+    assert!(missing.is_empty(), "routes without an authorization row: {missing:?}");
+    assert!(stale.is_empty(), "rows for routes that no longer exist: {stale:?}");
+}
+
+struct Fixture {
+    users: Vec<User>,
+    other_org_of: HashMap<String, OrgId>,
+    person_of_org: HashMap<String, String>,
+}
+
+/// Demo data plus one person in every organisation, and another unrelated organisation.
+async fn fixture(t: &TestApp) -> Fixture {
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let users: Vec<User> = t.store.list_users().await.unwrap();
+    let orgs = t.store.list_orgs().await.unwrap();
+    let mut person_of_org = HashMap::new();
+    for o in &orgs {
+        let ctx = Ctx {
+            actor: Some(Actor::User(UserActor { user_id: users[0].id.clone(), org_id: o.id.clone(), roles: vec![Investigator], mfa_satisfied: true })),
+            client_ip: "t".into(),
+            operation_id: "t".into(),
+        };
+        let p = PersonInput { role: "possible_victim".into(), aliases: "La Morena".into(), ..Default::default() };
+        let p = t.app.create_person(&ctx, &p).await.unwrap();
+        person_of_org.insert(o.id.to_string(), p.id.to_string());
+    }
+    // "Other" = an organisation outside the caller's subtree: Puno's shelter for most, the
+    // Lima hotline for users in Puno.
+    let puno = orgs.iter().find(|o| o.jurisdiction == "PE-21" && o.kind.as_str() == "shelter").unwrap().id.clone();
+    let lima_hotline = orgs.iter().find(|o| o.kind.as_str() == "hotline").unwrap().id.clone();
+    let other_org_of = users.iter().map(|u| (u.id.to_string(), if u.org_id == puno { lima_hotline.clone() } else { puno.clone() })).collect();
+    Fixture { users, other_org_of, person_of_org }
+}
+
+fn allowed(who: Who, role: Role, own: bool) -> bool {
+    match who {
+        Who::Public | Who::AllSignedIn => true,
+        Who::Roles(o, x) => (if own { o } else { x }).contains(&role),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_every_role_as_the_policy_says() {
+    let t = spawn_app().await;
+    let fx = fixture(&t).await;
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for user in fx.users.clone() {
+        let role = user.roles[0];
+        let (browser, _) = login(&t, &user.email, DEMO_PW).await;
+        let (token, _) = t.app.create_token(&Ctx::system("t"), &user.email, "matrix", 1).await.unwrap();
+        let other_org = fx.other_org_of[user.id.as_str()].clone();
+        let other_role = if role == SystemAdmin { Investigator } else { SystemAdmin };
+        let other_user = fx.users.iter().find(|u| u.roles[0] == other_role).unwrap();
+        for own in [true, false] {
+            let org = if own { user.org_id.clone() } else { other_org.clone() };
+            let person = fx.person_of_org[org.as_str()].clone();
+            let target_user = if own { user.clone() } else { other_user.clone() };
+            for (method, path, who) in EXPECT {
+                if *path == "/logout" || *path == "/login" {
+                    continue; // exercised by the auth tests; would end this session
+                }
+                let concrete = path
+                    .replace("{file}", "app.css")
+                    .replace("/orgs/{id}", &format!("/orgs/{org}"))
+                    .replace("/organisations/{id}", &format!("/organisations/{org}"))
+                    .replace("/users/{id}", &format!("/users/{}", target_user.id))
+                    .replace("/persons/{id}", &format!("/persons/{person}"));
+                let kind = catalogue().1.iter().find(|s| s.path == *path && s.method == *method).map(|s| s.kind).unwrap();
+                let status = if kind == RouteKind::Api || path.starts_with("/api/") {
+                    let body = api_body(path, &org, &target_user, &user);
+                    let req = match *method {
+                        "GET" => browser.c.get(format!("{}{}", t.base, concrete)),
+                        "POST" => browser.c.post(format!("{}{}", t.base, concrete)).json(&body),
+                        _ => browser.c.put(format!("{}{}", t.base, concrete)).json(&body),
+                    };
+                    req.bearer_auth(&token).send().await.unwrap().status().as_u16()
+                } else if *method == "GET" {
+                    browser.get(&concrete).await.status().as_u16()
+                } else {
+                    let form = ui_form(path, &org, &target_user);
+                    let f: Vec<(&str, &str)> = form.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+                    browser.post(&concrete, &f).await.status().as_u16()
+                };
+                checked += 1;
+                let expect_ok = allowed(*who, role, own);
+                let got_ok = status != 403 && status != 401 && status != 404 && status < 500;
+                if expect_ok != got_ok {
+                    failures.push(format!("{method} {concrete} as {role:?} ({}) -> {status}, expected {}", if own { "own" } else { "other" }, if expect_ok { "allowed" } else { "denied" }));
+                }
+            }
+        }
+    }
+    assert!(checked > 700, "only {checked} checks ran");
+    assert!(failures.is_empty(), "{} authorization mismatches:\n{}", failures.len(), failures.join("\n"));
+}
+
+fn api_body(path: &str, org: &OrgId, target: &User, me: &User) -> serde_json::Value {
+    match path {
+        "/api/v1/organisations" => serde_json::json!({ "name": "Nueva unidad", "kind": "police_unit", "jurisdiction": "PE-16", "parent_id": org }),
+        "/api/v1/organisations/{id}" => serde_json::json!({ "name": "Renombrada", "kind": "police_unit", "jurisdiction": "PE-16", "version": 999 }),
+        "/api/v1/users" => serde_json::json!({ "email": format!("nuevo-{}-{}@x.pe", me.id, org), "display_name": "Nuevo", "org_id": org, "roles": ["analyst"], "password": "una clave bastante larga" }),
+        "/api/v1/users/{id}" => serde_json::json!({ "display_name": target.display_name, "roles": target.roles, "version": 999 }),
+        "/api/v1/persons" => serde_json::json!({ "role": "witness", "aliases": "El Flaco" }),
+        "/api/v1/persons/{id}/reveal" => serde_json::json!({ "purpose": "verificación de la matriz" }),
+        _ => serde_json::json!({}),
+    }
+}
+
+fn ui_form(path: &str, org: &OrgId, target: &User) -> Vec<(String, String)> {
+    let v = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+    match path {
+        "/orgs" => vec![v("name", "Nueva unidad"), v("kind", "police_unit"), v("jurisdiction", "PE-16"), v("parent_id", org.as_str())],
+        "/orgs/{id}" => vec![v("name", "Renombrada"), v("kind", "police_unit"), v("jurisdiction", "PE-16"), v("version", "999")],
+        "/users" => vec![v("email", &format!("ui-{}-{}@x.pe", target.id, org)), v("display_name", "Nueva"), v("org_id", org.as_str()), v("roles", "analyst"), v("password", "una clave bastante larga")],
+        "/users/{id}/status" => vec![v("disabled", "0"), v("version", "999")],
+        "/persons" => vec![v("role", "witness"), v("aliases", "El Flaco")],
+        "/persons/{id}/reveal" => vec![v("purpose", "verificación de la matriz")],
+        "/locale" => vec![v("lang", "en")],
+        "/mfa" | "/mfa/enrol" => vec![v("code", "000000")],
+        _ => vec![],
+    }
+}
+
+#[tokio::test]
+async fn anonymous_callers_are_sent_to_login_or_refused() {
+    let t = spawn_app().await;
+    let c = client();
+    for (method, path, who) in EXPECT {
+        if matches!(who, Who::Public) || path.contains('{') || *method != "GET" {
+            continue;
+        }
+        let r = c.get(format!("{}{}", t.base, path)).send().await.unwrap();
+        if path.starts_with("/api/") {
+            assert_eq!(r.status().as_u16(), 401, "{path}");
+            let body: serde_json::Value = r.json().await.unwrap();
+            assert_eq!(body["code"], "unauthenticated");
+        } else {
+            assert_eq!(r.status().as_u16(), 303, "{path}");
+            assert_eq!(r.headers()["location"], "/login");
+        }
+    }
+}

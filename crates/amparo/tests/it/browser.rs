@@ -1,0 +1,177 @@
+//! Browser tests: the real UI in headless Debian Chromium through chromedriver. Without a
+//! browser they print one "skipped" line, or fail when AMPARO_REQUIRE_BROWSER=1.
+
+use crate::helpers::*;
+use amparo_core::Ctx;
+use amparo_domain::user::UserInput;
+use amparo_testkit::{free_port, require};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use thirtyfour::prelude::*;
+use thirtyfour::components::SelectElement;
+
+struct Driver {
+    child: Child,
+    pub wd: WebDriver,
+    _profile: amparo_testkit::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn exists(p: &str) -> bool {
+    std::path::Path::new(p).exists()
+}
+
+async fn browser() -> Option<Driver> {
+    let (chrome, driver) = ("/usr/bin/chromium", "/usr/bin/chromedriver");
+    if !require(exists(chrome) && exists(driver), "AMPARO_REQUIRE_BROWSER", "headless Chromium (apt-get install chromium chromium-driver)") {
+        return None;
+    }
+    let port = free_port();
+    let child = Command::new(driver).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let profile = amparo_testkit::TempDir::new("chrome");
+    let mut caps = DesiredCapabilities::chrome();
+    caps.set_binary(chrome).unwrap();
+    for a in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,900",
+        "--lang=es-PE",
+    ] {
+        caps.add_arg(a).unwrap();
+    }
+    caps.add_arg(&format!("--user-data-dir={}", profile.path().display())).unwrap();
+    // Spanish first, as a Peruvian user's browser would ask.
+    caps.add_experimental_option("prefs", serde_json::json!({ "intl.accept_languages": "es-PE,es" })).unwrap();
+    let wd = WebDriver::new(&format!("http://127.0.0.1:{port}"), caps).await.unwrap();
+    Some(Driver { child, wd, _profile: profile })
+}
+
+async fn sign_in(wd: &WebDriver, base: &str, email: &str, pw: &str) {
+    wd.goto(format!("{base}/login")).await.unwrap();
+    wd.find(By::Id("email")).await.unwrap().send_keys(email).await.unwrap();
+    wd.find(By::Id("password")).await.unwrap().send_keys(pw).await.unwrap();
+    wd.find(By::Id("login-submit")).await.unwrap().click().await.unwrap();
+}
+
+async fn text_of(wd: &WebDriver, id: &str) -> String {
+    wd.find(By::Id(id)).await.unwrap().text().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_login_language_switch_and_a_refused_access() {
+    let Some(d) = browser().await else { return };
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let wd = &d.wd;
+    sign_in(wd, &t.base, "analista@demo.amparo.pe", "wrong password!!").await;
+    let err = text_of(wd, "login-error").await;
+    assert!(err.contains("incorrectos"), "{err}");
+    sign_in(wd, &t.base, "analista@demo.amparo.pe", DEMO_PW).await;
+    assert!(text_of(wd, "welcome").await.starts_with("Bienvenida/o"));
+    assert!(wd.find(By::Id("demo-banner")).await.is_ok(), "demo accounts carry the banner");
+    // Switch to English; it sticks across pages.
+    wd.find(By::Id("lang-switch")).await.unwrap().click().await.unwrap();
+    assert!(text_of(wd, "welcome").await.starts_with("Welcome"), "language switched");
+    wd.goto(format!("{}/orgs", t.base)).await.unwrap();
+    assert!(wd.source().await.unwrap().contains("Organisations"));
+    // The analyst may not read the audit trail or persons.
+    wd.goto(format!("{}/audit", t.base)).await.unwrap();
+    assert!(text_of(wd, "error-message").await.contains("not allowed"));
+    assert!(!text_of(wd, "operation-id").await.is_empty());
+    wd.goto(format!("{}/persons", t.base)).await.unwrap();
+    assert!(text_of(wd, "error-message").await.contains("not allowed"));
+    // And the menu does not offer them.
+    wd.goto(format!("{}/", t.base)).await.unwrap();
+    assert!(wd.find(By::Css("a[href='/audit']")).await.is_err());
+    wd.find(By::Id("logout")).await.unwrap().click().await.unwrap();
+    assert!(wd.current_url().await.unwrap().as_str().ends_with("/login"));
+    d.wd.clone().quit().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_two_factor_enrolment() {
+    let Some(d) = browser().await else { return };
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let org = t.app.store().list_orgs().await.unwrap().into_iter().find(|o| o.kind.as_str() == "prosecutor_office" && o.jurisdiction == "PE-08").unwrap();
+    t.app
+        .create_user(&Ctx::system("t"), &UserInput { email: "fiscal.cusco@mp.gob.pe".into(), display_name: "Fiscal Cusco".into(), org_id: org.id.to_string(), roles: vec!["prosecutor".into()], password: "fiscalía-cusco-2026".into(), locale: None })
+        .await
+        .unwrap();
+    let wd = &d.wd;
+    sign_in(wd, &t.base, "fiscal.cusco@mp.gob.pe", "fiscalía-cusco-2026").await;
+    assert!(wd.current_url().await.unwrap().as_str().ends_with("/mfa/enrol"));
+    assert!(wd.find(By::Css(".qr svg")).await.is_ok(), "QR code shown");
+    let secret = text_of(wd, "totp-secret").await;
+    let bytes = totp_rs::Secret::Encoded(secret).to_bytes().unwrap();
+    let code = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes, None, "x".into()).unwrap().generate(NOW as u64);
+    wd.find(By::Id("code")).await.unwrap().send_keys(&code).await.unwrap();
+    wd.find(By::Id("enrol-submit")).await.unwrap().click().await.unwrap();
+    let codes = wd.find(By::Id("recovery-codes")).await.unwrap().find_all(By::Tag("li")).await.unwrap();
+    assert_eq!(codes.len(), 10);
+    wd.find(By::Id("recovery-continue")).await.unwrap().click().await.unwrap();
+    assert!(text_of(wd, "welcome").await.contains("Fiscal Cusco"));
+    assert!(wd.find(By::Id("demo-banner")).await.is_err(), "real accounts get no demo banner");
+    d.wd.clone().quit().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_admin_creates_an_organisation_and_a_user_then_reads_the_audit() {
+    let Some(d) = browser().await else { return };
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let wd = &d.wd;
+    sign_in(wd, &t.base, "admin@demo.amparo.pe", DEMO_PW).await;
+    wd.goto(format!("{}/orgs", t.base)).await.unwrap();
+    wd.find(By::Id("org-name")).await.unwrap().send_keys("Casa de Acogida Santa Rosa").await.unwrap();
+    SelectElement::new(&wd.find(By::Id("org-kind")).await.unwrap()).await.unwrap().select_by_value("shelter").await.unwrap();
+    SelectElement::new(&wd.find(By::Id("org-jurisdiction")).await.unwrap()).await.unwrap().select_by_value("PE-21").await.unwrap();
+    wd.find(By::Id("org-submit")).await.unwrap().click().await.unwrap();
+    assert!(text_of(wd, "notice").await.contains("Organización creada"));
+    assert!(text_of(wd, "orgs-table").await.contains("Casa de Acogida Santa Rosa"));
+    // A bad submission (blank name: the browser's own check passes spaces) keeps the form
+    // and names the field, in the user's language.
+    wd.find(By::Id("org-name")).await.unwrap().send_keys("   ").await.unwrap();
+    wd.find(By::Id("org-submit")).await.unwrap().click().await.unwrap();
+    assert!(wd.find(By::Id("err-name")).await.unwrap().text().await.unwrap().contains("obligatorio"));
+
+    wd.goto(format!("{}/users", t.base)).await.unwrap();
+    wd.find(By::Id("user-name")).await.unwrap().send_keys("Rosa Quispe").await.unwrap();
+    wd.find(By::Id("user-email")).await.unwrap().send_keys("rosa.quispe@car.gob.pe").await.unwrap();
+    let orgs = t.app.store().list_orgs().await.unwrap();
+    let new_org = orgs.iter().find(|o| o.name == "Casa de Acogida Santa Rosa").unwrap();
+    SelectElement::new(&wd.find(By::Id("user-org")).await.unwrap()).await.unwrap().select_by_value(new_org.id.as_str()).await.unwrap();
+    wd.find(By::Id("role-shelter_staff")).await.unwrap().click().await.unwrap();
+    wd.find(By::Id("user-password")).await.unwrap().send_keys("una-clave-segura-2026").await.unwrap();
+    wd.find(By::Id("user-submit")).await.unwrap().click().await.unwrap();
+    assert!(text_of(wd, "notice").await.contains("Cuenta creada"));
+    assert!(text_of(wd, "users-table").await.contains("rosa.quispe@car.gob.pe"));
+
+    wd.goto(format!("{}/audit", t.base)).await.unwrap();
+    wd.find(By::Id("f-action")).await.unwrap().send_keys("create_user").await.unwrap();
+    wd.find(By::Id("audit-submit")).await.unwrap().click().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let table = text_of(wd, "audit-table").await;
+    assert!(table.contains("create_user"));
+    assert!(!table.contains("create_org"), "the filter applies");
+    d.wd.clone().quit().await.unwrap();
+}

@@ -1,0 +1,167 @@
+//! `spawn_app`: the real router on port 0 with a fresh database per test, plus small
+//! helpers to act as a browser (cookies + CSRF tokens) or as an API client.
+
+use amparo_core::clock::ManualClock;
+use amparo_core::config::AuthConfig;
+use amparo_core::crypto::keyring::Keyring;
+use amparo_core::random::SeededRandom;
+use amparo_core::store::Store;
+use amparo_core::{Amparo, Ctx};
+use amparo_store::SqlStore;
+use amparo_testkit::{PgCluster, TempDir};
+use amparo_web::WebSettings;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+
+pub const NOW: i64 = 1_790_000_000;
+
+pub struct TestApp {
+    pub base: String,
+    pub app: Amparo,
+    pub store: Arc<SqlStore>,
+    pub clock: Arc<ManualClock>,
+    pub _dir: TempDir,
+    pub server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+pub fn test_cfg() -> AuthConfig {
+    AuthConfig { argon2_memory_kib: 256, argon2_iterations: 1, checkpoint_every: 20, ..AuthConfig::default() }
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = TempDir::new("it");
+    let url = format!("sqlite://{}", dir.path().join("amparo.db").display());
+    spawn_on(dir, &url, 1).await
+}
+
+/// One PostgreSQL cluster for the whole test binary (started lazily), a database per test.
+pub fn pg() -> Option<&'static PgCluster> {
+    static PG: OnceLock<Option<PgCluster>> = OnceLock::new();
+    PG.get_or_init(PgCluster::start).as_ref()
+}
+
+pub async fn spawn_on(dir: TempDir, url: &str, seed: u64) -> TestApp {
+    let store = Arc::new(amparo_store::connect(url).await.unwrap());
+    store.migrate().await.unwrap();
+    let clock = Arc::new(ManualClock::new(NOW));
+    let ring = Keyring::from_keys(vec![(1, [5; 32])]).unwrap();
+    let app = Amparo::new(store.clone(), clock.clone(), Arc::new(SeededRandom::new(seed)), Arc::new(ring), test_cfg()).unwrap();
+    app.ensure_reference_geography(&Ctx::system("t")).await.unwrap();
+    let router = amparo_web::router(app.clone(), WebSettings { secure_cookies: true, demo_mode: false, max_body_bytes: 64 * 1024 });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    TestApp { base: format!("http://{addr}"), app, store, clock, _dir: dir, server }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// Pull `name=value` for a cookie out of a response's Set-Cookie headers.
+pub fn set_cookie(resp: &reqwest::Response, name: &str) -> Option<String> {
+    resp.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
+        let first = v.split(';').next()?;
+        let (k, val) = first.split_once('=')?;
+        (k == name && !val.is_empty()).then(|| val.to_owned())
+    })
+}
+
+pub fn csrf_from(html: &str) -> String {
+    let marker = "name=\"csrf-token\" content=\"";
+    let start = html.find(marker).map(|i| i + marker.len()).unwrap_or(0);
+    html[start..].split('"').next().unwrap_or("").to_owned()
+}
+
+/// A browser-like session: a cookie jar of one session cookie and the current CSRF token.
+pub struct Browser {
+    pub base: String,
+    pub c: reqwest::Client,
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl Browser {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.c.get(format!("{}{}", self.base, path)).header("cookie", &self.cookie).send().await.unwrap()
+    }
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let mut f: Vec<(&str, &str)> = form.to_vec();
+        f.push(("_csrf", &self.csrf));
+        let body = serde_urlencoded_encode(&f);
+        self.c
+            .post(format!("{}{}", self.base, path))
+            .header("cookie", &self.cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+    /// Refresh the CSRF token from a page (it changes when the session id is renewed).
+    /// Every page carries the session's token in <meta name="csrf-token">; follow
+    /// redirects (e.g. to two-factor pages) until one is found.
+    pub async fn refresh_csrf(&mut self) {
+        let mut path = "/".to_owned();
+        for _ in 0..4 {
+            let r = self.get(&path).await;
+            if let Some(loc) = r.headers().get("location") {
+                path = loc.to_str().unwrap().to_owned();
+                continue;
+            }
+            self.csrf = csrf_from(&r.text().await.unwrap());
+            return;
+        }
+    }
+}
+
+pub fn serde_urlencoded_encode(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b' ' => "+".into(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Log in through the real login form. Returns the browser with its session cookie.
+pub async fn login(t: &TestApp, email: &str, password: &str) -> (Browser, reqwest::Response) {
+    let c = client();
+    let page = c.get(format!("{}/login", t.base)).send().await.unwrap();
+    let pre = set_cookie(&page, "amparo_pre").unwrap();
+    let csrf = csrf_from(&page.text().await.unwrap());
+    let body = serde_urlencoded_encode(&[("email", email), ("password", password), ("_csrf", &csrf)]);
+    let resp = c
+        .post(format!("{}/login", t.base))
+        .header("cookie", format!("amparo_pre={pre}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let session = set_cookie(&resp, "amparo_session").unwrap_or_default();
+    let mut b = Browser { base: t.base.clone(), c, cookie: format!("amparo_session={session}"), csrf: String::new() };
+    if !session.is_empty() {
+        b.refresh_csrf().await;
+    }
+    (b, resp)
+}
+
+pub const DEMO_PW: &str = amparo_core::usecases::demo::DEMO_PASSWORD;

@@ -1,0 +1,13 @@
+//! Integration tests: the real router on port 0, a fresh database per test. One test binary,
+//! so the workspace links once.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod api;
+mod auth;
+mod authz;
+mod browser;
+mod cli;
+mod helpers;
+mod parsers;
+mod two_servers;

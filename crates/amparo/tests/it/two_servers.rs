@@ -1,0 +1,35 @@
+//! Two server instances on one PostgreSQL database serve the same users consistently:
+//! sessions and throttling counters live in the database, not in either process.
+
+use crate::helpers::*;
+use amparo_core::Ctx;
+use amparo_testkit::TempDir;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_sessions_and_lockouts() {
+    let Some(cluster) = pg() else { return };
+    let url = cluster.new_database("two_servers");
+    let a = spawn_on(TempDir::new("a"), &url, 1).await;
+    let b = spawn_on(TempDir::new("b"), &url, 2).await;
+    a.app.load_demo(&Ctx::system("t")).await.unwrap();
+    // Sign in through A, keep working through B with the same cookie and CSRF token.
+    let (mut on_a, _) = login(&a, "admin@demo.amparo.pe", DEMO_PW).await;
+    on_a.refresh_csrf().await;
+    let on_b = Browser { base: b.base.clone(), c: on_a.c.clone(), cookie: on_a.cookie.clone(), csrf: on_a.csrf.clone() };
+    assert_eq!(on_b.get("/users").await.status(), 200);
+    let r = on_b.post("/orgs", &[("name", "Creada en B"), ("kind", "ngo"), ("jurisdiction", "PE-17")]).await;
+    assert_eq!(r.status(), 200);
+    assert!(on_a.get("/orgs").await.text().await.unwrap().contains("Creada en B"));
+    // Logging out on B ends the session on A too.
+    assert_eq!(on_b.post("/logout", &[]).await.status(), 303);
+    assert_eq!(on_a.get("/").await.status(), 303);
+    // Failures spread over both instances add up to one lockout.
+    for (i, t) in [&a, &b, &a, &b, &a].iter().enumerate() {
+        let (_, r) = login(t, "fiscal@demo.amparo.pe", "wrong wrong wrong").await;
+        assert_eq!(r.status(), 401, "attempt {i}");
+    }
+    let (_, r) = login(&b, "fiscal@demo.amparo.pe", DEMO_PW).await;
+    assert_eq!(r.status(), 429);
+    // And the one audit chain stays intact with both writing to it.
+    assert!(a.app.verify_audit().await.unwrap().broken.is_none());
+}

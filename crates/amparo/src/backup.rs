@@ -6,9 +6,9 @@
 
 use crate::runtime::{Fallible, Runtime};
 use age::secrecy::SecretString;
+use amparo_core::Ctx;
 use amparo_core::crypto::keyring::Keyring;
 use amparo_core::store::{Store, TableRows};
-use amparo_core::Ctx;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use std::path::Path;
@@ -62,11 +62,14 @@ pub async fn restore(rt: &Runtime, input: &Path) -> Fallible<usize> {
     let bytes = std::fs::read(input)?;
     let nl = bytes.iter().position(|b| *b == b'\n').ok_or("not an Amparo backup file")?;
     let header = std::str::from_utf8(bytes.get(..nl).ok_or("not an Amparo backup file")?)?;
-    let version: u32 = header.strip_prefix("amparo-backup v1 key ").and_then(|v| v.trim().parse().ok()).ok_or("not an Amparo backup file")?;
+    let version: u32 =
+        header.strip_prefix("amparo-backup v1 key ").and_then(|v| v.trim().parse().ok()).ok_or("not an Amparo backup file")?;
     let body = bytes.get(nl + 1..).ok_or("truncated backup")?;
     let dec = age::Decryptor::new_buffered(body)?;
     let identity = age::scrypt::Identity::new(passphrase(rt.app.keys(), version)?);
-    let mut reader = dec.decrypt(std::iter::once(&identity as &dyn age::Identity)).map_err(|_| "cannot decrypt: wrong master key file, or the backup is damaged")?;
+    let mut reader = dec
+        .decrypt(std::iter::once(&identity as &dyn age::Identity))
+        .map_err(|_| "cannot decrypt: wrong master key file, or the backup is damaged")?;
     let mut json = Vec::new();
     reader.read_to_end(&mut json)?;
     let file: BackupFile = serde_json::from_slice(&json)?;
@@ -75,7 +78,9 @@ pub async fn restore(rt: &Runtime, input: &Path) -> Fallible<usize> {
     }
     let have = rt.store.applied_migrations().await?;
     if file.migrations != have {
-        return Err(format!("backup schema {:?} differs from this database's {:?}; use a matching Amparo version", file.migrations, have).into());
+        return Err(
+            format!("backup schema {:?} differs from this database's {:?}; use a matching Amparo version", file.migrations, have).into()
+        );
     }
     let rows = file.tables.iter().map(|t| t.rows.len()).sum();
     rt.app.restore(&Ctx::system(&rt.app.new_operation_id()), &file.tables).await?;

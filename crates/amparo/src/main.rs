@@ -6,8 +6,8 @@ mod runtime;
 mod serve;
 mod settings;
 
-use amparo_core::random::{OsRandom, RandomExt};
 use amparo_core::Ctx;
+use amparo_core::random::{OsRandom, RandomExt};
 use amparo_domain::org::OrgInput;
 use amparo_domain::user::UserInput;
 use amparo_web::WebSettings;
@@ -223,7 +223,8 @@ enum GeoCmd {
 }
 
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("AMPARO_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("AMPARO_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
     let json = std::env::var("AMPARO_LOG_FORMAT").map(|v| v == "json").unwrap_or(false);
     let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {
@@ -353,7 +354,12 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
             match r.broken {
                 None => println!("audit trail intact: {} entries, {} signed checkpoints", r.entries, r.checkpoints),
                 Some(b) => {
-                    println!("audit trail BROKEN at entry {}: {:?} ({} entries verified before it)", b.seq, b.reason, b.seq.saturating_sub(1));
+                    println!(
+                        "audit trail BROKEN at entry {}: {:?} ({} entries verified before it)",
+                        b.seq,
+                        b.reason,
+                        b.seq.saturating_sub(1)
+                    );
                     return Ok(ExitCode::from(1));
                 }
             }
@@ -375,7 +381,10 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
             let v = ring.add_key_and_save(&rt.key_file, OsRandom.bytes::<32>())?;
             let rt2 = open(&dir.data_dir, false).await?;
             let report = rt2.app.reencrypt_all(&sys()).await?;
-            println!("master key v{v} is now active; re-encrypted {} fields. Older keys stay in the file to read old backups.", report.cells_reencrypted);
+            println!(
+                "master key v{v} is now active; re-encrypted {} fields. Older keys stay in the file to read old backups.",
+                report.cells_reencrypted
+            );
         }
         Cmd::Geo { cmd: GeoCmd::Import { dir, file } } => {
             let rt = open(&dir.data_dir, false).await?;

@@ -2,10 +2,10 @@
 //! and the core service.
 
 use crate::settings::Settings;
+use amparo_core::Amparo;
 use amparo_core::clock::SystemClock;
 use amparo_core::crypto::keyring::Keyring;
 use amparo_core::random::{OsRandom, RandomExt};
-use amparo_core::Amparo;
 use amparo_store::SqlStore;
 use std::path::Path;
 use std::sync::Arc;
@@ -24,7 +24,11 @@ pub fn keyring(settings: &Settings, data_dir: &Path, create: bool) -> Fallible<K
     let path = settings.key_file(data_dir);
     if !path.exists() {
         if !create {
-            return Err(format!("master key file {} does not exist (run `amparo migrate` or `amparo serve` to create one)", path.display()).into());
+            return Err(format!(
+                "master key file {} does not exist (run `amparo migrate` or `amparo serve` to create one)",
+                path.display()
+            )
+            .into());
         }
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;

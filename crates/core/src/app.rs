@@ -11,9 +11,9 @@ use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::{Random, RandomExt};
 use crate::store::{Checkpoint, Store};
+use amparo_domain::Timestamp;
 use amparo_domain::audit::{AuditEvent, checkpoint_message};
 use amparo_domain::policy::{Action, Relation, authorize};
-use amparo_domain::Timestamp;
 use ed25519_dalek::{Signer, SigningKey};
 use std::sync::Arc;
 
@@ -37,8 +37,8 @@ impl Amparo {
         keys: Arc<Keyring>,
         cfg: AuthConfig,
     ) -> CoreResult<Self> {
-        let hasher = PasswordHasher::new(cfg.argon2_memory_kib, cfg.argon2_iterations, random.bytes::<16>())
-            .map_err(CoreError::Internal)?;
+        let hasher =
+            PasswordHasher::new(cfg.argon2_memory_kib, cfg.argon2_iterations, random.bytes::<16>()).map_err(CoreError::Internal)?;
         Ok(Self { store, clock, random, keys, cfg, hasher })
     }
 
@@ -89,10 +89,11 @@ impl Amparo {
 
     /// Called after every audited write with the new sequence number.
     pub(crate) async fn maybe_checkpoint(&self, seq: i64) {
-        if self.cfg.checkpoint_every > 0 && seq % self.cfg.checkpoint_every == 0 {
-            if let Err(e) = self.checkpoint_now().await {
-                tracing::warn!(error = %e, "audit checkpoint failed; will retry at the next interval");
-            }
+        if self.cfg.checkpoint_every > 0
+            && seq % self.cfg.checkpoint_every == 0
+            && let Err(e) = self.checkpoint_now().await
+        {
+            tracing::warn!(error = %e, "audit checkpoint failed; will retry at the next interval");
         }
     }
 

@@ -34,11 +34,9 @@ impl Ctx {
     /// An audit event for this context. `details` must never contain personal data.
     pub fn event(&self, now: Timestamp, action: &str, outcome: &str, record_type: &str, record_id: &str) -> AuditEvent {
         let (actor, actor_org, actor_roles) = match &self.actor {
-            Some(Actor::User(u)) => (
-                u.user_id.to_string(),
-                u.org_id.to_string(),
-                u.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","),
-            ),
+            Some(Actor::User(u)) => {
+                (u.user_id.to_string(), u.org_id.to_string(), u.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","))
+            }
             Some(Actor::System) => ("system".into(), String::new(), "system".into()),
             None => (String::new(), String::new(), String::new()),
         };

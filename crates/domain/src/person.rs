@@ -5,9 +5,9 @@
 //! protection pillar extends the record. Screens show the pseudonymous `code`; the identity is
 //! revealed only for a stated purpose, and every reveal is audited.
 
+use crate::Timestamp;
 use crate::ids::{OrgId, PersonId};
 use crate::validation::{FieldErrors, optional_text};
-use crate::Timestamp;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,7 +192,8 @@ mod tests {
 
     #[test]
     fn a_person_without_documents_is_valid() {
-        let input = PersonInput { role: "possible_victim".into(), aliases: "La Flaca".into(), approx_age: "16".into(), ..Default::default() };
+        let input =
+            PersonInput { role: "possible_victim".into(), aliases: "La Flaca".into(), approx_age: "16".into(), ..Default::default() };
         let p = input.validate();
         assert!(p.is_ok());
         assert_eq!(p.ok().and_then(|p| p.identity.document_number), None);

@@ -128,10 +128,16 @@ pub fn authorize(actor: &Actor, action: Action, relation: Relation) -> Result<()
         // reads no persons through the application.
         Actor::System => {
             return match action {
-                Action::ManageSystem | Action::CreateOrg | Action::UpdateOrg | Action::CreateUser | Action::UpdateUser
-                | Action::ListUsers | Action::ReadUser | Action::ViewDirectory | Action::ReadAudit | Action::ManageOwnTokens => {
-                    Ok(())
-                }
+                Action::ManageSystem
+                | Action::CreateOrg
+                | Action::UpdateOrg
+                | Action::CreateUser
+                | Action::UpdateUser
+                | Action::ListUsers
+                | Action::ReadUser
+                | Action::ViewDirectory
+                | Action::ReadAudit
+                | Action::ManageOwnTokens => Ok(()),
                 _ => Err(Denial::RoleNotPermitted),
             };
         }

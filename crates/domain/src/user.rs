@@ -4,10 +4,10 @@
 //! are the login name; they are staff contact data, not victim data, and are stored in clear
 //! so that login can look them up.
 
+use crate::Timestamp;
 use crate::ids::{OrgId, UserId};
 use crate::role::Role;
 use crate::validation::{FieldErrors, required_text};
-use crate::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub const MIN_PASSWORD_CHARS: usize = 12;

@@ -7,14 +7,12 @@
 use crate::decode::{b, be, i, s};
 use amparo_core::store::{AuditFilter, StoreResult};
 use amparo_domain::audit::{AuditEntry, AuditEvent, entry_hash};
-use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
 
 pub async fn append_in(conn: &mut AnyConnection, ev: &AuditEvent) -> StoreResult<i64> {
-    let row = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(be)?;
+    let row =
+        sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *conn).await.map_err(be)?;
     let seq = i(&row, "seq")?;
     let prev = b(&row, "hash")?;
     let hash = entry_hash(seq, &prev, ev).to_vec();

@@ -198,15 +198,19 @@ impl Store for SqlStore {
 
     async fn list_areas(&self, country: &str, parent: Option<&str>) -> StoreResult<Vec<Area>> {
         let rows = match parent {
-            Some(p) => sqlx::query("SELECT * FROM areas WHERE country = $1 AND parent_code = $2 ORDER BY code")
-                .bind(country.to_owned())
-                .bind(p.to_owned())
-                .fetch_all(&self.pool)
-                .await,
-            None => sqlx::query("SELECT * FROM areas WHERE country = $1 AND parent_code IS NULL ORDER BY code")
-                .bind(country.to_owned())
-                .fetch_all(&self.pool)
-                .await,
+            Some(p) => {
+                sqlx::query("SELECT * FROM areas WHERE country = $1 AND parent_code = $2 ORDER BY code")
+                    .bind(country.to_owned())
+                    .bind(p.to_owned())
+                    .fetch_all(&self.pool)
+                    .await
+            }
+            None => {
+                sqlx::query("SELECT * FROM areas WHERE country = $1 AND parent_code IS NULL ORDER BY code")
+                    .bind(country.to_owned())
+                    .fetch_all(&self.pool)
+                    .await
+            }
         }
         .map_err(be)?;
         rows.iter().map(area).collect()
@@ -229,17 +233,19 @@ impl Store for SqlStore {
     async fn insert_org(&self, o: &Organisation, audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
         let seq = append_in(&mut tx, audit).await?;
-        sqlx::query("INSERT INTO organisations (id, parent_id, name, kind, jurisdiction, version, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(o.id.to_string())
-            .bind(o.parent_id.as_ref().map(|p| p.to_string()))
-            .bind(o.name.clone())
-            .bind(o.kind.as_str())
-            .bind(o.jurisdiction.clone())
-            .bind(o.version)
-            .bind(o.created_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(be)?;
+        sqlx::query(
+            "INSERT INTO organisations (id, parent_id, name, kind, jurisdiction, version, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(o.id.to_string())
+        .bind(o.parent_id.as_ref().map(|p| p.to_string()))
+        .bind(o.name.clone())
+        .bind(o.kind.as_str())
+        .bind(o.jurisdiction.clone())
+        .bind(o.version)
+        .bind(o.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(be)?;
         tx.commit().await.map_err(be)?;
         Ok(seq)
     }
@@ -268,7 +274,8 @@ impl Store for SqlStore {
     }
 
     async fn get_org(&self, id: &OrgId) -> StoreResult<Option<Organisation>> {
-        let row = sqlx::query("SELECT * FROM organisations WHERE id = $1").bind(id.to_string()).fetch_optional(&self.pool).await.map_err(be)?;
+        let row =
+            sqlx::query("SELECT * FROM organisations WHERE id = $1").bind(id.to_string()).fetch_optional(&self.pool).await.map_err(be)?;
         row.as_ref().map(org).transpose()
     }
 
@@ -378,14 +385,23 @@ impl Store for SqlStore {
     async fn consume_recovery_code(&self, id: &UserId, code_hash: &str, audit: &AuditEvent) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(be)?;
         append_in(&mut tx, audit).await?;
-        let row = sqlx::query("SELECT recovery_hashes FROM users WHERE id = $1").bind(id.to_string()).fetch_optional(&mut *tx).await.map_err(be)?;
+        let row = sqlx::query("SELECT recovery_hashes FROM users WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(be)?;
         let Some(row) = row else { return Ok(false) };
         let hashes: Vec<String> = s(&row, "recovery_hashes")?.split(',').filter(|h| !h.is_empty()).map(str::to_owned).collect();
         if !hashes.iter().any(|h| h == code_hash) {
             return Ok(false);
         }
         let left: Vec<String> = hashes.into_iter().filter(|h| h != code_hash).collect();
-        sqlx::query("UPDATE users SET recovery_hashes = $1 WHERE id = $2").bind(left.join(",")).bind(id.to_string()).execute(&mut *tx).await.map_err(be)?;
+        sqlx::query("UPDATE users SET recovery_hashes = $1 WHERE id = $2")
+            .bind(left.join(","))
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(be)?;
         tx.commit().await.map_err(be)?;
         Ok(true)
     }
@@ -396,7 +412,8 @@ impl Store for SqlStore {
     }
 
     async fn find_user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
-        let row = sqlx::query("SELECT * FROM users WHERE email = $1").bind(email.to_owned()).fetch_optional(&self.pool).await.map_err(be)?;
+        let row =
+            sqlx::query("SELECT * FROM users WHERE email = $1").bind(email.to_owned()).fetch_optional(&self.pool).await.map_err(be)?;
         row.as_ref().map(user).transpose()
     }
 
@@ -421,7 +438,11 @@ impl Store for SqlStore {
     }
 
     async fn get_session(&self, id_hash: &str) -> StoreResult<Option<SessionRecord>> {
-        let row = sqlx::query("SELECT * FROM sessions WHERE id_hash = $1").bind(id_hash.to_owned()).fetch_optional(&self.pool).await.map_err(be)?;
+        let row = sqlx::query("SELECT * FROM sessions WHERE id_hash = $1")
+            .bind(id_hash.to_owned())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(be)?;
         row.as_ref().map(session).transpose()
     }
 
@@ -460,8 +481,10 @@ impl Store for SqlStore {
 
     async fn throttle_get(&self, key: &str) -> StoreResult<Option<ThrottleState>> {
         let row = sqlx::query("SELECT * FROM throttle WHERE key = $1").bind(key.to_owned()).fetch_optional(&self.pool).await.map_err(be)?;
-        row.map(|r| Ok(ThrottleState { failures: i(&r, "failures")?, window_start: i(&r, "window_start")?, locked_until: i(&r, "locked_until")? }))
-            .transpose()
+        row.map(|r| {
+            Ok(ThrottleState { failures: i(&r, "failures")?, window_start: i(&r, "window_start")?, locked_until: i(&r, "locked_until")? })
+        })
+        .transpose()
     }
 
     async fn throttle_put(&self, key: &str, t: &ThrottleState) -> StoreResult<()> {
@@ -658,7 +681,12 @@ impl Store for SqlStore {
         let mut tx = self.pool.begin().await.map_err(be)?;
         let seq = append_in(&mut tx, audit).await?;
         for c in cells {
-            sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(c.value.clone()).bind(c.row_id.clone()).execute(&mut *tx).await.map_err(be)?;
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(c.value.clone())
+                .bind(c.row_id.clone())
+                .execute(&mut *tx)
+                .await
+                .map_err(be)?;
         }
         tx.commit().await.map_err(be)?;
         Ok(seq)
@@ -684,7 +712,13 @@ impl Store for SqlStore {
 }
 
 fn area(r: &AnyRow) -> StoreResult<Area> {
-    Ok(Area { code: s(r, "code")?, country: s(r, "country")?, level: i(r, "level")?, parent_code: os(r, "parent_code")?, name: s(r, "name")? })
+    Ok(Area {
+        code: s(r, "code")?,
+        country: s(r, "country")?,
+        level: i(r, "level")?,
+        parent_code: os(r, "parent_code")?,
+        name: s(r, "name")?,
+    })
 }
 
 // Silence "unused" for the Row trait import when only used through helpers.

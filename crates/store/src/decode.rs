@@ -2,14 +2,14 @@
 //! backend error rather than a panic.
 
 use amparo_core::store::StoreError;
-use sqlx::any::AnyRow;
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 pub fn be(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &e {
-        if db.is_unique_violation() {
-            return StoreError::Duplicate("record");
-        }
+    if let sqlx::Error::Database(db) = &e
+        && db.is_unique_violation()
+    {
+        return StoreError::Duplicate("record");
     }
     StoreError::Backend(e.to_string())
 }

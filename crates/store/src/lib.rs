@@ -18,8 +18,8 @@ pub use backend::SqlStore;
 pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE};
 
 use amparo_core::store::{Backend, StoreError};
-use sqlx::any::AnyPoolOptions;
 use sqlx::Executor;
+use sqlx::any::AnyPoolOptions;
 use std::time::Duration;
 
 /// Open a store. `url` is `sqlite://PATH` (created if missing) or `postgres://…`.
@@ -36,9 +36,8 @@ pub async fn connect(url: &str) -> Result<SqlStore, StoreError> {
         Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
         _ => url.to_owned(),
     };
-    let opts = AnyPoolOptions::new()
-        .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
-        .acquire_timeout(Duration::from_secs(15));
+    let opts =
+        AnyPoolOptions::new().max_connections(if backend == Backend::Sqlite { 4 } else { 10 }).acquire_timeout(Duration::from_secs(15));
     let opts = if backend == Backend::Sqlite {
         opts.after_connect(|conn, _meta| {
             Box::pin(async move {
@@ -81,6 +80,9 @@ pub fn redact(s: &str) -> String {
 mod tests {
     #[test]
     fn database_passwords_are_redacted() {
-        assert_eq!(super::redact("cannot reach postgres://amparo:s3cret@db:5432/amparo now"), "cannot reach postgres://***@db:5432/amparo now");
+        assert_eq!(
+            super::redact("cannot reach postgres://amparo:s3cret@db:5432/amparo now"),
+            "cannot reach postgres://***@db:5432/amparo now"
+        );
     }
 }

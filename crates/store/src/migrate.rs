@@ -12,10 +12,12 @@ fn be(e: sqlx::Error) -> StoreError {
 }
 
 pub async fn applied(pool: &AnyPool) -> StoreResult<Vec<i64>> {
-    sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
-        .execute(pool)
-        .await
-        .map_err(be)?;
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .execute(pool)
+    .await
+    .map_err(be)?;
     let rows = sqlx::query("SELECT version FROM schema_migrations ORDER BY version").fetch_all(pool).await.map_err(be)?;
     rows.iter().map(|r| r.try_get::<i64, _>(0).map_err(be)).collect()
 }

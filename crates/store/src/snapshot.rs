@@ -25,8 +25,19 @@ pub const TABLES: &[(&str, &str)] = &[
 /// Nullable columns that are not TEXT: a NULL must be bound with the column's type, or
 /// PostgreSQL refuses it.
 const BYTES_COLUMNS: &[&str] = &[
-    "totp_secret", "pending_totp", "given_names", "first_surname", "second_surname", "aliases",
-    "document_number", "phone", "address", "narrative", "prev_hash", "hash", "signature",
+    "totp_secret",
+    "pending_totp",
+    "given_names",
+    "first_surname",
+    "second_surname",
+    "aliases",
+    "document_number",
+    "phone",
+    "address",
+    "narrative",
+    "prev_hash",
+    "hash",
+    "signature",
 ];
 const INT_COLUMNS: &[&str] = &["approx_age", "revoked_at", "done_at"];
 
@@ -46,7 +57,8 @@ fn cell(r: &AnyRow, idx: usize) -> CellValue {
 pub async fn export(conn: &mut AnyConnection) -> StoreResult<Vec<TableRows>> {
     let mut out = Vec::new();
     for (table, order) in TABLES {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table} ORDER BY {order}"))).fetch_all(&mut *conn).await.map_err(be)?;
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table} ORDER BY {order}"))).fetch_all(&mut *conn).await.map_err(be)?;
         let columns: Vec<String> = rows.first().map(|r| r.columns().iter().map(|c| c.name().to_owned()).collect()).unwrap_or_default();
         let data = rows.iter().map(|r| (0..columns.len()).map(|i| cell(r, i)).collect()).collect();
         out.push(TableRows { table: (*table).to_owned(), columns, rows: data });

@@ -41,7 +41,8 @@ fn cfg() -> AuthConfig {
 async fn env_with(store: SqlStore, db: Db, ring: Keyring) -> Env {
     let store = Arc::new(store);
     store.migrate().await.unwrap();
-    let app = Amparo::new(store.clone(), Arc::new(ManualClock::new(1_700_000_000)), Arc::new(SeededRandom::new(7)), Arc::new(ring), cfg()).unwrap();
+    let app = Amparo::new(store.clone(), Arc::new(ManualClock::new(1_700_000_000)), Arc::new(SeededRandom::new(7)), Arc::new(ring), cfg())
+        .unwrap();
     app.ensure_reference_geography(&Ctx::system("t")).await.unwrap();
     Env { app, store, db }
 }
@@ -53,7 +54,10 @@ fn ring() -> Keyring {
 /// Make an organisation and a user in it, and a context acting as that user.
 async fn org_and_actor(app: &Amparo, name: &str, role: Role) -> (OrgId, Ctx) {
     let sys = Ctx::system("t");
-    let org = app.create_org(&sys, &OrgInput { name: name.into(), kind: "police_unit".into(), jurisdiction: "PE-16".into(), parent_id: None }).await.unwrap();
+    let org = app
+        .create_org(&sys, &OrgInput { name: name.into(), kind: "police_unit".into(), jurisdiction: "PE-16".into(), parent_id: None })
+        .await
+        .unwrap();
     let u = app
         .create_user(
             &sys,
@@ -106,7 +110,8 @@ async fn story_orgs_users_and_stale_edits(e: Env) {
     let (org, ctx) = org_and_actor(&e.app, "Unidad Iquitos", Role::SystemAdmin).await;
     let got = e.app.get_org(&ctx, &org).await.unwrap();
     assert_eq!(got.name, "Unidad Iquitos");
-    let edit = OrgInput { name: "Unidad Iquitos Norte".into(), kind: "police_unit".into(), jurisdiction: "PE-160101".into(), parent_id: None };
+    let edit =
+        OrgInput { name: "Unidad Iquitos Norte".into(), kind: "police_unit".into(), jurisdiction: "PE-160101".into(), parent_id: None };
     let v2 = e.app.update_org(&ctx, &org, &edit, 1).await.unwrap();
     assert_eq!(v2.version, 2);
     // A second editor still holding version 1 gets a conflict showing the current record.
@@ -165,7 +170,11 @@ async fn story_audit_verifies_and_names_reads(e: Env) {
     let report = e.app.verify_audit().await.unwrap();
     assert!(report.broken.is_none(), "{report:?}");
     assert!(report.checkpoints >= 1);
-    let page = e.store.audit_page(&amparo_core::store::AuditFilter { action: Some("reveal_person".into()), limit: 10, ..Default::default() }).await.unwrap();
+    let page = e
+        .store
+        .audit_page(&amparo_core::store::AuditFilter { action: Some("reveal_person".into()), limit: 10, ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(page.len(), 1);
     assert_eq!(page[0].event.purpose, "preparar informe fiscal");
     assert_eq!(page[0].event.record_id, id.to_string());
@@ -234,7 +243,9 @@ async fn story_key_rotation_reencrypts_everything(e: Env, key_file: std::path::P
     let id = known_person(&e.app, &ctx).await;
     let mut ring = Keyring::load(&key_file).unwrap();
     ring.add_key_and_save(&key_file, [99; 32]).unwrap();
-    let app2 = Amparo::new(e.store.clone(), Arc::new(ManualClock::new(1_700_000_100)), Arc::new(SeededRandom::new(8)), Arc::new(ring), cfg()).unwrap();
+    let app2 =
+        Amparo::new(e.store.clone(), Arc::new(ManualClock::new(1_700_000_100)), Arc::new(SeededRandom::new(8)), Arc::new(ring), cfg())
+            .unwrap();
     let report = app2.reencrypt_all(&Ctx::system("rotate")).await.unwrap();
     assert!(report.cells_reencrypted >= 4, "{report:?}");
     for c in e.store.encrypted_cells("persons", "given_names").await.unwrap() {

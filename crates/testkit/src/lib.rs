@@ -94,7 +94,8 @@ impl PgCluster {
             c.args(args);
             c
         };
-        let out = run(&initdb, &["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync", "-D", data.to_str().unwrap()]).output().unwrap();
+        let out =
+            run(&initdb, &["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync", "-D", data.to_str().unwrap()]).output().unwrap();
         assert!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
         let port = free_port();
         let opts = format!("-p {port} -k {} -c fsync=off -c listen_addresses=127.0.0.1", dir.path().display());

@@ -8,9 +8,9 @@ use amparo_domain::org::OrgInput;
 use amparo_domain::person::PersonInput;
 use amparo_domain::user::UserInput;
 use amparo_domain::{OrgId, PersonId, UserId};
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -34,7 +34,9 @@ fn person_id(c: &ApiCaller, s: &str) -> Result<PersonId, WebError> {
 }
 
 pub async fn me(c: ApiCaller) -> ApiResult {
-    ok(json!({ "id": c.user.id, "email": c.user.email, "display_name": c.user.display_name, "org_id": c.user.org_id, "roles": c.user.roles }))
+    ok(
+        json!({ "id": c.user.id, "email": c.user.email, "display_name": c.user.display_name, "org_id": c.user.org_id, "roles": c.user.roles }),
+    )
 }
 
 pub async fn orgs_list(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
@@ -109,9 +111,18 @@ impl AuditQuery {
     }
 }
 
-pub async fn audit_list(State(s): State<AppState>, c: ApiCaller, q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>) -> ApiResult {
+pub async fn audit_list(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
     let Ok(Query(q)) = q else {
-        return Err(WebError::BadRequest { code: "bad_request", op: c.op.clone(), api: true, tr: crate::i18n::Tr::new(crate::i18n::Lang::En) });
+        return Err(WebError::BadRequest {
+            code: "bad_request",
+            op: c.op.clone(),
+            api: true,
+            tr: crate::i18n::Tr::new(crate::i18n::Lang::En),
+        });
     };
     ok(s.app.list_audit(&c.ctx, q.filter()).await.map_err(|e| c.err(e))?)
 }

@@ -12,13 +12,29 @@ use serde_json::json;
 #[derive(Debug)]
 pub enum WebError {
     /// A core error in an API call.
-    Api { err: CoreError, op: String },
+    Api {
+        err: CoreError,
+        op: String,
+    },
     /// A core error on a page.
-    Page { err: CoreError, op: String, tr: Tr },
+    Page {
+        err: CoreError,
+        op: String,
+        tr: Tr,
+    },
     /// Bad or missing CSRF token / cross-site request.
-    Csrf { op: String, api: bool, tr: Tr },
+    Csrf {
+        op: String,
+        api: bool,
+        tr: Tr,
+    },
     /// Malformed body, wrong content type, too large.
-    BadRequest { code: &'static str, op: String, api: bool, tr: Tr },
+    BadRequest {
+        code: &'static str,
+        op: String,
+        api: bool,
+        tr: Tr,
+    },
     Redirect(String),
 }
 
@@ -58,16 +74,22 @@ impl IntoResponse for WebError {
                 let status = status_of(&err);
                 let tr = Tr::new(crate::i18n::Lang::En);
                 let mut body = json!({ "code": err.code(), "message": tr.err(err.code()), "operation_id": op });
-                match &err {
-                    CoreError::Validation(fields) => body["fields"] = serde_json::to_value(fields).unwrap_or_default(),
-                    CoreError::Conflict { current } => body["current"] = current.clone(),
-                    _ => {}
+                if let Some(obj) = body.as_object_mut() {
+                    match &err {
+                        CoreError::Validation(fields) => {
+                            obj.insert("fields".into(), serde_json::to_value(fields).unwrap_or_default());
+                        }
+                        CoreError::Conflict { current } => {
+                            obj.insert("current".into(), current.clone());
+                        }
+                        _ => {}
+                    }
                 }
                 let mut resp = (status, axum::Json(body)).into_response();
-                if let CoreError::Throttled { retry_after } = err {
-                    if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
-                        resp.headers_mut().insert(header::RETRY_AFTER, v);
-                    }
+                if let CoreError::Throttled { retry_after } = err
+                    && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
+                {
+                    resp.headers_mut().insert(header::RETRY_AFTER, v);
                 }
                 resp
             }
@@ -83,7 +105,11 @@ impl IntoResponse for WebError {
             WebError::Csrf { op, api, tr } => {
                 tracing::warn!(operation_id = %op, "csrf check failed");
                 if api {
-                    (StatusCode::FORBIDDEN, axum::Json(json!({ "code": "csrf", "message": "cross-site request refused", "operation_id": op }))).into_response()
+                    (
+                        StatusCode::FORBIDDEN,
+                        axum::Json(json!({ "code": "csrf", "message": "cross-site request refused", "operation_id": op })),
+                    )
+                        .into_response()
                 } else {
                     page(StatusCode::FORBIDDEN, tr, "csrf", &op)
                 }

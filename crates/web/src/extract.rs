@@ -2,11 +2,11 @@
 //! cannot run without a complete session; handlers that take an `ApiCaller` cannot run
 //! without a valid bearer token. The core re-checks everything through the policy.
 
+use crate::AppState;
 use crate::error::WebError;
 use crate::i18n::{Lang, Tr};
-use crate::AppState;
-use amparo_core::usecases::auth::{ActiveSession, LoginStage};
 use amparo_core::Ctx;
+use amparo_core::usecases::auth::{ActiveSession, LoginStage};
 use amparo_domain::user::User;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header;

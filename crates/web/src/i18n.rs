@@ -57,10 +57,10 @@ impl Lang {
             let mut it = part.split(';');
             let tag = it.next().unwrap_or("").trim();
             let q = it.find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.parse::<f32>().ok())).unwrap_or(1.0);
-            if let Some(l) = Lang::parse(tag) {
-                if best.map(|(bq, _)| q > bq).unwrap_or(true) {
-                    best = Some((q, l));
-                }
+            if let Some(l) = Lang::parse(tag)
+                && best.map(|(bq, _)| q > bq).unwrap_or(true)
+            {
+                best = Some((q, l));
             }
         }
         best.map(|(_, l)| l)

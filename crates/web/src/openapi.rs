@@ -44,11 +44,16 @@ pub fn build() -> Value {
                 "422": { "$ref": "#/components/responses/Error" }
             }
         });
-        if s.kind == RouteKind::Api {
-            op["security"] = json!([{ "bearer": [] }]);
-        }
-        if matches!(s.method, "POST" | "PUT") {
-            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } });
+        if let Some(o) = op.as_object_mut() {
+            if s.kind == RouteKind::Api {
+                o.insert("security".into(), json!([{ "bearer": [] }]));
+            }
+            if matches!(s.method, "POST" | "PUT") {
+                o.insert(
+                    "requestBody".into(),
+                    json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } }),
+                );
+            }
         }
         if let Some(obj) = entry.as_object_mut() {
             obj.insert(s.method.to_lowercase(), op);

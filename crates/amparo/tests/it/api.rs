@@ -1,8 +1,8 @@
 //! The JSON API: error shape, validation, conflicts, limits, tokens, OpenAPI.
 
 use crate::helpers::*;
-use amparo_core::store::Store;
 use amparo_core::Ctx;
+use amparo_core::store::Store;
 use serde_json::{Value, json};
 
 async fn admin_token(t: &TestApp) -> String {
@@ -77,11 +77,25 @@ async fn malformed_and_oversized_bodies_get_clear_errors() {
     let t = spawn_app().await;
     let tok = admin_token(&t).await;
     let c = client();
-    let r = c.post(format!("{}/api/v1/organisations", t.base)).bearer_auth(&tok).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let r = c
+        .post(format!("{}/api/v1/organisations", t.base))
+        .bearer_auth(&tok)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "bad_request");
     let huge = format!("{{\"name\":\"{}\"}}", "a".repeat(200_000));
-    let r = c.post(format!("{}/api/v1/organisations", t.base)).bearer_auth(&tok).header("content-type", "application/json").body(huge).send().await.unwrap();
+    let r = c
+        .post(format!("{}/api/v1/organisations", t.base))
+        .bearer_auth(&tok)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 413);
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "payload_too_large");
 }
@@ -114,8 +128,19 @@ async fn internal_failures_never_leak_their_cause() {
     let persons: Value = c.get(format!("{}/api/v1/persons", t.base)).bearer_auth(&tok).send().await.unwrap().json().await.unwrap();
     let id = persons[0]["id"].as_str().unwrap().to_owned();
     // Corrupt a ciphertext under the application: decryption fails inside the core.
-    sqlx::query("UPDATE persons SET given_names = $1 WHERE id = $2").bind(vec![1u8; 60]).bind(id.clone()).execute(t.store.pool()).await.unwrap();
-    let r = c.post(format!("{}/api/v1/persons/{id}/reveal", t.base)).bearer_auth(&tok).json(&json!({ "purpose": "probar errores internos" })).send().await.unwrap();
+    sqlx::query("UPDATE persons SET given_names = $1 WHERE id = $2")
+        .bind(vec![1u8; 60])
+        .bind(id.clone())
+        .execute(t.store.pool())
+        .await
+        .unwrap();
+    let r = c
+        .post(format!("{}/api/v1/persons/{id}/reveal", t.base))
+        .bearer_auth(&tok)
+        .json(&json!({ "purpose": "probar errores internos" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 500);
     let text = r.text().await.unwrap();
     let body: Value = serde_json::from_str(&text).unwrap();
@@ -134,13 +159,24 @@ async fn revealing_an_identity_requires_a_purpose_and_is_audited_with_it() {
     let persons: Value = c.get(format!("{}/api/v1/persons", t.base)).bearer_auth(&tok).send().await.unwrap().json().await.unwrap();
     assert!(persons[0].get("given_names").is_none(), "lists show no identity");
     let id = persons[0]["id"].as_str().unwrap();
-    let r = c.post(format!("{}/api/v1/persons/{id}/reveal", t.base)).bearer_auth(&tok).json(&json!({ "purpose": "" })).send().await.unwrap();
+    let r =
+        c.post(format!("{}/api/v1/persons/{id}/reveal", t.base)).bearer_auth(&tok).json(&json!({ "purpose": "" })).send().await.unwrap();
     assert_eq!(r.status(), 422);
-    let r = c.post(format!("{}/api/v1/persons/{id}/reveal", t.base)).bearer_auth(&tok).json(&json!({ "purpose": "preparar derivación al CAR" })).send().await.unwrap();
+    let r = c
+        .post(format!("{}/api/v1/persons/{id}/reveal", t.base))
+        .bearer_auth(&tok)
+        .json(&json!({ "purpose": "preparar derivación al CAR" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert!(body["identity"]["given_names"].is_string() || body["identity"]["aliases"].is_string());
-    let audit = t.store.audit_page(&amparo_core::store::AuditFilter { action: Some("reveal_person".into()), limit: 5, ..Default::default() }).await.unwrap();
+    let audit = t
+        .store
+        .audit_page(&amparo_core::store::AuditFilter { action: Some("reveal_person".into()), limit: 5, ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(audit[0].event.purpose, "preparar derivación al CAR");
     assert_eq!(audit[0].event.record_id, id);
     assert!(!audit[0].event.operation_id.is_empty());

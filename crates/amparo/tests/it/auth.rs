@@ -1,8 +1,8 @@
 //! Authentication: passwords, throttling, sessions, two-factor, CSRF.
 
 use crate::helpers::*;
-use amparo_core::store::Store;
 use amparo_core::Ctx;
+use amparo_core::store::Store;
 use amparo_domain::user::UserInput;
 use totp_rs::{Algorithm, Secret, TOTP};
 
@@ -17,7 +17,17 @@ async fn mfa_user(t: &TestApp, email: &str) -> String {
     let org = orgs.iter().find(|o| o.jurisdiction == "PE-16" && o.kind.as_str() == "police_unit").unwrap();
     let pw = "clave-larga-de-prueba-1";
     t.app
-        .create_user(&Ctx::system("t"), &UserInput { email: email.into(), display_name: "Inv".into(), org_id: org.id.to_string(), roles: vec!["investigator".into()], password: pw.into(), locale: None })
+        .create_user(
+            &Ctx::system("t"),
+            &UserInput {
+                email: email.into(),
+                display_name: "Inv".into(),
+                org_id: org.id.to_string(),
+                roles: vec!["investigator".into()],
+                password: pw.into(),
+                locale: None,
+            },
+        )
         .await
         .unwrap();
     pw.into()
@@ -58,7 +68,11 @@ async fn an_account_locks_after_repeated_failures_and_the_lockout_is_audited() {
     let (_, r) = login(&t, "fiscal@demo.amparo.pe", DEMO_PW).await;
     assert_eq!(r.status(), 429, "the right password is refused while locked");
     assert!(r.text().await.unwrap().contains("Demasiados intentos"));
-    let entries = t.store.audit_page(&amparo_core::store::AuditFilter { action: Some("lockout".into()), limit: 10, ..Default::default() }).await.unwrap();
+    let entries = t
+        .store
+        .audit_page(&amparo_core::store::AuditFilter { action: Some("lockout".into()), limit: 10, ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(entries.len(), 1);
     t.clock.advance(16 * 60);
     let (_, r) = login(&t, "fiscal@demo.amparo.pe", DEMO_PW).await;
@@ -127,7 +141,8 @@ async fn two_factor_enrolment_verification_replay_and_recovery() {
     assert_eq!(ok.status(), 200);
     let new_cookie = set_cookie(&ok, "amparo_session").unwrap();
     let html = ok.text().await.unwrap();
-    let codes: Vec<String> = between(&html, "id=\"recovery-codes\">", "</ul>").split("<li>").skip(1).map(|c| c.split('<').next().unwrap().to_owned()).collect();
+    let codes: Vec<String> =
+        between(&html, "id=\"recovery-codes\">", "</ul>").split("<li>").skip(1).map(|c| c.split('<').next().unwrap().to_owned()).collect();
     assert_eq!(codes.len(), 10);
     let user = t.store.find_user_by_email("inv2@policia.gob.pe").await.unwrap().unwrap();
     assert!(user.recovery_hashes.iter().all(|h| !codes.contains(h)), "only hashes are stored");
@@ -156,41 +171,38 @@ async fn state_changing_requests_need_a_csrf_token_and_same_origin() {
     demo(&t).await;
     let (b, _) = login(&t, "admin@demo.amparo.pe", DEMO_PW).await;
     let form = [("name", "Unidad X"), ("kind", "ngo"), ("jurisdiction", "PE-16")];
-    let no_token = b
-        .c
-        .post(format!("{}/orgs", t.base))
-        .header("cookie", &b.cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded_encode(&form))
-        .send()
-        .await
-        .unwrap();
+    let no_token =
+        b.c.post(format!("{}/orgs", t.base))
+            .header("cookie", &b.cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded_encode(&form))
+            .send()
+            .await
+            .unwrap();
     assert_eq!(no_token.status(), 403);
     let wrong = Browser { csrf: "0".repeat(64), base: b.base.clone(), c: b.c.clone(), cookie: b.cookie.clone() };
     assert_eq!(wrong.post("/orgs", &form).await.status(), 403);
     let mut f = form.to_vec();
     f.push(("_csrf", &b.csrf));
-    let cross = b
-        .c
-        .post(format!("{}/orgs", t.base))
-        .header("cookie", &b.cookie)
-        .header("sec-fetch-site", "cross-site")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded_encode(&f))
-        .send()
-        .await
-        .unwrap();
+    let cross =
+        b.c.post(format!("{}/orgs", t.base))
+            .header("cookie", &b.cookie)
+            .header("sec-fetch-site", "cross-site")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded_encode(&f))
+            .send()
+            .await
+            .unwrap();
     assert_eq!(cross.status(), 403);
-    let evil_origin = b
-        .c
-        .post(format!("{}/orgs", t.base))
-        .header("cookie", &b.cookie)
-        .header("origin", "https://evil.example")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded_encode(&f))
-        .send()
-        .await
-        .unwrap();
+    let evil_origin =
+        b.c.post(format!("{}/orgs", t.base))
+            .header("cookie", &b.cookie)
+            .header("origin", "https://evil.example")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded_encode(&f))
+            .send()
+            .await
+            .unwrap();
     assert_eq!(evil_origin.status(), 403);
     assert_eq!(b.post("/orgs", &form).await.status(), 200, "the same request with its token goes through");
     assert_eq!(t.store.list_orgs().await.unwrap().iter().filter(|o| o.name == "Unidad X").count(), 1);

@@ -4,8 +4,8 @@
 //! may use it.
 
 use crate::helpers::*;
-use amparo_core::store::Store;
 use amparo_core::Ctx;
+use amparo_core::store::Store;
 use amparo_domain::person::PersonInput;
 use amparo_domain::policy::{Actor, UserActor};
 use amparo_domain::user::User;
@@ -62,7 +62,25 @@ const EXPECT: &[(&str, &str, Who)] = &[
     ("PUT", "/api/v1/organisations/{id}", Who::Roles(ADMINS, SYS)),
     ("GET", "/api/v1/users", Who::Roles(ADMINS, ADMINS)),
     ("POST", "/api/v1/users", Who::Roles(ADMINS, SYS)),
-    ("GET", "/api/v1/users/{id}", Who::Roles(&[HotlineOperator, Investigator, Prosecutor, LabourInspector, CaseWorker, ShelterStaff, Analyst, Coordinator, OrgAdmin, SystemAdmin], SYS)),
+    (
+        "GET",
+        "/api/v1/users/{id}",
+        Who::Roles(
+            &[
+                HotlineOperator,
+                Investigator,
+                Prosecutor,
+                LabourInspector,
+                CaseWorker,
+                ShelterStaff,
+                Analyst,
+                Coordinator,
+                OrgAdmin,
+                SystemAdmin,
+            ],
+            SYS,
+        ),
+    ),
     ("PUT", "/api/v1/users/{id}", Who::Roles(ADMINS, SYS)),
     ("GET", "/api/v1/audit", Who::Roles(ADMINS, ADMINS)),
     ("GET", "/api/v1/persons", Who::Roles(IDENTITY, IDENTITY)),
@@ -98,7 +116,12 @@ async fn fixture(t: &TestApp) -> Fixture {
     let mut person_of_org = HashMap::new();
     for o in &orgs {
         let ctx = Ctx {
-            actor: Some(Actor::User(UserActor { user_id: users[0].id.clone(), org_id: o.id.clone(), roles: vec![Investigator], mfa_satisfied: true })),
+            actor: Some(Actor::User(UserActor {
+                user_id: users[0].id.clone(),
+                org_id: o.id.clone(),
+                roles: vec![Investigator],
+                mfa_satisfied: true,
+            })),
             client_ip: "t".into(),
             operation_id: "t".into(),
         };
@@ -110,7 +133,8 @@ async fn fixture(t: &TestApp) -> Fixture {
     // Lima hotline for users in Puno.
     let puno = orgs.iter().find(|o| o.jurisdiction == "PE-21" && o.kind.as_str() == "shelter").unwrap().id.clone();
     let lima_hotline = orgs.iter().find(|o| o.kind.as_str() == "hotline").unwrap().id.clone();
-    let other_org_of = users.iter().map(|u| (u.id.to_string(), if u.org_id == puno { lima_hotline.clone() } else { puno.clone() })).collect();
+    let other_org_of =
+        users.iter().map(|u| (u.id.to_string(), if u.org_id == puno { lima_hotline.clone() } else { puno.clone() })).collect();
     Fixture { users, other_org_of, person_of_org }
 }
 
@@ -168,7 +192,11 @@ async fn every_route_answers_every_role_as_the_policy_says() {
                 let expect_ok = allowed(*who, role, own);
                 let got_ok = status != 403 && status != 401 && status != 404 && status < 500;
                 if expect_ok != got_ok {
-                    failures.push(format!("{method} {concrete} as {role:?} ({}) -> {status}, expected {}", if own { "own" } else { "other" }, if expect_ok { "allowed" } else { "denied" }));
+                    failures.push(format!(
+                        "{method} {concrete} as {role:?} ({}) -> {status}, expected {}",
+                        if own { "own" } else { "other" },
+                        if expect_ok { "allowed" } else { "denied" }
+                    ));
                 }
             }
         }
@@ -179,9 +207,15 @@ async fn every_route_answers_every_role_as_the_policy_says() {
 
 fn api_body(path: &str, org: &OrgId, target: &User, me: &User) -> serde_json::Value {
     match path {
-        "/api/v1/organisations" => serde_json::json!({ "name": "Nueva unidad", "kind": "police_unit", "jurisdiction": "PE-16", "parent_id": org }),
-        "/api/v1/organisations/{id}" => serde_json::json!({ "name": "Renombrada", "kind": "police_unit", "jurisdiction": "PE-16", "version": 999 }),
-        "/api/v1/users" => serde_json::json!({ "email": format!("nuevo-{}-{}@x.pe", me.id, org), "display_name": "Nuevo", "org_id": org, "roles": ["analyst"], "password": "una clave bastante larga" }),
+        "/api/v1/organisations" => {
+            serde_json::json!({ "name": "Nueva unidad", "kind": "police_unit", "jurisdiction": "PE-16", "parent_id": org })
+        }
+        "/api/v1/organisations/{id}" => {
+            serde_json::json!({ "name": "Renombrada", "kind": "police_unit", "jurisdiction": "PE-16", "version": 999 })
+        }
+        "/api/v1/users" => {
+            serde_json::json!({ "email": format!("nuevo-{}-{}@x.pe", me.id, org), "display_name": "Nuevo", "org_id": org, "roles": ["analyst"], "password": "una clave bastante larga" })
+        }
         "/api/v1/users/{id}" => serde_json::json!({ "display_name": target.display_name, "roles": target.roles, "version": 999 }),
         "/api/v1/persons" => serde_json::json!({ "role": "witness", "aliases": "El Flaco" }),
         "/api/v1/persons/{id}/reveal" => serde_json::json!({ "purpose": "verificación de la matriz" }),
@@ -194,7 +228,13 @@ fn ui_form(path: &str, org: &OrgId, target: &User) -> Vec<(String, String)> {
     match path {
         "/orgs" => vec![v("name", "Nueva unidad"), v("kind", "police_unit"), v("jurisdiction", "PE-16"), v("parent_id", org.as_str())],
         "/orgs/{id}" => vec![v("name", "Renombrada"), v("kind", "police_unit"), v("jurisdiction", "PE-16"), v("version", "999")],
-        "/users" => vec![v("email", &format!("ui-{}-{}@x.pe", target.id, org)), v("display_name", "Nueva"), v("org_id", org.as_str()), v("roles", "analyst"), v("password", "una clave bastante larga")],
+        "/users" => vec![
+            v("email", &format!("ui-{}-{}@x.pe", target.id, org)),
+            v("display_name", "Nueva"),
+            v("org_id", org.as_str()),
+            v("roles", "analyst"),
+            v("password", "una clave bastante larga"),
+        ],
         "/users/{id}/status" => vec![v("disabled", "0"), v("version", "999")],
         "/persons" => vec![v("role", "witness"), v("aliases", "El Flaco")],
         "/persons/{id}/reveal" => vec![v("purpose", "verificación de la matriz")],

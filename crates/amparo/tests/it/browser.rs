@@ -7,8 +7,8 @@ use amparo_domain::user::UserInput;
 use amparo_testkit::{free_port, require};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use thirtyfour::prelude::*;
 use thirtyfour::components::SelectElement;
+use thirtyfour::prelude::*;
 
 struct Driver {
     child: Child,
@@ -29,7 +29,8 @@ fn exists(p: &str) -> bool {
 
 async fn browser() -> Option<Driver> {
     let (chrome, driver) = ("/usr/bin/chromium", "/usr/bin/chromedriver");
-    if !require(exists(chrome) && exists(driver), "AMPARO_REQUIRE_BROWSER", "headless Chromium (apt-get install chromium chromium-driver)") {
+    if !require(exists(chrome) && exists(driver), "AMPARO_REQUIRE_BROWSER", "headless Chromium (apt-get install chromium chromium-driver)")
+    {
         return None;
     }
     let port = free_port();
@@ -112,9 +113,27 @@ async fn browser_two_factor_enrolment() {
     let Some(d) = browser().await else { return };
     let t = spawn_app().await;
     t.app.load_demo(&Ctx::system("t")).await.unwrap();
-    let org = t.app.store().list_orgs().await.unwrap().into_iter().find(|o| o.kind.as_str() == "prosecutor_office" && o.jurisdiction == "PE-08").unwrap();
+    let org = t
+        .app
+        .store()
+        .list_orgs()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.kind.as_str() == "prosecutor_office" && o.jurisdiction == "PE-08")
+        .unwrap();
     t.app
-        .create_user(&Ctx::system("t"), &UserInput { email: "fiscal.cusco@mp.gob.pe".into(), display_name: "Fiscal Cusco".into(), org_id: org.id.to_string(), roles: vec!["prosecutor".into()], password: "fiscalía-cusco-2026".into(), locale: None })
+        .create_user(
+            &Ctx::system("t"),
+            &UserInput {
+                email: "fiscal.cusco@mp.gob.pe".into(),
+                display_name: "Fiscal Cusco".into(),
+                org_id: org.id.to_string(),
+                roles: vec!["prosecutor".into()],
+                password: "fiscalía-cusco-2026".into(),
+                locale: None,
+            },
+        )
         .await
         .unwrap();
     let wd = &d.wd;

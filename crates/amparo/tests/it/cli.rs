@@ -40,8 +40,18 @@ fn operator_story(dir: &Path, url: Option<&str>, restore_dir: &Path, restore_url
     assert_eq!(key.permissions().mode() & 0o777, 0o600, "the key file is private");
     let o = ok(amparo(dir, url, &["org", "add", "--name", "DIVINTRAP Iquitos", "--kind", "police_unit", "--jurisdiction", "PE-16"], None));
     let org_id = o.rsplit('(').next().unwrap().trim().trim_end_matches(')').to_owned();
-    ok(amparo(dir, url, &["user", "add", "--email", "jefa@pnp.gob.pe", "--name", "Jefa", "--org", &org_id, "--role", "org_admin", "--password-stdin"], Some("una contraseña muy larga\n")));
-    let bad = amparo(dir, url, &["user", "add", "--email", "bad", "--name", "", "--org", &org_id, "--role", "wizard", "--password-stdin"], Some("x"));
+    ok(amparo(
+        dir,
+        url,
+        &["user", "add", "--email", "jefa@pnp.gob.pe", "--name", "Jefa", "--org", &org_id, "--role", "org_admin", "--password-stdin"],
+        Some("una contraseña muy larga\n"),
+    ));
+    let bad = amparo(
+        dir,
+        url,
+        &["user", "add", "--email", "bad", "--name", "", "--org", &org_id, "--role", "wizard", "--password-stdin"],
+        Some("x"),
+    );
     assert_eq!(bad.status.code(), Some(2), "{}", out(&bad));
     assert!(out(&bad).contains("email: invalid_email"));
     let token = ok(amparo(dir, url, &["token", "create", "--user", "jefa@pnp.gob.pe", "--expires", "7"], None));

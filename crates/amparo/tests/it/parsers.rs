@@ -69,7 +69,14 @@ async fn random_request_bodies_never_cause_a_server_error() {
     for _ in 0..48 {
         let (bytes, text) = strategy.new_tree(&mut runner).unwrap().current();
         for path in ["/api/v1/persons", "/api/v1/organisations", "/api/v1/users"] {
-            let r = b.c.post(format!("{}{}", t.base, path)).bearer_auth(&tok).header("content-type", "application/json").body(bytes.clone()).send().await.unwrap();
+            let r =
+                b.c.post(format!("{}{}", t.base, path))
+                    .bearer_auth(&tok)
+                    .header("content-type", "application/json")
+                    .body(bytes.clone())
+                    .send()
+                    .await
+                    .unwrap();
             assert!(r.status().as_u16() < 500, "{path} answered {}", r.status());
         }
         let r = b.post("/persons", &[("role", &text), ("approx_age", &text), ("given_names", &text)]).await;

@@ -42,9 +42,7 @@ pub fn seal_with(
     let key = ring.derive(version, PURPOSE).map_err(|_| FieldError::UnknownKey(version))?;
     let cipher = XChaCha20Poly1305::new(key.as_slice().into());
     let ad = aad(table, column, row_id, version);
-    let ct = cipher
-        .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: &ad })
-        .map_err(|_| FieldError::Authentication)?;
+    let ct = cipher.encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: &ad }).map_err(|_| FieldError::Authentication)?;
     let mut out = Vec::with_capacity(1 + 4 + 24 + ct.len());
     out.push(FORMAT);
     out.extend_from_slice(&version.to_be_bytes());

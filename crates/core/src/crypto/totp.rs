@@ -64,7 +64,7 @@ mod tests {
         let totp = build(&secret, "amparo", "a@b.pe").unwrap_or_else(|_| std::process::abort());
         let code = totp.generate(now as u64);
         assert_eq!(matching_step(&secret, &code, now), Some(now / 30));
-        assert_eq!(matching_step(&secret, &code, now + 30).is_some(), true);
+        assert!(matching_step(&secret, &code, now + 30).is_some());
         assert_eq!(matching_step(&secret, &code, now + 300), None);
         assert_eq!(matching_step(&secret, "abcdef", now), None);
     }

@@ -1,13 +1,13 @@
 //! Reading and verifying the audit trail.
 
+use crate::Amparo;
 use crate::app::CHECKPOINT_PURPOSE;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::store::AuditFilter;
-use crate::Amparo;
+use amparo_domain::Role;
 use amparo_domain::audit::{AuditEntry, BreakReason, ChainBreak, ChainVerifier, checkpoint_message};
 use amparo_domain::policy::{Action, Actor, Relation};
-use amparo_domain::Role;
 use ed25519_dalek::{Signature, SigningKey, Verifier};
 use std::collections::HashMap;
 
@@ -23,10 +23,10 @@ impl Amparo {
     /// entries only; the system admin sees all.
     pub async fn list_audit(&self, ctx: &Ctx, mut filter: AuditFilter) -> CoreResult<Vec<AuditEntry>> {
         self.authorize(ctx, Action::ReadAudit, Relation::OwnOrgScope, "audit", "").await?;
-        if let Some(Actor::User(u)) = &ctx.actor {
-            if !u.roles.contains(&Role::SystemAdmin) {
-                filter.actor_org = Some(u.org_id.to_string());
-            }
+        if let Some(Actor::User(u)) = &ctx.actor
+            && !u.roles.contains(&Role::SystemAdmin)
+        {
+            filter.actor_org = Some(u.org_id.to_string());
         }
         filter.limit = filter.limit.clamp(1, 500);
         Ok(self.store.audit_page(&filter).await?)
@@ -64,18 +64,18 @@ impl Amparo {
                     broken = Some(b);
                     break 'walk;
                 }
-                if let Some(h) = pinned.get(&e.seq) {
-                    if h != &e.hash {
-                        broken = Some(ChainBreak { seq: e.seq, reason: BreakReason::CheckpointMismatch });
-                        break 'walk;
-                    }
+                if let Some(h) = pinned.get(&e.seq)
+                    && h != &e.hash
+                {
+                    broken = Some(ChainBreak { seq: e.seq, reason: BreakReason::CheckpointMismatch });
+                    break 'walk;
                 }
             }
         }
-        if broken.is_none() {
-            if let Some(seq) = first_bad_cp {
-                broken = Some(ChainBreak { seq, reason: BreakReason::CheckpointMismatch });
-            }
+        if broken.is_none()
+            && let Some(seq) = first_bad_cp
+        {
+            broken = Some(ChainBreak { seq, reason: BreakReason::CheckpointMismatch });
         }
         if broken.is_none() {
             let last_cp = checkpoints.iter().map(|c| c.seq).max().unwrap_or(0);

@@ -6,12 +6,12 @@
 //! the database per account and per client address (so every server instance sees the same
 //! counts) and lead to a temporary lockout; each failure and lockout is audited.
 
+use crate::Amparo;
 use crate::crypto::{sha256_hex, totp};
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
 use crate::store::{SessionRecord, ThrottleState, UserRecord};
-use crate::Amparo;
 use amparo_domain::policy::{Actor, UserActor};
 use amparo_domain::user::{MAX_PASSWORD_BYTES, User};
 
@@ -102,7 +102,13 @@ impl Amparo {
         Ok(())
     }
 
-    async fn issue_session(&self, user: &User, mfa_ok: bool, locale: Option<String>, pending: Option<Vec<u8>>) -> CoreResult<(String, SessionRecord)> {
+    async fn issue_session(
+        &self,
+        user: &User,
+        mfa_ok: bool,
+        locale: Option<String>,
+        pending: Option<Vec<u8>>,
+    ) -> CoreResult<(String, SessionRecord)> {
         let cookie = self.random.token();
         let now = self.now();
         let rec = SessionRecord {
@@ -272,8 +278,8 @@ impl Amparo {
             None => {
                 let h = sha256_hex(totp::normalise_recovery(code).as_bytes());
                 let ev = ctx.event(now, "mfa_recovery_code_used", "ok", "user", uid.as_str());
-                let used = rec.recovery_hashes.contains(&h) && self.store.consume_recovery_code(uid, &h, &ev).await?;
-                used
+
+                rec.recovery_hashes.contains(&h) && self.store.consume_recovery_code(uid, &h, &ev).await?
             }
         };
         if !accepted {

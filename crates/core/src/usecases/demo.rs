@@ -2,11 +2,11 @@
 //! Madre de Dios, Cusco and Puno, one account per role, and a few persons. Demo accounts skip
 //! two-factor (`mfa_exempt_demo`) and the UI says so in a banner.
 
+use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::CoreResult;
 use crate::random::RandomExt;
 use crate::store::UserRecord;
-use crate::Amparo;
 use amparo_domain::org::{OrgInput, OrgKind, Organisation};
 use amparo_domain::person::PersonInput;
 use amparo_domain::policy::{Actor, UserActor};
@@ -56,14 +56,27 @@ impl Amparo {
         if existing.is_empty() {
             // National bodies in Lima, each the parent of its regional counterparts.
             for kind in OrgKind::ALL {
-                let input = OrgInput { name: org_name(kind, "Lima", true), kind: kind.as_str().into(), jurisdiction: "PE".into(), parent_id: None };
+                let input =
+                    OrgInput { name: org_name(kind, "Lima", true), kind: kind.as_str().into(), jurisdiction: "PE".into(), parent_id: None };
                 let input = OrgInput { jurisdiction: "PE-15".into(), ..input };
                 orgs.push(self.create_org(ctx, &input).await?);
             }
             for (code, label) in REGIONS.iter().skip(1) {
-                for kind in [OrgKind::PoliceUnit, OrgKind::ProsecutorOffice, OrgKind::Court, OrgKind::LabourInspectorate, OrgKind::Ngo, OrgKind::Shelter] {
+                for kind in [
+                    OrgKind::PoliceUnit,
+                    OrgKind::ProsecutorOffice,
+                    OrgKind::Court,
+                    OrgKind::LabourInspectorate,
+                    OrgKind::Ngo,
+                    OrgKind::Shelter,
+                ] {
                     let parent = orgs.iter().find(|o| o.kind == kind && o.jurisdiction == "PE-15").map(|o| o.id.to_string());
-                    let input = OrgInput { name: org_name(kind, label, false), kind: kind.as_str().into(), jurisdiction: (*code).into(), parent_id: parent };
+                    let input = OrgInput {
+                        name: org_name(kind, label, false),
+                        kind: kind.as_str().into(),
+                        jurisdiction: (*code).into(),
+                        parent_id: parent,
+                    };
                     orgs.push(self.create_org(ctx, &input).await?);
                 }
             }
@@ -109,7 +122,12 @@ impl Amparo {
             self.store.insert_user(&rec, &ev).await?;
             if role == Role::Investigator {
                 let as_investigator = Ctx {
-                    actor: Some(Actor::User(UserActor { user_id: user.id.clone(), org_id: user.org_id.clone(), roles: vec![role], mfa_satisfied: true })),
+                    actor: Some(Actor::User(UserActor {
+                        user_id: user.id.clone(),
+                        org_id: user.org_id.clone(),
+                        roles: vec![role],
+                        mfa_satisfied: true,
+                    })),
                     ..ctx.clone()
                 };
                 for p in demo_persons() {
@@ -135,8 +153,26 @@ fn demo_persons() -> Vec<PersonInput> {
         ..Default::default()
     };
     vec![
-        p("possible_victim", "female", "16", "Rosa Elena", "Huamán", "Quispe", "La Flaca", "Rescatada en operativo en un bar de Iquitos; sin DNI."),
-        p("possible_victim", "female", "19", "María", "Ccori", "", "", "Captada con oferta falsa de trabajo en restaurante en Puerto Maldonado."),
+        p(
+            "possible_victim",
+            "female",
+            "16",
+            "Rosa Elena",
+            "Huamán",
+            "Quispe",
+            "La Flaca",
+            "Rescatada en operativo en un bar de Iquitos; sin DNI.",
+        ),
+        p(
+            "possible_victim",
+            "female",
+            "19",
+            "María",
+            "Ccori",
+            "",
+            "",
+            "Captada con oferta falsa de trabajo en restaurante en Puerto Maldonado.",
+        ),
         p("suspect", "male", "", "Jorge Luis", "Pérez", "Vásquez", "El Gringo", "Administrador del local; presunto captador."),
     ]
 }

@@ -1,9 +1,9 @@
 //! Geography: loading the shipped reference data and importing another country's areas.
 
+use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::geo_data;
-use crate::Amparo;
 use amparo_domain::geo::{Area, Country};
 use amparo_domain::policy::{Action, Relation};
 use std::collections::HashSet;
@@ -39,10 +39,11 @@ impl Amparo {
         let in_file: HashSet<&str> = areas.iter().map(|a| a.code.as_str()).collect();
         let mut e = amparo_domain::FieldErrors::new();
         for (i, a) in areas.iter().enumerate() {
-            if let Some(p) = &a.parent_code {
-                if !in_file.contains(p.as_str()) && self.store.get_area(p).await?.is_none() {
-                    e.add(&format!("line {} parent", i + 2), "unknown_parent");
-                }
+            if let Some(p) = &a.parent_code
+                && !in_file.contains(p.as_str())
+                && self.store.get_area(p).await?.is_none()
+            {
+                e.add(&format!("line {} parent", i + 2), "unknown_parent");
             }
         }
         e.into_result()?;

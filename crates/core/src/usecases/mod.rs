@@ -11,12 +11,12 @@ pub mod system;
 pub mod tokens;
 pub mod users;
 
+use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::CoreResult;
-use crate::Amparo;
+use amparo_domain::OrgId;
 use amparo_domain::org::is_within;
 use amparo_domain::policy::Relation;
-use amparo_domain::OrgId;
 use std::collections::HashMap;
 
 impl Amparo {
@@ -26,8 +26,7 @@ impl Amparo {
         if mine == org {
             return Ok(Relation::SameOrg);
         }
-        let parents: HashMap<OrgId, Option<OrgId>> =
-            self.store.list_orgs().await?.into_iter().map(|o| (o.id, o.parent_id)).collect();
+        let parents: HashMap<OrgId, Option<OrgId>> = self.store.list_orgs().await?.into_iter().map(|o| (o.id, o.parent_id)).collect();
         let below = is_within(org, mine, |o| parents.get(o).cloned().flatten());
         Ok(if below { Relation::SubOrg } else { Relation::Unrelated })
     }

@@ -1,12 +1,12 @@
 //! Organisations: the directory every user sees, and its administration.
 
+use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
-use crate::Amparo;
+use amparo_domain::OrgId;
 use amparo_domain::org::{OrgFields, OrgInput, Organisation, is_within};
 use amparo_domain::policy::{Action, Relation};
-use amparo_domain::OrgId;
 use std::collections::HashMap;
 
 impl Amparo {
@@ -34,10 +34,10 @@ impl Amparo {
         if self.store.get_area(&f.jurisdiction).await?.is_none() {
             return Err(CoreError::field("jurisdiction", "unknown_area"));
         }
-        if let Some(p) = &f.parent_id {
-            if self.store.get_org(p).await?.is_none() {
-                return Err(CoreError::field("parent_id", "unknown_organisation"));
-            }
+        if let Some(p) = &f.parent_id
+            && self.store.get_org(p).await?.is_none()
+        {
+            return Err(CoreError::field("parent_id", "unknown_organisation"));
         }
         Ok(())
     }
@@ -79,8 +79,7 @@ impl Amparo {
         let f = input.validate()?;
         self.check_org_refs(&f).await?;
         if let Some(p) = &f.parent_id {
-            let parents: HashMap<OrgId, Option<OrgId>> =
-                self.store.list_orgs().await?.into_iter().map(|o| (o.id, o.parent_id)).collect();
+            let parents: HashMap<OrgId, Option<OrgId>> = self.store.list_orgs().await?.into_iter().map(|o| (o.id, o.parent_id)).collect();
             if is_within(p, id, |o| parents.get(o).cloned().flatten()) {
                 return Err(CoreError::field("parent_id", "would_create_cycle"));
             }
@@ -88,7 +87,14 @@ impl Amparo {
         if current.version != version {
             return Err(CoreError::Conflict { current: serde_json::to_value(&current).unwrap_or_default() });
         }
-        let org = Organisation { parent_id: f.parent_id, name: f.name, kind: f.kind, jurisdiction: f.jurisdiction, version: version + 1, ..current.clone() };
+        let org = Organisation {
+            parent_id: f.parent_id,
+            name: f.name,
+            kind: f.kind,
+            jurisdiction: f.jurisdiction,
+            version: version + 1,
+            ..current.clone()
+        };
         let ev = ctx.event(self.now(), "update_org", "ok", "organisation", id.as_str());
         match self.store.update_org(&org, &ev).await {
             Ok(seq) => {

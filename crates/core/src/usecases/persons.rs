@@ -2,11 +2,11 @@
 //! pseudonymous code, and reveal the identity only for a stated purpose — audited before the
 //! data leaves this function.
 
+use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
 use crate::store::PersonRecord;
-use crate::Amparo;
 use amparo_domain::person::{Identity, Person, PersonInput, pseudonym};
 use amparo_domain::policy::{Action, Relation};
 use amparo_domain::{OrgId, PersonId};

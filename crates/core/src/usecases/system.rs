@@ -1,11 +1,11 @@
 //! Operator work: key rotation and snapshots (backup/restore).
 
+use crate::Amparo;
 use crate::crypto::field;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
 use crate::store::{ENCRYPTED_COLUMNS, EncryptedCell, TableRows};
-use crate::Amparo;
 use amparo_domain::policy::{Action, Relation};
 
 #[derive(Clone, Debug, Default, serde::Serialize)]
@@ -29,8 +29,10 @@ impl Amparo {
                 if field::key_version(&c.value).ok() == Some(active) {
                     continue;
                 }
-                let plain = zeroize::Zeroizing::new(field::open(&self.keys, table, column, &c.row_id, &c.value).map_err(CoreError::internal)?);
-                let value = field::seal(&self.keys, self.random.bytes::<24>(), table, column, &c.row_id, &plain).map_err(CoreError::internal)?;
+                let plain =
+                    zeroize::Zeroizing::new(field::open(&self.keys, table, column, &c.row_id, &c.value).map_err(CoreError::internal)?);
+                let value =
+                    field::seal(&self.keys, self.random.bytes::<24>(), table, column, &c.row_id, &plain).map_err(CoreError::internal)?;
                 out.push(EncryptedCell { row_id: c.row_id, value });
             }
             if out.is_empty() {

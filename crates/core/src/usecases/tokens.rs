@@ -1,12 +1,12 @@
 //! API bearer tokens: `amp_<id>_<secret>`. Only the SHA-256 of the secret is stored; tokens
 //! expire and can be revoked. A token acts as its user, with that user's roles.
 
+use crate::Amparo;
 use crate::crypto::{ct_eq, sha256_hex};
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
 use crate::store::TokenRecord;
-use crate::Amparo;
 use amparo_domain::policy::{Action, Actor, Relation, UserActor};
 use amparo_domain::user::User;
 

@@ -1,11 +1,11 @@
 //! User administration. Organisation admins manage their own organisation and those below it;
 //! the system admin manages everyone. Managing an account never grants sight of victims.
 
+use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
 use crate::store::UserRecord;
-use crate::Amparo;
 use amparo_domain::policy::{Action, Relation};
 use amparo_domain::user::{Locale, User, UserInput, check_password};
 use amparo_domain::validation::required_text;

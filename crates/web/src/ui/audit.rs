@@ -32,7 +32,11 @@ struct Page {
     older: Option<String>,
 }
 
-pub async fn page(State(state): State<AppState>, v: Viewer, q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>) -> Result<Response, WebError> {
+pub async fn page(
+    State(state): State<AppState>,
+    v: Viewer,
+    q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, WebError> {
     let filter = q.map(|Query(q)| q).unwrap_or_default().filter();
     let limit = 100;
     let filter = amparo_core::store::AuditFilter { limit, ..filter };

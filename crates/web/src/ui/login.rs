@@ -3,8 +3,8 @@
 use super::{Nav, clear_session_cookie, pre_binding, render, set_session_cookie};
 use crate::extract::{Meta, UiForm};
 use crate::{AppState, WebError};
-use amparo_core::usecases::auth::LoginStage;
 use amparo_core::CoreError;
+use amparo_core::usecases::auth::LoginStage;
 use askama::Template;
 use axum::extract::State;
 use axum::http::header;
@@ -51,7 +51,11 @@ pub async fn submit(State(state): State<AppState>, meta: Meta, UiForm(f): UiForm
         Err(e @ (CoreError::BadCredentials | CoreError::Throttled { .. })) => {
             let key = if matches!(e, CoreError::Throttled { .. }) { "login-throttled" } else { "login-failed" };
             let (binding, _) = pre_binding(&state, &meta);
-            let page = LoginPage { nav: Nav::anonymous(&state, meta.tr, &binding), email: f.email.chars().take(254).collect(), error: Some(meta.tr.t(key)) };
+            let page = LoginPage {
+                nav: Nav::anonymous(&state, meta.tr, &binding),
+                email: f.email.chars().take(254).collect(),
+                error: Some(meta.tr.t(key)),
+            };
             let mut resp = render(&page)?;
             *resp.status_mut() = crate::error::status_of(&e);
             Ok(resp)

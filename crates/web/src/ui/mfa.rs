@@ -3,9 +3,9 @@
 use super::{Nav, render, set_session_cookie};
 use crate::extract::{Pending, UiForm};
 use crate::{AppState, WebError};
+use amparo_core::CoreError;
 use amparo_core::crypto::csrf_token;
 use amparo_core::usecases::auth::LoginStage;
-use amparo_core::CoreError;
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};

@@ -1,9 +1,9 @@
 //! Health check and language switch.
 
 use super::cookie_header;
+use crate::AppState;
 use crate::extract::{LANG_COOKIE, Meta, UiForm};
 use crate::i18n::Lang;
-use crate::AppState;
 use amparo_domain::user::Locale;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -27,15 +27,15 @@ pub struct LangForm {
 /// profile. Returns to the page the user came from (same-site paths only).
 pub async fn switch_locale(State(state): State<AppState>, meta: Meta, headers: HeaderMap, UiForm(f): UiForm<LangForm>) -> Response {
     let lang = Lang::parse(&f.lang).unwrap_or(Lang::Es);
-    if let Some(cookie) = &meta.session_cookie {
-        if let Ok(Some(s)) = state.app.resolve_session(cookie).await {
-            let _ = state.app.set_session_locale(&s, lang.code()).await;
-            if s.stage == amparo_core::usecases::auth::LoginStage::Complete {
-                let ctx = amparo_core::Ctx { actor: Some(s.actor()), client_ip: meta.ip.clone(), operation_id: meta.op.clone() };
-                let l = if lang == Lang::En { Locale::En } else { Locale::Es };
-                if let Err(e) = state.app.set_own_locale(&ctx, l).await {
-                    tracing::warn!(operation_id = %meta.op, error = %e, "could not save language preference");
-                }
+    if let Some(cookie) = &meta.session_cookie
+        && let Ok(Some(s)) = state.app.resolve_session(cookie).await
+    {
+        let _ = state.app.set_session_locale(&s, lang.code()).await;
+        if s.stage == amparo_core::usecases::auth::LoginStage::Complete {
+            let ctx = amparo_core::Ctx { actor: Some(s.actor()), client_ip: meta.ip.clone(), operation_id: meta.op.clone() };
+            let l = if lang == Lang::En { Locale::En } else { Locale::Es };
+            if let Err(e) = state.app.set_own_locale(&ctx, l).await {
+                tracing::warn!(operation_id = %meta.op, error = %e, "could not save language preference");
             }
         }
     }

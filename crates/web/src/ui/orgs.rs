@@ -4,9 +4,9 @@ use super::{Errors, Nav, render};
 use crate::extract::{UiForm, Viewer};
 use crate::{AppState, WebError};
 use amparo_core::CoreError;
+use amparo_domain::OrgId;
 use amparo_domain::org::{OrgInput, OrgKind, Organisation};
 use amparo_domain::policy::{Action, Relation, authorize};
-use amparo_domain::OrgId;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -39,7 +39,12 @@ pub struct OrgForm {
 
 impl OrgForm {
     fn input(&self) -> OrgInput {
-        OrgInput { name: self.name.clone(), kind: self.kind.clone(), jurisdiction: self.jurisdiction.clone(), parent_id: Some(self.parent_id.clone()) }
+        OrgInput {
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+            jurisdiction: self.jurisdiction.clone(),
+            parent_id: Some(self.parent_id.clone()),
+        }
     }
     fn of(o: &Organisation) -> Self {
         OrgForm {
@@ -104,10 +109,10 @@ async fn choices(state: &AppState, v: &Viewer) -> Result<Choices, WebError> {
     }
     // Areas an org already uses (e.g. a district) must stay selectable.
     for o in &orgs {
-        if !areas.iter().any(|(c, _)| c == &o.jurisdiction) {
-            if let Ok(Some(a)) = state.app.get_area(&o.jurisdiction).await {
-                areas.push((a.code, a.name));
-            }
+        if !areas.iter().any(|(c, _)| c == &o.jurisdiction)
+            && let Ok(Some(a)) = state.app.get_area(&o.jurisdiction).await
+        {
+            areas.push((a.code, a.name));
         }
     }
     let area_names = areas.iter().cloned().collect();
@@ -210,7 +215,12 @@ fn describe(t: crate::i18n::Tr, f: &OrgForm) -> String {
     format!("{} · {} · {}", f.name, t.t(&OrgKind::parse(&f.kind).map(|k| k.label_key()).unwrap_or_default()), f.jurisdiction)
 }
 
-pub async fn edit_submit(State(state): State<AppState>, v: Viewer, Path(id): Path<String>, UiForm(f): UiForm<OrgForm>) -> Result<Response, WebError> {
+pub async fn edit_submit(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<OrgForm>,
+) -> Result<Response, WebError> {
     let id = parse_id(&v, &id)?;
     match state.app.update_org(&v.ctx, &id, &f.input(), f.version).await {
         Ok(_) => Ok(Redirect::to("/orgs").into_response()),

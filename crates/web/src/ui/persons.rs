@@ -4,9 +4,9 @@ use super::{Errors, Nav, render};
 use crate::extract::{UiForm, Viewer};
 use crate::{AppState, WebError};
 use amparo_core::CoreError;
+use amparo_domain::PersonId;
 use amparo_domain::person::{Person, PersonInput, PersonRole};
 use amparo_domain::policy::{Action, Relation, authorize};
-use amparo_domain::PersonId;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -119,7 +119,12 @@ pub struct RevealForm {
     purpose: String,
 }
 
-pub async fn reveal(State(state): State<AppState>, v: Viewer, Path(id): Path<String>, UiForm(f): UiForm<RevealForm>) -> Result<Response, WebError> {
+pub async fn reveal(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<RevealForm>,
+) -> Result<Response, WebError> {
     let id = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
     let t = v.tr();
     match state.app.reveal_person(&v.ctx, &id, &f.purpose).await {

@@ -3,8 +3,8 @@
 use super::{Errors, Nav, render};
 use crate::extract::{UiForm, Viewer};
 use crate::{AppState, WebError};
-use amparo_core::usecases::users::UserUpdate;
 use amparo_core::CoreError;
+use amparo_core::usecases::users::UserUpdate;
 use amparo_domain::policy::{Action, Relation, authorize};
 use amparo_domain::user::{User, UserInput};
 use amparo_domain::{Role, UserId};
@@ -47,7 +47,14 @@ struct Page {
     notice: Option<String>,
 }
 
-async fn page(state: &AppState, v: &Viewer, form: UserFormData, form_roles: Vec<String>, errors: Errors, notice: Option<String>) -> Result<Response, WebError> {
+async fn page(
+    state: &AppState,
+    v: &Viewer,
+    form: UserFormData,
+    form_roles: Vec<String>,
+    errors: Errors,
+    notice: Option<String>,
+) -> Result<Response, WebError> {
     let t = v.tr();
     let users = state.app.list_users(&v.ctx).await.map_err(|e| v.err(e))?;
     let all_orgs = state.app.list_orgs(&v.ctx).await.map_err(|e| v.err(e))?;
@@ -136,7 +143,12 @@ pub struct StatusForm {
     version: i64,
 }
 
-pub async fn set_status(State(state): State<AppState>, v: Viewer, Path(id): Path<String>, UiForm(f): UiForm<StatusForm>) -> Result<Response, WebError> {
+pub async fn set_status(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<StatusForm>,
+) -> Result<Response, WebError> {
     let id = UserId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
     let u = state.app.get_user(&v.ctx, &id).await.map_err(|e| v.err(e))?;
     let upd = UserUpdate {

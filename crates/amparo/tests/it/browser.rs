@@ -2,6 +2,7 @@
 //! browser they print one "skipped" line, or fail when AMPARO_REQUIRE_BROWSER=1.
 
 use crate::helpers::*;
+use amparo_core::store::Store;
 use amparo_core::Ctx;
 use amparo_domain::user::UserInput;
 use amparo_testkit::{free_port, require};
@@ -73,8 +74,29 @@ async fn sign_in(wd: &WebDriver, base: &str, email: &str, pw: &str) {
     wd.find(By::Id("login-submit")).await.unwrap().click().await.unwrap();
 }
 
+/// With AMPARO_SCREENSHOTS=DIR set, save a PNG of the page (for looking at the UI).
+async fn shot(wd: &WebDriver, name: &str) {
+    if let Ok(dir) = std::env::var("AMPARO_SCREENSHOTS") {
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = wd.screenshot(&std::path::Path::new(&dir).join(format!("{name}.png"))).await;
+    }
+}
+
+/// Find an element by id, or fail showing where the browser is and what it shows.
+async fn by_id(wd: &WebDriver, id: &str) -> WebElement {
+    match wd.find(By::Id(id)).await {
+        Ok(e) => e,
+        Err(err) => {
+            let url = wd.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+            let src = wd.source().await.unwrap_or_default();
+            let body = src.find("<main").map(|i| &src[i..]).unwrap_or(&src);
+            panic!("#{id} not found ({err}) at {url}:\n{}", body.chars().take(1500).collect::<String>());
+        }
+    }
+}
+
 async fn text_of(wd: &WebDriver, id: &str) -> String {
-    wd.find(By::Id(id)).await.unwrap().text().await.unwrap()
+    by_id(wd, id).await.text().await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,6 +105,8 @@ async fn browser_login_language_switch_and_a_refused_access() {
     let t = spawn_app().await;
     t.app.load_demo(&Ctx::system("t")).await.unwrap();
     let wd = &d.wd;
+    wd.goto(format!("{}/login", t.base)).await.unwrap();
+    shot(wd, "01-login").await;
     sign_in(wd, &t.base, "analista@demo.amparo.pe", "wrong password!!").await;
     let err = text_of(wd, "login-error").await;
     assert!(err.contains("incorrectos"), "{err}");
@@ -92,12 +116,14 @@ async fn browser_login_language_switch_and_a_refused_access() {
     // Switch to English; it sticks across pages.
     wd.find(By::Id("lang-switch")).await.unwrap().click().await.unwrap();
     assert!(text_of(wd, "welcome").await.starts_with("Welcome"), "language switched");
+    shot(wd, "02-dashboard-analyst-en").await;
     wd.goto(format!("{}/orgs", t.base)).await.unwrap();
     assert!(wd.source().await.unwrap().contains("Organisations"));
     // The analyst may not read the audit trail or persons.
     wd.goto(format!("{}/audit", t.base)).await.unwrap();
     assert!(text_of(wd, "error-message").await.contains("not allowed"));
     assert!(!text_of(wd, "operation-id").await.is_empty());
+    shot(wd, "03-refused-audit-analyst").await;
     wd.goto(format!("{}/persons", t.base)).await.unwrap();
     assert!(text_of(wd, "error-message").await.contains("not allowed"));
     // And the menu does not offer them.
@@ -140,13 +166,15 @@ async fn browser_two_factor_enrolment() {
     sign_in(wd, &t.base, "fiscal.cusco@mp.gob.pe", "fiscalía-cusco-2026").await;
     assert!(wd.current_url().await.unwrap().as_str().ends_with("/mfa/enrol"));
     assert!(wd.find(By::Css(".qr svg")).await.is_ok(), "QR code shown");
+    shot(wd, "04-mfa-enrol").await;
     let secret = text_of(wd, "totp-secret").await;
     let bytes = totp_rs::Secret::Encoded(secret).to_bytes().unwrap();
     let code = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes, None, "x".into()).unwrap().generate(NOW as u64);
     wd.find(By::Id("code")).await.unwrap().send_keys(&code).await.unwrap();
     wd.find(By::Id("enrol-submit")).await.unwrap().click().await.unwrap();
-    let codes = wd.find(By::Id("recovery-codes")).await.unwrap().find_all(By::Tag("li")).await.unwrap();
+    let codes = by_id(wd, "recovery-codes").await.find_all(By::Tag("li")).await.unwrap();
     assert_eq!(codes.len(), 10);
+    shot(wd, "05-recovery-codes").await;
     wd.find(By::Id("recovery-continue")).await.unwrap().click().await.unwrap();
     assert!(text_of(wd, "welcome").await.contains("Fiscal Cusco"));
     assert!(wd.find(By::Id("demo-banner")).await.is_err(), "real accounts get no demo banner");
@@ -172,6 +200,7 @@ async fn browser_admin_creates_an_organisation_and_a_user_then_reads_the_audit()
     wd.find(By::Id("org-name")).await.unwrap().send_keys("   ").await.unwrap();
     wd.find(By::Id("org-submit")).await.unwrap().click().await.unwrap();
     assert!(wd.find(By::Id("err-name")).await.unwrap().text().await.unwrap().contains("obligatorio"));
+    shot(wd, "06-orgs-admin-error").await;
 
     wd.goto(format!("{}/users", t.base)).await.unwrap();
     wd.find(By::Id("user-name")).await.unwrap().send_keys("Rosa Quispe").await.unwrap();
@@ -184,6 +213,7 @@ async fn browser_admin_creates_an_organisation_and_a_user_then_reads_the_audit()
     wd.find(By::Id("user-submit")).await.unwrap().click().await.unwrap();
     assert!(text_of(wd, "notice").await.contains("Cuenta creada"));
     assert!(text_of(wd, "users-table").await.contains("rosa.quispe@car.gob.pe"));
+    shot(wd, "07-users-admin").await;
 
     wd.goto(format!("{}/audit", t.base)).await.unwrap();
     wd.find(By::Id("f-action")).await.unwrap().send_keys("create_user").await.unwrap();
@@ -192,5 +222,41 @@ async fn browser_admin_creates_an_organisation_and_a_user_then_reads_the_audit()
     let table = text_of(wd, "audit-table").await;
     assert!(table.contains("create_user"));
     assert!(!table.contains("create_org"), "the filter applies");
+    shot(wd, "08-audit-admin").await;
+    d.wd.clone().quit().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_investigator_records_a_person_and_reveals_an_identity_for_a_purpose() {
+    let Some(d) = browser().await else { return };
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let wd = &d.wd;
+    sign_in(wd, &t.base, "investigador@demo.amparo.pe", DEMO_PW).await;
+    wd.goto(format!("{}/persons", t.base)).await.unwrap();
+    let list = text_of(wd, "persons-table").await;
+    assert!(list.contains("P-"), "pseudonymous codes are listed");
+    assert!(!list.contains("Huamán"), "names are not on the list");
+    wd.find(By::Id("p-aliases")).await.unwrap().send_keys("La Chiquita").await.unwrap();
+    wd.find(By::Id("p-age")).await.unwrap().send_keys("15").await.unwrap();
+    wd.find(By::Id("person-submit")).await.unwrap().click().await.unwrap();
+    let notice = text_of(wd, "notice").await;
+    assert!(notice.contains("Persona registrada"));
+    let code = notice.rsplit(' ').next().unwrap().to_owned();
+    shot(wd, "09-persons-investigator").await;
+    wd.find(By::LinkText(&code)).await.unwrap().click().await.unwrap();
+    wd.find(By::Id("purpose")).await.unwrap().send_keys("preparar la derivación al albergue").await.unwrap();
+    wd.find(By::Id("reveal-submit")).await.unwrap().click().await.unwrap();
+    assert!(text_of(wd, "identity").await.contains("La Chiquita"));
+    shot(wd, "10-person-revealed").await;
+    // The reveal is in the audit trail with its purpose.
+    let audit = t.store.audit_page(&amparo_core::store::AuditFilter { action: Some("reveal_person".into()), limit: 5, ..Default::default() }).await.unwrap();
+    assert_eq!(audit[0].event.purpose, "preparar la derivación al albergue");
+    // On a phone-sized window the page still works without sideways scrolling of the form.
+    wd.set_window_rect(0, 0, 360, 800).await.unwrap();
+    wd.goto(format!("{}/persons", t.base)).await.unwrap();
+    let width: i64 = wd.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap().convert().unwrap();
+    assert!(width <= 360, "page is {width}px wide on a 360px screen");
+    shot(wd, "11-persons-phone").await;
     d.wd.clone().quit().await.unwrap();
 }

@@ -37,6 +37,8 @@ struct RecoveryPage {
 fn nav(state: &AppState, p: &Pending, cookie: &str) -> Nav {
     let mut n = Nav::anonymous(state, p.meta.tr, cookie);
     n.csrf = csrf_token(state.app.keys(), cookie);
+    // Signed in but not through two-factor yet: show who, and a way out, but no menu.
+    n.user = Some(p.session.user.display_name.clone());
     n
 }
 

@@ -83,7 +83,7 @@ pub async fn list(State(state): State<AppState>, v: Viewer) -> Result<Response, 
 
 pub async fn create(State(state): State<AppState>, v: Viewer, UiForm(input): UiForm<PersonInput>) -> Result<Response, WebError> {
     match state.app.create_person(&v.ctx, &input).await {
-        Ok(_) => list_page(&state, &v, Errors::none(v.tr()), Some(v.tr().t("person-created"))).await,
+        Ok(p) => list_page(&state, &v, Errors::none(v.tr()), Some(format!("{} {}", v.tr().t("person-created"), p.code))).await,
         Err(CoreError::Validation(fields)) => {
             let mut r = list_page(&state, &v, Errors { t: v.tr(), fields }, None).await?;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;

@@ -2,8 +2,8 @@
 //! browser they print one "skipped" line, or fail when AMPARO_REQUIRE_BROWSER=1.
 
 use crate::helpers::*;
-use amparo_core::store::Store;
 use amparo_core::Ctx;
+use amparo_core::store::Store;
 use amparo_domain::user::UserInput;
 use amparo_testkit::{free_port, require};
 use std::process::{Child, Command, Stdio};
@@ -250,7 +250,11 @@ async fn browser_investigator_records_a_person_and_reveals_an_identity_for_a_pur
     assert!(text_of(wd, "identity").await.contains("La Chiquita"));
     shot(wd, "10-person-revealed").await;
     // The reveal is in the audit trail with its purpose.
-    let audit = t.store.audit_page(&amparo_core::store::AuditFilter { action: Some("reveal_person".into()), limit: 5, ..Default::default() }).await.unwrap();
+    let audit = t
+        .store
+        .audit_page(&amparo_core::store::AuditFilter { action: Some("reveal_person".into()), limit: 5, ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(audit[0].event.purpose, "preparar la derivación al albergue");
     // On a phone-sized window the page still works without sideways scrolling of the form.
     wd.set_window_rect(0, 0, 360, 800).await.unwrap();

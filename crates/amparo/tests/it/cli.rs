@@ -139,3 +139,84 @@ fn a_world_readable_key_file_is_refused() {
     assert!(!o.status.success());
     assert!(out(&o).contains("chmod 600"), "{}", out(&o));
 }
+
+/// Start `amparo ARGS…` in the background and return it with the address it printed.
+fn start_server(dir: &Path, url: &str, key: &Path, args: &[&str], marker: &str) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_amparo"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .env("AMPARO_DATABASE_URL", url)
+        .env("AMPARO_MASTER_KEY_FILE", key)
+        .env("AMPARO_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines.next().expect("server exited before printing its address").unwrap();
+        if let Some(rest) = line.split(marker).nth(1) {
+            break rest.trim().trim_end_matches('/').to_owned();
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_amparo_serve_processes_on_one_postgres_serve_the_same_users() {
+    let Some(cluster) = pg() else { return };
+    let url = cluster.new_database("two_processes");
+    let d = TempDir::new("twoproc");
+    let key = d.path().join("shared.key");
+    amparo_core::crypto::keyring::Keyring::create(&key, [42; 32]).unwrap();
+    let (mut a, addr_a) = start_server(&d.path().join("a"), &url, &key, &["demo", "--listen", "127.0.0.1:0"], "running at http://");
+    let (mut b, addr_b) = start_server(&d.path().join("b"), &url, &key, &["serve", "--listen", "127.0.0.1:0"], "listening on http://");
+    let c = crate::helpers::client();
+    // Log in on A.
+    let page = c.get(format!("http://{addr_a}/login")).send().await.unwrap();
+    let pre = crate::helpers::set_cookie(&page, "amparo_pre").unwrap();
+    let csrf = crate::helpers::csrf_from(&page.text().await.unwrap());
+    let body = crate::helpers::serde_urlencoded_encode(&[
+        ("email", "admin@demo.amparo.pe"),
+        ("password", crate::helpers::DEMO_PW),
+        ("_csrf", &csrf),
+    ]);
+    let r = c
+        .post(format!("http://{addr_a}/login"))
+        .header("cookie", format!("amparo_pre={pre}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = format!("amparo_session={}", crate::helpers::set_cookie(&r, "amparo_session").unwrap());
+    // The same session works on B, including a CSRF-protected write.
+    let users = c.get(format!("http://{addr_b}/users")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(users.status(), 200);
+    let token = crate::helpers::csrf_from(&users.text().await.unwrap());
+    let form =
+        crate::helpers::serde_urlencoded_encode(&[("name", "Creada vía B"), ("kind", "ngo"), ("jurisdiction", "PE-17"), ("_csrf", &token)]);
+    let w = c
+        .post(format!("http://{addr_b}/orgs"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(w.status(), 200);
+    let seen_on_a = c.get(format!("http://{addr_a}/orgs")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(seen_on_a.contains("Creada vía B"));
+    // SIGTERM: both shut down gracefully and exit 0.
+    for child in [&mut a, &mut b] {
+        Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+        let status = child.wait().unwrap();
+        assert!(status.success(), "graceful shutdown exits 0, got {status}");
+    }
+}

@@ -42,7 +42,15 @@ pub fn catalogue() -> (Router<AppState>, Vec<RouteSpec>) {
     use RouteKind::*;
     let b = Builder { router: Router::new(), specs: Vec::new() }
         .add("GET", "/healthz", Public, "Liveness and database check", get(ui::misc::healthz))
-        .add("GET", "/assets/{file}", Public, "Vendored static assets", get(assets::serve))
+        // Only static assets are compressed: compressing pages that carry a CSRF token next to
+        // reflected input would open them to BREACH-style attacks.
+        .add(
+            "GET",
+            "/assets/{file}",
+            Public,
+            "Vendored static assets",
+            get(assets::serve).layer(tower_http::compression::CompressionLayer::new()),
+        )
         .add("GET", "/login", Public, "Login form", get(ui::login::form))
         .add("POST", "/login", Public, "Check password, open a session", post(ui::login::submit))
         .add("POST", "/locale", Public, "Switch language", post(ui::misc::switch_locale))

@@ -181,3 +181,18 @@ async fn revealing_an_identity_requires_a_purpose_and_is_audited_with_it() {
     assert_eq!(audit[0].event.record_id, id);
     assert!(!audit[0].event.operation_id.is_empty());
 }
+
+#[tokio::test]
+async fn assets_are_compressed_for_slow_links_but_pages_are_not() {
+    let t = spawn_app().await;
+    let c = client();
+    let js = c.get(format!("{}/assets/htmx-2.0.4.min.js", t.base)).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(js.status(), 200);
+    assert_eq!(js.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some("gzip"));
+    let page = c.get(format!("{}/login", t.base)).header("accept-encoding", "gzip").send().await.unwrap();
+    assert!(page.headers().get("content-encoding").is_none(), "pages with CSRF tokens are never compressed (BREACH)");
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
+    let missing = c.get(format!("{}/assets/../../etc/passwd", t.base)).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+}

@@ -146,8 +146,12 @@ async fn two_factor_enrolment_verification_replay_and_recovery() {
     assert_eq!(codes.len(), 10);
     let user = t.store.find_user_by_email("inv2@policia.gob.pe").await.unwrap().unwrap();
     assert!(user.recovery_hashes.iter().all(|h| !codes.contains(h)), "only hashes are stored");
-    let b2 = Browser { cookie: format!("amparo_session={new_cookie}"), ..b };
+    let mut b2 = Browser { cookie: format!("amparo_session={new_cookie}"), ..b };
     assert_eq!(b2.get("/").await.status(), 200);
+    // A signed-in session cannot move the second factor to another device.
+    b2.refresh_csrf().await;
+    assert_eq!(b2.get("/mfa/enrol").await.status(), 303);
+    assert_eq!(b2.post("/mfa/enrol", &[("code", &code_at(&secret, NOW))]).await.status(), 422);
 
     // Sign in again: the code just used cannot be replayed; the next step's code works.
     let (b, r) = login(&t, "inv2@policia.gob.pe", &pw).await;
@@ -218,4 +222,21 @@ async fn disabling_an_account_ends_its_sessions() {
     assert_eq!(b.get("/").await.status(), 303);
     let (_, r) = login(&t, "operadora@demo.amparo.pe", DEMO_PW).await;
     assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn the_audit_viewer_filters_by_action_and_date_and_org_admins_see_only_their_organisation() {
+    let t = spawn_app().await;
+    demo(&t).await;
+    let (b, _) = login(&t, "admin@demo.amparo.pe", DEMO_PW).await;
+    let all = b.get("/audit?action=create_org").await.text().await.unwrap();
+    assert!(all.contains("create_org") && !all.contains("create_demo_user"));
+    // The clock stands at 2026-09-21 14:13 UTC.
+    assert!(b.get("/audit?from=2026-09-22").await.text().await.unwrap().contains("id=\"audit-empty\""));
+    assert!(b.get("/audit?from=2026-09-21&to=2026-09-21").await.text().await.unwrap().contains("id=\"audit-table\""));
+    assert!(b.get("/audit?to=2026-09-20").await.text().await.unwrap().contains("id=\"audit-empty\""));
+    let (lo, _) = login(&t, "admin-loreto@demo.amparo.pe", DEMO_PW).await;
+    let mine = lo.get("/audit").await.text().await.unwrap();
+    assert!(mine.contains("login"), "their own organisation's sign-ins");
+    assert!(!mine.contains("create_demo_user"), "not the rest of the system's entries");
 }

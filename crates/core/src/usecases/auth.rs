@@ -218,7 +218,9 @@ impl Amparo {
     /// Begin (or resume) TOTP enrolment: a secret is kept, encrypted, in the session until
     /// the first code confirms it.
     pub async fn start_enrolment(&self, session: &ActiveSession) -> CoreResult<Enrolment> {
-        if session.stage != LoginStage::NeedsEnrolment && session.stage != LoginStage::Complete {
+        // Replacing an enrolled device needs an administrator's reset (`--reset-mfa`): a
+        // stolen session must not be able to move the second factor to the thief's phone.
+        if session.user.mfa_enrolled || !matches!(session.stage, LoginStage::NeedsEnrolment | LoginStage::Complete) {
             return Err(CoreError::field("code", "mfa_already_enrolled"));
         }
         let sid = session.record.id_hash.clone();
@@ -240,6 +242,9 @@ impl Amparo {
     /// Confirm enrolment with a first code. Returns a new session (fresh id, two-factor done)
     /// and the recovery codes, shown once.
     pub async fn confirm_enrolment(&self, ctx: &Ctx, session: &ActiveSession, code: &str) -> CoreResult<(IssuedSession, Vec<String>)> {
+        if session.user.mfa_enrolled {
+            return Err(CoreError::field("code", "mfa_already_enrolled"));
+        }
         let sid = &session.record.id_hash;
         let Some(blob) = &session.record.pending_totp else { return Err(CoreError::field("code", "enrolment_not_started")) };
         let secret_hex = self.open("sessions", "pending_totp", sid, blob)?;

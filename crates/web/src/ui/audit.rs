@@ -1,7 +1,6 @@
 //! The audit viewer: filterable, newest first, paged by sequence number.
 
 use super::{Nav, fmt_time, render};
-use crate::api::AuditQuery;
 use crate::extract::Viewer;
 use crate::{AppState, WebError};
 use askama::Template;
@@ -20,6 +19,23 @@ pub struct Row {
     op: String,
 }
 
+/// The viewer's filter form: like the API's query, but with calendar dates (UTC).
+#[derive(serde::Deserialize, Default)]
+pub struct ViewerQuery {
+    action: Option<String>,
+    actor: Option<String>,
+    record_id: Option<String>,
+    outcome: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    before_seq: Option<i64>,
+}
+
+fn day_start(s: &Option<String>) -> Option<i64> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    s.as_deref().and_then(|d| time::Date::parse(d.trim(), fmt).ok()).map(|d| d.midnight().assume_utc().unix_timestamp())
+}
+
 #[derive(Template)]
 #[template(path = "audit.html")]
 struct Page {
@@ -29,17 +45,31 @@ struct Page {
     f_actor: String,
     f_record: String,
     f_outcome: String,
+    f_from: String,
+    f_to: String,
     older: Option<String>,
 }
 
 pub async fn page(
     State(state): State<AppState>,
     v: Viewer,
-    q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+    q: Result<Query<ViewerQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, WebError> {
-    let filter = q.map(|Query(q)| q).unwrap_or_default().filter();
+    let q = q.map(|Query(q)| q).unwrap_or_default();
+    let nz = |o: &Option<String>| o.clone().filter(|s| !s.trim().is_empty());
     let limit = 100;
-    let filter = amparo_core::store::AuditFilter { limit, ..filter };
+    let filter = amparo_core::store::AuditFilter {
+        actor: nz(&q.actor),
+        actor_org: None,
+        action: nz(&q.action),
+        record_id: nz(&q.record_id),
+        outcome: nz(&q.outcome),
+        since: day_start(&q.from),
+        // "to" is inclusive: up to the end of that day.
+        until: day_start(&q.to).map(|t| t + 86_400),
+        before_seq: q.before_seq,
+        limit,
+    };
     let entries = state.app.list_audit(&v.ctx, filter.clone()).await.map_err(|e| v.err(e))?;
     let enc = |s: &Option<String>| s.clone().unwrap_or_default();
     let older = (entries.len() as i64 == limit).then(|| {
@@ -49,6 +79,8 @@ pub async fn page(
             ("actor", enc(&filter.actor)),
             ("record_id", enc(&filter.record_id)),
             ("outcome", enc(&filter.outcome)),
+            ("from", enc(&q.from)),
+            ("to", enc(&q.to)),
             ("before_seq", last.to_string()),
         ])
         .unwrap_or_default();
@@ -75,6 +107,8 @@ pub async fn page(
         f_actor: enc(&filter.actor),
         f_record: enc(&filter.record_id),
         f_outcome: enc(&filter.outcome),
+        f_from: enc(&q.from),
+        f_to: enc(&q.to),
         older,
     })
 }

@@ -240,3 +240,14 @@ async fn the_audit_viewer_filters_by_action_and_date_and_org_admins_see_only_the
     assert!(mine.contains("login"), "their own organisation's sign-ins");
     assert!(!mine.contains("create_demo_user"), "not the rest of the system's entries");
 }
+
+#[tokio::test]
+async fn the_audit_viewer_names_people_by_email_and_filters_by_it() {
+    let t = spawn_app().await;
+    demo(&t).await;
+    let _ = login(&t, "fiscal@demo.amparo.pe", DEMO_PW).await;
+    let (b, _) = login(&t, "admin@demo.amparo.pe", DEMO_PW).await;
+    let page = b.get("/audit?actor=fiscal%40demo.amparo.pe").await.text().await.unwrap();
+    assert!(page.contains("fiscal@demo.amparo.pe"), "entries show the e-mail");
+    assert!(!page.contains("admin@demo.amparo.pe"), "and only that user's entries");
+}

@@ -57,9 +57,17 @@ pub async fn page(
 ) -> Result<Response, WebError> {
     let q = q.map(|Query(q)| q).unwrap_or_default();
     let nz = |o: &Option<String>| o.clone().filter(|s| !s.trim().is_empty());
+    // Show people by e-mail where the viewer may see the account; ids otherwise.
+    let emails: std::collections::HashMap<String, String> =
+        state.app.list_users(&v.ctx).await.unwrap_or_default().into_iter().map(|u| (u.id.to_string(), u.email)).collect();
+    // The user filter takes an e-mail address or an id.
+    let actor = nz(&q.actor).map(|a| {
+        let a = a.trim().to_lowercase();
+        emails.iter().find(|(_, e)| **e == a).map(|(id, _)| id.clone()).unwrap_or(a)
+    });
     let limit = 100;
     let filter = amparo_core::store::AuditFilter {
-        actor: nz(&q.actor),
+        actor,
         actor_org: None,
         action: nz(&q.action),
         record_id: nz(&q.record_id),
@@ -76,7 +84,7 @@ pub async fn page(
         let last = entries.last().map(|e| e.seq).unwrap_or(0);
         let qs = serde_urlencoded::to_string([
             ("action", enc(&filter.action)),
-            ("actor", enc(&filter.actor)),
+            ("actor", enc(&q.actor)),
             ("record_id", enc(&filter.record_id)),
             ("outcome", enc(&filter.outcome)),
             ("from", enc(&q.from)),
@@ -91,7 +99,7 @@ pub async fn page(
         .map(|e| Row {
             seq: e.seq,
             time: fmt_time(e.event.occurred_at),
-            actor: e.event.actor,
+            actor: emails.get(&e.event.actor).cloned().unwrap_or(e.event.actor),
             action: e.event.action,
             outcome: e.event.outcome,
             record: format!("{} {}", e.event.record_type, e.event.record_id).trim().to_owned(),
@@ -104,7 +112,7 @@ pub async fn page(
         nav: Nav::for_viewer(&state, &v, "audit"),
         rows,
         f_action: enc(&filter.action),
-        f_actor: enc(&filter.actor),
+        f_actor: enc(&q.actor),
         f_record: enc(&filter.record_id),
         f_outcome: enc(&filter.outcome),
         f_from: enc(&q.from),

@@ -201,6 +201,9 @@ pub trait Store: Send + Sync {
     async fn insert_session(&self, s: &SessionRecord) -> StoreResult<()>;
     async fn get_session(&self, id_hash: &str) -> StoreResult<Option<SessionRecord>>;
     async fn update_session(&self, s: &SessionRecord) -> StoreResult<()>;
+    /// Store a pending TOTP secret unless the session already has one; false if it had.
+    /// (Two enrolment pages loading at once must not show two different secrets.)
+    async fn set_pending_totp_if_absent(&self, id_hash: &str, blob: &[u8]) -> StoreResult<bool>;
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
     async fn delete_user_sessions(&self, user_id: &UserId) -> StoreResult<u64>;
     async fn delete_stale_sessions(&self, idle_before: Timestamp, created_before: Timestamp) -> StoreResult<u64>;

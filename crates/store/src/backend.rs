@@ -459,6 +459,16 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn set_pending_totp_if_absent(&self, id_hash: &str, blob: &[u8]) -> StoreResult<bool> {
+        let r = sqlx::query("UPDATE sessions SET pending_totp = $1 WHERE id_hash = $2 AND pending_totp IS NULL")
+            .bind(blob.to_vec())
+            .bind(id_hash.to_owned())
+            .execute(&self.pool)
+            .await
+            .map_err(be)?;
+        Ok(r.rows_affected() == 1)
+    }
+
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash.to_owned()).execute(&self.pool).await.map_err(be)?;
         Ok(())

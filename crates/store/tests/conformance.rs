@@ -280,6 +280,11 @@ async fn story_throttle_and_sessions(e: Env) {
     let s = e.app.resolve_session(&login.cookie).await.unwrap().unwrap();
     assert_eq!(s.user.email, "unidadses@x.pe");
     assert!(e.app.resolve_session("forged-cookie").await.unwrap().is_none());
+    // Only the first pending two-factor secret sticks.
+    assert!(e.store.set_pending_totp_if_absent(&s.record.id_hash, b"first").await.unwrap());
+    assert!(!e.store.set_pending_totp_if_absent(&s.record.id_hash, b"second").await.unwrap());
+    let again = e.store.get_session(&s.record.id_hash).await.unwrap().unwrap();
+    assert_eq!(again.pending_totp.as_deref(), Some(&b"first"[..]));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -103,6 +103,9 @@ pub struct Viewer {
     pub meta: Meta,
     pub session: ActiveSession,
     pub ctx: Ctx,
+    /// This session's CSRF token, for forms on the page.
+    pub csrf: String,
+    pub demo_mode: bool,
 }
 
 impl Viewer {
@@ -124,7 +127,8 @@ impl FromRequestParts<AppState> for Viewer {
             LoginStage::NeedsEnrolment => return Err(WebError::Redirect("/mfa/enrol".into())),
         }
         let ctx = p.ctx();
-        Ok(Viewer { meta: p.meta, session: p.session, ctx })
+        let csrf = amparo_core::crypto::csrf_token(state.app.keys(), &p.cookie);
+        Ok(Viewer { meta: p.meta, session: p.session, ctx, csrf, demo_mode: state.settings.demo_mode })
     }
 }
 

@@ -251,3 +251,39 @@ async fn the_audit_viewer_names_people_by_email_and_filters_by_it() {
     assert!(page.contains("fiscal@demo.amparo.pe"), "entries show the e-mail");
     assert!(!page.contains("admin@demo.amparo.pe"), "and only that user's entries");
 }
+
+#[tokio::test]
+async fn an_admin_edits_roles_sees_conflicts_and_resets_a_users_access() {
+    let t = spawn_app().await;
+    demo(&t).await;
+    let (b, _) = login(&t, "admin@demo.amparo.pe", DEMO_PW).await;
+    let target = t.store.find_user_by_email("inspectora@demo.amparo.pe").await.unwrap().unwrap().user;
+    let path = format!("/users/{}", target.id);
+    let form = b.get(&path).await.text().await.unwrap();
+    assert!(form.contains("inspectora@demo.amparo.pe"));
+    let ok = b
+        .post(&path, &[("display_name", "Inspectora MDD"), ("roles", "labour_inspector"), ("roles", "case_worker"), ("version", "1")])
+        .await;
+    assert_eq!(ok.status(), 200);
+    let now = t.store.find_user_by_email("inspectora@demo.amparo.pe").await.unwrap().unwrap().user;
+    assert_eq!(now.roles.len(), 2);
+    // A second admin still on version 1 sees both versions instead of overwriting.
+    let stale = b.post(&path, &[("display_name", "Otra cosa"), ("roles", "analyst"), ("version", "1")]).await;
+    assert_eq!(stale.status(), 409);
+    let html = stale.text().await.unwrap();
+    assert!(html.contains("id=\"conflict\"") && html.contains("Inspectora MDD") && html.contains("Otra cosa"));
+    assert_eq!(t.store.find_user_by_email("inspectora@demo.amparo.pe").await.unwrap().unwrap().user.display_name, "Inspectora MDD");
+    // Reset access: a temporary password, shown once; the old password stops working.
+    let (victim_session, _) = login(&t, "inspectora@demo.amparo.pe", DEMO_PW).await;
+    let r = b.post(&format!("{path}/reset"), &[("reset_mfa", "1")]).await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    let temp = html.split("id=\"temp-password\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    assert_eq!(temp.len(), 16);
+    assert_eq!(victim_session.get("/").await.status(), 303, "their sessions ended");
+    assert_eq!(login(&t, "inspectora@demo.amparo.pe", DEMO_PW).await.1.status(), 401);
+    assert_eq!(login(&t, "inspectora@demo.amparo.pe", &temp).await.1.status(), 303);
+    // Nobody resets their own account from the admin screen.
+    let me = t.store.find_user_by_email("admin@demo.amparo.pe").await.unwrap().unwrap().user;
+    assert_eq!(b.post(&format!("/users/{}/reset", me.id), &[]).await.status(), 422);
+}

@@ -95,6 +95,18 @@ async fn by_id(wd: &WebDriver, id: &str) -> WebElement {
     }
 }
 
+/// Wait (up to 10 s) until the browser has navigated to a URL ending with `suffix`: a click
+/// that submits a form returns before the next page has loaded.
+async fn wait_for_url(wd: &WebDriver, suffix: &str) {
+    for _ in 0..100 {
+        if wd.current_url().await.map(|u| u.as_str().ends_with(suffix)).unwrap_or(false) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never reached a URL ending with {suffix}; at {:?}", wd.current_url().await.map(|u| u.to_string()));
+}
+
 async fn text_of(wd: &WebDriver, id: &str) -> String {
     by_id(wd, id).await.text().await.unwrap()
 }
@@ -130,7 +142,7 @@ async fn browser_login_language_switch_and_a_refused_access() {
     wd.goto(format!("{}/", t.base)).await.unwrap();
     assert!(wd.find(By::Css("a[href='/audit']")).await.is_err());
     wd.find(By::Id("logout")).await.unwrap().click().await.unwrap();
-    assert!(wd.current_url().await.unwrap().as_str().ends_with("/login"));
+    wait_for_url(wd, "/login").await;
     d.wd.clone().quit().await.unwrap();
 }
 
@@ -164,7 +176,7 @@ async fn browser_two_factor_enrolment() {
         .unwrap();
     let wd = &d.wd;
     sign_in(wd, &t.base, "fiscal.cusco@mp.gob.pe", "fiscalía-cusco-2026").await;
-    assert!(wd.current_url().await.unwrap().as_str().ends_with("/mfa/enrol"));
+    wait_for_url(wd, "/mfa/enrol").await;
     assert!(wd.find(By::Css(".qr svg")).await.is_ok(), "QR code shown");
     shot(wd, "04-mfa-enrol").await;
     let secret = text_of(wd, "totp-secret").await;

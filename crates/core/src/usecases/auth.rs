@@ -227,11 +227,16 @@ impl Amparo {
         let secret = match &session.record.pending_totp {
             Some(blob) => self.open("sessions", "pending_totp", &sid, blob)?,
             None => {
-                let s = hex::encode(self.random.bytes::<20>());
-                let mut rec = session.record.clone();
-                rec.pending_totp = Some(self.seal("sessions", "pending_totp", &sid, &s)?);
-                self.store.update_session(&rec).await?;
-                s
+                let fresh = hex::encode(self.random.bytes::<20>());
+                let blob = self.seal("sessions", "pending_totp", &sid, &fresh)?;
+                if self.store.set_pending_totp_if_absent(&sid, &blob).await? {
+                    fresh
+                } else {
+                    // Another request got there first: show the secret it stored.
+                    let rec = self.store.get_session(&sid).await?.ok_or(CoreError::Unauthenticated)?;
+                    let stored = rec.pending_totp.ok_or_else(|| CoreError::internal("pending secret vanished"))?;
+                    self.open("sessions", "pending_totp", &sid, &stored)?
+                }
             }
         };
         let raw = hex::decode(secret).map_err(CoreError::internal)?;

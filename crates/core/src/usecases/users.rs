@@ -190,4 +190,27 @@ impl Amparo {
         self.maybe_checkpoint(seq).await;
         Ok(())
     }
+
+    /// The account, if the actor may edit it (for showing an edit form). Editing oneself
+    /// needs the same rights as editing a colleague.
+    pub async fn user_for_edit(&self, ctx: &Ctx, id: &UserId) -> CoreResult<User> {
+        let u = self.store.get_user(id).await?.ok_or(CoreError::NotFound)?.user;
+        let rel = self.user_relation(ctx, &u).await?;
+        let rel = if rel == Relation::SelfRecord { Relation::SameOrg } else { rel };
+        self.authorize(ctx, Action::UpdateUser, rel, "user", id.as_str()).await?;
+        Ok(u)
+    }
+
+    /// An administrator resets someone's access (forgotten password, lost phone): a new
+    /// temporary password, shown once, and optionally a fresh two-factor enrolment. Their
+    /// sessions end. Administrators use the normal flow for their own account.
+    pub async fn reset_access(&self, ctx: &Ctx, id: &UserId, reset_mfa: bool) -> CoreResult<(User, String)> {
+        let u = self.user_for_edit(ctx, id).await?;
+        if ctx.user().map(|me| me.user_id == u.id).unwrap_or(false) {
+            return Err(CoreError::field("user", "cannot_reset_self"));
+        }
+        let temp: String = self.random.token().chars().filter(|c| c.is_ascii_alphanumeric()).take(16).collect();
+        let user = self.reset_password(ctx, &u.email, &temp, reset_mfa).await?;
+        Ok((user, temp))
+    }
 }

@@ -109,7 +109,7 @@ pub async fn page(
         })
         .collect();
     render(&Page {
-        nav: Nav::for_viewer(&state, &v, "audit"),
+        nav: Nav::for_viewer(&v, "audit"),
         rows,
         f_action: enc(&filter.action),
         f_actor: enc(&q.actor),

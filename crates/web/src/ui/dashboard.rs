@@ -44,5 +44,5 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Result<Response, 
     let countries = state.app.list_countries(&v.ctx).await.map_err(|e| v.err(e))?.len().to_string();
     let geo = t.t_args("dash-geo-detail", &[("departments", n(1)), ("provinces", n(2)), ("districts", n(3)), ("countries", countries)]);
     let welcome = t.t_args("dash-welcome", &[("name", v.session.user.display_name.clone())]);
-    render(&Page { nav: Nav::for_viewer(&state, &v, "home"), welcome, org_name: org.name, can, cannot, geo })
+    render(&Page { nav: Nav::for_viewer(&v, "home"), welcome, org_name: org.name, can, cannot, geo })
 }

@@ -50,15 +50,15 @@ impl Nav {
         }
     }
 
-    pub fn for_viewer(state: &AppState, v: &Viewer, active: &'static str) -> Self {
+    pub fn for_viewer(v: &Viewer, active: &'static str) -> Self {
         let can = |a: Action| v.ctx.actor.as_ref().map(|actor| authorize(actor, a, Relation::OwnOrgScope).is_ok()).unwrap_or(false);
         let t = v.tr();
         Nav {
             t,
-            csrf: csrf_token(state.app.keys(), v.meta.session_cookie.as_deref().unwrap_or("")),
+            csrf: v.csrf.clone(),
             user: Some(v.session.user.display_name.clone()),
             roles: v.session.user.roles.iter().map(|r| t.t(&r.label_key())).collect(),
-            demo: state.settings.demo_mode || v.session.user.mfa_exempt_demo,
+            demo: v.demo_mode || v.session.user.mfa_exempt_demo,
             active,
             show_orgs: can(Action::ViewDirectory),
             show_users: can(Action::ListUsers),

@@ -142,7 +142,7 @@ async fn list_page(state: &AppState, v: &Viewer, form: OrgForm, errors: Errors, 
     let c = choices(state, v).await?;
     let parents = c.orgs.iter().map(|o| (o.id.to_string(), o.name.clone())).collect();
     render(&ListPage {
-        nav: Nav::for_viewer(state, v, "orgs"),
+        nav: Nav::for_viewer(v, "orgs"),
         rows: rows(&c, v.tr()),
         can_edit: can_edit(v),
         form,
@@ -187,7 +187,7 @@ async fn edit_page(
     let c = choices(state, v).await?;
     let parents = c.orgs.iter().filter(|o| o.id != org.id).map(|o| (o.id.to_string(), o.name.clone())).collect();
     render(&EditPage {
-        nav: Nav::for_viewer(state, v, "orgs"),
+        nav: Nav::for_viewer(v, "orgs"),
         id: org.id.to_string(),
         title: org.name.clone(),
         version: org.version,

@@ -67,7 +67,7 @@ async fn list_page(state: &AppState, v: &Viewer, errors: Errors, notice: Option<
     let persons = state.app.list_persons(&v.ctx).await.map_err(|e| v.err(e))?;
     let can_create = v.ctx.actor.as_ref().map(|a| authorize(a, Action::CreatePerson, Relation::OwnOrgScope).is_ok()).unwrap_or(false);
     render(&ListPage {
-        nav: Nav::for_viewer(state, v, "persons"),
+        nav: Nav::for_viewer(v, "persons"),
         rows: persons.iter().map(|p| row(t, p)).collect(),
         can_create,
         errors,
@@ -93,10 +93,10 @@ pub async fn create(State(state): State<AppState>, v: Viewer, UiForm(input): UiF
     }
 }
 
-fn show_page(state: &AppState, v: &Viewer, p: &Person, identity: Vec<(String, String)>, errors: Errors) -> Result<Response, WebError> {
+fn show_page(v: &Viewer, p: &Person, identity: Vec<(String, String)>, errors: Errors) -> Result<Response, WebError> {
     let t = v.tr();
     render(&ShowPage {
-        nav: Nav::for_viewer(state, v, "persons"),
+        nav: Nav::for_viewer(v, "persons"),
         id: p.id.to_string(),
         code: p.code.clone(),
         role: role_label(t, p.role),
@@ -110,7 +110,7 @@ fn show_page(state: &AppState, v: &Viewer, p: &Person, identity: Vec<(String, St
 pub async fn show(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
     let id = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
     let p = state.app.get_person(&v.ctx, &id).await.map_err(|e| v.err(e))?;
-    show_page(&state, &v, &p, vec![], Errors::none(v.tr()))
+    show_page(&v, &p, vec![], Errors::none(v.tr()))
 }
 
 #[derive(Deserialize)]
@@ -144,11 +144,11 @@ pub async fn reveal(
                 .iter()
                 .filter_map(|(col, key)| fields.iter().find(|(c, _)| c == col).and_then(|(_, v)| v.map(|v| (t.t(key), v.to_owned()))))
                 .collect();
-            show_page(&state, &v, &p, shown, Errors::none(t))
+            show_page(&v, &p, shown, Errors::none(t))
         }
         Err(CoreError::Validation(fields)) => {
             let p = state.app.get_person(&v.ctx, &id).await.map_err(|e| v.err(e))?;
-            let mut r = show_page(&state, &v, &p, vec![], Errors { t, fields })?;
+            let mut r = show_page(&v, &p, vec![], Errors { t, fields })?;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
         }

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 
 pub struct Row {
     id: String,
+    editable: bool,
     name: String,
     email: String,
     org: String,
@@ -77,6 +78,7 @@ async fn page(
         .iter()
         .map(|u: &User| Row {
             id: u.id.to_string(),
+            editable: u.id != v.session.user.id,
             name: u.display_name.clone(),
             email: u.email.clone(),
             org: names.get(u.org_id.as_str()).cloned().unwrap_or_default(),
@@ -98,7 +100,7 @@ async fn page(
         .filter(|r| **r != Role::SystemAdmin || v.session.user.has_role(Role::SystemAdmin))
         .map(|r| (r.as_str().to_owned(), t.t(&r.label_key())))
         .collect();
-    render(&Page { nav: Nav::for_viewer(state, v, "users"), rows, form, form_roles, errors, orgs, roles, notice })
+    render(&Page { nav: Nav::for_viewer(v, "users"), rows, form, form_roles, errors, orgs, roles, notice })
 }
 
 pub async fn list(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
@@ -160,4 +162,140 @@ pub async fn set_status(
     };
     state.app.update_user(&v.ctx, &id, &upd).await.map_err(|e| v.err(e))?;
     Ok(Redirect::to("/users").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "user_edit.html")]
+struct EditPage {
+    nav: Nav,
+    id: String,
+    email: String,
+    version: i64,
+    display_name: String,
+    form_roles: Vec<String>,
+    locale: String,
+    roles: Vec<(String, String)>,
+    errors: Errors,
+    conflict: Option<(String, String)>,
+    notice: Option<String>,
+    temp_password: Option<String>,
+}
+
+fn role_choices(v: &Viewer) -> Vec<(String, String)> {
+    let t = v.tr();
+    Role::ALL
+        .iter()
+        .filter(|r| **r != Role::SystemAdmin || v.session.user.has_role(Role::SystemAdmin))
+        .map(|r| (r.as_str().to_owned(), t.t(&r.label_key())))
+        .collect()
+}
+
+fn describe(t: crate::i18n::Tr, name: &str, roles: &[String]) -> String {
+    let labels: Vec<String> = roles.iter().filter_map(|r| Role::parse(r)).map(|r| t.t(&r.label_key())).collect();
+    format!("{name} · {}", labels.join(", "))
+}
+
+fn edit_page(
+    v: &Viewer,
+    u: &User,
+    errors: Errors,
+    conflict: Option<(String, String)>,
+    notice: Option<String>,
+    temp_password: Option<String>,
+) -> EditPage {
+    EditPage {
+        nav: Nav::for_viewer(v, "users"),
+        id: u.id.to_string(),
+        email: u.email.clone(),
+        version: u.version,
+        display_name: u.display_name.clone(),
+        form_roles: u.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+        locale: u.locale.map(|l| l.as_str().to_owned()).unwrap_or_default(),
+        roles: role_choices(v),
+        errors,
+        conflict,
+        notice,
+        temp_password,
+    }
+}
+
+fn parse_user_id(v: &Viewer, id: &str) -> Result<UserId, WebError> {
+    UserId::parse(id).ok_or_else(|| v.err(CoreError::NotFound))
+}
+
+pub async fn edit_form(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
+    let id = parse_user_id(&v, &id)?;
+    let u = state.app.user_for_edit(&v.ctx, &id).await.map_err(|e| v.err(e))?;
+    render(&edit_page(&v, &u, Errors::none(v.tr()), None, None, None))
+}
+
+pub async fn edit_submit(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, WebError> {
+    let id = parse_user_id(&v, &id)?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let roles: Vec<String> = pairs.iter().filter(|(n, _)| n == "roles").map(|(_, v)| v.clone()).collect();
+    let current = state.app.user_for_edit(&v.ctx, &id).await.map_err(|e| v.err(e))?;
+    let upd = UserUpdate {
+        display_name: get("display_name"),
+        roles: roles.clone(),
+        locale: Some(get("locale")).filter(|l| !l.is_empty()),
+        disabled: current.disabled,
+        version: get("version").parse().unwrap_or(-1),
+    };
+    match state.app.update_user(&v.ctx, &id, &upd).await {
+        Ok(u) => render(&edit_page(&v, &u, Errors::none(v.tr()), None, Some(v.tr().t("user-saved")), None)),
+        Err(CoreError::Validation(fields)) => {
+            let mut page = edit_page(&v, &current, Errors { t: v.tr(), fields }, None, None, None);
+            page.display_name = upd.display_name;
+            page.form_roles = roles;
+            let mut r = render(&page)?;
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+        Err(CoreError::Conflict { .. }) => {
+            let fresh = state.app.user_for_edit(&v.ctx, &id).await.map_err(|e| v.err(e))?;
+            let theirs = describe(v.tr(), &fresh.display_name, &fresh.roles.iter().map(|r| r.as_str().to_owned()).collect::<Vec<_>>());
+            let yours = describe(v.tr(), &upd.display_name, &roles);
+            let mut page = edit_page(&v, &fresh, Errors::none(v.tr()), Some((theirs, yours)), None, None);
+            page.display_name = upd.display_name;
+            page.form_roles = roles;
+            let mut r = render(&page)?;
+            *r.status_mut() = StatusCode::CONFLICT;
+            Ok(r)
+        }
+        Err(e) => Err(v.err(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    reset_mfa: String,
+}
+
+pub async fn reset(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<ResetForm>,
+) -> Result<Response, WebError> {
+    let id = parse_user_id(&v, &id)?;
+    match state.app.reset_access(&v.ctx, &id, f.reset_mfa == "1").await {
+        Ok((u, temp)) => {
+            let u = state.app.user_for_edit(&v.ctx, &u.id).await.map_err(|e| v.err(e))?;
+            render(&edit_page(&v, &u, Errors::none(v.tr()), None, Some(v.tr().t("user-reset-done")), Some(temp)))
+        }
+        Err(CoreError::Validation(fields)) => {
+            let u = state.app.user_for_edit(&v.ctx, &id).await.map_err(|e| v.err(e))?;
+            let mut r = render(&edit_page(&v, &u, Errors { t: v.tr(), fields }, None, None, None))?;
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+        Err(e) => Err(v.err(e)),
+    }
 }

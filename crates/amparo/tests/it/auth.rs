@@ -287,3 +287,17 @@ async fn an_admin_edits_roles_sees_conflicts_and_resets_a_users_access() {
     let me = t.store.find_user_by_email("admin@demo.amparo.pe").await.unwrap().unwrap().user;
     assert_eq!(b.post(&format!("/users/{}/reset", me.id), &[]).await.status(), 422);
 }
+
+#[tokio::test]
+async fn a_rejected_person_form_keeps_everything_the_user_typed() {
+    let t = spawn_app().await;
+    demo(&t).await;
+    let (b, _) = login(&t, "operadora@demo.amparo.pe", DEMO_PW).await;
+    let narrative = "Llamó una vecina de Belén: una adolescente trabaja de noche en un bar y no sale.";
+    let r = b.post("/persons", &[("role", "possible_victim"), ("approx_age", "cien"), ("narrative", narrative)]).await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Llamó una vecina de Belén"), "the narrative is still in the form");
+    assert!(html.contains("value=\"cien\""), "so is the bad value, next to its error");
+    assert!(html.contains("Número no válido"));
+}

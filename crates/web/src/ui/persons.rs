@@ -27,6 +27,8 @@ struct ListPage {
     nav: Nav,
     rows: Vec<Row>,
     can_create: bool,
+    /// What the user typed, kept when the form comes back with errors.
+    form: PersonInput,
     errors: Errors,
     roles: Vec<(String, String)>,
     sexes: Vec<(String, String)>,
@@ -62,7 +64,7 @@ fn row(t: crate::i18n::Tr, p: &Person) -> Row {
     }
 }
 
-async fn list_page(state: &AppState, v: &Viewer, errors: Errors, notice: Option<String>) -> Result<Response, WebError> {
+async fn list_page(state: &AppState, v: &Viewer, form: PersonInput, errors: Errors, notice: Option<String>) -> Result<Response, WebError> {
     let t = v.tr();
     let persons = state.app.list_persons(&v.ctx).await.map_err(|e| v.err(e))?;
     let can_create = v.ctx.actor.as_ref().map(|a| authorize(a, Action::CreatePerson, Relation::OwnOrgScope).is_ok()).unwrap_or(false);
@@ -70,6 +72,7 @@ async fn list_page(state: &AppState, v: &Viewer, errors: Errors, notice: Option<
         nav: Nav::for_viewer(v, "persons"),
         rows: persons.iter().map(|p| row(t, p)).collect(),
         can_create,
+        form,
         errors,
         roles: PersonRole::ALL.iter().map(|r| (r.as_str().to_owned(), role_label(t, *r))).collect(),
         sexes: ["female", "male", "other", "unknown"].iter().map(|s| ((*s).to_owned(), t.t(&format!("sex-{s}")))).collect(),
@@ -78,14 +81,17 @@ async fn list_page(state: &AppState, v: &Viewer, errors: Errors, notice: Option<
 }
 
 pub async fn list(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
-    list_page(&state, &v, Errors::none(v.tr()), None).await
+    list_page(&state, &v, PersonInput::default(), Errors::none(v.tr()), None).await
 }
 
 pub async fn create(State(state): State<AppState>, v: Viewer, UiForm(input): UiForm<PersonInput>) -> Result<Response, WebError> {
     match state.app.create_person(&v.ctx, &input).await {
-        Ok(p) => list_page(&state, &v, Errors::none(v.tr()), Some(format!("{} {}", v.tr().t("person-created"), p.code))).await,
+        Ok(p) => {
+            list_page(&state, &v, PersonInput::default(), Errors::none(v.tr()), Some(format!("{} {}", v.tr().t("person-created"), p.code)))
+                .await
+        }
         Err(CoreError::Validation(fields)) => {
-            let mut r = list_page(&state, &v, Errors { t: v.tr(), fields }, None).await?;
+            let mut r = list_page(&state, &v, input, Errors { t: v.tr(), fields }, None).await?;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
         }

@@ -2,6 +2,7 @@
 //! are a contract that outside scripts rely on; add around them, never rename.
 
 mod backup;
+mod link;
 mod runtime;
 mod serve;
 mod settings;
@@ -101,6 +102,43 @@ enum Cmd {
     Geo {
         #[command(subcommand)]
         cmd: GeoCmd,
+    },
+    /// Record linkage on CSV files (no database): find duplicates, or link two files.
+    Link {
+        #[command(subcommand)]
+        cmd: LinkCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum LinkCmd {
+    /// Find records in one file that describe the same entity.
+    Dedupe {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        input: String,
+        #[arg(long)]
+        output: PathBuf,
+        #[arg(long)]
+        clusters: Option<PathBuf>,
+        /// Minimum match probability for an output pair (default: the config's, else 0.5).
+        #[arg(long)]
+        threshold: Option<f64>,
+    },
+    /// Find records in two files that describe the same entity.
+    Link {
+        #[arg(long)]
+        config: PathBuf,
+        /// Give exactly two: --input A.csv --input B.csv
+        #[arg(long, num_args = 1)]
+        input: Vec<String>,
+        #[arg(long)]
+        output: PathBuf,
+        #[arg(long)]
+        clusters: Option<PathBuf>,
+        #[arg(long)]
+        threshold: Option<f64>,
     },
 }
 
@@ -385,6 +423,20 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
                 "master key v{v} is now active; re-encrypted {} fields. Older keys stay in the file to read old backups.",
                 report.cells_reencrypted
             );
+        }
+        Cmd::Link { cmd } => {
+            let (mode, config, inputs, output, clusters, threshold) = match cmd {
+                LinkCmd::Dedupe { config, input, output, clusters, threshold } => {
+                    (amparo_linkage::Mode::Dedupe, config, vec![input], output, clusters, threshold)
+                }
+                LinkCmd::Link { config, input, output, clusters, threshold } => {
+                    (amparo_linkage::Mode::Link, config, input, output, clusters, threshold)
+                }
+            };
+            link::link(
+                mode,
+                link::LinkArgs { config: &config, inputs: &inputs, output: &output, clusters: clusters.as_deref(), threshold },
+            )?;
         }
         Cmd::Geo { cmd: GeoCmd::Import { dir, file } } => {
             let rt = open(&dir.data_dir, false).await?;

@@ -220,3 +220,58 @@ async fn two_amparo_serve_processes_on_one_postgres_serve_the_same_users() {
         assert!(status.success(), "graceful shutdown exits 0, got {status}");
     }
 }
+
+#[test]
+fn link_dedupe_finds_the_same_person_spelled_differently_and_keeps_its_output_contract() {
+    let d = TempDir::new("link");
+    let input = d.path().join("persons.csv");
+    let mut rows = String::from("person_id,given_names,first_surname,second_surname,date_of_birth,document_number,origin_ubigeo,sex\n");
+    // One person recorded by three agencies, spelled three ways; plus unrelated people.
+    rows.push_str("hotline-1,Rosa María,Huamán,Quispe,1990-04-09,,160101,F\n");
+    rows.push_str("police-7,María Rosa,Guamán,Quispe,09/04/1990,40912377,160108,F\n");
+    rows.push_str("shelter-3,Rosa,Huaman,,1990,40.912.377,16,F\n");
+    let given = ["Ana", "Lucía", "Carmen", "Juana", "Elena", "Pedro", "Luis", "Jorge", "Sonia", "Marta"];
+    let surnames = ["Mamani", "Condori", "Flores", "Rojas", "Torres", "Chávez", "Ramos", "Vargas", "Díaz", "Castillo"];
+    for i in 0..200 {
+        let g = given[i % 10];
+        let s1 = surnames[(i / 10) % 10];
+        let s2 = surnames[(i * 7 + 3) % 10];
+        rows.push_str(&format!(
+            "other-{i},{g},{s1},{s2},{}-0{}-1{},,{:02}0101,{}\n",
+            1960 + i % 40,
+            1 + i % 9,
+            i % 10,
+            1 + i % 25,
+            if i % 2 == 0 { "F" } else { "M" }
+        ));
+    }
+    std::fs::write(&input, rows).unwrap();
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/linkage/amparo-persons.toml");
+    let pairs = d.path().join("pairs.csv");
+    let clusters = d.path().join("clusters.csv");
+    let o = Command::new(env!("CARGO_BIN_EXE_amparo"))
+        .args(["link", "dedupe", "--config", config, "--input", input.to_str().unwrap(), "--output", pairs.to_str().unwrap()])
+        .args(["--clusters", clusters.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    for phase in ["load", "blocking", "compare", "em", "cluster", "pairs compared"] {
+        assert!(stderr.contains(phase), "stderr reports {phase}: {stderr}");
+    }
+    let text = std::fs::read_to_string(&pairs).unwrap();
+    assert!(text.starts_with("id_l,id_r,match_probability\n"));
+    let has = |a: &str, b: &str| text.lines().any(|l| (l.starts_with(&format!("{a},{b},")) || l.starts_with(&format!("{b},{a},"))));
+    assert!(has("hotline-1", "police-7"), "{text}");
+    assert!(has("police-7", "shelter-3"), "{text}");
+    let c = std::fs::read_to_string(&clusters).unwrap();
+    assert!(c.starts_with("id,cluster_id\n"));
+    let cluster_of = |id: &str| c.lines().find(|l| l.starts_with(&format!("{id},"))).unwrap().split(',').nth(1).unwrap().to_owned();
+    assert_eq!(cluster_of("hotline-1"), cluster_of("shelter-3"), "all three records are one person");
+    let bad = Command::new(env!("CARGO_BIN_EXE_amparo"))
+        .args(["link", "dedupe", "--config", config, "--input", "/nonexistent.csv", "--output", "/tmp/x.csv"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(out(&bad).contains("/nonexistent.csv"));
+}

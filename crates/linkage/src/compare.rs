@@ -1,0 +1,250 @@
+//! Field comparisons. Each comparison turns a pair of prepared values into a small level:
+//! `0` always means "one side is missing" and contributes nothing to the score (a missing
+//! document neither rewards nor punishes a pair); higher levels mean closer agreement, and
+//! level `1` always means "clearly different".
+
+use crate::normalize::PartialDate;
+use strsim::{damerau_levenshtein, jaro_winkler};
+
+pub const MISSING: u8 = 0;
+
+/// How a field is compared. Each kind has a fixed list of levels (see `level_names`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Given names: token sets, order-free, nicknames expanded.
+    GivenName,
+    /// A surname (or any name-like text): exact, phonetic, Jaro–Winkler levels.
+    Name,
+    /// Free text like an address line: exact, Jaro–Winkler levels.
+    Text,
+    /// Codes that must match exactly (sex, state).
+    Exact,
+    /// Short codes and numbers with typos (postcodes, street numbers): exact, one edit.
+    Code,
+    /// Dates, possibly partial, with day/month swaps.
+    Date,
+    /// Identity documents: exact, one edit (typo).
+    Document,
+    /// UBIGEO-like hierarchical area codes: same district, province, department.
+    Area,
+}
+
+impl Kind {
+    /// Level names, index = level. Index 0 is always "missing".
+    pub fn level_names(self) -> &'static [&'static str] {
+        match self {
+            Kind::GivenName => &["missing", "different", "jaro_winkler>=0.80", "jaro_winkler>=0.92", "phonetic_or_partial", "exact"],
+            Kind::Name => &["missing", "different", "jaro_winkler>=0.80", "jaro_winkler>=0.92", "phonetic", "exact"],
+            Kind::Text => &["missing", "different", "jaro_winkler>=0.80", "jaro_winkler>=0.92", "exact"],
+            Kind::Exact => &["missing", "different", "exact"],
+            Kind::Code | Kind::Document => &["missing", "different", "one_edit", "exact"],
+            Kind::Date => &["missing", "different", "same_year_or_two_edits", "one_edit_or_swap", "exact"],
+            Kind::Area => &["missing", "different", "same_department", "same_province", "exact"],
+        }
+    }
+    pub fn levels(self) -> usize {
+        self.level_names().len()
+    }
+    /// The level that means "exact agreement" (used for term-frequency adjustment).
+    pub fn exact_level(self) -> u8 {
+        (self.levels() - 1) as u8
+    }
+}
+
+/// A prepared value, ready for fast comparison.
+#[derive(Clone, Debug, Default)]
+pub struct Prepared {
+    /// Normalised text (tokens joined with spaces for names).
+    pub text: String,
+    /// Phonetic key of the text (names).
+    pub phonetic: String,
+    /// Tokens (given names, order-free).
+    pub tokens: Vec<String>,
+    pub date: Option<PartialDate>,
+}
+
+impl Prepared {
+    pub fn is_missing(&self) -> bool {
+        self.text.is_empty() && self.date.is_none()
+    }
+}
+
+fn jw_level(a: &str, b: &str, hi: u8) -> u8 {
+    let s = jaro_winkler(a, b);
+    if s >= 0.92 {
+        hi
+    } else if s >= 0.80 {
+        hi - 1
+    } else {
+        1
+    }
+}
+
+/// Compare two prepared values of the same kind.
+pub fn compare(kind: Kind, a: &Prepared, b: &Prepared) -> u8 {
+    if a.is_missing() || b.is_missing() {
+        return MISSING;
+    }
+    match kind {
+        Kind::Exact => {
+            if a.text == b.text {
+                2
+            } else {
+                1
+            }
+        }
+        Kind::Code | Kind::Document => {
+            if a.text == b.text {
+                3
+            } else if damerau_levenshtein(&a.text, &b.text) <= 1 {
+                2
+            } else {
+                1
+            }
+        }
+        Kind::Text => {
+            if a.text == b.text {
+                4
+            } else {
+                jw_level(&a.text, &b.text, 3)
+            }
+        }
+        Kind::Name => {
+            if a.text == b.text {
+                5
+            } else if !a.phonetic.is_empty() && a.phonetic == b.phonetic {
+                4
+            } else {
+                jw_level(&a.text, &b.text, 3)
+            }
+        }
+        Kind::GivenName => {
+            if a.tokens == b.tokens {
+                return 5;
+            }
+            // One name contained in the other ("María" ~ "María Rosa") or same sounds.
+            let shared = a.tokens.iter().any(|t| b.tokens.contains(t));
+            if shared || (!a.phonetic.is_empty() && a.phonetic == b.phonetic) {
+                return 4;
+            }
+            // Best pairing of first tokens, order-free.
+            let best = a
+                .tokens
+                .iter()
+                .flat_map(|x| b.tokens.iter().map(move |y| jaro_winkler(x, y)))
+                .fold(0.0_f64, f64::max)
+                .max(jaro_winkler(&a.text, &b.text));
+            if best >= 0.92 {
+                3
+            } else if best >= 0.80 {
+                2
+            } else {
+                1
+            }
+        }
+        Kind::Date => match (a.date, b.date) {
+            (Some(x), Some(y)) => date_level(x, y),
+            _ => MISSING,
+        },
+        Kind::Area => {
+            let common = a.text.bytes().zip(b.text.bytes()).take_while(|(x, y)| x == y).count();
+            if a.text == b.text {
+                4
+            } else if common >= 4 {
+                3
+            } else if common >= 2 {
+                2
+            } else {
+                1
+            }
+        }
+    }
+}
+
+fn date_level(x: PartialDate, y: PartialDate) -> u8 {
+    if x == y {
+        return 4;
+    }
+    let as_str = |d: PartialDate| format!("{:04}{:02}{:02}", d.year, d.month.unwrap_or(0), d.day.unwrap_or(0));
+    // A partial date that agrees with everything the other one says counts as agreement
+    // on what is known, one level below exact.
+    let compatible = x.year == y.year
+        && (x.month.is_none() || y.month.is_none() || x.month == y.month)
+        && (x.day.is_none() || y.day.is_none() || x.day == y.day);
+    let swapped = x.year == y.year && x.month.is_some() && x.month == y.day && x.day == y.month;
+    let edits = damerau_levenshtein(&as_str(x), &as_str(y));
+    if compatible || swapped || edits <= 1 {
+        3
+    } else if x.year == y.year || edits <= 2 {
+        2
+    } else {
+        1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::parse_date;
+
+    fn p(text: &str) -> Prepared {
+        Prepared { text: text.into(), phonetic: crate::phonetic::key(text), tokens: vec![text.into()], date: None }
+    }
+    fn d(s: &str) -> Prepared {
+        Prepared { text: s.into(), date: parse_date(s), ..Prepared::default() }
+    }
+
+    #[test]
+    fn missing_values_are_level_zero_whatever_the_kind() {
+        for k in [Kind::Name, Kind::Text, Kind::Exact, Kind::Code, Kind::Date, Kind::Document, Kind::Area, Kind::GivenName] {
+            assert_eq!(compare(k, &p(""), &p("x")), MISSING, "{k:?}");
+        }
+    }
+
+    #[test]
+    fn names_grade_from_exact_through_phonetic_to_different() {
+        assert_eq!(compare(Kind::Name, &p("quispe"), &p("quispe")), 5);
+        assert_eq!(compare(Kind::Name, &p("vasquez"), &p("basques")), 4);
+        assert_eq!(compare(Kind::Name, &p("huaman"), &p("huamani")), 3);
+        assert_eq!(compare(Kind::Name, &p("quispe"), &p("rodriguez")), 1);
+    }
+
+    #[test]
+    fn dates_forgive_swaps_typos_and_partial_knowledge() {
+        assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1990-04-09")), 4);
+        assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1990-09-04")), 3, "day/month swap");
+        assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1990-04-08")), 3, "one typo");
+        assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1990")), 3, "partial but compatible");
+        assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1990-11-23")), 2, "same year");
+        assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1975-11-23")), 1);
+    }
+
+    #[test]
+    fn codes_and_documents_allow_one_typo() {
+        assert_eq!(compare(Kind::Document, &p("40912377"), &p("40912377")), 3);
+        assert_eq!(compare(Kind::Document, &p("40912377"), &p("40912737")), 2, "transposition");
+        assert_eq!(compare(Kind::Document, &p("40912377"), &p("11111111")), 1);
+    }
+
+    #[test]
+    fn areas_are_near_by_shared_prefix() {
+        assert_eq!(compare(Kind::Area, &p("160101"), &p("160101")), 4);
+        assert_eq!(compare(Kind::Area, &p("160101"), &p("160108")), 3, "same province (Maynas)");
+        assert_eq!(compare(Kind::Area, &p("160101"), &p("160201")), 2, "same department (Loreto)");
+        assert_eq!(compare(Kind::Area, &p("160101"), &p("080101")), 1);
+    }
+
+    #[test]
+    fn given_names_match_in_any_order_and_by_nickname() {
+        let g = |s: &str| {
+            let t = crate::normalize::given_names(s);
+            Prepared { text: t.join(" "), phonetic: String::new(), tokens: t, date: None }
+        };
+        assert_eq!(compare(Kind::GivenName, &g("Rosa María"), &g("María Rosa")), 5);
+        assert_eq!(compare(Kind::GivenName, &g("Pepe"), &g("José")), 5);
+        assert_eq!(compare(Kind::GivenName, &g("María"), &g("María Rosa")), 4);
+        assert_eq!(compare(Kind::GivenName, &g("Jhon"), &g("John")), 3);
+        assert_eq!(compare(Kind::GivenName, &g("Pedro"), &g("Lucía")), 1);
+    }
+}

@@ -1,0 +1,94 @@
+//! Loading records from CSV and preparing each field for comparison.
+
+use crate::compare::{Kind, Prepared};
+use crate::config::LinkConfig;
+use crate::normalize::{document, fold, given_names, name_tokens, parse_date};
+use crate::phonetic;
+use std::collections::HashMap;
+
+/// Records in columnar form: `fields[f][r]` is field `f` of record `r`.
+#[derive(Debug, Default)]
+pub struct Table {
+    pub ids: Vec<String>,
+    /// Which input file each record came from (0 or 1), for linking two files.
+    pub source: Vec<u8>,
+    pub fields: Vec<Vec<Prepared>>,
+}
+
+impl Table {
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("{0}: {1}")]
+    Read(String, String),
+    #[error("{0}: missing column {1:?}")]
+    MissingColumn(String, String),
+}
+
+/// Prepare one raw value (columns already joined) for a comparison kind.
+pub fn prepare(kind: Kind, raw: &str) -> Prepared {
+    match kind {
+        Kind::GivenName => {
+            let tokens = given_names(raw);
+            let text = tokens.join(" ");
+            let phonetic = tokens.iter().map(|t| phonetic::key(t)).collect::<Vec<_>>().join(" ");
+            Prepared { text, phonetic, tokens, date: None }
+        }
+        Kind::Name => {
+            let tokens = name_tokens(raw);
+            let text = tokens.join(" ");
+            let phonetic = tokens.iter().map(|t| phonetic::key(t)).collect::<Vec<_>>().join(" ");
+            Prepared { text, phonetic, tokens: Vec::new(), date: None }
+        }
+        Kind::Text | Kind::Exact | Kind::Code => Prepared { text: fold(raw), ..Prepared::default() },
+        Kind::Document => Prepared { text: document(raw), ..Prepared::default() },
+        Kind::Area => Prepared { text: raw.chars().filter(|c| c.is_ascii_alphanumeric()).collect(), ..Prepared::default() },
+        Kind::Date => {
+            let date = parse_date(raw);
+            Prepared { text: date.map(|d| format!("{}{:?}{:?}", d.year, d.month, d.day)).unwrap_or_default(), date, ..Prepared::default() }
+        }
+    }
+}
+
+/// Read a CSV file into `table`, tagging its records with `source`.
+pub fn load_csv(path: &str, source: u8, cfg: &LinkConfig, table: &mut Table) -> Result<(), DataError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| DataError::Read(path.into(), e.to_string()))?;
+    let headers: HashMap<String, usize> = rdr
+        .headers()
+        .map_err(|e| DataError::Read(path.into(), e.to_string()))?
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.to_owned(), i))
+        .collect();
+    let col = |name: &str| headers.get(name).copied().ok_or_else(|| DataError::MissingColumn(path.into(), name.into()));
+    let id_col = col(&cfg.id_column)?;
+    let field_cols: Vec<Vec<usize>> =
+        cfg.fields.iter().map(|f| f.columns.iter().map(|c| col(c)).collect::<Result<Vec<_>, _>>()).collect::<Result<_, _>>()?;
+    if table.fields.is_empty() {
+        table.fields = vec![Vec::new(); cfg.fields.len()];
+    }
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| DataError::Read(path.into(), e.to_string()))?;
+        table.ids.push(rec.get(id_col).unwrap_or("").to_owned());
+        table.source.push(source);
+        for (f, cols) in field_cols.iter().enumerate() {
+            let raw: Vec<&str> = cols.iter().map(|c| rec.get(*c).unwrap_or("")).collect();
+            let kind = cfg.fields.get(f).map(|x| x.kind).unwrap_or(Kind::Text);
+            if let Some(v) = table.fields.get_mut(f) {
+                v.push(prepare(kind, &raw.join(" ")));
+            }
+        }
+    }
+    Ok(())
+}

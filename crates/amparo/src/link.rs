@@ -48,6 +48,23 @@ pub fn link(mode: Mode, a: LinkArgs) -> Fallible<()> {
         }
         w.flush()?;
     }
+    if let Some(model) = &out.model {
+        eprintln!("model: prior weight {:+.2} bits", model.prior_weight());
+        for f in &model.fields {
+            let levels: Vec<String> = f
+                .kind
+                .level_names()
+                .iter()
+                .enumerate()
+                .skip(1)
+                .map(|(l, name)| {
+                    let (m, u) = (f.m.get(l).copied().unwrap_or(0.0), f.u.get(l).copied().unwrap_or(0.0));
+                    format!("{name} m={m:.3} u={u:.4} w={:+.1}", (m.max(1e-9) / u.max(1e-9)).log2())
+                })
+                .collect();
+            eprintln!("  {:<16} {}", f.name, levels.join("; "));
+        }
+    }
     for (phase, d) in &out.timings {
         eprintln!("time {phase:<11} {:>9.3} s", d.as_secs_f64());
     }

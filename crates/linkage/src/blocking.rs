@@ -46,8 +46,16 @@ fn key_of(table: &Table, k: &KeySpec, r: usize) -> Option<String> {
 /// Candidate pairs for all rules. With `cross_only`, only pairs whose records come from
 /// different sources (linking two files).
 pub fn candidate_pairs(table: &Table, rules: &[Vec<KeySpec>], cross_only: bool, max_block: usize) -> (Vec<Pair>, BlockingStats) {
+    let (tagged, stats) = tagged_pairs(table, rules, cross_only, max_block);
+    (tagged.into_iter().map(|(p, _)| p).collect(), stats)
+}
+
+/// Like [`candidate_pairs`], with each pair's bit mask of the rules that produced it (bit r
+/// for rule r; at most 32 rules). EM uses the masks to learn each field's m from pairs that
+/// were not selected for agreeing on that field.
+pub fn tagged_pairs(table: &Table, rules: &[Vec<KeySpec>], cross_only: bool, max_block: usize) -> (Vec<(Pair, u32)>, BlockingStats) {
     let mut stats = BlockingStats::default();
-    let mut all: Vec<Pair> = Vec::new();
+    let mut all: Vec<(Pair, u32)> = Vec::new();
     for rule in rules {
         let mut keyed: Vec<(String, u32)> = (0..table.len())
             .into_par_iter()
@@ -89,12 +97,19 @@ pub fn candidate_pairs(table: &Table, rules: &[Vec<KeySpec>], cross_only: bool, 
             })
             .collect();
         stats.per_rule.push(pairs.len());
-        all.extend(pairs);
+        let bit = 1u32 << (stats.per_rule.len() - 1).min(31);
+        all.extend(pairs.into_iter().map(|p| (p, bit)));
     }
-    all.par_sort_unstable();
-    all.dedup();
-    stats.distinct = all.len();
-    (all, stats)
+    all.par_sort_unstable_by_key(|x| x.0);
+    let mut merged: Vec<(Pair, u32)> = Vec::with_capacity(all.len());
+    for (p, m) in all {
+        match merged.last_mut() {
+            Some(last) if last.0 == p => last.1 |= m,
+            _ => merged.push((p, m)),
+        }
+    }
+    stats.distinct = merged.len();
+    (merged, stats)
 }
 
 #[cfg(test)]

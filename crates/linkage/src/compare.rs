@@ -166,6 +166,17 @@ fn date_level(x: PartialDate, y: PartialDate) -> u8 {
     if x == y {
         return 4;
     }
+    // When either side knows only the year, the year is all there is to compare: a one-digit
+    // difference there is a different year, not a typo in a full date.
+    if x.month.is_none() || y.month.is_none() {
+        return if x.year == y.year {
+            3
+        } else if (x.year - y.year).abs() <= 1 {
+            2
+        } else {
+            1
+        };
+    }
     let as_str = |d: PartialDate| format!("{:04}{:02}{:02}", d.year, d.month.unwrap_or(0), d.day.unwrap_or(0));
     // A partial date that agrees with everything the other one says counts as agreement
     // on what is known, one level below exact.
@@ -218,6 +229,8 @@ mod tests {
         assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1990")), 3, "partial but compatible");
         assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1990-11-23")), 2, "same year");
         assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1975-11-23")), 1);
+        assert_eq!(compare(Kind::Date, &d("1975"), &d("1971")), 1, "year-only dates compare years");
+        assert_eq!(compare(Kind::Date, &d("1975"), &d("1976-02-01")), 2, "approximate age, a year out");
     }
 
     #[test]

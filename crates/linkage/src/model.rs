@@ -106,11 +106,21 @@ fn initial_m(kind: Kind) -> Vec<f64> {
 /// which makes each iteration cost the number of patterns, not of pairs.
 pub fn em(levels: &[u8], kinds: &[Kind], u: &[Vec<f64>], initial_lambda: f64, max_iter: usize) -> (Vec<Vec<f64>>, f64, usize) {
     let nf = kinds.len();
-    let mut patterns: HashMap<&[u8], f64> = HashMap::new();
+    let mut patterns: HashMap<Vec<u8>, f64> = HashMap::new();
     for p in levels.chunks(nf) {
-        *patterns.entry(p).or_insert(0.0) += 1.0;
+        *patterns.entry(p.to_vec()).or_insert(0.0) += 1.0;
     }
-    let patterns: Vec<(&[u8], f64)> = patterns.into_iter().collect();
+    em_patterns(patterns.into_iter().collect(), kinds, u, initial_lambda, max_iter)
+}
+
+/// EM over (pattern, count). Fields set to MISSING in every pattern are simply not learnt.
+pub fn em_patterns(
+    patterns: Vec<(Vec<u8>, f64)>,
+    kinds: &[Kind],
+    u: &[Vec<f64>],
+    initial_lambda: f64,
+    max_iter: usize,
+) -> (Vec<Vec<f64>>, f64, usize) {
     let total: f64 = patterns.iter().map(|(_, c)| c).sum();
     let mut m: Vec<Vec<f64>> = kinds.iter().map(|k| initial_m(*k)).collect();
     let mut lambda = initial_lambda.clamp(1e-6, 0.5);
@@ -119,7 +129,7 @@ pub fn em(levels: &[u8], kinds: &[Kind], u: &[Vec<f64>], initial_lambda: f64, ma
         iterations += 1;
         let mut m_acc: Vec<Vec<f64>> = kinds.iter().map(|k| vec![1e-3; k.levels()]).collect();
         let mut match_mass = 0.0;
-        for (pat, count) in &patterns {
+        for (pat, count) in patterns.iter() {
             let (mut pm, mut pu) = (lambda, 1.0 - lambda);
             for (f, &l) in pat.iter().enumerate() {
                 if l == MISSING {
@@ -146,6 +156,90 @@ pub fn em(levels: &[u8], kinds: &[Kind], u: &[Vec<f64>], initial_lambda: f64, ma
         let dl = (new_lambda - lambda).abs();
         lambda = new_lambda;
         if delta < 1e-6 && dl < 1e-7 {
+            break;
+        }
+    }
+    (m, lambda, iterations)
+}
+
+/// EM the way blocking demands. Pairs chosen because they agree on a field say nothing about
+/// how often true matches agree on it, so for each blocking rule EM runs on that rule's pairs
+/// with the rule's own fields blanked out; each field's m is the average over the rules that
+/// left it free. λ (the share of matches among all candidate pairs) is then re-estimated with
+/// m and u fixed.
+pub fn em_by_rule(
+    levels: &[u8],
+    masks: &[u32],
+    rule_fields: &[Vec<usize>],
+    kinds: &[Kind],
+    u: &[Vec<f64>],
+    initial_lambda: f64,
+    max_iter: usize,
+) -> (Vec<Vec<f64>>, f64, usize) {
+    let nf = kinds.len();
+    let mut sums: Vec<Vec<f64>> = kinds.iter().map(|k| vec![0.0; k.levels()]).collect();
+    let mut counts = vec![0usize; nf];
+    let mut iterations = 0;
+    for (r, blocked) in rule_fields.iter().enumerate() {
+        let bit = 1u32 << r.min(31);
+        let mut patterns: HashMap<Vec<u8>, f64> = HashMap::new();
+        for (lv, m) in levels.chunks(nf).zip(masks) {
+            if m & bit == 0 {
+                continue;
+            }
+            let mut key = lv.to_vec();
+            for &f in blocked {
+                if let Some(x) = key.get_mut(f) {
+                    *x = MISSING;
+                }
+            }
+            *patterns.entry(key).or_insert(0.0) += 1.0;
+        }
+        if patterns.is_empty() {
+            continue;
+        }
+        let (m, _, it) = em_patterns(patterns.into_iter().collect(), kinds, u, initial_lambda, max_iter);
+        iterations += it;
+        for f in (0..nf).filter(|f| !blocked.contains(f)) {
+            if let (Some(sum), Some(mf)) = (sums.get_mut(f), m.get(f)) {
+                sum.iter_mut().zip(mf).for_each(|(a, b)| *a += b);
+                if let Some(c) = counts.get_mut(f) {
+                    *c += 1;
+                }
+            }
+        }
+    }
+    let m: Vec<Vec<f64>> = kinds
+        .iter()
+        .enumerate()
+        .map(|(f, k)| match counts.get(f).copied().unwrap_or(0) {
+            0 => initial_m(*k),
+            c => sums.get(f).map(|s| s.iter().map(|x| x / c as f64).collect()).unwrap_or_else(|| initial_m(*k)),
+        })
+        .collect();
+    // λ over all candidate pairs, with m and u fixed.
+    let mut patterns: HashMap<&[u8], f64> = HashMap::new();
+    for p in levels.chunks(nf) {
+        *patterns.entry(p).or_insert(0.0) += 1.0;
+    }
+    let total: f64 = patterns.values().sum();
+    let mut lambda = initial_lambda.clamp(1e-6, 0.5);
+    for _ in 0..100 {
+        let mut mass = 0.0;
+        for (pat, count) in &patterns {
+            let (mut pm, mut pu) = (lambda, 1.0 - lambda);
+            for (f, &l) in pat.iter().enumerate() {
+                if l != MISSING {
+                    pm *= m.get(f).and_then(|v| v.get(l as usize)).copied().unwrap_or(1e-9).max(1e-12);
+                    pu *= u.get(f).and_then(|v| v.get(l as usize)).copied().unwrap_or(1e-9).max(1e-12);
+                }
+            }
+            mass += count * pm / (pm + pu).max(1e-300);
+        }
+        let next = (mass / total.max(1.0)).clamp(1e-9, 1.0 - 1e-9);
+        let done = (next - lambda).abs() < 1e-9;
+        lambda = next;
+        if done {
             break;
         }
     }

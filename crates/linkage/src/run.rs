@@ -1,11 +1,11 @@
 //! The whole pipeline, as the command line runs it: load → block → compare → estimate u →
 //! EM → score → threshold → cluster. Reports the time of each phase.
 
-use crate::blocking::{candidate_pairs, unpack};
+use crate::blocking::{tagged_pairs, unpack};
 use crate::cluster::cluster;
 use crate::config::LinkConfig;
 use crate::data::{Table, load_csv};
-use crate::model::{FieldModel, Model, compare_pairs, em, estimate_u, term_frequencies};
+use crate::model::{FieldModel, Model, compare_pairs, em_by_rule, estimate_u, term_frequencies};
 use rayon::prelude::*;
 use std::time::{Duration, Instant};
 
@@ -76,7 +76,8 @@ pub fn run(
     lap("load", &mut out);
 
     let cross = mode == Mode::Link;
-    let (pairs, stats) = candidate_pairs(&table, &rules, cross, cfg.max_block_size);
+    let (tagged, stats) = tagged_pairs(&table, &rules, cross, cfg.max_block_size);
+    let (pairs, masks): (Vec<_>, Vec<_>) = tagged.into_iter().unzip();
     out.pairs_compared = stats.distinct;
     out.pairs_per_rule = stats.per_rule;
     out.skipped_blocks = stats.skipped_groups;
@@ -89,7 +90,8 @@ pub fn run(
     let u = estimate_u(&table, &kinds, cfg.em.u_sample_pairs, cfg.em.seed, cross);
     lap("estimate_u", &mut out);
 
-    let (m, lambda, iters) = em(&levels, &kinds, &u, cfg.em.initial_lambda, cfg.em.max_iterations);
+    let rule_fields: Vec<Vec<usize>> = rules.iter().map(|r| r.iter().map(|k| k.field).collect()).collect();
+    let (m, lambda, iters) = em_by_rule(&levels, &masks, &rule_fields, &kinds, &u, cfg.em.initial_lambda, cfg.em.max_iterations);
     out.em_iterations = iters;
     out.lambda = lambda;
     let model = Model {

@@ -261,7 +261,7 @@ fn link_dedupe_finds_the_same_person_spelled_differently_and_keeps_its_output_co
     }
     let text = std::fs::read_to_string(&pairs).unwrap();
     assert!(text.starts_with("id_l,id_r,match_probability\n"));
-    let has = |a: &str, b: &str| text.lines().any(|l| (l.starts_with(&format!("{a},{b},")) || l.starts_with(&format!("{b},{a},"))));
+    let has = |a: &str, b: &str| text.lines().any(|l| l.starts_with(&format!("{a},{b},")) || l.starts_with(&format!("{b},{a},")));
     assert!(has("hotline-1", "police-7"), "{text}");
     assert!(has("police-7", "shelter-3"), "{text}");
     let c = std::fs::read_to_string(&clusters).unwrap();

@@ -35,7 +35,7 @@ fn key_of(table: &Table, k: &KeySpec, r: usize) -> Option<String> {
     }
     let s = match k.how {
         KeyHow::Exact => v.text.clone(),
-        KeyHow::Phonetic => v.phonetic.split(' ').next().unwrap_or("").to_owned(),
+        KeyHow::Phonetic => v.phonetic.split([' ', '|']).next().unwrap_or("").to_owned(),
         KeyHow::Prefix3 => v.text.chars().take(3).collect(),
         KeyHow::Year => v.date.map(|d| d.year.to_string()).unwrap_or_default(),
         KeyHow::FirstToken => v.text.split(' ').next().unwrap_or("").to_owned(),

@@ -16,6 +16,9 @@ pub enum Kind {
     GivenName,
     /// A surname (or any name-like text): exact, phonetic, Jaro–Winkler levels.
     Name,
+    /// Both surnames together (columns: first, second). Either may be missing, or the two
+    /// swapped — both common in Peruvian records.
+    Surnames,
     /// Free text like an address line: exact, Jaro–Winkler levels.
     Text,
     /// Codes that must match exactly (sex, state).
@@ -36,6 +39,7 @@ impl Kind {
         match self {
             Kind::GivenName => &["missing", "different", "jaro_winkler>=0.80", "jaro_winkler>=0.92", "phonetic_or_partial", "exact"],
             Kind::Name => &["missing", "different", "jaro_winkler>=0.80", "jaro_winkler>=0.92", "phonetic", "exact"],
+            Kind::Surnames => &["missing", "different", "one_close", "one_agrees", "both_close", "swapped", "exact"],
             Kind::Text => &["missing", "different", "jaro_winkler>=0.80", "jaro_winkler>=0.92", "exact"],
             Kind::Exact => &["missing", "different", "exact"],
             Kind::Code | Kind::Document => &["missing", "different", "one_edit", "exact"],
@@ -143,6 +147,7 @@ pub fn compare(kind: Kind, a: &Prepared, b: &Prepared) -> u8 {
                 1
             }
         }
+        Kind::Surnames => surnames_level(a, b),
         Kind::Date => match (a.date, b.date) {
             (Some(x), Some(y)) => date_level(x, y),
             _ => MISSING,
@@ -159,6 +164,50 @@ pub fn compare(kind: Kind, a: &Prepared, b: &Prepared) -> u8 {
                 1
             }
         }
+    }
+}
+
+/// One surname against another: 3 = exact, 2 = sounds alike or Jaro–Winkler ≥ 0.92,
+/// 1 = Jaro–Winkler ≥ 0.80, 0 = different or missing.
+fn surname_agreement(a: &str, ka: &str, b: &str, kb: &str) -> u8 {
+    if a.is_empty() || b.is_empty() {
+        0
+    } else if a == b {
+        3
+    } else if ka == kb || jaro_winkler(a, b) >= 0.92 {
+        2
+    } else if jaro_winkler(a, b) >= 0.80 {
+        1
+    } else {
+        0
+    }
+}
+
+fn surnames_level(a: &Prepared, b: &Prepared) -> u8 {
+    fn part(p: &Prepared, i: usize) -> (&str, &str) {
+        (p.tokens.get(i).map(String::as_str).unwrap_or(""), p.phonetic.split('|').nth(i).unwrap_or(""))
+    }
+    let (a1, ka1) = part(a, 0);
+    let (a2, ka2) = part(a, 1);
+    let (b1, kb1) = part(b, 0);
+    let (b2, kb2) = part(b, 1);
+    let same1 = surname_agreement(a1, ka1, b1, kb1);
+    let same2 = surname_agreement(a2, ka2, b2, kb2);
+    let cross1 = surname_agreement(a1, ka1, b2, kb2);
+    let cross2 = surname_agreement(a2, ka2, b1, kb1);
+    let all_four = !a1.is_empty() && !a2.is_empty() && !b1.is_empty() && !b2.is_empty();
+    if all_four && same1 == 3 && same2 == 3 {
+        6
+    } else if all_four && cross1 == 3 && cross2 == 3 {
+        5
+    } else if all_four && ((same1 >= 2 && same2 >= 2) || (cross1 >= 2 && cross2 >= 2)) {
+        4
+    } else if [same1, same2, cross1, cross2].iter().any(|x| *x >= 2) {
+        3
+    } else if [same1, same2, cross1, cross2].iter().any(|x| *x >= 1) {
+        2
+    } else {
+        1
     }
 }
 
@@ -238,6 +287,18 @@ mod tests {
         assert_eq!(compare(Kind::Document, &p("40912377"), &p("40912377")), 3);
         assert_eq!(compare(Kind::Document, &p("40912377"), &p("40912737")), 2, "transposition");
         assert_eq!(compare(Kind::Document, &p("40912377"), &p("11111111")), 1);
+    }
+
+    #[test]
+    fn two_surnames_handle_swaps_and_missing_ones() {
+        let s = |a: &str, b: &str| crate::data::prepare(Kind::Surnames, &format!("{a}|{b}"));
+        assert_eq!(compare(Kind::Surnames, &s("Huamán", "Quispe"), &s("Huaman", "Quispe")), 6);
+        assert_eq!(compare(Kind::Surnames, &s("Huamán", "Quispe"), &s("Quispe", "Huamán")), 5, "swapped");
+        assert_eq!(compare(Kind::Surnames, &s("Huamán", "Quispe"), &s("Guamán", "Kispe")), 4, "both sound alike");
+        assert_eq!(compare(Kind::Surnames, &s("Huamán", "Quispe"), &s("Huamán", "")), 3, "second missing");
+        assert_eq!(compare(Kind::Surnames, &s("Huamán", "Quispe"), &s("Mamani", "Huamán")), 3, "one agrees, crossed");
+        assert_eq!(compare(Kind::Surnames, &s("Huamán", "Quispe"), &s("Rojas", "Flores")), 1);
+        assert_eq!(compare(Kind::Surnames, &s("", ""), &s("Rojas", "Flores")), 0);
     }
 
     #[test]

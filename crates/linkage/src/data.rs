@@ -47,6 +47,16 @@ pub fn prepare(kind: Kind, raw: &str) -> Prepared {
             let phonetic = tokens.iter().map(|t| phonetic::key(t)).collect::<Vec<_>>().join(" ");
             Prepared { text, phonetic, tokens: Vec::new(), date: None }
         }
+        Kind::Surnames => {
+            // Columns arrive joined by '|' (see `load_csv`): first surname, second surname.
+            let mut parts = raw.splitn(2, '|');
+            let first = name_tokens(parts.next().unwrap_or("")).join(" ");
+            let second = name_tokens(parts.next().unwrap_or("")).join(" ");
+            let (first, second) = if first.is_empty() { (second, String::new()) } else { (first, second) };
+            let phonetic = format!("{}|{}", phonetic::key(&first.replace(' ', "")), phonetic::key(&second.replace(' ', "")));
+            let text = if second.is_empty() { first.clone() } else { format!("{first} {second}") };
+            Prepared { text, phonetic, tokens: vec![first, second], date: None }
+        }
         Kind::Text | Kind::Exact | Kind::Code => Prepared { text: fold(raw), ..Prepared::default() },
         Kind::Document => Prepared { text: document(raw), ..Prepared::default() },
         Kind::Area => Prepared { text: raw.chars().filter(|c| c.is_ascii_alphanumeric()).collect(), ..Prepared::default() },
@@ -86,7 +96,8 @@ pub fn load_csv(path: &str, source: u8, cfg: &LinkConfig, table: &mut Table) -> 
             let raw: Vec<&str> = cols.iter().map(|c| rec.get(*c).unwrap_or("")).collect();
             let kind = cfg.fields.get(f).map(|x| x.kind).unwrap_or(Kind::Text);
             if let Some(v) = table.fields.get_mut(f) {
-                v.push(prepare(kind, &raw.join(" ")));
+                let sep = if kind == Kind::Surnames { "|" } else { " " };
+                v.push(prepare(kind, &raw.join(sep)));
             }
         }
     }

@@ -72,6 +72,14 @@ async fn sign_in(wd: &WebDriver, base: &str, email: &str, pw: &str) {
     wd.find(By::Id("email")).await.unwrap().send_keys(email).await.unwrap();
     wd.find(By::Id("password")).await.unwrap().send_keys(pw).await.unwrap();
     wd.find(By::Id("login-submit")).await.unwrap().click().await.unwrap();
+    // Wait for the answer: either we left the login page, or it shows an error.
+    for _ in 0..100 {
+        let on_login = wd.current_url().await.map(|u| u.as_str().ends_with("/login")).unwrap_or(true);
+        if !on_login || wd.find(By::Id("login-error")).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// With AMPARO_SCREENSHOTS=DIR set, save a PNG of the page (for looking at the UI).
@@ -84,6 +92,13 @@ async fn shot(wd: &WebDriver, name: &str) {
 
 /// Find an element by id, or fail showing where the browser is and what it shows.
 async fn by_id(wd: &WebDriver, id: &str) -> WebElement {
+    // `find` does not wait; pages after a form submission may still be loading.
+    for _ in 0..50 {
+        if let Ok(e) = wd.find(By::Id(id)).await {
+            return e;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     match wd.find(By::Id(id)).await {
         Ok(e) => e,
         Err(err) => {
@@ -107,6 +122,22 @@ async fn wait_for_url(wd: &WebDriver, suffix: &str) {
     panic!("never reached a URL ending with {suffix}; at {:?}", wd.current_url().await.map(|u| u.to_string()));
 }
 
+/// Wait (up to 10 s) until element `id` shows text satisfying `ok`; returns that text. For
+/// elements that already exist, with other text, on the page before a submission.
+async fn wait_text(wd: &WebDriver, id: &str, ok: impl Fn(&str) -> bool) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(e) = wd.find(By::Id(id)).await {
+            last = e.text().await.unwrap_or_default();
+            if ok(&last) {
+                return last;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("#{id} never showed the expected text; last seen: {last:?}");
+}
+
 async fn text_of(wd: &WebDriver, id: &str) -> String {
     by_id(wd, id).await.text().await.unwrap()
 }
@@ -126,7 +157,7 @@ async fn browser_login_language_switch_and_a_refused_access() {
     assert!(text_of(wd, "welcome").await.starts_with("Bienvenida/o"));
     assert!(wd.find(By::Id("demo-banner")).await.is_ok(), "demo accounts carry the banner");
     // Switch to English; it sticks across pages.
-    wd.find(By::Id("lang-switch")).await.unwrap().click().await.unwrap();
+    by_id(wd, "lang-switch").await.click().await.unwrap();
     assert!(text_of(wd, "welcome").await.starts_with("Welcome"), "language switched");
     shot(wd, "02-dashboard-analyst-en").await;
     wd.goto(format!("{}/orgs", t.base)).await.unwrap();
@@ -141,7 +172,7 @@ async fn browser_login_language_switch_and_a_refused_access() {
     // And the menu does not offer them.
     wd.goto(format!("{}/", t.base)).await.unwrap();
     assert!(wd.find(By::Css("a[href='/audit']")).await.is_err());
-    wd.find(By::Id("logout")).await.unwrap().click().await.unwrap();
+    by_id(wd, "logout").await.click().await.unwrap();
     wait_for_url(wd, "/login").await;
     d.wd.clone().quit().await.unwrap();
 }
@@ -182,12 +213,12 @@ async fn browser_two_factor_enrolment() {
     let secret = text_of(wd, "totp-secret").await;
     let bytes = totp_rs::Secret::Encoded(secret).to_bytes().unwrap();
     let code = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes, None, "x".into()).unwrap().generate(NOW as u64);
-    wd.find(By::Id("code")).await.unwrap().send_keys(&code).await.unwrap();
+    by_id(wd, "code").await.send_keys(&code).await.unwrap();
     wd.find(By::Id("enrol-submit")).await.unwrap().click().await.unwrap();
     let codes = by_id(wd, "recovery-codes").await.find_all(By::Tag("li")).await.unwrap();
     assert_eq!(codes.len(), 10);
     shot(wd, "05-recovery-codes").await;
-    wd.find(By::Id("recovery-continue")).await.unwrap().click().await.unwrap();
+    by_id(wd, "recovery-continue").await.click().await.unwrap();
     assert!(text_of(wd, "welcome").await.contains("Fiscal Cusco"));
     assert!(wd.find(By::Id("demo-banner")).await.is_err(), "real accounts get no demo banner");
     d.wd.clone().quit().await.unwrap();
@@ -201,7 +232,7 @@ async fn browser_admin_creates_an_organisation_and_a_user_then_reads_the_audit()
     let wd = &d.wd;
     sign_in(wd, &t.base, "admin@demo.amparo.pe", DEMO_PW).await;
     wd.goto(format!("{}/orgs", t.base)).await.unwrap();
-    wd.find(By::Id("org-name")).await.unwrap().send_keys("Casa de Acogida Santa Rosa").await.unwrap();
+    by_id(wd, "org-name").await.send_keys("Casa de Acogida Santa Rosa").await.unwrap();
     SelectElement::new(&wd.find(By::Id("org-kind")).await.unwrap()).await.unwrap().select_by_value("shelter").await.unwrap();
     SelectElement::new(&wd.find(By::Id("org-jurisdiction")).await.unwrap()).await.unwrap().select_by_value("PE-21").await.unwrap();
     wd.find(By::Id("org-submit")).await.unwrap().click().await.unwrap();
@@ -209,13 +240,13 @@ async fn browser_admin_creates_an_organisation_and_a_user_then_reads_the_audit()
     assert!(text_of(wd, "orgs-table").await.contains("Casa de Acogida Santa Rosa"));
     // A bad submission (blank name: the browser's own check passes spaces) keeps the form
     // and names the field, in the user's language.
-    wd.find(By::Id("org-name")).await.unwrap().send_keys("   ").await.unwrap();
+    by_id(wd, "org-name").await.send_keys("   ").await.unwrap();
     wd.find(By::Id("org-submit")).await.unwrap().click().await.unwrap();
-    assert!(wd.find(By::Id("err-name")).await.unwrap().text().await.unwrap().contains("obligatorio"));
+    wait_text(wd, "err-name", |t| t.contains("obligatorio")).await;
     shot(wd, "06-orgs-admin-error").await;
 
     wd.goto(format!("{}/users", t.base)).await.unwrap();
-    wd.find(By::Id("user-name")).await.unwrap().send_keys("Rosa Quispe").await.unwrap();
+    by_id(wd, "user-name").await.send_keys("Rosa Quispe").await.unwrap();
     wd.find(By::Id("user-email")).await.unwrap().send_keys("rosa.quispe@car.gob.pe").await.unwrap();
     let orgs = t.app.store().list_orgs().await.unwrap();
     let new_org = orgs.iter().find(|o| o.name == "Casa de Acogida Santa Rosa").unwrap();
@@ -228,12 +259,11 @@ async fn browser_admin_creates_an_organisation_and_a_user_then_reads_the_audit()
     shot(wd, "07-users-admin").await;
 
     wd.goto(format!("{}/audit", t.base)).await.unwrap();
-    wd.find(By::Id("f-action")).await.unwrap().send_keys("create_user").await.unwrap();
+    by_id(wd, "f-action").await.send_keys("create_user").await.unwrap();
     wd.find(By::Id("audit-submit")).await.unwrap().click().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let table = text_of(wd, "audit-table").await;
-    assert!(table.contains("create_user"));
-    assert!(!table.contains("create_org"), "the filter applies");
+    // htmx swaps the results in place; wait for the filtered table.
+    let table = wait_text(wd, "audit-table", |t| t.contains("create_user") && !t.contains("create_org")).await;
+    assert!(table.contains("create_user"), "the filter applies");
     shot(wd, "08-audit-admin").await;
     d.wd.clone().quit().await.unwrap();
 }
@@ -249,7 +279,7 @@ async fn browser_investigator_records_a_person_and_reveals_an_identity_for_a_pur
     let list = text_of(wd, "persons-table").await;
     assert!(list.contains("P-"), "pseudonymous codes are listed");
     assert!(!list.contains("Huamán"), "names are not on the list");
-    wd.find(By::Id("p-aliases")).await.unwrap().send_keys("La Chiquita").await.unwrap();
+    by_id(wd, "p-aliases").await.send_keys("La Chiquita").await.unwrap();
     wd.find(By::Id("p-age")).await.unwrap().send_keys("15").await.unwrap();
     wd.find(By::Id("person-submit")).await.unwrap().click().await.unwrap();
     let notice = text_of(wd, "notice").await;
@@ -257,7 +287,7 @@ async fn browser_investigator_records_a_person_and_reveals_an_identity_for_a_pur
     let code = notice.rsplit(' ').next().unwrap().to_owned();
     shot(wd, "09-persons-investigator").await;
     wd.find(By::LinkText(&code)).await.unwrap().click().await.unwrap();
-    wd.find(By::Id("purpose")).await.unwrap().send_keys("preparar la derivación al albergue").await.unwrap();
+    by_id(wd, "purpose").await.send_keys("preparar la derivación al albergue").await.unwrap();
     wd.find(By::Id("reveal-submit")).await.unwrap().click().await.unwrap();
     assert!(text_of(wd, "identity").await.contains("La Chiquita"));
     shot(wd, "10-person-revealed").await;

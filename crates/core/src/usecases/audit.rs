@@ -29,7 +29,10 @@ impl Amparo {
             filter.actor_org = Some(u.org_id.to_string());
         }
         filter.limit = filter.limit.clamp(1, 500);
-        Ok(self.store.audit_page(&filter).await?)
+        let page = self.store.audit_page(&filter).await?;
+        // Who looked at the trail is itself part of the trail.
+        self.append(&ctx.event(self.now(), "read_audit", "ok", "audit", "")).await?;
+        Ok(page)
     }
 
     /// Walk the whole chain and every checkpoint. Reports the first break.

@@ -84,6 +84,10 @@ impl Amparo {
             }
         }
         out.sort_by(|a, b| a.email.cmp(&b.email));
+        // Staff contact details are personal data too: the read is on the record.
+        let mut ev = ctx.event(self.now(), "list_users", "ok", "user", "");
+        ev.details = serde_json::json!({ "count": out.len() }).to_string();
+        self.append(&ev).await?;
         Ok(out)
     }
 
@@ -91,6 +95,7 @@ impl Amparo {
         let u = self.store.get_user(id).await?.ok_or(CoreError::NotFound)?.user;
         let rel = self.user_relation(ctx, &u).await?;
         self.authorize(ctx, Action::ReadUser, rel, "user", id.as_str()).await?;
+        self.append(&ctx.event(self.now(), "read_user", "ok", "user", id.as_str())).await?;
         Ok(u)
     }
 

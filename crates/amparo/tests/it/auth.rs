@@ -301,3 +301,20 @@ async fn a_rejected_person_form_keeps_everything_the_user_typed() {
     assert!(html.contains("value=\"cien\""), "so is the bad value, next to its error");
     assert!(html.contains("Número no válido"));
 }
+
+#[tokio::test]
+async fn a_stale_organisation_edit_in_the_ui_shows_both_versions() {
+    let t = spawn_app().await;
+    demo(&t).await;
+    let (b, _) = login(&t, "admin@demo.amparo.pe", DEMO_PW).await;
+    let org = t.store.list_orgs().await.unwrap().into_iter().find(|o| o.jurisdiction == "PE-21" && o.kind.as_str() == "ngo").unwrap();
+    let path = format!("/orgs/{}", org.id);
+    let edit = |name: &'static str| [("name", name), ("kind", "ngo"), ("jurisdiction", "PE-21"), ("version", "1")];
+    assert_eq!(b.post(&path, &edit("ONG Puno – sede Juliaca")).await.status(), 303);
+    let stale = b.post(&path, &edit("ONG Puno – sede Puno")).await;
+    assert_eq!(stale.status(), 409);
+    let html = stale.text().await.unwrap();
+    assert!(html.contains("id=\"conflict\"") && html.contains("sede Juliaca") && html.contains("sede Puno"));
+    assert!(html.contains("name=\"version\" value=\"2\""), "saving again is a deliberate overwrite of version 2");
+    assert_eq!(t.store.get_org(&org.id).await.unwrap().unwrap().name, "ONG Puno – sede Juliaca");
+}

@@ -11,7 +11,7 @@ use crate::{AppState, WebError};
 use amparo_core::crypto::{csrf_token, ct_eq};
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{Method, header};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -20,10 +20,7 @@ fn header_str<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 }
 
 fn cookie_of(req: &Request, name: &str) -> Option<String> {
-    req.headers().get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
-        let (k, v) = kv.trim().split_once('=')?;
-        (k == name && !v.is_empty()).then(|| v.to_owned())
-    })
+    crate::extract::cookie_in(req.headers(), name)
 }
 
 /// The value the CSRF token is bound to for this request.

@@ -23,7 +23,12 @@ pub const LANG_COOKIE: &str = "amparo_lang";
 pub struct OpId(pub String);
 
 pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
-    parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
+    cookie_in(&parts.headers, name)
+}
+
+/// A cookie's value from request headers (empty and over-long values are ignored).
+pub fn cookie_in(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
         let (k, v) = kv.trim().split_once('=')?;
         (k == name && !v.is_empty() && v.len() <= 256).then(|| v.to_owned())
     })

@@ -22,12 +22,23 @@ use std::collections::HashMap;
 impl Amparo {
     /// How an organisation relates to the acting user: their own, one below theirs, or other.
     pub(crate) async fn relation_to_org(&self, ctx: &Ctx, org: &OrgId) -> CoreResult<Relation> {
-        let Some(mine) = ctx.org_id() else { return Ok(Relation::Unrelated) };
-        if mine == org {
+        if ctx.org_id() == Some(org) {
             return Ok(Relation::SameOrg);
         }
-        let parents: HashMap<OrgId, Option<OrgId>> = self.store.list_orgs().await?.into_iter().map(|o| (o.id, o.parent_id)).collect();
-        let below = is_within(org, mine, |o| parents.get(o).cloned().flatten());
-        Ok(if below { Relation::SubOrg } else { Relation::Unrelated })
+        Ok(relation_in(ctx, org, &self.org_parents().await?))
+    }
+
+    /// Each organisation's parent, read once so that many relations can be computed from it.
+    pub(crate) async fn org_parents(&self) -> CoreResult<HashMap<OrgId, Option<OrgId>>> {
+        Ok(self.store.list_orgs().await?.into_iter().map(|o| (o.id, o.parent_id)).collect())
+    }
+}
+
+/// The relation of `org` to the actor's organisation, given the organisation tree.
+pub(crate) fn relation_in(ctx: &Ctx, org: &OrgId, parents: &HashMap<OrgId, Option<OrgId>>) -> Relation {
+    match ctx.org_id() {
+        Some(mine) if mine == org => Relation::SameOrg,
+        Some(mine) if is_within(org, mine, |o| parents.get(o).cloned().flatten()) => Relation::SubOrg,
+        _ => Relation::Unrelated,
     }
 }

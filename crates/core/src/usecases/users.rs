@@ -76,10 +76,17 @@ impl Amparo {
 
     pub async fn list_users(&self, ctx: &Ctx) -> CoreResult<Vec<User>> {
         self.authorize(ctx, Action::ListUsers, Relation::OwnOrgScope, "user", "").await?;
+        let actor = ctx.actor.as_ref().ok_or(CoreError::Unauthenticated)?;
+        // One read of the organisation tree for the whole list, not one per user.
+        let parents = self.org_parents().await?;
         let mut out = Vec::new();
         for u in self.store.list_users().await? {
-            let rel = self.user_relation(ctx, &u).await?;
-            if amparo_domain::policy::authorize(ctx.actor.as_ref().ok_or(CoreError::Unauthenticated)?, Action::ReadUser, rel).is_ok() {
+            let rel = if ctx.user().map(|me| me.user_id == u.id).unwrap_or(false) {
+                Relation::SelfRecord
+            } else {
+                super::relation_in(ctx, &u.org_id, &parents)
+            };
+            if amparo_domain::policy::authorize(actor, Action::ReadUser, rel).is_ok() {
                 out.push(u);
             }
         }

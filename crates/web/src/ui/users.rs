@@ -63,13 +63,16 @@ async fn page(
     // Offer only organisations the viewer may create accounts in.
     let actor = v.ctx.actor.clone();
     let mut orgs = Vec::new();
+    let parents: HashMap<_, _> = all_orgs.iter().map(|x| (x.id.clone(), x.parent_id.clone())).collect();
+    let is_sys = v.session.user.has_role(Role::SystemAdmin);
     for o in &all_orgs {
         let rel = if Some(&o.id) == v.ctx.org_id() { Relation::SameOrg } else { Relation::SubOrg };
-        let is_sys = v.session.user.has_role(Role::SystemAdmin);
-        let below = is_sys || rel == Relation::SameOrg || {
-            let parents: HashMap<_, _> = all_orgs.iter().map(|x| (x.id.clone(), x.parent_id.clone())).collect();
-            v.ctx.org_id().map(|mine| amparo_domain::org::is_within(&o.id, mine, |x| parents.get(x).cloned().flatten())).unwrap_or(false)
-        };
+        let below = is_sys
+            || rel == Relation::SameOrg
+            || v.ctx
+                .org_id()
+                .map(|mine| amparo_domain::org::is_within(&o.id, mine, |x| parents.get(x).cloned().flatten()))
+                .unwrap_or(false);
         if below && actor.as_ref().map(|a| authorize(a, Action::CreateUser, rel).is_ok()).unwrap_or(false) {
             orgs.push((o.id.to_string(), o.name.clone()));
         }

@@ -139,6 +139,13 @@ async fn wait_text(wd: &WebDriver, id: &str, ok: impl Fn(&str) -> bool) -> Strin
 }
 
 async fn text_of(wd: &WebDriver, id: &str) -> String {
+    // An element found just before a navigation goes stale; find it again.
+    for _ in 0..50 {
+        if let Ok(t) = by_id(wd, id).await.text().await {
+            return t;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     by_id(wd, id).await.text().await.unwrap()
 }
 
@@ -158,7 +165,7 @@ async fn browser_login_language_switch_and_a_refused_access() {
     assert!(wd.find(By::Id("demo-banner")).await.is_ok(), "demo accounts carry the banner");
     // Switch to English; it sticks across pages.
     by_id(wd, "lang-switch").await.click().await.unwrap();
-    assert!(text_of(wd, "welcome").await.starts_with("Welcome"), "language switched");
+    wait_text(wd, "welcome", |t| t.starts_with("Welcome")).await;
     shot(wd, "02-dashboard-analyst-en").await;
     wd.goto(format!("{}/orgs", t.base)).await.unwrap();
     assert!(wd.source().await.unwrap().contains("Organisations"));

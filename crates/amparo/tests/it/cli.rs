@@ -176,43 +176,16 @@ async fn two_amparo_serve_processes_on_one_postgres_serve_the_same_users() {
     amparo_core::crypto::keyring::Keyring::create(&key, [42; 32]).unwrap();
     let (mut a, addr_a) = start_server(&d.path().join("a"), &url, &key, &["demo", "--listen", "127.0.0.1:0"], "running at http://");
     let (mut b, addr_b) = start_server(&d.path().join("b"), &url, &key, &["serve", "--listen", "127.0.0.1:0"], "listening on http://");
-    let c = crate::helpers::client();
     // Log in on A.
-    let page = c.get(format!("http://{addr_a}/login")).send().await.unwrap();
-    let pre = crate::helpers::set_cookie(&page, "amparo_pre").unwrap();
-    let csrf = crate::helpers::csrf_from(&page.text().await.unwrap());
-    let body = crate::helpers::serde_urlencoded_encode(&[
-        ("email", "admin@demo.amparo.pe"),
-        ("password", crate::helpers::DEMO_PW),
-        ("_csrf", &csrf),
-    ]);
-    let r = c
-        .post(format!("http://{addr_a}/login"))
-        .header("cookie", format!("amparo_pre={pre}"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let (on_a, r) = crate::helpers::login_at(&format!("http://{addr_a}"), "admin@demo.amparo.pe", crate::helpers::DEMO_PW).await;
     assert_eq!(r.status(), 303);
-    let cookie = format!("amparo_session={}", crate::helpers::set_cookie(&r, "amparo_session").unwrap());
-    // The same session works on B, including a CSRF-protected write.
-    let users = c.get(format!("http://{addr_b}/users")).header("cookie", &cookie).send().await.unwrap();
-    assert_eq!(users.status(), 200);
-    let token = crate::helpers::csrf_from(&users.text().await.unwrap());
-    let form =
-        crate::helpers::serde_urlencoded_encode(&[("name", "Creada vía B"), ("kind", "ngo"), ("jurisdiction", "PE-17"), ("_csrf", &token)]);
-    let w = c
-        .post(format!("http://{addr_b}/orgs"))
-        .header("cookie", &cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form)
-        .send()
-        .await
-        .unwrap();
+    // The same session (cookie and CSRF token) works on B, including a protected write.
+    let on_b = crate::helpers::Browser { base: format!("http://{addr_b}"), ..on_a };
+    assert_eq!(on_b.get("/users").await.status(), 200);
+    let w = on_b.post("/orgs", &[("name", "Creada vía B"), ("kind", "ngo"), ("jurisdiction", "PE-17")]).await;
     assert_eq!(w.status(), 200);
-    let seen_on_a = c.get(format!("http://{addr_a}/orgs")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
-    assert!(seen_on_a.contains("Creada vía B"));
+    let on_a = crate::helpers::Browser { base: format!("http://{addr_a}"), ..on_b };
+    assert!(on_a.get("/orgs").await.text().await.unwrap().contains("Creada vía B"));
     // SIGTERM: both shut down gracefully and exit 0.
     for child in [&mut a, &mut b] {
         Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();

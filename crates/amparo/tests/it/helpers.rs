@@ -139,13 +139,18 @@ fn enc(s: &str) -> String {
 
 /// Log in through the real login form. Returns the browser with its session cookie.
 pub async fn login(t: &TestApp, email: &str, password: &str) -> (Browser, reqwest::Response) {
+    login_at(&t.base, email, password).await
+}
+
+/// The same, against any running server (e.g. a separate `amparo serve` process).
+pub async fn login_at(base: &str, email: &str, password: &str) -> (Browser, reqwest::Response) {
     let c = client();
-    let page = c.get(format!("{}/login", t.base)).send().await.unwrap();
+    let page = c.get(format!("{base}/login")).send().await.unwrap();
     let pre = set_cookie(&page, "amparo_pre").unwrap();
     let csrf = csrf_from(&page.text().await.unwrap());
     let body = serde_urlencoded_encode(&[("email", email), ("password", password), ("_csrf", &csrf)]);
     let resp = c
-        .post(format!("{}/login", t.base))
+        .post(format!("{base}/login"))
         .header("cookie", format!("amparo_pre={pre}"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(body)
@@ -153,7 +158,7 @@ pub async fn login(t: &TestApp, email: &str, password: &str) -> (Browser, reqwes
         .await
         .unwrap();
     let session = set_cookie(&resp, "amparo_session").unwrap_or_default();
-    let mut b = Browser { base: t.base.clone(), c, cookie: format!("amparo_session={session}"), csrf: String::new() };
+    let mut b = Browser { base: base.to_owned(), c, cookie: format!("amparo_session={session}"), csrf: String::new() };
     if !session.is_empty() {
         b.refresh_csrf().await;
     }

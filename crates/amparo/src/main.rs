@@ -319,7 +319,7 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
         }
         Cmd::Migrate { dir } => {
             let rt = open(&dir.data_dir, true).await?;
-            rt.app.ensure_reference_geography(&sys()).await?;
+            rt.app.ensure_reference_data(&sys()).await?;
             use amparo_core::store::Store;
             println!("migrations applied: {:?}", rt.store.applied_migrations().await?);
         }
@@ -363,7 +363,7 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
         Cmd::Org { cmd } => match cmd {
             OrgCmd::Add { dir, name, kind, jurisdiction, parent } => {
                 let rt = open(&dir.data_dir, false).await?;
-                rt.app.ensure_reference_geography(&sys()).await?;
+                rt.app.ensure_reference_data(&sys()).await?;
                 let o = rt.app.create_org(&sys(), &OrgInput { name, kind, jurisdiction, parent_id: parent }).await?;
                 println!("created organisation {} ({})", o.name, o.id);
             }

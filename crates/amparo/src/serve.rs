@@ -29,7 +29,7 @@ async fn shutdown_signal() {
 
 /// Bind and serve until a signal. `on_bound` prints what a newcomer needs to know.
 pub async fn run(rt: Runtime, listen: &str, web: WebSettings, on_bound: impl FnOnce(SocketAddr)) -> Fallible<()> {
-    rt.app.ensure_reference_geography(&Ctx::system("startup")).await?;
+    rt.app.ensure_reference_data(&Ctx::system("startup")).await?;
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
     on_bound(addr);

@@ -16,6 +16,7 @@ pub mod ctx;
 pub mod error;
 pub mod geo_data;
 pub mod random;
+mod records;
 pub mod store;
 pub mod usecases;
 

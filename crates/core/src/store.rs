@@ -93,8 +93,110 @@ pub struct PersonRecord {
     pub version: i64,
     pub created_at: Timestamp,
     pub created_by: UserId,
+    pub updated_at: Timestamp,
+    pub profile: PersonProfile,
     pub sealed: Vec<(String, Vec<u8>)>,
 }
+
+/// The protection record tables. They share one shape (`RecordRow`), so one conformance
+/// suite covers them all and the statistics pillar can count them the same way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RecordTable {
+    Reports,
+    Operations,
+    Inspections,
+    Screenings,
+    Decisions,
+    Services,
+    Referrals,
+    Assistance,
+    Notifications,
+}
+
+impl RecordTable {
+    pub const ALL: [RecordTable; 9] = [
+        RecordTable::Reports,
+        RecordTable::Operations,
+        RecordTable::Inspections,
+        RecordTable::Screenings,
+        RecordTable::Decisions,
+        RecordTable::Services,
+        RecordTable::Referrals,
+        RecordTable::Assistance,
+        RecordTable::Notifications,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordTable::Reports => "reports",
+            RecordTable::Operations => "operations",
+            RecordTable::Inspections => "inspections",
+            RecordTable::Screenings => "screenings",
+            RecordTable::Decisions => "decisions",
+            RecordTable::Services => "services",
+            RecordTable::Referrals => "referrals",
+            RecordTable::Assistance => "assistance",
+            RecordTable::Notifications => "notifications",
+        }
+    }
+}
+
+/// One protection record. The clear columns are what queries filter and count on; `attrs`
+/// is JSON with the rest of the non-identifying fields; `sealed` is the encrypted JSON of
+/// everything that identifies or describes a person (narratives, contacts, addresses).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordRow {
+    pub id: String,
+    /// The owning organisation (the queue a report sits in, the referring organisation…).
+    pub org_id: OrgId,
+    /// A second organisation with a stake (a referral's receiver, a service's provider…).
+    pub party_org: Option<OrgId>,
+    /// The person or report the record is about.
+    pub subject_id: Option<String>,
+    pub kind: String,
+    pub status: String,
+    pub area_code: Option<String>,
+    /// A secondary key (a report's public reference code, a referral's service id…).
+    pub lookup: Option<String>,
+    pub occurred_at: Option<Timestamp>,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub created_by: String,
+    pub updated_at: Timestamp,
+    pub attrs: String,
+    pub sealed: Option<Vec<u8>>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RowFilter {
+    /// Rows whose `org_id` or `party_org` is one of these (empty = any).
+    pub orgs: Vec<OrgId>,
+    pub subject_ids: Vec<String>,
+    pub kind: Option<String>,
+    pub statuses: Vec<String>,
+    pub lookup: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// A batch of writes committed together with one audit event.
+#[derive(Clone, Debug, Default)]
+pub struct Batch {
+    pub inserts: Vec<(RecordTable, RecordRow)>,
+    /// Each must carry `version = stored + 1`; otherwise the whole batch fails with `Conflict`.
+    pub updates: Vec<(RecordTable, RecordRow)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstrumentRecord {
+    pub id: String,
+    pub family: String,
+    pub version: i64,
+    pub published_at: Timestamp,
+    pub published_by: String,
+    /// The instrument as JSON (`amparo_domain::screening::Instrument`).
+    pub body: String,
+}
+
+pub use amparo_domain::person::PersonProfile;
 
 #[derive(Clone, Debug, Default)]
 pub struct AuditFilter {
@@ -136,6 +238,16 @@ pub const ENCRYPTED_COLUMNS: &[(&str, &str)] = &[
     ("persons", "phone"),
     ("persons", "address"),
     ("persons", "narrative"),
+    ("persons", "birth_date"),
+    ("reports", "sealed"),
+    ("operations", "sealed"),
+    ("inspections", "sealed"),
+    ("screenings", "sealed"),
+    ("decisions", "sealed"),
+    ("services", "sealed"),
+    ("referrals", "sealed"),
+    ("assistance", "sealed"),
+    ("notifications", "sealed"),
     ("users", "totp_secret"),
     ("sessions", "pending_totp"),
 ];
@@ -223,6 +335,23 @@ pub trait Store: Send + Sync {
     async fn insert_person(&self, p: &PersonRecord, audit: &AuditEvent) -> StoreResult<i64>;
     async fn get_person(&self, id: &PersonId) -> StoreResult<Option<PersonRecord>>;
     async fn list_persons(&self, org: &OrgId) -> StoreResult<Vec<PersonRecord>>;
+    async fn persons_by_ids(&self, ids: &[String]) -> StoreResult<Vec<PersonRecord>>;
+    /// Persons recorded from a report, operation or inspection.
+    async fn persons_from_source(&self, source_id: &str) -> StoreResult<Vec<PersonRecord>>;
+    /// Replace the person's fields. `Conflict` unless the stored version is `p.version - 1`.
+    async fn update_person(&self, p: &PersonRecord, audit: &AuditEvent) -> StoreResult<i64>;
+
+    // -- protection records ---------------------------------------------------------------
+    /// Apply inserts and version-checked updates in one transaction with one audit event.
+    async fn write(&self, batch: &Batch, audit: &AuditEvent) -> StoreResult<i64>;
+    async fn get_row(&self, table: RecordTable, id: &str) -> StoreResult<Option<RecordRow>>;
+    /// Newest first.
+    async fn find_rows(&self, table: RecordTable, filter: &RowFilter) -> StoreResult<Vec<RecordRow>>;
+
+    // -- screening instruments (insert-only) ----------------------------------------------
+    async fn insert_instrument(&self, rec: &InstrumentRecord, audit: &AuditEvent) -> StoreResult<i64>;
+    async fn list_instruments(&self) -> StoreResult<Vec<InstrumentRecord>>;
+    async fn get_instrument(&self, id: &str) -> StoreResult<Option<InstrumentRecord>>;
 
     // -- audit ----------------------------------------------------------------------------
     /// Append an event on its own (reads of personal data, logins, denials).

@@ -8,10 +8,13 @@
 pub mod audit;
 pub mod geo;
 pub mod ids;
+pub mod intake;
 pub mod org;
 pub mod person;
 pub mod policy;
+pub mod protection;
 pub mod role;
+pub mod screening;
 pub mod user;
 pub mod validation;
 

@@ -48,11 +48,13 @@ pub struct Identity {
     pub phone: Option<String>,
     pub address: Option<String>,
     pub narrative: Option<String>,
+    /// `YYYY-MM-DD`; a date of birth identifies, an approximate age does not.
+    pub birth_date: Option<String>,
 }
 
 impl Identity {
     /// (column name, value) for each encrypted field, in a fixed order.
-    pub fn columns(&self) -> [(&'static str, Option<&str>); 8] {
+    pub fn columns(&self) -> [(&'static str, Option<&str>); 9] {
         [
             ("given_names", self.given_names.as_deref()),
             ("first_surname", self.first_surname.as_deref()),
@@ -62,11 +64,12 @@ impl Identity {
             ("phone", self.phone.as_deref()),
             ("address", self.address.as_deref()),
             ("narrative", self.narrative.as_deref()),
+            ("birth_date", self.birth_date.as_deref()),
         ]
     }
 
-    pub const COLUMNS: [&'static str; 8] =
-        ["given_names", "first_surname", "second_surname", "aliases", "document_number", "phone", "address", "narrative"];
+    pub const COLUMNS: [&'static str; 9] =
+        ["given_names", "first_surname", "second_surname", "aliases", "document_number", "phone", "address", "narrative", "birth_date"];
 
     pub fn set(&mut self, column: &str, value: Option<String>) {
         match column {
@@ -78,6 +81,7 @@ impl Identity {
             "phone" => self.phone = value,
             "address" => self.address = value,
             "narrative" => self.narrative = value,
+            "birth_date" => self.birth_date = value,
             _ => {}
         }
     }
@@ -92,10 +96,34 @@ pub struct Person {
     pub role: PersonRole,
     pub sex: Option<String>,
     pub approx_age: Option<i64>,
+    #[serde(flatten)]
+    pub profile: PersonProfile,
     pub version: i64,
     pub created_at: Timestamp,
 }
 
+/// Clear, non-identifying person fields used for routing, screening and statistics.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PersonProfile {
+    /// `report`, `operation`, `inspection` or none.
+    pub source_type: Option<String>,
+    pub source_id: Option<String>,
+    /// ISO alpha-2.
+    pub nationality: Option<String>,
+    /// Comma-separated language codes (see `LANGUAGES`).
+    pub languages: Option<String>,
+    /// See `DOCUMENT_TYPES`; the number itself is sealed.
+    pub document_type: Option<String>,
+    /// Place of origin inside the country (area code)…
+    pub origin_area: Option<String>,
+    /// …or a country (ISO alpha-2) for foreign nationals.
+    pub origin_country: Option<String>,
+}
+
+/// Languages offered on the form: Spanish, the main Andean and Amazonian languages of the
+/// Peru profile, and common languages of foreign victims. Other profiles extend this list.
+pub const LANGUAGES: &[&str] = &["es", "qu", "ay", "cni", "agr", "shp", "en", "pt", "zh", "other"];
+pub const DOCUMENT_TYPES: &[&str] = &["national_id", "passport", "foreign_resident_card", "birth_certificate", "other"];
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct PersonInput {
     #[serde(default)]
@@ -120,6 +148,27 @@ pub struct PersonInput {
     pub address: String,
     #[serde(default)]
     pub narrative: String,
+    #[serde(default)]
+    pub birth_date: String,
+    #[serde(default)]
+    pub nationality: String,
+    /// Comma-separated, or repeated in a form.
+    #[serde(default)]
+    pub languages: String,
+    #[serde(default)]
+    pub document_type: String,
+    #[serde(default)]
+    pub origin_area: String,
+    #[serde(default)]
+    pub origin_country: String,
+    /// `report`/`operation`/`inspection` and its id, when recorded from one of those.
+    #[serde(default)]
+    pub source_type: String,
+    #[serde(default)]
+    pub source_id: String,
+    /// The version being edited (updates only).
+    #[serde(default)]
+    pub version: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,6 +177,7 @@ pub struct PersonFields {
     pub sex: Option<String>,
     pub approx_age: Option<i64>,
     pub identity: Identity,
+    pub profile: PersonProfile,
 }
 
 impl PersonInput {
@@ -166,13 +216,76 @@ impl PersonInput {
             phone: optional_text(&mut e, "phone", &self.phone, 40),
             address: optional_text(&mut e, "address", &self.address, 300),
             narrative: optional_text(&mut e, "narrative", &self.narrative, 20_000),
+            birth_date: None,
+        };
+        let mut identity = identity;
+        match self.birth_date.trim() {
+            "" => {}
+            d if crate::protection::is_iso_date(d) => identity.birth_date = Some(d.to_owned()),
+            _ => e.add("birth_date", "invalid_date"),
+        }
+        let code = |e: &mut FieldErrors, field: &str, v: &str| -> Option<String> {
+            let v = v.trim().to_uppercase();
+            if v.is_empty() {
+                None
+            } else if v.len() == 2 && v.chars().all(|c| c.is_ascii_uppercase()) {
+                Some(v)
+            } else {
+                e.add(field, "invalid_choice");
+                None
+            }
+        };
+        let nationality = code(&mut e, "nationality", &self.nationality);
+        let origin_country = code(&mut e, "origin_country", &self.origin_country);
+        let mut languages = Vec::new();
+        for l in self.languages.split(',').map(str::trim).filter(|l| !l.is_empty()) {
+            if LANGUAGES.contains(&l) {
+                if !languages.contains(&l) {
+                    languages.push(l);
+                }
+            } else {
+                e.add("languages", "invalid_choice");
+            }
+        }
+        let document_type = match self.document_type.trim() {
+            "" => None,
+            d if DOCUMENT_TYPES.contains(&d) => Some(d.to_owned()),
+            _ => {
+                e.add("document_type", "invalid_choice");
+                None
+            }
+        };
+        let origin_area = Some(self.origin_area.trim().to_owned()).filter(|a| !a.is_empty());
+        if origin_area.as_ref().is_some_and(|a| a.len() > 20 || !a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')) {
+            e.add("origin_area", "invalid_choice");
+        }
+        let source_type = match self.source_type.trim() {
+            "" => None,
+            t @ ("report" | "operation" | "inspection") => Some(t.to_owned()),
+            _ => {
+                e.add("source_type", "invalid_choice");
+                None
+            }
+        };
+        let source_id = Some(self.source_id.trim().to_owned()).filter(|a| !a.is_empty());
+        if source_type.is_some() != source_id.is_some() {
+            e.add("source_id", "required");
+        }
+        let profile = PersonProfile {
+            source_type,
+            source_id,
+            nationality,
+            languages: Some(languages.join(",")).filter(|l| !l.is_empty()),
+            document_type,
+            origin_area,
+            origin_country,
         };
         if identity.given_names.is_none() && identity.aliases.is_none() && identity.first_surname.is_none() && approx_age.is_none() {
             e.add("given_names", "person_needs_a_distinguishing_detail");
         }
         e.into_result()?;
         match role {
-            Some(role) => Ok(PersonFields { role, sex, approx_age, identity }),
+            Some(role) => Ok(PersonFields { role, sex, approx_age, identity, profile }),
             None => Err(FieldErrors::new()),
         }
     }

@@ -54,6 +54,35 @@ pub enum Action {
     RevealPerson,
     UpdatePerson,
     ManageOwnTokens,
+    /// Record a report (hotline call, walk-in, referral from abroad).
+    CreateReport,
+    /// Read intake records (reports, operations, inspections), narrative included.
+    ViewReports,
+    /// Acknowledge, act on, reassign or close a report in the unit's queue.
+    TriageReport,
+    RecordOperation,
+    RecordInspection,
+    /// Fill in or finish a screening with the operational indicators.
+    Screen,
+    /// Record an identification decision (a human act, separate from the screening).
+    Decide,
+    /// See referrals that the actor's organisation sent or received.
+    ViewReferrals,
+    Refer,
+    /// Refer without the person's recorded consent. A dedicated permission, always with a reason.
+    ReferWithoutConsent,
+    /// Accept, reject, start or complete a referral received by the actor's organisation.
+    RespondReferral,
+    RevokeReferral,
+    RecordAssistance,
+    /// Add or edit services in the directory.
+    ManageServices,
+    /// A shelter's exact address: only that shelter's own staff.
+    ViewServiceAddress,
+    /// The "referral gap": identified victims not referred after N days.
+    ViewReferralGap,
+    /// Publish a new version of a screening instrument.
+    PublishInstrument,
     /// Key rotation, backups, geography import: operator-level work.
     ManageSystem,
 }
@@ -75,6 +104,23 @@ impl Action {
             Action::UpdatePerson => "update_person",
             Action::ManageOwnTokens => "manage_own_tokens",
             Action::ManageSystem => "manage_system",
+            Action::CreateReport => "create_report",
+            Action::ViewReports => "view_reports",
+            Action::TriageReport => "triage_report",
+            Action::RecordOperation => "record_operation",
+            Action::RecordInspection => "record_inspection",
+            Action::Screen => "screen",
+            Action::Decide => "decide",
+            Action::ViewReferrals => "view_referrals",
+            Action::Refer => "refer",
+            Action::ReferWithoutConsent => "refer_without_consent",
+            Action::RespondReferral => "respond_referral",
+            Action::RevokeReferral => "revoke_referral",
+            Action::RecordAssistance => "record_assistance",
+            Action::ManageServices => "manage_services",
+            Action::ViewServiceAddress => "view_service_address",
+            Action::ViewReferralGap => "view_referral_gap",
+            Action::PublishInstrument => "publish_instrument",
         }
     }
 }
@@ -118,6 +164,13 @@ const IDENTITY_WORKERS: [Role; 7] = [
     Role::ShelterStaff,
     Role::Coordinator,
 ];
+const INTAKE: [Role; 5] = [Role::HotlineOperator, Role::Investigator, Role::LabourInspector, Role::CaseWorker, Role::Coordinator];
+const INTAKE_READERS: [Role; 6] =
+    [Role::HotlineOperator, Role::Investigator, Role::Prosecutor, Role::LabourInspector, Role::CaseWorker, Role::Coordinator];
+const TRIAGERS: [Role; 4] = [Role::HotlineOperator, Role::Investigator, Role::LabourInspector, Role::Coordinator];
+/// Those who meet victims: they screen, decide, refer and record assistance.
+const PROTECTORS: [Role; 5] = [Role::Investigator, Role::Prosecutor, Role::LabourInspector, Role::CaseWorker, Role::ShelterStaff];
+const SERVICE_STAFF: [Role; 2] = [Role::CaseWorker, Role::ShelterStaff];
 const PERSON_WRITERS: [Role; 6] =
     [Role::HotlineOperator, Role::Investigator, Role::Prosecutor, Role::LabourInspector, Role::CaseWorker, Role::ShelterStaff];
 
@@ -203,6 +256,34 @@ pub fn authorize(actor: &Actor, action: Action, relation: Relation) -> Result<()
                 Err(Denial::NoRelation)
             }
         }
+        Action::CreateReport => grant(u, &INTAKE, relation, &[OwnOrgScope, SameOrg]),
+        Action::ViewReports => grant(u, &INTAKE_READERS, relation, &[OwnOrgScope, SameOrg, SubOrg, Shared]),
+        Action::TriageReport => grant(u, &TRIAGERS, relation, &[SameOrg]),
+        Action::RecordOperation => grant(u, &[Role::Investigator], relation, &[OwnOrgScope, SameOrg]),
+        Action::RecordInspection => grant(u, &[Role::LabourInspector], relation, &[OwnOrgScope, SameOrg]),
+        Action::Screen | Action::Decide | Action::Refer | Action::RecordAssistance => {
+            grant(u, &PROTECTORS, relation, &[SameOrg, Shared, Assigned])
+        }
+        Action::ViewReferrals => grant(u, &IDENTITY_WORKERS, relation, &[OwnOrgScope, SameOrg, Shared]),
+        Action::ReferWithoutConsent => grant(u, &[Role::Prosecutor], relation, &[SameOrg, Shared]),
+        Action::RespondReferral => grant(u, &SERVICE_STAFF, relation, &[SameOrg]),
+        Action::RevokeReferral => grant(u, &PROTECTORS, relation, &[SameOrg]),
+        Action::ManageServices => {
+            if u.has_any(&[Role::SystemAdmin]) {
+                Ok(())
+            } else if u.has_any(&[Role::OrgAdmin]) {
+                if matches!(relation, OwnOrgScope | SameOrg | SubOrg) { Ok(()) } else { Err(Denial::NoRelation) }
+            } else {
+                grant(u, &SERVICE_STAFF, relation, &[OwnOrgScope, SameOrg])
+            }
+        }
+        Action::ViewServiceAddress => grant(u, &[Role::CaseWorker, Role::ShelterStaff, Role::OrgAdmin], relation, &[SameOrg]),
+        Action::ViewReferralGap => {
+            let mut who = PROTECTORS.to_vec();
+            who.extend([Role::Coordinator, Role::Analyst]);
+            grant(u, &who, relation, &[OwnOrgScope])
+        }
+        Action::PublishInstrument => grant(u, &[Role::SystemAdmin], relation, &[OwnOrgScope]),
         Action::ManageSystem => {
             if u.has_any(&[Role::SystemAdmin]) {
                 Ok(())
@@ -210,6 +291,17 @@ pub fn authorize(actor: &Actor, action: Action, relation: Relation) -> Result<()
                 Err(Denial::RoleNotPermitted)
             }
         }
+    }
+}
+
+/// The common shape: one of these roles, and one of these relations.
+fn grant(u: &UserActor, roles: &[Role], relation: Relation, relations: &[Relation]) -> Result<(), Denial> {
+    if !u.has_any(roles) {
+        Err(Denial::RoleNotPermitted)
+    } else if relations.contains(&relation) {
+        Ok(())
+    } else {
+        Err(Denial::NoRelation)
     }
 }
 
@@ -251,6 +343,17 @@ mod tests {
         let a = actor(&[Role::Investigator], true);
         assert_eq!(authorize(&a, Action::RevealPerson, Relation::SameOrg), Ok(()));
         assert_eq!(authorize(&a, Action::RevealPerson, Relation::Shared), Ok(()));
+    }
+
+    #[test]
+    fn only_prosecutors_refer_without_consent_and_only_own_staff_see_a_shelter_address() {
+        for role in Role::ALL {
+            let a = actor(&[role], true);
+            assert_eq!(authorize(&a, Action::ReferWithoutConsent, Relation::SameOrg).is_ok(), role == Role::Prosecutor, "{role:?}");
+            assert!(authorize(&a, Action::ViewServiceAddress, Relation::Unrelated).is_err(), "{role:?}");
+            assert!(authorize(&a, Action::ViewServiceAddress, Relation::Shared).is_err(), "{role:?}");
+        }
+        assert!(authorize(&actor(&[Role::ShelterStaff], true), Action::ViewServiceAddress, Relation::SameOrg).is_ok());
     }
 
     #[test]

@@ -9,6 +9,9 @@ use serde::Serialize;
 pub struct FieldError {
     pub field: String,
     pub code: String,
+    /// The offending value when naming it helps (an unknown indicator id). Never personal data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -20,7 +23,10 @@ impl FieldErrors {
         Self::default()
     }
     pub fn add(&mut self, field: &str, code: &str) {
-        self.0.push(FieldError { field: field.to_owned(), code: code.to_owned() });
+        self.0.push(FieldError { field: field.to_owned(), code: code.to_owned(), detail: None });
+    }
+    pub fn add_detail(&mut self, field: &str, code: &str, detail: &str) {
+        self.0.push(FieldError { field: field.to_owned(), code: code.to_owned(), detail: Some(detail.to_owned()) });
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

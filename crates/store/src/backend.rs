@@ -2,12 +2,11 @@
 
 use crate::audit::{FilterValue, append_in, entry, page_query};
 use crate::decode::{b, be, flag, i, ob, oi, os, s};
-use crate::{migrate, snapshot};
+use crate::{migrate, records, snapshot};
 use amparo_core::store::*;
 use amparo_domain::audit::{AuditEntry, AuditEvent};
 use amparo_domain::geo::{Area, Country};
 use amparo_domain::org::{OrgKind, Organisation};
-use amparo_domain::person::{Identity, PersonRole};
 use amparo_domain::user::{Locale, User};
 use amparo_domain::{OrgId, PersonId, Role, UserId};
 use async_trait::async_trait;
@@ -93,27 +92,6 @@ fn token(r: &AnyRow) -> StoreResult<TokenRecord> {
     })
 }
 
-fn person(r: &AnyRow) -> StoreResult<PersonRecord> {
-    let mut sealed = Vec::new();
-    for col in Identity::COLUMNS {
-        if let Some(v) = ob(r, col)? {
-            sealed.push((col.to_owned(), v));
-        }
-    }
-    Ok(PersonRecord {
-        id: PersonId::from_trusted(s(r, "id")?),
-        org_id: OrgId::from_trusted(s(r, "org_id")?),
-        code: s(r, "code")?,
-        role: PersonRole::parse(&s(r, "role")?).ok_or_else(|| StoreError::Backend("unknown person role".into()))?,
-        sex: os(r, "sex")?,
-        approx_age: oi(r, "approx_age")?,
-        version: i(r, "version")?,
-        created_at: i(r, "created_at")?,
-        created_by: UserId::from_trusted(s(r, "created_by")?),
-        sealed,
-    })
-}
-
 fn roles_text(roles: &[Role]) -> String {
     roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
 }
@@ -121,7 +99,8 @@ fn roles_text(roles: &[Role]) -> String {
 /// The id column of each table with encrypted columns.
 fn id_column(table: &str) -> Option<&'static str> {
     match table {
-        "persons" | "users" => Some("id"),
+        "persons" | "users" | "reports" | "operations" | "inspections" | "screenings" | "decisions" | "services" | "referrals"
+        | "assistance" | "notifications" => Some("id"),
         "sessions" => Some("id_hash"),
         _ => None,
     }
@@ -563,50 +542,64 @@ impl Store for SqlStore {
     }
 
     async fn insert_person(&self, p: &PersonRecord, audit: &AuditEvent) -> StoreResult<i64> {
-        let get = |c: &str| p.sealed.iter().find(|(k, _)| k == c).map(|(_, v)| v.clone());
         let mut tx = self.pool.begin().await.map_err(be)?;
         let seq = append_in(&mut tx, audit).await?;
-        sqlx::query(
-            "INSERT INTO persons (id, org_id, code, role, sex, approx_age, version, created_at, created_by, given_names, first_surname, \
-             second_surname, aliases, document_number, phone, address, narrative) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-        )
-        .bind(p.id.to_string())
-        .bind(p.org_id.to_string())
-        .bind(p.code.clone())
-        .bind(p.role.as_str())
-        .bind(p.sex.clone())
-        .bind(p.approx_age)
-        .bind(p.version)
-        .bind(p.created_at)
-        .bind(p.created_by.to_string())
-        .bind(get("given_names"))
-        .bind(get("first_surname"))
-        .bind(get("second_surname"))
-        .bind(get("aliases"))
-        .bind(get("document_number"))
-        .bind(get("phone"))
-        .bind(get("address"))
-        .bind(get("narrative"))
-        .execute(&mut *tx)
-        .await
-        .map_err(be)?;
+        records::insert_person(&mut tx, p).await?;
         tx.commit().await.map_err(be)?;
         Ok(seq)
     }
 
     async fn get_person(&self, id: &PersonId) -> StoreResult<Option<PersonRecord>> {
         let row = sqlx::query("SELECT * FROM persons WHERE id = $1").bind(id.to_string()).fetch_optional(&self.pool).await.map_err(be)?;
-        row.as_ref().map(person).transpose()
+        row.as_ref().map(records::person).transpose()
     }
 
     async fn list_persons(&self, org_id: &OrgId) -> StoreResult<Vec<PersonRecord>> {
-        let rows = sqlx::query("SELECT * FROM persons WHERE org_id = $1 ORDER BY created_at DESC, id")
-            .bind(org_id.to_string())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(be)?;
-        rows.iter().map(person).collect()
+        records::persons_where(&self.pool, "org_id", &[org_id.to_string()]).await
+    }
+
+    async fn persons_by_ids(&self, ids: &[String]) -> StoreResult<Vec<PersonRecord>> {
+        records::persons_where(&self.pool, "id", ids).await
+    }
+
+    async fn persons_from_source(&self, source_id: &str) -> StoreResult<Vec<PersonRecord>> {
+        records::persons_where(&self.pool, "source_id", &[source_id.to_owned()]).await
+    }
+
+    async fn update_person(&self, p: &PersonRecord, audit: &AuditEvent) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        let seq = append_in(&mut tx, audit).await?;
+        records::update_person(&mut tx, p).await?;
+        tx.commit().await.map_err(be)?;
+        Ok(seq)
+    }
+
+    async fn write(&self, batch: &Batch, audit: &AuditEvent) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        let seq = append_in(&mut tx, audit).await?;
+        records::write(&mut tx, batch).await?;
+        tx.commit().await.map_err(be)?;
+        Ok(seq)
+    }
+
+    async fn get_row(&self, table: RecordTable, id: &str) -> StoreResult<Option<RecordRow>> {
+        records::get_row(&self.pool, table, id).await
+    }
+
+    async fn find_rows(&self, table: RecordTable, filter: &RowFilter) -> StoreResult<Vec<RecordRow>> {
+        records::find_rows(&self.pool, table, filter).await
+    }
+
+    async fn insert_instrument(&self, rec: &InstrumentRecord, audit: &AuditEvent) -> StoreResult<i64> {
+        records::insert_instrument(&self.pool, rec, audit).await
+    }
+
+    async fn list_instruments(&self) -> StoreResult<Vec<InstrumentRecord>> {
+        records::list_instruments(&self.pool).await
+    }
+
+    async fn get_instrument(&self, id: &str) -> StoreResult<Option<InstrumentRecord>> {
+        records::get_instrument(&self.pool, id).await
     }
 
     async fn append_audit(&self, event: &AuditEvent) -> StoreResult<i64> {

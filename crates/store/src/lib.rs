@@ -12,6 +12,7 @@ mod audit;
 mod backend;
 mod decode;
 mod migrate;
+mod records;
 mod snapshot;
 
 pub use backend::SqlStore;

@@ -4,8 +4,14 @@
 use amparo_core::store::{Backend, StoreError, StoreResult};
 use sqlx::{AnyPool, Row};
 
-pub const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/sqlite/0001_init.sql"))];
-pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/postgres/0001_init.sql"))];
+pub const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, "protection", include_str!("../migrations/sqlite/0002_protection.sql")),
+];
+pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
+    (2, "protection", include_str!("../migrations/postgres/0002_protection.sql")),
+];
 
 fn be(e: sqlx::Error) -> StoreError {
     StoreError::Backend(e.to_string())

@@ -17,6 +17,16 @@ pub const TABLES: &[(&str, &str)] = &[
     ("users", "id"),
     ("api_tokens", "id"),
     ("persons", "id"),
+    ("screening_instruments", "id"),
+    ("services", "id"),
+    ("reports", "id"),
+    ("operations", "id"),
+    ("inspections", "id"),
+    ("screenings", "id"),
+    ("decisions", "id"),
+    ("referrals", "id"),
+    ("assistance", "id"),
+    ("notifications", "id"),
     ("audit_log", "seq"),
     ("audit_head", "id"),
     ("audit_checkpoints", "seq"),
@@ -35,11 +45,13 @@ const BYTES_COLUMNS: &[&str] = &[
     "phone",
     "address",
     "narrative",
+    "birth_date",
+    "sealed",
     "prev_hash",
     "hash",
     "signature",
 ];
-const INT_COLUMNS: &[&str] = &["approx_age", "revoked_at", "done_at"];
+const INT_COLUMNS: &[&str] = &["approx_age", "revoked_at", "done_at", "occurred_at", "updated_at"];
 
 fn cell(r: &AnyRow, idx: usize) -> CellValue {
     if let Ok(v) = r.try_get::<Option<i64>, _>(idx) {

@@ -43,7 +43,7 @@ async fn env_with(store: SqlStore, db: Db, ring: Keyring) -> Env {
     store.migrate().await.unwrap();
     let app = Amparo::new(store.clone(), Arc::new(ManualClock::new(1_700_000_000)), Arc::new(SeededRandom::new(7)), Arc::new(ring), cfg())
         .unwrap();
-    app.ensure_reference_geography(&Ctx::system("t")).await.unwrap();
+    app.ensure_reference_data(&Ctx::system("t")).await.unwrap();
     Env { app, store, db }
 }
 

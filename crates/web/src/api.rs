@@ -165,3 +165,180 @@ pub async fn areas(State(s): State<AppState>, c: ApiCaller, Query(q): Query<Area
     let country = q.country.unwrap_or_else(|| "PE".into()).to_ascii_uppercase();
     ok(s.app.list_areas(&c.ctx, &country, q.parent.as_deref()).await.map_err(|e| c.err(e))?)
 }
+
+// -- protection ----------------------------------------------------------------------------
+
+pub async fn instruments_list(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
+    let list = s.app.list_instruments(&c.ctx).await.map_err(|e| c.err(e))?;
+    let rows: Vec<Value> = list
+        .iter()
+        .map(|i| json!({ "id": i.id, "family": i.family, "version": i.version, "title_en": i.title_en, "title_es": i.title_es, "sets": i.sets.iter().map(|s| &s.key).collect::<Vec<_>>() }))
+        .collect();
+    ok(rows)
+}
+
+pub async fn instruments_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
+    ok(s.app.get_instrument(&c.ctx, &id).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn instruments_publish(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    ApiJson(d): ApiJson<amparo_core::usecases::instruments::InstrumentDraft>,
+) -> ApiResult {
+    created(s.app.publish_instrument(&c.ctx, d).await.map_err(|e| c.err(e))?)
+}
+
+#[derive(Deserialize)]
+pub struct EvaluateBody {
+    #[serde(default)]
+    set: String,
+    #[serde(default)]
+    indicators: Vec<String>,
+}
+
+/// Stores nothing: for training, tests and the live form.
+pub async fn instruments_evaluate(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>, ApiJson(b): ApiJson<EvaluateBody>) -> ApiResult {
+    ok(s.app.evaluate_screening(&c.ctx, &id, &b.set, &b.indicators).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn persons_update(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>, ApiJson(input): ApiJson<PersonInput>) -> ApiResult {
+    let id = person_id(&c, &id)?;
+    ok(s.app.update_person(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn persons_file(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
+    let id = person_id(&c, &id)?;
+    ok(s.app.person_file(&c.ctx, &id).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn screenings_create(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<amparo_core::usecases::identification::ScreeningInput>,
+) -> ApiResult {
+    let id = person_id(&c, &id)?;
+    created(s.app.create_screening(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn screenings_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
+    ok(s.app.get_screening(&c.ctx, &id).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn screenings_update(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<amparo_core::usecases::identification::ScreeningInput>,
+) -> ApiResult {
+    ok(s.app.update_screening(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn decisions_create(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<amparo_domain::protection::DecisionInput>,
+) -> ApiResult {
+    let id = person_id(&c, &id)?;
+    created(s.app.record_decision(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn reports_list(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
+    let (queue, sent) = s.app.report_queue(&c.ctx).await.map_err(|e| c.err(e))?;
+    ok(json!({ "queue": queue, "sent": sent }))
+}
+
+pub async fn reports_create(State(s): State<AppState>, c: ApiCaller, ApiJson(input): ApiJson<amparo_domain::intake::ReportInput>) -> ApiResult {
+    created(s.app.create_report(&c.ctx, &input).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn reports_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
+    ok(s.app.get_report(&c.ctx, &id).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn reports_triage(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<amparo_core::usecases::intake::TriageInput>,
+) -> ApiResult {
+    ok(s.app.triage_report(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn operations_create(State(s): State<AppState>, c: ApiCaller, ApiJson(input): ApiJson<amparo_domain::intake::OperationInput>) -> ApiResult {
+    created(s.app.create_operation(&c.ctx, &input).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn inspections_create(State(s): State<AppState>, c: ApiCaller, ApiJson(input): ApiJson<amparo_domain::intake::InspectionInput>) -> ApiResult {
+    created(s.app.create_inspection(&c.ctx, &input).await.map_err(|e| c.err(e))?)
+}
+
+#[derive(Deserialize)]
+pub struct ServiceQuery {
+    kind: Option<String>,
+}
+
+pub async fn services_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ServiceQuery>) -> ApiResult {
+    ok(s.app.list_services(&c.ctx, q.kind.as_deref()).await.map_err(|e| c.err(e))?)
+}
+
+#[derive(Deserialize)]
+pub struct ServiceBody {
+    #[serde(flatten)]
+    input: amparo_domain::protection::ServiceInput,
+    #[serde(default)]
+    org_id: Option<String>,
+}
+
+pub async fn services_create(State(s): State<AppState>, c: ApiCaller, ApiJson(b): ApiJson<ServiceBody>) -> ApiResult {
+    let org = match b.org_id.as_deref().filter(|o| !o.is_empty()) {
+        Some(o) => Some(org_id(&c, o)?),
+        None => None,
+    };
+    created(s.app.create_service(&c.ctx, org.as_ref(), &b.input).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn referrals_list(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
+    let (incoming, outgoing) = s.app.list_referrals(&c.ctx).await.map_err(|e| c.err(e))?;
+    ok(json!({ "incoming": incoming, "outgoing": outgoing }))
+}
+
+pub async fn referrals_create(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<amparo_domain::protection::ReferralInput>,
+) -> ApiResult {
+    let id = person_id(&c, &id)?;
+    created(s.app.create_referral(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn referrals_act(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<amparo_core::usecases::referrals::ReferralActInput>,
+) -> ApiResult {
+    ok(s.app.act_on_referral(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn assistance_create(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<amparo_domain::protection::AssistanceInput>,
+) -> ApiResult {
+    let id = person_id(&c, &id)?;
+    created(s.app.record_assistance(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+}
+
+#[derive(Deserialize)]
+pub struct GapQuery {
+    days: Option<i64>,
+}
+
+pub async fn referral_gap(State(s): State<AppState>, c: ApiCaller, Query(q): Query<GapQuery>) -> ApiResult {
+    ok(s.app.referral_gap(&c.ctx, q.days.unwrap_or(7)).await.map_err(|e| c.err(e))?)
+}

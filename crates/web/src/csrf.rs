@@ -45,6 +45,12 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             return refuse();
         }
     }
+    // The anonymous public form sets no cookie at all (no tracking), so it has nothing to bind
+    // a token to; there is also no session to ride. The browser checks above still refuse
+    // cross-site posts, which stops other sites from submitting reports in a visitor's name.
+    if req.uri().path().starts_with("/public/") {
+        return next.run(req).await;
+    }
     let Some(bound) = binding(cookie_of(&req, SESSION_COOKIE).as_deref(), cookie_of(&req, PRE_COOKIE).as_deref()) else {
         return refuse();
     };

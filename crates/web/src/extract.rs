@@ -111,6 +111,8 @@ pub struct Viewer {
     /// This session's CSRF token, for forms on the page.
     pub csrf: String,
     pub demo_mode: bool,
+    /// Unread notifications for the viewer's organisation (the menu badge).
+    pub unread: usize,
 }
 
 impl Viewer {
@@ -133,7 +135,9 @@ impl FromRequestParts<AppState> for Viewer {
         }
         let ctx = p.ctx();
         let csrf = amparo_core::crypto::csrf_token(state.app.keys(), &p.cookie);
-        Ok(Viewer { meta: p.meta, session: p.session, ctx, csrf, demo_mode: state.settings.demo_mode })
+        // A failed count must not block the page: the badge is a convenience.
+        let unread = state.app.unread_notifications(&ctx).await.unwrap_or(0);
+        Ok(Viewer { meta: p.meta, session: p.session, ctx, csrf, demo_mode: state.settings.demo_mode, unread })
     }
 }
 

@@ -50,7 +50,7 @@ fn org_name(kind: OrgKind, region: &str, national: bool) -> String {
 impl Amparo {
     /// Load the demo data set unless organisations already exist. Returns the accounts.
     pub async fn load_demo(&self, ctx: &Ctx) -> CoreResult<Vec<DemoAccount>> {
-        self.ensure_reference_geography(ctx).await?;
+        self.ensure_reference_data(ctx).await?;
         let existing = self.store.list_orgs().await?;
         let mut orgs: Vec<Organisation> = existing.clone();
         if existing.is_empty() {
@@ -135,6 +135,7 @@ impl Amparo {
                 }
             }
         }
+        self.load_protection_demo(ctx).await?;
         self.checkpoint_now().await?;
         Ok(accounts)
     }

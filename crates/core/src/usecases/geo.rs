@@ -9,6 +9,13 @@ use amparo_domain::policy::{Action, Relation};
 use std::collections::HashSet;
 
 impl Amparo {
+    /// Install the reference data shipped with Amparo (geography and the built-in screening
+    /// instrument) where missing. Idempotent; run at start-up.
+    pub async fn ensure_reference_data(&self, ctx: &Ctx) -> CoreResult<()> {
+        self.ensure_reference_geography(ctx).await?;
+        self.ensure_builtin_instrument(ctx).await
+    }
+
     /// Load the shipped countries and Peru's UBIGEO if they are not there yet. Idempotent.
     pub async fn ensure_reference_geography(&self, ctx: &Ctx) -> CoreResult<()> {
         let have = self.store.count_areas("PE").await?;
@@ -56,6 +63,11 @@ impl Amparo {
     pub async fn list_areas(&self, ctx: &Ctx, country: &str, parent: Option<&str>) -> CoreResult<Vec<Area>> {
         self.authorize(ctx, Action::ViewDirectory, Relation::OwnOrgScope, "geography", "").await?;
         Ok(self.store.list_areas(country, parent).await?)
+    }
+
+    /// First-level areas for the anonymous public form: public reference data, no login.
+    pub async fn public_areas(&self, country: &str) -> CoreResult<Vec<Area>> {
+        Ok(self.store.list_areas(country, None).await?)
     }
 
     pub async fn get_area(&self, code: &str) -> CoreResult<Option<Area>> {

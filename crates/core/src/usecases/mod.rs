@@ -4,9 +4,14 @@
 pub mod audit;
 pub mod auth;
 pub mod demo;
+mod demo_protection;
 pub mod geo;
+pub mod identification;
+pub mod intake;
+pub mod instruments;
 pub mod orgs;
 pub mod persons;
+pub mod referrals;
 pub mod system;
 pub mod tokens;
 pub mod users;

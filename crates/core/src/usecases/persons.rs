@@ -1,19 +1,21 @@
-//! Persons (foundation slice): create with every identifying field encrypted, list by
-//! pseudonymous code, and reveal the identity only for a stated purpose — audited before the
-//! data leaves this function.
+//! Persons: create and edit with every identifying field encrypted, list by pseudonymous
+//! code, and reveal the identity only for a stated purpose — audited before the data leaves
+//! this function. A person is visible to the organisation that recorded them and to the
+//! organisations they were referred to (while the referral stands).
 
 use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
-use crate::store::PersonRecord;
-use amparo_domain::person::{Identity, Person, PersonInput, pseudonym};
+use crate::store::{PersonRecord, RecordTable, RowFilter};
+use amparo_domain::person::{Identity, Person, PersonInput, PersonProfile, pseudonym};
+use amparo_domain::protection::ReferralStatus;
 use amparo_domain::policy::{Action, Relation};
 use amparo_domain::{OrgId, PersonId};
 
 pub const MIN_PURPOSE_CHARS: usize = 8;
 
-fn public(p: &PersonRecord) -> Person {
+pub(crate) fn public(p: &PersonRecord) -> Person {
     Person {
         id: p.id.clone(),
         org_id: p.org_id.clone(),
@@ -21,16 +23,46 @@ fn public(p: &PersonRecord) -> Person {
         role: p.role,
         sex: p.sex.clone(),
         approx_age: p.approx_age,
+        profile: p.profile.clone(),
         version: p.version,
         created_at: p.created_at,
     }
 }
 
 impl Amparo {
-    fn person_relation(&self, ctx: &Ctx, owner: &OrgId) -> Relation {
-        // Shares and assignments arrive with the protection and prosecution pillars; until
-        // then only the owning organisation relates to a person.
-        if ctx.org_id() == Some(owner) { Relation::SameOrg } else { Relation::Unrelated }
+    /// Owner → `SameOrg`; an organisation the person was referred to (referral not rejected
+    /// or revoked) → `Shared`; anyone else → `Unrelated`.
+    pub(crate) async fn person_relation(&self, ctx: &Ctx, person: &PersonId, owner: &OrgId) -> CoreResult<Relation> {
+        let Some(mine) = ctx.org_id() else { return Ok(Relation::Unrelated) };
+        if mine == owner {
+            return Ok(Relation::SameOrg);
+        }
+        let f = RowFilter { orgs: vec![mine.clone()], subject_ids: vec![person.to_string()], ..Default::default() };
+        let shared = self.store.find_rows(RecordTable::Referrals, &f).await?.iter().any(|r| {
+            r.party_org.as_ref() == Some(mine) && ReferralStatus::parse(&r.status).is_some_and(ReferralStatus::counts_as_referred)
+        });
+        Ok(if shared { Relation::Shared } else { Relation::Unrelated })
+    }
+
+    /// Load a person and authorize `action` on them; unrelated callers learn nothing.
+    pub(crate) async fn person_for(&self, ctx: &Ctx, id: &PersonId, action: Action) -> CoreResult<(PersonRecord, Relation)> {
+        let rec = self.store.get_person(id).await?;
+        let rel = match &rec {
+            Some(r) => self.person_relation(ctx, id, &r.org_id).await?,
+            None => Relation::Unrelated,
+        };
+        self.authorize(ctx, action, rel, "person", id.as_str()).await?;
+        Ok((rec.ok_or(CoreError::NotFound)?, rel))
+    }
+
+    fn seal_identity(&self, id: &PersonId, identity: &Identity) -> CoreResult<Vec<(String, Vec<u8>)>> {
+        let mut sealed = Vec::new();
+        for (col, val) in identity.columns() {
+            if let Some(v) = val {
+                sealed.push((col.to_owned(), self.seal("persons", col, id.as_str(), v)?));
+            }
+        }
+        Ok(sealed)
     }
 
     pub async fn create_person(&self, ctx: &Ctx, input: &PersonInput) -> CoreResult<Person> {
@@ -38,12 +70,11 @@ impl Amparo {
         self.authorize(ctx, Action::CreatePerson, Relation::OwnOrgScope, "person", "").await?;
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let id = PersonId::from_trusted(self.random.new_id());
-        let mut sealed = Vec::new();
-        for (col, val) in f.identity.columns() {
-            if let Some(v) = val {
-                sealed.push((col.to_owned(), self.seal("persons", col, id.as_str(), v)?));
-            }
+        let sealed = self.seal_identity(&id, &f.identity)?;
+        if let (Some(t), Some(src)) = (&f.profile.source_type, &f.profile.source_id) {
+            self.check_source(ctx, t, src).await?;
         }
+        let now = self.now();
         let rec = PersonRecord {
             id: id.clone(),
             org_id: me.org_id.clone(),
@@ -54,6 +85,8 @@ impl Amparo {
             version: 1,
             created_at: self.now(),
             created_by: me.user_id.clone(),
+            updated_at: now,
+            profile: f.profile,
             sealed,
         };
         let ev = ctx.event(self.now(), "create_person", "ok", "person", id.as_str());
@@ -62,11 +95,25 @@ impl Amparo {
         Ok(public(&rec))
     }
 
-    /// Persons of the actor's organisation, by pseudonymous code only.
+    /// Persons of the actor's organisation and those referred to it, by pseudonymous code only.
     pub async fn list_persons(&self, ctx: &Ctx) -> CoreResult<Vec<Person>> {
         self.authorize(ctx, Action::ListPersons, Relation::OwnOrgScope, "person", "").await?;
         let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?;
-        let list = self.store.list_persons(org).await?;
+        let mut list = self.store.list_persons(org).await?;
+        let f = RowFilter { orgs: vec![org.clone()], ..Default::default() };
+        let referred: Vec<String> = self
+            .store
+            .find_rows(RecordTable::Referrals, &f)
+            .await?
+            .into_iter()
+            .filter(|r| r.party_org.as_ref() == Some(org) && ReferralStatus::parse(&r.status).is_some_and(ReferralStatus::counts_as_referred))
+            .filter_map(|r| r.subject_id)
+            .collect();
+        for p in self.store.persons_by_ids(&referred).await? {
+            if !list.iter().any(|x| x.id == p.id) {
+                list.push(p);
+            }
+        }
         let mut ev = ctx.event(self.now(), "list_persons", "ok", "person", "");
         ev.details = serde_json::json!({ "count": list.len() }).to_string();
         self.append(&ev).await?;
@@ -74,12 +121,9 @@ impl Amparo {
     }
 
     pub async fn get_person(&self, ctx: &Ctx, id: &PersonId) -> CoreResult<Person> {
-        let rec = self.store.get_person(id).await?;
         // Deny before revealing existence: an unrelated user gets the same answer for a
         // record that exists and one that does not.
-        let rel = rec.as_ref().map(|r| self.person_relation(ctx, &r.org_id)).unwrap_or(Relation::Unrelated);
-        self.authorize(ctx, Action::ListPersons, rel, "person", id.as_str()).await?;
-        let rec = rec.ok_or(CoreError::NotFound)?;
+        let (rec, _) = self.person_for(ctx, id, Action::ListPersons).await?;
         self.append(&ctx.event(self.now(), "read_person", "ok", "person", id.as_str())).await?;
         Ok(public(&rec))
     }
@@ -90,17 +134,60 @@ impl Amparo {
         if purpose.chars().count() < MIN_PURPOSE_CHARS || purpose.chars().count() > 500 {
             return Err(CoreError::field("purpose", "purpose_required"));
         }
-        let rec = self.store.get_person(id).await?;
-        let rel = rec.as_ref().map(|r| self.person_relation(ctx, &r.org_id)).unwrap_or(Relation::Unrelated);
-        self.authorize(ctx, Action::RevealPerson, rel, "person", id.as_str()).await?;
-        let rec = rec.ok_or(CoreError::NotFound)?;
+        let (rec, _) = self.person_for(ctx, id, Action::RevealPerson).await?;
         let mut ev = ctx.event(self.now(), "reveal_person", "ok", "person", id.as_str());
         ev.purpose = purpose.to_owned();
         self.append(&ev).await?;
+        Ok((public(&rec), self.open_identity(&rec)?))
+    }
+
+    fn open_identity(&self, rec: &PersonRecord) -> CoreResult<Identity> {
         let mut identity = Identity::default();
         for (col, blob) in &rec.sealed {
-            identity.set(col, Some(self.open("persons", col, id.as_str(), blob)?));
+            identity.set(col, Some(self.open("persons", col, rec.id.as_str(), blob)?));
         }
-        Ok((public(&rec), identity))
+        Ok(identity)
+    }
+
+    /// The identity for the edit form: like a reveal, needs a purpose and is audited.
+    pub async fn person_for_edit(&self, ctx: &Ctx, id: &PersonId, purpose: &str) -> CoreResult<(Person, Identity)> {
+        self.reveal_person(ctx, id, purpose).await
+    }
+
+    /// Replace a person's fields. Fields left empty are cleared, so the form always sends the
+    /// whole record; a stale version gets `Conflict` with the current (pseudonymous) record.
+    pub async fn update_person(&self, ctx: &Ctx, id: &PersonId, input: &PersonInput) -> CoreResult<Person> {
+        let f = input.validate()?;
+        let version: i64 = input.version.trim().parse().map_err(|_| CoreError::field("version", "required"))?;
+        let (rec, _) = self.person_for(ctx, id, Action::UpdatePerson).await?;
+        if rec.version != version {
+            return Err(CoreError::Conflict { current: serde_json::to_value(public(&rec)).unwrap_or_default() });
+        }
+        let updated = PersonRecord {
+            role: f.role,
+            sex: f.sex,
+            approx_age: f.approx_age,
+            version: rec.version + 1,
+            updated_at: self.now(),
+            // Where a person was first recorded from does not change.
+            profile: PersonProfile { source_type: rec.profile.source_type.clone(), source_id: rec.profile.source_id.clone(), ..f.profile },
+            sealed: self.seal_identity(id, &f.identity)?,
+            ..rec
+        };
+        let ev = ctx.event(self.now(), "update_person", "ok", "person", id.as_str());
+        match self.store.update_person(&updated, &ev).await {
+            Ok(seq) => self.maybe_checkpoint(seq).await,
+            Err(crate::store::StoreError::Conflict) => {
+                let now = self.store.get_person(id).await?.ok_or(CoreError::NotFound)?;
+                return Err(CoreError::Conflict { current: serde_json::to_value(public(&now)).unwrap_or_default() });
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Ok(public(&updated))
+    }
+
+    /// Persons recorded from a report, operation or inspection the caller may read.
+    pub(crate) async fn persons_of_source(&self, source_id: &str) -> CoreResult<Vec<Person>> {
+        Ok(self.store.persons_from_source(source_id).await?.iter().map(public).collect())
     }
 }

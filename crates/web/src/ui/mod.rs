@@ -3,11 +3,17 @@
 
 pub mod audit;
 pub mod dashboard;
+pub mod fieldwork;
+pub mod instruments;
 pub mod login;
 pub mod mfa;
 pub mod misc;
 pub mod orgs;
 pub mod persons;
+pub mod public;
+pub mod referrals;
+pub mod reports;
+pub mod screening;
 pub mod users;
 
 use crate::extract::{Meta, PRE_COOKIE, SESSION_COOKIE, Viewer};
@@ -32,6 +38,10 @@ pub struct Nav {
     pub show_users: bool,
     pub show_audit: bool,
     pub show_persons: bool,
+    pub show_reports: bool,
+    pub show_referrals: bool,
+    pub show_gap: bool,
+    pub unread: usize,
 }
 
 impl Nav {
@@ -47,6 +57,10 @@ impl Nav {
             show_users: false,
             show_audit: false,
             show_persons: false,
+            show_reports: false,
+            show_referrals: false,
+            show_gap: false,
+            unread: 0,
         }
     }
 
@@ -64,6 +78,10 @@ impl Nav {
             show_users: can(Action::ListUsers),
             show_audit: can(Action::ReadAudit),
             show_persons: can(Action::ListPersons),
+            show_reports: can(Action::ViewReports),
+            show_referrals: can(Action::ViewReferrals),
+            show_gap: can(Action::ViewReferralGap),
+            unread: v.unread,
         }
     }
 }
@@ -143,4 +161,43 @@ pub fn fmt_time(t: i64) -> String {
         .ok()
         .and_then(|d| d.format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]")).ok())
         .unwrap_or_default()
+}
+
+/// Re-render a form page with field errors and 422, or pass any other error on.
+pub async fn with_errors<F, Fut>(v: &Viewer, err: amparo_core::CoreError, page: F) -> Result<Response, WebError>
+where
+    F: FnOnce(Errors) -> Fut,
+    Fut: std::future::Future<Output = Result<Response, WebError>>,
+{
+    match err {
+        amparo_core::CoreError::Validation(fields) => {
+            let mut r = page(Errors { t: v.tr(), fields }).await?;
+            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+        amparo_core::CoreError::Conflict { .. } => {
+            let mut fields = FieldErrors::new();
+            fields.add("version", "version_conflict");
+            let mut r = page(Errors { t: v.tr(), fields }).await?;
+            *r.status_mut() = axum::http::StatusCode::CONFLICT;
+            Ok(r)
+        }
+        e => Err(v.err(e)),
+    }
+}
+
+/// See other: after a successful form post, go to the record's page.
+pub fn see_other(to: &str) -> Response {
+    axum::response::Redirect::to(to).into_response()
+}
+
+/// Whether the viewer may do `action` with `relation`, for showing buttons and forms. The
+/// core decides again when the form is submitted.
+pub fn may(v: &Viewer, action: Action, relation: Relation) -> bool {
+    v.ctx.actor.as_ref().is_some_and(|a| authorize(a, action, relation).is_ok())
+}
+
+/// (value, label) pairs for a select, labels from `prefix-value` keys.
+pub fn options(t: Tr, prefix: &str, values: &[&str]) -> Vec<(String, String)> {
+    values.iter().map(|v| ((*v).to_owned(), t.t(&format!("{prefix}-{}", v.replace('_', "-"))))).collect()
 }

@@ -1,11 +1,16 @@
-//! Person pages: pseudonymous list, creation, and purpose-gated identity reveal.
+//! Person pages: pseudonymous list, creation (also from a report, operation or inspection),
+//! the person's file (screenings, decisions, referrals, assistance), purpose-gated identity
+//! reveal, and editing (reached only through a reveal, since the form shows the identity).
 
 use super::{Errors, Nav, render};
 use crate::extract::{UiForm, Viewer};
 use crate::{AppState, WebError};
 use amparo_core::CoreError;
 use amparo_domain::PersonId;
-use amparo_domain::person::{Person, PersonInput, PersonRole};
+use super::fmt_time;
+use amparo_core::usecases::referrals::PersonFile;
+use amparo_domain::person::{DOCUMENT_TYPES, Identity, LANGUAGES, Person, PersonInput, PersonRole};
+use amparo_domain::protection::{AssistanceKind, TraffickingStatus, assistance_details};
 use amparo_domain::policy::{Action, Relation, authorize};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -14,11 +19,43 @@ use axum::response::Response;
 use serde::Deserialize;
 
 pub struct Row {
-    id: String,
-    code: String,
-    role: String,
-    sex: String,
-    age: String,
+    pub id: String,
+    pub code: String,
+    pub role: String,
+    pub sex: String,
+    pub age: String,
+}
+
+/// The person form's data, shared by every page that embeds it (`person_fields.html`).
+pub struct PersonForm {
+    pub form: PersonInput,
+    pub errors: Errors,
+    pub roles: Vec<(String, String)>,
+    pub sexes: Vec<(String, String)>,
+    pub languages: Vec<(String, String, bool)>,
+    pub doc_types: Vec<(String, String)>,
+    pub countries: Vec<(String, String)>,
+    pub places: Vec<(String, String)>,
+}
+
+impl PersonForm {
+    pub async fn new(state: &AppState, v: &Viewer, form: PersonInput, errors: Errors) -> Result<Self, WebError> {
+        let t = v.tr();
+        let chosen: Vec<&str> = form.languages.split(',').map(str::trim).collect();
+        let lang = |l: &str| t.t(&format!("language-{l}"));
+        let countries = state.app.list_countries(&v.ctx).await.map_err(|e| v.err(e))?;
+        let es = t.code() == "es";
+        Ok(PersonForm {
+            roles: PersonRole::ALL.iter().map(|r| (r.as_str().to_owned(), role_label(t, *r))).collect(),
+            sexes: ["female", "male", "other", "unknown"].iter().map(|s| ((*s).to_owned(), t.t(&format!("sex-{s}")))).collect(),
+            languages: LANGUAGES.iter().map(|l| ((*l).to_owned(), lang(l), chosen.contains(l))).collect(),
+            doc_types: super::options(t, "doctype", DOCUMENT_TYPES),
+            countries: countries.iter().map(|c| (c.alpha2.clone(), if es { c.name_es.clone() } else { c.name_en.clone() })).collect(),
+            places: super::reports::places(state, v).await?,
+            form,
+            errors,
+        })
+    }
 }
 
 #[derive(Template)]
@@ -27,11 +64,8 @@ struct ListPage {
     nav: Nav,
     rows: Vec<Row>,
     can_create: bool,
-    /// What the user typed, kept when the form comes back with errors.
-    form: PersonInput,
-    errors: Errors,
-    roles: Vec<(String, String)>,
-    sexes: Vec<(String, String)>,
+    /// The new-person form, with what the user typed when it comes back with errors.
+    pf: PersonForm,
     notice: Option<String>,
 }
 
@@ -44,8 +78,33 @@ struct ShowPage {
     role: String,
     sex: String,
     age: String,
+    profile: Vec<(String, String)>,
     identity: Vec<(String, String)>,
+    file: PersonFile,
+    screenings: Vec<ScreeningRow>,
+    decisions: Vec<(String, String, String, String, bool)>,
+    referrals: Vec<super::referrals::ReferralRow>,
+    assistance: Vec<(String, String, String, String)>,
+    decision_statuses: Vec<(String, String)>,
+    services: Vec<(String, String)>,
+    consent_by: Vec<(String, String)>,
+    consent_methods: Vec<(String, String)>,
+    assistance_kinds: Vec<(String, String)>,
+    assistance_details: Vec<(String, String)>,
+    countries: Vec<(String, String)>,
+    final_screenings: Vec<(String, String)>,
+    /// The edit form, shown after a reveal by those who may edit.
+    edit: Option<PersonForm>,
     errors: Errors,
+}
+
+pub struct ScreeningRow {
+    pub id: String,
+    pub when: String,
+    pub set: String,
+    pub status: String,
+    pub outcome: String,
+    pub present: bool,
 }
 
 fn role_label(t: crate::i18n::Tr, r: PersonRole) -> String {
@@ -54,7 +113,7 @@ fn role_label(t: crate::i18n::Tr, r: PersonRole) -> String {
 fn sex_label(t: crate::i18n::Tr, s: &Option<String>) -> String {
     s.as_ref().map(|s| t.t(&format!("sex-{s}"))).unwrap_or_default()
 }
-fn row(t: crate::i18n::Tr, p: &Person) -> Row {
+pub fn row(t: crate::i18n::Tr, p: &Person) -> Row {
     Row {
         id: p.id.to_string(),
         code: p.code.clone(),
@@ -72,10 +131,7 @@ async fn list_page(state: &AppState, v: &Viewer, form: PersonInput, errors: Erro
         nav: Nav::for_viewer(v, "persons"),
         rows: persons.iter().map(|p| row(t, p)).collect(),
         can_create,
-        form,
-        errors,
-        roles: PersonRole::ALL.iter().map(|r| (r.as_str().to_owned(), role_label(t, *r))).collect(),
-        sexes: ["female", "male", "other", "unknown"].iter().map(|s| ((*s).to_owned(), t.t(&format!("sex-{s}")))).collect(),
+        pf: PersonForm::new(state, v, form, errors).await?,
         notice,
     })
 }
@@ -84,12 +140,10 @@ pub async fn list(State(state): State<AppState>, v: Viewer) -> Result<Response, 
     list_page(&state, &v, PersonInput::default(), Errors::none(v.tr()), None).await
 }
 
-pub async fn create(State(state): State<AppState>, v: Viewer, UiForm(input): UiForm<PersonInput>) -> Result<Response, WebError> {
+pub async fn create(State(state): State<AppState>, v: Viewer, UiForm(form): UiForm<Vec<(String, String)>>) -> Result<Response, WebError> {
+    let input = person_input(&form);
     match state.app.create_person(&v.ctx, &input).await {
-        Ok(p) => {
-            list_page(&state, &v, PersonInput::default(), Errors::none(v.tr()), Some(format!("{} {}", v.tr().t("person-created"), p.code)))
-                .await
-        }
+        Ok(p) => Ok(super::see_other(&format!("/persons/{}", p.id))),
         Err(CoreError::Validation(fields)) => {
             let mut r = list_page(&state, &v, input, Errors { t: v.tr(), fields }, None).await?;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -99,8 +153,44 @@ pub async fn create(State(state): State<AppState>, v: Viewer, UiForm(input): UiF
     }
 }
 
-fn show_page(v: &Viewer, p: &Person, identity: Vec<(String, String)>, errors: Errors) -> Result<Response, WebError> {
+pub(crate) async fn show_page(state: &AppState, v: &Viewer, id: &PersonId, identity: Option<Identity>, errors: Errors, edit_form: Option<PersonInput>) -> Result<Response, WebError> {
     let t = v.tr();
+    let file = state.app.person_file(&v.ctx, id).await.map_err(|e| v.err(e))?;
+    let p = &file.person;
+    let names = super::reports::org_names(state, v).await?;
+    let mut profile = Vec::new();
+    let pr = &p.profile;
+    if let Some(n) = &pr.nationality {
+        profile.push((t.t("person-nationality"), n.clone()));
+    }
+    if let Some(l) = &pr.languages {
+        profile.push((t.t("person-languages"), l.split(',').map(|x| t.t(&format!("language-{x}"))).collect::<Vec<_>>().join(", ")));
+    }
+    if let Some(d) = &pr.document_type {
+        profile.push((t.t("person-doctype"), t.t(&format!("doctype-{}", d.replace('_', "-")))));
+    }
+    if let Some(o) = pr.origin_area.as_ref().or(pr.origin_country.as_ref()) {
+        profile.push((t.t("person-origin"), o.clone()));
+    }
+    if let (Some(st), Some(sid)) = (&pr.source_type, &pr.source_id) {
+        profile.push((t.t("person-source"), format!("{}:{}", t.t(&format!("source-{st}")), sid)));
+    }
+    let shown = identity.as_ref().map(|i| identity_rows(t, i)).unwrap_or_default();
+    let edit = match (identity.as_ref(), file.can_edit, edit_form) {
+        (_, true, Some(form)) => Some(PersonForm::new(state, v, form, Errors::none(t)).await?),
+        (Some(i), true, None) => Some(PersonForm::new(state, v, input_of(p, i), Errors::none(t)).await?),
+        _ => None,
+    };
+    let services = state.app.list_services(&v.ctx, None).await.map_err(|e| v.err(e))?;
+    let countries = state.app.list_countries(&v.ctx).await.map_err(|e| v.err(e))?;
+    let es = t.code() == "es";
+    let kinds: Vec<&str> = AssistanceKind::ALL.iter().map(|k| k.as_str()).collect();
+    let mut details = Vec::new();
+    for k in AssistanceKind::ALL {
+        for d in assistance_details(*k) {
+            details.push(((*d).to_owned(), format!("{} — {}", t.t(&format!("akind-{}", k.as_str().replace('_', "-"))), t.t(&format!("adetail-{}", d.replace('_', "-"))))));
+        }
+    }
     render(&ShowPage {
         nav: Nav::for_viewer(v, "persons"),
         id: p.id.to_string(),
@@ -108,15 +198,106 @@ fn show_page(v: &Viewer, p: &Person, identity: Vec<(String, String)>, errors: Er
         role: role_label(t, p.role),
         sex: sex_label(t, &p.sex),
         age: p.approx_age.map(|a| a.to_string()).unwrap_or_default(),
-        identity,
+        profile,
+        identity: shown,
+        screenings: file.screenings.iter().map(|s| super::screening::row(t, s)).collect(),
+        decisions: file
+            .decisions
+            .iter()
+            .map(|d| (d.decided_on.clone(), t.t(&format!("tstatus-{}", d.status.as_str())), names.get(&d.org_id).cloned().unwrap_or_default(), d.basis.clone().unwrap_or_default(), d.current))
+            .collect(),
+        referrals: file.referrals.iter().map(|r| super::referrals::referral_row(t, r, &names)).collect(),
+        assistance: file
+            .assistance
+            .iter()
+            .map(|a| (a.fields.started_on.clone(), t.t(&format!("akind-{}", a.fields.kind.as_str().replace('_', "-"))), t.t(&format!("adetail-{}", a.fields.detail.replace('_', "-"))), a.fields.country.clone().unwrap_or_default()))
+            .collect(),
+        decision_statuses: TraffickingStatus::ALL.iter().map(|s| (s.as_str().to_owned(), t.t(&format!("tstatus-{}", s.as_str())))).collect(),
+        services: services.iter().map(|s| (s.id.clone(), format!("{} — {} ({}/{})", s.name, t.t(&format!("skind-{}", s.kind.replace('_', "-"))), s.occupancy, s.capacity))).collect(),
+        consent_by: super::options(t, "consentby", &["person", "guardian", "authority"]),
+        consent_methods: super::options(t, "consentmethod", &["written", "verbal", "recorded"]),
+        assistance_kinds: super::options(t, "akind", &kinds),
+        assistance_details: details,
+        countries: countries.iter().map(|c| (c.alpha2.clone(), if es { c.name_es.clone() } else { c.name_en.clone() })).collect(),
+        final_screenings: file.screenings.iter().filter(|s| s.status == "final").map(|s| (s.id.clone(), format!("{} · {}", fmt_time(s.created_at), t.t(&format!("outcome-{}", s.evaluation.outcome.as_str()))))).collect(),
+        edit,
+        file,
         errors,
     })
 }
 
+fn identity_rows(t: crate::i18n::Tr, identity: &Identity) -> Vec<(String, String)> {
+    let labels = [
+        ("given_names", "person-given"),
+        ("first_surname", "person-surname1"),
+        ("second_surname", "person-surname2"),
+        ("aliases", "person-aliases"),
+        ("birth_date", "person-birthdate"),
+        ("document_number", "person-doc"),
+        ("phone", "person-phone"),
+        ("address", "person-address"),
+        ("narrative", "person-narrative"),
+    ];
+    let fields = identity.columns();
+    labels.iter().filter_map(|(col, key)| fields.iter().find(|(c, _)| c == col).and_then(|(_, v)| v.map(|v| (t.t(key), v.to_owned())))).collect()
+}
+
+fn input_of(p: &Person, i: &Identity) -> PersonInput {
+    let o = |x: &Option<String>| x.clone().unwrap_or_default();
+    PersonInput {
+        role: p.role.as_str().into(),
+        sex: o(&p.sex),
+        approx_age: p.approx_age.map(|a| a.to_string()).unwrap_or_default(),
+        given_names: o(&i.given_names),
+        first_surname: o(&i.first_surname),
+        second_surname: o(&i.second_surname),
+        aliases: o(&i.aliases),
+        document_number: o(&i.document_number),
+        phone: o(&i.phone),
+        address: o(&i.address),
+        narrative: o(&i.narrative),
+        birth_date: o(&i.birth_date),
+        nationality: o(&p.profile.nationality),
+        languages: o(&p.profile.languages),
+        document_type: o(&p.profile.document_type),
+        origin_area: o(&p.profile.origin_area),
+        origin_country: o(&p.profile.origin_country),
+        source_type: String::new(),
+        source_id: String::new(),
+        version: p.version.to_string(),
+    }
+}
+
+/// A person form arrives with `languages` repeated (checkboxes); fold it into one field.
+pub fn person_input(form: &[(String, String)]) -> PersonInput {
+    let get = |k: &str| form.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    PersonInput {
+        role: get("role"),
+        sex: get("sex"),
+        approx_age: get("approx_age"),
+        given_names: get("given_names"),
+        first_surname: get("first_surname"),
+        second_surname: get("second_surname"),
+        aliases: get("aliases"),
+        document_number: get("document_number"),
+        phone: get("phone"),
+        address: get("address"),
+        narrative: get("narrative"),
+        birth_date: get("birth_date"),
+        nationality: get("nationality"),
+        languages: form.iter().filter(|(k, _)| k == "languages").map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(","),
+        document_type: get("document_type"),
+        origin_area: get("origin_area"),
+        origin_country: get("origin_country"),
+        source_type: get("source_type"),
+        source_id: get("source_id"),
+        version: get("version"),
+    }
+}
+
 pub async fn show(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
     let id = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
-    let p = state.app.get_person(&v.ctx, &id).await.map_err(|e| v.err(e))?;
-    show_page(&v, &p, vec![], Errors::none(v.tr()))
+    show_page(&state, &v, &id, None, Errors::none(v.tr()), None).await
 }
 
 #[derive(Deserialize)]
@@ -132,32 +313,23 @@ pub async fn reveal(
     UiForm(f): UiForm<RevealForm>,
 ) -> Result<Response, WebError> {
     let id = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
-    let t = v.tr();
     match state.app.reveal_person(&v.ctx, &id, &f.purpose).await {
-        Ok((p, identity)) => {
-            let labels = [
-                ("given_names", "person-given"),
-                ("first_surname", "person-surname1"),
-                ("second_surname", "person-surname2"),
-                ("aliases", "person-aliases"),
-                ("document_number", "person-doc"),
-                ("phone", "person-phone"),
-                ("address", "person-address"),
-                ("narrative", "person-narrative"),
-            ];
-            let fields = identity.columns();
-            let shown = labels
-                .iter()
-                .filter_map(|(col, key)| fields.iter().find(|(c, _)| c == col).and_then(|(_, v)| v.map(|v| (t.t(key), v.to_owned()))))
-                .collect();
-            show_page(&v, &p, shown, Errors::none(t))
-        }
-        Err(CoreError::Validation(fields)) => {
-            let p = state.app.get_person(&v.ctx, &id).await.map_err(|e| v.err(e))?;
-            let mut r = show_page(&v, &p, vec![], Errors { t, fields })?;
-            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(r)
-        }
-        Err(e) => Err(v.err(e)),
+        Ok((_, identity)) => show_page(&state, &v, &id, Some(identity), Errors::none(v.tr()), None).await,
+        Err(e) => super::with_errors(&v, e, |errors| show_page(&state, &v, &id, None, errors, None)).await,
+    }
+}
+
+/// Save the edit form. A stale version comes back as 409 with the user's input kept.
+pub async fn update(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(form): UiForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let id = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
+    let input = person_input(&form);
+    match state.app.update_person(&v.ctx, &id, &input).await {
+        Ok(p) => Ok(super::see_other(&format!("/persons/{}", p.id))),
+        Err(e) => super::with_errors(&v, e, |errors| show_page(&state, &v, &id, None, errors, Some(input.clone()))).await,
     }
 }

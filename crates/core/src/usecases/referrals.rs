@@ -1,0 +1,630 @@
+//! The national referral mechanism: the services directory, referrals with consent, the
+//! assistance delivered, in-app notifications, and the "referral gap" — identified victims
+//! with no referral N days after identification, the failure the seed reports.
+//!
+//! A shelter's exact address is sealed and opened only for that shelter's own staff; everyone
+//! else sees the region and the contact protocol.
+
+use crate::Amparo;
+use crate::ctx::Ctx;
+use crate::error::{CoreError, CoreResult};
+use crate::random::RandomExt;
+use crate::records::{attrs, to_json};
+use crate::store::{Batch, RecordRow, RecordTable, RowFilter, StoreError};
+use crate::usecases::identification::{DecisionView, ScreeningView};
+use amparo_domain::person::Person;
+use amparo_domain::policy::{Action, Relation, authorize};
+use amparo_domain::protection::{
+    AssistanceFields, AssistanceInput, Consent, ReferralAction, ReferralInput, ReferralStatus, ServiceFields, ServiceInput, ServiceKind,
+    Specialisation, days_from_civil, next_status,
+};
+use amparo_domain::validation::FieldErrors;
+use amparo_domain::{OrgId, PersonId};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct ServiceAttrs {
+    name: String,
+    specialisations: Vec<Specialisation>,
+    capacity: i64,
+    contact_protocol: String,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct ServiceSecrets {
+    address: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ServiceView {
+    pub id: String,
+    pub org_id: OrgId,
+    pub name: String,
+    pub kind: String,
+    pub specialisations: Vec<Specialisation>,
+    pub region: String,
+    pub capacity: i64,
+    /// Referrals accepted or in progress.
+    pub occupancy: i64,
+    pub contact_protocol: String,
+    /// Only for the service's own staff.
+    pub address: Option<String>,
+    pub active: bool,
+    pub version: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReferralStep {
+    pub at: i64,
+    pub by: String,
+    pub status: ReferralStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub capacity_override: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct ReferralAttrs {
+    service_name: String,
+    consent: Option<Consent>,
+    without_consent: bool,
+    steps: Vec<ReferralStep>,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct ReferralSecrets {
+    consent_name: Option<String>,
+    no_consent_reason: Option<String>,
+    notes: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ReferralView {
+    pub id: String,
+    pub person_id: String,
+    pub person_code: String,
+    pub from_org: OrgId,
+    pub to_org: Option<OrgId>,
+    pub service_id: String,
+    pub service_name: String,
+    pub service_kind: String,
+    pub status: ReferralStatus,
+    pub consent: Option<Consent>,
+    pub without_consent: bool,
+    pub requested_at: i64,
+    pub steps: Vec<ReferralStep>,
+    pub version: i64,
+    /// What the caller may do now: a subset of accept, reject, start, complete, revoke.
+    pub actions: Vec<&'static str>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ReferralActInput {
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default, deserialize_with = "amparo_domain::intake::flag")]
+    pub capacity_override: bool,
+    #[serde(default)]
+    pub version: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AssistanceView {
+    pub id: String,
+    pub person_id: String,
+    pub org_id: OrgId,
+    #[serde(flatten)]
+    pub fields: AssistanceFields,
+    pub notes: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct AssistanceSecrets {
+    notes: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct GapRow {
+    pub person_id: String,
+    pub person_code: String,
+    pub org_id: OrgId,
+    pub status: String,
+    pub decided_on: String,
+    pub days_since: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NotificationView {
+    pub id: String,
+    pub kind: String,
+    pub link: String,
+    pub at: i64,
+    pub unread: bool,
+}
+
+/// Everything on a person's page, each part only if the caller may see it.
+#[derive(Clone, Debug, Serialize)]
+pub struct PersonFile {
+    pub person: Person,
+    pub screenings: Vec<ScreeningView>,
+    pub decisions: Vec<DecisionView>,
+    pub referrals: Vec<ReferralView>,
+    pub assistance: Vec<AssistanceView>,
+    pub can_edit: bool,
+    pub can_screen: bool,
+    pub can_refer_without_consent: bool,
+}
+
+fn may(ctx: &Ctx, action: Action, rel: Relation) -> bool {
+    ctx.actor.as_ref().is_some_and(|a| authorize(a, action, rel).is_ok())
+}
+
+impl Amparo {
+    async fn occupancy(&self, service_id: &str) -> CoreResult<i64> {
+        let f = RowFilter { lookup: Some(service_id.to_owned()), statuses: vec!["accepted".into(), "in_progress".into()], ..Default::default() };
+        Ok(i64::try_from(self.store.find_rows(RecordTable::Referrals, &f).await?.len()).unwrap_or(i64::MAX))
+    }
+
+    async fn service_view(&self, ctx: &Ctx, row: &RecordRow) -> CoreResult<ServiceView> {
+        let a: ServiceAttrs = attrs(row)?;
+        let rel = if ctx.org_id() == Some(&row.org_id) { Relation::SameOrg } else { Relation::Unrelated };
+        let address = if may(ctx, Action::ViewServiceAddress, rel) {
+            self.open_json::<ServiceSecrets>(RecordTable::Services, row)?.address
+        } else {
+            None
+        };
+        Ok(ServiceView {
+            id: row.id.clone(),
+            org_id: row.org_id.clone(),
+            name: a.name,
+            kind: row.kind.clone(),
+            specialisations: a.specialisations,
+            region: row.area_code.clone().unwrap_or_default(),
+            capacity: a.capacity,
+            occupancy: self.occupancy(&row.id).await?,
+            contact_protocol: a.contact_protocol,
+            address,
+            active: row.status == "active",
+            version: row.version,
+        })
+    }
+
+    /// The directory. Filters are optional; addresses only for the caller's own services.
+    pub async fn list_services(&self, ctx: &Ctx, kind: Option<&str>) -> CoreResult<Vec<ServiceView>> {
+        self.authorize(ctx, Action::ViewDirectory, Relation::OwnOrgScope, "service", "").await?;
+        let f = RowFilter { kind: kind.filter(|k| !k.is_empty()).map(str::to_owned), statuses: vec!["active".into()], ..Default::default() };
+        let mut out = Vec::new();
+        for r in self.store.find_rows(RecordTable::Services, &f).await? {
+            out.push(self.service_view(ctx, &r).await?);
+        }
+        out.sort_by(|a, b| a.region.cmp(&b.region).then(a.name.cmp(&b.name)));
+        Ok(out)
+    }
+
+    pub async fn get_service(&self, ctx: &Ctx, id: &str) -> CoreResult<ServiceView> {
+        self.authorize(ctx, Action::ViewDirectory, Relation::OwnOrgScope, "service", id).await?;
+        let row = self.store.get_row(RecordTable::Services, id).await?.ok_or(CoreError::NotFound)?;
+        let v = self.service_view(ctx, &row).await?;
+        if v.address.is_some() {
+            self.append(&ctx.event(self.now(), "read_service_address", "ok", "service", id)).await?;
+        }
+        Ok(v)
+    }
+
+    /// Add a service for an organisation (the caller's own by default).
+    pub async fn create_service(&self, ctx: &Ctx, org: Option<&OrgId>, input: &ServiceInput) -> CoreResult<ServiceView> {
+        let f = input.validate()?;
+        self.place_chain(&f.region).await.map_err(|_| CoreError::field("region", "unknown_area"))?;
+        let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
+        let owner = org.cloned().unwrap_or_else(|| me.org_id.clone());
+        let rel = self.relation_to_org(ctx, &owner).await?;
+        self.authorize(ctx, Action::ManageServices, rel, "service", "").await?;
+        self.store.get_org(&owner).await?.ok_or_else(|| CoreError::field("org_id", "invalid_choice"))?;
+        let now = self.now();
+        let id = self.random.new_id();
+        let row = self.service_row(&id, &owner, &f, 1, now, me.user_id.as_str())?;
+        let seq = self.store.write(&Batch { inserts: vec![(RecordTable::Services, row.clone())], updates: vec![] }, &ctx.event(now, "create_service", "ok", "service", &id)).await?;
+        self.maybe_checkpoint(seq).await;
+        self.service_view(ctx, &row).await
+    }
+
+    fn service_row(&self, id: &str, owner: &OrgId, f: &ServiceFields, version: i64, now: i64, by: &str) -> CoreResult<RecordRow> {
+        let a = ServiceAttrs { name: f.name.clone(), specialisations: f.specialisations.clone(), capacity: f.capacity, contact_protocol: f.contact_protocol.clone() };
+        Ok(RecordRow {
+            id: id.to_owned(),
+            org_id: owner.clone(),
+            party_org: None,
+            subject_id: None,
+            kind: f.kind.as_str().into(),
+            status: "active".into(),
+            area_code: Some(f.region.clone()),
+            lookup: None,
+            occurred_at: None,
+            version,
+            created_at: now,
+            created_by: by.to_owned(),
+            updated_at: now,
+            attrs: to_json(&a)?,
+            sealed: Some(self.seal_json(RecordTable::Services, id, &ServiceSecrets { address: f.address.clone() })?),
+        })
+    }
+
+    fn referral_view(&self, ctx: &Ctx, row: &RecordRow, person_code: &str) -> CoreResult<ReferralView> {
+        let a: ReferralAttrs = attrs(row)?;
+        let status = ReferralStatus::parse(&row.status).unwrap_or(ReferralStatus::Requested);
+        let mine = ctx.org_id();
+        let mut actions = Vec::new();
+        for act in [ReferralAction::Accept, ReferralAction::Reject, ReferralAction::Start, ReferralAction::Complete, ReferralAction::Revoke] {
+            let side = if act.by_receiver() { row.party_org.as_ref() } else { Some(&row.org_id) };
+            let rel = if side.is_some() && side == mine { Relation::SameOrg } else { Relation::Unrelated };
+            let needed = if act.by_receiver() { Action::RespondReferral } else { Action::RevokeReferral };
+            if next_status(status, act).is_some() && may(ctx, needed, rel) {
+                actions.push(act.as_str());
+            }
+        }
+        Ok(ReferralView {
+            id: row.id.clone(),
+            person_id: row.subject_id.clone().unwrap_or_default(),
+            person_code: person_code.to_owned(),
+            from_org: row.org_id.clone(),
+            to_org: row.party_org.clone(),
+            service_id: row.lookup.clone().unwrap_or_default(),
+            service_name: a.service_name,
+            service_kind: row.kind.clone(),
+            status,
+            consent: a.consent,
+            without_consent: a.without_consent,
+            requested_at: row.created_at,
+            steps: a.steps,
+            version: row.version,
+            actions,
+        })
+    }
+
+    /// Refer a person to a service. Without recorded consent only a holder of the dedicated
+    /// permission may refer, with a written reason; that is audited as its own action.
+    pub async fn create_referral(&self, ctx: &Ctx, person: &PersonId, input: &ReferralInput) -> CoreResult<ReferralView> {
+        let (p, rel) = self.person_for(ctx, person, Action::Refer).await?;
+        let is_child = p.approx_age.is_some_and(|a| a < 18);
+        let f = input.validate(&self.today(), is_child)?;
+        if f.consent.is_none() {
+            self.authorize(ctx, Action::ReferWithoutConsent, rel, "person", person.as_str()).await?;
+        }
+        let service = self.store.get_row(RecordTable::Services, &f.service_id).await?.filter(|s| s.status == "active");
+        let service = service.ok_or_else(|| CoreError::field("service_id", "invalid_choice"))?;
+        let sa: ServiceAttrs = attrs(&service)?;
+        let open = RowFilter { subject_ids: vec![person.to_string()], lookup: Some(service.id.clone()), statuses: vec!["requested".into(), "accepted".into(), "in_progress".into()], ..Default::default() };
+        if !self.store.find_rows(RecordTable::Referrals, &open).await?.is_empty() {
+            return Err(CoreError::field("service_id", "already_referred_to_this_service"));
+        }
+        let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
+        let now = self.now();
+        let id = self.random.new_id();
+        let a = ReferralAttrs {
+            service_name: sa.name,
+            consent: f.consent.clone(),
+            without_consent: f.consent.is_none(),
+            steps: vec![ReferralStep { at: now, by: me.user_id.to_string(), status: ReferralStatus::Requested, reason: None, capacity_override: false }],
+        };
+        let secrets = ReferralSecrets { consent_name: f.consent_name.clone(), no_consent_reason: f.no_consent_reason.clone(), notes: f.notes.clone() };
+        let row = RecordRow {
+            sealed: Some(self.seal_json(RecordTable::Referrals, &id, &secrets)?),
+            id: id.clone(),
+            org_id: me.org_id.clone(),
+            party_org: Some(service.org_id.clone()),
+            subject_id: Some(person.to_string()),
+            kind: service.kind.clone(),
+            status: ReferralStatus::Requested.as_str().into(),
+            area_code: service.area_code.clone(),
+            lookup: Some(service.id.clone()),
+            occurred_at: Some(now),
+            version: 1,
+            created_at: now,
+            created_by: me.user_id.to_string(),
+            updated_at: now,
+            attrs: to_json(&a)?,
+        };
+        let batch = Batch {
+            inserts: vec![(RecordTable::Referrals, row.clone()), (RecordTable::Notifications, self.notice(&service.org_id, "referral_requested", &format!("/referrals/{id}")))],
+            updates: vec![],
+        };
+        let action = if f.consent.is_none() { "refer_without_consent" } else { "create_referral" };
+        let mut ev = ctx.event(now, action, "ok", "referral", &id);
+        ev.details = serde_json::json!({ "person": person, "service": service.id, "to_org": service.org_id, "consent": f.consent.as_ref().map(|c| c.by) }).to_string();
+        let seq = self.store.write(&batch, &ev).await?;
+        self.maybe_checkpoint(seq).await;
+        self.referral_view(ctx, &row, &p.code)
+    }
+
+    fn notice(&self, to: &OrgId, kind: &str, link: &str) -> RecordRow {
+        let now = self.now();
+        RecordRow {
+            id: self.random.new_id(),
+            org_id: to.clone(),
+            party_org: None,
+            subject_id: None,
+            kind: kind.into(),
+            status: "unread".into(),
+            area_code: None,
+            lookup: Some(link.into()),
+            occurred_at: Some(now),
+            version: 1,
+            created_at: now,
+            created_by: "system".into(),
+            updated_at: now,
+            attrs: "{}".into(),
+            sealed: None,
+        }
+    }
+
+    /// Move a referral along its lifecycle. Accepting beyond capacity needs `capacity_override`
+    /// and a reason; the service row is version-bumped in the same transaction so two
+    /// simultaneous acceptances cannot both take the last place.
+    pub async fn act_on_referral(&self, ctx: &Ctx, id: &str, input: &ReferralActInput) -> CoreResult<ReferralView> {
+        let mut e = FieldErrors::new();
+        let action = ReferralAction::parse(input.action.trim());
+        if action.is_none() {
+            e.add("action", "invalid_choice");
+        }
+        let version: Option<i64> = input.version.trim().parse().ok();
+        if version.is_none() {
+            e.add("version", "required");
+        }
+        let reason = Some(input.reason.trim().to_owned()).filter(|r| !r.is_empty());
+        if matches!(action, Some(ReferralAction::Reject | ReferralAction::Revoke)) || input.capacity_override {
+            amparo_domain::intake::reason(&mut e, "reason", &input.reason);
+        }
+        e.into_result()?;
+        let Some(action) = action else { return Err(CoreError::field("action", "invalid_choice")) };
+        let row = self.store.get_row(RecordTable::Referrals, id).await?;
+        let mine = ctx.org_id();
+        let rel = match &row {
+            Some(r) if action.by_receiver() && r.party_org.as_ref() == mine && mine.is_some() => Relation::SameOrg,
+            Some(r) if !action.by_receiver() && Some(&r.org_id) == mine => Relation::SameOrg,
+            _ => Relation::Unrelated,
+        };
+        let needed = if action.by_receiver() { Action::RespondReferral } else { Action::RevokeReferral };
+        self.authorize(ctx, needed, rel, "referral", id).await?;
+        let row = row.ok_or(CoreError::NotFound)?;
+        let person = self.store.get_person(&PersonId::from_trusted(row.subject_id.clone().unwrap_or_default())).await?;
+        let code = person.map(|p| p.code).unwrap_or_default();
+        if Some(row.version) != version {
+            return Err(CoreError::Conflict { current: serde_json::to_value(self.referral_view(ctx, &row, &code)?).unwrap_or_default() });
+        }
+        let status = ReferralStatus::parse(&row.status).unwrap_or(ReferralStatus::Requested);
+        let Some(next) = next_status(status, action) else { return Err(CoreError::field("action", "not_allowed_in_this_state")) };
+        let now = self.now();
+        let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
+        let mut updates = Vec::new();
+        let mut over = false;
+        if action == ReferralAction::Accept {
+            let service_id = row.lookup.clone().unwrap_or_default();
+            let service = self.store.get_row(RecordTable::Services, &service_id).await?.ok_or(CoreError::NotFound)?;
+            let sa: ServiceAttrs = attrs(&service)?;
+            if self.occupancy(&service_id).await? >= sa.capacity {
+                if !input.capacity_override {
+                    return Err(CoreError::field("capacity_override", "service_full"));
+                }
+                over = true;
+            }
+            updates.push((RecordTable::Services, RecordRow { version: service.version + 1, updated_at: now, ..service }));
+        }
+        let mut a: ReferralAttrs = attrs(&row)?;
+        a.steps.push(ReferralStep { at: now, by: me.user_id.to_string(), status: next, reason, capacity_override: over });
+        let updated = RecordRow { status: next.as_str().into(), version: row.version + 1, updated_at: now, attrs: to_json(&a)?, ..row.clone() };
+        updates.push((RecordTable::Referrals, updated.clone()));
+        let notify_org = if action.by_receiver() { row.org_id.clone() } else { row.party_org.clone().unwrap_or_else(|| row.org_id.clone()) };
+        let batch = Batch { inserts: vec![(RecordTable::Notifications, self.notice(&notify_org, &format!("referral_{}", next.as_str()), &format!("/referrals/{id}")))], updates };
+        let mut ev = ctx.event(now, &format!("{}_referral", action.as_str()), "ok", "referral", id);
+        ev.details = serde_json::json!({ "from": status, "to": next, "capacity_override": over }).to_string();
+        match self.store.write(&batch, &ev).await {
+            Ok(seq) => self.maybe_checkpoint(seq).await,
+            Err(StoreError::Conflict) => return Err(CoreError::Conflict { current: serde_json::Value::Null }),
+            Err(e) => return Err(e.into()),
+        }
+        self.referral_view(ctx, &updated, &code)
+    }
+
+    async fn referral_views(&self, ctx: &Ctx, rows: &[RecordRow]) -> CoreResult<Vec<ReferralView>> {
+        let ids: Vec<String> = rows.iter().filter_map(|r| r.subject_id.clone()).collect();
+        let persons = self.store.persons_by_ids(&ids).await?;
+        rows.iter()
+            .map(|r| {
+                let code = persons.iter().find(|p| Some(p.id.as_str()) == r.subject_id.as_deref()).map(|p| p.code.clone()).unwrap_or_default();
+                self.referral_view(ctx, r, &code)
+            })
+            .collect()
+    }
+
+    /// Referrals received by and sent from the caller's organisation.
+    pub async fn list_referrals(&self, ctx: &Ctx) -> CoreResult<(Vec<ReferralView>, Vec<ReferralView>)> {
+        self.authorize(ctx, Action::ViewReferrals, Relation::OwnOrgScope, "referral", "").await?;
+        let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?;
+        let rows = self.store.find_rows(RecordTable::Referrals, &RowFilter { orgs: vec![org.clone()], ..Default::default() }).await?;
+        let all = self.referral_views(ctx, &rows).await?;
+        self.append(&ctx.event(self.now(), "list_referrals", "ok", "referral", "")).await?;
+        Ok(all.into_iter().partition(|r| r.to_org.as_ref() == Some(org)))
+    }
+
+    pub async fn get_referral(&self, ctx: &Ctx, id: &str) -> CoreResult<ReferralView> {
+        let row = self.store.get_row(RecordTable::Referrals, id).await?;
+        let mine = ctx.org_id();
+        let rel = match &row {
+            Some(r) if mine.is_some() && (Some(&r.org_id) == mine || r.party_org.as_ref() == mine) => Relation::SameOrg,
+            _ => Relation::Unrelated,
+        };
+        self.authorize(ctx, Action::ViewReferrals, rel, "referral", id).await?;
+        let row = row.ok_or(CoreError::NotFound)?;
+        self.append(&ctx.event(self.now(), "read_referral", "ok", "referral", id)).await?;
+        Ok(self.referral_views(ctx, &[row]).await?.into_iter().next().ok_or(CoreError::NotFound)?)
+    }
+
+    pub async fn record_assistance(&self, ctx: &Ctx, person: &PersonId, input: &AssistanceInput) -> CoreResult<AssistanceView> {
+        let f = input.validate(&self.today())?;
+        self.person_for(ctx, person, Action::RecordAssistance).await?;
+        if let Some(c) = &f.country
+            && !self.store.list_countries().await?.iter().any(|x| &x.alpha2 == c)
+        {
+            return Err(CoreError::field("country", "invalid_choice"));
+        }
+        let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
+        let now = self.now();
+        let id = self.random.new_id();
+        let row = RecordRow {
+            sealed: Some(self.seal_json(RecordTable::Assistance, &id, &AssistanceSecrets { notes: f.notes.clone() })?),
+            id: id.clone(),
+            org_id: me.org_id.clone(),
+            party_org: None,
+            subject_id: Some(person.to_string()),
+            kind: f.kind.as_str().into(),
+            status: f.detail.clone(),
+            area_code: f.country.clone(),
+            lookup: None,
+            occurred_at: days_from_civil(&f.started_on).map(|d| d * 86_400),
+            version: 1,
+            created_at: now,
+            created_by: me.user_id.to_string(),
+            updated_at: now,
+            attrs: to_json(&f)?,
+        };
+        let mut ev = ctx.event(now, "record_assistance", "ok", "assistance", &id);
+        ev.details = serde_json::json!({ "person": person, "kind": f.kind, "detail": f.detail }).to_string();
+        let seq = self.store.write(&Batch { inserts: vec![(RecordTable::Assistance, row)], updates: vec![] }, &ev).await?;
+        self.maybe_checkpoint(seq).await;
+        Ok(AssistanceView { id, person_id: person.to_string(), org_id: me.org_id.clone(), notes: f.notes.clone(), fields: f, created_at: now })
+    }
+
+    /// A person's whole file. One audited read.
+    pub async fn person_file(&self, ctx: &Ctx, id: &PersonId) -> CoreResult<PersonFile> {
+        let (rec, rel) = self.person_for(ctx, id, Action::ListPersons).await?;
+        self.append(&ctx.event(self.now(), "read_person", "ok", "person", id.as_str())).await?;
+        let pid = id.to_string();
+        let refs = self.store.find_rows(RecordTable::Referrals, &RowFilter { subject_ids: vec![pid.clone()], ..Default::default() }).await?;
+        // A receiving organisation sees the referrals addressed to it, not the person's others.
+        let mine = ctx.org_id();
+        let refs: Vec<RecordRow> = refs.into_iter().filter(|r| rel == Relation::SameOrg || r.party_org.as_ref() == mine || Some(&r.org_id) == mine).collect();
+        let mut assistance = Vec::new();
+        for r in self.store.find_rows(RecordTable::Assistance, &RowFilter { subject_ids: vec![pid.clone()], ..Default::default() }).await? {
+            let s: AssistanceSecrets = self.open_json(RecordTable::Assistance, &r)?;
+            assistance.push(AssistanceView { id: r.id.clone(), person_id: pid.clone(), org_id: r.org_id.clone(), fields: attrs(&r)?, notes: s.notes, created_at: r.created_at });
+        }
+        Ok(PersonFile {
+            person: crate::usecases::persons::public(&rec),
+            screenings: self.screenings_of(&pid).await?,
+            decisions: self.decisions_of(&pid).await?,
+            referrals: self.referral_views(ctx, &refs).await?,
+            assistance,
+            can_edit: may(ctx, Action::UpdatePerson, rel),
+            can_screen: may(ctx, Action::Screen, rel),
+            can_refer_without_consent: may(ctx, Action::ReferWithoutConsent, rel),
+        })
+    }
+
+    /// Identified victims (current decision Possible/Actual victim) with no standing referral
+    /// `days` or more after the decision. Coordinators and analysts see the whole country;
+    /// everyone else sees the persons of their own organisation.
+    pub async fn referral_gap(&self, ctx: &Ctx, days: i64) -> CoreResult<Vec<GapRow>> {
+        self.authorize(ctx, Action::ViewReferralGap, Relation::OwnOrgScope, "referral_gap", "").await?;
+        let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
+        let national = me.roles.iter().any(|r| matches!(r, amparo_domain::Role::Coordinator | amparo_domain::Role::Analyst));
+        let days = days.clamp(0, 3_650);
+        let decisions = self.store.find_rows(RecordTable::Decisions, &RowFilter::default()).await?;
+        let referred: std::collections::HashSet<String> = self
+            .store
+            .find_rows(RecordTable::Referrals, &RowFilter::default())
+            .await?
+            .into_iter()
+            .filter(|r| ReferralStatus::parse(&r.status).is_some_and(ReferralStatus::counts_as_referred))
+            .filter_map(|r| r.subject_id)
+            .collect();
+        let mut latest: std::collections::HashMap<String, &RecordRow> = std::collections::HashMap::new();
+        for d in &decisions {
+            let Some(p) = &d.subject_id else { continue };
+            let newer = latest.get(p).is_none_or(|cur| (d.occurred_at, d.created_at, &d.id) > (cur.occurred_at, cur.created_at, &cur.id));
+            if newer {
+                latest.insert(p.clone(), d);
+            }
+        }
+        let today = days_from_civil(&self.today()).unwrap_or(0);
+        let mut candidates = Vec::new();
+        for (p, d) in latest {
+            let identified = amparo_domain::protection::TraffickingStatus::parse(&d.kind).is_some_and(|s| s.is_identified());
+            let since = today - d.occurred_at.unwrap_or(d.created_at).div_euclid(86_400);
+            if identified && since >= days && !referred.contains(&p) {
+                candidates.push((p, d.kind.clone(), since));
+            }
+        }
+        let ids: Vec<String> = candidates.iter().map(|c| c.0.clone()).collect();
+        let persons = self.store.persons_by_ids(&ids).await?;
+        let mut out = Vec::new();
+        for (p, status, since) in candidates {
+            let Some(rec) = persons.iter().find(|x| x.id.as_str() == p) else { continue };
+            if !national && rec.org_id != me.org_id {
+                continue;
+            }
+            out.push(GapRow {
+                person_id: p,
+                person_code: rec.code.clone(),
+                org_id: rec.org_id.clone(),
+                status,
+                decided_on: amparo_domain::protection::iso_date((today - since) * 86_400),
+                days_since: since,
+            });
+        }
+        out.sort_by(|a, b| b.days_since.cmp(&a.days_since).then(a.person_code.cmp(&b.person_code)));
+        let mut ev = ctx.event(self.now(), "view_referral_gap", "ok", "referral_gap", "");
+        ev.details = serde_json::json!({ "days": days, "count": out.len(), "national": national }).to_string();
+        self.append(&ev).await?;
+        Ok(out)
+    }
+
+    pub async fn list_notifications(&self, ctx: &Ctx) -> CoreResult<Vec<NotificationView>> {
+        self.authorize(ctx, Action::ViewDirectory, Relation::OwnOrgScope, "notification", "").await?;
+        let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?;
+        let f = RowFilter { orgs: vec![org.clone()], limit: Some(100), ..Default::default() };
+        Ok(self
+            .store
+            .find_rows(RecordTable::Notifications, &f)
+            .await?
+            .into_iter()
+            .map(|r| NotificationView { id: r.id, kind: r.kind, link: r.lookup.unwrap_or_default(), at: r.created_at, unread: r.status == "unread" })
+            .collect())
+    }
+
+    /// Unread notifications for the organisation, for the navigation badge. Not audited: it
+    /// reveals a count, not a record.
+    pub async fn unread_notifications(&self, ctx: &Ctx) -> CoreResult<usize> {
+        let Some(org) = ctx.org_id() else { return Ok(0) };
+        let f = RowFilter { orgs: vec![org.clone()], statuses: vec!["unread".into()], limit: Some(100), ..Default::default() };
+        Ok(self.store.find_rows(RecordTable::Notifications, &f).await?.len())
+    }
+
+    pub async fn mark_notifications_read(&self, ctx: &Ctx) -> CoreResult<()> {
+        self.authorize(ctx, Action::ViewDirectory, Relation::OwnOrgScope, "notification", "").await?;
+        let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?;
+        let f = RowFilter { orgs: vec![org.clone()], statuses: vec!["unread".into()], ..Default::default() };
+        let now = self.now();
+        let updates: Vec<_> = self
+            .store
+            .find_rows(RecordTable::Notifications, &f)
+            .await?
+            .into_iter()
+            .map(|r| (RecordTable::Notifications, RecordRow { status: "read".into(), version: r.version + 1, updated_at: now, ..r }))
+            .collect();
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let seq = self.store.write(&Batch { inserts: vec![], updates }, &ctx.event(now, "read_notifications", "ok", "notification", "")).await?;
+        self.maybe_checkpoint(seq).await;
+        Ok(())
+    }
+}
+
+/// Service kinds and specialisations, for forms.
+pub fn service_kinds() -> &'static [ServiceKind] {
+    ServiceKind::ALL
+}

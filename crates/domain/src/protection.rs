@@ -1,0 +1,473 @@
+//! Protection after intake: identification decisions (HTCDS), the services directory,
+//! referrals with consent (national referral mechanism), and the assistance delivered.
+//!
+//! The seed reports victims "released without classification or referral". The decision and
+//! the referral are therefore first-class records with a history, and the referral lifecycle
+//! is a closed state machine: a transition not listed here cannot happen.
+
+use crate::Timestamp;
+use crate::intake::str_enum;
+use crate::validation::{FieldErrors, optional_text, required_text};
+use serde::{Deserialize, Serialize};
+
+str_enum!(TraffickingStatus { PossibleVictim = "PossibleVictim", ActualVictim = "ActualVictim", NotAVictim = "NotAVictim" });
+str_enum!(DecidingOrg { Police = "Police", Ngo = "NGO", CourtOrProsecution = "CourtOrProsecution", NonPoliceGovernmental = "NonPoliceGovernmentalOrganization", Other = "Other" });
+str_enum!(ServiceKind { Shelter = "shelter", Health = "health", LegalAid = "legal_aid", Psychosocial = "psychosocial", Repatriation = "repatriation", Reintegration = "reintegration", Education = "education" });
+str_enum!(Specialisation { Children = "children", AdultWomen = "adult_women", AdultMen = "adult_men", ForeignNationals = "foreign_nationals" });
+str_enum!(ReferralStatus { Requested = "requested", Accepted = "accepted", Rejected = "rejected", InProgress = "in_progress", Completed = "completed", Revoked = "revoked" });
+str_enum!(ConsentBy { Person = "person", Guardian = "guardian", Authority = "authority" });
+str_enum!(ConsentMethod { Written = "written", Verbal = "verbal", Recorded = "recorded" });
+str_enum!(AssistanceKind { ServiceDelivered = "service_delivered", Participation = "participation", ProtectionMeasure = "protection_measure", AlternativeToRemoval = "alternative_to_removal", Repatriation = "repatriation" });
+
+impl DecidingOrg {
+    /// The HTCDS deciding-organisation type implied by an organisation kind.
+    pub fn for_org_kind(kind: crate::org::OrgKind) -> DecidingOrg {
+        use crate::org::OrgKind::*;
+        match kind {
+            PoliceUnit => DecidingOrg::Police,
+            ProsecutorOffice | Court => DecidingOrg::CourtOrProsecution,
+            Ngo | Shelter => DecidingOrg::Ngo,
+            LabourInspectorate | Ministry | CoordinatingBody | Hotline => DecidingOrg::NonPoliceGovernmental,
+        }
+    }
+}
+
+impl TraffickingStatus {
+    /// Possible and actual victims are "identified" for the referral gap and statistics.
+    pub fn is_identified(self) -> bool {
+        matches!(self, TraffickingStatus::PossibleVictim | TraffickingStatus::ActualVictim)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReferralAction {
+    Accept,
+    Reject,
+    Start,
+    Complete,
+    Revoke,
+}
+
+impl ReferralAction {
+    pub fn parse(s: &str) -> Option<ReferralAction> {
+        match s {
+            "accept" => Some(ReferralAction::Accept),
+            "reject" => Some(ReferralAction::Reject),
+            "start" => Some(ReferralAction::Start),
+            "complete" => Some(ReferralAction::Complete),
+            "revoke" => Some(ReferralAction::Revoke),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReferralAction::Accept => "accept",
+            ReferralAction::Reject => "reject",
+            ReferralAction::Start => "start",
+            ReferralAction::Complete => "complete",
+            ReferralAction::Revoke => "revoke",
+        }
+    }
+    /// Only the referring organisation revokes; the receiving one does everything else.
+    pub fn by_receiver(self) -> bool {
+        self != ReferralAction::Revoke
+    }
+}
+
+/// The lifecycle: requested → accepted | rejected; accepted → in progress → completed;
+/// requested, accepted or in progress → revoked. Anything else is refused.
+pub fn next_status(from: ReferralStatus, action: ReferralAction) -> Option<ReferralStatus> {
+    use ReferralAction as A;
+    use ReferralStatus as S;
+    match (from, action) {
+        (S::Requested, A::Accept) => Some(S::Accepted),
+        (S::Requested, A::Reject) => Some(S::Rejected),
+        (S::Accepted, A::Start) => Some(S::InProgress),
+        (S::Accepted | S::InProgress, A::Complete) => Some(S::Completed),
+        (S::Requested | S::Accepted | S::InProgress, A::Revoke) => Some(S::Revoked),
+        _ => None,
+    }
+}
+
+impl ReferralStatus {
+    /// A referral that holds a place in the service (counts towards occupancy).
+    pub fn occupies(self) -> bool {
+        matches!(self, ReferralStatus::Accepted | ReferralStatus::InProgress)
+    }
+    /// A referral that answers the "referral gap": anything not refused or withdrawn.
+    pub fn counts_as_referred(self) -> bool {
+        !matches!(self, ReferralStatus::Rejected | ReferralStatus::Revoked)
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct DecisionInput {
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub decided_on: String,
+    #[serde(default)]
+    pub screening_id: String,
+    #[serde(default)]
+    pub basis: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecisionFields {
+    pub status: TraffickingStatus,
+    pub decided_on: String,
+    pub screening_id: Option<String>,
+    pub basis: Option<String>,
+}
+
+impl DecisionInput {
+    pub fn validate(&self, today: &str) -> Result<DecisionFields, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let status = TraffickingStatus::parse(self.status.trim());
+        if status.is_none() {
+            e.add("status", "invalid_choice");
+        }
+        let decided_on = date_field(&mut e, "decided_on", &self.decided_on, today);
+        let basis = optional_text(&mut e, "basis", &self.basis, 5_000);
+        let screening_id = Some(self.screening_id.trim().to_owned()).filter(|s| !s.is_empty());
+        e.into_result()?;
+        match status {
+            Some(status) => Ok(DecisionFields { status, decided_on: decided_on.unwrap_or_else(|| today.to_owned()), screening_id, basis }),
+            None => Err(FieldErrors::new()),
+        }
+    }
+}
+
+/// A `YYYY-MM-DD` date, not in the future. Empty means today.
+pub fn date_field(e: &mut FieldErrors, field: &str, value: &str, today: &str) -> Option<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Some(today.to_owned());
+    }
+    if !is_iso_date(v) {
+        e.add(field, "invalid_date");
+        return None;
+    }
+    if v > today {
+        e.add(field, "date_in_future");
+        return None;
+    }
+    Some(v.to_owned())
+}
+
+pub fn is_iso_date(v: &str) -> bool {
+    let b = v.as_bytes();
+    if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| v.get(r).and_then(|s| s.parse::<u32>().ok());
+    match (num(0..4), num(5..7), num(8..10)) {
+        (Some(y), Some(m), Some(d)) => {
+            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+            let days = match m {
+                1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+                4 | 6 | 9 | 11 => 30,
+                2 if leap => 29,
+                2 => 28,
+                _ => 0,
+            };
+            (1900..=2200).contains(&y) && d >= 1 && d <= days
+        }
+        _ => false,
+    }
+}
+
+/// Days since the epoch for an ISO date (for day differences). Valid dates only.
+pub fn days_from_civil(v: &str) -> Option<i64> {
+    let y: i64 = v.get(0..4)?.parse().ok()?;
+    let m: i64 = v.get(5..7)?.parse().ok()?;
+    let d: i64 = v.get(8..10)?.parse().ok()?;
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// The ISO date of a timestamp (UTC).
+pub fn iso_date(ts: Timestamp) -> String {
+    let z = ts.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ServiceInput {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub specialisations: Vec<String>,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub capacity: String,
+    #[serde(default)]
+    pub contact_protocol: String,
+    #[serde(default)]
+    pub address: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceFields {
+    pub name: String,
+    pub kind: ServiceKind,
+    pub specialisations: Vec<Specialisation>,
+    pub region: String,
+    pub capacity: i64,
+    pub contact_protocol: String,
+    pub address: Option<String>,
+}
+
+impl ServiceInput {
+    pub fn validate(&self) -> Result<ServiceFields, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let name = required_text(&mut e, "name", &self.name, 200);
+        let kind = ServiceKind::parse(self.kind.trim());
+        if kind.is_none() {
+            e.add("kind", "invalid_choice");
+        }
+        let mut specialisations = Vec::new();
+        for s in &self.specialisations {
+            match Specialisation::parse(s.trim()) {
+                Some(x) if !specialisations.contains(&x) => specialisations.push(x),
+                Some(_) => {}
+                None => e.add("specialisations", "invalid_choice"),
+            }
+        }
+        let region = self.region.trim().to_owned();
+        if region.is_empty() {
+            e.add("region", "required");
+        }
+        let capacity = match self.capacity.trim().parse::<i64>() {
+            Ok(n @ 0..=10_000) => n,
+            _ => {
+                e.add("capacity", "invalid_number");
+                0
+            }
+        };
+        let contact_protocol = required_text(&mut e, "contact_protocol", &self.contact_protocol, 1_000);
+        let address = optional_text(&mut e, "address", &self.address, 500);
+        e.into_result()?;
+        match kind {
+            Some(kind) => Ok(ServiceFields { name, kind, specialisations, region, capacity, contact_protocol, address }),
+            None => Err(FieldErrors::new()),
+        }
+    }
+}
+
+/// How consent to a referral was given. The consenting person's name (for a guardian) is
+/// sealed separately; this part is safe to keep in clear.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    pub by: ConsentBy,
+    pub method: ConsentMethod,
+    pub given_on: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ReferralInput {
+    #[serde(default)]
+    pub service_id: String,
+    /// `person`, `guardian` or `authority`; empty = no consent (needs the override).
+    #[serde(default)]
+    pub consent_by: String,
+    #[serde(default)]
+    pub consent_method: String,
+    #[serde(default)]
+    pub consent_on: String,
+    /// Name of the guardian or authority who consented (sealed).
+    #[serde(default)]
+    pub consent_name: String,
+    /// Why the referral proceeds without consent (needs the dedicated permission).
+    #[serde(default)]
+    pub no_consent_reason: String,
+    #[serde(default)]
+    pub notes: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReferralFields {
+    pub service_id: String,
+    pub consent: Option<Consent>,
+    pub consent_name: Option<String>,
+    pub no_consent_reason: Option<String>,
+    pub notes: Option<String>,
+}
+
+impl ReferralInput {
+    /// `is_child`: a child's consent is given by a guardian or an authority, not the child alone.
+    pub fn validate(&self, today: &str, is_child: bool) -> Result<ReferralFields, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let service_id = self.service_id.trim().to_owned();
+        if service_id.is_empty() {
+            e.add("service_id", "required");
+        }
+        let notes = optional_text(&mut e, "notes", &self.notes, 5_000);
+        let consent_name = optional_text(&mut e, "consent_name", &self.consent_name, 200);
+        let (consent, no_consent_reason) = match self.consent_by.trim() {
+            "" => (None, Some(crate::intake::reason(&mut e, "no_consent_reason", &self.no_consent_reason))),
+            by => {
+                let by = ConsentBy::parse(by);
+                let method = ConsentMethod::parse(self.consent_method.trim());
+                if by.is_none() {
+                    e.add("consent_by", "invalid_choice");
+                }
+                if method.is_none() {
+                    e.add("consent_method", "invalid_choice");
+                }
+                if is_child && by == Some(ConsentBy::Person) {
+                    e.add("consent_by", "child_consent_needs_guardian");
+                }
+                if matches!(by, Some(ConsentBy::Guardian | ConsentBy::Authority)) && consent_name.is_none() {
+                    e.add("consent_name", "required");
+                }
+                let on = date_field(&mut e, "consent_on", &self.consent_on, today);
+                match (by, method, on) {
+                    (Some(by), Some(method), Some(given_on)) => (Some(Consent { by, method, given_on }), None),
+                    _ => (None, None),
+                }
+            }
+        };
+        e.into_result()?;
+        Ok(ReferralFields { service_id, consent, consent_name, no_consent_reason, notes })
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct AssistanceInput {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub detail: String,
+    #[serde(default)]
+    pub started_on: String,
+    #[serde(default)]
+    pub ended_on: String,
+    /// Country of return, for voluntary repatriation (ISO alpha-2).
+    #[serde(default)]
+    pub country: String,
+    #[serde(default)]
+    pub notes: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssistanceFields {
+    pub kind: AssistanceKind,
+    /// A service kind, a participation step, a measure or an alternative, from a fixed list.
+    pub detail: String,
+    pub started_on: String,
+    pub ended_on: Option<String>,
+    pub country: Option<String>,
+    #[serde(skip)]
+    pub notes: Option<String>,
+}
+
+/// The fixed vocabulary for each kind of assistance record, so the statistics can count them.
+pub fn assistance_details(kind: AssistanceKind) -> &'static [&'static str] {
+    match kind {
+        AssistanceKind::ServiceDelivered => &["shelter", "health", "legal_aid", "psychosocial", "reintegration", "education"],
+        AssistanceKind::Participation => &["complaint_filed", "statement_given", "testified_at_trial", "declined_to_participate"],
+        AssistanceKind::ProtectionMeasure => &["identity_reserved", "witness_protection", "restraining_order", "relocation", "chamber_testimony"],
+        AssistanceKind::AlternativeToRemoval => &["offered_residence_permit", "offered_humanitarian_visa", "accepted_residence", "declined"],
+        AssistanceKind::Repatriation => &["voluntary_repatriation"],
+    }
+}
+
+impl AssistanceInput {
+    pub fn validate(&self, today: &str) -> Result<AssistanceFields, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let kind = AssistanceKind::parse(self.kind.trim());
+        let detail = self.detail.trim().to_owned();
+        match kind {
+            None => e.add("kind", "invalid_choice"),
+            Some(k) if !assistance_details(k).contains(&detail.as_str()) => e.add("detail", "invalid_choice"),
+            Some(_) => {}
+        }
+        let started_on = date_field(&mut e, "started_on", &self.started_on, today);
+        let ended_on = match self.ended_on.trim() {
+            "" => None,
+            v => date_field(&mut e, "ended_on", v, today),
+        };
+        if let (Some(s), Some(en)) = (&started_on, &ended_on)
+            && en < s
+        {
+            e.add("ended_on", "ends_before_start");
+        }
+        let country = Some(self.country.trim().to_uppercase()).filter(|c| !c.is_empty());
+        if country.as_ref().is_some_and(|c| c.len() != 2 || !c.chars().all(|x| x.is_ascii_uppercase())) {
+            e.add("country", "invalid_choice");
+        }
+        if kind == Some(AssistanceKind::Repatriation) && country.is_none() {
+            e.add("country", "required");
+        }
+        let notes = optional_text(&mut e, "notes", &self.notes, 5_000);
+        e.into_result()?;
+        match (kind, started_on) {
+            (Some(kind), Some(started_on)) => Ok(AssistanceFields { kind, detail, started_on, ended_on, country, notes }),
+            _ => Err(FieldErrors::new()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_referral_lifecycle_is_closed() {
+        use ReferralAction as A;
+        use ReferralStatus as S;
+        assert_eq!(next_status(S::Requested, A::Accept), Some(S::Accepted));
+        assert_eq!(next_status(S::Accepted, A::Start), Some(S::InProgress));
+        assert_eq!(next_status(S::InProgress, A::Complete), Some(S::Completed));
+        assert_eq!(next_status(S::Requested, A::Start), None, "cannot start before acceptance");
+        assert_eq!(next_status(S::Rejected, A::Accept), None);
+        assert_eq!(next_status(S::Completed, A::Revoke), None);
+        assert_eq!(next_status(S::InProgress, A::Revoke), Some(S::Revoked));
+    }
+
+    #[test]
+    fn a_child_cannot_consent_alone_and_no_consent_needs_a_reason() {
+        let base = ReferralInput { service_id: "s".into(), consent_by: "person".into(), consent_method: "verbal".into(), ..Default::default() };
+        assert!(base.validate("2026-01-01", false).is_ok());
+        let e = base.validate("2026-01-01", true).unwrap_err();
+        assert_eq!(e.for_field("consent_by"), Some("child_consent_needs_guardian"));
+        let none = ReferralInput { service_id: "s".into(), ..Default::default() };
+        assert_eq!(none.validate("2026-01-01", false).unwrap_err().for_field("no_consent_reason"), Some("required"));
+    }
+
+    #[test]
+    fn dates_round_trip_and_refuse_nonsense() {
+        assert_eq!(iso_date(0), "1970-01-01");
+        assert_eq!(iso_date(1_795_000_000), "2026-11-18");
+        assert_eq!(days_from_civil("2026-11-18").map(|d| d * 86_400), Some(1_794_960_000));
+        assert!(is_iso_date("2024-02-29") && !is_iso_date("2023-02-29") && !is_iso_date("2024-13-01"));
+        let mut e = FieldErrors::new();
+        assert_eq!(date_field(&mut e, "d", "2030-01-01", "2026-01-01"), None);
+        assert_eq!(e.for_field("d"), Some("date_in_future"));
+    }
+
+    #[test]
+    fn repatriation_needs_a_country() {
+        let a = AssistanceInput { kind: "repatriation".into(), detail: "voluntary_repatriation".into(), ..Default::default() };
+        assert_eq!(a.validate("2026-01-01").unwrap_err().for_field("country"), Some("required"));
+        let a = AssistanceInput { country: "bo".into(), ..a };
+        assert_eq!(a.validate("2026-01-01").map(|f| f.country), Ok(Some("BO".into())));
+    }
+}

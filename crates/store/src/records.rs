@@ -1,0 +1,314 @@
+//! The protection record tables (`RecordRow`), persons' protection fields and the
+//! insert-only screening instruments, for both backends.
+//!
+//! Every record table has the same columns, so one set of statements serves all of them; the
+//! table name comes only from the fixed `RecordTable` enum, never from input.
+
+use crate::audit::append_in;
+use crate::decode::{be, i, ob, oi, os, s};
+use amparo_core::store::{Batch, InstrumentRecord, PersonRecord, RecordRow, RecordTable, RowFilter, StoreError, StoreResult};
+use amparo_domain::person::{Identity, PersonProfile, PersonRole};
+use amparo_domain::{OrgId, PersonId, UserId};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AnyPool};
+
+pub fn row(r: &AnyRow) -> StoreResult<RecordRow> {
+    Ok(RecordRow {
+        id: s(r, "id")?,
+        org_id: OrgId::from_trusted(s(r, "org_id")?),
+        party_org: os(r, "party_org")?.map(OrgId::from_trusted),
+        subject_id: os(r, "subject_id")?,
+        kind: s(r, "kind")?,
+        status: s(r, "status")?,
+        area_code: os(r, "area_code")?,
+        lookup: os(r, "lookup")?,
+        occurred_at: oi(r, "occurred_at")?,
+        version: i(r, "version")?,
+        created_at: i(r, "created_at")?,
+        created_by: s(r, "created_by")?,
+        updated_at: i(r, "updated_at")?,
+        attrs: s(r, "attrs")?,
+        sealed: ob(r, "sealed")?,
+    })
+}
+
+pub fn person(r: &AnyRow) -> StoreResult<PersonRecord> {
+    let mut sealed = Vec::new();
+    for col in Identity::COLUMNS {
+        if let Some(v) = ob(r, col)? {
+            sealed.push((col.to_owned(), v));
+        }
+    }
+    let created_at = i(r, "created_at")?;
+    Ok(PersonRecord {
+        id: PersonId::from_trusted(s(r, "id")?),
+        org_id: OrgId::from_trusted(s(r, "org_id")?),
+        code: s(r, "code")?,
+        role: PersonRole::parse(&s(r, "role")?).ok_or_else(|| StoreError::Backend("unknown person role".into()))?,
+        sex: os(r, "sex")?,
+        approx_age: oi(r, "approx_age")?,
+        version: i(r, "version")?,
+        created_at,
+        created_by: UserId::from_trusted(s(r, "created_by")?),
+        updated_at: oi(r, "updated_at")?.unwrap_or(created_at),
+        profile: PersonProfile {
+            source_type: os(r, "source_type")?,
+            source_id: os(r, "source_id")?,
+            nationality: os(r, "nationality")?,
+            languages: os(r, "languages")?,
+            document_type: os(r, "document_type")?,
+            origin_area: os(r, "origin_area")?,
+            origin_country: os(r, "origin_country")?,
+        },
+        sealed,
+    })
+}
+
+fn sealed_of(p: &PersonRecord, c: &str) -> Option<Vec<u8>> {
+    p.sealed.iter().find(|(k, _)| k == c).map(|(_, v)| v.clone())
+}
+
+pub async fn insert_person(conn: &mut AnyConnection, p: &PersonRecord) -> StoreResult<()> {
+    let pr = &p.profile;
+    sqlx::query(
+        "INSERT INTO persons (id, org_id, code, role, sex, approx_age, version, created_at, created_by, given_names, first_surname, \
+         second_surname, aliases, document_number, phone, address, narrative, birth_date, source_type, source_id, nationality, \
+         languages, document_type, origin_area, origin_country, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
+    )
+    .bind(p.id.to_string())
+    .bind(p.org_id.to_string())
+    .bind(p.code.clone())
+    .bind(p.role.as_str())
+    .bind(p.sex.clone())
+    .bind(p.approx_age)
+    .bind(p.version)
+    .bind(p.created_at)
+    .bind(p.created_by.to_string())
+    .bind(sealed_of(p, "given_names"))
+    .bind(sealed_of(p, "first_surname"))
+    .bind(sealed_of(p, "second_surname"))
+    .bind(sealed_of(p, "aliases"))
+    .bind(sealed_of(p, "document_number"))
+    .bind(sealed_of(p, "phone"))
+    .bind(sealed_of(p, "address"))
+    .bind(sealed_of(p, "narrative"))
+    .bind(sealed_of(p, "birth_date"))
+    .bind(pr.source_type.clone())
+    .bind(pr.source_id.clone())
+    .bind(pr.nationality.clone())
+    .bind(pr.languages.clone())
+    .bind(pr.document_type.clone())
+    .bind(pr.origin_area.clone())
+    .bind(pr.origin_country.clone())
+    .bind(p.updated_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(be)?;
+    Ok(())
+}
+
+pub async fn update_person(conn: &mut AnyConnection, p: &PersonRecord) -> StoreResult<()> {
+    let pr = &p.profile;
+    let done = sqlx::query(
+        "UPDATE persons SET role = $1, sex = $2, approx_age = $3, version = $4, given_names = $5, first_surname = $6, \
+         second_surname = $7, aliases = $8, document_number = $9, phone = $10, address = $11, narrative = $12, birth_date = $13, \
+         nationality = $14, languages = $15, document_type = $16, origin_area = $17, origin_country = $18, updated_at = $19 \
+         WHERE id = $20 AND version = $21",
+    )
+    .bind(p.role.as_str())
+    .bind(p.sex.clone())
+    .bind(p.approx_age)
+    .bind(p.version)
+    .bind(sealed_of(p, "given_names"))
+    .bind(sealed_of(p, "first_surname"))
+    .bind(sealed_of(p, "second_surname"))
+    .bind(sealed_of(p, "aliases"))
+    .bind(sealed_of(p, "document_number"))
+    .bind(sealed_of(p, "phone"))
+    .bind(sealed_of(p, "address"))
+    .bind(sealed_of(p, "narrative"))
+    .bind(sealed_of(p, "birth_date"))
+    .bind(pr.nationality.clone())
+    .bind(pr.languages.clone())
+    .bind(pr.document_type.clone())
+    .bind(pr.origin_area.clone())
+    .bind(pr.origin_country.clone())
+    .bind(p.updated_at)
+    .bind(p.id.to_string())
+    .bind(p.version - 1)
+    .execute(&mut *conn)
+    .await
+    .map_err(be)?;
+    if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::Conflict) }
+}
+
+/// Bind a list as `$n, $n+1, …`, returning the placeholder text.
+fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n).map(|k| format!("${k}")).collect::<Vec<_>>().join(", ")
+}
+
+pub async fn persons_where(pool: &AnyPool, column: &str, values: &[String]) -> StoreResult<Vec<PersonRecord>> {
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    // `column` is one of two fixed names chosen by the caller in this crate.
+    let sql = format!("SELECT * FROM persons WHERE {column} IN ({}) ORDER BY created_at DESC, id", placeholders(1, values.len()));
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for v in values {
+        q = q.bind(v.clone());
+    }
+    let rows = q.fetch_all(pool).await.map_err(be)?;
+    rows.iter().map(person).collect()
+}
+
+async fn insert_row(conn: &mut AnyConnection, t: RecordTable, r: &RecordRow) -> StoreResult<()> {
+    let sql = format!(
+        "INSERT INTO {} (id, org_id, party_org, subject_id, kind, status, area_code, lookup, occurred_at, version, created_at, \
+         created_by, updated_at, attrs, sealed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        t.name()
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(r.id.clone())
+        .bind(r.org_id.to_string())
+        .bind(r.party_org.as_ref().map(ToString::to_string))
+        .bind(r.subject_id.clone())
+        .bind(r.kind.clone())
+        .bind(r.status.clone())
+        .bind(r.area_code.clone())
+        .bind(r.lookup.clone())
+        .bind(r.occurred_at)
+        .bind(r.version)
+        .bind(r.created_at)
+        .bind(r.created_by.clone())
+        .bind(r.updated_at)
+        .bind(r.attrs.clone())
+        .bind(r.sealed.clone())
+        .execute(&mut *conn)
+        .await
+        .map_err(be)?;
+    Ok(())
+}
+
+async fn update_row(conn: &mut AnyConnection, t: RecordTable, r: &RecordRow) -> StoreResult<()> {
+    let sql = format!(
+        "UPDATE {} SET org_id = $1, party_org = $2, subject_id = $3, kind = $4, status = $5, area_code = $6, lookup = $7, \
+         occurred_at = $8, version = $9, updated_at = $10, attrs = $11, sealed = $12 WHERE id = $13 AND version = $14",
+        t.name()
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(r.org_id.to_string())
+        .bind(r.party_org.as_ref().map(ToString::to_string))
+        .bind(r.subject_id.clone())
+        .bind(r.kind.clone())
+        .bind(r.status.clone())
+        .bind(r.area_code.clone())
+        .bind(r.lookup.clone())
+        .bind(r.occurred_at)
+        .bind(r.version)
+        .bind(r.updated_at)
+        .bind(r.attrs.clone())
+        .bind(r.sealed.clone())
+        .bind(r.id.clone())
+        .bind(r.version - 1)
+        .execute(&mut *conn)
+        .await
+        .map_err(be)?;
+    if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::Conflict) }
+}
+
+pub async fn write(conn: &mut AnyConnection, batch: &Batch) -> StoreResult<()> {
+    for (t, r) in &batch.inserts {
+        insert_row(conn, *t, r).await?;
+    }
+    for (t, r) in &batch.updates {
+        update_row(conn, *t, r).await?;
+    }
+    Ok(())
+}
+
+pub async fn get_row(pool: &AnyPool, t: RecordTable, id: &str) -> StoreResult<Option<RecordRow>> {
+    let sql = format!("SELECT * FROM {} WHERE id = $1", t.name());
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.to_owned()).fetch_optional(pool).await.map_err(be)?;
+    r.as_ref().map(row).transpose()
+}
+
+pub async fn find_rows(pool: &AnyPool, t: RecordTable, f: &RowFilter) -> StoreResult<Vec<RecordRow>> {
+    let mut sql = format!("SELECT * FROM {} WHERE 1 = 1", t.name());
+    let mut binds: Vec<String> = Vec::new();
+    let mut n = 1;
+    if !f.orgs.is_empty() {
+        let a = placeholders(n, f.orgs.len());
+        let b = placeholders(n + f.orgs.len(), f.orgs.len());
+        sql.push_str(&format!(" AND (org_id IN ({a}) OR party_org IN ({b}))"));
+        for _ in 0..2 {
+            binds.extend(f.orgs.iter().map(ToString::to_string));
+        }
+        n += 2 * f.orgs.len();
+    }
+    if !f.subject_ids.is_empty() {
+        sql.push_str(&format!(" AND subject_id IN ({})", placeholders(n, f.subject_ids.len())));
+        binds.extend(f.subject_ids.iter().cloned());
+        n += f.subject_ids.len();
+    }
+    if !f.statuses.is_empty() {
+        sql.push_str(&format!(" AND status IN ({})", placeholders(n, f.statuses.len())));
+        binds.extend(f.statuses.iter().cloned());
+        n += f.statuses.len();
+    }
+    for (col, v) in [("kind", &f.kind), ("lookup", &f.lookup)] {
+        if let Some(v) = v {
+            sql.push_str(&format!(" AND {col} = ${n}"));
+            binds.push(v.clone());
+            n += 1;
+        }
+    }
+    sql.push_str(" ORDER BY created_at DESC, id");
+    if let Some(limit) = f.limit {
+        sql.push_str(&format!(" LIMIT {}", limit.clamp(1, 100_000)));
+    }
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for v in binds {
+        q = q.bind(v);
+    }
+    let rows = q.fetch_all(pool).await.map_err(be)?;
+    rows.iter().map(row).collect()
+}
+
+fn instrument(r: &AnyRow) -> StoreResult<InstrumentRecord> {
+    Ok(InstrumentRecord {
+        id: s(r, "id")?,
+        family: s(r, "family")?,
+        version: i(r, "version")?,
+        published_at: i(r, "published_at")?,
+        published_by: s(r, "published_by")?,
+        body: s(r, "body")?,
+    })
+}
+
+pub async fn insert_instrument(pool: &AnyPool, rec: &InstrumentRecord, audit: &amparo_domain::audit::AuditEvent) -> StoreResult<i64> {
+    let mut tx = pool.begin().await.map_err(be)?;
+    let seq = append_in(&mut tx, audit).await?;
+    sqlx::query("INSERT INTO screening_instruments (id, family, version, published_at, published_by, body) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(rec.id.clone())
+        .bind(rec.family.clone())
+        .bind(rec.version)
+        .bind(rec.published_at)
+        .bind(rec.published_by.clone())
+        .bind(rec.body.clone())
+        .execute(&mut *tx)
+        .await
+        .map_err(be)?;
+    tx.commit().await.map_err(be)?;
+    Ok(seq)
+}
+
+pub async fn list_instruments(pool: &AnyPool) -> StoreResult<Vec<InstrumentRecord>> {
+    let rows = sqlx::query("SELECT * FROM screening_instruments ORDER BY family, version").fetch_all(pool).await.map_err(be)?;
+    rows.iter().map(instrument).collect()
+}
+
+pub async fn get_instrument(pool: &AnyPool, id: &str) -> StoreResult<Option<InstrumentRecord>> {
+    let r = sqlx::query("SELECT * FROM screening_instruments WHERE id = $1").bind(id.to_owned()).fetch_optional(pool).await.map_err(be)?;
+    r.as_ref().map(instrument).transpose()
+}

@@ -1,0 +1,188 @@
+//! Field records: police operations (date, place, unit, persons found, rescued) and labour
+//! inspections (workplace, ISIC sector, workers found, forced-labour indicators observed).
+//! Persons found are recorded from the record's page, so each keeps its source.
+
+use super::persons::PersonForm;
+use super::{Errors, Nav, may, options, render, see_other, with_errors};
+use crate::extract::{UiForm, Viewer};
+use crate::{AppState, WebError};
+use amparo_core::store::RecordTable;
+use amparo_domain::intake::{Exploitation, FORCED_LABOUR_INDICATORS, ISIC_SECTIONS, InspectionInput, OperationInput};
+use amparo_domain::person::PersonInput;
+use amparo_domain::policy::{Action, Relation};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+
+#[derive(Template)]
+#[template(path = "operations.html")]
+struct OperationsPage {
+    nav: Nav,
+    rows: Vec<(String, String, String, String, i64, i64)>,
+    can_create: bool,
+    form: OperationInput,
+    errors: Errors,
+    exploitations: Vec<(String, String)>,
+    places: Vec<(String, String)>,
+}
+
+fn num(attrs: &str, key: &str) -> i64 {
+    serde_json::from_str::<serde_json::Value>(attrs).ok().and_then(|v| v.get(key).and_then(serde_json::Value::as_i64)).unwrap_or(0)
+}
+fn text(attrs: &str, key: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(attrs).ok().and_then(|v| v.get(key).and_then(|x| x.as_str().map(str::to_owned))).unwrap_or_default()
+}
+
+async fn operations_page(state: &AppState, v: &Viewer, form: OperationInput, errors: Errors) -> Result<Response, WebError> {
+    let t = v.tr();
+    let rows = state.app.list_field_records(&v.ctx, RecordTable::Operations).await.map_err(|e| v.err(e))?;
+    render(&OperationsPage {
+        nav: Nav::for_viewer(v, "reports"),
+        rows: rows
+            .iter()
+            .map(|r| {
+                let ex = t.t(&format!("exploitation-{}", r.kind.replace('_', "-")));
+                (r.id.clone(), text(&r.attrs, "date"), r.area_code.clone().unwrap_or_default(), ex, num(&r.attrs, "persons_found"), num(&r.attrs, "rescued"))
+            })
+            .collect(),
+        can_create: may(v, Action::RecordOperation, Relation::OwnOrgScope),
+        form,
+        errors,
+        exploitations: options(t, "exploitation", &Exploitation::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>()),
+        places: super::reports::places(state, v).await?,
+    })
+}
+
+pub async fn operations(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
+    operations_page(&state, &v, OperationInput::default(), Errors::none(v.tr())).await
+}
+
+pub async fn create_operation(State(state): State<AppState>, v: Viewer, UiForm(input): UiForm<OperationInput>) -> Result<Response, WebError> {
+    match state.app.create_operation(&v.ctx, &input).await {
+        Ok(o) => Ok(see_other(&format!("/operations/{}", o.id))),
+        Err(e) => with_errors(&v, e, |errors| operations_page(&state, &v, input.clone(), errors)).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "fieldwork_record.html")]
+struct RecordPage {
+    nav: Nav,
+    title: String,
+    facts: Vec<(String, String)>,
+    notes: String,
+    persons: Vec<super::persons::Row>,
+    can_add_person: bool,
+    pf: PersonForm,
+}
+
+pub async fn operation(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
+    let t = v.tr();
+    let o = state.app.get_operation(&v.ctx, &id).await.map_err(|e| v.err(e))?;
+    let f = &o.fields;
+    let facts = vec![
+        (t.t("op-date"), f.date.clone()),
+        (t.t("report-place"), f.place.clone()),
+        (t.t("op-place-detail"), o.place_detail.clone().unwrap_or_default()),
+        (t.t("report-exploitation"), t.t(&format!("exploitation-{}", f.exploitation.as_str().replace('_', "-")))),
+        (t.t("op-found"), f.persons_found.to_string()),
+        (t.t("op-rescued"), f.rescued.to_string()),
+    ];
+    let form = PersonInput { role: "possible_victim".into(), source_type: "operation".into(), source_id: id.clone(), ..Default::default() };
+    render(&RecordPage {
+        nav: Nav::for_viewer(&v, "reports"),
+        title: format!("{} {}", t.t("op-title-one"), f.date),
+        facts,
+        notes: o.notes.clone().unwrap_or_default(),
+        persons: o.persons.iter().map(|p| super::persons::row(t, p)).collect(),
+        can_add_person: may(&v, Action::CreatePerson, Relation::OwnOrgScope),
+        pf: PersonForm::new(&state, &v, form, Errors::none(t)).await?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "inspections.html")]
+struct InspectionsPage {
+    nav: Nav,
+    rows: Vec<(String, String, String, String, i64, usize)>,
+    can_create: bool,
+    form: InspectionInput,
+    errors: Errors,
+    sectors: Vec<(String, String)>,
+    indicators: Vec<(String, String, bool)>,
+    places: Vec<(String, String)>,
+}
+
+async fn inspections_page(state: &AppState, v: &Viewer, form: InspectionInput, errors: Errors) -> Result<Response, WebError> {
+    let t = v.tr();
+    let es = t.code() == "es";
+    let rows = state.app.list_field_records(&v.ctx, RecordTable::Inspections).await.map_err(|e| v.err(e))?;
+    render(&InspectionsPage {
+        nav: Nav::for_viewer(v, "reports"),
+        rows: rows
+            .iter()
+            .map(|r| {
+                let n = serde_json::from_str::<serde_json::Value>(&r.attrs).ok().and_then(|v| v.get("indicators").and_then(|x| x.as_array().map(Vec::len))).unwrap_or(0);
+                (r.id.clone(), text(&r.attrs, "date"), r.area_code.clone().unwrap_or_default(), r.kind.clone(), num(&r.attrs, "workers_found"), n)
+            })
+            .collect(),
+        can_create: may(v, Action::RecordInspection, Relation::OwnOrgScope),
+        sectors: ISIC_SECTIONS.iter().map(|(c, en, sp)| ((*c).to_owned(), format!("{c} — {}", if es { sp } else { en }))).collect(),
+        indicators: FORCED_LABOUR_INDICATORS.iter().map(|(id, en, sp)| ((*id).to_owned(), (if es { *sp } else { *en }).to_owned(), form.indicators.iter().any(|x| x == id))).collect(),
+        form,
+        errors,
+        places: super::reports::places(state, v).await?,
+    })
+}
+
+pub async fn inspections(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
+    inspections_page(&state, &v, InspectionInput::default(), Errors::none(v.tr())).await
+}
+
+pub async fn create_inspection(State(state): State<AppState>, v: Viewer, UiForm(form): UiForm<Vec<(String, String)>>) -> Result<Response, WebError> {
+    let get = |k: &str| form.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let input = InspectionInput {
+        date: get("date"),
+        place: get("place"),
+        workplace: get("workplace"),
+        isic: get("isic"),
+        workers_found: get("workers_found"),
+        indicators: form.iter().filter(|(k, _)| k == "indicators").map(|(_, v)| v.clone()).collect(),
+        report_id: get("report_id"),
+        notes: get("notes"),
+    };
+    match state.app.create_inspection(&v.ctx, &input).await {
+        Ok(i) => Ok(see_other(&format!("/inspections/{}", i.id))),
+        Err(e) => with_errors(&v, e, |errors| inspections_page(&state, &v, input.clone(), errors)).await,
+    }
+}
+
+pub async fn inspection(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
+    let t = v.tr();
+    let es = t.code() == "es";
+    let i = state.app.get_inspection(&v.ctx, &id).await.map_err(|e| v.err(e))?;
+    let f = &i.fields;
+    let ind: Vec<String> = f
+        .indicators
+        .iter()
+        .filter_map(|x| FORCED_LABOUR_INDICATORS.iter().find(|(id, _, _)| id == x).map(|(_, en, sp)| (if es { *sp } else { *en }).to_owned()))
+        .collect();
+    let facts = vec![
+        (t.t("op-date"), f.date.clone()),
+        (t.t("report-place"), f.place.clone()),
+        (t.t("insp-workplace"), i.workplace.clone()),
+        (t.t("insp-isic"), f.isic.clone()),
+        (t.t("insp-workers"), f.workers_found.to_string()),
+        (t.t("insp-indicators"), ind.join("; ")),
+    ];
+    let form = PersonInput { role: "possible_victim".into(), source_type: "inspection".into(), source_id: id.clone(), ..Default::default() };
+    render(&RecordPage {
+        nav: Nav::for_viewer(&v, "reports"),
+        title: format!("{} {}", t.t("insp-title-one"), f.date),
+        facts,
+        notes: i.notes.clone().unwrap_or_default(),
+        persons: i.persons.iter().map(|p| super::persons::row(t, p)).collect(),
+        can_add_person: may(&v, Action::CreatePerson, Relation::OwnOrgScope),
+        pf: PersonForm::new(&state, &v, form, Errors::none(t)).await?,
+    })
+}

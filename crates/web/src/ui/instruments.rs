@@ -1,0 +1,83 @@
+//! Screening instruments: the versions published, and one version's sets, dimensions,
+//! indicators with their strength and how sure we are of it, and the combination rules —
+//! shown in full so that the rule is never hidden behind a score.
+
+use super::{Nav, render};
+use crate::extract::Viewer;
+use crate::{AppState, WebError};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "instruments.html")]
+struct ListPage {
+    nav: Nav,
+    rows: Vec<(String, String, i64)>,
+}
+
+pub async fn list(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
+    let es = v.tr().code() == "es";
+    let list = state.app.list_instruments(&v.ctx).await.map_err(|e| v.err(e))?;
+    render(&ListPage {
+        nav: Nav::for_viewer(&v, "instruments"),
+        rows: list.iter().map(|i| (i.id.clone(), if es { i.title_es.clone() } else { i.title_en.clone() }, i.version)).collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "instrument.html")]
+struct ShowPage {
+    nav: Nav,
+    id: String,
+    title: String,
+    note: String,
+    current_set: String,
+    sets: Vec<(String, String)>,
+    rows: Vec<(String, String, String, String, String)>,
+    patterns: Vec<String>,
+    outcomes: Vec<(String, String)>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SetQuery {
+    #[serde(default)]
+    set: String,
+}
+
+pub async fn show(State(state): State<AppState>, v: Viewer, Path(id): Path<String>, Query(q): Query<SetQuery>) -> Result<Response, WebError> {
+    let t = v.tr();
+    let es = t.code() == "es";
+    let i = state.app.get_instrument(&v.ctx, &id).await.map_err(|e| v.err(e))?;
+    let set = if i.set(&q.set).is_some() { q.set } else { i.sets.first().map(|s| s.key.clone()).unwrap_or_default() };
+    let rows = i
+        .indicators_of(&set)
+        .map(|x| {
+            (x.dimension.clone(), x.id.clone(), if es { x.label_es.clone() } else { x.label_en.clone() }, t.t(&format!("strength-{}", x.strength.as_str())), x.strength_source.clone())
+        })
+        .collect();
+    let patterns = i
+        .rules
+        .dimension_positive_if_any
+        .iter()
+        .map(|p| p.iter().map(|r| format!("{} × {}", r.count, r.of.iter().map(|s| t.t(&format!("strength-{}", s.as_str()))).collect::<Vec<_>>().join("/"))).collect::<Vec<_>>().join(" + "))
+        .collect();
+    let outcomes = i
+        .rules
+        .outcome_if_all
+        .iter()
+        .map(|(group, clauses)| (t.t(&format!("agegroup-{group}")), clauses.iter().map(|c| format!("({})", c.join(" ∨ "))).collect::<Vec<_>>().join(" ∧ ")))
+        .collect();
+    render(&ShowPage {
+        nav: Nav::for_viewer(&v, "instruments"),
+        title: if es { i.title_es.clone() } else { i.title_en.clone() },
+        note: i.source_note.clone(),
+        sets: i.sets.iter().map(|s| (s.key.clone(), if es { s.label_es.clone() } else { s.label_en.clone() })).collect(),
+        id: i.id.clone(),
+        current_set: set,
+        rows,
+        patterns,
+        outcomes,
+    })
+}

@@ -1,0 +1,285 @@
+//! Referral pages: the services directory, referrals received and sent, a referral's page
+//! with its lifecycle actions, referring a person and recording assistance (from the person's
+//! page), the referral-gap view and notifications.
+
+use super::{Errors, Nav, fmt_time, may, options, render, see_other, with_errors};
+use crate::extract::{UiForm, Viewer};
+use crate::i18n::Tr;
+use crate::{AppState, WebError};
+use amparo_core::CoreError;
+use amparo_core::usecases::referrals::{ReferralActInput, ReferralView, ServiceView};
+use amparo_domain::PersonId;
+use amparo_domain::policy::{Action, Relation};
+use amparo_domain::protection::{AssistanceInput, ReferralInput, ServiceInput, ServiceKind, Specialisation};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+pub struct ReferralRow {
+    pub id: String,
+    pub person_id: String,
+    pub person_code: String,
+    pub service: String,
+    pub from: String,
+    pub to: String,
+    pub status: String,
+    pub status_key: String,
+    pub consent: String,
+    pub requested: String,
+}
+
+pub fn referral_row(t: Tr, r: &ReferralView, names: &HashMap<String, String>) -> ReferralRow {
+    ReferralRow {
+        id: r.id.clone(),
+        person_id: r.person_id.clone(),
+        person_code: r.person_code.clone(),
+        service: r.service_name.clone(),
+        from: names.get(r.from_org.as_str()).cloned().unwrap_or_default(),
+        to: r.to_org.as_ref().and_then(|o| names.get(o.as_str())).cloned().unwrap_or_default(),
+        status: t.t(&format!("refstatus-{}", r.status.as_str().replace('_', "-"))),
+        status_key: r.status.as_str().to_owned(),
+        consent: match &r.consent {
+            Some(c) => format!("{} · {} · {}", t.t(&format!("consentby-{}", c.by.as_str())), t.t(&format!("consentmethod-{}", c.method.as_str())), c.given_on),
+            None => t.t("referral-no-consent"),
+        },
+        requested: fmt_time(r.requested_at),
+    }
+}
+
+pub struct ServiceRow {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub org: String,
+    pub region: String,
+    pub specialisations: String,
+    pub capacity: i64,
+    pub occupancy: i64,
+    pub full: bool,
+    pub contact_protocol: String,
+    pub address: Option<String>,
+}
+
+fn service_row(t: Tr, s: &ServiceView, names: &HashMap<String, String>, areas: &HashMap<String, String>) -> ServiceRow {
+    ServiceRow {
+        id: s.id.clone(),
+        name: s.name.clone(),
+        kind: t.t(&format!("skind-{}", s.kind.replace('_', "-"))),
+        org: names.get(s.org_id.as_str()).cloned().unwrap_or_default(),
+        region: areas.get(&s.region).cloned().unwrap_or_else(|| s.region.clone()),
+        specialisations: s.specialisations.iter().map(|x| t.t(&format!("spec-{}", x.as_str().replace('_', "-")))).collect::<Vec<_>>().join(", "),
+        capacity: s.capacity,
+        occupancy: s.occupancy,
+        full: s.occupancy >= s.capacity,
+        contact_protocol: s.contact_protocol.clone(),
+        address: s.address.clone(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "services.html")]
+struct ServicesPage {
+    nav: Nav,
+    rows: Vec<ServiceRow>,
+    kinds: Vec<(String, String)>,
+    kind: String,
+    can_create: bool,
+    specs: Vec<(String, String)>,
+    places: Vec<(String, String)>,
+    form: ServiceForm,
+    errors: Errors,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ServiceForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    capacity: String,
+    #[serde(default)]
+    contact_protocol: String,
+    #[serde(default)]
+    address: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct KindQuery {
+    #[serde(default)]
+    kind: String,
+}
+
+async fn services_page(state: &AppState, v: &Viewer, kind: String, form: ServiceForm, errors: Errors) -> Result<Response, WebError> {
+    let t = v.tr();
+    let list = state.app.list_services(&v.ctx, Some(&kind)).await.map_err(|e| v.err(e))?;
+    let names = super::reports::org_names(state, v).await?;
+    let places = super::reports::places(state, v).await?;
+    let areas: HashMap<String, String> = places.iter().cloned().collect();
+    let kinds: Vec<&str> = ServiceKind::ALL.iter().map(|k| k.as_str()).collect();
+    let specs: Vec<&str> = Specialisation::ALL.iter().map(|k| k.as_str()).collect();
+    render(&ServicesPage {
+        nav: Nav::for_viewer(v, "services"),
+        rows: list.iter().map(|s| service_row(t, s, &names, &areas)).collect(),
+        kinds: options(t, "skind", &kinds),
+        kind,
+        can_create: may(v, Action::ManageServices, Relation::OwnOrgScope),
+        specs: options(t, "spec", &specs),
+        places,
+        form,
+        errors,
+    })
+}
+
+pub async fn services(State(state): State<AppState>, v: Viewer, Query(q): Query<KindQuery>) -> Result<Response, WebError> {
+    services_page(&state, &v, q.kind, ServiceForm::default(), Errors::none(v.tr())).await
+}
+
+pub async fn create_service(State(state): State<AppState>, v: Viewer, UiForm(form): UiForm<Vec<(String, String)>>) -> Result<Response, WebError> {
+    let get = |k: &str| form.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let input = ServiceInput {
+        name: get("name"),
+        kind: get("kind"),
+        specialisations: form.iter().filter(|(k, _)| k == "specialisations").map(|(_, v)| v.clone()).collect(),
+        region: get("region"),
+        capacity: get("capacity"),
+        contact_protocol: get("contact_protocol"),
+        address: get("address"),
+    };
+    match state.app.create_service(&v.ctx, None, &input).await {
+        Ok(_) => Ok(see_other("/services")),
+        Err(e) => {
+            let f = ServiceForm { name: input.name.clone(), kind: input.kind.clone(), region: input.region.clone(), capacity: input.capacity.clone(), contact_protocol: input.contact_protocol.clone(), address: input.address.clone() };
+            with_errors(&v, e, |errors| services_page(&state, &v, String::new(), f, errors)).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "referrals.html")]
+struct ListPage {
+    nav: Nav,
+    incoming: Vec<ReferralRow>,
+    outgoing: Vec<ReferralRow>,
+}
+
+pub async fn list(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
+    let t = v.tr();
+    let (incoming, outgoing) = state.app.list_referrals(&v.ctx).await.map_err(|e| v.err(e))?;
+    let names = super::reports::org_names(&state, &v).await?;
+    render(&ListPage {
+        nav: Nav::for_viewer(&v, "referrals"),
+        incoming: incoming.iter().map(|r| referral_row(t, r, &names)).collect(),
+        outgoing: outgoing.iter().map(|r| referral_row(t, r, &names)).collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "referral.html")]
+struct ShowPage {
+    nav: Nav,
+    r: ReferralRow,
+    version: i64,
+    actions: Vec<(String, String)>,
+    steps: Vec<(String, String, String, bool)>,
+    without_consent: bool,
+    service_full: bool,
+    errors: Errors,
+}
+
+async fn show_page(state: &AppState, v: &Viewer, id: &str, errors: Errors) -> Result<Response, WebError> {
+    let t = v.tr();
+    let r = state.app.get_referral(&v.ctx, id).await.map_err(|e| v.err(e))?;
+    let names = super::reports::org_names(state, v).await?;
+    let service = state.app.get_service(&v.ctx, &r.service_id).await.ok();
+    render(&ShowPage {
+        nav: Nav::for_viewer(v, "referrals"),
+        version: r.version,
+        actions: r.actions.iter().map(|a| ((*a).to_owned(), t.t(&format!("refact-{a}")))).collect(),
+        steps: r.steps.iter().map(|s| (fmt_time(s.at), t.t(&format!("refstatus-{}", s.status.as_str().replace('_', "-"))), s.reason.clone().unwrap_or_default(), s.capacity_override)).collect(),
+        without_consent: r.without_consent,
+        service_full: service.is_some_and(|s| s.occupancy >= s.capacity),
+        r: referral_row(t, &r, &names),
+        errors,
+    })
+}
+
+pub async fn show(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
+    show_page(&state, &v, &id, Errors::none(v.tr())).await
+}
+
+pub async fn act(State(state): State<AppState>, v: Viewer, Path(id): Path<String>, UiForm(input): UiForm<ReferralActInput>) -> Result<Response, WebError> {
+    match state.app.act_on_referral(&v.ctx, &id, &input).await {
+        Ok(_) => Ok(see_other(&format!("/referrals/{id}"))),
+        Err(e) => with_errors(&v, e, |errors| show_page(&state, &v, &id, errors)).await,
+    }
+}
+
+pub async fn refer(State(state): State<AppState>, v: Viewer, Path(id): Path<String>, UiForm(input): UiForm<ReferralInput>) -> Result<Response, WebError> {
+    let pid = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
+    match state.app.create_referral(&v.ctx, &pid, &input).await {
+        Ok(r) => Ok(see_other(&format!("/referrals/{}", r.id))),
+        Err(e) => with_errors(&v, e, |errors| super::persons::show_page(&state, &v, &pid, None, errors, None)).await,
+    }
+}
+
+pub async fn assist(State(state): State<AppState>, v: Viewer, Path(id): Path<String>, UiForm(input): UiForm<AssistanceInput>) -> Result<Response, WebError> {
+    let pid = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
+    match state.app.record_assistance(&v.ctx, &pid, &input).await {
+        Ok(_) => Ok(see_other(&format!("/persons/{id}#assistance"))),
+        Err(e) => with_errors(&v, e, |errors| super::persons::show_page(&state, &v, &pid, None, errors, None)).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "gap.html")]
+struct GapPage {
+    nav: Nav,
+    days: i64,
+    rows: Vec<(String, String, String, String, String, i64)>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct GapQuery {
+    days: Option<i64>,
+}
+
+pub async fn gap(State(state): State<AppState>, v: Viewer, Query(q): Query<GapQuery>) -> Result<Response, WebError> {
+    let t = v.tr();
+    let days = q.days.unwrap_or(7).clamp(0, 3_650);
+    let rows = state.app.referral_gap(&v.ctx, days).await.map_err(|e| v.err(e))?;
+    let names = super::reports::org_names(&state, &v).await?;
+    render(&GapPage {
+        nav: Nav::for_viewer(&v, "gap"),
+        days,
+        rows: rows
+            .iter()
+            .map(|r| (r.person_id.clone(), r.person_code.clone(), names.get(r.org_id.as_str()).cloned().unwrap_or_default(), t.t(&format!("tstatus-{}", r.status)), r.decided_on.clone(), r.days_since))
+            .collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NotificationsPage {
+    nav: Nav,
+    rows: Vec<(String, String, String, bool)>,
+}
+
+pub async fn notifications(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
+    let t = v.tr();
+    let list = state.app.list_notifications(&v.ctx).await.map_err(|e| v.err(e))?;
+    render(&NotificationsPage {
+        nav: Nav::for_viewer(&v, "notifications"),
+        rows: list.iter().map(|n| (fmt_time(n.at), t.t(&format!("notif-{}", n.kind.replace('_', "-"))), n.link.clone(), n.unread)).collect(),
+    })
+}
+
+pub async fn mark_read(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
+    state.app.mark_notifications_read(&v.ctx).await.map_err(|e| v.err(e))?;
+    Ok(see_other("/notifications"))
+}

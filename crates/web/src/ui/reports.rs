@@ -1,0 +1,179 @@
+//! Report pages: the unit's queue with deadlines and overdue highlight, the hotline's call
+//! form, a report's page (narrative, persons recorded from it, triage actions).
+
+use super::persons::PersonForm;
+use super::{Errors, Nav, fmt_time, may, options, render, see_other, with_errors};
+use crate::extract::{UiForm, Viewer};
+use crate::i18n::Tr;
+use crate::{AppState, WebError};
+use amparo_core::usecases::intake::{ReportDetail, ReportView, TriageInput};
+use amparo_domain::intake::{Exploitation, ReportInput};
+use amparo_domain::policy::{Action, Relation};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use std::collections::HashMap;
+
+/// Departments and provinces of the default country, for place pickers.
+pub async fn places(state: &AppState, v: &Viewer) -> Result<Vec<(String, String)>, WebError> {
+    let mut out = Vec::new();
+    for d in state.app.list_areas(&v.ctx, "PE", None).await.map_err(|e| v.err(e))? {
+        out.push((d.code.clone(), d.name.clone()));
+        for p in state.app.list_areas(&v.ctx, "PE", Some(&d.code)).await.map_err(|e| v.err(e))? {
+            out.push((p.code.clone(), format!("{} › {}", d.name, p.name)));
+        }
+    }
+    Ok(out)
+}
+
+/// Organisation names by id, for showing where a report sits.
+pub async fn org_names(state: &AppState, v: &Viewer) -> Result<HashMap<String, String>, WebError> {
+    Ok(state.app.list_orgs(&v.ctx).await.map_err(|e| v.err(e))?.into_iter().map(|o| (o.id.to_string(), o.name)).collect())
+}
+
+pub struct Row {
+    pub id: String,
+    pub reference: String,
+    pub channel: String,
+    pub status: String,
+    pub status_key: String,
+    pub priority: String,
+    pub priority_key: String,
+    pub place: String,
+    pub unit: String,
+    pub received: String,
+    pub to_ack: String,
+    pub to_act: String,
+    pub overdue: bool,
+}
+
+fn duration(t: Tr, secs: i64) -> String {
+    let h = secs / 3_600;
+    if h >= 48 { t.t_args("dur-days", &[("n", (h / 24).to_string())]) } else { t.t_args("dur-hours", &[("n", h.to_string()), ("m", ((secs % 3_600) / 60).to_string())]) }
+}
+
+fn row(t: Tr, r: &ReportView, names: &HashMap<String, String>) -> Row {
+    let open = r.status != "closed";
+    Row {
+        id: r.id.clone(),
+        reference: r.reference.clone().unwrap_or_else(|| r.id.get(..8).unwrap_or("").to_uppercase()),
+        channel: t.t(&format!("channel-{}", r.channel.replace('_', "-"))),
+        status: t.t(&format!("rstatus-{}", r.status)),
+        status_key: r.status.clone(),
+        priority: t.t(&format!("priority-{}", r.priority.as_str())),
+        priority_key: r.priority.as_str().to_owned(),
+        place: r.place.clone(),
+        unit: names.get(r.org_id.as_str()).cloned().unwrap_or_default(),
+        received: fmt_time(r.received_at),
+        to_ack: duration(t, r.timeliness.to_acknowledge),
+        to_act: duration(t, r.timeliness.to_act),
+        overdue: open && (r.timeliness.ack_overdue || (r.timeliness.act_overdue && r.acted_at.is_none())),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct QueuePage {
+    nav: Nav,
+    queue: Vec<Row>,
+    sent: Vec<Row>,
+    can_create: bool,
+    form: ReportInput,
+    errors: Errors,
+    channels: Vec<(String, String)>,
+    exploitations: Vec<(String, String)>,
+    places: Vec<(String, String)>,
+    notice: Option<String>,
+}
+
+async fn queue_page(state: &AppState, v: &Viewer, form: ReportInput, errors: Errors, notice: Option<String>) -> Result<Response, WebError> {
+    let t = v.tr();
+    let (queue, sent) = state.app.report_queue(&v.ctx).await.map_err(|e| v.err(e))?;
+    let names = org_names(state, v).await?;
+    render(&QueuePage {
+        nav: Nav::for_viewer(v, "reports"),
+        queue: queue.iter().map(|r| row(t, r, &names)).collect(),
+        sent: sent.iter().map(|r| row(t, r, &names)).collect(),
+        can_create: may(v, Action::CreateReport, Relation::OwnOrgScope),
+        form,
+        errors,
+        channels: options(t, "channel", &["hotline", "walk_in", "abroad"]),
+        exploitations: options(t, "exploitation", &Exploitation::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>()),
+        places: places(state, v).await?,
+        notice,
+    })
+}
+
+pub async fn list(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
+    let form = ReportInput { channel: "hotline".into(), ..Default::default() };
+    queue_page(&state, &v, form, Errors::none(v.tr()), None).await
+}
+
+pub async fn create(State(state): State<AppState>, v: Viewer, UiForm(input): UiForm<ReportInput>) -> Result<Response, WebError> {
+    match state.app.create_report(&v.ctx, &input).await {
+        Ok(r) => Ok(see_other(&format!("/reports/{}", r.id))),
+        Err(e) => with_errors(&v, e, |errors| queue_page(&state, &v, input.clone(), errors, None)).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ShowPage {
+    nav: Nav,
+    r: Row,
+    d: ReportDetail,
+    exploitation: String,
+    origin: String,
+    steps: Vec<(String, String, String, String)>,
+    follow_ups: Vec<(String, String)>,
+    persons: Vec<super::persons::Row>,
+    units: Vec<(String, String)>,
+    pf: PersonForm,
+    can_add_person: bool,
+    errors: Errors,
+}
+
+async fn show_page(state: &AppState, v: &Viewer, id: &str, errors: Errors, pf: Option<PersonForm>) -> Result<Response, WebError> {
+    let t = v.tr();
+    let d = state.app.get_report(&v.ctx, id).await.map_err(|e| v.err(e))?;
+    let names = org_names(state, v).await?;
+    let orgs = state.app.list_orgs(&v.ctx).await.map_err(|e| v.err(e))?;
+    let steps = d
+        .report
+        .steps
+        .iter()
+        .map(|s| {
+            let to = s.to_org.as_ref().and_then(|o| names.get(o.as_str())).cloned().unwrap_or_default();
+            (fmt_time(s.at), t.t(&format!("rstep-{}", s.step)), to, s.reason.clone().unwrap_or_default())
+        })
+        .collect();
+    let pf = match pf {
+        Some(pf) => pf,
+        None => PersonForm::new(state, v, amparo_domain::person::PersonInput { role: "possible_victim".into(), source_type: "report".into(), source_id: id.to_owned(), ..Default::default() }, Errors::none(t)).await?,
+    };
+    render(&ShowPage {
+        nav: Nav::for_viewer(v, "reports"),
+        r: row(t, &d.report, &names),
+        exploitation: t.t(&format!("exploitation-{}", d.report.exploitation.as_str().replace('_', "-"))),
+        origin: d.report.origin_org.as_ref().and_then(|o| names.get(o.as_str())).cloned().unwrap_or_else(|| t.t("channel-web")),
+        steps,
+        follow_ups: d.secrets.follow_ups.iter().map(|f| (fmt_time(f.at), f.text.clone())).collect(),
+        persons: d.persons.iter().map(|p| super::persons::row(t, p)).collect(),
+        units: orgs.iter().filter(|o| o.id != d.report.org_id).map(|o| (o.id.to_string(), o.name.clone())).collect(),
+        can_add_person: may(v, Action::CreatePerson, Relation::OwnOrgScope),
+        pf,
+        d,
+        errors,
+    })
+}
+
+pub async fn show(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
+    show_page(&state, &v, &id, Errors::none(v.tr()), None).await
+}
+
+pub async fn triage(State(state): State<AppState>, v: Viewer, Path(id): Path<String>, UiForm(input): UiForm<TriageInput>) -> Result<Response, WebError> {
+    match state.app.triage_report(&v.ctx, &id, &input).await {
+        Ok(_) => Ok(see_other(&format!("/reports/{id}"))),
+        Err(e) => with_errors(&v, e, |errors| show_page(&state, &v, &id, errors, None)).await,
+    }
+}

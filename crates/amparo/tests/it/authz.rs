@@ -6,7 +6,11 @@
 use crate::helpers::*;
 use amparo_core::Ctx;
 use amparo_core::store::Store;
+use amparo_core::store::{Batch, RecordRow, RecordTable};
+use amparo_core::usecases::identification::ScreeningInput;
+use amparo_domain::PersonId;
 use amparo_domain::person::PersonInput;
+use amparo_domain::protection::{ReferralInput, ServiceInput};
 use amparo_domain::policy::{Actor, UserActor};
 use amparo_domain::user::User;
 use amparo_domain::{OrgId, Role};
@@ -29,6 +33,13 @@ const WRITERS: &[Role] = &[HotlineOperator, Investigator, Prosecutor, LabourInsp
 const ADMINS: &[Role] = &[OrgAdmin, SystemAdmin];
 const SYS: &[Role] = &[SystemAdmin];
 const NONE: &[Role] = &[];
+const INTAKE: &[Role] = &[HotlineOperator, Investigator, LabourInspector, CaseWorker, Coordinator];
+const INTAKE_READERS: &[Role] = &[HotlineOperator, Investigator, Prosecutor, LabourInspector, CaseWorker, Coordinator];
+const TRIAGERS: &[Role] = &[HotlineOperator, Investigator, LabourInspector, Coordinator];
+const PROTECTORS: &[Role] = &[Investigator, Prosecutor, LabourInspector, CaseWorker, ShelterStaff];
+const SERVICE_STAFF: &[Role] = &[CaseWorker, ShelterStaff];
+const SERVICE_MANAGERS: &[Role] = &[CaseWorker, ShelterStaff, OrgAdmin, SystemAdmin];
+const GAP: &[Role] = &[Investigator, Prosecutor, LabourInspector, CaseWorker, ShelterStaff, Coordinator, Analyst];
 
 const EXPECT: &[(&str, &str, Who)] = &[
     ("GET", "/healthz", Who::Public),
@@ -57,6 +68,40 @@ const EXPECT: &[(&str, &str, Who)] = &[
     ("POST", "/persons", Who::Roles(WRITERS, WRITERS)),
     ("GET", "/persons/{id}", Who::Roles(IDENTITY, NONE)),
     ("POST", "/persons/{id}/reveal", Who::Roles(IDENTITY, NONE)),
+    ("POST", "/persons/{id}", Who::Roles(WRITERS, NONE)),
+    ("GET", "/persons/{id}/screening", Who::Roles(IDENTITY, NONE)),
+    ("POST", "/persons/{id}/screenings", Who::Roles(PROTECTORS, NONE)),
+    ("POST", "/persons/{id}/decisions", Who::Roles(PROTECTORS, NONE)),
+    ("POST", "/persons/{id}/referrals", Who::Roles(PROTECTORS, NONE)),
+    ("POST", "/persons/{id}/assistance", Who::Roles(PROTECTORS, NONE)),
+    ("GET", "/screenings/{id}", Who::Roles(IDENTITY, NONE)),
+    ("POST", "/screenings/{id}", Who::Roles(PROTECTORS, NONE)),
+    ("POST", "/screening/evaluate", Who::AllSignedIn),
+    ("GET", "/instruments", Who::AllSignedIn),
+    ("GET", "/instruments/{id}", Who::AllSignedIn),
+    ("GET", "/reports", Who::Roles(INTAKE_READERS, INTAKE_READERS)),
+    ("POST", "/reports", Who::Roles(INTAKE, INTAKE)),
+    ("GET", "/reports/{id}", Who::Roles(INTAKE_READERS, NONE)),
+    ("POST", "/reports/{id}/triage", Who::Roles(TRIAGERS, NONE)),
+    ("GET", "/operations", Who::Roles(INTAKE_READERS, INTAKE_READERS)),
+    ("POST", "/operations", Who::Roles(&[Investigator], &[Investigator])),
+    ("GET", "/operations/{id}", Who::Roles(INTAKE_READERS, NONE)),
+    ("GET", "/inspections", Who::Roles(INTAKE_READERS, INTAKE_READERS)),
+    ("POST", "/inspections", Who::Roles(&[LabourInspector], &[LabourInspector])),
+    ("GET", "/inspections/{id}", Who::Roles(INTAKE_READERS, NONE)),
+    ("GET", "/services", Who::AllSignedIn),
+    ("POST", "/services", Who::Roles(SERVICE_MANAGERS, SERVICE_MANAGERS)),
+    ("GET", "/referrals", Who::Roles(IDENTITY, IDENTITY)),
+    ("GET", "/referrals/{id}", Who::Roles(IDENTITY, NONE)),
+    ("POST", "/referrals/{id}/act", Who::Roles(SERVICE_STAFF, NONE)),
+    ("GET", "/referral-gap", Who::Roles(GAP, GAP)),
+    ("GET", "/notifications", Who::AllSignedIn),
+    ("POST", "/notifications/read", Who::AllSignedIn),
+    ("GET", "/public/report", Who::Public),
+    ("POST", "/public/report", Who::Public),
+    ("GET", "/public/status", Who::Public),
+    ("POST", "/public/status", Who::Public),
+    ("POST", "/public/follow-up", Who::Public),
     ("GET", "/api/v1/openapi.json", Who::Public),
     ("GET", "/api/v1/me", Who::AllSignedIn),
     ("GET", "/api/v1/organisations", Who::AllSignedIn),
@@ -90,6 +135,29 @@ const EXPECT: &[(&str, &str, Who)] = &[
     ("POST", "/api/v1/persons", Who::Roles(WRITERS, WRITERS)),
     ("GET", "/api/v1/persons/{id}", Who::Roles(IDENTITY, NONE)),
     ("POST", "/api/v1/persons/{id}/reveal", Who::Roles(IDENTITY, NONE)),
+    ("PUT", "/api/v1/persons/{id}", Who::Roles(WRITERS, NONE)),
+    ("GET", "/api/v1/persons/{id}/file", Who::Roles(IDENTITY, NONE)),
+    ("POST", "/api/v1/persons/{id}/screenings", Who::Roles(PROTECTORS, NONE)),
+    ("POST", "/api/v1/persons/{id}/decisions", Who::Roles(PROTECTORS, NONE)),
+    ("POST", "/api/v1/persons/{id}/referrals", Who::Roles(PROTECTORS, NONE)),
+    ("POST", "/api/v1/persons/{id}/assistance", Who::Roles(PROTECTORS, NONE)),
+    ("GET", "/api/v1/screenings/{id}", Who::Roles(IDENTITY, NONE)),
+    ("PUT", "/api/v1/screenings/{id}", Who::Roles(PROTECTORS, NONE)),
+    ("GET", "/api/v1/screening-instruments", Who::AllSignedIn),
+    ("POST", "/api/v1/screening-instruments", Who::Roles(SYS, SYS)),
+    ("GET", "/api/v1/screening-instruments/{id}", Who::AllSignedIn),
+    ("POST", "/api/v1/screening-instruments/{id}/evaluate", Who::AllSignedIn),
+    ("GET", "/api/v1/reports", Who::Roles(INTAKE_READERS, INTAKE_READERS)),
+    ("POST", "/api/v1/reports", Who::Roles(INTAKE, INTAKE)),
+    ("GET", "/api/v1/reports/{id}", Who::Roles(INTAKE_READERS, NONE)),
+    ("POST", "/api/v1/reports/{id}/triage", Who::Roles(TRIAGERS, NONE)),
+    ("POST", "/api/v1/operations", Who::Roles(&[Investigator], &[Investigator])),
+    ("POST", "/api/v1/inspections", Who::Roles(&[LabourInspector], &[LabourInspector])),
+    ("GET", "/api/v1/services", Who::AllSignedIn),
+    ("POST", "/api/v1/services", Who::Roles(SERVICE_MANAGERS, SERVICE_MANAGERS)),
+    ("GET", "/api/v1/referrals", Who::Roles(IDENTITY, IDENTITY)),
+    ("POST", "/api/v1/referrals/{id}/act", Who::Roles(SERVICE_STAFF, NONE)),
+    ("GET", "/api/v1/referral-gap", Who::Roles(GAP, GAP)),
     ("GET", "/api/v1/countries", Who::AllSignedIn),
     ("GET", "/api/v1/areas", Who::AllSignedIn),
 ];
@@ -111,6 +179,28 @@ struct Fixture {
     outsider: User,
     other_org_of: HashMap<String, OrgId>,
     person_of_org: HashMap<String, String>,
+    /// (record kind, org id) → id of a record of that kind owned by that organisation.
+    record_of: HashMap<(&'static str, String), String>,
+}
+
+fn row(id: &str, org: &OrgId, kind: &str, attrs: &str) -> RecordRow {
+    RecordRow {
+        id: id.to_owned(),
+        org_id: org.clone(),
+        party_org: None,
+        subject_id: None,
+        kind: kind.to_owned(),
+        status: "new".into(),
+        area_code: Some("PE-16".into()),
+        lookup: None,
+        occurred_at: Some(0),
+        version: 1,
+        created_at: 0,
+        created_by: "t".into(),
+        updated_at: 0,
+        attrs: attrs.to_owned(),
+        sealed: None,
+    }
 }
 
 /// Demo data plus one person in every organisation, and another unrelated organisation.
@@ -119,6 +209,7 @@ async fn fixture(t: &TestApp) -> Fixture {
     let users: Vec<User> = t.store.list_users().await.unwrap();
     let orgs = t.store.list_orgs().await.unwrap();
     let mut person_of_org = HashMap::new();
+    let mut record_of = HashMap::new();
     for o in &orgs {
         let ctx = Ctx {
             actor: Some(Actor::User(UserActor {
@@ -133,6 +224,41 @@ async fn fixture(t: &TestApp) -> Fixture {
         let p = PersonInput { role: "possible_victim".into(), aliases: "La Morena".into(), ..Default::default() };
         let p = t.app.create_person(&ctx, &p).await.unwrap();
         person_of_org.insert(o.id.to_string(), p.id.to_string());
+        // One record of each protection kind owned by this organisation.
+        let oid = o.id.to_string();
+        let (rid, opid, inid) = (format!("rep{oid}"), format!("op{oid}"), format!("in{oid}"));
+        let op_attrs = r#"{"date":"2026-01-01","place":"PE-16","exploitation":"sexual","persons_found":1,"rescued":1,"report_id":null}"#;
+        let in_attrs = r#"{"date":"2026-01-01","place":"PE-16","isic":"B","workers_found":1,"indicators":[],"report_id":null}"#;
+        let batch = Batch {
+            inserts: vec![
+                (RecordTable::Reports, row(&rid, &o.id, "hotline", "{}")),
+                (RecordTable::Operations, row(&opid, &o.id, "sexual", op_attrs)),
+                (RecordTable::Inspections, row(&inid, &o.id, "B", in_attrs)),
+            ],
+            updates: vec![],
+        };
+        t.store.write(&batch, &Ctx::system("t").event(0, "fixture", "ok", "fixture", "")).await.unwrap();
+        record_of.insert(("report", oid.clone()), rid);
+        record_of.insert(("operation", oid.clone()), opid);
+        record_of.insert(("inspection", oid.clone()), inid);
+        let pid = PersonId::from_trusted(p.id.to_string());
+        let draft = ScreeningInput { set: "adult_labour".into(), ..Default::default() };
+        let sc = t.app.create_screening(&ctx, &pid, &draft).await.unwrap();
+        record_of.insert(("screening", oid.clone()), sc.id);
+        let staff = Ctx { actor: Some(Actor::User(UserActor { roles: vec![ShelterStaff], ..ctx.user().unwrap().clone() })), ..ctx.clone() };
+        let svc = ServiceInput {
+            name: "Servicio".into(),
+            kind: "shelter".into(),
+            region: "PE-16".into(),
+            capacity: "5".into(),
+            contact_protocol: "Llamar".into(),
+            ..Default::default()
+        };
+        let svc = t.app.create_service(&staff, None, &svc).await.unwrap();
+        let r = ReferralInput { service_id: svc.id.clone(), consent_by: "person".into(), consent_method: "verbal".into(), ..Default::default() };
+        let r = t.app.create_referral(&ctx, &pid, &r).await.unwrap();
+        record_of.insert(("service", oid.clone()), svc.id);
+        record_of.insert(("referral", oid.clone()), r.id);
     }
     // "Other" = an organisation outside the caller's subtree: Puno's shelter for most, the
     // Lima hotline for users in Puno.
@@ -155,7 +281,7 @@ async fn fixture(t: &TestApp) -> Fixture {
         )
         .await
         .unwrap();
-    Fixture { users, outsider, other_org_of, person_of_org }
+    Fixture { users, outsider, other_org_of, person_of_org, record_of }
 }
 
 fn allowed(who: Who, role: Role, own: bool) -> bool {
@@ -185,15 +311,24 @@ async fn every_route_answers_every_role_as_the_policy_says() {
                 if *path == "/logout" || *path == "/login" {
                     continue; // exercised by the auth tests; would end this session
                 }
+                if path.starts_with("/public/") && *method == "POST" {
+                    continue; // anonymous and rate-limited; exercised by the public-form tests
+                }
                 let concrete = path
                     .replace("{file}", "app.css")
                     .replace("/orgs/{id}", &format!("/orgs/{org}"))
                     .replace("/organisations/{id}", &format!("/organisations/{org}"))
                     .replace("/users/{id}", &format!("/users/{}", target_user.id))
-                    .replace("/persons/{id}", &format!("/persons/{person}"));
+                    .replace("/persons/{id}", &format!("/persons/{person}"))
+                    .replace("/screenings/{id}", &format!("/screenings/{}", fx.record_of[&("screening", org.to_string())]))
+                    .replace("/reports/{id}", &format!("/reports/{}", fx.record_of[&("report", org.to_string())]))
+                    .replace("/operations/{id}", &format!("/operations/{}", fx.record_of[&("operation", org.to_string())]))
+                    .replace("/inspections/{id}", &format!("/inspections/{}", fx.record_of[&("inspection", org.to_string())]))
+                    .replace("/referrals/{id}", &format!("/referrals/{}", fx.record_of[&("referral", org.to_string())]))
+                    .replace("instruments/{id}", "instruments/ilo-ec-2009-v1");
                 let kind = catalogue().1.iter().find(|s| s.path == *path && s.method == *method).map(|s| s.kind).unwrap();
                 let status = if kind == RouteKind::Api || path.starts_with("/api/") {
-                    let body = api_body(path, &org, &target_user, &user);
+                    let body = api_body(path, &org, &target_user, &user, &fx);
                     let req = match *method {
                         "GET" => browser.c.get(format!("{}{}", t.base, concrete)),
                         "POST" => browser.c.post(format!("{}{}", t.base, concrete)).json(&body),
@@ -203,7 +338,7 @@ async fn every_route_answers_every_role_as_the_policy_says() {
                 } else if *method == "GET" {
                     browser.get(&concrete).await.status().as_u16()
                 } else {
-                    let form = ui_form(path, &org, &target_user);
+                    let form = ui_form(path, &org, &target_user, &fx);
                     let f: Vec<(&str, &str)> = form.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
                     browser.post(&concrete, &f).await.status().as_u16()
                 };
@@ -224,8 +359,31 @@ async fn every_route_answers_every_role_as_the_policy_says() {
     assert!(failures.is_empty(), "{} authorization mismatches:\n{}", failures.len(), failures.join("\n"));
 }
 
-fn api_body(path: &str, org: &OrgId, target: &User, me: &User) -> serde_json::Value {
+fn api_body(path: &str, org: &OrgId, target: &User, me: &User, fx: &Fixture) -> serde_json::Value {
+    let service = fx.record_of.get(&("service", org.to_string())).cloned().unwrap_or_default();
     match path {
+        "/api/v1/persons/{id}" => serde_json::json!({ "role": "witness", "aliases": "El Flaco", "version": "999" }),
+        "/api/v1/persons/{id}/screenings" => serde_json::json!({ "set": "adult_labour", "indicators": ["d1.deceived_nature_job"] }),
+        "/api/v1/persons/{id}/decisions" => serde_json::json!({ "status": "PossibleVictim" }),
+        "/api/v1/persons/{id}/referrals" => {
+            serde_json::json!({ "service_id": service, "consent_by": "person", "consent_method": "verbal" })
+        }
+        "/api/v1/persons/{id}/assistance" => serde_json::json!({ "kind": "participation", "detail": "statement_given" }),
+        "/api/v1/screenings/{id}" => serde_json::json!({ "set": "adult_labour", "version": "999" }),
+        "/api/v1/screening-instruments" => {
+            let mut i = serde_json::to_value(amparo_core::usecases::instruments::builtin_instrument().unwrap()).unwrap();
+            i["family"] = serde_json::json!(format!("matrix-{}", me.id));
+            i
+        }
+        "/api/v1/screening-instruments/{id}/evaluate" => serde_json::json!({ "set": "adult_labour", "indicators": [] }),
+        "/api/v1/reports" => serde_json::json!({ "channel": "hotline", "place": "PE-16", "narrative": "Llamada de prueba" }),
+        "/api/v1/reports/{id}/triage" => serde_json::json!({ "action": "acknowledge", "version": "999" }),
+        "/api/v1/operations" => serde_json::json!({ "place": "PE-16", "persons_found": "2", "rescued": "1" }),
+        "/api/v1/inspections" => serde_json::json!({ "place": "PE-17", "workplace": "Mina", "isic": "B" }),
+        "/api/v1/services" => {
+            serde_json::json!({ "name": "Nuevo servicio", "kind": "health", "region": "PE-16", "capacity": "3", "contact_protocol": "Llamar" })
+        }
+        "/api/v1/referrals/{id}/act" => serde_json::json!({ "action": "accept", "version": "999" }),
         "/api/v1/organisations" => {
             serde_json::json!({ "name": "Nueva unidad", "kind": "police_unit", "jurisdiction": "PE-16", "parent_id": org })
         }
@@ -242,9 +400,23 @@ fn api_body(path: &str, org: &OrgId, target: &User, me: &User) -> serde_json::Va
     }
 }
 
-fn ui_form(path: &str, org: &OrgId, target: &User) -> Vec<(String, String)> {
+fn ui_form(path: &str, org: &OrgId, target: &User, fx: &Fixture) -> Vec<(String, String)> {
     let v = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+    let service = fx.record_of.get(&("service", org.to_string())).cloned().unwrap_or_default();
     match path {
+        "/persons/{id}" => vec![v("role", "witness"), v("aliases", "El Flaco"), v("version", "999")],
+        "/persons/{id}/screenings" => vec![v("set", "adult_labour"), v("indicators", "d1.deceived_nature_job"), v("status", "draft")],
+        "/persons/{id}/decisions" => vec![v("status", "PossibleVictim")],
+        "/persons/{id}/referrals" => vec![v("service_id", &service), v("consent_by", "person"), v("consent_method", "verbal")],
+        "/persons/{id}/assistance" => vec![v("kind", "participation"), v("detail", "statement_given")],
+        "/screenings/{id}" => vec![v("set", "adult_labour"), v("version", "999")],
+        "/screening/evaluate" => vec![v("instrument", "ilo-ec-2009"), v("set", "adult_labour")],
+        "/reports" => vec![v("channel", "hotline"), v("place", "PE-16"), v("narrative", "Llamada de prueba")],
+        "/reports/{id}/triage" => vec![v("action", "acknowledge"), v("version", "999")],
+        "/operations" => vec![v("place", "PE-16"), v("persons_found", "2"), v("rescued", "1")],
+        "/inspections" => vec![v("place", "PE-17"), v("workplace", "Mina"), v("isic", "B")],
+        "/services" => vec![v("name", "Nuevo"), v("kind", "health"), v("region", "PE-16"), v("capacity", "3"), v("contact_protocol", "Llamar")],
+        "/referrals/{id}/act" => vec![v("action", "accept"), v("version", "999")],
         "/orgs" => vec![v("name", "Nueva unidad"), v("kind", "police_unit"), v("jurisdiction", "PE-16"), v("parent_id", org.as_str())],
         "/orgs/{id}" => vec![v("name", "Renombrada"), v("kind", "police_unit"), v("jurisdiction", "PE-16"), v("version", "999")],
         "/users" => vec![

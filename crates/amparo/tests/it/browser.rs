@@ -289,14 +289,14 @@ async fn browser_investigator_records_a_person_and_reveals_an_identity_for_a_pur
     by_id(wd, "p-aliases").await.send_keys("La Chiquita").await.unwrap();
     wd.find(By::Id("p-age")).await.unwrap().send_keys("15").await.unwrap();
     wd.find(By::Id("person-submit")).await.unwrap().click().await.unwrap();
-    let notice = text_of(wd, "notice").await;
-    assert!(notice.contains("Persona registrada"));
-    let code = notice.rsplit(' ').next().unwrap().to_owned();
-    shot(wd, "09-persons-investigator").await;
-    wd.find(By::LinkText(&code)).await.unwrap().click().await.unwrap();
+    // Recording a person leads to the person's page, which shows only the pseudonymous code.
+    let code = wait_text(wd, "person-code", |c| c.starts_with("P-")).await;
+    assert!(!wd.source().await.unwrap().contains("La Chiquita"), "the alias is not shown before a reveal");
+    shot(wd, "09-person-recorded").await;
     by_id(wd, "purpose").await.send_keys("preparar la derivación al albergue").await.unwrap();
     wd.find(By::Id("reveal-submit")).await.unwrap().click().await.unwrap();
     assert!(text_of(wd, "identity").await.contains("La Chiquita"));
+    assert_eq!(text_of(wd, "person-code").await, code);
     shot(wd, "10-person-revealed").await;
     // The reveal is in the audit trail with its purpose.
     let audit = t

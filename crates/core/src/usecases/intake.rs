@@ -24,6 +24,7 @@ use amparo_domain::validation::{FieldErrors, required_text};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 struct ReportAttrs {
     priority: Option<Priority>,
     exploitation: Option<Exploitation>,

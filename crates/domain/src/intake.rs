@@ -11,11 +11,12 @@ use crate::org::{OrgKind, Organisation};
 use crate::validation::{FieldErrors, optional_text, required_text};
 use serde::{Deserialize, Serialize};
 
+/// A closed vocabulary whose wire form (JSON, database, forms) is exactly the given string —
+/// for HTCDS fields that is the standard's own spelling (`PossibleVictim`, `NGO`).
 macro_rules! str_enum {
     ($name:ident { $($var:ident = $s:literal),+ $(,)? }) => {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($var),+ }
+        pub enum $name { $(#[serde(rename = $s)] $var),+ }
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$var),+];
             pub fn as_str(self) -> &'static str { match self { $($name::$var => $s),+ } }

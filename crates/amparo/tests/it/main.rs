@@ -10,4 +10,5 @@ mod browser;
 mod cli;
 mod helpers;
 mod parsers;
+mod protection;
 mod two_servers;

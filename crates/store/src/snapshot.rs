@@ -119,7 +119,16 @@ pub async fn import(conn: &mut AnyConnection, tables: &[TableRows]) -> StoreResu
             return Err(StoreError::Backend(format!("snapshot has an unexpected table or column in {}", t.table)));
         }
         let placeholders: Vec<String> = (1..=t.columns.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("INSERT INTO {} ({}) VALUES ({})", t.table, t.columns.join(", "), placeholders.join(", "));
+        // Reference data (geography, the shipped screening instrument) may already be installed
+        // in the target by start-up; identical rows are skipped rather than refused.
+        let skip_existing = matches!(t.table.as_str(), "countries" | "areas" | "screening_instruments");
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({}){}",
+            t.table,
+            t.columns.join(", "),
+            placeholders.join(", "),
+            if skip_existing { " ON CONFLICT DO NOTHING" } else { "" }
+        );
         let rows = if t.table == "organisations" { parents_first(t) } else { t.rows.clone() };
         for row in rows {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));

@@ -7,7 +7,9 @@ use amparo_core::clock::ManualClock;
 use amparo_core::config::AuthConfig;
 use amparo_core::crypto::keyring::Keyring;
 use amparo_core::random::SeededRandom;
-use amparo_core::store::{Backend, Store};
+use amparo_core::store::{Backend, Batch, RecordTable, RowFilter, Store};
+use amparo_domain::intake::ReportInput;
+use amparo_domain::protection::ServiceInput;
 use amparo_core::{Amparo, CoreError, Ctx};
 use amparo_domain::audit::{AuditEvent, BreakReason, entry_hash};
 use amparo_domain::org::OrgInput;
@@ -145,6 +147,7 @@ async fn story_no_plaintext_at_rest(e: Env) {
     let id = known_person(&e.app, &ctx).await;
     let (_, identity) = e.app.reveal_person(&ctx, &id, "verificar identidad para derivación").await.unwrap();
     assert_eq!(identity.given_names.as_deref(), Some(KNOWN_NAME));
+    protection_records(&e.app, &ctx).await;
     let mut haystack = Vec::new();
     match &e.db {
         Db::Sqlite(path) => {
@@ -158,9 +161,58 @@ async fn story_no_plaintext_at_rest(e: Env) {
         }
         Db::Postgres(url) => haystack = PG.with(|c| c.borrow().as_ref().unwrap().dump(url)),
     }
-    for needle in [KNOWN_NAME, "Quispecahuana", KNOWN_DOC, "987 654 321"] {
+    for needle in [KNOWN_NAME, "Quispecahuana", KNOWN_DOC, "987 654 321", KNOWN_NARRATIVE, "Los Delfines", KNOWN_ADDRESS] {
         assert!(!haystack.windows(needle.len()).any(|w| w == needle.as_bytes()), "found {needle:?} in clear at rest");
     }
+}
+
+/// A report narrative and a shelter address, written through the use cases.
+const KNOWN_NARRATIVE: &str = "Adolescentes encerradas en el bar Los Delfines";
+const KNOWN_ADDRESS: &str = "Jirón Secreto 777";
+
+async fn protection_records(app: &Amparo, ctx: &Ctx) -> (String, String) {
+    let shelter = Ctx {
+        actor: Some(Actor::User(UserActor { roles: vec![Role::ShelterStaff], ..ctx.user().unwrap().clone() })),
+        ..ctx.clone()
+    };
+    let svc = ServiceInput {
+        name: "CAR".into(),
+        kind: "shelter".into(),
+        region: "PE-16".into(),
+        capacity: "3".into(),
+        contact_protocol: "Llamar".into(),
+        address: KNOWN_ADDRESS.into(),
+        ..Default::default()
+    };
+    let svc = app.create_service(&shelter, None, &svc).await.unwrap();
+    let hotline = Ctx { actor: Some(Actor::User(UserActor { roles: vec![Role::HotlineOperator], ..ctx.user().unwrap().clone() })), ..ctx.clone() };
+    let rep = ReportInput { channel: "hotline".into(), place: "PE-16".into(), narrative: KNOWN_NARRATIVE.into(), ..Default::default() };
+    let rep = app.create_report(&hotline, &rep).await.unwrap();
+    (rep.id, svc.id)
+}
+
+async fn story_protection_records_and_instruments(e: Env) {
+    let (_, ctx) = org_and_actor(&e.app, "Unidad Prot", Role::Investigator).await;
+    let (rid, sid) = protection_records(&e.app, &ctx).await;
+    let row = e.store.get_row(RecordTable::Reports, &rid).await.unwrap().unwrap();
+    assert_eq!((row.kind.as_str(), row.status.as_str(), row.version), ("hotline", "new", 1));
+    let found = e.store.find_rows(RecordTable::Reports, &RowFilter { orgs: vec![row.org_id.clone()], statuses: vec!["new".into()], ..Default::default() }).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert!(e.store.find_rows(RecordTable::Reports, &RowFilter { statuses: vec!["closed".into()], ..Default::default() }).await.unwrap().is_empty());
+    // A stale update fails as a whole: the insert in the same batch is not kept.
+    let stale = amparo_core::store::RecordRow { status: "closed".into(), version: 5, ..row.clone() };
+    let extra = amparo_core::store::RecordRow { id: "extra".into(), ..row.clone() };
+    let batch = Batch { inserts: vec![(RecordTable::Reports, extra)], updates: vec![(RecordTable::Reports, stale)] };
+    let ev = ctx.event(1, "t", "ok", "t", "");
+    assert!(matches!(e.store.write(&batch, &ev).await, Err(amparo_core::store::StoreError::Conflict)));
+    assert!(e.store.get_row(RecordTable::Reports, "extra").await.unwrap().is_none());
+    assert_eq!(e.store.get_row(RecordTable::Services, &sid).await.unwrap().unwrap().kind, "shelter");
+    // A published instrument cannot be edited or deleted, even from under the application.
+    let upd = sqlx::raw_sql("UPDATE screening_instruments SET body = '{}'").execute(e.store.pool()).await;
+    assert!(upd.is_err(), "an instrument version is never edited in place");
+    let del = sqlx::raw_sql("DELETE FROM screening_instruments").execute(e.store.pool()).await;
+    assert!(del.is_err());
+    assert_eq!(e.store.list_instruments().await.unwrap().len(), 1);
 }
 
 async fn story_audit_verifies_and_names_reads(e: Env) {
@@ -241,6 +293,7 @@ async fn story_inserted_entry_detected(e: Env) {
 async fn story_key_rotation_reencrypts_everything(e: Env, key_file: std::path::PathBuf) {
     let (_, ctx) = org_and_actor(&e.app, "Unidad Rot", Role::Investigator).await;
     let id = known_person(&e.app, &ctx).await;
+    let (rid, _) = protection_records(&e.app, &ctx).await;
     let mut ring = Keyring::load(&key_file).unwrap();
     ring.add_key_and_save(&key_file, [99; 32]).unwrap();
     let app2 =
@@ -253,6 +306,11 @@ async fn story_key_rotation_reencrypts_everything(e: Env, key_file: std::path::P
     }
     let (_, identity) = app2.reveal_person(&ctx, &id, "comprobar tras rotación").await.unwrap();
     assert_eq!(identity.document_number.as_deref(), Some(KNOWN_DOC));
+    for c in e.store.encrypted_cells("reports", "sealed").await.unwrap() {
+        assert_eq!(amparo_core::crypto::field::key_version(&c.value), Ok(2), "report narratives are rotated too");
+    }
+    let hotline = Ctx { actor: Some(Actor::User(UserActor { roles: vec![Role::HotlineOperator], ..ctx.user().unwrap().clone() })), ..ctx.clone() };
+    assert_eq!(app2.get_report(&hotline, &rid).await.unwrap().secrets.narrative, KNOWN_NARRATIVE);
     assert!(app2.verify_audit().await.unwrap().broken.is_none());
 }
 
@@ -347,6 +405,7 @@ async fn run_all(mut f: Fresh) {
     let b = f.empty_env().await;
     story_snapshot_round_trip(a, b).await;
     story_throttle_and_sessions(f.env().await).await;
+    story_protection_records_and_instruments(f.env().await).await;
 }
 
 #[test]

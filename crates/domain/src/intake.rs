@@ -194,7 +194,13 @@ pub struct Timeliness {
     pub act_overdue: bool,
 }
 
-pub fn timeliness(priority: Priority, received: Timestamp, acknowledged: Option<Timestamp>, acted: Option<Timestamp>, now: Timestamp) -> Timeliness {
+pub fn timeliness(
+    priority: Priority,
+    received: Timestamp,
+    acknowledged: Option<Timestamp>,
+    acted: Option<Timestamp>,
+    now: Timestamp,
+) -> Timeliness {
     let (ack_limit, act_limit) = priority.deadlines();
     let to_acknowledge = acknowledged.unwrap_or(now) - received;
     let to_act = acted.unwrap_or(now) - received;
@@ -235,6 +241,7 @@ pub fn reference_code(random: &[u8; 10]) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

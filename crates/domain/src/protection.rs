@@ -383,8 +383,12 @@ pub fn assistance_details(kind: AssistanceKind) -> &'static [&'static str] {
     match kind {
         AssistanceKind::ServiceDelivered => &["shelter", "health", "legal_aid", "psychosocial", "reintegration", "education"],
         AssistanceKind::Participation => &["complaint_filed", "statement_given", "testified_at_trial", "declined_to_participate"],
-        AssistanceKind::ProtectionMeasure => &["identity_reserved", "witness_protection", "restraining_order", "relocation", "chamber_testimony"],
-        AssistanceKind::AlternativeToRemoval => &["offered_residence_permit", "offered_humanitarian_visa", "accepted_residence", "declined"],
+        AssistanceKind::ProtectionMeasure => {
+            &["identity_reserved", "witness_protection", "restraining_order", "relocation", "chamber_testimony"]
+        }
+        AssistanceKind::AlternativeToRemoval => {
+            &["offered_residence_permit", "offered_humanitarian_visa", "accepted_residence", "declined"]
+        }
         AssistanceKind::Repatriation => &["voluntary_repatriation"],
     }
 }
@@ -426,6 +430,7 @@ impl AssistanceInput {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -444,7 +449,8 @@ mod tests {
 
     #[test]
     fn a_child_cannot_consent_alone_and_no_consent_needs_a_reason() {
-        let base = ReferralInput { service_id: "s".into(), consent_by: "person".into(), consent_method: "verbal".into(), ..Default::default() };
+        let base =
+            ReferralInput { service_id: "s".into(), consent_by: "person".into(), consent_method: "verbal".into(), ..Default::default() };
         assert!(base.validate("2026-01-01", false).is_ok());
         let e = base.validate("2026-01-01", true).unwrap_err();
         assert_eq!(e.for_field("consent_by"), Some("child_consent_needs_guardian"));

@@ -159,8 +159,7 @@ impl Instrument {
     /// Check that the instrument is self-consistent before it is published.
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut e = FieldErrors::new();
-        if self.family.trim().is_empty() || self.family.len() > 60 || !self.family.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        {
+        if self.family.trim().is_empty() || self.family.len() > 60 || !self.family.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
             e.add("family", "invalid_identifier");
         }
         if self.sets.is_empty() {
@@ -290,6 +289,7 @@ fn take(need: u32, of: &[Strength], available: [u32; 3], rest: &[Requirement]) -
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -334,7 +334,8 @@ mod tests {
             .map(|k| DimensionDef { key: (*k).into(), name: k.to_lowercase(), label_en: (*k).into(), label_es: (*k).into() })
             .collect();
         let mut outcome = BTreeMap::new();
-        outcome.insert("adult".into(), vec![vec!["D1".into(), "D2".into(), "D3".into()], vec!["D4".into()], vec!["D5".into(), "D6".into()]]);
+        outcome
+            .insert("adult".into(), vec![vec!["D1".into(), "D2".into(), "D3".into()], vec!["D4".into()], vec!["D5".into(), "D6".into()]]);
         outcome.insert("child".into(), vec![vec!["D1".into(), "D2".into(), "D3".into()], vec!["D4".into()]]);
         Instrument {
             id: "t-v1".into(),

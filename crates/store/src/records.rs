@@ -289,16 +289,18 @@ fn instrument(r: &AnyRow) -> StoreResult<InstrumentRecord> {
 pub async fn insert_instrument(pool: &AnyPool, rec: &InstrumentRecord, audit: &amparo_domain::audit::AuditEvent) -> StoreResult<i64> {
     let mut tx = pool.begin().await.map_err(be)?;
     let seq = append_in(&mut tx, audit).await?;
-    sqlx::query("INSERT INTO screening_instruments (id, family, version, published_at, published_by, body) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(rec.id.clone())
-        .bind(rec.family.clone())
-        .bind(rec.version)
-        .bind(rec.published_at)
-        .bind(rec.published_by.clone())
-        .bind(rec.body.clone())
-        .execute(&mut *tx)
-        .await
-        .map_err(be)?;
+    sqlx::query(
+        "INSERT INTO screening_instruments (id, family, version, published_at, published_by, body) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(rec.id.clone())
+    .bind(rec.family.clone())
+    .bind(rec.version)
+    .bind(rec.published_at)
+    .bind(rec.published_by.clone())
+    .bind(rec.body.clone())
+    .execute(&mut *tx)
+    .await
+    .map_err(be)?;
     tx.commit().await.map_err(be)?;
     Ok(seq)
 }

@@ -8,13 +8,13 @@ use amparo_core::config::AuthConfig;
 use amparo_core::crypto::keyring::Keyring;
 use amparo_core::random::SeededRandom;
 use amparo_core::store::{Backend, Batch, RecordTable, RowFilter, Store};
-use amparo_domain::intake::ReportInput;
-use amparo_domain::protection::ServiceInput;
 use amparo_core::{Amparo, CoreError, Ctx};
 use amparo_domain::audit::{AuditEvent, BreakReason, entry_hash};
+use amparo_domain::intake::ReportInput;
 use amparo_domain::org::OrgInput;
 use amparo_domain::person::PersonInput;
 use amparo_domain::policy::{Actor, UserActor};
+use amparo_domain::protection::ServiceInput;
 use amparo_domain::user::UserInput;
 use amparo_domain::{OrgId, PersonId, Role};
 use amparo_store::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE, SqlStore, connect};
@@ -171,10 +171,8 @@ const KNOWN_NARRATIVE: &str = "Adolescentes encerradas en el bar Los Delfines";
 const KNOWN_ADDRESS: &str = "Jirón Secreto 777";
 
 async fn protection_records(app: &Amparo, ctx: &Ctx) -> (String, String) {
-    let shelter = Ctx {
-        actor: Some(Actor::User(UserActor { roles: vec![Role::ShelterStaff], ..ctx.user().unwrap().clone() })),
-        ..ctx.clone()
-    };
+    let shelter =
+        Ctx { actor: Some(Actor::User(UserActor { roles: vec![Role::ShelterStaff], ..ctx.user().unwrap().clone() })), ..ctx.clone() };
     let svc = ServiceInput {
         name: "CAR".into(),
         kind: "shelter".into(),
@@ -185,7 +183,8 @@ async fn protection_records(app: &Amparo, ctx: &Ctx) -> (String, String) {
         ..Default::default()
     };
     let svc = app.create_service(&shelter, None, &svc).await.unwrap();
-    let hotline = Ctx { actor: Some(Actor::User(UserActor { roles: vec![Role::HotlineOperator], ..ctx.user().unwrap().clone() })), ..ctx.clone() };
+    let hotline =
+        Ctx { actor: Some(Actor::User(UserActor { roles: vec![Role::HotlineOperator], ..ctx.user().unwrap().clone() })), ..ctx.clone() };
     let rep = ReportInput { channel: "hotline".into(), place: "PE-16".into(), narrative: KNOWN_NARRATIVE.into(), ..Default::default() };
     let rep = app.create_report(&hotline, &rep).await.unwrap();
     (rep.id, svc.id)
@@ -196,9 +195,19 @@ async fn story_protection_records_and_instruments(e: Env) {
     let (rid, sid) = protection_records(&e.app, &ctx).await;
     let row = e.store.get_row(RecordTable::Reports, &rid).await.unwrap().unwrap();
     assert_eq!((row.kind.as_str(), row.status.as_str(), row.version), ("hotline", "new", 1));
-    let found = e.store.find_rows(RecordTable::Reports, &RowFilter { orgs: vec![row.org_id.clone()], statuses: vec!["new".into()], ..Default::default() }).await.unwrap();
+    let found = e
+        .store
+        .find_rows(RecordTable::Reports, &RowFilter { orgs: vec![row.org_id.clone()], statuses: vec!["new".into()], ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(found.len(), 1);
-    assert!(e.store.find_rows(RecordTable::Reports, &RowFilter { statuses: vec!["closed".into()], ..Default::default() }).await.unwrap().is_empty());
+    assert!(
+        e.store
+            .find_rows(RecordTable::Reports, &RowFilter { statuses: vec!["closed".into()], ..Default::default() })
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // A stale update fails as a whole: the insert in the same batch is not kept.
     let stale = amparo_core::store::RecordRow { status: "closed".into(), version: 5, ..row.clone() };
     let extra = amparo_core::store::RecordRow { id: "extra".into(), ..row.clone() };
@@ -309,7 +318,8 @@ async fn story_key_rotation_reencrypts_everything(e: Env, key_file: std::path::P
     for c in e.store.encrypted_cells("reports", "sealed").await.unwrap() {
         assert_eq!(amparo_core::crypto::field::key_version(&c.value), Ok(2), "report narratives are rotated too");
     }
-    let hotline = Ctx { actor: Some(Actor::User(UserActor { roles: vec![Role::HotlineOperator], ..ctx.user().unwrap().clone() })), ..ctx.clone() };
+    let hotline =
+        Ctx { actor: Some(Actor::User(UserActor { roles: vec![Role::HotlineOperator], ..ctx.user().unwrap().clone() })), ..ctx.clone() };
     assert_eq!(app2.get_report(&hotline, &rid).await.unwrap().secrets.narrative, KNOWN_NARRATIVE);
     assert!(app2.verify_audit().await.unwrap().broken.is_none());
 }

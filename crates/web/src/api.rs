@@ -198,11 +198,21 @@ pub struct EvaluateBody {
 }
 
 /// Stores nothing: for training, tests and the live form.
-pub async fn instruments_evaluate(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>, ApiJson(b): ApiJson<EvaluateBody>) -> ApiResult {
+pub async fn instruments_evaluate(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<EvaluateBody>,
+) -> ApiResult {
     ok(s.app.evaluate_screening(&c.ctx, &id, &b.set, &b.indicators).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn persons_update(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>, ApiJson(input): ApiJson<PersonInput>) -> ApiResult {
+pub async fn persons_update(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<PersonInput>,
+) -> ApiResult {
     let id = person_id(&c, &id)?;
     ok(s.app.update_person(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
@@ -250,7 +260,11 @@ pub async fn reports_list(State(s): State<AppState>, c: ApiCaller) -> ApiResult 
     ok(json!({ "queue": queue, "sent": sent }))
 }
 
-pub async fn reports_create(State(s): State<AppState>, c: ApiCaller, ApiJson(input): ApiJson<amparo_domain::intake::ReportInput>) -> ApiResult {
+pub async fn reports_create(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    ApiJson(input): ApiJson<amparo_domain::intake::ReportInput>,
+) -> ApiResult {
     created(s.app.create_report(&c.ctx, &input).await.map_err(|e| c.err(e))?)
 }
 
@@ -267,11 +281,19 @@ pub async fn reports_triage(
     ok(s.app.triage_report(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn operations_create(State(s): State<AppState>, c: ApiCaller, ApiJson(input): ApiJson<amparo_domain::intake::OperationInput>) -> ApiResult {
+pub async fn operations_create(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    ApiJson(input): ApiJson<amparo_domain::intake::OperationInput>,
+) -> ApiResult {
     created(s.app.create_operation(&c.ctx, &input).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn inspections_create(State(s): State<AppState>, c: ApiCaller, ApiJson(input): ApiJson<amparo_domain::intake::InspectionInput>) -> ApiResult {
+pub async fn inspections_create(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    ApiJson(input): ApiJson<amparo_domain::intake::InspectionInput>,
+) -> ApiResult {
     created(s.app.create_inspection(&c.ctx, &input).await.map_err(|e| c.err(e))?)
 }
 

@@ -134,8 +134,20 @@ pub fn catalogue() -> (Router<AppState>, Vec<RouteSpec>) {
         .add("PUT", "/api/v1/screenings/{id}", Api, "Update a draft screening (with version)", put(api::screenings_update))
         .add("GET", "/api/v1/screening-instruments", Api, "List screening instruments", get(api::instruments_list))
         .add("POST", "/api/v1/screening-instruments", Api, "Publish a new instrument version", post(api::instruments_publish))
-        .add("GET", "/api/v1/screening-instruments/{id}", Api, "Sets, dimensions, indicators with strength, rules", get(api::instruments_get))
-        .add("POST", "/api/v1/screening-instruments/{id}/evaluate", Api, "Evaluate indicators (stores nothing)", post(api::instruments_evaluate))
+        .add(
+            "GET",
+            "/api/v1/screening-instruments/{id}",
+            Api,
+            "Sets, dimensions, indicators with strength, rules",
+            get(api::instruments_get),
+        )
+        .add(
+            "POST",
+            "/api/v1/screening-instruments/{id}/evaluate",
+            Api,
+            "Evaluate indicators (stores nothing)",
+            post(api::instruments_evaluate),
+        )
         .add("GET", "/api/v1/reports", Api, "The caller's unit queue and reports sent on", get(api::reports_list))
         .add("POST", "/api/v1/reports", Api, "Record a report", post(api::reports_create))
         .add("GET", "/api/v1/reports/{id}", Api, "A report with narrative", get(api::reports_get))

@@ -10,8 +10,8 @@ use amparo_core::store::{Batch, RecordRow, RecordTable};
 use amparo_core::usecases::identification::ScreeningInput;
 use amparo_domain::PersonId;
 use amparo_domain::person::PersonInput;
-use amparo_domain::protection::{ReferralInput, ServiceInput};
 use amparo_domain::policy::{Actor, UserActor};
+use amparo_domain::protection::{ReferralInput, ServiceInput};
 use amparo_domain::user::User;
 use amparo_domain::{OrgId, Role};
 use amparo_web::routes::{RouteKind, catalogue};
@@ -255,7 +255,12 @@ async fn fixture(t: &TestApp) -> Fixture {
             ..Default::default()
         };
         let svc = t.app.create_service(&staff, None, &svc).await.unwrap();
-        let r = ReferralInput { service_id: svc.id.clone(), consent_by: "person".into(), consent_method: "verbal".into(), ..Default::default() };
+        let r = ReferralInput {
+            service_id: svc.id.clone(),
+            consent_by: "person".into(),
+            consent_method: "verbal".into(),
+            ..Default::default()
+        };
         let r = t.app.create_referral(&ctx, &pid, &r).await.unwrap();
         record_of.insert(("service", oid.clone()), svc.id);
         record_of.insert(("referral", oid.clone()), r.id);
@@ -415,7 +420,9 @@ fn ui_form(path: &str, org: &OrgId, target: &User, fx: &Fixture) -> Vec<(String,
         "/reports/{id}/triage" => vec![v("action", "acknowledge"), v("version", "999")],
         "/operations" => vec![v("place", "PE-16"), v("persons_found", "2"), v("rescued", "1")],
         "/inspections" => vec![v("place", "PE-17"), v("workplace", "Mina"), v("isic", "B")],
-        "/services" => vec![v("name", "Nuevo"), v("kind", "health"), v("region", "PE-16"), v("capacity", "3"), v("contact_protocol", "Llamar")],
+        "/services" => {
+            vec![v("name", "Nuevo"), v("kind", "health"), v("region", "PE-16"), v("capacity", "3"), v("contact_protocol", "Llamar")]
+        }
         "/referrals/{id}/act" => vec![v("action", "accept"), v("version", "999")],
         "/orgs" => vec![v("name", "Nueva unidad"), v("kind", "police_unit"), v("jurisdiction", "PE-16"), v("parent_id", org.as_str())],
         "/orgs/{id}" => vec![v("name", "Renombrada"), v("kind", "police_unit"), v("jurisdiction", "PE-16"), v("version", "999")],

@@ -313,3 +313,122 @@ async fn browser_investigator_records_a_person_and_reveals_an_identity_for_a_pur
     shot(wd, "11-persons-phone").await;
     d.wd.clone().quit().await.unwrap();
 }
+
+/// Set a form control's value (selects, dates) the way a user's choice would.
+async fn set_value(wd: &WebDriver, id: &str, value: &str) {
+    by_id(wd, id).await;
+    wd.execute(&format!("document.getElementById('{id}').value = arguments[0];"), vec![serde_json::json!(value)]).await.unwrap();
+}
+
+/// Choose the first option of a select whose label contains `label`.
+async fn choose(wd: &WebDriver, id: &str, label: &str) {
+    by_id(wd, id).await;
+    let js = format!(
+        "const s = document.getElementById('{id}'); const o = [...s.options].find(o => o.text.includes(arguments[0])); if (o) {{ s.value = o.value; }} return !!o;"
+    );
+    let found: bool = wd.execute(&js, vec![serde_json::json!(label)]).await.unwrap().convert().unwrap();
+    assert!(found, "no option containing {label:?} in #{id}");
+}
+
+async fn click(wd: &WebDriver, id: &str) {
+    by_id(wd, id).await.click().await.unwrap();
+}
+
+async fn sign_out(wd: &WebDriver) {
+    click(wd, "logout").await;
+    wait_for_url(wd, "/login").await;
+}
+
+/// The whole protection path by three people: the hotline operator takes a call, the
+/// investigator triages it, records and screens the girl, decides and refers her, and the
+/// shelter's staff accept the referral.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_hotline_report_to_screening_decision_and_a_referral_accepted_by_the_shelter() {
+    let Some(d) = browser().await else { return };
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let wd = &d.wd;
+
+    // 1. The hotline operator records the call; it is routed to the Loreto police.
+    sign_in(wd, &t.base, "operadora@demo.amparo.pe", DEMO_PW).await;
+    wd.goto(format!("{}/reports", t.base)).await.unwrap();
+    set_value(wd, "rep-place", "PE-1601").await;
+    choose(wd, "rep-exploitation", "sexual").await;
+    click(wd, "rep-danger").await;
+    click(wd, "rep-child").await;
+    by_id(wd, "rep-narrative")
+        .await
+        .send_keys("Una adolescente pidió ayuda desde un bar en Punchana; la encierran de noche.")
+        .await
+        .unwrap();
+    click(wd, "report-submit").await;
+    let unit = wait_text(wd, "report-unit", |u| !u.is_empty()).await;
+    assert!(unit.contains("Loreto"), "routed to {unit}");
+    assert_eq!(text_of(wd, "report-priority").await, "Urgente");
+    let reference = text_of(wd, "report-ref").await;
+    shot(wd, "20-report-routed").await;
+    sign_out(wd).await;
+
+    // 2. The investigator sees it first in the queue and acknowledges it.
+    sign_in(wd, &t.base, "investigador@demo.amparo.pe", DEMO_PW).await;
+    wd.goto(format!("{}/reports", t.base)).await.unwrap();
+    assert!(text_of(wd, "queue").await.contains(&reference));
+    shot(wd, "21-queue").await;
+    wd.find(By::LinkText(&reference)).await.unwrap().click().await.unwrap();
+    click(wd, "ack").await;
+    wait_text(wd, "report-status", |s| s == "Recibida").await;
+
+    // 3. She records the girl from the report (no document) and screens her.
+    click(wd, "add-person").await;
+    by_id(wd, "p-aliases").await.send_keys("La Chinita").await.unwrap();
+    by_id(wd, "p-age").await.send_keys("15").await.unwrap();
+    click(wd, "person-submit").await;
+    let code = wait_text(wd, "person-code", |c| c.starts_with("P-")).await;
+    click(wd, "start-screening").await;
+    set_value(wd, "s-kind", "sexual").await;
+    click(wd, "choose-submit").await;
+    wait_text(wd, "set-label", |s| s.contains("explotación sexual") && s.contains("Niñas")).await;
+    for id in ["d1.deceived_nature_job", "d1.deceived_education", "d4.excessive_hours"] {
+        wd.find(By::Css(format!("input[value='{id}']"))).await.unwrap().click().await.unwrap();
+    }
+    // Live: two dimensions' worth of indicators are not yet enough…
+    wait_text(wd, "outcome", |o| o.contains("No hay indicadores")).await;
+    wd.find(By::Css("input[value='d4.hazardous_work']")).await.unwrap().click().await.unwrap();
+    // …and with D4 positive the child rule is met.
+    wait_text(wd, "outcome", |o| o.contains("Hay indicadores de trata")).await;
+    shot(wd, "22-screening-live").await;
+    click(wd, "save-final").await;
+    wait_text(wd, "screenings-table", |s| s.contains("Hay indicadores de trata")).await;
+
+    // 4. The identification decision, resting on that screening.
+    set_value(wd, "d-status", "PossibleVictim").await;
+    wd.execute("const s = document.getElementById('d-screening'); s.selectedIndex = 1;", vec![]).await.unwrap();
+    click(wd, "decision-submit").await;
+    wait_text(wd, "decisions-table", |s| s.contains("Posible víctima")).await;
+
+    // 5. The referral to the children's shelter, with the authority's consent.
+    choose(wd, "r-service", "CAR Señor de los Milagros").await;
+    set_value(wd, "r-consent-by", "authority").await;
+    set_value(wd, "r-consent-method", "written").await;
+    by_id(wd, "r-consent-name").await.send_keys("Fiscalía de Familia de Maynas").await.unwrap();
+    click(wd, "referral-submit").await;
+    wait_text(wd, "referral-status", |s| s == "Solicitada").await;
+    shot(wd, "23-referral-requested").await;
+    sign_out(wd).await;
+
+    // 6. The shelter's staff are notified, and accept.
+    sign_in(wd, &t.base, "albergue@demo.amparo.pe", DEMO_PW).await;
+    assert!(by_id(wd, "unread").await.text().await.unwrap().parse::<u32>().unwrap() >= 1, "a notification waits");
+    wd.goto(format!("{}/referrals", t.base)).await.unwrap();
+    let incoming = text_of(wd, "incoming").await;
+    assert!(incoming.contains(&code), "{incoming}");
+    wd.find(By::XPath(format!("//tr[td[contains(., '{code}')]]//a"))).await.unwrap().click().await.unwrap();
+    click(wd, "ref-accept").await;
+    wait_text(wd, "referral-status", |s| s == "Aceptada").await;
+    shot(wd, "24-referral-accepted").await;
+    // The shelter now sees the person (pseudonymous) and nobody's name leaked on the way.
+    wd.goto(format!("{}/persons", t.base)).await.unwrap();
+    assert!(text_of(wd, "persons-table").await.contains(&code));
+    assert!(!wd.source().await.unwrap().contains("La Chinita"));
+    d.wd.clone().quit().await.unwrap();
+}

@@ -9,7 +9,12 @@ use amparo_core::store::{AuditFilter, Store};
 use serde_json::{Value, json};
 
 /// Post an urlencoded form (optionally as a cross-site request).
-async fn post_form<K: AsRef<str>, V: AsRef<str>>(c: &reqwest::Client, url: String, pairs: &[(K, V)], cross_site: bool) -> reqwest::Response {
+async fn post_form<K: AsRef<str>, V: AsRef<str>>(
+    c: &reqwest::Client,
+    url: String,
+    pairs: &[(K, V)],
+    cross_site: bool,
+) -> reqwest::Response {
     let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
     let mut req = c.post(url).header("content-type", "application/x-www-form-urlencoded").body(serde_urlencoded_encode(&pairs));
     if cross_site {
@@ -39,23 +44,55 @@ async fn call(t: &TestApp, tok: &str, method: &str, path: &str, body: Value) -> 
 }
 
 /// (case, set, indicators, expected positive dimensions, expected outcome)
-const CASES: &[(&str, &str, &[&str], &[&str], &str)] = &[
+type Case = (&'static str, &'static str, &'static [&'static str], &'static [&'static str], &'static str);
+const CASES: &[Case] = &[
     // The four positivity patterns, each alone in a dimension.
     ("two strong", "adult_labour", &["d5.confiscation_documents", "d5.debt_bondage"], &["D5"], "indicators_not_present"),
     ("strong + medium", "adult_labour", &["d1.deceived_nature_job", "d1.deceived_conditions_work"], &["D1"], "indicators_not_present"),
     ("strong + weak", "adult_labour", &["d1.deceived_nature_job", "d1.deceived_education"], &["D1"], "indicators_not_present"),
-    ("three medium", "adult_labour", &["d1.deceived_conditions_work", "d1.deceived_contract", "d1.deceived_family_reunification"], &["D1"], "indicators_not_present"),
-    ("two medium + weak", "adult_labour", &["d1.deceived_conditions_work", "d1.deceived_contract", "d1.deceived_education"], &["D1"], "indicators_not_present"),
+    (
+        "three medium",
+        "adult_labour",
+        &["d1.deceived_conditions_work", "d1.deceived_contract", "d1.deceived_family_reunification"],
+        &["D1"],
+        "indicators_not_present",
+    ),
+    (
+        "two medium + weak",
+        "adult_labour",
+        &["d1.deceived_conditions_work", "d1.deceived_contract", "d1.deceived_education"],
+        &["D1"],
+        "indicators_not_present",
+    ),
     // Near misses.
     ("one strong alone", "adult_labour", &["d1.deceived_nature_job"], &[], "indicators_not_present"),
-    ("medium + two weak", "adult_labour", &["d3.abuse_family_situation", "d3.abuse_cultural_beliefs", "d3.general_context"], &[], "indicators_not_present"),
-    ("weak only", "adult_labour", &["d3.abuse_cultural_beliefs", "d3.general_context", "d4.no_access_education"], &[], "indicators_not_present"),
+    (
+        "medium + two weak",
+        "adult_labour",
+        &["d3.abuse_family_situation", "d3.abuse_cultural_beliefs", "d3.general_context"],
+        &[],
+        "indicators_not_present",
+    ),
+    (
+        "weak only",
+        "adult_labour",
+        &["d3.abuse_cultural_beliefs", "d3.general_context", "d4.no_access_education"],
+        &[],
+        "indicators_not_present",
+    ),
     ("two medium", "adult_labour", &["d6.dependency_on_exploiters", "d6.economic_reasons"], &[], "indicators_not_present"),
     // The adult rule: (D1|D2|D3) & D4 & (D5|D6).
     (
         "adult: recruitment, exploitation, coercion",
         "adult_labour",
-        &["d1.deceived_nature_job", "d1.deceived_wages", "d4.excessive_hours", "d4.bad_living_conditions", "d5.confiscation_documents", "d5.debt_bondage"],
+        &[
+            "d1.deceived_nature_job",
+            "d1.deceived_wages",
+            "d4.excessive_hours",
+            "d4.bad_living_conditions",
+            "d5.confiscation_documents",
+            "d5.debt_bondage",
+        ],
         &["D1", "D4", "D5"],
         "indicators_present",
     ),
@@ -125,9 +162,14 @@ async fn the_evaluate_endpoint_matches_the_rules_on_a_table_of_cases() {
     demo(&t).await;
     let tok = token(&t, "fiscal@demo.amparo.pe").await;
     for (name, set, indicators, positive, outcome) in CASES {
-        let (status, body) =
-            call(&t, &tok, "POST", "/api/v1/screening-instruments/ilo-ec-2009-v1/evaluate", json!({ "set": set, "indicators": indicators }))
-                .await;
+        let (status, body) = call(
+            &t,
+            &tok,
+            "POST",
+            "/api/v1/screening-instruments/ilo-ec-2009-v1/evaluate",
+            json!({ "set": set, "indicators": indicators }),
+        )
+        .await;
         assert_eq!(status, 200, "{name}: {body}");
         assert_eq!(body["outcome"], *outcome, "{name}");
         assert_eq!(body["instrument_version"], "ilo-ec-2009-v1", "{name}");
@@ -238,12 +280,21 @@ async fn a_report_travels_to_an_accepted_referral_with_consent_capacity_and_gap_
     t.clock.advance(2 * 3600);
     let (_, queue) = call(&t, &investigator, "GET", "/api/v1/reports", Value::Null).await;
     assert_eq!(queue["queue"][0]["timeliness"]["ack_overdue"], true);
-    let (status, acked) = call(&t, &investigator, "POST", &format!("/api/v1/reports/{rid}/triage"), json!({ "action": "acknowledge", "version": "1" })).await;
+    let (status, acked) =
+        call(&t, &investigator, "POST", &format!("/api/v1/reports/{rid}/triage"), json!({ "action": "acknowledge", "version": "1" })).await;
     assert_eq!((status, acked["status"].as_str()), (200, Some("acknowledged")));
     // A stale form gets 409; reassigning needs a reason.
-    let (status, _) = call(&t, &investigator, "POST", &format!("/api/v1/reports/{rid}/triage"), json!({ "action": "act", "version": "1" })).await;
+    let (status, _) =
+        call(&t, &investigator, "POST", &format!("/api/v1/reports/{rid}/triage"), json!({ "action": "act", "version": "1" })).await;
     assert_eq!(status, 409);
-    let (status, body) = call(&t, &investigator, "POST", &format!("/api/v1/reports/{rid}/triage"), json!({ "action": "reassign", "to_org": me["org_id"], "version": "2" })).await;
+    let (status, body) = call(
+        &t,
+        &investigator,
+        "POST",
+        &format!("/api/v1/reports/{rid}/triage"),
+        json!({ "action": "reassign", "to_org": me["org_id"], "version": "2" }),
+    )
+    .await;
     assert_eq!((status, body["fields"][0]["field"].as_str()), (422, Some("reason")));
 
     // The investigator records the girl from the report, with no document, and screens her.
@@ -258,7 +309,14 @@ async fn a_report_travels_to_an_accepted_referral_with_consent_capacity_and_gap_
     assert_eq!(status, 201, "{p}");
     let pid = p["id"].as_str().unwrap().to_owned();
     // A half-filled screening is saved as a draft, then finished; a stale update gets 409.
-    let (status, draft) = call(&t, &investigator, "POST", &format!("/api/v1/persons/{pid}/screenings"), json!({ "exploitation": "sexual", "indicators": ["d1.deceived_nature_job"] })).await;
+    let (status, draft) = call(
+        &t,
+        &investigator,
+        "POST",
+        &format!("/api/v1/persons/{pid}/screenings"),
+        json!({ "exploitation": "sexual", "indicators": ["d1.deceived_nature_job"] }),
+    )
+    .await;
     assert_eq!(status, 201, "{draft}");
     assert_eq!((draft["status"].as_str(), draft["set"].as_str()), (Some("draft"), Some("child_sexual")), "the set follows the age");
     let sid = draft["id"].as_str().unwrap().to_owned();
@@ -270,7 +328,14 @@ async fn a_report_travels_to_an_accepted_referral_with_consent_capacity_and_gap_
     assert_eq!(status, 422, "a final screening is never edited");
 
     // The decision rests on the screening; the person is now in the referral gap.
-    let (status, d) = call(&t, &investigator, "POST", &format!("/api/v1/persons/{pid}/decisions"), json!({ "status": "PossibleVictim", "screening_id": sid })).await;
+    let (status, d) = call(
+        &t,
+        &investigator,
+        "POST",
+        &format!("/api/v1/persons/{pid}/decisions"),
+        json!({ "status": "PossibleVictim", "screening_id": sid }),
+    )
+    .await;
     assert_eq!(status, 201, "{d}");
     assert_eq!((d["deciding_org_type"].as_str(), d["current"].as_bool()), (Some("Police"), Some(true)));
     let (_, gap) = call(&t, &coordinator, "GET", "/api/v1/referral-gap?days=0", Value::Null).await;
@@ -286,9 +351,23 @@ async fn a_report_travels_to_an_accepted_referral_with_consent_capacity_and_gap_
 
     // Without consent the investigator may not refer; a child cannot consent alone.
     let svc = car["id"].as_str().unwrap();
-    let (status, _) = call(&t, &investigator, "POST", &format!("/api/v1/persons/{pid}/referrals"), json!({ "service_id": svc, "no_consent_reason": "Riesgo inminente para la niña" })).await;
+    let (status, _) = call(
+        &t,
+        &investigator,
+        "POST",
+        &format!("/api/v1/persons/{pid}/referrals"),
+        json!({ "service_id": svc, "no_consent_reason": "Riesgo inminente para la niña" }),
+    )
+    .await;
     assert_eq!(status, 403, "referring without consent needs the dedicated permission");
-    let (status, body) = call(&t, &investigator, "POST", &format!("/api/v1/persons/{pid}/referrals"), json!({ "service_id": svc, "consent_by": "person", "consent_method": "verbal" })).await;
+    let (status, body) = call(
+        &t,
+        &investigator,
+        "POST",
+        &format!("/api/v1/persons/{pid}/referrals"),
+        json!({ "service_id": svc, "consent_by": "person", "consent_method": "verbal" }),
+    )
+    .await;
     assert_eq!((status, body["fields"][0]["code"].as_str()), (422, Some("child_consent_needs_guardian")));
     let (status, r) = call(
         &t,
@@ -307,9 +386,11 @@ async fn a_report_travels_to_an_accepted_referral_with_consent_capacity_and_gap_
     let (status, file) = call(&t, &shelter, "GET", &format!("/api/v1/persons/{pid}/file"), Value::Null).await;
     assert_eq!(status, 200, "a referral shares the person with the receiving shelter");
     assert_eq!(file["referrals"][0]["actions"], json!(["accept", "reject"]));
-    let (status, _) = call(&t, &investigator, "POST", &format!("/api/v1/referrals/{ref_id}/act"), json!({ "action": "accept", "version": "1" })).await;
+    let (status, _) =
+        call(&t, &investigator, "POST", &format!("/api/v1/referrals/{ref_id}/act"), json!({ "action": "accept", "version": "1" })).await;
     assert_eq!(status, 403, "only the receiving organisation accepts");
-    let (status, acc) = call(&t, &shelter, "POST", &format!("/api/v1/referrals/{ref_id}/act"), json!({ "action": "accept", "version": "1" })).await;
+    let (status, acc) =
+        call(&t, &shelter, "POST", &format!("/api/v1/referrals/{ref_id}/act"), json!({ "action": "accept", "version": "1" })).await;
     assert_eq!((status, acc["status"].as_str()), (200, Some("accepted")), "{acc}");
     let (_, services) = call(&t, &shelter, "GET", "/api/v1/services?kind=shelter", Value::Null).await;
     let occ = services.as_array().unwrap().iter().find(|s| s["id"] == svc).unwrap()["occupancy"].as_i64().unwrap();
@@ -319,27 +400,56 @@ async fn a_report_travels_to_an_accepted_referral_with_consent_capacity_and_gap_
     let women = own.as_array().unwrap().iter().find(|s| s["name"] == "Casa Refugio Amazonía").unwrap()["id"].as_str().unwrap().to_owned();
     let mut ids = Vec::new();
     for alias in ["Ana", "Bea", "Cira"] {
-        let (_, p) = call(&t, &investigator, "POST", "/api/v1/persons", json!({ "role": "possible_victim", "aliases": alias, "approx_age": "25" })).await;
+        let (_, p) =
+            call(&t, &investigator, "POST", "/api/v1/persons", json!({ "role": "possible_victim", "aliases": alias, "approx_age": "25" }))
+                .await;
         let pid = p["id"].as_str().unwrap().to_owned();
-        let (_, r) = call(&t, &investigator, "POST", &format!("/api/v1/persons/{pid}/referrals"), json!({ "service_id": women, "consent_by": "person", "consent_method": "written" })).await;
+        let (_, r) = call(
+            &t,
+            &investigator,
+            "POST",
+            &format!("/api/v1/persons/{pid}/referrals"),
+            json!({ "service_id": women, "consent_by": "person", "consent_method": "written" }),
+        )
+        .await;
         ids.push(r["id"].as_str().unwrap().to_owned());
     }
     for id in &ids[..2] {
-        let (status, _) = call(&t, &shelter, "POST", &format!("/api/v1/referrals/{id}/act"), json!({ "action": "accept", "version": "1" })).await;
+        let (status, _) =
+            call(&t, &shelter, "POST", &format!("/api/v1/referrals/{id}/act"), json!({ "action": "accept", "version": "1" })).await;
         assert_eq!(status, 200);
     }
-    let (status, body) = call(&t, &shelter, "POST", &format!("/api/v1/referrals/{}/act", ids[2]), json!({ "action": "accept", "version": "1" })).await;
+    let (status, body) =
+        call(&t, &shelter, "POST", &format!("/api/v1/referrals/{}/act", ids[2]), json!({ "action": "accept", "version": "1" })).await;
     assert_eq!((status, body["fields"][0]["code"].as_str()), (422, Some("service_full")));
-    let (status, body) = call(&t, &shelter, "POST", &format!("/api/v1/referrals/{}/act", ids[2]), json!({ "action": "accept", "version": "1", "capacity_override": true, "reason": "Emergencia nocturna, cama adicional" })).await;
+    let (status, body) = call(
+        &t,
+        &shelter,
+        "POST",
+        &format!("/api/v1/referrals/{}/act", ids[2]),
+        json!({ "action": "accept", "version": "1", "capacity_override": true, "reason": "Emergencia nocturna, cama adicional" }),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["steps"][1]["capacity_override"], true);
     // Rejection needs a reason; the lifecycle refuses impossible moves.
-    let (status, _) = call(&t, &shelter, "POST", &format!("/api/v1/referrals/{}/act", ids[0]), json!({ "action": "accept", "version": "2" })).await;
+    let (status, _) =
+        call(&t, &shelter, "POST", &format!("/api/v1/referrals/{}/act", ids[0]), json!({ "action": "accept", "version": "2" })).await;
     assert_eq!(status, 422, "already accepted");
 
     // Every step is in the audit trail.
-    let actions: Vec<String> = t.store.audit_page(&AuditFilter { limit: 500, ..Default::default() }).await.unwrap().into_iter().map(|e| e.event.action).collect();
-    for a in ["create_report", "acknowledge_report", "save_screening_draft", "finish_screening", "record_decision", "create_referral", "accept_referral", "refer_without_consent"] {
+    let actions: Vec<String> =
+        t.store.audit_page(&AuditFilter { limit: 500, ..Default::default() }).await.unwrap().into_iter().map(|e| e.event.action).collect();
+    for a in [
+        "create_report",
+        "acknowledge_report",
+        "save_screening_draft",
+        "finish_screening",
+        "record_decision",
+        "create_referral",
+        "accept_referral",
+        "refer_without_consent",
+    ] {
         assert!(actions.iter().any(|x| x == a), "{a} audited");
     }
 }
@@ -349,16 +459,26 @@ async fn a_prosecutor_may_refer_without_consent_with_a_reason_and_it_is_audited_
     let t = spawn_app().await;
     demo(&t).await;
     let fiscal = token(&t, "fiscal@demo.amparo.pe").await;
-    let (_, p) = call(&t, &fiscal, "POST", "/api/v1/persons", json!({ "role": "possible_victim", "aliases": "Sin nombre", "approx_age": "13" })).await;
+    let (_, p) =
+        call(&t, &fiscal, "POST", "/api/v1/persons", json!({ "role": "possible_victim", "aliases": "Sin nombre", "approx_age": "13" }))
+            .await;
     let pid = p["id"].as_str().unwrap().to_owned();
     let (_, services) = call(&t, &fiscal, "GET", "/api/v1/services?kind=shelter", Value::Null).await;
     let svc = services[0]["id"].as_str().unwrap().to_owned();
     let (status, body) = call(&t, &fiscal, "POST", &format!("/api/v1/persons/{pid}/referrals"), json!({ "service_id": svc })).await;
     assert_eq!((status, body["fields"][0]["field"].as_str()), (422, Some("no_consent_reason")), "the reason is required");
-    let (status, r) = call(&t, &fiscal, "POST", &format!("/api/v1/persons/{pid}/referrals"), json!({ "service_id": svc, "no_consent_reason": "Niña sin tutor ubicable, riesgo inminente" })).await;
+    let (status, r) = call(
+        &t,
+        &fiscal,
+        "POST",
+        &format!("/api/v1/persons/{pid}/referrals"),
+        json!({ "service_id": svc, "no_consent_reason": "Niña sin tutor ubicable, riesgo inminente" }),
+    )
+    .await;
     assert_eq!(status, 201, "{r}");
     assert_eq!(r["without_consent"], true);
-    let e = t.store.audit_page(&AuditFilter { action: Some("refer_without_consent".into()), limit: 5, ..Default::default() }).await.unwrap();
+    let e =
+        t.store.audit_page(&AuditFilter { action: Some("refer_without_consent".into()), limit: 5, ..Default::default() }).await.unwrap();
     assert_eq!(e.len(), 1);
     assert_eq!(e[0].event.record_id, r["id"].as_str().unwrap());
 }
@@ -381,7 +501,8 @@ async fn the_demo_gap_view_is_not_empty_and_local_users_see_only_their_own() {
     let analyst = token(&t, "analista@demo.amparo.pe").await;
     let (_, a) = call(&t, &analyst, "GET", "/api/v1/referral-gap?days=7", Value::Null).await;
     assert!(a.as_array().unwrap().iter().all(|g| g["person_code"].as_str().unwrap().starts_with("P-")), "pseudonymous codes only");
-    let (status, _) = call(&t, &analyst, "GET", &format!("/api/v1/persons/{}/file", a[0]["person_id"].as_str().unwrap()), Value::Null).await;
+    let (status, _) =
+        call(&t, &analyst, "GET", &format!("/api/v1/persons/{}/file", a[0]["person_id"].as_str().unwrap()), Value::Null).await;
     assert_eq!(status, 403, "seeing the gap does not open the file");
 }
 
@@ -390,7 +511,14 @@ async fn the_public_form_is_anonymous_gives_a_code_and_secret_and_is_rate_limite
     let t = spawn_app().await;
     demo(&t).await;
     let c = client();
-    let form = |narrative: &str| vec![("place", "PE-16".to_owned()), ("exploitation", "sexual".to_owned()), ("narrative", narrative.to_owned()), ("lang", "en".to_owned())];
+    let form = |narrative: &str| {
+        vec![
+            ("place", "PE-16".to_owned()),
+            ("exploitation", "sexual".to_owned()),
+            ("narrative", narrative.to_owned()),
+            ("lang", "en".to_owned()),
+        ]
+    };
     let r = c.get(format!("{}/public/report?lang=en", t.base)).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.headers().get("set-cookie").is_none(), "no cookie on the public form");
@@ -418,13 +546,21 @@ async fn the_public_form_is_anonymous_gives_a_code_and_secret_and_is_rate_limite
     let r = post_form(&c, format!("{}/public/follow-up", t.base), &add, false).await;
     assert_eq!(r.status(), 200);
     // The report is in the competent unit's queue, narrative sealed; the audit has no address.
-    let rows = t.store.find_rows(amparo_core::store::RecordTable::Reports, &amparo_core::store::RowFilter { lookup: Some(reference.clone()), ..Default::default() }).await.unwrap();
+    let rows = t
+        .store
+        .find_rows(
+            amparo_core::store::RecordTable::Reports,
+            &amparo_core::store::RowFilter { lookup: Some(reference.clone()), ..Default::default() },
+        )
+        .await
+        .unwrap();
     assert_eq!(rows.len(), 1);
     assert!(!String::from_utf8_lossy(rows[0].sealed.as_ref().unwrap()).contains("hospedaje"), "sealed at rest");
     let inv = token(&t, "investigador@demo.amparo.pe").await;
     let (_, detail) = call(&t, &inv, "GET", &format!("/api/v1/reports/{}", rows[0].id), Value::Null).await;
     assert_eq!(detail["secrets"]["follow_ups"][0]["text"], "El lugar se llama Hostal Las Brisas");
-    let audit = t.store.audit_page(&AuditFilter { action: Some("submit_public_report".into()), limit: 50, ..Default::default() }).await.unwrap();
+    let audit =
+        t.store.audit_page(&AuditFilter { action: Some("submit_public_report".into()), limit: 50, ..Default::default() }).await.unwrap();
     assert!(!audit.is_empty() && audit.iter().all(|e| e.event.client_ip.is_empty() && e.event.actor.is_empty()), "no address, no actor");
     // A cross-site post is refused; the rate limit stops a flood from one address.
     let r = post_form(&c, format!("{}/public/report", t.base), &form("spam"), true).await;

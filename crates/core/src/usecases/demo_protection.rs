@@ -20,7 +20,12 @@ use amparo_domain::{PersonId, Role, UserId};
 
 fn as_user(ctx: &Ctx, user: &str, org: &Organisation, role: Role) -> Ctx {
     Ctx {
-        actor: Some(Actor::User(UserActor { user_id: UserId::from_trusted(user.to_owned()), org_id: org.id.clone(), roles: vec![role], mfa_satisfied: true })),
+        actor: Some(Actor::User(UserActor {
+            user_id: UserId::from_trusted(user.to_owned()),
+            org_id: org.id.clone(),
+            roles: vec![role],
+            mfa_satisfied: true,
+        })),
         ..ctx.clone()
     }
 }
@@ -41,8 +46,11 @@ impl Amparo {
         }
         let orgs = self.store.list_orgs().await?;
         let users = self.store.list_users().await?;
-        let find = |kind: OrgKind, region: &str| orgs.iter().find(|o| o.kind == kind && o.jurisdiction == region).cloned().ok_or(CoreError::NotFound);
-        let user_of = |role: Role| users.iter().find(|u| u.roles.contains(&role)).map(|u| u.id.to_string()).unwrap_or_else(|| "demo".into());
+        let find = |kind: OrgKind, region: &str| {
+            orgs.iter().find(|o| o.kind == kind && o.jurisdiction == region).cloned().ok_or(CoreError::NotFound)
+        };
+        let user_of =
+            |role: Role| users.iter().find(|u| u.roles.contains(&role)).map(|u| u.id.to_string()).unwrap_or_else(|| "demo".into());
         let shelter_loreto = find(OrgKind::Shelter, "PE-16")?;
         let ngo_loreto = find(OrgKind::Ngo, "PE-16")?;
         let police_loreto = find(OrgKind::PoliceUnit, "PE-16")?;
@@ -68,18 +76,76 @@ impl Amparo {
             .create_service(
                 &shelter_staff,
                 None,
-                &svc("CAR Señor de los Milagros", "shelter", &["children"], "PE-16", "12", "Coordinar con la Fiscalía de Familia; llamar a la línea de guardia del CAR.", "Calle Las Palmeras 412, Punchana"),
+                &svc(
+                    "CAR Señor de los Milagros",
+                    "shelter",
+                    &["children"],
+                    "PE-16",
+                    "12",
+                    "Coordinar con la Fiscalía de Familia; llamar a la línea de guardia del CAR.",
+                    "Calle Las Palmeras 412, Punchana",
+                ),
             )
             .await?;
-        self.create_service(&shelter_staff, None, &svc("Casa Refugio Amazonía", "shelter", &["adult_women", "foreign_nationals"], "PE-16", "2", "Solo por derivación escrita; contacto vía la ONG de apoyo.", "Jr. Napo 1180, Iquitos"))
-            .await?;
-        self.create_service(&case_worker, None, &svc("Acompañamiento psicosocial", "psychosocial", &["children", "adult_women", "adult_men"], "PE-16", "30", "Atención lunes a sábado; derivar por Amparo.", "")).await?;
-        self.create_service(&case_worker, None, &svc("Defensa legal gratuita", "legal_aid", &["adult_women", "adult_men", "foreign_nationals"], "PE-16", "40", "Asignación de abogada en 48 h.", "")).await?;
+        self.create_service(
+            &shelter_staff,
+            None,
+            &svc(
+                "Casa Refugio Amazonía",
+                "shelter",
+                &["adult_women", "foreign_nationals"],
+                "PE-16",
+                "2",
+                "Solo por derivación escrita; contacto vía la ONG de apoyo.",
+                "Jr. Napo 1180, Iquitos",
+            ),
+        )
+        .await?;
+        self.create_service(
+            &case_worker,
+            None,
+            &svc(
+                "Acompañamiento psicosocial",
+                "psychosocial",
+                &["children", "adult_women", "adult_men"],
+                "PE-16",
+                "30",
+                "Atención lunes a sábado; derivar por Amparo.",
+                "",
+            ),
+        )
+        .await?;
+        self.create_service(
+            &case_worker,
+            None,
+            &svc(
+                "Defensa legal gratuita",
+                "legal_aid",
+                &["adult_women", "adult_men", "foreign_nationals"],
+                "PE-16",
+                "40",
+                "Asignación de abogada en 48 h.",
+                "",
+            ),
+        )
+        .await?;
         for (region, label) in [("PE-17", "Madre de Dios"), ("PE-08", "Cusco"), ("PE-21", "Puno")] {
             let o = find(OrgKind::Shelter, region)?;
             let staff = as_user(ctx, &user_of(Role::ShelterStaff), &o, Role::ShelterStaff);
-            self.create_service(&staff, None, &svc(&format!("CAR {label}"), "shelter", &["children", "adult_women"], region, "10", "Coordinar con la Fiscalía de Familia de la región.", &format!("Dirección reservada – {label}")))
-                .await?;
+            self.create_service(
+                &staff,
+                None,
+                &svc(
+                    &format!("CAR {label}"),
+                    "shelter",
+                    &["children", "adult_women"],
+                    region,
+                    "10",
+                    "Coordinar con la Fiscalía de Familia de la región.",
+                    &format!("Dirección reservada – {label}"),
+                ),
+            )
+            .await?;
         }
 
         // Reports taken by the hotline, routed by place to the regional police units.
@@ -93,64 +159,117 @@ impl Amparo {
             ..Default::default()
         };
         let bar = self
-            .create_report(&operator, &rep("PE-1601", "sexual", true, true, "Vecina informa que en un bar de Punchana trabajan adolescentes de noche; vio a una menor llorando en la puerta."))
+            .create_report(
+                &operator,
+                &rep(
+                    "PE-1601",
+                    "sexual",
+                    true,
+                    true,
+                    "Vecina informa que en un bar de Punchana trabajan adolescentes de noche; vio a una menor llorando en la puerta.",
+                ),
+            )
             .await?;
-        self.create_report(&operator, &rep("PE-1701", "labour", false, false, "Un joven escapó de un campamento minero en Huepetuhe: dice que retienen documentos y no pagan.")).await?;
-        self.create_report(&operator, &rep("PE-0801", "labour", false, true, "Niñas trabajando como empleadas domésticas sin pago en Cusco, traídas desde Paruro.")).await?;
-        self.create_report(&operator, &rep("PE-2101", "sexual", false, false, "Ofertas de trabajo en bares de Juliaca publicadas en una radio local.")).await?;
-        self.submit_public_report(&ctx.operation_id, "demo", &ReportInput {
-            place: s("PE-16"),
-            exploitation: s("sexual"),
-            narrative: s("En un hospedaje cerca del puerto de Iquitos entran hombres mayores con chicas muy jóvenes."),
-            ..Default::default()
-        })
+        self.create_report(
+            &operator,
+            &rep(
+                "PE-1701",
+                "labour",
+                false,
+                false,
+                "Un joven escapó de un campamento minero en Huepetuhe: dice que retienen documentos y no pagan.",
+            ),
+        )
+        .await?;
+        self.create_report(
+            &operator,
+            &rep("PE-0801", "labour", false, true, "Niñas trabajando como empleadas domésticas sin pago en Cusco, traídas desde Paruro."),
+        )
+        .await?;
+        self.create_report(
+            &operator,
+            &rep("PE-2101", "sexual", false, false, "Ofertas de trabajo en bares de Juliaca publicadas en una radio local."),
+        )
+        .await?;
+        self.submit_public_report(
+            &ctx.operation_id,
+            "demo",
+            &ReportInput {
+                place: s("PE-16"),
+                exploitation: s("sexual"),
+                narrative: s("En un hospedaje cerca del puerto de Iquitos entran hombres mayores con chicas muy jóvenes."),
+                ..Default::default()
+            },
+        )
         .await?;
 
         // The police act on the bar report with an operation; persons found are recorded from it.
         let op = self
-            .create_operation(&investigator, &OperationInput {
-                date: days_ago(self, 20),
-                place: s("PE-1601"),
-                exploitation: s("sexual"),
-                persons_found: s("6"),
-                rescued: s("4"),
-                report_id: bar.id.clone(),
-                notes: s("Operativo conjunto con la Fiscalía; cuatro adolescentes rescatadas."),
-                ..Default::default()
-            })
+            .create_operation(
+                &investigator,
+                &OperationInput {
+                    date: days_ago(self, 20),
+                    place: s("PE-1601"),
+                    exploitation: s("sexual"),
+                    persons_found: s("6"),
+                    rescued: s("4"),
+                    report_id: bar.id.clone(),
+                    notes: s("Operativo conjunto con la Fiscalía; cuatro adolescentes rescatadas."),
+                    ..Default::default()
+                },
+            )
             .await?;
         let insp = self
-            .create_inspection(&inspector, &InspectionInput {
-                date: days_ago(self, 15),
-                place: s("PE-1701"),
-                workplace: s("Campamento minero aurífero, Huepetuhe"),
-                isic: s("B"),
-                workers_found: s("23"),
-                indicators: ["fl03_restriction_of_movement", "fl07_retention_of_documents", "fl08_withholding_of_wages", "fl09_debt_bondage"].iter().map(|x| s(x)).collect(),
-                notes: s("Deudas por transporte y comida; documentos guardados por el capataz."),
-                ..Default::default()
-            })
+            .create_inspection(
+                &inspector,
+                &InspectionInput {
+                    date: days_ago(self, 15),
+                    place: s("PE-1701"),
+                    workplace: s("Campamento minero aurífero, Huepetuhe"),
+                    isic: s("B"),
+                    workers_found: s("23"),
+                    indicators: [
+                        "fl03_restriction_of_movement",
+                        "fl07_retention_of_documents",
+                        "fl08_withholding_of_wages",
+                        "fl09_debt_bondage",
+                    ]
+                    .iter()
+                    .map(|x| s(x))
+                    .collect(),
+                    notes: s("Deudas por transporte y comida; documentos guardados por el capataz."),
+                    ..Default::default()
+                },
+            )
             .await?;
 
-        let person = |role: &str, sex: &str, age: &str, given: &str, s1: &str, alias: &str, nat: &str, langs: &str, src: (&str, &str)| PersonInput {
-            role: s(role),
-            sex: s(sex),
-            approx_age: s(age),
-            given_names: s(given),
-            first_surname: s(s1),
-            aliases: s(alias),
-            nationality: s(nat),
-            languages: s(langs),
-            source_type: s(src.0),
-            source_id: s(src.1),
-            ..Default::default()
-        };
+        let person =
+            |role: &str, sex: &str, age: &str, given: &str, s1: &str, alias: &str, nat: &str, langs: &str, src: (&str, &str)| PersonInput {
+                role: s(role),
+                sex: s(sex),
+                approx_age: s(age),
+                given_names: s(given),
+                first_surname: s(s1),
+                aliases: s(alias),
+                nationality: s(nat),
+                languages: s(langs),
+                source_type: s(src.0),
+                source_id: s(src.1),
+                ..Default::default()
+            };
         let op_src = ("operation", op.id.as_str());
         let insp_src = ("inspection", insp.id.as_str());
-        let lucia = self.create_person(&investigator, &person("possible_victim", "female", "15", "Lucía", "Tapullima", "", "PE", "es,shp", op_src)).await?;
-        let carmen = self.create_person(&investigator, &person("possible_victim", "female", "17", "", "", "Carmencita", "PE", "es", op_src)).await?;
-        let wendy = self.create_person(&investigator, &person("possible_victim", "female", "22", "Wendy", "Mamani", "", "BO", "es,ay", op_src)).await?;
-        let elmer = self.create_person(&inspector, &person("possible_victim", "male", "19", "Elmer", "Quispe", "", "PE", "qu,es", insp_src)).await?;
+        let lucia = self
+            .create_person(&investigator, &person("possible_victim", "female", "15", "Lucía", "Tapullima", "", "PE", "es,shp", op_src))
+            .await?;
+        let carmen =
+            self.create_person(&investigator, &person("possible_victim", "female", "17", "", "", "Carmencita", "PE", "es", op_src)).await?;
+        let wendy = self
+            .create_person(&investigator, &person("possible_victim", "female", "22", "Wendy", "Mamani", "", "BO", "es,ay", op_src))
+            .await?;
+        let elmer = self
+            .create_person(&inspector, &person("possible_victim", "male", "19", "Elmer", "Quispe", "", "PE", "qu,es", insp_src))
+            .await?;
         let yony = self.create_person(&inspector, &person("possible_victim", "male", "16", "Yony", "", "", "PE", "qu", insp_src)).await?;
 
         let screen = |set: &str, ind: &[&str], age: &str| ScreeningInput {
@@ -160,7 +279,13 @@ impl Amparo {
             status: s("final"),
             ..Default::default()
         };
-        let child_sexual = ["d1.deceived_nature_job", "d1.deceived_conditions_work", "d3.abuse_family_situation", "d4.excessive_hours", "d4.hazardous_work"];
+        let child_sexual = [
+            "d1.deceived_nature_job",
+            "d1.deceived_conditions_work",
+            "d3.abuse_family_situation",
+            "d4.excessive_hours",
+            "d4.hazardous_work",
+        ];
         let adult_labour = [
             "d1.deceived_nature_job",
             "d1.deceived_wages",
@@ -179,36 +304,85 @@ impl Amparo {
 
         // Lucía: screened, identified, referred to the children's shelter, accepted, in progress.
         let sc = self.create_screening(&investigator, &pid(&lucia), &screen("child_sexual", &child_sexual, "15")).await?;
-        self.record_decision(&investigator, &pid(&lucia), &decide("PossibleVictim", 19, &sc.id, "Rescatada en operativo; indicadores presentes.")).await?;
+        self.record_decision(
+            &investigator,
+            &pid(&lucia),
+            &decide("PossibleVictim", 19, &sc.id, "Rescatada en operativo; indicadores presentes."),
+        )
+        .await?;
         let r = self
-            .create_referral(&investigator, &pid(&lucia), &ReferralInput {
+            .create_referral(
+                &investigator,
+                &pid(&lucia),
+                &ReferralInput {
+                    service_id: shelter.id.clone(),
+                    consent_by: s("authority"),
+                    consent_method: s("written"),
+                    consent_on: days_ago(self, 19),
+                    consent_name: s("Fiscalía Provincial de Familia de Maynas"),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let r = self
+            .act_on_referral(
+                &shelter_staff,
+                &r.id,
+                &ReferralActInput { action: s("accept"), version: r.version.to_string(), ..Default::default() },
+            )
+            .await?;
+        self.act_on_referral(
+            &shelter_staff,
+            &r.id,
+            &ReferralActInput { action: s("start"), version: r.version.to_string(), ..Default::default() },
+        )
+        .await?;
+
+        // Carmencita: identified 18 days ago, referral still waiting for the shelter's answer.
+        self.record_decision(
+            &investigator,
+            &pid(&carmen),
+            &decide("PossibleVictim", 18, "", "Menor de edad encontrada en el bar; sin documentos."),
+        )
+        .await?;
+        self.create_referral(
+            &investigator,
+            &pid(&carmen),
+            &ReferralInput {
                 service_id: shelter.id.clone(),
                 consent_by: s("authority"),
                 consent_method: s("written"),
-                consent_on: days_ago(self, 19),
+                consent_on: days_ago(self, 18),
                 consent_name: s("Fiscalía Provincial de Familia de Maynas"),
                 ..Default::default()
-            })
-            .await?;
-        let r = self.act_on_referral(&shelter_staff, &r.id, &ReferralActInput { action: s("accept"), version: r.version.to_string(), ..Default::default() }).await?;
-        self.act_on_referral(&shelter_staff, &r.id, &ReferralActInput { action: s("start"), version: r.version.to_string(), ..Default::default() }).await?;
-
-        // Carmencita: identified 18 days ago, referral still waiting for the shelter's answer.
-        self.record_decision(&investigator, &pid(&carmen), &decide("PossibleVictim", 18, "", "Menor de edad encontrada en el bar; sin documentos.")).await?;
-        self.create_referral(&investigator, &pid(&carmen), &ReferralInput {
-            service_id: shelter.id.clone(),
-            consent_by: s("authority"),
-            consent_method: s("written"),
-            consent_on: days_ago(self, 18),
-            consent_name: s("Fiscalía Provincial de Familia de Maynas"),
-            ..Default::default()
-        })
+            },
+        )
         .await?;
 
         // Wendy (Bolivian): victim, no referral yet — in the gap; alternatives to removal offered.
         self.record_decision(&investigator, &pid(&wendy), &decide("ActualVictim", 12, "", "Declaración y pruebas del operativo.")).await?;
-        self.record_assistance(&investigator, &pid(&wendy), &AssistanceInput { kind: s("alternative_to_removal"), detail: s("offered_residence_permit"), started_on: days_ago(self, 10), ..Default::default() }).await?;
-        self.record_assistance(&investigator, &pid(&wendy), &AssistanceInput { kind: s("participation"), detail: s("statement_given"), started_on: days_ago(self, 11), ..Default::default() }).await?;
+        self.record_assistance(
+            &investigator,
+            &pid(&wendy),
+            &AssistanceInput {
+                kind: s("alternative_to_removal"),
+                detail: s("offered_residence_permit"),
+                started_on: days_ago(self, 10),
+                ..Default::default()
+            },
+        )
+        .await?;
+        self.record_assistance(
+            &investigator,
+            &pid(&wendy),
+            &AssistanceInput {
+                kind: s("participation"),
+                detail: s("statement_given"),
+                started_on: days_ago(self, 11),
+                ..Default::default()
+            },
+        )
+        .await?;
 
         // Elmer and Yony, from the mining camp: screened; Elmer identified and never referred.
         let sc = self.create_screening(&inspector, &pid(&elmer), &screen("adult_labour", &adult_labour, "19")).await?;

@@ -137,7 +137,11 @@ impl Amparo {
     }
 
     /// Validate a screening form against its instrument: the set and every indicator id.
-    async fn screening_fields(&self, input: &ScreeningInput, fallback_age: Option<i64>) -> CoreResult<(ScreeningAttrs, Evaluation, Option<String>, bool)> {
+    async fn screening_fields(
+        &self,
+        input: &ScreeningInput,
+        fallback_age: Option<i64>,
+    ) -> CoreResult<(ScreeningAttrs, Evaluation, Option<String>, bool)> {
         let mut e = FieldErrors::new();
         let instrument_id = if input.instrument.trim().is_empty() { "ilo-ec-2009" } else { input.instrument.trim() };
         let instrument = self.instrument(instrument_id).await.map_err(|_| CoreError::field("instrument", "unknown_instrument"))?;
@@ -173,7 +177,13 @@ impl Amparo {
         indicators.sort();
         indicators.dedup();
         let evaluation = instrument.evaluate(&set, &indicators)?;
-        let a = ScreeningAttrs { instrument_id: instrument.id.clone(), set, age_at_exploitation: age, indicators, evaluation: final_.then(|| evaluation.clone()) };
+        let a = ScreeningAttrs {
+            instrument_id: instrument.id.clone(),
+            set,
+            age_at_exploitation: age,
+            indicators,
+            evaluation: final_.then(|| evaluation.clone()),
+        };
         Ok((a, evaluation, notes, final_))
     }
 
@@ -282,7 +292,11 @@ impl Amparo {
         let org = self.store.get_org(&me.org_id).await?.ok_or(CoreError::NotFound)?;
         let now = self.now();
         let id = self.random.new_id();
-        let a = DecisionAttrs { deciding_org_type: DecidingOrg::for_org_kind(org.kind), decided_on: f.decided_on.clone(), screening_id: f.screening_id.clone() };
+        let a = DecisionAttrs {
+            deciding_org_type: DecidingOrg::for_org_kind(org.kind),
+            decided_on: f.decided_on.clone(),
+            screening_id: f.screening_id.clone(),
+        };
         let row = RecordRow {
             sealed: Some(self.seal_json(RecordTable::Decisions, &id, &DecisionSecrets { basis: f.basis.clone() })?),
             id: id.clone(),
@@ -304,7 +318,7 @@ impl Amparo {
         ev.details = serde_json::json!({ "person": person, "status": f.status, "deciding_org_type": a.deciding_org_type }).to_string();
         let seq = self.store.write(&Batch { inserts: vec![(RecordTable::Decisions, row.clone())], updates: vec![] }, &ev).await?;
         self.maybe_checkpoint(seq).await;
-        Ok(self.decision_views(&[row])?.into_iter().next().ok_or(CoreError::NotFound)?)
+        self.decision_views(&[row])?.into_iter().next().ok_or(CoreError::NotFound)
     }
 
     /// Decisions newest first; the first is current.
@@ -331,7 +345,8 @@ impl Amparo {
     }
 
     pub(crate) async fn decisions_of(&self, person: &str) -> CoreResult<Vec<DecisionView>> {
-        let mut rows = self.store.find_rows(RecordTable::Decisions, &RowFilter { subject_ids: vec![person.to_owned()], ..Default::default() }).await?;
+        let mut rows =
+            self.store.find_rows(RecordTable::Decisions, &RowFilter { subject_ids: vec![person.to_owned()], ..Default::default() }).await?;
         // Newest decision date first, then newest record: that one is current.
         rows.sort_by(|a, b| b.occurred_at.cmp(&a.occurred_at).then(b.created_at.cmp(&a.created_at)).then(b.id.cmp(&a.id)));
         self.decision_views(&rows)

@@ -130,7 +130,8 @@ impl Amparo {
     /// Publish a new version of a family. Earlier versions stay as they were.
     pub async fn publish_instrument(&self, ctx: &Ctx, draft: InstrumentDraft) -> CoreResult<Instrument> {
         self.authorize(ctx, Action::PublishInstrument, Relation::OwnOrgScope, "screening_instrument", "").await?;
-        let version = self.store.list_instruments().await?.iter().filter(|r| r.family == draft.family).map(|r| r.version).max().unwrap_or(0) + 1;
+        let version =
+            self.store.list_instruments().await?.iter().filter(|r| r.family == draft.family).map(|r| r.version).max().unwrap_or(0) + 1;
         let i = Instrument {
             id: format!("{}-v{version}", draft.family.trim()),
             family: draft.family.trim().to_owned(),
@@ -165,6 +166,7 @@ impl Amparo {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -238,7 +238,13 @@ impl Amparo {
         }
     }
 
-    fn new_report_row(&self, f: &amparo_domain::intake::ReportFields, queue: &Organisation, origin: Option<&OrgId>, by: &str) -> CoreResult<(RecordRow, ReportAttrs)> {
+    fn new_report_row(
+        &self,
+        f: &amparo_domain::intake::ReportFields,
+        queue: &Organisation,
+        origin: Option<&OrgId>,
+        by: &str,
+    ) -> CoreResult<(RecordRow, ReportAttrs)> {
         let now = self.now();
         let id = self.random.new_id();
         let a = ReportAttrs {
@@ -246,7 +252,14 @@ impl Amparo {
             exploitation: Some(f.exploitation),
             imminent_danger: f.imminent_danger,
             child_involved: f.child_involved,
-            steps: vec![ReportStep { at: now, by: by.to_owned(), step: "received".into(), from_org: None, to_org: Some(queue.id.clone()), reason: None }],
+            steps: vec![ReportStep {
+                at: now,
+                by: by.to_owned(),
+                step: "received".into(),
+                from_org: None,
+                to_org: Some(queue.id.clone()),
+                reason: None,
+            }],
             ..Default::default()
         };
         let row = RecordRow {
@@ -281,7 +294,9 @@ impl Amparo {
         let (row, _) = self.new_report_row(&f, &queue, Some(&me.org_id), me.user_id.as_str())?;
         let mut batch = Batch { inserts: vec![(RecordTable::Reports, row.clone())], updates: vec![] };
         if queue.id != me.org_id {
-            batch.inserts.push((RecordTable::Notifications, self.notification(&queue.id, "report_routed", &format!("/reports/{}", row.id))));
+            batch
+                .inserts
+                .push((RecordTable::Notifications, self.notification(&queue.id, "report_routed", &format!("/reports/{}", row.id))));
         }
         let mut ev = ctx.event(self.now(), "create_report", "ok", "report", &row.id);
         ev.details = serde_json::json!({ "routed_to": queue.id, "channel": f.channel, "place": f.place }).to_string();
@@ -343,7 +358,10 @@ impl Amparo {
         let row = self.store.find_rows(RecordTable::Reports, &f).await?.into_iter().next();
         let found = row.and_then(|r| {
             let a: ReportAttrs = attrs(&r).ok()?;
-            let ok = a.secret_hash.as_deref().is_some_and(|h| crate::crypto::ct_eq(h.as_bytes(), sha256_hex(secret.trim().as_bytes()).as_bytes()));
+            let ok = a
+                .secret_hash
+                .as_deref()
+                .is_some_and(|h| crate::crypto::ct_eq(h.as_bytes(), sha256_hex(secret.trim().as_bytes()).as_bytes()));
             ok.then_some((r, a))
         });
         match found {
@@ -367,7 +385,14 @@ impl Amparo {
     }
 
     /// The anonymous reporter adds information. Nothing of the case is shown back.
-    pub async fn public_report_add(&self, operation_id: &str, client_ip: &str, reference: &str, secret: &str, text: &str) -> CoreResult<PublicStatus> {
+    pub async fn public_report_add(
+        &self,
+        operation_id: &str,
+        client_ip: &str,
+        reference: &str,
+        secret: &str,
+        text: &str,
+    ) -> CoreResult<PublicStatus> {
         let mut e = FieldErrors::new();
         let text = required_text(&mut e, "text", text, 10_000);
         e.into_result()?;
@@ -384,7 +409,10 @@ impl Amparo {
             ..row.clone()
         };
         let batch = Batch {
-            inserts: vec![(RecordTable::Notifications, self.notification(&row.org_id, "report_follow_up", &format!("/reports/{}", row.id)))],
+            inserts: vec![(
+                RecordTable::Notifications,
+                self.notification(&row.org_id, "report_follow_up", &format!("/reports/{}", row.id)),
+            )],
             updates: vec![(RecordTable::Reports, updated)],
         };
         let ctx = Ctx::anonymous("", operation_id);
@@ -478,7 +506,8 @@ impl Amparo {
         let mut a: ReportAttrs = attrs(&row)?;
         let mut updated = RecordRow { version: row.version + 1, updated_at: now, ..row.clone() };
         let mut notify = None;
-        let mut step = ReportStep { at: now, by: me.user_id.to_string(), step: action.to_owned(), from_org: None, to_org: None, reason: why };
+        let mut step =
+            ReportStep { at: now, by: me.user_id.to_string(), step: action.to_owned(), from_org: None, to_org: None, reason: why };
         if row.status == ReportStatus::Closed.as_str() {
             return Err(CoreError::field("action", "report_closed"));
         }
@@ -516,7 +545,10 @@ impl Amparo {
         }
         a.steps.push(step);
         updated.attrs = to_json(&a)?;
-        let batch = Batch { inserts: notify.into_iter().map(|n| (RecordTable::Notifications, n)).collect(), updates: vec![(RecordTable::Reports, updated.clone())] };
+        let batch = Batch {
+            inserts: notify.into_iter().map(|n| (RecordTable::Notifications, n)).collect(),
+            updates: vec![(RecordTable::Reports, updated.clone())],
+        };
         let mut ev = ctx.event(now, &format!("{action}_report"), "ok", "report", id);
         if action == "reassign" {
             ev.details = serde_json::json!({ "from": row.org_id, "to": updated.org_id }).to_string();
@@ -554,10 +586,23 @@ impl Amparo {
         let mut a: ReportAttrs = attrs(&row)?;
         a.acknowledged_at.get_or_insert(now);
         a.acted_at.get_or_insert(now);
-        a.steps.push(ReportStep { at: now, by: ctx.user().map(|u| u.user_id.to_string()).unwrap_or_default(), step: "act".into(), from_org: None, to_org: None, reason: None });
+        a.steps.push(ReportStep {
+            at: now,
+            by: ctx.user().map(|u| u.user_id.to_string()).unwrap_or_default(),
+            step: "act".into(),
+            from_org: None,
+            to_org: None,
+            reason: None,
+        });
         batch.updates.push((
             RecordTable::Reports,
-            RecordRow { status: ReportStatus::Actioned.as_str().into(), attrs: to_json(&a)?, version: row.version + 1, updated_at: now, ..row },
+            RecordRow {
+                status: ReportStatus::Actioned.as_str().into(),
+                attrs: to_json(&a)?,
+                version: row.version + 1,
+                updated_at: now,
+                ..row
+            },
         ));
         Ok(())
     }
@@ -595,7 +640,14 @@ impl Amparo {
         ev.details = serde_json::json!({ "persons_found": f.persons_found, "rescued": f.rescued }).to_string();
         let seq = self.store.write(&batch, &ev).await?;
         self.maybe_checkpoint(seq).await;
-        Ok(OperationView { id, org_id: me.org_id.clone(), place_detail: secrets.place_detail, notes: secrets.notes, fields: f, persons: vec![] })
+        Ok(OperationView {
+            id,
+            org_id: me.org_id.clone(),
+            place_detail: secrets.place_detail,
+            notes: secrets.notes,
+            fields: f,
+            persons: vec![],
+        })
     }
 
     pub async fn create_inspection(&self, ctx: &Ctx, input: &InspectionInput) -> CoreResult<InspectionView> {
@@ -646,13 +698,27 @@ impl Amparo {
     pub async fn get_operation(&self, ctx: &Ctx, id: &str) -> CoreResult<OperationView> {
         let row = self.field_record(ctx, RecordTable::Operations, id).await?;
         let s: OperationSecrets = self.open_json(RecordTable::Operations, &row)?;
-        Ok(OperationView { id: row.id.clone(), org_id: row.org_id.clone(), fields: attrs(&row)?, place_detail: s.place_detail, notes: s.notes, persons: self.persons_of_source(id).await? })
+        Ok(OperationView {
+            id: row.id.clone(),
+            org_id: row.org_id.clone(),
+            fields: attrs(&row)?,
+            place_detail: s.place_detail,
+            notes: s.notes,
+            persons: self.persons_of_source(id).await?,
+        })
     }
 
     pub async fn get_inspection(&self, ctx: &Ctx, id: &str) -> CoreResult<InspectionView> {
         let row = self.field_record(ctx, RecordTable::Inspections, id).await?;
         let s: InspectionSecrets = self.open_json(RecordTable::Inspections, &row)?;
-        Ok(InspectionView { id: row.id.clone(), org_id: row.org_id.clone(), fields: attrs(&row)?, workplace: s.workplace, notes: s.notes, persons: self.persons_of_source(id).await? })
+        Ok(InspectionView {
+            id: row.id.clone(),
+            org_id: row.org_id.clone(),
+            fields: attrs(&row)?,
+            workplace: s.workplace,
+            notes: s.notes,
+            persons: self.persons_of_source(id).await?,
+        })
     }
 
     async fn field_record(&self, ctx: &Ctx, table: RecordTable, id: &str) -> CoreResult<RecordRow> {

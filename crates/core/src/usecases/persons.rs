@@ -9,8 +9,8 @@ use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
 use crate::store::{PersonRecord, RecordTable, RowFilter};
 use amparo_domain::person::{Identity, Person, PersonInput, PersonProfile, pseudonym};
-use amparo_domain::protection::ReferralStatus;
 use amparo_domain::policy::{Action, Relation};
+use amparo_domain::protection::ReferralStatus;
 use amparo_domain::{OrgId, PersonId};
 
 pub const MIN_PURPOSE_CHARS: usize = 8;
@@ -106,7 +106,9 @@ impl Amparo {
             .find_rows(RecordTable::Referrals, &f)
             .await?
             .into_iter()
-            .filter(|r| r.party_org.as_ref() == Some(org) && ReferralStatus::parse(&r.status).is_some_and(ReferralStatus::counts_as_referred))
+            .filter(|r| {
+                r.party_org.as_ref() == Some(org) && ReferralStatus::parse(&r.status).is_some_and(ReferralStatus::counts_as_referred)
+            })
             .filter_map(|r| r.subject_id)
             .collect();
         for p in self.store.persons_by_ids(&referred).await? {

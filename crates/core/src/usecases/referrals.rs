@@ -165,7 +165,11 @@ fn may(ctx: &Ctx, action: Action, rel: Relation) -> bool {
 
 impl Amparo {
     async fn occupancy(&self, service_id: &str) -> CoreResult<i64> {
-        let f = RowFilter { lookup: Some(service_id.to_owned()), statuses: vec!["accepted".into(), "in_progress".into()], ..Default::default() };
+        let f = RowFilter {
+            lookup: Some(service_id.to_owned()),
+            statuses: vec!["accepted".into(), "in_progress".into()],
+            ..Default::default()
+        };
         Ok(i64::try_from(self.store.find_rows(RecordTable::Referrals, &f).await?.len()).unwrap_or(i64::MAX))
     }
 
@@ -196,7 +200,8 @@ impl Amparo {
     /// The directory. Filters are optional; addresses only for the caller's own services.
     pub async fn list_services(&self, ctx: &Ctx, kind: Option<&str>) -> CoreResult<Vec<ServiceView>> {
         self.authorize(ctx, Action::ViewDirectory, Relation::OwnOrgScope, "service", "").await?;
-        let f = RowFilter { kind: kind.filter(|k| !k.is_empty()).map(str::to_owned), statuses: vec!["active".into()], ..Default::default() };
+        let f =
+            RowFilter { kind: kind.filter(|k| !k.is_empty()).map(str::to_owned), statuses: vec!["active".into()], ..Default::default() };
         let mut out = Vec::new();
         for r in self.store.find_rows(RecordTable::Services, &f).await? {
             out.push(self.service_view(ctx, &r).await?);
@@ -227,13 +232,24 @@ impl Amparo {
         let now = self.now();
         let id = self.random.new_id();
         let row = self.service_row(&id, &owner, &f, 1, now, me.user_id.as_str())?;
-        let seq = self.store.write(&Batch { inserts: vec![(RecordTable::Services, row.clone())], updates: vec![] }, &ctx.event(now, "create_service", "ok", "service", &id)).await?;
+        let seq = self
+            .store
+            .write(
+                &Batch { inserts: vec![(RecordTable::Services, row.clone())], updates: vec![] },
+                &ctx.event(now, "create_service", "ok", "service", &id),
+            )
+            .await?;
         self.maybe_checkpoint(seq).await;
         self.service_view(ctx, &row).await
     }
 
     fn service_row(&self, id: &str, owner: &OrgId, f: &ServiceFields, version: i64, now: i64, by: &str) -> CoreResult<RecordRow> {
-        let a = ServiceAttrs { name: f.name.clone(), specialisations: f.specialisations.clone(), capacity: f.capacity, contact_protocol: f.contact_protocol.clone() };
+        let a = ServiceAttrs {
+            name: f.name.clone(),
+            specialisations: f.specialisations.clone(),
+            capacity: f.capacity,
+            contact_protocol: f.contact_protocol.clone(),
+        };
         Ok(RecordRow {
             id: id.to_owned(),
             org_id: owner.clone(),
@@ -258,7 +274,8 @@ impl Amparo {
         let status = ReferralStatus::parse(&row.status).unwrap_or(ReferralStatus::Requested);
         let mine = ctx.org_id();
         let mut actions = Vec::new();
-        for act in [ReferralAction::Accept, ReferralAction::Reject, ReferralAction::Start, ReferralAction::Complete, ReferralAction::Revoke] {
+        for act in [ReferralAction::Accept, ReferralAction::Reject, ReferralAction::Start, ReferralAction::Complete, ReferralAction::Revoke]
+        {
             let side = if act.by_receiver() { row.party_org.as_ref() } else { Some(&row.org_id) };
             let rel = if side.is_some() && side == mine { Relation::SameOrg } else { Relation::Unrelated };
             let needed = if act.by_receiver() { Action::RespondReferral } else { Action::RevokeReferral };
@@ -297,7 +314,12 @@ impl Amparo {
         let service = self.store.get_row(RecordTable::Services, &f.service_id).await?.filter(|s| s.status == "active");
         let service = service.ok_or_else(|| CoreError::field("service_id", "invalid_choice"))?;
         let sa: ServiceAttrs = attrs(&service)?;
-        let open = RowFilter { subject_ids: vec![person.to_string()], lookup: Some(service.id.clone()), statuses: vec!["requested".into(), "accepted".into(), "in_progress".into()], ..Default::default() };
+        let open = RowFilter {
+            subject_ids: vec![person.to_string()],
+            lookup: Some(service.id.clone()),
+            statuses: vec!["requested".into(), "accepted".into(), "in_progress".into()],
+            ..Default::default()
+        };
         if !self.store.find_rows(RecordTable::Referrals, &open).await?.is_empty() {
             return Err(CoreError::field("service_id", "already_referred_to_this_service"));
         }
@@ -308,9 +330,19 @@ impl Amparo {
             service_name: sa.name,
             consent: f.consent.clone(),
             without_consent: f.consent.is_none(),
-            steps: vec![ReferralStep { at: now, by: me.user_id.to_string(), status: ReferralStatus::Requested, reason: None, capacity_override: false }],
+            steps: vec![ReferralStep {
+                at: now,
+                by: me.user_id.to_string(),
+                status: ReferralStatus::Requested,
+                reason: None,
+                capacity_override: false,
+            }],
         };
-        let secrets = ReferralSecrets { consent_name: f.consent_name.clone(), no_consent_reason: f.no_consent_reason.clone(), notes: f.notes.clone() };
+        let secrets = ReferralSecrets {
+            consent_name: f.consent_name.clone(),
+            no_consent_reason: f.no_consent_reason.clone(),
+            notes: f.notes.clone(),
+        };
         let row = RecordRow {
             sealed: Some(self.seal_json(RecordTable::Referrals, &id, &secrets)?),
             id: id.clone(),
@@ -329,7 +361,10 @@ impl Amparo {
             attrs: to_json(&a)?,
         };
         let batch = Batch {
-            inserts: vec![(RecordTable::Referrals, row.clone()), (RecordTable::Notifications, self.notice(&service.org_id, "referral_requested", &format!("/referrals/{id}")))],
+            inserts: vec![
+                (RecordTable::Referrals, row.clone()),
+                (RecordTable::Notifications, self.notice(&service.org_id, "referral_requested", &format!("/referrals/{id}"))),
+            ],
             updates: vec![],
         };
         let action = if f.consent.is_none() { "refer_without_consent" } else { "create_referral" };
@@ -415,10 +450,18 @@ impl Amparo {
         }
         let mut a: ReferralAttrs = attrs(&row)?;
         a.steps.push(ReferralStep { at: now, by: me.user_id.to_string(), status: next, reason, capacity_override: over });
-        let updated = RecordRow { status: next.as_str().into(), version: row.version + 1, updated_at: now, attrs: to_json(&a)?, ..row.clone() };
+        let updated =
+            RecordRow { status: next.as_str().into(), version: row.version + 1, updated_at: now, attrs: to_json(&a)?, ..row.clone() };
         updates.push((RecordTable::Referrals, updated.clone()));
-        let notify_org = if action.by_receiver() { row.org_id.clone() } else { row.party_org.clone().unwrap_or_else(|| row.org_id.clone()) };
-        let batch = Batch { inserts: vec![(RecordTable::Notifications, self.notice(&notify_org, &format!("referral_{}", next.as_str()), &format!("/referrals/{id}")))], updates };
+        let notify_org =
+            if action.by_receiver() { row.org_id.clone() } else { row.party_org.clone().unwrap_or_else(|| row.org_id.clone()) };
+        let batch = Batch {
+            inserts: vec![(
+                RecordTable::Notifications,
+                self.notice(&notify_org, &format!("referral_{}", next.as_str()), &format!("/referrals/{id}")),
+            )],
+            updates,
+        };
         let mut ev = ctx.event(now, &format!("{}_referral", action.as_str()), "ok", "referral", id);
         ev.details = serde_json::json!({ "from": status, "to": next, "capacity_override": over }).to_string();
         match self.store.write(&batch, &ev).await {
@@ -434,7 +477,8 @@ impl Amparo {
         let persons = self.store.persons_by_ids(&ids).await?;
         rows.iter()
             .map(|r| {
-                let code = persons.iter().find(|p| Some(p.id.as_str()) == r.subject_id.as_deref()).map(|p| p.code.clone()).unwrap_or_default();
+                let code =
+                    persons.iter().find(|p| Some(p.id.as_str()) == r.subject_id.as_deref()).map(|p| p.code.clone()).unwrap_or_default();
                 self.referral_view(ctx, r, &code)
             })
             .collect()
@@ -460,7 +504,7 @@ impl Amparo {
         self.authorize(ctx, Action::ViewReferrals, rel, "referral", id).await?;
         let row = row.ok_or(CoreError::NotFound)?;
         self.append(&ctx.event(self.now(), "read_referral", "ok", "referral", id)).await?;
-        Ok(self.referral_views(ctx, &[row]).await?.into_iter().next().ok_or(CoreError::NotFound)?)
+        self.referral_views(ctx, &[row]).await?.into_iter().next().ok_or(CoreError::NotFound)
     }
 
     pub async fn record_assistance(&self, ctx: &Ctx, person: &PersonId, input: &AssistanceInput) -> CoreResult<AssistanceView> {
@@ -495,7 +539,14 @@ impl Amparo {
         ev.details = serde_json::json!({ "person": person, "kind": f.kind, "detail": f.detail }).to_string();
         let seq = self.store.write(&Batch { inserts: vec![(RecordTable::Assistance, row)], updates: vec![] }, &ev).await?;
         self.maybe_checkpoint(seq).await;
-        Ok(AssistanceView { id, person_id: person.to_string(), org_id: me.org_id.clone(), notes: f.notes.clone(), fields: f, created_at: now })
+        Ok(AssistanceView {
+            id,
+            person_id: person.to_string(),
+            org_id: me.org_id.clone(),
+            notes: f.notes.clone(),
+            fields: f,
+            created_at: now,
+        })
     }
 
     /// A person's whole file. One audited read.
@@ -503,14 +554,23 @@ impl Amparo {
         let (rec, rel) = self.person_for(ctx, id, Action::ListPersons).await?;
         self.append(&ctx.event(self.now(), "read_person", "ok", "person", id.as_str())).await?;
         let pid = id.to_string();
-        let refs = self.store.find_rows(RecordTable::Referrals, &RowFilter { subject_ids: vec![pid.clone()], ..Default::default() }).await?;
+        let refs =
+            self.store.find_rows(RecordTable::Referrals, &RowFilter { subject_ids: vec![pid.clone()], ..Default::default() }).await?;
         // A receiving organisation sees the referrals addressed to it, not the person's others.
         let mine = ctx.org_id();
-        let refs: Vec<RecordRow> = refs.into_iter().filter(|r| rel == Relation::SameOrg || r.party_org.as_ref() == mine || Some(&r.org_id) == mine).collect();
+        let refs: Vec<RecordRow> =
+            refs.into_iter().filter(|r| rel == Relation::SameOrg || r.party_org.as_ref() == mine || Some(&r.org_id) == mine).collect();
         let mut assistance = Vec::new();
         for r in self.store.find_rows(RecordTable::Assistance, &RowFilter { subject_ids: vec![pid.clone()], ..Default::default() }).await? {
             let s: AssistanceSecrets = self.open_json(RecordTable::Assistance, &r)?;
-            assistance.push(AssistanceView { id: r.id.clone(), person_id: pid.clone(), org_id: r.org_id.clone(), fields: attrs(&r)?, notes: s.notes, created_at: r.created_at });
+            assistance.push(AssistanceView {
+                id: r.id.clone(),
+                person_id: pid.clone(),
+                org_id: r.org_id.clone(),
+                fields: attrs(&r)?,
+                notes: s.notes,
+                created_at: r.created_at,
+            });
         }
         Ok(PersonFile {
             person: crate::usecases::persons::public(&rec),
@@ -591,7 +651,13 @@ impl Amparo {
             .find_rows(RecordTable::Notifications, &f)
             .await?
             .into_iter()
-            .map(|r| NotificationView { id: r.id, kind: r.kind, link: r.lookup.unwrap_or_default(), at: r.created_at, unread: r.status == "unread" })
+            .map(|r| NotificationView {
+                id: r.id,
+                kind: r.kind,
+                link: r.lookup.unwrap_or_default(),
+                at: r.created_at,
+                unread: r.status == "unread",
+            })
             .collect())
     }
 
@@ -618,7 +684,8 @@ impl Amparo {
         if updates.is_empty() {
             return Ok(());
         }
-        let seq = self.store.write(&Batch { inserts: vec![], updates }, &ctx.event(now, "read_notifications", "ok", "notification", "")).await?;
+        let seq =
+            self.store.write(&Batch { inserts: vec![], updates }, &ctx.event(now, "read_notifications", "ok", "notification", "")).await?;
         self.maybe_checkpoint(seq).await;
         Ok(())
     }

@@ -30,7 +30,10 @@ fn num(attrs: &str, key: &str) -> i64 {
     serde_json::from_str::<serde_json::Value>(attrs).ok().and_then(|v| v.get(key).and_then(serde_json::Value::as_i64)).unwrap_or(0)
 }
 fn text(attrs: &str, key: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(attrs).ok().and_then(|v| v.get(key).and_then(|x| x.as_str().map(str::to_owned))).unwrap_or_default()
+    serde_json::from_str::<serde_json::Value>(attrs)
+        .ok()
+        .and_then(|v| v.get(key).and_then(|x| x.as_str().map(str::to_owned)))
+        .unwrap_or_default()
 }
 
 async fn operations_page(state: &AppState, v: &Viewer, form: OperationInput, errors: Errors) -> Result<Response, WebError> {
@@ -42,7 +45,14 @@ async fn operations_page(state: &AppState, v: &Viewer, form: OperationInput, err
             .iter()
             .map(|r| {
                 let ex = t.t(&format!("exploitation-{}", r.kind.replace('_', "-")));
-                (r.id.clone(), text(&r.attrs, "date"), r.area_code.clone().unwrap_or_default(), ex, num(&r.attrs, "persons_found"), num(&r.attrs, "rescued"))
+                (
+                    r.id.clone(),
+                    text(&r.attrs, "date"),
+                    r.area_code.clone().unwrap_or_default(),
+                    ex,
+                    num(&r.attrs, "persons_found"),
+                    num(&r.attrs, "rescued"),
+                )
             })
             .collect(),
         can_create: may(v, Action::RecordOperation, Relation::OwnOrgScope),
@@ -57,7 +67,11 @@ pub async fn operations(State(state): State<AppState>, v: Viewer) -> Result<Resp
     operations_page(&state, &v, OperationInput::default(), Errors::none(v.tr())).await
 }
 
-pub async fn create_operation(State(state): State<AppState>, v: Viewer, UiForm(input): UiForm<OperationInput>) -> Result<Response, WebError> {
+pub async fn create_operation(
+    State(state): State<AppState>,
+    v: Viewer,
+    UiForm(input): UiForm<OperationInput>,
+) -> Result<Response, WebError> {
     match state.app.create_operation(&v.ctx, &input).await {
         Ok(o) => Ok(see_other(&format!("/operations/{}", o.id))),
         Err(e) => with_errors(&v, e, |errors| operations_page(&state, &v, input.clone(), errors)).await,
@@ -122,13 +136,26 @@ async fn inspections_page(state: &AppState, v: &Viewer, form: InspectionInput, e
         rows: rows
             .iter()
             .map(|r| {
-                let n = serde_json::from_str::<serde_json::Value>(&r.attrs).ok().and_then(|v| v.get("indicators").and_then(|x| x.as_array().map(Vec::len))).unwrap_or(0);
-                (r.id.clone(), text(&r.attrs, "date"), r.area_code.clone().unwrap_or_default(), r.kind.clone(), num(&r.attrs, "workers_found"), n)
+                let n = serde_json::from_str::<serde_json::Value>(&r.attrs)
+                    .ok()
+                    .and_then(|v| v.get("indicators").and_then(|x| x.as_array().map(Vec::len)))
+                    .unwrap_or(0);
+                (
+                    r.id.clone(),
+                    text(&r.attrs, "date"),
+                    r.area_code.clone().unwrap_or_default(),
+                    r.kind.clone(),
+                    num(&r.attrs, "workers_found"),
+                    n,
+                )
             })
             .collect(),
         can_create: may(v, Action::RecordInspection, Relation::OwnOrgScope),
         sectors: ISIC_SECTIONS.iter().map(|(c, en, sp)| ((*c).to_owned(), format!("{c} — {}", if es { sp } else { en }))).collect(),
-        indicators: FORCED_LABOUR_INDICATORS.iter().map(|(id, en, sp)| ((*id).to_owned(), (if es { *sp } else { *en }).to_owned(), form.indicators.iter().any(|x| x == id))).collect(),
+        indicators: FORCED_LABOUR_INDICATORS
+            .iter()
+            .map(|(id, en, sp)| ((*id).to_owned(), (if es { *sp } else { *en }).to_owned(), form.indicators.iter().any(|x| x == id)))
+            .collect(),
         form,
         errors,
         places: super::reports::places(state, v).await?,
@@ -139,7 +166,11 @@ pub async fn inspections(State(state): State<AppState>, v: Viewer) -> Result<Res
     inspections_page(&state, &v, InspectionInput::default(), Errors::none(v.tr())).await
 }
 
-pub async fn create_inspection(State(state): State<AppState>, v: Viewer, UiForm(form): UiForm<Vec<(String, String)>>) -> Result<Response, WebError> {
+pub async fn create_inspection(
+    State(state): State<AppState>,
+    v: Viewer,
+    UiForm(form): UiForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     let get = |k: &str| form.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let input = InspectionInput {
         date: get("date"),
@@ -165,7 +196,9 @@ pub async fn inspection(State(state): State<AppState>, v: Viewer, Path(id): Path
     let ind: Vec<String> = f
         .indicators
         .iter()
-        .filter_map(|x| FORCED_LABOUR_INDICATORS.iter().find(|(id, _, _)| id == x).map(|(_, en, sp)| (if es { *sp } else { *en }).to_owned()))
+        .filter_map(|x| {
+            FORCED_LABOUR_INDICATORS.iter().find(|(id, _, _)| id == x).map(|(_, en, sp)| (if es { *sp } else { *en }).to_owned())
+        })
         .collect();
     let facts = vec![
         (t.t("op-date"), f.date.clone()),
@@ -175,7 +208,8 @@ pub async fn inspection(State(state): State<AppState>, v: Viewer, Path(id): Path
         (t.t("insp-workers"), f.workers_found.to_string()),
         (t.t("insp-indicators"), ind.join("; ")),
     ];
-    let form = PersonInput { role: "possible_victim".into(), source_type: "inspection".into(), source_id: id.clone(), ..Default::default() };
+    let form =
+        PersonInput { role: "possible_victim".into(), source_type: "inspection".into(), source_id: id.clone(), ..Default::default() };
     render(&RecordPage {
         nav: Nav::for_viewer(&v, "reports"),
         title: format!("{} {}", t.t("insp-title-one"), f.date),

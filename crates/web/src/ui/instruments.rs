@@ -46,7 +46,12 @@ pub struct SetQuery {
     set: String,
 }
 
-pub async fn show(State(state): State<AppState>, v: Viewer, Path(id): Path<String>, Query(q): Query<SetQuery>) -> Result<Response, WebError> {
+pub async fn show(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<SetQuery>,
+) -> Result<Response, WebError> {
     let t = v.tr();
     let es = t.code() == "es";
     let i = state.app.get_instrument(&v.ctx, &id).await.map_err(|e| v.err(e))?;
@@ -54,20 +59,35 @@ pub async fn show(State(state): State<AppState>, v: Viewer, Path(id): Path<Strin
     let rows = i
         .indicators_of(&set)
         .map(|x| {
-            (x.dimension.clone(), x.id.clone(), if es { x.label_es.clone() } else { x.label_en.clone() }, t.t(&format!("strength-{}", x.strength.as_str())), x.strength_source.clone())
+            (
+                x.dimension.clone(),
+                x.id.clone(),
+                if es { x.label_es.clone() } else { x.label_en.clone() },
+                t.t(&format!("strength-{}", x.strength.as_str())),
+                x.strength_source.clone(),
+            )
         })
         .collect();
     let patterns = i
         .rules
         .dimension_positive_if_any
         .iter()
-        .map(|p| p.iter().map(|r| format!("{} × {}", r.count, r.of.iter().map(|s| t.t(&format!("strength-{}", s.as_str()))).collect::<Vec<_>>().join("/"))).collect::<Vec<_>>().join(" + "))
+        .map(|p| {
+            p.iter()
+                .map(|r| {
+                    format!("{} × {}", r.count, r.of.iter().map(|s| t.t(&format!("strength-{}", s.as_str()))).collect::<Vec<_>>().join("/"))
+                })
+                .collect::<Vec<_>>()
+                .join(" + ")
+        })
         .collect();
     let outcomes = i
         .rules
         .outcome_if_all
         .iter()
-        .map(|(group, clauses)| (t.t(&format!("agegroup-{group}")), clauses.iter().map(|c| format!("({})", c.join(" ∨ "))).collect::<Vec<_>>().join(" ∧ ")))
+        .map(|(group, clauses)| {
+            (t.t(&format!("agegroup-{group}")), clauses.iter().map(|c| format!("({})", c.join(" ∨ "))).collect::<Vec<_>>().join(" ∧ "))
+        })
         .collect();
     render(&ShowPage {
         nav: Nav::for_viewer(&v, "instruments"),

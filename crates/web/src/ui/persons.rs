@@ -2,16 +2,16 @@
 //! the person's file (screenings, decisions, referrals, assistance), purpose-gated identity
 //! reveal, and editing (reached only through a reveal, since the form shows the identity).
 
+use super::fmt_time;
 use super::{Errors, Nav, render};
 use crate::extract::{UiForm, Viewer};
 use crate::{AppState, WebError};
 use amparo_core::CoreError;
-use amparo_domain::PersonId;
-use super::fmt_time;
 use amparo_core::usecases::referrals::PersonFile;
+use amparo_domain::PersonId;
 use amparo_domain::person::{DOCUMENT_TYPES, Identity, LANGUAGES, Person, PersonInput, PersonRole};
-use amparo_domain::protection::{AssistanceKind, TraffickingStatus, assistance_details};
 use amparo_domain::policy::{Action, Relation, authorize};
+use amparo_domain::protection::{AssistanceKind, TraffickingStatus, assistance_details};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -153,7 +153,14 @@ pub async fn create(State(state): State<AppState>, v: Viewer, UiForm(form): UiFo
     }
 }
 
-pub(crate) async fn show_page(state: &AppState, v: &Viewer, id: &PersonId, identity: Option<Identity>, errors: Errors, edit_form: Option<PersonInput>) -> Result<Response, WebError> {
+pub(crate) async fn show_page(
+    state: &AppState,
+    v: &Viewer,
+    id: &PersonId,
+    identity: Option<Identity>,
+    errors: Errors,
+    edit_form: Option<PersonInput>,
+) -> Result<Response, WebError> {
     let t = v.tr();
     let file = state.app.person_file(&v.ctx, id).await.map_err(|e| v.err(e))?;
     let p = &file.person;
@@ -188,7 +195,14 @@ pub(crate) async fn show_page(state: &AppState, v: &Viewer, id: &PersonId, ident
     let mut details = Vec::new();
     for k in AssistanceKind::ALL {
         for d in assistance_details(*k) {
-            details.push(((*d).to_owned(), format!("{} — {}", t.t(&format!("akind-{}", k.as_str().replace('_', "-"))), t.t(&format!("adetail-{}", d.replace('_', "-"))))));
+            details.push((
+                (*d).to_owned(),
+                format!(
+                    "{} — {}",
+                    t.t(&format!("akind-{}", k.as_str().replace('_', "-"))),
+                    t.t(&format!("adetail-{}", d.replace('_', "-")))
+                ),
+            ));
         }
     }
     render(&ShowPage {
@@ -204,22 +218,53 @@ pub(crate) async fn show_page(state: &AppState, v: &Viewer, id: &PersonId, ident
         decisions: file
             .decisions
             .iter()
-            .map(|d| (d.decided_on.clone(), t.t(&format!("tstatus-{}", d.status.as_str())), names.get(&d.org_id).cloned().unwrap_or_default(), d.basis.clone().unwrap_or_default(), d.current))
+            .map(|d| {
+                (
+                    d.decided_on.clone(),
+                    t.t(&format!("tstatus-{}", d.status.as_str())),
+                    names.get(&d.org_id).cloned().unwrap_or_default(),
+                    d.basis.clone().unwrap_or_default(),
+                    d.current,
+                )
+            })
             .collect(),
         referrals: file.referrals.iter().map(|r| super::referrals::referral_row(t, r, &names)).collect(),
         assistance: file
             .assistance
             .iter()
-            .map(|a| (a.fields.started_on.clone(), t.t(&format!("akind-{}", a.fields.kind.as_str().replace('_', "-"))), t.t(&format!("adetail-{}", a.fields.detail.replace('_', "-"))), a.fields.country.clone().unwrap_or_default()))
+            .map(|a| {
+                (
+                    a.fields.started_on.clone(),
+                    t.t(&format!("akind-{}", a.fields.kind.as_str().replace('_', "-"))),
+                    t.t(&format!("adetail-{}", a.fields.detail.replace('_', "-"))),
+                    a.fields.country.clone().unwrap_or_default(),
+                )
+            })
             .collect(),
-        decision_statuses: TraffickingStatus::ALL.iter().map(|s| (s.as_str().to_owned(), t.t(&format!("tstatus-{}", s.as_str())))).collect(),
-        services: services.iter().map(|s| (s.id.clone(), format!("{} — {} ({}/{})", s.name, t.t(&format!("skind-{}", s.kind.replace('_', "-"))), s.occupancy, s.capacity))).collect(),
+        decision_statuses: TraffickingStatus::ALL
+            .iter()
+            .map(|s| (s.as_str().to_owned(), t.t(&format!("tstatus-{}", s.as_str()))))
+            .collect(),
+        services: services
+            .iter()
+            .map(|s| {
+                (
+                    s.id.clone(),
+                    format!("{} — {} ({}/{})", s.name, t.t(&format!("skind-{}", s.kind.replace('_', "-"))), s.occupancy, s.capacity),
+                )
+            })
+            .collect(),
         consent_by: super::options(t, "consentby", &["person", "guardian", "authority"]),
         consent_methods: super::options(t, "consentmethod", &["written", "verbal", "recorded"]),
         assistance_kinds: super::options(t, "akind", &kinds),
         assistance_details: details,
         countries: countries.iter().map(|c| (c.alpha2.clone(), if es { c.name_es.clone() } else { c.name_en.clone() })).collect(),
-        final_screenings: file.screenings.iter().filter(|s| s.status == "final").map(|s| (s.id.clone(), format!("{} · {}", fmt_time(s.created_at), t.t(&format!("outcome-{}", s.evaluation.outcome.as_str()))))).collect(),
+        final_screenings: file
+            .screenings
+            .iter()
+            .filter(|s| s.status == "final")
+            .map(|s| (s.id.clone(), format!("{} · {}", fmt_time(s.created_at), t.t(&format!("outcome-{}", s.evaluation.outcome.as_str())))))
+            .collect(),
         edit,
         file,
         errors,
@@ -239,7 +284,10 @@ fn identity_rows(t: crate::i18n::Tr, identity: &Identity) -> Vec<(String, String
         ("narrative", "person-narrative"),
     ];
     let fields = identity.columns();
-    labels.iter().filter_map(|(col, key)| fields.iter().find(|(c, _)| c == col).and_then(|(_, v)| v.map(|v| (t.t(key), v.to_owned())))).collect()
+    labels
+        .iter()
+        .filter_map(|(col, key)| fields.iter().find(|(c, _)| c == col).and_then(|(_, v)| v.map(|v| (t.t(key), v.to_owned()))))
+        .collect()
 }
 
 fn input_of(p: &Person, i: &Identity) -> PersonInput {

@@ -163,7 +163,15 @@ pub struct StatusForm {
 pub async fn status(State(state): State<AppState>, meta: Meta, axum::Form(f): axum::Form<StatusForm>) -> Result<Response, WebError> {
     let t = tr(&meta, &f.lang);
     match state.app.public_report_status(&meta.ip, &f.reference, &f.secret).await {
-        Ok(s) => render(&StatusPage { t, reference: s.reference, secret: f.secret, received_on: s.received_on, follow_ups: s.follow_ups, added: false, errors: Errors::none(t) }),
+        Ok(s) => render(&StatusPage {
+            t,
+            reference: s.reference,
+            secret: f.secret,
+            received_on: s.received_on,
+            follow_ups: s.follow_ups,
+            added: false,
+            errors: Errors::none(t),
+        }),
         Err(CoreError::NotFound) => {
             let mut r = render(&LookupPage { t, not_found: true })?;
             *r.status_mut() = StatusCode::NOT_FOUND;
@@ -176,10 +184,26 @@ pub async fn status(State(state): State<AppState>, meta: Meta, axum::Form(f): ax
 pub async fn follow_up(State(state): State<AppState>, meta: Meta, axum::Form(f): axum::Form<StatusForm>) -> Result<Response, WebError> {
     let t = tr(&meta, &f.lang);
     match state.app.public_report_add(&meta.op, &meta.ip, &f.reference, &f.secret, &f.text).await {
-        Ok(s) => render(&StatusPage { t, reference: s.reference, secret: f.secret, received_on: s.received_on, follow_ups: s.follow_ups, added: true, errors: Errors::none(t) }),
+        Ok(s) => render(&StatusPage {
+            t,
+            reference: s.reference,
+            secret: f.secret,
+            received_on: s.received_on,
+            follow_ups: s.follow_ups,
+            added: true,
+            errors: Errors::none(t),
+        }),
         Err(CoreError::Validation(fields)) => {
             let s = state.app.public_report_status(&meta.ip, &f.reference, &f.secret).await.map_err(|e| page_err(t, &meta.op, e))?;
-            let mut r = render(&StatusPage { t, reference: s.reference, secret: f.secret, received_on: s.received_on, follow_ups: s.follow_ups, added: false, errors: Errors { t, fields } })?;
+            let mut r = render(&StatusPage {
+                t,
+                reference: s.reference,
+                secret: f.secret,
+                received_on: s.received_on,
+                follow_ups: s.follow_ups,
+                added: false,
+                errors: Errors { t, fields },
+            })?;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
         }

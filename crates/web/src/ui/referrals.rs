@@ -41,7 +41,12 @@ pub fn referral_row(t: Tr, r: &ReferralView, names: &HashMap<String, String>) ->
         status: t.t(&format!("refstatus-{}", r.status.as_str().replace('_', "-"))),
         status_key: r.status.as_str().to_owned(),
         consent: match &r.consent {
-            Some(c) => format!("{} · {} · {}", t.t(&format!("consentby-{}", c.by.as_str())), t.t(&format!("consentmethod-{}", c.method.as_str())), c.given_on),
+            Some(c) => format!(
+                "{} · {} · {}",
+                t.t(&format!("consentby-{}", c.by.as_str())),
+                t.t(&format!("consentmethod-{}", c.method.as_str())),
+                c.given_on
+            ),
             None => t.t("referral-no-consent"),
         },
         requested: fmt_time(r.requested_at),
@@ -69,7 +74,12 @@ fn service_row(t: Tr, s: &ServiceView, names: &HashMap<String, String>, areas: &
         kind: t.t(&format!("skind-{}", s.kind.replace('_', "-"))),
         org: names.get(s.org_id.as_str()).cloned().unwrap_or_default(),
         region: areas.get(&s.region).cloned().unwrap_or_else(|| s.region.clone()),
-        specialisations: s.specialisations.iter().map(|x| t.t(&format!("spec-{}", x.as_str().replace('_', "-")))).collect::<Vec<_>>().join(", "),
+        specialisations: s
+            .specialisations
+            .iter()
+            .map(|x| t.t(&format!("spec-{}", x.as_str().replace('_', "-"))))
+            .collect::<Vec<_>>()
+            .join(", "),
         capacity: s.capacity,
         occupancy: s.occupancy,
         full: s.occupancy >= s.capacity,
@@ -139,7 +149,11 @@ pub async fn services(State(state): State<AppState>, v: Viewer, Query(q): Query<
     services_page(&state, &v, q.kind, ServiceForm::default(), Errors::none(v.tr())).await
 }
 
-pub async fn create_service(State(state): State<AppState>, v: Viewer, UiForm(form): UiForm<Vec<(String, String)>>) -> Result<Response, WebError> {
+pub async fn create_service(
+    State(state): State<AppState>,
+    v: Viewer,
+    UiForm(form): UiForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     let get = |k: &str| form.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let input = ServiceInput {
         name: get("name"),
@@ -153,7 +167,14 @@ pub async fn create_service(State(state): State<AppState>, v: Viewer, UiForm(for
     match state.app.create_service(&v.ctx, None, &input).await {
         Ok(_) => Ok(see_other("/services")),
         Err(e) => {
-            let f = ServiceForm { name: input.name.clone(), kind: input.kind.clone(), region: input.region.clone(), capacity: input.capacity.clone(), contact_protocol: input.contact_protocol.clone(), address: input.address.clone() };
+            let f = ServiceForm {
+                name: input.name.clone(),
+                kind: input.kind.clone(),
+                region: input.region.clone(),
+                capacity: input.capacity.clone(),
+                contact_protocol: input.contact_protocol.clone(),
+                address: input.address.clone(),
+            };
             with_errors(&v, e, |errors| services_page(&state, &v, String::new(), f, errors)).await
         }
     }
@@ -200,7 +221,18 @@ async fn show_page(state: &AppState, v: &Viewer, id: &str, errors: Errors) -> Re
         nav: Nav::for_viewer(v, "referrals"),
         version: r.version,
         actions: r.actions.iter().map(|a| ((*a).to_owned(), t.t(&format!("refact-{a}")))).collect(),
-        steps: r.steps.iter().map(|s| (fmt_time(s.at), t.t(&format!("refstatus-{}", s.status.as_str().replace('_', "-"))), s.reason.clone().unwrap_or_default(), s.capacity_override)).collect(),
+        steps: r
+            .steps
+            .iter()
+            .map(|s| {
+                (
+                    fmt_time(s.at),
+                    t.t(&format!("refstatus-{}", s.status.as_str().replace('_', "-"))),
+                    s.reason.clone().unwrap_or_default(),
+                    s.capacity_override,
+                )
+            })
+            .collect(),
         without_consent: r.without_consent,
         service_full: service.is_some_and(|s| s.occupancy >= s.capacity),
         r: referral_row(t, &r, &names),
@@ -212,14 +244,24 @@ pub async fn show(State(state): State<AppState>, v: Viewer, Path(id): Path<Strin
     show_page(&state, &v, &id, Errors::none(v.tr())).await
 }
 
-pub async fn act(State(state): State<AppState>, v: Viewer, Path(id): Path<String>, UiForm(input): UiForm<ReferralActInput>) -> Result<Response, WebError> {
+pub async fn act(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(input): UiForm<ReferralActInput>,
+) -> Result<Response, WebError> {
     match state.app.act_on_referral(&v.ctx, &id, &input).await {
         Ok(_) => Ok(see_other(&format!("/referrals/{id}"))),
         Err(e) => with_errors(&v, e, |errors| show_page(&state, &v, &id, errors)).await,
     }
 }
 
-pub async fn refer(State(state): State<AppState>, v: Viewer, Path(id): Path<String>, UiForm(input): UiForm<ReferralInput>) -> Result<Response, WebError> {
+pub async fn refer(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(input): UiForm<ReferralInput>,
+) -> Result<Response, WebError> {
     let pid = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
     match state.app.create_referral(&v.ctx, &pid, &input).await {
         Ok(r) => Ok(see_other(&format!("/referrals/{}", r.id))),
@@ -227,7 +269,12 @@ pub async fn refer(State(state): State<AppState>, v: Viewer, Path(id): Path<Stri
     }
 }
 
-pub async fn assist(State(state): State<AppState>, v: Viewer, Path(id): Path<String>, UiForm(input): UiForm<AssistanceInput>) -> Result<Response, WebError> {
+pub async fn assist(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(input): UiForm<AssistanceInput>,
+) -> Result<Response, WebError> {
     let pid = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
     match state.app.record_assistance(&v.ctx, &pid, &input).await {
         Ok(_) => Ok(see_other(&format!("/persons/{id}#assistance"))),
@@ -258,7 +305,16 @@ pub async fn gap(State(state): State<AppState>, v: Viewer, Query(q): Query<GapQu
         days,
         rows: rows
             .iter()
-            .map(|r| (r.person_id.clone(), r.person_code.clone(), names.get(r.org_id.as_str()).cloned().unwrap_or_default(), t.t(&format!("tstatus-{}", r.status)), r.decided_on.clone(), r.days_since))
+            .map(|r| {
+                (
+                    r.person_id.clone(),
+                    r.person_code.clone(),
+                    names.get(r.org_id.as_str()).cloned().unwrap_or_default(),
+                    t.t(&format!("tstatus-{}", r.status)),
+                    r.decided_on.clone(),
+                    r.days_since,
+                )
+            })
             .collect(),
     })
 }
@@ -275,7 +331,10 @@ pub async fn notifications(State(state): State<AppState>, v: Viewer) -> Result<R
     let list = state.app.list_notifications(&v.ctx).await.map_err(|e| v.err(e))?;
     render(&NotificationsPage {
         nav: Nav::for_viewer(&v, "notifications"),
-        rows: list.iter().map(|n| (fmt_time(n.at), t.t(&format!("notif-{}", n.kind.replace('_', "-"))), n.link.clone(), n.unread)).collect(),
+        rows: list
+            .iter()
+            .map(|n| (fmt_time(n.at), t.t(&format!("notif-{}", n.kind.replace('_', "-"))), n.link.clone(), n.unread))
+            .collect(),
     })
 }
 

@@ -49,7 +49,31 @@ pub struct Row {
 
 fn duration(t: Tr, secs: i64) -> String {
     let h = secs / 3_600;
-    if h >= 48 { t.t_args("dur-days", &[("n", (h / 24).to_string())]) } else { t.t_args("dur-hours", &[("n", h.to_string()), ("m", ((secs % 3_600) / 60).to_string())]) }
+    if h >= 48 {
+        t.t_args("dur-days", &[("n", (h / 24).to_string())])
+    } else {
+        t.t_args("dur-hours", &[("n", h.to_string()), ("m", ((secs % 3_600) / 60).to_string())])
+    }
+}
+
+/// A readable name for an area code: "Loreto › Maynas" from the pickers, or the area's own
+/// name with its parent's for a district.
+pub async fn place_names(state: &AppState, v: &Viewer, codes: impl Iterator<Item = String>) -> Result<HashMap<String, String>, WebError> {
+    let mut out: HashMap<String, String> = places(state, v).await?.into_iter().collect();
+    for code in codes {
+        if out.contains_key(&code) {
+            continue;
+        }
+        if let Ok(Some(a)) = state.app.get_area(&code).await {
+            let parent = match &a.parent_code {
+                Some(p) => out.get(p).cloned().unwrap_or_default(),
+                None => String::new(),
+            };
+            let label = if parent.is_empty() { a.name.clone() } else { format!("{parent} › {}", a.name) };
+            out.insert(code, label);
+        }
+    }
+    Ok(out)
 }
 
 fn row(t: Tr, r: &ReportView, names: &HashMap<String, String>) -> Row {
@@ -62,7 +86,7 @@ fn row(t: Tr, r: &ReportView, names: &HashMap<String, String>) -> Row {
         status_key: r.status.clone(),
         priority: t.t(&format!("priority-{}", r.priority.as_str())),
         priority_key: r.priority.as_str().to_owned(),
-        place: r.place.clone(),
+        place: names.get(&r.place).cloned().unwrap_or_else(|| r.place.clone()),
         unit: names.get(r.org_id.as_str()).cloned().unwrap_or_default(),
         received: fmt_time(r.received_at),
         to_ack: duration(t, r.timeliness.to_acknowledge),
@@ -89,7 +113,8 @@ struct QueuePage {
 async fn queue_page(state: &AppState, v: &Viewer, form: ReportInput, errors: Errors, notice: Option<String>) -> Result<Response, WebError> {
     let t = v.tr();
     let (queue, sent) = state.app.report_queue(&v.ctx).await.map_err(|e| v.err(e))?;
-    let names = org_names(state, v).await?;
+    let mut names = org_names(state, v).await?;
+    names.extend(place_names(state, v, queue.iter().chain(sent.iter()).map(|r| r.place.clone())).await?);
     render(&QueuePage {
         nav: Nav::for_viewer(v, "reports"),
         queue: queue.iter().map(|r| row(t, r, &names)).collect(),
@@ -105,7 +130,7 @@ async fn queue_page(state: &AppState, v: &Viewer, form: ReportInput, errors: Err
 }
 
 pub async fn list(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
-    let form = ReportInput { channel: "hotline".into(), ..Default::default() };
+    let form = ReportInput { channel: "hotline".into(), exploitation: "unknown".into(), ..Default::default() };
     queue_page(&state, &v, form, Errors::none(v.tr()), None).await
 }
 
@@ -136,7 +161,8 @@ struct ShowPage {
 async fn show_page(state: &AppState, v: &Viewer, id: &str, errors: Errors, pf: Option<PersonForm>) -> Result<Response, WebError> {
     let t = v.tr();
     let d = state.app.get_report(&v.ctx, id).await.map_err(|e| v.err(e))?;
-    let names = org_names(state, v).await?;
+    let mut names = org_names(state, v).await?;
+    names.extend(place_names(state, v, std::iter::once(d.report.place.clone())).await?);
     let orgs = state.app.list_orgs(&v.ctx).await.map_err(|e| v.err(e))?;
     let steps = d
         .report
@@ -149,7 +175,20 @@ async fn show_page(state: &AppState, v: &Viewer, id: &str, errors: Errors, pf: O
         .collect();
     let pf = match pf {
         Some(pf) => pf,
-        None => PersonForm::new(state, v, amparo_domain::person::PersonInput { role: "possible_victim".into(), source_type: "report".into(), source_id: id.to_owned(), ..Default::default() }, Errors::none(t)).await?,
+        None => {
+            PersonForm::new(
+                state,
+                v,
+                amparo_domain::person::PersonInput {
+                    role: "possible_victim".into(),
+                    source_type: "report".into(),
+                    source_id: id.to_owned(),
+                    ..Default::default()
+                },
+                Errors::none(t),
+            )
+            .await?
+        }
     };
     render(&ShowPage {
         nav: Nav::for_viewer(v, "reports"),
@@ -171,7 +210,12 @@ pub async fn show(State(state): State<AppState>, v: Viewer, Path(id): Path<Strin
     show_page(&state, &v, &id, Errors::none(v.tr()), None).await
 }
 
-pub async fn triage(State(state): State<AppState>, v: Viewer, Path(id): Path<String>, UiForm(input): UiForm<TriageInput>) -> Result<Response, WebError> {
+pub async fn triage(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(input): UiForm<TriageInput>,
+) -> Result<Response, WebError> {
     match state.app.triage_report(&v.ctx, &id, &input).await {
         Ok(_) => Ok(see_other(&format!("/reports/{id}"))),
         Err(e) => with_errors(&v, e, |errors| show_page(&state, &v, &id, errors, None)).await,

@@ -71,7 +71,12 @@ fn panel(t: Tr, i: &Instrument, e: &Evaluation) -> ResultPanel {
             let r = e.dimensions.get(&d.key);
             let (s, m, w) = r.map(|r| (r.strong, r.medium, r.weak)).unwrap_or((0, 0, 0));
             let why = t.t_args("screen-why", &[("s", s.to_string()), ("m", m.to_string()), ("w", w.to_string())]);
-            DimRow { key: d.key.clone(), label: if es { d.label_es.clone() } else { d.label_en.clone() }, positive: r.is_some_and(|r| r.positive), why }
+            DimRow {
+                key: d.key.clone(),
+                label: if es { d.label_es.clone() } else { d.label_en.clone() },
+                positive: r.is_some_and(|r| r.positive),
+                why,
+            }
         })
         .collect();
     let present = e.outcome == amparo_domain::screening::Outcome::IndicatorsPresent;
@@ -177,7 +182,12 @@ async fn form_page(state: &AppState, v: &Viewer, instrument: &str, d: Draft<'_>,
     })
 }
 
-pub async fn new_form(State(state): State<AppState>, v: Viewer, Path(id): Path<String>, Query(c): Query<Choose>) -> Result<Response, WebError> {
+pub async fn new_form(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Query(c): Query<Choose>,
+) -> Result<Response, WebError> {
     let pid = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
     let d = Draft {
         person: &pid,
@@ -222,14 +232,22 @@ fn draft_of<'a>(person: &'a PersonId, input: &ScreeningInput, action: String) ->
     }
 }
 
-pub async fn create(State(state): State<AppState>, v: Viewer, Path(id): Path<String>, UiForm(form): UiForm<Vec<(String, String)>>) -> Result<Response, WebError> {
+pub async fn create(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(form): UiForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     let pid = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
     let input = screening_input(&form);
     match state.app.create_screening(&v.ctx, &pid, &input).await {
         Ok(s) if s.status == "final" => Ok(see_other(&format!("/persons/{id}"))),
         Ok(s) => Ok(see_other(&format!("/screenings/{}", s.id))),
         Err(e) => {
-            with_errors(&v, e, |errors| form_page(&state, &v, &input.instrument, draft_of(&pid, &input, format!("/persons/{id}/screenings")), errors)).await
+            with_errors(&v, e, |errors| {
+                form_page(&state, &v, &input.instrument, draft_of(&pid, &input, format!("/persons/{id}/screenings")), errors)
+            })
+            .await
         }
     }
 }
@@ -251,7 +269,12 @@ pub async fn show(State(state): State<AppState>, v: Viewer, Path(id): Path<Strin
     form_page(&state, &v, &s.instrument_id, d, Errors::none(v.tr())).await
 }
 
-pub async fn update(State(state): State<AppState>, v: Viewer, Path(id): Path<String>, UiForm(form): UiForm<Vec<(String, String)>>) -> Result<Response, WebError> {
+pub async fn update(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(form): UiForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     let input = screening_input(&form);
     match state.app.update_screening(&v.ctx, &id, &input).await {
         Ok(s) if s.status == "final" => Ok(see_other(&format!("/persons/{}", s.person_id))),
@@ -274,7 +297,12 @@ pub async fn evaluate(State(state): State<AppState>, v: Viewer, UiForm(form): Ui
     render(&panel(v.tr(), &i, &e))
 }
 
-pub async fn decide(State(state): State<AppState>, v: Viewer, Path(id): Path<String>, UiForm(input): UiForm<DecisionInput>) -> Result<Response, WebError> {
+pub async fn decide(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(input): UiForm<DecisionInput>,
+) -> Result<Response, WebError> {
     let pid = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
     match state.app.record_decision(&v.ctx, &pid, &input).await {
         Ok(_) => Ok(see_other(&format!("/persons/{id}#decisions"))),

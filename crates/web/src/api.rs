@@ -364,3 +364,24 @@ pub struct GapQuery {
 pub async fn referral_gap(State(s): State<AppState>, c: ApiCaller, Query(q): Query<GapQuery>) -> ApiResult {
     ok(s.app.referral_gap(&c.ctx, q.days.unwrap_or(7)).await.map_err(|e| c.err(e))?)
 }
+
+pub async fn services_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
+    ok(s.app.get_service(&c.ctx, &id).await.map_err(|e| c.err(e))?)
+}
+
+#[derive(Deserialize)]
+pub struct ServiceUpdateBody {
+    #[serde(flatten)]
+    input: amparo_domain::protection::ServiceInput,
+    version: i64,
+    #[serde(default = "yes")]
+    active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+pub async fn services_update(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>, ApiJson(b): ApiJson<ServiceUpdateBody>) -> ApiResult {
+    ok(s.app.update_service(&c.ctx, &id, &b.input, b.version, b.active).await.map_err(|e| c.err(e))?)
+}

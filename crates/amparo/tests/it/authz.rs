@@ -91,6 +91,8 @@ const EXPECT: &[(&str, &str, Who)] = &[
     ("GET", "/inspections/{id}", Who::Roles(INTAKE_READERS, NONE)),
     ("GET", "/services", Who::AllSignedIn),
     ("POST", "/services", Who::Roles(SERVICE_MANAGERS, SERVICE_MANAGERS)),
+    ("GET", "/services/{id}", Who::AllSignedIn),
+    ("POST", "/services/{id}", Who::Roles(SERVICE_MANAGERS, SYS)),
     ("GET", "/referrals", Who::Roles(IDENTITY, IDENTITY)),
     ("GET", "/referrals/{id}", Who::Roles(IDENTITY, NONE)),
     ("POST", "/referrals/{id}/act", Who::Roles(SERVICE_STAFF, NONE)),
@@ -155,6 +157,8 @@ const EXPECT: &[(&str, &str, Who)] = &[
     ("POST", "/api/v1/inspections", Who::Roles(&[LabourInspector], &[LabourInspector])),
     ("GET", "/api/v1/services", Who::AllSignedIn),
     ("POST", "/api/v1/services", Who::Roles(SERVICE_MANAGERS, SERVICE_MANAGERS)),
+    ("GET", "/api/v1/services/{id}", Who::AllSignedIn),
+    ("PUT", "/api/v1/services/{id}", Who::Roles(SERVICE_MANAGERS, SYS)),
     ("GET", "/api/v1/referrals", Who::Roles(IDENTITY, IDENTITY)),
     ("POST", "/api/v1/referrals/{id}/act", Who::Roles(SERVICE_STAFF, NONE)),
     ("GET", "/api/v1/referral-gap", Who::Roles(GAP, GAP)),
@@ -330,6 +334,7 @@ async fn every_route_answers_every_role_as_the_policy_says() {
                     .replace("/operations/{id}", &format!("/operations/{}", fx.record_of[&("operation", org.to_string())]))
                     .replace("/inspections/{id}", &format!("/inspections/{}", fx.record_of[&("inspection", org.to_string())]))
                     .replace("/referrals/{id}", &format!("/referrals/{}", fx.record_of[&("referral", org.to_string())]))
+                    .replace("/services/{id}", &format!("/services/{}", fx.record_of[&("service", org.to_string())]))
                     .replace("instruments/{id}", "instruments/ilo-ec-2009-v1");
                 let kind = catalogue().1.iter().find(|s| s.path == *path && s.method == *method).map(|s| s.kind).unwrap();
                 let status = if kind == RouteKind::Api || path.starts_with("/api/") {
@@ -389,6 +394,9 @@ fn api_body(path: &str, org: &OrgId, target: &User, me: &User, fx: &Fixture) -> 
             serde_json::json!({ "name": "Nuevo servicio", "kind": "health", "region": "PE-16", "capacity": "3", "contact_protocol": "Llamar" })
         }
         "/api/v1/referrals/{id}/act" => serde_json::json!({ "action": "accept", "version": "999" }),
+        "/api/v1/services/{id}" => {
+            serde_json::json!({ "name": "Servicio", "kind": "shelter", "region": "PE-16", "capacity": "6", "contact_protocol": "Llamar", "version": 999 })
+        }
         "/api/v1/organisations" => {
             serde_json::json!({ "name": "Nueva unidad", "kind": "police_unit", "jurisdiction": "PE-16", "parent_id": org })
         }
@@ -424,6 +432,15 @@ fn ui_form(path: &str, org: &OrgId, target: &User, fx: &Fixture) -> Vec<(String,
             vec![v("name", "Nuevo"), v("kind", "health"), v("region", "PE-16"), v("capacity", "3"), v("contact_protocol", "Llamar")]
         }
         "/referrals/{id}/act" => vec![v("action", "accept"), v("version", "999")],
+        "/services/{id}" => vec![
+            v("name", "Servicio"),
+            v("kind", "shelter"),
+            v("region", "PE-16"),
+            v("capacity", "6"),
+            v("contact_protocol", "Llamar"),
+            v("version", "999"),
+            v("active", "on"),
+        ],
         "/orgs" => vec![v("name", "Nueva unidad"), v("kind", "police_unit"), v("jurisdiction", "PE-16"), v("parent_id", org.as_str())],
         "/orgs/{id}" => vec![v("name", "Renombrada"), v("kind", "police_unit"), v("jurisdiction", "PE-16"), v("version", "999")],
         "/users" => vec![

@@ -576,3 +576,72 @@ async fn the_public_form_is_anonymous_gives_a_code_and_secret_and_is_rate_limite
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("Texto que no se pierde"));
 }
+
+#[tokio::test]
+async fn stale_edits_of_persons_and_services_get_409_with_the_current_record() {
+    let t = spawn_app().await;
+    demo(&t).await;
+    let inv = token(&t, "investigador@demo.amparo.pe").await;
+    let (_, p) = call(&t, &inv, "POST", "/api/v1/persons", json!({ "role": "possible_victim", "aliases": "Flor", "approx_age": "17" })).await;
+    let pid = p["id"].as_str().unwrap();
+    let edit = json!({ "role": "possible_victim", "aliases": "Flor", "approx_age": "16", "nationality": "PE", "document_type": "national_id", "version": "1" });
+    let (status, v2) = call(&t, &inv, "PUT", &format!("/api/v1/persons/{pid}"), edit.clone()).await;
+    assert_eq!((status, v2["version"].as_i64(), v2["nationality"].as_str()), (200, Some(2), Some("PE")), "{v2}");
+    let (status, body) = call(&t, &inv, "PUT", &format!("/api/v1/persons/{pid}"), edit).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("version_conflict")));
+    assert_eq!(body["current"]["approx_age"], 16, "the conflict shows the current record");
+    assert!(body["current"].get("aliases").is_none(), "…without the identity");
+
+    let shelter = token(&t, "albergue@demo.amparo.pe").await;
+    let (_, list) = call(&t, &shelter, "GET", "/api/v1/services?kind=shelter", Value::Null).await;
+    let svc = list.as_array().unwrap().iter().find(|s| s["name"] == "Casa Refugio Amazonía").unwrap().clone();
+    let id = svc["id"].as_str().unwrap();
+    let body = json!({ "name": "Casa Refugio Amazonía", "kind": "shelter", "region": "PE-16", "capacity": "4", "contact_protocol": "Derivación escrita", "version": svc["version"] });
+    let (status, upd) = call(&t, &shelter, "PUT", &format!("/api/v1/services/{id}"), body.clone()).await;
+    assert_eq!((status, upd["capacity"].as_i64()), (200, Some(4)), "{upd}");
+    let (status, _) = call(&t, &shelter, "PUT", &format!("/api/v1/services/{id}"), body.clone()).await;
+    assert_eq!(status, 409);
+    let mut theirs = body.clone();
+    theirs["version"] = upd["version"].clone();
+    let (status, _) = call(&t, &inv, "PUT", &format!("/api/v1/services/{id}"), theirs).await;
+    assert_eq!(status, 403, "the police cannot edit the shelter's entry");
+}
+
+#[tokio::test]
+async fn an_inspection_with_forced_labour_indicators_is_handed_to_the_competent_police_unit() {
+    let t = spawn_app().await;
+    demo(&t).await;
+    let insp = token(&t, "inspectora@demo.amparo.pe").await;
+    let (status, i) = call(
+        &t,
+        &insp,
+        "POST",
+        "/api/v1/inspections",
+        json!({ "place": "PE-1601", "workplace": "Aserradero El Tigre", "isic": "A", "workers_found": "9", "indicators": ["fl07_retention_of_documents", "fl09_debt_bondage"] }),
+    )
+    .await;
+    assert_eq!(status, 201, "{i}");
+    let iid = i["id"].as_str().unwrap();
+    // The Loreto police (competent for the place) are notified and may read it.
+    let police = t.store.list_orgs().await.unwrap().into_iter().find(|o| o.kind.as_str() == "police_unit" && o.jurisdiction == "PE-16").unwrap();
+    let notes = t
+        .store
+        .find_rows(amparo_core::store::RecordTable::Notifications, &amparo_core::store::RowFilter { orgs: vec![police.id.clone()], ..Default::default() })
+        .await
+        .unwrap();
+    assert!(notes.iter().any(|n| n.kind == "inspection_indicators" && n.lookup.as_deref() == Some(&format!("/inspections/{iid}")[..])));
+    let (b, _) = login(&t, "investigador@demo.amparo.pe", DEMO_PW).await;
+    let page = b.get(&format!("/inspections/{iid}")).await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Aserradero El Tigre"));
+    // A prosecutor elsewhere may not.
+    let (f, _) = login(&t, "fiscal@demo.amparo.pe", DEMO_PW).await;
+    assert_eq!(f.get(&format!("/inspections/{iid}")).await.status(), 403);
+    // Bad input names every bad field and loses nothing.
+    let (status, body) = call(&t, &insp, "POST", "/api/v1/inspections", json!({ "place": "PE-16", "isic": "Z", "indicators": ["fl99"], "workers_found": "-3" })).await;
+    assert_eq!(status, 422);
+    let fields: Vec<&str> = body["fields"].as_array().unwrap().iter().filter_map(|f| f["field"].as_str()).collect();
+    for f in ["workplace", "isic", "workers_found", "indicators"] {
+        assert!(fields.contains(&f), "{f} in {fields:?}");
+    }
+}

@@ -206,6 +206,14 @@ impl Amparo {
         })
     }
 
+    /// How many of these report rows are past a deadline now.
+    pub(crate) fn overdue_count(&self, rows: &[RecordRow]) -> usize {
+        rows.iter()
+            .filter_map(|r| self.report_view(r).ok())
+            .filter(|v| v.timeliness.ack_overdue || (v.timeliness.act_overdue && v.acted_at.is_none()))
+            .count()
+    }
+
     async fn report_relation(&self, ctx: &Ctx, row: &RecordRow) -> CoreResult<Relation> {
         let Some(mine) = ctx.org_id() else { return Ok(Relation::Unrelated) };
         if &row.org_id == mine {
@@ -658,11 +666,15 @@ impl Amparo {
         let now = self.now();
         let id = self.random.new_id();
         let secrets = InspectionSecrets { workplace: f.workplace.clone(), notes: f.notes.clone() };
+        // Forced-labour indicators observed: the police unit competent for the place is told
+        // and may read the inspection. The seed reports that forced labour is rarely
+        // investigated; this is the hand-over that was missing.
+        let police = if f.indicators.is_empty() { None } else { Some(self.route_report(&f.place).await?) };
         let row = RecordRow {
             sealed: Some(self.seal_json(RecordTable::Inspections, &id, &secrets)?),
             id: id.clone(),
             org_id: me.org_id.clone(),
-            party_org: None,
+            party_org: police.as_ref().map(|p| p.id.clone()),
             subject_id: f.report_id.clone(),
             kind: f.isic.clone(),
             status: if f.indicators.is_empty() { "no_indicators".into() } else { "indicators_observed".into() },
@@ -676,11 +688,14 @@ impl Amparo {
             attrs: to_json(&f)?,
         };
         let mut batch = Batch { inserts: vec![(RecordTable::Inspections, row)], updates: vec![] };
+        if let Some(p) = &police {
+            batch.inserts.push((RecordTable::Notifications, self.notification(&p.id, "inspection_indicators", &format!("/inspections/{id}"))));
+        }
         if let Some(r) = &f.report_id {
             self.act_on_report(ctx, r, &mut batch).await?;
         }
         let mut ev = ctx.event(now, "record_inspection", "ok", "inspection", &id);
-        ev.details = serde_json::json!({ "workers_found": f.workers_found, "indicators": f.indicators.len() }).to_string();
+        ev.details = serde_json::json!({ "workers_found": f.workers_found, "indicators": f.indicators.len(), "shared_with": police.as_ref().map(|p| &p.id) }).to_string();
         let seq = self.store.write(&batch, &ev).await?;
         self.maybe_checkpoint(seq).await;
         Ok(InspectionView { id, org_id: me.org_id.clone(), workplace: secrets.workplace, notes: secrets.notes, fields: f, persons: vec![] })

@@ -12,6 +12,7 @@ pub mod intake;
 pub mod orgs;
 pub mod persons;
 pub mod referrals;
+pub mod summary;
 pub mod system;
 pub mod tokens;
 pub mod users;

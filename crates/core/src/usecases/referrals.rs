@@ -206,6 +206,10 @@ impl Amparo {
         for r in self.store.find_rows(RecordTable::Services, &f).await? {
             out.push(self.service_view(ctx, &r).await?);
         }
+        // Even the organisation's own addresses are sensitive: showing them is a recorded read.
+        if out.iter().any(|s| s.address.is_some()) {
+            self.append(&ctx.event(self.now(), "read_service_address", "ok", "service", "")).await?;
+        }
         out.sort_by(|a, b| a.region.cmp(&b.region).then(a.name.cmp(&b.name)));
         Ok(out)
     }
@@ -241,6 +245,38 @@ impl Amparo {
             .await?;
         self.maybe_checkpoint(seq).await;
         self.service_view(ctx, &row).await
+    }
+
+    /// Edit a service (capacity, protocol, address…) or withdraw it from the directory.
+    /// A stale version gets `Conflict` with the current entry.
+    pub async fn update_service(&self, ctx: &Ctx, id: &str, input: &ServiceInput, version: i64, active: bool) -> CoreResult<ServiceView> {
+        let f = input.validate()?;
+        self.place_chain(&f.region).await.map_err(|_| CoreError::field("region", "unknown_area"))?;
+        let row = self.store.get_row(RecordTable::Services, id).await?;
+        let rel = match &row {
+            Some(r) => self.relation_to_org(ctx, &r.org_id).await?,
+            None => Relation::Unrelated,
+        };
+        self.authorize(ctx, Action::ManageServices, rel, "service", id).await?;
+        let row = row.ok_or(CoreError::NotFound)?;
+        if row.version != version {
+            return Err(CoreError::Conflict { current: serde_json::to_value(self.service_view(ctx, &row).await?).unwrap_or_default() });
+        }
+        let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
+        let mut updated = self.service_row(id, &row.org_id, &f, row.version + 1, self.now(), me.user_id.as_str())?;
+        updated.created_at = row.created_at;
+        updated.created_by = row.created_by.clone();
+        if !active {
+            updated.status = "inactive".into();
+        }
+        let mut ev = ctx.event(self.now(), "update_service", "ok", "service", id);
+        ev.details = serde_json::json!({ "capacity": f.capacity, "active": active }).to_string();
+        match self.store.write(&Batch { inserts: vec![], updates: vec![(RecordTable::Services, updated.clone())] }, &ev).await {
+            Ok(seq) => self.maybe_checkpoint(seq).await,
+            Err(StoreError::Conflict) => return Err(CoreError::Conflict { current: serde_json::Value::Null }),
+            Err(e) => return Err(e.into()),
+        }
+        self.service_view(ctx, &updated).await
     }
 
     fn service_row(&self, id: &str, owner: &OrgId, f: &ServiceFields, version: i64, now: i64, by: &str) -> CoreResult<RecordRow> {
@@ -589,6 +625,15 @@ impl Amparo {
     /// everyone else sees the persons of their own organisation.
     pub async fn referral_gap(&self, ctx: &Ctx, days: i64) -> CoreResult<Vec<GapRow>> {
         self.authorize(ctx, Action::ViewReferralGap, Relation::OwnOrgScope, "referral_gap", "").await?;
+        let out = self.gap_rows(ctx, days).await?;
+        let mut ev = ctx.event(self.now(), "view_referral_gap", "ok", "referral_gap", "");
+        ev.details = serde_json::json!({ "days": days, "count": out.len() }).to_string();
+        self.append(&ev).await?;
+        Ok(out)
+    }
+
+    /// The gap rows without authorization or audit: callers do both (or only count).
+    pub(crate) async fn gap_rows(&self, ctx: &Ctx, days: i64) -> CoreResult<Vec<GapRow>> {
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let national = me.roles.iter().any(|r| matches!(r, amparo_domain::Role::Coordinator | amparo_domain::Role::Analyst));
         let days = days.clamp(0, 3_650);
@@ -636,9 +681,6 @@ impl Amparo {
             });
         }
         out.sort_by(|a, b| b.days_since.cmp(&a.days_since).then(a.person_code.cmp(&b.person_code)));
-        let mut ev = ctx.event(self.now(), "view_referral_gap", "ok", "referral_gap", "");
-        ev.details = serde_json::json!({ "days": days, "count": out.len(), "national": national }).to_string();
-        self.append(&ev).await?;
         Ok(out)
     }
 

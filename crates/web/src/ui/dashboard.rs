@@ -17,6 +17,7 @@ struct Page {
     can: Vec<String>,
     cannot: Vec<String>,
     geo: String,
+    work: amparo_core::usecases::summary::WorkSummary,
 }
 
 const SHOWN: [Action; 7] = [
@@ -44,5 +45,6 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Result<Response, 
     let countries = state.app.list_countries(&v.ctx).await.map_err(|e| v.err(e))?.len().to_string();
     let geo = t.t_args("dash-geo-detail", &[("departments", n(1)), ("provinces", n(2)), ("districts", n(3)), ("countries", countries)]);
     let welcome = t.t_args("dash-welcome", &[("name", v.session.user.display_name.clone())]);
-    render(&Page { nav: Nav::for_viewer(&v, "home"), welcome, org_name: org.name, can, cannot, geo })
+    let work = state.app.work_summary(&v.ctx).await.map_err(|e| v.err(e))?;
+    render(&Page { nav: Nav::for_viewer(&v, "home"), welcome, org_name: org.name, can, cannot, geo, work })
 }

@@ -181,6 +181,77 @@ pub async fn create_service(
 }
 
 #[derive(Template)]
+#[template(path = "service.html")]
+struct ServicePage {
+    nav: Nav,
+    s: ServiceRow,
+    id: String,
+    version: i64,
+    active: bool,
+    can_edit: bool,
+    kinds: Vec<(String, String)>,
+    kind_key: String,
+    region_key: String,
+    specs: Vec<(String, String, bool)>,
+    places: Vec<(String, String)>,
+    errors: Errors,
+}
+
+async fn service_page(state: &AppState, v: &Viewer, id: &str, errors: Errors) -> Result<Response, WebError> {
+    let t = v.tr();
+    let s = state.app.get_service(&v.ctx, id).await.map_err(|e| v.err(e))?;
+    let names = super::reports::org_names(state, v).await?;
+    let places = super::reports::places(state, v).await?;
+    let areas: HashMap<String, String> = places.iter().cloned().collect();
+    let rel = if v.session.user.org_id == s.org_id { Relation::SameOrg } else { Relation::Unrelated };
+    let kinds: Vec<&str> = ServiceKind::ALL.iter().map(|k| k.as_str()).collect();
+    render(&ServicePage {
+        nav: Nav::for_viewer(v, "services"),
+        id: s.id.clone(),
+        version: s.version,
+        active: s.active,
+        can_edit: may(v, Action::ManageServices, rel),
+        kinds: options(t, "skind", &kinds),
+        kind_key: s.kind.clone(),
+        region_key: s.region.clone(),
+        specs: Specialisation::ALL
+            .iter()
+            .map(|x| (x.as_str().to_owned(), t.t(&format!("spec-{}", x.as_str().replace('_', "-"))), s.specialisations.contains(x)))
+            .collect(),
+        places,
+        s: service_row(t, &s, &names, &areas),
+        errors,
+    })
+}
+
+pub async fn service(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
+    service_page(&state, &v, &id, Errors::none(v.tr())).await
+}
+
+fn service_input(form: &[(String, String)]) -> ServiceInput {
+    let get = |k: &str| form.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    ServiceInput {
+        name: get("name"),
+        kind: get("kind"),
+        specialisations: form.iter().filter(|(k, _)| k == "specialisations").map(|(_, v)| v.clone()).collect(),
+        region: get("region"),
+        capacity: get("capacity"),
+        contact_protocol: get("contact_protocol"),
+        address: get("address"),
+    }
+}
+
+pub async fn update_service(State(state): State<AppState>, v: Viewer, Path(id): Path<String>, UiForm(form): UiForm<Vec<(String, String)>>) -> Result<Response, WebError> {
+    let input = service_input(&form);
+    let version: i64 = form.iter().find(|(k, _)| k == "version").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+    let active = form.iter().any(|(k, _)| k == "active");
+    match state.app.update_service(&v.ctx, &id, &input, version, active).await {
+        Ok(_) => Ok(see_other(&format!("/services/{id}"))),
+        Err(e) => with_errors(&v, e, |errors| service_page(&state, &v, &id, errors)).await,
+    }
+}
+
+#[derive(Template)]
 #[template(path = "referrals.html")]
 struct ListPage {
     nav: Nav,

@@ -85,6 +85,7 @@ pub fn catalogue() -> (Router<AppState>, Vec<RouteSpec>) {
         .add("POST", "/screenings/{id}", Ui, "Update a draft screening (with version)", post(ui::screening::update))
         .add("POST", "/screening/evaluate", Ui, "Live screening result (stores nothing)", post(ui::screening::evaluate))
         .add("GET", "/instruments", Ui, "Screening instruments", get(ui::instruments::list))
+        .add("POST", "/instruments", Ui, "Publish a new instrument version (system administrators)", post(ui::instruments::publish))
         .add("GET", "/instruments/{id}", Ui, "A screening instrument: indicators, strengths, rules", get(ui::instruments::show))
         .add("GET", "/reports", Ui, "The unit's report queue and the call form", get(ui::reports::list))
         .add("POST", "/reports", Ui, "Record a report (hotline call, walk-in)", post(ui::reports::create))

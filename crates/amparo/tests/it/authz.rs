@@ -79,6 +79,7 @@ const EXPECT: &[(&str, &str, Who)] = &[
     ("POST", "/screening/evaluate", Who::AllSignedIn),
     ("GET", "/instruments", Who::AllSignedIn),
     ("GET", "/instruments/{id}", Who::AllSignedIn),
+    ("POST", "/instruments", Who::Roles(SYS, SYS)),
     ("GET", "/reports", Who::Roles(INTAKE_READERS, INTAKE_READERS)),
     ("POST", "/reports", Who::Roles(INTAKE, INTAKE)),
     ("GET", "/reports/{id}", Who::Roles(INTAKE_READERS, NONE)),
@@ -424,6 +425,15 @@ fn ui_form(path: &str, org: &OrgId, target: &User, fx: &Fixture) -> Vec<(String,
         "/persons/{id}/assistance" => vec![v("kind", "participation"), v("detail", "statement_given")],
         "/screenings/{id}" => vec![v("set", "adult_labour"), v("version", "999")],
         "/screening/evaluate" => vec![v("instrument", "ilo-ec-2009"), v("set", "adult_labour")],
+        "/instruments" => {
+            // A small but valid instrument: one indicator per set keeps the form under the
+            // test server's body limit.
+            let mut i = amparo_core::usecases::instruments::builtin_instrument().unwrap();
+            let mut seen = std::collections::HashSet::new();
+            i.indicators.retain(|x| seen.insert(x.set.clone()));
+            i.family = format!("matrix-ui-{}", target.id);
+            vec![v("body", &serde_json::to_string(&i).unwrap())]
+        }
         "/reports" => vec![v("channel", "hotline"), v("place", "PE-16"), v("narrative", "Llamada de prueba")],
         "/reports/{id}/triage" => vec![v("action", "acknowledge"), v("version", "999")],
         "/operations" => vec![v("place", "PE-16"), v("persons_found", "2"), v("rescued", "1")],

@@ -534,3 +534,7 @@ notif-inspection-indicators = A labour inspection found forced-labour indicators
 svc-edit = Edit this service
 svc-active = Listed in the directory
 svc-inactive = Withdrawn from the directory
+instr-publish = Publish a new version
+instr-publish-help = Edit a copy of the newest version: indicators, strengths, sets or the combination rules. Publishing creates the next version; earlier versions and the screenings that used them do not change.
+instr-publish-submit = Publish
+err-invalid_instrument_json = This is not a valid instrument (JSON with family, titles, sets, dimensions, indicators and rules).

@@ -534,3 +534,7 @@ notif-inspection-indicators = Una inspección laboral encontró indicadores de t
 svc-edit = Editar este servicio
 svc-active = Visible en el directorio
 svc-inactive = Retirado del directorio
+instr-publish = Publicar una nueva versión
+instr-publish-help = Edite una copia de la versión más reciente: indicadores, fuerzas, conjuntos o reglas de combinación. Publicar crea la versión siguiente; las anteriores y los tamizajes que las usaron no cambian.
+instr-publish-submit = Publicar
+err-invalid_instrument_json = No es un instrumento válido (JSON con familia, títulos, conjuntos, dimensiones, indicadores y reglas).

@@ -2,8 +2,11 @@
 //! indicators with their strength and how sure we are of it, and the combination rules —
 //! shown in full so that the rule is never hidden behind a score.
 
-use super::{Nav, render};
-use crate::extract::Viewer;
+use super::{Errors, Nav, may, render, see_other, with_errors};
+use crate::extract::{UiForm, Viewer};
+use amparo_core::CoreError;
+use amparo_core::usecases::instruments::InstrumentDraft;
+use amparo_domain::policy::{Action, Relation};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -15,15 +18,52 @@ use serde::Deserialize;
 struct ListPage {
     nav: Nav,
     rows: Vec<(String, String, i64)>,
+    /// For system administrators: the JSON of a new version to publish (starts as a copy of
+    /// the newest version).
+    draft: Option<String>,
+    errors: Errors,
+}
+
+async fn list_page(state: &AppState, v: &Viewer, draft: Option<String>, errors: Errors) -> Result<Response, WebError> {
+    let es = v.tr().code() == "es";
+    let list = state.app.list_instruments(&v.ctx).await.map_err(|e| v.err(e))?;
+    let draft = match draft {
+        Some(d) => Some(d),
+        None if may(v, Action::PublishInstrument, Relation::OwnOrgScope) => {
+            list.iter().max_by_key(|i| i.version).and_then(|i| serde_json::to_string_pretty(i).ok())
+        }
+        None => None,
+    };
+    render(&ListPage {
+        nav: Nav::for_viewer(v, "instruments"),
+        rows: list.iter().map(|i| (i.id.clone(), if es { i.title_es.clone() } else { i.title_en.clone() }, i.version)).collect(),
+        draft,
+        errors,
+    })
 }
 
 pub async fn list(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
-    let es = v.tr().code() == "es";
-    let list = state.app.list_instruments(&v.ctx).await.map_err(|e| v.err(e))?;
-    render(&ListPage {
-        nav: Nav::for_viewer(&v, "instruments"),
-        rows: list.iter().map(|i| (i.id.clone(), if es { i.title_es.clone() } else { i.title_en.clone() }, i.version)).collect(),
-    })
+    list_page(&state, &v, None, Errors::none(v.tr())).await
+}
+
+#[derive(Deserialize)]
+pub struct PublishForm {
+    #[serde(default)]
+    body: String,
+}
+
+/// Publish a new version from the JSON in the form. A body that does not parse is a field
+/// error on `body`, and the text comes back so nothing is lost.
+pub async fn publish(State(state): State<AppState>, v: Viewer, UiForm(f): UiForm<PublishForm>) -> Result<Response, WebError> {
+    let parsed: Result<InstrumentDraft, _> = serde_json::from_str(&f.body);
+    let result = match parsed {
+        Ok(d) => state.app.publish_instrument(&v.ctx, d).await,
+        Err(_) => Err(CoreError::field("body", "invalid_instrument_json")),
+    };
+    match result {
+        Ok(i) => Ok(see_other(&format!("/instruments/{}", i.id))),
+        Err(e) => with_errors(&v, e, |errors| list_page(&state, &v, Some(f.body.clone()), errors)).await,
+    }
 }
 
 #[derive(Template)]

@@ -4,7 +4,10 @@
 
 use crate::Amparo;
 use crate::error::{CoreError, CoreResult};
-use crate::store::{RecordRow, RecordTable};
+use crate::random::RandomExt;
+use crate::store::{Batch, RecordRow, RecordTable, StoreError};
+use amparo_domain::OrgId;
+use amparo_domain::audit::AuditEvent;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -29,6 +32,46 @@ impl Amparo {
                 let text = self.open(table.name(), "sealed", &row.id, blob)?;
                 serde_json::from_str(&text).map_err(CoreError::internal)
             }
+        }
+    }
+
+    /// A new row owned by `org`, version 1, stamped now by `by`; callers fill in the rest.
+    pub(crate) fn new_row(&self, id: &str, org: &OrgId, by: &str, kind: &str, status: &str) -> RecordRow {
+        let now = self.now();
+        RecordRow {
+            id: id.to_owned(),
+            org_id: org.clone(),
+            party_org: None,
+            subject_id: None,
+            kind: kind.to_owned(),
+            status: status.to_owned(),
+            area_code: None,
+            lookup: None,
+            occurred_at: Some(now),
+            version: 1,
+            created_at: now,
+            created_by: by.to_owned(),
+            updated_at: now,
+            attrs: "{}".into(),
+            sealed: None,
+        }
+    }
+
+    /// An unread in-app notification for an organisation, pointing at a page.
+    pub(crate) fn notification(&self, to: &OrgId, kind: &str, link: &str) -> RecordRow {
+        RecordRow { lookup: Some(link.to_owned()), ..self.new_row(&self.random.new_id(), to, "system", kind, "unread") }
+    }
+
+    /// Write a batch with its audit event; a stale version anywhere fails the whole batch
+    /// with `Conflict`.
+    pub(crate) async fn commit(&self, batch: &Batch, ev: &AuditEvent) -> CoreResult<()> {
+        match self.store.write(batch, ev).await {
+            Ok(seq) => {
+                self.maybe_checkpoint(seq).await;
+                Ok(())
+            }
+            Err(StoreError::Conflict) => Err(CoreError::Conflict { current: serde_json::Value::Null }),
+            Err(e) => Err(e.into()),
         }
     }
 

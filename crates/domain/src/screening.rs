@@ -88,9 +88,12 @@ pub struct Rules {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Instrument {
-    /// The id of this published version, e.g. `ilo-ec-2009-v1`.
+    /// The id of this published version, e.g. `ilo-ec-2009-v1`. Assigned on publication
+    /// (ignored in what an administrator submits), as is `version`.
+    #[serde(default)]
     pub id: String,
     pub family: String,
+    #[serde(default)]
     pub version: i64,
     pub title_en: String,
     pub title_es: String,

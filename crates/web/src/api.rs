@@ -184,7 +184,7 @@ pub async fn instruments_get(State(s): State<AppState>, c: ApiCaller, Path(id): 
 pub async fn instruments_publish(
     State(s): State<AppState>,
     c: ApiCaller,
-    ApiJson(d): ApiJson<amparo_core::usecases::instruments::InstrumentDraft>,
+    ApiJson(d): ApiJson<amparo_domain::screening::Instrument>,
 ) -> ApiResult {
     created(s.app.publish_instrument(&c.ctx, d).await.map_err(|e| c.err(e))?)
 }
@@ -382,6 +382,11 @@ fn yes() -> bool {
     true
 }
 
-pub async fn services_update(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>, ApiJson(b): ApiJson<ServiceUpdateBody>) -> ApiResult {
+pub async fn services_update(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ServiceUpdateBody>,
+) -> ApiResult {
     ok(s.app.update_service(&c.ctx, &id, &b.input, b.version, b.active).await.map_err(|e| c.err(e))?)
 }

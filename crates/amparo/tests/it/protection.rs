@@ -582,7 +582,8 @@ async fn stale_edits_of_persons_and_services_get_409_with_the_current_record() {
     let t = spawn_app().await;
     demo(&t).await;
     let inv = token(&t, "investigador@demo.amparo.pe").await;
-    let (_, p) = call(&t, &inv, "POST", "/api/v1/persons", json!({ "role": "possible_victim", "aliases": "Flor", "approx_age": "17" })).await;
+    let (_, p) =
+        call(&t, &inv, "POST", "/api/v1/persons", json!({ "role": "possible_victim", "aliases": "Flor", "approx_age": "17" })).await;
     let pid = p["id"].as_str().unwrap();
     let edit = json!({ "role": "possible_victim", "aliases": "Flor", "approx_age": "16", "nationality": "PE", "document_type": "national_id", "version": "1" });
     let (status, v2) = call(&t, &inv, "PUT", &format!("/api/v1/persons/{pid}"), edit.clone()).await;
@@ -623,10 +624,14 @@ async fn an_inspection_with_forced_labour_indicators_is_handed_to_the_competent_
     assert_eq!(status, 201, "{i}");
     let iid = i["id"].as_str().unwrap();
     // The Loreto police (competent for the place) are notified and may read it.
-    let police = t.store.list_orgs().await.unwrap().into_iter().find(|o| o.kind.as_str() == "police_unit" && o.jurisdiction == "PE-16").unwrap();
+    let police =
+        t.store.list_orgs().await.unwrap().into_iter().find(|o| o.kind.as_str() == "police_unit" && o.jurisdiction == "PE-16").unwrap();
     let notes = t
         .store
-        .find_rows(amparo_core::store::RecordTable::Notifications, &amparo_core::store::RowFilter { orgs: vec![police.id.clone()], ..Default::default() })
+        .find_rows(
+            amparo_core::store::RecordTable::Notifications,
+            &amparo_core::store::RowFilter { orgs: vec![police.id.clone()], ..Default::default() },
+        )
         .await
         .unwrap();
     assert!(notes.iter().any(|n| n.kind == "inspection_indicators" && n.lookup.as_deref() == Some(&format!("/inspections/{iid}")[..])));
@@ -638,7 +643,14 @@ async fn an_inspection_with_forced_labour_indicators_is_handed_to_the_competent_
     let (f, _) = login(&t, "fiscal@demo.amparo.pe", DEMO_PW).await;
     assert_eq!(f.get(&format!("/inspections/{iid}")).await.status(), 403);
     // Bad input names every bad field and loses nothing.
-    let (status, body) = call(&t, &insp, "POST", "/api/v1/inspections", json!({ "place": "PE-16", "isic": "Z", "indicators": ["fl99"], "workers_found": "-3" })).await;
+    let (status, body) = call(
+        &t,
+        &insp,
+        "POST",
+        "/api/v1/inspections",
+        json!({ "place": "PE-16", "isic": "Z", "indicators": ["fl99"], "workers_found": "-3" }),
+    )
+    .await;
     assert_eq!(status, 422);
     let fields: Vec<&str> = body["fields"].as_array().unwrap().iter().filter_map(|f| f["field"].as_str()).collect();
     for f in ["workplace", "isic", "workers_found", "indicators"] {

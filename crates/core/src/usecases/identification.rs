@@ -10,7 +10,7 @@ use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
 use crate::records::{attrs, to_json};
-use crate::store::{Batch, RecordRow, RecordTable, RowFilter, StoreError};
+use crate::store::{Batch, RecordRow, RecordTable, RowFilter};
 use amparo_domain::PersonId;
 use amparo_domain::policy::{Action, Relation};
 use amparo_domain::protection::{DecidingOrg, DecisionInput, TraffickingStatus};
@@ -196,25 +196,14 @@ impl Amparo {
         let id = self.random.new_id();
         let row = RecordRow {
             sealed: Some(self.seal_json(RecordTable::Screenings, &id, &Notes { notes })?),
-            id: id.clone(),
-            org_id: me.org_id.clone(),
-            party_org: None,
             subject_id: Some(person.to_string()),
-            kind: a.set.clone(),
-            status: if final_ { "final".into() } else { "draft".into() },
-            area_code: None,
             lookup: Some(a.instrument_id.clone()),
-            occurred_at: Some(now),
-            version: 1,
-            created_at: now,
-            created_by: me.user_id.to_string(),
-            updated_at: now,
             attrs: to_json(&a)?,
+            ..self.new_row(&id, &me.org_id, me.user_id.as_str(), &a.set, if final_ { "final" } else { "draft" })
         };
         let mut ev = ctx.event(now, if final_ { "finish_screening" } else { "save_screening_draft" }, "ok", "screening", &id);
         ev.details = serde_json::json!({ "person": person, "instrument": a.instrument_id, "set": a.set, "outcome": final_.then_some(evaluation.outcome) }).to_string();
-        let seq = self.store.write(&Batch { inserts: vec![(RecordTable::Screenings, row.clone())], updates: vec![] }, &ev).await?;
-        self.maybe_checkpoint(seq).await;
+        self.commit(&Batch { inserts: vec![(RecordTable::Screenings, row.clone())], updates: vec![] }, &ev).await?;
         self.screening_view(&row, evaluation)
     }
 
@@ -261,11 +250,7 @@ impl Amparo {
         };
         let mut ev = ctx.event(now, if final_ { "finish_screening" } else { "save_screening_draft" }, "ok", "screening", id);
         ev.details = serde_json::json!({ "set": a.set, "outcome": final_.then_some(evaluation.outcome) }).to_string();
-        match self.store.write(&Batch { inserts: vec![], updates: vec![(RecordTable::Screenings, updated.clone())] }, &ev).await {
-            Ok(seq) => self.maybe_checkpoint(seq).await,
-            Err(StoreError::Conflict) => return Err(CoreError::Conflict { current: serde_json::Value::Null }),
-            Err(e) => return Err(e.into()),
-        }
+        self.commit(&Batch { inserts: vec![], updates: vec![(RecordTable::Screenings, updated.clone())] }, &ev).await?;
         self.screening_view(&updated, evaluation)
     }
 
@@ -299,25 +284,16 @@ impl Amparo {
         };
         let row = RecordRow {
             sealed: Some(self.seal_json(RecordTable::Decisions, &id, &DecisionSecrets { basis: f.basis.clone() })?),
-            id: id.clone(),
-            org_id: me.org_id.clone(),
-            party_org: None,
             subject_id: Some(person.to_string()),
-            kind: f.status.as_str().into(),
-            status: "recorded".into(),
             area_code: Some(org.jurisdiction.clone()),
             lookup: f.screening_id.clone(),
             occurred_at: amparo_domain::protection::days_from_civil(&f.decided_on).map(|d| d * 86_400),
-            version: 1,
-            created_at: now,
-            created_by: me.user_id.to_string(),
-            updated_at: now,
             attrs: to_json(&a)?,
+            ..self.new_row(&id, &me.org_id, me.user_id.as_str(), f.status.as_str(), "recorded")
         };
         let mut ev = ctx.event(now, "record_decision", "ok", "decision", &id);
         ev.details = serde_json::json!({ "person": person, "status": f.status, "deciding_org_type": a.deciding_org_type }).to_string();
-        let seq = self.store.write(&Batch { inserts: vec![(RecordTable::Decisions, row.clone())], updates: vec![] }, &ev).await?;
-        self.maybe_checkpoint(seq).await;
+        self.commit(&Batch { inserts: vec![(RecordTable::Decisions, row.clone())], updates: vec![] }, &ev).await?;
         self.decision_views(&[row])?.into_iter().next().ok_or(CoreError::NotFound)
     }
 

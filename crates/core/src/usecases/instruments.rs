@@ -13,20 +13,6 @@ use serde::Deserialize;
 const INDICATORS_CSV: &str = include_str!("../../../../data/screening/ilo-ec-2009-indicators.csv");
 const RULES_JSON: &str = include_str!("../../../../data/screening/ilo-ec-2009-rules.json");
 
-/// What an administrator publishes: the instrument without its id (the version is assigned).
-#[derive(Clone, Debug, Deserialize)]
-pub struct InstrumentDraft {
-    pub family: String,
-    pub title_en: String,
-    pub title_es: String,
-    #[serde(default)]
-    pub source_note: String,
-    pub sets: Vec<SetDef>,
-    pub dimensions: Vec<DimensionDef>,
-    pub indicators: Vec<IndicatorDef>,
-    pub rules: Rules,
-}
-
 /// The instrument shipped in `data/screening/`: indicators from the CSV (ids carried over),
 /// sets, dimensions and rules from the JSON beside it.
 pub fn builtin_instrument() -> CoreResult<Instrument> {
@@ -127,8 +113,9 @@ impl Amparo {
         Ok(i.evaluate(set, indicators)?)
     }
 
-    /// Publish a new version of a family. Earlier versions stay as they were.
-    pub async fn publish_instrument(&self, ctx: &Ctx, draft: InstrumentDraft) -> CoreResult<Instrument> {
+    /// Publish a new version of a family from a draft (its `id` and `version` are ignored and
+    /// assigned here). Earlier versions stay as they were.
+    pub async fn publish_instrument(&self, ctx: &Ctx, draft: Instrument) -> CoreResult<Instrument> {
         self.authorize(ctx, Action::PublishInstrument, Relation::OwnOrgScope, "screening_instrument", "").await?;
         let version =
             self.store.list_instruments().await?.iter().filter(|r| r.family == draft.family).map(|r| r.version).max().unwrap_or(0) + 1;

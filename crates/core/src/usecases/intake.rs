@@ -225,27 +225,6 @@ impl Amparo {
         self.relation_to_org(ctx, &row.org_id).await
     }
 
-    fn notification(&self, to: &OrgId, kind: &str, link: &str) -> RecordRow {
-        let now = self.now();
-        RecordRow {
-            id: self.random.new_id(),
-            org_id: to.clone(),
-            party_org: None,
-            subject_id: None,
-            kind: kind.to_owned(),
-            status: "unread".into(),
-            area_code: None,
-            lookup: Some(link.to_owned()),
-            occurred_at: Some(now),
-            version: 1,
-            created_at: now,
-            created_by: "system".into(),
-            updated_at: now,
-            attrs: "{}".into(),
-            sealed: None,
-        }
-    }
-
     fn new_report_row(
         &self,
         f: &amparo_domain::intake::ReportFields,
@@ -308,8 +287,7 @@ impl Amparo {
         }
         let mut ev = ctx.event(self.now(), "create_report", "ok", "report", &row.id);
         ev.details = serde_json::json!({ "routed_to": queue.id, "channel": f.channel, "place": f.place }).to_string();
-        let seq = self.store.write(&batch, &ev).await?;
-        self.maybe_checkpoint(seq).await;
+        self.commit(&batch, &ev).await?;
         self.report_view(&row)
     }
 
@@ -356,8 +334,7 @@ impl Amparo {
         let ctx = Ctx::anonymous("", operation_id);
         let mut ev = ctx.event(self.now(), "submit_public_report", "ok", "report", &row.id);
         ev.details = serde_json::json!({ "routed_to": queue.id }).to_string();
-        let seq = self.store.write(&batch, &ev).await?;
-        self.maybe_checkpoint(seq).await;
+        self.commit(&batch, &ev).await?;
         Ok(PublicReceipt { reference, secret })
     }
 
@@ -625,20 +602,11 @@ impl Amparo {
         let secrets = OperationSecrets { place_detail: f.place_detail.clone(), notes: f.notes.clone() };
         let row = RecordRow {
             sealed: Some(self.seal_json(RecordTable::Operations, &id, &secrets)?),
-            id: id.clone(),
-            org_id: me.org_id.clone(),
-            party_org: None,
             subject_id: f.report_id.clone(),
-            kind: f.exploitation.as_str().into(),
-            status: "recorded".into(),
             area_code: Some(f.place.clone()),
-            lookup: None,
             occurred_at: amparo_domain::protection::days_from_civil(&f.date).map(|d| d * 86_400),
-            version: 1,
-            created_at: now,
-            created_by: me.user_id.to_string(),
-            updated_at: now,
             attrs: to_json(&f)?,
+            ..self.new_row(&id, &me.org_id, me.user_id.as_str(), f.exploitation.as_str(), "recorded")
         };
         let mut batch = Batch { inserts: vec![(RecordTable::Operations, row)], updates: vec![] };
         if let Some(r) = &f.report_id {
@@ -646,8 +614,7 @@ impl Amparo {
         }
         let mut ev = ctx.event(now, "record_operation", "ok", "operation", &id);
         ev.details = serde_json::json!({ "persons_found": f.persons_found, "rescued": f.rescued }).to_string();
-        let seq = self.store.write(&batch, &ev).await?;
-        self.maybe_checkpoint(seq).await;
+        self.commit(&batch, &ev).await?;
         Ok(OperationView {
             id,
             org_id: me.org_id.clone(),
@@ -672,32 +639,31 @@ impl Amparo {
         let police = if f.indicators.is_empty() { None } else { Some(self.route_report(&f.place).await?) };
         let row = RecordRow {
             sealed: Some(self.seal_json(RecordTable::Inspections, &id, &secrets)?),
-            id: id.clone(),
-            org_id: me.org_id.clone(),
             party_org: police.as_ref().map(|p| p.id.clone()),
             subject_id: f.report_id.clone(),
-            kind: f.isic.clone(),
-            status: if f.indicators.is_empty() { "no_indicators".into() } else { "indicators_observed".into() },
             area_code: Some(f.place.clone()),
-            lookup: None,
             occurred_at: amparo_domain::protection::days_from_civil(&f.date).map(|d| d * 86_400),
-            version: 1,
-            created_at: now,
-            created_by: me.user_id.to_string(),
-            updated_at: now,
             attrs: to_json(&f)?,
+            ..self.new_row(
+                &id,
+                &me.org_id,
+                me.user_id.as_str(),
+                &f.isic,
+                if f.indicators.is_empty() { "no_indicators" } else { "indicators_observed" },
+            )
         };
         let mut batch = Batch { inserts: vec![(RecordTable::Inspections, row)], updates: vec![] };
         if let Some(p) = &police {
-            batch.inserts.push((RecordTable::Notifications, self.notification(&p.id, "inspection_indicators", &format!("/inspections/{id}"))));
+            batch
+                .inserts
+                .push((RecordTable::Notifications, self.notification(&p.id, "inspection_indicators", &format!("/inspections/{id}"))));
         }
         if let Some(r) = &f.report_id {
             self.act_on_report(ctx, r, &mut batch).await?;
         }
         let mut ev = ctx.event(now, "record_inspection", "ok", "inspection", &id);
         ev.details = serde_json::json!({ "workers_found": f.workers_found, "indicators": f.indicators.len(), "shared_with": police.as_ref().map(|p| &p.id) }).to_string();
-        let seq = self.store.write(&batch, &ev).await?;
-        self.maybe_checkpoint(seq).await;
+        self.commit(&batch, &ev).await?;
         Ok(InspectionView { id, org_id: me.org_id.clone(), workplace: secrets.workplace, notes: secrets.notes, fields: f, persons: vec![] })
     }
 

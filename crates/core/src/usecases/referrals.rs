@@ -10,7 +10,7 @@ use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
 use crate::records::{attrs, to_json};
-use crate::store::{Batch, RecordRow, RecordTable, RowFilter, StoreError};
+use crate::store::{Batch, RecordRow, RecordTable, RowFilter};
 use crate::usecases::identification::{DecisionView, ScreeningView};
 use amparo_domain::person::Person;
 use amparo_domain::policy::{Action, Relation, authorize};
@@ -271,11 +271,7 @@ impl Amparo {
         }
         let mut ev = ctx.event(self.now(), "update_service", "ok", "service", id);
         ev.details = serde_json::json!({ "capacity": f.capacity, "active": active }).to_string();
-        match self.store.write(&Batch { inserts: vec![], updates: vec![(RecordTable::Services, updated.clone())] }, &ev).await {
-            Ok(seq) => self.maybe_checkpoint(seq).await,
-            Err(StoreError::Conflict) => return Err(CoreError::Conflict { current: serde_json::Value::Null }),
-            Err(e) => return Err(e.into()),
-        }
+        self.commit(&Batch { inserts: vec![], updates: vec![(RecordTable::Services, updated.clone())] }, &ev).await?;
         self.service_view(ctx, &updated).await
     }
 
@@ -381,55 +377,25 @@ impl Amparo {
         };
         let row = RecordRow {
             sealed: Some(self.seal_json(RecordTable::Referrals, &id, &secrets)?),
-            id: id.clone(),
-            org_id: me.org_id.clone(),
             party_org: Some(service.org_id.clone()),
             subject_id: Some(person.to_string()),
-            kind: service.kind.clone(),
-            status: ReferralStatus::Requested.as_str().into(),
             area_code: service.area_code.clone(),
             lookup: Some(service.id.clone()),
-            occurred_at: Some(now),
-            version: 1,
-            created_at: now,
-            created_by: me.user_id.to_string(),
-            updated_at: now,
             attrs: to_json(&a)?,
+            ..self.new_row(&id, &me.org_id, me.user_id.as_str(), &service.kind, ReferralStatus::Requested.as_str())
         };
         let batch = Batch {
             inserts: vec![
                 (RecordTable::Referrals, row.clone()),
-                (RecordTable::Notifications, self.notice(&service.org_id, "referral_requested", &format!("/referrals/{id}"))),
+                (RecordTable::Notifications, self.notification(&service.org_id, "referral_requested", &format!("/referrals/{id}"))),
             ],
             updates: vec![],
         };
         let action = if f.consent.is_none() { "refer_without_consent" } else { "create_referral" };
         let mut ev = ctx.event(now, action, "ok", "referral", &id);
         ev.details = serde_json::json!({ "person": person, "service": service.id, "to_org": service.org_id, "consent": f.consent.as_ref().map(|c| c.by) }).to_string();
-        let seq = self.store.write(&batch, &ev).await?;
-        self.maybe_checkpoint(seq).await;
+        self.commit(&batch, &ev).await?;
         self.referral_view(ctx, &row, &p.code)
-    }
-
-    fn notice(&self, to: &OrgId, kind: &str, link: &str) -> RecordRow {
-        let now = self.now();
-        RecordRow {
-            id: self.random.new_id(),
-            org_id: to.clone(),
-            party_org: None,
-            subject_id: None,
-            kind: kind.into(),
-            status: "unread".into(),
-            area_code: None,
-            lookup: Some(link.into()),
-            occurred_at: Some(now),
-            version: 1,
-            created_at: now,
-            created_by: "system".into(),
-            updated_at: now,
-            attrs: "{}".into(),
-            sealed: None,
-        }
     }
 
     /// Move a referral along its lifecycle. Accepting beyond capacity needs `capacity_override`
@@ -494,17 +460,13 @@ impl Amparo {
         let batch = Batch {
             inserts: vec![(
                 RecordTable::Notifications,
-                self.notice(&notify_org, &format!("referral_{}", next.as_str()), &format!("/referrals/{id}")),
+                self.notification(&notify_org, &format!("referral_{}", next.as_str()), &format!("/referrals/{id}")),
             )],
             updates,
         };
         let mut ev = ctx.event(now, &format!("{}_referral", action.as_str()), "ok", "referral", id);
         ev.details = serde_json::json!({ "from": status, "to": next, "capacity_override": over }).to_string();
-        match self.store.write(&batch, &ev).await {
-            Ok(seq) => self.maybe_checkpoint(seq).await,
-            Err(StoreError::Conflict) => return Err(CoreError::Conflict { current: serde_json::Value::Null }),
-            Err(e) => return Err(e.into()),
-        }
+        self.commit(&batch, &ev).await?;
         self.referral_view(ctx, &updated, &code)
     }
 
@@ -556,25 +518,15 @@ impl Amparo {
         let id = self.random.new_id();
         let row = RecordRow {
             sealed: Some(self.seal_json(RecordTable::Assistance, &id, &AssistanceSecrets { notes: f.notes.clone() })?),
-            id: id.clone(),
-            org_id: me.org_id.clone(),
-            party_org: None,
             subject_id: Some(person.to_string()),
-            kind: f.kind.as_str().into(),
-            status: f.detail.clone(),
             area_code: f.country.clone(),
-            lookup: None,
             occurred_at: days_from_civil(&f.started_on).map(|d| d * 86_400),
-            version: 1,
-            created_at: now,
-            created_by: me.user_id.to_string(),
-            updated_at: now,
             attrs: to_json(&f)?,
+            ..self.new_row(&id, &me.org_id, me.user_id.as_str(), f.kind.as_str(), &f.detail)
         };
         let mut ev = ctx.event(now, "record_assistance", "ok", "assistance", &id);
         ev.details = serde_json::json!({ "person": person, "kind": f.kind, "detail": f.detail }).to_string();
-        let seq = self.store.write(&Batch { inserts: vec![(RecordTable::Assistance, row)], updates: vec![] }, &ev).await?;
-        self.maybe_checkpoint(seq).await;
+        self.commit(&Batch { inserts: vec![(RecordTable::Assistance, row)], updates: vec![] }, &ev).await?;
         Ok(AssistanceView {
             id,
             person_id: person.to_string(),

@@ -4,10 +4,10 @@
 
 use super::{Errors, Nav, may, render, see_other, with_errors};
 use crate::extract::{UiForm, Viewer};
-use amparo_core::CoreError;
-use amparo_core::usecases::instruments::InstrumentDraft;
-use amparo_domain::policy::{Action, Relation};
 use crate::{AppState, WebError};
+use amparo_core::CoreError;
+use amparo_domain::policy::{Action, Relation};
+use amparo_domain::screening::Instrument;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -55,7 +55,7 @@ pub struct PublishForm {
 /// Publish a new version from the JSON in the form. A body that does not parse is a field
 /// error on `body`, and the text comes back so nothing is lost.
 pub async fn publish(State(state): State<AppState>, v: Viewer, UiForm(f): UiForm<PublishForm>) -> Result<Response, WebError> {
-    let parsed: Result<InstrumentDraft, _> = serde_json::from_str(&f.body);
+    let parsed: Result<Instrument, _> = serde_json::from_str(&f.body);
     let result = match parsed {
         Ok(d) => state.app.publish_instrument(&v.ctx, d).await,
         Err(_) => Err(CoreError::field("body", "invalid_instrument_json")),

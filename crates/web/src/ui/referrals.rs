@@ -241,7 +241,12 @@ fn service_input(form: &[(String, String)]) -> ServiceInput {
     }
 }
 
-pub async fn update_service(State(state): State<AppState>, v: Viewer, Path(id): Path<String>, UiForm(form): UiForm<Vec<(String, String)>>) -> Result<Response, WebError> {
+pub async fn update_service(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(form): UiForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     let input = service_input(&form);
     let version: i64 = form.iter().find(|(k, _)| k == "version").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
     let active = form.iter().any(|(k, _)| k == "active");

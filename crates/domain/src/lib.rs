@@ -6,6 +6,7 @@
 //! keeps the rules that protect victims testable without a database or a server.
 
 pub mod audit;
+pub mod cases;
 pub mod geo;
 pub mod ids;
 pub mod intake;

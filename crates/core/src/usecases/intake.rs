@@ -451,7 +451,7 @@ impl Amparo {
         Ok(ReportDetail {
             report: self.report_view(&row)?,
             secrets: self.open_json(RecordTable::Reports, &row)?,
-            persons: self.persons_of_source(id).await?,
+            persons: self.persons_of_source(ctx, id).await?,
             can_triage,
         })
     }
@@ -685,7 +685,7 @@ impl Amparo {
             fields: attrs(&row)?,
             place_detail: s.place_detail,
             notes: s.notes,
-            persons: self.persons_of_source(id).await?,
+            persons: self.persons_of_source(ctx, id).await?,
         })
     }
 
@@ -698,7 +698,7 @@ impl Amparo {
             fields: attrs(&row)?,
             workplace: s.workplace,
             notes: s.notes,
-            persons: self.persons_of_source(id).await?,
+            persons: self.persons_of_source(ctx, id).await?,
         })
     }
 

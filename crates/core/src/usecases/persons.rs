@@ -188,8 +188,16 @@ impl Amparo {
         Ok(public(&updated))
     }
 
-    /// Persons recorded from a report, operation or inspection the caller may read.
-    pub(crate) async fn persons_of_source(&self, source_id: &str) -> CoreResult<Vec<Person>> {
-        Ok(self.store.persons_from_source(source_id).await?.iter().map(public).collect())
+    /// Persons recorded from a report, operation or inspection, limited to those the caller's
+    /// organisation may see: another unit reading the same report does not learn the codes of
+    /// persons it has no relation to.
+    pub(crate) async fn persons_of_source(&self, ctx: &Ctx, source_id: &str) -> CoreResult<Vec<Person>> {
+        let mut out = Vec::new();
+        for p in self.store.persons_from_source(source_id).await? {
+            if self.person_relation(ctx, &p.id, &p.org_id).await? != Relation::Unrelated {
+                out.push(public(&p));
+            }
+        }
+        Ok(out)
     }
 }

@@ -111,10 +111,18 @@ pub enum RecordTable {
     Referrals,
     Assistance,
     Notifications,
+    Cases,
+    CaseLinks,
+    CaseEvents,
+    Charges,
+    Shares,
+    Tasks,
+    Alerts,
+    Prevention,
 }
 
 impl RecordTable {
-    pub const ALL: [RecordTable; 9] = [
+    pub const ALL: [RecordTable; 17] = [
         RecordTable::Reports,
         RecordTable::Operations,
         RecordTable::Inspections,
@@ -124,6 +132,14 @@ impl RecordTable {
         RecordTable::Referrals,
         RecordTable::Assistance,
         RecordTable::Notifications,
+        RecordTable::Cases,
+        RecordTable::CaseLinks,
+        RecordTable::CaseEvents,
+        RecordTable::Charges,
+        RecordTable::Shares,
+        RecordTable::Tasks,
+        RecordTable::Alerts,
+        RecordTable::Prevention,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -136,6 +152,14 @@ impl RecordTable {
             RecordTable::Referrals => "referrals",
             RecordTable::Assistance => "assistance",
             RecordTable::Notifications => "notifications",
+            RecordTable::Cases => "cases",
+            RecordTable::CaseLinks => "case_links",
+            RecordTable::CaseEvents => "case_events",
+            RecordTable::Charges => "charges",
+            RecordTable::Shares => "shares",
+            RecordTable::Tasks => "tasks",
+            RecordTable::Alerts => "alerts",
+            RecordTable::Prevention => "prevention",
         }
     }
 }
@@ -248,6 +272,14 @@ pub const ENCRYPTED_COLUMNS: &[(&str, &str)] = &[
     ("referrals", "sealed"),
     ("assistance", "sealed"),
     ("notifications", "sealed"),
+    ("cases", "sealed"),
+    ("case_links", "sealed"),
+    ("case_events", "sealed"),
+    ("charges", "sealed"),
+    ("shares", "sealed"),
+    ("tasks", "sealed"),
+    ("alerts", "sealed"),
+    ("prevention", "sealed"),
     ("users", "totp_secret"),
     ("sessions", "pending_totp"),
 ];
@@ -347,6 +379,16 @@ pub trait Store: Send + Sync {
     async fn get_row(&self, table: RecordTable, id: &str) -> StoreResult<Option<RecordRow>>;
     /// Newest first.
     async fn find_rows(&self, table: RecordTable, filter: &RowFilter) -> StoreResult<Vec<RecordRow>>;
+
+    /// Persons whose keyed match hash equals one of these (for cross-agency alerts).
+    async fn persons_matching(&self, match_doc: Option<&str>, match_name_dob: Option<&str>) -> StoreResult<Vec<PersonRecord>>;
+    async fn set_person_match(&self, id: &PersonId, match_doc: Option<&str>, match_name_dob: Option<&str>) -> StoreResult<()>;
+
+    // -- statutes (reference data) --------------------------------------------------------
+    /// Insert statutes that are not there yet (by id); returns how many were added.
+    async fn add_statutes(&self, rows: &[(String, String, String)], audit: &AuditEvent) -> StoreResult<u64>;
+    /// (id, country, body JSON)
+    async fn list_statutes(&self) -> StoreResult<Vec<(String, String, String)>>;
 
     // -- screening instruments (insert-only) ----------------------------------------------
     async fn insert_instrument(&self, rec: &InstrumentRecord, audit: &AuditEvent) -> StoreResult<i64>;

@@ -22,6 +22,8 @@ str_enum!(CaseStatus { Open = "open", Investigating = "investigating", Prosecuti
 str_enum!(CaseRole { Victim = "victim", Suspect = "suspect", Witness = "witness" });
 str_enum!(Stage { Preliminary = "preliminary_investigation", Formal = "formal_investigation", Accusation = "accusation", Trial = "trial" });
 str_enum!(Verdict { Convicted = "convicted", Acquitted = "acquitted", Dismissed = "dismissed" });
+str_enum!(PreventionKind { Campaign = "campaign", Training = "training" });
+str_enum!(Audience { Police = "police", Prosecutors = "prosecutors", Judges = "judges", LabourInspectors = "labour_inspectors", Public = "public", Students = "students", Other = "other" });
 str_enum!(AppealResult { Pending = "pending", Upheld = "upheld", Overturned = "overturned", Modified = "modified" });
 
 impl LabourSector {

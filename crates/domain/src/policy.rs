@@ -83,6 +83,22 @@ pub enum Action {
     ViewReferralGap,
     /// Publish a new version of a screening instrument.
     PublishInstrument,
+    /// Open a case (investigation) in the actor's organisation.
+    OpenCase,
+    /// Read a case: its links, events, charges, timeline (notes included).
+    ViewCase,
+    /// Change a case: status, events, notes, persons linked, tasks.
+    EditCase,
+    /// File charges, record stages, decisions, sentences and appeals.
+    Prosecute,
+    /// Grant, refuse or revoke shares of the organisation's cases; transfer ownership.
+    ShareCase,
+    /// Ask another organisation to share a case.
+    RequestShare,
+    /// See and decide cross-agency match alerts about the organisation's persons.
+    HandleAlerts,
+    /// Record prevention activities (campaigns, trainings).
+    RecordPrevention,
     /// Key rotation, backups, geography import: operator-level work.
     ManageSystem,
 }
@@ -121,6 +137,14 @@ impl Action {
             Action::ViewServiceAddress => "view_service_address",
             Action::ViewReferralGap => "view_referral_gap",
             Action::PublishInstrument => "publish_instrument",
+            Action::OpenCase => "open_case",
+            Action::ViewCase => "view_case",
+            Action::EditCase => "edit_case",
+            Action::Prosecute => "prosecute",
+            Action::ShareCase => "share_case",
+            Action::RequestShare => "request_share",
+            Action::HandleAlerts => "handle_alerts",
+            Action::RecordPrevention => "record_prevention",
         }
     }
 }
@@ -170,6 +194,10 @@ const INTAKE_READERS: [Role; 6] =
 const TRIAGERS: [Role; 4] = [Role::HotlineOperator, Role::Investigator, Role::LabourInspector, Role::Coordinator];
 /// Those who meet victims: they screen, decide, refer and record assistance.
 const PROTECTORS: [Role; 5] = [Role::Investigator, Role::Prosecutor, Role::LabourInspector, Role::CaseWorker, Role::ShelterStaff];
+/// Those who investigate and prosecute: they open and work cases.
+const INVESTIGATORS: [Role; 3] = [Role::Investigator, Role::Prosecutor, Role::LabourInspector];
+const PREVENTION: [Role; 6] =
+    [Role::Coordinator, Role::CaseWorker, Role::Investigator, Role::Prosecutor, Role::LabourInspector, Role::OrgAdmin];
 const SERVICE_STAFF: [Role; 2] = [Role::CaseWorker, Role::ShelterStaff];
 const PERSON_WRITERS: [Role; 6] =
     [Role::HotlineOperator, Role::Investigator, Role::Prosecutor, Role::LabourInspector, Role::CaseWorker, Role::ShelterStaff];
@@ -284,6 +312,18 @@ pub fn authorize(actor: &Actor, action: Action, relation: Relation) -> Result<()
             grant(u, &who, relation, &[OwnOrgScope])
         }
         Action::PublishInstrument => grant(u, &[Role::SystemAdmin], relation, &[OwnOrgScope]),
+        Action::OpenCase => grant(u, &INVESTIGATORS, relation, &[OwnOrgScope, SameOrg]),
+        Action::ViewCase => grant(u, &IDENTITY_WORKERS, relation, &[OwnOrgScope, SameOrg, Shared]),
+        Action::EditCase => grant(u, &INVESTIGATORS, relation, &[SameOrg, Shared]),
+        Action::Prosecute => grant(u, &[Role::Prosecutor], relation, &[SameOrg, Shared]),
+        Action::ShareCase => grant(u, &INVESTIGATORS, relation, &[SameOrg]),
+        Action::RequestShare => {
+            let mut who = INVESTIGATORS.to_vec();
+            who.push(Role::Coordinator);
+            grant(u, &who, relation, &[OwnOrgScope, Unrelated, SameOrg, Shared])
+        }
+        Action::HandleAlerts => grant(u, &PERSON_WRITERS, relation, &[OwnOrgScope, SameOrg]),
+        Action::RecordPrevention => grant(u, &PREVENTION, relation, &[OwnOrgScope, SameOrg]),
         Action::ManageSystem => {
             if u.has_any(&[Role::SystemAdmin]) {
                 Ok(())

@@ -100,7 +100,8 @@ fn roles_text(roles: &[Role]) -> String {
 fn id_column(table: &str) -> Option<&'static str> {
     match table {
         "persons" | "users" | "reports" | "operations" | "inspections" | "screenings" | "decisions" | "services" | "referrals"
-        | "assistance" | "notifications" => Some("id"),
+        | "assistance" | "notifications" | "cases" | "case_links" | "case_events" | "charges" | "shares" | "tasks" | "alerts"
+        | "prevention" => Some("id"),
         "sessions" => Some("id_hash"),
         _ => None,
     }
@@ -588,6 +589,55 @@ impl Store for SqlStore {
 
     async fn find_rows(&self, table: RecordTable, filter: &RowFilter) -> StoreResult<Vec<RecordRow>> {
         records::find_rows(&self.pool, table, filter).await
+    }
+
+    async fn persons_matching(&self, match_doc: Option<&str>, match_name_dob: Option<&str>) -> StoreResult<Vec<PersonRecord>> {
+        let mut out = Vec::new();
+        if let Some(d) = match_doc {
+            out.extend(records::persons_where(&self.pool, "match_doc", &[d.to_owned()]).await?);
+        }
+        if let Some(n) = match_name_dob {
+            for p in records::persons_where(&self.pool, "match_name_dob", &[n.to_owned()]).await? {
+                if !out.iter().any(|x: &PersonRecord| x.id == p.id) {
+                    out.push(p);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn set_person_match(&self, id: &PersonId, match_doc: Option<&str>, match_name_dob: Option<&str>) -> StoreResult<()> {
+        sqlx::query("UPDATE persons SET match_doc = $1, match_name_dob = $2 WHERE id = $3")
+            .bind(match_doc.map(str::to_owned))
+            .bind(match_name_dob.map(str::to_owned))
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(be)?;
+        Ok(())
+    }
+
+    async fn add_statutes(&self, rows: &[(String, String, String)], audit: &AuditEvent) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        append_in(&mut tx, audit).await?;
+        let mut n = 0;
+        for (id, country, body) in rows {
+            let done = sqlx::query("INSERT INTO statutes (id, country, body) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+                .bind(id.clone())
+                .bind(country.clone())
+                .bind(body.clone())
+                .execute(&mut *tx)
+                .await
+                .map_err(be)?;
+            n += done.rows_affected();
+        }
+        tx.commit().await.map_err(be)?;
+        Ok(n)
+    }
+
+    async fn list_statutes(&self) -> StoreResult<Vec<(String, String, String)>> {
+        let rows = sqlx::query("SELECT id, country, body FROM statutes ORDER BY country, id").fetch_all(&self.pool).await.map_err(be)?;
+        rows.iter().map(|r| Ok((s(r, "id")?, s(r, "country")?, s(r, "body")?))).collect()
     }
 
     async fn insert_instrument(&self, rec: &InstrumentRecord, audit: &AuditEvent) -> StoreResult<i64> {

@@ -27,6 +27,15 @@ pub const TABLES: &[(&str, &str)] = &[
     ("referrals", "id"),
     ("assistance", "id"),
     ("notifications", "id"),
+    ("statutes", "id"),
+    ("cases", "id"),
+    ("case_links", "id"),
+    ("case_events", "id"),
+    ("charges", "id"),
+    ("shares", "id"),
+    ("tasks", "id"),
+    ("alerts", "id"),
+    ("prevention", "id"),
     ("audit_log", "seq"),
     ("audit_head", "id"),
     ("audit_checkpoints", "seq"),
@@ -121,7 +130,7 @@ pub async fn import(conn: &mut AnyConnection, tables: &[TableRows]) -> StoreResu
         let placeholders: Vec<String> = (1..=t.columns.len()).map(|i| format!("${i}")).collect();
         // Reference data (geography, the shipped screening instrument) may already be installed
         // in the target by start-up; identical rows are skipped rather than refused.
-        let skip_existing = matches!(t.table.as_str(), "countries" | "areas" | "screening_instruments");
+        let skip_existing = matches!(t.table.as_str(), "countries" | "areas" | "screening_instruments" | "statutes");
         let sql = format!(
             "INSERT INTO {} ({}) VALUES ({}){}",
             t.table,

@@ -390,3 +390,172 @@ pub async fn services_update(
 ) -> ApiResult {
     ok(s.app.update_service(&c.ctx, &id, &b.input, b.version, b.active).await.map_err(|e| c.err(e))?)
 }
+
+// -- prosecution and coordination ---------------------------------------------------------
+
+pub async fn cases_list(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
+    ok(s.app.list_cases(&c.ctx).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn cases_open(State(s): State<AppState>, c: ApiCaller, ApiJson(input): ApiJson<amparo_domain::cases::CaseInput>) -> ApiResult {
+    created(s.app.open_case(&c.ctx, &input).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn cases_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
+    let case = s.app.get_case(&c.ctx, &id).await.map_err(|e| c.err(e))?;
+    let charges = s.app.case_charges(&c.ctx, &id).await.map_err(|e| c.err(e))?;
+    let shares = s.app.case_shares(&c.ctx, &id).await.map_err(|e| c.err(e))?;
+    ok(json!({ "case": case, "charges": charges, "shares": shares }))
+}
+
+pub async fn cases_update(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<amparo_core::usecases::cases::CaseUpdate>,
+) -> ApiResult {
+    ok(s.app.update_case(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn cases_link(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<amparo_core::usecases::cases::LinkInput>,
+) -> ApiResult {
+    created(s.app.link_person(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn cases_event(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<amparo_domain::cases::EventInput>,
+) -> ApiResult {
+    created(s.app.add_event(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn cases_timeline(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
+    ok(s.app.case_timeline(&c.ctx, &id).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn cases_seen(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
+    ok(s.app.who_has_seen(&c.ctx, &id).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn charges_file(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<amparo_domain::cases::ChargeInput>,
+) -> ApiResult {
+    created(s.app.file_charge(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn charges_decide(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<amparo_domain::cases::DecisionOnChargeInput>,
+) -> ApiResult {
+    ok(s.app.decide_charge(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn charges_appeal(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<amparo_core::usecases::prosecution::AppealInput>,
+) -> ApiResult {
+    ok(s.app.add_appeal(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn cases_share(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<amparo_core::usecases::sharing::ShareInput>,
+) -> ApiResult {
+    created(s.app.share_case(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn cases_transfer(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<amparo_core::usecases::sharing::ShareInput>,
+) -> ApiResult {
+    s.app.transfer_case(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?;
+    ok(json!({ "transferred": true }))
+}
+
+#[derive(Deserialize)]
+pub struct VersionedAction {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    version: i64,
+}
+
+pub async fn shares_answer(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<VersionedAction>,
+) -> ApiResult {
+    ok(s.app.answer_share(&c.ctx, &id, &b.action, b.version).await.map_err(|e| c.err(e))?)
+}
+
+#[derive(Deserialize)]
+pub struct ShareRequestBody {
+    #[serde(default)]
+    reference: String,
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    until: String,
+}
+
+/// Answers the same whether or not the reference exists.
+pub async fn shares_request(State(s): State<AppState>, c: ApiCaller, ApiJson(b): ApiJson<ShareRequestBody>) -> ApiResult {
+    s.app.request_share(&c.ctx, &b.reference, &b.purpose, &b.until).await.map_err(|e| c.err(e))?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "status": "requested" }))))
+}
+
+pub async fn alerts_list(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
+    ok(s.app.list_alerts(&c.ctx).await.map_err(|e| c.err(e))?)
+}
+
+#[derive(Deserialize)]
+pub struct AlertDecision {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    version: i64,
+}
+
+pub async fn alerts_decide(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<AlertDecision>,
+) -> ApiResult {
+    s.app.decide_alert(&c.ctx, &id, &b.decision, b.version).await.map_err(|e| c.err(e))?;
+    ok(json!({ "decided": true }))
+}
+
+pub async fn statutes_list(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
+    ok(s.app.list_statutes(&c.ctx).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn prevention_list(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
+    ok(s.app.list_prevention(&c.ctx).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn prevention_create(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    ApiJson(input): ApiJson<amparo_core::usecases::prevention::PreventionInput>,
+) -> ApiResult {
+    created(s.app.record_prevention(&c.ctx, &input).await.map_err(|e| c.err(e))?)
+}

@@ -81,6 +81,11 @@ impl Tr {
     pub fn t(&self, key: &str) -> String {
         LOCALES.try_lookup(self.id(), key).unwrap_or_else(|| key.to_owned())
     }
+    /// The message for a vocabulary value: `<prefix>-<value>` with `_` written as `-`
+    /// (`tk("sector", "brick_making")` → `sector-brick-making`).
+    pub fn tk(&self, prefix: &str, value: &str) -> String {
+        self.t(&format!("{prefix}-{}", value.replace('_', "-")))
+    }
     pub fn has(&self, key: &str) -> bool {
         LOCALES.try_lookup(self.id(), key).is_some()
     }

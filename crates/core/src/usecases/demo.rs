@@ -136,6 +136,7 @@ impl Amparo {
             }
         }
         self.load_protection_demo(ctx).await?;
+        self.load_cases_demo(ctx).await?;
         self.checkpoint_now().await?;
         Ok(accounts)
     }

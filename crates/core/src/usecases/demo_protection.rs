@@ -259,9 +259,12 @@ impl Amparo {
             };
         let op_src = ("operation", op.id.as_str());
         let insp_src = ("inspection", insp.id.as_str());
-        let lucia = self
-            .create_person(&investigator, &person("possible_victim", "female", "15", "Lucía", "Tapullima", "", "PE", "es,shp", op_src))
-            .await?;
+        let lucia = PersonInput {
+            document_type: s("national_id"),
+            document_number: s("71234567"),
+            ..person("possible_victim", "female", "15", "Lucía", "Tapullima", "", "PE", "es,shp", op_src)
+        };
+        let lucia = self.create_person(&investigator, &lucia).await?;
         let carmen =
             self.create_person(&investigator, &person("possible_victim", "female", "17", "", "", "Carmencita", "PE", "es", op_src)).await?;
         let wendy = self

@@ -9,10 +9,11 @@ use amparo_domain::policy::{Action, Relation};
 use std::collections::HashSet;
 
 impl Amparo {
-    /// Install the reference data shipped with Amparo (geography and the built-in screening
-    /// instrument) where missing. Idempotent; run at start-up.
+    /// Install the reference data shipped with Amparo (geography, statutes and the built-in
+    /// screening instrument) where missing. Idempotent; run at start-up.
     pub async fn ensure_reference_data(&self, ctx: &Ctx) -> CoreResult<()> {
         self.ensure_reference_geography(ctx).await?;
+        self.ensure_statutes(ctx).await?;
         self.ensure_builtin_instrument(ctx).await
     }
 

@@ -1,9 +1,12 @@
 //! Use cases, one file per resource. Each public method: validate → authorize (policy) →
 //! act through the store with its audit event in the same transaction.
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod cases;
 pub mod demo;
+mod demo_cases;
 mod demo_protection;
 pub mod geo;
 pub mod identification;
@@ -11,9 +14,13 @@ pub mod instruments;
 pub mod intake;
 pub mod orgs;
 pub mod persons;
+pub mod prevention;
+pub mod prosecution;
 pub mod referrals;
+pub mod sharing;
 pub mod summary;
 pub mod system;
+pub mod timeline;
 pub mod tokens;
 pub mod users;
 

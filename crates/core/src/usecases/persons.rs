@@ -92,6 +92,7 @@ impl Amparo {
         let ev = ctx.event(self.now(), "create_person", "ok", "person", id.as_str());
         let seq = self.store.insert_person(&rec, &ev).await?;
         self.maybe_checkpoint(seq).await;
+        self.index_and_alert(ctx, &rec, &f.identity).await?;
         Ok(public(&rec))
     }
 
@@ -177,6 +178,7 @@ impl Amparo {
             ..rec
         };
         let ev = ctx.event(self.now(), "update_person", "ok", "person", id.as_str());
+        let identity = f.identity.clone();
         match self.store.update_person(&updated, &ev).await {
             Ok(seq) => self.maybe_checkpoint(seq).await,
             Err(crate::store::StoreError::Conflict) => {
@@ -185,6 +187,7 @@ impl Amparo {
             }
             Err(e) => return Err(e.into()),
         }
+        self.index_and_alert(ctx, &updated, &identity).await?;
         Ok(public(&updated))
     }
 

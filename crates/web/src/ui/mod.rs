@@ -2,6 +2,8 @@
 //! token and what the viewer may see in the menu; the base template renders it.
 
 pub mod audit;
+pub mod cases;
+pub mod coordination;
 pub mod dashboard;
 pub mod fieldwork;
 pub mod instruments;
@@ -41,6 +43,8 @@ pub struct Nav {
     pub show_reports: bool,
     pub show_referrals: bool,
     pub show_gap: bool,
+    pub show_cases: bool,
+    pub show_alerts: bool,
     pub unread: usize,
 }
 
@@ -60,6 +64,8 @@ impl Nav {
             show_reports: false,
             show_referrals: false,
             show_gap: false,
+            show_cases: false,
+            show_alerts: false,
             unread: 0,
         }
     }
@@ -81,6 +87,8 @@ impl Nav {
             show_reports: can(Action::ViewReports),
             show_referrals: can(Action::ViewReferrals),
             show_gap: can(Action::ViewReferralGap),
+            show_cases: can(Action::ViewCase),
+            show_alerts: can(Action::HandleAlerts),
             unread: v.unread,
         }
     }

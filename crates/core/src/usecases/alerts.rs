@@ -1,0 +1,236 @@
+//! Cross-agency alerts: when a newly recorded victim or suspect matches a person held by
+//! another organisation, both organisations are told "a possible match exists in
+//! organisation X, contact them" — and nothing else of the other's record.
+//!
+//! Matching today is exact, on keyed hashes (HMAC under a key derived from the master key) of
+//! the normalised document number, and of normalised given name + first surname + date of
+//! birth. The hashes sit in clear columns so the database can find equal values, yet say
+//! nothing without the key. Fuzzy matching (the record-linkage engine) plugs into
+//! `raise_match_alerts` with its own candidate list.
+
+use crate::Amparo;
+use crate::ctx::Ctx;
+use crate::error::{CoreError, CoreResult};
+use crate::random::RandomExt;
+use crate::store::{Batch, PersonRecord, RecordRow, RecordTable, RowFilter};
+use amparo_domain::OrgId;
+use amparo_domain::person::{Identity, PersonRole};
+use amparo_domain::policy::{Action, Relation};
+use serde::Serialize;
+
+const MATCH_PURPOSE: &str = "amparo person match v1";
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AlertView {
+    pub id: String,
+    /// The caller's own person (pseudonymous code).
+    pub person_id: String,
+    pub person_code: String,
+    /// The other organisation to contact. Nothing of its record is shown.
+    pub other_org: OrgId,
+    pub basis: String,
+    pub status: String,
+    pub version: i64,
+}
+
+/// Fold case and accents, keep letters and digits, collapse spaces.
+fn fold(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars().flat_map(char::to_lowercase) {
+        let c = match c {
+            'á' | 'à' | 'ä' | 'â' => 'a',
+            'é' | 'è' | 'ë' | 'ê' => 'e',
+            'í' | 'ì' | 'ï' | 'î' => 'i',
+            'ó' | 'ò' | 'ö' | 'ô' => 'o',
+            'ú' | 'ù' | 'ü' | 'û' => 'u',
+            'ñ' => 'n',
+            c => c,
+        };
+        if c.is_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with(' ') && !out.is_empty() {
+            out.push(' ');
+        }
+    }
+    out.trim().to_owned()
+}
+
+/// Letters and digits, upper case; a written-in type prefix ("DNI 40912377", "CE-001234")
+/// is dropped when the rest is all digits, so the same number matches however it was typed.
+fn normalise_document(d: &str) -> String {
+    let s: String = d.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_uppercase();
+    let split = s.find(|c: char| c.is_ascii_digit()).unwrap_or(s.len());
+    let (prefix, rest) = s.split_at(split);
+    if !prefix.is_empty() && prefix.len() <= 9 && rest.len() >= 5 && rest.chars().all(|c| c.is_ascii_digit()) { rest.to_owned() } else { s }
+}
+
+/// The normalised matching keys of an identity (before hashing).
+pub fn match_keys(identity: &Identity) -> (Option<String>, Option<String>) {
+    let doc = identity.document_number.as_deref().map(normalise_document).filter(|d| d.len() >= 5);
+    let name_dob = match (&identity.given_names, &identity.first_surname, &identity.birth_date) {
+        (Some(g), Some(s), Some(b)) => {
+            let first_given = fold(g).split(' ').next().unwrap_or("").to_owned();
+            Some(format!("{first_given}|{}|{b}", fold(s))).filter(|_| !first_given.is_empty())
+        }
+        _ => None,
+    };
+    (doc, name_dob)
+}
+
+impl Amparo {
+    fn keyed(&self, kind: &str, value: &str) -> String {
+        crate::crypto::csrf_token(&self.keys, &format!("{MATCH_PURPOSE}|{kind}|{value}"))
+    }
+
+    /// Store the person's match hashes and alert both organisations about exact matches held
+    /// elsewhere. Called after a person is recorded or edited.
+    pub(crate) async fn index_and_alert(&self, ctx: &Ctx, person: &PersonRecord, identity: &Identity) -> CoreResult<()> {
+        let (doc, name_dob) = match_keys(identity);
+        let doc = doc.map(|d| self.keyed("doc", &d));
+        let name_dob = name_dob.map(|n| self.keyed("name_dob", &n));
+        self.store.set_person_match(&person.id, doc.as_deref(), name_dob.as_deref()).await?;
+        if !matches!(person.role, PersonRole::PossibleVictim | PersonRole::Victim | PersonRole::Suspect)
+            || (doc.is_none() && name_dob.is_none())
+        {
+            return Ok(());
+        }
+        let candidates: Vec<(PersonRecord, &'static str)> = self
+            .store
+            .persons_matching(doc.as_deref(), name_dob.as_deref())
+            .await?
+            .into_iter()
+            .filter(|p| p.id != person.id && p.org_id != person.org_id)
+            .map(|p| (p, if doc.is_some() { "document" } else { "name_and_birth_date" }))
+            .collect();
+        self.raise_match_alerts(ctx, person, &candidates).await
+    }
+
+    /// One alert per side and per pair of persons not already alerted.
+    pub async fn raise_match_alerts(
+        &self,
+        ctx: &Ctx,
+        person: &PersonRecord,
+        candidates: &[(PersonRecord, &'static str)],
+    ) -> CoreResult<()> {
+        let mut inserts = Vec::new();
+        for (other, basis) in candidates {
+            let existing = self
+                .store
+                .find_rows(
+                    RecordTable::Alerts,
+                    &RowFilter { subject_ids: vec![person.id.to_string()], lookup: Some(other.id.to_string()), ..Default::default() },
+                )
+                .await?;
+            if !existing.is_empty() {
+                continue;
+            }
+            let mine = self.alert_row(person, other, basis);
+            let theirs = self.alert_row(other, person, basis);
+            inserts.push((RecordTable::Notifications, self.notification(&person.org_id, "match_alert", "/alerts")));
+            inserts.push((RecordTable::Notifications, self.notification(&other.org_id, "match_alert", "/alerts")));
+            inserts.push((RecordTable::Alerts, mine));
+            inserts.push((RecordTable::Alerts, theirs));
+        }
+        if inserts.is_empty() {
+            return Ok(());
+        }
+        let mut ev = ctx.event(self.now(), "raise_match_alert", "ok", "person", person.id.as_str());
+        ev.details = serde_json::json!({ "alerts": inserts.len() / 4 }).to_string();
+        self.commit(&Batch { inserts, updates: vec![] }, &ev).await
+    }
+
+    fn alert_row(&self, mine: &PersonRecord, other: &PersonRecord, basis: &str) -> RecordRow {
+        RecordRow {
+            party_org: Some(other.org_id.clone()),
+            subject_id: Some(mine.id.to_string()),
+            lookup: Some(other.id.to_string()),
+            ..self.new_row(&self.random.new_id(), &mine.org_id, "system", basis, "open")
+        }
+    }
+
+    /// Alerts about the caller's organisation's persons.
+    pub async fn list_alerts(&self, ctx: &Ctx) -> CoreResult<Vec<AlertView>> {
+        self.authorize(ctx, Action::HandleAlerts, Relation::OwnOrgScope, "alert", "").await?;
+        let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?;
+        let rows: Vec<RecordRow> = self
+            .store
+            .find_rows(RecordTable::Alerts, &RowFilter { orgs: vec![org.clone()], ..Default::default() })
+            .await?
+            .into_iter()
+            .filter(|r| &r.org_id == org)
+            .collect();
+        let ids: Vec<String> = rows.iter().filter_map(|r| r.subject_id.clone()).collect();
+        let persons = self.store.persons_by_ids(&ids).await?;
+        self.append(&ctx.event(self.now(), "list_alerts", "ok", "alert", "")).await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let pid = r.subject_id.clone().unwrap_or_default();
+                AlertView {
+                    id: r.id.clone(),
+                    person_code: persons.iter().find(|p| p.id.as_str() == pid).map(|p| p.code.clone()).unwrap_or_default(),
+                    person_id: pid,
+                    other_org: r.party_org.clone().unwrap_or_else(|| r.org_id.clone()),
+                    basis: r.kind.clone(),
+                    status: r.status.clone(),
+                    version: r.version,
+                }
+            })
+            .collect())
+    }
+
+    /// Record the organisation's decision on its side of an alert.
+    pub async fn decide_alert(&self, ctx: &Ctx, alert_id: &str, decision: &str, version: i64) -> CoreResult<()> {
+        let status = match decision.trim() {
+            "confirm" => "confirmed",
+            "not_same" => "not_same",
+            _ => return Err(CoreError::field("decision", "invalid_choice")),
+        };
+        let row = self.store.get_row(RecordTable::Alerts, alert_id).await?;
+        let rel = match &row {
+            Some(r) if ctx.org_id() == Some(&r.org_id) => Relation::SameOrg,
+            _ => Relation::Unrelated,
+        };
+        self.authorize(ctx, Action::HandleAlerts, rel, "alert", alert_id).await?;
+        let row = row.ok_or(CoreError::NotFound)?;
+        if row.version != version {
+            return Err(CoreError::Conflict { current: serde_json::Value::Null });
+        }
+        let updated = RecordRow { status: status.into(), version: row.version + 1, updated_at: self.now(), ..row };
+        let mut ev = ctx.event(self.now(), "decide_alert", "ok", "alert", alert_id);
+        ev.details = serde_json::json!({ "decision": status }).to_string();
+        self.commit(&Batch { inserts: vec![], updates: vec![(RecordTable::Alerts, updated)] }, &ev).await
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn match_keys_ignore_case_accents_spacing_and_punctuation() {
+        let a = Identity {
+            given_names: Some("José  Luis".into()),
+            first_surname: Some("Huamán".into()),
+            birth_date: Some("2001-02-03".into()),
+            document_number: Some("dni 40-912-377".into()),
+            ..Default::default()
+        };
+        let b = Identity {
+            given_names: Some("JOSE".into()),
+            first_surname: Some("huaman".into()),
+            birth_date: Some("2001-02-03".into()),
+            document_number: Some("40912377".into()),
+            ..Default::default()
+        };
+        let (da, na) = match_keys(&a);
+        let (db, nb) = match_keys(&b);
+        assert_eq!(na, nb);
+        assert_eq!(da, db, "a typed-in DNI prefix and punctuation do not matter");
+        assert_eq!(da.as_deref(), Some("40912377"));
+        assert_eq!(normalise_document("P-AB123456"), "PAB123456", "a passport number keeps its letters");
+        let no_dob = Identity { birth_date: None, ..b };
+        assert_eq!(match_keys(&no_dob).1, None, "name without date of birth is not a key");
+    }
+}

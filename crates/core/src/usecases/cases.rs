@@ -1,0 +1,649 @@
+//! Cases (investigations): opened from reports, operations or inspections; persons linked in
+//! roles; events with places; encrypted notes; statuses with history; tasks with deadlines.
+//!
+//! Who relates to a case: the owning organisation (`SameOrg`), organisations holding a
+//! granted, unexpired share (`Shared`, possibly with identities hidden), nobody else. A case
+//! where a suspect carries the official-complicity flag is further restricted to a named list
+//! of users, and every access to it is reported to the coordinating body.
+
+use crate::Amparo;
+use crate::ctx::Ctx;
+use crate::error::{CoreError, CoreResult};
+use crate::random::RandomExt;
+use crate::records::{attrs, to_json};
+use crate::store::{Batch, RecordRow, RecordTable, RowFilter};
+use amparo_domain::cases::{CaseExploitation, CaseInput, CaseRole, CaseStatus, EventInput, LabourSector, SexualForm, Stage};
+use amparo_domain::org::OrgKind;
+use amparo_domain::policy::{Action, Relation, authorize};
+use amparo_domain::protection::days_from_civil;
+use amparo_domain::validation::{FieldErrors, required_text};
+use amparo_domain::{OrgId, PersonId};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct CaseAttrs {
+    pub title: String,
+    pub labour_sector: Option<LabourSector>,
+    pub sexual_form: Option<SexualForm>,
+    pub sources: Vec<String>,
+    pub stage: Option<Stage>,
+    pub history: Vec<CaseStep>,
+    /// Set when a suspect carries the official-complicity flag.
+    pub restricted: bool,
+    /// User ids allowed on a restricted case.
+    pub allowed_users: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CaseStep {
+    pub at: i64,
+    pub by: String,
+    pub what: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct CaseNote {
+    pub at: i64,
+    pub by: String,
+    pub org: String,
+    pub text: String,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct CaseSecrets {
+    notes: Vec<CaseNote>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseSummary {
+    pub id: String,
+    pub reference: String,
+    pub org_id: OrgId,
+    pub title: String,
+    pub exploitation: String,
+    pub place: String,
+    pub status: String,
+    pub stage: Option<Stage>,
+    pub restricted: bool,
+    pub shared_with_me: bool,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LinkView {
+    pub id: String,
+    pub person_id: String,
+    /// The pseudonymous code; empty when the share hides identities.
+    pub person_code: String,
+    pub role: String,
+    pub official_complicity: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EventView {
+    pub id: String,
+    pub kind: String,
+    pub date: String,
+    pub place: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TaskView {
+    pub id: String,
+    pub case_id: String,
+    pub title: String,
+    pub assignee: String,
+    pub due: String,
+    pub done: bool,
+    pub overdue: bool,
+    pub version: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseView {
+    #[serde(flatten)]
+    pub summary: CaseSummary,
+    pub labour_sector: Option<LabourSector>,
+    pub sexual_form: Option<SexualForm>,
+    pub sources: Vec<String>,
+    pub history: Vec<CaseStep>,
+    pub notes: Vec<CaseNote>,
+    pub links: Vec<LinkView>,
+    pub events: Vec<EventView>,
+    pub tasks: Vec<TaskView>,
+    pub version: i64,
+    /// True when the caller sees the case through a share that hides identities.
+    pub identities_hidden: bool,
+    pub can_edit: bool,
+    pub can_prosecute: bool,
+    pub can_share: bool,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct CaseUpdate {
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub version: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct LinkInput {
+    #[serde(default)]
+    pub person_id: String,
+    #[serde(default)]
+    pub role: String,
+    #[serde(default, deserialize_with = "amparo_domain::intake::flag")]
+    pub official_complicity: bool,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct TaskInput {
+    #[serde(default)]
+    pub title: String,
+    /// The assignee's e-mail (a user of the case's owning organisation).
+    #[serde(default)]
+    pub assignee: String,
+    #[serde(default)]
+    pub due: String,
+}
+
+/// How the caller relates to a case, and whether identities are hidden from them.
+pub(crate) struct CaseAccess {
+    pub relation: Relation,
+    pub hide_identities: bool,
+}
+
+pub(crate) fn case_reference(random: &[u8; 6], year: &str) -> String {
+    const A: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let s: String = random.iter().map(|b| A.get((*b as usize) % A.len()).copied().unwrap_or(b'X') as char).collect();
+    format!("C-{year}-{s}")
+}
+
+impl Amparo {
+    pub(crate) async fn case_access(&self, ctx: &Ctx, row: &RecordRow) -> CoreResult<CaseAccess> {
+        let (Some(me), Some(mine)) = (ctx.user(), ctx.org_id()) else {
+            return Ok(CaseAccess { relation: Relation::Unrelated, hide_identities: false });
+        };
+        let a: CaseAttrs = attrs(row)?;
+        // Complicity: only the named users, whatever their organisation's relation.
+        if a.restricted && !a.allowed_users.iter().any(|u| u == me.user_id.as_str()) {
+            return Ok(CaseAccess { relation: Relation::Unrelated, hide_identities: false });
+        }
+        if &row.org_id == mine {
+            return Ok(CaseAccess { relation: Relation::SameOrg, hide_identities: false });
+        }
+        let today = self.today();
+        let shares = self
+            .store
+            .find_rows(
+                RecordTable::Shares,
+                &RowFilter { subject_ids: vec![row.id.clone()], statuses: vec!["granted".into()], ..Default::default() },
+            )
+            .await?;
+        let mut best: Option<bool> = None;
+        for s in shares.iter().filter(|s| s.party_org.as_ref() == Some(mine)) {
+            let sa: crate::usecases::sharing::ShareAttrs = attrs(s)?;
+            if sa.until.as_str() >= today.as_str() {
+                best = Some(best.unwrap_or(true) && sa.hide_identities);
+            }
+        }
+        Ok(match best {
+            Some(hide) => CaseAccess { relation: Relation::Shared, hide_identities: hide },
+            None => CaseAccess { relation: Relation::Unrelated, hide_identities: false },
+        })
+    }
+
+    /// Load a case and authorize `action`; a restricted case's access is reported.
+    pub(crate) async fn case_for(&self, ctx: &Ctx, id: &str, action: Action) -> CoreResult<(RecordRow, CaseAccess)> {
+        let row = self.store.get_row(RecordTable::Cases, id).await?;
+        let access = match &row {
+            Some(r) => self.case_access(ctx, r).await?,
+            None => CaseAccess { relation: Relation::Unrelated, hide_identities: false },
+        };
+        self.authorize(ctx, action, access.relation, "case", id).await?;
+        let row = row.ok_or(CoreError::NotFound)?;
+        let a: CaseAttrs = attrs(&row)?;
+        if a.restricted {
+            self.report_restricted_access(ctx, &row, action).await?;
+        }
+        Ok((row, access))
+    }
+
+    /// Every access to a case under the complicity flag is audited and notified to the
+    /// coordinating bodies.
+    async fn report_restricted_access(&self, ctx: &Ctx, row: &RecordRow, action: Action) -> CoreResult<()> {
+        let coordinators: Vec<OrgId> =
+            self.store.list_orgs().await?.into_iter().filter(|o| o.kind == OrgKind::CoordinatingBody).map(|o| o.id).collect();
+        let inserts = coordinators
+            .iter()
+            .map(|o| (RecordTable::Notifications, self.notification(o, "restricted_case_access", &format!("/cases/{}", row.id))))
+            .collect();
+        let mut ev = ctx.event(self.now(), "restricted_case_access", "ok", "case", &row.id);
+        ev.details = serde_json::json!({ "action": action.as_str() }).to_string();
+        self.commit(&Batch { inserts, updates: vec![] }, &ev).await
+    }
+
+    fn case_summary(&self, row: &RecordRow, shared: bool) -> CoreResult<CaseSummary> {
+        let a: CaseAttrs = attrs(row)?;
+        Ok(CaseSummary {
+            id: row.id.clone(),
+            reference: row.lookup.clone().unwrap_or_default(),
+            org_id: row.org_id.clone(),
+            title: a.title,
+            exploitation: row.kind.clone(),
+            place: row.area_code.clone().unwrap_or_default(),
+            status: row.status.clone(),
+            stage: a.stage,
+            restricted: a.restricted,
+            shared_with_me: shared,
+            created_at: row.created_at,
+        })
+    }
+
+    /// Open a case from reports, operations or inspections the caller may read.
+    pub async fn open_case(&self, ctx: &Ctx, input: &CaseInput) -> CoreResult<CaseSummary> {
+        let f = input.validate()?;
+        self.place_chain(&f.place).await?;
+        self.authorize(ctx, Action::OpenCase, Relation::OwnOrgScope, "case", "").await?;
+        for src in &f.sources {
+            let kind = self.source_kind(src).await?;
+            self.check_source(ctx, kind, src).await?;
+        }
+        let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
+        let id = self.random.new_id();
+        let now = self.now();
+        let year = self.today().get(..4).unwrap_or("0000").to_owned();
+        let a = CaseAttrs {
+            title: f.title.clone(),
+            labour_sector: f.labour_sector,
+            sexual_form: f.sexual_form,
+            sources: f.sources.clone(),
+            history: vec![CaseStep { at: now, by: me.user_id.to_string(), what: "opened".into(), detail: None }],
+            ..Default::default()
+        };
+        let notes =
+            f.notes.iter().map(|t| CaseNote { at: now, by: me.user_id.to_string(), org: me.org_id.to_string(), text: t.clone() }).collect();
+        let row = RecordRow {
+            area_code: Some(f.place.clone()),
+            lookup: Some(case_reference(&self.random.bytes::<6>(), &year)),
+            attrs: to_json(&a)?,
+            sealed: Some(self.seal_json(RecordTable::Cases, &id, &CaseSecrets { notes })?),
+            ..self.new_row(&id, &me.org_id, me.user_id.as_str(), f.exploitation.as_str(), CaseStatus::Open.as_str())
+        };
+        let mut ev = ctx.event(now, "open_case", "ok", "case", &id);
+        ev.details = serde_json::json!({ "exploitation": f.exploitation, "sources": f.sources.len() }).to_string();
+        self.commit(&Batch { inserts: vec![(RecordTable::Cases, row.clone())], updates: vec![] }, &ev).await?;
+        self.case_summary(&row, false)
+    }
+
+    async fn source_kind(&self, id: &str) -> CoreResult<&'static str> {
+        for (t, k) in [(RecordTable::Reports, "report"), (RecordTable::Operations, "operation"), (RecordTable::Inspections, "inspection")] {
+            if self.store.get_row(t, id).await?.is_some() {
+                return Ok(k);
+            }
+        }
+        Err(CoreError::field("sources", "invalid_choice"))
+    }
+
+    /// Cases the caller's organisation owns or holds a share of (restricted ones only for
+    /// the named users).
+    pub async fn list_cases(&self, ctx: &Ctx) -> CoreResult<Vec<CaseSummary>> {
+        self.authorize(ctx, Action::ViewCase, Relation::OwnOrgScope, "case", "").await?;
+        let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?;
+        let mut out = Vec::new();
+        for r in self.store.find_rows(RecordTable::Cases, &RowFilter { orgs: vec![org.clone()], ..Default::default() }).await? {
+            if self.case_access(ctx, &r).await?.relation == Relation::SameOrg {
+                out.push(self.case_summary(&r, false)?);
+            }
+        }
+        let shares = self
+            .store
+            .find_rows(RecordTable::Shares, &RowFilter { orgs: vec![org.clone()], statuses: vec!["granted".into()], ..Default::default() })
+            .await?;
+        for s in shares.iter().filter(|s| s.party_org.as_ref() == Some(org)) {
+            let Some(cid) = &s.subject_id else { continue };
+            if out.iter().any(|c| &c.id == cid) {
+                continue;
+            }
+            if let Some(r) = self.store.get_row(RecordTable::Cases, cid).await?
+                && self.case_access(ctx, &r).await?.relation == Relation::Shared
+            {
+                out.push(self.case_summary(&r, true)?);
+            }
+        }
+        self.append(&ctx.event(self.now(), "list_cases", "ok", "case", "")).await?;
+        Ok(out)
+    }
+
+    pub async fn get_case(&self, ctx: &Ctx, id: &str) -> CoreResult<CaseView> {
+        let (row, access) = self.case_for(ctx, id, Action::ViewCase).await?;
+        self.append(&ctx.event(self.now(), "read_case", "ok", "case", id)).await?;
+        let a: CaseAttrs = attrs(&row)?;
+        let s: CaseSecrets = self.open_json(RecordTable::Cases, &row)?;
+        let sub = RowFilter { subject_ids: vec![id.to_owned()], ..Default::default() };
+        let link_rows = self.store.find_rows(RecordTable::CaseLinks, &sub).await?;
+        let ids: Vec<String> = link_rows.iter().filter_map(|l| l.lookup.clone()).collect();
+        let persons = self.store.persons_by_ids(&ids).await?;
+        let links = link_rows
+            .iter()
+            .filter(|l| l.status == "active")
+            .map(|l| {
+                let pid = l.lookup.clone().unwrap_or_default();
+                let code = if access.hide_identities {
+                    String::new()
+                } else {
+                    persons.iter().find(|p| p.id.as_str() == pid).map(|p| p.code.clone()).unwrap_or_default()
+                };
+                let complicity = serde_json::from_str::<serde_json::Value>(&l.attrs)
+                    .ok()
+                    .and_then(|v| v.get("official_complicity").and_then(serde_json::Value::as_bool))
+                    .unwrap_or(false);
+                LinkView {
+                    id: l.id.clone(),
+                    person_id: if access.hide_identities { String::new() } else { pid },
+                    person_code: code,
+                    role: l.kind.clone(),
+                    official_complicity: complicity,
+                }
+            })
+            .collect();
+        let mut events: Vec<EventView> = self
+            .store
+            .find_rows(RecordTable::CaseEvents, &sub)
+            .await?
+            .iter()
+            .map(|e| EventView {
+                id: e.id.clone(),
+                kind: e.kind.clone(),
+                date: e.status.clone(),
+                place: e.area_code.clone().unwrap_or_default(),
+            })
+            .collect();
+        events.sort_by(|x, y| x.date.cmp(&y.date));
+        let tasks = self.task_views(&self.store.find_rows(RecordTable::Tasks, &sub).await?)?;
+        let rel = access.relation;
+        let may = |act: Action| ctx.actor.as_ref().is_some_and(|x| authorize(x, act, rel).is_ok());
+        Ok(CaseView {
+            summary: self.case_summary(&row, rel == Relation::Shared)?,
+            labour_sector: a.labour_sector,
+            sexual_form: a.sexual_form,
+            sources: a.sources,
+            history: a.history,
+            notes: s.notes,
+            links,
+            events,
+            tasks,
+            version: row.version,
+            identities_hidden: access.hide_identities,
+            can_edit: may(Action::EditCase),
+            can_prosecute: may(Action::Prosecute),
+            can_share: may(Action::ShareCase),
+        })
+    }
+
+    /// Change the status and/or add a note. A stale version gets 409 with the current case.
+    pub async fn update_case(&self, ctx: &Ctx, id: &str, input: &CaseUpdate) -> CoreResult<CaseSummary> {
+        let mut e = FieldErrors::new();
+        let version: Option<i64> = input.version.trim().parse().ok();
+        if version.is_none() {
+            e.add("version", "required");
+        }
+        let status = match input.status.trim() {
+            "" => None,
+            s => {
+                let v = CaseStatus::parse(s);
+                if v.is_none() {
+                    e.add("status", "invalid_choice");
+                }
+                v
+            }
+        };
+        let note = amparo_domain::validation::optional_text(&mut e, "note", &input.note, 50_000);
+        if status.is_none() && note.is_none() && e.is_empty() {
+            e.add("note", "required");
+        }
+        e.into_result()?;
+        let (row, _) = self.case_for(ctx, id, Action::EditCase).await?;
+        if Some(row.version) != version {
+            return Err(CoreError::Conflict { current: serde_json::to_value(self.case_summary(&row, false)?).unwrap_or_default() });
+        }
+        let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
+        let now = self.now();
+        let mut a: CaseAttrs = attrs(&row)?;
+        let mut s: CaseSecrets = self.open_json(RecordTable::Cases, &row)?;
+        let mut updated = RecordRow { version: row.version + 1, updated_at: now, ..row.clone() };
+        if let Some(st) = status
+            && st.as_str() != row.status
+        {
+            a.history.push(CaseStep { at: now, by: me.user_id.to_string(), what: "status".into(), detail: Some(st.as_str().into()) });
+            updated.status = st.as_str().into();
+        }
+        if let Some(text) = note {
+            s.notes.push(CaseNote { at: now, by: me.user_id.to_string(), org: me.org_id.to_string(), text });
+            a.history.push(CaseStep { at: now, by: me.user_id.to_string(), what: "note".into(), detail: None });
+        }
+        updated.attrs = to_json(&a)?;
+        updated.sealed = Some(self.seal_json(RecordTable::Cases, id, &s)?);
+        self.commit(
+            &Batch { inserts: vec![], updates: vec![(RecordTable::Cases, updated.clone())] },
+            &ctx.event(now, "update_case", "ok", "case", id),
+        )
+        .await?;
+        self.case_summary(&updated, false)
+    }
+
+    /// Link a person the caller may see to the case in a role. The official-complicity flag on
+    /// a suspect restricts the case to the caller and the users the owner names.
+    pub async fn link_person(&self, ctx: &Ctx, case_id: &str, input: &LinkInput) -> CoreResult<LinkView> {
+        let mut e = FieldErrors::new();
+        let role = CaseRole::parse(input.role.trim());
+        if role.is_none() {
+            e.add("role", "invalid_choice");
+        }
+        if input.official_complicity && role != Some(CaseRole::Suspect) {
+            e.add("official_complicity", "only_for_suspects");
+        }
+        let pid = PersonId::parse(input.person_id.trim());
+        if pid.is_none() {
+            e.add("person_id", "required");
+        }
+        e.into_result()?;
+        let (Some(role), Some(pid)) = (role, pid) else { return Err(CoreError::field("person_id", "required")) };
+        let (row, _) = self.case_for(ctx, case_id, Action::EditCase).await?;
+        let (person, _) = self.person_for(ctx, &pid, Action::ListPersons).await?;
+        let existing = self
+            .store
+            .find_rows(
+                RecordTable::CaseLinks,
+                &RowFilter { subject_ids: vec![case_id.to_owned()], lookup: Some(pid.to_string()), ..Default::default() },
+            )
+            .await?;
+        if existing.iter().any(|l| l.status == "active" && l.kind == role.as_str()) {
+            return Err(CoreError::field("person_id", "already_linked"));
+        }
+        let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
+        let now = self.now();
+        let id = self.random.new_id();
+        let link = RecordRow {
+            subject_id: Some(case_id.to_owned()),
+            lookup: Some(pid.to_string()),
+            attrs: serde_json::json!({ "official_complicity": input.official_complicity }).to_string(),
+            ..self.new_row(&id, &row.org_id, me.user_id.as_str(), role.as_str(), "active")
+        };
+        let mut a: CaseAttrs = attrs(&row)?;
+        a.history.push(CaseStep {
+            at: now,
+            by: me.user_id.to_string(),
+            what: format!("linked_{}", role.as_str()),
+            detail: Some(person.code.clone()),
+        });
+        if input.official_complicity && !a.restricted {
+            a.restricted = true;
+            a.allowed_users = vec![me.user_id.to_string()];
+            if row.created_by != me.user_id.as_str() {
+                a.allowed_users.push(row.created_by.clone());
+            }
+            a.history.push(CaseStep { at: now, by: me.user_id.to_string(), what: "restricted".into(), detail: None });
+        }
+        let updated = RecordRow { attrs: to_json(&a)?, version: row.version + 1, updated_at: now, ..row.clone() };
+        let mut ev = ctx.event(now, "link_person", "ok", "case", case_id);
+        ev.details = serde_json::json!({ "person": pid, "role": role, "official_complicity": input.official_complicity }).to_string();
+        self.commit(&Batch { inserts: vec![(RecordTable::CaseLinks, link)], updates: vec![(RecordTable::Cases, updated)] }, &ev).await?;
+        Ok(LinkView {
+            id,
+            person_id: pid.to_string(),
+            person_code: person.code,
+            role: role.as_str().into(),
+            official_complicity: input.official_complicity,
+        })
+    }
+
+    /// Name the users allowed on a restricted case (owner only; e-mails of any organisation).
+    pub async fn set_case_access(&self, ctx: &Ctx, case_id: &str, emails: &[String]) -> CoreResult<Vec<String>> {
+        let (row, access) = self.case_for(ctx, case_id, Action::ShareCase).await?;
+        if access.relation != Relation::SameOrg {
+            return Err(CoreError::Forbidden(amparo_domain::policy::Denial::NoRelation));
+        }
+        let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
+        let mut ids = vec![me.user_id.to_string()];
+        for email in emails.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
+            match self.store.find_user_by_email(&email.to_lowercase()).await? {
+                Some(u) if !u.user.disabled => ids.push(u.user.id.to_string()),
+                _ => return Err(CoreError::field("emails", "unknown_user")),
+            }
+        }
+        ids.sort();
+        ids.dedup();
+        let mut a: CaseAttrs = attrs(&row)?;
+        a.restricted = true;
+        a.allowed_users = ids.clone();
+        a.history.push(CaseStep {
+            at: self.now(),
+            by: me.user_id.to_string(),
+            what: "access_list".into(),
+            detail: Some(ids.len().to_string()),
+        });
+        let updated = RecordRow { attrs: to_json(&a)?, version: row.version + 1, updated_at: self.now(), ..row };
+        let mut ev = ctx.event(self.now(), "set_case_access", "ok", "case", case_id);
+        ev.details = serde_json::json!({ "users": ids }).to_string();
+        self.commit(&Batch { inserts: vec![], updates: vec![(RecordTable::Cases, updated)] }, &ev).await?;
+        Ok(ids)
+    }
+
+    /// Record a recruitment, transit or exploitation event with its date and place (an area
+    /// or a foreign country, so routes abroad show).
+    pub async fn add_event(&self, ctx: &Ctx, case_id: &str, input: &EventInput) -> CoreResult<EventView> {
+        let f = input.validate(&self.today())?;
+        self.place_chain(&f.place).await.map_err(|_| CoreError::field("place", "unknown_area"))?;
+        let (row, _) = self.case_for(ctx, case_id, Action::EditCase).await?;
+        let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
+        let id = self.random.new_id();
+        let ev_row = RecordRow {
+            subject_id: Some(case_id.to_owned()),
+            area_code: Some(f.place.clone()),
+            occurred_at: days_from_civil(&f.date).map(|d| d * 86_400),
+            ..self.new_row(&id, &row.org_id, me.user_id.as_str(), f.kind.as_str(), &f.date)
+        };
+        let mut ev = ctx.event(self.now(), "add_case_event", "ok", "case", case_id);
+        ev.details = serde_json::json!({ "kind": f.kind, "place": f.place }).to_string();
+        self.commit(&Batch { inserts: vec![(RecordTable::CaseEvents, ev_row)], updates: vec![] }, &ev).await?;
+        Ok(EventView { id, kind: f.kind.as_str().into(), date: f.date, place: f.place })
+    }
+
+    fn task_views(&self, rows: &[RecordRow]) -> CoreResult<Vec<TaskView>> {
+        let today = self.today();
+        rows.iter()
+            .map(|r| {
+                let title = serde_json::from_str::<serde_json::Value>(&r.attrs)
+                    .ok()
+                    .and_then(|v| v.get("title").and_then(|t| t.as_str().map(str::to_owned)))
+                    .unwrap_or_default();
+                let due = amparo_domain::protection::iso_date(r.occurred_at.unwrap_or(0));
+                Ok(TaskView {
+                    id: r.id.clone(),
+                    case_id: r.subject_id.clone().unwrap_or_default(),
+                    title,
+                    assignee: r.lookup.clone().unwrap_or_default(),
+                    done: r.status == "done",
+                    overdue: r.status != "done" && due < today,
+                    due,
+                    version: r.version,
+                })
+            })
+            .collect()
+    }
+
+    /// A task with a procedural deadline, assigned to a user of the case's owning organisation.
+    pub async fn add_task(&self, ctx: &Ctx, case_id: &str, input: &TaskInput) -> CoreResult<TaskView> {
+        let mut e = FieldErrors::new();
+        let title = required_text(&mut e, "title", &input.title, 300);
+        let due = match input.due.trim() {
+            d if amparo_domain::protection::is_iso_date(d) => Some(d.to_owned()),
+            _ => {
+                e.add("due", "invalid_date");
+                None
+            }
+        };
+        e.into_result()?;
+        let (row, _) = self.case_for(ctx, case_id, Action::EditCase).await?;
+        let assignee = self.store.find_user_by_email(&input.assignee.trim().to_lowercase()).await?;
+        let assignee = match assignee {
+            Some(u) if !u.user.disabled && (u.user.org_id == row.org_id || Some(&u.user.org_id) == ctx.org_id()) => u.user,
+            _ => return Err(CoreError::field("assignee", "unknown_user")),
+        };
+        let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
+        let id = self.random.new_id();
+        let task = RecordRow {
+            subject_id: Some(case_id.to_owned()),
+            lookup: Some(assignee.email.clone()),
+            occurred_at: due.as_deref().and_then(days_from_civil).map(|d| d * 86_400),
+            attrs: serde_json::json!({ "title": title }).to_string(),
+            ..self.new_row(&id, &assignee.org_id, me.user_id.as_str(), "task", "open")
+        };
+        self.commit(
+            &Batch { inserts: vec![(RecordTable::Tasks, task.clone())], updates: vec![] },
+            &ctx.event(self.now(), "add_task", "ok", "case", case_id),
+        )
+        .await?;
+        Ok(self.task_views(&[task])?.into_iter().next().ok_or(CoreError::NotFound)?)
+    }
+
+    pub async fn complete_task(&self, ctx: &Ctx, task_id: &str, version: i64) -> CoreResult<TaskView> {
+        let task = self.store.get_row(RecordTable::Tasks, task_id).await?.ok_or(CoreError::NotFound)?;
+        let case_id = task.subject_id.clone().unwrap_or_default();
+        self.case_for(ctx, &case_id, Action::EditCase).await?;
+        if task.version != version {
+            return Err(CoreError::Conflict { current: serde_json::to_value(self.task_views(&[task])?).unwrap_or_default() });
+        }
+        let done = RecordRow { status: "done".into(), version: task.version + 1, updated_at: self.now(), ..task };
+        self.commit(
+            &Batch { inserts: vec![], updates: vec![(RecordTable::Tasks, done.clone())] },
+            &ctx.event(self.now(), "complete_task", "ok", "case", &case_id),
+        )
+        .await?;
+        Ok(self.task_views(&[done])?.into_iter().next().ok_or(CoreError::NotFound)?)
+    }
+
+    /// The unit's open tasks, overdue first.
+    pub async fn unit_tasks(&self, ctx: &Ctx) -> CoreResult<Vec<TaskView>> {
+        self.authorize(ctx, Action::ViewCase, Relation::OwnOrgScope, "task", "").await?;
+        let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?;
+        let rows = self
+            .store
+            .find_rows(RecordTable::Tasks, &RowFilter { orgs: vec![org.clone()], statuses: vec!["open".into()], ..Default::default() })
+            .await?;
+        let mut out = self.task_views(&rows)?;
+        out.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(a.due.cmp(&b.due)));
+        Ok(out)
+    }
+}
+
+pub fn case_exploitations() -> &'static [CaseExploitation] {
+    CaseExploitation::ALL
+}

@@ -1,0 +1,108 @@
+//! The prevention register: awareness campaigns (where, when, audience, reach) and trainings
+//! (audience: police, prosecutors, judges, labour inspectors, other; number trained). The
+//! seed's recommendations count both, so the statistics pillar will too.
+
+use crate::Amparo;
+use crate::ctx::Ctx;
+use crate::error::{CoreError, CoreResult};
+use crate::random::RandomExt;
+use crate::records::to_json;
+use crate::store::{Batch, RecordRow, RecordTable, RowFilter};
+use amparo_domain::cases::{Audience, PreventionKind};
+use amparo_domain::policy::{Action, Relation};
+use amparo_domain::protection::{date_field, days_from_civil};
+use amparo_domain::validation::{FieldErrors, required_text};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct PreventionInput {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub date: String,
+    #[serde(default)]
+    pub place: String,
+    #[serde(default)]
+    pub audience: String,
+    /// People reached (campaign) or trained (training).
+    #[serde(default)]
+    pub people: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PreventionView {
+    pub id: String,
+    pub org_id: String,
+    pub kind: PreventionKind,
+    pub title: String,
+    pub date: String,
+    pub place: String,
+    pub audience: Audience,
+    pub people: i64,
+}
+
+impl Amparo {
+    pub async fn record_prevention(&self, ctx: &Ctx, input: &PreventionInput) -> CoreResult<PreventionView> {
+        let mut e = FieldErrors::new();
+        let kind = PreventionKind::parse(input.kind.trim());
+        if kind.is_none() {
+            e.add("kind", "invalid_choice");
+        }
+        let audience = Audience::parse(input.audience.trim());
+        if audience.is_none() {
+            e.add("audience", "invalid_choice");
+        }
+        let title = required_text(&mut e, "title", &input.title, 300);
+        let date = date_field(&mut e, "date", &input.date, &self.today());
+        let people = match input.people.trim().parse::<i64>() {
+            Ok(n @ 0..=100_000_000) => n,
+            _ => {
+                e.add("people", "invalid_number");
+                0
+            }
+        };
+        let place = input.place.trim().to_owned();
+        if place.is_empty() {
+            e.add("place", "required");
+        }
+        e.into_result()?;
+        self.place_chain(&place).await.map_err(|_| CoreError::field("place", "unknown_area"))?;
+        self.authorize(ctx, Action::RecordPrevention, Relation::OwnOrgScope, "prevention", "").await?;
+        let (Some(kind), Some(audience), Some(date)) = (kind, audience, date) else {
+            return Err(CoreError::field("kind", "invalid_choice"));
+        };
+        let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
+        let id = self.random.new_id();
+        let v = PreventionView {
+            id: id.clone(),
+            org_id: me.org_id.to_string(),
+            kind,
+            title,
+            date: date.clone(),
+            place: place.clone(),
+            audience,
+            people,
+        };
+        let row = RecordRow {
+            area_code: Some(place),
+            occurred_at: days_from_civil(&date).map(|d| d * 86_400),
+            attrs: to_json(&v)?,
+            ..self.new_row(&id, &me.org_id, me.user_id.as_str(), kind.as_str(), audience.as_str())
+        };
+        self.commit(
+            &Batch { inserts: vec![(RecordTable::Prevention, row)], updates: vec![] },
+            &ctx.event(self.now(), "record_prevention", "ok", "prevention", &id),
+        )
+        .await?;
+        Ok(v)
+    }
+
+    /// The register is public within Amparo: it holds no personal data.
+    pub async fn list_prevention(&self, ctx: &Ctx) -> CoreResult<Vec<PreventionView>> {
+        self.authorize(ctx, Action::ViewDirectory, Relation::OwnOrgScope, "prevention", "").await?;
+        let rows = self.store.find_rows(RecordTable::Prevention, &RowFilter { limit: Some(1000), ..Default::default() }).await?;
+        rows.iter().map(|r| serde_json::from_str(&r.attrs).map_err(CoreError::internal)).collect()
+    }
+}

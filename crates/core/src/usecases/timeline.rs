@@ -1,0 +1,111 @@
+//! One timeline per case, across the agencies that can see it: the reports it was opened
+//! from, the case's own history, events, charges, decisions and appeals, and — for linked
+//! persons the caller may see — screenings, identification decisions and referrals.
+//! Items come sorted by date; each says what happened, never who the person is.
+
+use crate::Amparo;
+use crate::ctx::Ctx;
+use crate::error::CoreResult;
+use crate::records::attrs;
+use crate::store::{RecordTable, RowFilter};
+use crate::usecases::cases::CaseAttrs;
+use amparo_domain::PersonId;
+use amparo_domain::policy::{Action, Relation};
+use amparo_domain::protection::{days_from_civil, iso_date};
+use serde::Serialize;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TimelineItem {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// A stable key (`report_received`, `case_opened`, `event_Recruitment`, `charge_filed`, …).
+    pub what: String,
+    /// Non-identifying detail: a status, a statute id, a place code, a person's code.
+    pub detail: String,
+}
+
+impl Amparo {
+    pub async fn case_timeline(&self, ctx: &Ctx, case_id: &str) -> CoreResult<Vec<TimelineItem>> {
+        let (case, access) = self.case_for(ctx, case_id, Action::ViewCase).await?;
+        let a: CaseAttrs = attrs(&case)?;
+        let mut out = Vec::new();
+        for src in &a.sources {
+            for t in [RecordTable::Reports, RecordTable::Operations, RecordTable::Inspections] {
+                if let Some(r) = self.store.get_row(t, src).await? {
+                    out.push(TimelineItem {
+                        date: iso_date(r.occurred_at.unwrap_or(r.created_at)),
+                        what: format!("{}_recorded", t.name()),
+                        detail: r.kind.clone(),
+                    });
+                }
+            }
+        }
+        for step in &a.history {
+            out.push(TimelineItem {
+                date: iso_date(step.at),
+                what: format!("case_{}", step.what),
+                detail: step.detail.clone().unwrap_or_default(),
+            });
+        }
+        let sub = RowFilter { subject_ids: vec![case_id.to_owned()], ..Default::default() };
+        for e in self.store.find_rows(RecordTable::CaseEvents, &sub).await? {
+            out.push(TimelineItem {
+                date: e.status.clone(),
+                what: format!("event_{}", e.kind),
+                detail: e.area_code.clone().unwrap_or_default(),
+            });
+        }
+        for c in self.case_charges(ctx, case_id).await? {
+            if let Some(d) = &c.decision {
+                let months = d.sentence_months.map(|m| format!(" {}a {}m", m / 12, m % 12)).unwrap_or_default();
+                out.push(TimelineItem {
+                    date: d.decided_on.clone(),
+                    what: format!("verdict_{}", d.verdict.as_str()),
+                    detail: format!("{}{months}", c.statute_id),
+                });
+            }
+            for ap in &c.appeals {
+                out.push(TimelineItem { date: ap.filed_on.clone(), what: "appeal".into(), detail: ap.result.as_str().into() });
+            }
+        }
+        if !access.hide_identities {
+            let links = self.store.find_rows(RecordTable::CaseLinks, &sub).await?;
+            for l in links.iter().filter(|l| l.status == "active") {
+                let Some(pid) = &l.lookup else { continue };
+                let Some(p) = self.store.get_person(&PersonId::from_trusted(pid.clone())).await? else { continue };
+                if self.person_relation(ctx, &p.id, &p.org_id).await? == Relation::Unrelated {
+                    continue;
+                }
+                let psub = RowFilter { subject_ids: vec![pid.clone()], ..Default::default() };
+                for s in self.store.find_rows(RecordTable::Screenings, &psub).await?.iter().filter(|s| s.status == "final") {
+                    let outcome = serde_json::from_str::<serde_json::Value>(&s.attrs)
+                        .ok()
+                        .and_then(|v| v["evaluation"]["outcome"].as_str().map(str::to_owned))
+                        .unwrap_or_default();
+                    out.push(TimelineItem {
+                        date: iso_date(s.updated_at),
+                        what: "screening".into(),
+                        detail: format!("{} {outcome}", p.code),
+                    });
+                }
+                for d in self.store.find_rows(RecordTable::Decisions, &psub).await? {
+                    out.push(TimelineItem {
+                        date: iso_date(d.occurred_at.unwrap_or(d.created_at)),
+                        what: "identification".into(),
+                        detail: format!("{} {}", p.code, d.kind),
+                    });
+                }
+                for r in self.store.find_rows(RecordTable::Referrals, &psub).await? {
+                    out.push(TimelineItem {
+                        date: iso_date(r.created_at),
+                        what: "referral".into(),
+                        detail: format!("{} {} {}", p.code, r.kind, r.status),
+                    });
+                }
+            }
+        }
+        // Stable: within a day, items keep the order above (sources, case steps, events, …).
+        out.sort_by_key(|x| days_from_civil(&x.date));
+        Ok(out)
+    }
+}

@@ -1,0 +1,449 @@
+//! Case pages: the list (owned and shared cases, open a case, ask for a share), and the
+//! case page with everything that happens to a case: persons in roles, events, notes and
+//! status, charges with verdicts and sentences (flagged when out of range), appeals, stage,
+//! shares and transfer, tasks, the timeline and — for the owner — who has seen it.
+
+use super::{Errors, Nav, fmt_time, may, options, render, see_other, with_errors};
+use crate::extract::{UiForm, Viewer};
+use crate::{AppState, WebError};
+use amparo_core::usecases::cases::{CaseUpdate, CaseView, LinkInput, TaskInput};
+use amparo_core::usecases::prosecution::{AppealInput, ChargeView};
+use amparo_core::usecases::sharing::{SeenEntry, ShareInput, ShareView};
+use amparo_core::usecases::timeline::TimelineItem;
+use amparo_domain::cases::{
+    AppealResult, CaseExploitation, CaseInput, CaseRole, CaseStatus, ChargeInput, DecisionOnChargeInput, EventInput, EventKind,
+    LabourSector, SentenceFlag, SexualForm, Stage, Statute, Verdict,
+};
+use amparo_domain::policy::{Action, Relation};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+fn labels<T: Copy>(t: crate::i18n::Tr, prefix: &str, all: &[T], key: impl Fn(T) -> &'static str) -> Vec<(String, String)> {
+    options(t, prefix, &all.iter().map(|x| key(*x)).collect::<Vec<_>>())
+}
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+struct ListPage {
+    nav: Nav,
+    rows: Vec<(String, String, String, String, String, String, bool, bool)>,
+    can_open: bool,
+    can_request: bool,
+    form: CaseInput,
+    errors: Errors,
+    exploitations: Vec<(String, String)>,
+    sectors: Vec<(String, String)>,
+    forms: Vec<(String, String)>,
+    places: Vec<(String, String)>,
+    notice: Option<String>,
+}
+
+async fn list_page(state: &AppState, v: &Viewer, form: CaseInput, errors: Errors, notice: Option<String>) -> Result<Response, WebError> {
+    let t = v.tr();
+    let cases = state.app.list_cases(&v.ctx).await.map_err(|e| v.err(e))?;
+    let mut names = super::reports::org_names(state, v).await?;
+    names.extend(super::reports::place_names(state, v, cases.iter().map(|c| c.place.clone())).await?);
+    render(&ListPage {
+        nav: Nav::for_viewer(v, "cases"),
+        rows: cases
+            .iter()
+            .map(|c| {
+                (
+                    c.id.clone(),
+                    c.reference.clone(),
+                    c.title.clone(),
+                    t.t(&format!("cexp-{}", c.exploitation)),
+                    names.get(&c.place).cloned().unwrap_or_else(|| c.place.clone()),
+                    t.t(&format!("cstatus-{}", c.status)),
+                    c.shared_with_me,
+                    c.restricted,
+                )
+            })
+            .collect(),
+        can_open: may(v, Action::OpenCase, Relation::OwnOrgScope),
+        can_request: may(v, Action::RequestShare, Relation::OwnOrgScope),
+        form,
+        errors,
+        exploitations: labels(t, "cexp", CaseExploitation::ALL, CaseExploitation::as_str),
+        sectors: labels(t, "sector", LabourSector::ALL, LabourSector::as_str),
+        forms: labels(t, "sexform", SexualForm::ALL, SexualForm::as_str),
+        places: super::reports::places(state, v).await?,
+        notice,
+    })
+}
+
+pub async fn list(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
+    list_page(&state, &v, CaseInput::default(), Errors::none(v.tr()), None).await
+}
+
+pub async fn open(State(state): State<AppState>, v: Viewer, UiForm(form): UiForm<Vec<(String, String)>>) -> Result<Response, WebError> {
+    let get = |k: &str| form.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let input = CaseInput {
+        title: get("title"),
+        exploitation: get("exploitation"),
+        labour_sector: get("labour_sector"),
+        sexual_form: get("sexual_form"),
+        place: get("place"),
+        sources: form.iter().filter(|(k, _)| k == "sources").map(|(_, v)| v.clone()).collect(),
+        notes: get("notes"),
+    };
+    match state.app.open_case(&v.ctx, &input).await {
+        Ok(c) => Ok(see_other(&format!("/cases/{}", c.id))),
+        Err(e) => with_errors(&v, e, |errors| list_page(&state, &v, input.clone(), errors, None)).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct RequestForm {
+    #[serde(default)]
+    reference: String,
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    until: String,
+}
+
+pub async fn request_share(State(state): State<AppState>, v: Viewer, UiForm(f): UiForm<RequestForm>) -> Result<Response, WebError> {
+    match state.app.request_share(&v.ctx, &f.reference, &f.purpose, &f.until).await {
+        Ok(()) => list_page(&state, &v, CaseInput::default(), Errors::none(v.tr()), Some(v.tr().t("share-requested"))).await,
+        Err(e) => with_errors(&v, e, |errors| list_page(&state, &v, CaseInput::default(), errors, None)).await,
+    }
+}
+
+pub struct ChargeRow {
+    pub c: ChargeView,
+    pub defendant: String,
+    pub statute: String,
+    pub verdict: String,
+    pub sentence: String,
+    pub flag: String,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct ShowPage {
+    nav: Nav,
+    c: CaseView,
+    exploitation: String,
+    place: String,
+    status: String,
+    stage: String,
+    owner: String,
+    charges: Vec<ChargeRow>,
+    shares: Vec<(ShareView, String)>,
+    timeline: Vec<TimelineItem>,
+    seen: Vec<(String, String, String)>,
+    statutes: Vec<(String, String)>,
+    suspects: Vec<(String, String)>,
+    persons: Vec<(String, String)>,
+    orgs: Vec<(String, String)>,
+    statuses: Vec<(String, String)>,
+    stages: Vec<(String, String)>,
+    roles: Vec<(String, String)>,
+    event_kinds: Vec<(String, String)>,
+    verdicts: Vec<(String, String)>,
+    appeal_results: Vec<(String, String)>,
+    places: Vec<(String, String)>,
+    countries: Vec<(String, String)>,
+    errors: Errors,
+}
+
+fn statute_label(s: &Statute, es: bool) -> String {
+    let range = match s.max_months {
+        Some(max) => format!("{}–{}", s.min_months / 12, max / 12),
+        None => format!("≥ {}", s.min_months / 12),
+    };
+    let to = s.in_force_to.clone().unwrap_or_else(|| "…".into());
+    format!("{} {} — {} ({} → {}; {range})", s.country, s.article, if es { &s.title_es } else { &s.title_en }, s.in_force_from, to)
+}
+
+async fn show_page(state: &AppState, v: &Viewer, id: &str, errors: Errors) -> Result<Response, WebError> {
+    let t = v.tr();
+    let es = t.code() == "es";
+    let c = state.app.get_case(&v.ctx, id).await.map_err(|e| v.err(e))?;
+    let charges = state.app.case_charges(&v.ctx, id).await.map_err(|e| v.err(e))?;
+    let shares = state.app.case_shares(&v.ctx, id).await.map_err(|e| v.err(e))?;
+    let timeline = state.app.case_timeline(&v.ctx, id).await.map_err(|e| v.err(e))?;
+    let seen: Vec<SeenEntry> =
+        if c.can_share && !c.summary.shared_with_me { state.app.who_has_seen(&v.ctx, id).await.map_err(|e| v.err(e))? } else { vec![] };
+    let statutes = state.app.list_statutes(&v.ctx).await.map_err(|e| v.err(e))?;
+    let orgs = state.app.list_orgs(&v.ctx).await.map_err(|e| v.err(e))?;
+    let names: HashMap<String, String> = orgs.iter().map(|o| (o.id.to_string(), o.name.clone())).collect();
+    let places = super::reports::places(state, v).await?;
+    let place_names =
+        super::reports::place_names(state, v, std::iter::once(c.summary.place.clone()).chain(c.events.iter().map(|e| e.place.clone())))
+            .await?;
+    let code_of = |pid: &str| c.links.iter().find(|l| l.person_id == pid).map(|l| l.person_code.clone()).unwrap_or_default();
+    let charge_rows = charges
+        .iter()
+        .map(|ch| {
+            let st = statutes.iter().find(|s| s.id == ch.statute_id);
+            ChargeRow {
+                defendant: code_of(&ch.person_id),
+                statute: st
+                    .map(|s| format!("{} {}", s.article, if es { &s.title_es } else { &s.title_en }))
+                    .unwrap_or_else(|| ch.statute_id.clone()),
+                verdict: ch
+                    .decision
+                    .as_ref()
+                    .map(|d| format!("{} ({})", t.t(&format!("verdict-{}", d.verdict.as_str())), d.decided_on))
+                    .unwrap_or_default(),
+                sentence: ch
+                    .decision
+                    .as_ref()
+                    .and_then(|d| d.sentence_months)
+                    .map(|m| t.t_args("sentence", &[("y", (m / 12).to_string()), ("m", (m % 12).to_string())]))
+                    .unwrap_or_default(),
+                flag: match &ch.flag {
+                    Some(SentenceFlag::BelowMinimum { min_months }) => t.t_args("flag-below", &[("n", (min_months / 12).to_string())]),
+                    Some(SentenceFlag::AboveMaximum { max_months }) => t.t_args("flag-above", &[("n", (max_months / 12).to_string())]),
+                    None => String::new(),
+                },
+                c: ch.clone(),
+            }
+        })
+        .collect();
+    let persons = if c.can_edit {
+        state.app.list_persons(&v.ctx).await.map_err(|e| v.err(e))?.into_iter().map(|p| (p.id.to_string(), p.code)).collect()
+    } else {
+        vec![]
+    };
+    let countries = state.app.list_countries(&v.ctx).await.map_err(|e| v.err(e))?;
+    render(&ShowPage {
+        nav: Nav::for_viewer(v, "cases"),
+        exploitation: t.t(&format!("cexp-{}", c.summary.exploitation)),
+        place: place_names.get(&c.summary.place).cloned().unwrap_or_else(|| c.summary.place.clone()),
+        status: t.t(&format!("cstatus-{}", c.summary.status)),
+        stage: c.summary.stage.map(|s| t.tk("stage", s.as_str())).unwrap_or_default(),
+        owner: names.get(c.summary.org_id.as_str()).cloned().unwrap_or_default(),
+        charges: charge_rows,
+        shares: shares
+            .into_iter()
+            .map(|s| {
+                let n = names.get(s.to_org.as_str()).cloned().unwrap_or_default();
+                (s, n)
+            })
+            .collect(),
+        timeline: timeline.into_iter().map(|i| TimelineItem { what: t.t(&format!("tl-{}", i.what.replace('_', "-"))), ..i }).collect(),
+        seen: seen
+            .iter()
+            .map(|s| (fmt_time(s.at), names.get(&s.org_id).cloned().unwrap_or_else(|| s.org_id.clone()), s.action.clone()))
+            .collect(),
+        statutes: statutes.iter().map(|s| (s.id.clone(), statute_label(s, es))).collect(),
+        suspects: c
+            .links
+            .iter()
+            .filter(|l| l.role == "suspect" && !l.person_id.is_empty())
+            .map(|l| (l.person_id.clone(), l.person_code.clone()))
+            .collect(),
+        persons,
+        orgs: orgs.iter().filter(|o| o.id != c.summary.org_id).map(|o| (o.id.to_string(), o.name.clone())).collect(),
+        statuses: labels(t, "cstatus", CaseStatus::ALL, CaseStatus::as_str),
+        stages: labels(t, "stage", Stage::ALL, Stage::as_str),
+        roles: labels(t, "crole", CaseRole::ALL, CaseRole::as_str),
+        event_kinds: labels(t, "event", EventKind::ALL, EventKind::as_str),
+        verdicts: labels(t, "verdict", Verdict::ALL, Verdict::as_str),
+        appeal_results: labels(t, "appeal", AppealResult::ALL, AppealResult::as_str),
+        places,
+        countries: countries.iter().map(|x| (x.alpha2.clone(), if es { x.name_es.clone() } else { x.name_en.clone() })).collect(),
+        c,
+        errors,
+    })
+}
+
+pub async fn show(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
+    show_page(&state, &v, &id, Errors::none(v.tr())).await
+}
+
+/// Run a case action; back to the case page, or the page again with the errors.
+async fn then_case<T>(state: &AppState, v: &Viewer, id: &str, r: Result<T, amparo_core::CoreError>) -> Result<Response, WebError> {
+    match r {
+        Ok(_) => Ok(see_other(&format!("/cases/{id}"))),
+        Err(e) => with_errors(v, e, |errors| show_page(state, v, id, errors)).await,
+    }
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(input): UiForm<CaseUpdate>,
+) -> Result<Response, WebError> {
+    let r = state.app.update_case(&v.ctx, &id, &input).await;
+    then_case(&state, &v, &id, r).await
+}
+
+pub async fn link(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(input): UiForm<LinkInput>,
+) -> Result<Response, WebError> {
+    let r = state.app.link_person(&v.ctx, &id, &input).await;
+    then_case(&state, &v, &id, r).await
+}
+
+pub async fn event(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(input): UiForm<EventInput>,
+) -> Result<Response, WebError> {
+    let r = state.app.add_event(&v.ctx, &id, &input).await;
+    then_case(&state, &v, &id, r).await
+}
+
+pub async fn charge(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(input): UiForm<ChargeInput>,
+) -> Result<Response, WebError> {
+    let r = state.app.file_charge(&v.ctx, &id, &input).await;
+    then_case(&state, &v, &id, r).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct StageForm {
+    #[serde(default)]
+    stage: String,
+    #[serde(default)]
+    version: i64,
+}
+
+pub async fn stage(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<StageForm>,
+) -> Result<Response, WebError> {
+    let r = state.app.set_stage(&v.ctx, &id, &f.stage, f.version).await;
+    then_case(&state, &v, &id, r).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct ChargeForm {
+    #[serde(default)]
+    case_id: String,
+    #[serde(flatten)]
+    decision: DecisionOnChargeInput,
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<ChargeForm>,
+) -> Result<Response, WebError> {
+    let r = state.app.decide_charge(&v.ctx, &id, &f.decision).await;
+    then_case(&state, &v, &f.case_id, r).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct ReviewForm {
+    #[serde(default)]
+    case_id: String,
+    #[serde(default)]
+    version: i64,
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<ReviewForm>,
+) -> Result<Response, WebError> {
+    let r = state.app.review_sentence(&v.ctx, &id, f.version).await;
+    then_case(&state, &v, &f.case_id, r).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct AppealForm {
+    #[serde(default)]
+    case_id: String,
+    #[serde(flatten)]
+    appeal: AppealInput,
+}
+
+pub async fn appeal(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<AppealForm>,
+) -> Result<Response, WebError> {
+    let r = state.app.add_appeal(&v.ctx, &id, &f.appeal).await;
+    then_case(&state, &v, &f.case_id, r).await
+}
+
+pub async fn share(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(input): UiForm<ShareInput>,
+) -> Result<Response, WebError> {
+    let r = state.app.share_case(&v.ctx, &id, &input).await;
+    then_case(&state, &v, &id, r).await
+}
+
+pub async fn transfer(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(input): UiForm<ShareInput>,
+) -> Result<Response, WebError> {
+    match state.app.transfer_case(&v.ctx, &id, &input).await {
+        // After a transfer the case may only be visible through the share kept for us.
+        Ok(()) => Ok(see_other(&format!("/cases/{id}"))),
+        Err(e) => with_errors(&v, e, |errors| show_page(&state, &v, &id, errors)).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct AccessForm {
+    #[serde(default)]
+    emails: String,
+}
+
+pub async fn access(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<AccessForm>,
+) -> Result<Response, WebError> {
+    let emails: Vec<String> = f.emails.split([',', '\n', ' ']).map(str::to_owned).collect();
+    let r = state.app.set_case_access(&v.ctx, &id, &emails).await;
+    then_case(&state, &v, &id, r).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct ShareAnswer {
+    #[serde(default)]
+    case_id: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    version: i64,
+}
+
+pub async fn answer_share(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<ShareAnswer>,
+) -> Result<Response, WebError> {
+    let r = state.app.answer_share(&v.ctx, &id, &f.action, f.version).await;
+    then_case(&state, &v, &f.case_id, r).await
+}
+
+pub async fn task(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(input): UiForm<TaskInput>,
+) -> Result<Response, WebError> {
+    let r = state.app.add_task(&v.ctx, &id, &input).await;
+    then_case(&state, &v, &id, r).await
+}

@@ -1,0 +1,129 @@
+//! Coordination pages: the unit's tasks with procedural deadlines (overdue first),
+//! cross-agency match alerts ("a possible match exists in organisation X, contact them"),
+//! and the prevention register (campaigns and trainings).
+
+use super::{Errors, Nav, may, options, render, see_other, with_errors};
+use crate::extract::{UiForm, Viewer};
+use crate::{AppState, WebError};
+use amparo_core::usecases::prevention::PreventionInput;
+use amparo_domain::cases::{Audience, PreventionKind};
+use amparo_domain::policy::{Action, Relation};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "tasks.html")]
+struct TasksPage {
+    nav: Nav,
+    rows: Vec<amparo_core::usecases::cases::TaskView>,
+}
+
+pub async fn tasks(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
+    let rows = state.app.unit_tasks(&v.ctx).await.map_err(|e| v.err(e))?;
+    render(&TasksPage { nav: Nav::for_viewer(&v, "cases"), rows })
+}
+
+#[derive(Deserialize, Default)]
+pub struct DoneForm {
+    #[serde(default)]
+    version: i64,
+    #[serde(default)]
+    back: String,
+}
+
+pub async fn task_done(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<DoneForm>,
+) -> Result<Response, WebError> {
+    let t = state.app.complete_task(&v.ctx, &id, f.version).await.map_err(|e| v.err(e))?;
+    // Only ever back to a page of ours.
+    let back = if f.back == "tasks" { "/tasks".to_owned() } else { format!("/cases/{}", t.case_id) };
+    Ok(see_other(&back))
+}
+
+#[derive(Template)]
+#[template(path = "alerts.html")]
+struct AlertsPage {
+    nav: Nav,
+    rows: Vec<(amparo_core::usecases::alerts::AlertView, String)>,
+}
+
+pub async fn alerts(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
+    let list = state.app.list_alerts(&v.ctx).await.map_err(|e| v.err(e))?;
+    let names = super::reports::org_names(&state, &v).await?;
+    render(&AlertsPage {
+        nav: Nav::for_viewer(&v, "alerts"),
+        rows: list
+            .into_iter()
+            .map(|a| {
+                let n = names.get(a.other_org.as_str()).cloned().unwrap_or_default();
+                (a, n)
+            })
+            .collect(),
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct AlertForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    version: i64,
+}
+
+pub async fn decide_alert(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<AlertForm>,
+) -> Result<Response, WebError> {
+    state.app.decide_alert(&v.ctx, &id, &f.decision, f.version).await.map_err(|e| v.err(e))?;
+    Ok(see_other("/alerts"))
+}
+
+#[derive(Template)]
+#[template(path = "prevention.html")]
+struct PreventionPage {
+    nav: Nav,
+    rows: Vec<amparo_core::usecases::prevention::PreventionView>,
+    can_record: bool,
+    form: PreventionInput,
+    errors: Errors,
+    kinds: Vec<(String, String)>,
+    audiences: Vec<(String, String)>,
+    places: Vec<(String, String)>,
+}
+
+async fn prevention_page(state: &AppState, v: &Viewer, form: PreventionInput, errors: Errors) -> Result<Response, WebError> {
+    let t = v.tr();
+    let rows = state.app.list_prevention(&v.ctx).await.map_err(|e| v.err(e))?;
+    render(&PreventionPage {
+        nav: Nav::for_viewer(v, "prevention"),
+        rows,
+        can_record: may(v, Action::RecordPrevention, Relation::OwnOrgScope),
+        form,
+        errors,
+        kinds: options(t, "prevkind", &PreventionKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>()),
+        audiences: options(t, "audience", &Audience::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>()),
+        places: super::reports::places(state, v).await?,
+    })
+}
+
+pub async fn prevention(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
+    prevention_page(&state, &v, PreventionInput::default(), Errors::none(v.tr())).await
+}
+
+pub async fn record_prevention(
+    State(state): State<AppState>,
+    v: Viewer,
+    UiForm(input): UiForm<PreventionInput>,
+) -> Result<Response, WebError> {
+    match state.app.record_prevention(&v.ctx, &input).await {
+        Ok(_) => Ok(see_other("/prevention")),
+        Err(e) => with_errors(&v, e, |errors| prevention_page(&state, &v, input.clone(), errors)).await,
+    }
+}

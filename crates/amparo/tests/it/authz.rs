@@ -39,6 +39,10 @@ const TRIAGERS: &[Role] = &[HotlineOperator, Investigator, LabourInspector, Coor
 const PROTECTORS: &[Role] = &[Investigator, Prosecutor, LabourInspector, CaseWorker, ShelterStaff];
 const SERVICE_STAFF: &[Role] = &[CaseWorker, ShelterStaff];
 const SERVICE_MANAGERS: &[Role] = &[CaseWorker, ShelterStaff, OrgAdmin, SystemAdmin];
+const INVESTIGATORS: &[Role] = &[Investigator, Prosecutor, LabourInspector];
+const REQUESTERS: &[Role] = &[Investigator, Prosecutor, LabourInspector, Coordinator];
+const PREVENTION: &[Role] = &[Coordinator, CaseWorker, Investigator, Prosecutor, LabourInspector, OrgAdmin];
+const PROSECUTOR: &[Role] = &[Prosecutor];
 const GAP: &[Role] = &[Investigator, Prosecutor, LabourInspector, CaseWorker, ShelterStaff, Coordinator, Analyst];
 
 const EXPECT: &[(&str, &str, Who)] = &[
@@ -100,6 +104,29 @@ const EXPECT: &[(&str, &str, Who)] = &[
     ("GET", "/referral-gap", Who::Roles(GAP, GAP)),
     ("GET", "/notifications", Who::AllSignedIn),
     ("POST", "/notifications/read", Who::AllSignedIn),
+    ("GET", "/cases", Who::Roles(IDENTITY, IDENTITY)),
+    ("POST", "/cases", Who::Roles(INVESTIGATORS, INVESTIGATORS)),
+    ("POST", "/share-requests", Who::Roles(REQUESTERS, REQUESTERS)),
+    ("GET", "/cases/{id}", Who::Roles(IDENTITY, NONE)),
+    ("POST", "/cases/{id}", Who::Roles(INVESTIGATORS, NONE)),
+    ("POST", "/cases/{id}/links", Who::Roles(INVESTIGATORS, NONE)),
+    ("POST", "/cases/{id}/events", Who::Roles(INVESTIGATORS, NONE)),
+    ("POST", "/cases/{id}/charges", Who::Roles(PROSECUTOR, NONE)),
+    ("POST", "/cases/{id}/stage", Who::Roles(PROSECUTOR, NONE)),
+    ("POST", "/cases/{id}/shares", Who::Roles(INVESTIGATORS, NONE)),
+    ("POST", "/cases/{id}/transfer", Who::Roles(INVESTIGATORS, NONE)),
+    ("POST", "/cases/{id}/access", Who::Roles(INVESTIGATORS, NONE)),
+    ("POST", "/cases/{id}/tasks", Who::Roles(INVESTIGATORS, NONE)),
+    ("POST", "/charges/{id}/decision", Who::Roles(PROSECUTOR, NONE)),
+    ("POST", "/charges/{id}/review", Who::Roles(PROSECUTOR, NONE)),
+    ("POST", "/charges/{id}/appeals", Who::Roles(PROSECUTOR, NONE)),
+    ("POST", "/shares/{id}", Who::Roles(INVESTIGATORS, NONE)),
+    ("GET", "/tasks", Who::Roles(IDENTITY, IDENTITY)),
+    ("POST", "/tasks/{id}/done", Who::Roles(INVESTIGATORS, NONE)),
+    ("GET", "/alerts", Who::Roles(WRITERS, WRITERS)),
+    ("POST", "/alerts/{id}", Who::Roles(WRITERS, NONE)),
+    ("GET", "/prevention", Who::AllSignedIn),
+    ("POST", "/prevention", Who::Roles(PREVENTION, PREVENTION)),
     ("GET", "/public/report", Who::Public),
     ("POST", "/public/report", Who::Public),
     ("GET", "/public/status", Who::Public),
@@ -163,6 +190,26 @@ const EXPECT: &[(&str, &str, Who)] = &[
     ("GET", "/api/v1/referrals", Who::Roles(IDENTITY, IDENTITY)),
     ("POST", "/api/v1/referrals/{id}/act", Who::Roles(SERVICE_STAFF, NONE)),
     ("GET", "/api/v1/referral-gap", Who::Roles(GAP, GAP)),
+    ("GET", "/api/v1/cases", Who::Roles(IDENTITY, IDENTITY)),
+    ("POST", "/api/v1/cases", Who::Roles(INVESTIGATORS, INVESTIGATORS)),
+    ("GET", "/api/v1/cases/{id}", Who::Roles(IDENTITY, NONE)),
+    ("POST", "/api/v1/cases/{id}", Who::Roles(INVESTIGATORS, NONE)),
+    ("POST", "/api/v1/cases/{id}/links", Who::Roles(INVESTIGATORS, NONE)),
+    ("POST", "/api/v1/cases/{id}/events", Who::Roles(INVESTIGATORS, NONE)),
+    ("GET", "/api/v1/cases/{id}/timeline", Who::Roles(IDENTITY, NONE)),
+    ("GET", "/api/v1/cases/{id}/seen", Who::Roles(INVESTIGATORS, NONE)),
+    ("POST", "/api/v1/cases/{id}/charges", Who::Roles(PROSECUTOR, NONE)),
+    ("POST", "/api/v1/cases/{id}/shares", Who::Roles(INVESTIGATORS, NONE)),
+    ("POST", "/api/v1/cases/{id}/transfer", Who::Roles(INVESTIGATORS, NONE)),
+    ("POST", "/api/v1/charges/{id}/decision", Who::Roles(PROSECUTOR, NONE)),
+    ("POST", "/api/v1/charges/{id}/appeals", Who::Roles(PROSECUTOR, NONE)),
+    ("POST", "/api/v1/shares/{id}", Who::Roles(INVESTIGATORS, NONE)),
+    ("POST", "/api/v1/share-requests", Who::Roles(REQUESTERS, REQUESTERS)),
+    ("GET", "/api/v1/alerts", Who::Roles(WRITERS, WRITERS)),
+    ("POST", "/api/v1/alerts/{id}", Who::Roles(WRITERS, NONE)),
+    ("GET", "/api/v1/statutes", Who::AllSignedIn),
+    ("GET", "/api/v1/prevention", Who::AllSignedIn),
+    ("POST", "/api/v1/prevention", Who::Roles(PREVENTION, PREVENTION)),
     ("GET", "/api/v1/countries", Who::AllSignedIn),
     ("GET", "/api/v1/areas", Who::AllSignedIn),
 ];
@@ -267,6 +314,39 @@ async fn fixture(t: &TestApp) -> Fixture {
             ..Default::default()
         };
         let r = t.app.create_referral(&ctx, &pid, &r).await.unwrap();
+        // A case with a charge, a requested share, a task and an alert, written under the
+        // application (fixtures): the routes under test then find records in every state.
+        let (cid, chid, shid, tkid, alid) =
+            (format!("case{oid}"), format!("ch{oid}"), format!("sh{oid}"), format!("tk{oid}"), format!("al{oid}"));
+        let mut charge = row(&chid, &o.id, "pe-cp-129a-2021", r#"{"offence_date":"2025-01-01","filed_on":"2025-02-01"}"#);
+        charge.subject_id = Some(cid.clone());
+        charge.lookup = Some(p.id.to_string());
+        charge.status = "filed".into();
+        let mut share = row(&shid, &o.id, "case", "{}");
+        share.subject_id = Some(cid.clone());
+        share.party_org = Some(o.id.clone());
+        share.status = "requested".into();
+        let mut task = row(&tkid, &o.id, "task", r#"{"title":"t"}"#);
+        task.subject_id = Some(cid.clone());
+        task.status = "open".into();
+        let mut alert = row(&alid, &o.id, "document", "{}");
+        alert.subject_id = Some(p.id.to_string());
+        alert.party_org = Some(o.id.clone());
+        alert.status = "open".into();
+        let batch = Batch {
+            inserts: vec![
+                (RecordTable::Cases, row(&cid, &o.id, "isSexualExploit", "{}")),
+                (RecordTable::Charges, charge),
+                (RecordTable::Shares, share),
+                (RecordTable::Tasks, task),
+                (RecordTable::Alerts, alert),
+            ],
+            updates: vec![],
+        };
+        t.store.write(&batch, &Ctx::system("t").event(0, "fixture", "ok", "fixture", "")).await.unwrap();
+        for (k, v) in [("case", cid), ("charge", chid), ("share", shid), ("task", tkid), ("alert", alid)] {
+            record_of.insert((k, oid.clone()), v);
+        }
         record_of.insert(("service", oid.clone()), svc.id);
         record_of.insert(("referral", oid.clone()), r.id);
     }
@@ -336,6 +416,11 @@ async fn every_route_answers_every_role_as_the_policy_says() {
                     .replace("/inspections/{id}", &format!("/inspections/{}", fx.record_of[&("inspection", org.to_string())]))
                     .replace("/referrals/{id}", &format!("/referrals/{}", fx.record_of[&("referral", org.to_string())]))
                     .replace("/services/{id}", &format!("/services/{}", fx.record_of[&("service", org.to_string())]))
+                    .replace("/cases/{id}", &format!("/cases/{}", fx.record_of[&("case", org.to_string())]))
+                    .replace("/charges/{id}", &format!("/charges/{}", fx.record_of[&("charge", org.to_string())]))
+                    .replace("/shares/{id}", &format!("/shares/{}", fx.record_of[&("share", org.to_string())]))
+                    .replace("/tasks/{id}", &format!("/tasks/{}", fx.record_of[&("task", org.to_string())]))
+                    .replace("/alerts/{id}", &format!("/alerts/{}", fx.record_of[&("alert", org.to_string())]))
                     .replace("instruments/{id}", "instruments/ilo-ec-2009-v1");
                 let kind = catalogue().1.iter().find(|s| s.path == *path && s.method == *method).map(|s| s.kind).unwrap();
                 let status = if kind == RouteKind::Api || path.starts_with("/api/") {
@@ -395,6 +480,24 @@ fn api_body(path: &str, org: &OrgId, target: &User, me: &User, fx: &Fixture) -> 
             serde_json::json!({ "name": "Nuevo servicio", "kind": "health", "region": "PE-16", "capacity": "3", "contact_protocol": "Llamar" })
         }
         "/api/v1/referrals/{id}/act" => serde_json::json!({ "action": "accept", "version": "999" }),
+        "/api/v1/cases" => serde_json::json!({ "title": "Caso de prueba", "exploitation": "isSexualExploit", "place": "PE-16" }),
+        "/api/v1/cases/{id}" => serde_json::json!({ "note": "nota", "version": "999" }),
+        "/api/v1/cases/{id}/links" => serde_json::json!({ "person_id": fx.person_of_org[org.as_str()], "role": "witness" }),
+        "/api/v1/cases/{id}/events" => serde_json::json!({ "kind": "Recruitment", "date": "2026-01-01", "place": "PE-16" }),
+        "/api/v1/cases/{id}/charges" => {
+            serde_json::json!({ "person_id": fx.person_of_org[org.as_str()], "statute_id": "pe-cp-129a-2021", "offence_date": "2025-01-01", "filed_on": "2025-02-01" })
+        }
+        "/api/v1/cases/{id}/shares" | "/api/v1/cases/{id}/transfer" => {
+            serde_json::json!({ "to_org": "doesnotexist", "purpose": "Coordinación", "until": "2099-01-01" })
+        }
+        "/api/v1/charges/{id}/decision" => serde_json::json!({ "verdict": "acquitted", "decided_on": "2026-01-01", "version": "999" }),
+        "/api/v1/charges/{id}/appeals" => serde_json::json!({ "filed_on": "2026-01-01", "result": "pending", "version": "999" }),
+        "/api/v1/shares/{id}" => serde_json::json!({ "action": "grant", "version": 999 }),
+        "/api/v1/share-requests" => serde_json::json!({ "reference": "C-0000-NOPE00", "purpose": "Coordinación", "until": "2099-01-01" }),
+        "/api/v1/alerts/{id}" => serde_json::json!({ "decision": "confirm", "version": 999 }),
+        "/api/v1/prevention" => {
+            serde_json::json!({ "kind": "training", "title": "Taller", "date": "2026-01-01", "place": "PE-16", "audience": "police", "people": "10" })
+        }
         "/api/v1/services/{id}" => {
             serde_json::json!({ "name": "Servicio", "kind": "shelter", "region": "PE-16", "capacity": "6", "contact_protocol": "Llamar", "version": 999 })
         }
@@ -417,6 +520,7 @@ fn api_body(path: &str, org: &OrgId, target: &User, me: &User, fx: &Fixture) -> 
 fn ui_form(path: &str, org: &OrgId, target: &User, fx: &Fixture) -> Vec<(String, String)> {
     let v = |a: &str, b: &str| (a.to_owned(), b.to_owned());
     let service = fx.record_of.get(&("service", org.to_string())).cloned().unwrap_or_default();
+    let case = fx.record_of.get(&("case", org.to_string())).cloned().unwrap_or_default();
     match path {
         "/persons/{id}" => vec![v("role", "witness"), v("aliases", "El Flaco"), v("version", "999")],
         "/persons/{id}/screenings" => vec![v("set", "adult_labour"), v("indicators", "d1.deceived_nature_job"), v("status", "draft")],
@@ -442,6 +546,38 @@ fn ui_form(path: &str, org: &OrgId, target: &User, fx: &Fixture) -> Vec<(String,
             vec![v("name", "Nuevo"), v("kind", "health"), v("region", "PE-16"), v("capacity", "3"), v("contact_protocol", "Llamar")]
         }
         "/referrals/{id}/act" => vec![v("action", "accept"), v("version", "999")],
+        "/cases" => vec![v("title", "Caso de prueba"), v("exploitation", "isSexualExploit"), v("place", "PE-16")],
+        "/share-requests" => vec![v("reference", "C-0000-NOPE00"), v("purpose", "Coordinación"), v("until", "2099-01-01")],
+        "/cases/{id}" => vec![v("note", "nota"), v("version", "999")],
+        "/cases/{id}/links" => vec![v("person_id", &fx.person_of_org[org.as_str()]), v("role", "witness")],
+        "/cases/{id}/events" => vec![v("kind", "Recruitment"), v("date", "2026-01-01"), v("place", "PE-16")],
+        "/cases/{id}/charges" => vec![
+            v("person_id", &fx.person_of_org[org.as_str()]),
+            v("statute_id", "pe-cp-129a-2021"),
+            v("offence_date", "2025-01-01"),
+            v("filed_on", "2025-02-01"),
+        ],
+        "/cases/{id}/stage" => vec![v("stage", "formal_investigation"), v("version", "999")],
+        "/cases/{id}/shares" | "/cases/{id}/transfer" => {
+            vec![v("to_org", "doesnotexist"), v("purpose", "Coordinación"), v("until", "2099-01-01")]
+        }
+        "/cases/{id}/access" => vec![v("emails", "nadie@x.pe")],
+        "/cases/{id}/tasks" => vec![v("title", "Tarea"), v("assignee", "nadie@x.pe"), v("due", "2026-01-01")],
+        "/charges/{id}/decision" => {
+            vec![v("verdict", "acquitted"), v("decided_on", "2026-01-01"), v("version", "999"), v("case_id", &case)]
+        }
+        "/charges/{id}/review" | "/tasks/{id}/done" => vec![v("version", "999"), v("case_id", &case)],
+        "/charges/{id}/appeals" => vec![v("filed_on", "2026-01-01"), v("result", "pending"), v("version", "999"), v("case_id", &case)],
+        "/shares/{id}" => vec![v("action", "grant"), v("version", "999"), v("case_id", &case)],
+        "/alerts/{id}" => vec![v("decision", "confirm"), v("version", "999")],
+        "/prevention" => vec![
+            v("kind", "training"),
+            v("title", "Taller"),
+            v("date", "2026-01-01"),
+            v("place", "PE-16"),
+            v("audience", "police"),
+            v("people", "10"),
+        ],
         "/services/{id}" => vec![
             v("name", "Servicio"),
             v("kind", "shelter"),

@@ -7,6 +7,7 @@ mod api;
 mod auth;
 mod authz;
 mod browser;
+mod cases;
 mod cli;
 mod helpers;
 mod parsers;

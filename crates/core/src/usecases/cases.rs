@@ -611,7 +611,7 @@ impl Amparo {
             &ctx.event(self.now(), "add_task", "ok", "case", case_id),
         )
         .await?;
-        Ok(self.task_views(&[task])?.into_iter().next().ok_or(CoreError::NotFound)?)
+        self.task_views(&[task])?.into_iter().next().ok_or(CoreError::NotFound)
     }
 
     pub async fn complete_task(&self, ctx: &Ctx, task_id: &str, version: i64) -> CoreResult<TaskView> {
@@ -627,7 +627,7 @@ impl Amparo {
             &ctx.event(self.now(), "complete_task", "ok", "case", &case_id),
         )
         .await?;
-        Ok(self.task_views(&[done])?.into_iter().next().ok_or(CoreError::NotFound)?)
+        self.task_views(&[done])?.into_iter().next().ok_or(CoreError::NotFound)
     }
 
     /// The unit's open tasks, overdue first.

@@ -80,7 +80,7 @@ impl Amparo {
                 for s in self.store.find_rows(RecordTable::Screenings, &psub).await?.iter().filter(|s| s.status == "final") {
                     let outcome = serde_json::from_str::<serde_json::Value>(&s.attrs)
                         .ok()
-                        .and_then(|v| v["evaluation"]["outcome"].as_str().map(str::to_owned))
+                        .and_then(|v| v.pointer("/evaluation/outcome").and_then(|o| o.as_str()).map(str::to_owned))
                         .unwrap_or_default();
                     out.push(TimelineItem {
                         date: iso_date(s.updated_at),

@@ -25,11 +25,22 @@ fn labels<T: Copy>(t: crate::i18n::Tr, prefix: &str, all: &[T], key: impl Fn(T) 
     options(t, prefix, &all.iter().map(|x| key(*x)).collect::<Vec<_>>())
 }
 
+pub struct CaseRow {
+    pub id: String,
+    pub reference: String,
+    pub title: String,
+    pub exploitation: String,
+    pub place: String,
+    pub status: String,
+    pub shared: bool,
+    pub restricted: bool,
+}
+
 #[derive(Template)]
 #[template(path = "cases.html")]
 struct ListPage {
     nav: Nav,
-    rows: Vec<(String, String, String, String, String, String, bool, bool)>,
+    rows: Vec<CaseRow>,
     can_open: bool,
     can_request: bool,
     form: CaseInput,
@@ -50,17 +61,15 @@ async fn list_page(state: &AppState, v: &Viewer, form: CaseInput, errors: Errors
         nav: Nav::for_viewer(v, "cases"),
         rows: cases
             .iter()
-            .map(|c| {
-                (
-                    c.id.clone(),
-                    c.reference.clone(),
-                    c.title.clone(),
-                    t.t(&format!("cexp-{}", c.exploitation)),
-                    names.get(&c.place).cloned().unwrap_or_else(|| c.place.clone()),
-                    t.t(&format!("cstatus-{}", c.status)),
-                    c.shared_with_me,
-                    c.restricted,
-                )
+            .map(|c| CaseRow {
+                id: c.id.clone(),
+                reference: c.reference.clone(),
+                title: c.title.clone(),
+                exploitation: t.t(&format!("cexp-{}", c.exploitation)),
+                place: names.get(&c.place).cloned().unwrap_or_else(|| c.place.clone()),
+                status: t.t(&format!("cstatus-{}", c.status)),
+                shared: c.shared_with_me,
+                restricted: c.restricted,
             })
             .collect(),
         can_open: may(v, Action::OpenCase, Relation::OwnOrgScope),

@@ -432,3 +432,95 @@ async fn browser_hotline_report_to_screening_decision_and_a_referral_accepted_by
     assert!(!wd.source().await.unwrap().contains("La Chinita"));
     d.wd.clone().quit().await.unwrap();
 }
+
+/// Record a person through the persons page and return the pseudonymous code.
+async fn record_person(wd: &WebDriver, base: &str, role: &str, alias: &str) -> String {
+    wd.goto(format!("{base}/persons")).await.unwrap();
+    set_value(wd, "p-role", role).await;
+    by_id(wd, "p-aliases").await.send_keys(alias).await.unwrap();
+    click(wd, "person-submit").await;
+    wait_text(wd, "person-code", |c| c.starts_with("P-")).await
+}
+
+/// Fill and submit the n-th form whose id starts with `prefix`, field by field.
+async fn fill_form(wd: &WebDriver, prefix: &str, n: usize, fields: &[(&str, &str)]) {
+    let js = format!(
+        "const f = document.querySelectorAll('form[id^=\"{prefix}\"]')[{n}]; const d = f.closest('details'); if (d) {{ d.open = true; }} \
+         for (const [k, v] of arguments[0]) {{ f.elements[k].value = v; }} f.submit();"
+    );
+    let pairs: Vec<(String, String)> = fields.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect();
+    wd.execute(&js, vec![serde_json::json!(pairs)]).await.unwrap();
+}
+
+/// The prosecution path by three people: the investigator opens a case, links suspects, shares
+/// it with the prosecutor and (identities hidden) with the coordinating body; the prosecutor
+/// files charges and records two convictions, one in range and one flagged; the coordinator
+/// sees the case and its verdicts but not who is in it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_police_case_shared_with_prosecutor_charged_and_sentenced_with_a_flag() {
+    let Some(d) = browser().await else { return };
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let wd = &d.wd;
+    let base = t.base.clone();
+
+    sign_in(wd, &base, "investigador@demo.amparo.pe", DEMO_PW).await;
+    let s1 = record_person(wd, &base, "suspect", "El Zorro").await;
+    let s2 = record_person(wd, &base, "suspect", "La Jefa").await;
+    wd.goto(format!("{base}/cases")).await.unwrap();
+    by_id(wd, "case-title").await.send_keys("Discoteca en Belén").await.unwrap();
+    set_value(wd, "case-exploitation", "isSexualExploit").await;
+    set_value(wd, "case-place", "PE-1601").await;
+    click(wd, "case-submit").await;
+    let reference = wait_text(wd, "case-ref", |r| r.starts_with("C-")).await;
+    for code in [&s1, &s2] {
+        choose(wd, "link-person", code).await;
+        set_value(wd, "link-role", "suspect").await;
+        click(wd, "link-submit").await;
+        wait_text(wd, "case-persons", |p| p.contains(code.as_str())).await;
+    }
+    choose(wd, "share-org", "Fiscalía Especializada en Trata de Personas – Loreto").await;
+    by_id(wd, "share-purpose").await.send_keys("Investigación fiscal").await.unwrap();
+    set_value(wd, "share-until", "2027-12-31").await;
+    click(wd, "share-submit").await;
+    wait_text(wd, "case-shares", |s| s.contains("Fiscalía")).await;
+    choose(wd, "share-org", "Comisión Multisectorial").await;
+    by_id(wd, "share-purpose").await.send_keys("Seguimiento nacional").await.unwrap();
+    set_value(wd, "share-until", "2027-12-31").await;
+    click(wd, "share-hide").await;
+    click(wd, "share-submit").await;
+    wait_text(wd, "case-shares", |s| s.contains("Comisión")).await;
+    shot(wd, "30-case-police").await;
+    sign_out(wd).await;
+
+    sign_in(wd, &base, "fiscal@demo.amparo.pe", DEMO_PW).await;
+    wd.goto(format!("{base}/cases")).await.unwrap();
+    wd.find(By::LinkText(&reference)).await.unwrap().click().await.unwrap();
+    for code in [&s1, &s2] {
+        choose(wd, "ch-person", code).await;
+        choose(wd, "ch-statute", "129-A").await;
+        set_value(wd, "ch-offence", "2026-02-01").await;
+        set_value(wd, "ch-filed", "2026-04-01").await;
+        click(wd, "ch-submit").await;
+        wait_text(wd, "charges", |c| c.contains(code.as_str())).await;
+    }
+    fill_form(wd, "decide-", 0, &[("verdict", "convicted"), ("decided_on", "2026-09-01"), ("years", "12"), ("months", "6")]).await;
+    wait_text(wd, "charges", |c| c.contains("12 años 6 meses")).await;
+    fill_form(wd, "decide-", 1, &[("verdict", "convicted"), ("decided_on", "2026-09-01"), ("years", "3"), ("months", "0")]).await;
+    let charges = wait_text(wd, "charges", |c| c.contains("3 años 0 meses")).await;
+    assert_eq!(charges.matches("a revisión").count(), 1, "only the out-of-range sentence is flagged: {charges}");
+    assert!(charges.contains("por debajo del mínimo"));
+    shot(wd, "31-case-prosecutor").await;
+    sign_out(wd).await;
+
+    sign_in(wd, &base, "coordinadora@demo.amparo.pe", DEMO_PW).await;
+    wd.goto(format!("{base}/cases")).await.unwrap();
+    wd.find(By::LinkText(&reference)).await.unwrap().click().await.unwrap();
+    by_id(wd, "hidden").await;
+    let persons = text_of(wd, "case-persons").await;
+    assert!(!persons.contains(&s1) && !persons.contains(&s2) && persons.contains("identidad oculta"), "{persons}");
+    assert!(text_of(wd, "charges").await.contains("Condenado"), "verdicts are visible");
+    assert!(!wd.source().await.unwrap().contains("El Zorro"));
+    shot(wd, "32-case-coordinator").await;
+    d.wd.clone().quit().await.unwrap();
+}

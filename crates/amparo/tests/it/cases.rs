@@ -360,3 +360,19 @@ async fn a_match_across_two_organisations_alerts_both_and_reveals_nothing_else()
         sqlx::query_as("SELECT match_doc FROM persons WHERE match_doc IS NOT NULL").fetch_all(t.store.pool()).await.unwrap();
     assert!(!rows.is_empty() && rows.iter().all(|(h,)| !h.as_deref().unwrap_or("").contains("45678901")));
 }
+
+#[tokio::test]
+async fn a_case_share_opens_linked_persons_unless_it_hides_identities() {
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let inv = token(&t, "investigador@demo.amparo.pe").await;
+    let fiscal = token(&t, "fiscal@demo.amparo.pe").await;
+    let coord = token(&t, "coordinadora@demo.amparo.pe").await;
+    let (cid, victim, _) = shared_case(&t, &inv).await;
+    let (status, _) = call(&t, &fiscal, "POST", &format!("/api/v1/persons/{victim}/reveal"), json!({ "purpose": "preparar la acusación fiscal" })).await;
+    assert_eq!(status, 200, "the prosecutor holds a share that shows identities");
+    let coordination = t.store.list_orgs().await.unwrap().into_iter().find(|o| o.kind.as_str() == "coordinating_body").unwrap().id.to_string();
+    call(&t, &inv, "POST", &format!("/api/v1/cases/{cid}/shares"), json!({ "to_org": coordination, "purpose": "Seguimiento nacional", "until": "2027-01-01", "hide_identities": true })).await;
+    let (status, _) = call(&t, &coord, "POST", &format!("/api/v1/persons/{victim}/reveal"), json!({ "purpose": "curiosidad institucional" })).await;
+    assert_eq!(status, 403, "a hiding share opens nothing about persons");
+}

@@ -31,7 +31,8 @@ pub(crate) fn public(p: &PersonRecord) -> Person {
 
 impl Amparo {
     /// Owner → `SameOrg`; an organisation the person was referred to (referral not rejected
-    /// or revoked) → `Shared`; anyone else → `Unrelated`.
+    /// or revoked), or that sees a case the person is linked to through a share that does not
+    /// hide identities → `Shared`; anyone else → `Unrelated`.
     pub(crate) async fn person_relation(&self, ctx: &Ctx, person: &PersonId, owner: &OrgId) -> CoreResult<Relation> {
         let Some(mine) = ctx.org_id() else { return Ok(Relation::Unrelated) };
         if mine == owner {
@@ -41,7 +42,20 @@ impl Amparo {
         let shared = self.store.find_rows(RecordTable::Referrals, &f).await?.iter().any(|r| {
             r.party_org.as_ref() == Some(mine) && ReferralStatus::parse(&r.status).is_some_and(ReferralStatus::counts_as_referred)
         });
-        Ok(if shared { Relation::Shared } else { Relation::Unrelated })
+        if shared {
+            return Ok(Relation::Shared);
+        }
+        // A case the person is linked to, seen through a share that does not hide identities.
+        let links = self.store.find_rows(RecordTable::CaseLinks, &RowFilter { lookup: Some(person.to_string()), statuses: vec!["active".into()], ..Default::default() }).await?;
+        for l in &links {
+            let Some(case_id) = &l.subject_id else { continue };
+            let Some(case) = self.store.get_row(RecordTable::Cases, case_id).await? else { continue };
+            let access = self.case_access(ctx, &case).await?;
+            if access.relation != Relation::Unrelated && !access.hide_identities {
+                return Ok(Relation::Shared);
+            }
+        }
+        Ok(Relation::Unrelated)
     }
 
     /// Load a person and authorize `action` on them; unrelated callers learn nothing.

@@ -30,6 +30,9 @@ async fn shutdown_signal() {
 /// Bind and serve until a signal. `on_bound` prints what a newcomer needs to know.
 pub async fn run(rt: Runtime, listen: &str, web: WebSettings, on_bound: impl FnOnce(SocketAddr)) -> Fallible<()> {
     rt.app.ensure_reference_data(&Ctx::system("startup")).await?;
+    let started = std::time::Instant::now();
+    let indexed = rt.app.rebuild_search().await?;
+    tracing::info!(records = indexed, ms = started.elapsed().as_millis() as u64, "search index built in memory");
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
     on_bound(addr);
@@ -50,9 +53,21 @@ pub async fn run(rt: Runtime, listen: &str, web: WebSettings, on_bound: impl FnO
             }
         }
     });
+    // Keep the in-memory search index current with writes made through other instances.
+    let app = rt.app.clone();
+    let search_refresh = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(2));
+        loop {
+            tick.tick().await;
+            if let Err(e) = app.refresh_search().await {
+                tracing::warn!(error = %e, "search refresh failed");
+            }
+        }
+    });
     let router = amparo_web::router(rt.app.clone(), web);
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
     housekeeping.abort();
+    search_refresh.abort();
     if let Err(e) = rt.app.checkpoint_now().await {
         tracing::warn!(error = %e, "final audit checkpoint failed");
     }

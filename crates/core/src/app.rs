@@ -27,6 +27,8 @@ pub struct Amparo {
     pub(crate) keys: Arc<Keyring>,
     pub(crate) cfg: AuthConfig,
     pub(crate) hasher: PasswordHasher,
+    /// This process's in-memory full-text index (see `usecases/search.rs`).
+    pub(crate) search: Arc<crate::search_index::SearchIndex>,
 }
 
 impl Amparo {
@@ -39,7 +41,8 @@ impl Amparo {
     ) -> CoreResult<Self> {
         let hasher =
             PasswordHasher::new(cfg.argon2_memory_kib, cfg.argon2_iterations, random.bytes::<16>()).map_err(CoreError::Internal)?;
-        Ok(Self { store, clock, random, keys, cfg, hasher })
+        let search = Arc::new(crate::search_index::SearchIndex::new().map_err(CoreError::Internal)?);
+        Ok(Self { store, clock, random, keys, cfg, hasher, search })
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

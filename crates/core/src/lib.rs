@@ -17,6 +17,7 @@ pub mod error;
 pub mod geo_data;
 pub mod random;
 mod records;
+pub mod search_index;
 pub mod store;
 pub mod usecases;
 

@@ -559,3 +559,14 @@ pub async fn prevention_create(
 ) -> ApiResult {
     created(s.app.record_prevention(&c.ctx, &input).await.map_err(|e| c.err(e))?)
 }
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// Only what the caller may open; no count or hint of anything else.
+pub async fn search(State(s): State<AppState>, c: ApiCaller, Query(q): Query<SearchQuery>) -> ApiResult {
+    ok(s.app.search(&c.ctx, &q.q, 50).await.map_err(|e| c.err(e))?)
+}

@@ -369,10 +369,52 @@ async fn a_case_share_opens_linked_persons_unless_it_hides_identities() {
     let fiscal = token(&t, "fiscal@demo.amparo.pe").await;
     let coord = token(&t, "coordinadora@demo.amparo.pe").await;
     let (cid, victim, _) = shared_case(&t, &inv).await;
-    let (status, _) = call(&t, &fiscal, "POST", &format!("/api/v1/persons/{victim}/reveal"), json!({ "purpose": "preparar la acusación fiscal" })).await;
+    let (status, _) =
+        call(&t, &fiscal, "POST", &format!("/api/v1/persons/{victim}/reveal"), json!({ "purpose": "preparar la acusación fiscal" })).await;
     assert_eq!(status, 200, "the prosecutor holds a share that shows identities");
-    let coordination = t.store.list_orgs().await.unwrap().into_iter().find(|o| o.kind.as_str() == "coordinating_body").unwrap().id.to_string();
-    call(&t, &inv, "POST", &format!("/api/v1/cases/{cid}/shares"), json!({ "to_org": coordination, "purpose": "Seguimiento nacional", "until": "2027-01-01", "hide_identities": true })).await;
-    let (status, _) = call(&t, &coord, "POST", &format!("/api/v1/persons/{victim}/reveal"), json!({ "purpose": "curiosidad institucional" })).await;
+    let coordination =
+        t.store.list_orgs().await.unwrap().into_iter().find(|o| o.kind.as_str() == "coordinating_body").unwrap().id.to_string();
+    call(
+        &t,
+        &inv,
+        "POST",
+        &format!("/api/v1/cases/{cid}/shares"),
+        json!({ "to_org": coordination, "purpose": "Seguimiento nacional", "until": "2027-01-01", "hide_identities": true }),
+    )
+    .await;
+    let (status, _) =
+        call(&t, &coord, "POST", &format!("/api/v1/persons/{victim}/reveal"), json!({ "purpose": "curiosidad institucional" })).await;
     assert_eq!(status, 403, "a hiding share opens nothing about persons");
+}
+
+#[tokio::test]
+async fn search_finds_spanish_words_and_names_but_never_leaks_across_organisations() {
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.rebuild_search().await.unwrap();
+    let inv = token(&t, "investigador@demo.amparo.pe").await;
+    let ngo = token(&t, "trabajadora-social@demo.amparo.pe").await;
+    let (_, p) = call(&t, &inv, "POST", "/api/v1/persons", json!({ "role": "victim", "given_names": "Xiomara", "first_surname": "Ñañez", "narrative": "Captación mediante oferta de trabajo en un restaurante" })).await;
+    let search = |tok: String, q: &'static str| {
+        let t = &t;
+        async move {
+            let url = format!("{}/api/v1/search?{}", t.base, serde_urlencoded_encode(&[("q", q)]));
+            let r = client().get(url).bearer_auth(&tok).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, body) = search(inv.clone(), "captacion restaurantes").await;
+    assert_eq!(status, 200);
+    assert!(body.contains(p["id"].as_str().unwrap()), "stemmed and accent-folded: {body}");
+    assert!(search(inv.clone(), "NANEZ xiomara").await.1.contains(p["id"].as_str().unwrap()), "names without accents or case");
+    assert!(search(inv.clone(), "Punchana").await.1.contains("\"kind\":\"report\""), "the demo report narrative");
+    // Another organisation gets exactly what a search for nothing gets: no count, no snippet.
+    let (s1, leak) = search(ngo.clone(), "Xiomara").await;
+    let (s2, nothing) = search(ngo.clone(), "zzzyyyxxx").await;
+    assert_eq!((s1, &leak), (s2, &nothing));
+    assert_eq!(leak, "[]");
+    // The query text is not in the audit trail.
+    let audit = t.store.audit_page(&AuditFilter { action: Some("search".into()), limit: 50, ..Default::default() }).await.unwrap();
+    assert!(audit.len() >= 4 && audit.iter().all(|e| !e.event.details.contains("Xiomara") && !e.event.details.contains("captacion")));
+    assert_eq!(search(inv.clone(), "x").await.0, 422, "too short");
 }

@@ -33,3 +33,29 @@ async fn two_instances_share_sessions_and_lockouts() {
     // And the one audit chain stays intact with both writing to it.
     assert!(a.app.verify_audit().await.unwrap().broken.is_none());
 }
+
+/// A case written through one instance is found through the other: each keeps its own
+/// in-memory index and catches up from the shared audit trail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_written_on_one_instance_is_found_on_the_other() {
+    let Some(cluster) = pg() else { return };
+    let url = cluster.new_database("two_search");
+    let a = spawn_on(TempDir::new("a"), &url, 3).await;
+    let b = spawn_on(TempDir::new("b"), &url, 4).await;
+    a.app.load_demo(&Ctx::system("t")).await.unwrap();
+    a.app.rebuild_search().await.unwrap();
+    b.app.rebuild_search().await.unwrap();
+    let tok = a.app.create_token(&Ctx::system("t"), "investigador@demo.amparo.pe", "t", 1).await.unwrap().0;
+    let r = client()
+        .post(format!("{}/api/v1/cases", a.base))
+        .bearer_auth(&tok)
+        .json(&serde_json::json!({ "title": "Ladrillera clandestina en Nauta", "exploitation": "isForcedLabour", "labour_sector": "brick_making", "place": "PE-16" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let found: serde_json::Value =
+        client().get(format!("{}/api/v1/search?q=ladrilleras", b.base)).bearer_auth(&tok).send().await.unwrap().json().await.unwrap();
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
+    assert_eq!(found[0]["kind"], "case");
+}

@@ -17,6 +17,7 @@ pub mod persons;
 pub mod prevention;
 pub mod prosecution;
 pub mod referrals;
+pub mod search;
 pub mod sharing;
 pub mod summary;
 pub mod system;

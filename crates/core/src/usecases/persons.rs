@@ -46,7 +46,13 @@ impl Amparo {
             return Ok(Relation::Shared);
         }
         // A case the person is linked to, seen through a share that does not hide identities.
-        let links = self.store.find_rows(RecordTable::CaseLinks, &RowFilter { lookup: Some(person.to_string()), statuses: vec!["active".into()], ..Default::default() }).await?;
+        let links = self
+            .store
+            .find_rows(
+                RecordTable::CaseLinks,
+                &RowFilter { lookup: Some(person.to_string()), statuses: vec!["active".into()], ..Default::default() },
+            )
+            .await?;
         for l in &links {
             let Some(case_id) = &l.subject_id else { continue };
             let Some(case) = self.store.get_row(RecordTable::Cases, case_id).await? else { continue };

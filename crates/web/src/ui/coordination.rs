@@ -127,3 +127,46 @@ pub async fn record_prevention(
         Err(e) => with_errors(&v, e, |errors| prevention_page(&state, &v, input.clone(), errors)).await,
     }
 }
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    nav: Nav,
+    q: String,
+    hits: Vec<amparo_core::usecases::search::SearchHit>,
+    searched: bool,
+    errors: Errors,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    v: Viewer,
+    axum::extract::Query(q): axum::extract::Query<SearchQuery>,
+) -> Result<Response, WebError> {
+    if q.q.trim().is_empty() {
+        return render(&SearchPage {
+            nav: Nav::for_viewer(&v, "search"),
+            q: String::new(),
+            hits: vec![],
+            searched: false,
+            errors: Errors::none(v.tr()),
+        });
+    }
+    match state.app.search(&v.ctx, &q.q, 50).await {
+        Ok(hits) => {
+            render(&SearchPage { nav: Nav::for_viewer(&v, "search"), q: q.q.clone(), hits, searched: true, errors: Errors::none(v.tr()) })
+        }
+        Err(e) => {
+            with_errors(&v, e, |errors| async {
+                render(&SearchPage { nav: Nav::for_viewer(&v, "search"), q: q.q.clone(), hits: vec![], searched: false, errors })
+            })
+            .await
+        }
+    }
+}

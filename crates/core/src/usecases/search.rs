@@ -1,0 +1,230 @@
+//! Full-text search over narratives, notes and names — only what the caller may open.
+//!
+//! Each server process keeps its own in-memory index, built at start-up from decrypted text
+//! and kept current from the audit trail: every write is audited with its record type and
+//! id, so reading the trail past the last indexed sequence number tells any process what
+//! changed, whichever process wrote it. `refresh_search` runs before every query and every
+//! few seconds in the background, so a case written through one server is found through
+//! another within seconds.
+//!
+//! A search never reveals that an inaccessible record exists: hits are checked against the
+//! policy one by one, and only allowed hits are counted or shown. The query text is not
+//! written to the audit trail (it may be a name); the number of results is.
+
+use crate::Amparo;
+use crate::ctx::Ctx;
+use crate::error::{CoreError, CoreResult};
+use crate::records::attrs;
+use crate::search_index::SearchDoc;
+use crate::store::{RecordTable, RowFilter};
+use crate::usecases::cases::{CaseAttrs, CaseNote};
+use amparo_domain::PersonId;
+use amparo_domain::intake::ReportSecrets;
+use amparo_domain::person::Identity;
+use amparo_domain::policy::{Action, Relation, authorize};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SearchHit {
+    /// `person`, `report` or `case`.
+    pub kind: String,
+    pub id: String,
+    /// The pseudonymous code, report reference or case reference.
+    pub label: String,
+    pub link: String,
+}
+
+#[derive(Default, Deserialize)]
+struct CaseNotes {
+    #[serde(default)]
+    notes: Vec<CaseNote>,
+}
+
+/// Audit actions that change searchable text, by record type.
+fn changes_text(action: &str) -> bool {
+    !(action.starts_with("read_")
+        || action.starts_with("list_")
+        || action.starts_with("reveal")
+        || action == "search"
+        || action.ends_with("denied"))
+}
+
+impl Amparo {
+    async fn search_doc(&self, kind: &str, id: &str) -> CoreResult<Option<SearchDoc>> {
+        Ok(match kind {
+            "person" => match self.store.get_person(&PersonId::from_trusted(id.to_owned())).await? {
+                Some(p) => {
+                    let mut i = Identity::default();
+                    for (col, blob) in &p.sealed {
+                        i.set(col, Some(self.open("persons", col, id, blob)?));
+                    }
+                    let names = [&i.given_names, &i.first_surname, &i.second_surname, &i.aliases]
+                        .iter()
+                        .filter_map(|x| x.as_deref())
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    Some(SearchDoc { kind: "person", id: id.to_owned(), text: i.narrative.unwrap_or_default(), names })
+                }
+                None => None,
+            },
+            "report" => match self.store.get_row(RecordTable::Reports, id).await? {
+                Some(r) => {
+                    let s: ReportSecrets = self.open_json(RecordTable::Reports, &r)?;
+                    let mut text = vec![s.narrative, s.persons_described.unwrap_or_default(), s.place_detail.unwrap_or_default()];
+                    text.extend(s.follow_ups.into_iter().map(|f| f.text));
+                    Some(SearchDoc { kind: "report", id: id.to_owned(), text: text.join("\n"), names: s.reporter_name.unwrap_or_default() })
+                }
+                None => None,
+            },
+            "case" => match self.store.get_row(RecordTable::Cases, id).await? {
+                Some(r) => {
+                    let a: CaseAttrs = attrs(&r)?;
+                    let n: CaseNotes = self.open_json(RecordTable::Cases, &r)?;
+                    let mut text = vec![a.title];
+                    text.extend(n.notes.into_iter().map(|x| x.text));
+                    Some(SearchDoc { kind: "case", id: id.to_owned(), text: text.join("\n"), names: String::new() })
+                }
+                None => None,
+            },
+            _ => None,
+        })
+    }
+
+    /// Build this process's index from the database (start-up). Changes made while it runs
+    /// are picked up by the next refresh, which starts from the audit head read first.
+    pub async fn rebuild_search(&self) -> CoreResult<usize> {
+        let (head, _) = self.store.audit_head().await?;
+        let mut docs = Vec::new();
+        for o in self.store.list_orgs().await? {
+            for p in self.store.list_persons(&o.id).await? {
+                if let Some(d) = self.search_doc("person", p.id.as_str()).await? {
+                    docs.push(d);
+                }
+            }
+        }
+        for (table, kind) in [(RecordTable::Reports, "report"), (RecordTable::Cases, "case")] {
+            for r in self.store.find_rows(table, &RowFilter::default()).await? {
+                if let Some(d) = self.search_doc(kind, &r.id).await? {
+                    docs.push(d);
+                }
+            }
+        }
+        for chunk in docs.chunks(5_000) {
+            self.search.upsert(chunk).map_err(CoreError::Internal)?;
+        }
+        *self.search.indexed_seq.lock().map_err(|_| CoreError::Internal("search poisoned".into()))? = head;
+        Ok(docs.len())
+    }
+
+    /// Index whatever changed since the last refresh, as told by the audit trail.
+    pub async fn refresh_search(&self) -> CoreResult<usize> {
+        let mut from = *self.search.indexed_seq.lock().map_err(|_| CoreError::Internal("search poisoned".into()))?;
+        let mut total = 0;
+        loop {
+            let entries = self.store.audit_after(from, 1_000).await?;
+            let Some(last) = entries.last().map(|e| e.seq) else { break };
+            let mut todo: Vec<(String, String)> = Vec::new();
+            for e in &entries {
+                let kind = e.event.record_type.as_str();
+                if matches!(kind, "person" | "report" | "case")
+                    && e.event.outcome == "ok"
+                    && !e.event.record_id.is_empty()
+                    && changes_text(&e.event.action)
+                {
+                    let key = (kind.to_owned(), e.event.record_id.clone());
+                    if !todo.contains(&key) {
+                        todo.push(key);
+                    }
+                }
+            }
+            let mut docs = Vec::new();
+            for (kind, id) in &todo {
+                if let Some(d) = self.search_doc(kind, id).await? {
+                    docs.push(d);
+                }
+            }
+            if !docs.is_empty() {
+                self.search.upsert(&docs).map_err(CoreError::Internal)?;
+            }
+            total += docs.len();
+            from = last;
+            let mut seq = self.search.indexed_seq.lock().map_err(|_| CoreError::Internal("search poisoned".into()))?;
+            if *seq < last {
+                *seq = last;
+            }
+        }
+        Ok(total)
+    }
+
+    /// May the caller open this hit? Uses the same relations as the record's own page, with
+    /// the pure policy (a refusal here is not an access attempt, so it is not audited).
+    async fn may_open(&self, ctx: &Ctx, kind: &str, id: &str) -> CoreResult<Option<SearchHit>> {
+        let Some(actor) = &ctx.actor else { return Ok(None) };
+        match kind {
+            "person" => {
+                let Some(p) = self.store.get_person(&PersonId::from_trusted(id.to_owned())).await? else { return Ok(None) };
+                let rel = self.person_relation(ctx, &p.id, &p.org_id).await?;
+                Ok(authorize(actor, Action::ListPersons, rel).is_ok().then(|| SearchHit {
+                    kind: "person".into(),
+                    id: id.into(),
+                    label: p.code.clone(),
+                    link: format!("/persons/{id}"),
+                }))
+            }
+            "report" => {
+                let Some(r) = self.store.get_row(RecordTable::Reports, id).await? else { return Ok(None) };
+                let rel = match ctx.org_id() {
+                    Some(m) if &r.org_id == m => Relation::SameOrg,
+                    Some(m) if r.party_org.as_ref() == Some(m) => Relation::Shared,
+                    _ => self.relation_to_org(ctx, &r.org_id).await?,
+                };
+                let label = r.lookup.clone().unwrap_or_else(|| id.get(..8).unwrap_or("").to_uppercase());
+                Ok(authorize(actor, Action::ViewReports, rel).is_ok().then(|| SearchHit {
+                    kind: "report".into(),
+                    id: id.into(),
+                    label,
+                    link: format!("/reports/{id}"),
+                }))
+            }
+            "case" => {
+                let Some(c) = self.store.get_row(RecordTable::Cases, id).await? else { return Ok(None) };
+                let access = self.case_access(ctx, &c).await?;
+                let label = c.lookup.clone().unwrap_or_default();
+                // A share that hides identities does not let names lead to the case either;
+                // the case itself is still found by its title and notes.
+                Ok(authorize(actor, Action::ViewCase, access.relation).is_ok().then(|| SearchHit {
+                    kind: "case".into(),
+                    id: id.into(),
+                    label,
+                    link: format!("/cases/{id}"),
+                }))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Search what the caller may open. At most `limit` hits; inaccessible records are not
+    /// counted, shown or hinted at.
+    pub async fn search(&self, ctx: &Ctx, q: &str, limit: usize) -> CoreResult<Vec<SearchHit>> {
+        let q = q.trim();
+        if q.chars().count() < 2 || q.chars().count() > 200 {
+            return Err(CoreError::field("q", "search_query_length"));
+        }
+        ctx.user().ok_or(CoreError::Unauthenticated)?;
+        self.refresh_search().await?;
+        let raw = self.search.query(q, 500).map_err(CoreError::Internal)?;
+        let mut out = Vec::new();
+        for (kind, id) in raw {
+            if out.len() >= limit.clamp(1, 100) {
+                break;
+            }
+            if let Some(hit) = self.may_open(ctx, &kind, &id).await? {
+                out.push(hit);
+            }
+        }
+        let mut ev = ctx.event(self.now(), "search", "ok", "search", "");
+        ev.details = serde_json::json!({ "results": out.len() }).to_string();
+        self.append(&ev).await?;
+        Ok(out)
+    }
+}

@@ -55,13 +55,17 @@ fn fold(s: &str) -> String {
     out.trim().to_owned()
 }
 
-/// Letters and digits, upper case; a written-in type prefix ("DNI 40912377", "CE-001234")
-/// is dropped when the rest is all digits, so the same number matches however it was typed.
+/// Document-type words people type in front of a number.
+const TYPE_WORDS: &[&str] = &["DNI", "DNINRO", "DNINO", "CE", "CEX", "LE", "NRO", "NUM", "NO", "PASAPORTE", "PASAPORTENRO"];
+
+/// Letters and digits, upper case; a typed-in type word ("DNI 40912377", "CE-001234") is
+/// dropped when the rest is all digits, so the same number matches however it was typed.
+/// Letters that belong to the number (passports: "AB123456") stay.
 fn normalise_document(d: &str) -> String {
     let s: String = d.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_uppercase();
     let split = s.find(|c: char| c.is_ascii_digit()).unwrap_or(s.len());
     let (prefix, rest) = s.split_at(split);
-    if !prefix.is_empty() && prefix.len() <= 9 && rest.len() >= 5 && rest.chars().all(|c| c.is_ascii_digit()) { rest.to_owned() } else { s }
+    if TYPE_WORDS.contains(&prefix) && rest.len() >= 5 && rest.chars().all(|c| c.is_ascii_digit()) { rest.to_owned() } else { s }
 }
 
 /// The normalised matching keys of an identity (before hashing).

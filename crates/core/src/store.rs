@@ -119,10 +119,11 @@ pub enum RecordTable {
     Tasks,
     Alerts,
     Prevention,
+    Attachments,
 }
 
 impl RecordTable {
-    pub const ALL: [RecordTable; 17] = [
+    pub const ALL: [RecordTable; 18] = [
         RecordTable::Reports,
         RecordTable::Operations,
         RecordTable::Inspections,
@@ -140,6 +141,7 @@ impl RecordTable {
         RecordTable::Tasks,
         RecordTable::Alerts,
         RecordTable::Prevention,
+        RecordTable::Attachments,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -160,6 +162,7 @@ impl RecordTable {
             RecordTable::Tasks => "tasks",
             RecordTable::Alerts => "alerts",
             RecordTable::Prevention => "prevention",
+            RecordTable::Attachments => "attachments",
         }
     }
 }
@@ -280,6 +283,7 @@ pub const ENCRYPTED_COLUMNS: &[(&str, &str)] = &[
     ("tasks", "sealed"),
     ("alerts", "sealed"),
     ("prevention", "sealed"),
+    ("attachments", "sealed"),
     ("users", "totp_secret"),
     ("sessions", "pending_totp"),
 ];

@@ -5,6 +5,7 @@
 //! this crate performs I/O, reads the clock or draws randomness; callers pass those in. That
 //! keeps the rules that protect victims testable without a database or a server.
 
+pub mod attachment;
 pub mod audit;
 pub mod cases;
 pub mod geo;

@@ -101,7 +101,7 @@ fn id_column(table: &str) -> Option<&'static str> {
     match table {
         "persons" | "users" | "reports" | "operations" | "inspections" | "screenings" | "decisions" | "services" | "referrals"
         | "assistance" | "notifications" | "cases" | "case_links" | "case_events" | "charges" | "shares" | "tasks" | "alerts"
-        | "prevention" => Some("id"),
+        | "prevention" | "attachments" => Some("id"),
         "sessions" => Some("id_hash"),
         _ => None,
     }

@@ -36,6 +36,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ("tasks", "id"),
     ("alerts", "id"),
     ("prevention", "id"),
+    ("attachments", "id"),
     ("audit_log", "seq"),
     ("audit_head", "id"),
     ("audit_checkpoints", "seq"),

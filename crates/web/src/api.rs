@@ -570,3 +570,29 @@ pub struct SearchQuery {
 pub async fn search(State(s): State<AppState>, c: ApiCaller, Query(q): Query<SearchQuery>) -> ApiResult {
     ok(s.app.search(&c.ctx, &q.q, 50).await.map_err(|e| c.err(e))?)
 }
+
+#[derive(Deserialize)]
+pub struct UploadQuery {
+    #[serde(default)]
+    filename: String,
+}
+
+/// The body is the file itself (any content type); `?filename=` names it.
+pub async fn attachments_upload(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    Query(q): Query<UploadQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    created(s.app.add_attachment(&c.ctx, &id, &q.filename, &body).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn attachments_get(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, WebError> {
+    let file = s.app.get_attachment(&c.ctx, &id).await.map_err(|e| c.err(e))?;
+    Ok(crate::ui::cases::download(file))
+}

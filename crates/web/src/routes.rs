@@ -37,6 +37,11 @@ impl Builder {
     }
 }
 
+/// Uploads may be larger than forms: the attachment limit plus room for the form around it.
+fn upload_limit() -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max(amparo_domain::attachment::MAX_ATTACHMENT_BYTES + 64 * 1024)
+}
+
 /// Build the router (without state) and the list of routes.
 pub fn catalogue() -> (Router<AppState>, Vec<RouteSpec>) {
     use RouteKind::*;
@@ -119,6 +124,14 @@ pub fn catalogue() -> (Router<AppState>, Vec<RouteSpec>) {
         .add("POST", "/cases/{id}/shares", Ui, "Share the case", post(ui::cases::share))
         .add("POST", "/cases/{id}/transfer", Ui, "Transfer ownership", post(ui::cases::transfer))
         .add("POST", "/cases/{id}/access", Ui, "Name the users allowed on a restricted case", post(ui::cases::access))
+        .add(
+            "POST",
+            "/cases/{id}/attachments",
+            Ui,
+            "Attach a file (PDF, PNG, JPEG, text; 10 MiB)",
+            post(ui::cases::upload).layer(upload_limit()),
+        )
+        .add("GET", "/attachments/{id}", Ui, "Download an attachment (never shown inline)", get(ui::cases::attachment))
         .add("POST", "/cases/{id}/tasks", Ui, "Add a task with a deadline", post(ui::cases::task))
         .add("POST", "/charges/{id}/decision", Ui, "Record a verdict and sentence", post(ui::cases::decide))
         .add("POST", "/charges/{id}/review", Ui, "Mark a flagged sentence reviewed", post(ui::cases::review))
@@ -199,6 +212,14 @@ pub fn catalogue() -> (Router<AppState>, Vec<RouteSpec>) {
         .add("POST", "/api/v1/cases/{id}/charges", Api, "File a charge against a defendant", post(api::charges_file))
         .add("POST", "/api/v1/cases/{id}/shares", Api, "Share the case with an organisation", post(api::cases_share))
         .add("POST", "/api/v1/cases/{id}/transfer", Api, "Transfer ownership (history kept)", post(api::cases_transfer))
+        .add(
+            "POST",
+            "/api/v1/cases/{id}/attachments",
+            Api,
+            "Attach a file (body = the file, ?filename=)",
+            post(api::attachments_upload).layer(upload_limit()),
+        )
+        .add("GET", "/api/v1/attachments/{id}", Api, "Download an attachment", get(api::attachments_get))
         .add("POST", "/api/v1/charges/{id}/decision", Api, "Verdict and sentence for a defendant", post(api::charges_decide))
         .add("POST", "/api/v1/charges/{id}/appeals", Api, "Record an appeal", post(api::charges_appeal))
         .add("POST", "/api/v1/shares/{id}", Api, "Grant, refuse or revoke a share", post(api::shares_answer))

@@ -117,6 +117,8 @@ const EXPECT: &[(&str, &str, Who)] = &[
     ("POST", "/cases/{id}/transfer", Who::Roles(INVESTIGATORS, NONE)),
     ("POST", "/cases/{id}/access", Who::Roles(INVESTIGATORS, NONE)),
     ("POST", "/cases/{id}/tasks", Who::Roles(INVESTIGATORS, NONE)),
+    ("POST", "/cases/{id}/attachments", Who::Roles(INVESTIGATORS, NONE)),
+    ("GET", "/attachments/{id}", Who::Roles(IDENTITY, NONE)),
     ("POST", "/charges/{id}/decision", Who::Roles(PROSECUTOR, NONE)),
     ("POST", "/charges/{id}/review", Who::Roles(PROSECUTOR, NONE)),
     ("POST", "/charges/{id}/appeals", Who::Roles(PROSECUTOR, NONE)),
@@ -202,6 +204,8 @@ const EXPECT: &[(&str, &str, Who)] = &[
     ("POST", "/api/v1/cases/{id}/charges", Who::Roles(PROSECUTOR, NONE)),
     ("POST", "/api/v1/cases/{id}/shares", Who::Roles(INVESTIGATORS, NONE)),
     ("POST", "/api/v1/cases/{id}/transfer", Who::Roles(INVESTIGATORS, NONE)),
+    ("POST", "/api/v1/cases/{id}/attachments", Who::Roles(INVESTIGATORS, NONE)),
+    ("GET", "/api/v1/attachments/{id}", Who::Roles(IDENTITY, NONE)),
     ("POST", "/api/v1/charges/{id}/decision", Who::Roles(PROSECUTOR, NONE)),
     ("POST", "/api/v1/charges/{id}/appeals", Who::Roles(PROSECUTOR, NONE)),
     ("POST", "/api/v1/shares/{id}", Who::Roles(INVESTIGATORS, NONE)),
@@ -346,6 +350,8 @@ async fn fixture(t: &TestApp) -> Fixture {
             updates: vec![],
         };
         t.store.write(&batch, &Ctx::system("t").event(0, "fixture", "ok", "fixture", "")).await.unwrap();
+        let att = t.app.add_attachment(&ctx, &cid, "acta.txt", b"acta de intervencion").await.unwrap();
+        record_of.insert(("attachment", oid.clone()), att.id);
         for (k, v) in [("case", cid), ("charge", chid), ("share", shid), ("task", tkid), ("alert", alid)] {
             record_of.insert((k, oid.clone()), v);
         }
@@ -423,12 +429,18 @@ async fn every_route_answers_every_role_as_the_policy_says() {
                     .replace("/shares/{id}", &format!("/shares/{}", fx.record_of[&("share", org.to_string())]))
                     .replace("/tasks/{id}", &format!("/tasks/{}", fx.record_of[&("task", org.to_string())]))
                     .replace("/alerts/{id}", &format!("/alerts/{}", fx.record_of[&("alert", org.to_string())]))
+                    .replace("/attachments/{id}", &format!("/attachments/{}", fx.record_of[&("attachment", org.to_string())]))
                     .replace("instruments/{id}", "instruments/ilo-ec-2009-v1");
                 let kind = catalogue().1.iter().find(|s| s.path == *path && s.method == *method).map(|s| s.kind).unwrap();
-                let status = if kind == RouteKind::Api || path.starts_with("/api/") {
+                let status = if *path == "/cases/{id}/attachments" {
+                    browser.upload(&concrete, "acta.txt", b"acta de la matriz").await.status().as_u16()
+                } else if kind == RouteKind::Api || path.starts_with("/api/") {
                     let body = api_body(path, &org, &target_user, &user, &fx);
                     let req = match *method {
                         "GET" => browser.c.get(format!("{}{}", t.base, concrete)),
+                        "POST" if path.ends_with("/attachments") => {
+                            browser.c.post(format!("{}{}?filename=acta.txt", t.base, concrete)).body(b"acta por la API".to_vec())
+                        }
                         "POST" => browser.c.post(format!("{}{}", t.base, concrete)).json(&body),
                         _ => browser.c.put(format!("{}{}", t.base, concrete)).json(&body),
                     };

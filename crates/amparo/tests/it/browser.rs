@@ -479,6 +479,12 @@ async fn browser_police_case_shared_with_prosecutor_charged_and_sentenced_with_a
         click(wd, "link-submit").await;
         wait_text(wd, "case-persons", |p| p.contains(code.as_str())).await;
     }
+    // An attachment, through the real multipart form.
+    let file = t._dir.path().join("acta.pdf");
+    std::fs::write(&file, b"%PDF-1.4\nActa de intervencion\n%%EOF").unwrap();
+    by_id(wd, "attach-file").await.send_keys(file.display().to_string()).await.unwrap();
+    click(wd, "attach-submit").await;
+    wait_text(wd, "attachments", |a| a.contains("PDF")).await;
     choose(wd, "share-org", "Fiscalía Especializada en Trata de Personas – Loreto").await;
     by_id(wd, "share-purpose").await.send_keys("Investigación fiscal").await.unwrap();
     set_value(wd, "share-until", "2027-12-31").await;

@@ -106,6 +106,21 @@ impl Browser {
             .await
             .unwrap()
     }
+    /// Upload a file the way the case page's form does: multipart, token in the query string.
+    pub async fn upload(&self, path: &str, filename: &str, bytes: &[u8]) -> reqwest::Response {
+        let boundary = "amparo-test-boundary-7f3a";
+        let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        self.c
+            .post(format!("{}{}?_csrf={}", self.base, path, self.csrf))
+            .header("cookie", &self.cookie)
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
     /// Refresh the CSRF token from a page (it changes when the session id is renewed).
     /// Every page carries the session's token in <meta name="csrf-token">; follow
     /// redirects (e.g. to two-factor pages) until one is found.

@@ -203,6 +203,24 @@ impl Amparo {
             self.add_event(&insp, &mine.id, &EventInput { kind: s(kind), date: days_ago(date), place: s(place) }).await?;
         }
 
+        // 2b. Loreto: debt bondage in illegal logging on the river.
+        let logging = self
+            .open_case(
+                &inv,
+                &CaseInput {
+                    title: s("Tala ilegal en el río Napo con trabajadores endeudados"),
+                    exploitation: s("isForcedLabour"),
+                    labour_sector: s("logging"),
+                    place: s("PE-1601"),
+                    notes: s("Habilitación con deudas impagables; campamento a tres días de navegación."),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        for (kind, date, place) in [("Recruitment", 150, "PE-1603"), ("Exploitation", 140, "PE-1601")] {
+            self.add_event(&inv, &logging.id, &EventInput { kind: s(kind), date: days_ago(date), place: s(place) }).await?;
+        }
+
         // 3. Recruitment in Cusco for Spain, followed by the Loreto unit; a police officer among the
         // suspects, so the case is restricted to named users and accesses are reported.
         let cusco = self

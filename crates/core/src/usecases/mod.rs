@@ -2,6 +2,7 @@
 //! act through the store with its audit event in the same transaction.
 
 pub mod alerts;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod cases;

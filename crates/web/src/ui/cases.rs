@@ -142,6 +142,7 @@ struct ShowPage {
     stage: String,
     owner: String,
     charges: Vec<ChargeRow>,
+    attachments: Vec<amparo_core::usecases::attachments::AttachmentInfo>,
     shares: Vec<(ShareView, String)>,
     timeline: Vec<TimelineItem>,
     seen: Vec<(String, String, String)>,
@@ -229,6 +230,7 @@ async fn show_page(state: &AppState, v: &Viewer, id: &str, errors: Errors) -> Re
         stage: c.summary.stage.map(|s| t.tk("stage", s.as_str())).unwrap_or_default(),
         owner: names.get(c.summary.org_id.as_str()).cloned().unwrap_or_default(),
         charges: charge_rows,
+        attachments: state.app.case_attachments(&v.ctx, id).await.map_err(|e| v.err(e))?,
         shares: shares
             .into_iter()
             .map(|s| {
@@ -455,4 +457,50 @@ pub async fn task(
 ) -> Result<Response, WebError> {
     let r = state.app.add_task(&v.ctx, &id, &input).await;
     then_case(&state, &v, &id, r).await
+}
+
+/// Upload an attachment (multipart field `file`).
+pub async fn upload(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> Result<Response, WebError> {
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("adjunto").to_owned();
+            match field.bytes().await {
+                Ok(b) => file = Some((name, b.to_vec())),
+                Err(_) => return Err(WebError::BadRequest { code: "payload_too_large", op: v.meta.op.clone(), api: false, tr: v.tr() }),
+            }
+        }
+    }
+    let (name, bytes) = file.unwrap_or_default();
+    let r = state.app.add_attachment(&v.ctx, &id, &name, &bytes).await;
+    then_case(&state, &v, &id, r).await
+}
+
+/// A download, never inline: a generic type, `attachment` disposition, and the site's CSP.
+pub fn download(file: amparo_core::usecases::attachments::AttachmentFile) -> Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let ascii: String =
+        file.filename.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' { c } else { '_' }).collect();
+    let disposition = format!("attachment; filename=\"{ascii}\"");
+    let mut resp = file.bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&file.mime) {
+        h.insert(axum::http::HeaderName::from_static("x-amparo-file-type"), v);
+    }
+    resp
+}
+
+pub async fn attachment(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
+    let file = state.app.get_attachment(&v.ctx, &id).await.map_err(|e| v.err(e))?;
+    Ok(download(file))
 }

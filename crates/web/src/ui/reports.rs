@@ -155,6 +155,9 @@ struct ShowPage {
     units: Vec<(String, String)>,
     pf: PersonForm,
     can_add_person: bool,
+    /// Open a case from this report (police, prosecutors, labour inspectors).
+    can_open_case: bool,
+    case_exploitations: Vec<(String, String)>,
     errors: Errors,
 }
 
@@ -200,6 +203,8 @@ async fn show_page(state: &AppState, v: &Viewer, id: &str, errors: Errors, pf: O
         persons: d.persons.iter().map(|p| super::persons::row(t, p)).collect(),
         units: orgs.iter().filter(|o| o.id != d.report.org_id).map(|o| (o.id.to_string(), o.name.clone())).collect(),
         can_add_person: may(v, Action::CreatePerson, Relation::OwnOrgScope),
+        can_open_case: may(v, Action::OpenCase, Relation::OwnOrgScope),
+        case_exploitations: options(t, "cexp", &amparo_domain::cases::CaseExploitation::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>()),
         pf,
         d,
         errors,

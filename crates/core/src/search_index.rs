@@ -25,6 +25,10 @@ pub struct SearchIndex {
     id: Field,
     text: Field,
     names: Field,
+    /// Organisations with a relation to the record (owner, sharing or referral recipients):
+    /// a pre-filter so broad queries rank the caller's records, not everyone's. The policy
+    /// still decides every hit.
+    orgs: Field,
     /// The audit sequence number up to which changes have been indexed.
     pub(crate) indexed_seq: Mutex<i64>,
 }
@@ -35,6 +39,7 @@ pub struct SearchDoc {
     pub id: String,
     pub text: String,
     pub names: String,
+    pub orgs: Vec<String>,
 }
 
 fn text_options(analyzer: &str) -> TextOptions {
@@ -51,6 +56,7 @@ impl SearchIndex {
         let id = sb.add_text_field("id", STRING | STORED);
         let text = sb.add_text_field("text", text_options("es_text"));
         let names = sb.add_text_field("names", text_options("es_names"));
+        let orgs = sb.add_text_field("orgs", STRING);
         let index = Index::create_in_ram(sb.build());
         let stop = StopWordFilter::new(Language::Spanish).ok_or("no Spanish stop words")?;
         index.tokenizers().register(
@@ -74,7 +80,7 @@ impl SearchIndex {
         let writer = index.writer_with_num_threads(1, 30_000_000).map_err(|e| e.to_string())?;
         let reader =
             index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(|e: tantivy::TantivyError| e.to_string())?;
-        Ok(Self { index, writer: Mutex::new(writer), reader, key, kind, id, text, names, indexed_seq: Mutex::new(0) })
+        Ok(Self { index, writer: Mutex::new(writer), reader, key, kind, id, text, names, orgs, indexed_seq: Mutex::new(0) })
     }
 
     /// Replace (or add) documents and make them searchable.
@@ -83,20 +89,34 @@ impl SearchIndex {
         for d in docs {
             let key = format!("{}:{}", d.kind, d.id);
             w.delete_term(Term::from_field_text(self.key, &key));
-            w.add_document(doc!(self.key => key, self.kind => d.kind, self.id => d.id.clone(), self.text => d.text.clone(), self.names => d.names.clone()))
-                .map_err(|e| e.to_string())?;
+            let mut doc = doc!(self.key => key, self.kind => d.kind, self.id => d.id.clone(), self.text => d.text.clone(), self.names => d.names.clone());
+            for o in &d.orgs {
+                doc.add_text(self.orgs, o);
+            }
+            w.add_document(doc).map_err(|e| e.to_string())?;
         }
         w.commit().map_err(|e| e.to_string())?;
         drop(w);
         self.reader.reload().map_err(|e| e.to_string())
     }
 
-    /// The best `limit` matches for a user's query as (kind, id). Every term must match;
-    /// syntax the parser does not understand is ignored rather than refused.
-    pub fn query(&self, q: &str, limit: usize) -> Result<Vec<(String, String)>, String> {
+    /// The best `limit` matches for a user's query as (kind, id), among records related to
+    /// one of `orgs` (all records when `orgs` is empty). Every term must match; syntax the
+    /// parser does not understand is ignored rather than refused.
+    pub fn query(&self, q: &str, orgs: &[String], limit: usize) -> Result<Vec<(String, String)>, String> {
         let mut parser = QueryParser::for_index(&self.index, vec![self.text, self.names]);
         parser.set_conjunction_by_default();
-        let (query, _) = parser.parse_query_lenient(q);
+        let (user_query, _) = parser.parse_query_lenient(q);
+        let query: Box<dyn tantivy::query::Query> = if orgs.is_empty() {
+            user_query
+        } else {
+            let terms = orgs.iter().map(|o| Term::from_field_text(self.orgs, o));
+            let filter = tantivy::query::TermSetQuery::new(terms);
+            Box::new(tantivy::query::BooleanQuery::new(vec![
+                (tantivy::query::Occur::Must, user_query),
+                (tantivy::query::Occur::Must, Box::new(filter)),
+            ]))
+        };
         let searcher = self.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score()).map_err(|e| e.to_string())?;
         let mut out = Vec::new();
@@ -123,7 +143,7 @@ mod tests {
     use super::*;
 
     fn doc(kind: &'static str, id: &str, text: &str, names: &str) -> SearchDoc {
-        SearchDoc { kind, id: id.into(), text: text.into(), names: names.into() }
+        SearchDoc { kind, id: id.into(), text: text.into(), names: names.into(), orgs: vec!["o1".into()] }
     }
 
     #[test]
@@ -135,12 +155,13 @@ mod tests {
             doc("person", "p1", "", "José Huamán Quispe"),
         ])
         .unwrap();
-        assert_eq!(ix.query("captacion", 10).unwrap(), vec![("report".into(), "r1".into())]);
-        assert_eq!(ix.query("adolescente", 10).unwrap().len(), 1, "plural and singular meet at the stem");
-        assert_eq!(ix.query("mineria aurifera", 10).unwrap(), vec![("report".into(), "r2".into())]);
-        assert_eq!(ix.query("HUAMAN jose", 10).unwrap(), vec![("person".into(), "p1".into())]);
-        assert!(ix.query("captación minería", 10).unwrap().is_empty(), "every term must match");
-        assert!(ix.query("((( AND", 10).is_ok(), "bad syntax is not an error");
+        assert_eq!(ix.query("captacion", &[], 10).unwrap(), vec![("report".into(), "r1".into())]);
+        assert_eq!(ix.query("adolescente", &[], 10).unwrap().len(), 1, "plural and singular meet at the stem");
+        assert_eq!(ix.query("mineria aurifera", &[], 10).unwrap(), vec![("report".into(), "r2".into())]);
+        assert_eq!(ix.query("HUAMAN jose", &["o1".into()], 10).unwrap(), vec![("person".into(), "p1".into())]);
+        assert!(ix.query("captación minería", &[], 10).unwrap().is_empty(), "every term must match");
+        assert!(ix.query("((( AND", &[], 10).is_ok(), "bad syntax is not an error");
+        assert!(ix.query("captacion", &["o2".into()], 10).unwrap().is_empty(), "another organisation's records are filtered out");
     }
 
     #[test]
@@ -148,8 +169,8 @@ mod tests {
         let ix = SearchIndex::new().unwrap();
         ix.upsert(&[doc("case", "c1", "primera versión", "")]).unwrap();
         ix.upsert(&[doc("case", "c1", "segunda versión", "")]).unwrap();
-        assert!(ix.query("primera", 10).unwrap().is_empty());
-        assert_eq!(ix.query("segunda", 10).unwrap().len(), 1);
+        assert!(ix.query("primera", &[], 10).unwrap().is_empty());
+        assert_eq!(ix.query("segunda", &[], 10).unwrap().len(), 1);
         assert_eq!(ix.len(), 1);
     }
 }

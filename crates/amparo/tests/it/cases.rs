@@ -461,3 +461,37 @@ async fn attachments_are_checked_sealed_and_only_ever_downloaded() {
     let (status, _) = upload(inv.clone(), "big.txt", vec![b'a'; amparo_domain::attachment::MAX_ATTACHMENT_BYTES + 100 * 1024]).await;
     assert_eq!(status, 413);
 }
+
+#[tokio::test]
+async fn a_referral_makes_the_person_findable_by_the_receiving_shelter_and_nobody_else() {
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.rebuild_search().await.unwrap();
+    let inv = token(&t, "investigador@demo.amparo.pe").await;
+    let shelter = token(&t, "albergue@demo.amparo.pe").await;
+    let (_, p) =
+        call(&t, &inv, "POST", "/api/v1/persons", json!({ "role": "possible_victim", "given_names": "Yessenia", "approx_age": "25" }))
+            .await;
+    let find = |tok: &str| {
+        let url = format!("{}/api/v1/search?q=yessenia", t.base);
+        let tok = tok.to_owned();
+        async move { client().get(url).bearer_auth(tok).send().await.unwrap().text().await.unwrap() }
+    };
+    assert_eq!(find(&shelter).await, "[]");
+    let (_, services) = call(&t, &shelter, "GET", "/api/v1/services?kind=shelter", Value::Null).await;
+    let svc = services.as_array().unwrap().iter().find(|s| s["name"] == "Casa Refugio Amazonía").unwrap()["id"].clone();
+    let (status, _) = call(
+        &t,
+        &inv,
+        "POST",
+        &format!("/api/v1/persons/{}/referrals", p["id"].as_str().unwrap()),
+        json!({ "service_id": svc, "consent_by": "person", "consent_method": "written" }),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let got = find(&shelter).await;
+    let inv_sees = find(&inv).await;
+    assert!(got.contains(p["id"].as_str().unwrap()), "the receiving shelter finds the referred person: {got} (investigator: {inv_sees})");
+    let cw = token(&t, "trabajadora-social@demo.amparo.pe").await;
+    assert_eq!(find(&cw).await, "[]");
+}

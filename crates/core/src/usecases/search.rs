@@ -63,7 +63,25 @@ impl Amparo {
                         .filter_map(|x| x.as_deref())
                         .collect::<Vec<_>>()
                         .join(" ");
-                    Some(SearchDoc { kind: "person", id: id.to_owned(), text: i.narrative.unwrap_or_default(), names })
+                    let mut orgs = vec![p.org_id.to_string()];
+                    let sub = RowFilter { subject_ids: vec![id.to_owned()], ..Default::default() };
+                    orgs.extend(
+                        self.store
+                            .find_rows(RecordTable::Referrals, &sub)
+                            .await?
+                            .into_iter()
+                            .filter_map(|r| r.party_org.map(|o| o.to_string())),
+                    );
+                    let links = self
+                        .store
+                        .find_rows(RecordTable::CaseLinks, &RowFilter { lookup: Some(id.to_owned()), ..Default::default() })
+                        .await?;
+                    for l in links {
+                        if let Some(c) = l.subject_id {
+                            orgs.extend(self.case_orgs(&c).await?);
+                        }
+                    }
+                    Some(SearchDoc { kind: "person", id: id.to_owned(), text: i.narrative.unwrap_or_default(), names, orgs })
                 }
                 None => None,
             },
@@ -72,7 +90,14 @@ impl Amparo {
                     let s: ReportSecrets = self.open_json(RecordTable::Reports, &r)?;
                     let mut text = vec![s.narrative, s.persons_described.unwrap_or_default(), s.place_detail.unwrap_or_default()];
                     text.extend(s.follow_ups.into_iter().map(|f| f.text));
-                    Some(SearchDoc { kind: "report", id: id.to_owned(), text: text.join("\n"), names: s.reporter_name.unwrap_or_default() })
+                    let orgs = [Some(r.org_id.to_string()), r.party_org.map(|o| o.to_string())].into_iter().flatten().collect();
+                    Some(SearchDoc {
+                        kind: "report",
+                        id: id.to_owned(),
+                        text: text.join("\n"),
+                        names: s.reporter_name.unwrap_or_default(),
+                        orgs,
+                    })
                 }
                 None => None,
             },
@@ -82,12 +107,36 @@ impl Amparo {
                     let n: CaseNotes = self.open_json(RecordTable::Cases, &r)?;
                     let mut text = vec![a.title];
                     text.extend(n.notes.into_iter().map(|x| x.text));
-                    Some(SearchDoc { kind: "case", id: id.to_owned(), text: text.join("\n"), names: String::new() })
+                    Some(SearchDoc {
+                        kind: "case",
+                        id: id.to_owned(),
+                        text: text.join("\n"),
+                        names: String::new(),
+                        orgs: self.case_orgs(id).await?,
+                    })
                 }
                 None => None,
             },
             _ => None,
         })
+    }
+
+    /// The case's owner and every organisation ever granted a share (the policy checks expiry
+    /// and revocation at query time).
+    async fn case_orgs(&self, case_id: &str) -> CoreResult<Vec<String>> {
+        let mut out = Vec::new();
+        if let Some(c) = self.store.get_row(RecordTable::Cases, case_id).await? {
+            out.push(c.org_id.to_string());
+        }
+        let shares = self
+            .store
+            .find_rows(
+                RecordTable::Shares,
+                &RowFilter { subject_ids: vec![case_id.to_owned()], statuses: vec!["granted".into()], ..Default::default() },
+            )
+            .await?;
+        out.extend(shares.into_iter().filter_map(|s| s.party_org.map(|o| o.to_string())));
+        Ok(out)
     }
 
     /// Build this process's index from the database (start-up). Changes made while it runs
@@ -126,12 +175,29 @@ impl Amparo {
             let mut todo: Vec<(String, String)> = Vec::new();
             for e in &entries {
                 let kind = e.event.record_type.as_str();
-                if matches!(kind, "person" | "report" | "case")
-                    && e.event.outcome == "ok"
-                    && !e.event.record_id.is_empty()
-                    && changes_text(&e.event.action)
-                {
-                    let key = (kind.to_owned(), e.event.record_id.clone());
+                if e.event.outcome != "ok" || e.event.record_id.is_empty() || !changes_text(&e.event.action) {
+                    continue;
+                }
+                let mut keys = Vec::new();
+                match kind {
+                    "person" | "report" => keys.push((kind.to_owned(), e.event.record_id.clone())),
+                    "case" => {
+                        // A share or link changes who may find the case's persons too.
+                        keys.push(("case".to_owned(), e.event.record_id.clone()));
+                        let sub = RowFilter { subject_ids: vec![e.event.record_id.clone()], ..Default::default() };
+                        let links = self.store.find_rows(RecordTable::CaseLinks, &sub).await?;
+                        keys.extend(links.into_iter().filter_map(|l| l.lookup).map(|p| ("person".to_owned(), p)));
+                    }
+                    "referral" => {
+                        if let Some(r) = self.store.get_row(RecordTable::Referrals, &e.event.record_id).await?
+                            && let Some(p) = r.subject_id
+                        {
+                            keys.push(("person".to_owned(), p));
+                        }
+                    }
+                    _ => {}
+                }
+                for key in keys {
                     if !todo.contains(&key) {
                         todo.push(key);
                     }
@@ -158,7 +224,13 @@ impl Amparo {
 
     /// May the caller open this hit? Uses the same relations as the record's own page, with
     /// the pure policy (a refusal here is not an access attempt, so it is not audited).
-    async fn may_open(&self, ctx: &Ctx, kind: &str, id: &str) -> CoreResult<Option<SearchHit>> {
+    async fn may_open(
+        &self,
+        ctx: &Ctx,
+        kind: &str,
+        id: &str,
+        shared_cases: &std::collections::HashSet<String>,
+    ) -> CoreResult<Option<SearchHit>> {
         let Some(actor) = &ctx.actor else { return Ok(None) };
         match kind {
             "person" => {
@@ -188,6 +260,11 @@ impl Amparo {
             }
             "case" => {
                 let Some(c) = self.store.get_row(RecordTable::Cases, id).await? else { return Ok(None) };
+                // Most hits belong to other organisations: skip the share lookup for cases that
+                // are neither ours nor shared with us (the full check below still decides).
+                if ctx.org_id() != Some(&c.org_id) && !shared_cases.contains(id) {
+                    return Ok(None);
+                }
                 let access = self.case_access(ctx, &c).await?;
                 let label = c.lookup.clone().unwrap_or_default();
                 // A share that hides identities does not let names lead to the case either;
@@ -212,13 +289,35 @@ impl Amparo {
         }
         ctx.user().ok_or(CoreError::Unauthenticated)?;
         self.refresh_search().await?;
-        let raw = self.search.query(q, 500).map_err(CoreError::Internal)?;
+        // The caller's organisation and those below it (reports of sub-units are readable).
+        let Some(my_org) = ctx.org_id() else { return Ok(vec![]) };
+        let parents = self.org_parents().await?;
+        let mine: Vec<String> = parents
+            .keys()
+            .filter(|o| amparo_domain::org::is_within(o, my_org, |x| parents.get(x).cloned().flatten()))
+            .map(ToString::to_string)
+            .collect();
+        let raw = self.search.query(q, &mine, 500).map_err(CoreError::Internal)?;
+        let shared_cases: std::collections::HashSet<String> = match ctx.org_id() {
+            Some(org) => self
+                .store
+                .find_rows(
+                    RecordTable::Shares,
+                    &RowFilter { orgs: vec![org.clone()], statuses: vec!["granted".into()], ..Default::default() },
+                )
+                .await?
+                .into_iter()
+                .filter(|s| s.party_org.as_ref() == Some(org))
+                .filter_map(|s| s.subject_id)
+                .collect(),
+            None => Default::default(),
+        };
         let mut out = Vec::new();
         for (kind, id) in raw {
             if out.len() >= limit.clamp(1, 100) {
                 break;
             }
-            if let Some(hit) = self.may_open(ctx, &kind, &id).await? {
+            if let Some(hit) = self.may_open(ctx, &kind, &id, &shared_cases).await? {
                 out.push(hit);
             }
         }

@@ -89,14 +89,14 @@ pub async fn list(State(state): State<AppState>, v: Viewer) -> Result<Response, 
 }
 
 pub async fn open(State(state): State<AppState>, v: Viewer, UiForm(form): UiForm<Vec<(String, String)>>) -> Result<Response, WebError> {
-    let get = |k: &str| form.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let get = |k: &str| super::field(&form, k);
     let input = CaseInput {
         title: get("title"),
         exploitation: get("exploitation"),
         labour_sector: get("labour_sector"),
         sexual_form: get("sexual_form"),
         place: get("place"),
-        sources: form.iter().filter(|(k, _)| k == "sources").map(|(_, v)| v.clone()).collect(),
+        sources: super::fields(&form, "sources"),
         notes: get("notes"),
     };
     match state.app.open_case(&v.ctx, &input).await {

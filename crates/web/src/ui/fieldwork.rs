@@ -171,14 +171,14 @@ pub async fn create_inspection(
     v: Viewer,
     UiForm(form): UiForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let get = |k: &str| form.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let get = |k: &str| super::field(&form, k);
     let input = InspectionInput {
         date: get("date"),
         place: get("place"),
         workplace: get("workplace"),
         isic: get("isic"),
         workers_found: get("workers_found"),
-        indicators: form.iter().filter(|(k, _)| k == "indicators").map(|(_, v)| v.clone()).collect(),
+        indicators: super::fields(&form, "indicators"),
         report_id: get("report_id"),
         notes: get("notes"),
     };

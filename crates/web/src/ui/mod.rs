@@ -209,3 +209,13 @@ pub fn may(v: &Viewer, action: Action, relation: Relation) -> bool {
 pub fn options(t: Tr, prefix: &str, values: &[&str]) -> Vec<(String, String)> {
     values.iter().map(|v| ((*v).to_owned(), t.t(&format!("{prefix}-{}", v.replace('_', "-"))))).collect()
 }
+
+/// One value from a form read as pairs (forms with repeated fields come in as pairs).
+pub fn field(form: &[(String, String)], key: &str) -> String {
+    form.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
+}
+
+/// Every value of a repeated form field (checkbox groups).
+pub fn fields(form: &[(String, String)], key: &str) -> Vec<String> {
+    form.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
+}

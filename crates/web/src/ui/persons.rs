@@ -318,7 +318,7 @@ fn input_of(p: &Person, i: &Identity) -> PersonInput {
 
 /// A person form arrives with `languages` repeated (checkboxes); fold it into one field.
 pub fn person_input(form: &[(String, String)]) -> PersonInput {
-    let get = |k: &str| form.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let get = |k: &str| super::field(form, k);
     PersonInput {
         role: get("role"),
         sex: get("sex"),

@@ -154,11 +154,11 @@ pub async fn create_service(
     v: Viewer,
     UiForm(form): UiForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let get = |k: &str| form.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let get = |k: &str| super::field(&form, k);
     let input = ServiceInput {
         name: get("name"),
         kind: get("kind"),
-        specialisations: form.iter().filter(|(k, _)| k == "specialisations").map(|(_, v)| v.clone()).collect(),
+        specialisations: super::fields(&form, "specialisations"),
         region: get("region"),
         capacity: get("capacity"),
         contact_protocol: get("contact_protocol"),
@@ -229,11 +229,11 @@ pub async fn service(State(state): State<AppState>, v: Viewer, Path(id): Path<St
 }
 
 fn service_input(form: &[(String, String)]) -> ServiceInput {
-    let get = |k: &str| form.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let get = |k: &str| super::field(form, k);
     ServiceInput {
         name: get("name"),
         kind: get("kind"),
-        specialisations: form.iter().filter(|(k, _)| k == "specialisations").map(|(_, v)| v.clone()).collect(),
+        specialisations: super::fields(form, "specialisations"),
         region: get("region"),
         capacity: get("capacity"),
         contact_protocol: get("contact_protocol"),

@@ -205,13 +205,13 @@ pub async fn new_form(
 
 /// Form fields: `indicators` repeats, so the body is read as pairs.
 fn screening_input(form: &[(String, String)]) -> ScreeningInput {
-    let get = |k: &str| form.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let get = |k: &str| super::field(form, k);
     ScreeningInput {
         instrument: get("instrument"),
         set: get("set"),
         age_at_exploitation: get("age_at_exploitation"),
         exploitation: get("exploitation"),
-        indicators: form.iter().filter(|(k, _)| k == "indicators").map(|(_, v)| v.clone()).collect(),
+        indicators: super::fields(form, "indicators"),
         status: get("status"),
         notes: get("notes"),
         version: get("version"),

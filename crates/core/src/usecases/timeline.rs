@@ -27,6 +27,7 @@ pub struct TimelineItem {
 impl Amparo {
     pub async fn case_timeline(&self, ctx: &Ctx, case_id: &str) -> CoreResult<Vec<TimelineItem>> {
         let (case, access) = self.case_for(ctx, case_id, Action::ViewCase).await?;
+        self.append(&ctx.event(self.now(), "read_case_timeline", "ok", "case", case_id)).await?;
         let a: CaseAttrs = attrs(&case)?;
         let mut out = Vec::new();
         for src in &a.sources {

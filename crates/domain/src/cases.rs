@@ -24,6 +24,7 @@ str_enum!(Stage { Preliminary = "preliminary_investigation", Formal = "formal_in
 str_enum!(Verdict { Convicted = "convicted", Acquitted = "acquitted", Dismissed = "dismissed" });
 str_enum!(PreventionKind { Campaign = "campaign", Training = "training" });
 str_enum!(Audience { Police = "police", Prosecutors = "prosecutors", Judges = "judges", LabourInspectors = "labour_inspectors", Public = "public", Students = "students", Other = "other" });
+str_enum!(HearingKind { Preliminary = "preliminary", Control = "control_of_accusation", Trial = "trial", Sentencing = "sentencing", Appeal = "appeal" });
 str_enum!(AppealResult { Pending = "pending", Upheld = "upheld", Overturned = "overturned", Modified = "modified" });
 
 impl LabourSector {

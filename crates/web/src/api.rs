@@ -596,3 +596,18 @@ pub async fn attachments_get(
     let file = s.app.get_attachment(&c.ctx, &id).await.map_err(|e| c.err(e))?;
     Ok(crate::ui::cases::download(file))
 }
+
+#[derive(Deserialize)]
+pub struct HearingBody {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    version: i64,
+}
+
+pub async fn cases_hearing(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>, ApiJson(b): ApiJson<HearingBody>) -> ApiResult {
+    s.app.add_hearing(&c.ctx, &id, &b.kind, &b.date, b.version).await.map_err(|e| c.err(e))?;
+    created(json!({ "recorded": true }))
+}

@@ -121,6 +121,7 @@ pub fn catalogue() -> (Router<AppState>, Vec<RouteSpec>) {
         .add("POST", "/cases/{id}/events", Ui, "Add an event", post(ui::cases::event))
         .add("POST", "/cases/{id}/charges", Ui, "File a charge", post(ui::cases::charge))
         .add("POST", "/cases/{id}/stage", Ui, "Move the proceedings to the next stage", post(ui::cases::stage))
+        .add("POST", "/cases/{id}/hearings", Ui, "Record a hearing (held or scheduled)", post(ui::cases::hearing))
         .add("POST", "/cases/{id}/shares", Ui, "Share the case", post(ui::cases::share))
         .add("POST", "/cases/{id}/transfer", Ui, "Transfer ownership", post(ui::cases::transfer))
         .add("POST", "/cases/{id}/access", Ui, "Name the users allowed on a restricted case", post(ui::cases::access))
@@ -210,6 +211,7 @@ pub fn catalogue() -> (Router<AppState>, Vec<RouteSpec>) {
         .add("GET", "/api/v1/cases/{id}/timeline", Api, "The case timeline across agencies", get(api::cases_timeline))
         .add("GET", "/api/v1/cases/{id}/seen", Api, "Who has seen or changed the case (owner)", get(api::cases_seen))
         .add("POST", "/api/v1/cases/{id}/charges", Api, "File a charge against a defendant", post(api::charges_file))
+        .add("POST", "/api/v1/cases/{id}/hearings", Api, "Record a hearing (held or scheduled)", post(api::cases_hearing))
         .add("POST", "/api/v1/cases/{id}/shares", Api, "Share the case with an organisation", post(api::cases_share))
         .add("POST", "/api/v1/cases/{id}/transfer", Api, "Transfer ownership (history kept)", post(api::cases_transfer))
         .add(

@@ -113,6 +113,7 @@ const EXPECT: &[(&str, &str, Who)] = &[
     ("POST", "/cases/{id}/events", Who::Roles(INVESTIGATORS, NONE)),
     ("POST", "/cases/{id}/charges", Who::Roles(PROSECUTOR, NONE)),
     ("POST", "/cases/{id}/stage", Who::Roles(PROSECUTOR, NONE)),
+    ("POST", "/cases/{id}/hearings", Who::Roles(PROSECUTOR, NONE)),
     ("POST", "/cases/{id}/shares", Who::Roles(INVESTIGATORS, NONE)),
     ("POST", "/cases/{id}/transfer", Who::Roles(INVESTIGATORS, NONE)),
     ("POST", "/cases/{id}/access", Who::Roles(INVESTIGATORS, NONE)),
@@ -202,6 +203,7 @@ const EXPECT: &[(&str, &str, Who)] = &[
     ("GET", "/api/v1/cases/{id}/timeline", Who::Roles(IDENTITY, NONE)),
     ("GET", "/api/v1/cases/{id}/seen", Who::Roles(INVESTIGATORS, NONE)),
     ("POST", "/api/v1/cases/{id}/charges", Who::Roles(PROSECUTOR, NONE)),
+    ("POST", "/api/v1/cases/{id}/hearings", Who::Roles(PROSECUTOR, NONE)),
     ("POST", "/api/v1/cases/{id}/shares", Who::Roles(INVESTIGATORS, NONE)),
     ("POST", "/api/v1/cases/{id}/transfer", Who::Roles(INVESTIGATORS, NONE)),
     ("POST", "/api/v1/cases/{id}/attachments", Who::Roles(INVESTIGATORS, NONE)),
@@ -504,6 +506,7 @@ fn api_body(path: &str, org: &OrgId, target: &User, me: &User, fx: &Fixture) -> 
         "/api/v1/cases/{id}/shares" | "/api/v1/cases/{id}/transfer" => {
             serde_json::json!({ "to_org": "doesnotexist", "purpose": "Coordinación", "until": "2099-01-01" })
         }
+        "/api/v1/cases/{id}/hearings" => serde_json::json!({ "kind": "trial", "date": "2026-10-01", "version": 999 }),
         "/api/v1/charges/{id}/decision" => serde_json::json!({ "verdict": "acquitted", "decided_on": "2026-01-01", "version": "999" }),
         "/api/v1/charges/{id}/appeals" => serde_json::json!({ "filed_on": "2026-01-01", "result": "pending", "version": "999" }),
         "/api/v1/shares/{id}" => serde_json::json!({ "action": "grant", "version": 999 }),
@@ -572,6 +575,7 @@ fn ui_form(path: &str, org: &OrgId, target: &User, fx: &Fixture) -> Vec<(String,
             v("filed_on", "2025-02-01"),
         ],
         "/cases/{id}/stage" => vec![v("stage", "formal_investigation"), v("version", "999")],
+        "/cases/{id}/hearings" => vec![v("hearing_kind", "trial"), v("hearing_date", "2026-10-01"), v("version", "999")],
         "/cases/{id}/shares" | "/cases/{id}/transfer" => {
             vec![v("to_org", "doesnotexist"), v("purpose", "Coordinación"), v("until", "2099-01-01")]
         }

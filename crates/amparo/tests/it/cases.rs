@@ -121,9 +121,19 @@ async fn a_prosecutor_charges_under_the_statute_in_force_and_out_of_range_senten
     )
     .await;
     assert_eq!(status, 200);
+    let (_, c) = call(&t, &fiscal, "GET", &format!("/api/v1/cases/{cid}"), Value::Null).await;
+    let (status, _) = call(
+        &t,
+        &fiscal,
+        "POST",
+        &format!("/api/v1/cases/{cid}/hearings"),
+        json!({ "kind": "trial", "date": "2026-07-20", "version": c["case"]["version"] }),
+    )
+    .await;
+    assert_eq!(status, 201);
     let (_, tl) = call(&t, &inv, "GET", &format!("/api/v1/cases/{cid}/timeline"), Value::Null).await;
     let whats: Vec<&str> = tl.as_array().unwrap().iter().filter_map(|i| i["what"].as_str()).collect();
-    for w in ["case_opened", "case_linked_victim", "case_charge_filed", "verdict_convicted", "appeal"] {
+    for w in ["case_opened", "case_linked_victim", "case_charge_filed", "hearing_trial", "verdict_convicted", "appeal"] {
         assert!(whats.contains(&w), "{w} in {whats:?}");
     }
     // The owning organisation sees who has seen the case; the prosecutor's reads are there.

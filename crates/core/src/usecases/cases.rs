@@ -29,10 +29,18 @@ pub(crate) struct CaseAttrs {
     pub sources: Vec<String>,
     pub stage: Option<Stage>,
     pub history: Vec<CaseStep>,
+    /// Hearings held or scheduled, in date order.
+    pub hearings: Vec<Hearing>,
     /// Set when a suspect carries the official-complicity flag.
     pub restricted: bool,
     /// User ids allowed on a restricted case.
     pub allowed_users: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Hearing {
+    pub date: String,
+    pub kind: amparo_domain::cases::HearingKind,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -110,6 +118,7 @@ pub struct CaseView {
     pub sexual_form: Option<SexualForm>,
     pub sources: Vec<String>,
     pub history: Vec<CaseStep>,
+    pub hearings: Vec<Hearing>,
     pub notes: Vec<CaseNote>,
     pub links: Vec<LinkView>,
     pub events: Vec<EventView>,
@@ -389,6 +398,7 @@ impl Amparo {
             sexual_form: a.sexual_form,
             sources: a.sources,
             history: a.history,
+            hearings: a.hearings,
             notes: s.notes,
             links,
             events,

@@ -314,6 +314,31 @@ impl Amparo {
         self.charge_view(&updated)
     }
 
+    /// Record a hearing (held or scheduled) of the proceedings.
+    pub async fn add_hearing(&self, ctx: &Ctx, case_id: &str, kind: &str, date: &str, version: i64) -> CoreResult<()> {
+        let mut e = FieldErrors::new();
+        let kind = amparo_domain::cases::HearingKind::parse(kind.trim());
+        if kind.is_none() {
+            e.add("hearing_kind", "invalid_choice");
+        }
+        if !amparo_domain::protection::is_iso_date(date.trim()) {
+            e.add("hearing_date", "invalid_date");
+        }
+        e.into_result()?;
+        let Some(kind) = kind else { return Err(CoreError::field("hearing_kind", "invalid_choice")) };
+        let (case, _) = self.case_for(ctx, case_id, Action::Prosecute).await?;
+        if case.version != version {
+            return Err(CoreError::Conflict { current: serde_json::Value::Null });
+        }
+        let mut a: CaseAttrs = attrs(&case)?;
+        a.hearings.push(crate::usecases::cases::Hearing { date: date.trim().to_owned(), kind });
+        a.hearings.sort_by(|x, y| x.date.cmp(&y.date));
+        let updated = RecordRow { attrs: to_json(&a)?, version: case.version + 1, updated_at: self.now(), ..case };
+        let mut ev = ctx.event(self.now(), "add_hearing", "ok", "case", case_id);
+        ev.details = serde_json::json!({ "kind": kind, "date": date.trim() }).to_string();
+        self.commit(&Batch { inserts: vec![], updates: vec![(RecordTable::Cases, updated)] }, &ev).await
+    }
+
     /// Move the proceedings forward: preliminary → formal → accusation → trial.
     pub async fn set_stage(&self, ctx: &Ctx, case_id: &str, stage: &str, version: i64) -> CoreResult<()> {
         let stage = Stage::parse(stage.trim()).ok_or_else(|| CoreError::field("stage", "invalid_choice"))?;

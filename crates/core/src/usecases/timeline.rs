@@ -48,6 +48,9 @@ impl Amparo {
                 detail: step.detail.clone().unwrap_or_default(),
             });
         }
+        for h in &a.hearings {
+            out.push(TimelineItem { date: h.date.clone(), what: format!("hearing_{}", h.kind.as_str()), detail: String::new() });
+        }
         let sub = RowFilter { subject_ids: vec![case_id.to_owned()], ..Default::default() };
         for e in self.store.find_rows(RecordTable::CaseEvents, &sub).await? {
             out.push(TimelineItem {

@@ -152,6 +152,7 @@ struct ShowPage {
     orgs: Vec<(String, String)>,
     statuses: Vec<(String, String)>,
     stages: Vec<(String, String)>,
+    hearing_kinds: Vec<(String, String)>,
     roles: Vec<(String, String)>,
     event_kinds: Vec<(String, String)>,
     verdicts: Vec<(String, String)>,
@@ -254,6 +255,7 @@ async fn show_page(state: &AppState, v: &Viewer, id: &str, errors: Errors) -> Re
         orgs: orgs.iter().filter(|o| o.id != c.summary.org_id).map(|o| (o.id.to_string(), o.name.clone())).collect(),
         statuses: labels(t, "cstatus", CaseStatus::ALL, CaseStatus::as_str),
         stages: labels(t, "stage", Stage::ALL, Stage::as_str),
+        hearing_kinds: labels(t, "hearing", amparo_domain::cases::HearingKind::ALL, amparo_domain::cases::HearingKind::as_str),
         roles: labels(t, "crole", CaseRole::ALL, CaseRole::as_str),
         event_kinds: labels(t, "event", EventKind::ALL, EventKind::as_str),
         verdicts: labels(t, "verdict", Verdict::ALL, Verdict::as_str),
@@ -332,6 +334,26 @@ pub async fn stage(
     UiForm(f): UiForm<StageForm>,
 ) -> Result<Response, WebError> {
     let r = state.app.set_stage(&v.ctx, &id, &f.stage, f.version).await;
+    then_case(&state, &v, &id, r).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct HearingForm {
+    #[serde(default)]
+    hearing_kind: String,
+    #[serde(default)]
+    hearing_date: String,
+    #[serde(default)]
+    version: i64,
+}
+
+pub async fn hearing(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<HearingForm>,
+) -> Result<Response, WebError> {
+    let r = state.app.add_hearing(&v.ctx, &id, &f.hearing_kind, &f.hearing_date, f.version).await;
     then_case(&state, &v, &id, r).await
 }
 

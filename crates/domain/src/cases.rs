@@ -176,10 +176,7 @@ impl CaseInput {
         if exploitation.is_some_and(|x| !x.is_sexual()) && sexual_form.is_some() {
             e.add("sexual_form", "only_for_sexual_exploitation");
         }
-        let place = self.place.trim().to_owned();
-        if place.is_empty() {
-            e.add("place", "required");
-        }
+        let place = crate::validation::required_code(&mut e, "place", &self.place);
         let sources: Vec<String> =
             self.sources.iter().flat_map(|s| s.split(',')).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
         let notes = optional_text(&mut e, "notes", &self.notes, 50_000);
@@ -223,10 +220,7 @@ impl EventInput {
             }
             d => date_field(&mut e, "date", d, today),
         };
-        let place = self.place.trim().to_owned();
-        if place.is_empty() {
-            e.add("place", "required");
-        }
+        let place = crate::validation::required_code(&mut e, "place", &self.place);
         e.into_result()?;
         match (kind, date) {
             (Some(kind), Some(date)) => Ok(EventFields { kind, date, place }),

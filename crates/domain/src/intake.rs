@@ -135,10 +135,7 @@ impl ReportInput {
         if channel.is_none() {
             e.add("channel", "invalid_choice");
         }
-        let place = self.place.trim().to_owned();
-        if place.is_empty() {
-            e.add("place", "required");
-        }
+        let place = crate::validation::required_code(&mut e, "place", &self.place);
         let exploitation = match self.exploitation.trim() {
             "" => Some(Exploitation::Unknown),
             s => Exploitation::parse(s),
@@ -394,10 +391,7 @@ impl OperationInput {
     pub fn validate(&self, today: &str) -> Result<OperationFields, FieldErrors> {
         let mut e = FieldErrors::new();
         let date = crate::protection::date_field(&mut e, "date", &self.date, today);
-        let place = self.place.trim().to_owned();
-        if place.is_empty() {
-            e.add("place", "required");
-        }
+        let place = crate::validation::required_code(&mut e, "place", &self.place);
         let exploitation = match self.exploitation.trim() {
             "" => Some(Exploitation::Unknown),
             s => Exploitation::parse(s),
@@ -461,10 +455,7 @@ impl InspectionInput {
     pub fn validate(&self, today: &str) -> Result<InspectionFields, FieldErrors> {
         let mut e = FieldErrors::new();
         let date = crate::protection::date_field(&mut e, "date", &self.date, today);
-        let place = self.place.trim().to_owned();
-        if place.is_empty() {
-            e.add("place", "required");
-        }
+        let place = crate::validation::required_code(&mut e, "place", &self.place);
         let workplace = required_text(&mut e, "workplace", &self.workplace, 300);
         let isic = self.isic.trim().to_uppercase();
         if !ISIC_SECTIONS.iter().any(|(c, _, _)| *c == isic) {

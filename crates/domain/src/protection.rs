@@ -250,10 +250,7 @@ impl ServiceInput {
                 None => e.add("specialisations", "invalid_choice"),
             }
         }
-        let region = self.region.trim().to_owned();
-        if region.is_empty() {
-            e.add("region", "required");
-        }
+        let region = crate::validation::required_code(&mut e, "region", &self.region);
         let capacity = match self.capacity.trim().parse::<i64>() {
             Ok(n @ 0..=10_000) => n,
             _ => {
@@ -314,10 +311,7 @@ impl ReferralInput {
     /// `is_child`: a child's consent is given by a guardian or an authority, not the child alone.
     pub fn validate(&self, today: &str, is_child: bool) -> Result<ReferralFields, FieldErrors> {
         let mut e = FieldErrors::new();
-        let service_id = self.service_id.trim().to_owned();
-        if service_id.is_empty() {
-            e.add("service_id", "required");
-        }
+        let service_id = crate::validation::required_code(&mut e, "service_id", &self.service_id);
         let notes = optional_text(&mut e, "notes", &self.notes, 5_000);
         let consent_name = optional_text(&mut e, "consent_name", &self.consent_name, 200);
         let (consent, no_consent_reason) = match self.consent_by.trim() {

@@ -66,3 +66,13 @@ pub fn optional_text(errors: &mut FieldErrors, field: &str, value: &str, max: us
     }
     Some(v.to_owned())
 }
+
+/// A required code (area, country, region): trimmed; empty is `required`. Whether it exists
+/// is checked by the use case against the reference data.
+pub fn required_code(errors: &mut FieldErrors, field: &str, value: &str) -> String {
+    let v = value.trim().to_owned();
+    if v.is_empty() {
+        errors.add(field, "required");
+    }
+    v
+}

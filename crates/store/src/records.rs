@@ -68,47 +68,36 @@ fn sealed_of(p: &PersonRecord, c: &str) -> Option<Vec<u8>> {
     p.sealed.iter().find(|(k, _)| k == c).map(|(_, v)| v.clone())
 }
 
+/// Insert a person: the row's fixed part here, every editable field through `set_fields`, in
+/// the caller's transaction — so insert and update can never drift apart.
 pub async fn insert_person(conn: &mut AnyConnection, p: &PersonRecord) -> StoreResult<()> {
-    let pr = &p.profile;
     sqlx::query(
-        "INSERT INTO persons (id, org_id, code, role, sex, approx_age, version, created_at, created_by, given_names, first_surname, \
-         second_surname, aliases, document_number, phone, address, narrative, birth_date, source_type, source_id, nationality, \
-         languages, document_type, origin_area, origin_country, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
+        "INSERT INTO persons (id, org_id, code, role, version, created_at, created_by, source_type, source_id, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(p.id.to_string())
     .bind(p.org_id.to_string())
     .bind(p.code.clone())
     .bind(p.role.as_str())
-    .bind(p.sex.clone())
-    .bind(p.approx_age)
     .bind(p.version)
     .bind(p.created_at)
     .bind(p.created_by.to_string())
-    .bind(sealed_of(p, "given_names"))
-    .bind(sealed_of(p, "first_surname"))
-    .bind(sealed_of(p, "second_surname"))
-    .bind(sealed_of(p, "aliases"))
-    .bind(sealed_of(p, "document_number"))
-    .bind(sealed_of(p, "phone"))
-    .bind(sealed_of(p, "address"))
-    .bind(sealed_of(p, "narrative"))
-    .bind(sealed_of(p, "birth_date"))
-    .bind(pr.source_type.clone())
-    .bind(pr.source_id.clone())
-    .bind(pr.nationality.clone())
-    .bind(pr.languages.clone())
-    .bind(pr.document_type.clone())
-    .bind(pr.origin_area.clone())
-    .bind(pr.origin_country.clone())
+    .bind(p.profile.source_type.clone())
+    .bind(p.profile.source_id.clone())
     .bind(p.updated_at)
     .execute(&mut *conn)
     .await
     .map_err(be)?;
-    Ok(())
+    set_fields(conn, p, p.version).await
 }
 
+/// Replace the editable fields. `Conflict` unless the stored version is `p.version - 1`.
 pub async fn update_person(conn: &mut AnyConnection, p: &PersonRecord) -> StoreResult<()> {
+    set_fields(conn, p, p.version - 1).await
+}
+
+/// Write every editable field of `p` where the stored version is `expected`.
+async fn set_fields(conn: &mut AnyConnection, p: &PersonRecord, expected: i64) -> StoreResult<()> {
     let pr = &p.profile;
     let done = sqlx::query(
         "UPDATE persons SET role = $1, sex = $2, approx_age = $3, version = $4, given_names = $5, first_surname = $6, \
@@ -136,7 +125,7 @@ pub async fn update_person(conn: &mut AnyConnection, p: &PersonRecord) -> StoreR
     .bind(pr.origin_country.clone())
     .bind(p.updated_at)
     .bind(p.id.to_string())
-    .bind(p.version - 1)
+    .bind(expected)
     .execute(&mut *conn)
     .await
     .map_err(be)?;

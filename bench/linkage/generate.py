@@ -26,6 +26,40 @@ SURNAMES = ["Quispe", "Mamani", "Huamán", "Flores", "Rojas", "Sánchez", "Garc�
             "Vásquez", "Gutiérrez", "Rodríguez", "Pérez", "Gonzales", "López", "Cruz", "Espinoza", "Ríos", "Salazar",
             "Paucar", "Choque", "Layme", "Ccallo", "Inga", "Tupa", "Huillca", "Sulca", "Ñaupari", "Llanos", "Bellido",
             "Zevallos", "de la Cruz", "del Águila", "Villanueva", "Zamora", "Cárdenas", "Ochoa", "Olivera", "Palomino"]
+# More surnames and given names common in Peru, so that namesakes are about as frequent as
+# in a real register: the lists above are the head of the distribution (drawn more often,
+# Zipf-like), these the long tail.
+SURNAMES_TAIL = ["Aguilar", "Alarcón", "Alvarado", "Arias", "Ayala", "Bautista", "Benites", "Cabrera", "Calderón",
+                 "Campos", "Carrasco", "Castro", "Cerna", "Chambi", "Chuquimango", "Coaquira", "Colque", "Córdova",
+                 "Cueva", "Cutipa", "Delgado", "Domínguez", "Escobar", "Estrada", "Fernández", "Figueroa", "Fuentes",
+                 "Gamarra", "Gómez", "Guerrero", "Gutierres", "Hancco", "Herrera", "Hinostroza", "Huallpa", "Huanca",
+                 "Huayta", "Jiménez", "Juárez", "Lazo", "León", "Lima", "Luna", "Machaca", "Maldonado", "Manrique",
+                 "Marín", "Martínez", "Medina", "Mejía", "Meza", "Miranda", "Molina", "Montes", "Morales", "Moreno",
+                 "Muñoz", "Navarro", "Nina", "Núñez", "Ortiz", "Osorio", "Pacheco", "Paredes", "Peña", "Poma", "Ponce",
+                 "Puma", "Quiroz", "Ramírez", "Reyes", "Rivera", "Robles", "Romero", "Ruiz", "Saavedra", "Salas",
+                 "Salinas", "Sandoval", "Santos", "Sosa", "Soto", "Suárez", "Tapia", "Tello", "Toledo", "Turpo",
+                 "Urbina", "Valdivia", "Valencia", "Vega", "Velásquez", "Vera", "Villa", "Villegas", "Yauri", "Zúñiga",
+                 "Aquino", "Arce", "Baca", "Bravo", "Cahuana", "Ccahua", "Cjuno", "Condorí", "Cusihuamán", "Farfán",
+                 "Guzmán", "Huisa", "Llerena", "Mayta", "Monzón", "Pinedo", "Panduro", "Tapullima", "Shapiama",
+                 "Sangama", "Tananta", "Ahuanari", "Cachique", "Manihuari", "Pizango", "Saboya", "Tuesta", "Vela"]
+FEMALE_TAIL = ["Abigail", "Adela", "Alicia", "Amelia", "Ana María", "Angélica", "Beatriz", "Blanca", "Carla", "Cecilia",
+               "Claudia", "Diana", "Dina", "Elizabeth", "Elsa", "Esther", "Eva", "Gabriela", "Gloria", "Graciela",
+               "Haydée", "Irma", "Janet", "Judith", "Julia", "Katherine", "Leonor", "Liliana", "Lourdes", "Magaly",
+               "Margarita", "Mercedes", "Miriam", "Norma", "Paola", "Raquel", "Rebeca", "Rosalía", "Sandra", "Silvia",
+               "Sofía", "Verónica", "Victoria", "Vilma", "Ximena", "Yaneth", "Yolanda", "Zenaida", "Dayana", "Fabiola"]
+MALE_TAIL = ["Abel", "Adrián", "Alejandro", "Alfredo", "Andrés", "Armando", "Arturo", "Augusto", "Benjamín", "Braulio",
+             "Cristian", "Daniel", "David", "Diego", "Eduardo", "Efraín", "Emilio", "Ernesto", "Félix", "Gabriel",
+             "Germán", "Gilberto", "Guillermo", "Gustavo", "Héctor", "Henry", "Iván", "Jaime", "Javier", "Joel",
+             "Jonathan", "Leonardo", "Lorenzo", "Marco", "Mario", "Martín", "Máximo", "Nelson", "Néstor", "Orlando",
+             "Pablo", "Ricardo", "Roberto", "Rolando", "Samuel", "Santiago", "Sergio", "Teodoro", "Valentín", "Yuri"]
+
+def zipf_choice(rng, head, tail):
+    """Head names (the common ones) four times as likely each as tail names."""
+    n_head, n_tail = len(head), len(tail)
+    if rng.random() < 4 * n_head / (4 * n_head + n_tail):
+        return rng.choice(head)
+    return rng.choice(tail)
+
 SWAPS = [("v", "b"), ("b", "v"), ("s", "z"), ("z", "s"), ("y", "ll"), ("ll", "y"), ("hua", "gua"), ("j", "g"), ("c", "s"), ("qu", "k")]
 DEPTS = ["15", "16", "17", "08", "21", "25", "22", "12", "03", "05"]
 
@@ -52,11 +86,11 @@ def typo(s, rng):
 
 def person(rng, pid):
     sex = rng.choice("FM")
-    names = FEMALE if sex == "F" else MALE
-    given = rng.choice(names) + ((" " + rng.choice(names)) if rng.random() < 0.45 else "")
+    head, tail = (FEMALE, FEMALE_TAIL) if sex == "F" else (MALE, MALE_TAIL)
+    given = zipf_choice(rng, head, tail) + ((" " + zipf_choice(rng, head, tail)) if rng.random() < 0.45 else "")
     return {
-        "truth_id": str(pid), "given_names": given, "first_surname": rng.choice(SURNAMES),
-        "second_surname": rng.choice(SURNAMES), "year": rng.randint(1960, 2012), "month": rng.randint(1, 12),
+        "truth_id": str(pid), "given_names": given, "first_surname": zipf_choice(rng, SURNAMES, SURNAMES_TAIL),
+        "second_surname": zipf_choice(rng, SURNAMES, SURNAMES_TAIL), "year": rng.randint(1960, 2012), "month": rng.randint(1, 12),
         "day": rng.randint(1, 28), "document_number": f"{rng.randint(10000000, 79999999)}" if rng.random() < 0.55 else "",
         "origin_ubigeo": rng.choice(DEPTS) + f"{rng.randint(1, 9):02d}{rng.randint(1, 12):02d}", "sex": sex,
     }

@@ -44,5 +44,5 @@ measure() { # label, evaluate-args..., -- amparo-args...
 measure "FEBRL 3 (dedupe)" "$out/febrl/dataset3.csv" -- dedupe --config bench/linkage/febrl.toml --input "$out/febrl/dataset3.csv"
 measure "FEBRL 4a/4b (link)" "$out/febrl/dataset4a.csv" "$out/febrl/dataset4b.csv" -- link --config bench/linkage/febrl.toml --input "$out/febrl/dataset4a.csv" --input "$out/febrl/dataset4b.csv"
 for n in "${sizes[@]}"; do
-  measure "synthetic $n" "$out/synthetic-$n.csv" --id person_id --truth truth_id -- dedupe --config bench/linkage/amparo-persons.toml --input "$out/synthetic-$n.csv"
+  measure "synthetic $n" "$out/synthetic-$n.csv" --id person_id --truth truth_id -- dedupe --config data/linkage/persons.toml --input "$out/synthetic-$n.csv"
 done

@@ -13,6 +13,7 @@ pub struct LinkArgs<'a> {
     pub output: &'a Path,
     pub clusters: Option<&'a Path>,
     pub threshold: Option<f64>,
+    pub model_out: Option<&'a Path>,
 }
 
 pub fn link(mode: Mode, a: LinkArgs) -> Fallible<()> {
@@ -47,6 +48,9 @@ pub fn link(mode: Mode, a: LinkArgs) -> Fallible<()> {
             w.write_record([id, c])?;
         }
         w.flush()?;
+    }
+    if let (Some(path), Some(model)) = (a.model_out, &out.model) {
+        std::fs::write(path, serde_json::to_string_pretty(model)?).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     if let Some(model) = &out.model {
         eprintln!("model: prior weight {:+.2} bits", model.prior_weight());

@@ -125,6 +125,9 @@ enum LinkCmd {
         /// Minimum match probability for an output pair (default: the config's, else 0.5).
         #[arg(long)]
         threshold: Option<f64>,
+        /// Also write the learnt model (m, u, λ; no data values) as JSON.
+        #[arg(long)]
+        model_out: Option<PathBuf>,
     },
     /// Find records in two files that describe the same entity.
     Link {
@@ -139,6 +142,9 @@ enum LinkCmd {
         clusters: Option<PathBuf>,
         #[arg(long)]
         threshold: Option<f64>,
+        /// Also write the learnt model (m, u, λ; no data values) as JSON.
+        #[arg(long)]
+        model_out: Option<PathBuf>,
     },
 }
 
@@ -425,17 +431,24 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
             );
         }
         Cmd::Link { cmd } => {
-            let (mode, config, inputs, output, clusters, threshold) = match cmd {
-                LinkCmd::Dedupe { config, input, output, clusters, threshold } => {
-                    (amparo_linkage::Mode::Dedupe, config, vec![input], output, clusters, threshold)
+            let (mode, config, inputs, output, clusters, threshold, model_out) = match cmd {
+                LinkCmd::Dedupe { config, input, output, clusters, threshold, model_out } => {
+                    (amparo_linkage::Mode::Dedupe, config, vec![input], output, clusters, threshold, model_out)
                 }
-                LinkCmd::Link { config, input, output, clusters, threshold } => {
-                    (amparo_linkage::Mode::Link, config, input, output, clusters, threshold)
+                LinkCmd::Link { config, input, output, clusters, threshold, model_out } => {
+                    (amparo_linkage::Mode::Link, config, input, output, clusters, threshold, model_out)
                 }
             };
             link::link(
                 mode,
-                link::LinkArgs { config: &config, inputs: &inputs, output: &output, clusters: clusters.as_deref(), threshold },
+                link::LinkArgs {
+                    config: &config,
+                    inputs: &inputs,
+                    output: &output,
+                    clusters: clusters.as_deref(),
+                    threshold,
+                    model_out: model_out.as_deref(),
+                },
             )?;
         }
         Cmd::Geo { cmd: GeoCmd::Import { dir, file } } => {

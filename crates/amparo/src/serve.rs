@@ -64,10 +64,37 @@ pub async fn run(rt: Runtime, listen: &str, web: WebSettings, on_bound: impl FnO
             }
         }
     });
+    // Record linkage: persons new or changed since the last run, against everyone (the first
+    // run in a process is a full one). Several instances may run it: a pair is stored once
+    // (unique index), and a losing instance just tries again at its next tick.
+    let app = rt.app.clone();
+    let every = rt.settings.linkage_interval_secs;
+    let linkage = tokio::spawn(async move {
+        if every == 0 {
+            return;
+        }
+        let mut tick = tokio::time::interval(Duration::from_secs(every));
+        loop {
+            tick.tick().await;
+            match app.linkage_tick().await {
+                Ok(Some(s)) => tracing::info!(
+                    mode = s.mode,
+                    persons = s.persons,
+                    pairs = s.pairs_compared,
+                    new_candidates = s.new_candidates,
+                    ms = s.millis as u64,
+                    "record linkage"
+                ),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "record linkage failed"),
+            }
+        }
+    });
     let router = amparo_web::router(rt.app.clone(), web);
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
     housekeeping.abort();
     search_refresh.abort();
+    linkage.abort();
     if let Err(e) = rt.app.checkpoint_now().await {
         tracing::warn!(error = %e, "final audit checkpoint failed");
     }

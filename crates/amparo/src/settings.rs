@@ -19,6 +19,8 @@ pub struct Settings {
     /// `text` or `json`.
     pub log_format: String,
     pub max_body_bytes: usize,
+    /// Seconds between background record-linkage runs over new or changed persons; 0 = off.
+    pub linkage_interval_secs: u64,
     pub auth: AuthConfig,
 }
 
@@ -31,6 +33,7 @@ impl Default for Settings {
             secure_cookies: true,
             log_format: "text".into(),
             max_body_bytes: 256 * 1024,
+            linkage_interval_secs: 60,
             auth: AuthConfig::default(),
         }
     }
@@ -45,6 +48,7 @@ impl std::fmt::Debug for Settings {
             .field("secure_cookies", &self.secure_cookies)
             .field("log_format", &self.log_format)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("linkage_interval_secs", &self.linkage_interval_secs)
             .field("auth", &self.auth)
             .finish()
     }
@@ -90,6 +94,12 @@ impl Settings {
         }
         if let Some(v) = env("AMPARO_SECURE_COOKIES") {
             s.secure_cookies = !matches!(v.as_str(), "0" | "false" | "no");
+        }
+        if let Some(v) = env("AMPARO_LINKAGE_INTERVAL_SECS") {
+            s.linkage_interval_secs = v
+                .trim()
+                .parse()
+                .map_err(|_| SettingsError::Env("AMPARO_LINKAGE_INTERVAL_SECS", "must be a whole number of seconds".into()))?;
         }
         if let Some(v) = env("AMPARO_LOG_FORMAT") {
             s.log_format = v;

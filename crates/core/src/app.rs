@@ -29,6 +29,8 @@ pub struct Amparo {
     pub(crate) hasher: PasswordHasher,
     /// This process's in-memory full-text index (see `usecases/search.rs`).
     pub(crate) search: Arc<crate::search_index::SearchIndex>,
+    /// The record-linkage job's watermark and model; the lock also keeps runs one at a time.
+    pub(crate) linkage: Arc<tokio::sync::Mutex<crate::usecases::linkage::LinkageState>>,
 }
 
 impl Amparo {
@@ -42,7 +44,7 @@ impl Amparo {
         let hasher =
             PasswordHasher::new(cfg.argon2_memory_kib, cfg.argon2_iterations, random.bytes::<16>()).map_err(CoreError::Internal)?;
         let search = Arc::new(crate::search_index::SearchIndex::new().map_err(CoreError::Internal)?);
-        Ok(Self { store, clock, random, keys, cfg, hasher, search })
+        Ok(Self { store, clock, random, keys, cfg, hasher, search, linkage: Arc::default() })
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -96,6 +96,9 @@ pub struct PersonRecord {
     pub updated_at: Timestamp,
     pub profile: PersonProfile,
     pub sealed: Vec<(String, Vec<u8>)>,
+    /// Keyed hash of the normalised document number (see `usecases/alerts.rs`); written only
+    /// by `set_person_match`, read to count persons with the same document once.
+    pub match_doc: Option<String>,
 }
 
 /// The protection record tables. They share one shape (`RecordRow`), so one conformance
@@ -120,10 +123,11 @@ pub enum RecordTable {
     Alerts,
     Prevention,
     Attachments,
+    PersonMatches,
 }
 
 impl RecordTable {
-    pub const ALL: [RecordTable; 18] = [
+    pub const ALL: [RecordTable; 19] = [
         RecordTable::Reports,
         RecordTable::Operations,
         RecordTable::Inspections,
@@ -142,6 +146,7 @@ impl RecordTable {
         RecordTable::Alerts,
         RecordTable::Prevention,
         RecordTable::Attachments,
+        RecordTable::PersonMatches,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -163,6 +168,7 @@ impl RecordTable {
             RecordTable::Alerts => "alerts",
             RecordTable::Prevention => "prevention",
             RecordTable::Attachments => "attachments",
+            RecordTable::PersonMatches => "person_matches",
         }
     }
 }
@@ -284,6 +290,7 @@ pub const ENCRYPTED_COLUMNS: &[(&str, &str)] = &[
     ("alerts", "sealed"),
     ("prevention", "sealed"),
     ("attachments", "sealed"),
+    ("person_matches", "sealed"),
     ("users", "totp_secret"),
     ("sessions", "pending_totp"),
 ];
@@ -373,6 +380,8 @@ pub trait Store: Send + Sync {
     async fn list_persons(&self, org: &OrgId) -> StoreResult<Vec<PersonRecord>>;
     async fn persons_by_ids(&self, ids: &[String]) -> StoreResult<Vec<PersonRecord>>;
     /// Persons recorded from a report, operation or inspection.
+    /// Every person of every organisation, for record linkage (which decrypts them in memory).
+    async fn list_all_persons(&self) -> StoreResult<Vec<PersonRecord>>;
     async fn persons_from_source(&self, source_id: &str) -> StoreResult<Vec<PersonRecord>>;
     /// Replace the person's fields. `Conflict` unless the stored version is `p.version - 1`.
     async fn update_person(&self, p: &PersonRecord, audit: &AuditEvent) -> StoreResult<i64>;

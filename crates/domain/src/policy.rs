@@ -99,6 +99,15 @@ pub enum Action {
     HandleAlerts,
     /// Record prevention activities (campaigns, trainings).
     RecordPrevention,
+    /// See the record-linkage queue of candidate pairs touching the organisation's persons.
+    ViewMatches,
+    /// See a candidate pair side by side, and confirm, reject or undo the link. The core
+    /// passes `SameOrg` only when the actor's organisation may see *both* persons.
+    DecideMatch,
+    /// Run record linkage over every person now (the background job runs it incrementally).
+    RunLinkage,
+    /// National figures and aggregates (no person-level data).
+    ViewStatistics,
     /// Key rotation, backups, geography import: operator-level work.
     ManageSystem,
 }
@@ -145,6 +154,10 @@ impl Action {
             Action::RequestShare => "request_share",
             Action::HandleAlerts => "handle_alerts",
             Action::RecordPrevention => "record_prevention",
+            Action::ViewMatches => "view_matches",
+            Action::DecideMatch => "decide_match",
+            Action::RunLinkage => "run_linkage",
+            Action::ViewStatistics => "view_statistics",
         }
     }
 }
@@ -218,7 +231,9 @@ pub fn authorize(actor: &Actor, action: Action, relation: Relation) -> Result<()
                 | Action::ReadUser
                 | Action::ViewDirectory
                 | Action::ReadAudit
-                | Action::ManageOwnTokens => Ok(()),
+                | Action::ManageOwnTokens
+                // The background linkage job; what it finds goes to people to decide.
+                | Action::RunLinkage => Ok(()),
                 _ => Err(Denial::RoleNotPermitted),
             };
         }
@@ -324,6 +339,10 @@ pub fn authorize(actor: &Actor, action: Action, relation: Relation) -> Result<()
         }
         Action::HandleAlerts => grant(u, &PERSON_WRITERS, relation, &[OwnOrgScope, SameOrg]),
         Action::RecordPrevention => grant(u, &PREVENTION, relation, &[OwnOrgScope, SameOrg]),
+        Action::ViewMatches => grant(u, &IDENTITY_WORKERS, relation, &[OwnOrgScope, SameOrg, Shared]),
+        Action::DecideMatch => grant(u, &IDENTITY_WORKERS, relation, &[SameOrg]),
+        Action::RunLinkage => grant(u, &[Role::SystemAdmin, Role::Coordinator], relation, &[OwnOrgScope]),
+        Action::ViewStatistics => grant(u, &[Role::Coordinator, Role::Analyst, Role::SystemAdmin], relation, &[OwnOrgScope]),
         Action::ManageSystem => {
             if u.has_any(&[Role::SystemAdmin]) {
                 Ok(())

@@ -193,7 +193,13 @@ pub fn days_from_civil(v: &str) -> Option<i64> {
 
 /// The ISO date of a timestamp (UTC).
 pub fn iso_date(ts: Timestamp) -> String {
-    let z = ts.div_euclid(86_400) + 719_468;
+    let (y, m, d) = civil_from_days(ts.div_euclid(86_400));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// (year, month, day) of a day count since 1970-01-01 (proleptic Gregorian).
+pub fn civil_from_days(days: i64) -> (i32, u32, u32) {
+    let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
@@ -202,7 +208,7 @@ pub fn iso_date(ts: Timestamp) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    (i32::try_from(y).unwrap_or(i32::MAX), u32::try_from(m).unwrap_or(1), u32::try_from(d).unwrap_or(1))
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -28,19 +28,42 @@ pub struct BlockingStats {
     pub skipped_groups: usize,
 }
 
-fn key_of(table: &Table, k: &KeySpec, r: usize) -> Option<String> {
-    let v = table.fields.get(k.field)?.get(r)?;
+/// The record's values for one key: usually one, several for `EachPhonetic`, none when
+/// the field is missing (a missing value never puts two records in one block).
+fn keys_of(table: &Table, k: &KeySpec, r: usize) -> Vec<String> {
+    let Some(v) = table.fields.get(k.field).and_then(|f| f.get(r)) else { return Vec::new() };
     if v.is_missing() {
-        return None;
+        return Vec::new();
     }
-    let s = match k.how {
+    if k.how == KeyHow::EachPhonetic {
+        let mut all: Vec<String> = v.phonetic.split([' ', '|']).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        all.sort_unstable();
+        all.dedup();
+        return all;
+    }
+    key_of(v, k.how).into_iter().collect()
+}
+
+fn key_of(v: &crate::compare::Prepared, how: KeyHow) -> Option<String> {
+    let s = match how {
+        KeyHow::EachPhonetic => return None,
         KeyHow::Exact => v.text.clone(),
         KeyHow::Phonetic => v.phonetic.split([' ', '|']).next().unwrap_or("").to_owned(),
+        KeyHow::Phonetic2 => v.phonetic.split('|').nth(1).unwrap_or("").to_owned(),
         KeyHow::Prefix3 => v.text.chars().take(3).collect(),
         KeyHow::Year => v.date.map(|d| d.year.to_string()).unwrap_or_default(),
         KeyHow::FirstToken => v.text.split(' ').next().unwrap_or("").to_owned(),
     };
     (!s.is_empty()).then_some(s)
+}
+
+/// FNV-1a over a key part, chained from the previous parts' hash (with a separator byte).
+fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
+    for b in bytes.iter().chain(std::iter::once(&0x1f)) {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
 
 /// Candidate pairs for all rules. With `cross_only`, only pairs whose records come from
@@ -57,15 +80,22 @@ pub fn tagged_pairs(table: &Table, rules: &[Vec<KeySpec>], cross_only: bool, max
     let mut stats = BlockingStats::default();
     let mut all: Vec<(Pair, u32)> = Vec::new();
     for rule in rules {
-        let mut keyed: Vec<(String, u32)> = (0..table.len())
+        // Keys are hashed to 64 bits: a million records' string keys would cost hundreds of
+        // megabytes. A collision only merges two blocks (a few extra pairs get compared).
+        let mut keyed: Vec<(u64, u32)> = (0..table.len())
             .into_par_iter()
-            .filter_map(|r| {
-                let parts: Option<Vec<String>> = rule.iter().map(|k| key_of(table, k, r)).collect();
-                parts.map(|p| (p.join("\u{1f}"), r as u32))
+            .flat_map_iter(|r| {
+                // Every combination of the parts' values (one each, except multi-valued keys).
+                let mut combos: Vec<u64> = vec![0xcbf2_9ce4_8422_2325];
+                for k in rule {
+                    let values = keys_of(table, k, r);
+                    combos = combos.iter().flat_map(|c| values.iter().map(move |v| fnv(*c, v.as_bytes()))).collect();
+                }
+                combos.into_iter().map(move |c| (c, r as u32))
             })
             .collect();
         keyed.par_sort_unstable();
-        let mut groups: Vec<&[(String, u32)]> = Vec::new();
+        let mut groups: Vec<&[(u64, u32)]> = Vec::new();
         let mut start = 0;
         for i in 1..=keyed.len() {
             let boundary = i == keyed.len() || keyed.get(i).map(|x| &x.0) != keyed.get(start).map(|x| &x.0);
@@ -100,16 +130,19 @@ pub fn tagged_pairs(table: &Table, rules: &[Vec<KeySpec>], cross_only: bool, max
         let bit = 1u32 << (stats.per_rule.len() - 1).min(31);
         all.extend(pairs.into_iter().map(|p| (p, bit)));
     }
+    // De-duplicate in place (no second copy of the largest vector), merging the rule masks.
     all.par_sort_unstable_by_key(|x| x.0);
-    let mut merged: Vec<(Pair, u32)> = Vec::with_capacity(all.len());
-    for (p, m) in all {
-        match merged.last_mut() {
-            Some(last) if last.0 == p => last.1 |= m,
-            _ => merged.push((p, m)),
+    all.dedup_by(|later, kept| {
+        if later.0 == kept.0 {
+            kept.1 |= later.1;
+            true
+        } else {
+            false
         }
-    }
-    stats.distinct = merged.len();
-    (merged, stats)
+    });
+    all.shrink_to_fit();
+    stats.distinct = all.len();
+    (all, stats)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! level `1` always means "clearly different".
 
 use crate::normalize::PartialDate;
-use strsim::{damerau_levenshtein, jaro_winkler};
+use strsim::jaro_winkler;
 
 pub const MISSING: u8 = 0;
 
@@ -43,7 +43,7 @@ impl Kind {
             Kind::Text => &["missing", "different", "jaro_winkler>=0.80", "jaro_winkler>=0.92", "exact"],
             Kind::Exact => &["missing", "different", "exact"],
             Kind::Code | Kind::Document => &["missing", "different", "one_edit", "exact"],
-            Kind::Date => &["missing", "different", "same_year_or_two_edits", "one_edit_or_swap", "exact"],
+            Kind::Date => &["missing", "different", "partial_year_apart", "partial_agrees", "same_month", "one_edit_or_swap", "exact"],
             Kind::Area => &["missing", "different", "same_department", "same_province", "exact"],
         }
     }
@@ -101,7 +101,7 @@ pub fn compare(kind: Kind, a: &Prepared, b: &Prepared) -> u8 {
         Kind::Code | Kind::Document => {
             if a.text == b.text {
                 3
-            } else if damerau_levenshtein(&a.text, &b.text) <= 1 {
+            } else if within_one_edit(a.text.as_bytes(), b.text.as_bytes()) {
                 2
             } else {
                 1
@@ -174,12 +174,33 @@ fn surname_agreement(a: &str, ka: &str, b: &str, kb: &str) -> u8 {
         0
     } else if a == b {
         3
-    } else if ka == kb || jaro_winkler(a, b) >= 0.92 {
+    } else if ka == kb {
         2
-    } else if jaro_winkler(a, b) >= 0.80 {
-        1
     } else {
-        0
+        match jaro_winkler(a, b) {
+            s if s >= 0.92 => 2,
+            s if s >= 0.80 => 1,
+            _ => 0,
+        }
+    }
+}
+
+/// Damerau–Levenshtein distance ≤ 1 (one substitution, insertion, deletion or swap of two
+/// neighbours), without building the distance matrix: this runs for every candidate pair.
+pub fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (a, b) = (a.get(prefix..).unwrap_or(&[]), b.get(prefix..).unwrap_or(&[]));
+    match a.len().abs_diff(b.len()) {
+        0 if a.is_empty() => true,
+        0 => {
+            let rest = |k: usize| a.get(k..) == b.get(k..);
+            rest(1) || (a.len() >= 2 && a.first() == b.get(1) && a.get(1) == b.first() && rest(2))
+        }
+        1 => {
+            let (long, short) = if a.len() > b.len() { (a, b) } else { (b, a) };
+            long.get(1..) == Some(short)
+        }
+        _ => false,
     }
 }
 
@@ -211,33 +232,42 @@ fn surnames_level(a: &Prepared, b: &Prepared) -> u8 {
     }
 }
 
+/// Levels: 6 exact; 5 one typo or day/month swapped (both dates complete); 4 both complete,
+/// same year and month, another day; 3 one side is partial (a year, an approximate age) and
+/// agrees with everything the other says; 2 one side is partial and a year out; 1 different.
+/// Two complete dates that merely share the year are *different*: that is what two people
+/// born the same year look like, and half an agreement there let near-namesakes link.
 fn date_level(x: PartialDate, y: PartialDate) -> u8 {
     if x == y {
-        return 4;
+        return 6;
     }
-    // When either side knows only the year, the year is all there is to compare: a one-digit
-    // difference there is a different year, not a typo in a full date.
-    if x.month.is_none() || y.month.is_none() {
-        return if x.year == y.year {
+    let complete = |d: PartialDate| d.month.is_some() && d.day.is_some();
+    if !complete(x) || !complete(y) {
+        let compatible = x.year == y.year
+            && (x.month.is_none() || y.month.is_none() || x.month == y.month)
+            && (x.day.is_none() || y.day.is_none() || x.day == y.day);
+        return if compatible {
             3
-        } else if (x.year - y.year).abs() <= 1 {
+        } else if (x.year - y.year).abs() <= 1 && (x.month.is_none() || y.month.is_none()) {
             2
         } else {
             1
         };
     }
-    let as_str = |d: PartialDate| format!("{:04}{:02}{:02}", d.year, d.month.unwrap_or(0), d.day.unwrap_or(0));
-    // A partial date that agrees with everything the other one says counts as agreement
-    // on what is known, one level below exact.
-    let compatible = x.year == y.year
-        && (x.month.is_none() || y.month.is_none() || x.month == y.month)
-        && (x.day.is_none() || y.day.is_none() || x.day == y.day);
-    let swapped = x.year == y.year && x.month.is_some() && x.month == y.day && x.day == y.month;
-    let edits = damerau_levenshtein(&as_str(x), &as_str(y));
-    if compatible || swapped || edits <= 1 {
-        3
-    } else if x.year == y.year || edits <= 2 {
-        2
+    let digits = |d: PartialDate| {
+        let (y, m, dd) = (d.year.max(0) as u32, u32::from(d.month.unwrap_or(0)), u32::from(d.day.unwrap_or(0)));
+        let v = y * 10_000 + m * 100 + dd;
+        let mut out = [0u8; 8];
+        for (k, slot) in out.iter_mut().enumerate() {
+            *slot = ((v / 10u32.pow(7 - k as u32)) % 10) as u8;
+        }
+        out
+    };
+    let swapped = x.year == y.year && x.month == y.day && x.day == y.month;
+    if swapped || within_one_edit(&digits(x), &digits(y)) {
+        5
+    } else if x.year == y.year && x.month == y.month {
+        4
     } else {
         1
     }
@@ -272,11 +302,14 @@ mod tests {
 
     #[test]
     fn dates_forgive_swaps_typos_and_partial_knowledge() {
-        assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1990-04-09")), 4);
-        assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1990-09-04")), 3, "day/month swap");
-        assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1990-04-08")), 3, "one typo");
+        assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1990-04-09")), 6);
+        assert_eq!(compare(Kind::Date, &d("09/04/1990"), &d("1990-04-09")), 6, "written either way");
+        assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1990-09-04")), 5, "day/month swap");
+        assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1990-04-08")), 5, "one typo");
+        assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1990-04-27")), 4, "same month, another day");
         assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1990")), 3, "partial but compatible");
-        assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1990-11-23")), 2, "same year");
+        assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1990-04")), 3, "year and month only, compatible");
+        assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1990-11-23")), 1, "two complete dates sharing only the year differ");
         assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1975-11-23")), 1);
         assert_eq!(compare(Kind::Date, &d("1975"), &d("1971")), 1, "year-only dates compare years");
         assert_eq!(compare(Kind::Date, &d("1975"), &d("1976-02-01")), 2, "approximate age, a year out");
@@ -320,5 +353,22 @@ mod tests {
         assert_eq!(compare(Kind::GivenName, &g("María"), &g("María Rosa")), 4);
         assert_eq!(compare(Kind::GivenName, &g("Jhon"), &g("John")), 3);
         assert_eq!(compare(Kind::GivenName, &g("Pedro"), &g("Lucía")), 1);
+    }
+}
+
+#[cfg(test)]
+mod edit_tests {
+    use super::within_one_edit;
+
+    /// Against the textbook distance on a few hundred pairs, including every edit kind.
+    #[test]
+    fn one_edit_agrees_with_damerau_levenshtein() {
+        let words = ["40912377", "40912737", "4091237", "409123777", "04912377", "40912378", "", "4", "44", "AB1234", "BA1234", "AB1243"];
+        for a in words {
+            for b in words {
+                let want = strsim::damerau_levenshtein(a, b) <= 1;
+                assert_eq!(within_one_edit(a.as_bytes(), b.as_bytes()), want, "{a:?} vs {b:?}");
+            }
+        }
     }
 }

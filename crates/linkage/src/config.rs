@@ -89,6 +89,11 @@ pub struct KeySpec {
 pub enum KeyHow {
     Exact,
     Phonetic,
+    /// The phonetic key of the second part of a joint `surnames` field.
+    Phonetic2,
+    /// Every token's phonetic key (each given name, both surnames): the record joins one
+    /// block per key, so swapped surnames and given names in another order still meet.
+    EachPhonetic,
     Prefix3,
     Year,
     FirstToken,
@@ -115,6 +120,8 @@ impl LinkConfig {
                         let how = match how {
                             "exact" => KeyHow::Exact,
                             "phonetic" => KeyHow::Phonetic,
+                            "phonetic2" => KeyHow::Phonetic2,
+                            "each_phonetic" => KeyHow::EachPhonetic,
                             "prefix3" => KeyHow::Prefix3,
                             "year" => KeyHow::Year,
                             "first_token" => KeyHow::FirstToken,

@@ -22,6 +22,23 @@ impl Table {
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
+
+    /// Add one record. `values[f]` holds the raw column values of field `f` of `cfg`, in the
+    /// order of its `columns`; this is how callers with records in memory (the product, which
+    /// decrypts persons and never writes them out) fill a table without a CSV file.
+    pub fn push(&mut self, cfg: &LinkConfig, id: &str, source: u8, values: &[Vec<&str>]) {
+        if self.fields.len() != cfg.fields.len() {
+            self.fields = vec![Vec::new(); cfg.fields.len()];
+        }
+        self.ids.push(id.to_owned());
+        self.source.push(source);
+        for (f, spec) in cfg.fields.iter().enumerate() {
+            let raw = values.get(f).map(|v| v.join(if spec.kind == Kind::Surnames { "|" } else { " " })).unwrap_or_default();
+            if let Some(v) = self.fields.get_mut(f) {
+                v.push(prepare(spec.kind, &raw));
+            }
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,21 +102,10 @@ pub fn load_csv(path: &str, source: u8, cfg: &LinkConfig, table: &mut Table) -> 
     let id_col = col(&cfg.id_column)?;
     let field_cols: Vec<Vec<usize>> =
         cfg.fields.iter().map(|f| f.columns.iter().map(|c| col(c)).collect::<Result<Vec<_>, _>>()).collect::<Result<_, _>>()?;
-    if table.fields.is_empty() {
-        table.fields = vec![Vec::new(); cfg.fields.len()];
-    }
     for rec in rdr.records() {
         let rec = rec.map_err(|e| DataError::Read(path.into(), e.to_string()))?;
-        table.ids.push(rec.get(id_col).unwrap_or("").to_owned());
-        table.source.push(source);
-        for (f, cols) in field_cols.iter().enumerate() {
-            let raw: Vec<&str> = cols.iter().map(|c| rec.get(*c).unwrap_or("")).collect();
-            let kind = cfg.fields.get(f).map(|x| x.kind).unwrap_or(Kind::Text);
-            if let Some(v) = table.fields.get_mut(f) {
-                let sep = if kind == Kind::Surnames { "|" } else { " " };
-                v.push(prepare(kind, &raw.join(sep)));
-            }
-        }
+        let values: Vec<Vec<&str>> = field_cols.iter().map(|cols| cols.iter().map(|c| rec.get(*c).unwrap_or("")).collect()).collect();
+        table.push(cfg, rec.get(id_col).unwrap_or(""), source, &values);
     }
     Ok(())
 }

@@ -1,11 +1,11 @@
 //! The whole pipeline, as the command line runs it: load → block → compare → estimate u →
 //! EM → score → threshold → cluster. Reports the time of each phase.
 
-use crate::blocking::{tagged_pairs, unpack};
+use crate::blocking::{Pair, tagged_pairs, unpack};
 use crate::cluster::cluster;
 use crate::config::LinkConfig;
 use crate::data::{Table, load_csv};
-use crate::model::{FieldModel, Model, compare_pairs, em_by_rule, estimate_u, term_frequencies};
+use crate::model::{Contribution, EmSettings, FieldModel, Model, compare_pairs, em_by_rule, estimate_u, prior_m, term_frequencies};
 use rayon::prelude::*;
 use std::time::{Duration, Instant};
 
@@ -35,6 +35,10 @@ pub struct LinkOutput {
     pub refused_merges: usize,
     pub timings: Vec<(&'static str, Duration)>,
     pub model: Option<Model>,
+    /// Where the model came from: "em", "prior" (too few pairs to learn from) or "given".
+    pub model_source: &'static str,
+    /// With `Options::explain`: each linked pair's field contributions, aligned with `pairs`.
+    pub explanations: Vec<Vec<Contribution>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +51,33 @@ pub enum RunError {
     Usage(String),
 }
 
+/// Below this many candidate pairs EM has too little to learn from (a new installation, a
+/// small region); the model then uses the prior m (agreement likely for matches) and the
+/// configured starting λ, with u still sampled from the data.
+pub const MIN_PAIRS_FOR_EM: usize = 1_000;
+
+/// Term frequencies say how common a name is *in the population*; from fewer records than
+/// this they mostly say how small the table is, so they are not used.
+pub const MIN_RECORDS_FOR_TF: usize = 1_000;
+
+/// What to do beyond the command line's defaults.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options<'a> {
+    pub threshold: Option<f64>,
+    /// Only pairs with at least one record marked here are compared (incremental linking of
+    /// new or changed records against everything).
+    pub focus: Option<&'a [bool]>,
+    /// Score with these m, u and λ instead of estimating them (term frequencies are always
+    /// taken from the current table).
+    pub model: Option<&'a Model>,
+    /// With too few pairs for EM, score with this model (e.g. one learnt on a large
+    /// reference set) instead of the generic prior.
+    pub fallback: Option<&'a Model>,
+    /// Keep each linked pair's field-by-field contributions (for review screens).
+    pub explain: bool,
+}
+
+/// Link CSV files, as the command line does.
 pub fn run(
     cfg: &LinkConfig,
     inputs: &[String],
@@ -54,6 +85,26 @@ pub fn run(
     threshold: Option<f64>,
     progress: &dyn Fn(&str),
 ) -> Result<LinkOutput, RunError> {
+    match (mode, inputs.len()) {
+        (Mode::Dedupe, 1) | (Mode::Link, 2) => {}
+        (Mode::Dedupe, _) => return Err(RunError::Usage("dedupe takes exactly one --input".into())),
+        (Mode::Link, _) => return Err(RunError::Usage("link takes exactly two --input files".into())),
+    }
+    cfg.rules()?;
+    let clock = Instant::now();
+    let mut table = Table::default();
+    for (s, path) in inputs.iter().enumerate() {
+        load_csv(path, s as u8, cfg, &mut table)?;
+    }
+    progress("load");
+    let load = clock.elapsed();
+    let mut out = link_table(cfg, &table, mode, &Options { threshold, ..Options::default() }, progress)?;
+    out.timings.insert(0, ("load", load));
+    Ok(out)
+}
+
+/// The pipeline on records already in memory.
+pub fn link_table(cfg: &LinkConfig, table: &Table, mode: Mode, opts: &Options, progress: &dyn Fn(&str)) -> Result<LinkOutput, RunError> {
     let mut out = LinkOutput::default();
     let mut clock = Instant::now();
     let mut lap = |name: &'static str, out: &mut LinkOutput| {
@@ -62,75 +113,121 @@ pub fn run(
         progress(name);
         clock = now;
     };
-    match (mode, inputs.len()) {
-        (Mode::Dedupe, 1) | (Mode::Link, 2) => {}
-        (Mode::Dedupe, _) => return Err(RunError::Usage("dedupe takes exactly one --input".into())),
-        (Mode::Link, _) => return Err(RunError::Usage("link takes exactly two --input files".into())),
-    }
     let rules = cfg.rules()?;
-    let mut table = Table::default();
-    for (s, path) in inputs.iter().enumerate() {
-        load_csv(path, s as u8, cfg, &mut table)?;
-    }
     out.records = table.len();
-    lap("load", &mut out);
 
     let cross = mode == Mode::Link;
-    let (tagged, stats) = tagged_pairs(&table, &rules, cross, cfg.max_block_size);
-    let (pairs, masks): (Vec<_>, Vec<_>) = tagged.into_iter().unzip();
-    out.pairs_compared = stats.distinct;
+    let (mut tagged, stats) = tagged_pairs(table, &rules, cross, cfg.max_block_size);
+    if let Some(focus) = opts.focus {
+        let marked = |i: usize| focus.get(i).copied().unwrap_or(false);
+        tagged.retain(|(p, _)| {
+            let (i, j) = unpack(*p);
+            marked(i) || marked(j)
+        });
+    }
+    let masks: Vec<u32> = tagged.iter().map(|t| t.1).collect();
+    let pairs: Vec<Pair> = tagged.into_iter().map(|t| t.0).collect();
+    out.pairs_compared = pairs.len();
     out.pairs_per_rule = stats.per_rule;
     out.skipped_blocks = stats.skipped_groups;
     lap("blocking", &mut out);
 
     let kinds: Vec<_> = cfg.fields.iter().map(|f| f.kind).collect();
-    let levels = compare_pairs(&table, &kinds, &pairs);
+    let levels = compare_pairs(table, &kinds, &pairs);
     lap("compare", &mut out);
 
-    let u = estimate_u(&table, &kinds, cfg.em.u_sample_pairs, cfg.em.seed, cross);
-    lap("estimate_u", &mut out);
-
-    let rule_fields: Vec<Vec<usize>> = rules.iter().map(|r| r.iter().map(|k| k.field).collect()).collect();
-    let (m, lambda, iters) = em_by_rule(&levels, &masks, &rule_fields, &kinds, &u, cfg.em.initial_lambda, cfg.em.max_iterations);
-    out.em_iterations = iters;
-    out.lambda = lambda;
-    let model = Model {
-        fields: cfg
-            .fields
-            .iter()
-            .enumerate()
-            .map(|(f, spec)| FieldModel {
-                name: spec.name.clone(),
-                kind: spec.kind,
-                m: m.get(f).cloned().unwrap_or_default(),
-                u: u.get(f).cloned().unwrap_or_default(),
-                tf: spec.tf_adjust.then(|| term_frequencies(&table, f)),
-            })
-            .collect(),
-        lambda,
-        em_iterations: iters,
+    let tf = |f: usize| {
+        (table.len() >= MIN_RECORDS_FOR_TF && cfg.fields.get(f).is_some_and(|s| s.tf_adjust)).then(|| term_frequencies(table, f))
     };
+    let given = opts.model.or(if pairs.len() < MIN_PAIRS_FOR_EM { opts.fallback } else { None });
+    let n = table.len() as f64;
+    let total_pairs = if cross {
+        let left = table.source.iter().filter(|s| **s == 0).count() as f64;
+        left * (n - left)
+    } else {
+        n * (n - 1.0) / 2.0
+    };
+    let model = if let Some(given) = given {
+        out.model_source = if opts.model.is_some() { "given" } else { "reference" };
+        let lambda = if given.records > 0 { given.lambda * given.records as f64 / n.max(1.0) } else { given.lambda };
+        Model {
+            fields: given.fields.iter().enumerate().map(|(f, fm)| FieldModel { tf: tf(f), ..fm.clone() }).collect(),
+            lambda: lambda.clamp(1e-15, 0.5),
+            records: table.len(),
+            ..given.clone()
+        }
+    } else {
+        let u = estimate_u(table, &kinds, cfg.em.u_sample_pairs, cfg.em.seed, cross);
+        lap("estimate_u", &mut out);
+        let (m, lambda, iters) = if pairs.len() < MIN_PAIRS_FOR_EM {
+            out.model_source = "prior";
+            // The configured share of matches among candidates, on the all-pairs scale.
+            let lambda = cfg.em.initial_lambda * pairs.len() as f64 / total_pairs.max(1.0);
+            (kinds.iter().map(|k| prior_m(*k)).collect(), lambda.clamp(1e-15, 0.5), 0)
+        } else {
+            out.model_source = "em";
+            let rule_fields: Vec<Vec<usize>> = rules.iter().map(|r| r.iter().map(|k| k.field).collect()).collect();
+            em_by_rule(
+                &levels,
+                &masks,
+                &rule_fields,
+                &kinds,
+                &u,
+                EmSettings { initial_lambda: cfg.em.initial_lambda, max_iter: cfg.em.max_iterations, total_pairs },
+            )
+        };
+        Model {
+            fields: cfg
+                .fields
+                .iter()
+                .enumerate()
+                .map(|(f, spec)| FieldModel {
+                    name: spec.name.clone(),
+                    kind: spec.kind,
+                    m: m.get(f).cloned().unwrap_or_default(),
+                    u: u.get(f).cloned().unwrap_or_default(),
+                    tf: tf(f),
+                })
+                .collect(),
+            lambda,
+            records: table.len(),
+            em_iterations: iters,
+        }
+    };
+    out.em_iterations = model.em_iterations;
+    out.lambda = model.lambda;
     lap("em", &mut out);
 
-    let threshold = threshold.unwrap_or(cfg.threshold);
+    let threshold = opts.threshold.unwrap_or(cfg.threshold);
     let nf = kinds.len();
-    let scored: Vec<(usize, usize, f64)> = pairs
-        .par_iter()
-        .zip(levels.par_chunks(nf))
-        .map(|(p, lv)| {
-            let (i, j) = unpack(*p);
-            (i, j, Model::probability(model.weight(lv, &table, i)))
-        })
-        .collect();
-    let links: Vec<(usize, usize, f64)> = scored.iter().copied().filter(|s| s.2 >= threshold).collect();
+    // Only the links and the clearly-different pairs are kept, not every score: at a million
+    // records that is the difference of a few hundred megabytes.
+    let score = |k: usize| {
+        let (i, j) = unpack(pairs.get(k).copied().unwrap_or(0));
+        let lv = levels.get(k * nf..(k + 1) * nf).unwrap_or(&[]);
+        (i, j, Model::probability(model.weight(lv, table, i)))
+    };
+    let linked: Vec<usize> = (0..pairs.len()).into_par_iter().filter(|k| score(*k).2 >= threshold).collect();
+    let links: Vec<(usize, usize, f64)> = linked.iter().map(|k| score(*k)).collect();
     let in_links: std::collections::HashSet<usize> = links.iter().flat_map(|(i, j, _)| [*i, *j]).collect();
-    let cannot: Vec<(usize, usize)> = scored
-        .iter()
+    let cannot: Vec<(usize, usize)> = (0..pairs.len())
+        .into_par_iter()
+        .map(score)
         .filter(|s| s.2 < CANNOT_LINK_BELOW && in_links.contains(&s.0) && in_links.contains(&s.1))
         .map(|s| (s.0, s.1))
         .collect();
     let id = |i: usize| table.ids.get(i).cloned().unwrap_or_default();
     out.pairs = links.iter().map(|(i, j, p)| (id(*i), id(*j), *p)).collect();
+    if opts.explain {
+        out.explanations = linked
+            .iter()
+            .map(|k| {
+                let i = unpack(pairs.get(*k).copied().unwrap_or(0)).0;
+                let lv = levels.get(k * nf..(k + 1) * nf).unwrap_or(&[]);
+                model.explain(lv, table, i)
+            })
+            .collect();
+    }
     lap("score", &mut out);
 
     let (roots, refused) = cluster(table.len(), links, &cannot);

@@ -101,7 +101,7 @@ fn id_column(table: &str) -> Option<&'static str> {
     match table {
         "persons" | "users" | "reports" | "operations" | "inspections" | "screenings" | "decisions" | "services" | "referrals"
         | "assistance" | "notifications" | "cases" | "case_links" | "case_events" | "charges" | "shares" | "tasks" | "alerts"
-        | "prevention" | "attachments" => Some("id"),
+        | "prevention" | "attachments" | "person_matches" => Some("id"),
         "sessions" => Some("id_hash"),
         _ => None,
     }
@@ -561,6 +561,10 @@ impl Store for SqlStore {
 
     async fn persons_by_ids(&self, ids: &[String]) -> StoreResult<Vec<PersonRecord>> {
         records::persons_where(&self.pool, "id", ids).await
+    }
+
+    async fn list_all_persons(&self) -> StoreResult<Vec<PersonRecord>> {
+        records::all_persons(&self.pool).await
     }
 
     async fn persons_from_source(&self, source_id: &str) -> StoreResult<Vec<PersonRecord>> {

@@ -44,6 +44,7 @@ pub fn person(r: &AnyRow) -> StoreResult<PersonRecord> {
         id: PersonId::from_trusted(s(r, "id")?),
         org_id: OrgId::from_trusted(s(r, "org_id")?),
         code: s(r, "code")?,
+        match_doc: os(r, "match_doc")?,
         role: PersonRole::parse(&s(r, "role")?).ok_or_else(|| StoreError::Backend("unknown person role".into()))?,
         sex: os(r, "sex")?,
         approx_age: oi(r, "approx_age")?,
@@ -148,6 +149,11 @@ pub async fn persons_where(pool: &AnyPool, column: &str, values: &[String]) -> S
         q = q.bind(v.clone());
     }
     let rows = q.fetch_all(pool).await.map_err(be)?;
+    rows.iter().map(person).collect()
+}
+
+pub async fn all_persons(pool: &AnyPool) -> StoreResult<Vec<PersonRecord>> {
+    let rows = sqlx::query("SELECT * FROM persons ORDER BY created_at, id").fetch_all(pool).await.map_err(be)?;
     rows.iter().map(person).collect()
 }
 

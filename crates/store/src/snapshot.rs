@@ -37,6 +37,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ("alerts", "id"),
     ("prevention", "id"),
     ("attachments", "id"),
+    ("person_matches", "id"),
     ("audit_log", "seq"),
     ("audit_head", "id"),
     ("audit_checkpoints", "seq"),

@@ -544,6 +544,49 @@ pub async fn alerts_decide(
     ok(json!({ "decided": true }))
 }
 
+pub async fn matches_list(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
+    ok(s.app.list_matches(&c.ctx).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn matches_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
+    ok(s.app.get_match(&c.ctx, &id).await.map_err(|e| c.err(e))?)
+}
+
+#[derive(Deserialize)]
+pub struct MatchDecisionBody {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    version: i64,
+}
+
+pub async fn matches_decide(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<MatchDecisionBody>,
+) -> ApiResult {
+    ok(s.app.decide_match(&c.ctx, &id, &b.decision, &b.reason, b.version).await.map_err(|e| c.err(e))?)
+}
+
+pub async fn linkage_run(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
+    ok(s.app.run_linkage(&c.ctx).await.map_err(|e| c.err(e))?)
+}
+
+#[derive(Deserialize)]
+pub struct YearQuery {
+    #[serde(default)]
+    year: String,
+}
+
+pub async fn victims_identified(State(s): State<AppState>, c: ApiCaller, Query(q): Query<YearQuery>) -> ApiResult {
+    // A missing or malformed year reaches the core as 0: it authorizes first, then refuses it.
+    let year: i32 = q.year.trim().parse().unwrap_or(0);
+    ok(s.app.victims_identified(&c.ctx, year).await.map_err(|e| c.err(e))?)
+}
+
 pub async fn statutes_list(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
     ok(s.app.list_statutes(&c.ctx).await.map_err(|e| c.err(e))?)
 }

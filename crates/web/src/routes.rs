@@ -141,6 +141,10 @@ pub fn catalogue() -> (Router<AppState>, Vec<RouteSpec>) {
         .add("GET", "/search", Ui, "Full-text search over what the user may open", get(ui::coordination::search))
         .add("GET", "/tasks", Ui, "The unit's open tasks, overdue first", get(ui::coordination::tasks))
         .add("POST", "/tasks/{id}/done", Ui, "Complete a task", post(ui::coordination::task_done))
+        .add("GET", "/matches", Ui, "Record-linkage review queue", get(ui::matches::matches))
+        .add("POST", "/matches/run", Ui, "Run record linkage over every person now", post(ui::matches::run))
+        .add("GET", "/matches/{id}", Ui, "A candidate pair side by side", get(ui::matches::show))
+        .add("POST", "/matches/{id}/decision", Ui, "Confirm, reject or undo a link", post(ui::matches::decide))
         .add("GET", "/alerts", Ui, "Cross-agency match alerts", get(ui::coordination::alerts))
         .add("POST", "/alerts/{id}", Ui, "Decide an alert", post(ui::coordination::decide_alert))
         .add("GET", "/prevention", Ui, "Prevention register", get(ui::coordination::prevention))
@@ -226,6 +230,35 @@ pub fn catalogue() -> (Router<AppState>, Vec<RouteSpec>) {
         .add("POST", "/api/v1/charges/{id}/appeals", Api, "Record an appeal", post(api::charges_appeal))
         .add("POST", "/api/v1/shares/{id}", Api, "Grant, refuse or revoke a share", post(api::shares_answer))
         .add("POST", "/api/v1/share-requests", Api, "Ask for a share of a case by reference", post(api::shares_request))
+        .add(
+            "GET",
+            "/api/v1/matches",
+            Api,
+            "Record-linkage candidate pairs and links touching the caller's persons",
+            get(api::matches_list),
+        )
+        .add(
+            "GET",
+            "/api/v1/matches/{id}",
+            Api,
+            "A candidate pair (identities only if the caller may see both persons)",
+            get(api::matches_get),
+        )
+        .add(
+            "POST",
+            "/api/v1/matches/{id}/decision",
+            Api,
+            "Confirm, reject or undo a link: {decision, reason, version}",
+            post(api::matches_decide),
+        )
+        .add("POST", "/api/v1/linkage/run", Api, "Run record linkage over every person now", post(api::linkage_run))
+        .add(
+            "GET",
+            "/api/v1/statistics/victims-identified",
+            Api,
+            "Victims identified in ?year=YYYY, counted once per person",
+            get(api::victims_identified),
+        )
         .add("GET", "/api/v1/alerts", Api, "Cross-agency match alerts about the caller's persons", get(api::alerts_list))
         .add("POST", "/api/v1/alerts/{id}", Api, "Decide an alert: confirm or not the same person", post(api::alerts_decide))
         .add("GET", "/api/v1/search", Api, "Full-text search (?q=): only records the caller may open", get(api::search))

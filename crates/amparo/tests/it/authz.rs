@@ -45,6 +45,9 @@ const PREVENTION: &[Role] = &[Coordinator, CaseWorker, Investigator, Prosecutor,
 const PROSECUTOR: &[Role] = &[Prosecutor];
 const GAP: &[Role] = &[Investigator, Prosecutor, LabourInspector, CaseWorker, ShelterStaff, Coordinator, Analyst];
 
+const LINKAGE_RUNNERS: &[Role] = &[Coordinator, SystemAdmin];
+const STATISTICS: &[Role] = &[Coordinator, Analyst, SystemAdmin];
+
 const EXPECT: &[(&str, &str, Who)] = &[
     ("GET", "/healthz", Who::Public),
     ("GET", "/assets/{file}", Who::Public),
@@ -127,6 +130,10 @@ const EXPECT: &[(&str, &str, Who)] = &[
     ("GET", "/search", Who::AllSignedIn),
     ("GET", "/tasks", Who::Roles(IDENTITY, IDENTITY)),
     ("POST", "/tasks/{id}/done", Who::Roles(INVESTIGATORS, NONE)),
+    ("GET", "/matches", Who::Roles(IDENTITY, IDENTITY)),
+    ("POST", "/matches/run", Who::Roles(LINKAGE_RUNNERS, LINKAGE_RUNNERS)),
+    ("GET", "/matches/{id}", Who::Roles(IDENTITY, NONE)),
+    ("POST", "/matches/{id}/decision", Who::Roles(IDENTITY, NONE)),
     ("GET", "/alerts", Who::Roles(WRITERS, WRITERS)),
     ("POST", "/alerts/{id}", Who::Roles(WRITERS, NONE)),
     ("GET", "/prevention", Who::AllSignedIn),
@@ -212,6 +219,11 @@ const EXPECT: &[(&str, &str, Who)] = &[
     ("POST", "/api/v1/charges/{id}/appeals", Who::Roles(PROSECUTOR, NONE)),
     ("POST", "/api/v1/shares/{id}", Who::Roles(INVESTIGATORS, NONE)),
     ("POST", "/api/v1/share-requests", Who::Roles(REQUESTERS, REQUESTERS)),
+    ("GET", "/api/v1/matches", Who::Roles(IDENTITY, IDENTITY)),
+    ("GET", "/api/v1/matches/{id}", Who::Roles(IDENTITY, NONE)),
+    ("POST", "/api/v1/matches/{id}/decision", Who::Roles(IDENTITY, NONE)),
+    ("POST", "/api/v1/linkage/run", Who::Roles(LINKAGE_RUNNERS, LINKAGE_RUNNERS)),
+    ("GET", "/api/v1/statistics/victims-identified", Who::Roles(STATISTICS, STATISTICS)),
     ("GET", "/api/v1/alerts", Who::Roles(WRITERS, WRITERS)),
     ("POST", "/api/v1/alerts/{id}", Who::Roles(WRITERS, NONE)),
     ("GET", "/api/v1/search", Who::AllSignedIn),
@@ -341,6 +353,14 @@ async fn fixture(t: &TestApp) -> Fixture {
         alert.subject_id = Some(p.id.to_string());
         alert.party_org = Some(o.id.clone());
         alert.status = "open".into();
+        // A candidate pair of the organisation's person with itself: enough for the policy.
+        let mtid = format!("mt{oid}");
+        let mut pair = row(&mtid, &o.id, "record_linkage", r#"{"probability":0.9,"contributions":[]}"#);
+        pair.subject_id = Some(p.id.to_string());
+        pair.lookup = Some(p.id.to_string());
+        pair.party_org = Some(o.id.clone());
+        pair.status = "pending".into();
+        record_of.insert(("match", oid.clone()), mtid);
         let batch = Batch {
             inserts: vec![
                 (RecordTable::Cases, row(&cid, &o.id, "isSexualExploit", "{}")),
@@ -348,6 +368,7 @@ async fn fixture(t: &TestApp) -> Fixture {
                 (RecordTable::Shares, share),
                 (RecordTable::Tasks, task),
                 (RecordTable::Alerts, alert),
+                (RecordTable::PersonMatches, pair),
             ],
             updates: vec![],
         };
@@ -431,6 +452,7 @@ async fn every_route_answers_every_role_as_the_policy_says() {
                     .replace("/shares/{id}", &format!("/shares/{}", fx.record_of[&("share", org.to_string())]))
                     .replace("/tasks/{id}", &format!("/tasks/{}", fx.record_of[&("task", org.to_string())]))
                     .replace("/alerts/{id}", &format!("/alerts/{}", fx.record_of[&("alert", org.to_string())]))
+                    .replace("/matches/{id}", &format!("/matches/{}", fx.record_of[&("match", org.to_string())]))
                     .replace("/attachments/{id}", &format!("/attachments/{}", fx.record_of[&("attachment", org.to_string())]))
                     .replace("instruments/{id}", "instruments/ilo-ec-2009-v1");
                 let kind = catalogue().1.iter().find(|s| s.path == *path && s.method == *method).map(|s| s.kind).unwrap();
@@ -512,6 +534,7 @@ fn api_body(path: &str, org: &OrgId, target: &User, me: &User, fx: &Fixture) -> 
         "/api/v1/shares/{id}" => serde_json::json!({ "action": "grant", "version": 999 }),
         "/api/v1/share-requests" => serde_json::json!({ "reference": "C-0000-NOPE00", "purpose": "Coordinación", "until": "2099-01-01" }),
         "/api/v1/alerts/{id}" => serde_json::json!({ "decision": "confirm", "version": 999 }),
+        "/api/v1/matches/{id}/decision" => serde_json::json!({ "decision": "confirm", "version": 999 }),
         "/api/v1/prevention" => {
             serde_json::json!({ "kind": "training", "title": "Taller", "date": "2026-01-01", "place": "PE-16", "audience": "police", "people": "10" })
         }
@@ -587,7 +610,7 @@ fn ui_form(path: &str, org: &OrgId, target: &User, fx: &Fixture) -> Vec<(String,
         "/charges/{id}/review" | "/tasks/{id}/done" => vec![v("version", "999"), v("case_id", &case)],
         "/charges/{id}/appeals" => vec![v("filed_on", "2026-01-01"), v("result", "pending"), v("version", "999"), v("case_id", &case)],
         "/shares/{id}" => vec![v("action", "grant"), v("version", "999"), v("case_id", &case)],
-        "/alerts/{id}" => vec![v("decision", "confirm"), v("version", "999")],
+        "/alerts/{id}" | "/matches/{id}/decision" => vec![v("decision", "confirm"), v("version", "999")],
         "/prevention" => vec![
             v("kind", "training"),
             v("title", "Taller"),

@@ -530,3 +530,38 @@ async fn browser_police_case_shared_with_prosecutor_charged_and_sentenced_with_a
     shot(wd, "32-case-coordinator").await;
     d.wd.clone().quit().await.unwrap();
 }
+
+/// The record-linkage review queue in the demo: the shelter, which sees both of Lucía's
+/// records (its own, and the police's through the referral), compares them side by side and
+/// links them; the police see only that the shelter must review the pair.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_shelter_reviews_a_possible_same_person_side_by_side_and_links_it() {
+    let Some(d) = browser().await else { return };
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let wd = &d.wd;
+    let base = t.base.clone();
+
+    sign_in(wd, &base, "albergue@demo.amparo.pe", DEMO_PW).await;
+    wd.goto(format!("{base}/matches")).await.unwrap();
+    by_id(wd, "matches").await;
+    shot(wd, "matches-queue").await;
+    wd.find(By::Css("a.review-link")).await.unwrap().click().await.unwrap();
+    let side = text_of(wd, "side-by-side").await;
+    assert!(side.contains("Tapullima") && side.contains("Tapuyima"), "both spellings side by side: {side}");
+    let why = text_of(wd, "contributions").await;
+    assert!(why.contains("Nombres") && why.contains("Apellidos"), "field by field, in Spanish: {why}");
+    shot(wd, "match-side-by-side").await;
+    click(wd, "match-confirm").await;
+    wait_text(wd, "match-status", |s| s.contains("vinculado")).await;
+    by_id(wd, "match-unlink").await;
+    sign_out(wd).await;
+
+    // The police hold the other record but cannot see the shelter's: no identities, only
+    // who reviews the pair.
+    sign_in(wd, &base, "investigador@demo.amparo.pe", DEMO_PW).await;
+    wd.goto(format!("{base}/matches")).await.unwrap();
+    let queue = text_of(wd, "matches").await;
+    assert!(queue.contains("requiere revisión por") && queue.contains("Centro de Acogida"), "{queue}");
+    assert!(!queue.contains("Tapuyima") && !queue.contains("Tapullima"), "no names in the queue");
+}

@@ -219,7 +219,7 @@ fn link_dedupe_finds_the_same_person_spelled_differently_and_keeps_its_output_co
         ));
     }
     std::fs::write(&input, rows).unwrap();
-    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/linkage/amparo-persons.toml");
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/linkage/persons.toml");
     let pairs = d.path().join("pairs.csv");
     let clusters = d.path().join("clusters.csv");
     let o = Command::new(env!("CARGO_BIN_EXE_amparo"))

@@ -10,6 +10,7 @@ mod browser;
 mod cases;
 mod cli;
 mod helpers;
+mod linkage;
 mod parsers;
 mod protection;
 mod two_servers;

@@ -137,6 +137,8 @@ impl Amparo {
         }
         self.load_protection_demo(ctx).await?;
         self.load_cases_demo(ctx).await?;
+        // Link the demo's persons now, so the review queue has the pairs from the start.
+        self.linkage_tick().await?;
         self.checkpoint_now().await?;
         Ok(accounts)
     }

@@ -392,6 +392,30 @@ impl Amparo {
         self.record_decision(&inspector, &pid(&elmer), &decide("PossibleVictim", 14, &sc.id, "Retención de documentos y deuda.")).await?;
         let draft = ScreeningInput { status: s("draft"), ..screen("child_labour", &["d4.excessive_hours"], "16") };
         self.create_screening(&inspector, &pid(&yony), &draft).await?;
+
+        // The same persons recorded again by other organisations, spelt their own way — what
+        // record linkage is for. The shelter registers Lucía on arrival ("Tapuyima"); it also
+        // sees the police record through the referral, so it can review the pair side by side.
+        // The hotline took a call from Wendy before the operation ("Mamany"); neither the
+        // hotline nor the police can see the other's record, so each is told who to contact.
+        let arrival = PersonInput { sex: s("female"), approx_age: s("15"), nationality: s("PE"), languages: s("es"), ..Default::default() };
+        self.create_person(
+            &shelter_staff,
+            &PersonInput { role: s("victim"), given_names: s("Lucia"), first_surname: s("Tapuyima"), ..arrival.clone() },
+        )
+        .await?;
+        self.create_person(
+            &operator,
+            &PersonInput {
+                role: s("possible_victim"),
+                given_names: s("Wendi"),
+                first_surname: s("Mamany"),
+                approx_age: s("22"),
+                nationality: s("BO"),
+                ..arrival
+            },
+        )
+        .await?;
         Ok(())
     }
 }

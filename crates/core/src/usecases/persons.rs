@@ -108,6 +108,7 @@ impl Amparo {
             updated_at: now,
             profile: f.profile,
             sealed,
+            match_doc: None,
         };
         let ev = ctx.event(self.now(), "create_person", "ok", "person", id.as_str());
         let seq = self.store.insert_person(&rec, &ev).await?;
@@ -164,7 +165,7 @@ impl Amparo {
         Ok((public(&rec), self.open_identity(&rec)?))
     }
 
-    fn open_identity(&self, rec: &PersonRecord) -> CoreResult<Identity> {
+    pub(crate) fn open_identity(&self, rec: &PersonRecord) -> CoreResult<Identity> {
         let mut identity = Identity::default();
         for (col, blob) in &rec.sealed {
             identity.set(col, Some(self.open("persons", col, rec.id.as_str(), blob)?));

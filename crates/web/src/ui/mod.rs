@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod fieldwork;
 pub mod instruments;
 pub mod login;
+pub mod matches;
 pub mod mfa;
 pub mod misc;
 pub mod orgs;
@@ -45,6 +46,7 @@ pub struct Nav {
     pub show_gap: bool,
     pub show_cases: bool,
     pub show_alerts: bool,
+    pub show_matches: bool,
     pub unread: usize,
 }
 
@@ -66,6 +68,7 @@ impl Nav {
             show_gap: false,
             show_cases: false,
             show_alerts: false,
+            show_matches: false,
             unread: 0,
         }
     }
@@ -89,6 +92,7 @@ impl Nav {
             show_gap: can(Action::ViewReferralGap),
             show_cases: can(Action::ViewCase),
             show_alerts: can(Action::HandleAlerts),
+            show_matches: can(Action::ViewMatches),
             unread: v.unread,
         }
     }

@@ -1,0 +1,204 @@
+//! Record linkage in the product: the job finds the same victim recorded by the police and by
+//! a shelter; only an organisation that may see both records sees identities and decides;
+//! a confirmed link makes statistics count the person once, and undoing it counts them twice.
+
+use crate::helpers::*;
+use amparo_core::Ctx;
+use amparo_core::store::{AuditFilter, Store};
+use serde_json::{Value, json};
+
+async fn token(t: &TestApp, email: &str) -> String {
+    t.app.create_token(&Ctx::system("t"), email, "t", 1).await.unwrap().0
+}
+
+async fn call(t: &TestApp, tok: &str, method: &str, path: &str, body: Value) -> (u16, Value) {
+    let url = format!("{}{}", t.base, path);
+    let req = if method == "GET" { client().get(url) } else { client().post(url).json(&body) };
+    let r = req.bearer_auth(tok).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn identified_2008(t: &TestApp, tok: &str) -> (i64, i64) {
+    let (status, n) = call(t, tok, "GET", "/api/v1/statistics/victims-identified?year=2008", Value::Null).await;
+    assert_eq!(status, 200, "{n}");
+    (n["persons"].as_i64().unwrap(), n["records"].as_i64().unwrap())
+}
+
+async fn record_victim(t: &TestApp, tok: &str, given: &str, first: &str, second: &str) -> String {
+    let (status, p) = call(
+        t,
+        tok,
+        "POST",
+        "/api/v1/persons",
+        json!({ "role": "victim", "sex": "female", "approx_age": "19", "given_names": given, "first_surname": first,
+                "second_surname": second, "birth_date": "1989-03-14", "nationality": "PE" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{p}");
+    let pid = p["id"].as_str().unwrap().to_owned();
+    let (status, d) = call(
+        t,
+        tok,
+        "POST",
+        &format!("/api/v1/persons/{pid}/decisions"),
+        json!({ "status": "ActualVictim", "decided_on": "2008-06-02", "basis": "Declaración" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{d}");
+    pid
+}
+
+#[tokio::test]
+async fn a_confirmed_link_counts_the_victim_once_and_only_those_who_see_both_decide() {
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let police = token(&t, "investigador@demo.amparo.pe").await;
+    let shelter = token(&t, "albergue@demo.amparo.pe").await;
+    let coordinator = token(&t, "coordinadora@demo.amparo.pe").await;
+    let ngo = token(&t, "trabajadora-social@demo.amparo.pe").await;
+    let before = identified_2008(&t, &coordinator).await;
+
+    // The police identify Rosa and refer her to the shelter, which registers her on arrival
+    // with its own spelling and decides too: two records, one person.
+    let rosa = record_victim(&t, &police, "Rosa Elena", "Quispe", "Mamani").await;
+    let (_, services) = call(&t, &police, "GET", "/api/v1/services?kind=shelter", Value::Null).await;
+    let car = services.as_array().unwrap().iter().find(|s| s["name"] == "CAR Señor de los Milagros").unwrap()["id"].clone();
+    let (status, r) = call(
+        &t,
+        &police,
+        "POST",
+        &format!("/api/v1/persons/{rosa}/referrals"),
+        json!({ "service_id": car, "consent_by": "person", "consent_method": "written" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{r}");
+    let roza = record_victim(&t, &shelter, "Elena Roza", "Quispe", "Mamany").await;
+    let two = identified_2008(&t, &coordinator).await;
+    assert_eq!(two, (before.0 + 2, before.1 + 2), "without a link, two records are two victims");
+
+    // Only coordinators and system admins run linkage on demand.
+    let (status, _) = call(&t, &police, "POST", "/api/v1/linkage/run", Value::Null).await;
+    assert_eq!(status, 403);
+    let (status, run) = call(&t, &coordinator, "POST", "/api/v1/linkage/run", Value::Null).await;
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(run["mode"], "full");
+    assert!(run["pairs_compared"].as_i64().unwrap() > 0, "{run}");
+
+    let pair_of = |list: &Value| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|m| {
+                let ids = [m["left"]["person_id"].as_str().unwrap_or(""), m["right"]["person_id"].as_str().unwrap_or("")];
+                ids.contains(&rosa.as_str()) || ids.contains(&roza.as_str())
+            })
+            .cloned()
+    };
+    // The shelter sees both records (its own, and Rosa through the referral): it decides.
+    let (_, queue) = call(&t, &shelter, "GET", "/api/v1/matches", Value::Null).await;
+    let m = pair_of(&queue).unwrap_or_else(|| panic!("the pair is in the shelter's queue: {queue}"));
+    assert_eq!(m["can_decide"], true);
+    assert!(m["probability"].as_f64().unwrap() >= 0.3, "{m}");
+    let id = m["id"].as_str().unwrap().to_owned();
+    let (status, side) = call(&t, &shelter, "GET", &format!("/api/v1/matches/{id}"), Value::Null).await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = [&side["left"], &side["right"]].iter().map(|s| s["identity"]["given_names"].as_str().unwrap()).collect();
+    assert!(names.contains(&"Rosa Elena") && names.contains(&"Elena Roza"), "side by side: {side}");
+    assert!(side["contributions"].as_array().unwrap().iter().any(|c| c["field"] == "birth" && c["weight"].as_f64().unwrap() > 0.0));
+
+    // The new cross-organisation candidate also raised the cross-agency alert on both sides.
+    for tok in [&police, &shelter] {
+        let (_, alerts) = call(&t, tok, "GET", "/api/v1/alerts", Value::Null).await;
+        assert!(
+            alerts
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["basis"] == "record_linkage" && (a["person_id"] == rosa.as_str() || a["person_id"] == roza.as_str())),
+            "{alerts}"
+        );
+    }
+
+    // The police see their side only: who to contact, no identity, no explanation.
+    let (_, queue) = call(&t, &police, "GET", "/api/v1/matches", Value::Null).await;
+    let theirs = pair_of(&queue).unwrap_or_else(|| panic!("the pair is in the police queue: {queue}"));
+    assert_eq!(theirs["can_decide"], false);
+    assert!(theirs["review_by"][0].as_str().unwrap().contains("Centro de Acogida"), "{theirs}");
+    let (status, view) = call(&t, &police, "GET", &format!("/api/v1/matches/{id}"), Value::Null).await;
+    assert_eq!(status, 200);
+    assert!(view["left"]["identity"].is_null() && view["right"]["identity"].is_null(), "{view}");
+    assert_eq!(view["contributions"], json!([]));
+    let (status, _) =
+        call(&t, &police, "POST", &format!("/api/v1/matches/{id}/decision"), json!({ "decision": "confirm", "version": 1 })).await;
+    assert_eq!(status, 403, "deciding needs both records");
+    // An organisation with neither record learns nothing, not even that the pair exists.
+    let (status, _) = call(&t, &ngo, "GET", &format!("/api/v1/matches/{id}"), Value::Null).await;
+    assert_eq!(status, 403);
+
+    // Confirmed: counted once. Both records stay as they were.
+    let (status, linked) =
+        call(&t, &shelter, "POST", &format!("/api/v1/matches/{id}/decision"), json!({ "decision": "confirm", "version": 1 })).await;
+    assert_eq!((status, linked["status"].as_str()), (200, Some("linked")), "{linked}");
+    assert_eq!(identified_2008(&t, &coordinator).await, (before.0 + 1, before.1 + 2));
+    let (status, _) =
+        call(&t, &shelter, "POST", &format!("/api/v1/matches/{id}/decision"), json!({ "decision": "confirm", "version": 1 })).await;
+    assert_eq!(status, 409, "a stale version is refused");
+
+    // Undoing a link needs a reason; then the two records count twice again.
+    let (status, body) =
+        call(&t, &shelter, "POST", &format!("/api/v1/matches/{id}/decision"), json!({ "decision": "unlink", "version": 2 })).await;
+    assert_eq!((status, body["fields"][0]["field"].as_str()), (422, Some("reason")));
+    let (status, undone) = call(
+        &t,
+        &shelter,
+        "POST",
+        &format!("/api/v1/matches/{id}/decision"),
+        json!({ "decision": "unlink", "reason": "Hermanas, no la misma persona", "version": 2 }),
+    )
+    .await;
+    assert_eq!((status, undone["status"].as_str()), (200, Some("unlinked")), "{undone}");
+    assert_eq!(undone["decisions"].as_array().unwrap().len(), 2, "both decisions kept");
+    assert_eq!(identified_2008(&t, &coordinator).await, two);
+
+    // A later run leaves the people's decision alone.
+    let (status, _) = call(&t, &coordinator, "POST", "/api/v1/linkage/run", Value::Null).await;
+    assert_eq!(status, 200);
+    let (_, view) = call(&t, &shelter, "GET", &format!("/api/v1/matches/{id}"), Value::Null).await;
+    assert_eq!(view["status"], "unlinked");
+
+    // Every decision and every look at identities is in the audit trail.
+    let trail = t.store.audit_page(&AuditFilter { limit: 2000, ..Default::default() }).await.unwrap();
+    let count = |a: &str| trail.iter().filter(|e| e.event.action == a && e.event.record_id == id && e.event.outcome == "ok").count();
+    assert_eq!(count("decide_match"), 2);
+    assert!(
+        trail.iter().any(|e| e.event.action == "decide_match" && e.event.outcome == "denied"),
+        "the police's attempt is recorded as refused"
+    );
+    assert!(count("view_match_identities") >= 1);
+    assert!(trail.iter().any(|e| e.event.action == "link_persons"), "the decryption for linkage is audited");
+}
+
+#[tokio::test]
+async fn the_background_step_links_only_new_records_after_a_full_run() {
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    // load_demo ran the first (full) step; nothing changed since, so nothing runs.
+    assert!(t.app.linkage_tick().await.unwrap().is_none());
+    let police = token(&t, "investigador@demo.amparo.pe").await;
+    t.clock.advance(5);
+    // Like most victims: no document, no birthday, an approximate age.
+    let (status, p) = call(
+        &t,
+        &police,
+        "POST",
+        "/api/v1/persons",
+        json!({ "role": "victim", "sex": "female", "approx_age": "22", "given_names": "Wendy", "first_surname": "Mamani", "nationality": "BO" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{p}");
+    let s = t.app.linkage_tick().await.unwrap().expect("a new person triggers a step");
+    assert_eq!((s.mode, s.focus), ("incremental", 1));
+    assert!(s.persons > 1);
+    assert!(s.candidates >= 1, "the demo's Wendy (police) and Wendi (hotline) are close: {s:?}");
+}

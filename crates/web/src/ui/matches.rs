@@ -1,0 +1,129 @@
+//! The record-linkage review queue: candidate pairs of person records that may be the same
+//! person, side by side with the field contributions, for users whose organisation may see
+//! both; everyone else sees only "a match needs review by organisation X".
+
+use super::{Errors, Nav, render, see_other, with_errors};
+use crate::extract::{UiForm, Viewer};
+use crate::{AppState, WebError};
+use amparo_core::usecases::linkage::{LinkRunSummary, MatchView};
+use amparo_domain::policy::{Action, Relation, authorize};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "matches.html")]
+struct MatchesPage {
+    nav: Nav,
+    rows: Vec<MatchView>,
+    can_run: bool,
+    ran: Option<LinkRunSummary>,
+}
+
+fn percent(p: f64) -> String {
+    format!("{:.0} %", p * 100.0)
+}
+
+async fn matches_page(state: &AppState, v: &Viewer, ran: Option<LinkRunSummary>) -> Result<Response, WebError> {
+    let can = |action: Action| v.ctx.actor.as_ref().is_some_and(|a| authorize(a, action, Relation::OwnOrgScope).is_ok());
+    let can_run = can(Action::RunLinkage);
+    // A system admin may run linkage but sees no persons' pairs: the run's summary only.
+    let rows =
+        if ran.is_some() && !can(Action::ViewMatches) { Vec::new() } else { state.app.list_matches(&v.ctx).await.map_err(|e| v.err(e))? };
+    render(&MatchesPage { nav: Nav::for_viewer(v, "matches"), rows, can_run, ran })
+}
+
+pub async fn matches(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
+    matches_page(&state, &v, None).await
+}
+
+/// Run linkage over every person now, then show the queue with what the run found.
+pub async fn run(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
+    let summary = state.app.run_linkage(&v.ctx).await.map_err(|e| v.err(e))?;
+    matches_page(&state, &v, Some(summary)).await
+}
+
+#[derive(Template)]
+#[template(path = "match.html")]
+struct MatchPage {
+    nav: Nav,
+    m: MatchView,
+    errors: Errors,
+}
+
+impl MatchPage {
+    fn percent(&self) -> String {
+        percent(self.m.probability)
+    }
+    fn label(&self, prefix: &str, raw: &str) -> String {
+        let mut key = format!("{prefix}-");
+        for c in raw.chars() {
+            if c.is_ascii_alphanumeric() {
+                key.push(c);
+            } else if !key.ends_with('-') {
+                key.push('-');
+            }
+        }
+        let key = key.trim_end_matches('-');
+        if self.nav.t.has(key) { self.nav.t.t(key) } else { raw.to_owned() }
+    }
+    fn when(&self, at: &i64) -> String {
+        super::fmt_time(*at)
+    }
+    fn field_label(&self, field: &str) -> String {
+        self.label("linkfield", field)
+    }
+    fn level_label(&self, level: &str) -> String {
+        self.label("linklevel", level)
+    }
+    /// Rows of the side-by-side table: label key, left value, right value.
+    fn identity_rows(&self) -> Vec<(&'static str, String, String)> {
+        let (Some(l), Some(r)) = (&self.m.left.identity, &self.m.right.identity) else { return Vec::new() };
+        let o = |v: &Option<String>| v.clone().unwrap_or_default();
+        vec![
+            ("person-given", o(&l.given_names), o(&r.given_names)),
+            ("person-surname1", o(&l.first_surname), o(&r.first_surname)),
+            ("person-surname2", o(&l.second_surname), o(&r.second_surname)),
+            ("person-aliases", o(&l.aliases), o(&r.aliases)),
+            ("person-birthdate", o(&l.birth_date), o(&r.birth_date)),
+            ("person-doc", o(&l.document_number), o(&r.document_number)),
+        ]
+    }
+}
+
+async fn match_page(state: &AppState, v: &Viewer, id: &str, errors: Errors) -> Result<Response, WebError> {
+    let m = state.app.get_match(&v.ctx, id).await.map_err(|e| v.err(e))?;
+    render(&MatchPage { nav: Nav::for_viewer(v, "matches"), m, errors })
+}
+
+pub async fn show(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
+    match_page(&state, &v, &id, Errors::none(v.tr())).await
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct DecisionForm {
+    #[serde(default)]
+    pub decision: String,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub version: i64,
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<DecisionForm>,
+) -> Result<Response, WebError> {
+    match state.app.decide_match(&v.ctx, &id, &f.decision, &f.reason, f.version).await {
+        Ok(_) => Ok(see_other(&format!("/matches/{id}"))),
+        Err(e) => with_errors(&v, e, |errors| match_page(&state, &v, &id, errors)).await,
+    }
+}
+
+/// Probability as a whole percentage, for templates.
+pub fn pct(p: &f64) -> String {
+    percent(*p)
+}

@@ -59,16 +59,21 @@ impl Kind {
 /// A prepared value, ready for fast comparison.
 #[derive(Clone, Debug, Default)]
 pub struct Prepared {
-    /// Normalised text (tokens joined with spaces for names).
+    /// Normalised text: given names' tokens joined with spaces (sorted, so order-free); for
+    /// joint surnames "first|second" (or just "first"). The tokens are read back from it —
+    /// six million of these at a million records, so no separate token vectors.
     pub text: String,
     /// Phonetic key of the text (names).
     pub phonetic: String,
-    /// Tokens (given names, order-free).
-    pub tokens: Vec<String>,
     pub date: Option<PartialDate>,
 }
 
 impl Prepared {
+    /// Given-name tokens.
+    pub fn tokens(&self) -> impl Iterator<Item = &str> {
+        self.text.split(' ').filter(|t| !t.is_empty())
+    }
+
     pub fn is_missing(&self) -> bool {
         self.text.is_empty() && self.date.is_none()
     }
@@ -124,19 +129,18 @@ pub fn compare(kind: Kind, a: &Prepared, b: &Prepared) -> u8 {
             }
         }
         Kind::GivenName => {
-            if a.tokens == b.tokens {
+            if a.text == b.text {
                 return 5;
             }
             // One name contained in the other ("María" ~ "María Rosa") or same sounds.
-            let shared = a.tokens.iter().any(|t| b.tokens.contains(t));
+            let shared = a.tokens().any(|t| b.tokens().any(|u| u == t));
             if shared || (!a.phonetic.is_empty() && a.phonetic == b.phonetic) {
                 return 4;
             }
             // Best pairing of first tokens, order-free.
             let best = a
-                .tokens
-                .iter()
-                .flat_map(|x| b.tokens.iter().map(move |y| jaro_winkler(x, y)))
+                .tokens()
+                .flat_map(|x| b.tokens().map(move |y| jaro_winkler(x, y)))
                 .fold(0.0_f64, f64::max)
                 .max(jaro_winkler(&a.text, &b.text));
             if best >= 0.92 {
@@ -206,7 +210,7 @@ pub fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
 
 fn surnames_level(a: &Prepared, b: &Prepared) -> u8 {
     fn part(p: &Prepared, i: usize) -> (&str, &str) {
-        (p.tokens.get(i).map(String::as_str).unwrap_or(""), p.phonetic.split('|').nth(i).unwrap_or(""))
+        (p.text.split('|').nth(i).unwrap_or(""), p.phonetic.split('|').nth(i).unwrap_or(""))
     }
     let (a1, ka1) = part(a, 0);
     let (a2, ka2) = part(a, 1);
@@ -279,7 +283,7 @@ mod tests {
     use crate::normalize::parse_date;
 
     fn p(text: &str) -> Prepared {
-        Prepared { text: text.into(), phonetic: crate::phonetic::key(text), tokens: vec![text.into()], date: None }
+        Prepared { text: text.into(), phonetic: crate::phonetic::key(text), date: None }
     }
     fn d(s: &str) -> Prepared {
         Prepared { text: s.into(), date: parse_date(s), ..Prepared::default() }
@@ -346,7 +350,7 @@ mod tests {
     fn given_names_match_in_any_order_and_by_nickname() {
         let g = |s: &str| {
             let t = crate::normalize::given_names(s);
-            Prepared { text: t.join(" "), phonetic: String::new(), tokens: t, date: None }
+            Prepared { text: t.join(" "), phonetic: String::new(), date: None }
         };
         assert_eq!(compare(Kind::GivenName, &g("Rosa María"), &g("María Rosa")), 5);
         assert_eq!(compare(Kind::GivenName, &g("Pepe"), &g("José")), 5);

@@ -51,18 +51,26 @@ pub enum DataError {
 
 /// Prepare one raw value (columns already joined) for a comparison kind.
 pub fn prepare(kind: Kind, raw: &str) -> Prepared {
+    let mut p = prepare_loose(kind, raw);
+    // A million records hold six million of these: no spare capacity.
+    p.text.shrink_to_fit();
+    p.phonetic.shrink_to_fit();
+    p
+}
+
+fn prepare_loose(kind: Kind, raw: &str) -> Prepared {
     match kind {
         Kind::GivenName => {
             let tokens = given_names(raw);
             let text = tokens.join(" ");
             let phonetic = tokens.iter().map(|t| phonetic::key(t)).collect::<Vec<_>>().join(" ");
-            Prepared { text, phonetic, tokens, date: None }
+            Prepared { text, phonetic, date: None }
         }
         Kind::Name => {
             let tokens = name_tokens(raw);
             let text = tokens.join(" ");
             let phonetic = tokens.iter().map(|t| phonetic::key(t)).collect::<Vec<_>>().join(" ");
-            Prepared { text, phonetic, tokens: Vec::new(), date: None }
+            Prepared { text, phonetic, date: None }
         }
         Kind::Surnames => {
             // Columns arrive joined by '|' (see `load_csv`): first surname, second surname.
@@ -71,15 +79,23 @@ pub fn prepare(kind: Kind, raw: &str) -> Prepared {
             let second = name_tokens(parts.next().unwrap_or("")).join(" ");
             let (first, second) = if first.is_empty() { (second, String::new()) } else { (first, second) };
             let phonetic = format!("{}|{}", phonetic::key(&first.replace(' ', "")), phonetic::key(&second.replace(' ', "")));
-            let text = if second.is_empty() { first.clone() } else { format!("{first} {second}") };
-            Prepared { text, phonetic, tokens: vec![first, second], date: None }
+            let text = if second.is_empty() { first } else { format!("{first}|{second}") };
+            Prepared { text, phonetic, date: None }
         }
         Kind::Text | Kind::Exact | Kind::Code => Prepared { text: fold(raw), ..Prepared::default() },
         Kind::Document => Prepared { text: document(raw), ..Prepared::default() },
         Kind::Area => Prepared { text: raw.chars().filter(|c| c.is_ascii_alphanumeric()).collect(), ..Prepared::default() },
         Kind::Date => {
             let date = parse_date(raw);
-            Prepared { text: date.map(|d| format!("{}{:?}{:?}", d.year, d.month, d.day)).unwrap_or_default(), date, ..Prepared::default() }
+            // The text (used for exact keys and term frequencies) is the known part, e.g. "1990-04".
+            let text = date
+                .map(|d| match (d.month, d.day) {
+                    (Some(m), Some(day)) => format!("{}-{m:02}-{day:02}", d.year),
+                    (Some(m), None) => format!("{}-{m:02}", d.year),
+                    _ => d.year.to_string(),
+                })
+                .unwrap_or_default();
+            Prepared { text, date, ..Prepared::default() }
         }
     }
 }

@@ -553,6 +553,21 @@ pub async fn matches_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path
 }
 
 #[derive(Deserialize)]
+pub struct PurposeBody {
+    #[serde(default)]
+    purpose: String,
+}
+
+pub async fn matches_reveal(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<PurposeBody>,
+) -> ApiResult {
+    ok(s.app.reveal_match(&c.ctx, &id, &b.purpose).await.map_err(|e| c.err(e))?)
+}
+
+#[derive(Deserialize)]
 pub struct MatchDecisionBody {
     #[serde(default)]
     decision: String,

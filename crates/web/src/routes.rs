@@ -144,6 +144,7 @@ pub fn catalogue() -> (Router<AppState>, Vec<RouteSpec>) {
         .add("GET", "/matches", Ui, "Record-linkage review queue", get(ui::matches::matches))
         .add("POST", "/matches/run", Ui, "Run record linkage over every person now", post(ui::matches::run))
         .add("GET", "/matches/{id}", Ui, "A candidate pair side by side", get(ui::matches::show))
+        .add("POST", "/matches/{id}/reveal", Ui, "Both identities side by side, for a stated purpose", post(ui::matches::reveal))
         .add("POST", "/matches/{id}/decision", Ui, "Confirm, reject or undo a link", post(ui::matches::decide))
         .add("GET", "/alerts", Ui, "Cross-agency match alerts", get(ui::coordination::alerts))
         .add("POST", "/alerts/{id}", Ui, "Decide an alert", post(ui::coordination::decide_alert))
@@ -237,12 +238,13 @@ pub fn catalogue() -> (Router<AppState>, Vec<RouteSpec>) {
             "Record-linkage candidate pairs and links touching the caller's persons",
             get(api::matches_list),
         )
+        .add("GET", "/api/v1/matches/{id}", Api, "A candidate pair (no identities; see …/reveal)", get(api::matches_get))
         .add(
-            "GET",
-            "/api/v1/matches/{id}",
+            "POST",
+            "/api/v1/matches/{id}/reveal",
             Api,
-            "A candidate pair (identities only if the caller may see both persons)",
-            get(api::matches_get),
+            "Both identities of a pair, for a stated purpose: {purpose}",
+            post(api::matches_reveal),
         )
         .add(
             "POST",

@@ -133,6 +133,7 @@ const EXPECT: &[(&str, &str, Who)] = &[
     ("GET", "/matches", Who::Roles(IDENTITY, IDENTITY)),
     ("POST", "/matches/run", Who::Roles(LINKAGE_RUNNERS, LINKAGE_RUNNERS)),
     ("GET", "/matches/{id}", Who::Roles(IDENTITY, NONE)),
+    ("POST", "/matches/{id}/reveal", Who::Roles(IDENTITY, NONE)),
     ("POST", "/matches/{id}/decision", Who::Roles(IDENTITY, NONE)),
     ("GET", "/alerts", Who::Roles(WRITERS, WRITERS)),
     ("POST", "/alerts/{id}", Who::Roles(WRITERS, NONE)),
@@ -221,6 +222,7 @@ const EXPECT: &[(&str, &str, Who)] = &[
     ("POST", "/api/v1/share-requests", Who::Roles(REQUESTERS, REQUESTERS)),
     ("GET", "/api/v1/matches", Who::Roles(IDENTITY, IDENTITY)),
     ("GET", "/api/v1/matches/{id}", Who::Roles(IDENTITY, NONE)),
+    ("POST", "/api/v1/matches/{id}/reveal", Who::Roles(IDENTITY, NONE)),
     ("POST", "/api/v1/matches/{id}/decision", Who::Roles(IDENTITY, NONE)),
     ("POST", "/api/v1/linkage/run", Who::Roles(LINKAGE_RUNNERS, LINKAGE_RUNNERS)),
     ("GET", "/api/v1/statistics/victims-identified", Who::Roles(STATISTICS, STATISTICS)),
@@ -535,6 +537,7 @@ fn api_body(path: &str, org: &OrgId, target: &User, me: &User, fx: &Fixture) -> 
         "/api/v1/share-requests" => serde_json::json!({ "reference": "C-0000-NOPE00", "purpose": "Coordinación", "until": "2099-01-01" }),
         "/api/v1/alerts/{id}" => serde_json::json!({ "decision": "confirm", "version": 999 }),
         "/api/v1/matches/{id}/decision" => serde_json::json!({ "decision": "confirm", "version": 999 }),
+        "/api/v1/matches/{id}/reveal" => serde_json::json!({ "purpose": "Revisar el par" }),
         "/api/v1/prevention" => {
             serde_json::json!({ "kind": "training", "title": "Taller", "date": "2026-01-01", "place": "PE-16", "audience": "police", "people": "10" })
         }
@@ -611,6 +614,7 @@ fn ui_form(path: &str, org: &OrgId, target: &User, fx: &Fixture) -> Vec<(String,
         "/charges/{id}/appeals" => vec![v("filed_on", "2026-01-01"), v("result", "pending"), v("version", "999"), v("case_id", &case)],
         "/shares/{id}" => vec![v("action", "grant"), v("version", "999"), v("case_id", &case)],
         "/alerts/{id}" | "/matches/{id}/decision" => vec![v("decision", "confirm"), v("version", "999")],
+        "/matches/{id}/reveal" => vec![v("purpose", "Revisar el par")],
         "/prevention" => vec![
             v("kind", "training"),
             v("title", "Taller"),

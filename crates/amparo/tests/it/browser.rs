@@ -547,6 +547,10 @@ async fn browser_shelter_reviews_a_possible_same_person_side_by_side_and_links_i
     by_id(wd, "matches").await;
     shot(wd, "matches-queue").await;
     wd.find(By::Css("a.review-link")).await.unwrap().click().await.unwrap();
+    // Identities only for a stated purpose, like any reveal.
+    by_id(wd, "purpose").await.send_keys("Verificar si es la misma niña").await.unwrap();
+    click(wd, "match-reveal").await;
+    wait_text(wd, "revealed-for", |s| s.contains("Verificar")).await;
     let side = text_of(wd, "side-by-side").await;
     assert!(side.contains("Tapullima") && side.contains("Tapuyima"), "both spellings side by side: {side}");
     let why = text_of(wd, "contributions").await;

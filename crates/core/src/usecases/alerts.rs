@@ -70,7 +70,12 @@ fn normalise_document(d: &str) -> String {
 
 /// The normalised matching keys of an identity (before hashing).
 pub fn match_keys(identity: &Identity) -> (Option<String>, Option<String>) {
-    let doc = identity.document_number.as_deref().map(normalise_document).filter(|d| d.len() >= 5);
+    // A placeholder ("SIN DNI", "NO TIENE", "00000000") is not a document: it would make every
+    // undocumented person "the same".
+    let doc = identity.document_number.as_deref().map(normalise_document).filter(|d| {
+        let digits: Vec<char> = d.chars().filter(char::is_ascii_digit).collect();
+        d.len() >= 5 && digits.len() >= 5 && digits.iter().any(|c| Some(c) != digits.first())
+    });
     let name_dob = match (&identity.given_names, &identity.first_surname, &identity.birth_date) {
         (Some(g), Some(s), Some(b)) => {
             let first_given = fold(g).split(' ').next().unwrap_or("").to_owned();
@@ -234,6 +239,10 @@ mod tests {
         assert_eq!(da, db, "a typed-in DNI prefix and punctuation do not matter");
         assert_eq!(da.as_deref(), Some("40912377"));
         assert_eq!(normalise_document("P-AB123456"), "PAB123456", "a passport number keeps its letters");
+        for placeholder in ["SIN DNI", "no tiene", "00000000", "11111111"] {
+            let p = Identity { document_number: Some(placeholder.into()), ..Default::default() };
+            assert_eq!(match_keys(&p).0, None, "{placeholder} is not a document");
+        }
         let no_dob = Identity { birth_date: None, ..b };
         assert_eq!(match_keys(&no_dob).1, None, "name without date of birth is not a key");
     }

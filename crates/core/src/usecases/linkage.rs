@@ -45,7 +45,13 @@ pub const REVIEW_THRESHOLD: f64 = 0.3;
 #[derive(Default)]
 pub struct LinkageState {
     watermark: Option<Timestamp>,
+    /// Persons already linked whose `updated_at` equals the watermark: timestamps are in
+    /// seconds, so a record written in the same second as the last one seen is still new.
+    seen_at_watermark: HashSet<String>,
     model: Option<Model>,
+    /// The model was learnt by EM on this installation (not the reference fallback); until
+    /// it is, every step is a full run, so the model is relearnt once there is enough data.
+    learnt: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -59,7 +65,8 @@ pub struct LinkRunSummary {
     pub candidates: usize,
     pub new_candidates: usize,
     pub withdrawn: usize,
-    /// "em", "prior" (too few pairs to learn from) or "given" (the last full run's model).
+    /// "em", "reference" (too few pairs to learn from: the shipped reference model), "prior"
+    /// (the same, without a reference model) or "given" (the last full run's model).
     pub model: &'static str,
     pub millis: u128,
 }
@@ -85,9 +92,21 @@ pub struct MatchDecision {
     pub decision: String,
     pub by: String,
     pub at: Timestamp,
-    /// Why; free text is kept short and is not an identity, but it stays inside the row.
+    /// Why. Free text may describe the person: sealed in the row, shown only to those who
+    /// may decide.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
 }
+
+/// The decisions' free-text reasons, in order (sealed).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct MatchSecrets {
+    reasons: Vec<String>,
+}
+
+/// A pair is shown to an organisation that sees only one of the two records only when the
+/// engine is this sure: each such row tells someone where a similar person is held.
+pub const ONE_SIDED_MIN_PROBABILITY: f64 = 0.8;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct MatchSide {
@@ -108,7 +127,9 @@ pub struct MatchSide {
 #[derive(Clone, Debug, Serialize)]
 pub struct MatchView {
     pub id: String,
-    pub probability: f64,
+    /// Only for those who may decide: re-reading a score after editing one's own record
+    /// would otherwise let an insider probe the other record field by field.
+    pub probability: Option<f64>,
     /// pending | linked | rejected | unlinked | withdrawn
     pub status: String,
     pub version: i64,
@@ -123,6 +144,28 @@ pub struct MatchView {
 }
 
 const ALERTABLE: [PersonRole; 3] = [PersonRole::PossibleVictim, PersonRole::Victim, PersonRole::Suspect];
+
+/// The reference model, if it fits the configuration field by field (name, kind, number of
+/// levels); a model that does not fit would silently weigh the wrong fields.
+pub fn reference_model(cfg: &LinkConfig) -> Option<Model> {
+    let m: Model = match serde_json::from_str::<Option<Model>>(REFERENCE_MODEL) {
+        Ok(Some(m)) => m,
+        Ok(None) => return None,
+        Err(e) => {
+            tracing::warn!(error = %e, "the reference linkage model does not parse; using the generic prior");
+            return None;
+        }
+    };
+    let fits = m.fields.len() == cfg.fields.len()
+        && m.fields
+            .iter()
+            .zip(&cfg.fields)
+            .all(|(f, c)| f.name == c.name && f.kind == c.kind && f.m.len() == c.kind.levels() && f.u.len() == c.kind.levels());
+    if !fits {
+        tracing::warn!("the reference linkage model does not match data/linkage/persons.toml; using the generic prior");
+    }
+    fits.then_some(m)
+}
 
 fn config() -> CoreResult<LinkConfig> {
     LinkConfig::parse(PERSON_CONFIG).map_err(|e| CoreError::Internal(format!("linkage config: {e}")))
@@ -145,7 +188,8 @@ fn column(rec: &PersonRecord, identity: &Identity, name: &str) -> String {
         },
         "document_number" => o(&identity.document_number),
         "origin_ubigeo" => o(&rec.profile.origin_area),
-        "sex" => o(&rec.sex),
+        // "unknown" and "other" say nothing about whether two records are one person.
+        "sex" => rec.sex.clone().filter(|s| s == "female" || s == "male").unwrap_or_default(),
         _ => String::new(),
     }
 }
@@ -153,6 +197,15 @@ fn column(rec: &PersonRecord, identity: &Identity, name: &str) -> String {
 /// The pair's row key: the two person ids in a fixed order.
 fn ordered<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {
     if a <= b { (a, b) } else { (b, a) }
+}
+
+impl LinkageState {
+    fn is_new(&self, p: &PersonRecord) -> bool {
+        match self.watermark {
+            None => true,
+            Some(w) => p.updated_at > w || (p.updated_at == w && !self.seen_at_watermark.contains(p.id.as_str())),
+        }
+    }
 }
 
 impl Amparo {
@@ -169,13 +222,11 @@ impl Amparo {
         let ctx = Ctx::system(&self.new_operation_id());
         self.authorize(&ctx, Action::RunLinkage, Relation::OwnOrgScope, "person_match", "").await?;
         let mut state = self.linkage.lock().await;
-        let full = state.model.is_none();
-        if !full {
-            let persons = self.store.list_all_persons().await?;
-            if !persons.iter().any(|p| state.watermark.is_none_or(|w| p.updated_at > w)) {
-                return Ok(None);
-            }
+        let persons = self.store.list_all_persons().await?;
+        if state.model.is_some() && !persons.iter().any(|p| state.is_new(p)) {
+            return Ok(None);
         }
+        let full = state.model.is_none() || !state.learnt;
         self.link(&ctx, &mut state, full).await.map(Some)
     }
 
@@ -183,8 +234,11 @@ impl Amparo {
         let started = std::time::Instant::now();
         let cfg = config()?;
         let persons = self.store.list_all_persons().await?;
-        let focus: Vec<bool> = persons.iter().map(|p| full || state.watermark.is_none_or(|w| p.updated_at > w)).collect();
+        let focus: Vec<bool> = persons.iter().map(|p| full || state.is_new(p)).collect();
         let watermark = persons.iter().map(|p| p.updated_at).max();
+        // The decryption of every person is a read of personal data: audited before it happens
+        // (the result is a second event, with the counts).
+        self.append(&ctx.event(self.now(), "link_persons_start", "ok", "person_match", "")).await?;
         // Decrypt into the engine's table; the identities are dropped as soon as it is built.
         let mut table = Table::default();
         for (k, p) in persons.iter().enumerate() {
@@ -194,7 +248,7 @@ impl Amparo {
             table.push(&cfg, &k.to_string(), 0, &values);
         }
         let model = if full { None } else { state.model.clone() };
-        let reference: Option<Model> = serde_json::from_str(REFERENCE_MODEL).ok().flatten();
+        let reference = reference_model(&cfg);
         let focus_for_engine = focus.clone();
         let out = tokio::task::spawn_blocking(move || {
             let opts = Options {
@@ -299,9 +353,18 @@ impl Amparo {
             self.raise_match_alerts(ctx, &l, &[(r, "record_linkage")]).await?;
         }
         if full || state.model.is_none() {
-            state.model = out.model;
+            // The term-frequency tables hold everyone's names: not kept between runs (they are
+            // recomputed from the table each time).
+            state.model = out.model.map(|m| Model {
+                fields: m.fields.into_iter().map(|f| amparo_linkage::model::FieldModel { tf: None, ..f }).collect(),
+                ..m
+            });
+            state.learnt = out.model_source == "em";
         }
-        state.watermark = watermark.or(state.watermark);
+        if let Some(w) = watermark {
+            state.seen_at_watermark = persons.iter().filter(|p| p.updated_at == w).map(|p| p.id.to_string()).collect();
+            state.watermark = Some(w);
+        }
         Ok(summary)
     }
 
@@ -360,17 +423,27 @@ impl Amparo {
             [(&left, sees_l), (&right, sees_r)].iter().filter(|(_, sees)| !sees).map(|(s, _)| s.org_name.clone()).collect();
         review_by.dedup();
         let a: MatchAttrs = attrs(row)?;
+        let decisions = if can_decide {
+            let secrets: MatchSecrets = self.open_json(RecordTable::PersonMatches, row)?;
+            a.decisions
+                .iter()
+                .enumerate()
+                .map(|(k, d)| MatchDecision { reason: secrets.reasons.get(k).cloned().unwrap_or_default(), ..d.clone() })
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok(MatchView {
             id: row.id.clone(),
-            probability: a.probability,
+            probability: can_decide.then_some(a.probability),
             status: row.status.clone(),
-            version: row.version,
+            version: if can_decide { row.version } else { 0 },
             left,
             right,
             // The explanation says which fields agreed; it names no value, but on a pair the
             // caller cannot fully see it still says too much about the other record.
             contributions: if can_decide { a.contributions } else { Vec::new() },
-            decisions: a.decisions,
+            decisions,
             can_decide,
             review_by,
         })
@@ -392,11 +465,17 @@ impl Amparo {
         for r in &rows {
             // The pair touches the organisation's persons, or persons it was given access to.
             let (rel, _, _) = self.match_relation(ctx, r).await?;
-            if rel != Relation::Unrelated {
+            let sure = attrs::<MatchAttrs>(r).map(|a| a.probability >= ONE_SIDED_MIN_PROBABILITY).unwrap_or(false);
+            if rel == Relation::SameOrg || (rel == Relation::Shared && sure) {
                 out.push(self.match_view(ctx, r, false).await?);
             }
         }
-        out.sort_by(|a, b| (a.status != "pending").cmp(&(b.status != "pending")).then(b.probability.total_cmp(&a.probability)));
+        out.sort_by(|a, b| {
+            (a.status != "pending")
+                .cmp(&(b.status != "pending"))
+                .then(b.can_decide.cmp(&a.can_decide))
+                .then(b.probability.unwrap_or(0.0).total_cmp(&a.probability.unwrap_or(0.0)))
+        });
         self.append(&ctx.event(self.now(), "list_matches", "ok", "person_match", "")).await?;
         Ok(out)
     }
@@ -411,11 +490,34 @@ impl Amparo {
         };
         self.authorize(ctx, Action::ViewMatches, rel, "person_match", id).await?;
         let row = row.ok_or(CoreError::NotFound)?;
-        let view = self.match_view(ctx, &row, true).await?;
-        let mut ev = ctx.event(self.now(), if view.can_decide { "view_match_identities" } else { "view_match" }, "ok", "person_match", id);
-        ev.details = serde_json::json!({ "persons": [row.subject_id, row.lookup] }).to_string();
-        self.append(&ev).await?;
+        let view = self.match_view(ctx, &row, false).await?;
+        self.append(&ctx.event(self.now(), "view_match", "ok", "person_match", id)).await?;
         Ok(view)
+    }
+
+    /// The pair side by side with both identities, for a stated purpose — like revealing one
+    /// person, and audited the same way: one `reveal_person` event per person, with the
+    /// purpose, before anything is decrypted.
+    pub async fn reveal_match(&self, ctx: &Ctx, id: &str, purpose: &str) -> CoreResult<MatchView> {
+        let row = self.store.get_row(RecordTable::PersonMatches, id).await?;
+        let rel = match &row {
+            Some(r) => self.match_relation(ctx, r).await?.0,
+            None => Relation::Unrelated,
+        };
+        self.authorize(ctx, Action::DecideMatch, rel, "person_match", id).await?;
+        let row = row.ok_or(CoreError::NotFound)?;
+        let purpose = purpose.trim();
+        if purpose.chars().count() < crate::usecases::persons::MIN_PURPOSE_CHARS {
+            return Err(CoreError::field("purpose", "purpose_required"));
+        }
+        for pid in [row.subject_id.as_deref(), row.lookup.as_deref()].into_iter().flatten() {
+            let (_, _) = self.person_for(ctx, &PersonId::from_trusted(pid.to_owned()), Action::RevealPerson).await?;
+            let mut ev = ctx.event(self.now(), "reveal_person", "ok", "person", pid);
+            ev.purpose = purpose.to_owned();
+            ev.details = serde_json::json!({ "via_match": id }).to_string();
+            self.append(&ev).await?;
+        }
+        self.match_view(ctx, &row, true).await
     }
 
     /// Confirm (`linked`), reject (`rejected`) or undo a link (`unlinked`, reason required).
@@ -445,17 +547,39 @@ impl Amparo {
         }
         let mut a: MatchAttrs = attrs(&row)?;
         let by = ctx.user().map(|u| u.user_id.to_string()).unwrap_or_default();
-        a.decisions.push(MatchDecision { decision: status.into(), by, at: self.now(), reason: reason.to_owned() });
-        let updated =
-            RecordRow { status: status.into(), attrs: to_json(&a)?, version: row.version + 1, updated_at: self.now(), ..row.clone() };
+        a.decisions.push(MatchDecision { decision: status.into(), by, at: self.now(), reason: String::new() });
+        let mut secrets: MatchSecrets = self.open_json(RecordTable::PersonMatches, &row)?;
+        secrets.reasons.resize(a.decisions.len() - 1, String::new());
+        secrets.reasons.push(reason.to_owned());
+        let updated = RecordRow {
+            status: status.into(),
+            attrs: to_json(&a)?,
+            sealed: Some(self.seal_json(RecordTable::PersonMatches, &row.id, &secrets)?),
+            version: row.version + 1,
+            updated_at: self.now(),
+            ..row.clone()
+        };
         let mut ev = ctx.event(self.now(), "decide_match", "ok", "person_match", id);
         ev.details = serde_json::json!({ "decision": status, "persons": [row.subject_id, row.lookup] }).to_string();
         self.commit(&Batch { inserts: vec![], updates: vec![(RecordTable::PersonMatches, updated.clone())] }, &ev).await?;
         self.match_view(ctx, &updated, false).await
     }
 
+    /// The pairs people have said are *not* the same person (rejected, or linked then undone).
+    async fn never_merge(&self) -> CoreResult<HashSet<(String, String)>> {
+        let rows = self
+            .store
+            .find_rows(
+                RecordTable::PersonMatches,
+                &RowFilter { statuses: vec!["rejected".into(), "unlinked".into()], ..Default::default() },
+            )
+            .await?;
+        Ok(rows.into_iter().filter_map(|r| Some((r.subject_id?, r.lookup?))).collect())
+    }
+
     /// Which persons are the same person: a group id for every person, by confirmed links and
-    /// by equal document numbers (exact, keyed hash). Statistics count groups, not records.
+    /// by equal document numbers (exact, keyed hash) — except pairs people said are not the
+    /// same. Statistics count groups, not records.
     pub(crate) async fn person_groups(&self) -> CoreResult<HashMap<String, String>> {
         let persons = self.store.list_all_persons().await?;
         let index: HashMap<String, usize> = persons.iter().enumerate().map(|(k, p)| (p.id.to_string(), k)).collect();
@@ -479,11 +603,19 @@ impl Amparo {
                 *x = ra.min(rb);
             }
         };
+        let never = self.never_merge().await?;
         let mut by_doc: HashMap<&str, usize> = HashMap::new();
         for (k, p) in persons.iter().enumerate() {
             if let Some(doc) = p.match_doc.as_deref() {
                 match by_doc.get(doc) {
-                    Some(&first) => union(&mut parent, first, k),
+                    Some(&first) => {
+                        let a = persons.get(first).map(|q| q.id.to_string()).unwrap_or_default();
+                        let b = p.id.to_string();
+                        let (l, r) = ordered(&a, &b);
+                        if !never.contains(&(l.to_owned(), r.to_owned())) {
+                            union(&mut parent, first, k);
+                        }
+                    }
                     None => {
                         by_doc.insert(doc, k);
                     }

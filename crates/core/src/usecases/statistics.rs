@@ -29,19 +29,31 @@ pub fn year_of(ts: i64) -> i32 {
 
 impl Amparo {
     /// Victims identified in `year`: unique persons whose earliest ActualVictim decision (by
-    /// any organisation, on any of their records) falls in that year.
+    /// any organisation, on any of their records) falls in that year. A record whose latest
+    /// decision is no longer ActualVictim (e.g. later NotAVictim) does not count.
     pub async fn victims_identified(&self, ctx: &Ctx, year: i32) -> CoreResult<IdentifiedCount> {
         self.authorize(ctx, Action::ViewStatistics, Relation::OwnOrgScope, "statistics", "victims_identified").await?;
         if !(1900..=2200).contains(&year) {
             return Err(crate::error::CoreError::field("year", "invalid_number"));
         }
         let groups = self.person_groups().await?;
-        let decisions =
-            self.store.find_rows(RecordTable::Decisions, &RowFilter { kind: Some("ActualVictim".into()), ..Default::default() }).await?;
-        let mut first: HashMap<&str, i64> = HashMap::new();
-        let mut records: HashMap<&str, Vec<&str>> = HashMap::new();
+        let decisions = self.store.find_rows(RecordTable::Decisions, &RowFilter::default()).await?;
+        // The latest decision per person record (by decision date, then when recorded).
+        let mut latest: HashMap<&str, (i64, i64, &str)> = HashMap::new();
         for d in &decisions {
             let (Some(person), Some(at)) = (d.subject_id.as_deref(), d.occurred_at) else { continue };
+            let e = latest.entry(person).or_insert((at, d.created_at, d.kind.as_str()));
+            if (at, d.created_at) >= (e.0, e.1) {
+                *e = (at, d.created_at, d.kind.as_str());
+            }
+        }
+        let mut first: HashMap<&str, i64> = HashMap::new();
+        let mut records: HashMap<&str, Vec<&str>> = HashMap::new();
+        for d in decisions.iter().filter(|d| d.kind == "ActualVictim") {
+            let (Some(person), Some(at)) = (d.subject_id.as_deref(), d.occurred_at) else { continue };
+            if latest.get(person).map(|l| l.2) != Some("ActualVictim") {
+                continue;
+            }
             let group = groups.get(person).map(String::as_str).unwrap_or(person);
             let e = first.entry(group).or_insert(at);
             *e = (*e).min(at);

@@ -50,11 +50,13 @@ struct MatchPage {
     nav: Nav,
     m: MatchView,
     errors: Errors,
+    /// The purpose the identities were shown for (empty before).
+    purpose: String,
 }
 
 impl MatchPage {
     fn percent(&self) -> String {
-        percent(self.m.probability)
+        self.m.probability.map(percent).unwrap_or_default()
     }
     fn label(&self, prefix: &str, raw: &str) -> String {
         let mut key = format!("{prefix}-");
@@ -94,7 +96,26 @@ impl MatchPage {
 
 async fn match_page(state: &AppState, v: &Viewer, id: &str, errors: Errors) -> Result<Response, WebError> {
     let m = state.app.get_match(&v.ctx, id).await.map_err(|e| v.err(e))?;
-    render(&MatchPage { nav: Nav::for_viewer(v, "matches"), m, errors })
+    render(&MatchPage { nav: Nav::for_viewer(v, "matches"), m, errors, purpose: String::new() })
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct RevealForm {
+    #[serde(default)]
+    pub purpose: String,
+}
+
+/// Both identities side by side, for a stated purpose (audited per person).
+pub async fn reveal(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<RevealForm>,
+) -> Result<Response, WebError> {
+    match state.app.reveal_match(&v.ctx, &id, &f.purpose).await {
+        Ok(m) => render(&MatchPage { nav: Nav::for_viewer(&v, "matches"), m, errors: Errors::none(v.tr()), purpose: f.purpose.clone() }),
+        Err(e) => with_errors(&v, e, |errors| match_page(&state, &v, &id, errors)).await,
+    }
 }
 
 pub async fn show(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
@@ -123,7 +144,7 @@ pub async fn decide(
     }
 }
 
-/// Probability as a whole percentage, for templates.
-pub fn pct(p: &f64) -> String {
-    percent(*p)
+/// Probability as a whole percentage, for templates (empty when not shown to the caller).
+pub fn pct(p: &Option<f64>) -> String {
+    p.map(percent).unwrap_or_default()
 }

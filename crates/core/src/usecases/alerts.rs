@@ -121,6 +121,22 @@ impl Amparo {
         person: &PersonRecord,
         candidates: &[(PersonRecord, &'static str)],
     ) -> CoreResult<()> {
+        let inserts = self.match_alert_rows(person, candidates).await?;
+        if inserts.is_empty() {
+            return Ok(());
+        }
+        let mut ev = ctx.event(self.now(), "raise_match_alert", "ok", "person", person.id.as_str());
+        ev.details = serde_json::json!({ "alerts": inserts.len() / 4 }).to_string();
+        self.commit(&Batch { inserts, updates: vec![] }, &ev).await
+    }
+
+    /// The rows `raise_match_alerts` writes (alerts and notifications, both sides), for callers
+    /// that commit them in their own batch (record linkage).
+    pub(crate) async fn match_alert_rows(
+        &self,
+        person: &PersonRecord,
+        candidates: &[(PersonRecord, &'static str)],
+    ) -> CoreResult<Vec<(RecordTable, RecordRow)>> {
         let mut inserts = Vec::new();
         for (other, basis) in candidates {
             let existing = self
@@ -140,12 +156,7 @@ impl Amparo {
             inserts.push((RecordTable::Alerts, mine));
             inserts.push((RecordTable::Alerts, theirs));
         }
-        if inserts.is_empty() {
-            return Ok(());
-        }
-        let mut ev = ctx.event(self.now(), "raise_match_alert", "ok", "person", person.id.as_str());
-        ev.details = serde_json::json!({ "alerts": inserts.len() / 4 }).to_string();
-        self.commit(&Batch { inserts, updates: vec![] }, &ev).await
+        Ok(inserts)
     }
 
     fn alert_row(&self, mine: &PersonRecord, other: &PersonRecord, basis: &str) -> RecordRow {

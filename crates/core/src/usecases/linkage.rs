@@ -345,13 +345,14 @@ impl Amparo {
             model: out.model_source,
             millis: started.elapsed().as_millis(),
         };
-        // The decryption of every person is itself a read of personal data: always audited.
+        // The alerts go in the same batch: if the run fails, neither the pairs nor their alerts
+        // are written, and the next run finds both anew.
+        for (l, r) in alerts {
+            batch.inserts.extend(self.match_alert_rows(&l, &[(r, "record_linkage")]).await?);
+        }
         let mut ev = ctx.event(self.now(), "link_persons", "ok", "person_match", "");
         ev.details = serde_json::to_string(&summary).unwrap_or_default();
         self.commit(&batch, &ev).await?;
-        for (l, r) in alerts {
-            self.raise_match_alerts(ctx, &l, &[(r, "record_linkage")]).await?;
-        }
         if full || state.model.is_none() {
             // The term-frequency tables hold everyone's names: not kept between runs (they are
             // recomputed from the table each time).

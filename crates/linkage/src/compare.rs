@@ -242,10 +242,9 @@ fn surnames_level(a: &Prepared, b: &Prepared) -> u8 {
 /// Two complete dates that merely share the year are *different*: that is what two people
 /// born the same year look like, and half an agreement there let near-namesakes link.
 fn date_level(x: PartialDate, y: PartialDate) -> u8 {
-    if x == y {
-        return 6;
-    }
     let complete = |d: PartialDate| d.month.is_some() && d.day.is_some();
+    // Two equal *years* (two approximate ages) are far weaker evidence than two equal
+    // birthdays: only complete dates can be exact.
     if !complete(x) || !complete(y) {
         let compatible = x.year == y.year
             && (x.month.is_none() || y.month.is_none() || x.month == y.month)
@@ -257,6 +256,9 @@ fn date_level(x: PartialDate, y: PartialDate) -> u8 {
         } else {
             1
         };
+    }
+    if x == y {
+        return 6;
     }
     let digits = |d: PartialDate| {
         let (y, m, dd) = (d.year.max(0) as u32, u32::from(d.month.unwrap_or(0)), u32::from(d.day.unwrap_or(0)));
@@ -316,6 +318,7 @@ mod tests {
         assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1990-11-23")), 1, "two complete dates sharing only the year differ");
         assert_eq!(compare(Kind::Date, &d("1990-04-09"), &d("1975-11-23")), 1);
         assert_eq!(compare(Kind::Date, &d("1975"), &d("1971")), 1, "year-only dates compare years");
+        assert_eq!(compare(Kind::Date, &d("1975"), &d("1975")), 3, "two equal years are not an exact birthday");
         assert_eq!(compare(Kind::Date, &d("1975"), &d("1976-02-01")), 2, "approximate age, a year out");
     }
 

@@ -213,7 +213,8 @@ impl Amparo {
     pub async fn run_linkage(&self, ctx: &Ctx) -> CoreResult<LinkRunSummary> {
         self.authorize(ctx, Action::RunLinkage, Relation::OwnOrgScope, "person_match", "").await?;
         let mut state = self.linkage.lock().await;
-        self.link(ctx, &mut state, true).await
+        let persons = self.store.list_all_persons().await?;
+        self.link(ctx, &mut state, true, persons).await
     }
 
     /// The background job's step: link persons recorded or changed since the last run.
@@ -227,13 +228,12 @@ impl Amparo {
             return Ok(None);
         }
         let full = state.model.is_none() || !state.learnt;
-        self.link(&ctx, &mut state, full).await.map(Some)
+        self.link(&ctx, &mut state, full, persons).await.map(Some)
     }
 
-    async fn link(&self, ctx: &Ctx, state: &mut LinkageState, full: bool) -> CoreResult<LinkRunSummary> {
+    async fn link(&self, ctx: &Ctx, state: &mut LinkageState, full: bool, persons: Vec<PersonRecord>) -> CoreResult<LinkRunSummary> {
         let started = std::time::Instant::now();
         let cfg = config()?;
-        let persons = self.store.list_all_persons().await?;
         let focus: Vec<bool> = persons.iter().map(|p| full || state.is_new(p)).collect();
         let watermark = persons.iter().map(|p| p.updated_at).max();
         // The decryption of every person is a read of personal data: audited before it happens

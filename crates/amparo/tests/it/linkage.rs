@@ -227,3 +227,44 @@ async fn the_background_step_links_only_new_records_after_a_full_run() {
     assert!(s.persons > 1);
     assert!(s.candidates >= 1, "the demo's Wendy (police) and Wendi (hotline) are close: {s:?}");
 }
+
+/// A pair neither of whose records the shelter owns, but both of which were referred to it:
+/// the shelter sees both, so the pair is in its queue and it decides.
+#[tokio::test]
+async fn an_organisation_both_records_were_referred_to_reviews_the_pair() {
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let police = token(&t, "investigador@demo.amparo.pe").await;
+    let ngo = token(&t, "trabajadora-social@demo.amparo.pe").await;
+    let shelter = token(&t, "albergue@demo.amparo.pe").await;
+    let coordinator = token(&t, "coordinadora@demo.amparo.pe").await;
+    let a = record_victim(&t, &police, "Ana Sofía", "Ccori", "Huillca").await;
+    let b = record_victim(&t, &ngo, "Sofía Ana", "Ccori", "Huillca").await;
+    let (_, services) = call(&t, &police, "GET", "/api/v1/services?kind=shelter", Value::Null).await;
+    let car = services.as_array().unwrap().iter().find(|s| s["name"] == "CAR Señor de los Milagros").unwrap()["id"].clone();
+    for (tok, pid) in [(&police, &a), (&ngo, &b)] {
+        let (status, r) = call(
+            &t,
+            tok,
+            "POST",
+            &format!("/api/v1/persons/{pid}/referrals"),
+            json!({ "service_id": car, "consent_by": "person", "consent_method": "written" }),
+        )
+        .await;
+        assert_eq!(status, 201, "{r}");
+    }
+    let (status, _) = call(&t, &coordinator, "POST", "/api/v1/linkage/run", Value::Null).await;
+    assert_eq!(status, 200);
+    let (_, queue) = call(&t, &shelter, "GET", "/api/v1/matches", Value::Null).await;
+    let pair = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| {
+            let ids = [m["left"]["person_id"].as_str().unwrap_or(""), m["right"]["person_id"].as_str().unwrap_or("")];
+            ids.contains(&a.as_str()) && ids.contains(&b.as_str())
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("the police/NGO pair is in the shelter's queue: {queue}"));
+    assert_eq!(pair["can_decide"], true, "{pair}");
+}

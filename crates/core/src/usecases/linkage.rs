@@ -455,13 +455,47 @@ impl Amparo {
     pub async fn list_matches(&self, ctx: &Ctx) -> CoreResult<Vec<MatchView>> {
         self.authorize(ctx, Action::ViewMatches, Relation::OwnOrgScope, "person_match", "").await?;
         let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?;
-        let rows = self
+        let open = || vec!["pending".to_owned(), "linked".to_owned()];
+        let mut rows = self
             .store
-            .find_rows(
-                RecordTable::PersonMatches,
-                &RowFilter { orgs: vec![org.clone()], statuses: vec!["pending".into(), "linked".into()], ..Default::default() },
-            )
+            .find_rows(RecordTable::PersonMatches, &RowFilter { orgs: vec![org.clone()], statuses: open(), ..Default::default() })
             .await?;
+        // Pairs of persons referred to the organisation by others (a shelter may hold both of
+        // two records the police and an NGO each referred to it, and is the one to decide).
+        let referred: HashSet<String> = self
+            .store
+            .find_rows(RecordTable::Referrals, &RowFilter { orgs: vec![org.clone()], ..Default::default() })
+            .await?
+            .into_iter()
+            .filter(|r| {
+                r.party_org.as_ref() == Some(org)
+                    && amparo_domain::protection::ReferralStatus::parse(&r.status)
+                        .is_some_and(amparo_domain::protection::ReferralStatus::counts_as_referred)
+            })
+            .filter_map(|r| r.subject_id)
+            .collect();
+        if !referred.is_empty() {
+            let mut more = self
+                .store
+                .find_rows(
+                    RecordTable::PersonMatches,
+                    &RowFilter { subject_ids: referred.iter().cloned().collect(), statuses: open(), ..Default::default() },
+                )
+                .await?;
+            for pid in &referred {
+                more.extend(
+                    self.store
+                        .find_rows(
+                            RecordTable::PersonMatches,
+                            &RowFilter { lookup: Some(pid.clone()), statuses: open(), ..Default::default() },
+                        )
+                        .await?,
+                );
+            }
+            let known: HashSet<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let mut added: HashSet<String> = HashSet::new();
+            rows.extend(more.into_iter().filter(|r| !known.contains(&r.id) && added.insert(r.id.clone())));
+        }
         let mut out = Vec::new();
         for r in &rows {
             // The pair touches the organisation's persons, or persons it was given access to.

@@ -8,7 +8,7 @@ use crate::{AppState, WebError};
 use amparo_core::usecases::linkage::{LinkRunSummary, MatchView};
 use amparo_domain::policy::{Action, Relation, authorize};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -18,14 +18,14 @@ struct MatchesPage {
     nav: Nav,
     rows: Vec<MatchView>,
     can_run: bool,
-    ran: Option<LinkRunSummary>,
+    ran: Option<RunFigures>,
 }
 
 fn percent(p: f64) -> String {
     format!("{:.0} %", p * 100.0)
 }
 
-async fn matches_page(state: &AppState, v: &Viewer, ran: Option<LinkRunSummary>) -> Result<Response, WebError> {
+async fn matches_page(state: &AppState, v: &Viewer, ran: Option<RunFigures>) -> Result<Response, WebError> {
     let can = |action: Action| v.ctx.actor.as_ref().is_some_and(|a| authorize(a, action, Relation::OwnOrgScope).is_ok());
     let can_run = can(Action::RunLinkage);
     // A system admin may run linkage but sees no persons' pairs: the run's summary only.
@@ -34,14 +34,32 @@ async fn matches_page(state: &AppState, v: &Viewer, ran: Option<LinkRunSummary>)
     render(&MatchesPage { nav: Nav::for_viewer(v, "matches"), rows, can_run, ran })
 }
 
-pub async fn matches(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
-    matches_page(&state, &v, None).await
+/// What a run found, carried to the queue page in the redirect after it (counts only).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct RunFigures {
+    pub persons: usize,
+    pub pairs_compared: usize,
+    pub candidates: usize,
+    pub new_candidates: usize,
+    pub millis: u128,
 }
 
-/// Run linkage over every person now, then show the queue with what the run found.
+pub async fn matches(
+    State(state): State<AppState>,
+    v: Viewer,
+    q: Result<Query<RunFigures>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, WebError> {
+    matches_page(&state, &v, q.ok().map(|Query(f)| f)).await
+}
+
+/// Run linkage over every person now, then go to the queue (a reload of that page does not
+/// run it again) with what the run found.
 pub async fn run(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
-    let summary = state.app.run_linkage(&v.ctx).await.map_err(|e| v.err(e))?;
-    matches_page(&state, &v, Some(summary)).await
+    let s: LinkRunSummary = state.app.run_linkage(&v.ctx).await.map_err(|e| v.err(e))?;
+    Ok(see_other(&format!(
+        "/matches?persons={}&pairs_compared={}&candidates={}&new_candidates={}&millis={}",
+        s.persons, s.pairs_compared, s.candidates, s.new_candidates, s.millis
+    )))
 }
 
 #[derive(Template)]

@@ -9,18 +9,6 @@ use amparo_core::store::{AuditFilter, RecordTable, RowFilter, Store};
 use amparo_domain::user::UserInput;
 use serde_json::{Value, json};
 
-async fn token(t: &TestApp, email: &str) -> String {
-    t.app.create_token(&Ctx::system("t"), email, "t", 1).await.unwrap().0
-}
-
-async fn call(t: &TestApp, tok: &str, method: &str, path: &str, body: Value) -> (u16, Value) {
-    let url = format!("{}{}", t.base, path);
-    let req = if method == "GET" { client().get(url) } else { client().post(url).json(&body) };
-    let r = req.bearer_auth(tok).send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
 async fn org_of(t: &TestApp, kind: &str, region: &str) -> String {
     t.store.list_orgs().await.unwrap().into_iter().find(|o| o.kind.as_str() == kind && o.jurisdiction == region).unwrap().id.to_string()
 }

@@ -181,3 +181,21 @@ pub async fn login_at(base: &str, email: &str, password: &str) -> (Browser, reqw
 }
 
 pub const DEMO_PW: &str = amparo_core::usecases::demo::DEMO_PASSWORD;
+
+/// A bearer token for a demo or test account (as `amparo token create` would give).
+pub async fn token(t: &TestApp, email: &str) -> String {
+    t.app.create_token(&Ctx::system("t"), email, "t", 1).await.unwrap().0
+}
+
+/// Call the JSON API with a bearer token: (status, body or null).
+pub async fn call(t: &TestApp, tok: &str, method: &str, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let url = format!("{}{}", t.base, path);
+    let req = match method {
+        "GET" => client().get(url),
+        "PUT" => client().put(url).json(&body),
+        _ => client().post(url).json(&body),
+    };
+    let r = req.bearer_auth(tok).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
+}

@@ -7,18 +7,6 @@ use amparo_core::Ctx;
 use amparo_core::store::{AuditFilter, Store};
 use serde_json::{Value, json};
 
-async fn token(t: &TestApp, email: &str) -> String {
-    t.app.create_token(&Ctx::system("t"), email, "t", 1).await.unwrap().0
-}
-
-async fn call(t: &TestApp, tok: &str, method: &str, path: &str, body: Value) -> (u16, Value) {
-    let url = format!("{}{}", t.base, path);
-    let req = if method == "GET" { client().get(url) } else { client().post(url).json(&body) };
-    let r = req.bearer_auth(tok).send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
 async fn identified_2008(t: &TestApp, tok: &str) -> (i64, i64) {
     let (status, n) = call(t, tok, "GET", "/api/v1/statistics/victims-identified?year=2008", Value::Null).await;
     assert_eq!(status, 200, "{n}");

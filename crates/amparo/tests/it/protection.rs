@@ -23,24 +23,8 @@ async fn post_form<K: AsRef<str>, V: AsRef<str>>(
     req.send().await.unwrap()
 }
 
-async fn token(t: &TestApp, email: &str) -> String {
-    t.app.create_token(&Ctx::system("t"), email, "t", 1).await.unwrap().0
-}
-
 async fn demo(t: &TestApp) {
     t.app.load_demo(&Ctx::system("t")).await.unwrap();
-}
-
-async fn call(t: &TestApp, tok: &str, method: &str, path: &str, body: Value) -> (u16, Value) {
-    let url = format!("{}{}", t.base, path);
-    let req = match method {
-        "GET" => client().get(url),
-        "PUT" => client().put(url).json(&body),
-        _ => client().post(url).json(&body),
-    };
-    let r = req.bearer_auth(tok).send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
 }
 
 /// (case, set, indicators, expected positive dimensions, expected outcome)

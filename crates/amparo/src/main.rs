@@ -3,6 +3,7 @@
 
 mod backup;
 mod link;
+mod report;
 mod runtime;
 mod serve;
 mod settings;
@@ -48,6 +49,9 @@ enum Cmd {
         dir: DataDir,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        /// Load the demo data (with its 2007–2008 history) and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
     },
     /// Apply database migrations (creates the master key if there is none).
     Migrate {
@@ -107,6 +111,40 @@ enum Cmd {
     Link {
         #[command(subcommand)]
         cmd: LinkCmd,
+    },
+    /// National statistics.
+    Report {
+        #[command(subcommand)]
+        cmd: ReportCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCmd {
+    /// The annual report (DOMAIN.md §5 figures, with the previous year beside them).
+    Annual {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        year: i32,
+        /// An area code: a region (`16` or `PE-16`) or any area below it.
+        #[arg(long)]
+        region: Option<String>,
+        /// An organisation id: only what that organisation recorded.
+        #[arg(long)]
+        org: Option<String>,
+        /// json, csv, xlsx or pdf.
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Write here instead of standard output (required for xlsx and pdf).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Language of labels (csv, xlsx, pdf): es or en.
+        #[arg(long, default_value = "es")]
+        lang: String,
+        /// Hide breakdown cells under 11 persons, as the web does for analysts.
+        #[arg(long)]
+        small_cells: bool,
     },
 }
 
@@ -307,9 +345,14 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
             let web = web_settings(&rt, false);
             serve::run(rt, &listen, web, |addr| println!("Amparo listening on http://{addr}")).await?;
         }
-        Cmd::Demo { dir, listen } => {
+        Cmd::Demo { dir, listen, no_serve } => {
             let rt = open(&dir.data_dir, true).await?;
             let accounts = rt.app.load_demo(&sys()).await?;
+            rt.app.load_demo_history(&sys()).await?;
+            if no_serve {
+                println!("demo data loaded into {}", dir.data_dir.display());
+                return Ok(ExitCode::SUCCESS);
+            }
             let web = web_settings(&rt, true);
             serve::run(rt, &listen, web, move |addr| {
                 println!();
@@ -450,6 +493,10 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
                     model_out: model_out.as_deref(),
                 },
             )?;
+        }
+        Cmd::Report { cmd: ReportCmd::Annual { dir, year, region, org, format, out, lang, small_cells } } => {
+            let args = report::AnnualArgs { data_dir: &dir.data_dir, year, region, org, format: &format, out, lang: &lang, small_cells };
+            return report::annual(args).await;
         }
         Cmd::Geo { cmd: GeoCmd::Import { dir, file } } => {
             let rt = open(&dir.data_dir, false).await?;

@@ -17,6 +17,7 @@ pub mod policy;
 pub mod protection;
 pub mod role;
 pub mod screening;
+pub mod statistics;
 pub mod user;
 pub mod validation;
 

@@ -302,11 +302,15 @@ pub struct ReferralInput {
     pub no_consent_reason: String,
     #[serde(default)]
     pub notes: String,
+    /// When the referral was made, if it is recorded after the fact (default today).
+    #[serde(default)]
+    pub referred_on: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReferralFields {
     pub service_id: String,
+    pub referred_on: String,
     pub consent: Option<Consent>,
     pub consent_name: Option<String>,
     pub no_consent_reason: Option<String>,
@@ -344,8 +348,16 @@ impl ReferralInput {
                 }
             }
         };
+        let referred_on = date_field(&mut e, "referred_on", &self.referred_on, today);
         e.into_result()?;
-        Ok(ReferralFields { service_id, consent, consent_name, no_consent_reason, notes })
+        Ok(ReferralFields {
+            service_id,
+            referred_on: referred_on.unwrap_or_else(|| today.to_owned()),
+            consent,
+            consent_name,
+            no_consent_reason,
+            notes,
+        })
     }
 }
 

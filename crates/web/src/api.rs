@@ -602,6 +602,30 @@ pub async fn victims_identified(State(s): State<AppState>, c: ApiCaller, Query(q
     ok(s.app.victims_identified(&c.ctx, year).await.map_err(|e| c.err(e))?)
 }
 
+#[derive(Deserialize)]
+pub struct AnnualQuery {
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    org: String,
+}
+
+pub async fn annual_report(State(s): State<AppState>, c: ApiCaller, Query(q): Query<AnnualQuery>) -> ApiResult {
+    let opt = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+    let query = amparo_core::usecases::statistics::ReportQuery {
+        year: q.year.trim().parse().unwrap_or(0),
+        region: opt(&q.region),
+        org: opt(&q.org),
+    };
+    let may_see_persons = c.ctx.actor.as_ref().is_some_and(|a| {
+        amparo_domain::policy::authorize(a, amparo_domain::policy::Action::ListPersons, amparo_domain::policy::Relation::OwnOrgScope)
+            .is_ok()
+    });
+    ok(s.app.annual_report(&c.ctx, &query, !may_see_persons).await.map_err(|e| c.err(e))?)
+}
+
 pub async fn statutes_list(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
     ok(s.app.list_statutes(&c.ctx).await.map_err(|e| c.err(e))?)
 }

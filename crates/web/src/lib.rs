@@ -10,6 +10,7 @@ mod error;
 mod extract;
 pub mod i18n;
 mod openapi;
+pub mod report;
 pub mod routes;
 mod security;
 pub mod ui;

@@ -141,6 +141,8 @@ pub fn catalogue() -> (Router<AppState>, Vec<RouteSpec>) {
         .add("GET", "/search", Ui, "Full-text search over what the user may open", get(ui::coordination::search))
         .add("GET", "/tasks", Ui, "The unit's open tasks, overdue first", get(ui::coordination::tasks))
         .add("POST", "/tasks/{id}/done", Ui, "Complete a task", post(ui::coordination::task_done))
+        .add("GET", "/statistics", Ui, "Annual report with charts, map, case flow and trend (?year=&region=)", get(ui::statistics::page))
+        .add("GET", "/statistics/annual/{format}", Ui, "The annual report as pdf, xlsx, csv or json", get(ui::statistics::download))
         .add("GET", "/matches", Ui, "Record-linkage review queue", get(ui::matches::matches))
         .add("POST", "/matches/run", Ui, "Run record linkage over every person now", post(ui::matches::run))
         .add("GET", "/matches/{id}", Ui, "A candidate pair side by side", get(ui::matches::show))
@@ -260,6 +262,13 @@ pub fn catalogue() -> (Router<AppState>, Vec<RouteSpec>) {
             Api,
             "Victims identified in ?year=YYYY, counted once per person",
             get(api::victims_identified),
+        )
+        .add(
+            "GET",
+            "/api/v1/statistics/annual",
+            Api,
+            "The annual report (?year=&region=&org=) as JSON; small cells hidden from roles that may not see persons",
+            get(api::annual_report),
         )
         .add("GET", "/api/v1/alerts", Api, "Cross-agency match alerts about the caller's persons", get(api::alerts_list))
         .add("POST", "/api/v1/alerts/{id}", Api, "Decide an alert: confirm or not the same person", post(api::alerts_decide))

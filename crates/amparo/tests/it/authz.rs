@@ -130,6 +130,8 @@ const EXPECT: &[(&str, &str, Who)] = &[
     ("GET", "/search", Who::AllSignedIn),
     ("GET", "/tasks", Who::Roles(IDENTITY, IDENTITY)),
     ("POST", "/tasks/{id}/done", Who::Roles(INVESTIGATORS, NONE)),
+    ("GET", "/statistics", Who::Roles(STATISTICS, STATISTICS)),
+    ("GET", "/statistics/annual/{format}", Who::Roles(STATISTICS, STATISTICS)),
     ("GET", "/matches", Who::Roles(IDENTITY, IDENTITY)),
     ("POST", "/matches/run", Who::Roles(LINKAGE_RUNNERS, LINKAGE_RUNNERS)),
     ("GET", "/matches/{id}", Who::Roles(IDENTITY, NONE)),
@@ -226,6 +228,7 @@ const EXPECT: &[(&str, &str, Who)] = &[
     ("POST", "/api/v1/matches/{id}/decision", Who::Roles(IDENTITY, NONE)),
     ("POST", "/api/v1/linkage/run", Who::Roles(LINKAGE_RUNNERS, LINKAGE_RUNNERS)),
     ("GET", "/api/v1/statistics/victims-identified", Who::Roles(STATISTICS, STATISTICS)),
+    ("GET", "/api/v1/statistics/annual", Who::Roles(STATISTICS, STATISTICS)),
     ("GET", "/api/v1/alerts", Who::Roles(WRITERS, WRITERS)),
     ("POST", "/api/v1/alerts/{id}", Who::Roles(WRITERS, NONE)),
     ("GET", "/api/v1/search", Who::AllSignedIn),
@@ -439,6 +442,7 @@ async fn every_route_answers_every_role_as_the_policy_says() {
                 }
                 let concrete = path
                     .replace("{file}", "app.css")
+                    .replace("{format}", "pdf")
                     .replace("/orgs/{id}", &format!("/orgs/{org}"))
                     .replace("/organisations/{id}", &format!("/organisations/{org}"))
                     .replace("/users/{id}", &format!("/users/{}", target_user.id))

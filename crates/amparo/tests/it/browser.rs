@@ -569,3 +569,43 @@ async fn browser_shelter_reviews_a_possible_same_person_side_by_side_and_links_i
     assert!(queue.contains("requiere revisión por") && queue.contains("Centro de Acogida"), "{queue}");
     assert!(!queue.contains("Tapuyima") && !queue.contains("Tapullima"), "no names in the queue");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_analyst_reads_the_2008_report_with_charts_and_map_and_downloads_the_pdf() {
+    let Some(d) = browser().await else { return };
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.load_demo_history(&Ctx::system("t")).await.unwrap();
+    let wd = &d.wd;
+    let base = t.base.clone();
+
+    sign_in(wd, &base, "analista@demo.amparo.pe", DEMO_PW).await;
+    wd.find(By::LinkText("Estadísticas")).await.unwrap().click().await.unwrap();
+    // Ask for 2008 through the form, as a user would.
+    let year = by_id(wd, "report-form").await.find(By::Name("year")).await.unwrap();
+    year.clear().await.unwrap();
+    year.send_keys("2008").await.unwrap();
+    year.send_keys(Key::Enter).await.unwrap();
+    wait_text(wd, "report-title", |s| s.contains("2008")).await;
+    let key = text_of(wd, "key-figures").await;
+    assert!(key.contains("Procesamientos › casos 55 15"), "{key}");
+    assert!(key.contains("Víctimas identificadas 153 30"), "{key}");
+    assert!(key.contains("Condenas › imputados 5 0"), "{key}");
+    assert!(key.contains("Personas rescatadas en operativos policiales 56"), "{key}");
+    // Charts are SVG drawn on the server, each with its table; the map shades the regions.
+    let loreto = wd.find(By::Css("#chart-map path[data-region='PE-16']")).await.unwrap();
+    assert_eq!(loreto.attr("fill").await.unwrap().as_deref(), Some("#08519c"), "Loreto is the darkest region");
+    assert!(wd.find_all(By::Css("figure.chart svg")).await.unwrap().len() >= 5);
+    assert!(wd.find_all(By::Css("figure.chart details table")).await.unwrap().len() >= 5, "a table behind every chart");
+    // Small cells are hidden from the analyst, and the page says so.
+    assert!(text_of(wd, "suppressed").await.contains("menos de 11"));
+    assert!(wd.find(By::Css("#chart-map path[data-region='PE-21'] title")).await.is_ok());
+    shot(wd, "statistics-2008").await;
+    // The PDF download is a real PDF.
+    let href = wd.find(By::Css("#downloads a[href*='/pdf']")).await.unwrap().attr("href").await.unwrap().unwrap();
+    assert!(href.contains("year=2008"), "{href}");
+    let (browser, _) = login(&t, "analista@demo.amparo.pe", DEMO_PW).await;
+    let resp = browser.get(&href).await;
+    assert_eq!(resp.headers()["content-type"], "application/pdf");
+    assert!(resp.bytes().await.unwrap().starts_with(b"%PDF-"));
+}

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-fn amparo(dir: &Path, pg_url: Option<&str>, args: &[&str], stdin: Option<&str>) -> Output {
+pub(crate) fn amparo(dir: &Path, pg_url: Option<&str>, args: &[&str], stdin: Option<&str>) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_amparo"));
     c.args(args).arg("--data-dir").arg(dir).env("AMPARO_LOG", "warn").env_remove("AMPARO_DATABASE_URL");
     if let Some(u) = pg_url {
@@ -22,11 +22,11 @@ fn amparo(dir: &Path, pg_url: Option<&str>, args: &[&str], stdin: Option<&str>) 
     child.wait_with_output().unwrap()
 }
 
-fn out(o: &Output) -> String {
+pub(crate) fn out(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
-fn ok(o: Output) -> String {
+pub(crate) fn ok(o: Output) -> String {
     assert!(o.status.success(), "command failed: {}", out(&o));
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

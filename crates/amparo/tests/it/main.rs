@@ -13,4 +13,5 @@ mod helpers;
 mod linkage;
 mod parsers;
 mod protection;
+mod statistics;
 mod two_servers;

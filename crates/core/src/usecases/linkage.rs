@@ -615,8 +615,7 @@ impl Amparo {
     /// Which persons are the same person: a group id for every person, by confirmed links and
     /// by equal document numbers (exact, keyed hash) — except pairs people said are not the
     /// same. Statistics count groups, not records.
-    pub(crate) async fn person_groups(&self) -> CoreResult<HashMap<String, String>> {
-        let persons = self.store.list_all_persons().await?;
+    pub(crate) async fn person_groups(&self, persons: &[PersonRecord]) -> CoreResult<HashMap<String, String>> {
         let index: HashMap<String, usize> = persons.iter().enumerate().map(|(k, p)| (p.id.to_string(), k)).collect();
         let mut parent: Vec<usize> = (0..persons.len()).collect();
         fn root(parent: &mut [usize], mut i: usize) -> usize {

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cases;
 pub mod demo;
 mod demo_cases;
+mod demo_history;
 mod demo_protection;
 pub mod geo;
 pub mod identification;

@@ -381,6 +381,7 @@ impl Amparo {
             subject_id: Some(person.to_string()),
             area_code: service.area_code.clone(),
             lookup: Some(service.id.clone()),
+            occurred_at: days_from_civil(&f.referred_on).map(|d| d * 86_400),
             attrs: to_json(&a)?,
             ..self.new_row(&id, &me.org_id, me.user_id.as_str(), &service.kind, ReferralStatus::Requested.as_str())
         };

@@ -1,17 +1,31 @@
 //! National statistics, counted from what the other pillars record, with the definitions of
-//! DOMAIN.md §5 applied in one place.
+//! DOMAIN.md §5 applied in one place (`amparo_domain::statistics`).
 //!
-//! Persons are counted once per *person*, not per record: the hotline, the police and a
-//! shelter may each hold a record of the same victim. `person_groups` (record linkage's
-//! confirmed links, plus equal document numbers) says which records are one person.
+//! This module only gathers facts: it reads the records (never their sealed parts: counting
+//! needs no names), groups person records into persons with `person_groups` (record
+//! linkage's confirmed links, plus equal document numbers), and hands plain facts to the pure
+//! counting functions. The hotline, the police and a shelter may each hold a record of the
+//! same victim; the figures count the person once.
 
 use crate::Amparo;
 use crate::ctx::Ctx;
-use crate::error::CoreResult;
-use crate::store::{RecordTable, RowFilter};
+use crate::error::{CoreError, CoreResult};
+use crate::store::{PersonRecord, RecordRow, RecordTable, RowFilter};
+use amparo_domain::cases::{CaseExploitation, DecisionOnCharge};
 use amparo_domain::policy::{Action, Relation};
-use serde::Serialize;
-use std::collections::HashMap;
+use amparo_domain::statistics::{
+    AssistanceFact, CaseFact, ChargeFact, Day, Facts, Figures, OperationFact, PreventionFact, ReferralFact, Scope, TrendPoint, TypeFlags,
+    VictimFact, figures,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// The version of the annual report's JSON; bump it when a field changes meaning.
+pub const REPORT_SCHEMA: &str = "amparo.annual-report/1";
+
+/// The smallest number of persons a breakdown cell may show to roles that may not see
+/// persons (CTDC used k = 11).
+pub const SMALL_CELL_K: u64 = 11;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct IdentifiedCount {
@@ -21,22 +35,336 @@ pub struct IdentifiedCount {
     pub records: usize,
 }
 
-/// The civil year of a timestamp (seconds since the epoch, UTC).
+/// What the annual report is asked for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReportQuery {
+    pub year: i32,
+    /// An area code (a region, or any area below it).
+    pub region: Option<String>,
+    /// An organisation id.
+    pub org: Option<String>,
+}
+
+/// The annual report: the year's figures at the top level (so `prosecutions.cases.total`
+/// is a path), the previous year's under `previous`. See docs/annual-report.md.
+#[derive(Clone, Debug, Serialize)]
+pub struct AnnualReport {
+    pub schema: &'static str,
+    pub generated_at: String,
+    pub home_country: String,
+    pub scope: Scope,
+    /// Display names of the scope's region and organisation, when set.
+    pub region_name: Option<String>,
+    pub org_name: Option<String>,
+    /// Names of the regions in the breakdowns, by code.
+    pub region_names: BTreeMap<String, String>,
+    /// Names of the countries in the nationality breakdowns, by ISO alpha-2: `[es, en]`.
+    pub country_names: BTreeMap<String, [String; 2]>,
+    /// Breakdowns in which cells under `small_cell_k` persons were hidden (empty when the
+    /// reader may see everything).
+    pub suppressed: Vec<String>,
+    pub small_cell_k: Option<u64>,
+    #[serde(flatten)]
+    pub current: Figures,
+    pub previous: Figures,
+    /// Headline figures of the five years up to the report's year.
+    pub trend: Vec<TrendPoint>,
+}
+
+/// Pick the year out of a timestamp (seconds since the epoch, UTC).
 pub fn year_of(ts: i64) -> i32 {
     let (y, _, _) = amparo_domain::protection::civil_from_days(ts.div_euclid(86_400));
     y
 }
 
+fn day(ts: Option<i64>) -> Option<Day> {
+    ts.map(|t| t.div_euclid(86_400))
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct ChargeStat {
+    decision: Option<DecisionOnCharge>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct CaseStat {
+    labour_sector: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct OperationStat {
+    rescued: i64,
+    persons_found: i64,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct ReportStat {
+    exploitation: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct PreventionStat {
+    people: i64,
+}
+
+fn parse<T: Default + for<'de> Deserialize<'de>>(row: &RecordRow) -> T {
+    // A row whose attrs do not parse counts with defaults rather than failing the report;
+    // the attrs were written by this code, so this does not happen in practice.
+    serde_json::from_str(&row.attrs).unwrap_or_default()
+}
+
 impl Amparo {
+    fn check_year(year: i32) -> CoreResult<()> {
+        if (1900..=2200).contains(&year) { Ok(()) } else { Err(CoreError::field("year", "invalid_number")) }
+    }
+
     /// Victims identified in `year`: unique persons whose earliest ActualVictim decision (by
-    /// any organisation, on any of their records) falls in that year. A record whose latest
-    /// decision is no longer ActualVictim (e.g. later NotAVictim) does not count.
+    /// any organisation, on any of their records) falls in that year.
     pub async fn victims_identified(&self, ctx: &Ctx, year: i32) -> CoreResult<IdentifiedCount> {
         self.authorize(ctx, Action::ViewStatistics, Relation::OwnOrgScope, "statistics", "victims_identified").await?;
-        if !(1900..=2200).contains(&year) {
-            return Err(crate::error::CoreError::field("year", "invalid_number"));
+        Self::check_year(year)?;
+        let facts = self.statistics_facts().await?;
+        let f = figures(&facts, year, &Scope::default());
+        let mut ev = ctx.event(self.now(), "view_statistics", "ok", "statistics", "victims_identified");
+        ev.details = serde_json::json!({ "year": year }).to_string();
+        self.append(&ev).await?;
+        Ok(IdentifiedCount { persons: f.victims_identified.total as usize, records: f.victims_identified.records as usize })
+    }
+
+    /// The annual report for a year and its previous year. `small_cells`: hide breakdown cells
+    /// under `SMALL_CELL_K` persons (for readers who may not see persons).
+    pub async fn annual_report(&self, ctx: &Ctx, q: &ReportQuery, small_cells: bool) -> CoreResult<AnnualReport> {
+        self.authorize(ctx, Action::ViewStatistics, Relation::OwnOrgScope, "statistics", "annual_report").await?;
+        Self::check_year(q.year)?;
+        let facts = self.statistics_facts().await?;
+        // A national code (`16`, as people write UBIGEO) is read in the installation's country.
+        let (region, region_name) = match q.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+            None => (None, None),
+            Some(r) => {
+                let area = match self.store.get_area(r).await? {
+                    Some(a) => Some(a),
+                    None if !r.contains('-') => self.store.get_area(&format!("{}-{r}", facts.home_country)).await?,
+                    None => None,
+                };
+                let a = area.ok_or_else(|| CoreError::field("region", "unknown_area"))?;
+                (Some(a.code), Some(a.name))
+            }
+        };
+        let org = q.org.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
+        let org_name = match &org {
+            Some(o) => Some(
+                self.store
+                    .get_org(&amparo_domain::OrgId::parse(o).ok_or_else(|| CoreError::field("org", "unknown_org"))?)
+                    .await?
+                    .ok_or_else(|| CoreError::field("org", "unknown_org"))?
+                    .name,
+            ),
+            None => None,
+        };
+        let scope = Scope { region, org };
+        let trend = amparo_domain::statistics::trend(&facts, q.year - 4..=q.year, &scope);
+        let mut current = figures(&facts, q.year, &scope);
+        let mut previous = figures(&facts, q.year - 1, &scope);
+        let mut suppressed = Vec::new();
+        if small_cells {
+            suppressed = amparo_domain::statistics::suppress_small_cells(&mut current, SMALL_CELL_K);
+            for s in amparo_domain::statistics::suppress_small_cells(&mut previous, SMALL_CELL_K) {
+                let s = format!("previous.{s}");
+                if !suppressed.contains(&s) {
+                    suppressed.push(s);
+                }
+            }
         }
-        let groups = self.person_groups().await?;
+        let mut region_names = BTreeMap::new();
+        for code in current.victims_identified.region.keys().chain(previous.victims_identified.region.keys()) {
+            if let Some(a) = self.store.get_area(code).await? {
+                region_names.insert(code.clone(), a.name);
+            }
+        }
+        let countries = self.store.list_countries().await?;
+        let mut country_names = BTreeMap::new();
+        for code in current.victims_identified.nationality.keys().chain(previous.victims_identified.nationality.keys()) {
+            if let Some(c) = countries.iter().find(|c| &c.alpha2 == code) {
+                country_names.insert(code.clone(), [c.name_es.clone(), c.name_en.clone()]);
+            }
+        }
+        let mut ev = ctx.event(self.now(), "view_statistics", "ok", "statistics", "annual_report");
+        ev.details = serde_json::json!({ "year": q.year, "region": scope.region, "org": scope.org }).to_string();
+        self.append(&ev).await?;
+        Ok(AnnualReport {
+            schema: REPORT_SCHEMA,
+            generated_at: amparo_domain::protection::iso_date(self.now()),
+            home_country: facts.home_country.clone(),
+            scope,
+            region_name,
+            org_name,
+            region_names,
+            country_names,
+            suppressed,
+            small_cell_k: small_cells.then_some(SMALL_CELL_K),
+            current,
+            previous,
+            trend,
+        })
+    }
+
+    /// Every fact the figures are counted from. Reads clear columns and attrs only.
+    pub(crate) async fn statistics_facts(&self) -> CoreResult<Facts> {
+        let all = RowFilter::default();
+        let persons = self.store.list_all_persons().await?;
+        let groups = self.person_groups(&persons).await?;
+        let group = |id: &str| groups.get(id).cloned().unwrap_or_else(|| id.to_owned());
+        let orgs = self.store.list_orgs().await?;
+        let home_country = {
+            let mut n: HashMap<&str, usize> = HashMap::new();
+            for o in &orgs {
+                *n.entry(o.jurisdiction.split('-').next().unwrap_or("")).or_default() += 1;
+            }
+            n.into_iter().max_by_key(|(c, k)| (*k, std::cmp::Reverse(*c))).map(|(c, _)| c.to_owned()).unwrap_or_default()
+        };
+
+        let mut facts = Facts { home_country, ..Default::default() };
+        let mut case_area: HashMap<String, Option<String>> = HashMap::new();
+        for r in self.store.find_rows(RecordTable::Cases, &all).await? {
+            let stat: CaseStat = parse(&r);
+            let types = CaseExploitation::parse(&r.kind).map(TypeFlags::of_case).unwrap_or_default();
+            case_area.insert(r.id.clone(), r.area_code.clone());
+            facts.cases.insert(r.id.clone(), CaseFact { id: r.id, types, labour_sector: stat.labour_sector });
+        }
+        for r in self.store.find_rows(RecordTable::Charges, &all).await? {
+            let (Some(case_id), Some(person)) = (r.subject_id.clone(), r.lookup.as_deref()) else { continue };
+            let stat: ChargeStat = parse(&r);
+            let decided = stat.decision.as_ref().and_then(|d| amparo_domain::protection::days_from_civil(&d.decided_on));
+            facts.charges.push(ChargeFact {
+                case_id,
+                defendant: group(person),
+                filed: day(r.occurred_at),
+                verdict: stat.decision.as_ref().map(|d| d.verdict),
+                decided,
+                sentence_months: stat.decision.as_ref().and_then(|d| d.sentence_months),
+                area: r.area_code.clone(),
+                org: r.org_id.to_string(),
+            });
+        }
+
+        // Where each person was found, and what they were exploited for: their sources…
+        let mut source: HashMap<String, (Option<String>, TypeFlags)> = HashMap::new();
+        for r in self.store.find_rows(RecordTable::Operations, &all).await? {
+            let stat: OperationStat = parse(&r);
+            let types = TypeFlags::of_intake(&r.kind);
+            facts.operations.push(OperationFact {
+                day: day(r.occurred_at),
+                rescued: stat.rescued,
+                persons_found: stat.persons_found,
+                types,
+                area: r.area_code.clone(),
+                org: r.org_id.to_string(),
+            });
+            source.insert(r.id, (r.area_code, types));
+        }
+        for r in self.store.find_rows(RecordTable::Reports, &all).await? {
+            let stat: ReportStat = parse(&r);
+            facts.reports.push((day(r.occurred_at).unwrap_or(r.created_at.div_euclid(86_400)), r.area_code.clone(), r.org_id.to_string()));
+            source.insert(r.id, (r.area_code, TypeFlags::of_intake(stat.exploitation.as_deref().unwrap_or(""))));
+        }
+        for r in self.store.find_rows(RecordTable::Inspections, &all).await? {
+            source.insert(r.id, (r.area_code, TypeFlags::of_intake("labour")));
+        }
+        // …and the cases they are victims in (more precise than the source, when there is one).
+        let mut victim_case: HashMap<String, (Option<String>, TypeFlags, Option<String>)> = HashMap::new();
+        for r in self.store.find_rows(RecordTable::CaseLinks, &all).await? {
+            let (Some(case_id), Some(person)) = (r.subject_id.as_deref(), r.lookup.as_deref()) else { continue };
+            if r.kind != "victim" || r.status != "active" {
+                continue;
+            }
+            facts.victim_cases.entry(group(person)).or_default().push(case_id.to_owned());
+            if let Some(c) = facts.cases.get(case_id) {
+                let e = victim_case.entry(person.to_owned()).or_insert((None, TypeFlags::default(), None));
+                e.1 = TypeFlags {
+                    sexual: e.1.sexual || c.types.sexual,
+                    labour: e.1.labour || c.types.labour,
+                    other: e.1.other || c.types.other,
+                };
+                if e.0.is_none() {
+                    e.0 = case_area.get(case_id).cloned().flatten();
+                }
+                if e.2.is_none() {
+                    e.2 = c.labour_sector.clone();
+                }
+            }
+        }
+
+        facts.victims = self.victim_facts(&persons, &group, &source, &victim_case).await?;
+
+        for r in self.store.find_rows(RecordTable::Screenings, &RowFilter { statuses: vec!["final".into()], ..Default::default() }).await? {
+            if let Some(person) = r.subject_id.as_deref() {
+                facts.screenings.push((group(person), day(r.occurred_at).unwrap_or(r.created_at.div_euclid(86_400))));
+            }
+        }
+        for r in self.store.find_rows(RecordTable::Referrals, &all).await? {
+            let Some(person) = r.subject_id.as_deref() else { continue };
+            let referred = amparo_domain::protection::ReferralStatus::parse(&r.status).is_some_and(|s| s.counts_as_referred());
+            facts.referrals.push(ReferralFact {
+                person: group(person),
+                day: day(r.occurred_at).unwrap_or(r.created_at.div_euclid(86_400)),
+                service_kind: r.kind.clone(),
+                status: r.status.clone(),
+                referred,
+                area: r.area_code.clone(),
+                org: r.org_id.to_string(),
+            });
+        }
+        for r in self.store.find_rows(RecordTable::Assistance, &all).await? {
+            let Some(person) = r.subject_id.as_deref() else { continue };
+            facts.assistance.push(AssistanceFact {
+                person: group(person),
+                day: day(r.occurred_at),
+                kind: r.kind.clone(),
+                detail: r.status.clone(),
+                org: r.org_id.to_string(),
+            });
+        }
+        for r in self.store.find_rows(RecordTable::Prevention, &all).await? {
+            let stat: PreventionStat = parse(&r);
+            facts.prevention.push(PreventionFact {
+                day: day(r.occurred_at),
+                kind: r.kind.clone(),
+                audience: r.status.clone(),
+                people: stat.people,
+                area: r.area_code.clone(),
+                org: r.org_id.to_string(),
+            });
+        }
+        Ok(facts)
+    }
+
+    /// The first-level area (region) of an area code, up the area tree; `None` for a country
+    /// or an unknown code.
+    async fn region_of(&self, code: &str) -> CoreResult<Option<String>> {
+        let mut cur = code.to_owned();
+        for _ in 0..8 {
+            let Some(a) = self.store.get_area(&cur).await? else { return Ok(None) };
+            match a.parent_code {
+                Some(p) if a.level > 1 => cur = p,
+                _ => return Ok(Some(a.code)),
+            }
+        }
+        Ok(None)
+    }
+
+    /// One fact per person (group of records) with at least one identification decision.
+    async fn victim_facts(
+        &self,
+        persons: &[PersonRecord],
+        group: &(dyn Fn(&str) -> String + Sync),
+        source: &HashMap<String, (Option<String>, TypeFlags)>,
+        victim_case: &HashMap<String, (Option<String>, TypeFlags, Option<String>)>,
+    ) -> CoreResult<Vec<VictimFact>> {
         let decisions = self.store.find_rows(RecordTable::Decisions, &RowFilter::default()).await?;
         // The latest decision per person record (by decision date, then when recorded).
         let mut latest: HashMap<&str, (i64, i64, &str)> = HashMap::new();
@@ -47,27 +375,64 @@ impl Amparo {
                 *e = (at, d.created_at, d.kind.as_str());
             }
         }
-        let mut first: HashMap<&str, i64> = HashMap::new();
-        let mut records: HashMap<&str, Vec<&str>> = HashMap::new();
-        for d in decisions.iter().filter(|d| d.kind == "ActualVictim") {
+        let by_id: HashMap<String, &PersonRecord> = persons.iter().map(|p| (p.id.to_string(), p)).collect();
+        let mut out: HashMap<String, VictimFact> = HashMap::new();
+        // The record whose decision came first speaks for the person's attributes.
+        let mut first_at: HashMap<String, i64> = HashMap::new();
+        let mut decision_area: HashMap<String, Option<String>> = HashMap::new();
+        for d in &decisions {
             let (Some(person), Some(at)) = (d.subject_id.as_deref(), d.occurred_at) else { continue };
-            if latest.get(person).map(|l| l.2) != Some("ActualVictim") {
-                continue;
+            let g = group(person);
+            let v = out.entry(g.clone()).or_insert_with(|| VictimFact { group: g.clone(), ..Default::default() });
+            let today = at.div_euclid(86_400);
+            match d.kind.as_str() {
+                "ActualVictim" if latest.get(person).map(|l| l.2) == Some("ActualVictim") => {
+                    v.identified = Some(v.identified.map_or(today, |x| x.min(today)));
+                }
+                "PossibleVictim" => v.possible.push(today),
+                _ => {}
             }
-            let group = groups.get(person).map(String::as_str).unwrap_or(person);
-            let e = first.entry(group).or_insert(at);
-            *e = (*e).min(at);
-            let r = records.entry(group).or_default();
-            if !r.contains(&person) {
-                r.push(person);
+            if !v.orgs.contains(&d.org_id.to_string()) {
+                v.orgs.push(d.org_id.to_string());
+            }
+            let first = first_at.entry(g.clone()).or_insert(i64::MAX);
+            if at < *first {
+                *first = at;
+                let Some(p) = by_id.get(person) else { continue };
+                v.sex = p.sex.clone();
+                v.age = p.approx_age;
+                v.nationality = p.profile.nationality.clone();
+                let from_case = victim_case.get(person);
+                let from_source = p.profile.source_id.as_deref().and_then(|s| source.get(s));
+                v.types = from_case.map(|c| c.1).or(from_source.map(|s| s.1)).unwrap_or_default();
+                v.labour_sector = from_case.and_then(|c| c.2.clone());
+                v.area = from_case.and_then(|c| c.0.clone()).or_else(|| from_source.and_then(|s| s.0.clone()));
+                decision_area.insert(g.clone(), d.area_code.clone());
             }
         }
-        let in_year: Vec<&str> = first.iter().filter(|(_, at)| year_of(**at) == year).map(|(g, _)| *g).collect();
-        let count =
-            IdentifiedCount { persons: in_year.len(), records: in_year.iter().map(|g| records.get(g).map(Vec::len).unwrap_or(0)).sum() };
-        let mut ev = ctx.event(self.now(), "view_statistics", "ok", "statistics", "victims_identified");
-        ev.details = serde_json::json!({ "year": year }).to_string();
-        self.append(&ev).await?;
-        Ok(count)
+        for p in persons {
+            if let Some(v) = out.get_mut(&group(p.id.as_str())) {
+                v.records += 1;
+                if !v.orgs.contains(&p.org_id.to_string()) {
+                    v.orgs.push(p.org_id.to_string());
+                }
+            }
+        }
+        let mut victims: Vec<VictimFact> = out.into_values().collect();
+        let mut regions: HashMap<String, Option<String>> = HashMap::new();
+        for v in &mut victims {
+            if v.area.is_none() {
+                v.area = decision_area.get(&v.group).cloned().flatten();
+            }
+            if let Some(a) = v.area.clone() {
+                if !regions.contains_key(&a) {
+                    let r = self.region_of(&a).await?;
+                    regions.insert(a.clone(), r);
+                }
+                v.region = regions.get(&a).cloned().flatten();
+            }
+        }
+        victims.sort_by(|a, b| a.group.cmp(&b.group));
+        Ok(victims)
     }
 }

@@ -17,6 +17,7 @@ pub mod public;
 pub mod referrals;
 pub mod reports;
 pub mod screening;
+pub mod statistics;
 pub mod users;
 
 use crate::extract::{Meta, PRE_COOKIE, SESSION_COOKIE, Viewer};
@@ -47,6 +48,7 @@ pub struct Nav {
     pub show_cases: bool,
     pub show_alerts: bool,
     pub show_matches: bool,
+    pub show_statistics: bool,
     pub unread: usize,
 }
 
@@ -69,6 +71,7 @@ impl Nav {
             show_cases: false,
             show_alerts: false,
             show_matches: false,
+            show_statistics: false,
             unread: 0,
         }
     }
@@ -93,6 +96,7 @@ impl Nav {
             show_cases: can(Action::ViewCase),
             show_alerts: can(Action::HandleAlerts),
             show_matches: can(Action::ViewMatches),
+            show_statistics: can(Action::ViewStatistics),
             unread: v.unread,
         }
     }

@@ -1,0 +1,170 @@
+//! National statistics: the annual report reproduces the seed's 2008 figures from the demo
+//! data through the `amparo report annual` command (on SQLite and PostgreSQL alike), every
+//! format is a real file, and readers who may not see persons get no cell under k.
+
+use crate::cli::{amparo, ok, out};
+use crate::helpers::*;
+use amparo_core::Ctx;
+use amparo_core::store::Store;
+use amparo_testkit::TempDir;
+use serde_json::Value;
+use std::path::Path;
+
+fn report(dir: &Path, url: Option<&str>, extra: &[&str]) -> Value {
+    let mut args = vec!["report", "annual", "--year", "2008", "--format", "json"];
+    args.extend_from_slice(extra);
+    serde_json::from_str(&ok(amparo(dir, url, &args, None))).unwrap()
+}
+
+fn n(v: &Value, path: &str) -> i64 {
+    let mut cur = v;
+    for p in path.split('.') {
+        cur = &cur[p];
+    }
+    cur.as_i64().unwrap_or_else(|| panic!("{path} is not a number: {cur}"))
+}
+
+/// The seed's 2008 facts (DOMAIN.md §7) in the report of the demo data.
+fn assert_seed_figures(r: &Value) {
+    assert_eq!(n(r, "year"), 2008);
+    assert_eq!(n(r, "prosecutions.cases.sexual"), 54, "54 sex-trafficking prosecutions opened in 2008");
+    assert_eq!(n(r, "previous.prosecutions.cases.sexual"), 15, "against 15 in 2007");
+    assert!(n(r, "prosecutions.cases.labour") <= 2, "very few forced-labour prosecutions");
+    assert!(n(r, "prosecutions.defendants.total") >= n(r, "prosecutions.cases.total"), "defendants are counted too");
+    assert_eq!(n(r, "convictions.defendants.sexual"), 5, "5 sex-trafficking offenders convicted");
+    assert_eq!(n(r, "previous.convictions.defendants.total"), 0, "none in 2007");
+    assert_eq!(n(r, "sentences.min_months.sexual"), 8 * 12, "sentences of 8…");
+    assert_eq!(n(r, "sentences.max_months.sexual"), 12 * 12, "…to 12 years");
+    assert!(r["previous"]["sentences"]["min_months"]["total"].is_null(), "no sentence in 2007 is no value, not zero");
+    assert_eq!(n(r, "persons_rescued_in_operations.total"), 56, "the new unit's raids rescued 56");
+    assert_eq!(n(r, "victims_identified.total"), 153, "153 victims identified");
+    assert!(n(r, "victims_identified.records") > 153, "some victims were recorded by two organisations and count once");
+    // Iquitos (Loreto), Madre de Dios and Cusco are prominent.
+    let regions = r["victims_identified"]["region"].as_object().unwrap();
+    let mut by_count: Vec<(&String, i64)> = regions.iter().map(|(k, v)| (k, v.as_i64().unwrap())).collect();
+    by_count.sort_by_key(|(_, c)| -c);
+    let top: Vec<&str> = by_count.iter().take(3).map(|(k, _)| k.as_str()).collect();
+    assert_eq!(top, ["PE-16", "PE-17", "PE-08"], "{regions:?}");
+    assert_eq!(r["region_names"]["PE-16"], "Loreto");
+    let by_type = &r["victims_identified"]["by_type"];
+    assert!(n(by_type, "sexual") > n(by_type, "labour"), "{by_type}");
+    for key in ["possible_victims", "victims_referred", "foreign_victims_repatriated"] {
+        assert!(n(r, &format!("{key}.total")) > 0, "{key} is reported");
+    }
+    assert!(n(r, "trainings.persons_trained") > 0);
+}
+
+#[test]
+fn the_annual_report_for_2008_shows_the_seeds_figures_in_every_format() {
+    let d = TempDir::new("report");
+    let dir = d.path().join("data");
+    let loaded = ok(amparo(&dir, None, &["demo", "--no-serve"], None));
+    assert!(loaded.contains("demo data loaded"), "{loaded}");
+    let r = report(&dir, None, &[]);
+    assert_seed_figures(&r);
+    assert_eq!(r["schema"], "amparo.annual-report/1");
+    assert!(r["suppressed"].as_array().unwrap().is_empty(), "the operator sees every cell");
+
+    // A region by its UBIGEO code: only what happened there.
+    let loreto = report(&dir, None, &["--region", "16"]);
+    assert_eq!(loreto["scope"]["region"], "PE-16");
+    assert_eq!(n(&loreto, "victims_identified.total"), n(&r, "victims_identified.region.PE-16"));
+    assert!(n(&loreto, "prosecutions.cases.total") < n(&r, "prosecutions.cases.total"));
+    assert!(n(&loreto, "prosecutions.cases.total") > 0);
+    // Running it again gives the same figures (it counts, it does not change anything).
+    assert_eq!(report(&dir, None, &[])["victims_identified"], r["victims_identified"]);
+
+    let csv = ok(amparo(&dir, None, &["report", "annual", "--year", "2008", "--format", "csv", "--lang", "en"], None));
+    let header = csv.lines().next().unwrap();
+    assert_eq!(header, "metric,label,2008,2007");
+    let line = csv.lines().find(|l| l.starts_with("prosecutions.cases.sexual,")).unwrap();
+    assert!(line.ends_with(",54,15") && line.contains("Prosecutions"), "{line}");
+
+    for (fmt, magic) in [("pdf", &b"%PDF-"[..]), ("xlsx", &b"PK"[..])] {
+        let file = d.path().join(format!("r.{fmt}"));
+        let f = file.to_str().unwrap();
+        ok(amparo(&dir, None, &["report", "annual", "--year", "2008", "--format", fmt, "--out", f], None));
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(bytes.starts_with(magic), "{fmt} file");
+        assert!(bytes.len() > 4000, "{fmt} has content: {} bytes", bytes.len());
+        if fmt == "pdf" {
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(text.contains("(Informe anual 2008)"), "Spanish title in the PDF");
+            assert!(text.matches("/Type /Page").count() >= 3, "a page tree with at least two pages");
+        }
+    }
+
+    // Bad input: a clear message and exit code 2, nothing written.
+    let bad = amparo(&dir, None, &["report", "annual", "--year", "2008", "--format", "docx"], None);
+    assert_eq!(bad.status.code(), Some(2), "{}", out(&bad));
+    assert!(out(&bad).contains("use json, csv, xlsx or pdf"));
+    let bad = amparo(&dir, None, &["report", "annual", "--year", "2008", "--region", "99"], None);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(out(&bad).contains("--region: unknown_area"), "{}", out(&bad));
+    let bad = amparo(&dir, None, &["report", "annual", "--year", "2008", "--format", "pdf"], None);
+    assert_eq!(bad.status.code(), Some(2), "binary formats need --out");
+}
+
+#[test]
+fn the_annual_report_is_the_same_on_postgres() {
+    let Some(cluster) = pg() else { return };
+    let d = TempDir::new("reportpg");
+    let url = cluster.new_database("report_pg");
+    let dir = d.path().join("data");
+    ok(amparo(&dir, Some(&url), &["demo", "--no-serve"], None));
+    let r = report(&dir, Some(&url), &[]);
+    assert_seed_figures(&r);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_who_may_not_see_persons_get_no_cell_under_k() {
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.load_demo_history(&Ctx::system("t")).await.unwrap();
+
+    // The analyst: aggregates only; small cells hidden, with a second cell when one alone
+    // could be worked out from the total.
+    let analyst = token(&t, "analista@demo.amparo.pe").await;
+    let (st, a) = call(&t, &analyst, "GET", "/api/v1/statistics/annual?year=2008", Value::Null).await;
+    assert_eq!(st, 200, "{a}");
+    assert_eq!(n(&a, "victims_identified.total"), 153, "totals are published");
+    assert_eq!(a["small_cell_k"], 11);
+    let hidden: Vec<&str> = a["suppressed"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(hidden.contains(&"victims_identified.region"), "{hidden:?}");
+    for b in ["sex", "age_group", "age_broad", "nationality", "region", "labour_sectors"] {
+        for (cell, v) in a["victims_identified"][b].as_object().unwrap() {
+            let v = v.as_i64().unwrap();
+            assert!(v == 0 || v >= 11, "{b}.{cell} = {v} shown to the analyst");
+        }
+        let shown = a["victims_identified"][b].as_object().unwrap().len();
+        let full = a["victims_identified"][b].as_object().unwrap().values().filter(|v| v.as_i64().unwrap() > 0).count();
+        assert_eq!(shown, full);
+    }
+    let region = a["victims_identified"]["region"].as_object().unwrap();
+    assert!(!region.contains_key("PE-21"), "Puno's 8 victims are hidden from the analyst");
+    let shown_sum: i64 = region.values().map(|v| v.as_i64().unwrap()).sum();
+    assert!(153 - shown_sum >= 11, "what is hidden cannot be worked out as one cell: {region:?}");
+
+    // The coordinator may see persons: every cell.
+    let coord = token(&t, "coordinadora@demo.amparo.pe").await;
+    let (_, c) = call(&t, &coord, "GET", "/api/v1/statistics/annual?year=2008", Value::Null).await;
+    assert_eq!(n(&c, "victims_identified.region.PE-21"), 8);
+    assert!(c["suppressed"].as_array().unwrap().is_empty());
+
+    // Bad input is a clear 422, and other roles are refused.
+    let (st, e) = call(&t, &coord, "GET", "/api/v1/statistics/annual?year=20x8", Value::Null).await;
+    assert_eq!(st, 422, "{e}");
+    let (st, _) = call(&t, &coord, "GET", "/api/v1/statistics/annual?year=2008&region=PE-99", Value::Null).await;
+    assert_eq!(st, 422);
+    let police = token(&t, "investigador@demo.amparo.pe").await;
+    let (st, _) = call(&t, &police, "GET", "/api/v1/statistics/annual?year=2008", Value::Null).await;
+    assert_eq!(st, 403);
+
+    // Every view of the statistics is audited.
+    let audit = t
+        .store
+        .audit_page(&amparo_core::store::AuditFilter { action: Some("view_statistics".into()), limit: 50, ..Default::default() })
+        .await
+        .unwrap();
+    assert!(audit.len() >= 3, "statistics views are in the audit trail");
+}

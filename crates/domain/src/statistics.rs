@@ -1,0 +1,802 @@
+//! The national figures of DOMAIN.md §5, counted from plain facts by pure functions.
+//!
+//! The core turns stored records into `Facts` (one row per charge, victim, operation…, with
+//! persons already grouped by record linkage); everything here is arithmetic over them, so
+//! the definitions live in one place and the web page, the command line and every export
+//! agree. The definitions, in short (ARCHITECTURE.md and docs/annual-report.md say more):
+//!
+//! - a **prosecution** is counted in the year formal charges were filed, per case and per
+//!   defendant (a person charged under two articles in one case counts once);
+//! - a **conviction** is counted in the year of the first-instance guilty verdict, per
+//!   defendant;
+//! - a **victim identified** is a unique person (after linkage) whose first ActualVictim
+//!   decision falls in the year and whose latest decision is still ActualVictim;
+//! - a **possible victim** is a unique person with a PossibleVictim decision in the year who
+//!   has not been identified as a victim by the end of that year.
+//!
+//! Exploitation types split into `sexual`, `labour`, `other` and `unknown`. A case of both
+//! sexual and labour exploitation counts under both, and once in `total`, so the parts may
+//! add up to more than the total. Persons are counted once in every breakdown.
+
+use crate::cases::{CaseExploitation, Verdict};
+use crate::protection::civil_from_days;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Days since the epoch (UTC); dates are what the statistics count by.
+pub type Day = i64;
+
+pub fn year_of_day(day: Day) -> i32 {
+    civil_from_days(day).0
+}
+
+/// The exploitation type(s) a fact belongs to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TypeFlags {
+    pub sexual: bool,
+    pub labour: bool,
+    pub other: bool,
+}
+
+impl TypeFlags {
+    pub fn of_case(e: CaseExploitation) -> TypeFlags {
+        TypeFlags { sexual: e.is_sexual(), labour: e.is_labour(), other: !e.is_sexual() && !e.is_labour() }
+    }
+    /// From an intake exploitation (`sexual`, `labour`, `begging`…). Begging and domestic
+    /// servitude are forced labour in the ILO sense; `unknown` is none of the three.
+    pub fn of_intake(kind: &str) -> TypeFlags {
+        match kind {
+            "sexual" => TypeFlags { sexual: true, ..Default::default() },
+            "labour" | "begging" | "servitude" => TypeFlags { labour: true, ..Default::default() },
+            "unknown" | "" => TypeFlags::default(),
+            _ => TypeFlags { other: true, ..Default::default() },
+        }
+    }
+    pub fn is_unknown(self) -> bool {
+        !self.sexual && !self.labour && !self.other
+    }
+}
+
+/// A count with its split by exploitation type.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Split {
+    pub total: u64,
+    pub sexual: u64,
+    pub labour: u64,
+    pub other: u64,
+    pub unknown: u64,
+}
+
+impl Split {
+    fn add(&mut self, t: TypeFlags, n: u64) {
+        self.total += n;
+        if t.sexual {
+            self.sexual += n;
+        }
+        if t.labour {
+            self.labour += n;
+        }
+        if t.other {
+            self.other += n;
+        }
+        if t.is_unknown() {
+            self.unknown += n;
+        }
+    }
+}
+
+/// A range (shortest and longest) with its split by exploitation type; `None` = no value.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RangeSplit {
+    pub total: Option<i64>,
+    pub sexual: Option<i64>,
+    pub labour: Option<i64>,
+    pub other: Option<i64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CaseFact {
+    pub id: String,
+    pub types: TypeFlags,
+    pub labour_sector: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ChargeFact {
+    pub case_id: String,
+    /// The defendant's person group (after linkage).
+    pub defendant: String,
+    pub filed: Option<Day>,
+    pub verdict: Option<Verdict>,
+    pub decided: Option<Day>,
+    pub sentence_months: Option<i64>,
+    pub area: Option<String>,
+    pub org: String,
+}
+
+/// One person (group of linked records) with an identification history.
+#[derive(Clone, Debug, Default)]
+pub struct VictimFact {
+    pub group: String,
+    /// Records behind the person.
+    pub records: u64,
+    /// First ActualVictim decision, if the latest decision on the person still says so.
+    pub identified: Option<Day>,
+    /// Days of PossibleVictim decisions.
+    pub possible: Vec<Day>,
+    pub types: TypeFlags,
+    pub labour_sector: Option<String>,
+    pub sex: Option<String>,
+    pub age: Option<i64>,
+    /// ISO alpha-2.
+    pub nationality: Option<String>,
+    /// First-level area (region) where the person was found or identified.
+    pub region: Option<String>,
+    pub area: Option<String>,
+    pub orgs: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct OperationFact {
+    pub day: Option<Day>,
+    pub rescued: i64,
+    pub persons_found: i64,
+    pub types: TypeFlags,
+    pub area: Option<String>,
+    pub org: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct ReferralFact {
+    pub person: String,
+    pub day: Day,
+    pub service_kind: String,
+    pub status: String,
+    /// Counts as referred (not rejected or revoked).
+    pub referred: bool,
+    pub area: Option<String>,
+    pub org: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct AssistanceFact {
+    pub person: String,
+    pub day: Option<Day>,
+    /// `repatriation`, `alternative_to_removal`, `service_delivered`…
+    pub kind: String,
+    pub detail: String,
+    pub org: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct PreventionFact {
+    pub day: Option<Day>,
+    /// `training` or `campaign`.
+    pub kind: String,
+    pub audience: String,
+    pub people: i64,
+    pub area: Option<String>,
+    pub org: String,
+}
+
+/// Everything the figures are counted from.
+#[derive(Clone, Debug, Default)]
+pub struct Facts {
+    /// The country the installation serves (ISO alpha-2): victims of another nationality
+    /// are foreign.
+    pub home_country: String,
+    pub cases: HashMap<String, CaseFact>,
+    pub charges: Vec<ChargeFact>,
+    pub victims: Vec<VictimFact>,
+    pub operations: Vec<OperationFact>,
+    pub referrals: Vec<ReferralFact>,
+    pub assistance: Vec<AssistanceFact>,
+    pub prevention: Vec<PreventionFact>,
+    /// Reports received: (day, area, organisation).
+    pub reports: Vec<(Day, Option<String>, String)>,
+    /// Final screenings: (person group, day).
+    pub screenings: Vec<(String, Day)>,
+    /// The cases each person group is a victim in.
+    pub victim_cases: HashMap<String, Vec<String>>,
+}
+
+/// Which part of the country or which organisation a report covers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Scope {
+    /// An area code; a fact is in scope when its area or region starts with it.
+    pub region: Option<String>,
+    pub org: Option<String>,
+}
+
+impl Scope {
+    fn area_ok(&self, area: Option<&str>, region: Option<&str>) -> bool {
+        match &self.region {
+            None => true,
+            Some(r) => area.is_some_and(|a| a.starts_with(r.as_str())) || region.is_some_and(|g| g.starts_with(r.as_str())),
+        }
+    }
+    fn org_ok(&self, org: &str) -> bool {
+        self.org.as_deref().is_none_or(|o| o == org)
+    }
+    fn victim_ok(&self, v: &VictimFact) -> bool {
+        self.area_ok(v.area.as_deref(), v.region.as_deref()) && self.org.as_deref().is_none_or(|o| v.orgs.iter().any(|x| x == o))
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Prosecutions {
+    pub cases: Split,
+    pub defendants: Split,
+    /// Defendants in labour cases by sector.
+    pub labour_sectors: BTreeMap<String, u64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Convictions {
+    pub defendants: Split,
+    pub cases: Split,
+    pub acquitted_defendants: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Sentences {
+    /// Custodial sentences counted.
+    pub count: Split,
+    pub min_months: RangeSplit,
+    pub max_months: RangeSplit,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Victims {
+    pub total: u64,
+    /// Person records behind them (what counting without linkage would have said).
+    pub records: u64,
+    pub by_type: Split,
+    pub labour_sectors: BTreeMap<String, u64>,
+    pub sex: BTreeMap<String, u64>,
+    /// `child` (under 18) or `adult`, or `unknown`.
+    pub age_group: BTreeMap<String, u64>,
+    /// CTDC `ageBroad` bands.
+    pub age_broad: BTreeMap<String, u64>,
+    pub nationality: BTreeMap<String, u64>,
+    pub region: BTreeMap<String, u64>,
+    pub foreign: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Referred {
+    pub total: u64,
+    pub by_type: Split,
+    /// Persons per service kind (a person referred to two kinds counts in both).
+    pub by_service: BTreeMap<String, u64>,
+    /// Referrals per status.
+    pub by_status: BTreeMap<String, u64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Repatriated {
+    pub total: u64,
+    pub by_type: Split,
+    /// Foreign victims given an alternative to removal (residence, stay, regularisation).
+    pub alternatives_to_removal: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Trainings {
+    pub persons_trained: u64,
+    pub sessions: u64,
+    pub by_audience: BTreeMap<String, u64>,
+    pub campaigns: u64,
+    pub campaign_reach: u64,
+}
+
+/// The year's cohort of victims through the response, and the time it takes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CaseFlow {
+    /// Reports received in the year (hotline, web, walk-in…).
+    pub reported: u64,
+    /// Persons with a completed screening in the year.
+    pub screened: u64,
+    /// Victims identified in the year (as `victims_identified.total`)…
+    pub identified: u64,
+    /// …of whom referred to a service (at any time)…
+    pub referred: u64,
+    /// …victims in a case with charges filed…
+    pub prosecuted: u64,
+    /// …and in a case with a conviction.
+    pub convicted: u64,
+    /// Median days from a person's first screening to their identification.
+    pub median_days_screening_to_identification: Option<i64>,
+    /// Median days from identification to the first referral.
+    pub median_days_identification_to_referral: Option<i64>,
+    /// Median days from charges filed to the first-instance verdict (verdicts of the year).
+    pub median_days_charge_to_verdict: Option<i64>,
+}
+
+/// One year of the trend chart.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TrendPoint {
+    pub year: i32,
+    pub prosecutions: u64,
+    pub convictions: u64,
+    pub victims_identified: u64,
+    pub persons_rescued: u64,
+}
+
+pub fn median(mut xs: Vec<i64>) -> Option<i64> {
+    if xs.is_empty() {
+        return None;
+    }
+    xs.sort_unstable();
+    xs.get(xs.len() / 2).copied()
+}
+
+/// The figures of one year.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Figures {
+    pub year: i32,
+    pub prosecutions: Prosecutions,
+    pub convictions: Convictions,
+    pub sentences: Sentences,
+    pub victims_identified: Victims,
+    pub possible_victims: Split,
+    pub persons_rescued_in_operations: Split,
+    pub operations: u64,
+    pub victims_referred: Referred,
+    pub foreign_victims_repatriated: Repatriated,
+    pub trainings: Trainings,
+    pub case_flow: CaseFlow,
+}
+
+fn in_year(day: Option<Day>, year: i32) -> bool {
+    day.is_some_and(|d| year_of_day(d) == year)
+}
+
+fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+    *map.entry(key.to_owned()).or_default() += 1;
+}
+
+fn widen(cur: &mut Option<i64>, v: i64, max: bool) {
+    *cur = Some(match *cur {
+        None => v,
+        Some(c) if max => c.max(v),
+        Some(c) => c.min(v),
+    });
+}
+
+/// CTDC's `ageBroad` band for an age in years.
+pub fn age_broad(age: i64) -> &'static str {
+    match age {
+        i64::MIN..=8 => "0--8",
+        9..=17 => "09--17",
+        18..=20 => "18--20",
+        21..=23 => "21--23",
+        24..=26 => "24--26",
+        27..=29 => "27--29",
+        30..=38 => "30--38",
+        39..=47 => "39--47",
+        _ => "48+",
+    }
+}
+
+pub fn age_group(age: Option<i64>) -> &'static str {
+    match age {
+        Some(a) if a < 18 => "child",
+        Some(_) => "adult",
+        None => "unknown",
+    }
+}
+
+/// The figures for `year` within `scope`.
+pub fn figures(f: &Facts, year: i32, scope: &Scope) -> Figures {
+    let no_case = CaseFact { id: String::new(), types: TypeFlags::default(), labour_sector: None };
+    let case_of = |id: &str| f.cases.get(id).unwrap_or(&no_case);
+    let charges: Vec<&ChargeFact> = f.charges.iter().filter(|c| scope.area_ok(c.area.as_deref(), None) && scope.org_ok(&c.org)).collect();
+
+    // Prosecutions: distinct cases and (case, defendant) pairs with charges filed in the year.
+    let mut p = Prosecutions::default();
+    let filed: Vec<&&ChargeFact> = charges.iter().filter(|c| in_year(c.filed, year)).collect();
+    let cases: BTreeSet<&str> = filed.iter().map(|c| c.case_id.as_str()).collect();
+    for c in &cases {
+        p.cases.add(case_of(c).types, 1);
+    }
+    let defendants: BTreeSet<(&str, &str)> = filed.iter().map(|c| (c.case_id.as_str(), c.defendant.as_str())).collect();
+    for (c, _) in &defendants {
+        let case = case_of(c);
+        p.defendants.add(case.types, 1);
+        if case.types.labour {
+            bump(&mut p.labour_sectors, case.labour_sector.as_deref().unwrap_or("unknown"));
+        }
+    }
+
+    // Convictions and sentences: first-instance verdicts decided in the year.
+    let mut conv = Convictions::default();
+    let mut sent = Sentences::default();
+    let decided: Vec<&&ChargeFact> = charges.iter().filter(|c| in_year(c.decided, year)).collect();
+    let mut convicted: BTreeMap<(&str, &str), Option<i64>> = BTreeMap::new();
+    let mut acquitted: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for c in &decided {
+        let key = (c.case_id.as_str(), c.defendant.as_str());
+        match c.verdict {
+            Some(Verdict::Convicted) => {
+                // The longest sentence of a defendant's charges is their sentence.
+                let e = convicted.entry(key).or_default();
+                if let Some(m) = c.sentence_months {
+                    *e = Some(e.map_or(m, |x| x.max(m)));
+                }
+            }
+            Some(_) => {
+                acquitted.insert(key);
+            }
+            None => {}
+        }
+    }
+    let mut conv_cases = BTreeSet::new();
+    for ((case_id, _), months) in &convicted {
+        let t = case_of(case_id).types;
+        conv.defendants.add(t, 1);
+        conv_cases.insert(*case_id);
+        if let Some(m) = months {
+            sent.count.add(t, 1);
+            for (flag, min, max) in [
+                (true, &mut sent.min_months.total, &mut sent.max_months.total),
+                (t.sexual, &mut sent.min_months.sexual, &mut sent.max_months.sexual),
+                (t.labour, &mut sent.min_months.labour, &mut sent.max_months.labour),
+                (t.other, &mut sent.min_months.other, &mut sent.max_months.other),
+            ] {
+                if flag {
+                    widen(min, *m, false);
+                    widen(max, *m, true);
+                }
+            }
+        }
+    }
+    for c in conv_cases {
+        conv.cases.add(case_of(c).types, 1);
+    }
+    conv.acquitted_defendants = acquitted.iter().filter(|k| !convicted.contains_key(*k)).count() as u64;
+
+    // Victims.
+    let mut v = Victims::default();
+    let mut possible = Split::default();
+    let end_of_year = |d: Day| year_of_day(d) <= year;
+    let mut types_of: HashMap<&str, TypeFlags> = HashMap::new();
+    let mut foreign: HashMap<&str, bool> = HashMap::new();
+    for x in &f.victims {
+        types_of.insert(x.group.as_str(), x.types);
+        foreign.insert(x.group.as_str(), x.nationality.as_deref().is_some_and(|n| !n.eq_ignore_ascii_case(&f.home_country)));
+        if !scope.victim_ok(x) {
+            continue;
+        }
+        if in_year(x.identified, year) {
+            v.total += 1;
+            v.records += x.records;
+            v.by_type.add(x.types, 1);
+            if x.types.labour {
+                bump(&mut v.labour_sectors, x.labour_sector.as_deref().unwrap_or("unknown"));
+            }
+            bump(&mut v.sex, x.sex.as_deref().unwrap_or("unknown"));
+            bump(&mut v.age_group, age_group(x.age));
+            bump(&mut v.age_broad, x.age.map(age_broad).unwrap_or("unknown"));
+            bump(&mut v.nationality, x.nationality.as_deref().unwrap_or("unknown"));
+            bump(&mut v.region, x.region.as_deref().unwrap_or("unknown"));
+            if foreign.get(x.group.as_str()).copied().unwrap_or(false) {
+                v.foreign += 1;
+            }
+        }
+        let identified_by_then = x.identified.is_some_and(end_of_year);
+        if !identified_by_then && x.possible.iter().any(|d| year_of_day(*d) == year) {
+            possible.add(x.types, 1);
+        }
+    }
+
+    // Rescues in police operations.
+    let mut rescued = Split::default();
+    let mut operations = 0;
+    for o in f.operations.iter().filter(|o| in_year(o.day, year) && scope.area_ok(o.area.as_deref(), None) && scope.org_ok(&o.org)) {
+        operations += 1;
+        rescued.add(o.types, o.rescued.max(0) as u64);
+    }
+
+    // Referrals: persons referred in the year, once each, and per service kind.
+    let mut r = Referred::default();
+    let mut persons: BTreeSet<&str> = BTreeSet::new();
+    let mut per_kind: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for x in f.referrals.iter().filter(|x| year_of_day(x.day) == year && scope.area_ok(x.area.as_deref(), None) && scope.org_ok(&x.org)) {
+        bump(&mut r.by_status, &x.status);
+        if x.referred {
+            persons.insert(x.person.as_str());
+            per_kind.insert((x.person.as_str(), x.service_kind.as_str()));
+        }
+    }
+    for p in &persons {
+        r.total += 1;
+        r.by_type.add(types_of.get(p).copied().unwrap_or_default(), 1);
+    }
+    for (_, kind) in &per_kind {
+        bump(&mut r.by_service, kind);
+    }
+
+    // Foreign victims repatriated or given an alternative to removal.
+    let mut rep = Repatriated::default();
+    let mut repatriated: BTreeSet<&str> = BTreeSet::new();
+    let mut alternatives: BTreeSet<&str> = BTreeSet::new();
+    let victim_in_scope: HashMap<&str, bool> =
+        f.victims.iter().map(|x| (x.group.as_str(), scope.area_ok(x.area.as_deref(), x.region.as_deref()))).collect();
+    for a in f.assistance.iter().filter(|a| in_year(a.day, year) && scope.org_ok(&a.org)) {
+        let person = a.person.as_str();
+        if !foreign.get(person).copied().unwrap_or(false) || !victim_in_scope.get(person).copied().unwrap_or(scope.region.is_none()) {
+            continue;
+        }
+        match a.kind.as_str() {
+            "repatriation" => {
+                repatriated.insert(person);
+            }
+            "alternative_to_removal" => {
+                alternatives.insert(person);
+            }
+            _ => {}
+        }
+    }
+    for p in &repatriated {
+        rep.total += 1;
+        rep.by_type.add(types_of.get(p).copied().unwrap_or_default(), 1);
+    }
+    rep.alternatives_to_removal = alternatives.len() as u64;
+
+    // Prevention.
+    let mut t = Trainings::default();
+    for x in f.prevention.iter().filter(|x| in_year(x.day, year) && scope.area_ok(x.area.as_deref(), None) && scope.org_ok(&x.org)) {
+        let people = x.people.max(0) as u64;
+        if x.kind == "training" {
+            t.sessions += 1;
+            t.persons_trained += people;
+            *t.by_audience.entry(x.audience.clone()).or_default() += people;
+        } else {
+            t.campaigns += 1;
+            t.campaign_reach += people;
+        }
+    }
+
+    // The case flow of the year's cohort.
+    let mut flow = CaseFlow {
+        reported: f
+            .reports
+            .iter()
+            .filter(|(d, area, org)| year_of_day(*d) == year && scope.area_ok(area.as_deref(), None) && scope.org_ok(org))
+            .count() as u64,
+        identified: v.total,
+        ..Default::default()
+    };
+    let screened: BTreeSet<&str> = f.screenings.iter().filter(|(_, d)| year_of_day(*d) == year).map(|(g, _)| g.as_str()).collect();
+    flow.screened = screened.len() as u64;
+    let mut first_screening: HashMap<&str, Day> = HashMap::new();
+    for (g, d) in &f.screenings {
+        let e = first_screening.entry(g.as_str()).or_insert(*d);
+        *e = (*e).min(*d);
+    }
+    let mut first_referral: HashMap<&str, Day> = HashMap::new();
+    for r in f.referrals.iter().filter(|r| r.referred) {
+        let e = first_referral.entry(r.person.as_str()).or_insert(r.day);
+        *e = (*e).min(r.day);
+    }
+    let charged: BTreeSet<&str> = f.charges.iter().filter(|c| c.filed.is_some()).map(|c| c.case_id.as_str()).collect();
+    let convicted_cases: BTreeSet<&str> =
+        f.charges.iter().filter(|c| c.verdict == Some(Verdict::Convicted)).map(|c| c.case_id.as_str()).collect();
+    let (mut to_id, mut to_ref) = (Vec::new(), Vec::new());
+    for x in f.victims.iter().filter(|x| scope.victim_ok(x) && in_year(x.identified, year)) {
+        let Some(id_day) = x.identified else { continue };
+        let g = x.group.as_str();
+        if let Some(d) = first_referral.get(g) {
+            flow.referred += 1;
+            to_ref.push((d - id_day).max(0));
+        }
+        if let Some(d) = first_screening.get(g) {
+            to_id.push((id_day - d).max(0));
+        }
+        let cases = f.victim_cases.get(g).map(Vec::as_slice).unwrap_or(&[]);
+        if cases.iter().any(|c| charged.contains(c.as_str())) {
+            flow.prosecuted += 1;
+        }
+        if cases.iter().any(|c| convicted_cases.contains(c.as_str())) {
+            flow.convicted += 1;
+        }
+    }
+    flow.median_days_screening_to_identification = median(to_id);
+    flow.median_days_identification_to_referral = median(to_ref);
+    flow.median_days_charge_to_verdict = median(decided.iter().filter_map(|c| Some((c.decided? - c.filed?).max(0))).collect());
+
+    Figures {
+        year,
+        case_flow: flow,
+        prosecutions: p,
+        convictions: conv,
+        sentences: sent,
+        victims_identified: v,
+        possible_victims: possible,
+        persons_rescued_in_operations: rescued,
+        operations,
+        victims_referred: r,
+        foreign_victims_repatriated: rep,
+        trainings: t,
+    }
+}
+
+/// The headline figures of each of `years`, for the trend chart.
+pub fn trend(f: &Facts, years: std::ops::RangeInclusive<i32>, scope: &Scope) -> Vec<TrendPoint> {
+    years
+        .map(|y| {
+            let x = figures(f, y, scope);
+            TrendPoint {
+                year: y,
+                prosecutions: x.prosecutions.cases.total,
+                convictions: x.convictions.defendants.total,
+                victims_identified: x.victims_identified.total,
+                persons_rescued: x.persons_rescued_in_operations.total,
+            }
+        })
+        .collect()
+}
+
+/// Hide cells of fewer than `k` persons (but more than none) in one breakdown. When exactly
+/// one cell would be hidden, the next smallest goes too: otherwise the total minus the
+/// shown cells would give it away. Returns whether anything was hidden.
+pub fn suppress_cells(map: &mut BTreeMap<String, u64>, k: u64) -> bool {
+    let mut small: Vec<String> = map.iter().filter(|(_, n)| **n > 0 && **n < k).map(|(c, _)| c.clone()).collect();
+    if small.is_empty() {
+        return false;
+    }
+    if small.len() == 1 {
+        let next =
+            map.iter().filter(|(c, n)| **n >= k && !small.contains(c)).min_by_key(|(c, n)| (**n, (*c).clone())).map(|(c, _)| c.clone());
+        small.extend(next);
+    }
+    for c in small {
+        map.remove(&c);
+    }
+    true
+}
+
+/// Apply `suppress_cells` to every breakdown of persons; returns the paths that lost cells.
+pub fn suppress_small_cells(f: &mut Figures, k: u64) -> Vec<String> {
+    let v = &mut f.victims_identified;
+    let mut out = Vec::new();
+    for (path, map) in [
+        ("victims_identified.sex", &mut v.sex),
+        ("victims_identified.age_group", &mut v.age_group),
+        ("victims_identified.age_broad", &mut v.age_broad),
+        ("victims_identified.nationality", &mut v.nationality),
+        ("victims_identified.region", &mut v.region),
+        ("victims_identified.labour_sectors", &mut v.labour_sectors),
+        ("prosecutions.labour_sectors", &mut f.prosecutions.labour_sectors),
+        ("victims_referred.by_service", &mut f.victims_referred.by_service),
+    ] {
+        if suppress_cells(map, k) {
+            out.push(path.to_owned());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> Day {
+        crate::protection::days_from_civil(s).unwrap()
+    }
+
+    fn charge(case: &str, who: &str, filed: &str, verdict: Option<(Verdict, &str, i64)>) -> ChargeFact {
+        ChargeFact {
+            case_id: case.into(),
+            defendant: who.into(),
+            filed: Some(day(filed)),
+            verdict: verdict.map(|v| v.0),
+            decided: verdict.map(|v| day(v.1)),
+            sentence_months: verdict.map(|v| v.2),
+            area: Some("PE-1601".into()),
+            org: "fiscalia".into(),
+        }
+    }
+
+    fn facts() -> Facts {
+        let mut f = Facts { home_country: "PE".into(), ..Default::default() };
+        for (id, e) in
+            [("c1", CaseExploitation::SexualExploit), ("c2", CaseExploitation::SexAndLabour), ("c3", CaseExploitation::ForcedLabour)]
+        {
+            f.cases.insert(id.into(), CaseFact { id: id.into(), types: TypeFlags::of_case(e), labour_sector: Some("mining".into()) });
+        }
+        f.charges = vec![
+            // One defendant charged under two articles in one case: one defendant.
+            charge("c1", "p1", "2008-03-01", None),
+            charge("c1", "p1", "2008-03-02", Some((Verdict::Convicted, "2009-01-10", 96))),
+            charge("c2", "p2", "2008-05-01", Some((Verdict::Convicted, "2008-11-01", 144))),
+            charge("c3", "p3", "2007-05-01", Some((Verdict::Acquitted, "2008-06-01", 0))),
+        ];
+        f
+    }
+
+    #[test]
+    fn prosecutions_count_cases_and_defendants_in_the_year_of_filing() {
+        let f = figures(&facts(), 2008, &Scope::default());
+        assert_eq!(f.prosecutions.cases, Split { total: 2, sexual: 2, labour: 1, other: 0, unknown: 0 }, "sex and labour counts in both");
+        assert_eq!(f.prosecutions.defendants.total, 2, "a defendant under two articles counts once");
+        assert_eq!(f.prosecutions.labour_sectors.get("mining"), Some(&1));
+        assert_eq!(figures(&facts(), 2007, &Scope::default()).prosecutions.cases.total, 1);
+    }
+
+    #[test]
+    fn convictions_count_in_the_year_of_the_verdict_with_the_sentence_range() {
+        let f = figures(&facts(), 2008, &Scope::default());
+        assert_eq!(f.convictions.defendants.total, 1, "p1's verdict is in 2009");
+        assert_eq!(f.convictions.acquitted_defendants, 1);
+        assert_eq!((f.sentences.min_months.total, f.sentences.max_months.total), (Some(144), Some(144)));
+        assert_eq!(f.sentences.max_months.other, None, "no value is not zero");
+        let g = figures(&facts(), 2009, &Scope::default());
+        assert_eq!((g.convictions.defendants.sexual, g.sentences.min_months.sexual), (1, Some(96)));
+        assert_eq!(g.case_flow.median_days_charge_to_verdict, Some(day("2009-01-10") - day("2008-03-02")));
+    }
+
+    #[test]
+    fn victims_count_once_with_their_breakdowns_and_possible_victims_apart() {
+        let mut f = facts();
+        let v = |g: &str, identified: Option<&str>, possible: &[&str], nat: &str, age: i64| VictimFact {
+            group: g.into(),
+            records: 1,
+            identified: identified.map(day),
+            possible: possible.iter().map(|d| day(d)).collect(),
+            types: TypeFlags::of_intake("sexual"),
+            sex: Some("female".into()),
+            age: Some(age),
+            nationality: Some(nat.into()),
+            region: Some("PE-16".into()),
+            area: Some("PE-1601".into()),
+            orgs: vec!["police".into()],
+            ..Default::default()
+        };
+        f.victims = vec![
+            VictimFact { records: 3, ..v("a", Some("2008-02-01"), &["2008-01-20"], "PE", 15) },
+            v("b", Some("2008-07-01"), &[], "EC", 22),
+            v("c", None, &["2008-09-01"], "PE", 30),
+            v("d", Some("2009-01-05"), &["2008-12-01"], "PE", 30),
+        ];
+        f.assistance = vec![AssistanceFact {
+            person: "b".into(),
+            day: Some(day("2008-08-01")),
+            kind: "repatriation".into(),
+            detail: String::new(),
+            org: "x".into(),
+        }];
+        let x = figures(&f, 2008, &Scope::default());
+        assert_eq!((x.victims_identified.total, x.victims_identified.records), (2, 4));
+        assert_eq!(x.victims_identified.age_group.get("child"), Some(&1));
+        assert_eq!(x.victims_identified.age_broad.get("09--17"), Some(&1));
+        assert_eq!(x.victims_identified.foreign, 1);
+        assert_eq!(x.possible_victims.total, 2, "c, and d (identified only in 2009)");
+        assert_eq!(x.foreign_victims_repatriated.total, 1);
+        let scoped = figures(&f, 2008, &Scope { region: Some("PE-17".into()), org: None });
+        assert_eq!(scoped.victims_identified.total, 0, "another region");
+        assert_eq!(trend(&f, 2007..=2009, &Scope::default()).iter().map(|p| p.victims_identified).collect::<Vec<_>>(), [0, 2, 1]);
+    }
+
+    #[test]
+    fn a_lone_small_cell_takes_the_next_smallest_with_it() {
+        let mut m: BTreeMap<String, u64> =
+            [("PE-16", 62), ("PE-17", 48), ("PE-15", 12), ("PE-21", 8)].map(|(k, v)| (k.to_owned(), v)).into();
+        assert!(suppress_cells(&mut m, 11));
+        assert_eq!(m.keys().map(String::as_str).collect::<Vec<_>>(), ["PE-16", "PE-17"], "8 alone would be total minus the rest");
+        let mut none: BTreeMap<String, u64> = [("a", 20), ("b", 0)].map(|(k, v)| (k.to_owned(), v)).into();
+        assert!(!suppress_cells(&mut none, 11), "zeros reveal nobody");
+    }
+
+    #[test]
+    fn age_bands_follow_ctdc() {
+        assert_eq!(
+            [8, 9, 17, 18, 29, 30, 47, 48].map(age_broad),
+            ["0--8", "09--17", "09--17", "18--20", "27--29", "30--38", "39--47", "48+"]
+        );
+        assert_eq!(age_group(Some(17)), "child");
+        assert_eq!(age_group(None), "unknown");
+    }
+}

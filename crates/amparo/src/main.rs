@@ -2,6 +2,7 @@
 //! are a contract that outside scripts rely on; add around them, never rename.
 
 mod backup;
+mod export;
 mod link;
 mod report;
 mod runtime;
@@ -112,10 +113,31 @@ enum Cmd {
         #[command(subcommand)]
         cmd: LinkCmd,
     },
+    /// Anonymised exports.
+    Export {
+        #[command(subcommand)]
+        cmd: ExportCmd,
+    },
     /// National statistics.
     Report {
         #[command(subcommand)]
         cmd: ReportCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCmd {
+    /// Victims identified in a year as k-anonymised CTDC microdata (CSV).
+    Ctdc {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        year: i32,
+        /// Rows whose quasi-identifiers occur fewer than k times are suppressed.
+        #[arg(long, default_value_t = 11)]
+        k: usize,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -493,6 +515,9 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
                     model_out: model_out.as_deref(),
                 },
             )?;
+        }
+        Cmd::Export { cmd: ExportCmd::Ctdc { dir, year, k, out } } => {
+            return export::ctdc(&dir.data_dir, year, k, &out).await;
         }
         Cmd::Report { cmd: ReportCmd::Annual { dir, year, region, org, format, out, lang, small_cells } } => {
             let args = report::AnnualArgs { data_dir: &dir.data_dir, year, region, org, format: &format, out, lang: &lang, small_cells };

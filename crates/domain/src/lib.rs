@@ -8,6 +8,7 @@
 pub mod attachment;
 pub mod audit;
 pub mod cases;
+pub mod ctdc;
 pub mod geo;
 pub mod ids;
 pub mod intake;

@@ -108,6 +108,8 @@ pub enum Action {
     RunLinkage,
     /// National figures and aggregates (no person-level data).
     ViewStatistics,
+    /// Export k-anonymised victim microdata (CTDC columns).
+    ExportAnonymised,
     /// Key rotation, backups, geography import: operator-level work.
     ManageSystem,
 }
@@ -158,6 +160,7 @@ impl Action {
             Action::DecideMatch => "decide_match",
             Action::RunLinkage => "run_linkage",
             Action::ViewStatistics => "view_statistics",
+            Action::ExportAnonymised => "export_anonymised",
         }
     }
 }
@@ -235,7 +238,8 @@ pub fn authorize(actor: &Actor, action: Action, relation: Relation) -> Result<()
                 // The background linkage job; what it finds goes to people to decide.
                 | Action::RunLinkage
                 // The operator's `amparo report annual`: aggregates only, never a person.
-                | Action::ViewStatistics => Ok(()),
+                | Action::ViewStatistics
+                | Action::ExportAnonymised => Ok(()),
                 _ => Err(Denial::RoleNotPermitted),
             };
         }
@@ -345,6 +349,8 @@ pub fn authorize(actor: &Actor, action: Action, relation: Relation) -> Result<()
         Action::DecideMatch => grant(u, &IDENTITY_WORKERS, relation, &[SameOrg]),
         Action::RunLinkage => grant(u, &[Role::SystemAdmin, Role::Coordinator], relation, &[OwnOrgScope]),
         Action::ViewStatistics => grant(u, &[Role::Coordinator, Role::Analyst, Role::SystemAdmin], relation, &[OwnOrgScope]),
+        // Microdata, even anonymised, goes to the people who publish national data.
+        Action::ExportAnonymised => grant(u, &[Role::Coordinator, Role::Analyst], relation, &[OwnOrgScope]),
         Action::ManageSystem => {
             if u.has_any(&[Role::SystemAdmin]) {
                 Ok(())

@@ -99,6 +99,9 @@ pub struct CaseFact {
     pub id: String,
     pub types: TypeFlags,
     pub labour_sector: Option<String>,
+    pub sexual_form: Option<String>,
+    /// The country of an exploitation event abroad (ISO alpha-2), if any.
+    pub exploited_in: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -389,7 +392,7 @@ pub fn age_group(age: Option<i64>) -> &'static str {
 
 /// The figures for `year` within `scope`.
 pub fn figures(f: &Facts, year: i32, scope: &Scope) -> Figures {
-    let no_case = CaseFact { id: String::new(), types: TypeFlags::default(), labour_sector: None };
+    let no_case = CaseFact { id: String::new(), types: TypeFlags::default(), labour_sector: None, sexual_form: None, exploited_in: None };
     let case_of = |id: &str| f.cases.get(id).unwrap_or(&no_case);
     let charges: Vec<&ChargeFact> = f.charges.iter().filter(|c| scope.area_ok(c.area.as_deref(), None) && scope.org_ok(&c.org)).collect();
 
@@ -705,7 +708,10 @@ mod tests {
         for (id, e) in
             [("c1", CaseExploitation::SexualExploit), ("c2", CaseExploitation::SexAndLabour), ("c3", CaseExploitation::ForcedLabour)]
         {
-            f.cases.insert(id.into(), CaseFact { id: id.into(), types: TypeFlags::of_case(e), labour_sector: Some("mining".into()) });
+            f.cases.insert(
+                id.into(),
+                CaseFact { id: id.into(), types: TypeFlags::of_case(e), labour_sector: Some("mining".into()), sexual_form: None, exploited_in: None },
+            );
         }
         f.charges = vec![
             // One defendant charged under two articles in one case: one defendant.

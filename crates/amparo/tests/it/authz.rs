@@ -47,6 +47,7 @@ const GAP: &[Role] = &[Investigator, Prosecutor, LabourInspector, CaseWorker, Sh
 
 const LINKAGE_RUNNERS: &[Role] = &[Coordinator, SystemAdmin];
 const STATISTICS: &[Role] = &[Coordinator, Analyst, SystemAdmin];
+const EXPORTERS: &[Role] = &[Coordinator, Analyst];
 
 const EXPECT: &[(&str, &str, Who)] = &[
     ("GET", "/healthz", Who::Public),
@@ -132,6 +133,7 @@ const EXPECT: &[(&str, &str, Who)] = &[
     ("POST", "/tasks/{id}/done", Who::Roles(INVESTIGATORS, NONE)),
     ("GET", "/statistics", Who::Roles(STATISTICS, STATISTICS)),
     ("GET", "/statistics/annual/{format}", Who::Roles(STATISTICS, STATISTICS)),
+    ("GET", "/statistics/ctdc", Who::Roles(EXPORTERS, EXPORTERS)),
     ("GET", "/matches", Who::Roles(IDENTITY, IDENTITY)),
     ("POST", "/matches/run", Who::Roles(LINKAGE_RUNNERS, LINKAGE_RUNNERS)),
     ("GET", "/matches/{id}", Who::Roles(IDENTITY, NONE)),

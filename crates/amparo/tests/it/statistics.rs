@@ -105,6 +105,54 @@ fn the_annual_report_for_2008_shows_the_seeds_figures_in_every_format() {
     assert_eq!(bad.status.code(), Some(2), "binary formats need --out");
 }
 
+/// Group sizes over the quasi-identifiers of a CTDC CSV.
+fn group_sizes(csv_text: &str) -> (usize, std::collections::BTreeMap<Vec<String>, usize>) {
+    let mut r = csv::Reader::from_reader(csv_text.as_bytes());
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    let idx: Vec<usize> = amparo_domain::ctdc::QUASI_IDENTIFIERS.iter().map(|q| header.iter().position(|h| h == q).unwrap()).collect();
+    let mut groups = std::collections::BTreeMap::new();
+    let mut rows = 0;
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        rows += 1;
+        *groups.entry(idx.iter().map(|i| rec[*i].to_owned()).collect::<Vec<_>>()).or_insert(0) += 1;
+    }
+    (rows, groups)
+}
+
+#[test]
+fn the_ctdc_export_is_k_anonymous_has_no_identifiers_and_reports_what_it_suppressed() {
+    let d = TempDir::new("ctdc");
+    let dir = d.path().join("data");
+    ok(amparo(&dir, None, &["demo", "--no-serve"], None));
+    for k in ["11", "25"] {
+        let file = d.path().join(format!("ctdc-{k}.csv"));
+        let o = amparo(&dir, None, &["export", "ctdc", "--year", "2008", "--k", k, "--out", file.to_str().unwrap()], None);
+        let said = out(&o);
+        assert!(o.status.success(), "{said}");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let header = text.lines().next().unwrap();
+        for col in ["yearOfRegistration", "gender", "ageBroad", "citizenship", "CountryOfExploitation", "isForcedLabour", "isSexualExploit"] {
+            assert!(header.split(',').any(|h| h == col), "CTDC column {col}");
+        }
+        for forbidden in ["name", "id", "code", "document", "birth", "org"] {
+            assert!(!header.to_lowercase().split(',').any(|h| h.contains(forbidden) && !h.contains("ofexploit")), "{forbidden} in {header}");
+        }
+        assert!(!text.contains("Tapullima") && !text.contains("demo.amparo.pe"), "no direct identifier");
+        let (rows, groups) = group_sizes(&text);
+        let k: usize = k.parse().unwrap();
+        assert!(rows > 0, "something is published");
+        assert!(groups.values().all(|n| *n >= k), "every combination of quasi-identifiers occurs at least {k} times: {groups:?}");
+        // The command says how many rows went and why.
+        let suppressed: usize = said.split("suppressed ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+        assert_eq!(rows + suppressed, 153, "{said}");
+        assert!(suppressed > 0 && said.contains("rows in groups of 1"), "{said}");
+    }
+    let bad = amparo(&dir, None, &["export", "ctdc", "--year", "2008", "--k", "1", "--out", "/tmp/never.csv"], None);
+    assert_eq!(bad.status.code(), Some(2), "k = 1 would publish every row: {}", out(&bad));
+    assert!(!Path::new("/tmp/never.csv").exists());
+}
+
 #[test]
 fn the_annual_report_is_the_same_on_postgres() {
     let Some(cluster) = pg() else { return };
@@ -159,6 +207,18 @@ async fn readers_who_may_not_see_persons_get_no_cell_under_k() {
     let police = token(&t, "investigador@demo.amparo.pe").await;
     let (st, _) = call(&t, &police, "GET", "/api/v1/statistics/annual?year=2008", Value::Null).await;
     assert_eq!(st, 403);
+
+    // The analyst downloads the anonymised microdata from the web; the police may not.
+    let (browser, _) = login(&t, "analista@demo.amparo.pe", DEMO_PW).await;
+    let resp = browser.get("/statistics/ctdc?year=2008&k=11").await;
+    assert_eq!(resp.status(), 200);
+    let kept: usize = resp.headers()["x-amparo-rows"].to_str().unwrap().parse().unwrap();
+    let text = resp.text().await.unwrap();
+    let (rows, groups) = group_sizes(&text);
+    assert_eq!(rows, kept);
+    assert!(groups.values().all(|n| *n >= 11));
+    let (police, _) = login(&t, "investigador@demo.amparo.pe", DEMO_PW).await;
+    assert_eq!(police.get("/statistics/ctdc?year=2008").await.status(), 403);
 
     // Every view of the statistics is audited.
     let audit = t

@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod cases;
+pub mod ctdc;
 pub mod demo;
 mod demo_cases;
 mod demo_history;

@@ -91,6 +91,7 @@ struct ChargeStat {
 #[serde(default)]
 struct CaseStat {
     labour_sector: Option<String>,
+    sexual_form: Option<String>,
 }
 
 #[derive(Default, Deserialize)]
@@ -234,7 +235,20 @@ impl Amparo {
             let stat: CaseStat = parse(&r);
             let types = CaseExploitation::parse(&r.kind).map(TypeFlags::of_case).unwrap_or_default();
             case_area.insert(r.id.clone(), r.area_code.clone());
-            facts.cases.insert(r.id.clone(), CaseFact { id: r.id, types, labour_sector: stat.labour_sector });
+            facts.cases.insert(
+                r.id.clone(),
+                CaseFact { id: r.id, types, labour_sector: stat.labour_sector, sexual_form: stat.sexual_form, exploited_in: None },
+            );
+        }
+        // Exploitation abroad: an exploitation event whose place is a country, not an area.
+        for r in self.store.find_rows(RecordTable::CaseEvents, &RowFilter { kind: Some("Exploitation".into()), ..Default::default() }).await? {
+            if let (Some(case), Some(place)) = (r.subject_id.as_deref(), r.area_code.as_deref())
+                && !place.contains('-')
+                && !place.eq_ignore_ascii_case(&facts.home_country)
+                && let Some(c) = facts.cases.get_mut(case)
+            {
+                c.exploited_in = Some(place.to_owned());
+            }
         }
         for r in self.store.find_rows(RecordTable::Charges, &all).await? {
             let (Some(case_id), Some(person)) = (r.subject_id.clone(), r.lookup.as_deref()) else { continue };

@@ -927,3 +927,6 @@ stat-trend-col-rescued = Rescued in operations
 stat-suppressed-cells = Hidden cells (fewer than { $k } persons)
 stat-region-label = Region
 stat-map-hidden = no data, or fewer than { $k } persons
+ctdc-k = k (minimum persons per combination)
+ctdc-export = Export anonymised microdata (CTDC)
+ctdc-help = One row per victim identified in the year, no identifiers; combinations of sex, age, nationality, country and exploitation type with fewer than k persons are suppressed.

@@ -927,3 +927,6 @@ stat-trend-col-rescued = Rescatadas en operativos
 stat-suppressed-cells = Celdas ocultas (menos de { $k } personas)
 stat-region-label = Región
 stat-map-hidden = sin datos o menos de { $k } personas
+ctdc-k = k (mínimo de personas por combinación)
+ctdc-export = Exportar microdatos anonimizados (CTDC)
+ctdc-help = Una fila por víctima identificada en el año, sin identificadores; las combinaciones de sexo, edad, nacionalidad, país y tipo de explotación con menos de k personas se suprimen.

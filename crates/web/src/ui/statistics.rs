@@ -73,6 +73,7 @@ struct StatisticsPage {
     map: Option<String>,
     regions: Vec<Area>,
     query: String,
+    can_export: bool,
     year_label: String,
     previous_label: String,
 }
@@ -205,6 +206,7 @@ pub async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<Stat
         map,
         regions,
         query,
+        can_export: may(&v, Action::ExportAnonymised, Relation::OwnOrgScope),
         year_label,
         previous_label,
     })
@@ -227,6 +229,38 @@ pub async fn download(
     let name = format!("attachment; filename=\"amparo-annual-report-{}.{}\"", r.current.year, fmt.extension());
     if let Ok(val) = HeaderValue::from_str(&name) {
         h.insert(header::CONTENT_DISPOSITION, val);
+    }
+    Ok(resp)
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct CtdcQuery {
+    #[serde(default)]
+    pub year: String,
+    #[serde(default)]
+    pub k: String,
+}
+
+/// Anonymised microdata (CTDC columns) of the victims identified in a year, as CSV. The
+/// numbers of rows kept and suppressed travel in headers, for the page and for scripts.
+pub async fn ctdc(State(state): State<AppState>, v: Viewer, Query(q): Query<CtdcQuery>) -> Result<Response, WebError> {
+    let year = q.year.trim().parse().unwrap_or(0);
+    let k = match q.k.trim() {
+        "" => amparo_core::usecases::ctdc::DEFAULT_K,
+        s => s.parse().unwrap_or(0),
+    };
+    let export = state.app.export_ctdc(&v.ctx, year, k).await.map_err(|e| v.err(e))?;
+    let bytes = export.csv().map_err(|e| v.err(e))?;
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    if let Ok(val) = HeaderValue::from_str(&format!("attachment; filename=\"ctdc-{year}-k{k}.csv\"")) {
+        h.insert(header::CONTENT_DISPOSITION, val);
+    }
+    for (name, n) in [("x-amparo-rows", export.suppression.rows_out), ("x-amparo-rows-suppressed", export.suppression.rows_suppressed)] {
+        if let Ok(val) = HeaderValue::from_str(&n.to_string()) {
+            h.insert(axum::http::HeaderName::from_static(name), val);
+        }
     }
     Ok(resp)
 }

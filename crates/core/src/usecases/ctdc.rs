@@ -1,0 +1,83 @@
+//! The anonymised victim microdata export in CTDC's columns: one row per victim identified in
+//! the year (unique persons, after linkage), no direct identifier, rows in groups of fewer
+//! than k over the quasi-identifiers suppressed, and the suppressions reported.
+//!
+//! Rows are sorted by their values, so their order says nothing about when or by whom each
+//! victim was recorded.
+
+use crate::Amparo;
+use crate::ctx::Ctx;
+use crate::error::{CoreError, CoreResult};
+use amparo_domain::ctdc::{Suppression, VictimRecord, columns, k_anonymise, row};
+use amparo_domain::policy::{Action, Relation};
+use amparo_domain::statistics::year_of_day;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+pub const DEFAULT_K: usize = 11;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CtdcExport {
+    pub year: i32,
+    pub columns: Vec<&'static str>,
+    #[serde(skip)]
+    pub rows: Vec<BTreeMap<&'static str, String>>,
+    pub suppression: Suppression,
+}
+
+impl CtdcExport {
+    /// The export as CSV (header = CTDC column names).
+    pub fn csv(&self) -> CoreResult<Vec<u8>> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(&self.columns).map_err(CoreError::internal)?;
+        for r in &self.rows {
+            w.write_record(self.columns.iter().map(|c| r.get(c).map(String::as_str).unwrap_or(""))).map_err(CoreError::internal)?;
+        }
+        w.into_inner().map_err(CoreError::internal)
+    }
+}
+
+impl Amparo {
+    /// Victims identified in `year` as k-anonymised CTDC rows.
+    pub async fn export_ctdc(&self, ctx: &Ctx, year: i32, k: usize) -> CoreResult<CtdcExport> {
+        self.authorize(ctx, Action::ExportAnonymised, Relation::OwnOrgScope, "statistics", "ctdc").await?;
+        if !(1900..=2200).contains(&year) {
+            return Err(CoreError::field("year", "invalid_number"));
+        }
+        // k = 1 would publish every row as it is; very large k publishes nothing useful.
+        if !(2..=1000).contains(&k) {
+            return Err(CoreError::field("k", "invalid_number"));
+        }
+        let facts = self.statistics_facts().await?;
+        let alpha3: HashMap<String, String> = self.store.list_countries().await?.into_iter().map(|c| (c.alpha2, c.alpha3)).collect();
+        let home3 = alpha3.get(&facts.home_country).cloned();
+        let mut rows = Vec::new();
+        for v in facts.victims.iter().filter(|v| v.identified.is_some_and(|d| year_of_day(d) == year)) {
+            let cases: Vec<&amparo_domain::statistics::CaseFact> =
+                facts.victim_cases.get(&v.group).map(|ids| ids.iter().filter_map(|c| facts.cases.get(c)).collect()).unwrap_or_default();
+            let abroad = cases.iter().find_map(|c| c.exploited_in.as_ref()).and_then(|c| alpha3.get(c).cloned());
+            let rec = VictimRecord {
+                year,
+                sex: v.sex.clone(),
+                age: v.age,
+                citizenship: v.nationality.clone(),
+                country_of_exploitation: abroad.or_else(|| home3.clone()),
+                types: v.types,
+                labour_sector: v.labour_sector.clone(),
+                sexual_form: cases.iter().find_map(|c| c.sexual_form.clone()),
+            };
+            rows.push(row(&rec, "Amparo"));
+        }
+        let (mut kept, suppression) = k_anonymise(rows, k);
+        let cols = columns();
+        kept.sort_by(|a, b| cols.iter().map(|c| a.get(c)).cmp(cols.iter().map(|c| b.get(c))));
+        let mut ev = ctx.event(self.now(), "export_ctdc", "ok", "statistics", "ctdc");
+        ev.details = serde_json::json!({
+            "year": year, "k": k, "rows_in": suppression.rows_in, "rows_out": suppression.rows_out,
+            "rows_suppressed": suppression.rows_suppressed,
+        })
+        .to_string();
+        self.append(&ev).await?;
+        Ok(CtdcExport { year, columns: cols, rows: kept, suppression })
+    }
+}

@@ -21,13 +21,7 @@ pub async fn ctdc(data_dir: &Path, year: i32, k: usize, out: &Path) -> Fallible<
     };
     std::fs::write(out, export.csv()?)?;
     let s = &export.suppression;
-    eprintln!(
-        "wrote {} ({} rows of {} victims identified in {year}; k = {})",
-        out.display(),
-        s.rows_out,
-        s.rows_in,
-        s.k
-    );
+    eprintln!("wrote {} ({} rows of {} victims identified in {year}; k = {})", out.display(), s.rows_out, s.rows_in, s.k);
     eprintln!(
         "suppressed {} rows in {} combinations of {} that occur fewer than {} times",
         s.rows_suppressed,

@@ -3,6 +3,7 @@
 
 mod backup;
 mod export;
+mod generate;
 mod link;
 mod report;
 mod runtime;
@@ -45,7 +46,10 @@ enum Cmd {
         listen: Option<String>,
     },
     /// Create the data directory if needed, load the demo data set, and serve.
+    #[command(args_conflicts_with_subcommands = true)]
     Demo {
+        #[command(subcommand)]
+        cmd: Option<DemoCmd>,
         #[command(flatten)]
         dir: DataDir,
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -122,6 +126,20 @@ enum Cmd {
     Report {
         #[command(subcommand)]
         cmd: ReportCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum DemoCmd {
+    /// Build a synthetic data set of any size (for benchmarks) in a new data directory.
+    Generate {
+        #[arg(long)]
+        cases: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The data directory to create (SQLite there unless AMPARO_DATABASE_URL is set).
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -367,7 +385,10 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
             let web = web_settings(&rt, false);
             serve::run(rt, &listen, web, |addr| println!("Amparo listening on http://{addr}")).await?;
         }
-        Cmd::Demo { dir, listen, no_serve } => {
+        Cmd::Demo { cmd: Some(DemoCmd::Generate { cases, seed, out }), .. } => {
+            return generate::generate(&out, cases, seed).await;
+        }
+        Cmd::Demo { cmd: None, dir, listen, no_serve } => {
             let rt = open(&dir.data_dir, true).await?;
             let accounts = rt.app.load_demo(&sys()).await?;
             rt.app.load_demo_history(&sys()).await?;

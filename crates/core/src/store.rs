@@ -389,9 +389,19 @@ pub trait Store: Send + Sync {
     // -- protection records ---------------------------------------------------------------
     /// Apply inserts and version-checked updates in one transaction with one audit event.
     async fn write(&self, batch: &Batch, audit: &AuditEvent) -> StoreResult<i64>;
+    /// Insert persons (with their match hashes) and a batch of records in one transaction
+    /// with one audit event: bulk loads (the data-set generator, imports), all or nothing.
+    async fn write_bulk(&self, persons: &[PersonRecord], batch: &Batch, audit: &AuditEvent) -> StoreResult<i64>;
     async fn get_row(&self, table: RecordTable, id: &str) -> StoreResult<Option<RecordRow>>;
     /// Newest first.
     async fn find_rows(&self, table: RecordTable, filter: &RowFilter) -> StoreResult<Vec<RecordRow>>;
+
+    /// Every row of a table for counting: the clear columns only (no sealed part), and of
+    /// `attrs` only the named top-level fields (a JSON object of them; `{}` for none).
+    /// `version`, `created_by` and `updated_at` are not read.
+    async fn stat_rows(&self, table: RecordTable, attrs_fields: &[&str]) -> StoreResult<Vec<RecordRow>>;
+    /// Every person for counting: no identity field is read (`sealed` is empty).
+    async fn stat_persons(&self) -> StoreResult<Vec<PersonRecord>>;
 
     /// Persons whose keyed match hash equals one of these (for cross-agency alerts).
     async fn persons_matching(&self, match_doc: Option<&str>, match_name_dob: Option<&str>) -> StoreResult<Vec<PersonRecord>>;

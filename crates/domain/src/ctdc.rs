@@ -168,6 +168,7 @@ pub fn k_anonymise(rows: Vec<BTreeMap<&'static str, String>>, k: usize) -> (Vec<
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

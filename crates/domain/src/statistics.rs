@@ -710,7 +710,13 @@ mod tests {
         {
             f.cases.insert(
                 id.into(),
-                CaseFact { id: id.into(), types: TypeFlags::of_case(e), labour_sector: Some("mining".into()), sexual_form: None, exploited_in: None },
+                CaseFact {
+                    id: id.into(),
+                    types: TypeFlags::of_case(e),
+                    labour_sector: Some("mining".into()),
+                    sexual_form: None,
+                    exploited_in: None,
+                },
             );
         }
         f.charges = vec![

@@ -587,6 +587,25 @@ impl Store for SqlStore {
         Ok(seq)
     }
 
+    async fn write_bulk(&self, persons: &[PersonRecord], batch: &Batch, audit: &AuditEvent) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        let seq = append_in(&mut tx, audit).await?;
+        for p in persons {
+            records::insert_person_whole(&mut tx, p).await?;
+        }
+        records::write(&mut tx, batch).await?;
+        tx.commit().await.map_err(be)?;
+        Ok(seq)
+    }
+
+    async fn stat_rows(&self, table: RecordTable, attrs_fields: &[&str]) -> StoreResult<Vec<RecordRow>> {
+        records::stat_rows(&self.pool, self.backend, table, attrs_fields).await
+    }
+
+    async fn stat_persons(&self) -> StoreResult<Vec<PersonRecord>> {
+        records::stat_persons(&self.pool).await
+    }
+
     async fn get_row(&self, table: RecordTable, id: &str) -> StoreResult<Option<RecordRow>> {
         records::get_row(&self.pool, table, id).await
     }

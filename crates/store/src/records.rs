@@ -6,7 +6,7 @@
 
 use crate::audit::append_in;
 use crate::decode::{be, i, ob, oi, os, s};
-use amparo_core::store::{Batch, InstrumentRecord, PersonRecord, RecordRow, RecordTable, RowFilter, StoreError, StoreResult};
+use amparo_core::store::{Backend, Batch, InstrumentRecord, PersonRecord, RecordRow, RecordTable, RowFilter, StoreError, StoreResult};
 use amparo_domain::person::{Identity, PersonProfile, PersonRole};
 use amparo_domain::{OrgId, PersonId, UserId};
 use sqlx::any::AnyRow;
@@ -92,6 +92,50 @@ pub async fn insert_person(conn: &mut AnyConnection, p: &PersonRecord) -> StoreR
     set_fields(conn, p, p.version).await
 }
 
+/// Insert a person with every field and its document match hash in one statement (bulk
+/// loads; `insert_person` + `set_fields` is two statements per person).
+pub async fn insert_person_whole(conn: &mut AnyConnection, p: &PersonRecord) -> StoreResult<()> {
+    let pr = &p.profile;
+    sqlx::query(
+        "INSERT INTO persons (id, org_id, code, role, version, created_at, created_by, source_type, source_id, updated_at, \
+         sex, approx_age, given_names, first_surname, second_surname, aliases, document_number, phone, address, narrative, \
+         birth_date, nationality, languages, document_type, origin_area, origin_country, match_doc) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, \
+         $24, $25, $26, $27)",
+    )
+    .bind(p.id.to_string())
+    .bind(p.org_id.to_string())
+    .bind(p.code.clone())
+    .bind(p.role.as_str())
+    .bind(p.version)
+    .bind(p.created_at)
+    .bind(p.created_by.to_string())
+    .bind(pr.source_type.clone())
+    .bind(pr.source_id.clone())
+    .bind(p.updated_at)
+    .bind(p.sex.clone())
+    .bind(p.approx_age)
+    .bind(sealed_of(p, "given_names"))
+    .bind(sealed_of(p, "first_surname"))
+    .bind(sealed_of(p, "second_surname"))
+    .bind(sealed_of(p, "aliases"))
+    .bind(sealed_of(p, "document_number"))
+    .bind(sealed_of(p, "phone"))
+    .bind(sealed_of(p, "address"))
+    .bind(sealed_of(p, "narrative"))
+    .bind(sealed_of(p, "birth_date"))
+    .bind(pr.nationality.clone())
+    .bind(pr.languages.clone())
+    .bind(pr.document_type.clone())
+    .bind(pr.origin_area.clone())
+    .bind(pr.origin_country.clone())
+    .bind(p.match_doc.clone())
+    .execute(&mut *conn)
+    .await
+    .map_err(be)?;
+    Ok(())
+}
+
 /// Replace the editable fields. `Conflict` unless the stored version is `p.version - 1`.
 pub async fn update_person(conn: &mut AnyConnection, p: &PersonRecord) -> StoreResult<()> {
     set_fields(conn, p, p.version - 1).await
@@ -155,6 +199,90 @@ pub async fn persons_where(pool: &AnyPool, column: &str, values: &[String]) -> S
 pub async fn all_persons(pool: &AnyPool) -> StoreResult<Vec<PersonRecord>> {
     let rows = sqlx::query("SELECT * FROM persons ORDER BY created_at, id").fetch_all(pool).await.map_err(be)?;
     rows.iter().map(person).collect()
+}
+
+/// The clear columns of every row, with a JSON object of the chosen `attrs` fields built by
+/// the database (so long histories and titles never cross into the process).
+pub async fn stat_rows(pool: &AnyPool, backend: Backend, t: RecordTable, fields: &[&str]) -> StoreResult<Vec<RecordRow>> {
+    // Field names are ours (string literals in the core), never user input; checked anyway.
+    if fields.iter().any(|f| !f.chars().all(|c| c.is_ascii_lowercase() || c == '_')) {
+        return Err(StoreError::Backend("bad attrs field name".into()));
+    }
+    let attrs = if fields.is_empty() {
+        "'{}'".to_owned()
+    } else {
+        let pairs: Vec<String> = fields
+            .iter()
+            .map(|f| match backend {
+                Backend::Sqlite => format!("'{f}', attrs -> '$.{f}'"),
+                Backend::Postgres => format!("'{f}', attrs::json -> '{f}'"),
+            })
+            .collect();
+        match backend {
+            Backend::Sqlite => format!("json_object({})", pairs.join(", ")),
+            Backend::Postgres => format!("json_build_object({})::text", pairs.join(", ")),
+        }
+    };
+    let sql = format!(
+        "SELECT id, org_id, party_org, subject_id, kind, status, area_code, lookup, occurred_at, created_at, {attrs} AS attrs FROM {}",
+        t.name()
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await.map_err(be)?;
+    rows.iter()
+        .map(|r| {
+            Ok(RecordRow {
+                id: s(r, "id")?,
+                org_id: OrgId::from_trusted(s(r, "org_id")?),
+                party_org: os(r, "party_org")?.map(OrgId::from_trusted),
+                subject_id: os(r, "subject_id")?,
+                kind: s(r, "kind")?,
+                status: s(r, "status")?,
+                area_code: os(r, "area_code")?,
+                lookup: os(r, "lookup")?,
+                occurred_at: oi(r, "occurred_at")?,
+                version: 0,
+                created_at: i(r, "created_at")?,
+                created_by: String::new(),
+                updated_at: 0,
+                attrs: s(r, "attrs")?,
+                sealed: None,
+            })
+        })
+        .collect()
+}
+
+/// Persons without their identity columns.
+pub async fn stat_persons(pool: &AnyPool) -> StoreResult<Vec<PersonRecord>> {
+    let rows = sqlx::query(
+        "SELECT id, org_id, code, role, sex, approx_age, created_at, created_by, source_type, source_id, nationality, match_doc          FROM persons",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(be)?;
+    rows.iter()
+        .map(|r| {
+            Ok(PersonRecord {
+                id: PersonId::from_trusted(s(r, "id")?),
+                org_id: OrgId::from_trusted(s(r, "org_id")?),
+                code: s(r, "code")?,
+                role: PersonRole::parse(&s(r, "role")?).ok_or_else(|| StoreError::Backend("unknown person role".into()))?,
+                sex: os(r, "sex")?,
+                approx_age: oi(r, "approx_age")?,
+                version: 0,
+                created_at: i(r, "created_at")?,
+                created_by: UserId::from_trusted(s(r, "created_by")?),
+                updated_at: 0,
+                profile: PersonProfile {
+                    source_type: os(r, "source_type")?,
+                    source_id: os(r, "source_id")?,
+                    nationality: os(r, "nationality")?,
+                    ..Default::default()
+                },
+                sealed: Vec::new(),
+                match_doc: os(r, "match_doc")?,
+            })
+        })
+        .collect()
 }
 
 async fn insert_row(conn: &mut AnyConnection, t: RecordTable, r: &RecordRow) -> StoreResult<()> {

@@ -224,6 +224,54 @@ async fn story_protection_records_and_instruments(e: Env) {
     assert_eq!(e.store.list_instruments().await.unwrap().len(), 1);
 }
 
+/// Bulk loads (the generator, imports) are all or nothing, and the lean statistics reads see
+/// the same rows without the sealed parts.
+async fn story_bulk_writes_and_statistics_reads(e: Env) {
+    let (org, ctx) = org_and_actor(&e.app, "Unidad Bulk", Role::Investigator).await;
+    let pid = known_person(&e.app, &ctx).await;
+    let mut p = e.store.get_person(&pid).await.unwrap().unwrap();
+    p.id = amparo_domain::PersonId::from_trusted("bulk-person-1".to_owned());
+    p.match_doc = Some("doc-hash".into());
+    let row = amparo_core::store::RecordRow {
+        id: "bulk-case-1".into(),
+        org_id: org.clone(),
+        party_org: None,
+        subject_id: None,
+        kind: "isSexualExploit".into(),
+        status: "open".into(),
+        area_code: Some("PE-1601".into()),
+        lookup: None,
+        occurred_at: Some(1_200_000_000),
+        version: 1,
+        created_at: 1_200_000_000,
+        created_by: "t".into(),
+        updated_at: 1_200_000_000,
+        attrs: r#"{"title":"Secreto del caso","labour_sector":null,"sexual_form":"brothel","history":[{"at":1}]}"#.into(),
+        sealed: Some(vec![1, 2, 3]),
+    };
+    let batch = Batch { inserts: vec![(RecordTable::Cases, row.clone())], updates: vec![] };
+    e.store.write_bulk(std::slice::from_ref(&p), &batch, &ctx.event(1, "bulk", "ok", "t", "")).await.unwrap();
+    let back = e.store.get_person(&p.id).await.unwrap().unwrap();
+    assert_eq!((back.sealed.len(), back.match_doc.as_deref()), (p.sealed.len(), Some("doc-hash")), "every field in one statement");
+    // A duplicate anywhere fails the whole load: the second case is not kept.
+    let again = Batch {
+        inserts: vec![(RecordTable::Cases, amparo_core::store::RecordRow { id: "bulk-case-2".into(), ..row.clone() })],
+        updates: vec![],
+    };
+    assert!(e.store.write_bulk(std::slice::from_ref(&p), &again, &ctx.event(1, "bulk", "ok", "t", "")).await.is_err());
+    assert!(e.store.get_row(RecordTable::Cases, "bulk-case-2").await.unwrap().is_none(), "nothing half-loaded");
+    // Statistics reads: only the fields asked for, never the sealed part or an identity.
+    let cases = e.store.stat_rows(RecordTable::Cases, &["sexual_form", "labour_sector"]).await.unwrap();
+    let c = cases.iter().find(|c| c.id == "bulk-case-1").unwrap();
+    let attrs: serde_json::Value = serde_json::from_str(&c.attrs).unwrap();
+    assert_eq!(attrs, serde_json::json!({ "sexual_form": "brothel", "labour_sector": null }));
+    assert_eq!((c.sealed.as_ref(), c.area_code.as_deref(), c.occurred_at), (None, Some("PE-1601"), Some(1_200_000_000)));
+    let persons = e.store.stat_persons().await.unwrap();
+    let sp = persons.iter().find(|x| x.id == p.id).unwrap();
+    assert!(sp.sealed.is_empty() && sp.match_doc.as_deref() == Some("doc-hash"));
+    assert!(e.store.stat_rows(RecordTable::Cases, &["bad field'"]).await.is_err(), "field names are checked");
+}
+
 async fn story_audit_verifies_and_names_reads(e: Env) {
     let (_, ctx) = org_and_actor(&e.app, "Unidad Cusco", Role::Investigator).await;
     let id = known_person(&e.app, &ctx).await;
@@ -416,6 +464,7 @@ async fn run_all(mut f: Fresh) {
     story_snapshot_round_trip(a, b).await;
     story_throttle_and_sessions(f.env().await).await;
     story_protection_records_and_instruments(f.env().await).await;
+    story_bulk_writes_and_statistics_reads(f.env().await).await;
 }
 
 #[test]

@@ -142,7 +142,13 @@ pub fn catalogue() -> (Router<AppState>, Vec<RouteSpec>) {
         .add("GET", "/tasks", Ui, "The unit's open tasks, overdue first", get(ui::coordination::tasks))
         .add("POST", "/tasks/{id}/done", Ui, "Complete a task", post(ui::coordination::task_done))
         .add("GET", "/statistics", Ui, "Annual report with charts, map, case flow and trend (?year=&region=)", get(ui::statistics::page))
-        .add("GET", "/statistics/ctdc", Ui, "Anonymised victim microdata in CTDC columns (?year=&k=), k-anonymised, as CSV", get(ui::statistics::ctdc))
+        .add(
+            "GET",
+            "/statistics/ctdc",
+            Ui,
+            "Anonymised victim microdata in CTDC columns (?year=&k=), k-anonymised, as CSV",
+            get(ui::statistics::ctdc),
+        )
         .add("GET", "/statistics/annual/{format}", Ui, "The annual report as pdf, xlsx, csv or json", get(ui::statistics::download))
         .add("GET", "/matches", Ui, "Record-linkage review queue", get(ui::matches::matches))
         .add("POST", "/matches/run", Ui, "Run record linkage over every person now", post(ui::matches::run))

@@ -132,11 +132,15 @@ fn the_ctdc_export_is_k_anonymous_has_no_identifiers_and_reports_what_it_suppres
         assert!(o.status.success(), "{said}");
         let text = std::fs::read_to_string(&file).unwrap();
         let header = text.lines().next().unwrap();
-        for col in ["yearOfRegistration", "gender", "ageBroad", "citizenship", "CountryOfExploitation", "isForcedLabour", "isSexualExploit"] {
+        for col in ["yearOfRegistration", "gender", "ageBroad", "citizenship", "CountryOfExploitation", "isForcedLabour", "isSexualExploit"]
+        {
             assert!(header.split(',').any(|h| h == col), "CTDC column {col}");
         }
         for forbidden in ["name", "id", "code", "document", "birth", "org"] {
-            assert!(!header.to_lowercase().split(',').any(|h| h.contains(forbidden) && !h.contains("ofexploit")), "{forbidden} in {header}");
+            assert!(
+                !header.to_lowercase().split(',').any(|h| h.contains(forbidden) && !h.contains("ofexploit")),
+                "{forbidden} in {header}"
+            );
         }
         assert!(!text.contains("Tapullima") && !text.contains("demo.amparo.pe"), "no direct identifier");
         let (rows, groups) = group_sizes(&text);
@@ -227,4 +231,58 @@ async fn readers_who_may_not_see_persons_get_no_cell_under_k() {
         .await
         .unwrap();
     assert!(audit.len() >= 3, "statistics views are in the audit trail");
+}
+
+#[test]
+fn demo_generate_builds_a_reproducible_data_set_that_the_report_counts() {
+    let d = TempDir::new("generate");
+    let (a, b) = (d.path().join("a"), d.path().join("b"));
+    let gen_ = |dir: &Path| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_amparo"))
+            .args(["demo", "generate", "--cases", "400", "--seed", "3", "--out"])
+            .arg(dir)
+            .env("AMPARO_LOG", "warn")
+            .env_remove("AMPARO_DATABASE_URL")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", out(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let said = gen_(&a);
+    assert!(said.contains("generated 400 cases"), "{said}");
+    gen_(&b);
+    let year = |dir: &Path, y: &str| -> Value {
+        let mut r: Value =
+            serde_json::from_str(&ok(amparo(dir, None, &["report", "annual", "--year", y, "--format", "json"], None))).unwrap();
+        r.as_object_mut().unwrap().remove("generated_at");
+        r
+    };
+    let (ra, rb) = (year(&a, "2020"), year(&b, "2020"));
+    assert_eq!(ra, rb, "the same size and seed give the same data");
+    assert!(n(&ra, "prosecutions.cases.total") > 0 && n(&ra, "victims_identified.total") > 0, "{ra}");
+    // Spread over the years, and shaped like real data.
+    let total: i64 = (2005..=2025).map(|y| n(&year(&a, &y.to_string()), "victims_identified.total")).sum();
+    assert!(total > 400, "victims across the years: {total}");
+    let r = year(&a, "2024");
+    assert!(r["victims_identified"]["nationality"].as_object().unwrap().len() > 1, "foreign victims too");
+    assert!(n(&r, "victims_identified.by_type.labour") > 0 && n(&r, "victims_identified.by_type.sexual") > 0);
+    // A different seed, different data.
+    let c = d.path().join("c");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_amparo"))
+        .args(["demo", "generate", "--cases", "400", "--seed", "4", "--out"])
+        .arg(&c)
+        .env("AMPARO_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert_ne!(year(&c, "2020")["victims_identified"], ra["victims_identified"]);
+    let z = d.path().join("z");
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_amparo"))
+        .args(["demo", "generate", "--cases", "0", "--out"])
+        .arg(&z)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(out(&bad).contains("--cases must be at least 1"), "{}", out(&bad));
+    assert!(!z.exists(), "nothing created");
 }

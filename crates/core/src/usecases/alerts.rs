@@ -87,7 +87,7 @@ pub fn match_keys(identity: &Identity) -> (Option<String>, Option<String>) {
 }
 
 impl Amparo {
-    fn keyed(&self, kind: &str, value: &str) -> String {
+    pub(crate) fn keyed(&self, kind: &str, value: &str) -> String {
         crate::crypto::csrf_token(&self.keys, &format!("{MATCH_PURPOSE}|{kind}|{value}"))
     }
 

@@ -9,6 +9,7 @@ pub mod cases;
 pub mod ctdc;
 pub mod demo;
 mod demo_cases;
+mod demo_generate;
 mod demo_history;
 mod demo_protection;
 pub mod geo;

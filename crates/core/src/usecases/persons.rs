@@ -75,7 +75,7 @@ impl Amparo {
         Ok((rec.ok_or(CoreError::NotFound)?, rel))
     }
 
-    fn seal_identity(&self, id: &PersonId, identity: &Identity) -> CoreResult<Vec<(String, Vec<u8>)>> {
+    pub(crate) fn seal_identity(&self, id: &PersonId, identity: &Identity) -> CoreResult<Vec<(String, Vec<u8>)>> {
         let mut sealed = Vec::new();
         for (col, val) in identity.columns() {
             if let Some(v) = val {

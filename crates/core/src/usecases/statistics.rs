@@ -10,7 +10,7 @@
 use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
-use crate::store::{PersonRecord, RecordRow, RecordTable, RowFilter};
+use crate::store::{PersonRecord, RecordRow, RecordTable};
 use amparo_domain::cases::{CaseExploitation, DecisionOnCharge};
 use amparo_domain::policy::{Action, Relation};
 use amparo_domain::statistics::{
@@ -216,8 +216,8 @@ impl Amparo {
 
     /// Every fact the figures are counted from. Reads clear columns and attrs only.
     pub(crate) async fn statistics_facts(&self) -> CoreResult<Facts> {
-        let all = RowFilter::default();
-        let persons = self.store.list_all_persons().await?;
+        // Lean reads: clear columns, and only the attrs fields counted; never an identity.
+        let persons = self.store.stat_persons().await?;
         let groups = self.person_groups(&persons).await?;
         let group = |id: &str| groups.get(id).cloned().unwrap_or_else(|| id.to_owned());
         let orgs = self.store.list_orgs().await?;
@@ -231,7 +231,7 @@ impl Amparo {
 
         let mut facts = Facts { home_country, ..Default::default() };
         let mut case_area: HashMap<String, Option<String>> = HashMap::new();
-        for r in self.store.find_rows(RecordTable::Cases, &all).await? {
+        for r in self.store.stat_rows(RecordTable::Cases, &["labour_sector", "sexual_form"]).await? {
             let stat: CaseStat = parse(&r);
             let types = CaseExploitation::parse(&r.kind).map(TypeFlags::of_case).unwrap_or_default();
             case_area.insert(r.id.clone(), r.area_code.clone());
@@ -241,7 +241,7 @@ impl Amparo {
             );
         }
         // Exploitation abroad: an exploitation event whose place is a country, not an area.
-        for r in self.store.find_rows(RecordTable::CaseEvents, &RowFilter { kind: Some("Exploitation".into()), ..Default::default() }).await? {
+        for r in self.store.stat_rows(RecordTable::CaseEvents, &[]).await?.into_iter().filter(|r| r.kind == "Exploitation") {
             if let (Some(case), Some(place)) = (r.subject_id.as_deref(), r.area_code.as_deref())
                 && !place.contains('-')
                 && !place.eq_ignore_ascii_case(&facts.home_country)
@@ -250,7 +250,7 @@ impl Amparo {
                 c.exploited_in = Some(place.to_owned());
             }
         }
-        for r in self.store.find_rows(RecordTable::Charges, &all).await? {
+        for r in self.store.stat_rows(RecordTable::Charges, &["decision"]).await? {
             let (Some(case_id), Some(person)) = (r.subject_id.clone(), r.lookup.as_deref()) else { continue };
             let stat: ChargeStat = parse(&r);
             let decided = stat.decision.as_ref().and_then(|d| amparo_domain::protection::days_from_civil(&d.decided_on));
@@ -268,7 +268,7 @@ impl Amparo {
 
         // Where each person was found, and what they were exploited for: their sources…
         let mut source: HashMap<String, (Option<String>, TypeFlags)> = HashMap::new();
-        for r in self.store.find_rows(RecordTable::Operations, &all).await? {
+        for r in self.store.stat_rows(RecordTable::Operations, &["rescued", "persons_found"]).await? {
             let stat: OperationStat = parse(&r);
             let types = TypeFlags::of_intake(&r.kind);
             facts.operations.push(OperationFact {
@@ -281,17 +281,17 @@ impl Amparo {
             });
             source.insert(r.id, (r.area_code, types));
         }
-        for r in self.store.find_rows(RecordTable::Reports, &all).await? {
+        for r in self.store.stat_rows(RecordTable::Reports, &["exploitation"]).await? {
             let stat: ReportStat = parse(&r);
             facts.reports.push((day(r.occurred_at).unwrap_or(r.created_at.div_euclid(86_400)), r.area_code.clone(), r.org_id.to_string()));
             source.insert(r.id, (r.area_code, TypeFlags::of_intake(stat.exploitation.as_deref().unwrap_or(""))));
         }
-        for r in self.store.find_rows(RecordTable::Inspections, &all).await? {
+        for r in self.store.stat_rows(RecordTable::Inspections, &[]).await? {
             source.insert(r.id, (r.area_code, TypeFlags::of_intake("labour")));
         }
         // …and the cases they are victims in (more precise than the source, when there is one).
         let mut victim_case: HashMap<String, (Option<String>, TypeFlags, Option<String>)> = HashMap::new();
-        for r in self.store.find_rows(RecordTable::CaseLinks, &all).await? {
+        for r in self.store.stat_rows(RecordTable::CaseLinks, &[]).await? {
             let (Some(case_id), Some(person)) = (r.subject_id.as_deref(), r.lookup.as_deref()) else { continue };
             if r.kind != "victim" || r.status != "active" {
                 continue;
@@ -315,12 +315,12 @@ impl Amparo {
 
         facts.victims = self.victim_facts(&persons, &group, &source, &victim_case).await?;
 
-        for r in self.store.find_rows(RecordTable::Screenings, &RowFilter { statuses: vec!["final".into()], ..Default::default() }).await? {
+        for r in self.store.stat_rows(RecordTable::Screenings, &[]).await?.into_iter().filter(|r| r.status == "final") {
             if let Some(person) = r.subject_id.as_deref() {
                 facts.screenings.push((group(person), day(r.occurred_at).unwrap_or(r.created_at.div_euclid(86_400))));
             }
         }
-        for r in self.store.find_rows(RecordTable::Referrals, &all).await? {
+        for r in self.store.stat_rows(RecordTable::Referrals, &[]).await? {
             let Some(person) = r.subject_id.as_deref() else { continue };
             let referred = amparo_domain::protection::ReferralStatus::parse(&r.status).is_some_and(|s| s.counts_as_referred());
             facts.referrals.push(ReferralFact {
@@ -333,7 +333,7 @@ impl Amparo {
                 org: r.org_id.to_string(),
             });
         }
-        for r in self.store.find_rows(RecordTable::Assistance, &all).await? {
+        for r in self.store.stat_rows(RecordTable::Assistance, &[]).await? {
             let Some(person) = r.subject_id.as_deref() else { continue };
             facts.assistance.push(AssistanceFact {
                 person: group(person),
@@ -343,7 +343,7 @@ impl Amparo {
                 org: r.org_id.to_string(),
             });
         }
-        for r in self.store.find_rows(RecordTable::Prevention, &all).await? {
+        for r in self.store.stat_rows(RecordTable::Prevention, &["people"]).await? {
             let stat: PreventionStat = parse(&r);
             facts.prevention.push(PreventionFact {
                 day: day(r.occurred_at),
@@ -379,7 +379,7 @@ impl Amparo {
         source: &HashMap<String, (Option<String>, TypeFlags)>,
         victim_case: &HashMap<String, (Option<String>, TypeFlags, Option<String>)>,
     ) -> CoreResult<Vec<VictimFact>> {
-        let decisions = self.store.find_rows(RecordTable::Decisions, &RowFilter::default()).await?;
+        let decisions = self.store.stat_rows(RecordTable::Decisions, &[]).await?;
         // The latest decision per person record (by decision date, then when recorded).
         let mut latest: HashMap<&str, (i64, i64, &str)> = HashMap::new();
         for d in &decisions {

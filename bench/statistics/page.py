@@ -1,0 +1,14 @@
+"""Sign in as the demo coordinator and time GET /statistics?year=Y (three runs)."""
+import re, sys, time, urllib.parse, urllib.request, http.cookiejar
+
+base, year = sys.argv[1], sys.argv[2]
+jar = http.cookiejar.CookieJar()
+op = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+html = op.open(base + "/login").read().decode()
+csrf = re.search(r'name="_csrf" value="([^"]+)"', html).group(1)
+form = urllib.parse.urlencode({"_csrf": csrf, "email": "coordinadora@demo.amparo.pe", "password": "amparo-demo-2026"}).encode()
+op.open(urllib.request.Request(base + "/login", data=form, headers={"Origin": base})).read()
+for i in range(3):
+    t = time.time()
+    body = op.open(base + f"/statistics?year={year}", timeout=3600).read()
+    print(f"  statistics page run {i + 1}: {time.time() - t:8.2f} s  ({len(body) // 1024} KB)")

@@ -1,0 +1,518 @@
+//! A synthetic data set of any size (`amparo demo generate --cases N --seed S --out DIR`) for
+//! benchmarks and load tests: cases across the country's regions and years, each with
+//! victims and suspects, identification decisions, charges and verdicts, referrals, police
+//! operations and training — and the people behind them written the way real records are:
+//! Peruvian given names and two surnames, accents present or not, aliases, approximate ages,
+//! missing documents, and the same victim recorded again by a shelter or an NGO with a typo.
+//!
+//! Everything is drawn from a generator seeded by `seed`, so a size and a seed always give
+//! the same data. Identities are encrypted like any other (this is a real database); rows go
+//! in through `Store::write_bulk`, a few thousand cases per transaction, each chunk with its
+//! own audit event.
+
+use crate::Amparo;
+use crate::ctx::Ctx;
+use crate::error::{CoreError, CoreResult};
+use crate::records::to_json;
+use crate::store::{Batch, PersonRecord, RecordRow, RecordTable, RowFilter};
+use amparo_domain::org::{OrgKind, Organisation};
+use amparo_domain::person::{Identity, PersonProfile, PersonRole, pseudonym};
+use amparo_domain::policy::{Action, Relation};
+use amparo_domain::protection::{days_from_civil, iso_date};
+use amparo_domain::{OrgId, PersonId, UserId};
+
+const GIVEN_F: &[&str] = &[
+    "María",
+    "Rosa",
+    "Ana",
+    "Luz",
+    "Carmen",
+    "Juana",
+    "Yesenia",
+    "Milagros",
+    "Katherine",
+    "Flor",
+    "Yuliana",
+    "Deysi",
+    "Gladys",
+    "Nayeli",
+    "Sheyla",
+    "Roxana",
+    "Maribel",
+    "Elsa",
+    "Jhoana",
+    "Rocío",
+    "Marleny",
+    "Vilma",
+    "Zoila",
+    "Brenda",
+    "Mayra",
+    "Kelly",
+    "Noemí",
+    "Lucía",
+    "Wendy",
+    "Erika",
+    "Lizbeth",
+    "Fiorella",
+    "Thalía",
+    "Esther",
+    "Nelly",
+    "Norma",
+    "Sonia",
+    "Pilar",
+];
+const GIVEN_M: &[&str] = &[
+    "Juan", "José", "Luis", "Carlos", "Jorge", "Wilmer", "Edwin", "Percy", "Hugo", "Ronald", "Walter", "Elmer", "Alfredo", "Segundo",
+    "Víctor", "César", "Jhon", "Miguel", "Raúl", "Julio", "Fredy", "Ángel", "Teodoro", "Saúl",
+];
+const SECOND_GIVEN: &[&str] = &["Elena", "Isabel", "del Pilar", "Milagros", "Luz", "Antonio", "Alberto", "Enrique", "Alexander"];
+const SURNAMES: &[&str] = &[
+    "Quispe",
+    "Mamani",
+    "Huamán",
+    "Flores",
+    "Rodríguez",
+    "Sánchez",
+    "García",
+    "Rojas",
+    "Díaz",
+    "Torres",
+    "Chávez",
+    "Ramírez",
+    "Vásquez",
+    "Mendoza",
+    "Condori",
+    "Apaza",
+    "Ccori",
+    "Huallpa",
+    "Ttito",
+    "Layme",
+    "Ahuanari",
+    "Tamani",
+    "Pacaya",
+    "Murayari",
+    "Arirama",
+    "Yuyarima",
+    "Sangama",
+    "Shupingahua",
+    "Tuesta",
+    "Panduro",
+    "Chumbe",
+    "Canayo",
+    "Inuma",
+    "Macedo",
+    "Lozano",
+    "Saavedra",
+    "Guerra",
+    "Vela",
+    "Tapullima",
+    "Pinedo",
+    "Ruiz",
+    "Gonzales",
+    "Pérez",
+    "Castillo",
+    "Cárdenas",
+    "Huanca",
+    "Ccahuana",
+    "de la Cruz",
+    "del Águila",
+    "Fasabi",
+];
+const ALIASES: &[&str] = &["La Flaca", "Chata", "Negrita", "Gringa", "La Tía", "El Cholo", "Chino", "Colorada", "Pocha", "Mami"];
+
+/// xorshift64*: small, fast, and the same everywhere for a seed.
+struct Dice(u64);
+
+impl Dice {
+    fn new(seed: u64) -> Dice {
+        Dice(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs.get(self.below(xs.len() as u64) as usize).copied().unwrap_or("")
+    }
+    fn bytes<const N: usize>(&mut self) -> [u8; N] {
+        let mut b = [0u8; N];
+        for x in &mut b {
+            *x = self.next() as u8;
+        }
+        b
+    }
+    fn id(&mut self) -> String {
+        self.bytes::<16>().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// Strip accents from one word sometimes, or change one letter: how the same name is typed
+/// differently by two offices.
+fn misspell(d: &mut Dice, s: &str) -> String {
+    match d.below(3) {
+        0 => s
+            .chars()
+            .map(|c| match c {
+                'á' => 'a',
+                'é' => 'e',
+                'í' => 'i',
+                'ó' => 'o',
+                'ú' => 'u',
+                _ => c,
+            })
+            .collect(),
+        1 => s.replacen("ll", "y", 1).replacen('v', "b", 1).replacen('z', "s", 1),
+        _ => s.replacen('i', "y", 1).replacen("h", "", 1),
+    }
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct GenerateSummary {
+    pub cases: usize,
+    pub persons: usize,
+    pub records: usize,
+    pub millis: u128,
+}
+
+struct Orgs {
+    police: Vec<Organisation>,
+    prosecutors: Vec<Organisation>,
+    carers: Vec<Organisation>,
+    services: Vec<(String, String, OrgId, Option<String>)>,
+    /// (region code, its provinces)
+    places: Vec<(String, Vec<String>)>,
+}
+
+/// One person and their identity, about to be sealed.
+struct NewPerson {
+    rec: PersonRecord,
+    identity: Identity,
+}
+
+impl Amparo {
+    /// Add `cases` synthetic cases (with everything around them) to the database. Needs the
+    /// organisations of the demo (`load_demo`). `progress` is called with cases done so far.
+    pub async fn generate_dataset(
+        &self,
+        ctx: &Ctx,
+        cases: usize,
+        seed: u64,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> CoreResult<GenerateSummary> {
+        self.authorize(ctx, Action::ManageSystem, Relation::OwnOrgScope, "demo", "generate").await?;
+        let started = std::time::Instant::now();
+        let orgs = self.generation_orgs().await?;
+        let mut d = Dice::new(seed);
+        let mut summary = GenerateSummary::default();
+        const CHUNK: usize = 2_000;
+        let mut done = 0;
+        while done < cases {
+            let n = CHUNK.min(cases - done);
+            let (persons, batch) = self.generate_chunk(&mut d, &orgs, n)?;
+            summary.persons += persons.len();
+            summary.records += batch.inserts.len();
+            let mut ev = ctx.event(self.now(), "generate_dataset", "ok", "demo", "");
+            ev.details =
+                serde_json::json!({ "seed": seed, "cases": n, "persons": persons.len(), "records": batch.inserts.len() }).to_string();
+            self.store.write_bulk(&persons, &batch, &ev).await?;
+            done += n;
+            summary.cases = done;
+            progress(done);
+        }
+        summary.millis = started.elapsed().as_millis();
+        Ok(summary)
+    }
+
+    async fn generation_orgs(&self) -> CoreResult<Orgs> {
+        // A stable order (not the database's): the same seed gives the same data on every
+        // backend.
+        let mut all = self.store.list_orgs().await?;
+        all.sort_by(|a, b| (&a.jurisdiction, a.kind.as_str(), &a.name).cmp(&(&b.jurisdiction, b.kind.as_str(), &b.name)));
+        let of = |k: OrgKind| all.iter().filter(|o| o.kind == k).cloned().collect::<Vec<_>>();
+        let police = of(OrgKind::PoliceUnit);
+        let prosecutors = of(OrgKind::ProsecutorOffice);
+        let mut carers = of(OrgKind::Shelter);
+        carers.extend(of(OrgKind::Ngo));
+        if police.is_empty() || prosecutors.is_empty() || carers.is_empty() {
+            return Err(CoreError::field("organisations", "load_the_demo_first"));
+        }
+        let mut services = self.store.find_rows(RecordTable::Services, &RowFilter::default()).await?;
+        services.sort_by(|a, b| (&a.area_code, &a.kind, &a.attrs).cmp(&(&b.area_code, &b.kind, &b.attrs)));
+        let services = services
+            .into_iter()
+            .filter(|s| s.kind != "repatriation")
+            .map(|s| (s.id.clone(), s.kind.clone(), s.org_id.clone(), s.area_code.clone()))
+            .collect();
+        let country = police.first().map(|p| p.jurisdiction.split('-').next().unwrap_or("PE").to_owned()).unwrap_or_default();
+        let mut places = Vec::new();
+        for region in self.store.list_areas(&country, None).await? {
+            let provinces: Vec<String> = self.store.list_areas(&country, Some(&region.code)).await?.into_iter().map(|a| a.code).collect();
+            places.push((region.code, provinces));
+        }
+        Ok(Orgs { police, prosecutors, carers, services, places })
+    }
+
+    /// `who`: sex, approximate age, nationality.
+    fn new_person(&self, d: &mut Dice, org: &OrgId, role: PersonRole, who: (&str, Option<i64>, &str), at: i64) -> NewPerson {
+        let (sex, age, nationality) = who;
+        let female = sex == "female";
+        let mut given = d.pick(if female { GIVEN_F } else { GIVEN_M }).to_owned();
+        if d.chance(35) {
+            given = format!("{given} {}", d.pick(SECOND_GIVEN));
+        }
+        let documented = d.chance(40);
+        let identity = Identity {
+            given_names: Some(given),
+            first_surname: Some(d.pick(SURNAMES).to_owned()),
+            second_surname: d.chance(85).then(|| d.pick(SURNAMES).to_owned()),
+            aliases: d.chance(15).then(|| d.pick(ALIASES).to_owned()),
+            document_number: documented.then(|| format!("{:08}", 40_000_000 + d.below(40_000_000))),
+            birth_date: (d.chance(30) && age.is_some()).then(|| {
+                let y = amparo_domain::statistics::year_of_day(at.div_euclid(86_400)) as i64 - age.unwrap_or(20);
+                format!("{y:04}-{:02}-{:02}", 1 + d.below(12), 1 + d.below(28))
+            }),
+            ..Default::default()
+        };
+        let id = PersonId::from_trusted(d.id());
+        NewPerson {
+            rec: PersonRecord {
+                id,
+                org_id: org.clone(),
+                code: pseudonym(&d.bytes::<8>()),
+                role,
+                sex: Some(sex.to_owned()),
+                approx_age: age,
+                version: 1,
+                created_at: at,
+                created_by: UserId::from_trusted("generator".to_owned()),
+                updated_at: at,
+                profile: PersonProfile {
+                    nationality: Some(nationality.to_owned()),
+                    document_type: documented.then(|| "national_id".to_owned()),
+                    ..Default::default()
+                },
+                sealed: Vec::new(),
+                match_doc: None,
+            },
+            identity,
+        }
+    }
+
+    fn seal_person(&self, mut p: NewPerson) -> CoreResult<PersonRecord> {
+        p.rec.sealed = self.seal_identity(&p.rec.id, &p.identity)?;
+        let (doc, _) = crate::usecases::alerts::match_keys(&p.identity);
+        p.rec.match_doc = doc.map(|x| self.keyed("doc", &x));
+        Ok(p.rec)
+    }
+
+    fn generate_chunk(&self, d: &mut Dice, o: &Orgs, n: usize) -> CoreResult<(Vec<PersonRecord>, Batch)> {
+        let mut persons = Vec::new();
+        let mut rows: Vec<(RecordTable, RecordRow)> = Vec::new();
+        let row = |d: &mut Dice, org: &OrgId, kind: &str, status: &str, at: i64| RecordRow {
+            id: d.id(),
+            org_id: org.clone(),
+            party_org: None,
+            subject_id: None,
+            kind: kind.to_owned(),
+            status: status.to_owned(),
+            area_code: None,
+            lookup: None,
+            occurred_at: Some(at),
+            version: 1,
+            created_at: at,
+            created_by: "generator".into(),
+            updated_at: at,
+            attrs: "{}".into(),
+            sealed: None,
+        };
+        for _ in 0..n {
+            // When and where: years 2005–2025, more recent years busier; a region, a province.
+            let year = 2005 + ((d.below(21 * 21) as f64).sqrt() as i64).min(20);
+            let day = days_from_civil(&format!("{year:04}-01-01")).unwrap_or(0) + d.below(360) as i64;
+            let at = day * 86_400;
+            let (region, provinces) = o.places.get(d.below(o.places.len() as u64) as usize).cloned().unwrap_or_default();
+            let place = provinces.get(d.below(provinces.len() as u64) as usize).cloned().unwrap_or(region.clone());
+            let police = o.police.get(d.below(o.police.len() as u64) as usize).ok_or(CoreError::NotFound)?;
+            let kind = match d.below(100) {
+                0..=67 => "isSexualExploit",
+                68..=89 => "isForcedLabour",
+                90..=93 => "isSexAndLabour",
+                94..=96 => "isForcedMarriage",
+                _ => "isOtherExploit",
+            };
+            let sexual = kind == "isSexualExploit" || kind == "isSexAndLabour";
+            let labour = kind == "isForcedLabour" || kind == "isSexAndLabour";
+            let sector =
+                labour.then(|| d.pick(&["mining", "logging", "agriculture", "brick_making", "domestic_work", "fishing"]).to_owned());
+            let form = sexual.then(|| d.pick(&["bar_or_nightclub", "brothel", "sex_tourism", "street", "online", "private"]).to_owned());
+            let case_id = d.id();
+            let case_status = if d.chance(30) { "closed" } else { "investigating" };
+            let mut case = row(d, &police.id, kind, case_status, at);
+            case.id = case_id.clone();
+            case.area_code = Some(place.clone());
+            case.lookup = Some(crate::usecases::cases::case_reference(&d.bytes::<6>(), &year.to_string()));
+            case.attrs = to_json(&serde_json::json!({
+                "title": format!("Caso {year} – {}", if sexual { "explotación sexual" } else if labour { "trabajo forzoso" } else { "otra explotación" }),
+                "labour_sector": sector, "sexual_form": form, "sources": [],
+                "history": [{ "at": at, "by": "generator", "what": "opened" }], "hearings": [], "restricted": false,
+            }))?;
+            rows.push((RecordTable::Cases, case));
+
+            // Victims: one to three; children in a third of sexual cases.
+            for _ in 0..1 + d.below(100).min(99) / 60 {
+                let female = if sexual { d.chance(92) } else { d.chance(35) };
+                let age = if sexual && d.chance(35) { 12 + d.below(6) as i64 } else { 18 + d.below(30) as i64 };
+                let nationality = match d.below(100) {
+                    0..=2 => "VE",
+                    3..=4 => "EC",
+                    5 => "BO",
+                    6 => "CO",
+                    _ => "PE",
+                };
+                let sex = if female { "female" } else { "male" };
+                let known_age = d.chance(90).then_some(age);
+                let v = self.new_person(d, &police.id, PersonRole::Victim, (sex, known_age, nationality), at);
+                let vid = v.rec.id.to_string();
+                // The same victim, recorded again by a shelter or NGO, with a typo.
+                let again = d.chance(8).then(|| {
+                    let carer = o.carers.get(d.below(o.carers.len() as u64) as usize).cloned();
+                    (v.identity.clone(), carer)
+                });
+                persons.push(self.seal_person(v)?);
+                let mut link = row(d, &police.id, "victim", "active", at);
+                link.subject_id = Some(case_id.clone());
+                link.lookup = Some(vid.clone());
+                link.attrs = r#"{"official_complicity":false}"#.into();
+                rows.push((RecordTable::CaseLinks, link));
+                let status = match d.below(100) {
+                    0..=79 => "ActualVictim",
+                    80..=94 => "PossibleVictim",
+                    _ => "NotAVictim",
+                };
+                let decided = at + d.below(40) as i64 * 86_400;
+                let mut dec = row(d, &police.id, status, "recorded", decided);
+                dec.subject_id = Some(vid.clone());
+                dec.area_code = Some(place.clone());
+                dec.attrs =
+                    to_json(&serde_json::json!({ "deciding_org_type": "Police", "decided_on": iso_date(decided), "screening_id": null }))?;
+                rows.push((RecordTable::Decisions, dec));
+                let service = o.services.get(d.below(o.services.len() as u64) as usize).cloned();
+                if let (true, Some((sid, skind, sorg, sarea))) = (status != "NotAVictim" && d.chance(45), service) {
+                    let on = decided + d.below(30) as i64 * 86_400;
+                    let st = d.pick(&["requested", "accepted", "in_progress", "completed", "completed", "rejected"]);
+                    let mut r = row(d, &police.id, &skind, st, on);
+                    r.subject_id = Some(vid.clone());
+                    r.party_org = Some(sorg);
+                    r.area_code = sarea;
+                    r.lookup = Some(sid);
+                    r.attrs = to_json(&serde_json::json!({
+                        "service_name": "Servicio", "consent": { "by": "authority", "method": "written", "given_on": iso_date(on) },
+                        "without_consent": false, "steps": [{ "at": on, "by": "generator", "status": "requested" }],
+                    }))?;
+                    rows.push((RecordTable::Referrals, r));
+                }
+                if let Some((identity, Some(carer))) = again {
+                    let their_age = Some(age + d.below(2) as i64);
+                    let mut w = self.new_person(d, &carer.id, PersonRole::Victim, (sex, their_age, nationality), at);
+                    w.identity = Identity {
+                        given_names: identity.given_names.as_deref().map(|g| misspell(d, g)),
+                        first_surname: identity.first_surname.as_deref().map(|g| misspell(d, g)),
+                        second_surname: identity.second_surname.clone().filter(|_| d.chance(70)),
+                        document_number: identity.document_number.clone(),
+                        ..Default::default()
+                    };
+                    w.rec.profile.document_type = identity.document_number.as_ref().map(|_| "national_id".to_owned());
+                    let wid = w.rec.id.to_string();
+                    persons.push(self.seal_person(w)?);
+                    let later = decided + (5 + d.below(60) as i64) * 86_400;
+                    let mut dec = row(d, &carer.id, status, "recorded", later);
+                    dec.subject_id = Some(wid);
+                    dec.area_code = Some(carer.jurisdiction.clone());
+                    dec.attrs =
+                        to_json(&serde_json::json!({ "deciding_org_type": "NGO", "decided_on": iso_date(later), "screening_id": null }))?;
+                    rows.push((RecordTable::Decisions, dec));
+                }
+            }
+
+            // Suspects, and charges for about six cases in ten; verdicts for a third of those.
+            let charged = d.chance(if labour { 35 } else { 60 });
+            let prosecutor = o.prosecutors.get(d.below(o.prosecutors.len() as u64) as usize).ok_or(CoreError::NotFound)?;
+            for _ in 0..1 + (d.chance(25) as u64) {
+                let who = (if d.chance(30) { "female" } else { "male" }, Some(25 + d.below(35) as i64), "PE");
+                let s = self.new_person(d, &police.id, PersonRole::Suspect, who, at);
+                let sid = s.rec.id.to_string();
+                persons.push(self.seal_person(s)?);
+                let mut link = row(d, &police.id, "suspect", "active", at);
+                link.subject_id = Some(case_id.clone());
+                link.lookup = Some(sid.clone());
+                link.attrs = r#"{"official_complicity":false}"#.into();
+                rows.push((RecordTable::CaseLinks, link));
+                if charged {
+                    let filed = at + (30 + d.below(300) as i64) * 86_400;
+                    let decision = d.chance(35).then(|| {
+                        let on = filed + (90 + d.below(500) as i64) * 86_400;
+                        let convicted = d.chance(70);
+                        serde_json::json!({
+                            "verdict": if convicted { "convicted" } else { "acquitted" }, "decided_on": iso_date(on),
+                            "sentence_months": if convicted { Some(96 + d.below(145) as i64) } else { None }, "fine": null,
+                        })
+                    });
+                    let mut c = row(d, &prosecutor.id, "pe-cp-153-2007", "filed", filed);
+                    c.subject_id = Some(case_id.clone());
+                    c.lookup = Some(sid);
+                    c.area_code = Some(place.clone());
+                    c.attrs = to_json(&serde_json::json!({
+                        "offence_date": iso_date(at), "filed_on": iso_date(filed), "decision": decision, "flag": null,
+                        "reviewed_by": null, "appeals": [],
+                    }))?;
+                    rows.push((RecordTable::Charges, c));
+                }
+            }
+
+            // A police operation for one case in ten.
+            if d.chance(10) {
+                let rescued = 1 + d.below(8) as i64;
+                let mut op = row(
+                    d,
+                    &police.id,
+                    if sexual {
+                        "sexual"
+                    } else if labour {
+                        "labour"
+                    } else {
+                        "unknown"
+                    },
+                    "recorded",
+                    at,
+                );
+                op.area_code = Some(place.clone());
+                op.attrs = to_json(&serde_json::json!({
+                    "date": iso_date(at), "place": place, "exploitation": op.kind, "persons_found": rescued + d.below(4) as i64,
+                    "rescued": rescued, "report_id": null,
+                }))?;
+                rows.push((RecordTable::Operations, op));
+            }
+            // Training, now and then.
+            if d.chance(2) {
+                let people = 10 + d.below(60) as i64;
+                let audience = d.pick(&["police", "prosecutors", "judges", "labour_inspectors"]);
+                let mut tr = row(d, &police.id, "training", audience, at);
+                tr.area_code = Some(region.clone());
+                tr.attrs = to_json(&serde_json::json!({
+                    "id": tr.id, "org_id": police.id, "kind": "training", "title": "Capacitación", "date": iso_date(at),
+                    "place": region, "audience": audience, "people": people,
+                }))?;
+                rows.push((RecordTable::Prevention, tr));
+            }
+        }
+        Ok((persons, Batch { inserts: rows, updates: vec![] }))
+    }
+}

@@ -1,14 +1,15 @@
-"""Sign in as the demo coordinator and time GET /statistics?year=Y (three runs)."""
+"""Sign in as the demo coordinator and time GET /statistics?year=Y (RUNS times, default 3)."""
 import re, sys, time, urllib.parse, urllib.request, http.cookiejar
 
 base, year = sys.argv[1], sys.argv[2]
+runs = int(sys.argv[3]) if len(sys.argv) > 3 else 3
 jar = http.cookiejar.CookieJar()
 op = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
 html = op.open(base + "/login").read().decode()
 csrf = re.search(r'name="_csrf" value="([^"]+)"', html).group(1)
 form = urllib.parse.urlencode({"_csrf": csrf, "email": "coordinadora@demo.amparo.pe", "password": "amparo-demo-2026"}).encode()
 op.open(urllib.request.Request(base + "/login", data=form, headers={"Origin": base})).read()
-for i in range(3):
+for i in range(runs):
     t = time.time()
     body = op.open(base + f"/statistics?year={year}", timeout=3600).read()
     print(f"  statistics page run {i + 1}: {time.time() - t:8.2f} s  ({len(body) // 1024} KB)")

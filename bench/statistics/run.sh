@@ -7,11 +7,13 @@
 #   bash bench/statistics/run.sh               # 1,000,000 cases (about half an hour)
 #   CASES=100000 bash bench/statistics/run.sh  # a quicker look
 #   SKIP_PG=1 / SKIP_BUILD=1                   # leave PostgreSQL out / reuse the release build
+#   RUNS=1                                     # one timed run of each instead of three
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CASES="${CASES:-1000000}"
 SEED="${SEED:-7}"
 YEAR="${YEAR:-2020}"
+RUNS="${RUNS:-3}"
 OUT="${OUT:-bench/out/statistics}"
 BIN=target/release/amparo
 mkdir -p "$OUT"
@@ -33,7 +35,7 @@ page() { # DATA_DIR [DATABASE_URL]: start a server, time the statistics page as 
   AMPARO_DATABASE_URL="${2:-}" "$BIN" serve --data-dir "$dir" --listen "127.0.0.1:$port" > "$OUT/serve.log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/healthz" > /dev/null && break; sleep 0.5; done
-  python3 bench/statistics/page.py "http://127.0.0.1:$port" "$YEAR"
+  python3 bench/statistics/page.py "http://127.0.0.1:$port" "$YEAR" "$RUNS"
   local rss; rss=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$pid/status")
   echo "  server peak memory after the page: ${rss} MB"
   kill "$pid"; wait "$pid" 2> /dev/null || true
@@ -43,7 +45,7 @@ echo "== ${CASES} cases, seed ${SEED}, report year ${YEAR} ($(nproc) cores) =="
 rm -rf "$OUT/sqlite"
 measure "generate (SQLite)" env -u AMPARO_DATABASE_URL "$BIN" demo generate --cases "$CASES" --seed "$SEED" --out "$OUT/sqlite"
 grep generated "$OUT/last.out" | sed 's/^/  /'
-for i in 1 2 3; do
+for i in $(seq 1 "$RUNS"); do
   measure "annual report, JSON (SQLite) run $i" env -u AMPARO_DATABASE_URL "$BIN" report annual --data-dir "$OUT/sqlite" --year "$YEAR" --format json --out "$OUT/report.json"
 done
 measure "annual report, PDF (SQLite)" env -u AMPARO_DATABASE_URL "$BIN" report annual --data-dir "$OUT/sqlite" --year "$YEAR" --format pdf --out "$OUT/report.pdf"
@@ -64,7 +66,7 @@ if [ "${SKIP_PG:-0}" != 1 ]; then
   URL="postgres://postgres@localhost/bench?host=$PGDIR&port=$PGPORT"
   rm -rf "$OUT/pg"
   measure "generate (PostgreSQL)" env AMPARO_DATABASE_URL="$URL" "$BIN" demo generate --cases "$CASES" --seed "$SEED" --out "$OUT/pg"
-  for i in 1 2 3; do
+  for i in $(seq 1 "$RUNS"); do
     measure "annual report, JSON (PostgreSQL) run $i" env AMPARO_DATABASE_URL="$URL" "$BIN" report annual --data-dir "$OUT/pg" --year "$YEAR" --format json --out "$OUT/report-pg.json"
   done
   python3 - "$OUT/report.json" "$OUT/report-pg.json" <<'PY'

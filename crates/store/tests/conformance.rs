@@ -231,6 +231,7 @@ async fn story_bulk_writes_and_statistics_reads(e: Env) {
     let pid = known_person(&e.app, &ctx).await;
     let mut p = e.store.get_person(&pid).await.unwrap().unwrap();
     p.id = amparo_domain::PersonId::from_trusted("bulk-person-1".to_owned());
+    p.code = "P-BULK-0001".into();
     p.match_doc = Some("doc-hash".into());
     let row = amparo_core::store::RecordRow {
         id: "bulk-case-1".into(),

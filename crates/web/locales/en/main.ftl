@@ -930,3 +930,5 @@ stat-map-hidden = no data, or fewer than { $k } persons
 ctdc-k = k (minimum persons per combination)
 ctdc-export = Export anonymised microdata (CTDC)
 ctdc-help = One row per victim identified in the year, no identifiers; combinations of sex, age, nationality, country and exploitation type with fewer than k persons are suppressed.
+stat-org-label = Organisation
+stat-org-all = All

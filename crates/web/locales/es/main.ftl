@@ -930,3 +930,5 @@ stat-map-hidden = sin datos o menos de { $k } personas
 ctdc-k = k (mínimo de personas por combinación)
 ctdc-export = Exportar microdatos anonimizados (CTDC)
 ctdc-help = Una fila por víctima identificada en el año, sin identificadores; las combinaciones de sexo, edad, nacionalidad, país y tipo de explotación con menos de k personas se suprimen.
+stat-org-label = Organización
+stat-org-all = Todas

@@ -72,6 +72,7 @@ struct StatisticsPage {
     funnel: ChartView,
     map: Option<String>,
     regions: Vec<Area>,
+    orgs: Vec<amparo_domain::org::Organisation>,
     query: String,
     can_export: bool,
     year_label: String,
@@ -195,6 +196,8 @@ pub async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<Stat
     };
     let map = report::choropleth(&r.home_country, &r.current.victims_identified.region, &t.t("stat-map"), &none);
     let regions = state.app.list_areas(&v.ctx, &r.home_country, None).await.unwrap_or_default();
+    let mut orgs = state.app.list_orgs(&v.ctx).await.unwrap_or_default();
+    orgs.sort_by(|a, b| a.name.cmp(&b.name));
     let query = q.link(&r);
     render(&StatisticsPage {
         nav: Nav::for_viewer(&v, "statistics"),
@@ -205,6 +208,7 @@ pub async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<Stat
         funnel,
         map,
         regions,
+        orgs,
         query,
         can_export: may(&v, Action::ExportAnonymised, Relation::OwnOrgScope),
         year_label,

@@ -4,6 +4,7 @@
 mod backup;
 mod export;
 mod generate;
+mod htcds;
 mod link;
 mod report;
 mod runtime;
@@ -122,6 +123,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: ExportCmd,
     },
+    /// Import cases from another system.
+    Import {
+        #[command(subcommand)]
+        cmd: ImportCmd,
+    },
     /// National statistics.
     Report {
         #[command(subcommand)]
@@ -144,6 +150,23 @@ enum DemoCmd {
 }
 
 #[derive(Subcommand)]
+enum ImportCmd {
+    /// Cases in HTCDS field names (CSV), into one organisation. All or nothing; idempotent.
+    Htcds {
+        #[command(flatten)]
+        dir: DataDir,
+        /// The organisation the cases belong to (its id; `amparo org list`).
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        file: PathBuf,
+        /// Check everything and say what would be added; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum ExportCmd {
     /// Victims identified in a year as k-anonymised CTDC microdata (CSV).
     Ctdc {
@@ -154,6 +177,19 @@ enum ExportCmd {
         /// Rows whose quasi-identifiers occur fewer than k times are suppressed.
         #[arg(long, default_value_t = 11)]
         k: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Every case and person in HTCDS field names, identities included, encrypted with age.
+    Htcds {
+        #[command(flatten)]
+        dir: DataDir,
+        /// The receiving system's age public key (age1…).
+        #[arg(long)]
+        recipient: String,
+        /// csv or json.
+        #[arg(long, default_value = "csv")]
+        format: String,
         #[arg(long)]
         out: PathBuf,
     },
@@ -539,6 +575,12 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
         }
         Cmd::Export { cmd: ExportCmd::Ctdc { dir, year, k, out } } => {
             return export::ctdc(&dir.data_dir, year, k, &out).await;
+        }
+        Cmd::Export { cmd: ExportCmd::Htcds { dir, recipient, format, out } } => {
+            return htcds::export(&dir.data_dir, &recipient, &format, &out).await;
+        }
+        Cmd::Import { cmd: ImportCmd::Htcds { dir, org, file, dry_run } } => {
+            return htcds::import(&dir.data_dir, &org, &file, dry_run).await;
         }
         Cmd::Report { cmd: ReportCmd::Annual { dir, year, region, org, format, out, lang, small_cells } } => {
             let args = report::AnnualArgs { data_dir: &dir.data_dir, year, region, org, format: &format, out, lang: &lang, small_cells };

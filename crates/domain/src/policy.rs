@@ -110,6 +110,10 @@ pub enum Action {
     ViewStatistics,
     /// Export k-anonymised victim microdata (CTDC columns).
     ExportAnonymised,
+    /// Import cases from another system (HTCDS).
+    ImportCaseData,
+    /// Export full case data with identities (HTCDS): the operator only.
+    ExportCaseData,
     /// Key rotation, backups, geography import: operator-level work.
     ManageSystem,
 }
@@ -161,6 +165,8 @@ impl Action {
             Action::RunLinkage => "run_linkage",
             Action::ViewStatistics => "view_statistics",
             Action::ExportAnonymised => "export_anonymised",
+            Action::ImportCaseData => "import_case_data",
+            Action::ExportCaseData => "export_case_data",
         }
     }
 }
@@ -239,7 +245,10 @@ pub fn authorize(actor: &Actor, action: Action, relation: Relation) -> Result<()
                 | Action::RunLinkage
                 // The operator's `amparo report annual`: aggregates only, never a person.
                 | Action::ViewStatistics
-                | Action::ExportAnonymised => Ok(()),
+                | Action::ExportAnonymised
+                // The operator's HTCDS import and export (the file is encrypted to a recipient).
+                | Action::ImportCaseData
+                | Action::ExportCaseData => Ok(()),
                 _ => Err(Denial::RoleNotPermitted),
             };
         }
@@ -351,6 +360,9 @@ pub fn authorize(actor: &Actor, action: Action, relation: Relation) -> Result<()
         Action::ViewStatistics => grant(u, &[Role::Coordinator, Role::Analyst, Role::SystemAdmin], relation, &[OwnOrgScope]),
         // Microdata, even anonymised, goes to the people who publish national data.
         Action::ExportAnonymised => grant(u, &[Role::Coordinator, Role::Analyst], relation, &[OwnOrgScope]),
+        // Bulk identities in and out are an operator's job at the command line, never a
+        // session's: no role is granted them.
+        Action::ImportCaseData | Action::ExportCaseData => Err(Denial::RoleNotPermitted),
         Action::ManageSystem => {
             if u.has_any(&[Role::SystemAdmin]) {
                 Ok(())

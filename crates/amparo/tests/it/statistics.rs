@@ -286,3 +286,87 @@ fn demo_generate_builds_a_reproducible_data_set_that_the_report_counts() {
     assert!(out(&bad).contains("--cases must be at least 1"), "{}", out(&bad));
     assert!(!z.exists(), "nothing created");
 }
+
+const HTCDS_GOOD: &str = "\
+cas_CaseId,cas_Status,cas_CreatedDate,vic_TypeOfExploitation,vic_TypeOfLabourExploitation,vic_TypeOfSexExploitation,hte_Type,hte_State,prs_PersonId,prs_FirstName,prs_SecondName,prs_Gender,prs_Nationality,vic_TraffickingStatus,vic_DateOfIdentification,per_RoleInProcess
+LEG-001,Closed,2008-02-10,isSexualExploit,,Prostitution,Exploitation,PE-1601,V-1,Ximena,Ruiz Tello,Female,PE,ActualVictim,2008-02-12,
+LEG-001,Closed,2008-02-10,isSexualExploit,,Prostitution,Exploitation,PE-1601,V-2,Kiara,Soria,Female,EC,ActualVictim,2008-02-12,
+LEG-001,Closed,2008-02-10,isSexualExploit,,Prostitution,Exploitation,PE-1601,S-1,Teófilo,Ramos,Male,PE,,,Exploiter
+LEG-002,Active,2008-06-01,isForcedLabour,MiningOrDrilling,,Exploitation,PE-1701,V-3,Edson,Quispe,Male,PE,PossibleVictim,2008-06-03,
+";
+
+fn org_id(dir: &Path, kind: &str, region: &str) -> String {
+    let list = ok(amparo(dir, None, &["org", "list"], None));
+    list.lines().find(|l| l.contains(&format!("\t{kind}\t{region}\t"))).unwrap().split('\t').next().unwrap().to_owned()
+}
+
+#[test]
+fn htcds_import_is_all_or_nothing_idempotent_and_export_is_encrypted() {
+    let d = TempDir::new("htcds");
+    let dir = d.path().join("data");
+    ok(amparo(&dir, None, &["demo", "--no-serve"], None));
+    let org = org_id(&dir, "ngo", "PE-17");
+    let before = report(&dir, None, &[]);
+
+    // A bad file: every problem by row and field, and nothing written.
+    let bad = HTCDS_GOOD
+        .replace("Kiara,Soria,Female", "Kiara,Soria,F")
+        .replace("PE-1701,V-3", "PE-9999,V-3")
+        .replace("2008-02-12,\nLEG-001", "2099-02-12,\nLEG-001");
+    let bad_file = d.path().join("bad.csv");
+    std::fs::write(&bad_file, &bad).unwrap();
+    let o = amparo(&dir, None, &["import", "htcds", "--org", &org, "--file", bad_file.to_str().unwrap()], None);
+    let said = out(&o);
+    assert_eq!(o.status.code(), Some(2), "{said}");
+    for want in [
+        "nothing imported",
+        "row 2, prs_Gender: invalid_choice",
+        "row 4, hte_State: unknown_area",
+        "row 1, vic_DateOfIdentification: date_in_future",
+    ] {
+        assert!(said.contains(want), "{want} in {said}");
+    }
+    let missing = HTCDS_GOOD.replacen("hte_State", "hte_Estado", 1);
+    std::fs::write(&bad_file, &missing).unwrap();
+    let said = out(&amparo(&dir, None, &["import", "htcds", "--org", &org, "--file", bad_file.to_str().unwrap()], None));
+    assert!(said.contains("header, hte_State: missing_column") && said.contains("header, hte_Estado: unknown_column"), "{said}");
+    assert_eq!(report(&dir, None, &[])["victims_identified"], before["victims_identified"], "a bad file changes nothing");
+
+    // A dry run says what would happen and writes nothing.
+    let good_file = d.path().join("good.csv");
+    std::fs::write(&good_file, HTCDS_GOOD).unwrap();
+    let said = ok(amparo(&dir, None, &["import", "htcds", "--org", &org, "--file", good_file.to_str().unwrap(), "--dry-run"], None));
+    assert!(said.contains("dry run, nothing written: 4 rows: 2 new cases (0 already there), 4 new persons"), "{said}");
+    assert_eq!(report(&dir, None, &[])["victims_identified"], before["victims_identified"]);
+
+    // The real import, then the same file again: nothing new the second time.
+    let said = ok(amparo(&dir, None, &["import", "htcds", "--org", &org, "--file", good_file.to_str().unwrap()], None));
+    assert!(
+        said.contains("imported 4 rows: 2 new cases (0 already there), 4 new persons (0 already there), 4 new links, 3 decisions"),
+        "{said}"
+    );
+    let after = report(&dir, None, &[]);
+    assert_eq!(n(&after, "victims_identified.total"), n(&before, "victims_identified.total") + 2, "two actual victims in 2008");
+    assert_eq!(n(&after, "possible_victims.total"), n(&before, "possible_victims.total") + 1);
+    let said = ok(amparo(&dir, None, &["import", "htcds", "--org", &org, "--file", good_file.to_str().unwrap()], None));
+    assert!(said.contains("0 new cases (2 already there), 0 new persons (4 already there), 0 new links, 0 decisions"), "{said}");
+    assert_eq!(report(&dir, None, &[])["victims_identified"], after["victims_identified"], "idempotent");
+
+    // Export: HTCDS columns, identities included, only readable with the recipient's key.
+    let key = age::x25519::Identity::generate();
+    let recipient = key.to_public().to_string();
+    let file = d.path().join("export.csv.age");
+    ok(amparo(&dir, None, &["export", "htcds", "--recipient", &recipient, "--out", file.to_str().unwrap()], None));
+    let sealed = std::fs::read(&file).unwrap();
+    assert!(!String::from_utf8_lossy(&sealed).contains("Ximena"), "no plaintext on disk");
+    let dec = age::Decryptor::new_buffered(&sealed[..]).unwrap();
+    let mut plain = String::new();
+    use std::io::Read;
+    dec.decrypt(std::iter::once(&key as &dyn age::Identity)).unwrap().read_to_string(&mut plain).unwrap();
+    assert!(plain.starts_with("cas_CaseId,cas_Status,cas_CreatedDate,vic_TypeOfExploitation"), "{}", &plain[..80]);
+    let line = plain.lines().find(|l| l.contains("Ximena")).unwrap();
+    assert!(line.starts_with("LEG-001,Closed,2008-02-10,isSexualExploit,") && line.contains("ActualVictim,2008-02-12"), "{line}");
+    assert!(plain.lines().any(|l| l.contains("Teófilo") && l.ends_with(",Exploiter")));
+    let bad = amparo(&dir, None, &["export", "htcds", "--recipient", "not-a-key", "--out", file.to_str().unwrap()], None);
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -13,6 +13,7 @@ mod demo_generate;
 mod demo_history;
 mod demo_protection;
 pub mod geo;
+pub mod htcds;
 pub mod identification;
 pub mod instruments;
 pub mod intake;

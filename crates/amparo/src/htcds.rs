@@ -1,0 +1,93 @@
+//! `amparo import htcds` and `amparo export htcds`: case data in HTCDS field names.
+//!
+//! Import reads a CSV (UTF-8, header of HTCDS column names), reports every problem by row
+//! and field and writes nothing unless the whole file is good; `--dry-run` says what would
+//! be added. Export decrypts identities and writes them encrypted to an age recipient, as
+//! CSV or JSON; the plaintext never touches the disk.
+
+use crate::runtime::{Fallible, open};
+use amparo_core::CoreError;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::str::FromStr;
+
+pub async fn import(data_dir: &Path, org: &str, file: &Path, dry_run: bool) -> Fallible<ExitCode> {
+    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let rt = open(data_dir, false).await?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let report = match rt.app.import_htcds(&crate::sys(), org, &bytes, dry_run, &progress).await {
+        Ok(r) => r,
+        Err(CoreError::Validation(f)) => {
+            for e in f.0 {
+                eprintln!("--{}: {}", e.field, e.code);
+            }
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    bar.finish_and_clear();
+    if !report.errors.is_empty() {
+        eprintln!("nothing imported: {} problems in {} rows of {}", report.errors.len(), report.rows, file.display());
+        for e in report.errors.iter().take(200) {
+            if e.row == 0 {
+                eprintln!("  header, {}: {}", e.field, e.code);
+            } else {
+                eprintln!("  row {}, {}: {}", e.row, if e.field.is_empty() { "-" } else { &e.field }, e.code);
+            }
+        }
+        if report.errors.len() > 200 {
+            eprintln!("  … and {} more", report.errors.len() - 200);
+        }
+        return Ok(ExitCode::from(2));
+    }
+    println!(
+        "{} {} rows: {} new cases ({} already there), {} new persons ({} already there), {} new links, {} decisions",
+        if report.dry_run { "dry run, nothing written:" } else { "imported" },
+        report.rows,
+        report.cases_new,
+        report.cases_existing,
+        report.persons_new,
+        report.persons_existing,
+        report.links_new,
+        report.decisions_new
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn export(data_dir: &Path, recipient: &str, format: &str, out: &Path) -> Fallible<ExitCode> {
+    let Ok(to) = age::x25519::Recipient::from_str(recipient.trim()) else {
+        eprintln!("--recipient must be an age public key (age1…)");
+        return Ok(ExitCode::from(2));
+    };
+    if format != "csv" && format != "json" {
+        eprintln!("--format must be csv or json");
+        return Ok(ExitCode::from(2));
+    }
+    let rt = open(data_dir, false).await?;
+    let rows = rt.app.export_htcds(&crate::sys()).await?;
+    let plain = if format == "json" {
+        serde_json::to_vec_pretty(&serde_json::json!({ "standard": "HTCDS 2.0", "rows": rows }))?
+    } else {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(amparo_domain::htcds::COLUMNS)?;
+        for r in &rows {
+            w.write_record(amparo_domain::htcds::COLUMNS.iter().map(|c| r.get(c).map(String::as_str).unwrap_or("")))?;
+        }
+        w.into_inner().map_err(|e| e.to_string())?
+    };
+    let enc = age::Encryptor::with_recipients(std::iter::once(&to as &dyn age::Recipient)).map_err(|e| e.to_string())?;
+    let mut file = std::fs::File::create(out)?;
+    let mut writer = enc.wrap_output(&mut file)?;
+    writer.write_all(&plain)?;
+    writer.finish()?;
+    eprintln!("wrote {} rows, encrypted to {}, to {}", rows.len(), recipient.trim(), out.display());
+    Ok(ExitCode::SUCCESS)
+}

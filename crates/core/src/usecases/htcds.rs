@@ -1,0 +1,351 @@
+//! HTCDS import and export: how a legacy system's cases come into Amparo, and how Amparo's
+//! cases go to another system, in HTCDS field names (`amparo_domain::htcds`).
+//!
+//! **Import** validates the whole file first and reports every problem by row and field; a
+//! file with any problem writes nothing. A good file is written in one transaction
+//! (`Store::write_bulk`) with one audit event. The source's ids make it idempotent: a case is
+//! known by (organisation, `cas_CaseId`), a person by (organisation, `prs_PersonId`), so
+//! importing the same file again adds nothing. A dry run does everything but the write.
+//!
+//! **Export** decrypts identities, so it is for the operator only (the command line, which
+//! encrypts the file to a recipient's age key); the audit event is written before anything
+//! is decrypted.
+
+use crate::Amparo;
+use crate::ctx::Ctx;
+use crate::error::{CoreError, CoreResult};
+use crate::records::to_json;
+use crate::store::{Batch, PersonRecord, RecordRow, RecordTable};
+use amparo_domain::cases::{CaseExploitation, LabourSector, SexualForm};
+use amparo_domain::htcds::{COLUMNS, Row, RowError, check_header, form_to_htcds, parse_row, sector_to_htcds};
+use amparo_domain::person::{Identity, PersonProfile, PersonRole, pseudonym};
+use amparo_domain::policy::{Action, Relation};
+use amparo_domain::protection::{days_from_civil, iso_date};
+use amparo_domain::{OrgId, PersonId, UserId};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// What an import did (or would do, in a dry run), or why it did nothing.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ImportReport {
+    pub dry_run: bool,
+    pub rows: usize,
+    pub cases_new: usize,
+    pub cases_existing: usize,
+    pub persons_new: usize,
+    pub persons_existing: usize,
+    pub links_new: usize,
+    pub decisions_new: usize,
+    /// Every problem found; when not empty, nothing was written.
+    pub errors: Vec<RowError>,
+}
+
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+struct CaseExt {
+    external_id: Option<String>,
+    labour_sector: Option<LabourSector>,
+    sexual_form: Option<SexualForm>,
+}
+
+impl Amparo {
+    /// Import an HTCDS CSV into organisation `org`. `progress(done, total)` follows the rows.
+    pub async fn import_htcds(
+        &self,
+        ctx: &Ctx,
+        org: &str,
+        csv_bytes: &[u8],
+        dry_run: bool,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> CoreResult<ImportReport> {
+        self.authorize(ctx, Action::ImportCaseData, Relation::OwnOrgScope, "htcds", "import").await?;
+        let org_id = OrgId::parse(org).ok_or_else(|| CoreError::field("org", "unknown_org"))?;
+        let org = self.store.get_org(&org_id).await?.ok_or_else(|| CoreError::field("org", "unknown_org"))?;
+        let mut report = ImportReport { dry_run, ..Default::default() };
+
+        // Read every record first: a malformed CSV is one error, not a panic or half a file.
+        let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(csv_bytes);
+        let header: Vec<String> = match rdr.headers() {
+            Ok(h) => h.iter().map(|s| s.trim().trim_start_matches('\u{feff}').to_owned()).collect(),
+            Err(_) => {
+                report.errors.push(RowError { row: 0, field: String::new(), code: "not_csv" });
+                return Ok(report);
+            }
+        };
+        report.errors.extend(check_header(&header));
+        let mut records = Vec::new();
+        for (k, rec) in rdr.records().enumerate() {
+            match rec {
+                Ok(r) => records.push(header.iter().cloned().zip(r.iter().map(str::to_owned)).collect::<BTreeMap<String, String>>()),
+                Err(_) => report.errors.push(RowError { row: k + 1, field: String::new(), code: "malformed_row" }),
+            }
+        }
+        report.rows = records.len();
+        if !report.errors.is_empty() {
+            return Ok(report);
+        }
+
+        // Reference data the rows are checked against.
+        let mut known_areas = HashSet::new();
+        for place in records.iter().filter_map(|r| r.get("hte_State")).map(|s| s.trim().to_owned()).collect::<HashSet<_>>() {
+            if self.store.get_area(&place).await?.is_some() {
+                known_areas.insert(place);
+            }
+        }
+        let countries: HashSet<String> = self.store.list_countries().await?.into_iter().map(|c| c.alpha2).collect();
+        let today = self.today();
+        let mut rows: Vec<(usize, Row)> = Vec::new();
+        for (k, cells) in records.iter().enumerate() {
+            match parse_row(k + 1, cells, &today, &|a| known_areas.contains(a), &|c| countries.contains(c)) {
+                Ok(r) => rows.push((k + 1, r)),
+                Err(e) => report.errors.extend(e),
+            }
+            if k % 1000 == 0 {
+                progress(k, records.len());
+            }
+        }
+        // A case's fields must agree on every one of its rows; a person appears once per case.
+        let mut first_of_case: HashMap<&str, &Row> = HashMap::new();
+        let mut seen_pairs = HashSet::new();
+        for (n, r) in &rows {
+            match first_of_case.get(r.case_id.as_str()) {
+                Some(f) if (f.exploitation, &f.place, &f.created) != (r.exploitation, &r.place, &r.created) => {
+                    report.errors.push(RowError { row: *n, field: "cas_CaseId".into(), code: "inconsistent_case" });
+                }
+                Some(_) => {}
+                None => {
+                    first_of_case.insert(r.case_id.as_str(), r);
+                }
+            }
+            if !seen_pairs.insert((r.case_id.as_str(), r.person_id.as_str())) {
+                report.errors.push(RowError { row: *n, field: "prs_PersonId".into(), code: "duplicate_person_in_case" });
+            }
+        }
+        if !report.errors.is_empty() {
+            report.errors.sort_by(|a, b| (a.row, &a.field).cmp(&(b.row, &b.field)));
+            return Ok(report);
+        }
+
+        // What is there already (idempotency).
+        let mut cases: HashMap<String, String> = HashMap::new();
+        for c in self.store.stat_rows(RecordTable::Cases, &["external_id"]).await?.into_iter().filter(|c| c.org_id == org.id) {
+            let ext: CaseExt = serde_json::from_str(&c.attrs).unwrap_or_default();
+            if let Some(e) = ext.external_id {
+                cases.insert(e, c.id);
+            }
+        }
+        let mut persons: HashMap<String, String> = HashMap::new();
+        for p in self.store.stat_persons().await?.into_iter().filter(|p| p.org_id == org.id) {
+            if let (Some("htcds"), Some(src)) = (p.profile.source_type.as_deref(), p.profile.source_id.as_deref()) {
+                persons.insert(src.to_owned(), p.id.to_string());
+            }
+        }
+        let links: HashSet<(String, String)> = self
+            .store
+            .stat_rows(RecordTable::CaseLinks, &[])
+            .await?
+            .into_iter()
+            .filter(|l| l.org_id == org.id)
+            .filter_map(|l| Some((l.subject_id?, l.lookup?)))
+            .collect();
+
+        let mut new_persons: Vec<PersonRecord> = Vec::new();
+        let mut inserts: Vec<(RecordTable, RecordRow)> = Vec::new();
+        let by = ctx.user().map(|u| u.user_id.to_string()).unwrap_or_else(|| "import".to_owned());
+        let mut cases_seen = HashSet::new();
+        for (k, (_, r)) in rows.iter().enumerate() {
+            let at = days_from_civil(&r.created).map(|d| d * 86_400).unwrap_or_else(|| self.now());
+            let case_id = match cases.get(&r.case_id) {
+                Some(id) => {
+                    if cases_seen.insert(r.case_id.clone()) {
+                        report.cases_existing += 1;
+                    }
+                    id.clone()
+                }
+                None => {
+                    let id = self.random_id();
+                    let mut row = self.new_row(&id, &org.id, &by, r.exploitation.as_str(), if r.case_closed { "closed" } else { "open" });
+                    row.area_code = Some(r.place.clone());
+                    row.occurred_at = Some(at);
+                    row.lookup = Some(crate::usecases::cases::case_reference(&self.random_bytes6(), r.created.get(..4).unwrap_or("0000")));
+                    row.attrs = to_json(&serde_json::json!({
+                        "title": format!("{} {}", r.case_id, exploitation_label(r.exploitation)),
+                        "labour_sector": r.labour_sector, "sexual_form": r.sexual_form, "sources": [], "external_id": r.case_id,
+                        "history": [{ "at": self.now(), "by": by, "what": "imported", "detail": "HTCDS" }], "hearings": [], "restricted": false,
+                    }))?;
+                    inserts.push((RecordTable::Cases, row));
+                    cases.insert(r.case_id.clone(), id.clone());
+                    cases_seen.insert(r.case_id.clone());
+                    report.cases_new += 1;
+                    id
+                }
+            };
+            let victim = r.perpetrator.is_none();
+            let person_id = match persons.get(&r.person_id) {
+                Some(id) => {
+                    report.persons_existing += 1;
+                    id.clone()
+                }
+                None => {
+                    let id = PersonId::from_trusted(self.random_id());
+                    let identity = Identity {
+                        given_names: r.given_names.clone(),
+                        first_surname: r.surnames.clone(),
+                        birth_date: r.birth_date.clone(),
+                        ..Default::default()
+                    };
+                    let mut rec = PersonRecord {
+                        id: id.clone(),
+                        org_id: org.id.clone(),
+                        code: pseudonym(&self.random_bytes8()),
+                        role: if victim { PersonRole::Victim } else { PersonRole::Suspect },
+                        sex: r.sex.clone(),
+                        approx_age: None,
+                        version: 1,
+                        created_at: self.now(),
+                        created_by: UserId::from_trusted(by.clone()),
+                        updated_at: self.now(),
+                        profile: PersonProfile {
+                            source_type: Some("htcds".into()),
+                            source_id: Some(r.person_id.clone()),
+                            nationality: r.nationality.clone(),
+                            ..Default::default()
+                        },
+                        sealed: Vec::new(),
+                        match_doc: None,
+                    };
+                    rec.sealed = self.seal_identity(&id, &identity)?;
+                    new_persons.push(rec);
+                    persons.insert(r.person_id.clone(), id.to_string());
+                    report.persons_new += 1;
+                    // A decision comes with a new person only: re-importing adds none.
+                    if let (Some(status), Some(on)) = (&r.status, &r.identified_on) {
+                        let did = self.random_id();
+                        let mut d = self.new_row(&did, &org.id, &by, status, "recorded");
+                        d.subject_id = Some(id.to_string());
+                        d.area_code = Some(org.jurisdiction.clone());
+                        d.occurred_at = days_from_civil(on).map(|x| x * 86_400);
+                        d.attrs = to_json(&serde_json::json!({
+                            "deciding_org_type": amparo_domain::protection::DecidingOrg::for_org_kind(org.kind), "decided_on": on, "screening_id": null,
+                        }))?;
+                        inserts.push((RecordTable::Decisions, d));
+                        report.decisions_new += 1;
+                    }
+                    id.to_string()
+                }
+            };
+            if !links.contains(&(case_id.clone(), person_id.clone())) {
+                let lid = self.random_id();
+                let mut l = self.new_row(&lid, &org.id, &by, if victim { "victim" } else { "suspect" }, "active");
+                l.subject_id = Some(case_id);
+                l.lookup = Some(person_id);
+                l.attrs = r#"{"official_complicity":false}"#.into();
+                inserts.push((RecordTable::CaseLinks, l));
+                report.links_new += 1;
+            }
+            if k % 1000 == 0 {
+                progress(rows.len() + k, rows.len() * 2);
+            }
+        }
+        if dry_run || (new_persons.is_empty() && inserts.is_empty()) {
+            return Ok(report);
+        }
+        let mut ev = ctx.event(self.now(), "import_htcds", "ok", "organisation", org.id.as_str());
+        ev.details = serde_json::json!({
+            "rows": report.rows, "cases_new": report.cases_new, "persons_new": report.persons_new,
+            "links_new": report.links_new, "decisions_new": report.decisions_new,
+        })
+        .to_string();
+        self.store.write_bulk(&new_persons, &Batch { inserts, updates: vec![] }, &ev).await?;
+        progress(rows.len() * 2, rows.len() * 2);
+        Ok(report)
+    }
+
+    /// Every person in every case, in HTCDS columns, identities decrypted: for the operator
+    /// to encrypt to the receiving system's key. Audited before anything is opened.
+    pub async fn export_htcds(&self, ctx: &Ctx) -> CoreResult<Vec<BTreeMap<&'static str, String>>> {
+        self.authorize(ctx, Action::ExportCaseData, Relation::OwnOrgScope, "htcds", "export").await?;
+        let cases = self.store.stat_rows(RecordTable::Cases, &["labour_sector", "sexual_form", "external_id"]).await?;
+        let links = self.store.stat_rows(RecordTable::CaseLinks, &[]).await?;
+        let mut ev = ctx.event(self.now(), "export_htcds", "ok", "htcds", "");
+        ev.details = serde_json::json!({ "cases": cases.len(), "links": links.len() }).to_string();
+        self.append(&ev).await?;
+        let decisions = self.store.stat_rows(RecordTable::Decisions, &[]).await?;
+        let mut latest: HashMap<&str, (i64, &str)> = HashMap::new();
+        for d in &decisions {
+            if let (Some(p), Some(at)) = (d.subject_id.as_deref(), d.occurred_at) {
+                let e = latest.entry(p).or_insert((at, d.kind.as_str()));
+                if at >= e.0 {
+                    *e = (at, d.kind.as_str());
+                }
+            }
+        }
+        let case_by_id: HashMap<&str, &RecordRow> = cases.iter().map(|c| (c.id.as_str(), c)).collect();
+        let mut out = Vec::new();
+        for l in links.iter().filter(|l| l.status == "active" && (l.kind == "victim" || l.kind == "suspect")) {
+            let (Some(cid), Some(pid)) = (l.subject_id.as_deref(), l.lookup.as_deref()) else { continue };
+            let (Some(c), Some(p)) = (case_by_id.get(cid), self.store.get_person(&PersonId::from_trusted(pid.to_owned())).await?) else {
+                continue;
+            };
+            let ext: CaseExt = serde_json::from_str(&c.attrs).unwrap_or_default();
+            let identity = self.open_identity(&p)?;
+            let surnames =
+                [identity.first_surname.clone(), identity.second_surname.clone()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+            let place = c.area_code.clone().unwrap_or_default();
+            let mut r: BTreeMap<&'static str, String> = COLUMNS.iter().map(|c| (*c, String::new())).collect();
+            r.insert("cas_CaseId", ext.external_id.unwrap_or_else(|| c.lookup.clone().unwrap_or_else(|| c.id.clone())));
+            r.insert("cas_Status", if c.status == "closed" { "Closed" } else { "Active" }.into());
+            r.insert("cas_CreatedDate", iso_date(c.occurred_at.unwrap_or(c.created_at)));
+            r.insert("vic_TypeOfExploitation", c.kind.clone());
+            r.insert("vic_TypeOfLabourExploitation", sector_to_htcds(ext.labour_sector).into());
+            r.insert("vic_TypeOfSexExploitation", form_to_htcds(ext.sexual_form).into());
+            r.insert("hte_Type", "Exploitation".into());
+            r.insert("hte_Country", place.split('-').next().unwrap_or("").to_owned());
+            r.insert("hte_State", place);
+            r.insert("prs_PersonId", p.code.clone());
+            r.insert("prs_FirstName", identity.given_names.clone().unwrap_or_default());
+            r.insert("prs_SecondName", surnames);
+            r.insert("prs_Birthdate", identity.birth_date.clone().unwrap_or_default());
+            r.insert(
+                "prs_Gender",
+                match p.sex.as_deref() {
+                    Some("female") => "Female",
+                    Some("male") => "Male",
+                    Some("other") => "Transgender/NonConforming",
+                    _ => "Unknown",
+                }
+                .into(),
+            );
+            r.insert("prs_Nationality", p.profile.nationality.clone().unwrap_or_default());
+            if l.kind == "suspect" {
+                r.insert("per_RoleInProcess", "Exploiter".into());
+            } else if let Some((at, status)) = latest.get(pid) {
+                r.insert("vic_TraffickingStatus", (*status).to_owned());
+                r.insert("vic_DateOfIdentification", iso_date(*at));
+            }
+            out.push(r);
+        }
+        Ok(out)
+    }
+
+    fn random_id(&self) -> String {
+        use crate::random::RandomExt;
+        self.random.new_id()
+    }
+    fn random_bytes6(&self) -> [u8; 6] {
+        use crate::random::RandomExt;
+        self.random.bytes::<6>()
+    }
+    fn random_bytes8(&self) -> [u8; 8] {
+        use crate::random::RandomExt;
+        self.random.bytes::<8>()
+    }
+}
+
+fn exploitation_label(e: CaseExploitation) -> &'static str {
+    match e {
+        CaseExploitation::SexualExploit => "— explotación sexual",
+        CaseExploitation::ForcedLabour => "— trabajo forzoso",
+        _ => "— trata",
+    }
+}

@@ -182,18 +182,26 @@ fn placeholders(start: usize, n: usize) -> String {
     (start..start + n).map(|k| format!("${k}")).collect::<Vec<_>>().join(", ")
 }
 
+/// Most values one statement binds: SQLite refuses more than 32,766 variables, so long id
+/// lists (a national dashboard's persons) go in chunks.
+const MAX_BINDS: usize = 1_000;
+
 pub async fn persons_where(pool: &AnyPool, column: &str, values: &[String]) -> StoreResult<Vec<PersonRecord>> {
-    if values.is_empty() {
-        return Ok(Vec::new());
+    let mut out = Vec::new();
+    for chunk in values.chunks(MAX_BINDS) {
+        // `column` is one of two fixed names chosen by the caller in this crate.
+        let sql = format!("SELECT * FROM persons WHERE {column} IN ({})", placeholders(1, chunk.len()));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for v in chunk {
+            q = q.bind(v.clone());
+        }
+        for r in q.fetch_all(pool).await.map_err(be)? {
+            out.push(person(&r)?);
+        }
     }
-    // `column` is one of two fixed names chosen by the caller in this crate.
-    let sql = format!("SELECT * FROM persons WHERE {column} IN ({}) ORDER BY created_at DESC, id", placeholders(1, values.len()));
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for v in values {
-        q = q.bind(v.clone());
-    }
-    let rows = q.fetch_all(pool).await.map_err(be)?;
-    rows.iter().map(person).collect()
+    // Newest first, as one statement would have ordered them.
+    out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.as_str().cmp(b.id.as_str())));
+    Ok(out)
 }
 
 pub async fn all_persons(pool: &AnyPool) -> StoreResult<Vec<PersonRecord>> {
@@ -357,6 +365,18 @@ pub async fn get_row(pool: &AnyPool, t: RecordTable, id: &str) -> StoreResult<Op
 }
 
 pub async fn find_rows(pool: &AnyPool, t: RecordTable, f: &RowFilter) -> StoreResult<Vec<RecordRow>> {
+    if f.subject_ids.len() > MAX_BINDS {
+        // Too many ids for one statement: one per chunk, merged in the same order and limit.
+        let mut out = Vec::new();
+        for chunk in f.subject_ids.chunks(MAX_BINDS) {
+            out.extend(Box::pin(find_rows(pool, t, &RowFilter { subject_ids: chunk.to_vec(), ..f.clone() })).await?);
+        }
+        out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
+        if let Some(limit) = f.limit {
+            out.truncate(limit.clamp(1, 100_000) as usize);
+        }
+        return Ok(out);
+    }
     let mut sql = format!("SELECT * FROM {} WHERE 1 = 1", t.name());
     let mut binds: Vec<String> = Vec::new();
     let mut n = 1;

@@ -352,6 +352,33 @@ fn htcds_import_is_all_or_nothing_idempotent_and_export_is_encrypted() {
     assert!(said.contains("0 new cases (2 already there), 0 new persons (4 already there), 0 new links, 0 decisions"), "{said}");
     assert_eq!(report(&dir, None, &[])["victims_identified"], after["victims_identified"], "idempotent");
 
+    // The same standard from a spreadsheet (first sheet; dates as Excel dates, ids as numbers).
+    let xlsx = d.path().join("legacy.xlsx");
+    {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+        for (r, line) in HTCDS_GOOD.lines().enumerate() {
+            for (c, cell) in line.split(',').enumerate() {
+                let (r, c) = (r as u32, c as u16);
+                if r > 0 && (cell.starts_with("2008-")) {
+                    let dt = rust_xlsxwriter::ExcelDateTime::parse_from_str(cell).unwrap();
+                    ws.write_datetime_with_format(r, c, &dt, &date).unwrap();
+                } else if r > 0 && c == 0 {
+                    ws.write_number(r, c, 9000.0 + f64::from(r)).unwrap();
+                } else {
+                    ws.write_string(r, c, cell).unwrap();
+                }
+            }
+        }
+        wb.save(&xlsx).unwrap();
+    }
+    let other = org_id(&dir, "ngo", "PE-08");
+    let said = ok(amparo(&dir, None, &["import", "htcds", "--org", &other, "--file", xlsx.to_str().unwrap()], None));
+    // Each row got its own numeric case id here: 4 cases.
+    assert!(said.contains("imported 4 rows: 4 new cases (0 already there), 4 new persons"), "{said}");
+    assert_eq!(n(&report(&dir, None, &[]), "victims_identified.total"), n(&after, "victims_identified.total") + 2);
+
     // Export: HTCDS columns, identities included, only readable with the recipient's key.
     let key = age::x25519::Identity::generate();
     let recipient = key.to_public().to_string();

@@ -49,7 +49,8 @@ struct CaseExt {
 }
 
 impl Amparo {
-    /// Import an HTCDS CSV into organisation `org`. `progress(done, total)` follows the rows.
+    /// Import an HTCDS table (CSV, or the first sheet of an XLSX workbook) into organisation
+    /// `org`. `progress(done, total)` follows the rows.
     pub async fn import_htcds(
         &self,
         ctx: &Ctx,
@@ -63,21 +64,21 @@ impl Amparo {
         let org = self.store.get_org(&org_id).await?.ok_or_else(|| CoreError::field("org", "unknown_org"))?;
         let mut report = ImportReport { dry_run, ..Default::default() };
 
-        // Read every record first: a malformed CSV is one error, not a panic or half a file.
-        let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(csv_bytes);
-        let header: Vec<String> = match rdr.headers() {
-            Ok(h) => h.iter().map(|s| s.trim().trim_start_matches('\u{feff}').to_owned()).collect(),
-            Err(_) => {
-                report.errors.push(RowError { row: 0, field: String::new(), code: "not_csv" });
+        // Read every record first: a malformed file is one error, not a panic or half a file.
+        let table = if csv_bytes.starts_with(b"PK\x03\x04") { xlsx_table(csv_bytes) } else { csv_table(csv_bytes) };
+        let (header, cells) = match table {
+            Ok(t) => t,
+            Err(e) => {
+                report.errors.push(e);
                 return Ok(report);
             }
         };
         report.errors.extend(check_header(&header));
         let mut records = Vec::new();
-        for (k, rec) in rdr.records().enumerate() {
-            match rec {
-                Ok(r) => records.push(header.iter().cloned().zip(r.iter().map(str::to_owned)).collect::<BTreeMap<String, String>>()),
-                Err(_) => report.errors.push(RowError { row: k + 1, field: String::new(), code: "malformed_row" }),
+        for (k, row) in cells.into_iter().enumerate() {
+            match row {
+                Some(r) => records.push(header.iter().cloned().zip(r).collect::<BTreeMap<String, String>>()),
+                None => report.errors.push(RowError { row: k + 1, field: String::new(), code: "malformed_row" }),
             }
         }
         report.rows = records.len();
@@ -340,6 +341,58 @@ impl Amparo {
         use crate::random::RandomExt;
         self.random.bytes::<8>()
     }
+}
+
+/// A header and rows (`None` for a row that could not be read).
+type Table = (Vec<String>, Vec<Option<Vec<String>>>);
+
+fn csv_table(bytes: &[u8]) -> Result<Table, RowError> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|_| RowError { row: 0, field: String::new(), code: "not_csv" })?
+        .iter()
+        .map(|s| s.trim().trim_start_matches('\u{feff}').to_owned())
+        .collect();
+    let rows = rdr.records().map(|r| r.ok().map(|r| r.iter().map(str::to_owned).collect())).collect();
+    Ok((header, rows))
+}
+
+/// The first worksheet of an XLSX workbook as text cells: whole numbers without ".0" (ids
+/// typed as numbers), dates as `YYYY-MM-DD` (Excel stores days since 1899-12-30).
+fn xlsx_table(bytes: &[u8]) -> Result<Table, RowError> {
+    use calamine::{Data, Reader, Xlsx};
+    let bad = || RowError { row: 0, field: String::new(), code: "not_xlsx" };
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|_| bad())?;
+    let range = book.worksheet_range_at(0).ok_or_else(bad)?.map_err(|_| bad())?;
+    let text = |c: &Data| -> String {
+        match c {
+            Data::Empty => String::new(),
+            Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.trim().to_owned(),
+            Data::Int(i) => i.to_string(),
+            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+            Data::Float(f) => f.to_string(),
+            Data::Bool(b) => b.to_string(),
+            Data::DateTime(d) => iso_date(((d.as_f64().floor() as i64) - 25_569) * 86_400),
+            Data::Error(_) => "#ERROR".into(),
+        }
+    };
+    let mut rows = range.rows();
+    let mut header: Vec<String> = rows.next().map(|r| r.iter().map(text).collect()).unwrap_or_default();
+    // A sheet's used range may run past the last named column.
+    while header.last().is_some_and(String::is_empty) {
+        header.pop();
+    }
+    let width = header.len();
+    let body = rows
+        .filter(|r| r.iter().any(|c| *c != Data::Empty))
+        .map(|r| {
+            let mut v: Vec<String> = r.iter().take(width).map(text).collect();
+            v.resize(width, String::new());
+            Some(v)
+        })
+        .collect();
+    Ok((header, body))
 }
 
 fn exploitation_label(e: CaseExploitation) -> &'static str {

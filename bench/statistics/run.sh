@@ -8,6 +8,7 @@
 #   CASES=100000 bash bench/statistics/run.sh  # a quicker look
 #   SKIP_PG=1 / SKIP_BUILD=1                   # leave PostgreSQL out / reuse the release build
 #   RUNS=1                                     # one timed run of each instead of three
+#   SKIP_PAGE=1                                # leave the statistics page out
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CASES="${CASES:-1000000}"
@@ -51,8 +52,10 @@ done
 measure "annual report, PDF (SQLite)" env -u AMPARO_DATABASE_URL "$BIN" report annual --data-dir "$OUT/sqlite" --year "$YEAR" --format pdf --out "$OUT/report.pdf"
 measure "CTDC export k=11 (SQLite)" env -u AMPARO_DATABASE_URL "$BIN" export ctdc --data-dir "$OUT/sqlite" --year "$YEAR" --out "$OUT/ctdc.csv"
 grep suppressed "$OUT/last.err" | sed 's/^/  /'
-echo "statistics page (SQLite):"
-page "$OUT/sqlite"
+if [ "${SKIP_PAGE:-0}" != 1 ]; then
+  echo "statistics page (SQLite):"
+  page "$OUT/sqlite"
+fi
 python3 -c "import json,sys; r=json.load(open('$OUT/report.json')); print('  figures:', 'prosecutions', r['prosecutions']['cases']['total'], '· convictions', r['convictions']['defendants']['total'], '· victims', r['victims_identified']['total'], '(records', str(r['victims_identified']['records'])+')')"
 
 if [ "${SKIP_PG:-0}" != 1 ]; then
@@ -76,6 +79,8 @@ for r in (a, b):
     r.pop("generated_at", None)
 print("  same figures on both backends:", a == b)
 PY
-  echo "statistics page (PostgreSQL):"
-  page "$OUT/pg" "$URL"
+  if [ "${SKIP_PAGE:-0}" != 1 ]; then
+    echo "statistics page (PostgreSQL):"
+    page "$OUT/pg" "$URL"
+  fi
 fi

@@ -261,11 +261,16 @@ fn demo_generate_builds_a_reproducible_data_set_that_the_report_counts() {
     assert_eq!(ra, rb, "the same size and seed give the same data");
     assert!(n(&ra, "prosecutions.cases.total") > 0 && n(&ra, "victims_identified.total") > 0, "{ra}");
     // Spread over the years, and shaped like real data.
-    let total: i64 = (2005..=2025).map(|y| n(&year(&a, &y.to_string()), "victims_identified.total")).sum();
+    let years: Vec<Value> = (2005..=2025).map(|y| year(&a, &y.to_string())).collect();
+    let total: i64 = years.iter().map(|r| n(r, "victims_identified.total")).sum();
     assert!(total > 400, "victims across the years: {total}");
-    let r = year(&a, "2024");
-    assert!(r["victims_identified"]["nationality"].as_object().unwrap().len() > 1, "foreign victims too");
-    assert!(n(&r, "victims_identified.by_type.labour") > 0 && n(&r, "victims_identified.by_type.sexual") > 0);
+    let foreign: i64 = years.iter().map(|r| n(r, "victims_identified.foreign")).sum();
+    assert!(foreign > 0 && foreign < total / 4, "some foreign victims, most Peruvian: {foreign} of {total}");
+    let labour: i64 = years.iter().map(|r| n(r, "victims_identified.by_type.labour")).sum();
+    let sexual: i64 = years.iter().map(|r| n(r, "victims_identified.by_type.sexual")).sum();
+    assert!(sexual > labour && labour > 0, "sexual {sexual}, labour {labour}");
+    let records: i64 = years.iter().map(|r| n(r, "victims_identified.records")).sum();
+    assert!(records > total, "some victims are recorded twice and counted once: {records} records, {total} persons");
     // A different seed, different data.
     let c = d.path().join("c");
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_amparo"))

@@ -121,17 +121,23 @@ const SURNAMES: &[&str] = &[
 const ALIASES: &[&str] = &["La Flaca", "Chata", "Negrita", "Gringa", "La Tía", "El Cholo", "Chino", "Colorada", "Pocha", "Mami"];
 
 /// xorshift64*: small, fast, and the same everywhere for a seed.
-struct Dice(u64);
+struct Dice {
+    state: u64,
+    /// Persons coded so far, and the odd multiplier that spreads their codes.
+    serial: u64,
+    spread: u64,
+}
 
 impl Dice {
     fn new(seed: u64) -> Dice {
-        Dice(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+        let state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        Dice { state, serial: 0, spread: (state >> 7) | 1 }
     }
     fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        self.state.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
@@ -286,7 +292,7 @@ impl Amparo {
             rec: PersonRecord {
                 id,
                 org_id: org.clone(),
-                code: pseudonym(&d.bytes::<8>()),
+                code: self.next_code(d),
                 role,
                 sex: Some(sex.to_owned()),
                 approx_age: age,
@@ -304,6 +310,16 @@ impl Amparo {
             },
             identity,
         }
+    }
+
+    /// A pseudonymous code that cannot repeat within a generation (random 40-bit codes
+    /// collide at a few million persons): a counter, spread over the code space by a
+    /// seed-dependent odd multiplier, written in the same alphabet as `pseudonym`.
+    fn next_code(&self, d: &mut Dice) -> String {
+        d.serial += 1;
+        let n = d.serial.wrapping_mul(d.spread) & ((1u64 << 40) - 1);
+        let bytes: [u8; 8] = std::array::from_fn(|k| ((n >> (5 * (7 - k))) & 31) as u8);
+        pseudonym(&bytes)
     }
 
     fn seal_person(&self, mut p: NewPerson) -> CoreResult<PersonRecord> {

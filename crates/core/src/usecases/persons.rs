@@ -111,7 +111,19 @@ impl Amparo {
             match_doc: None,
         };
         let ev = ctx.event(self.now(), "create_person", "ok", "person", id.as_str());
-        let seq = self.store.insert_person(&rec, &ev).await?;
+        // The pseudonymous code is 40 random bits: at a few million persons two can collide,
+        // so a taken code is drawn again rather than refused.
+        let mut rec = rec;
+        let mut attempt = 0;
+        let seq = loop {
+            match self.store.insert_person(&rec, &ev).await {
+                Err(crate::store::StoreError::Duplicate(_)) if attempt < 5 => {
+                    attempt += 1;
+                    rec.code = pseudonym(&self.random.bytes::<8>());
+                }
+                other => break other?,
+            }
+        };
         self.maybe_checkpoint(seq).await;
         self.index_and_alert(ctx, &rec, &f.identity).await?;
         Ok(public(&rec))

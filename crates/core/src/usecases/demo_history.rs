@@ -14,6 +14,7 @@
 //! of the demo users. Loaded by `amparo demo` on top of `load_demo`; tests that only need the
 //! accounts do not pay for it.
 
+use super::demo_names::{Dice, GIVEN_F, GIVEN_M, SURNAMES};
 use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
@@ -28,84 +29,6 @@ use amparo_domain::person::{Person, PersonInput};
 use amparo_domain::policy::{Actor, UserActor};
 use amparo_domain::protection::{AssistanceInput, DecisionInput, ReferralInput, iso_date};
 use amparo_domain::{Role, UserId};
-
-const GIVEN_F: [&str; 24] = [
-    "Ana",
-    "Yesenia",
-    "Milagros",
-    "Katherine",
-    "Flor",
-    "Yuliana",
-    "Deysi",
-    "Gladys",
-    "Luz",
-    "Nayeli",
-    "Sheyla",
-    "Roxana",
-    "Liz",
-    "Maribel",
-    "Elsa",
-    "Jhoana",
-    "Rocío",
-    "Marleny",
-    "Vilma",
-    "Zoila",
-    "Brenda",
-    "Mayra",
-    "Kelly",
-    "Noemí",
-];
-const GIVEN_M: [&str; 10] = ["Juan", "Wilmer", "Edwin", "Percy", "Hugo", "Ronald", "Walter", "Elmer", "Alfredo", "Segundo"];
-const SURNAMES: [&str; 30] = [
-    "Ahuanari",
-    "Tamani",
-    "Pacaya",
-    "Murayari",
-    "Arirama",
-    "Yuyarima",
-    "Huayllani",
-    "Condori",
-    "Mamani",
-    "Ttito",
-    "Huallpa",
-    "Quispe",
-    "Apaza",
-    "Ccallo",
-    "Layme",
-    "Ramírez",
-    "Sangama",
-    "Shupingahua",
-    "Tuesta",
-    "Panduro",
-    "Chumbe",
-    "Canayo",
-    "Inuma",
-    "Macedo",
-    "Lozano",
-    "Saavedra",
-    "Guerra",
-    "Flores",
-    "Chávez",
-    "Vela",
-];
-
-/// A small deterministic generator: the history is the same on every machine.
-struct Dice(u64);
-
-impl Dice {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs.get(self.below(xs.len() as u64) as usize).copied().unwrap_or("")
-    }
-}
 
 fn s(v: &str) -> String {
     v.to_owned()
@@ -172,7 +95,7 @@ impl Amparo {
         let shel = as_(Role::ShelterStaff, &shelter)?;
         let ngo_ctx = as_(Role::CaseWorker, &ngo)?;
         let coord = as_(Role::Coordinator, &coordination)?;
-        let mut dice = Dice(0x5eed_2008_0153_0056);
+        let mut dice = Dice::new(0x5eed_2008_0153_0056);
         let share_until = iso_date(self.now() + 3650 * 86_400);
 
         // 1. The raids: before the unit existed (2007), and after March 2008. 56 rescued in 2008.
@@ -485,9 +408,9 @@ fn victim_input(dice: &mut Dice, sexual: bool, source_type: &str, source_id: &st
         role: s("victim"),
         sex: s(if female { "female" } else { "male" }),
         approx_age: age.to_string(),
-        given_names: s(if female { dice.pick(&GIVEN_F) } else { dice.pick(&GIVEN_M) }),
-        first_surname: s(dice.pick(&SURNAMES)),
-        second_surname: s(dice.pick(&SURNAMES)),
+        given_names: s(if female { dice.pick(GIVEN_F) } else { dice.pick(GIVEN_M) }),
+        first_surname: s(dice.pick(SURNAMES)),
+        second_surname: s(dice.pick(SURNAMES)),
         nationality: s(nationality.unwrap_or("PE")),
         source_type: s(source_type),
         source_id: s(source_id),
@@ -501,9 +424,9 @@ fn suspect_input(dice: &mut Dice) -> PersonInput {
         role: s("suspect"),
         sex: s(if female { "female" } else { "male" }),
         approx_age: (25 + dice.below(30)).to_string(),
-        given_names: s(if female { dice.pick(&GIVEN_F) } else { dice.pick(&GIVEN_M) }),
-        first_surname: s(dice.pick(&SURNAMES)),
-        second_surname: s(dice.pick(&SURNAMES)),
+        given_names: s(if female { dice.pick(GIVEN_F) } else { dice.pick(GIVEN_M) }),
+        first_surname: s(dice.pick(SURNAMES)),
+        second_surname: s(dice.pick(SURNAMES)),
         nationality: s("PE"),
         ..Default::default()
     }

@@ -11,6 +11,7 @@ pub mod demo;
 mod demo_cases;
 mod demo_generate;
 mod demo_history;
+mod demo_names;
 mod demo_protection;
 pub mod geo;
 pub mod htcds;

@@ -83,6 +83,28 @@ pub const SECTIONS: [&str; 11] = [
     "case_flow",
 ];
 
+/// The headline figures, first on the page and in the PDF.
+pub const KEY_METRICS: [&str; 13] = [
+    "prosecutions.cases.total",
+    "prosecutions.cases.sexual",
+    "prosecutions.cases.labour",
+    "prosecutions.defendants.total",
+    "convictions.defendants.total",
+    "sentences.min_months.total",
+    "sentences.max_months.total",
+    "victims_identified.total",
+    "possible_victims.total",
+    "persons_rescued_in_operations.total",
+    "victims_referred.total",
+    "foreign_victims_repatriated.total",
+    "trainings.persons_trained",
+];
+
+/// The headline figures' lines, in `KEY_METRICS` order.
+pub fn key_lines(lines: &[Line]) -> Vec<Line> {
+    KEY_METRICS.iter().filter_map(|m| lines.iter().find(|l| l.metric == *m).cloned()).collect()
+}
+
 /// Keys in reading order: totals first, then the exploitation types, then the rest.
 fn ordered_keys(m: &serde_json::Map<String, Value>) -> Vec<&String> {
     const FIRST: [&str; 18] = [

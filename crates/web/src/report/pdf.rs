@@ -175,28 +175,11 @@ pub(super) fn render(r: &AnnualReport, lines: &[Line], lang: Lang) -> Vec<u8> {
     d.y -= 8.0;
 
     // Key figures.
-    let key = [
-        "prosecutions.cases.total",
-        "prosecutions.cases.sexual",
-        "prosecutions.cases.labour",
-        "prosecutions.defendants.total",
-        "convictions.defendants.total",
-        "sentences.min_months.total",
-        "sentences.max_months.total",
-        "victims_identified.total",
-        "possible_victims.total",
-        "persons_rescued_in_operations.total",
-        "victims_referred.total",
-        "foreign_victims_repatriated.total",
-        "trainings.persons_trained",
-    ];
     d.text(MARGIN, d.y, 12.0, true, &t.t("stat-key-figures"));
     d.y -= 16.0;
     table_header(&mut d, &t, &year, &prev);
-    for m in key {
-        if let Some(l) = lines.iter().find(|l| l.metric == m) {
-            row(&mut d, &l.full_label, 0, false, l.value, l.previous);
-        }
+    for l in super::key_lines(lines) {
+        row(&mut d, &l.full_label, 0, false, l.value, l.previous);
     }
     d.y -= 14.0;
 

@@ -102,21 +102,7 @@ pub async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<Stat
     let t = v.tr();
     let lang = Lang::parse(t.code()).unwrap_or(Lang::Es);
     let lines = report::lines(&r, lang);
-    let key_metrics = [
-        "prosecutions.cases.total",
-        "prosecutions.cases.labour",
-        "prosecutions.defendants.total",
-        "convictions.defendants.total",
-        "sentences.min_months.total",
-        "sentences.max_months.total",
-        "victims_identified.total",
-        "possible_victims.total",
-        "persons_rescued_in_operations.total",
-        "victims_referred.total",
-        "foreign_victims_repatriated.total",
-        "trainings.persons_trained",
-    ];
-    let key: Vec<Line> = key_metrics.iter().filter_map(|m| lines.iter().find(|l| l.metric == *m).cloned()).collect();
+    let key = report::key_lines(&lines);
     let year_label = r.current.year.to_string();
     let previous_label = r.previous.year.to_string();
     let chart = |c: BarChart| ChartView { svg: report::bar_svg(&c, &year_label, Some(&previous_label)), chart: c };

@@ -3,21 +3,14 @@
 //! suppressed and why (the size of the groups they were in).
 
 use crate::runtime::{Fallible, open};
-use amparo_core::CoreError;
 use std::path::Path;
 use std::process::ExitCode;
 
 pub async fn ctdc(data_dir: &Path, year: i32, k: usize, out: &Path) -> Fallible<ExitCode> {
     let rt = open(data_dir, false).await?;
-    let export = match rt.app.export_ctdc(&crate::sys(), year, k).await {
-        Ok(e) => e,
-        Err(CoreError::Validation(f)) => {
-            for e in f.0 {
-                eprintln!("--{}: {}", e.field, e.code);
-            }
-            return Ok(ExitCode::from(2));
-        }
-        Err(e) => return Err(e.into()),
+    let export = match crate::runtime::flag_errors(rt.app.export_ctdc(&crate::sys(), year, k).await)? {
+        Ok(v) => v,
+        Err(code) => return Ok(code),
     };
     std::fs::write(out, export.csv()?)?;
     let s = &export.suppression;

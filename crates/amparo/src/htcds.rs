@@ -6,7 +6,6 @@
 //! CSV or JSON; the plaintext never touches the disk.
 
 use crate::runtime::{Fallible, open};
-use amparo_core::CoreError;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -23,15 +22,9 @@ pub async fn import(data_dir: &Path, org: &str, file: &Path, dry_run: bool) -> F
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     };
-    let report = match rt.app.import_htcds(&crate::sys(), org, &bytes, dry_run, &progress).await {
-        Ok(r) => r,
-        Err(CoreError::Validation(f)) => {
-            for e in f.0 {
-                eprintln!("--{}: {}", e.field, e.code);
-            }
-            return Ok(ExitCode::from(2));
-        }
-        Err(e) => return Err(e.into()),
+    let report = match crate::runtime::flag_errors(rt.app.import_htcds(&crate::sys(), org, &bytes, dry_run, &progress).await)? {
+        Ok(v) => v,
+        Err(code) => return Ok(code),
     };
     bar.finish_and_clear();
     if !report.errors.is_empty() {

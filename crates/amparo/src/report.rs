@@ -4,7 +4,6 @@
 //! k persons, as the web does for analysts, for a report that will be published).
 
 use crate::runtime::{Fallible, open};
-use amparo_core::CoreError;
 use amparo_core::usecases::statistics::ReportQuery;
 use amparo_web::i18n::Lang;
 use amparo_web::report::{Format, render};
@@ -35,15 +34,9 @@ pub async fn annual(a: AnnualArgs<'_>) -> Fallible<ExitCode> {
     let rt = open(a.data_dir, false).await?;
     let q = ReportQuery { year: a.year, region: a.region, org: a.org };
     let started = std::time::Instant::now();
-    let report = match rt.app.annual_report(&crate::sys(), &q, a.small_cells).await {
-        Ok(r) => r,
-        Err(CoreError::Validation(f)) => {
-            for e in f.0 {
-                eprintln!("--{}: {}", e.field, e.code);
-            }
-            return Ok(ExitCode::from(2));
-        }
-        Err(e) => return Err(e.into()),
+    let report = match crate::runtime::flag_errors(rt.app.annual_report(&crate::sys(), &q, a.small_cells).await)? {
+        Ok(v) => v,
+        Err(code) => return Ok(code),
     };
     let bytes = render(&report, format, lang)?;
     match &a.out {

@@ -55,3 +55,18 @@ pub async fn open(data_dir: &Path, create: bool) -> Fallible<Runtime> {
     let app = Amparo::new(store.clone(), Arc::new(SystemClock), Arc::new(OsRandom), Arc::new(ring), settings.auth.clone())?;
     Ok(Runtime { settings, app, store, key_file })
 }
+
+/// A core result for a command whose input came from flags: field errors are printed as
+/// `--field: code` and become exit code 2 (`Ok(Err(code))`); other errors stay errors.
+pub fn flag_errors<T>(r: amparo_core::CoreResult<T>) -> Fallible<Result<T, std::process::ExitCode>> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(amparo_core::CoreError::Validation(f)) => {
+            for e in f.0 {
+                eprintln!("--{}: {}", e.field, e.code);
+            }
+            Ok(Err(std::process::ExitCode::from(2)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -199,6 +199,62 @@ pub struct RecordRow {
     pub sealed: Option<Vec<u8>>,
 }
 
+/// What a statistics scan reads: some clear columns of one table, some top-level `attrs`
+/// fields, only rows of one kind and/or status, and optionally the subject person's clear
+/// columns. Never a sealed column, never an identity.
+#[derive(Clone, Debug)]
+pub struct StatScan<'a> {
+    pub table: RecordTable,
+    /// Out of `STAT_COLUMNS`; the others come back empty.
+    pub columns: &'a [&'a str],
+    /// Top-level `attrs` fields, as a JSON object in `StatRow::attrs` (`{}` for none).
+    pub attrs: &'a [&'a str],
+    pub kind: Option<&'a str>,
+    pub status: Option<&'a str>,
+    /// Join the person named by `subject_id` (`StatRow::person`).
+    pub person: bool,
+    /// Rows per chunk (a chunk is one JSON document of a few megabytes by default).
+    pub chunk: usize,
+}
+
+/// The clear columns a statistics scan may read.
+pub const STAT_COLUMNS: [&str; 9] = ["id", "org_id", "subject_id", "kind", "status", "area_code", "lookup", "occurred_at", "created_at"];
+
+impl<'a> StatScan<'a> {
+    pub fn new(table: RecordTable, columns: &'a [&'a str]) -> Self {
+        StatScan { table, columns, attrs: &[], kind: None, status: None, person: false, chunk: 20_000 }
+    }
+}
+
+/// One row of a statistics scan; columns not asked for are empty.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct StatRow {
+    pub id: String,
+    pub org_id: String,
+    pub subject_id: Option<String>,
+    pub kind: String,
+    pub status: String,
+    pub area_code: Option<String>,
+    pub lookup: Option<String>,
+    pub occurred_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub attrs: Option<String>,
+    pub person: Option<StatPerson>,
+}
+
+/// The clear, countable columns of a person (no identity); all empty when the row names no
+/// person that exists.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct StatPerson {
+    pub org_id: Option<String>,
+    pub sex: Option<String>,
+    pub approx_age: Option<i64>,
+    pub nationality: Option<String>,
+    pub source_id: Option<String>,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct RowFilter {
     /// Rows whose `org_id` or `party_org` is one of these (empty = any).
@@ -402,6 +458,13 @@ pub trait Store: Send + Sync {
     async fn stat_rows(&self, table: RecordTable, attrs_fields: &[&str]) -> StoreResult<Vec<RecordRow>>;
     /// Every person for counting: no identity field is read (`sealed` is empty).
     async fn stat_persons(&self) -> StoreResult<Vec<PersonRecord>>;
+    /// Stream the rows a statistics count needs, a chunk at a time (`StatScan` says which
+    /// columns and rows): a million-case count never holds a whole table in memory, and the
+    /// database, not the driver, turns each chunk into one JSON document.
+    async fn stat_scan(&self, scan: &StatScan<'_>, each: &mut (dyn FnMut(StatRow) + Send)) -> StoreResult<()>;
+    /// Persons who share a document (equal keyed hash) with another person: `(match_doc,
+    /// person id, organisation id)`, grouped by document, oldest record first.
+    async fn stat_shared_documents(&self) -> StoreResult<Vec<(String, String, String)>>;
 
     /// Persons whose keyed match hash equals one of these (for cross-agency alerts).
     async fn persons_matching(&self, match_doc: Option<&str>, match_name_dob: Option<&str>) -> StoreResult<Vec<PersonRecord>>;

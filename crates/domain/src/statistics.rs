@@ -21,7 +21,7 @@
 use crate::cases::{CaseExploitation, Verdict};
 use crate::protection::civil_from_days;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Days since the epoch (UTC); dates are what the statistics count by.
 pub type Day = i64;
@@ -390,11 +390,62 @@ pub fn age_group(age: Option<i64>) -> &'static str {
     }
 }
 
+/// What does not depend on the year, looked up once for every year a report shows (the
+/// year, the previous one, the five of the trend): the charges in scope, each person's
+/// exploitation type and nationality, first screening and first referral, the cases ever
+/// charged and ever convicted.
+pub struct Prepared<'a> {
+    f: &'a Facts,
+    scope: &'a Scope,
+    charges: Vec<&'a ChargeFact>,
+    types_of: HashMap<&'a str, TypeFlags>,
+    foreign: HashMap<&'a str, bool>,
+    victim_in_scope: HashMap<&'a str, bool>,
+    first_screening: HashMap<&'a str, Day>,
+    first_referral: HashMap<&'a str, Day>,
+    charged: HashSet<&'a str>,
+    convicted_cases: HashSet<&'a str>,
+}
+
+pub fn prepare<'a>(f: &'a Facts, scope: &'a Scope) -> Prepared<'a> {
+    let mut p = Prepared {
+        f,
+        scope,
+        charges: f.charges.iter().filter(|c| scope.area_ok(c.area.as_deref(), None) && scope.org_ok(&c.org)).collect(),
+        types_of: HashMap::with_capacity(f.victims.len()),
+        foreign: HashMap::with_capacity(f.victims.len()),
+        victim_in_scope: HashMap::with_capacity(f.victims.len()),
+        first_screening: HashMap::new(),
+        first_referral: HashMap::new(),
+        charged: f.charges.iter().filter(|c| c.filed.is_some()).map(|c| c.case_id.as_str()).collect(),
+        convicted_cases: f.charges.iter().filter(|c| c.verdict == Some(Verdict::Convicted)).map(|c| c.case_id.as_str()).collect(),
+    };
+    for x in &f.victims {
+        p.types_of.insert(x.group.as_str(), x.types);
+        p.foreign.insert(x.group.as_str(), x.nationality.as_deref().is_some_and(|n| !n.eq_ignore_ascii_case(&f.home_country)));
+        p.victim_in_scope.insert(x.group.as_str(), scope.area_ok(x.area.as_deref(), x.region.as_deref()));
+    }
+    for (g, d) in &f.screenings {
+        let e = p.first_screening.entry(g.as_str()).or_insert(*d);
+        *e = (*e).min(*d);
+    }
+    for r in f.referrals.iter().filter(|r| r.referred) {
+        let e = p.first_referral.entry(r.person.as_str()).or_insert(r.day);
+        *e = (*e).min(r.day);
+    }
+    p
+}
+
 /// The figures for `year` within `scope`.
 pub fn figures(f: &Facts, year: i32, scope: &Scope) -> Figures {
+    figures_of(&prepare(f, scope), year)
+}
+
+/// The figures for `year`, from facts prepared for a scope.
+pub fn figures_of(prep: &Prepared<'_>, year: i32) -> Figures {
+    let (f, scope, charges) = (prep.f, prep.scope, &prep.charges);
     let no_case = CaseFact { id: String::new(), types: TypeFlags::default(), labour_sector: None, sexual_form: None, exploited_in: None };
     let case_of = |id: &str| f.cases.get(id).unwrap_or(&no_case);
-    let charges: Vec<&ChargeFact> = f.charges.iter().filter(|c| scope.area_ok(c.area.as_deref(), None) && scope.org_ok(&c.org)).collect();
 
     // Prosecutions: distinct cases and (case, defendant) pairs with charges filed in the year.
     let mut p = Prosecutions::default();
@@ -463,11 +514,8 @@ pub fn figures(f: &Facts, year: i32, scope: &Scope) -> Figures {
     let mut v = Victims::default();
     let mut possible = Split::default();
     let end_of_year = |d: Day| year_of_day(d) <= year;
-    let mut types_of: HashMap<&str, TypeFlags> = HashMap::new();
-    let mut foreign: HashMap<&str, bool> = HashMap::new();
+    let (types_of, foreign) = (&prep.types_of, &prep.foreign);
     for x in &f.victims {
-        types_of.insert(x.group.as_str(), x.types);
-        foreign.insert(x.group.as_str(), x.nationality.as_deref().is_some_and(|n| !n.eq_ignore_ascii_case(&f.home_country)));
         if !scope.victim_ok(x) {
             continue;
         }
@@ -524,8 +572,7 @@ pub fn figures(f: &Facts, year: i32, scope: &Scope) -> Figures {
     let mut rep = Repatriated::default();
     let mut repatriated: BTreeSet<&str> = BTreeSet::new();
     let mut alternatives: BTreeSet<&str> = BTreeSet::new();
-    let victim_in_scope: HashMap<&str, bool> =
-        f.victims.iter().map(|x| (x.group.as_str(), scope.area_ok(x.area.as_deref(), x.region.as_deref()))).collect();
+    let victim_in_scope = &prep.victim_in_scope;
     for a in f.assistance.iter().filter(|a| in_year(a.day, year) && scope.org_ok(&a.org)) {
         let person = a.person.as_str();
         if !foreign.get(person).copied().unwrap_or(false) || !victim_in_scope.get(person).copied().unwrap_or(scope.region.is_none()) {
@@ -573,19 +620,8 @@ pub fn figures(f: &Facts, year: i32, scope: &Scope) -> Figures {
     };
     let screened: BTreeSet<&str> = f.screenings.iter().filter(|(_, d)| year_of_day(*d) == year).map(|(g, _)| g.as_str()).collect();
     flow.screened = screened.len() as u64;
-    let mut first_screening: HashMap<&str, Day> = HashMap::new();
-    for (g, d) in &f.screenings {
-        let e = first_screening.entry(g.as_str()).or_insert(*d);
-        *e = (*e).min(*d);
-    }
-    let mut first_referral: HashMap<&str, Day> = HashMap::new();
-    for r in f.referrals.iter().filter(|r| r.referred) {
-        let e = first_referral.entry(r.person.as_str()).or_insert(r.day);
-        *e = (*e).min(r.day);
-    }
-    let charged: BTreeSet<&str> = f.charges.iter().filter(|c| c.filed.is_some()).map(|c| c.case_id.as_str()).collect();
-    let convicted_cases: BTreeSet<&str> =
-        f.charges.iter().filter(|c| c.verdict == Some(Verdict::Convicted)).map(|c| c.case_id.as_str()).collect();
+    let (first_screening, first_referral) = (&prep.first_screening, &prep.first_referral);
+    let (charged, convicted_cases) = (&prep.charged, &prep.convicted_cases);
     let (mut to_id, mut to_ref) = (Vec::new(), Vec::new());
     for x in f.victims.iter().filter(|x| scope.victim_ok(x) && in_year(x.identified, year)) {
         let Some(id_day) = x.identified else { continue };
@@ -627,9 +663,14 @@ pub fn figures(f: &Facts, year: i32, scope: &Scope) -> Figures {
 
 /// The headline figures of each of `years`, for the trend chart.
 pub fn trend(f: &Facts, years: std::ops::RangeInclusive<i32>, scope: &Scope) -> Vec<TrendPoint> {
+    trend_of(&prepare(f, scope), years)
+}
+
+/// The trend, from facts prepared for a scope.
+pub fn trend_of(prep: &Prepared<'_>, years: std::ops::RangeInclusive<i32>) -> Vec<TrendPoint> {
     years
         .map(|y| {
-            let x = figures(f, y, scope);
+            let x = figures_of(prep, y);
             TrendPoint {
                 year: y,
                 prosecutions: x.prosecutions.cases.total,

@@ -606,6 +606,14 @@ impl Store for SqlStore {
         records::stat_persons(&self.pool).await
     }
 
+    async fn stat_scan(&self, scan: &StatScan<'_>, each: &mut (dyn FnMut(StatRow) + Send)) -> StoreResult<()> {
+        crate::stat_scan::stat_scan(&self.pool, self.backend, scan, each).await
+    }
+
+    async fn stat_shared_documents(&self) -> StoreResult<Vec<(String, String, String)>> {
+        crate::stat_scan::shared_documents(&self.pool).await
+    }
+
     async fn get_row(&self, table: RecordTable, id: &str) -> StoreResult<Option<RecordRow>> {
         records::get_row(&self.pool, table, id).await
     }

@@ -14,6 +14,7 @@ mod decode;
 mod migrate;
 mod records;
 mod snapshot;
+mod stat_scan;
 
 pub use backend::SqlStore;
 pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE};

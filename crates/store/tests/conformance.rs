@@ -7,7 +7,7 @@ use amparo_core::clock::ManualClock;
 use amparo_core::config::AuthConfig;
 use amparo_core::crypto::keyring::Keyring;
 use amparo_core::random::SeededRandom;
-use amparo_core::store::{Backend, Batch, RecordTable, RowFilter, Store};
+use amparo_core::store::{Backend, Batch, RecordTable, RowFilter, StatScan, Store};
 use amparo_core::{Amparo, CoreError, Ctx};
 use amparo_domain::audit::{AuditEvent, BreakReason, entry_hash};
 use amparo_domain::intake::ReportInput;
@@ -281,6 +281,80 @@ async fn story_bulk_writes_and_statistics_reads(e: Env) {
     assert!(rows.is_empty());
 }
 
+/// Statistics scans see every row once, chunk after chunk, with only the columns, rows and
+/// `attrs` fields asked for, and the subject person's clear columns when asked.
+async fn story_statistics_scans_in_chunks(e: Env) {
+    let (org, ctx) = org_and_actor(&e.app, "Unidad Escaneo", Role::Investigator).await;
+    let pid = known_person(&e.app, &ctx).await;
+    let mut p = e.store.get_person(&pid).await.unwrap().unwrap();
+    p.id = amparo_domain::PersonId::from_trusted("scan-person".to_owned());
+    p.code = "P-SCAN-0001".into();
+    p.sex = Some("F".into());
+    p.approx_age = Some(16);
+    p.profile.nationality = Some("VE".into());
+    p.match_doc = Some("shared-doc".into());
+    let mut twin = p.clone();
+    twin.id = amparo_domain::PersonId::from_trusted("scan-twin".to_owned());
+    twin.code = "P-SCAN-0002".into();
+    let row = |k: usize| amparo_core::store::RecordRow {
+        id: format!("scan-{k:02}"),
+        org_id: org.clone(),
+        party_org: None,
+        subject_id: Some(if k.is_multiple_of(2) { "scan-person".into() } else { "nobody".into() }),
+        kind: if k < 7 { "ActualVictim".into() } else { "PossibleVictim".into() },
+        status: "final".into(),
+        area_code: Some("PE-1601".into()),
+        lookup: None,
+        occurred_at: Some(1_200_000_000 + k as i64),
+        version: 1,
+        created_at: 1_200_000_000,
+        created_by: "t".into(),
+        updated_at: 1_200_000_000,
+        attrs: format!(r#"{{"n":{k},"secret":"no"}}"#),
+        sealed: Some(vec![9; 4]),
+    };
+    let batch = Batch { inserts: (0..10).map(|k| (RecordTable::Decisions, row(k))).collect(), updates: vec![] };
+    e.store.write_bulk(&[p.clone(), twin], &batch, &ctx.event(1, "bulk", "ok", "t", "")).await.unwrap();
+
+    let mut seen = Vec::new();
+    let mut scan =
+        StatScan { attrs: &["n"], chunk: 3, person: true, ..StatScan::new(RecordTable::Decisions, &["id", "kind", "occurred_at"]) };
+    e.store.stat_scan(&scan, &mut |r| seen.push(r)).await.unwrap();
+    let mut ids: Vec<&str> = seen.iter().map(|r| r.id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (0..10).map(|k| format!("scan-{k:02}")).collect::<Vec<_>>(), "every row once, over four chunks");
+    let r4 = seen.iter().find(|r| r.id == "scan-04").unwrap();
+    assert_eq!(
+        (r4.kind.as_str(), r4.occurred_at, r4.status.as_str(), r4.area_code.as_deref()),
+        ("ActualVictim", Some(1_200_000_004), "", None)
+    );
+    let attrs: serde_json::Value = serde_json::from_str(r4.attrs.as_deref().unwrap()).unwrap();
+    assert_eq!(attrs, serde_json::json!({ "n": 4 }), "only the fields asked for");
+    let person = r4.person.clone().unwrap();
+    assert_eq!(
+        (person.org_id.as_deref(), person.sex.as_deref(), person.approx_age, person.nationality.as_deref()),
+        (Some(org.as_str()), Some("F"), Some(16), Some("VE"))
+    );
+    let r5 = seen.iter().find(|r| r.id == "scan-05").unwrap();
+    assert!(r5.person.as_ref().is_none_or(|p| p.org_id.is_none()), "a subject that is no person joins nothing");
+
+    // Filters on kind and status; a chunk size that divides the rows exactly ends cleanly.
+    scan = StatScan { kind: Some("PossibleVictim"), status: Some("final"), chunk: 3, ..StatScan::new(RecordTable::Decisions, &["id"]) };
+    let mut n = 0;
+    e.store.stat_scan(&scan, &mut |_| n += 1).await.unwrap();
+    assert_eq!(n, 3);
+    scan.status = Some("draft");
+    let mut n = 0;
+    e.store.stat_scan(&scan, &mut |_| n += 1).await.unwrap();
+    assert_eq!(n, 0);
+    assert!(e.store.stat_scan(&StatScan::new(RecordTable::Decisions, &["sealed"]), &mut |_| ()).await.is_err(), "columns are checked");
+
+    let shared = e.store.stat_shared_documents().await.unwrap();
+    let mut names: Vec<&str> = shared.iter().filter(|s| s.0 == "shared-doc").map(|s| s.1.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["scan-person", "scan-twin"], "the two persons with the same document");
+}
+
 async fn story_audit_verifies_and_names_reads(e: Env) {
     let (_, ctx) = org_and_actor(&e.app, "Unidad Cusco", Role::Investigator).await;
     let id = known_person(&e.app, &ctx).await;
@@ -474,6 +548,7 @@ async fn run_all(mut f: Fresh) {
     story_throttle_and_sessions(f.env().await).await;
     story_protection_records_and_instruments(f.env().await).await;
     story_bulk_writes_and_statistics_reads(f.env().await).await;
+    story_statistics_scans_in_chunks(f.env().await).await;
 }
 
 #[test]

@@ -195,6 +195,22 @@ fn column(rec: &PersonRecord, identity: &Identity, name: &str) -> String {
 }
 
 /// The pair's row key: the two person ids in a fixed order.
+/// Persons grouped by record linkage and shared documents.
+#[derive(Debug, Default)]
+pub(crate) struct PersonGroups {
+    /// The group of every person that is not the first of their group (others: their own id).
+    pub group: HashMap<String, String>,
+    /// Every person read (they share a document or have a confirmed link): (person id,
+    /// organisation id).
+    pub members: Vec<(String, String)>,
+}
+
+impl PersonGroups {
+    pub fn of(&self, id: &str) -> String {
+        self.group.get(id).cloned().unwrap_or_else(|| id.to_owned())
+    }
+}
+
 fn ordered<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {
     if a <= b { (a, b) } else { (b, a) }
 }
@@ -612,12 +628,62 @@ impl Amparo {
         Ok(rows.into_iter().filter_map(|r| Some((r.subject_id?, r.lookup?))).collect())
     }
 
-    /// Which persons are the same person: a group id for every person, by confirmed links and
-    /// by equal document numbers (exact, keyed hash) — except pairs people said are not the
-    /// same. Statistics count groups, not records.
-    pub(crate) async fn person_groups(&self, persons: &[PersonRecord]) -> CoreResult<HashMap<String, String>> {
-        let index: HashMap<String, usize> = persons.iter().enumerate().map(|(k, p)| (p.id.to_string(), k)).collect();
-        let mut parent: Vec<usize> = (0..persons.len()).collect();
+    /// Which persons are the same person, by confirmed links and by equal document numbers
+    /// (exact, keyed hash), except pairs people said are not the same. Statistics count
+    /// groups, not records. Only persons that share a document or have a confirmed link can
+    /// be in a group with another, so only they are read: every other person is a group of
+    /// one, named by their own id.
+    pub(crate) async fn person_groups(&self) -> CoreResult<PersonGroups> {
+        let shared = self.store.stat_shared_documents().await?;
+        let links =
+            self.store.find_rows(RecordTable::PersonMatches, &RowFilter { statuses: vec!["linked".into()], ..Default::default() }).await?;
+        let never = self.never_merge().await?;
+        // Nodes: every person named above, with their organisation.
+        let mut ids: Vec<String> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut orgs: Vec<Option<String>> = Vec::new();
+        let mut node = |id: &str, org: Option<&str>, ids: &mut Vec<String>, orgs: &mut Vec<Option<String>>| -> usize {
+            if let Some(&k) = index.get(id) {
+                return k;
+            }
+            index.insert(id.to_owned(), ids.len());
+            ids.push(id.to_owned());
+            orgs.push(org.map(str::to_owned));
+            ids.len() - 1
+        };
+        let mut pairs: Vec<(usize, usize)> = Vec::new();
+        let mut first_of_doc: Option<(&str, usize)> = None;
+        for (doc, id, org) in &shared {
+            let k = node(id, Some(org), &mut ids, &mut orgs);
+            match first_of_doc {
+                Some((d, first)) if d == doc.as_str() => {
+                    let a = ids.get(first).cloned().unwrap_or_default();
+                    let (l, r) = ordered(&a, id);
+                    if !never.contains(&(l.to_owned(), r.to_owned())) {
+                        pairs.push((first, k));
+                    }
+                }
+                _ => first_of_doc = Some((doc.as_str(), k)),
+            }
+        }
+        for l in &links {
+            if let (Some(a), Some(b)) = (l.subject_id.as_deref(), l.lookup.as_deref()) {
+                let (a, b) = (node(a, None, &mut ids, &mut orgs), node(b, None, &mut ids, &mut orgs));
+                pairs.push((a, b));
+            }
+        }
+        // Linked persons' organisations (links are few: one read).
+        let unknown: Vec<String> = ids.iter().zip(&orgs).filter(|(_, o)| o.is_none()).map(|(id, _)| id.clone()).collect();
+        if !unknown.is_empty() {
+            for p in self.store.persons_by_ids(&unknown).await? {
+                if let Some(&k) = index.get(p.id.as_str())
+                    && let Some(o) = orgs.get_mut(k)
+                {
+                    *o = Some(p.org_id.to_string());
+                }
+            }
+        }
+        let mut parent: Vec<usize> = (0..ids.len()).collect();
         fn root(parent: &mut [usize], mut i: usize) -> usize {
             while let Some(&p) = parent.get(i) {
                 if p == i {
@@ -631,45 +697,21 @@ impl Amparo {
             }
             i
         }
-        let union = |parent: &mut Vec<usize>, a: usize, b: usize| {
-            let (ra, rb) = (root(parent, a), root(parent, b));
+        for (a, b) in pairs {
+            let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
             if let Some(x) = parent.get_mut(ra.max(rb)) {
                 *x = ra.min(rb);
             }
-        };
-        let never = self.never_merge().await?;
-        let mut by_doc: HashMap<&str, usize> = HashMap::new();
-        for (k, p) in persons.iter().enumerate() {
-            if let Some(doc) = p.match_doc.as_deref() {
-                match by_doc.get(doc) {
-                    Some(&first) => {
-                        let a = persons.get(first).map(|q| q.id.to_string()).unwrap_or_default();
-                        let b = p.id.to_string();
-                        let (l, r) = ordered(&a, &b);
-                        if !never.contains(&(l.to_owned(), r.to_owned())) {
-                            union(&mut parent, first, k);
-                        }
-                    }
-                    None => {
-                        by_doc.insert(doc, k);
-                    }
-                }
-            }
         }
-        let links =
-            self.store.find_rows(RecordTable::PersonMatches, &RowFilter { statuses: vec!["linked".into()], ..Default::default() }).await?;
-        for l in &links {
-            if let (Some(a), Some(b)) = (l.subject_id.as_ref().and_then(|x| index.get(x)), l.lookup.as_ref().and_then(|x| index.get(x))) {
-                union(&mut parent, *a, *b);
+        let mut groups = PersonGroups::default();
+        for k in 0..ids.len() {
+            let r = root(&mut parent, k);
+            let (Some(id), Some(g)) = (ids.get(k), ids.get(r)) else { continue };
+            if r != k {
+                groups.group.insert(id.clone(), g.clone());
             }
+            groups.members.push((id.clone(), orgs.get(k).cloned().flatten().unwrap_or_default()));
         }
-        Ok(persons
-            .iter()
-            .enumerate()
-            .map(|(k, p)| {
-                let r = root(&mut parent, k);
-                (p.id.to_string(), persons.get(r).map(|q| q.id.to_string()).unwrap_or_default())
-            })
-            .collect())
+        Ok(groups)
     }
 }

@@ -10,12 +10,13 @@
 use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
-use crate::store::{PersonRecord, RecordRow, RecordTable};
+use crate::store::{RecordTable, StatRow, StatScan};
+use crate::usecases::linkage::PersonGroups;
 use amparo_domain::cases::{CaseExploitation, DecisionOnCharge};
 use amparo_domain::policy::{Action, Relation};
 use amparo_domain::statistics::{
     AssistanceFact, CaseFact, ChargeFact, Day, Facts, Figures, OperationFact, PreventionFact, ReferralFact, Scope, TrendPoint, TypeFlags,
-    VictimFact, figures,
+    VictimFact, figures, figures_of,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -113,10 +114,10 @@ struct PreventionStat {
     people: i64,
 }
 
-fn parse<T: Default + for<'de> Deserialize<'de>>(row: &RecordRow) -> T {
+fn parse<T: Default + for<'de> Deserialize<'de>>(row: &StatRow) -> T {
     // A row whose attrs do not parse counts with defaults rather than failing the report;
     // the attrs were written by this code, so this does not happen in practice.
-    serde_json::from_str(&row.attrs).unwrap_or_default()
+    row.attrs.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default()
 }
 
 impl Amparo {
@@ -142,7 +143,9 @@ impl Amparo {
     pub async fn annual_report(&self, ctx: &Ctx, q: &ReportQuery, small_cells: bool) -> CoreResult<AnnualReport> {
         self.authorize(ctx, Action::ViewStatistics, Relation::OwnOrgScope, "statistics", "annual_report").await?;
         Self::check_year(q.year)?;
+        let clock = std::time::Instant::now();
         let facts = self.statistics_facts().await?;
+        tracing::debug!(elapsed_ms = clock.elapsed().as_millis() as u64, "statistics facts read");
         // A national code (`16`, as people write UBIGEO) is read in the installation's country.
         let (region, region_name) = match q.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
             None => (None, None),
@@ -168,9 +171,12 @@ impl Amparo {
             None => None,
         };
         let scope = Scope { region, org };
-        let trend = amparo_domain::statistics::trend(&facts, q.year - 4..=q.year, &scope);
-        let mut current = figures(&facts, q.year, &scope);
-        let mut previous = figures(&facts, q.year - 1, &scope);
+        let prepared = amparo_domain::statistics::prepare(&facts, &scope);
+        let trend = amparo_domain::statistics::trend_of(&prepared, q.year - 4..=q.year);
+        let mut current = figures_of(&prepared, q.year);
+        let mut previous = figures_of(&prepared, q.year - 1);
+        drop(prepared);
+        tracing::debug!(elapsed_ms = clock.elapsed().as_millis() as u64, "statistics figures counted");
         let mut suppressed = Vec::new();
         if small_cells {
             suppressed = amparo_domain::statistics::suppress_small_cells(&mut current, SMALL_CELL_K);
@@ -214,12 +220,11 @@ impl Amparo {
         })
     }
 
-    /// Every fact the figures are counted from. Reads clear columns and attrs only.
+    /// Every fact the figures are counted from. Reads clear columns and attrs fields only,
+    /// a chunk at a time, folding each row into the facts as it arrives.
     pub(crate) async fn statistics_facts(&self) -> CoreResult<Facts> {
-        // Lean reads: clear columns, and only the attrs fields counted; never an identity.
-        let persons = self.store.stat_persons().await?;
-        let groups = self.person_groups(&persons).await?;
-        let group = |id: &str| groups.get(id).cloned().unwrap_or_else(|| id.to_owned());
+        let groups = self.person_groups().await?;
+        let group = |id: &str| groups.of(id);
         let orgs = self.store.list_orgs().await?;
         let home_country = {
             let mut n: HashMap<&str, usize> = HashMap::new();
@@ -231,129 +236,177 @@ impl Amparo {
 
         let mut facts = Facts { home_country, ..Default::default() };
         let mut case_area: HashMap<String, Option<String>> = HashMap::new();
-        for r in self.store.stat_rows(RecordTable::Cases, &["labour_sector", "sexual_form"]).await? {
-            let stat: CaseStat = parse(&r);
-            let types = CaseExploitation::parse(&r.kind).map(TypeFlags::of_case).unwrap_or_default();
-            case_area.insert(r.id.clone(), r.area_code.clone());
-            facts.cases.insert(
-                r.id.clone(),
-                CaseFact { id: r.id, types, labour_sector: stat.labour_sector, sexual_form: stat.sexual_form, exploited_in: None },
-            );
-        }
+        let scan = StatScan { attrs: &["labour_sector", "sexual_form"], ..StatScan::new(RecordTable::Cases, &["id", "kind", "area_code"]) };
+        self.store
+            .stat_scan(&scan, &mut |r| {
+                let stat: CaseStat = parse(&r);
+                let types = CaseExploitation::parse(&r.kind).map(TypeFlags::of_case).unwrap_or_default();
+                case_area.insert(r.id.clone(), r.area_code);
+                facts.cases.insert(
+                    r.id.clone(),
+                    CaseFact { id: r.id, types, labour_sector: stat.labour_sector, sexual_form: stat.sexual_form, exploited_in: None },
+                );
+            })
+            .await?;
         // Exploitation abroad: an exploitation event whose place is a country, not an area.
-        for r in self.store.stat_rows(RecordTable::CaseEvents, &[]).await?.into_iter().filter(|r| r.kind == "Exploitation") {
-            if let (Some(case), Some(place)) = (r.subject_id.as_deref(), r.area_code.as_deref())
-                && !place.contains('-')
-                && !place.eq_ignore_ascii_case(&facts.home_country)
-                && let Some(c) = facts.cases.get_mut(case)
-            {
-                c.exploited_in = Some(place.to_owned());
-            }
-        }
-        for r in self.store.stat_rows(RecordTable::Charges, &["decision"]).await? {
-            let (Some(case_id), Some(person)) = (r.subject_id.clone(), r.lookup.as_deref()) else { continue };
-            let stat: ChargeStat = parse(&r);
-            let decided = stat.decision.as_ref().and_then(|d| amparo_domain::protection::days_from_civil(&d.decided_on));
-            facts.charges.push(ChargeFact {
-                case_id,
-                defendant: group(person),
-                filed: day(r.occurred_at),
-                verdict: stat.decision.as_ref().map(|d| d.verdict),
-                decided,
-                sentence_months: stat.decision.as_ref().and_then(|d| d.sentence_months),
-                area: r.area_code.clone(),
-                org: r.org_id.to_string(),
-            });
-        }
+        let home = facts.home_country.clone();
+        let scan = StatScan { kind: Some("Exploitation"), ..StatScan::new(RecordTable::CaseEvents, &["subject_id", "area_code"]) };
+        self.store
+            .stat_scan(&scan, &mut |r| {
+                if let (Some(case), Some(place)) = (r.subject_id.as_deref(), r.area_code.as_deref())
+                    && !place.contains('-')
+                    && !place.eq_ignore_ascii_case(&home)
+                    && let Some(c) = facts.cases.get_mut(case)
+                {
+                    c.exploited_in = Some(place.to_owned());
+                }
+            })
+            .await?;
+        let scan = StatScan {
+            attrs: &["decision"],
+            ..StatScan::new(RecordTable::Charges, &["subject_id", "lookup", "occurred_at", "area_code", "org_id"])
+        };
+        self.store
+            .stat_scan(&scan, &mut |r| {
+                let (Some(case_id), Some(person)) = (r.subject_id.clone(), r.lookup.as_deref()) else { return };
+                let stat: ChargeStat = parse(&r);
+                let decided = stat.decision.as_ref().and_then(|d| amparo_domain::protection::days_from_civil(&d.decided_on));
+                facts.charges.push(ChargeFact {
+                    case_id,
+                    defendant: group(person),
+                    filed: day(r.occurred_at),
+                    verdict: stat.decision.as_ref().map(|d| d.verdict),
+                    decided,
+                    sentence_months: stat.decision.as_ref().and_then(|d| d.sentence_months),
+                    area: r.area_code,
+                    org: r.org_id,
+                });
+            })
+            .await?;
 
         // Where each person was found, and what they were exploited for: their sources…
         let mut source: HashMap<String, (Option<String>, TypeFlags)> = HashMap::new();
-        for r in self.store.stat_rows(RecordTable::Operations, &["rescued", "persons_found"]).await? {
-            let stat: OperationStat = parse(&r);
-            let types = TypeFlags::of_intake(&r.kind);
-            facts.operations.push(OperationFact {
-                day: day(r.occurred_at),
-                rescued: stat.rescued,
-                persons_found: stat.persons_found,
-                types,
-                area: r.area_code.clone(),
-                org: r.org_id.to_string(),
-            });
-            source.insert(r.id, (r.area_code, types));
-        }
-        for r in self.store.stat_rows(RecordTable::Reports, &["exploitation"]).await? {
-            let stat: ReportStat = parse(&r);
-            facts.reports.push((day(r.occurred_at).unwrap_or(r.created_at.div_euclid(86_400)), r.area_code.clone(), r.org_id.to_string()));
-            source.insert(r.id, (r.area_code, TypeFlags::of_intake(stat.exploitation.as_deref().unwrap_or(""))));
-        }
-        for r in self.store.stat_rows(RecordTable::Inspections, &[]).await? {
-            source.insert(r.id, (r.area_code, TypeFlags::of_intake("labour")));
-        }
+        let scan = StatScan {
+            attrs: &["rescued", "persons_found"],
+            ..StatScan::new(RecordTable::Operations, &["id", "kind", "occurred_at", "area_code", "org_id"])
+        };
+        self.store
+            .stat_scan(&scan, &mut |r| {
+                let stat: OperationStat = parse(&r);
+                let types = TypeFlags::of_intake(&r.kind);
+                facts.operations.push(OperationFact {
+                    day: day(r.occurred_at),
+                    rescued: stat.rescued,
+                    persons_found: stat.persons_found,
+                    types,
+                    area: r.area_code.clone(),
+                    org: r.org_id,
+                });
+                source.insert(r.id, (r.area_code, types));
+            })
+            .await?;
+        let scan = StatScan {
+            attrs: &["exploitation"],
+            ..StatScan::new(RecordTable::Reports, &["id", "occurred_at", "created_at", "area_code", "org_id"])
+        };
+        self.store
+            .stat_scan(&scan, &mut |r| {
+                let stat: ReportStat = parse(&r);
+                facts.reports.push((day(r.occurred_at).unwrap_or(r.created_at.div_euclid(86_400)), r.area_code.clone(), r.org_id));
+                source.insert(r.id, (r.area_code, TypeFlags::of_intake(stat.exploitation.as_deref().unwrap_or(""))));
+            })
+            .await?;
+        self.store
+            .stat_scan(&StatScan::new(RecordTable::Inspections, &["id", "area_code"]), &mut |r| {
+                source.insert(r.id, (r.area_code, TypeFlags::of_intake("labour")));
+            })
+            .await?;
         // …and the cases they are victims in (more precise than the source, when there is one).
         let mut victim_case: HashMap<String, (Option<String>, TypeFlags, Option<String>)> = HashMap::new();
-        for r in self.store.stat_rows(RecordTable::CaseLinks, &[]).await? {
-            let (Some(case_id), Some(person)) = (r.subject_id.as_deref(), r.lookup.as_deref()) else { continue };
-            if r.kind != "victim" || r.status != "active" {
-                continue;
-            }
-            facts.victim_cases.entry(group(person)).or_default().push(case_id.to_owned());
-            if let Some(c) = facts.cases.get(case_id) {
-                let e = victim_case.entry(person.to_owned()).or_insert((None, TypeFlags::default(), None));
-                e.1 = TypeFlags {
-                    sexual: e.1.sexual || c.types.sexual,
-                    labour: e.1.labour || c.types.labour,
-                    other: e.1.other || c.types.other,
-                };
-                if e.0.is_none() {
-                    e.0 = case_area.get(case_id).cloned().flatten();
+        let scan =
+            StatScan { kind: Some("victim"), status: Some("active"), ..StatScan::new(RecordTable::CaseLinks, &["subject_id", "lookup"]) };
+        self.store
+            .stat_scan(&scan, &mut |r| {
+                let (Some(case_id), Some(person)) = (r.subject_id.as_deref(), r.lookup.as_deref()) else { return };
+                facts.victim_cases.entry(group(person)).or_default().push(case_id.to_owned());
+                if let Some(c) = facts.cases.get(case_id) {
+                    let e = victim_case.entry(person.to_owned()).or_insert((None, TypeFlags::default(), None));
+                    e.1 = TypeFlags {
+                        sexual: e.1.sexual || c.types.sexual,
+                        labour: e.1.labour || c.types.labour,
+                        other: e.1.other || c.types.other,
+                    };
+                    if e.0.is_none() {
+                        e.0 = case_area.get(case_id).cloned().flatten();
+                    }
+                    if e.2.is_none() {
+                        e.2 = c.labour_sector.clone();
+                    }
                 }
-                if e.2.is_none() {
-                    e.2 = c.labour_sector.clone();
+            })
+            .await?;
+        drop(case_area);
+
+        facts.victims = self.victim_facts(&groups, &source, &victim_case).await?;
+        drop(victim_case);
+        drop(source);
+
+        let scan =
+            StatScan { status: Some("final"), ..StatScan::new(RecordTable::Screenings, &["subject_id", "occurred_at", "created_at"]) };
+        self.store
+            .stat_scan(&scan, &mut |r| {
+                if let Some(person) = r.subject_id.as_deref() {
+                    facts.screenings.push((group(person), day(r.occurred_at).unwrap_or(r.created_at.div_euclid(86_400))));
                 }
-            }
-        }
-
-        facts.victims = self.victim_facts(&persons, &group, &source, &victim_case).await?;
-
-        for r in self.store.stat_rows(RecordTable::Screenings, &[]).await?.into_iter().filter(|r| r.status == "final") {
-            if let Some(person) = r.subject_id.as_deref() {
-                facts.screenings.push((group(person), day(r.occurred_at).unwrap_or(r.created_at.div_euclid(86_400))));
-            }
-        }
-        for r in self.store.stat_rows(RecordTable::Referrals, &[]).await? {
-            let Some(person) = r.subject_id.as_deref() else { continue };
-            let referred = amparo_domain::protection::ReferralStatus::parse(&r.status).is_some_and(|s| s.counts_as_referred());
-            facts.referrals.push(ReferralFact {
-                person: group(person),
-                day: day(r.occurred_at).unwrap_or(r.created_at.div_euclid(86_400)),
-                service_kind: r.kind.clone(),
-                status: r.status.clone(),
-                referred,
-                area: r.area_code.clone(),
-                org: r.org_id.to_string(),
-            });
-        }
-        for r in self.store.stat_rows(RecordTable::Assistance, &[]).await? {
-            let Some(person) = r.subject_id.as_deref() else { continue };
-            facts.assistance.push(AssistanceFact {
-                person: group(person),
-                day: day(r.occurred_at),
-                kind: r.kind.clone(),
-                detail: r.status.clone(),
-                org: r.org_id.to_string(),
-            });
-        }
-        for r in self.store.stat_rows(RecordTable::Prevention, &["people"]).await? {
-            let stat: PreventionStat = parse(&r);
-            facts.prevention.push(PreventionFact {
-                day: day(r.occurred_at),
-                kind: r.kind.clone(),
-                audience: r.status.clone(),
-                people: stat.people,
-                area: r.area_code.clone(),
-                org: r.org_id.to_string(),
-            });
-        }
+            })
+            .await?;
+        let scan =
+            StatScan::new(RecordTable::Referrals, &["subject_id", "occurred_at", "created_at", "kind", "status", "area_code", "org_id"]);
+        self.store
+            .stat_scan(&scan, &mut |r| {
+                let Some(person) = r.subject_id.as_deref() else { return };
+                let referred = amparo_domain::protection::ReferralStatus::parse(&r.status).is_some_and(|s| s.counts_as_referred());
+                facts.referrals.push(ReferralFact {
+                    person: group(person),
+                    day: day(r.occurred_at).unwrap_or(r.created_at.div_euclid(86_400)),
+                    service_kind: r.kind,
+                    status: r.status,
+                    referred,
+                    area: r.area_code,
+                    org: r.org_id,
+                });
+            })
+            .await?;
+        let scan = StatScan::new(RecordTable::Assistance, &["subject_id", "occurred_at", "kind", "status", "org_id"]);
+        self.store
+            .stat_scan(&scan, &mut |r| {
+                let Some(person) = r.subject_id.as_deref() else { return };
+                facts.assistance.push(AssistanceFact {
+                    person: group(person),
+                    day: day(r.occurred_at),
+                    kind: r.kind,
+                    detail: r.status,
+                    org: r.org_id,
+                });
+            })
+            .await?;
+        let scan = StatScan {
+            attrs: &["people"],
+            ..StatScan::new(RecordTable::Prevention, &["occurred_at", "kind", "status", "area_code", "org_id"])
+        };
+        self.store
+            .stat_scan(&scan, &mut |r| {
+                let stat: PreventionStat = parse(&r);
+                facts.prevention.push(PreventionFact {
+                    day: day(r.occurred_at),
+                    kind: r.kind,
+                    audience: r.status,
+                    people: stat.people,
+                    area: r.area_code,
+                    org: r.org_id,
+                });
+            })
+            .await?;
         Ok(facts)
     }
 
@@ -371,72 +424,108 @@ impl Amparo {
         Ok(None)
     }
 
-    /// One fact per person (group of records) with at least one identification decision.
+    /// One fact per person (group of records) with at least one identification decision, in
+    /// one pass over the decisions (with their person's clear columns joined).
     async fn victim_facts(
         &self,
-        persons: &[PersonRecord],
-        group: &(dyn Fn(&str) -> String + Sync),
+        groups: &PersonGroups,
         source: &HashMap<String, (Option<String>, TypeFlags)>,
         victim_case: &HashMap<String, (Option<String>, TypeFlags, Option<String>)>,
     ) -> CoreResult<Vec<VictimFact>> {
-        let decisions = self.store.stat_rows(RecordTable::Decisions, &[]).await?;
-        // The latest decision per person record (by decision date, then when recorded).
-        let mut latest: HashMap<&str, (i64, i64, &str)> = HashMap::new();
-        for d in &decisions {
-            let (Some(person), Some(at)) = (d.subject_id.as_deref(), d.occurred_at) else { continue };
-            let e = latest.entry(person).or_insert((at, d.created_at, d.kind.as_str()));
-            if (at, d.created_at) >= (e.0, e.1) {
-                *e = (at, d.created_at, d.kind.as_str());
-            }
+        /// What one person record's decisions say so far.
+        struct RecordState {
+            /// The latest decision (by decision date, then when recorded) and whether it is
+            /// ActualVictim.
+            latest: (i64, i64, bool),
+            /// The earliest ActualVictim decision.
+            first_actual: Option<Day>,
         }
-        let by_id: HashMap<String, &PersonRecord> = persons.iter().map(|p| (p.id.to_string(), p)).collect();
+        let mut records: HashMap<String, RecordState> = HashMap::new();
         let mut out: HashMap<String, VictimFact> = HashMap::new();
         // The record whose decision came first speaks for the person's attributes.
-        let mut first_at: HashMap<String, i64> = HashMap::new();
-        let mut decision_area: HashMap<String, Option<String>> = HashMap::new();
-        for d in &decisions {
-            let (Some(person), Some(at)) = (d.subject_id.as_deref(), d.occurred_at) else { continue };
-            let g = group(person);
-            let v = out.entry(g.clone()).or_insert_with(|| VictimFact { group: g.clone(), ..Default::default() });
-            let today = at.div_euclid(86_400);
-            match d.kind.as_str() {
-                "ActualVictim" if latest.get(person).map(|l| l.2) == Some("ActualVictim") => {
-                    v.identified = Some(v.identified.map_or(today, |x| x.min(today)));
+        let mut first_at: HashMap<String, (i64, Option<String>)> = HashMap::new();
+        let scan = StatScan {
+            person: true,
+            ..StatScan::new(RecordTable::Decisions, &["subject_id", "org_id", "kind", "occurred_at", "created_at", "area_code"])
+        };
+        self.store
+            .stat_scan(&scan, &mut |d| {
+                let (Some(person), Some(at)) = (d.subject_id.as_deref(), d.occurred_at) else { return };
+                let g = groups.of(person);
+                let v = out.entry(g.clone()).or_insert_with(|| VictimFact { group: g.clone(), ..Default::default() });
+                let today = at.div_euclid(86_400);
+                let actual = d.kind == "ActualVictim";
+                match records.get_mut(person) {
+                    Some(rec) => {
+                        if (at, d.created_at) >= (rec.latest.0, rec.latest.1) {
+                            rec.latest = (at, d.created_at, actual);
+                        }
+                        if actual {
+                            rec.first_actual = Some(rec.first_actual.map_or(today, |x| x.min(today)));
+                        }
+                    }
+                    None => {
+                        records.insert(
+                            person.to_owned(),
+                            RecordState { latest: (at, d.created_at, actual), first_actual: actual.then_some(today) },
+                        );
+                        // A record counts once, with its organisation, the first time it is seen.
+                        v.records += 1;
+                        if let Some(o) = d.person.as_ref().and_then(|p| p.org_id.clone())
+                            && !v.orgs.contains(&o)
+                        {
+                            v.orgs.push(o);
+                        }
+                    }
                 }
-                "PossibleVictim" => v.possible.push(today),
-                _ => {}
-            }
-            if !v.orgs.contains(&d.org_id.to_string()) {
-                v.orgs.push(d.org_id.to_string());
-            }
-            let first = first_at.entry(g.clone()).or_insert(i64::MAX);
-            if at < *first {
-                *first = at;
-                let Some(p) = by_id.get(person) else { continue };
-                v.sex = p.sex.clone();
-                v.age = p.approx_age;
-                v.nationality = p.profile.nationality.clone();
-                let from_case = victim_case.get(person);
-                let from_source = p.profile.source_id.as_deref().and_then(|s| source.get(s));
-                v.types = from_case.map(|c| c.1).or(from_source.map(|s| s.1)).unwrap_or_default();
-                v.labour_sector = from_case.and_then(|c| c.2.clone());
-                v.area = from_case.and_then(|c| c.0.clone()).or_else(|| from_source.and_then(|s| s.0.clone()));
-                decision_area.insert(g.clone(), d.area_code.clone());
+                if d.kind == "PossibleVictim" {
+                    v.possible.push(today);
+                }
+                if !v.orgs.contains(&d.org_id) {
+                    v.orgs.push(d.org_id.clone());
+                }
+                let first = first_at.entry(g).or_insert((i64::MAX, None));
+                if at < first.0 {
+                    *first = (at, d.area_code.clone());
+                    let p = d.person.clone().unwrap_or_default();
+                    v.sex = p.sex;
+                    v.age = p.approx_age;
+                    v.nationality = p.nationality;
+                    let from_case = victim_case.get(person);
+                    let from_source = p.source_id.as_deref().and_then(|s| source.get(s));
+                    v.types = from_case.map(|c| c.1).or(from_source.map(|s| s.1)).unwrap_or_default();
+                    v.labour_sector = from_case.and_then(|c| c.2.clone());
+                    v.area = from_case.and_then(|c| c.0.clone()).or_else(|| from_source.and_then(|s| s.0.clone()));
+                }
+            })
+            .await?;
+        // A person is identified from their earliest ActualVictim decision on any record whose
+        // latest decision still says so.
+        for (person, rec) in &records {
+            if let (true, Some(day)) = (rec.latest.2, rec.first_actual)
+                && let Some(v) = out.get_mut(&groups.of(person))
+            {
+                v.identified = Some(v.identified.map_or(day, |x| x.min(day)));
             }
         }
-        for p in persons {
-            if let Some(v) = out.get_mut(&group(p.id.as_str())) {
+        // Records in a victim's group without a decision of their own still stand behind them.
+        for (person, org) in &groups.members {
+            if records.contains_key(person) {
+                continue;
+            }
+            if let Some(v) = out.get_mut(&groups.of(person)) {
                 v.records += 1;
-                if !v.orgs.contains(&p.org_id.to_string()) {
-                    v.orgs.push(p.org_id.to_string());
+                if !org.is_empty() && !v.orgs.contains(org) {
+                    v.orgs.push(org.clone());
                 }
             }
         }
+        drop(records);
         let mut victims: Vec<VictimFact> = out.into_values().collect();
         let mut regions: HashMap<String, Option<String>> = HashMap::new();
         for v in &mut victims {
             if v.area.is_none() {
-                v.area = decision_area.get(&v.group).cloned().flatten();
+                v.area = first_at.get(&v.group).and_then(|f| f.1.clone());
             }
             if let Some(a) = v.area.clone() {
                 if !regions.contains_key(&a) {

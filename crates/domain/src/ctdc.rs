@@ -35,6 +35,60 @@ pub const SEX_COLUMNS: [(&str, &[&str]); 4] = [
     ("typeOfSexPrivateSexualServices", &["private"]),
 ];
 
+/// CTDC `meansOfControl…` columns and the ILO/EC screening indicators behind each, by the
+/// indicator's name, whichever dimension it was recorded under (coercion at recruitment and
+/// at destination share names). Deception and coercion are means of control, and so are the
+/// two exploitative conditions CTDC has columns for (wages taken, excessive hours);
+/// vulnerability is not. A deception or coercion indicator with no column of its own counts
+/// as `meansOfControlOther`.
+pub const MEANS_OF_CONTROL: [(&str, &[&str]); 16] = [
+    ("meansOfControlDebtBondage", &["debt_bondage"]),
+    ("meansOfControlTakesEarnings", &["withholding_wages", "wage_manipulation"]),
+    ("meansOfControlRestrictsFinancialAccess", &["withholding_money"]),
+    ("meansOfControlThreats", &["threats_violence", "threat_inform_family", "threat_worse_conditions", "violence_on_family"]),
+    ("meansOfControlPsychologicalAbuse", &["under_strong_influence"]),
+    ("meansOfControlPhysicalAbuse", &["violence_on_victim"]),
+    ("meansOfControlSexualAbuse", &[]),
+    (
+        "meansOfControlFalsePromises",
+        &[
+            "deceived_nature_job",
+            "deceived_conditions_work",
+            "deceived_contract",
+            "deceived_family_reunification",
+            "deceived_housing",
+            "deceived_legal_documents",
+            "deceived_travel",
+            "deceived_wages",
+            "deceived_marriage_adoption",
+            "deceived_education",
+        ],
+    ),
+    ("meansOfControlPsychoactiveSubstances", &[]),
+    ("meansOfControlRestrictsMovement", &["isolation_confinement"]),
+    ("meansOfControlRestrictsMedicalCare", &[]),
+    ("meansOfControlExcessiveWorkingHours", &["excessive_hours"]),
+    ("meansOfControlUsesChildren", &[]),
+    ("meansOfControlThreatOfLawEnforcement", &["threat_denunciation"]),
+    ("meansOfControlWithholdsNecessities", &[]),
+    ("meansOfControlWithholdsDocuments", &["confiscation_documents"]),
+];
+
+/// The screening dimensions whose indicators are all means of control: deceptive
+/// recruitment, coercive recruitment, coercion at destination (ILO/EC 2009 D1, D2, D5).
+const CONTROL_DIMENSIONS: [&str; 3] = ["d1", "d2", "d5"];
+
+/// The CTDC means-of-control column an indicator id (`d5.debt_bondage`) stands for:
+/// `Some(column)`, `Some("meansOfControlOther")` for a deception or coercion indicator with
+/// no column of its own, `None` for an indicator that is not a means of control.
+pub fn means_of_control(indicator: &str) -> Option<&'static str> {
+    let (dim, name) = indicator.split_once('.')?;
+    match MEANS_OF_CONTROL.iter().find(|(_, names)| names.contains(&name)) {
+        Some((col, _)) => Some(col),
+        None => CONTROL_DIMENSIONS.contains(&dim).then_some("meansOfControlOther"),
+    }
+}
+
 /// The columns of the export, in order.
 pub fn columns() -> Vec<&'static str> {
     let mut c = vec![
@@ -51,7 +105,8 @@ pub fn columns() -> Vec<&'static str> {
     ];
     c.extend(LABOUR_COLUMNS.iter().map(|(n, _)| *n));
     c.extend(SEX_COLUMNS.iter().map(|(n, _)| *n));
-    c.extend(["meansOfControlNotSpecified", "recruiterRelationUnknown"]);
+    c.extend(MEANS_OF_CONTROL.iter().map(|(n, _)| *n));
+    c.extend(["meansOfControlOther", "meansOfControlNotSpecified", "recruiterRelationUnknown"]);
     c
 }
 
@@ -69,6 +124,8 @@ pub struct VictimRecord {
     pub types: TypeFlags,
     pub labour_sector: Option<String>,
     pub sexual_form: Option<String>,
+    /// Indicators present in the person's final screenings (`None`: never screened).
+    pub indicators: Option<Vec<String>>,
 }
 
 fn flag(b: bool) -> String {
@@ -125,9 +182,16 @@ pub fn row(v: &VictimRecord, datasource: &str) -> BTreeMap<&'static str, String>
         };
         r.insert(col, value);
     }
-    // Amparo does not yet map screening indicators to CTDC's means of control, nor record
-    // the recruiter's relation: said so explicitly rather than guessed.
-    r.insert("meansOfControlNotSpecified", "1".into());
+    // Means of control from the screening's deception and coercion indicators. A person
+    // never screened, or screened without any, has them "not specified" (empty columns),
+    // which is not the same as a recorded absence.
+    let means: Vec<&str> = v.indicators.iter().flatten().filter_map(|i| means_of_control(i)).collect();
+    for (col, _) in MEANS_OF_CONTROL.iter().chain([("meansOfControlOther", &[] as &[&str])].iter()) {
+        r.insert(col, if means.is_empty() { String::new() } else { flag(means.contains(col)) });
+    }
+    r.insert("meansOfControlNotSpecified", flag(means.is_empty()));
+    // Amparo does not record the recruiter's relation to the victim: said so explicitly
+    // rather than guessed.
     r.insert("recruiterRelationUnknown", "1".into());
     r
 }
@@ -182,6 +246,48 @@ mod tests {
             types: TypeFlags { sexual, labour: !sexual, other: false },
             labour_sector: (!sexual).then(|| "mining".into()),
             sexual_form: sexual.then(|| "bar_or_nightclub".into()),
+            indicators: None,
+        }
+    }
+
+    #[test]
+    fn means_of_control_come_from_deception_and_coercion_indicators_only() {
+        assert_eq!(means_of_control("d5.debt_bondage"), Some("meansOfControlDebtBondage"));
+        assert_eq!(means_of_control("d2.debt_bondage"), Some("meansOfControlDebtBondage"), "at recruitment too");
+        assert_eq!(means_of_control("d5.confiscation_documents"), Some("meansOfControlWithholdsDocuments"));
+        assert_eq!(means_of_control("d1.deceived_wages"), Some("meansOfControlFalsePromises"));
+        assert_eq!(means_of_control("d2.abduction_sale"), Some("meansOfControlOther"), "coercion without a column of its own");
+        assert_eq!(means_of_control("d3.economic_reasons"), None, "vulnerability is not a means of control");
+        assert_eq!(means_of_control("d3.psychological_dependency"), None);
+        assert_eq!(means_of_control("d4.hazardous_work"), None, "nor are exploitative conditions in general…");
+        assert_eq!(means_of_control("d4.excessive_hours"), Some("meansOfControlExcessiveWorkingHours"), "…but CTDC counts this one");
+
+        let mut v = victim("female", 15, "PE", true);
+        let r = row(&v, "A");
+        assert_eq!((r["meansOfControlNotSpecified"].as_str(), r["meansOfControlDebtBondage"].as_str()), ("1", ""), "never screened");
+        v.indicators = Some(vec!["d5.debt_bondage".into(), "d5.isolation_confinement".into(), "d3.economic_reasons".into()]);
+        let r = row(&v, "A");
+        assert_eq!(r.len(), columns().len());
+        assert_eq!(
+            ["meansOfControlNotSpecified", "meansOfControlDebtBondage", "meansOfControlRestrictsMovement", "meansOfControlThreats"]
+                .map(|c| r[c].as_str()),
+            ["0", "1", "1", "0"]
+        );
+        v.indicators = Some(vec!["d3.economic_reasons".into()]);
+        assert_eq!(row(&v, "A")["meansOfControlNotSpecified"], "1", "screened, but no means of control recorded");
+    }
+
+    /// Every indicator name the mapping uses is one the shipped ILO/EC instrument has (a
+    /// typo here would silently never match).
+    #[test]
+    fn the_mapping_names_only_indicators_of_the_shipped_instrument() {
+        let csv = include_str!("../../../data/screening/ilo-ec-2009-indicators.csv");
+        let known: Vec<&str> =
+            csv.lines().filter_map(|l| l.split(',').nth(3)).filter_map(|id| id.split_once('.').map(|(_, n)| n)).collect();
+        for (col, names) in MEANS_OF_CONTROL {
+            for n in names {
+                assert!(known.contains(n), "{col}: {n} is not an indicator of the instrument");
+            }
         }
     }
 

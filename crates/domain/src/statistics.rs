@@ -201,6 +201,9 @@ pub struct Facts {
     pub screenings: Vec<(String, Day)>,
     /// The cases each person group is a victim in.
     pub victim_cases: HashMap<String, Vec<String>>,
+    /// The indicators of each person group's final screenings (an entry, maybe empty, for
+    /// every group screened).
+    pub screening_indicators: HashMap<String, Vec<String>>,
 }
 
 /// Which part of the country or which organisation a report covers.

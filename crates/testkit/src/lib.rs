@@ -102,6 +102,26 @@ impl PgCluster {
         let log = dir.path().join("pg.log");
         let out = run(&pg_ctl, &["-D", data.to_str().unwrap(), "-l", log.to_str().unwrap(), "-o", &opts, "-w", "start"]).output().unwrap();
         assert!(out.status.success(), "pg_ctl start failed: {}", String::from_utf8_lossy(&out.stderr));
+        // A cluster kept in a `static` is never dropped, and a test binary that panics or is
+        // interrupted never drops anything: a detached watchdog stops the cluster and deletes
+        // its directory once this process has gone, so test runs leave no server behind.
+        let stop = format!(
+            "{}{} -D {} -m immediate stop",
+            if as_postgres { "runuser -u postgres -- " } else { "" },
+            pg_ctl.display(),
+            data.display()
+        );
+        let watchdog = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf {dir}",
+            pid = std::process::id(),
+            dir = dir.path().display()
+        );
+        let _ = Command::new("setsid")
+            .args(["sh", "-c", &watchdog])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
         Some(Self { dir, port, as_postgres, pg_ctl })
     }
 

@@ -21,6 +21,17 @@ impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Chromium outlives a killed chromedriver for a moment and would write into its
+        // profile after the directory is deleted: stop it first, so no run leaves a profile.
+        let flag = format!("--user-data-dir={}", self._profile.path().display());
+        let _ = Command::new("pkill").args(["-KILL", "-f", "--", &flag]).status();
+        for _ in 0..50 {
+            let alive = Command::new("pgrep").args(["-f", "--", &flag]).output().map(|o| !o.stdout.is_empty()).unwrap_or(false);
+            if !alive {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 

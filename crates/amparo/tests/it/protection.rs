@@ -303,6 +303,20 @@ async fn a_report_travels_to_an_accepted_referral_with_consent_capacity_and_gap_
     .await;
     assert_eq!(status, 201, "{draft}");
     assert_eq!((draft["status"].as_str(), draft["set"].as_str()), (Some("draft"), Some("child_sexual")), "the set follows the age");
+    // A screening done on paper is entered later with its own date, never a future one.
+    let (status, e) = call(
+        &t,
+        &investigator,
+        "POST",
+        &format!("/api/v1/persons/{pid}/screenings"),
+        json!({ "exploitation": "sexual", "screened_on": "2099-01-01" }),
+    )
+    .await;
+    assert_eq!(
+        (status, e["fields"][0]["field"].as_str(), e["fields"][0]["code"].as_str()),
+        (422, Some("screened_on"), Some("date_in_future")),
+        "{e}"
+    );
     let sid = draft["id"].as_str().unwrap().to_owned();
     let fin = json!({ "set": "child_sexual", "status": "final", "version": "1", "indicators": ["d1.deceived_nature_job", "d1.deceived_education", "d4.excessive_hours", "d4.hazardous_work"] });
     let (status, done) = call(&t, &investigator, "PUT", &format!("/api/v1/screenings/{sid}"), fin.clone()).await;

@@ -64,6 +64,10 @@ fn the_annual_report_for_2008_shows_the_seeds_figures_in_every_format() {
     assert_seed_figures(&r);
     assert_eq!(r["schema"], "amparo.annual-report/1");
     assert!(r["suppressed"].as_array().unwrap().is_empty(), "the operator sees every cell");
+    // The police screened the rescued before deciding (screenings entered later, dated the
+    // day of the interview): the case flow shows them, two days before identification.
+    assert!(n(&r, "case_flow.screened") > 100, "{}", r["case_flow"]);
+    assert_eq!(r["case_flow"]["median_days_screening_to_identification"], 2);
 
     // A region by its UBIGEO code: only what happened there.
     let loreto = report(&dir, None, &["--region", "16"]);
@@ -138,11 +142,21 @@ fn the_ctdc_export_is_k_anonymous_has_no_identifiers_and_reports_what_it_suppres
         }
         for forbidden in ["name", "id", "code", "document", "birth", "org"] {
             assert!(
-                !header.to_lowercase().split(',').any(|h| h.contains(forbidden) && !h.contains("ofexploit")),
+                !header
+                    .to_lowercase()
+                    .split(',')
+                    .any(|h| h.contains(forbidden) && !h.contains("ofexploit") && !h.starts_with("meansofcontrol")),
                 "{forbidden} in {header}"
             );
         }
         assert!(!text.contains("Tapullima") && !text.contains("demo.amparo.pe"), "no direct identifier");
+        // Means of control come from the screenings' coercion indicators.
+        let cols: Vec<&str> = header.split(',').collect();
+        let at = |c: &str| cols.iter().position(|h| *h == c).unwrap();
+        let (debt, unspecified) = (at("meansOfControlDebtBondage"), at("meansOfControlNotSpecified"));
+        let lines: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split(',').collect()).collect();
+        assert!(lines.iter().any(|l| l[debt] == "1" && l[unspecified] == "0"), "debt bondage recorded at screening");
+        assert!(lines.iter().all(|l| (l[unspecified] == "1") == (l[debt].is_empty())), "not specified means empty, not 0");
         let (rows, groups) = group_sizes(&text);
         let k: usize = k.parse().unwrap();
         assert!(rows > 0, "something is published");
@@ -401,4 +415,46 @@ fn htcds_import_is_all_or_nothing_idempotent_and_export_is_encrypted() {
     assert!(plain.lines().any(|l| l.contains("Teófilo") && l.ends_with(",Exploiter")));
     let bad = amparo(&dir, None, &["export", "htcds", "--recipient", "not-a-key", "--out", file.to_str().unwrap()], None);
     assert_eq!(bad.status.code(), Some(2));
+}
+
+/// A legacy file imported at the command line while the server runs is found by search
+/// through that server within seconds (the import is one audit event for the whole file).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn persons_imported_while_the_server_runs_are_found_by_search() {
+    use std::io::BufRead;
+    let d = TempDir::new("htcds-search");
+    let dir = d.path().join("data");
+    ok(amparo(&dir, None, &["demo", "--no-serve"], None));
+    let org = org_id(&dir, "ngo", "PE-16");
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_amparo"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&dir)
+        .env_remove("AMPARO_DATABASE_URL")
+        .env("AMPARO_LOG", "warn")
+        .env("AMPARO_SECURE_COOKIES", "0")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().expect("server exited before printing its address").unwrap();
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break format!("http://{}", rest.trim().trim_end_matches('/'));
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+
+    let (b, _) = login_at(&base, "trabajadora-social@demo.amparo.pe", DEMO_PW).await;
+    let page = b.get("/search?q=Huamanchumo").await.text().await.unwrap();
+    assert!(page.contains("id=\"no-hits\""), "nobody of that name before the import");
+
+    let file = d.path().join("legacy.csv");
+    std::fs::write(&file, HTCDS_GOOD.replace("Kiara,Soria", "Zoraida,Huamanchumo")).unwrap();
+    ok(amparo(&dir, None, &["import", "htcds", "--org", &org, "--file", file.to_str().unwrap()], None));
+    let page = b.get("/search?q=Huamanchumo").await.text().await.unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    let hits = page.split("<ul id=\"hits\">").nth(1).unwrap_or_default();
+    assert_eq!(hits.matches("<li>").count(), 1, "the imported person is found: {page}");
 }

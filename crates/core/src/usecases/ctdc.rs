@@ -65,6 +65,7 @@ impl Amparo {
                 types: v.types,
                 labour_sector: v.labour_sector.clone(),
                 sexual_form: cases.iter().find_map(|c| c.sexual_form.clone()),
+                indicators: facts.screening_indicators.get(&v.group).cloned(),
             };
             rows.push(row(&rec, "Amparo"));
         }

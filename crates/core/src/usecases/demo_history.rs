@@ -13,6 +13,9 @@
 //! the regional offices of Madre de Dios, Cusco and Puno), so they do not crowd the queues
 //! of the demo users. Loaded by `amparo demo` on top of `load_demo`; tests that only need the
 //! accounts do not pay for it.
+//!
+//! The police screen the persons they rescue with the ILO/EC indicators before deciding,
+//! so the 2008 case flow shows screenings and the CTDC export has means of control.
 
 use super::demo_names::{Dice, GIVEN_F, GIVEN_M, SURNAMES};
 use crate::Amparo;
@@ -20,6 +23,7 @@ use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::store::{RecordTable, RowFilter};
 use crate::usecases::cases::LinkInput;
+use crate::usecases::identification::ScreeningInput;
 use crate::usecases::prevention::PreventionInput;
 use crate::usecases::sharing::ShareInput;
 use amparo_domain::cases::{CaseInput, ChargeInput, DecisionOnChargeInput};
@@ -27,7 +31,7 @@ use amparo_domain::intake::OperationInput;
 use amparo_domain::org::{OrgKind, Organisation};
 use amparo_domain::person::{Person, PersonInput};
 use amparo_domain::policy::{Actor, UserActor};
-use amparo_domain::protection::{AssistanceInput, DecisionInput, ReferralInput, iso_date};
+use amparo_domain::protection::{AssistanceInput, DecisionInput, ReferralInput, days_from_civil, iso_date};
 use amparo_domain::{Role, UserId};
 
 fn s(v: &str) -> String {
@@ -96,6 +100,9 @@ impl Amparo {
         let ngo_ctx = as_(Role::CaseWorker, &ngo)?;
         let coord = as_(Role::Coordinator, &coordination)?;
         let mut dice = Dice::new(0x5eed_2008_0153_0056);
+        // The screenings' indicators have dice of their own, so the other draws (and so the
+        // seed's figures) do not depend on them.
+        let mut screen_dice = Dice::new(0x005c_7ee2_2008);
         let share_until = iso_date(self.now() + 3650 * 86_400);
 
         // 1. The raids: before the unit existed (2007), and after March 2008. 56 rescued in 2008.
@@ -177,7 +184,7 @@ impl Amparo {
                         )
                         .await?;
                         let decided = date(year, filed_day - 20 - dice.below(20) as i64);
-                        self.decide_victim(&pol, v, &decided).await?;
+                        self.screen_and_decide(&pol, v, &decided, "sexual", &mut screen_dice).await?;
                         if year == 2008 {
                             victims_2008 += 1;
                         }
@@ -253,7 +260,7 @@ impl Amparo {
         for v in &miners {
             self.link_person(&pol, &mine.id, &LinkInput { person_id: v.id.to_string(), role: s("victim"), official_complicity: false })
                 .await?;
-            self.decide_victim(&pol, v, &date(2008, 252)).await?;
+            self.screen_and_decide(&pol, v, &date(2008, 252), "labour", &mut screen_dice).await?;
             victims_2008 += 1;
         }
         self.share_case(
@@ -283,8 +290,8 @@ impl Amparo {
         .await?;
 
         // 5. Rescued persons not in a case are still identified (after the raid).
-        for (year, day, _, _, p) in &rescued {
-            self.decide_victim(&pol, p, &date(*year, day + 3)).await?;
+        for (year, day, _, kind, p) in &rescued {
+            self.screen_and_decide(&pol, p, &date(*year, day + 3), kind, &mut screen_dice).await?;
             if *year == 2008 {
                 victims_2008 += 1;
             }
@@ -393,6 +400,34 @@ impl Amparo {
             self.record_prevention(&coord, &input).await?;
         }
         Ok(())
+    }
+
+    /// A final ILO/EC screening two days before the decision (done in the field, entered
+    /// later), with a deceptive-recruitment indicator and two means of control, then the
+    /// decision.
+    async fn screen_and_decide(&self, ctx: &Ctx, p: &Person, on: &str, exploitation: &str, dice: &mut Dice) -> CoreResult<()> {
+        const CONTROL: [&str; 6] = [
+            "d5.debt_bondage",
+            "d5.confiscation_documents",
+            "d5.isolation_confinement",
+            "d5.threats_violence",
+            "d5.withholding_wages",
+            "d5.violence_on_victim",
+        ];
+        let first = dice.below(6);
+        let second = (first + 1 + dice.below(5)) % 6;
+        let mut indicators = vec![s("d1.deceived_nature_job")];
+        indicators.extend([first, second].iter().filter_map(|k| CONTROL.get(*k as usize)).map(|i| s(i)));
+        let day = days_from_civil(on).unwrap_or(0) - 2;
+        let input = ScreeningInput {
+            exploitation: s(exploitation),
+            indicators,
+            status: s("final"),
+            screened_on: iso_date(day * 86_400),
+            ..Default::default()
+        };
+        self.create_screening(ctx, &p.id, &input).await?;
+        self.decide_victim(ctx, p, on).await
     }
 
     async fn decide_victim(&self, ctx: &Ctx, p: &Person, on: &str) -> CoreResult<()> {

@@ -41,6 +41,11 @@ pub struct ScreeningInput {
     /// For updating a draft.
     #[serde(default)]
     pub version: String,
+    /// When the screening interview took place (ISO date, not in the future; default
+    /// today): a screening done on paper in the field is often entered later, and counts in
+    /// the statistics on the day it was done.
+    #[serde(default)]
+    pub screened_on: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -141,8 +146,15 @@ impl Amparo {
         &self,
         input: &ScreeningInput,
         fallback_age: Option<i64>,
-    ) -> CoreResult<(ScreeningAttrs, Evaluation, Option<String>, bool)> {
+    ) -> CoreResult<(ScreeningAttrs, Evaluation, Option<String>, bool, Option<i64>)> {
         let mut e = FieldErrors::new();
+        // Empty: now, to the second, as before; a date: that day.
+        let screened_on = match input.screened_on.trim() {
+            "" => None,
+            d => amparo_domain::protection::date_field(&mut e, "screened_on", d, &self.today())
+                .and_then(|d| amparo_domain::protection::days_from_civil(&d))
+                .map(|d| d * 86_400),
+        };
         let instrument_id = if input.instrument.trim().is_empty() { "ilo-ec-2009" } else { input.instrument.trim() };
         let instrument = self.instrument(instrument_id).await.map_err(|_| CoreError::field("instrument", "unknown_instrument"))?;
         let age = match input.age_at_exploitation.trim() {
@@ -184,17 +196,18 @@ impl Amparo {
             indicators,
             evaluation: final_.then(|| evaluation.clone()),
         };
-        Ok((a, evaluation, notes, final_))
+        Ok((a, evaluation, notes, final_, screened_on))
     }
 
     /// Record a screening of a person: a draft (may be half filled) or final.
     pub async fn create_screening(&self, ctx: &Ctx, person: &PersonId, input: &ScreeningInput) -> CoreResult<ScreeningView> {
         let (p, _) = self.person_for(ctx, person, Action::Screen).await?;
-        let (a, evaluation, notes, final_) = self.screening_fields(input, p.approx_age).await?;
+        let (a, evaluation, notes, final_, screened_on) = self.screening_fields(input, p.approx_age).await?;
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let now = self.now();
         let id = self.random.new_id();
         let row = RecordRow {
+            occurred_at: Some(screened_on.unwrap_or(now)),
             sealed: Some(self.seal_json(RecordTable::Screenings, &id, &Notes { notes })?),
             subject_id: Some(person.to_string()),
             lookup: Some(a.instrument_id.clone()),
@@ -236,9 +249,10 @@ impl Amparo {
             let cur = self.screening_with_eval(&row).await?;
             return Err(CoreError::Conflict { current: serde_json::to_value(cur).unwrap_or_default() });
         }
-        let (a, evaluation, notes, final_) = self.screening_fields(input, None).await?;
+        let (a, evaluation, notes, final_, screened_on) = self.screening_fields(input, None).await?;
         let now = self.now();
         let updated = RecordRow {
+            occurred_at: screened_on.or(row.occurred_at),
             sealed: Some(self.seal_json(RecordTable::Screenings, id, &Notes { notes })?),
             kind: a.set.clone(),
             status: if final_ { "final".into() } else { "draft".into() },

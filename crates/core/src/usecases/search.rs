@@ -5,7 +5,8 @@
 //! id, so reading the trail past the last indexed sequence number tells any process what
 //! changed, whichever process wrote it. `refresh_search` runs before every query and every
 //! few seconds in the background, so a case written through one server is found through
-//! another within seconds.
+//! another within seconds. A bulk import (one audit event for a whole file) re-indexes the
+//! organisation it went into.
 //!
 //! A search never reveals that an inaccessible record exists: hits are checked against the
 //! policy one by one, and only allowed hits are counted or shown. The query text is not
@@ -173,6 +174,7 @@ impl Amparo {
             let entries = self.store.audit_after(from, 1_000).await?;
             let Some(last) = entries.last().map(|e| e.seq) else { break };
             let mut todo: Vec<(String, String)> = Vec::new();
+            let mut queued: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
             for e in &entries {
                 let kind = e.event.record_type.as_str();
                 if e.event.outcome != "ok" || e.event.record_id.is_empty() || !changes_text(&e.event.action) {
@@ -195,10 +197,23 @@ impl Amparo {
                             keys.push(("person".to_owned(), p));
                         }
                     }
+                    // A bulk import is one audit event for the whole file (all or nothing): index
+                    // every person and case of the organisation it went into, or the imported
+                    // records would stay unfindable until a restart (and people would record
+                    // them again).
+                    "organisation" if e.event.action == "import_htcds" => {
+                        if let Some(org) = amparo_domain::OrgId::parse(&e.event.record_id) {
+                            keys.extend(self.store.list_persons(&org).await?.into_iter().map(|p| ("person".to_owned(), p.id.to_string())));
+                            let own = RowFilter { orgs: vec![org], ..Default::default() };
+                            keys.extend(
+                                self.store.find_rows(RecordTable::Cases, &own).await?.into_iter().map(|c| ("case".to_owned(), c.id)),
+                            );
+                        }
+                    }
                     _ => {}
                 }
                 for key in keys {
-                    if !todo.contains(&key) {
+                    if queued.insert(key.clone()) {
                         todo.push(key);
                     }
                 }

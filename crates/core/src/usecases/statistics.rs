@@ -110,6 +110,12 @@ struct ReportStat {
 
 #[derive(Default, Deserialize)]
 #[serde(default)]
+struct ScreeningStat {
+    indicators: Vec<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct PreventionStat {
     people: i64,
 }
@@ -351,12 +357,23 @@ impl Amparo {
         drop(victim_case);
         drop(source);
 
-        let scan =
-            StatScan { status: Some("final"), ..StatScan::new(RecordTable::Screenings, &["subject_id", "occurred_at", "created_at"]) };
+        let scan = StatScan {
+            status: Some("final"),
+            attrs: &["indicators"],
+            ..StatScan::new(RecordTable::Screenings, &["subject_id", "occurred_at", "created_at"])
+        };
         self.store
             .stat_scan(&scan, &mut |r| {
                 if let Some(person) = r.subject_id.as_deref() {
-                    facts.screenings.push((group(person), day(r.occurred_at).unwrap_or(r.created_at.div_euclid(86_400))));
+                    let g = group(person);
+                    let stat: ScreeningStat = parse(&r);
+                    let found = facts.screening_indicators.entry(g.clone()).or_default();
+                    for i in stat.indicators {
+                        if !found.contains(&i) {
+                            found.push(i);
+                        }
+                    }
+                    facts.screenings.push((g, day(r.occurred_at).unwrap_or(r.created_at.div_euclid(86_400))));
                 }
             })
             .await?;

@@ -321,6 +321,7 @@ screen-set = Set
 screen-outcome = Result
 screen-choose-help = The set follows the age at the time of exploitation (under 18 is a child) and the kind of exploitation.
 screen-age = Age at exploitation
+screen-date = Date of the interview (empty: today)
 screen-kind = Kind of exploitation
 screen-choose = Choose the set
 screen-result = Result so far

@@ -321,6 +321,7 @@ screen-set = Conjunto
 screen-outcome = Resultado
 screen-choose-help = El conjunto depende de la edad en el momento de la explotación (menos de 18 es niña, niño o adolescente) y del tipo de explotación.
 screen-age = Edad durante la explotación
+screen-date = Fecha de la entrevista (vacío: hoy)
 screen-kind = Tipo de explotación
 screen-choose = Elegir el conjunto
 screen-result = Resultado hasta ahora

@@ -97,6 +97,7 @@ struct FormPage {
     exploitation: String,
     groups: Vec<Group>,
     notes: String,
+    screened_on: String,
     /// Posting target: a new screening or an existing draft.
     action: String,
     version: String,
@@ -125,6 +126,8 @@ struct Draft<'a> {
     exploitation: String,
     indicators: Vec<String>,
     notes: String,
+    /// When the interview took place, if not today (`screened_on`).
+    screened_on: String,
     action: String,
     version: String,
     read_only: bool,
@@ -174,6 +177,7 @@ async fn form_page(state: &AppState, v: &Viewer, instrument: &str, d: Draft<'_>,
         exploitation: d.exploitation,
         groups,
         notes: d.notes,
+        screened_on: d.screened_on,
         action: d.action,
         version: d.version,
         read_only: d.read_only,
@@ -196,6 +200,7 @@ pub async fn new_form(
         exploitation: c.exploitation,
         indicators: vec![],
         notes: String::new(),
+        screened_on: String::new(),
         action: format!("/persons/{id}/screenings"),
         version: String::new(),
         read_only: false,
@@ -215,6 +220,7 @@ fn screening_input(form: &[(String, String)]) -> ScreeningInput {
         status: get("status"),
         notes: get("notes"),
         version: get("version"),
+        screened_on: get("screened_on"),
     }
 }
 
@@ -226,6 +232,7 @@ fn draft_of<'a>(person: &'a PersonId, input: &ScreeningInput, action: String) ->
         exploitation: input.exploitation.clone(),
         indicators: input.indicators.clone(),
         notes: input.notes.clone(),
+        screened_on: input.screened_on.clone(),
         action,
         version: input.version.clone(),
         read_only: false,
@@ -262,6 +269,7 @@ pub async fn show(State(state): State<AppState>, v: Viewer, Path(id): Path<Strin
         exploitation: String::new(),
         indicators: s.indicators.clone(),
         notes: s.notes.clone().unwrap_or_default(),
+        screened_on: String::new(),
         action: format!("/screenings/{id}"),
         version: s.version.to_string(),
         read_only: s.status == "final",

@@ -42,7 +42,7 @@ pub async fn import(data_dir: &Path, org: &str, file: &Path, dry_run: bool) -> F
         return Ok(ExitCode::from(2));
     }
     println!(
-        "{} {} rows: {} new cases ({} already there), {} new persons ({} already there), {} new links, {} decisions",
+        "{} {} rows: {} new cases ({} already there), {} new persons ({} already there), {} new links, {} decisions, {} cross-agency alerts",
         if report.dry_run { "dry run, nothing written:" } else { "imported" },
         report.rows,
         report.cases_new,
@@ -50,7 +50,8 @@ pub async fn import(data_dir: &Path, org: &str, file: &Path, dry_run: bool) -> F
         report.persons_new,
         report.persons_existing,
         report.links_new,
-        report.decisions_new
+        report.decisions_new,
+        report.alerts
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -99,6 +99,8 @@ pub struct PersonRecord {
     /// Keyed hash of the normalised document number (see `usecases/alerts.rs`); written only
     /// by `set_person_match`, read to count persons with the same document once.
     pub match_doc: Option<String>,
+    /// Keyed hash of given name + first surname + birth date (alerts only; never counted).
+    pub match_name_dob: Option<String>,
 }
 
 /// The protection record tables. They share one shape (`RecordRow`), so one conformance

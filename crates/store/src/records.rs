@@ -45,6 +45,7 @@ pub fn person(r: &AnyRow) -> StoreResult<PersonRecord> {
         org_id: OrgId::from_trusted(s(r, "org_id")?),
         code: s(r, "code")?,
         match_doc: os(r, "match_doc")?,
+        match_name_dob: os(r, "match_name_dob")?,
         role: PersonRole::parse(&s(r, "role")?).ok_or_else(|| StoreError::Backend("unknown person role".into()))?,
         sex: os(r, "sex")?,
         approx_age: oi(r, "approx_age")?,
@@ -99,9 +100,9 @@ pub async fn insert_person_whole(conn: &mut AnyConnection, p: &PersonRecord) -> 
     sqlx::query(
         "INSERT INTO persons (id, org_id, code, role, version, created_at, created_by, source_type, source_id, updated_at, \
          sex, approx_age, given_names, first_surname, second_surname, aliases, document_number, phone, address, narrative, \
-         birth_date, nationality, languages, document_type, origin_area, origin_country, match_doc) \
+         birth_date, nationality, languages, document_type, origin_area, origin_country, match_doc, match_name_dob) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, \
-         $24, $25, $26, $27)",
+         $24, $25, $26, $27, $28)",
     )
     .bind(p.id.to_string())
     .bind(p.org_id.to_string())
@@ -130,6 +131,7 @@ pub async fn insert_person_whole(conn: &mut AnyConnection, p: &PersonRecord) -> 
     .bind(pr.origin_area.clone())
     .bind(pr.origin_country.clone())
     .bind(p.match_doc.clone())
+    .bind(p.match_name_dob.clone())
     .execute(&mut *conn)
     .await
     .map_err(be)?;
@@ -288,6 +290,7 @@ pub async fn stat_persons(pool: &AnyPool) -> StoreResult<Vec<PersonRecord>> {
                 },
                 sealed: Vec::new(),
                 match_doc: os(r, "match_doc")?,
+                match_name_dob: None,
             })
         })
         .collect()

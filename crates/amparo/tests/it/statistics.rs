@@ -458,3 +458,31 @@ async fn persons_imported_while_the_server_runs_are_found_by_search() {
     let hits = page.split("<ul id=\"hits\">").nth(1).unwrap_or_default();
     assert_eq!(hits.matches("<li>").count(), 1, "the imported person is found: {page}");
 }
+
+/// A suspect imported by one organisation who is already held by another (same name and
+/// birth date, however spelt) raises the cross-agency alert on both sides, as a person
+/// recorded by hand would; importing the same file again raises nothing new.
+#[test]
+fn an_htcds_import_raises_cross_agency_alerts() {
+    let d = TempDir::new("htcds-alerts");
+    let dir = d.path().join("data");
+    ok(amparo(&dir, None, &["demo", "--no-serve"], None));
+    let header = "cas_CaseId,cas_CreatedDate,vic_TypeOfExploitation,hte_State,prs_PersonId,prs_FirstName,prs_SecondName,prs_Birthdate,prs_Gender,per_RoleInProcess";
+    let a = d.path().join("a.csv");
+    std::fs::write(&a, format!("{header}\nA-1,2008-03-01,isSexualExploit,PE-1701,S-9,Teófilo Jesús,Ramos,1970-05-04,Male,Exploiter\n"))
+        .unwrap();
+    let b = d.path().join("b.csv");
+    std::fs::write(&b, format!("{header}\nB-7,2008-09-12,isSexualExploit,PE-1601,X-2,TEOFILO,RAMOS,1970-05-04,Male,Exploiter\n")).unwrap();
+    let c = d.path().join("c.csv");
+    std::fs::write(&c, format!("{header}\nC-3,2008-09-12,isSexualExploit,PE-1601,X-5,Teófilo,Ramos,1971-05-04,Male,Exploiter\n")).unwrap();
+
+    let said = ok(amparo(&dir, None, &["import", "htcds", "--org", &org_id(&dir, "ngo", "PE-17"), "--file", a.to_str().unwrap()], None));
+    assert!(said.contains("1 new persons") && said.contains("0 cross-agency alerts"), "{said}");
+    let loreto = org_id(&dir, "ngo", "PE-16");
+    let said = ok(amparo(&dir, None, &["import", "htcds", "--org", &loreto, "--file", b.to_str().unwrap()], None));
+    assert!(said.contains("1 cross-agency alerts"), "the same suspect, spelt otherwise, held by Madre de Dios: {said}");
+    let said = ok(amparo(&dir, None, &["import", "htcds", "--org", &loreto, "--file", b.to_str().unwrap()], None));
+    assert!(said.contains("0 new persons") && said.contains("0 cross-agency alerts"), "nothing new the second time: {said}");
+    let said = ok(amparo(&dir, None, &["import", "htcds", "--org", &loreto, "--file", c.to_str().unwrap()], None));
+    assert!(said.contains("0 cross-agency alerts"), "another birth date is another person: {said}");
+}

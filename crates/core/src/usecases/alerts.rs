@@ -111,23 +111,26 @@ impl Amparo {
             .filter(|p| p.id != person.id && p.org_id != person.org_id)
             .map(|p| (p, if doc.is_some() { "document" } else { "name_and_birth_date" }))
             .collect();
-        self.raise_match_alerts(ctx, person, &candidates).await
+        self.raise_match_alerts(ctx, person, &candidates).await.map(|_| ())
     }
 
-    /// One alert per side and per pair of persons not already alerted.
+    /// One alert per side and per pair of persons not already alerted; returns how many pairs
+    /// were alerted.
     pub async fn raise_match_alerts(
         &self,
         ctx: &Ctx,
         person: &PersonRecord,
         candidates: &[(PersonRecord, &'static str)],
-    ) -> CoreResult<()> {
+    ) -> CoreResult<usize> {
         let inserts = self.match_alert_rows(person, candidates).await?;
         if inserts.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
+        let pairs = inserts.len() / 4;
         let mut ev = ctx.event(self.now(), "raise_match_alert", "ok", "person", person.id.as_str());
-        ev.details = serde_json::json!({ "alerts": inserts.len() / 4 }).to_string();
-        self.commit(&Batch { inserts, updates: vec![] }, &ev).await
+        ev.details = serde_json::json!({ "alerts": pairs }).to_string();
+        self.commit(&Batch { inserts, updates: vec![] }, &ev).await?;
+        Ok(pairs)
     }
 
     /// The rows `raise_match_alerts` writes (alerts and notifications, both sides), for callers

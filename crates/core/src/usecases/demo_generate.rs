@@ -169,6 +169,7 @@ impl Amparo {
                 },
                 sealed: Vec::new(),
                 match_doc: None,
+                match_name_dob: None,
             },
             identity,
         }

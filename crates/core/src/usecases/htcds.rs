@@ -36,6 +36,9 @@ pub struct ImportReport {
     pub persons_existing: usize,
     pub links_new: usize,
     pub decisions_new: usize,
+    /// Cross-agency alerts raised for imported victims and suspects who match a person held
+    /// by another organisation (after the import was written).
+    pub alerts: usize,
     /// Every problem found; when not empty, nothing was written.
     pub errors: Vec<RowError>,
 }
@@ -214,8 +217,14 @@ impl Amparo {
                         },
                         sealed: Vec::new(),
                         match_doc: None,
+                        match_name_dob: None,
                     };
                     rec.sealed = self.seal_identity(&id, &identity)?;
+                    // The match hashes go in with the person (one transaction), like any
+                    // recorded person's: imported persons are found by alerts and counted once.
+                    let (doc, name_dob) = crate::usecases::alerts::match_keys(&identity);
+                    rec.match_doc = doc.map(|d| self.keyed("doc", &d));
+                    rec.match_name_dob = name_dob.map(|n| self.keyed("name_dob", &n));
                     new_persons.push(rec);
                     persons.insert(r.person_id.clone(), id.to_string());
                     report.persons_new += 1;
@@ -258,6 +267,22 @@ impl Amparo {
         })
         .to_string();
         self.store.write_bulk(&new_persons, &Batch { inserts, updates: vec![] }, &ev).await?;
+        // Then the cross-agency alerts, as for a person recorded by hand: "a possible match
+        // exists in organisation X". They are separate from the import (which stands either
+        // way); each is audited as it is raised.
+        for p in new_persons.iter().filter(|p| p.match_doc.is_some() || p.match_name_dob.is_some()) {
+            let candidates: Vec<(PersonRecord, &'static str)> = self
+                .store
+                .persons_matching(p.match_doc.as_deref(), p.match_name_dob.as_deref())
+                .await?
+                .into_iter()
+                .filter(|c| c.id != p.id && c.org_id != p.org_id)
+                .map(|c| (c, if p.match_doc.is_some() { "document" } else { "name_and_birth_date" }))
+                .collect();
+            if !candidates.is_empty() {
+                report.alerts += self.raise_match_alerts(ctx, p, &candidates).await?;
+            }
+        }
         progress(rows.len() * 2, rows.len() * 2);
         Ok(report)
     }

@@ -109,6 +109,7 @@ impl Amparo {
             profile: f.profile,
             sealed,
             match_doc: None,
+            match_name_dob: None,
         };
         let ev = ctx.event(self.now(), "create_person", "ok", "person", id.as_str());
         // The pseudonymous code is 40 random bits: at a few million persons two can collide,

@@ -213,6 +213,8 @@ pub struct StatScan<'a> {
     pub attrs: &'a [&'a str],
     pub kind: Option<&'a str>,
     pub status: Option<&'a str>,
+    /// Only rows owned by this organisation.
+    pub org: Option<&'a str>,
     /// Join the person named by `subject_id` (`StatRow::person`).
     pub person: bool,
     /// Rows per chunk (a chunk is one JSON document of a few megabytes by default).
@@ -224,7 +226,7 @@ pub const STAT_COLUMNS: [&str; 9] = ["id", "org_id", "subject_id", "kind", "stat
 
 impl<'a> StatScan<'a> {
     pub fn new(table: RecordTable, columns: &'a [&'a str]) -> Self {
-        StatScan { table, columns, attrs: &[], kind: None, status: None, person: false, chunk: 20_000 }
+        StatScan { table, columns, attrs: &[], kind: None, status: None, org: None, person: false, chunk: 20_000 }
     }
 }
 
@@ -458,8 +460,9 @@ pub trait Store: Send + Sync {
     /// `attrs` only the named top-level fields (a JSON object of them; `{}` for none).
     /// `version`, `created_by` and `updated_at` are not read.
     async fn stat_rows(&self, table: RecordTable, attrs_fields: &[&str]) -> StoreResult<Vec<RecordRow>>;
-    /// Every person for counting: no identity field is read (`sealed` is empty).
-    async fn stat_persons(&self) -> StoreResult<Vec<PersonRecord>>;
+    /// An organisation's persons that came from an outside system: `(source_id, person id)`
+    /// for `source_type` (re-imports find what they already brought in).
+    async fn persons_by_source(&self, org: &OrgId, source_type: &str) -> StoreResult<Vec<(String, String)>>;
     /// Stream the rows a statistics count needs, a chunk at a time (`StatScan` says which
     /// columns and rows): a million-case count never holds a whole table in memory, and the
     /// database, not the driver, turns each chunk into one JSON document.

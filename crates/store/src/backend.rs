@@ -602,8 +602,8 @@ impl Store for SqlStore {
         records::stat_rows(&self.pool, self.backend, table, attrs_fields).await
     }
 
-    async fn stat_persons(&self) -> StoreResult<Vec<PersonRecord>> {
-        records::stat_persons(&self.pool).await
+    async fn persons_by_source(&self, org: &OrgId, source_type: &str) -> StoreResult<Vec<(String, String)>> {
+        crate::stat_scan::persons_by_source(&self.pool, org, source_type).await
     }
 
     async fn stat_scan(&self, scan: &StatScan<'_>, each: &mut (dyn FnMut(StatRow) + Send)) -> StoreResult<()> {

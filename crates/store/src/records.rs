@@ -261,41 +261,6 @@ pub async fn stat_rows(pool: &AnyPool, backend: Backend, t: RecordTable, fields:
         .collect()
 }
 
-/// Persons without their identity columns.
-pub async fn stat_persons(pool: &AnyPool) -> StoreResult<Vec<PersonRecord>> {
-    let rows = sqlx::query(
-        "SELECT id, org_id, code, role, sex, approx_age, created_at, created_by, source_type, source_id, nationality, match_doc          FROM persons",
-    )
-    .fetch_all(pool)
-    .await
-    .map_err(be)?;
-    rows.iter()
-        .map(|r| {
-            Ok(PersonRecord {
-                id: PersonId::from_trusted(s(r, "id")?),
-                org_id: OrgId::from_trusted(s(r, "org_id")?),
-                code: s(r, "code")?,
-                role: PersonRole::parse(&s(r, "role")?).ok_or_else(|| StoreError::Backend("unknown person role".into()))?,
-                sex: os(r, "sex")?,
-                approx_age: oi(r, "approx_age")?,
-                version: 0,
-                created_at: i(r, "created_at")?,
-                created_by: UserId::from_trusted(s(r, "created_by")?),
-                updated_at: 0,
-                profile: PersonProfile {
-                    source_type: os(r, "source_type")?,
-                    source_id: os(r, "source_id")?,
-                    nationality: os(r, "nationality")?,
-                    ..Default::default()
-                },
-                sealed: Vec::new(),
-                match_doc: os(r, "match_doc")?,
-                match_name_dob: None,
-            })
-        })
-        .collect()
-}
-
 async fn insert_row(conn: &mut AnyConnection, t: RecordTable, r: &RecordRow) -> StoreResult<()> {
     let sql = format!(
         "INSERT INTO {} (id, org_id, party_org, subject_id, kind, status, area_code, lookup, occurred_at, version, created_at, \

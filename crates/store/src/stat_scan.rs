@@ -10,6 +10,7 @@
 
 use crate::decode::be;
 use amparo_core::store::{Backend, STAT_COLUMNS, StatRow, StatScan, StoreError, StoreResult};
+use amparo_domain::OrgId;
 use sqlx::{AnyPool, Row};
 
 /// Where a chunked scan has got to.
@@ -64,7 +65,7 @@ fn chunk_sql(backend: Backend, scan: &StatScan<'_>) -> StoreResult<String> {
     let (key, agg) = if sqlite { ("rowid", "json_group_array") } else { ("id", "json_agg") };
     let mut filter = format!("{key} > $1");
     let mut n = 1;
-    for (col, v) in [("kind", scan.kind), ("status", scan.status)] {
+    for (col, v) in [("kind", scan.kind), ("status", scan.status), ("org_id", scan.org)] {
         if v.is_some() {
             n += 1;
             filter.push_str(&format!(" AND {col} = ${n}"));
@@ -111,7 +112,7 @@ async fn scan_chunks(
             Cursor::Rowid(k) => q.bind(*k),
             Cursor::Id(k) => q.bind(k.clone()),
         };
-        let q = q.bind_maybe(scan.kind).bind_maybe(scan.status);
+        let q = q.bind_maybe(scan.kind).bind_maybe(scan.status).bind_maybe(scan.org);
         let row = q.fetch_one(pool).await.map_err(be)?;
         let Some(json) = row.try_get::<Option<String>, _>("rows").map_err(be)? else { return Ok(()) };
         cursor = match cursor {
@@ -147,6 +148,17 @@ impl<'q> BindMaybe<'q> for sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArgum
             None => self,
         }
     }
+}
+
+/// An organisation's persons from one outside source: `(source_id, id)`.
+pub async fn persons_by_source(pool: &AnyPool, org: &OrgId, source_type: &str) -> StoreResult<Vec<(String, String)>> {
+    let rows = sqlx::query("SELECT source_id, id FROM persons WHERE org_id = $1 AND source_type = $2 AND source_id IS NOT NULL")
+        .bind(org.to_string())
+        .bind(source_type.to_owned())
+        .fetch_all(pool)
+        .await
+        .map_err(be)?;
+    rows.iter().map(|r| Ok((r.try_get::<String, _>("source_id").map_err(be)?, r.try_get::<String, _>("id").map_err(be)?))).collect()
 }
 
 /// Persons who share a document hash with another person, by document, oldest first.

@@ -267,9 +267,16 @@ async fn story_bulk_writes_and_statistics_reads(e: Env) {
     let attrs: serde_json::Value = serde_json::from_str(&c.attrs).unwrap();
     assert_eq!(attrs, serde_json::json!({ "sexual_form": "brothel", "labour_sector": null }));
     assert_eq!((c.sealed.as_ref(), c.area_code.as_deref(), c.occurred_at), (None, Some("PE-1601"), Some(1_200_000_000)));
-    let persons = e.store.stat_persons().await.unwrap();
-    let sp = persons.iter().find(|x| x.id == p.id).unwrap();
-    assert!(sp.sealed.is_empty() && sp.match_doc.as_deref() == Some("doc-hash"));
+    // Re-imports find their own persons by source, in their own organisation only.
+    let mut src = p.clone();
+    src.id = amparo_domain::PersonId::from_trusted("bulk-person-src".to_owned());
+    src.code = "P-BULK-0002".into();
+    src.match_doc = None;
+    src.profile.source_type = Some("htcds".into());
+    src.profile.source_id = Some("LEGACY-7".into());
+    e.store.write_bulk(std::slice::from_ref(&src), &Batch::default(), &ctx.event(1, "bulk", "ok", "t", "")).await.unwrap();
+    assert_eq!(e.store.persons_by_source(&org, "htcds").await.unwrap(), [("LEGACY-7".to_owned(), "bulk-person-src".to_owned())]);
+    assert!(e.store.persons_by_source(&org, "other").await.unwrap().is_empty());
     assert!(e.store.stat_rows(RecordTable::Cases, &["bad field'"]).await.is_err(), "field names are checked");
     // A national dashboard asks for tens of thousands of persons at once (SQLite binds at
     // most 32,766 variables per statement).
@@ -347,6 +354,16 @@ async fn story_statistics_scans_in_chunks(e: Env) {
     let mut n = 0;
     e.store.stat_scan(&scan, &mut |_| n += 1).await.unwrap();
     assert_eq!(n, 0);
+    scan.status = None;
+    scan.org = Some("another-org");
+    let mut n = 0;
+    e.store.stat_scan(&scan, &mut |_| n += 1).await.unwrap();
+    assert_eq!(n, 0, "only the organisation's own rows");
+    let own = org.to_string();
+    scan.org = Some(&own);
+    let mut n = 0;
+    e.store.stat_scan(&scan, &mut |_| n += 1).await.unwrap();
+    assert_eq!(n, 3);
     assert!(e.store.stat_scan(&StatScan::new(RecordTable::Decisions, &["sealed"]), &mut |_| ()).await.is_err(), "columns are checked");
 
     let shared = e.store.stat_shared_documents().await.unwrap();

@@ -15,7 +15,7 @@ use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::records::to_json;
-use crate::store::{Batch, PersonRecord, RecordRow, RecordTable};
+use crate::store::{Batch, PersonRecord, RecordRow, RecordTable, StatScan};
 use amparo_domain::cases::{CaseExploitation, LabourSector, SexualForm};
 use amparo_domain::htcds::{COLUMNS, Row, RowError, check_header, form_to_htcds, parse_row, sector_to_htcds};
 use amparo_domain::person::{Identity, PersonProfile, PersonRole, pseudonym};
@@ -130,28 +130,28 @@ impl Amparo {
             return Ok(report);
         }
 
-        // What is there already (idempotency).
+        // What is there already (idempotency): this organisation's rows only.
         let mut cases: HashMap<String, String> = HashMap::new();
-        for c in self.store.stat_rows(RecordTable::Cases, &["external_id"]).await?.into_iter().filter(|c| c.org_id == org.id) {
-            let ext: CaseExt = serde_json::from_str(&c.attrs).unwrap_or_default();
-            if let Some(e) = ext.external_id {
-                cases.insert(e, c.id);
-            }
-        }
-        let mut persons: HashMap<String, String> = HashMap::new();
-        for p in self.store.stat_persons().await?.into_iter().filter(|p| p.org_id == org.id) {
-            if let (Some("htcds"), Some(src)) = (p.profile.source_type.as_deref(), p.profile.source_id.as_deref()) {
-                persons.insert(src.to_owned(), p.id.to_string());
-            }
-        }
-        let links: HashSet<(String, String)> = self
-            .store
-            .stat_rows(RecordTable::CaseLinks, &[])
-            .await?
-            .into_iter()
-            .filter(|l| l.org_id == org.id)
-            .filter_map(|l| Some((l.subject_id?, l.lookup?)))
-            .collect();
+        let own = org.id.to_string();
+        let scan = StatScan { attrs: &["external_id"], org: Some(&own), ..StatScan::new(RecordTable::Cases, &["id"]) };
+        self.store
+            .stat_scan(&scan, &mut |c| {
+                let ext: CaseExt = c.attrs.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default();
+                if let Some(e) = ext.external_id {
+                    cases.insert(e, c.id);
+                }
+            })
+            .await?;
+        let mut persons: HashMap<String, String> = self.store.persons_by_source(&org.id, "htcds").await?.into_iter().collect();
+        let mut links: HashSet<(String, String)> = HashSet::new();
+        let scan = StatScan { org: Some(&own), ..StatScan::new(RecordTable::CaseLinks, &["subject_id", "lookup"]) };
+        self.store
+            .stat_scan(&scan, &mut |l| {
+                if let (Some(c), Some(p)) = (l.subject_id, l.lookup) {
+                    links.insert((c, p));
+                }
+            })
+            .await?;
 
         let mut new_persons: Vec<PersonRecord> = Vec::new();
         let mut inserts: Vec<(RecordTable, RecordRow)> = Vec::new();

@@ -48,6 +48,7 @@ impl Amparo {
         if !(2..=1000).contains(&k) {
             return Err(CoreError::field("k", "invalid_number"));
         }
+        let _one_count_at_a_time = self.statistics_gate.lock().await;
         let facts = self.statistics_facts().await?;
         let alpha3: HashMap<String, String> = self.store.list_countries().await?.into_iter().map(|c| (c.alpha2, c.alpha3)).collect();
         let home3 = alpha3.get(&facts.home_country).cloned();

@@ -136,6 +136,7 @@ impl Amparo {
     pub async fn victims_identified(&self, ctx: &Ctx, year: i32) -> CoreResult<IdentifiedCount> {
         self.authorize(ctx, Action::ViewStatistics, Relation::OwnOrgScope, "statistics", "victims_identified").await?;
         Self::check_year(year)?;
+        let _one_count_at_a_time = self.statistics_gate.lock().await;
         let facts = self.statistics_facts().await?;
         let f = figures(&facts, year, &Scope::default());
         let mut ev = ctx.event(self.now(), "view_statistics", "ok", "statistics", "victims_identified");
@@ -150,6 +151,7 @@ impl Amparo {
         self.authorize(ctx, Action::ViewStatistics, Relation::OwnOrgScope, "statistics", "annual_report").await?;
         Self::check_year(q.year)?;
         let clock = std::time::Instant::now();
+        let _one_count_at_a_time = self.statistics_gate.lock().await;
         let facts = self.statistics_facts().await?;
         tracing::debug!(elapsed_ms = clock.elapsed().as_millis() as u64, "statistics facts read");
         // A national code (`16`, as people write UBIGEO) is read in the installation's country.
@@ -228,6 +230,7 @@ impl Amparo {
 
     /// Every fact the figures are counted from. Reads clear columns and attrs fields only,
     /// a chunk at a time, folding each row into the facts as it arrives.
+    /// Callers hold `statistics_gate` for as long as they hold the facts.
     pub(crate) async fn statistics_facts(&self) -> CoreResult<Facts> {
         let groups = self.person_groups().await?;
         let group = |id: &str| groups.of(id);

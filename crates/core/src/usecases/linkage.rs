@@ -194,7 +194,6 @@ fn column(rec: &PersonRecord, identity: &Identity, name: &str) -> String {
     }
 }
 
-/// The pair's row key: the two person ids in a fixed order.
 /// Persons grouped by record linkage and shared documents.
 #[derive(Debug, Default)]
 pub(crate) struct PersonGroups {
@@ -211,6 +210,7 @@ impl PersonGroups {
     }
 }
 
+/// The pair's row key: the two person ids in a fixed order.
 fn ordered<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {
     if a <= b { (a, b) } else { (b, a) }
 }

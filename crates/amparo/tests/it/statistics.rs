@@ -68,6 +68,8 @@ fn the_annual_report_for_2008_shows_the_seeds_figures_in_every_format() {
     // day of the interview): the case flow shows them, two days before identification.
     assert!(n(&r, "case_flow.screened") > 100, "{}", r["case_flow"]);
     assert_eq!(r["case_flow"]["median_days_screening_to_identification"], 2);
+    // Calls to the hotline start the flow (70 in 2008, 14 in 2007).
+    assert_eq!((n(&r, "case_flow.reported"), n(&r, "previous.case_flow.reported")), (70, 14));
 
     // A region by its UBIGEO code: only what happened there.
     let loreto = report(&dir, None, &["--region", "16"]);
@@ -295,6 +297,13 @@ fn demo_generate_builds_a_reproducible_data_set_that_the_report_counts() {
     assert!(sexual > labour && labour > 0, "sexual {sexual}, labour {labour}");
     let records: i64 = years.iter().map(|r| n(r, "victims_identified.records")).sum();
     assert!(records > total, "some victims are recorded twice and counted once: {records} records, {total} persons");
+    // Every stage of the case flow has data at scale: hotline calls, screenings with the
+    // instrument, referrals, repatriation of foreign victims.
+    let sum = |path: &str| -> i64 { years.iter().map(|r| n(r, path)).sum() };
+    assert!(sum("case_flow.reported") > 400 / 8, "hotline calls before about a quarter of the cases");
+    assert!(sum("case_flow.screened") > total / 2, "most victims screened");
+    assert!(sum("case_flow.referred") > 0 && sum("foreign_victims_repatriated.total") > 0, "{ra}");
+    assert!(years.iter().any(|r| r["case_flow"]["median_days_screening_to_identification"].is_i64()));
     // A different seed, different data.
     let c = d.path().join("c");
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_amparo"))

@@ -1,7 +1,10 @@
 //! A synthetic data set of any size (`amparo demo generate --cases N --seed S --out DIR`) for
 //! benchmarks and load tests: cases across the country's regions and years, each with
-//! victims and suspects, identification decisions, charges and verdicts, referrals, police
-//! operations and training — and the people behind them written the way real records are:
+//! victims and suspects, hotline calls before some of them, screenings with the instrument,
+//! identification decisions, charges and verdicts, referrals, repatriation of foreign
+//! victims, police operations and training — so that every figure of the annual report and
+//! every stage of the case-flow funnel has data at scale — and the people behind them
+//! written the way real records are:
 //! Peruvian given names and two surnames, accents present or not, aliases, approximate ages,
 //! missing documents, and the same victim recorded again by a shelter or an NGO with a typo.
 //!
@@ -19,7 +22,9 @@ use crate::store::{Batch, PersonRecord, RecordRow, RecordTable, RowFilter};
 use amparo_domain::org::{OrgKind, Organisation};
 use amparo_domain::person::{Identity, PersonProfile, PersonRole, pseudonym};
 use amparo_domain::policy::{Action, Relation};
-use amparo_domain::protection::{days_from_civil, iso_date};
+use amparo_domain::intake::ReportInput;
+use amparo_domain::protection::{AssistanceInput, days_from_civil, iso_date};
+use amparo_domain::screening::Instrument;
 use amparo_domain::{OrgId, PersonId, UserId};
 
 /// Strip accents from one word sometimes, or change one letter: how the same name is typed
@@ -42,6 +47,17 @@ fn misspell(d: &mut Dice, s: &str) -> String {
     }
 }
 
+/// What a hotline operator writes down from a call (no names: the narrative is sealed
+/// anyway, but synthetic data should not look like anyone).
+const REPORT_NARRATIVES: &[&str] = &[
+    "Llamada anónima: jóvenes trabajando de noche en un bar, sin documentos, vigiladas por el dueño.",
+    "Una madre denuncia que su hija aceptó una oferta de trabajo en otra región y ya no contesta.",
+    "Trabajadores en un campamento minero dicen que les retienen el sueldo por una deuda.",
+    "Vecino informa de menores que venden en la calle hasta la madrugada y entregan el dinero a un adulto.",
+    "Mujer extranjera llama desde un hotel: le quitaron el pasaporte y no la dejan salir.",
+    "Agencia de empleo ofrece trabajo en restaurantes con pasaje pagado; varias chicas viajaron sin contrato.",
+];
+
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct GenerateSummary {
     pub cases: usize,
@@ -52,6 +68,10 @@ pub struct GenerateSummary {
 
 struct Orgs {
     police: Vec<Organisation>,
+    /// Where hotline calls are taken (reports are routed to the case's police unit).
+    hotlines: Vec<Organisation>,
+    /// The screening instrument victims are screened with (the built-in ILO/EC one).
+    instrument: Option<Instrument>,
     prosecutors: Vec<Organisation>,
     carers: Vec<Organisation>,
     services: Vec<(String, String, OrgId, Option<String>)>,
@@ -106,6 +126,8 @@ impl Amparo {
         all.sort_by(|a, b| (&a.jurisdiction, a.kind.as_str(), &a.name).cmp(&(&b.jurisdiction, b.kind.as_str(), &b.name)));
         let of = |k: OrgKind| all.iter().filter(|o| o.kind == k).cloned().collect::<Vec<_>>();
         let police = of(OrgKind::PoliceUnit);
+        let hotlines = of(OrgKind::Hotline);
+        let instrument = self.instrument("ilo-ec-2009").await.ok();
         let prosecutors = of(OrgKind::ProsecutorOffice);
         let mut carers = of(OrgKind::Shelter);
         carers.extend(of(OrgKind::Ngo));
@@ -125,7 +147,7 @@ impl Amparo {
             let provinces: Vec<String> = self.store.list_areas(&country, Some(&region.code)).await?.into_iter().map(|a| a.code).collect();
             places.push((region.code, provinces));
         }
-        Ok(Orgs { police, prosecutors, carers, services, places })
+        Ok(Orgs { police, hotlines, instrument, prosecutors, carers, services, places })
     }
 
     /// `who`: sex, approximate age, nationality.
@@ -245,6 +267,22 @@ impl Amparo {
             }))?;
             rows.push((RecordTable::Cases, case));
 
+            // A call to the hotline before about a quarter of the cases, routed to the unit.
+            if let (true, Some(hotline)) = (d.chance(25), o.hotlines.get(d.below(o.hotlines.len().max(1) as u64) as usize)) {
+                let received = at - (1 + d.below(20) as i64) * 86_400;
+                let input = ReportInput {
+                    channel: "hotline".into(),
+                    place: place.clone(),
+                    exploitation: (if sexual { "sexual" } else if labour { "labour" } else { "unknown" }).into(),
+                    child_involved: d.chance(30),
+                    narrative: d.pick(REPORT_NARRATIVES).to_owned(),
+                    ..Default::default()
+                };
+                let f = input.validate()?;
+                let closed = at + d.below(15) as i64 * 86_400;
+                rows.push((RecordTable::Reports, self.closed_report_row(d.id(), received, closed, &f, police, Some(&hotline.id))?));
+            }
+
             // Victims: one to three; children in a third of sexual cases.
             for _ in 0..1 + d.below(100).min(99) / 60 {
                 let female = if sexual { d.chance(92) } else { d.chance(35) };
@@ -283,6 +321,52 @@ impl Amparo {
                 dec.attrs =
                     to_json(&serde_json::json!({ "deciding_org_type": "Police", "decided_on": iso_date(decided), "screening_id": null }))?;
                 rows.push((RecordTable::Decisions, dec));
+                // Screened with the instrument (most victims, a few days before the decision).
+                let exploitation = if sexual { "sexual" } else { "labour" };
+                if let (true, Some(instrument)) = (d.chance(80), o.instrument.as_ref())
+                    && let Some(set) = instrument.choose_set(known_age, exploitation)
+                {
+                    let all: Vec<&str> = instrument.indicators_of(&set.key).map(|i| i.id.as_str()).collect();
+                    let mut indicators: Vec<String> = Vec::new();
+                    for _ in 0..2 + d.below(5) {
+                        let i = d.pick(&all).to_owned();
+                        if !indicators.contains(&i) {
+                            indicators.push(i);
+                        }
+                    }
+                    indicators.sort();
+                    let on = decided - d.below(8) as i64 * 86_400;
+                    let mut sc = row(d, &police.id, "", "final", on);
+                    sc.subject_id = Some(vid.clone());
+                    rows.push((RecordTable::Screenings, self.generated_screening(instrument, &set.key, known_age, indicators, sc)?));
+                }
+                // Foreign victims: voluntary repatriation for a third, an alternative to
+                // removal for some others.
+                if status == "ActualVictim" && nationality != "PE" {
+                    let on = iso_date(decided + (10 + d.below(80) as i64) * 86_400);
+                    let input = match d.below(100) {
+                        0..=34 => Some(AssistanceInput {
+                            kind: "repatriation".into(),
+                            detail: "voluntary_repatriation".into(),
+                            started_on: on,
+                            country: nationality.into(),
+                            ..Default::default()
+                        }),
+                        35..=49 => Some(AssistanceInput {
+                            kind: "alternative_to_removal".into(),
+                            detail: "offered_residence_permit".into(),
+                            started_on: on,
+                            ..Default::default()
+                        }),
+                        _ => None,
+                    };
+                    if let Some(input) = input {
+                        let a = row(d, &police.id, "", "", decided);
+                        let mut a = self.generated_assistance(&input, a)?;
+                        a.subject_id = Some(vid.clone());
+                        rows.push((RecordTable::Assistance, a));
+                    }
+                }
                 let service = o.services.get(d.below(o.services.len() as u64) as usize).cloned();
                 if let (true, Some((sid, skind, sorg, sarea))) = (status != "NotAVictim" && d.chance(45), service) {
                     let on = decided + d.below(30) as i64 * 86_400;

@@ -15,19 +15,20 @@
 //! accounts do not pay for it.
 //!
 //! The police screen the persons they rescue with the ILO/EC indicators before deciding,
-//! so the 2008 case flow shows screenings and the CTDC export has means of control.
+//! so the 2008 case flow shows screenings and the CTDC export has means of control; calls
+//! to the hotline (84 over the two years) start the flow.
 
 use super::demo_names::{Dice, GIVEN_F, GIVEN_M, SURNAMES};
 use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
-use crate::store::{RecordTable, RowFilter};
+use crate::store::{Batch, RecordTable, RowFilter};
 use crate::usecases::cases::LinkInput;
 use crate::usecases::identification::ScreeningInput;
 use crate::usecases::prevention::PreventionInput;
 use crate::usecases::sharing::ShareInput;
 use amparo_domain::cases::{CaseInput, ChargeInput, DecisionOnChargeInput};
-use amparo_domain::intake::OperationInput;
+use amparo_domain::intake::{OperationInput, ReportInput};
 use amparo_domain::org::{OrgKind, Organisation};
 use amparo_domain::person::{Person, PersonInput};
 use amparo_domain::policy::{Actor, UserActor};
@@ -138,6 +139,11 @@ impl Amparo {
                 rescued.push((year, day, s(place), kind, p));
             }
         }
+
+        // 1b. Calls to the hotline that came before the raids and cases (taken by the
+        // operators, acted on and closed by the national unit), so the case flow starts
+        // where it does in life. Dice of their own: the seed's figures do not move.
+        self.load_demo_hotline_calls(&pol, &police, &orgs).await?;
 
         // 2. Cases: the rescued victims and others found by the police's investigations, each
         // case with one or two suspects, shared with the prosecutor who files charges.
@@ -405,6 +411,39 @@ impl Amparo {
     /// A final ILO/EC screening two days before the decision (done in the field, entered
     /// later), with a deceptive-recruitment indicator and two means of control, then the
     /// decision.
+    /// 14 calls in 2007 and 70 in 2008, mostly about sexual exploitation, from the regions
+    /// of the seed, written as the operators and the unit would have left them.
+    async fn load_demo_hotline_calls(&self, ctx: &Ctx, police: &Organisation, orgs: &[Organisation]) -> CoreResult<()> {
+        let Some(hotline) = orgs.iter().find(|o| o.kind == OrgKind::Hotline) else { return Ok(()) };
+        let mut dice = Dice::new(0x1818_2008);
+        let mut rows = Vec::new();
+        for (year, calls) in [(2007, 14), (2008, 70)] {
+            for k in 0..calls {
+                let plan = &PLAN[k % PLAN.len()];
+                let labour = dice.below(10) == 0;
+                let input = ReportInput {
+                    channel: s("hotline"),
+                    place: s(plan.place),
+                    exploitation: s(if labour { "labour" } else { "sexual" }),
+                    child_involved: dice.below(3) == 0,
+                    narrative: s(if labour {
+                        "Llamada: trabajadores retenidos en un campamento, sin pago (datos de demostración)."
+                    } else {
+                        "Llamada: menores en un bar de noche, sin documentos (datos de demostración)."
+                    }),
+                    ..Default::default()
+                };
+                let f = input.validate()?;
+                let received = days_from_civil(&date(year, 1 + dice.below(355) as i64)).unwrap_or(0) * 86_400;
+                let closed = received + (1 + dice.below(20) as i64) * 86_400;
+                rows.push((RecordTable::Reports, self.closed_report_row(dice.id(), received, closed, &f, police, Some(&hotline.id))?));
+            }
+        }
+        let mut ev = ctx.event(self.now(), "load_demo_history", "ok", "report", "");
+        ev.details = serde_json::json!({ "hotline_calls": rows.len() }).to_string();
+        self.commit(&Batch { inserts: rows, updates: vec![] }, &ev).await
+    }
+
     async fn screen_and_decide(&self, ctx: &Ctx, p: &Person, on: &str, exploitation: &str, dice: &mut Dice) -> CoreResult<()> {
         const CONTROL: [&str; 6] = [
             "d5.debt_bondage",

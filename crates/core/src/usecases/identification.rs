@@ -199,6 +199,35 @@ impl Amparo {
         Ok((a, evaluation, notes, final_, screened_on))
     }
 
+    /// A final screening row for synthetic data sets: `row` carries the generator's id,
+    /// organisation, person and day; the set is chosen and the indicators evaluated by the
+    /// instrument, as for a screening entered on the form.
+    pub(crate) fn generated_screening(
+        &self,
+        instrument: &amparo_domain::screening::Instrument,
+        set: &str,
+        age: Option<i64>,
+        indicators: Vec<String>,
+        row: RecordRow,
+    ) -> CoreResult<RecordRow> {
+        let evaluation = instrument.evaluate(set, &indicators)?;
+        let a = ScreeningAttrs {
+            instrument_id: instrument.id.clone(),
+            set: set.to_owned(),
+            age_at_exploitation: age,
+            indicators,
+            evaluation: Some(evaluation),
+        };
+        Ok(RecordRow {
+            sealed: Some(self.seal_json(RecordTable::Screenings, &row.id, &Notes { notes: None })?),
+            lookup: Some(a.instrument_id.clone()),
+            kind: a.set.clone(),
+            status: "final".into(),
+            attrs: to_json(&a)?,
+            ..row
+        })
+    }
+
     /// Record a screening of a person: a draft (may be half filled) or final.
     pub async fn create_screening(&self, ctx: &Ctx, person: &PersonId, input: &ScreeningInput) -> CoreResult<ScreeningView> {
         let (p, _) = self.person_for(ctx, person, Action::Screen).await?;

@@ -232,8 +232,19 @@ impl Amparo {
         origin: Option<&OrgId>,
         by: &str,
     ) -> CoreResult<(RecordRow, ReportAttrs)> {
-        let now = self.now();
-        let id = self.random.new_id();
+        self.report_row(self.random.new_id(), self.now(), f, queue, origin, by)
+    }
+
+    /// A report received at `now` (the generator passes its own ids and past days).
+    fn report_row(
+        &self,
+        id: String,
+        now: i64,
+        f: &amparo_domain::intake::ReportFields,
+        queue: &Organisation,
+        origin: Option<&OrgId>,
+        by: &str,
+    ) -> CoreResult<(RecordRow, ReportAttrs)> {
         let a = ReportAttrs {
             priority: Some(Priority::from_urgency(f.imminent_danger, f.child_involved)),
             exploitation: Some(f.exploitation),
@@ -267,6 +278,31 @@ impl Amparo {
             attrs: to_json(&a)?,
         };
         Ok((row, a))
+    }
+
+    /// A report received in the past and acted on and closed since, for synthetic data sets:
+    /// the same row and steps a unit's staff would have left, with the generator's id and days.
+    pub(crate) fn closed_report_row(
+        &self,
+        id: String,
+        received: i64,
+        closed: i64,
+        f: &amparo_domain::intake::ReportFields,
+        queue: &Organisation,
+        origin: Option<&OrgId>,
+    ) -> CoreResult<RecordRow> {
+        let by = "generator";
+        let (mut row, mut a) = self.report_row(id, received, f, queue, origin, by)?;
+        a.acknowledged_at = Some(received);
+        a.acted_at = Some(closed);
+        a.closed_at = Some(closed);
+        for step in ["act", "close"] {
+            a.steps.push(ReportStep { at: closed, by: by.into(), step: step.into(), from_org: None, to_org: None, reason: None });
+        }
+        row.status = ReportStatus::Closed.as_str().into();
+        row.updated_at = closed;
+        row.attrs = to_json(&a)?;
+        Ok(row)
     }
 
     /// A report taken by staff (a hotline call, a walk-in, a referral from abroad).

@@ -538,6 +538,21 @@ impl Amparo {
         })
     }
 
+    /// An assistance row for synthetic data sets (`row` carries the generator's id,
+    /// organisation, person and creation day), validated as the form is.
+    pub(crate) fn generated_assistance(&self, input: &AssistanceInput, row: RecordRow) -> CoreResult<RecordRow> {
+        let f = input.validate(&self.today())?;
+        Ok(RecordRow {
+            sealed: Some(self.seal_json(RecordTable::Assistance, &row.id, &AssistanceSecrets { notes: None })?),
+            area_code: f.country.clone(),
+            occurred_at: days_from_civil(&f.started_on).map(|d| d * 86_400),
+            kind: f.kind.as_str().into(),
+            status: f.detail.clone(),
+            attrs: to_json(&f)?,
+            ..row
+        })
+    }
+
     /// A person's whole file. One audited read.
     pub async fn person_file(&self, ctx: &Ctx, id: &PersonId) -> CoreResult<PersonFile> {
         let (rec, rel) = self.person_for(ctx, id, Action::ListPersons).await?;

@@ -227,6 +227,10 @@ enum ReportCmd {
         /// Hide breakdown cells under 11 persons, as the web does for analysts.
         #[arg(long)]
         small_cells: bool,
+        /// Count from the records, every table whole, instead of the statistics projection
+        /// (slow at scale; checks that the projection agrees with the records).
+        #[arg(long)]
+        from_records: bool,
     },
 }
 
@@ -588,8 +592,18 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
         Cmd::Import { cmd: ImportCmd::Htcds { dir, org, file, dry_run } } => {
             return htcds::import(&dir.data_dir, &org, &file, dry_run).await;
         }
-        Cmd::Report { cmd: ReportCmd::Annual { dir, year, region, org, format, out, lang, small_cells } } => {
-            let args = report::AnnualArgs { data_dir: &dir.data_dir, year, region, org, format: &format, out, lang: &lang, small_cells };
+        Cmd::Report { cmd: ReportCmd::Annual { dir, year, region, org, format, out, lang, small_cells, from_records } } => {
+            let args = report::AnnualArgs {
+                data_dir: &dir.data_dir,
+                year,
+                region,
+                org,
+                format: &format,
+                out,
+                lang: &lang,
+                small_cells,
+                from_records,
+            };
             return report::annual(args).await;
         }
         Cmd::Geo { cmd: GeoCmd::Import { dir, file } } => {

@@ -20,6 +20,7 @@ pub struct AnnualArgs<'a> {
     pub out: Option<PathBuf>,
     pub lang: &'a str,
     pub small_cells: bool,
+    pub from_records: bool,
 }
 
 pub async fn annual(a: AnnualArgs<'_>) -> Fallible<ExitCode> {
@@ -32,7 +33,7 @@ pub async fn annual(a: AnnualArgs<'_>) -> Fallible<ExitCode> {
         return Ok(ExitCode::from(2));
     };
     let rt = open(a.data_dir, false).await?;
-    let q = ReportQuery { year: a.year, region: a.region, org: a.org };
+    let q = ReportQuery { year: a.year, region: a.region, org: a.org, from_records: a.from_records };
     let started = std::time::Instant::now();
     let report = match crate::runtime::flag_errors(rt.app.annual_report(&crate::sys(), &q, a.small_cells).await)? {
         Ok(v) => v,

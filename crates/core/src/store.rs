@@ -219,6 +219,14 @@ pub struct StatScan<'a> {
     pub person: bool,
     /// Rows per chunk (a chunk is one JSON document of a few megabytes by default).
     pub chunk: usize,
+    /// Only rows whose column (`id`, `subject_id` or `lookup`) is one of these values.
+    pub among: Option<(&'a str, &'a [String])>,
+    /// Only rows that happened (`occurred_at`, else `created_at`) between these two times,
+    /// inclusive: one year's rows through an index, not the whole table.
+    pub between: Option<(Timestamp, Timestamp)>,
+    /// Join the person group (statistics projection) of the person in this column
+    /// (`subject_id` or `lookup`): `StatRow::group_id`.
+    pub group_of: Option<&'a str>,
 }
 
 /// The clear columns a statistics scan may read.
@@ -226,7 +234,19 @@ pub const STAT_COLUMNS: [&str; 9] = ["id", "org_id", "subject_id", "kind", "stat
 
 impl<'a> StatScan<'a> {
     pub fn new(table: RecordTable, columns: &'a [&'a str]) -> Self {
-        StatScan { table, columns, attrs: &[], kind: None, status: None, org: None, person: false, chunk: 20_000 }
+        StatScan {
+            table,
+            columns,
+            attrs: &[],
+            kind: None,
+            status: None,
+            org: None,
+            person: false,
+            chunk: 20_000,
+            among: None,
+            between: None,
+            group_of: None,
+        }
     }
 }
 
@@ -245,6 +265,66 @@ pub struct StatRow {
     pub created_at: Timestamp,
     pub attrs: Option<String>,
     pub person: Option<StatPerson>,
+    /// The person's group when `StatScan::group_of` asked for it and they are in one.
+    pub group_id: Option<String>,
+}
+
+/// The version of the statistics projection's contents; a store holding another version
+/// (or none) is rebuilt before it is read. Bump it when what a row holds changes meaning.
+pub const STAT_PROJECTION_VERSION: &str = "1";
+
+/// One person (group) in the statistics projection: the victim fact as JSON and the years
+/// it counts in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatVictimRow {
+    pub group_id: String,
+    pub identified_year: Option<i64>,
+    /// The first and last year with a PossibleVictim decision.
+    pub possible_first: Option<i64>,
+    pub possible_last: Option<i64>,
+    /// `amparo_domain::statistics::VictimFact` as JSON.
+    pub body: String,
+}
+
+/// One charge in the statistics projection.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct StatChargeRow {
+    pub id: String,
+    pub case_id: String,
+    /// The defendant's person record.
+    pub person_id: String,
+    pub filed_day: Option<i64>,
+    pub decided_day: Option<i64>,
+    pub verdict: Option<String>,
+    pub sentence_months: Option<i64>,
+    pub area_code: Option<String>,
+    pub org_id: String,
+    /// On reads: the defendant's person group, when they are in one.
+    pub group_id: Option<String>,
+}
+
+/// Changes to the statistics projection, written in one transaction.
+#[derive(Clone, Debug, Default)]
+pub struct StatWrite {
+    /// `(person, group)`: persons now in a group of more than one record.
+    pub grouped: Vec<(String, String)>,
+    /// Persons now alone (their group row, if any, goes).
+    pub ungrouped: Vec<String>,
+    pub victims: Vec<StatVictimRow>,
+    /// Groups that no longer have a victim fact (merged into another, split, or without a
+    /// decision).
+    pub dropped_victims: Vec<String>,
+    pub charges: Vec<StatChargeRow>,
+}
+
+/// Which victim facts to read from the statistics projection.
+#[derive(Clone, Copy, Debug)]
+pub enum StatVictimQuery<'a> {
+    /// Those identified, or with a PossibleVictim decision, in these years (inclusive).
+    Years(i64, i64),
+    /// These groups.
+    Groups(&'a [String]),
 }
 
 /// The clear, countable columns of a person (no identity); all empty when the row names no
@@ -470,6 +550,31 @@ pub trait Store: Send + Sync {
     /// Persons who share a document (equal keyed hash) with another person: `(match_doc,
     /// person id, organisation id)`, grouped by document, oldest record first.
     async fn stat_shared_documents(&self) -> StoreResult<Vec<(String, String, String)>>;
+
+    // -- statistics projection (core/usecases/stat_projection.rs) -----------------------------
+    /// The projection's built version; `None` when it was never built (or was emptied).
+    async fn stat_version(&self) -> StoreResult<Option<String>>;
+    /// Empty the projection and its list of changes; forget its version.
+    async fn stat_reset(&self) -> StoreResult<()>;
+    async fn stat_set_version(&self, version: &str) -> StoreResult<()>;
+    /// Take (or renew) the lease on refreshing the projection until `until`; false while
+    /// another owner holds an unexpired one. One refresher at a time, across processes.
+    async fn stat_lease(&self, owner: &str, now: Timestamp, until: Timestamp) -> StoreResult<bool>;
+    async fn stat_release(&self, owner: &str) -> StoreResult<()>;
+    /// Take up to `limit` keys off the list of changes (every write adds the keys of what it
+    /// touched, in its own transaction; `*` asks for a full rebuild).
+    async fn stat_take_dirty(&self, limit: usize) -> StoreResult<Vec<String>>;
+    /// The stored groups of these persons: `(person, group)` for them and for every other
+    /// member of their groups.
+    async fn stat_groups_of(&self, persons: &[String]) -> StoreResult<Vec<(String, String)>>;
+    /// The edges around these persons: `(match_doc, person, organisation)` for them and every
+    /// person sharing a document with them, and every person_matches row naming one of them.
+    async fn stat_person_edges(&self, persons: &[String]) -> StoreResult<(Vec<(String, String, String)>, Vec<RecordRow>)>;
+    async fn stat_write(&self, w: &StatWrite) -> StoreResult<()>;
+    /// Victim facts, a chunk at a time: `each` gets a JSON array of `StatVictimRow::body`.
+    async fn stat_victims(&self, q: StatVictimQuery<'_>, each: &mut (dyn for<'x> FnMut(&'x str) + Send)) -> StoreResult<()>;
+    /// Charges filed or decided between these two days (inclusive), with the defendant's group.
+    async fn stat_charges(&self, from_day: i64, to_day: i64, each: &mut (dyn FnMut(StatChargeRow) + Send)) -> StoreResult<()>;
 
     /// Persons whose keyed match hash equals one of these (for cross-agency alerts).
     async fn persons_matching(&self, match_doc: Option<&str>, match_name_dob: Option<&str>) -> StoreResult<Vec<PersonRecord>>;

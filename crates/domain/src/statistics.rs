@@ -20,7 +20,7 @@
 
 use crate::cases::{CaseExploitation, Verdict};
 use crate::protection::civil_from_days;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Days since the epoch (UTC); dates are what the statistics count by.
@@ -31,7 +31,7 @@ pub fn year_of_day(day: Day) -> i32 {
 }
 
 /// The exploitation type(s) a fact belongs to.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TypeFlags {
     pub sexual: bool,
     pub labour: bool,
@@ -117,8 +117,10 @@ pub struct ChargeFact {
     pub org: String,
 }
 
-/// One person (group of linked records) with an identification history.
-#[derive(Clone, Debug, Default)]
+/// One person (group of linked records) with an identification history. Serialised as
+/// is into the statistics projection.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct VictimFact {
     pub group: String,
     /// Records behind the person.
@@ -137,6 +139,50 @@ pub struct VictimFact {
     pub region: Option<String>,
     pub area: Option<String>,
     pub orgs: Vec<String>,
+    /// The person's first final screening, first referral (not rejected or revoked), and
+    /// whether a case they are a victim in had charges filed, or a conviction (at any time):
+    /// the case flow follows each year's cohort with them. Filled by `complete_victims`.
+    pub first_screening: Option<Day>,
+    pub first_referral: Option<Day>,
+    pub prosecuted: bool,
+    pub convicted: bool,
+}
+
+/// Fill each victim's case-flow facts (`first_screening`, `first_referral`, `prosecuted`,
+/// `convicted`) from the screenings, referrals, charges and victim links in `f`. The whole
+/// count and the statistics projection (one person at a time) both call this, so the two
+/// cannot disagree.
+pub fn complete_victims(f: &mut Facts) {
+    let mut first_screening: HashMap<&str, Day> = HashMap::new();
+    for (g, d) in &f.screenings {
+        let e = first_screening.entry(g.as_str()).or_insert(*d);
+        *e = (*e).min(*d);
+    }
+    let mut first_referral: HashMap<&str, Day> = HashMap::new();
+    for r in f.referrals.iter().filter(|r| r.referred) {
+        let e = first_referral.entry(r.person.as_str()).or_insert(r.day);
+        *e = (*e).min(r.day);
+    }
+    let charged: HashSet<&str> = f.charges.iter().filter(|c| c.filed.is_some()).map(|c| c.case_id.as_str()).collect();
+    let convicted: HashSet<&str> =
+        f.charges.iter().filter(|c| c.verdict == Some(Verdict::Convicted)).map(|c| c.case_id.as_str()).collect();
+    let mut done = Vec::with_capacity(f.victims.len());
+    for v in &f.victims {
+        let g = v.group.as_str();
+        let cases = f.victim_cases.get(g).map(Vec::as_slice).unwrap_or(&[]);
+        done.push((
+            first_screening.get(g).copied(),
+            first_referral.get(g).copied(),
+            cases.iter().any(|c| charged.contains(c.as_str())),
+            cases.iter().any(|c| convicted.contains(c.as_str())),
+        ));
+    }
+    for (v, (s, r, p, c)) in f.victims.iter_mut().zip(done) {
+        v.first_screening = s;
+        v.first_referral = r;
+        v.prosecuted = p;
+        v.convicted = c;
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -404,10 +450,6 @@ pub struct Prepared<'a> {
     types_of: HashMap<&'a str, TypeFlags>,
     foreign: HashMap<&'a str, bool>,
     victim_in_scope: HashMap<&'a str, bool>,
-    first_screening: HashMap<&'a str, Day>,
-    first_referral: HashMap<&'a str, Day>,
-    charged: HashSet<&'a str>,
-    convicted_cases: HashSet<&'a str>,
 }
 
 pub fn prepare<'a>(f: &'a Facts, scope: &'a Scope) -> Prepared<'a> {
@@ -418,23 +460,11 @@ pub fn prepare<'a>(f: &'a Facts, scope: &'a Scope) -> Prepared<'a> {
         types_of: HashMap::with_capacity(f.victims.len()),
         foreign: HashMap::with_capacity(f.victims.len()),
         victim_in_scope: HashMap::with_capacity(f.victims.len()),
-        first_screening: HashMap::new(),
-        first_referral: HashMap::new(),
-        charged: f.charges.iter().filter(|c| c.filed.is_some()).map(|c| c.case_id.as_str()).collect(),
-        convicted_cases: f.charges.iter().filter(|c| c.verdict == Some(Verdict::Convicted)).map(|c| c.case_id.as_str()).collect(),
     };
     for x in &f.victims {
         p.types_of.insert(x.group.as_str(), x.types);
         p.foreign.insert(x.group.as_str(), x.nationality.as_deref().is_some_and(|n| !n.eq_ignore_ascii_case(&f.home_country)));
         p.victim_in_scope.insert(x.group.as_str(), scope.area_ok(x.area.as_deref(), x.region.as_deref()));
-    }
-    for (g, d) in &f.screenings {
-        let e = p.first_screening.entry(g.as_str()).or_insert(*d);
-        *e = (*e).min(*d);
-    }
-    for r in f.referrals.iter().filter(|r| r.referred) {
-        let e = p.first_referral.entry(r.person.as_str()).or_insert(r.day);
-        *e = (*e).min(r.day);
     }
     p
 }
@@ -623,26 +653,18 @@ pub fn figures_of(prep: &Prepared<'_>, year: i32) -> Figures {
     };
     let screened: BTreeSet<&str> = f.screenings.iter().filter(|(_, d)| year_of_day(*d) == year).map(|(g, _)| g.as_str()).collect();
     flow.screened = screened.len() as u64;
-    let (first_screening, first_referral) = (&prep.first_screening, &prep.first_referral);
-    let (charged, convicted_cases) = (&prep.charged, &prep.convicted_cases);
     let (mut to_id, mut to_ref) = (Vec::new(), Vec::new());
     for x in f.victims.iter().filter(|x| scope.victim_ok(x) && in_year(x.identified, year)) {
         let Some(id_day) = x.identified else { continue };
-        let g = x.group.as_str();
-        if let Some(d) = first_referral.get(g) {
+        if let Some(d) = x.first_referral {
             flow.referred += 1;
             to_ref.push((d - id_day).max(0));
         }
-        if let Some(d) = first_screening.get(g) {
+        if let Some(d) = x.first_screening {
             to_id.push((id_day - d).max(0));
         }
-        let cases = f.victim_cases.get(g).map(Vec::as_slice).unwrap_or(&[]);
-        if cases.iter().any(|c| charged.contains(c.as_str())) {
-            flow.prosecuted += 1;
-        }
-        if cases.iter().any(|c| convicted_cases.contains(c.as_str())) {
-            flow.convicted += 1;
-        }
+        flow.prosecuted += u64::from(x.prosecuted);
+        flow.convicted += u64::from(x.convicted);
     }
     flow.median_days_screening_to_identification = median(to_id);
     flow.median_days_identification_to_referral = median(to_ref);

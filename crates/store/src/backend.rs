@@ -2,7 +2,7 @@
 
 use crate::audit::{FilterValue, append_in, entry, page_query};
 use crate::decode::{b, be, flag, i, ob, oi, os, s};
-use crate::{migrate, records, snapshot};
+use crate::{migrate, records, snapshot, stat_projection};
 use amparo_core::store::*;
 use amparo_domain::audit::{AuditEntry, AuditEvent};
 use amparo_domain::geo::{Area, Country};
@@ -30,6 +30,19 @@ impl SqlStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Rows in one bulk write above which the statistics projection is rebuilt rather than
+/// refreshed record by record.
+const BULK_REBUILD_ROWS: usize = 5_000;
+
+/// The statistics projection's change keys of a batch.
+fn batch_keys(batch: &Batch) -> Vec<String> {
+    let mut keys: Vec<String> =
+        batch.inserts.iter().chain(&batch.updates).flat_map(|(t, r)| stat_projection::dirty_keys(*t, r)).collect();
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 fn org(r: &AnyRow) -> StoreResult<Organisation> {
@@ -546,6 +559,7 @@ impl Store for SqlStore {
         let mut tx = self.pool.begin().await.map_err(be)?;
         let seq = append_in(&mut tx, audit).await?;
         records::insert_person(&mut tx, p).await?;
+        stat_projection::mark(&mut tx, &[format!("p:{}", p.id)]).await?;
         tx.commit().await.map_err(be)?;
         Ok(seq)
     }
@@ -575,6 +589,7 @@ impl Store for SqlStore {
         let mut tx = self.pool.begin().await.map_err(be)?;
         let seq = append_in(&mut tx, audit).await?;
         records::update_person(&mut tx, p).await?;
+        stat_projection::mark(&mut tx, &[format!("p:{}", p.id)]).await?;
         tx.commit().await.map_err(be)?;
         Ok(seq)
     }
@@ -583,6 +598,7 @@ impl Store for SqlStore {
         let mut tx = self.pool.begin().await.map_err(be)?;
         let seq = append_in(&mut tx, audit).await?;
         records::write(&mut tx, batch).await?;
+        stat_projection::mark(&mut tx, &batch_keys(batch)).await?;
         tx.commit().await.map_err(be)?;
         Ok(seq)
     }
@@ -594,6 +610,14 @@ impl Store for SqlStore {
             records::insert_person_whole(&mut tx, p).await?;
         }
         records::write(&mut tx, batch).await?;
+        // A bulk load (a generated data set, a large import) asks for a full rebuild of the
+        // statistics projection rather than listing every row it wrote.
+        let keys = if persons.len() + batch.inserts.len() + batch.updates.len() > BULK_REBUILD_ROWS {
+            vec!["*".to_owned()]
+        } else {
+            persons.iter().map(|p| format!("p:{}", p.id)).chain(batch_keys(batch)).collect()
+        };
+        stat_projection::mark(&mut tx, &keys).await?;
         tx.commit().await.map_err(be)?;
         Ok(seq)
     }
@@ -612,6 +636,50 @@ impl Store for SqlStore {
 
     async fn stat_shared_documents(&self) -> StoreResult<Vec<(String, String, String)>> {
         crate::stat_scan::shared_documents(&self.pool).await
+    }
+
+    async fn stat_version(&self) -> StoreResult<Option<String>> {
+        stat_projection::version(&self.pool).await
+    }
+
+    async fn stat_reset(&self) -> StoreResult<()> {
+        stat_projection::reset(&self.pool).await
+    }
+
+    async fn stat_set_version(&self, version: &str) -> StoreResult<()> {
+        stat_projection::set_version(&self.pool, version).await
+    }
+
+    async fn stat_lease(&self, owner: &str, now: i64, until: i64) -> StoreResult<bool> {
+        stat_projection::lease(&self.pool, owner, now, until).await
+    }
+
+    async fn stat_release(&self, owner: &str) -> StoreResult<()> {
+        stat_projection::release(&self.pool, owner).await
+    }
+
+    async fn stat_take_dirty(&self, limit: usize) -> StoreResult<Vec<String>> {
+        stat_projection::take_dirty(&self.pool, limit).await
+    }
+
+    async fn stat_groups_of(&self, persons: &[String]) -> StoreResult<Vec<(String, String)>> {
+        stat_projection::groups_of(&self.pool, persons).await
+    }
+
+    async fn stat_person_edges(&self, persons: &[String]) -> StoreResult<(Vec<(String, String, String)>, Vec<RecordRow>)> {
+        stat_projection::person_edges(&self.pool, persons).await
+    }
+
+    async fn stat_write(&self, w: &StatWrite) -> StoreResult<()> {
+        stat_projection::write(&self.pool, w).await
+    }
+
+    async fn stat_victims(&self, q: StatVictimQuery<'_>, each: &mut (dyn for<'x> FnMut(&'x str) + Send)) -> StoreResult<()> {
+        stat_projection::victims(&self.pool, self.backend, q, each).await
+    }
+
+    async fn stat_charges(&self, from_day: i64, to_day: i64, each: &mut (dyn FnMut(StatChargeRow) + Send)) -> StoreResult<()> {
+        stat_projection::charges(&self.pool, self.backend, from_day, to_day, each).await
     }
 
     async fn get_row(&self, table: RecordTable, id: &str) -> StoreResult<Option<RecordRow>> {
@@ -638,14 +706,16 @@ impl Store for SqlStore {
     }
 
     async fn set_person_match(&self, id: &PersonId, match_doc: Option<&str>, match_name_dob: Option<&str>) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
         sqlx::query("UPDATE persons SET match_doc = $1, match_name_dob = $2 WHERE id = $3")
             .bind(match_doc.map(str::to_owned))
             .bind(match_name_dob.map(str::to_owned))
             .bind(id.to_string())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(be)?;
-        Ok(())
+        stat_projection::mark(&mut tx, &[format!("p:{id}")]).await?;
+        tx.commit().await.map_err(be)
     }
 
     async fn add_statutes(&self, rows: &[(String, String, String)], audit: &AuditEvent) -> StoreResult<u64> {

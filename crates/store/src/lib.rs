@@ -14,6 +14,7 @@ mod decode;
 mod migrate;
 mod records;
 mod snapshot;
+mod stat_projection;
 mod stat_scan;
 
 pub use backend::SqlStore;

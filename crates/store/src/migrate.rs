@@ -10,6 +10,7 @@ pub const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[
     (3, "prosecution", include_str!("../migrations/sqlite/0003_prosecution.sql")),
     (4, "attachments", include_str!("../migrations/sqlite/0004_attachments.sql")),
     (5, "person_matches", include_str!("../migrations/sqlite/0005_person_matches.sql")),
+    (6, "statistics_projection", include_str!("../migrations/sqlite/0006_statistics_projection.sql")),
 ];
 pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -17,6 +18,7 @@ pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (3, "prosecution", include_str!("../migrations/postgres/0003_prosecution.sql")),
     (4, "attachments", include_str!("../migrations/postgres/0004_attachments.sql")),
     (5, "person_matches", include_str!("../migrations/postgres/0005_person_matches.sql")),
+    (6, "statistics_projection", include_str!("../migrations/postgres/0006_statistics_projection.sql")),
 ];
 
 fn be(e: sqlx::Error) -> StoreError {

@@ -122,6 +122,8 @@ fn parents_first(t: &TableRows) -> Vec<Vec<CellValue>> {
 pub async fn import(conn: &mut AnyConnection, tables: &[TableRows]) -> StoreResult<()> {
     let allowed: Vec<&str> = TABLES.iter().map(|(t, _)| *t).collect();
     sqlx::query("DELETE FROM audit_head").execute(&mut *conn).await.map_err(be)?;
+    // The statistics projection is not in a snapshot: restored records are counted afresh.
+    sqlx::query("DELETE FROM stat_state WHERE k = 'version'").execute(&mut *conn).await.map_err(be)?;
     for (name, _) in TABLES {
         let Some(t) = tables.iter().find(|t| t.table == *name) else { continue };
         if !allowed.contains(&t.table.as_str())

@@ -28,17 +28,36 @@ fn checked(names: &[&str], allowed: impl Fn(&str) -> bool) -> StoreResult<()> {
     }
 }
 
-/// The SQL of one chunk: the JSON array of its rows, and the cursor of its last row.
+/// Values per statement for `StatScan::among`.
+const AMONG_CHUNK: usize = 300;
+/// Seconds per statement for `StatScan::between` (a month of rows is one JSON document).
+const BETWEEN_SLICE: i64 = 31 * 86_400;
+
+/// The SQL of one chunk: the JSON array of its rows, and the cursor of its last row. With
+/// `among` or `between` a chunk is a slice of the values or of the time span instead (no
+/// cursor: an ordered keyset would steer the planner away from the index that makes the
+/// slice cheap); `$1` is then the first value or the start of the slice.
 fn chunk_sql(backend: Backend, scan: &StatScan<'_>) -> StoreResult<String> {
     checked(scan.columns, |c| STAT_COLUMNS.contains(&c))?;
     checked(scan.attrs, |f| !f.is_empty() && f.chars().all(|c| c.is_ascii_lowercase() || c == '_'))?;
+    let keyed = ["id", "subject_id", "lookup"];
+    if let Some((col, _)) = scan.among {
+        checked(&[col], |c| keyed.contains(&c))?;
+    }
+    if let Some(col) = scan.group_of {
+        checked(&[col], |c| keyed.contains(&c))?;
+    }
     let sqlite = backend == Backend::Sqlite;
     let mut inner: Vec<String> = scan.columns.iter().map(|c| (*c).to_owned()).collect();
     if !scan.attrs.is_empty() {
         inner.push("attrs".into());
     }
-    if scan.person && !scan.columns.contains(&"subject_id") {
-        inner.push("subject_id".into());
+    for extra in [scan.person.then_some("subject_id"), scan.group_of] {
+        if let Some(c) = extra
+            && !inner.iter().any(|x| x == c)
+        {
+            inner.push(c.to_owned());
+        }
     }
     let object = if sqlite { "json_object" } else { "json_build_object" };
     let mut pairs: Vec<String> = scan.columns.iter().map(|c| format!("'{c}', t.{c}")).collect();
@@ -53,18 +72,30 @@ fn chunk_sql(backend: Backend, scan: &StatScan<'_>) -> StoreResult<String> {
         let text = if sqlite { "|| ''" } else { "::text" };
         pairs.push(format!("'attrs', {object}({}){text}", fields.join(", ")));
     }
-    let join = if scan.person {
+    let mut join = String::new();
+    if scan.person {
         pairs.push(format!(
             "'person', {object}('org_id', p.org_id, 'sex', p.sex, 'approx_age', p.approx_age, 'nationality', p.nationality, \
              'source_id', p.source_id)"
         ));
-        " LEFT JOIN persons p ON p.id = t.subject_id"
-    } else {
-        ""
-    };
+        join.push_str(" LEFT JOIN persons p ON p.id = t.subject_id");
+    }
+    if let Some(col) = scan.group_of {
+        pairs.push("'group_id', g.group_id".into());
+        join.push_str(&format!(" LEFT JOIN stat_groups g ON g.person_id = t.{col}"));
+    }
     let (key, agg) = if sqlite { ("rowid", "json_group_array") } else { ("id", "json_agg") };
-    let mut filter = format!("{key} > $1");
-    let mut n = 1;
+    let (mut filter, mut n, tail) = match (scan.among, scan.between) {
+        (Some((col, _)), _) => (format!("{col} IN ({})", (1..=AMONG_CHUNK).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")), AMONG_CHUNK, String::new()),
+        (None, Some(_)) => ("COALESCE(occurred_at, created_at) BETWEEN $1 AND $2".to_owned(), 2, String::new()),
+        (None, None) => (format!("{key} > $1"), 1, format!(" ORDER BY {key} LIMIT {}", scan.chunk.max(1))),
+    };
+    if scan.among.is_some()
+        && let Some(_) = scan.between
+    {
+        filter.push_str(&format!(" AND COALESCE(occurred_at, created_at) BETWEEN ${} AND ${}", n + 1, n + 2));
+        n += 2;
+    }
     for (col, v) in [("kind", scan.kind), ("status", scan.status), ("org_id", scan.org)] {
         if v.is_some() {
             n += 1;
@@ -74,8 +105,7 @@ fn chunk_sql(backend: Backend, scan: &StatScan<'_>) -> StoreResult<String> {
     let cast = if sqlite { "" } else { "::text" };
     Ok(format!(
         "SELECT {agg}({object}({pairs})){cast} AS rows, max(t.k) AS k FROM \
-         (SELECT {key} AS k, {inner} FROM {table} WHERE {filter} ORDER BY {key} LIMIT {chunk}) t{join}",
-        chunk = scan.chunk.max(1),
+         (SELECT {key} AS k, {inner} FROM {table} WHERE {filter}{tail}) t{join}",
         pairs = pairs.join(", "),
         inner = inner.join(", "),
         table = scan.table.name(),
@@ -95,6 +125,10 @@ pub async fn stat_scan(pool: &AnyPool, backend: Backend, scan: &StatScan<'_>, ea
     result
 }
 
+fn parse_rows(json: &str) -> StoreResult<Vec<StatRow>> {
+    serde_json::from_str(json).map_err(|e| StoreError::Backend(format!("statistics scan: {e}")))
+}
+
 async fn scan_chunks(
     pool: &AnyPool,
     backend: Backend,
@@ -102,6 +136,9 @@ async fn scan_chunks(
     sql: &str,
     each: &mut (dyn FnMut(StatRow) + Send),
 ) -> StoreResult<()> {
+    if scan.among.is_some() || scan.between.is_some() {
+        return scan_slices(pool, scan, sql, each).await;
+    }
     let mut cursor = match backend {
         Backend::Sqlite => Cursor::Rowid(0),
         Backend::Postgres => Cursor::Id(String::new()),
@@ -125,7 +162,7 @@ async fn scan_chunks(
                 None => return Ok(()),
             },
         };
-        let rows: Vec<StatRow> = serde_json::from_str(&json).map_err(|e| StoreError::Backend(format!("statistics scan: {e}")))?;
+        let rows = parse_rows(&json)?;
         let full = rows.len() >= scan.chunk.max(1);
         for r in rows {
             each(r);
@@ -134,6 +171,45 @@ async fn scan_chunks(
             return Ok(());
         }
     }
+}
+
+/// A scan by slices: of the `among` values (padded with the first one, so every statement
+/// has the same placeholders), and within each, of the `between` span.
+async fn scan_slices(pool: &AnyPool, scan: &StatScan<'_>, sql: &str, each: &mut (dyn FnMut(StatRow) + Send)) -> StoreResult<()> {
+    let values: Vec<&[String]> = match scan.among {
+        Some((_, v)) if v.is_empty() => return Ok(()),
+        Some((_, v)) => v.chunks(AMONG_CHUNK).collect(),
+        None => vec![&[]],
+    };
+    let spans: Vec<(i64, i64)> = match scan.between {
+        Some((a, b)) if a > b => return Ok(()),
+        Some((a, b)) if scan.among.is_none() => {
+            (0..).map(|k| a + k * BETWEEN_SLICE).take_while(|s| *s <= b).map(|s| (s, (s + BETWEEN_SLICE - 1).min(b))).collect()
+        }
+        Some(span) => vec![span],
+        None => vec![(0, 0)],
+    };
+    for chunk in values {
+        for (a, b) in &spans {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
+            if scan.among.is_some() {
+                for k in 0..AMONG_CHUNK {
+                    q = q.bind(chunk.get(k).or(chunk.first()).cloned().unwrap_or_default());
+                }
+            }
+            if scan.between.is_some() {
+                q = q.bind(*a).bind(*b);
+            }
+            let q = q.bind_maybe(scan.kind).bind_maybe(scan.status).bind_maybe(scan.org);
+            let row = q.fetch_one(pool).await.map_err(be)?;
+            if let Some(json) = row.try_get::<Option<String>, _>("rows").map_err(be)? {
+                for r in parse_rows(&json)? {
+                    each(r);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Bind an optional filter value only when it is there (its placeholder is only then in the SQL).

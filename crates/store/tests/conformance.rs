@@ -372,6 +372,187 @@ async fn story_statistics_scans_in_chunks(e: Env) {
     assert_eq!(names, ["scan-person", "scan-twin"], "the two persons with the same document");
 }
 
+/// The statistics projection's tables: every write lists what it touched, in its own
+/// transaction; one refresher holds the lease at a time; rows go in and come back by year,
+/// by group, and with the defendant's group joined.
+async fn story_statistics_projection_tables(e: Env) {
+    use amparo_core::store::{StatChargeRow, StatVictimQuery, StatVictimRow, StatWrite};
+    let (org, ctx) = org_and_actor(&e.app, "Unidad Proyección", Role::Investigator).await;
+    let pid = known_person(&e.app, &ctx).await;
+    // Whatever the set-up wrote is listed; start from an empty list.
+    while !e.store.stat_take_dirty(1000).await.unwrap().is_empty() {}
+    let row = |t: &str, id: &str, subject: Option<&str>, lookup: Option<&str>| amparo_core::store::RecordRow {
+        id: id.into(),
+        org_id: org.clone(),
+        party_org: None,
+        subject_id: subject.map(str::to_owned),
+        kind: t.into(),
+        status: "final".into(),
+        area_code: None,
+        lookup: lookup.map(str::to_owned),
+        occurred_at: Some(1_200_000_000),
+        version: 1,
+        created_at: 1_200_000_000,
+        created_by: "t".into(),
+        updated_at: 1_200_000_000,
+        attrs: "{}".into(),
+        sealed: None,
+    };
+    let batch = Batch {
+        inserts: vec![
+            (RecordTable::Decisions, row("ActualVictim", "pj-dec", Some("pj-person"), None)),
+            (RecordTable::Charges, row("pe-cp-153", "pj-charge", Some("pj-case"), Some("pj-suspect"))),
+            (RecordTable::Cases, row("isSexualExploit", "pj-case", None, None)),
+            (RecordTable::Reports, row("hotline", "pj-report", None, None)),
+            (RecordTable::CaseLinks, row("victim", "pj-link", Some("pj-case"), Some("pj-person"))),
+            (RecordTable::Notifications, row("x", "pj-note", Some("pj-person-2"), None)),
+        ],
+        updates: vec![],
+    };
+    e.store.write(&batch, &ctx.event(1, "t", "ok", "t", "")).await.unwrap();
+    let keys = e.store.stat_take_dirty(1000).await.unwrap();
+    assert_eq!(keys, ["c:pj-case", "h:pj-charge", "p:pj-person", "s:pj-report"], "a notification touches no figure");
+    assert!(e.store.stat_take_dirty(1000).await.unwrap().is_empty(), "taken keys are gone");
+    let mut p = e.store.get_person(&pid).await.unwrap().unwrap();
+    p.version += 1;
+    e.store.update_person(&p, &ctx.event(1, "t", "ok", "t", "")).await.unwrap();
+    e.store.set_person_match(&pid, Some("pj-doc"), None).await.unwrap();
+    assert_eq!(e.store.stat_take_dirty(1000).await.unwrap(), [format!("p:{pid}")]);
+    // A bulk load asks for a full rebuild instead of listing its rows.
+    let many = Batch {
+        inserts: (0..5_001).map(|k| (RecordTable::Notifications, row("x", &format!("pj-n{k}"), None, None))).collect(),
+        updates: vec![],
+    };
+    e.store.write_bulk(&[], &many, &ctx.event(1, "t", "ok", "t", "")).await.unwrap();
+    assert_eq!(e.store.stat_take_dirty(1000).await.unwrap(), ["*"]);
+
+    // The lease: one holder at a time until it expires.
+    assert!(e.store.stat_lease("a", 100, 200).await.unwrap());
+    assert!(!e.store.stat_lease("b", 150, 250).await.unwrap(), "held by a");
+    assert!(e.store.stat_lease("a", 150, 300).await.unwrap(), "a renews");
+    assert!(e.store.stat_lease("b", 301, 400).await.unwrap(), "a's lease ran out");
+    e.store.stat_release("a").await.unwrap();
+    assert!(!e.store.stat_lease("a", 302, 400).await.unwrap(), "only the holder releases");
+    e.store.stat_release("b").await.unwrap();
+    assert!(e.store.stat_lease("a", 303, 400).await.unwrap());
+    e.store.stat_release("a").await.unwrap();
+
+    // Version.
+    assert_eq!(e.store.stat_version().await.unwrap(), None);
+    e.store.stat_set_version("1").await.unwrap();
+    assert_eq!(e.store.stat_version().await.unwrap().as_deref(), Some("1"));
+
+    // Rows in, rows out.
+    let victim = |g: &str, identified: Option<i64>, possible: Option<(i64, i64)>| StatVictimRow {
+        group_id: g.into(),
+        identified_year: identified,
+        possible_first: possible.map(|p| p.0),
+        possible_last: possible.map(|p| p.1),
+        body: format!(r#"{{"group":"{g}"}}"#),
+    };
+    let charge = |id: &str, person: &str, filed: Option<i64>, decided: Option<i64>| StatChargeRow {
+        id: id.into(),
+        case_id: "pj-case".into(),
+        person_id: person.into(),
+        filed_day: filed,
+        decided_day: decided,
+        verdict: decided.map(|_| "convicted".into()),
+        sentence_months: decided.map(|_| 96),
+        area_code: Some("PE-1601".into()),
+        org_id: org.to_string(),
+        group_id: None,
+    };
+    let w = StatWrite {
+        grouped: vec![("pj-a".into(), "pj-a".into()), ("pj-b".into(), "pj-a".into())],
+        victims: vec![victim("pj-a", Some(2008), None), victim("pj-z", None, Some((2007, 2009))), victim("pj-y", Some(2011), None)],
+        charges: vec![charge("pj-c1", "pj-b", Some(100), Some(500)), charge("pj-c2", "pj-x", Some(1000), None)],
+        ..Default::default()
+    };
+    e.store.stat_write(&w).await.unwrap();
+    assert_eq!(e.store.stat_groups_of(&["pj-b".into()]).await.unwrap(), [("pj-a".into(), "pj-a".into()), ("pj-b".into(), "pj-a".into())]);
+    let groups_in = |q: StatVictimQuery<'static>| {
+        let store = e.store.clone();
+        async move {
+            let mut out: Vec<String> = Vec::new();
+            store
+                .stat_victims(q, &mut |json: &str| {
+                    let v: Vec<serde_json::Value> = serde_json::from_str(json).unwrap();
+                    out.extend(v.iter().map(|x| x["group"].as_str().unwrap().to_owned()));
+                })
+                .await
+                .unwrap();
+            out.sort();
+            out
+        }
+    };
+    assert_eq!(groups_in(StatVictimQuery::Years(2008, 2008)).await, ["pj-a", "pj-z"], "identified, or possibly a victim, then");
+    assert_eq!(groups_in(StatVictimQuery::Years(2007, 2011)).await, ["pj-a", "pj-y", "pj-z"], "each once");
+    assert!(groups_in(StatVictimQuery::Years(2012, 2020)).await.is_empty());
+    static Z: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| vec!["pj-z".into(), "pj-nobody".into()]);
+    assert_eq!(groups_in(StatVictimQuery::Groups(&Z)).await, ["pj-z"]);
+    let charges_in = |a: i64, b: i64| {
+        let store = e.store.clone();
+        async move {
+            let mut out = Vec::new();
+            store.stat_charges(a, b, &mut |c| out.push((c.id, c.group_id))).await.unwrap();
+            out.sort();
+            out
+        }
+    };
+    assert_eq!(charges_in(0, 200).await, [("pj-c1".to_owned(), Some("pj-a".to_owned()))], "the defendant's group comes along");
+    assert_eq!(charges_in(400, 600).await, [("pj-c1".to_owned(), Some("pj-a".to_owned()))], "decided in the span");
+    assert_eq!(charges_in(0, 2000).await.len(), 2, "filed and decided in the span: once");
+    assert!(charges_in(2001, 3000).await.is_empty());
+    // Ungrouping, dropping and replacing.
+    let w = StatWrite {
+        ungrouped: vec!["pj-b".into()],
+        dropped_victims: vec!["pj-z".into()],
+        victims: vec![victim("pj-a", Some(2009), None)],
+        ..Default::default()
+    };
+    e.store.stat_write(&w).await.unwrap();
+    assert_eq!(e.store.stat_groups_of(&["pj-b".into()]).await.unwrap(), []);
+    assert_eq!(groups_in(StatVictimQuery::Years(2007, 2009)).await, ["pj-a"]);
+    assert_eq!(charges_in(0, 200).await, [("pj-c1".to_owned(), None)]);
+
+    // Scans by a list of values, by a span of time, with the person's group.
+    let w = StatWrite { grouped: vec![("pj-person".into(), "pj-g".into())], ..Default::default() };
+    e.store.stat_write(&w).await.unwrap();
+    let ids: Vec<String> = vec!["pj-person".into()];
+    let scan = StatScan {
+        among: Some(("subject_id", &ids)),
+        between: Some((1_199_999_000, 1_200_000_500)),
+        group_of: Some("subject_id"),
+        ..StatScan::new(RecordTable::Decisions, &["id"])
+    };
+    let mut seen = Vec::new();
+    e.store.stat_scan(&scan, &mut |r| seen.push((r.id, r.group_id))).await.unwrap();
+    assert_eq!(seen, [("pj-dec".to_owned(), Some("pj-g".to_owned()))]);
+    let scan = StatScan { between: Some((1_200_000_001, 1_300_000_000)), ..StatScan::new(RecordTable::Decisions, &["id"]) };
+    let mut n = 0;
+    e.store.stat_scan(&scan, &mut |_| n += 1).await.unwrap();
+    assert_eq!(n, 0, "outside the span");
+    let scan = StatScan { between: Some((1_000_000_000, 1_300_000_000)), ..StatScan::new(RecordTable::Notifications, &["id"]) };
+    let mut n = 0;
+    e.store.stat_scan(&scan, &mut |_| n += 1).await.unwrap();
+    assert_eq!(n, 5_002, "a span of years, read a month at a time");
+    let many_ids: Vec<String> = (0..700).map(|k| format!("pj-n{k}")).collect();
+    let scan = StatScan { among: Some(("id", &many_ids)), ..StatScan::new(RecordTable::Notifications, &["id"]) };
+    let mut n = 0;
+    e.store.stat_scan(&scan, &mut |_| n += 1).await.unwrap();
+    assert_eq!(n, 700, "a long list of values, a slice at a time");
+
+    // The neighbourhood of a person: those sharing a document, and their matches.
+    let (docs, _) = e.store.stat_person_edges(&[pid.to_string()]).await.unwrap();
+    assert_eq!(docs, [("pj-doc".to_owned(), pid.to_string(), org.to_string())]);
+
+    // A reset empties it all.
+    e.store.stat_reset().await.unwrap();
+    assert_eq!(e.store.stat_version().await.unwrap(), None);
+    assert!(groups_in(StatVictimQuery::Years(2000, 2020)).await.is_empty());
+    assert!(charges_in(0, 5000).await.is_empty());
+}
+
 async fn story_audit_verifies_and_names_reads(e: Env) {
     let (_, ctx) = org_and_actor(&e.app, "Unidad Cusco", Role::Investigator).await;
     let id = known_person(&e.app, &ctx).await;
@@ -566,6 +747,7 @@ async fn run_all(mut f: Fresh) {
     story_protection_records_and_instruments(f.env().await).await;
     story_bulk_writes_and_statistics_reads(f.env().await).await;
     story_statistics_scans_in_chunks(f.env().await).await;
+    story_statistics_projection_tables(f.env().await).await;
 }
 
 #[test]

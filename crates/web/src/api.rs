@@ -618,6 +618,7 @@ pub async fn annual_report(State(s): State<AppState>, c: ApiCaller, Query(q): Qu
         year: q.year.trim().parse().unwrap_or(0),
         region: opt(&q.region),
         org: opt(&q.org),
+        from_records: false,
     };
     let may_see_persons = c.ctx.actor.as_ref().is_some_and(|a| {
         amparo_domain::policy::authorize(a, amparo_domain::policy::Action::ListPersons, amparo_domain::policy::Relation::OwnOrgScope)

@@ -505,3 +505,120 @@ fn an_htcds_import_raises_cross_agency_alerts() {
     let said = ok(amparo(&dir, None, &["import", "htcds", "--org", &loreto, "--file", c.to_str().unwrap()], None));
     assert!(said.contains("0 cross-agency alerts"), "another birth date is another person: {said}");
 }
+
+/// The annual report from the statistics projection is the count from the records
+/// themselves (`--from-records`), for every year shown, after each kind of change.
+async fn projection_agrees_with_the_records(t: &TestApp, step: &str) {
+    use amparo_core::usecases::statistics::ReportQuery;
+    for year in [2008, 2025, 2026] {
+        let report = |from_records| {
+            let q = ReportQuery { year, region: None, org: None, from_records };
+            async move {
+                let mut v = serde_json::to_value(t.app.annual_report(&Ctx::system("t"), &q, false).await.unwrap()).unwrap();
+                v.as_object_mut().unwrap().remove("generated_at");
+                v
+            }
+        };
+        let (projected, counted) = (report(false).await, report(true).await);
+        assert_eq!(projected, counted, "{step}: the projection and the records disagree on {year}");
+    }
+}
+
+async fn the_statistics_projection_follows_every_kind_of_change(t: TestApp) {
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.load_demo_history(&Ctx::system("t")).await.unwrap();
+    projection_agrees_with_the_records(&t, "built from the demo").await;
+    let coord = token(&t, "coordinadora@demo.amparo.pe").await;
+    let (_, before) = call(&t, &coord, "GET", "/api/v1/statistics/annual?year=2026", Value::Null).await;
+    let inv = token(&t, "investigador@demo.amparo.pe").await;
+    let fiscal = token(&t, "fiscal@demo.amparo.pe").await;
+    let shelter = token(&t, "albergue@demo.amparo.pe").await;
+
+    // A labour case with a victim identified this year, and a suspect.
+    let (status, c) = call(
+        &t,
+        &inv,
+        "POST",
+        "/api/v1/cases",
+        serde_json::json!({ "title": "Aserradero", "exploitation": "isForcedLabour", "labour_sector": "logging", "place": "PE-1601" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{c}");
+    let cid = c["id"].as_str().unwrap().to_owned();
+    let person = |role: &str, doc: &str| serde_json::json!({ "role": role, "given_names": "Wilber", "first_surname": "Tapullima",
+        "sex": "male", "approx_age": "17", "nationality": "PE", "document_number": doc });
+    let (_, victim) = call(&t, &inv, "POST", "/api/v1/persons", person("victim", "71234567")).await;
+    let (_, suspect) = call(&t, &inv, "POST", "/api/v1/persons", person("suspect", "")).await;
+    let (vid, sid) = (victim["id"].as_str().unwrap().to_owned(), suspect["id"].as_str().unwrap().to_owned());
+    for (p, role) in [(&vid, "victim"), (&sid, "suspect")] {
+        let (status, _) = call(&t, &inv, "POST", &format!("/api/v1/cases/{cid}/links"), serde_json::json!({ "person_id": p, "role": role })).await;
+        assert_eq!(status, 201);
+    }
+    let decide = |status: &str, on: &str| serde_json::json!({ "status": status, "decided_on": on, "basis": "Entrevista" });
+    let (status, d) = call(&t, &inv, "POST", &format!("/api/v1/persons/{vid}/decisions"), decide("ActualVictim", "2026-03-02")).await;
+    assert_eq!(status, 201, "{d}");
+    projection_agrees_with_the_records(&t, "a victim identified in a new case").await;
+    let (_, after) = call(&t, &coord, "GET", "/api/v1/statistics/annual?year=2026", Value::Null).await;
+    assert_eq!(n(&after, "victims_identified.by_type.labour"), n(&before, "victims_identified.by_type.labour") + 1, "{after}");
+
+    // Shared with the prosecutor, who charges the suspect and wins a conviction.
+    let fiscalia =
+        t.store.list_orgs().await.unwrap().into_iter().find(|o| o.kind.as_str() == "prosecutor_office" && o.jurisdiction == "PE-16").unwrap();
+    let share = serde_json::json!({ "to_org": fiscalia.id, "purpose": "Investigación fiscal", "until": "2027-12-31" });
+    assert_eq!(call(&t, &inv, "POST", &format!("/api/v1/cases/{cid}/shares"), share).await.0, 201);
+    let charge = serde_json::json!({ "person_id": sid, "statute_id": "pe-cp-129a-2021", "offence_date": "2026-01-10", "filed_on": "2026-04-01" });
+    let (status, ch) = call(&t, &fiscal, "POST", &format!("/api/v1/cases/{cid}/charges"), charge).await;
+    assert_eq!(status, 201, "{ch}");
+    projection_agrees_with_the_records(&t, "a charge filed").await;
+    let chid = ch["id"].as_str().unwrap().to_owned();
+    let verdict = serde_json::json!({ "verdict": "convicted", "decided_on": "2026-08-01", "years": "12", "months": "0", "version": "1" });
+    assert_eq!(call(&t, &fiscal, "POST", &format!("/api/v1/charges/{chid}/decision"), verdict).await.0, 200);
+    projection_agrees_with_the_records(&t, "a conviction").await;
+
+    // The shelter records the same young man with the same document: one person, two records.
+    let (_, again) = call(&t, &shelter, "POST", "/api/v1/persons", person("victim", "71.234.567")).await;
+    let again = again["id"].as_str().unwrap().to_owned();
+    let (status, _) = call(&t, &shelter, "POST", &format!("/api/v1/persons/{again}/decisions"), decide("ActualVictim", "2026-03-20")).await;
+    assert_eq!(status, 201);
+    projection_agrees_with_the_records(&t, "a second record of the same person").await;
+    let (_, twice) = call(&t, &coord, "GET", "/api/v1/statistics/annual?year=2026", Value::Null).await;
+    assert_eq!(n(&twice, "victims_identified.total"), n(&after, "victims_identified.total"), "counted once");
+    assert_eq!(n(&twice, "victims_identified.records"), n(&after, "victims_identified.records") + 1);
+
+    // The police find he was not a victim after all; the shelter's decision still stands.
+    let (status, _) = call(&t, &inv, "POST", &format!("/api/v1/persons/{vid}/decisions"), decide("NotAVictim", "2026-05-02")).await;
+    assert_eq!(status, 201);
+    projection_agrees_with_the_records(&t, "a later decision on one record").await;
+    // Referred to a shelter.
+    let (_, services) = call(&t, &inv, "GET", "/api/v1/services?kind=shelter", Value::Null).await;
+    let car = services.as_array().unwrap()[0]["id"].clone();
+    let (status, r) = call(
+        &t,
+        &inv,
+        "POST",
+        &format!("/api/v1/persons/{vid}/referrals"),
+        serde_json::json!({ "service_id": car, "consent_by": "guardian", "consent_name": "Madre", "consent_method": "written" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{r}");
+    projection_agrees_with_the_records(&t, "a referral").await;
+    // A report, an operation and prevention work of this year are read by date.
+    let op = serde_json::json!({ "date": "2026-06-01", "place": "PE-1601", "exploitation": "labour", "persons_found": "5", "rescued": "4" });
+    let (status, o) = call(&t, &inv, "POST", "/api/v1/operations", op).await;
+    assert_eq!(status, 201, "{o}");
+    projection_agrees_with_the_records(&t, "an operation").await;
+    let (_, last) = call(&t, &coord, "GET", "/api/v1/statistics/annual?year=2026", Value::Null).await;
+    assert_eq!(n(&last, "persons_rescued_in_operations.total"), n(&before, "persons_rescued_in_operations.total") + 4);
+}
+
+#[tokio::test]
+async fn the_statistics_projection_follows_every_kind_of_change_on_sqlite() {
+    the_statistics_projection_follows_every_kind_of_change(spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn the_statistics_projection_follows_every_kind_of_change_on_postgres() {
+    let Some(cluster) = pg() else { return };
+    let url = cluster.new_database("projection");
+    the_statistics_projection_follows_every_kind_of_change(spawn_on(TempDir::new("it-pg"), &url, 1).await).await;
+}

@@ -27,7 +27,7 @@ use amparo_linkage::model::Model;
 use amparo_linkage::run::{Options, link_table};
 use amparo_linkage::{LinkConfig, Mode};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The shipped configuration for Amparo's person schema (also used by the benchmark).
 pub const PERSON_CONFIG: &str = include_str!("../../../../data/linkage/persons.toml");
@@ -616,18 +616,6 @@ impl Amparo {
         self.match_view(ctx, &updated, false).await
     }
 
-    /// The pairs people have said are *not* the same person (rejected, or linked then undone).
-    async fn never_merge(&self) -> CoreResult<HashSet<(String, String)>> {
-        let rows = self
-            .store
-            .find_rows(
-                RecordTable::PersonMatches,
-                &RowFilter { statuses: vec!["rejected".into(), "unlinked".into()], ..Default::default() },
-            )
-            .await?;
-        Ok(rows.into_iter().filter_map(|r| Some((r.subject_id?, r.lookup?))).collect())
-    }
-
     /// Which persons are the same person, by confirmed links and by equal document numbers
     /// (exact, keyed hash), except pairs people said are not the same. Statistics count
     /// groups, not records. Only persons that share a document or have a confirmed link can
@@ -635,83 +623,130 @@ impl Amparo {
     /// one, named by their own id.
     pub(crate) async fn person_groups(&self) -> CoreResult<PersonGroups> {
         let shared = self.store.stat_shared_documents().await?;
-        let links =
-            self.store.find_rows(RecordTable::PersonMatches, &RowFilter { statuses: vec!["linked".into()], ..Default::default() }).await?;
-        let never = self.never_merge().await?;
-        // Nodes: every person named above, with their organisation.
-        let mut ids: Vec<String> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        let mut orgs: Vec<Option<String>> = Vec::new();
-        let mut node = |id: &str, org: Option<&str>, ids: &mut Vec<String>, orgs: &mut Vec<Option<String>>| -> usize {
-            if let Some(&k) = index.get(id) {
-                return k;
-            }
-            index.insert(id.to_owned(), ids.len());
-            ids.push(id.to_owned());
-            orgs.push(org.map(str::to_owned));
-            ids.len() - 1
-        };
-        let mut pairs: Vec<(usize, usize)> = Vec::new();
-        let mut first_of_doc: Option<(&str, usize)> = None;
-        for (doc, id, org) in &shared {
-            let k = node(id, Some(org), &mut ids, &mut orgs);
-            match first_of_doc {
-                Some((d, first)) if d == doc.as_str() => {
-                    let a = ids.get(first).cloned().unwrap_or_default();
-                    let (l, r) = ordered(&a, id);
-                    if !never.contains(&(l.to_owned(), r.to_owned())) {
-                        pairs.push((first, k));
-                    }
-                }
-                _ => first_of_doc = Some((doc.as_str(), k)),
-            }
-        }
-        for l in &links {
-            if let (Some(a), Some(b)) = (l.subject_id.as_deref(), l.lookup.as_deref()) {
-                let (a, b) = (node(a, None, &mut ids, &mut orgs), node(b, None, &mut ids, &mut orgs));
-                pairs.push((a, b));
-            }
-        }
+        let mut matches = self
+            .store
+            .find_rows(RecordTable::PersonMatches, &RowFilter { statuses: vec!["linked".into()], ..Default::default() })
+            .await?;
+        matches.extend(
+            self.store
+                .find_rows(
+                    RecordTable::PersonMatches,
+                    &RowFilter { statuses: vec!["rejected".into(), "unlinked".into()], ..Default::default() },
+                )
+                .await?,
+        );
+        let mut groups = group_components(&shared, &matches);
         // Linked persons' organisations (links are few: one read).
-        let unknown: Vec<String> = ids.iter().zip(&orgs).filter(|(_, o)| o.is_none()).map(|(id, _)| id.clone()).collect();
+        let unknown: Vec<String> = groups.members.iter().filter(|(_, o)| o.is_empty()).map(|(id, _)| id.clone()).collect();
         if !unknown.is_empty() {
-            for p in self.store.persons_by_ids(&unknown).await? {
-                if let Some(&k) = index.get(p.id.as_str())
-                    && let Some(o) = orgs.get_mut(k)
+            let orgs: HashMap<String, String> =
+                self.store.persons_by_ids(&unknown).await?.into_iter().map(|p| (p.id.to_string(), p.org_id.to_string())).collect();
+            for (id, org) in &mut groups.members {
+                if org.is_empty()
+                    && let Some(o) = orgs.get(id)
                 {
-                    *o = Some(p.org_id.to_string());
+                    org.clone_from(o);
                 }
             }
-        }
-        let mut parent: Vec<usize> = (0..ids.len()).collect();
-        fn root(parent: &mut [usize], mut i: usize) -> usize {
-            while let Some(&p) = parent.get(i) {
-                if p == i {
-                    break;
-                }
-                let grand = parent.get(p).copied().unwrap_or(p);
-                if let Some(x) = parent.get_mut(i) {
-                    *x = grand;
-                }
-                i = p;
-            }
-            i
-        }
-        for (a, b) in pairs {
-            let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
-            if let Some(x) = parent.get_mut(ra.max(rb)) {
-                *x = ra.min(rb);
-            }
-        }
-        let mut groups = PersonGroups::default();
-        for k in 0..ids.len() {
-            let r = root(&mut parent, k);
-            let (Some(id), Some(g)) = (ids.get(k), ids.get(r)) else { continue };
-            if r != k {
-                groups.group.insert(id.clone(), g.clone());
-            }
-            groups.members.push((id.clone(), orgs.get(k).cloned().flatten().unwrap_or_default()));
         }
         Ok(groups)
     }
+}
+
+/// Persons sharing a document with more than this many others are chained (each to the next
+/// by id) instead of paired with every one: a document number typed as `00000000` must not
+/// cost a million pairs.
+const DOC_PAIRS_UP_TO: usize = 64;
+
+/// Persons into groups, the same way whoever asks (the whole count, or the statistics
+/// projection one neighbourhood at a time): persons sharing a document (`(match_doc, person,
+/// organisation)`, any order) are one person unless people said that pair is not (a
+/// `rejected` or `unlinked` match); persons with a `linked` match are one person. A group
+/// is named by its smallest person id, so its name does not depend on reading order.
+pub(crate) fn group_components(docs: &[(String, String, String)], matches: &[RecordRow]) -> PersonGroups {
+    let never: HashSet<(&str, &str)> = matches
+        .iter()
+        .filter(|m| m.status == "rejected" || m.status == "unlinked")
+        .filter_map(|m| Some(ordered(m.subject_id.as_deref()?, m.lookup.as_deref()?)))
+        .collect();
+    let mut org_of: BTreeMap<&str, &str> = BTreeMap::new();
+    for (_, id, org) in docs {
+        org_of.insert(id.as_str(), org.as_str());
+    }
+    let linked: Vec<(&str, &str)> = matches
+        .iter()
+        .filter(|m| m.status == "linked")
+        .filter_map(|m| Some((m.subject_id.as_deref()?, m.lookup.as_deref()?)))
+        .collect();
+    for (a, b) in &linked {
+        org_of.entry(a).or_insert("");
+        org_of.entry(b).or_insert("");
+    }
+    // Nodes in id order, so the smaller index is the smaller id.
+    let ids: Vec<&str> = org_of.keys().copied().collect();
+    let index: HashMap<&str, usize> = ids.iter().enumerate().map(|(k, id)| (*id, k)).collect();
+    let mut parent: Vec<usize> = (0..ids.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while let Some(&p) = parent.get(i) {
+            if p == i {
+                break;
+            }
+            let grand = parent.get(p).copied().unwrap_or(p);
+            if let Some(x) = parent.get_mut(i) {
+                *x = grand;
+            }
+            i = p;
+        }
+        i
+    }
+    let mut union = |a: usize, b: usize| {
+        let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+        if let Some(x) = parent.get_mut(ra.max(rb)) {
+            *x = ra.min(rb);
+        }
+    };
+    let mut by_doc: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (doc, id, _) in docs {
+        if let Some(&k) = index.get(id.as_str()) {
+            by_doc.entry(doc.as_str()).or_default().push(k);
+        }
+    }
+    for (_, mut members) in by_doc {
+        members.sort_unstable();
+        members.dedup();
+        let name = |k: usize| ids.get(k).copied().unwrap_or("");
+        if members.len() <= DOC_PAIRS_UP_TO {
+            for (x, &a) in members.iter().enumerate() {
+                for &b in members.iter().skip(x + 1) {
+                    if !never.contains(&ordered(name(a), name(b))) {
+                        union(a, b);
+                    }
+                }
+            }
+        } else {
+            for w in members.windows(2) {
+                if let [a, b] = *w
+                    && !never.contains(&ordered(name(a), name(b)))
+                {
+                    union(a, b);
+                }
+            }
+        }
+    }
+    for (a, b) in linked {
+        if let (Some(&x), Some(&y)) = (index.get(a), index.get(b)) {
+            union(x, y);
+        }
+    }
+    let mut groups = PersonGroups::default();
+    for (k, id) in ids.iter().enumerate() {
+        let r = root(&mut parent, k);
+        if r != k
+            && let Some(g) = ids.get(r)
+        {
+            groups.group.insert((*id).to_owned(), (*g).to_owned());
+        }
+        groups.members.push(((*id).to_owned(), org_of.get(id).copied().unwrap_or("").to_owned()));
+    }
+    groups
 }

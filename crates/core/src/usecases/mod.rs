@@ -26,6 +26,7 @@ pub mod prosecution;
 pub mod referrals;
 pub mod search;
 pub mod sharing;
+mod stat_projection;
 pub mod statistics;
 pub mod summary;
 pub mod system;

@@ -44,6 +44,9 @@ pub struct ReportQuery {
     pub region: Option<String>,
     /// An organisation id.
     pub org: Option<String>,
+    /// Count from the records themselves, every table whole, instead of the statistics
+    /// projection: slow at scale, and the check that the projection agrees with them.
+    pub from_records: bool,
 }
 
 /// The annual report: the year's figures at the top level (so `prosecutions.cases.total`
@@ -137,7 +140,7 @@ impl Amparo {
         self.authorize(ctx, Action::ViewStatistics, Relation::OwnOrgScope, "statistics", "victims_identified").await?;
         Self::check_year(year)?;
         let _one_count_at_a_time = self.statistics_gate.lock().await;
-        let facts = self.statistics_facts().await?;
+        let facts = self.statistics_window(year, year).await?;
         let f = figures(&facts, year, &Scope::default());
         let mut ev = ctx.event(self.now(), "view_statistics", "ok", "statistics", "victims_identified");
         ev.details = serde_json::json!({ "year": year }).to_string();
@@ -152,7 +155,8 @@ impl Amparo {
         Self::check_year(q.year)?;
         let clock = std::time::Instant::now();
         let _one_count_at_a_time = self.statistics_gate.lock().await;
-        let facts = self.statistics_facts().await?;
+        // The years the report shows: its year, the previous one, and the trend's five.
+        let facts = if q.from_records { self.statistics_facts().await? } else { self.statistics_window(q.year - 4, q.year).await? };
         tracing::debug!(elapsed_ms = clock.elapsed().as_millis() as u64, "statistics facts read");
         // A national code (`16`, as people write UBIGEO) is read in the installation's country.
         let (region, region_name) = match q.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
@@ -233,19 +237,70 @@ impl Amparo {
     /// Callers hold `statistics_gate` for as long as they hold the facts.
     pub(crate) async fn statistics_facts(&self) -> CoreResult<Facts> {
         let groups = self.person_groups().await?;
-        let group = |id: &str| groups.of(id);
+        self.statistics_facts_for(&groups, None, false).await
+    }
+
+    /// The country the installation serves: the one most organisations are in.
+    pub(crate) async fn home_country(&self) -> CoreResult<String> {
         let orgs = self.store.list_orgs().await?;
-        let home_country = {
-            let mut n: HashMap<&str, usize> = HashMap::new();
-            for o in &orgs {
-                *n.entry(o.jurisdiction.split('-').next().unwrap_or("")).or_default() += 1;
+        let mut n: HashMap<&str, usize> = HashMap::new();
+        for o in &orgs {
+            *n.entry(o.jurisdiction.split('-').next().unwrap_or("")).or_default() += 1;
+        }
+        Ok(n.into_iter().max_by_key(|(c, k)| (*k, std::cmp::Reverse(*c))).map(|(c, _)| c.to_owned()).unwrap_or_default())
+    }
+
+    /// The facts of everyone (`persons` = None), or the victim facts of some persons only
+    /// (the statistics projection's refresh of their groups: `persons` are all the members
+    /// of the groups wanted). The same folds either way, so a person's fact in the
+    /// projection is the fact the whole count would give them. With `persons`, only what a
+    /// victim fact needs is read: their cases and those cases' charges, their sources,
+    /// decisions, screenings and referrals, by index.
+    /// `victims_only`: leave out what no victim fact depends on (assistance, prevention).
+    pub(crate) async fn statistics_facts_for(
+        &self,
+        groups: &PersonGroups,
+        persons: Option<&[String]>,
+        victims_only: bool,
+    ) -> CoreResult<Facts> {
+        let group = |id: &str| groups.of(id);
+        // Their cases (as victims) and sources, when only some persons are wanted.
+        let (mut case_ids, mut source_ids): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+        if let Some(persons) = persons {
+            let scan = StatScan {
+                kind: Some("victim"),
+                among: Some(("lookup", persons)),
+                ..StatScan::new(RecordTable::CaseLinks, &["subject_id"])
+            };
+            self.store.stat_scan(&scan, &mut |r| case_ids.extend(r.subject_id)).await?;
+            case_ids.sort();
+            case_ids.dedup();
+            for p in self.store.persons_by_ids(persons).await? {
+                source_ids.extend(p.profile.source_id);
             }
-            n.into_iter().max_by_key(|(c, k)| (*k, std::cmp::Reverse(*c))).map(|(c, _)| c.to_owned()).unwrap_or_default()
-        };
+            source_ids.sort();
+            source_ids.dedup();
+        }
+        let only = |col: &'static str, ids: &[String]| -> Option<(&'static str, Vec<String>)> { persons.map(|_| (col, ids.to_vec())) };
+        let (case_filter, source_filter, person_filter, link_filter) = (
+            only("id", &case_ids),
+            only("id", &source_ids),
+            only("subject_id", persons.unwrap_or(&[])),
+            only("lookup", persons.unwrap_or(&[])),
+        );
+        let case_subject_filter = only("subject_id", &case_ids);
+        fn among<'a>(f: &'a Option<(&'static str, Vec<String>)>) -> Option<(&'static str, &'a [String])> {
+            f.as_ref().map(|(c, v)| (*c, v.as_slice()))
+        }
+        let home_country = self.home_country().await?;
 
         let mut facts = Facts { home_country, ..Default::default() };
         let mut case_area: HashMap<String, Option<String>> = HashMap::new();
-        let scan = StatScan { attrs: &["labour_sector", "sexual_form"], ..StatScan::new(RecordTable::Cases, &["id", "kind", "area_code"]) };
+        let scan = StatScan {
+            attrs: &["labour_sector", "sexual_form"],
+            among: among(&case_filter),
+            ..StatScan::new(RecordTable::Cases, &["id", "kind", "area_code"])
+        };
         self.store
             .stat_scan(&scan, &mut |r| {
                 let stat: CaseStat = parse(&r);
@@ -259,7 +314,11 @@ impl Amparo {
             .await?;
         // Exploitation abroad: an exploitation event whose place is a country, not an area.
         let home = facts.home_country.clone();
-        let scan = StatScan { kind: Some("Exploitation"), ..StatScan::new(RecordTable::CaseEvents, &["subject_id", "area_code"]) };
+        let scan = StatScan {
+            kind: Some("Exploitation"),
+            among: among(&case_subject_filter),
+            ..StatScan::new(RecordTable::CaseEvents, &["subject_id", "area_code"])
+        };
         self.store
             .stat_scan(&scan, &mut |r| {
                 if let (Some(case), Some(place)) = (r.subject_id.as_deref(), r.area_code.as_deref())
@@ -273,6 +332,7 @@ impl Amparo {
             .await?;
         let scan = StatScan {
             attrs: &["decision"],
+            among: among(&case_subject_filter),
             ..StatScan::new(RecordTable::Charges, &["subject_id", "lookup", "occurred_at", "area_code", "org_id"])
         };
         self.store
@@ -297,6 +357,7 @@ impl Amparo {
         let mut source: HashMap<String, (Option<String>, TypeFlags)> = HashMap::new();
         let scan = StatScan {
             attrs: &["rescued", "persons_found"],
+            among: among(&source_filter),
             ..StatScan::new(RecordTable::Operations, &["id", "kind", "occurred_at", "area_code", "org_id"])
         };
         self.store
@@ -316,6 +377,7 @@ impl Amparo {
             .await?;
         let scan = StatScan {
             attrs: &["exploitation"],
+            among: among(&source_filter),
             ..StatScan::new(RecordTable::Reports, &["id", "occurred_at", "created_at", "area_code", "org_id"])
         };
         self.store
@@ -326,14 +388,19 @@ impl Amparo {
             })
             .await?;
         self.store
-            .stat_scan(&StatScan::new(RecordTable::Inspections, &["id", "area_code"]), &mut |r| {
+            .stat_scan(&StatScan { among: among(&source_filter), ..StatScan::new(RecordTable::Inspections, &["id", "area_code"]) }, &mut |r| {
                 source.insert(r.id, (r.area_code, TypeFlags::of_intake("labour")));
             })
             .await?;
         // …and the cases they are victims in (more precise than the source, when there is one).
-        let mut victim_case: HashMap<String, (Option<String>, TypeFlags, Option<String>)> = HashMap::new();
-        let scan =
-            StatScan { kind: Some("victim"), status: Some("active"), ..StatScan::new(RecordTable::CaseLinks, &["subject_id", "lookup"]) };
+        type ByCase = Option<(String, String)>;
+        let mut victim_case: HashMap<String, (ByCase, TypeFlags, ByCase)> = HashMap::new();
+        let scan = StatScan {
+            kind: Some("victim"),
+            status: Some("active"),
+            among: among(&link_filter),
+            ..StatScan::new(RecordTable::CaseLinks, &["subject_id", "lookup"])
+        };
         self.store
             .stat_scan(&scan, &mut |r| {
                 let (Some(case_id), Some(person)) = (r.subject_id.as_deref(), r.lookup.as_deref()) else { return };
@@ -345,24 +412,33 @@ impl Amparo {
                         labour: e.1.labour || c.types.labour,
                         other: e.1.other || c.types.other,
                     };
-                    if e.0.is_none() {
-                        e.0 = case_area.get(case_id).cloned().flatten();
+                    // Place and sector: of the case with the smallest id that has one, so
+                    // that the order rows come in does not matter.
+                    if let Some(a) = case_area.get(case_id).cloned().flatten()
+                        && e.0.as_ref().is_none_or(|(k, _)| case_id < k.as_str())
+                    {
+                        e.0 = Some((case_id.to_owned(), a));
                     }
-                    if e.2.is_none() {
-                        e.2 = c.labour_sector.clone();
+                    if let Some(sector) = &c.labour_sector
+                        && e.2.as_ref().is_none_or(|(k, _)| case_id < k.as_str())
+                    {
+                        e.2 = Some((case_id.to_owned(), sector.clone()));
                     }
                 }
             })
             .await?;
         drop(case_area);
+        let victim_case: HashMap<String, (Option<String>, TypeFlags, Option<String>)> =
+            victim_case.into_iter().map(|(p, (area, t, sector))| (p, (area.map(|x| x.1), t, sector.map(|x| x.1)))).collect();
 
-        facts.victims = self.victim_facts(&groups, &source, &victim_case).await?;
+        facts.victims = self.victim_facts(groups, among(&person_filter), &source, &victim_case).await?;
         drop(victim_case);
         drop(source);
 
         let scan = StatScan {
             status: Some("final"),
             attrs: &["indicators"],
+            among: among(&person_filter),
             ..StatScan::new(RecordTable::Screenings, &["subject_id", "occurred_at", "created_at"])
         };
         self.store
@@ -380,8 +456,10 @@ impl Amparo {
                 }
             })
             .await?;
-        let scan =
-            StatScan::new(RecordTable::Referrals, &["subject_id", "occurred_at", "created_at", "kind", "status", "area_code", "org_id"]);
+        let scan = StatScan {
+            among: among(&person_filter),
+            ..StatScan::new(RecordTable::Referrals, &["subject_id", "occurred_at", "created_at", "kind", "status", "area_code", "org_id"])
+        };
         self.store
             .stat_scan(&scan, &mut |r| {
                 let Some(person) = r.subject_id.as_deref() else { return };
@@ -397,6 +475,11 @@ impl Amparo {
                 });
             })
             .await?;
+        if victims_only {
+            // A victim fact needs no assistance or prevention records.
+            amparo_domain::statistics::complete_victims(&mut facts);
+            return Ok(facts);
+        }
         let scan = StatScan::new(RecordTable::Assistance, &["subject_id", "occurred_at", "kind", "status", "org_id"]);
         self.store
             .stat_scan(&scan, &mut |r| {
@@ -427,6 +510,7 @@ impl Amparo {
                 });
             })
             .await?;
+        amparo_domain::statistics::complete_victims(&mut facts);
         Ok(facts)
     }
 
@@ -449,24 +533,27 @@ impl Amparo {
     async fn victim_facts(
         &self,
         groups: &PersonGroups,
+        among: Option<(&str, &[String])>,
         source: &HashMap<String, (Option<String>, TypeFlags)>,
         victim_case: &HashMap<String, (Option<String>, TypeFlags, Option<String>)>,
     ) -> CoreResult<Vec<VictimFact>> {
         /// What one person record's decisions say so far.
         struct RecordState {
-            /// The latest decision (by decision date, then when recorded) and whether it is
+            /// The latest decision (by decision date, then when recorded, then id: the same
+            /// whatever order the rows come in) and whether it is
             /// ActualVictim.
-            latest: (i64, i64, bool),
+            latest: (i64, i64, String, bool),
             /// The earliest ActualVictim decision.
             first_actual: Option<Day>,
         }
         let mut records: HashMap<String, RecordState> = HashMap::new();
         let mut out: HashMap<String, VictimFact> = HashMap::new();
         // The record whose decision came first speaks for the person's attributes.
-        let mut first_at: HashMap<String, (i64, Option<String>)> = HashMap::new();
+        let mut first_at: HashMap<String, ((i64, i64, String), Option<String>)> = HashMap::new();
         let scan = StatScan {
             person: true,
-            ..StatScan::new(RecordTable::Decisions, &["subject_id", "org_id", "kind", "occurred_at", "created_at", "area_code"])
+            among,
+            ..StatScan::new(RecordTable::Decisions, &["id", "subject_id", "org_id", "kind", "occurred_at", "created_at", "area_code"])
         };
         self.store
             .stat_scan(&scan, &mut |d| {
@@ -477,8 +564,8 @@ impl Amparo {
                 let actual = d.kind == "ActualVictim";
                 match records.get_mut(person) {
                     Some(rec) => {
-                        if (at, d.created_at) >= (rec.latest.0, rec.latest.1) {
-                            rec.latest = (at, d.created_at, actual);
+                        if (at, d.created_at, d.id.as_str()) >= (rec.latest.0, rec.latest.1, rec.latest.2.as_str()) {
+                            rec.latest = (at, d.created_at, d.id.clone(), actual);
                         }
                         if actual {
                             rec.first_actual = Some(rec.first_actual.map_or(today, |x| x.min(today)));
@@ -487,7 +574,7 @@ impl Amparo {
                     None => {
                         records.insert(
                             person.to_owned(),
-                            RecordState { latest: (at, d.created_at, actual), first_actual: actual.then_some(today) },
+                            RecordState { latest: (at, d.created_at, d.id.clone(), actual), first_actual: actual.then_some(today) },
                         );
                         // A record counts once, with its organisation, the first time it is seen.
                         v.records += 1;
@@ -504,9 +591,9 @@ impl Amparo {
                 if !v.orgs.contains(&d.org_id) {
                     v.orgs.push(d.org_id.clone());
                 }
-                let first = first_at.entry(g).or_insert((i64::MAX, None));
-                if at < first.0 {
-                    *first = (at, d.area_code.clone());
+                let first = first_at.entry(g).or_insert(((i64::MAX, 0, String::new()), None));
+                if (at, d.created_at, d.id.as_str()) < (first.0.0, first.0.1, first.0.2.as_str()) {
+                    *first = ((at, d.created_at, d.id.clone()), d.area_code.clone());
                     let p = d.person.clone().unwrap_or_default();
                     v.sex = p.sex;
                     v.age = p.approx_age;
@@ -522,7 +609,7 @@ impl Amparo {
         // A person is identified from their earliest ActualVictim decision on any record whose
         // latest decision still says so.
         for (person, rec) in &records {
-            if let (true, Some(day)) = (rec.latest.2, rec.first_actual)
+            if let (true, Some(day)) = (rec.latest.3, rec.first_actual)
                 && let Some(v) = out.get_mut(&groups.of(person))
             {
                 v.identified = Some(v.identified.map_or(day, |x| x.min(day)));
@@ -554,6 +641,10 @@ impl Amparo {
                 }
                 v.region = regions.get(&a).cloned().flatten();
             }
+        }
+        for v in &mut victims {
+            v.orgs.sort();
+            v.possible.sort_unstable();
         }
         victims.sort_by(|a, b| a.group.cmp(&b.group));
         Ok(victims)

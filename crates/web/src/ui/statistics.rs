@@ -36,7 +36,7 @@ impl StatQuery {
             y => y.parse().unwrap_or(0),
         };
         let opt = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-        ReportQuery { year, region: opt(&self.region), org: opt(&self.org) }
+        ReportQuery { year, region: opt(&self.region), org: opt(&self.org), from_records: false }
     }
     fn link(&self, r: &AnnualReport) -> String {
         let mut q = format!("year={}", r.current.year);

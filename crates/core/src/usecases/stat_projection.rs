@@ -1,0 +1,475 @@
+//! The statistics projection: what the annual report needs about each person (group) and
+//! each charge, kept up to date from the records, so that a report reads the years it
+//! shows instead of every table (at a million cases, a whole count reads some ten million
+//! rows; a year of the projection, a few hundred thousand).
+//!
+//! How it stays right:
+//! - every write lists what it touched (`stat_dirty`: a person, case, charge or source),
+//!   in the writer's own transaction, so no change can be missed;
+//! - before a report counts, `refresh_statistics` takes those keys and recomputes the
+//!   victim fact of every group they reach, with the same folds as the whole count
+//!   (`statistics_facts_for`), over the group's neighbourhood only (its members, the
+//!   persons sharing a document or a link with them, and the groups they were in before);
+//! - a bulk load, a restore, a new projection version, or a refresh that failed half way
+//!   leave it unbuilt, and the next count rebuilds it whole;
+//! - one refresher at a time, across processes (a lease with an expiry, so a crashed
+//!   process does not block the others for long).
+//!
+//! Tests compare a report from the projection with the whole count after every kind of
+//! change (tests/it/statistics.rs).
+
+use crate::Amparo;
+use crate::error::CoreResult;
+use crate::random::RandomExt;
+use crate::store::{
+    RecordTable, STAT_PROJECTION_VERSION, StatChargeRow, StatScan, StatVictimQuery, StatVictimRow, StatWrite,
+};
+use crate::usecases::linkage::{PersonGroups, group_components};
+use amparo_domain::cases::{DecisionOnCharge, Verdict};
+use amparo_domain::statistics::{
+    AssistanceFact, CaseFact, ChargeFact, Day, Facts, OperationFact, PreventionFact, ReferralFact, TypeFlags, VictimFact,
+    year_of_day,
+};
+use serde::Deserialize;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// How long a refresher may hold the lease without renewing it.
+const LEASE_SECS: i64 = 900;
+/// Change keys taken per round of a refresh.
+const KEYS_PER_ROUND: usize = 2_000;
+/// Rows per transaction when the projection is built whole.
+const ROWS_PER_WRITE: usize = 5_000;
+/// The version a projection is left with while a refresh is under way: if the refresher
+/// dies, the next one finds it unbuilt and builds it whole.
+const REFRESHING: &str = "refreshing";
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct ChargeStat {
+    decision: Option<DecisionOnCharge>,
+}
+
+fn day(ts: Option<i64>) -> Option<Day> {
+    ts.map(|t| t.div_euclid(86_400))
+}
+
+/// A charge row of the projection from the record's clear columns and decision.
+fn charge_row(r: crate::store::StatRow) -> Option<StatChargeRow> {
+    let stat: ChargeStat = r.attrs.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default();
+    Some(StatChargeRow {
+        case_id: r.subject_id?,
+        person_id: r.lookup?,
+        filed_day: day(r.occurred_at),
+        decided_day: stat.decision.as_ref().and_then(|d| amparo_domain::protection::days_from_civil(&d.decided_on)),
+        verdict: stat.decision.as_ref().map(|d| d.verdict.as_str().to_owned()),
+        sentence_months: stat.decision.as_ref().and_then(|d| d.sentence_months),
+        area_code: r.area_code,
+        org_id: r.org_id,
+        id: r.id,
+        group_id: None,
+    })
+}
+
+const CHARGE_COLUMNS: [&str; 6] = ["id", "subject_id", "lookup", "occurred_at", "area_code", "org_id"];
+
+/// A victim fact as a projection row.
+fn victim_row(v: &VictimFact) -> CoreResult<StatVictimRow> {
+    let years: Vec<i64> = v.possible.iter().map(|d| i64::from(year_of_day(*d))).collect();
+    Ok(StatVictimRow {
+        group_id: v.group.clone(),
+        identified_year: v.identified.map(|d| i64::from(year_of_day(d))),
+        possible_first: years.iter().min().copied(),
+        possible_last: years.iter().max().copied(),
+        body: serde_json::to_string(v).map_err(|e| crate::error::CoreError::Internal(format!("statistics projection: {e}")))?,
+    })
+}
+
+/// `(person, group)` for every person of `groups` in a group of more than one record.
+fn grouped(groups: &PersonGroups) -> Vec<(String, String)> {
+    let mut size: HashMap<String, usize> = HashMap::new();
+    for (p, _) in &groups.members {
+        *size.entry(groups.of(p)).or_default() += 1;
+    }
+    groups
+        .members
+        .iter()
+        .filter_map(|(p, _)| {
+            let g = groups.of(p);
+            (size.get(&g).copied().unwrap_or(0) > 1).then(|| (p.clone(), g))
+        })
+        .collect()
+}
+
+impl Amparo {
+    /// Bring the statistics projection up to date with every committed write. Called before
+    /// every count from it; cheap when nothing changed.
+    pub(crate) async fn refresh_statistics(&self) -> CoreResult<()> {
+        let owner = self.random.new_id();
+        loop {
+            let now = self.now();
+            if self.store.stat_lease(&owner, now, now + LEASE_SECS).await? {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        let done = self.refresh_leased(&owner).await;
+        if done.is_err() {
+            // Whatever was taken off the list of changes is in no row now: build it whole
+            // next time rather than count from a projection that may be behind.
+            let _ = self.store.stat_set_version(REFRESHING).await;
+        }
+        self.store.stat_release(&owner).await?;
+        done
+    }
+
+    async fn refresh_leased(&self, owner: &str) -> CoreResult<()> {
+        if self.store.stat_version().await?.as_deref() != Some(STAT_PROJECTION_VERSION) {
+            return self.rebuild_statistics(owner).await;
+        }
+        let mut flipped = false;
+        loop {
+            let keys = self.store.stat_take_dirty(KEYS_PER_ROUND).await?;
+            if keys.is_empty() {
+                break;
+            }
+            if !flipped {
+                self.store.stat_set_version(REFRESHING).await?;
+                flipped = true;
+            }
+            if keys.iter().any(|k| k == "*") {
+                return self.rebuild_statistics(owner).await;
+            }
+            let now = self.now();
+            self.store.stat_lease(owner, now, now + LEASE_SECS).await?;
+            self.refresh_keys(&keys).await?;
+        }
+        if flipped {
+            self.store.stat_set_version(STAT_PROJECTION_VERSION).await?;
+        }
+        Ok(())
+    }
+
+    /// Build the projection whole from the records.
+    async fn rebuild_statistics(&self, owner: &str) -> CoreResult<()> {
+        let clock = std::time::Instant::now();
+        self.store.stat_reset().await?;
+        let groups = self.person_groups().await?;
+        let facts = self.statistics_facts_for(&groups, None, true).await?;
+        let mut w = StatWrite { grouped: grouped(&groups), ..Default::default() };
+        drop(groups);
+        for v in &facts.victims {
+            w.victims.push(victim_row(v)?);
+            if w.victims.len() >= ROWS_PER_WRITE {
+                self.store.stat_write(&std::mem::take(&mut w)).await?;
+            }
+        }
+        drop(facts);
+        self.store.stat_write(&std::mem::take(&mut w)).await?;
+        let now = self.now();
+        self.store.stat_lease(owner, now, now + LEASE_SECS).await?;
+        let mut charges = Vec::new();
+        let scan = StatScan { attrs: &["decision"], ..StatScan::new(RecordTable::Charges, &CHARGE_COLUMNS) };
+        self.store.stat_scan(&scan, &mut |r| charges.extend(charge_row(r))).await?;
+        for chunk in charges.chunks(ROWS_PER_WRITE) {
+            self.store.stat_write(&StatWrite { charges: chunk.to_vec(), ..Default::default() }).await?;
+        }
+        self.store.stat_set_version(STAT_PROJECTION_VERSION).await?;
+        tracing::info!(elapsed_ms = clock.elapsed().as_millis() as u64, charges = charges.len(), "statistics projection built");
+        Ok(())
+    }
+
+    /// Recompute what these change keys reach.
+    async fn refresh_keys(&self, keys: &[String]) -> CoreResult<()> {
+        let (mut persons, mut charges, mut cases, mut sources) = (BTreeSet::new(), Vec::new(), Vec::new(), Vec::new());
+        for k in keys {
+            match k.split_once(':') {
+                Some(("p", id)) => {
+                    persons.insert(id.to_owned());
+                }
+                Some(("h", id)) => charges.push(id.to_owned()),
+                Some(("c", id)) => cases.push(id.to_owned()),
+                Some(("s", id)) => sources.push(id.to_owned()),
+                _ => tracing::warn!(key = %k, "statistics projection: unknown change key"),
+            }
+        }
+        let mut w = StatWrite::default();
+        if !charges.is_empty() {
+            let scan =
+                StatScan { attrs: &["decision"], among: Some(("id", &charges)), ..StatScan::new(RecordTable::Charges, &CHARGE_COLUMNS) };
+            self.store.stat_scan(&scan, &mut |r| w.charges.extend(charge_row(r))).await?;
+            // A charge filed or decided changes its case's victims' case flow.
+            cases.extend(w.charges.iter().map(|c| c.case_id.clone()));
+        }
+        if !cases.is_empty() {
+            cases.sort();
+            cases.dedup();
+            let scan =
+                StatScan { kind: Some("victim"), among: Some(("subject_id", &cases)), ..StatScan::new(RecordTable::CaseLinks, &["lookup"]) };
+            self.store.stat_scan(&scan, &mut |r| persons.extend(r.lookup)).await?;
+        }
+        for s in &sources {
+            persons.extend(self.store.persons_from_source(s).await?.into_iter().map(|p| p.id.to_string()));
+        }
+        if !persons.is_empty() {
+            self.refresh_persons(persons, &mut w).await?;
+        }
+        self.store.stat_write(&w).await?;
+        Ok(())
+    }
+
+    /// Regroup the neighbourhood of `start` and recompute its groups' victim facts.
+    async fn refresh_persons(&self, start: BTreeSet<String>, w: &mut StatWrite) -> CoreResult<()> {
+        // The neighbourhood: the persons, every other member of the groups they were in,
+        // and, transitively, everyone sharing a document or a match with one of them.
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        let mut old_groups: BTreeSet<String> = BTreeSet::new();
+        let mut docs = Vec::new();
+        let mut matches = Vec::new();
+        let mut match_ids: HashSet<String> = HashSet::new();
+        let mut frontier: Vec<String> = start.into_iter().collect();
+        while !frontier.is_empty() {
+            seen.extend(frontier.iter().cloned());
+            let mut next: BTreeSet<String> = BTreeSet::new();
+            for (p, g) in self.store.stat_groups_of(&frontier).await? {
+                old_groups.insert(g);
+                next.insert(p);
+            }
+            let (d, m) = self.store.stat_person_edges(&frontier).await?;
+            for (_, p, _) in &d {
+                next.insert(p.clone());
+            }
+            for r in m {
+                if match_ids.insert(r.id.clone()) {
+                    next.extend(r.subject_id.iter().chain(r.lookup.iter()).cloned());
+                    matches.push(r);
+                }
+            }
+            docs.extend(d);
+            frontier = next.into_iter().filter(|p| !seen.contains(p)).collect();
+        }
+        docs.sort();
+        docs.dedup();
+        let explored: Vec<String> = seen.into_iter().collect();
+        let mut groups = group_components(&docs, &matches);
+        let orgs: HashMap<String, String> =
+            self.store.persons_by_ids(&explored).await?.into_iter().map(|p| (p.id.to_string(), p.org_id.to_string())).collect();
+        for (p, org) in &mut groups.members {
+            if org.is_empty()
+                && let Some(o) = orgs.get(p)
+            {
+                org.clone_from(o);
+            }
+        }
+        // Groups: set for those in one, cleared for the others.
+        let now_grouped = grouped(&groups);
+        let in_group: HashSet<&str> = now_grouped.iter().map(|(p, _)| p.as_str()).collect();
+        w.ungrouped.extend(explored.iter().filter(|p| !in_group.contains(p.as_str())).cloned());
+        w.grouped.extend(now_grouped.iter().cloned());
+        // Victim facts of every group in the neighbourhood, from the same folds as the whole count.
+        let facts = self.statistics_facts_for(&groups, Some(&explored), true).await?;
+        let kept: HashSet<&str> = facts.victims.iter().map(|v| v.group.as_str()).collect();
+        w.dropped_victims.extend(old_groups.iter().chain(explored.iter()).filter(|g| !kept.contains(g.as_str())).cloned());
+        for v in &facts.victims {
+            w.victims.push(victim_row(v)?);
+        }
+        Ok(())
+    }
+
+    /// The facts that count in the years `first..=last`, from the projection (brought up to
+    /// date first) and the records of those years: the charges filed or decided in them and
+    /// their cases; the persons identified, or possibly victims, in them, and those referred
+    /// or assisted in them; operations, reports, screenings, referrals, assistance and
+    /// prevention work of those years.
+    pub(crate) async fn statistics_window(&self, first: i32, last: i32) -> CoreResult<Facts> {
+        self.refresh_statistics().await?;
+        let clock = std::time::Instant::now();
+        let start = amparo_domain::protection::days_from_civil(&format!("{first:04}-01-01")).unwrap_or(0);
+        let end = amparo_domain::protection::days_from_civil(&format!("{:04}-01-01", last + 1)).unwrap_or(0) - 1;
+        let span = Some((start * 86_400, end * 86_400 + 86_399));
+        let mut facts = Facts { home_country: self.home_country().await?, ..Default::default() };
+
+        let mut case_ids: BTreeSet<String> = BTreeSet::new();
+        self.store
+            .stat_charges(start, end, &mut |c| {
+                case_ids.insert(c.case_id.clone());
+                facts.charges.push(ChargeFact {
+                    defendant: c.group_id.unwrap_or(c.person_id),
+                    case_id: c.case_id,
+                    filed: c.filed_day,
+                    verdict: c.verdict.as_deref().and_then(Verdict::parse),
+                    decided: c.decided_day,
+                    sentence_months: c.sentence_months,
+                    area: c.area_code,
+                    org: c.org_id,
+                });
+            })
+            .await?;
+        let case_ids: Vec<String> = case_ids.into_iter().collect();
+        let scan = StatScan {
+            attrs: &["labour_sector", "sexual_form"],
+            among: Some(("id", &case_ids)),
+            ..StatScan::new(RecordTable::Cases, &["id", "kind"])
+        };
+        self.store
+            .stat_scan(&scan, &mut |r| {
+                let stat: CaseAttrs = r.attrs.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default();
+                let types = amparo_domain::cases::CaseExploitation::parse(&r.kind).map(TypeFlags::of_case).unwrap_or_default();
+                facts.cases.insert(
+                    r.id.clone(),
+                    CaseFact { id: r.id, types, labour_sector: stat.labour_sector, sexual_form: stat.sexual_form, exploited_in: None },
+                );
+            })
+            .await?;
+
+        let mut parse_victims = |json: &str| match serde_json::from_str::<Vec<VictimFact>>(json) {
+            Ok(v) => facts.victims.extend(v),
+            Err(e) => tracing::error!(error = %e, "statistics projection: unreadable victims chunk"),
+        };
+        self.store.stat_victims(StatVictimQuery::Years(i64::from(first), i64::from(last)), &mut parse_victims).await?;
+
+        let scan = StatScan {
+            attrs: &["rescued", "persons_found"],
+            between: span,
+            ..StatScan::new(RecordTable::Operations, &["kind", "occurred_at", "area_code", "org_id"])
+        };
+        self.store
+            .stat_scan(&scan, &mut |r| {
+                let stat: OperationAttrs = r.attrs.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default();
+                facts.operations.push(OperationFact {
+                    day: day(r.occurred_at),
+                    rescued: stat.rescued,
+                    persons_found: stat.persons_found,
+                    types: TypeFlags::of_intake(&r.kind),
+                    area: r.area_code,
+                    org: r.org_id,
+                });
+            })
+            .await?;
+        let scan = StatScan { between: span, ..StatScan::new(RecordTable::Reports, &["occurred_at", "created_at", "area_code", "org_id"]) };
+        self.store
+            .stat_scan(&scan, &mut |r| {
+                facts.reports.push((day(r.occurred_at).unwrap_or(r.created_at.div_euclid(86_400)), r.area_code, r.org_id));
+            })
+            .await?;
+        let scan = StatScan {
+            status: Some("final"),
+            between: span,
+            group_of: Some("subject_id"),
+            ..StatScan::new(RecordTable::Screenings, &["subject_id", "occurred_at", "created_at"])
+        };
+        self.store
+            .stat_scan(&scan, &mut |r| {
+                if let Some(person) = r.subject_id {
+                    facts.screenings.push((r.group_id.unwrap_or(person), day(r.occurred_at).unwrap_or(r.created_at.div_euclid(86_400))));
+                }
+            })
+            .await?;
+        let scan = StatScan {
+            between: span,
+            group_of: Some("subject_id"),
+            ..StatScan::new(RecordTable::Referrals, &["subject_id", "occurred_at", "created_at", "kind", "status", "area_code", "org_id"])
+        };
+        self.store
+            .stat_scan(&scan, &mut |r| {
+                let Some(person) = r.subject_id else { return };
+                let referred = amparo_domain::protection::ReferralStatus::parse(&r.status).is_some_and(|s| s.counts_as_referred());
+                facts.referrals.push(ReferralFact {
+                    person: r.group_id.unwrap_or(person),
+                    day: day(r.occurred_at).unwrap_or(r.created_at.div_euclid(86_400)),
+                    service_kind: r.kind,
+                    status: r.status,
+                    referred,
+                    area: r.area_code,
+                    org: r.org_id,
+                });
+            })
+            .await?;
+        let scan = StatScan {
+            between: span,
+            group_of: Some("subject_id"),
+            ..StatScan::new(RecordTable::Assistance, &["subject_id", "occurred_at", "kind", "status", "org_id"])
+        };
+        self.store
+            .stat_scan(&scan, &mut |r| {
+                let Some(person) = r.subject_id else { return };
+                facts.assistance.push(AssistanceFact {
+                    person: r.group_id.unwrap_or(person),
+                    day: day(r.occurred_at),
+                    kind: r.kind,
+                    detail: r.status,
+                    org: r.org_id,
+                });
+            })
+            .await?;
+        let scan = StatScan {
+            attrs: &["people"],
+            between: span,
+            ..StatScan::new(RecordTable::Prevention, &["occurred_at", "kind", "status", "area_code", "org_id"])
+        };
+        self.store
+            .stat_scan(&scan, &mut |r| {
+                let stat: PreventionAttrs = r.attrs.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default();
+                facts.prevention.push(PreventionFact {
+                    day: day(r.occurred_at),
+                    kind: r.kind,
+                    audience: r.status,
+                    people: stat.people,
+                    area: r.area_code,
+                    org: r.org_id,
+                });
+            })
+            .await?;
+
+        // Persons referred or assisted in these years whose identification counts in
+        // another year: their exploitation type and nationality are in their fact too.
+        let have: HashSet<&str> = facts.victims.iter().map(|v| v.group.as_str()).collect();
+        let mut missing: Vec<String> = facts
+            .referrals
+            .iter()
+            .map(|r| r.person.as_str())
+            .chain(facts.assistance.iter().map(|a| a.person.as_str()))
+            .filter(|g| !have.contains(g))
+            .map(str::to_owned)
+            .collect();
+        missing.sort();
+        missing.dedup();
+        let mut more = Vec::new();
+        self.store
+            .stat_victims(StatVictimQuery::Groups(&missing), &mut |json: &str| match serde_json::from_str::<Vec<VictimFact>>(json) {
+                Ok(v) => more.extend(v),
+                Err(e) => tracing::error!(error = %e, "statistics projection: unreadable victims chunk"),
+            })
+            .await?;
+        facts.victims.extend(more);
+        facts.victims.sort_by(|a, b| a.group.cmp(&b.group));
+        tracing::debug!(
+            elapsed_ms = clock.elapsed().as_millis() as u64,
+            victims = facts.victims.len(),
+            charges = facts.charges.len(),
+            referrals = facts.referrals.len(),
+            screenings = facts.screenings.len(),
+            "statistics window read"
+        );
+        Ok(facts)
+    }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct CaseAttrs {
+    labour_sector: Option<String>,
+    sexual_form: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct OperationAttrs {
+    rescued: i64,
+    persons_found: i64,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct PreventionAttrs {
+    people: i64,
+}

@@ -1,0 +1,323 @@
+//! The statistics projection's tables (migration 0006): its state and lease, the list of
+//! changes every write adds to, the person groups, and the victim and charge rows the
+//! annual report reads a year at a time. What goes in them is decided in the core
+//! (`usecases/stat_projection.rs`); this file only moves rows.
+
+use crate::decode::be;
+use amparo_core::store::{Backend, RecordRow, RecordTable, StatChargeRow, StatVictimQuery, StatWrite, StoreResult};
+use amparo_domain::Timestamp;
+use sqlx::{AnyConnection, AnyPool, Row};
+
+/// Values per `IN (…)` list.
+const IN_CHUNK: usize = 300;
+
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The keys a written row adds to the list of changes: the person a decision, screening,
+/// referral or victim link is about; both persons of a link between records; the charge;
+/// the case (its kind and place are its victims'); the source a person came from.
+pub fn dirty_keys(t: RecordTable, r: &RecordRow) -> Vec<String> {
+    let p = |id: &Option<String>| id.as_ref().map(|x| format!("p:{x}"));
+    match t {
+        RecordTable::Decisions | RecordTable::Screenings | RecordTable::Referrals => p(&r.subject_id).into_iter().collect(),
+        RecordTable::CaseLinks => p(&r.lookup).into_iter().collect(),
+        RecordTable::PersonMatches => p(&r.subject_id).into_iter().chain(p(&r.lookup)).collect(),
+        RecordTable::Charges => vec![format!("h:{}", r.id)],
+        RecordTable::Cases => vec![format!("c:{}", r.id)],
+        RecordTable::Reports | RecordTable::Operations | RecordTable::Inspections => vec![format!("s:{}", r.id)],
+        _ => Vec::new(),
+    }
+}
+
+/// Add keys to the list of changes, in the writer's transaction.
+pub async fn mark(conn: &mut AnyConnection, keys: &[String]) -> StoreResult<()> {
+    for k in keys {
+        sqlx::query("INSERT INTO stat_dirty (k) VALUES ($1) ON CONFLICT (k) DO NOTHING")
+            .bind(k.clone())
+            .execute(&mut *conn)
+            .await
+            .map_err(be)?;
+    }
+    Ok(())
+}
+
+pub async fn version(pool: &AnyPool) -> StoreResult<Option<String>> {
+    let r = sqlx::query("SELECT v FROM stat_state WHERE k = 'version'").fetch_optional(pool).await.map_err(be)?;
+    r.map(|r| r.try_get::<String, _>("v").map_err(be)).transpose()
+}
+
+pub async fn reset(pool: &AnyPool) -> StoreResult<()> {
+    let mut tx = pool.begin().await.map_err(be)?;
+    for sql in [
+        "DELETE FROM stat_state WHERE k = 'version'",
+        "DELETE FROM stat_dirty",
+        "DELETE FROM stat_groups",
+        "DELETE FROM stat_victims",
+        "DELETE FROM stat_charges",
+    ] {
+        sqlx::query(sql).execute(&mut *tx).await.map_err(be)?;
+    }
+    tx.commit().await.map_err(be)
+}
+
+pub async fn set_version(pool: &AnyPool, v: &str) -> StoreResult<()> {
+    sqlx::query("INSERT INTO stat_state (k, v) VALUES ('version', $1) ON CONFLICT (k) DO UPDATE SET v = excluded.v")
+        .bind(v.to_owned())
+        .execute(pool)
+        .await
+        .map_err(be)?;
+    Ok(())
+}
+
+pub async fn lease(pool: &AnyPool, owner: &str, now: Timestamp, until: Timestamp) -> StoreResult<bool> {
+    // One statement each, so two processes cannot both see the lease free.
+    sqlx::query("INSERT INTO stat_state (k, v, until_at) VALUES ('lease', '', 0) ON CONFLICT (k) DO NOTHING")
+        .execute(pool)
+        .await
+        .map_err(be)?;
+    let done = sqlx::query("UPDATE stat_state SET v = $1, until_at = $2 WHERE k = 'lease' AND (v = $1 OR v = '' OR until_at < $3)")
+        .bind(owner.to_owned())
+        .bind(until)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map_err(be)?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn release(pool: &AnyPool, owner: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE stat_state SET v = '', until_at = 0 WHERE k = 'lease' AND v = $1")
+        .bind(owner.to_owned())
+        .execute(pool)
+        .await
+        .map_err(be)?;
+    Ok(())
+}
+
+pub async fn take_dirty(pool: &AnyPool, limit: usize) -> StoreResult<Vec<String>> {
+    let mut tx = pool.begin().await.map_err(be)?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT k FROM stat_dirty ORDER BY k LIMIT {}", limit.clamp(1, 100_000))))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(be)?;
+    let keys: Vec<String> = rows.iter().map(|r| r.try_get::<String, _>("k").map_err(be)).collect::<StoreResult<_>>()?;
+    for chunk in keys.chunks(IN_CHUNK) {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM stat_dirty WHERE k IN ({})", placeholders(1, chunk.len()))));
+        for k in chunk {
+            q = q.bind(k.clone());
+        }
+        q.execute(&mut *tx).await.map_err(be)?;
+    }
+    tx.commit().await.map_err(be)?;
+    Ok(keys)
+}
+
+fn pair(r: &sqlx::any::AnyRow, a: &str, b: &str) -> StoreResult<(String, String)> {
+    Ok((r.try_get::<String, _>(a).map_err(be)?, r.try_get::<String, _>(b).map_err(be)?))
+}
+
+pub async fn groups_of(pool: &AnyPool, persons: &[String]) -> StoreResult<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for chunk in persons.chunks(IN_CHUNK) {
+        let sql = format!(
+            "SELECT person_id, group_id FROM stat_groups WHERE group_id IN \
+             (SELECT group_id FROM stat_groups WHERE person_id IN ({}))",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for p in chunk {
+            q = q.bind(p.clone());
+        }
+        for r in q.fetch_all(pool).await.map_err(be)? {
+            out.push(pair(&r, "person_id", "group_id")?);
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+pub async fn person_edges(pool: &AnyPool, persons: &[String]) -> StoreResult<(Vec<(String, String, String)>, Vec<RecordRow>)> {
+    let mut docs = Vec::new();
+    let mut links = Vec::new();
+    for chunk in persons.chunks(IN_CHUNK) {
+        let ph = placeholders(1, chunk.len());
+        let sql = format!(
+            "SELECT match_doc, id, org_id FROM persons WHERE match_doc IN \
+             (SELECT match_doc FROM persons WHERE id IN ({ph}) AND match_doc IS NOT NULL)"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for p in chunk {
+            q = q.bind(p.clone());
+        }
+        for r in q.fetch_all(pool).await.map_err(be)? {
+            let (doc, id) = pair(&r, "match_doc", "id")?;
+            docs.push((doc, id, r.try_get::<String, _>("org_id").map_err(be)?));
+        }
+        let ph2 = placeholders(chunk.len() + 1, chunk.len());
+        let sql = format!("SELECT * FROM person_matches WHERE subject_id IN ({ph}) OR lookup IN ({ph2})");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for _ in 0..2 {
+            for p in chunk {
+                q = q.bind(p.clone());
+            }
+        }
+        for r in q.fetch_all(pool).await.map_err(be)? {
+            links.push(crate::records::row(&r)?);
+        }
+    }
+    docs.sort();
+    docs.dedup();
+    links.sort_by(|a, b| a.id.cmp(&b.id));
+    links.dedup_by(|a, b| a.id == b.id);
+    Ok((docs, links))
+}
+
+pub async fn write(pool: &AnyPool, w: &StatWrite) -> StoreResult<()> {
+    let mut tx = pool.begin().await.map_err(be)?;
+    for p in &w.ungrouped {
+        sqlx::query("DELETE FROM stat_groups WHERE person_id = $1").bind(p.clone()).execute(&mut *tx).await.map_err(be)?;
+    }
+    for (p, g) in &w.grouped {
+        sqlx::query(
+            "INSERT INTO stat_groups (person_id, group_id) VALUES ($1, $2) ON CONFLICT (person_id) DO UPDATE SET group_id = excluded.group_id",
+        )
+        .bind(p.clone())
+        .bind(g.clone())
+        .execute(&mut *tx)
+        .await
+        .map_err(be)?;
+    }
+    for g in &w.dropped_victims {
+        sqlx::query("DELETE FROM stat_victims WHERE group_id = $1").bind(g.clone()).execute(&mut *tx).await.map_err(be)?;
+    }
+    for v in &w.victims {
+        sqlx::query(
+            "INSERT INTO stat_victims (group_id, identified_year, possible_first, possible_last, body) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (group_id) DO UPDATE SET identified_year = excluded.identified_year, \
+             possible_first = excluded.possible_first, possible_last = excluded.possible_last, body = excluded.body",
+        )
+        .bind(v.group_id.clone())
+        .bind(v.identified_year)
+        .bind(v.possible_first)
+        .bind(v.possible_last)
+        .bind(v.body.clone())
+        .execute(&mut *tx)
+        .await
+        .map_err(be)?;
+    }
+    for c in &w.charges {
+        sqlx::query(
+            "INSERT INTO stat_charges (id, case_id, person_id, filed_day, decided_day, verdict, sentence_months, area_code, org_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE SET case_id = excluded.case_id, \
+             person_id = excluded.person_id, filed_day = excluded.filed_day, decided_day = excluded.decided_day, \
+             verdict = excluded.verdict, sentence_months = excluded.sentence_months, area_code = excluded.area_code, \
+             org_id = excluded.org_id",
+        )
+        .bind(c.id.clone())
+        .bind(c.case_id.clone())
+        .bind(c.person_id.clone())
+        .bind(c.filed_day)
+        .bind(c.decided_day)
+        .bind(c.verdict.clone())
+        .bind(c.sentence_months)
+        .bind(c.area_code.clone())
+        .bind(c.org_id.clone())
+        .execute(&mut *tx)
+        .await
+        .map_err(be)?;
+    }
+    tx.commit().await.map_err(be)
+}
+
+/// Run one aggregate statement; `each` gets its JSON array unless it found no rows.
+async fn chunk(pool: &AnyPool, sql: &str, binds: &[BindValue], each: &mut (dyn for<'x> FnMut(&'x str) + Send)) -> StoreResult<()> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
+    for b in binds {
+        q = match b {
+            BindValue::Int(i) => q.bind(*i),
+            BindValue::Text(s) => q.bind(s.clone()),
+        };
+    }
+    let r = q.fetch_one(pool).await.map_err(be)?;
+    if let Some(json) = r.try_get::<Option<String>, _>("rows").map_err(be)? {
+        each(&json);
+    }
+    Ok(())
+}
+
+enum BindValue {
+    Int(i64),
+    Text(String),
+}
+
+pub async fn victims(pool: &AnyPool, backend: Backend, q: StatVictimQuery<'_>, each: &mut (dyn for<'x> FnMut(&'x str) + Send)) -> StoreResult<()> {
+    let agg = match backend {
+        Backend::Sqlite => "json_group_array(json(body))",
+        Backend::Postgres => "json_agg(body::json)::text",
+    };
+    match q {
+        StatVictimQuery::Years(a, b) => {
+            // A year at a time (each an index range), then those with a PossibleVictim
+            // decision in the span who were not identified in it.
+            for y in a..=b {
+                let sql = format!("SELECT {agg} AS rows FROM stat_victims WHERE identified_year = $1");
+                chunk(pool, &sql, &[BindValue::Int(y)], each).await?;
+            }
+            let sql = format!(
+                "SELECT {agg} AS rows FROM stat_victims WHERE possible_last >= $1 AND possible_first <= $2 \
+                 AND (identified_year IS NULL OR identified_year < $1 OR identified_year > $2)"
+            );
+            chunk(pool, &sql, &[BindValue::Int(a), BindValue::Int(b)], each).await
+        }
+        StatVictimQuery::Groups(groups) => {
+            for c in groups.chunks(IN_CHUNK) {
+                let sql = format!("SELECT {agg} AS rows FROM stat_victims WHERE group_id IN ({})", placeholders(1, c.len()));
+                let binds: Vec<BindValue> = c.iter().map(|g| BindValue::Text(g.clone())).collect();
+                chunk(pool, &sql, &binds, each).await?;
+            }
+            Ok(())
+        }
+    }
+}
+
+pub async fn charges(
+    pool: &AnyPool,
+    backend: Backend,
+    from_day: i64,
+    to_day: i64,
+    each: &mut (dyn FnMut(StatChargeRow) + Send),
+) -> StoreResult<()> {
+    let (agg, object) = match backend {
+        Backend::Sqlite => ("json_group_array", "json_object"),
+        Backend::Postgres => ("json_agg", "json_build_object"),
+    };
+    let cast = if backend == Backend::Postgres { "::text" } else { "" };
+    let cols = ["id", "case_id", "person_id", "filed_day", "decided_day", "verdict", "sentence_months", "area_code", "org_id"];
+    let pairs: Vec<String> = cols.iter().map(|c| format!("'{c}', c.{c}")).collect();
+    let select = format!(
+        "SELECT {agg}({object}({}, 'group_id', g.group_id)){cast} AS rows FROM stat_charges c \
+         LEFT JOIN stat_groups g ON g.person_id = c.person_id WHERE ",
+        pairs.join(", ")
+    );
+    let mut parse = |json: &str| match serde_json::from_str::<Vec<StatChargeRow>>(json) {
+        Ok(rows) => rows.into_iter().for_each(&mut *each),
+        Err(e) => tracing::error!(error = %e, "statistics projection: unreadable charges chunk"),
+    };
+    // A year at a time: filed in it, then decided in it but filed outside the span.
+    let mut a = from_day;
+    while a <= to_day {
+        let b = (a + 365).min(to_day);
+        let sql = format!("{select}c.filed_day BETWEEN $1 AND $2");
+        chunk(pool, &sql, &[BindValue::Int(a), BindValue::Int(b)], &mut parse).await?;
+        let sql = format!(
+            "{select}c.decided_day BETWEEN $1 AND $2 AND (c.filed_day IS NULL OR c.filed_day < $3 OR c.filed_day > $4)"
+        );
+        chunk(pool, &sql, &[BindValue::Int(a), BindValue::Int(b), BindValue::Int(from_day), BindValue::Int(to_day)], &mut parse)
+            .await?;
+        a = b + 1;
+    }
+    Ok(())
+}

@@ -282,8 +282,35 @@ pub struct StatVictimRow {
     /// The first and last year with a PossibleVictim decision.
     pub possible_first: Option<i64>,
     pub possible_last: Option<i64>,
+    /// What a report's scope filters on: the area the person was found or identified in,
+    /// its region, and the organisations that recorded them (as `|a|b|`).
+    pub area_code: Option<String>,
+    pub region: Option<String>,
+    pub orgs: String,
     /// `amparo_domain::statistics::VictimFact` as JSON.
     pub body: String,
+}
+
+/// The headline figures of some years counted in the database from the projection (the
+/// trend chart's earlier years): the years as `(year, first day, last day)`, and the
+/// report's scope.
+#[derive(Clone, Debug, Default)]
+pub struct StatTrendQuery<'a> {
+    pub years: &'a [(i32, i64, i64)],
+    pub region: Option<&'a str>,
+    pub org: Option<&'a str>,
+}
+
+/// One year of `Store::stat_trend`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatTrendRow {
+    pub year: i32,
+    /// Cases with charges filed in the year.
+    pub prosecutions: u64,
+    /// Defendants (case, person group) convicted at first instance in the year.
+    pub convictions: u64,
+    /// Persons (groups) first identified as victims in the year.
+    pub victims: u64,
 }
 
 /// One charge in the statistics projection.
@@ -292,6 +319,11 @@ pub struct StatVictimRow {
 pub struct StatChargeRow {
     pub id: String,
     pub case_id: String,
+    /// The case's exploitation (`CaseExploitation`), labour sector and form of sexual
+    /// exploitation.
+    pub case_kind: Option<String>,
+    pub labour_sector: Option<String>,
+    pub sexual_form: Option<String>,
     /// The defendant's person record.
     pub person_id: String,
     pub filed_day: Option<i64>,
@@ -573,6 +605,9 @@ pub trait Store: Send + Sync {
     async fn stat_write(&self, w: &StatWrite) -> StoreResult<()>;
     /// Victim facts, a chunk at a time: `each` gets a JSON array of `StatVictimRow::body`.
     async fn stat_victims(&self, q: StatVictimQuery<'_>, each: &mut (dyn for<'x> FnMut(&'x str) + Send)) -> StoreResult<()>;
+    /// Prosecutions, convictions and victims identified per year, counted in the database
+    /// (the same definitions as `amparo_domain::statistics`; tests hold them to it).
+    async fn stat_trend(&self, q: &StatTrendQuery<'_>) -> StoreResult<Vec<StatTrendRow>>;
     /// Charges filed or decided between these two days (inclusive), with the defendant's group.
     async fn stat_charges(&self, from_day: i64, to_day: i64, each: &mut (dyn FnMut(StatChargeRow) + Send)) -> StoreResult<()>;
 

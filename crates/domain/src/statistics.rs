@@ -574,13 +574,7 @@ pub fn figures_of(prep: &Prepared<'_>, year: i32) -> Figures {
         }
     }
 
-    // Rescues in police operations.
-    let mut rescued = Split::default();
-    let mut operations = 0;
-    for o in f.operations.iter().filter(|o| in_year(o.day, year) && scope.area_ok(o.area.as_deref(), None) && scope.org_ok(&o.org)) {
-        operations += 1;
-        rescued.add(o.types, o.rescued.max(0) as u64);
-    }
+    let (rescued, operations) = rescued_of(f, year, scope);
 
     // Referrals: persons referred in the year, once each, and per service kind.
     let mut r = Referred::default();
@@ -684,6 +678,18 @@ pub fn figures_of(prep: &Prepared<'_>, year: i32) -> Figures {
         foreign_victims_repatriated: rep,
         trainings: t,
     }
+}
+
+/// Persons rescued in police operations in `year` (by exploitation type), and the number
+/// of operations.
+pub fn rescued_of(f: &Facts, year: i32, scope: &Scope) -> (Split, u64) {
+    let mut rescued = Split::default();
+    let mut operations = 0;
+    for o in f.operations.iter().filter(|o| in_year(o.day, year) && scope.area_ok(o.area.as_deref(), None) && scope.org_ok(&o.org)) {
+        operations += 1;
+        rescued.add(o.types, o.rescued.max(0) as u64);
+    }
+    (rescued, operations)
 }
 
 /// The headline figures of each of `years`, for the trend chart.

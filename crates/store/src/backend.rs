@@ -678,6 +678,10 @@ impl Store for SqlStore {
         stat_projection::victims(&self.pool, self.backend, q, each).await
     }
 
+    async fn stat_trend(&self, q: &StatTrendQuery<'_>) -> StoreResult<Vec<StatTrendRow>> {
+        stat_projection::trend(&self.pool, self.backend, q).await
+    }
+
     async fn stat_charges(&self, from_day: i64, to_day: i64, each: &mut (dyn FnMut(StatChargeRow) + Send)) -> StoreResult<()> {
         stat_projection::charges(&self.pool, self.backend, from_day, to_day, each).await
     }

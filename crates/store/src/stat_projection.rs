@@ -4,7 +4,9 @@
 //! (`usecases/stat_projection.rs`); this file only moves rows.
 
 use crate::decode::be;
-use amparo_core::store::{Backend, RecordRow, RecordTable, StatChargeRow, StatVictimQuery, StatWrite, StoreResult};
+use amparo_core::store::{
+    Backend, RecordRow, RecordTable, StatChargeRow, StatTrendQuery, StatTrendRow, StatVictimQuery, StatWrite, StoreResult,
+};
 use amparo_domain::Timestamp;
 use sqlx::{AnyConnection, AnyPool, Row};
 
@@ -195,14 +197,19 @@ pub async fn write(pool: &AnyPool, w: &StatWrite) -> StoreResult<()> {
     }
     for v in &w.victims {
         sqlx::query(
-            "INSERT INTO stat_victims (group_id, identified_year, possible_first, possible_last, body) VALUES ($1, $2, $3, $4, $5) \
+            "INSERT INTO stat_victims (group_id, identified_year, possible_first, possible_last, area_code, region, orgs, body) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (group_id) DO UPDATE SET identified_year = excluded.identified_year, \
-             possible_first = excluded.possible_first, possible_last = excluded.possible_last, body = excluded.body",
+             possible_first = excluded.possible_first, possible_last = excluded.possible_last, area_code = excluded.area_code, \
+             region = excluded.region, orgs = excluded.orgs, body = excluded.body",
         )
         .bind(v.group_id.clone())
         .bind(v.identified_year)
         .bind(v.possible_first)
         .bind(v.possible_last)
+        .bind(v.area_code.clone())
+        .bind(v.region.clone())
+        .bind(v.orgs.clone())
         .bind(v.body.clone())
         .execute(&mut *tx)
         .await
@@ -210,14 +217,19 @@ pub async fn write(pool: &AnyPool, w: &StatWrite) -> StoreResult<()> {
     }
     for c in &w.charges {
         sqlx::query(
-            "INSERT INTO stat_charges (id, case_id, person_id, filed_day, decided_day, verdict, sentence_months, area_code, org_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE SET case_id = excluded.case_id, \
+            "INSERT INTO stat_charges (id, case_id, case_kind, labour_sector, sexual_form, person_id, filed_day, decided_day, \
+             verdict, sentence_months, area_code, org_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (id) DO UPDATE SET case_id = excluded.case_id, case_kind = excluded.case_kind, \
+             labour_sector = excluded.labour_sector, sexual_form = excluded.sexual_form, \
              person_id = excluded.person_id, filed_day = excluded.filed_day, decided_day = excluded.decided_day, \
              verdict = excluded.verdict, sentence_months = excluded.sentence_months, area_code = excluded.area_code, \
              org_id = excluded.org_id",
         )
         .bind(c.id.clone())
         .bind(c.case_id.clone())
+        .bind(c.case_kind.clone())
+        .bind(c.labour_sector.clone())
+        .bind(c.sexual_form.clone())
         .bind(c.person_id.clone())
         .bind(c.filed_day)
         .bind(c.decided_day)
@@ -254,9 +266,10 @@ enum BindValue {
 }
 
 pub async fn victims(pool: &AnyPool, backend: Backend, q: StatVictimQuery<'_>, each: &mut (dyn for<'x> FnMut(&'x str) + Send)) -> StoreResult<()> {
+    // The bodies are JSON already: joined as text, not parsed and rebuilt by the database.
     let agg = match backend {
-        Backend::Sqlite => "json_group_array(json(body))",
-        Backend::Postgres => "json_agg(body::json)::text",
+        Backend::Sqlite => "'[' || group_concat(body, ',') || ']'",
+        Backend::Postgres => "'[' || string_agg(body, ',') || ']'",
     };
     match q {
         StatVictimQuery::Years(a, b) => {
@@ -295,7 +308,20 @@ pub async fn charges(
         Backend::Postgres => ("json_agg", "json_build_object"),
     };
     let cast = if backend == Backend::Postgres { "::text" } else { "" };
-    let cols = ["id", "case_id", "person_id", "filed_day", "decided_day", "verdict", "sentence_months", "area_code", "org_id"];
+    let cols = [
+        "id",
+        "case_id",
+        "case_kind",
+        "labour_sector",
+        "sexual_form",
+        "person_id",
+        "filed_day",
+        "decided_day",
+        "verdict",
+        "sentence_months",
+        "area_code",
+        "org_id",
+    ];
     let pairs: Vec<String> = cols.iter().map(|c| format!("'{c}', c.{c}")).collect();
     let select = format!(
         "SELECT {agg}({object}({}, 'group_id', g.group_id)){cast} AS rows FROM stat_charges c \
@@ -320,4 +346,67 @@ pub async fn charges(
         a = b + 1;
     }
     Ok(())
+}
+
+/// Count with the report's scope, one statement per figure and year.
+pub async fn trend(pool: &AnyPool, backend: Backend, q: &StatTrendQuery<'_>) -> StoreResult<Vec<StatTrendRow>> {
+    // A fact is in a region when its place (or, for a victim, its region) starts with the
+    // scope's code; in an organisation's scope when it is theirs (or, for a victim, when
+    // they recorded the person).
+    let mut out = Vec::new();
+    for &(year, a, b) in q.years {
+        let mut binds = vec![BindValue::Int(a), BindValue::Int(b)];
+        let mut charge_scope = String::new();
+        let mut victim_scope = String::new();
+        if let Some(r) = q.region {
+            binds.push(BindValue::Text(r.to_owned()));
+            let n = binds.len();
+            charge_scope.push_str(&format!(" AND substr(c.area_code, 1, length(${n})) = ${n}"));
+            victim_scope.push_str(&format!(
+                " AND (substr(area_code, 1, length(${n})) = ${n} OR substr(region, 1, length(${n})) = ${n})"
+            ));
+        }
+        if let Some(o) = q.org {
+            binds.push(BindValue::Text(o.to_owned()));
+            let n = binds.len();
+            charge_scope.push_str(&format!(" AND c.org_id = ${n}"));
+            binds.push(BindValue::Text(format!("|{o}|")));
+            let n = binds.len();
+            victim_scope.push_str(&match backend {
+                Backend::Sqlite => format!(" AND instr(orgs, ${n}) > 0"),
+                Backend::Postgres => format!(" AND strpos(orgs, ${n}) > 0"),
+            });
+        }
+        let count = |sql: String, binds: &[BindValue]| {
+            let mut qq = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for v in binds {
+                qq = match v {
+                    BindValue::Int(i) => qq.bind(*i),
+                    BindValue::Text(s) => qq.bind(s.clone()),
+                };
+            }
+            async move {
+                let r = qq.fetch_one(pool).await.map_err(be)?;
+                Ok::<u64, amparo_core::store::StoreError>(r.try_get::<i64, _>("n").map_err(be)?.max(0) as u64)
+            }
+        };
+        let prosecutions =
+            count(format!("SELECT count(DISTINCT c.case_id) AS n FROM stat_charges c WHERE c.filed_day BETWEEN $1 AND $2{charge_scope}"), &binds)
+                .await?;
+        let convictions = count(
+            format!(
+                "SELECT count(DISTINCT c.case_id || '|' || COALESCE(g.group_id, c.person_id)) AS n FROM stat_charges c \
+                 LEFT JOIN stat_groups g ON g.person_id = c.person_id \
+                 WHERE c.decided_day BETWEEN $1 AND $2 AND c.verdict = 'convicted'{charge_scope}"
+            ),
+            &binds,
+        )
+        .await?;
+        // Victims count by year, not by day: $1 and $2 are bound all the same, so the
+        // scope's placeholders keep their numbers.
+        let victims = count(format!("SELECT count(*) AS n FROM stat_victims WHERE identified_year = {year} AND $1 <= $2{victim_scope}"), &binds)
+            .await?;
+        out.push(StatTrendRow { year, prosecutions, convictions, victims });
+    }
+    Ok(out)
 }

@@ -510,9 +510,14 @@ fn an_htcds_import_raises_cross_agency_alerts() {
 /// themselves (`--from-records`), for every year shown, after each kind of change.
 async fn projection_agrees_with_the_records(t: &TestApp, step: &str) {
     use amparo_core::usecases::statistics::ReportQuery;
-    for year in [2008, 2025, 2026] {
+    // The national police unit holds the 2007–2008 history.
+    let unit = t.store.list_orgs().await.unwrap().into_iter().find(|o| o.kind.as_str() == "police_unit" && o.jurisdiction == "PE-15");
+    let unit = unit.map(|o| o.id.to_string());
+    let scopes = [(None, None), (Some("PE-16".to_owned()), None), (None, unit.clone())];
+    // 2010's trend counts 2006–2008 in the database; 2008's and 2026's come from the facts.
+    for (year, (region, org)) in [2008, 2010, 2025, 2026].into_iter().flat_map(|y| scopes.iter().map(move |s| (y, s))) {
         let report = |from_records| {
-            let q = ReportQuery { year, region: None, org: None, from_records };
+            let q = ReportQuery { year, region: region.clone(), org: org.clone(), from_records };
             async move {
                 let mut v = serde_json::to_value(t.app.annual_report(&Ctx::system("t"), &q, false).await.unwrap()).unwrap();
                 v.as_object_mut().unwrap().remove("generated_at");
@@ -520,7 +525,7 @@ async fn projection_agrees_with_the_records(t: &TestApp, step: &str) {
             }
         };
         let (projected, counted) = (report(false).await, report(true).await);
-        assert_eq!(projected, counted, "{step}: the projection and the records disagree on {year}");
+        assert_eq!(projected, counted, "{step}: the projection and the records disagree on {year} ({region:?}, {org:?})");
     }
 }
 

@@ -58,6 +58,9 @@ fn charge_row(r: crate::store::StatRow) -> Option<StatChargeRow> {
     let stat: ChargeStat = r.attrs.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default();
     Some(StatChargeRow {
         case_id: r.subject_id?,
+        case_kind: None,
+        labour_sector: None,
+        sexual_form: None,
         person_id: r.lookup?,
         filed_day: day(r.occurred_at),
         decided_day: stat.decision.as_ref().and_then(|d| amparo_domain::protection::days_from_civil(&d.decided_on)),
@@ -80,6 +83,9 @@ fn victim_row(v: &VictimFact) -> CoreResult<StatVictimRow> {
         identified_year: v.identified.map(|d| i64::from(year_of_day(d))),
         possible_first: years.iter().min().copied(),
         possible_last: years.iter().max().copied(),
+        area_code: v.area.clone(),
+        region: v.region.clone(),
+        orgs: format!("|{}|", v.orgs.join("|")),
         body: serde_json::to_string(v).map_err(|e| crate::error::CoreError::Internal(format!("statistics projection: {e}")))?,
     })
 }
@@ -170,6 +176,7 @@ impl Amparo {
         let mut charges = Vec::new();
         let scan = StatScan { attrs: &["decision"], ..StatScan::new(RecordTable::Charges, &CHARGE_COLUMNS) };
         self.store.stat_scan(&scan, &mut |r| charges.extend(charge_row(r))).await?;
+        self.with_case_info(&mut charges, None).await?;
         for chunk in charges.chunks(ROWS_PER_WRITE) {
             self.store.stat_write(&StatWrite { charges: chunk.to_vec(), ..Default::default() }).await?;
         }
@@ -203,6 +210,15 @@ impl Amparo {
         if !cases.is_empty() {
             cases.sort();
             cases.dedup();
+            // A case's kind and sector are in its charges' rows.
+            let known: HashSet<String> = w.charges.iter().map(|c| c.id.clone()).collect();
+            let scan = StatScan {
+                attrs: &["decision"],
+                among: Some(("subject_id", &cases)),
+                ..StatScan::new(RecordTable::Charges, &CHARGE_COLUMNS)
+            };
+            self.store.stat_scan(&scan, &mut |r| w.charges.extend(charge_row(r).filter(|c| !known.contains(&c.id)))).await?;
+            self.with_case_info(&mut w.charges, Some(&cases)).await?;
             let scan =
                 StatScan { kind: Some("victim"), among: Some(("subject_id", &cases)), ..StatScan::new(RecordTable::CaseLinks, &["lookup"]) };
             self.store.stat_scan(&scan, &mut |r| persons.extend(r.lookup)).await?;
@@ -214,6 +230,31 @@ impl Amparo {
             self.refresh_persons(persons, &mut w).await?;
         }
         self.store.stat_write(&w).await?;
+        Ok(())
+    }
+
+    /// Fill each charge row's case kind, labour sector and form of sexual exploitation, from
+    /// the cases named (or from every case).
+    async fn with_case_info(&self, charges: &mut [StatChargeRow], cases: Option<&[String]>) -> CoreResult<()> {
+        let mut info: HashMap<String, (String, Option<String>, Option<String>)> = HashMap::new();
+        let scan = StatScan {
+            attrs: &["labour_sector", "sexual_form"],
+            among: cases.map(|c| ("id", c)),
+            ..StatScan::new(RecordTable::Cases, &["id", "kind"])
+        };
+        self.store
+            .stat_scan(&scan, &mut |r| {
+                let a: CaseAttrs = r.attrs.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default();
+                info.insert(r.id, (r.kind, a.labour_sector, a.sexual_form));
+            })
+            .await?;
+        for c in charges {
+            if let Some((kind, sector, form)) = info.get(&c.case_id) {
+                c.case_kind = Some(kind.clone());
+                c.labour_sector.clone_from(sector);
+                c.sexual_form.clone_from(form);
+            }
+        }
         Ok(())
     }
 
@@ -280,7 +321,9 @@ impl Amparo {
     /// their cases; the persons identified, or possibly victims, in them, and those referred
     /// or assisted in them; operations, reports, screenings, referrals, assistance and
     /// prevention work of those years.
-    pub(crate) async fn statistics_window(&self, first: i32, last: i32) -> CoreResult<Facts> {
+    /// Operations are read from `operations_from` (the trend shows persons rescued further
+    /// back).
+    pub(crate) async fn statistics_window(&self, first: i32, last: i32, operations_from: i32) -> CoreResult<Facts> {
         self.refresh_statistics().await?;
         let clock = std::time::Instant::now();
         let start = amparo_domain::protection::days_from_civil(&format!("{first:04}-01-01")).unwrap_or(0);
@@ -288,10 +331,22 @@ impl Amparo {
         let span = Some((start * 86_400, end * 86_400 + 86_399));
         let mut facts = Facts { home_country: self.home_country().await?, ..Default::default() };
 
-        let mut case_ids: BTreeSet<String> = BTreeSet::new();
         self.store
             .stat_charges(start, end, &mut |c| {
-                case_ids.insert(c.case_id.clone());
+                if !facts.cases.contains_key(&c.case_id) {
+                    let types =
+                        c.case_kind.as_deref().and_then(amparo_domain::cases::CaseExploitation::parse).map(TypeFlags::of_case).unwrap_or_default();
+                    facts.cases.insert(
+                        c.case_id.clone(),
+                        CaseFact {
+                            id: c.case_id.clone(),
+                            types,
+                            labour_sector: c.labour_sector.clone(),
+                            sexual_form: c.sexual_form.clone(),
+                            exploited_in: None,
+                        },
+                    );
+                }
                 facts.charges.push(ChargeFact {
                     defendant: c.group_id.unwrap_or(c.person_id),
                     case_id: c.case_id,
@@ -304,22 +359,6 @@ impl Amparo {
                 });
             })
             .await?;
-        let case_ids: Vec<String> = case_ids.into_iter().collect();
-        let scan = StatScan {
-            attrs: &["labour_sector", "sexual_form"],
-            among: Some(("id", &case_ids)),
-            ..StatScan::new(RecordTable::Cases, &["id", "kind"])
-        };
-        self.store
-            .stat_scan(&scan, &mut |r| {
-                let stat: CaseAttrs = r.attrs.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default();
-                let types = amparo_domain::cases::CaseExploitation::parse(&r.kind).map(TypeFlags::of_case).unwrap_or_default();
-                facts.cases.insert(
-                    r.id.clone(),
-                    CaseFact { id: r.id, types, labour_sector: stat.labour_sector, sexual_form: stat.sexual_form, exploited_in: None },
-                );
-            })
-            .await?;
 
         let mut parse_victims = |json: &str| match serde_json::from_str::<Vec<VictimFact>>(json) {
             Ok(v) => facts.victims.extend(v),
@@ -327,9 +366,10 @@ impl Amparo {
         };
         self.store.stat_victims(StatVictimQuery::Years(i64::from(first), i64::from(last)), &mut parse_victims).await?;
 
+        let ops_start = amparo_domain::protection::days_from_civil(&format!("{:04}-01-01", operations_from.min(first))).unwrap_or(0);
         let scan = StatScan {
             attrs: &["rescued", "persons_found"],
-            between: span,
+            between: Some((ops_start * 86_400, end * 86_400 + 86_399)),
             ..StatScan::new(RecordTable::Operations, &["kind", "occurred_at", "area_code", "org_id"])
         };
         self.store

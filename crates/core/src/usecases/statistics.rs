@@ -140,7 +140,7 @@ impl Amparo {
         self.authorize(ctx, Action::ViewStatistics, Relation::OwnOrgScope, "statistics", "victims_identified").await?;
         Self::check_year(year)?;
         let _one_count_at_a_time = self.statistics_gate.lock().await;
-        let facts = self.statistics_window(year, year).await?;
+        let facts = self.statistics_window(year, year, year).await?;
         let f = figures(&facts, year, &Scope::default());
         let mut ev = ctx.event(self.now(), "view_statistics", "ok", "statistics", "victims_identified");
         ev.details = serde_json::json!({ "year": year }).to_string();
@@ -156,7 +156,10 @@ impl Amparo {
         let clock = std::time::Instant::now();
         let _one_count_at_a_time = self.statistics_gate.lock().await;
         // The years the report shows: its year, the previous one, and the trend's five.
-        let facts = if q.from_records { self.statistics_facts().await? } else { self.statistics_window(q.year - 4, q.year).await? };
+        // The projection's facts cover the year and the previous one (and operations over
+        // the trend's five); the trend's three earlier years are counted in the database.
+        let facts =
+            if q.from_records { self.statistics_facts().await? } else { self.statistics_window(q.year - 1, q.year, q.year - 4).await? };
         tracing::debug!(elapsed_ms = clock.elapsed().as_millis() as u64, "statistics facts read");
         // A national code (`16`, as people write UBIGEO) is read in the installation's country.
         let (region, region_name) = match q.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
@@ -184,10 +187,24 @@ impl Amparo {
         };
         let scope = Scope { region, org };
         let prepared = amparo_domain::statistics::prepare(&facts, &scope);
-        let trend = amparo_domain::statistics::trend_of(&prepared, q.year - 4..=q.year);
         let mut current = figures_of(&prepared, q.year);
         let mut previous = figures_of(&prepared, q.year - 1);
         drop(prepared);
+        let trend = if q.from_records {
+            amparo_domain::statistics::trend(&facts, q.year - 4..=q.year, &scope)
+        } else {
+            self.earlier_trend(&facts, q.year - 4..=q.year - 2, &scope)
+                .await?
+                .into_iter()
+                .chain([&previous, &current].map(|f| TrendPoint {
+                    year: f.year,
+                    prosecutions: f.prosecutions.cases.total,
+                    convictions: f.convictions.defendants.total,
+                    victims_identified: f.victims_identified.total,
+                    persons_rescued: f.persons_rescued_in_operations.total,
+                }))
+                .collect()
+        };
         tracing::debug!(elapsed_ms = clock.elapsed().as_millis() as u64, "statistics figures counted");
         let mut suppressed = Vec::new();
         if small_cells {
@@ -512,6 +529,31 @@ impl Amparo {
             .await?;
         amparo_domain::statistics::complete_victims(&mut facts);
         Ok(facts)
+    }
+
+    /// The trend's headline figures for years the projection's facts do not cover, counted
+    /// in the database (persons rescued from the operations in `facts`).
+    async fn earlier_trend(&self, facts: &Facts, years: std::ops::RangeInclusive<i32>, scope: &Scope) -> CoreResult<Vec<TrendPoint>> {
+        let spans: Vec<(i32, i64, i64)> = years
+            .map(|y| {
+                let first = |y: i32| amparo_domain::protection::days_from_civil(&format!("{y:04}-01-01")).unwrap_or(0);
+                (y, first(y), first(y + 1) - 1)
+            })
+            .collect();
+        let q = crate::store::StatTrendQuery { years: &spans, region: scope.region.as_deref(), org: scope.org.as_deref() };
+        Ok(self
+            .store
+            .stat_trend(&q)
+            .await?
+            .into_iter()
+            .map(|r| TrendPoint {
+                year: r.year,
+                prosecutions: r.prosecutions,
+                convictions: r.convictions,
+                victims_identified: r.victims,
+                persons_rescued: amparo_domain::statistics::rescued_of(facts, r.year, scope).0.total,
+            })
+            .collect())
     }
 
     /// The first-level area (region) of an area code, up the area tree; `None` for a country

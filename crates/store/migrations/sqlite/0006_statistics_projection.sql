@@ -23,20 +23,28 @@ CREATE TABLE stat_groups (
 );
 CREATE INDEX stat_groups_by_group ON stat_groups (group_id);
 -- One row per person (group) with an identification decision: the statistics' victim fact
--- as JSON, and the years it counts in.
+-- as JSON, the years it counts in, and what a report's scope filters on (the place the
+-- person was found or identified, its region, the organisations that recorded them).
 CREATE TABLE stat_victims (
     group_id TEXT PRIMARY KEY,
     identified_year BIGINT,
     possible_first BIGINT,
     possible_last BIGINT,
+    area_code TEXT,
+    region TEXT,
+    orgs TEXT NOT NULL,
     body TEXT NOT NULL
 );
 CREATE INDEX stat_victims_by_identified ON stat_victims (identified_year);
 CREATE INDEX stat_victims_by_possible ON stat_victims (possible_last, possible_first);
--- One row per charge, with the day of its first-instance decision as a column.
+-- One row per charge, with the day of its first-instance decision as a column, and its
+-- case's exploitation type and sector (a report needs no other case column).
 CREATE TABLE stat_charges (
     id TEXT PRIMARY KEY,
     case_id TEXT NOT NULL,
+    case_kind TEXT,
+    labour_sector TEXT,
+    sexual_form TEXT,
     person_id TEXT NOT NULL,
     filed_day BIGINT,
     decided_day BIGINT,

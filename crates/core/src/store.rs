@@ -608,7 +608,8 @@ pub trait Store: Send + Sync {
     /// Prosecutions, convictions and victims identified per year, counted in the database
     /// (the same definitions as `amparo_domain::statistics`; tests hold them to it).
     async fn stat_trend(&self, q: &StatTrendQuery<'_>) -> StoreResult<Vec<StatTrendRow>>;
-    /// Charges filed or decided between these two days (inclusive), with the defendant's group.
+    /// Charges filed or decided between these two days (inclusive), with the defendant's group
+    /// (`id` is left empty: a count does not need it).
     async fn stat_charges(&self, from_day: i64, to_day: i64, each: &mut (dyn FnMut(StatChargeRow) + Send)) -> StoreResult<()>;
 
     /// Persons whose keyed match hash equals one of these (for cross-agency alerts).

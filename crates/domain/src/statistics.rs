@@ -32,9 +32,13 @@ pub fn year_of_day(day: Day) -> i32 {
 
 /// The exploitation type(s) a fact belongs to.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TypeFlags {
+    #[serde(rename = "s", skip_serializing_if = "std::ops::Not::not")]
     pub sexual: bool,
+    #[serde(rename = "l", skip_serializing_if = "std::ops::Not::not")]
     pub labour: bool,
+    #[serde(rename = "o", skip_serializing_if = "std::ops::Not::not")]
     pub other: bool,
 }
 
@@ -55,6 +59,10 @@ impl TypeFlags {
     pub fn is_unknown(self) -> bool {
         !self.sexual && !self.labour && !self.other
     }
+}
+
+fn no_type(t: &TypeFlags) -> bool {
+    t.is_unknown()
 }
 
 /// A count with its split by exploitation type.
@@ -118,33 +126,64 @@ pub struct ChargeFact {
 }
 
 /// One person (group of linked records) with an identification history. Serialised as
-/// is into the statistics projection.
+/// is into the statistics projection, with short names and without empty fields: a report
+/// at national scale reads a few hundred thousand of them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct VictimFact {
+    #[serde(rename = "g")]
     pub group: String,
     /// Records behind the person.
+    #[serde(rename = "n")]
     pub records: u64,
     /// First ActualVictim decision, if the latest decision on the person still says so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "i")]
     pub identified: Option<Day>,
     /// Days of PossibleVictim decisions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "p")]
     pub possible: Vec<Day>,
+    #[serde(skip_serializing_if = "no_type")]
+    #[serde(rename = "t")]
     pub types: TypeFlags,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "ls")]
     pub labour_sector: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "s")]
     pub sex: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "a")]
     pub age: Option<i64>,
     /// ISO alpha-2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "nat")]
     pub nationality: Option<String>,
     /// First-level area (region) where the person was found or identified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "r")]
     pub region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "ar")]
     pub area: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "o")]
     pub orgs: Vec<String>,
     /// The person's first final screening, first referral (not rejected or revoked), and
     /// whether a case they are a victim in had charges filed, or a conviction (at any time):
     /// the case flow follows each year's cohort with them. Filled by `complete_victims`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "fs")]
     pub first_screening: Option<Day>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "fr")]
     pub first_referral: Option<Day>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(rename = "pr")]
     pub prosecuted: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(rename = "cv")]
     pub convicted: bool,
 }
 
@@ -405,7 +444,13 @@ fn in_year(day: Option<Day>, year: i32) -> bool {
 }
 
 fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
-    *map.entry(key.to_owned()).or_default() += 1;
+    // No new String for a key already there (the common case, a few hundred thousand times).
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_owned(), 1);
+        }
+    }
 }
 
 fn widen(cur: &mut Option<i64>, v: i64, max: bool) {

@@ -303,13 +303,13 @@ pub async fn charges(
     to_day: i64,
     each: &mut (dyn FnMut(StatChargeRow) + Send),
 ) -> StoreResult<()> {
-    let (agg, object) = match backend {
-        Backend::Sqlite => ("json_group_array", "json_object"),
-        Backend::Postgres => ("json_agg", "json_build_object"),
+    let (agg, array) = match backend {
+        Backend::Sqlite => ("json_group_array", "json_array"),
+        Backend::Postgres => ("json_agg", "json_build_array"),
     };
     let cast = if backend == Backend::Postgres { "::text" } else { "" };
+    // Positional (a JSON array a row, not an object): a year has tens of thousands.
     let cols = [
-        "id",
         "case_id",
         "case_kind",
         "labour_sector",
@@ -322,15 +322,48 @@ pub async fn charges(
         "area_code",
         "org_id",
     ];
-    let pairs: Vec<String> = cols.iter().map(|c| format!("'{c}', c.{c}")).collect();
+    let values: Vec<String> = cols.iter().map(|c| format!("c.{c}")).collect();
     let select = format!(
-        "SELECT {agg}({object}({}, 'group_id', g.group_id)){cast} AS rows FROM stat_charges c \
+        "SELECT {agg}({array}({}, g.group_id)){cast} AS rows FROM stat_charges c \
          LEFT JOIN stat_groups g ON g.person_id = c.person_id WHERE ",
-        pairs.join(", ")
+        values.join(", ")
     );
-    let mut parse = |json: &str| match serde_json::from_str::<Vec<StatChargeRow>>(json) {
-        Ok(rows) => rows.into_iter().for_each(&mut *each),
-        Err(e) => tracing::error!(error = %e, "statistics projection: unreadable charges chunk"),
+    type Positional = (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+        String,
+        Option<String>,
+    );
+    let mut bad = None;
+    let mut parse = |json: &str| match serde_json::from_str::<Vec<Positional>>(json) {
+        Ok(rows) => {
+            for (case_id, case_kind, labour_sector, sexual_form, person_id, filed_day, decided_day, verdict, sentence_months, area_code, org_id, group_id) in rows {
+                each(StatChargeRow {
+                    id: String::new(),
+                    case_id,
+                    case_kind,
+                    labour_sector,
+                    sexual_form,
+                    person_id,
+                    filed_day,
+                    decided_day,
+                    verdict,
+                    sentence_months,
+                    area_code,
+                    org_id,
+                    group_id,
+                });
+            }
+        }
+        Err(e) => bad = Some(e.to_string()),
     };
     // A year at a time: filed in it, then decided in it but filed outside the span.
     let mut a = from_day;
@@ -345,7 +378,10 @@ pub async fn charges(
             .await?;
         a = b + 1;
     }
-    Ok(())
+    match bad {
+        Some(e) => Err(amparo_core::store::StoreError::Backend(format!("statistics projection: unreadable charges: {e}"))),
+        None => Ok(()),
+    }
 }
 
 /// Count with the report's scope, one statement per figure and year.

@@ -59,9 +59,24 @@ fn chunk_sql(backend: Backend, scan: &StatScan<'_>) -> StoreResult<String> {
             inner.push(c.to_owned());
         }
     }
-    let object = if sqlite { "json_object" } else { "json_build_object" };
-    let mut pairs: Vec<String> = scan.columns.iter().map(|c| format!("'{c}', t.{c}")).collect();
-    if !scan.attrs.is_empty() {
+    // Each row is a JSON array in `StatRow`'s field order (positional: no key is written or
+    // matched), with an empty value in the place of a column not asked for.
+    let (object, array) = if sqlite { ("json_object", "json_array") } else { ("json_build_object", "json_build_array") };
+    let column = |c: &str, empty: &str| if scan.columns.contains(&c) { format!("t.{c}") } else { empty.to_owned() };
+    let mut values: Vec<String> = vec![
+        column("id", "''"),
+        column("org_id", "''"),
+        column("subject_id", "NULL"),
+        column("kind", "''"),
+        column("status", "''"),
+        column("area_code", "NULL"),
+        column("lookup", "NULL"),
+        column("occurred_at", "NULL"),
+        column("created_at", "0"),
+    ];
+    if scan.attrs.is_empty() {
+        values.push("NULL".into());
+    } else {
         let fields: Vec<String> = scan
             .attrs
             .iter()
@@ -70,18 +85,20 @@ fn chunk_sql(backend: Backend, scan: &StatScan<'_>) -> StoreResult<String> {
         // As text, so that it reaches the caller as the string `RecordRow::attrs` would be
         // (`|| ''` drops SQLite's JSON subtype; `::text` does it in PostgreSQL).
         let text = if sqlite { "|| ''" } else { "::text" };
-        pairs.push(format!("'attrs', {object}({}){text}", fields.join(", ")));
+        values.push(format!("{object}({}){text}", fields.join(", ")));
     }
     let mut join = String::new();
     if scan.person {
-        pairs.push(format!(
-            "'person', {object}('org_id', p.org_id, 'sex', p.sex, 'approx_age', p.approx_age, 'nationality', p.nationality, \
+        values.push(format!(
+            "{object}('org_id', p.org_id, 'sex', p.sex, 'approx_age', p.approx_age, 'nationality', p.nationality, \
              'source_id', p.source_id)"
         ));
         join.push_str(" LEFT JOIN persons p ON p.id = t.subject_id");
+    } else {
+        values.push("NULL".into());
     }
     if let Some(col) = scan.group_of {
-        pairs.push("'group_id', g.group_id".into());
+        values.push("g.group_id".into());
         join.push_str(&format!(" LEFT JOIN stat_groups g ON g.person_id = t.{col}"));
     }
     let (key, agg) = if sqlite { ("rowid", "json_group_array") } else { ("id", "json_agg") };
@@ -104,9 +121,9 @@ fn chunk_sql(backend: Backend, scan: &StatScan<'_>) -> StoreResult<String> {
     }
     let cast = if sqlite { "" } else { "::text" };
     Ok(format!(
-        "SELECT {agg}({object}({pairs})){cast} AS rows, max(t.k) AS k FROM \
+        "SELECT {agg}({array}({values})){cast} AS rows, max(t.k) AS k FROM \
          (SELECT {key} AS k, {inner} FROM {table} WHERE {filter}{tail}) t{join}",
-        pairs = pairs.join(", "),
+        values = values.join(", "),
         inner = inner.join(", "),
         table = scan.table.name(),
     ))

@@ -19,7 +19,7 @@
 //! change (tests/it/statistics.rs).
 
 use crate::Amparo;
-use crate::error::CoreResult;
+use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
 use crate::store::{
     RecordTable, STAT_PROJECTION_VERSION, StatChargeRow, StatScan, StatVictimQuery, StatVictimRow, StatWrite,
@@ -324,47 +324,54 @@ impl Amparo {
     /// Operations are read from `operations_from` (the trend shows persons rescued further
     /// back).
     pub(crate) async fn statistics_window(&self, first: i32, last: i32, operations_from: i32) -> CoreResult<Facts> {
-        self.refresh_statistics().await?;
         let clock = std::time::Instant::now();
+        self.refresh_statistics().await?;
+        tracing::debug!(elapsed_ms = clock.elapsed().as_millis() as u64, "statistics projection refreshed");
         let start = amparo_domain::protection::days_from_civil(&format!("{first:04}-01-01")).unwrap_or(0);
         let end = amparo_domain::protection::days_from_civil(&format!("{:04}-01-01", last + 1)).unwrap_or(0) - 1;
         let span = Some((start * 86_400, end * 86_400 + 86_399));
         let mut facts = Facts { home_country: self.home_country().await?, ..Default::default() };
 
-        self.store
-            .stat_charges(start, end, &mut |c| {
-                if !facts.cases.contains_key(&c.case_id) {
-                    let types =
-                        c.case_kind.as_deref().and_then(amparo_domain::cases::CaseExploitation::parse).map(TypeFlags::of_case).unwrap_or_default();
-                    facts.cases.insert(
-                        c.case_id.clone(),
-                        CaseFact {
+        // The two largest reads run beside the others (the database builds one chunk while
+        // this process reads the last).
+        let store = self.store.clone();
+        let charges_task = tokio::spawn(async move {
+            let (mut charges, mut cases): (Vec<ChargeFact>, HashMap<String, CaseFact>) = (Vec::new(), HashMap::new());
+            store
+                .stat_charges(start, end, &mut |c| {
+                    if !cases.contains_key(&c.case_id) {
+                        let types = c
+                            .case_kind
+                            .as_deref()
+                            .and_then(amparo_domain::cases::CaseExploitation::parse)
+                            .map(TypeFlags::of_case)
+                            .unwrap_or_default();
+                        let fact = CaseFact {
                             id: c.case_id.clone(),
                             types,
                             labour_sector: c.labour_sector.clone(),
                             sexual_form: c.sexual_form.clone(),
                             exploited_in: None,
-                        },
-                    );
-                }
-                facts.charges.push(ChargeFact {
-                    defendant: c.group_id.unwrap_or(c.person_id),
-                    case_id: c.case_id,
-                    filed: c.filed_day,
-                    verdict: c.verdict.as_deref().and_then(Verdict::parse),
-                    decided: c.decided_day,
-                    sentence_months: c.sentence_months,
-                    area: c.area_code,
-                    org: c.org_id,
-                });
-            })
-            .await?;
-
-        let mut parse_victims = |json: &str| match serde_json::from_str::<Vec<VictimFact>>(json) {
-            Ok(v) => facts.victims.extend(v),
-            Err(e) => tracing::error!(error = %e, "statistics projection: unreadable victims chunk"),
-        };
-        self.store.stat_victims(StatVictimQuery::Years(i64::from(first), i64::from(last)), &mut parse_victims).await?;
+                        };
+                        cases.insert(c.case_id.clone(), fact);
+                    }
+                    charges.push(ChargeFact {
+                        defendant: c.group_id.unwrap_or(c.person_id),
+                        case_id: c.case_id,
+                        filed: c.filed_day,
+                        verdict: c.verdict.as_deref().and_then(Verdict::parse),
+                        decided: c.decided_day,
+                        sentence_months: c.sentence_months,
+                        area: c.area_code,
+                        org: c.org_id,
+                    });
+                })
+                .await
+                .map(|()| (charges, cases))
+        });
+        let store = self.store.clone();
+        let victims_task =
+            tokio::spawn(async move { read_victims(store.as_ref(), StatVictimQuery::Years(i64::from(first), i64::from(last))).await });
 
         let ops_start = amparo_domain::protection::days_from_civil(&format!("{:04}-01-01", operations_from.min(first))).unwrap_or(0);
         let scan = StatScan {
@@ -460,6 +467,12 @@ impl Amparo {
             })
             .await?;
 
+        let joined = |e: tokio::task::JoinError| CoreError::Internal(format!("statistics window: {e}"));
+        let (charges, cases) = charges_task.await.map_err(joined)??;
+        (facts.charges, facts.cases) = (charges, cases);
+        facts.victims = victims_task.await.map_err(joined)??;
+        tracing::debug!(elapsed_ms = clock.elapsed().as_millis() as u64, "statistics window: charges and victims");
+
         // Persons referred or assisted in these years whose identification counts in
         // another year: their exploitation type and nationality are in their fact too.
         let have: HashSet<&str> = facts.victims.iter().map(|v| v.group.as_str()).collect();
@@ -473,13 +486,7 @@ impl Amparo {
             .collect();
         missing.sort();
         missing.dedup();
-        let mut more = Vec::new();
-        self.store
-            .stat_victims(StatVictimQuery::Groups(&missing), &mut |json: &str| match serde_json::from_str::<Vec<VictimFact>>(json) {
-                Ok(v) => more.extend(v),
-                Err(e) => tracing::error!(error = %e, "statistics projection: unreadable victims chunk"),
-            })
-            .await?;
+        let more = read_victims(self.store.as_ref(), StatVictimQuery::Groups(&missing)).await?;
         facts.victims.extend(more);
         facts.victims.sort_by(|a, b| a.group.cmp(&b.group));
         tracing::debug!(
@@ -491,6 +498,23 @@ impl Amparo {
             "statistics window read"
         );
         Ok(facts)
+    }
+}
+
+/// Victim facts from the projection; a row that does not read fails the count rather than
+/// leaving a person out of it.
+async fn read_victims(store: &dyn crate::store::Store, q: StatVictimQuery<'_>) -> CoreResult<Vec<VictimFact>> {
+    let mut victims = Vec::new();
+    let mut bad = None;
+    store
+        .stat_victims(q, &mut |json: &str| match serde_json::from_str::<Vec<VictimFact>>(json) {
+            Ok(v) => victims.extend(v),
+            Err(e) => bad = Some(e.to_string()),
+        })
+        .await?;
+    match bad {
+        Some(e) => Err(CoreError::Internal(format!("statistics projection: unreadable victim facts: {e}"))),
+        None => Ok(victims),
     }
 }
 

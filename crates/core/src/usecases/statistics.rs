@@ -155,19 +155,15 @@ impl Amparo {
         Self::check_year(q.year)?;
         let clock = std::time::Instant::now();
         let _one_count_at_a_time = self.statistics_gate.lock().await;
-        // The years the report shows: its year, the previous one, and the trend's five.
-        // The projection's facts cover the year and the previous one (and operations over
-        // the trend's five); the trend's three earlier years are counted in the database.
-        let facts =
-            if q.from_records { self.statistics_facts().await? } else { self.statistics_window(q.year - 1, q.year, q.year - 4).await? };
-        tracing::debug!(elapsed_ms = clock.elapsed().as_millis() as u64, "statistics facts read");
-        // A national code (`16`, as people write UBIGEO) is read in the installation's country.
+        // The scope first: a region or organisation that does not exist is refused before
+        // anything is counted. A national code (`16`, as people write UBIGEO) is read in the
+        // installation's country.
         let (region, region_name) = match q.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
             None => (None, None),
             Some(r) => {
                 let area = match self.store.get_area(r).await? {
                     Some(a) => Some(a),
-                    None if !r.contains('-') => self.store.get_area(&format!("{}-{r}", facts.home_country)).await?,
+                    None if !r.contains('-') => self.store.get_area(&format!("{}-{r}", self.home_country().await?)).await?,
                     None => None,
                 };
                 let a = area.ok_or_else(|| CoreError::field("region", "unknown_area"))?;
@@ -186,16 +182,31 @@ impl Amparo {
             None => None,
         };
         let scope = Scope { region, org };
+        // The years the report shows: its year, the previous one, and the trend's five. The
+        // projection's facts cover the year and the previous one (and operations over the
+        // trend's five); the trend's three earlier years are counted in the database,
+        // once the facts are read (both at once only compete for the two cores).
+        let (facts, earlier) = if q.from_records {
+            (self.statistics_facts().await?, Vec::new())
+        } else {
+            let facts = self.statistics_window(q.year - 1, q.year, q.year - 4).await?;
+            (facts, self.earlier_trend(q.year - 4..=q.year - 2, &scope).await?)
+        };
+        tracing::debug!(elapsed_ms = clock.elapsed().as_millis() as u64, "statistics facts read");
         let prepared = amparo_domain::statistics::prepare(&facts, &scope);
         let mut current = figures_of(&prepared, q.year);
         let mut previous = figures_of(&prepared, q.year - 1);
         drop(prepared);
+        tracing::debug!(elapsed_ms = clock.elapsed().as_millis() as u64, "statistics figures of the two years counted");
         let trend = if q.from_records {
             amparo_domain::statistics::trend(&facts, q.year - 4..=q.year, &scope)
         } else {
-            self.earlier_trend(&facts, q.year - 4..=q.year - 2, &scope)
-                .await?
+            earlier
                 .into_iter()
+                .map(|mut t| {
+                    t.persons_rescued = amparo_domain::statistics::rescued_of(&facts, t.year, &scope).0.total;
+                    t
+                })
                 .chain([&previous, &current].map(|f| TrendPoint {
                     year: f.year,
                     prosecutions: f.prosecutions.cases.total,
@@ -532,8 +543,9 @@ impl Amparo {
     }
 
     /// The trend's headline figures for years the projection's facts do not cover, counted
-    /// in the database (persons rescued from the operations in `facts`).
-    async fn earlier_trend(&self, facts: &Facts, years: std::ops::RangeInclusive<i32>, scope: &Scope) -> CoreResult<Vec<TrendPoint>> {
+    /// in the database (persons rescued are left at 0: the caller counts them from the
+    /// operations it read).
+    async fn earlier_trend(&self, years: std::ops::RangeInclusive<i32>, scope: &Scope) -> CoreResult<Vec<TrendPoint>> {
         let spans: Vec<(i32, i64, i64)> = years
             .map(|y| {
                 let first = |y: i32| amparo_domain::protection::days_from_civil(&format!("{y:04}-01-01")).unwrap_or(0);
@@ -551,7 +563,7 @@ impl Amparo {
                 prosecutions: r.prosecutions,
                 convictions: r.convictions,
                 victims_identified: r.victims,
-                persons_rescued: amparo_domain::statistics::rescued_of(facts, r.year, scope).0.total,
+                persons_rescued: 0,
             })
             .collect())
     }

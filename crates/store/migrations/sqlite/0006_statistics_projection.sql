@@ -53,8 +53,8 @@ CREATE TABLE stat_charges (
     area_code TEXT,
     org_id TEXT NOT NULL
 );
-CREATE INDEX stat_charges_by_filed ON stat_charges (filed_day);
-CREATE INDEX stat_charges_by_decided ON stat_charges (decided_day);
+CREATE INDEX stat_charges_by_filed ON stat_charges (filed_day, case_id);
+CREATE INDEX stat_charges_by_decided ON stat_charges (decided_day, verdict, case_id, person_id);
 -- The day each countable record happened on, for reading one year of them.
 CREATE INDEX reports_by_day ON reports (COALESCE(occurred_at, created_at));
 CREATE INDEX operations_by_day ON operations (COALESCE(occurred_at, created_at));

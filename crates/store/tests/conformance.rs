@@ -448,11 +448,17 @@ async fn story_statistics_projection_tables(e: Env) {
         identified_year: identified,
         possible_first: possible.map(|p| p.0),
         possible_last: possible.map(|p| p.1),
-        body: format!(r#"{{"group":"{g}"}}"#),
+        area_code: Some("PE-1601".into()),
+        region: Some("PE-16".into()),
+        orgs: format!("|{org}|"),
+        body: format!(r#"{{"g":"{g}"}}"#),
     };
     let charge = |id: &str, person: &str, filed: Option<i64>, decided: Option<i64>| StatChargeRow {
         id: id.into(),
         case_id: "pj-case".into(),
+        case_kind: Some("isSexualExploit".into()),
+        labour_sector: None,
+        sexual_form: Some("brothel".into()),
         person_id: person.into(),
         filed_day: filed,
         decided_day: decided,
@@ -477,7 +483,7 @@ async fn story_statistics_projection_tables(e: Env) {
             store
                 .stat_victims(q, &mut |json: &str| {
                     let v: Vec<serde_json::Value> = serde_json::from_str(json).unwrap();
-                    out.extend(v.iter().map(|x| x["group"].as_str().unwrap().to_owned()));
+                    out.extend(v.iter().map(|x| x["g"].as_str().unwrap().to_owned()));
                 })
                 .await
                 .unwrap();
@@ -494,13 +500,26 @@ async fn story_statistics_projection_tables(e: Env) {
         let store = e.store.clone();
         async move {
             let mut out = Vec::new();
-            store.stat_charges(a, b, &mut |c| out.push((c.id, c.group_id))).await.unwrap();
+            store.stat_charges(a, b, &mut |c| out.push((c.person_id, c.group_id))).await.unwrap();
             out.sort();
             out
         }
     };
-    assert_eq!(charges_in(0, 200).await, [("pj-c1".to_owned(), Some("pj-a".to_owned()))], "the defendant's group comes along");
-    assert_eq!(charges_in(400, 600).await, [("pj-c1".to_owned(), Some("pj-a".to_owned()))], "decided in the span");
+    assert_eq!(charges_in(0, 200).await, [("pj-b".to_owned(), Some("pj-a".to_owned()))], "the defendant's group comes along");
+    assert_eq!(charges_in(400, 600).await, [("pj-b".to_owned(), Some("pj-a".to_owned()))], "decided in the span");
+    // The trend's counts: by filing day, by verdict day, by year identified, within a scope.
+    let years = [(1970, 0, 364), (1971, 365, 729), (2008, 13879, 14244)];
+    let q = amparo_core::store::StatTrendQuery { years: &years, region: None, org: None };
+    let t = e.store.stat_trend(&q).await.unwrap();
+    let counts: Vec<(i32, u64, u64, u64)> = t.iter().map(|r| (r.year, r.prosecutions, r.convictions, r.victims)).collect();
+    assert_eq!(counts, [(1970, 1, 0, 0), (1971, 0, 1, 0), (2008, 0, 0, 1)]);
+    let own = org.to_string();
+    for (region, org_scope, expect) in
+        [(Some("PE-16"), None, 1), (Some("PE-1601"), Some(own.as_str()), 1), (Some("PE-15"), None, 0), (None, Some("other"), 0)]
+    {
+        let q = amparo_core::store::StatTrendQuery { years: &years[2..], region, org: org_scope };
+        assert_eq!(e.store.stat_trend(&q).await.unwrap()[0].victims, expect, "{region:?} {org_scope:?}");
+    }
     assert_eq!(charges_in(0, 2000).await.len(), 2, "filed and decided in the span: once");
     assert!(charges_in(2001, 3000).await.is_empty());
     // Ungrouping, dropping and replacing.
@@ -513,7 +532,7 @@ async fn story_statistics_projection_tables(e: Env) {
     e.store.stat_write(&w).await.unwrap();
     assert_eq!(e.store.stat_groups_of(&["pj-b".into()]).await.unwrap(), []);
     assert_eq!(groups_in(StatVictimQuery::Years(2007, 2009)).await, ["pj-a"]);
-    assert_eq!(charges_in(0, 200).await, [("pj-c1".to_owned(), None)]);
+    assert_eq!(charges_in(0, 200).await, [("pj-b".to_owned(), None)]);
 
     // Scans by a list of values, by a span of time, with the person's group.
     let w = StatWrite { grouped: vec![("pj-person".into(), "pj-g".into())], ..Default::default() };

@@ -596,6 +596,8 @@ pub trait Store: Send + Sync {
     /// Take up to `limit` keys off the list of changes (every write adds the keys of what it
     /// touched, in its own transaction; `*` asks for a full rebuild).
     async fn stat_take_dirty(&self, limit: usize) -> StoreResult<Vec<String>>;
+    /// Whether any change is waiting (without taking it).
+    async fn stat_dirty_waiting(&self) -> StoreResult<bool>;
     /// The stored groups of these persons: `(person, group)` for them and for every other
     /// member of their groups.
     async fn stat_groups_of(&self, persons: &[String]) -> StoreResult<Vec<(String, String)>>;

@@ -203,8 +203,7 @@ pub fn complete_victims(f: &mut Facts) {
         *e = (*e).min(r.day);
     }
     let charged: HashSet<&str> = f.charges.iter().filter(|c| c.filed.is_some()).map(|c| c.case_id.as_str()).collect();
-    let convicted: HashSet<&str> =
-        f.charges.iter().filter(|c| c.verdict == Some(Verdict::Convicted)).map(|c| c.case_id.as_str()).collect();
+    let convicted: HashSet<&str> = f.charges.iter().filter(|c| c.verdict == Some(Verdict::Convicted)).map(|c| c.case_id.as_str()).collect();
     let mut done = Vec::with_capacity(f.victims.len());
     for v in &f.victims {
         let g = v.group.as_str();

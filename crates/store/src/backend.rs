@@ -38,8 +38,7 @@ const BULK_REBUILD_ROWS: usize = 5_000;
 
 /// The statistics projection's change keys of a batch.
 fn batch_keys(batch: &Batch) -> Vec<String> {
-    let mut keys: Vec<String> =
-        batch.inserts.iter().chain(&batch.updates).flat_map(|(t, r)| stat_projection::dirty_keys(*t, r)).collect();
+    let mut keys: Vec<String> = batch.inserts.iter().chain(&batch.updates).flat_map(|(t, r)| stat_projection::dirty_keys(*t, r)).collect();
     keys.sort();
     keys.dedup();
     keys
@@ -660,6 +659,10 @@ impl Store for SqlStore {
 
     async fn stat_take_dirty(&self, limit: usize) -> StoreResult<Vec<String>> {
         stat_projection::take_dirty(&self.pool, limit).await
+    }
+
+    async fn stat_dirty_waiting(&self) -> StoreResult<bool> {
+        stat_projection::dirty_waiting(&self.pool).await
     }
 
     async fn stat_groups_of(&self, persons: &[String]) -> StoreResult<Vec<(String, String)>> {

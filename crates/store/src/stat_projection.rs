@@ -116,6 +116,10 @@ pub async fn take_dirty(pool: &AnyPool, limit: usize) -> StoreResult<Vec<String>
     Ok(keys)
 }
 
+pub async fn dirty_waiting(pool: &AnyPool) -> StoreResult<bool> {
+    Ok(sqlx::query("SELECT k FROM stat_dirty LIMIT 1").fetch_optional(pool).await.map_err(be)?.is_some())
+}
+
 fn pair(r: &sqlx::any::AnyRow, a: &str, b: &str) -> StoreResult<(String, String)> {
     Ok((r.try_get::<String, _>(a).map_err(be)?, r.try_get::<String, _>(b).map_err(be)?))
 }
@@ -265,7 +269,12 @@ enum BindValue {
     Text(String),
 }
 
-pub async fn victims(pool: &AnyPool, backend: Backend, q: StatVictimQuery<'_>, each: &mut (dyn for<'x> FnMut(&'x str) + Send)) -> StoreResult<()> {
+pub async fn victims(
+    pool: &AnyPool,
+    backend: Backend,
+    q: StatVictimQuery<'_>,
+    each: &mut (dyn for<'x> FnMut(&'x str) + Send),
+) -> StoreResult<()> {
     // The bodies are JSON already: joined as text, not parsed and rebuilt by the database.
     let agg = match backend {
         Backend::Sqlite => "'[' || group_concat(body, ',') || ']'",
@@ -345,7 +354,21 @@ pub async fn charges(
     let mut bad = None;
     let mut parse = |json: &str| match serde_json::from_str::<Vec<Positional>>(json) {
         Ok(rows) => {
-            for (case_id, case_kind, labour_sector, sexual_form, person_id, filed_day, decided_day, verdict, sentence_months, area_code, org_id, group_id) in rows {
+            for (
+                case_id,
+                case_kind,
+                labour_sector,
+                sexual_form,
+                person_id,
+                filed_day,
+                decided_day,
+                verdict,
+                sentence_months,
+                area_code,
+                org_id,
+                group_id,
+            ) in rows
+            {
                 each(StatChargeRow {
                     id: String::new(),
                     case_id,
@@ -371,11 +394,8 @@ pub async fn charges(
         let b = (a + 365).min(to_day);
         let sql = format!("{select}c.filed_day BETWEEN $1 AND $2");
         chunk(pool, &sql, &[BindValue::Int(a), BindValue::Int(b)], &mut parse).await?;
-        let sql = format!(
-            "{select}c.decided_day BETWEEN $1 AND $2 AND (c.filed_day IS NULL OR c.filed_day < $3 OR c.filed_day > $4)"
-        );
-        chunk(pool, &sql, &[BindValue::Int(a), BindValue::Int(b), BindValue::Int(from_day), BindValue::Int(to_day)], &mut parse)
-            .await?;
+        let sql = format!("{select}c.decided_day BETWEEN $1 AND $2 AND (c.filed_day IS NULL OR c.filed_day < $3 OR c.filed_day > $4)");
+        chunk(pool, &sql, &[BindValue::Int(a), BindValue::Int(b), BindValue::Int(from_day), BindValue::Int(to_day)], &mut parse).await?;
         a = b + 1;
     }
     match bad {
@@ -398,9 +418,7 @@ pub async fn trend(pool: &AnyPool, backend: Backend, q: &StatTrendQuery<'_>) -> 
             binds.push(BindValue::Text(r.to_owned()));
             let n = binds.len();
             charge_scope.push_str(&format!(" AND substr(c.area_code, 1, length(${n})) = ${n}"));
-            victim_scope.push_str(&format!(
-                " AND (substr(area_code, 1, length(${n})) = ${n} OR substr(region, 1, length(${n})) = ${n})"
-            ));
+            victim_scope.push_str(&format!(" AND (substr(area_code, 1, length(${n})) = ${n} OR substr(region, 1, length(${n})) = ${n})"));
         }
         if let Some(o) = q.org {
             binds.push(BindValue::Text(o.to_owned()));
@@ -426,9 +444,11 @@ pub async fn trend(pool: &AnyPool, backend: Backend, q: &StatTrendQuery<'_>) -> 
                 Ok::<u64, amparo_core::store::StoreError>(r.try_get::<i64, _>("n").map_err(be)?.max(0) as u64)
             }
         };
-        let prosecutions =
-            count(format!("SELECT count(DISTINCT c.case_id) AS n FROM stat_charges c WHERE c.filed_day BETWEEN $1 AND $2{charge_scope}"), &binds)
-                .await?;
+        let prosecutions = count(
+            format!("SELECT count(DISTINCT c.case_id) AS n FROM stat_charges c WHERE c.filed_day BETWEEN $1 AND $2{charge_scope}"),
+            &binds,
+        )
+        .await?;
         let convictions = count(
             format!(
                 "SELECT count(DISTINCT c.case_id || '|' || COALESCE(g.group_id, c.person_id)) AS n FROM stat_charges c \
@@ -440,8 +460,9 @@ pub async fn trend(pool: &AnyPool, backend: Backend, q: &StatTrendQuery<'_>) -> 
         .await?;
         // Victims count by year, not by day: $1 and $2 are bound all the same, so the
         // scope's placeholders keep their numbers.
-        let victims = count(format!("SELECT count(*) AS n FROM stat_victims WHERE identified_year = {year} AND $1 <= $2{victim_scope}"), &binds)
-            .await?;
+        let victims =
+            count(format!("SELECT count(*) AS n FROM stat_victims WHERE identified_year = {year} AND $1 <= $2{victim_scope}"), &binds)
+                .await?;
         out.push(StatTrendRow { year, prosecutions, convictions, victims });
     }
     Ok(out)

@@ -103,7 +103,11 @@ fn chunk_sql(backend: Backend, scan: &StatScan<'_>) -> StoreResult<String> {
     }
     let (key, agg) = if sqlite { ("rowid", "json_group_array") } else { ("id", "json_agg") };
     let (mut filter, mut n, tail) = match (scan.among, scan.between) {
-        (Some((col, _)), _) => (format!("{col} IN ({})", (1..=AMONG_CHUNK).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")), AMONG_CHUNK, String::new()),
+        (Some((col, _)), _) => (
+            format!("{col} IN ({})", (1..=AMONG_CHUNK).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")),
+            AMONG_CHUNK,
+            String::new(),
+        ),
         (None, Some(_)) => ("COALESCE(occurred_at, created_at) BETWEEN $1 AND $2".to_owned(), 2, String::new()),
         (None, None) => (format!("{key} > $1"), 1, format!(" ORDER BY {key} LIMIT {}", scan.chunk.max(1))),
     };
@@ -194,7 +198,7 @@ async fn scan_chunks(
 /// has the same placeholders), and within each, of the `between` span.
 async fn scan_slices(pool: &AnyPool, scan: &StatScan<'_>, sql: &str, each: &mut (dyn FnMut(StatRow) + Send)) -> StoreResult<()> {
     let values: Vec<&[String]> = match scan.among {
-        Some((_, v)) if v.is_empty() => return Ok(()),
+        Some((_, [])) => return Ok(()),
         Some((_, v)) => v.chunks(AMONG_CHUNK).collect(),
         None => vec![&[]],
     };

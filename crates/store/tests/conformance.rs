@@ -409,7 +409,9 @@ async fn story_statistics_projection_tables(e: Env) {
         ],
         updates: vec![],
     };
+    assert!(!e.store.stat_dirty_waiting().await.unwrap());
     e.store.write(&batch, &ctx.event(1, "t", "ok", "t", "")).await.unwrap();
+    assert!(e.store.stat_dirty_waiting().await.unwrap(), "the write listed what it touched");
     let keys = e.store.stat_take_dirty(1000).await.unwrap();
     assert_eq!(keys, ["c:pj-case", "h:pj-charge", "p:pj-person", "s:pj-report"], "a notification touches no figure");
     assert!(e.store.stat_take_dirty(1000).await.unwrap().is_empty(), "taken keys are gone");

@@ -550,13 +550,16 @@ async fn the_statistics_projection_follows_every_kind_of_change(t: TestApp) {
     .await;
     assert_eq!(status, 201, "{c}");
     let cid = c["id"].as_str().unwrap().to_owned();
-    let person = |role: &str, doc: &str| serde_json::json!({ "role": role, "given_names": "Wilber", "first_surname": "Tapullima",
-        "sex": "male", "approx_age": "17", "nationality": "PE", "document_number": doc });
+    let person = |role: &str, doc: &str| {
+        serde_json::json!({ "role": role, "given_names": "Wilber", "first_surname": "Tapullima",
+        "sex": "male", "approx_age": "17", "nationality": "PE", "document_number": doc })
+    };
     let (_, victim) = call(&t, &inv, "POST", "/api/v1/persons", person("victim", "71234567")).await;
     let (_, suspect) = call(&t, &inv, "POST", "/api/v1/persons", person("suspect", "")).await;
     let (vid, sid) = (victim["id"].as_str().unwrap().to_owned(), suspect["id"].as_str().unwrap().to_owned());
     for (p, role) in [(&vid, "victim"), (&sid, "suspect")] {
-        let (status, _) = call(&t, &inv, "POST", &format!("/api/v1/cases/{cid}/links"), serde_json::json!({ "person_id": p, "role": role })).await;
+        let (status, _) =
+            call(&t, &inv, "POST", &format!("/api/v1/cases/{cid}/links"), serde_json::json!({ "person_id": p, "role": role })).await;
         assert_eq!(status, 201);
     }
     let decide = |status: &str, on: &str| serde_json::json!({ "status": status, "decided_on": on, "basis": "Entrevista" });
@@ -567,11 +570,18 @@ async fn the_statistics_projection_follows_every_kind_of_change(t: TestApp) {
     assert_eq!(n(&after, "victims_identified.by_type.labour"), n(&before, "victims_identified.by_type.labour") + 1, "{after}");
 
     // Shared with the prosecutor, who charges the suspect and wins a conviction.
-    let fiscalia =
-        t.store.list_orgs().await.unwrap().into_iter().find(|o| o.kind.as_str() == "prosecutor_office" && o.jurisdiction == "PE-16").unwrap();
+    let fiscalia = t
+        .store
+        .list_orgs()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.kind.as_str() == "prosecutor_office" && o.jurisdiction == "PE-16")
+        .unwrap();
     let share = serde_json::json!({ "to_org": fiscalia.id, "purpose": "Investigación fiscal", "until": "2027-12-31" });
     assert_eq!(call(&t, &inv, "POST", &format!("/api/v1/cases/{cid}/shares"), share).await.0, 201);
-    let charge = serde_json::json!({ "person_id": sid, "statute_id": "pe-cp-129a-2021", "offence_date": "2026-01-10", "filed_on": "2026-04-01" });
+    let charge =
+        serde_json::json!({ "person_id": sid, "statute_id": "pe-cp-129a-2021", "offence_date": "2026-01-10", "filed_on": "2026-04-01" });
     let (status, ch) = call(&t, &fiscal, "POST", &format!("/api/v1/cases/{cid}/charges"), charge).await;
     assert_eq!(status, 201, "{ch}");
     projection_agrees_with_the_records(&t, "a charge filed").await;
@@ -608,7 +618,8 @@ async fn the_statistics_projection_follows_every_kind_of_change(t: TestApp) {
     assert_eq!(status, 201, "{r}");
     projection_agrees_with_the_records(&t, "a referral").await;
     // A report, an operation and prevention work of this year are read by date.
-    let op = serde_json::json!({ "date": "2026-06-01", "place": "PE-1601", "exploitation": "labour", "persons_found": "5", "rescued": "4" });
+    let op =
+        serde_json::json!({ "date": "2026-06-01", "place": "PE-1601", "exploitation": "labour", "persons_found": "5", "rescued": "4" });
     let (status, o) = call(&t, &inv, "POST", "/api/v1/operations", op).await;
     assert_eq!(status, 201, "{o}");
     projection_agrees_with_the_records(&t, "an operation").await;

@@ -19,10 +19,10 @@ use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::records::to_json;
 use crate::store::{Batch, PersonRecord, RecordRow, RecordTable, RowFilter};
+use amparo_domain::intake::ReportInput;
 use amparo_domain::org::{OrgKind, Organisation};
 use amparo_domain::person::{Identity, PersonProfile, PersonRole, pseudonym};
 use amparo_domain::policy::{Action, Relation};
-use amparo_domain::intake::ReportInput;
 use amparo_domain::protection::{AssistanceInput, days_from_civil, iso_date};
 use amparo_domain::screening::Instrument;
 use amparo_domain::{OrgId, PersonId, UserId};
@@ -273,7 +273,14 @@ impl Amparo {
                 let input = ReportInput {
                     channel: "hotline".into(),
                     place: place.clone(),
-                    exploitation: (if sexual { "sexual" } else if labour { "labour" } else { "unknown" }).into(),
+                    exploitation: (if sexual {
+                        "sexual"
+                    } else if labour {
+                        "labour"
+                    } else {
+                        "unknown"
+                    })
+                    .into(),
                     child_involved: d.chance(30),
                     narrative: d.pick(REPORT_NARRATIVES).to_owned(),
                     ..Default::default()

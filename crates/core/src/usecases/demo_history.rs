@@ -419,7 +419,7 @@ impl Amparo {
         let mut rows = Vec::new();
         for (year, calls) in [(2007, 14), (2008, 70)] {
             for k in 0..calls {
-                let plan = &PLAN[k % PLAN.len()];
+                let Some(plan) = PLAN.get(k % PLAN.len()) else { continue };
                 let labour = dice.below(10) == 0;
                 let input = ReportInput {
                     channel: s("hotline"),

@@ -623,10 +623,8 @@ impl Amparo {
     /// one, named by their own id.
     pub(crate) async fn person_groups(&self) -> CoreResult<PersonGroups> {
         let shared = self.store.stat_shared_documents().await?;
-        let mut matches = self
-            .store
-            .find_rows(RecordTable::PersonMatches, &RowFilter { statuses: vec!["linked".into()], ..Default::default() })
-            .await?;
+        let mut matches =
+            self.store.find_rows(RecordTable::PersonMatches, &RowFilter { statuses: vec!["linked".into()], ..Default::default() }).await?;
         matches.extend(
             self.store
                 .find_rows(
@@ -673,11 +671,8 @@ pub(crate) fn group_components(docs: &[(String, String, String)], matches: &[Rec
     for (_, id, org) in docs {
         org_of.insert(id.as_str(), org.as_str());
     }
-    let linked: Vec<(&str, &str)> = matches
-        .iter()
-        .filter(|m| m.status == "linked")
-        .filter_map(|m| Some((m.subject_id.as_deref()?, m.lookup.as_deref()?)))
-        .collect();
+    let linked: Vec<(&str, &str)> =
+        matches.iter().filter(|m| m.status == "linked").filter_map(|m| Some((m.subject_id.as_deref()?, m.lookup.as_deref()?))).collect();
     for (a, b) in &linked {
         org_of.entry(a).or_insert("");
         org_of.entry(b).or_insert("");

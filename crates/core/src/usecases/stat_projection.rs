@@ -21,14 +21,11 @@
 use crate::Amparo;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
-use crate::store::{
-    RecordTable, STAT_PROJECTION_VERSION, StatChargeRow, StatScan, StatVictimQuery, StatVictimRow, StatWrite,
-};
+use crate::store::{RecordTable, STAT_PROJECTION_VERSION, StatChargeRow, StatScan, StatVictimQuery, StatVictimRow, StatWrite};
 use crate::usecases::linkage::{PersonGroups, group_components};
 use amparo_domain::cases::{DecisionOnCharge, Verdict};
 use amparo_domain::statistics::{
-    AssistanceFact, CaseFact, ChargeFact, Day, Facts, OperationFact, PreventionFact, ReferralFact, TypeFlags, VictimFact,
-    year_of_day,
+    AssistanceFact, CaseFact, ChargeFact, Day, Facts, OperationFact, PreventionFact, ReferralFact, TypeFlags, VictimFact, year_of_day,
 };
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -132,26 +129,27 @@ impl Amparo {
         if self.store.stat_version().await?.as_deref() != Some(STAT_PROJECTION_VERSION) {
             return self.rebuild_statistics(owner).await;
         }
-        let mut flipped = false;
+        if !self.store.stat_dirty_waiting().await? {
+            return Ok(());
+        }
+        // Marked before any key is taken off the list: if this process dies with keys taken
+        // and not applied, the next refresher finds the projection unbuilt.
+        self.store.stat_set_version(REFRESHING).await?;
         loop {
             let keys = self.store.stat_take_dirty(KEYS_PER_ROUND).await?;
             if keys.is_empty() {
                 break;
             }
-            if !flipped {
-                self.store.stat_set_version(REFRESHING).await?;
-                flipped = true;
-            }
             if keys.iter().any(|k| k == "*") {
                 return self.rebuild_statistics(owner).await;
             }
             let now = self.now();
-            self.store.stat_lease(owner, now, now + LEASE_SECS).await?;
+            if !self.store.stat_lease(owner, now, now + LEASE_SECS).await? {
+                return Err(CoreError::Internal("statistics projection: the refresh lease was lost".into()));
+            }
             self.refresh_keys(&keys).await?;
         }
-        if flipped {
-            self.store.stat_set_version(STAT_PROJECTION_VERSION).await?;
-        }
+        self.store.stat_set_version(STAT_PROJECTION_VERSION).await?;
         Ok(())
     }
 
@@ -219,8 +217,11 @@ impl Amparo {
             };
             self.store.stat_scan(&scan, &mut |r| w.charges.extend(charge_row(r).filter(|c| !known.contains(&c.id)))).await?;
             self.with_case_info(&mut w.charges, Some(&cases)).await?;
-            let scan =
-                StatScan { kind: Some("victim"), among: Some(("subject_id", &cases)), ..StatScan::new(RecordTable::CaseLinks, &["lookup"]) };
+            let scan = StatScan {
+                kind: Some("victim"),
+                among: Some(("subject_id", &cases)),
+                ..StatScan::new(RecordTable::CaseLinks, &["lookup"])
+            };
             self.store.stat_scan(&scan, &mut |r| persons.extend(r.lookup)).await?;
         }
         for s in &sources {

@@ -416,9 +416,12 @@ impl Amparo {
             })
             .await?;
         self.store
-            .stat_scan(&StatScan { among: among(&source_filter), ..StatScan::new(RecordTable::Inspections, &["id", "area_code"]) }, &mut |r| {
-                source.insert(r.id, (r.area_code, TypeFlags::of_intake("labour")));
-            })
+            .stat_scan(
+                &StatScan { among: among(&source_filter), ..StatScan::new(RecordTable::Inspections, &["id", "area_code"]) },
+                &mut |r| {
+                    source.insert(r.id, (r.area_code, TypeFlags::of_intake("labour")));
+                },
+            )
             .await?;
         // …and the cases they are victims in (more precise than the source, when there is one).
         type ByCase = Option<(String, String)>;
@@ -603,7 +606,9 @@ impl Amparo {
         let mut records: HashMap<String, RecordState> = HashMap::new();
         let mut out: HashMap<String, VictimFact> = HashMap::new();
         // The record whose decision came first speaks for the person's attributes.
-        let mut first_at: HashMap<String, ((i64, i64, String), Option<String>)> = HashMap::new();
+        /// The first decision's (day, recorded at, id) and area, per group.
+        type First = ((i64, i64, String), Option<String>);
+        let mut first_at: HashMap<String, First> = HashMap::new();
         let scan = StatScan {
             person: true,
             among,

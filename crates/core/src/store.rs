@@ -610,6 +610,9 @@ pub trait Store: Send + Sync {
     /// Prosecutions, convictions and victims identified per year, counted in the database
     /// (the same definitions as `amparo_domain::statistics`; tests hold them to it).
     async fn stat_trend(&self, q: &StatTrendQuery<'_>) -> StoreResult<Vec<StatTrendRow>>;
+    /// Persons (groups) with a final screening on each of these days spans `(year, first day,
+    /// last day)`: the case flow's `screened`.
+    async fn stat_screened(&self, years: &[(i32, i64, i64)]) -> StoreResult<Vec<(i32, u64)>>;
     /// Charges filed or decided between these two days (inclusive), with the defendant's group
     /// (`id` is left empty: a count does not need it).
     async fn stat_charges(&self, from_day: i64, to_day: i64, each: &mut (dyn FnMut(StatChargeRow) + Send)) -> StoreResult<()>;

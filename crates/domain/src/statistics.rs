@@ -288,6 +288,9 @@ pub struct Facts {
     /// The indicators of each person group's final screenings (an entry, maybe empty, for
     /// every group screened).
     pub screening_indicators: HashMap<String, Vec<String>>,
+    /// Persons (groups) screened per year, when counted elsewhere (the statistics projection
+    /// counts them in the database); otherwise counted from `screenings`.
+    pub screened_per_year: Option<HashMap<i32, u64>>,
 }
 
 /// Which part of the country or which organisation a report covers.
@@ -689,8 +692,10 @@ pub fn figures_of(prep: &Prepared<'_>, year: i32) -> Figures {
         identified: v.total,
         ..Default::default()
     };
-    let screened: BTreeSet<&str> = f.screenings.iter().filter(|(_, d)| year_of_day(*d) == year).map(|(g, _)| g.as_str()).collect();
-    flow.screened = screened.len() as u64;
+    flow.screened = match &f.screened_per_year {
+        Some(n) => n.get(&year).copied().unwrap_or(0),
+        None => f.screenings.iter().filter(|(_, d)| year_of_day(*d) == year).map(|(g, _)| g.as_str()).collect::<BTreeSet<_>>().len() as u64,
+    };
     let (mut to_id, mut to_ref) = (Vec::new(), Vec::new());
     for x in f.victims.iter().filter(|x| scope.victim_ok(x) && in_year(x.identified, year)) {
         let Some(id_day) = x.identified else { continue };

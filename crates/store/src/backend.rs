@@ -681,6 +681,10 @@ impl Store for SqlStore {
         stat_projection::victims(&self.pool, self.backend, q, each).await
     }
 
+    async fn stat_screened(&self, years: &[(i32, i64, i64)]) -> StoreResult<Vec<(i32, u64)>> {
+        stat_projection::screened(&self.pool, years).await
+    }
+
     async fn stat_trend(&self, q: &StatTrendQuery<'_>) -> StoreResult<Vec<StatTrendRow>> {
         stat_projection::trend(&self.pool, self.backend, q).await
     }

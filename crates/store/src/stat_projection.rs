@@ -467,3 +467,22 @@ pub async fn trend(pool: &AnyPool, backend: Backend, q: &StatTrendQuery<'_>) -> 
     }
     Ok(out)
 }
+
+/// Distinct persons (their group, or themselves) with a final screening in each span.
+pub async fn screened(pool: &AnyPool, years: &[(i32, i64, i64)]) -> StoreResult<Vec<(i32, u64)>> {
+    let mut out = Vec::new();
+    for &(year, a, b) in years {
+        let r = sqlx::query(
+            "SELECT count(DISTINCT COALESCE(g.group_id, s.subject_id)) AS n FROM screenings s \
+             LEFT JOIN stat_groups g ON g.person_id = s.subject_id \
+             WHERE COALESCE(s.occurred_at, s.created_at) BETWEEN $1 AND $2 AND s.status = 'final' AND s.subject_id IS NOT NULL",
+        )
+        .bind(a * 86_400)
+        .bind(b * 86_400 + 86_399)
+        .fetch_one(pool)
+        .await
+        .map_err(be)?;
+        out.push((year, r.try_get::<i64, _>("n").map_err(be)?.max(0) as u64));
+    }
+    Ok(out)
+}

@@ -399,19 +399,15 @@ impl Amparo {
                 facts.reports.push((day(r.occurred_at).unwrap_or(r.created_at.div_euclid(86_400)), r.area_code, r.org_id));
             })
             .await?;
-        let scan = StatScan {
-            status: Some("final"),
-            between: span,
-            group_of: Some("subject_id"),
-            ..StatScan::new(RecordTable::Screenings, &["subject_id", "occurred_at", "created_at"])
-        };
-        self.store
-            .stat_scan(&scan, &mut |r| {
-                if let Some(person) = r.subject_id {
-                    facts.screenings.push((r.group_id.unwrap_or(person), day(r.occurred_at).unwrap_or(r.created_at.div_euclid(86_400))));
-                }
+        // Persons screened: counted in the database (a year has tens of thousands of
+        // screenings and the report needs only how many persons they were).
+        let spans: Vec<(i32, i64, i64)> = (first..=last)
+            .map(|y| {
+                let d = |y: i32| amparo_domain::protection::days_from_civil(&format!("{y:04}-01-01")).unwrap_or(0);
+                (y, d(y), d(y + 1) - 1)
             })
-            .await?;
+            .collect();
+        facts.screened_per_year = Some(self.store.stat_screened(&spans).await?.into_iter().collect());
         let scan = StatScan {
             between: span,
             group_of: Some("subject_id"),

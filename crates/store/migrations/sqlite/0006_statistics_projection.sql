@@ -58,7 +58,7 @@ CREATE INDEX stat_charges_by_decided ON stat_charges (decided_day, verdict, case
 -- The day each countable record happened on, for reading one year of them.
 CREATE INDEX reports_by_day ON reports (COALESCE(occurred_at, created_at));
 CREATE INDEX operations_by_day ON operations (COALESCE(occurred_at, created_at));
-CREATE INDEX screenings_by_day ON screenings (COALESCE(occurred_at, created_at));
+CREATE INDEX screenings_by_day ON screenings (COALESCE(occurred_at, created_at), status, subject_id);
 CREATE INDEX referrals_by_day ON referrals (COALESCE(occurred_at, created_at));
 CREATE INDEX assistance_by_day ON assistance (COALESCE(occurred_at, created_at));
 CREATE INDEX prevention_by_day ON prevention (COALESCE(occurred_at, created_at));

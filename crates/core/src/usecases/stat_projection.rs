@@ -23,11 +23,9 @@ use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
 use crate::store::{RecordTable, STAT_PROJECTION_VERSION, StatChargeRow, StatScan, StatVictimQuery, StatVictimRow, StatWrite};
 use crate::usecases::linkage::{PersonGroups, group_components};
-use amparo_domain::cases::{DecisionOnCharge, Verdict};
-use amparo_domain::statistics::{
-    AssistanceFact, CaseFact, ChargeFact, Day, Facts, OperationFact, PreventionFact, ReferralFact, TypeFlags, VictimFact, year_of_day,
-};
-use serde::Deserialize;
+use crate::usecases::statistics::{ChargeStat, assistance_fact, case_fact, day, operation_fact, parse, prevention_fact, referral_fact};
+use amparo_domain::cases::Verdict;
+use amparo_domain::statistics::{CaseFact, ChargeFact, Facts, TypeFlags, VictimFact, year_of_day};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// How long a refresher may hold the lease without renewing it.
@@ -40,19 +38,9 @@ const ROWS_PER_WRITE: usize = 5_000;
 /// dies, the next one finds it unbuilt and builds it whole.
 const REFRESHING: &str = "refreshing";
 
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct ChargeStat {
-    decision: Option<DecisionOnCharge>,
-}
-
-fn day(ts: Option<i64>) -> Option<Day> {
-    ts.map(|t| t.div_euclid(86_400))
-}
-
 /// A charge row of the projection from the record's clear columns and decision.
 fn charge_row(r: crate::store::StatRow) -> Option<StatChargeRow> {
-    let stat: ChargeStat = r.attrs.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default();
+    let stat: ChargeStat = parse(&r);
     Some(StatChargeRow {
         case_id: r.subject_id?,
         case_kind: None,
@@ -245,8 +233,8 @@ impl Amparo {
         };
         self.store
             .stat_scan(&scan, &mut |r| {
-                let a: CaseAttrs = r.attrs.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default();
-                info.insert(r.id, (r.kind, a.labour_sector, a.sexual_form));
+                let c = case_fact(&r);
+                info.insert(r.id, (r.kind, c.labour_sector, c.sexual_form));
             })
             .await?;
         for c in charges {
@@ -380,19 +368,7 @@ impl Amparo {
             between: Some((ops_start * 86_400, end * 86_400 + 86_399)),
             ..StatScan::new(RecordTable::Operations, &["kind", "occurred_at", "area_code", "org_id"])
         };
-        self.store
-            .stat_scan(&scan, &mut |r| {
-                let stat: OperationAttrs = r.attrs.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default();
-                facts.operations.push(OperationFact {
-                    day: day(r.occurred_at),
-                    rescued: stat.rescued,
-                    persons_found: stat.persons_found,
-                    types: TypeFlags::of_intake(&r.kind),
-                    area: r.area_code,
-                    org: r.org_id,
-                });
-            })
-            .await?;
+        self.store.stat_scan(&scan, &mut |r| facts.operations.push(operation_fact(&r))).await?;
         let scan = StatScan { between: span, ..StatScan::new(RecordTable::Reports, &["occurred_at", "created_at", "area_code", "org_id"]) };
         self.store
             .stat_scan(&scan, &mut |r| {
@@ -415,17 +391,8 @@ impl Amparo {
         };
         self.store
             .stat_scan(&scan, &mut |r| {
-                let Some(person) = r.subject_id else { return };
-                let referred = amparo_domain::protection::ReferralStatus::parse(&r.status).is_some_and(|s| s.counts_as_referred());
-                facts.referrals.push(ReferralFact {
-                    person: r.group_id.unwrap_or(person),
-                    day: day(r.occurred_at).unwrap_or(r.created_at.div_euclid(86_400)),
-                    service_kind: r.kind,
-                    status: r.status,
-                    referred,
-                    area: r.area_code,
-                    org: r.org_id,
-                });
+                let Some(person) = r.group_id.clone().or_else(|| r.subject_id.clone()) else { return };
+                facts.referrals.push(referral_fact(r, person));
             })
             .await?;
         let scan = StatScan {
@@ -435,14 +402,8 @@ impl Amparo {
         };
         self.store
             .stat_scan(&scan, &mut |r| {
-                let Some(person) = r.subject_id else { return };
-                facts.assistance.push(AssistanceFact {
-                    person: r.group_id.unwrap_or(person),
-                    day: day(r.occurred_at),
-                    kind: r.kind,
-                    detail: r.status,
-                    org: r.org_id,
-                });
+                let Some(person) = r.group_id.clone().or_else(|| r.subject_id.clone()) else { return };
+                facts.assistance.push(assistance_fact(r, person));
             })
             .await?;
         let scan = StatScan {
@@ -450,19 +411,7 @@ impl Amparo {
             between: span,
             ..StatScan::new(RecordTable::Prevention, &["occurred_at", "kind", "status", "area_code", "org_id"])
         };
-        self.store
-            .stat_scan(&scan, &mut |r| {
-                let stat: PreventionAttrs = r.attrs.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default();
-                facts.prevention.push(PreventionFact {
-                    day: day(r.occurred_at),
-                    kind: r.kind,
-                    audience: r.status,
-                    people: stat.people,
-                    area: r.area_code,
-                    org: r.org_id,
-                });
-            })
-            .await?;
+        self.store.stat_scan(&scan, &mut |r| facts.prevention.push(prevention_fact(r))).await?;
 
         let joined = |e: tokio::task::JoinError| CoreError::Internal(format!("statistics window: {e}"));
         let (charges, cases) = charges_task.await.map_err(joined)??;
@@ -513,24 +462,4 @@ async fn read_victims(store: &dyn crate::store::Store, q: StatVictimQuery<'_>) -
         Some(e) => Err(CoreError::Internal(format!("statistics projection: unreadable victim facts: {e}"))),
         None => Ok(victims),
     }
-}
-
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct CaseAttrs {
-    labour_sector: Option<String>,
-    sexual_form: Option<String>,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct OperationAttrs {
-    rescued: i64,
-    persons_found: i64,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct PreventionAttrs {
-    people: i64,
 }

@@ -81,14 +81,14 @@ pub fn year_of(ts: i64) -> i32 {
     y
 }
 
-fn day(ts: Option<i64>) -> Option<Day> {
+pub(crate) fn day(ts: Option<i64>) -> Option<Day> {
     ts.map(|t| t.div_euclid(86_400))
 }
 
 #[derive(Default, Deserialize)]
 #[serde(default)]
-struct ChargeStat {
-    decision: Option<DecisionOnCharge>,
+pub(crate) struct ChargeStat {
+    pub(crate) decision: Option<DecisionOnCharge>,
 }
 
 #[derive(Default, Deserialize)]
@@ -123,7 +123,52 @@ struct PreventionStat {
     people: i64,
 }
 
-fn parse<T: Default + for<'de> Deserialize<'de>>(row: &StatRow) -> T {
+/// Row → fact, the same for the whole count and for the projection's reads of a year
+/// (`stat_projection.rs`), so the two read a record the same way.
+pub(crate) fn operation_fact(r: &StatRow) -> OperationFact {
+    let stat: OperationStat = parse(r);
+    OperationFact {
+        day: day(r.occurred_at),
+        rescued: stat.rescued,
+        persons_found: stat.persons_found,
+        types: TypeFlags::of_intake(&r.kind),
+        area: r.area_code.clone(),
+        org: r.org_id.clone(),
+    }
+}
+
+/// A referral of `person` (their group).
+pub(crate) fn referral_fact(r: StatRow, person: String) -> ReferralFact {
+    let referred = amparo_domain::protection::ReferralStatus::parse(&r.status).is_some_and(|s| s.counts_as_referred());
+    ReferralFact {
+        person,
+        day: day(r.occurred_at).unwrap_or(r.created_at.div_euclid(86_400)),
+        service_kind: r.kind,
+        status: r.status,
+        referred,
+        area: r.area_code,
+        org: r.org_id,
+    }
+}
+
+/// Assistance to `person` (their group).
+pub(crate) fn assistance_fact(r: StatRow, person: String) -> AssistanceFact {
+    AssistanceFact { person, day: day(r.occurred_at), kind: r.kind, detail: r.status, org: r.org_id }
+}
+
+pub(crate) fn prevention_fact(r: StatRow) -> PreventionFact {
+    let stat: PreventionStat = parse(&r);
+    PreventionFact { day: day(r.occurred_at), kind: r.kind, audience: r.status, people: stat.people, area: r.area_code, org: r.org_id }
+}
+
+/// A case's fact from its row (kind, and `labour_sector`/`sexual_form` in attrs).
+pub(crate) fn case_fact(r: &StatRow) -> CaseFact {
+    let stat: CaseStat = parse(r);
+    let types = CaseExploitation::parse(&r.kind).map(TypeFlags::of_case).unwrap_or_default();
+    CaseFact { id: r.id.clone(), types, labour_sector: stat.labour_sector, sexual_form: stat.sexual_form, exploited_in: None }
+}
+
+pub(crate) fn parse<T: Default + for<'de> Deserialize<'de>>(row: &StatRow) -> T {
     // A row whose attrs do not parse counts with defaults rather than failing the report;
     // the attrs were written by this code, so this does not happen in practice.
     row.attrs.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default()
@@ -331,13 +376,9 @@ impl Amparo {
         };
         self.store
             .stat_scan(&scan, &mut |r| {
-                let stat: CaseStat = parse(&r);
-                let types = CaseExploitation::parse(&r.kind).map(TypeFlags::of_case).unwrap_or_default();
+                let case = case_fact(&r);
                 case_area.insert(r.id.clone(), r.area_code);
-                facts.cases.insert(
-                    r.id.clone(),
-                    CaseFact { id: r.id, types, labour_sector: stat.labour_sector, sexual_form: stat.sexual_form, exploited_in: None },
-                );
+                facts.cases.insert(r.id, case);
             })
             .await?;
         // Exploitation abroad: an exploitation event whose place is a country, not an area.
@@ -390,17 +431,9 @@ impl Amparo {
         };
         self.store
             .stat_scan(&scan, &mut |r| {
-                let stat: OperationStat = parse(&r);
-                let types = TypeFlags::of_intake(&r.kind);
-                facts.operations.push(OperationFact {
-                    day: day(r.occurred_at),
-                    rescued: stat.rescued,
-                    persons_found: stat.persons_found,
-                    types,
-                    area: r.area_code.clone(),
-                    org: r.org_id,
-                });
-                source.insert(r.id, (r.area_code, types));
+                let op = operation_fact(&r);
+                source.insert(r.id, (r.area_code, op.types));
+                facts.operations.push(op);
             })
             .await?;
         let scan = StatScan {
@@ -493,17 +526,8 @@ impl Amparo {
         };
         self.store
             .stat_scan(&scan, &mut |r| {
-                let Some(person) = r.subject_id.as_deref() else { return };
-                let referred = amparo_domain::protection::ReferralStatus::parse(&r.status).is_some_and(|s| s.counts_as_referred());
-                facts.referrals.push(ReferralFact {
-                    person: group(person),
-                    day: day(r.occurred_at).unwrap_or(r.created_at.div_euclid(86_400)),
-                    service_kind: r.kind,
-                    status: r.status,
-                    referred,
-                    area: r.area_code,
-                    org: r.org_id,
-                });
+                let Some(person) = r.subject_id.as_deref().map(group) else { return };
+                facts.referrals.push(referral_fact(r, person));
             })
             .await?;
         if victims_only {
@@ -514,33 +538,15 @@ impl Amparo {
         let scan = StatScan::new(RecordTable::Assistance, &["subject_id", "occurred_at", "kind", "status", "org_id"]);
         self.store
             .stat_scan(&scan, &mut |r| {
-                let Some(person) = r.subject_id.as_deref() else { return };
-                facts.assistance.push(AssistanceFact {
-                    person: group(person),
-                    day: day(r.occurred_at),
-                    kind: r.kind,
-                    detail: r.status,
-                    org: r.org_id,
-                });
+                let Some(person) = r.subject_id.as_deref().map(group) else { return };
+                facts.assistance.push(assistance_fact(r, person));
             })
             .await?;
         let scan = StatScan {
             attrs: &["people"],
             ..StatScan::new(RecordTable::Prevention, &["occurred_at", "kind", "status", "area_code", "org_id"])
         };
-        self.store
-            .stat_scan(&scan, &mut |r| {
-                let stat: PreventionStat = parse(&r);
-                facts.prevention.push(PreventionFact {
-                    day: day(r.occurred_at),
-                    kind: r.kind,
-                    audience: r.status,
-                    people: stat.people,
-                    area: r.area_code,
-                    org: r.org_id,
-                });
-            })
-            .await?;
+        self.store.stat_scan(&scan, &mut |r| facts.prevention.push(prevention_fact(r))).await?;
         amparo_domain::statistics::complete_victims(&mut facts);
         Ok(facts)
     }

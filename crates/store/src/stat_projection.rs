@@ -250,14 +250,7 @@ pub async fn write(pool: &AnyPool, w: &StatWrite) -> StoreResult<()> {
 
 /// Run one aggregate statement; `each` gets its JSON array unless it found no rows.
 async fn chunk(pool: &AnyPool, sql: &str, binds: &[BindValue], each: &mut (dyn for<'x> FnMut(&'x str) + Send)) -> StoreResult<()> {
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
-    for b in binds {
-        q = match b {
-            BindValue::Int(i) => q.bind(*i),
-            BindValue::Text(s) => q.bind(s.clone()),
-        };
-    }
-    let r = q.fetch_one(pool).await.map_err(be)?;
+    let r = bound(sql, binds).fetch_one(pool).await.map_err(be)?;
     if let Some(json) = r.try_get::<Option<String>, _>("rows").map_err(be)? {
         each(&json);
     }
@@ -267,6 +260,18 @@ async fn chunk(pool: &AnyPool, sql: &str, binds: &[BindValue], each: &mut (dyn f
 enum BindValue {
     Int(i64),
     Text(String),
+}
+
+/// A statement with its values bound in order.
+fn bound<'q>(sql: &str, binds: &[BindValue]) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
+    for b in binds {
+        q = match b {
+            BindValue::Int(i) => q.bind(*i),
+            BindValue::Text(s) => q.bind(s.clone()),
+        };
+    }
+    q
 }
 
 pub async fn victims(
@@ -317,7 +322,8 @@ pub async fn charges(
         Backend::Postgres => ("json_agg", "json_build_array"),
     };
     let cast = if backend == Backend::Postgres { "::text" } else { "" };
-    // Positional (a JSON array a row, not an object): a year has tens of thousands.
+    // Positional: a JSON array a row in `StatChargeRow`'s field order (a year has tens of
+    // thousands; no key is written or matched). The id is left empty: a count needs none.
     let cols = [
         "case_id",
         "case_kind",
@@ -333,59 +339,13 @@ pub async fn charges(
     ];
     let values: Vec<String> = cols.iter().map(|c| format!("c.{c}")).collect();
     let select = format!(
-        "SELECT {agg}({array}({}, g.group_id)){cast} AS rows FROM stat_charges c \
+        "SELECT {agg}({array}('', {}, g.group_id)){cast} AS rows FROM stat_charges c \
          LEFT JOIN stat_groups g ON g.person_id = c.person_id WHERE ",
         values.join(", ")
     );
-    type Positional = (
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        String,
-        Option<i64>,
-        Option<i64>,
-        Option<String>,
-        Option<i64>,
-        Option<String>,
-        String,
-        Option<String>,
-    );
     let mut bad = None;
-    let mut parse = |json: &str| match serde_json::from_str::<Vec<Positional>>(json) {
-        Ok(rows) => {
-            for (
-                case_id,
-                case_kind,
-                labour_sector,
-                sexual_form,
-                person_id,
-                filed_day,
-                decided_day,
-                verdict,
-                sentence_months,
-                area_code,
-                org_id,
-                group_id,
-            ) in rows
-            {
-                each(StatChargeRow {
-                    id: String::new(),
-                    case_id,
-                    case_kind,
-                    labour_sector,
-                    sexual_form,
-                    person_id,
-                    filed_day,
-                    decided_day,
-                    verdict,
-                    sentence_months,
-                    area_code,
-                    org_id,
-                    group_id,
-                });
-            }
-        }
+    let mut parse = |json: &str| match serde_json::from_str::<Vec<StatChargeRow>>(json) {
+        Ok(rows) => rows.into_iter().for_each(&mut *each),
         Err(e) => bad = Some(e.to_string()),
     };
     // A year at a time: filed in it, then decided in it but filed outside the span.
@@ -432,15 +392,9 @@ pub async fn trend(pool: &AnyPool, backend: Backend, q: &StatTrendQuery<'_>) -> 
             });
         }
         let count = |sql: String, binds: &[BindValue]| {
-            let mut qq = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for v in binds {
-                qq = match v {
-                    BindValue::Int(i) => qq.bind(*i),
-                    BindValue::Text(s) => qq.bind(s.clone()),
-                };
-            }
+            let q = bound(&sql, binds);
             async move {
-                let r = qq.fetch_one(pool).await.map_err(be)?;
+                let r = q.fetch_one(pool).await.map_err(be)?;
                 Ok::<u64, amparo_core::store::StoreError>(r.try_get::<i64, _>("n").map_err(be)?.max(0) as u64)
             }
         };

@@ -440,7 +440,6 @@ impl Amparo {
             victims = facts.victims.len(),
             charges = facts.charges.len(),
             referrals = facts.referrals.len(),
-            screenings = facts.screenings.len(),
             "statistics window read"
         );
         Ok(facts)

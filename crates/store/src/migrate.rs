@@ -11,6 +11,7 @@ pub const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[
     (4, "attachments", include_str!("../migrations/sqlite/0004_attachments.sql")),
     (5, "person_matches", include_str!("../migrations/sqlite/0005_person_matches.sql")),
     (6, "statistics_projection", include_str!("../migrations/sqlite/0006_statistics_projection.sql")),
+    (7, "statistics_reads_in_order", include_str!("../migrations/sqlite/0007_statistics_reads_in_order.sql")),
 ];
 pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -19,6 +20,7 @@ pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (4, "attachments", include_str!("../migrations/postgres/0004_attachments.sql")),
     (5, "person_matches", include_str!("../migrations/postgres/0005_person_matches.sql")),
     (6, "statistics_projection", include_str!("../migrations/postgres/0006_statistics_projection.sql")),
+    (7, "statistics_reads_in_order", include_str!("../migrations/postgres/0007_statistics_reads_in_order.sql")),
 ];
 
 fn be(e: sqlx::Error) -> StoreError {

@@ -183,8 +183,10 @@ pub async fn person_edges(pool: &AnyPool, persons: &[String]) -> StoreResult<(Ve
 
 pub async fn write(pool: &AnyPool, w: &StatWrite) -> StoreResult<()> {
     let mut tx = pool.begin().await.map_err(be)?;
+    // A charge's group_id is its defendant's row in stat_groups: both change together here.
     for p in &w.ungrouped {
         sqlx::query("DELETE FROM stat_groups WHERE person_id = $1").bind(p.clone()).execute(&mut *tx).await.map_err(be)?;
+        sqlx::query("UPDATE stat_charges SET group_id = NULL WHERE person_id = $1").bind(p.clone()).execute(&mut *tx).await.map_err(be)?;
     }
     for (p, g) in &w.grouped {
         sqlx::query(
@@ -195,6 +197,12 @@ pub async fn write(pool: &AnyPool, w: &StatWrite) -> StoreResult<()> {
         .execute(&mut *tx)
         .await
         .map_err(be)?;
+        sqlx::query("UPDATE stat_charges SET group_id = $2 WHERE person_id = $1")
+            .bind(p.clone())
+            .bind(g.clone())
+            .execute(&mut *tx)
+            .await
+            .map_err(be)?;
     }
     for g in &w.dropped_victims {
         sqlx::query("DELETE FROM stat_victims WHERE group_id = $1").bind(g.clone()).execute(&mut *tx).await.map_err(be)?;
@@ -222,12 +230,13 @@ pub async fn write(pool: &AnyPool, w: &StatWrite) -> StoreResult<()> {
     for c in &w.charges {
         sqlx::query(
             "INSERT INTO stat_charges (id, case_id, case_kind, labour_sector, sexual_form, person_id, filed_day, decided_day, \
-             verdict, sentence_months, area_code, org_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             verdict, sentence_months, area_code, org_id, group_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+             (SELECT g.group_id FROM stat_groups g WHERE g.person_id = $6)) \
              ON CONFLICT (id) DO UPDATE SET case_id = excluded.case_id, case_kind = excluded.case_kind, \
              labour_sector = excluded.labour_sector, sexual_form = excluded.sexual_form, \
              person_id = excluded.person_id, filed_day = excluded.filed_day, decided_day = excluded.decided_day, \
              verdict = excluded.verdict, sentence_months = excluded.sentence_months, area_code = excluded.area_code, \
-             org_id = excluded.org_id",
+             org_id = excluded.org_id, group_id = excluded.group_id",
         )
         .bind(c.id.clone())
         .bind(c.case_id.clone())
@@ -274,6 +283,9 @@ fn bound<'q>(sql: &str, binds: &[BindValue]) -> sqlx::query::Query<'q, sqlx::Any
     q
 }
 
+/// Victim facts per statement when reading a year.
+const VICTIMS_PER_CHUNK: usize = 10_000;
+
 pub async fn victims(
     pool: &AnyPool,
     backend: Backend,
@@ -289,9 +301,25 @@ pub async fn victims(
         StatVictimQuery::Years(a, b) => {
             // A year at a time (each an index range), then those with a PossibleVictim
             // decision in the span who were not identified in it.
+            // Within a year, VICTIMS_PER_CHUNK at a time in group order (the index holds the
+            // group after the year): a few megabytes of text per statement rather than one
+            // string of a whole year, which was copied at each doubling as it grew.
+            let sql = format!(
+                "SELECT {agg} AS rows, max(group_id) AS k FROM (SELECT group_id, body FROM stat_victims \
+                 WHERE identified_year = $1 AND group_id > $2 ORDER BY group_id LIMIT {VICTIMS_PER_CHUNK}) t"
+            );
             for y in a..=b {
-                let sql = format!("SELECT {agg} AS rows FROM stat_victims WHERE identified_year = $1");
-                chunk(pool, &sql, &[BindValue::Int(y)], each).await?;
+                let mut after = String::new();
+                loop {
+                    let r = bound(&sql, &[BindValue::Int(y), BindValue::Text(after)]).fetch_one(pool).await.map_err(be)?;
+                    let (Some(json), Some(k)) =
+                        (r.try_get::<Option<String>, _>("rows").map_err(be)?, r.try_get::<Option<String>, _>("k").map_err(be)?)
+                    else {
+                        break;
+                    };
+                    each(&json);
+                    after = k;
+                }
             }
             let sql = format!(
                 "SELECT {agg} AS rows FROM stat_victims WHERE possible_last >= $1 AND possible_first <= $2 \
@@ -338,11 +366,7 @@ pub async fn charges(
         "org_id",
     ];
     let values: Vec<String> = cols.iter().map(|c| format!("c.{c}")).collect();
-    let select = format!(
-        "SELECT {agg}({array}('', {}, g.group_id)){cast} AS rows FROM stat_charges c \
-         LEFT JOIN stat_groups g ON g.person_id = c.person_id WHERE ",
-        values.join(", ")
-    );
+    let select = format!("SELECT {agg}({array}('', {}, c.group_id)){cast} AS rows FROM stat_charges c WHERE ", values.join(", "));
     let mut bad = None;
     let mut parse = |json: &str| match serde_json::from_str::<Vec<StatChargeRow>>(json) {
         Ok(rows) => rows.into_iter().for_each(&mut *each),
@@ -405,8 +429,7 @@ pub async fn trend(pool: &AnyPool, backend: Backend, q: &StatTrendQuery<'_>) -> 
         .await?;
         let convictions = count(
             format!(
-                "SELECT count(DISTINCT c.case_id || '|' || COALESCE(g.group_id, c.person_id)) AS n FROM stat_charges c \
-                 LEFT JOIN stat_groups g ON g.person_id = c.person_id \
+                "SELECT count(DISTINCT c.case_id || '|' || COALESCE(c.group_id, c.person_id)) AS n FROM stat_charges c \
                  WHERE c.decided_day BETWEEN $1 AND $2 AND c.verdict = 'convicted'{charge_scope}"
             ),
             &binds,

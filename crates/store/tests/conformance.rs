@@ -535,6 +535,11 @@ async fn story_statistics_projection_tables(e: Env) {
     assert_eq!(e.store.stat_groups_of(&["pj-b".into()]).await.unwrap(), []);
     assert_eq!(groups_in(StatVictimQuery::Years(2007, 2009)).await, ["pj-a"]);
     assert_eq!(charges_in(0, 200).await, [("pj-b".to_owned(), None)]);
+    // A defendant grouped after their charge was written: the charge follows.
+    e.store.stat_write(&StatWrite { grouped: vec![("pj-x".into(), "pj-a".into())], ..Default::default() }).await.unwrap();
+    assert_eq!(charges_in(900, 1100).await, [("pj-x".to_owned(), Some("pj-a".to_owned()))], "grouped later");
+    e.store.stat_write(&StatWrite { ungrouped: vec!["pj-x".into()], ..Default::default() }).await.unwrap();
+    assert_eq!(charges_in(900, 1100).await, [("pj-x".to_owned(), None)], "and ungrouped");
 
     // Scans by a list of values, by a span of time, with the person's group.
     let w = StatWrite { grouped: vec![("pj-person".into(), "pj-g".into())], ..Default::default() };

@@ -321,8 +321,8 @@ impl Amparo {
         let span = Some((start * 86_400, end * 86_400 + 86_399));
         let mut facts = Facts { home_country: self.home_country().await?, ..Default::default() };
 
-        // The two largest reads run beside the others (the database builds one chunk while
-        // this process reads the last).
+        // The largest reads (charges, victims, and the count of persons screened) run beside
+        // the others: the database builds one while this process parses another.
         let store = self.store.clone();
         let charges_task = tokio::spawn(async move {
             let (mut charges, mut cases): (Vec<ChargeFact>, HashMap<String, CaseFact>) = (Vec::new(), HashMap::new());
@@ -362,6 +362,17 @@ impl Amparo {
         let victims_task =
             tokio::spawn(async move { read_victims(store.as_ref(), StatVictimQuery::Years(i64::from(first), i64::from(last))).await });
 
+        // Persons screened: counted in the database (a year has tens of thousands of
+        // screenings and the report needs only how many persons they were).
+        let spans: Vec<(i32, i64, i64)> = (first..=last)
+            .map(|y| {
+                let d = |y: i32| amparo_domain::protection::days_from_civil(&format!("{y:04}-01-01")).unwrap_or(0);
+                (y, d(y), d(y + 1) - 1)
+            })
+            .collect();
+        let store = self.store.clone();
+        let screened_task = tokio::spawn(async move { store.stat_screened(&spans).await });
+
         let ops_start = amparo_domain::protection::days_from_civil(&format!("{:04}-01-01", operations_from.min(first))).unwrap_or(0);
         let scan = StatScan {
             attrs: &["rescued", "persons_found"],
@@ -375,15 +386,6 @@ impl Amparo {
                 facts.reports.push((day(r.occurred_at).unwrap_or(r.created_at.div_euclid(86_400)), r.area_code, r.org_id));
             })
             .await?;
-        // Persons screened: counted in the database (a year has tens of thousands of
-        // screenings and the report needs only how many persons they were).
-        let spans: Vec<(i32, i64, i64)> = (first..=last)
-            .map(|y| {
-                let d = |y: i32| amparo_domain::protection::days_from_civil(&format!("{y:04}-01-01")).unwrap_or(0);
-                (y, d(y), d(y + 1) - 1)
-            })
-            .collect();
-        facts.screened_per_year = Some(self.store.stat_screened(&spans).await?.into_iter().collect());
         let scan = StatScan {
             between: span,
             group_of: Some("subject_id"),
@@ -417,6 +419,7 @@ impl Amparo {
         let (charges, cases) = charges_task.await.map_err(joined)??;
         (facts.charges, facts.cases) = (charges, cases);
         facts.victims = victims_task.await.map_err(joined)??;
+        facts.screened_per_year = Some(screened_task.await.map_err(joined)??.into_iter().collect());
         tracing::debug!(elapsed_ms = clock.elapsed().as_millis() as u64, "statistics window: charges and victims");
 
         // Persons referred or assisted in these years whose identification counts in

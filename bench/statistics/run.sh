@@ -42,8 +42,18 @@ page() { # DATA_DIR [DATABASE_URL]: start a server, time the statistics page as 
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   AMPARO_DATABASE_URL="${2:-}" "$BIN" serve --data-dir "$dir" --listen "127.0.0.1:$port" > "$OUT/serve.log" 2>&1 &
   local pid=$!
+  local t0=$SECONDS
   for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/healthz" > /dev/null && break; sleep 0.5; done
-  python3 bench/statistics/page.py "http://127.0.0.1:$port" "$YEAR" "$RUNS"
+  curl -sf "http://127.0.0.1:$port/healthz" > /dev/null || { echo "server not answering"; kill "$pid"; return 1; }
+  echo "  server answering after $((SECONDS - t0)) s"
+  # The search index is built in the background; the page is timed once it is (otherwise the
+  # build's CPU would be in the page's time).
+  while ! curl -sf "http://127.0.0.1:$port/readyz" > /dev/null; do
+    kill -0 "$pid" 2> /dev/null || { echo "server exited"; cat "$OUT/serve.log"; return 1; }
+    sleep 2
+  done
+  echo "  search index built after $((SECONDS - t0)) s"
+  python3 bench/statistics/page.py "http://127.0.0.1:$port" "$YEAR" "$RUNS" || { kill "$pid"; return 1; }
   local rss; rss=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$pid/status")
   echo "  server peak memory after the page: ${rss} MB"
   kill "$pid"; wait "$pid" 2> /dev/null || true

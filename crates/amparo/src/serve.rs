@@ -30,9 +30,16 @@ async fn shutdown_signal() {
 /// Bind and serve until a signal. `on_bound` prints what a newcomer needs to know.
 pub async fn run(rt: Runtime, listen: &str, web: WebSettings, on_bound: impl FnOnce(SocketAddr)) -> Fallible<()> {
     rt.app.ensure_reference_data(&Ctx::system("startup")).await?;
-    let started = std::time::Instant::now();
-    let indexed = rt.app.rebuild_search().await?;
-    tracing::info!(records = indexed, ms = started.elapsed().as_millis() as u64, "search index built in memory");
+    // The search index is built in the background: at a national scale (millions of persons,
+    // each decrypted) that takes many minutes, and the server must not be down meanwhile.
+    let app = rt.app.clone();
+    let search_build = tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        match app.rebuild_search().await {
+            Ok(n) => tracing::info!(records = n, ms = started.elapsed().as_millis() as u64, "search index built in memory"),
+            Err(e) => tracing::error!(error = %e, "search index build failed: search stays unavailable until a restart"),
+        }
+    });
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
     on_bound(addr);
@@ -94,6 +101,7 @@ pub async fn run(rt: Runtime, listen: &str, web: WebSettings, on_bound: impl FnO
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
     housekeeping.abort();
     search_refresh.abort();
+    search_build.abort();
     linkage.abort();
     if let Err(e) = rt.app.checkpoint_now().await {
         tracing::warn!(error = %e, "final audit checkpoint failed");

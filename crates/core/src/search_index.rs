@@ -8,6 +8,7 @@
 //! against the policy at query time.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tantivy::collector::TopDocs;
 use tantivy::query::QueryParser;
 use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
@@ -31,6 +32,10 @@ pub struct SearchIndex {
     orgs: Field,
     /// The audit sequence number up to which changes have been indexed.
     pub(crate) indexed_seq: Mutex<i64>,
+    /// Whether the start-up build has finished: until then a search would miss records, so
+    /// it says so instead, and the refresh from the audit trail waits (the build started
+    /// from the audit head it read first).
+    ready: AtomicBool,
 }
 
 /// A document to index: what it is, and its searchable text (decrypted by the caller).
@@ -80,7 +85,27 @@ impl SearchIndex {
         let writer = index.writer_with_num_threads(1, 30_000_000).map_err(|e| e.to_string())?;
         let reader =
             index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(|e: tantivy::TantivyError| e.to_string())?;
-        Ok(Self { index, writer: Mutex::new(writer), reader, key, kind, id, text, names, orgs, indexed_seq: Mutex::new(0) })
+        Ok(Self {
+            index,
+            writer: Mutex::new(writer),
+            reader,
+            key,
+            kind,
+            id,
+            text,
+            names,
+            orgs,
+            indexed_seq: Mutex::new(0),
+            ready: AtomicBool::new(false),
+        })
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_ready(&self) {
+        self.ready.store(true, Ordering::Release);
     }
 
     /// Replace (or add) documents and make them searchable.

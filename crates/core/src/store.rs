@@ -271,7 +271,7 @@ pub struct StatRow {
 
 /// The version of the statistics projection's contents; a store holding another version
 /// (or none) is rebuilt before it is read. Bump it when what a row holds changes meaning.
-pub const STAT_PROJECTION_VERSION: &str = "1";
+pub const STAT_PROJECTION_VERSION: &str = "2";
 
 /// One person (group) in the statistics projection: the victim fact as JSON and the years
 /// it counts in.
@@ -348,6 +348,10 @@ pub struct StatWrite {
     /// decision).
     pub dropped_victims: Vec<String>,
     pub charges: Vec<StatChargeRow>,
+    /// Groups whose screening days are replaced by those in `screened` (their rows go first).
+    pub dropped_screened: Vec<String>,
+    /// `(group, day)`: a final screening of the group on that day.
+    pub screened: Vec<(String, i64)>,
 }
 
 /// Which victim facts to read from the statistics projection.

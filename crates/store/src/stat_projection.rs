@@ -58,6 +58,7 @@ pub async fn reset(pool: &AnyPool) -> StoreResult<()> {
         "DELETE FROM stat_groups",
         "DELETE FROM stat_victims",
         "DELETE FROM stat_charges",
+        "DELETE FROM stat_screened",
     ] {
         sqlx::query(sql).execute(&mut *tx).await.map_err(be)?;
     }
@@ -254,6 +255,17 @@ pub async fn write(pool: &AnyPool, w: &StatWrite) -> StoreResult<()> {
         .await
         .map_err(be)?;
     }
+    for g in &w.dropped_screened {
+        sqlx::query("DELETE FROM stat_screened WHERE group_id = $1").bind(g.clone()).execute(&mut *tx).await.map_err(be)?;
+    }
+    for (g, day) in &w.screened {
+        sqlx::query("INSERT INTO stat_screened (group_id, day) VALUES ($1, $2) ON CONFLICT (group_id, day) DO NOTHING")
+            .bind(g.clone())
+            .bind(*day)
+            .execute(&mut *tx)
+            .await
+            .map_err(be)?;
+    }
     tx.commit().await.map_err(be)
 }
 
@@ -372,10 +384,11 @@ pub async fn charges(
         Ok(rows) => rows.into_iter().for_each(&mut *each),
         Err(e) => bad = Some(e.to_string()),
     };
-    // A year at a time: filed in it, then decided in it but filed outside the span.
+    // A month at a time (a few megabytes of text per statement): filed in it, then decided
+    // in it but filed outside the span.
     let mut a = from_day;
     while a <= to_day {
-        let b = (a + 365).min(to_day);
+        let b = (a + 30).min(to_day);
         let sql = format!("{select}c.filed_day BETWEEN $1 AND $2");
         chunk(pool, &sql, &[BindValue::Int(a), BindValue::Int(b)], &mut parse).await?;
         let sql = format!("{select}c.decided_day BETWEEN $1 AND $2 AND (c.filed_day IS NULL OR c.filed_day < $3 OR c.filed_day > $4)");
@@ -449,16 +462,12 @@ pub async fn trend(pool: &AnyPool, backend: Backend, q: &StatTrendQuery<'_>) -> 
 pub async fn screened(pool: &AnyPool, years: &[(i32, i64, i64)]) -> StoreResult<Vec<(i32, u64)>> {
     let mut out = Vec::new();
     for &(year, a, b) in years {
-        let r = sqlx::query(
-            "SELECT count(DISTINCT COALESCE(g.group_id, s.subject_id)) AS n FROM screenings s \
-             LEFT JOIN stat_groups g ON g.person_id = s.subject_id \
-             WHERE COALESCE(s.occurred_at, s.created_at) BETWEEN $1 AND $2 AND s.status = 'final' AND s.subject_id IS NOT NULL",
-        )
-        .bind(a * 86_400)
-        .bind(b * 86_400 + 86_399)
-        .fetch_one(pool)
-        .await
-        .map_err(be)?;
+        let r = sqlx::query("SELECT count(DISTINCT group_id) AS n FROM stat_screened WHERE day BETWEEN $1 AND $2")
+            .bind(a)
+            .bind(b)
+            .fetch_one(pool)
+            .await
+            .map_err(be)?;
         out.push((year, r.try_get::<i64, _>("n").map_err(be)?.max(0) as u64));
     }
     Ok(out)

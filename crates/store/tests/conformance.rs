@@ -535,6 +535,13 @@ async fn story_statistics_projection_tables(e: Env) {
     assert_eq!(e.store.stat_groups_of(&["pj-b".into()]).await.unwrap(), []);
     assert_eq!(groups_in(StatVictimQuery::Years(2007, 2009)).await, ["pj-a"]);
     assert_eq!(charges_in(0, 200).await, [("pj-b".to_owned(), None)]);
+    // Screening days: a count of distinct groups over days; a group's days are replaced whole.
+    let w = StatWrite { screened: vec![("pj-a".into(), 100), ("pj-a".into(), 120), ("pj-q".into(), 130)], ..Default::default() };
+    e.store.stat_write(&w).await.unwrap();
+    assert_eq!(e.store.stat_screened(&[(1970, 0, 364), (1971, 365, 729)]).await.unwrap(), [(1970, 2), (1971, 0)]);
+    let w = StatWrite { dropped_screened: vec!["pj-a".into()], screened: vec![("pj-a".into(), 400)], ..Default::default() };
+    e.store.stat_write(&w).await.unwrap();
+    assert_eq!(e.store.stat_screened(&[(1970, 0, 364), (1971, 365, 729)]).await.unwrap(), [(1970, 1), (1971, 1)]);
     // A defendant grouped after their charge was written: the charge follows.
     e.store.stat_write(&StatWrite { grouped: vec![("pj-x".into(), "pj-a".into())], ..Default::default() }).await.unwrap();
     assert_eq!(charges_in(900, 1100).await, [("pj-x".to_owned(), Some("pj-a".to_owned()))], "grouped later");
@@ -577,6 +584,7 @@ async fn story_statistics_projection_tables(e: Env) {
     assert_eq!(e.store.stat_version().await.unwrap(), None);
     assert!(groups_in(StatVictimQuery::Years(2000, 2020)).await.is_empty());
     assert!(charges_in(0, 5000).await.is_empty());
+    assert_eq!(e.store.stat_screened(&[(1971, 365, 729)]).await.unwrap(), [(1971, 0)]);
 }
 
 async fn story_audit_verifies_and_names_reads(e: Env) {

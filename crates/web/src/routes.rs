@@ -47,6 +47,7 @@ pub fn catalogue() -> (Router<AppState>, Vec<RouteSpec>) {
     use RouteKind::*;
     let b = Builder { router: Router::new(), specs: Vec::new() }
         .add("GET", "/healthz", Public, "Liveness and database check", get(ui::misc::healthz))
+        .add("GET", "/readyz", Public, "Readiness: the search index is built", get(ui::misc::readyz))
         // Only static assets are compressed: compressing pages that carry a CSRF token next to
         // reflected input would open them to BREACH-style attacks.
         .add(

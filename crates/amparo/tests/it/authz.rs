@@ -51,6 +51,7 @@ const EXPORTERS: &[Role] = &[Coordinator, Analyst];
 
 const EXPECT: &[(&str, &str, Who)] = &[
     ("GET", "/healthz", Who::Public),
+    ("GET", "/readyz", Who::Public),
     ("GET", "/assets/{file}", Who::Public),
     ("GET", "/login", Who::Public),
     ("POST", "/login", Who::Public),
@@ -285,6 +286,8 @@ fn row(id: &str, org: &OrgId, kind: &str, attrs: &str) -> RecordRow {
 /// Demo data plus one person in every organisation, and another unrelated organisation.
 async fn fixture(t: &TestApp) -> Fixture {
     t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    // As a server does after start-up (search and /readyz answer once it is built).
+    t.app.rebuild_search().await.unwrap();
     let users: Vec<User> = t.store.list_users().await.unwrap();
     let orgs = t.store.list_orgs().await.unwrap();
     let mut person_of_org = HashMap::new();

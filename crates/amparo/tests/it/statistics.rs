@@ -463,6 +463,19 @@ async fn persons_imported_while_the_server_runs_are_found_by_search() {
         }
     };
     std::thread::spawn(move || for _ in lines {});
+    // The server answers at once and builds its search index in the background; search
+    // before then says so instead of answering from part of the records.
+    let mut ready = false;
+    for _ in 0..600 {
+        let r = reqwest::get(format!("{base}/readyz")).await.unwrap();
+        if r.status() == 200 {
+            ready = true;
+            break;
+        }
+        assert_eq!(r.status(), 503, "not ready yet is 503");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "the search index was built within a minute");
 
     let (b, _) = login_at(&base, "trabajadora-social@demo.amparo.pe", DEMO_PW).await;
     let page = b.get("/search?q=Huamanchumo").await.text().await.unwrap();
@@ -566,6 +579,24 @@ async fn the_statistics_projection_follows_every_kind_of_change(t: TestApp) {
     let (status, d) = call(&t, &inv, "POST", &format!("/api/v1/persons/{vid}/decisions"), decide("ActualVictim", "2026-03-02")).await;
     assert_eq!(status, 201, "{d}");
     projection_agrees_with_the_records(&t, "a victim identified in a new case").await;
+    // Screened: a final screening (its group is renamed when a second record joins).
+    let (status, draft) = call(
+        &t,
+        &inv,
+        "POST",
+        &format!("/api/v1/persons/{vid}/screenings"),
+        serde_json::json!({ "exploitation": "labour", "indicators": ["d4.excessive_hours"], "screened_on": "2026-02-27" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{draft}");
+    let fin = serde_json::json!({ "set": draft["set"], "status": "final", "version": "1", "indicators": ["d4.excessive_hours"] });
+    let (status, done) = call(&t, &inv, "PUT", &format!("/api/v1/screenings/{}", draft["id"].as_str().unwrap()), fin).await;
+    assert_eq!(status, 200, "{done}");
+    projection_agrees_with_the_records(&t, "a final screening").await;
+    let (_, screened) = call(&t, &coord, "GET", "/api/v1/statistics/annual?year=2026", Value::Null).await;
+    // His document is that of a demo person already screened this year: one person screened.
+    assert_eq!(n(&screened, "case_flow.screened"), n(&before, "case_flow.screened"), "{screened}");
+    assert_eq!(screened["case_flow"]["median_days_screening_to_identification"], 3, "screened three days before identified");
     let (_, after) = call(&t, &coord, "GET", "/api/v1/statistics/annual?year=2026", Value::Null).await;
     assert_eq!(n(&after, "victims_identified.by_type.labour"), n(&before, "victims_identified.by_type.labour") + 1, "{after}");
 
@@ -599,6 +630,21 @@ async fn the_statistics_projection_follows_every_kind_of_change(t: TestApp) {
     let (_, twice) = call(&t, &coord, "GET", "/api/v1/statistics/annual?year=2026", Value::Null).await;
     assert_eq!(n(&twice, "victims_identified.total"), n(&after, "victims_identified.total"), "counted once");
     assert_eq!(n(&twice, "victims_identified.records"), n(&after, "victims_identified.records") + 1);
+    // The shelter screens its record of him too: still one person screened.
+    let (status, draft) = call(
+        &t,
+        &shelter,
+        "POST",
+        &format!("/api/v1/persons/{again}/screenings"),
+        serde_json::json!({ "exploitation": "labour", "indicators": ["d4.excessive_hours"], "screened_on": "2026-03-21" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{draft}");
+    let fin = serde_json::json!({ "set": draft["set"], "status": "final", "version": "1", "indicators": ["d4.excessive_hours"] });
+    assert_eq!(call(&t, &shelter, "PUT", &format!("/api/v1/screenings/{}", draft["id"].as_str().unwrap()), fin).await.0, 200);
+    projection_agrees_with_the_records(&t, "a second screening of the same person").await;
+    let (_, again_screened) = call(&t, &coord, "GET", "/api/v1/statistics/annual?year=2026", Value::Null).await;
+    assert_eq!(n(&again_screened, "case_flow.screened"), n(&screened, "case_flow.screened"), "screened once");
 
     // The police find he was not a victim after all; the shelter's decision still stands.
     let (status, _) = call(&t, &inv, "POST", &format!("/api/v1/persons/{vid}/decisions"), decide("NotAVictim", "2026-05-02")).await;

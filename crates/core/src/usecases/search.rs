@@ -142,13 +142,27 @@ impl Amparo {
 
     /// Build this process's index from the database (start-up). Changes made while it runs
     /// are picked up by the next refresh, which starts from the audit head read first.
+    /// The server runs this in the background: it serves while the index fills, and a search
+    /// made before the build ends is told so (`search_index_building`) rather than answered
+    /// from part of the records.
     pub async fn rebuild_search(&self) -> CoreResult<usize> {
         let (head, _) = self.store.audit_head().await?;
         let mut docs = Vec::new();
+        let mut indexed = 0;
+        // Documents go into the index 5,000 at a time as they are made, not all held first.
+        let flush = |docs: &mut Vec<SearchDoc>, indexed: &mut usize| -> CoreResult<()> {
+            self.search.upsert(docs).map_err(CoreError::Internal)?;
+            *indexed += docs.len();
+            docs.clear();
+            Ok(())
+        };
         for o in self.store.list_orgs().await? {
             for p in self.store.list_persons(&o.id).await? {
                 if let Some(d) = self.search_doc("person", p.id.as_str()).await? {
                     docs.push(d);
+                }
+                if docs.len() >= 5_000 {
+                    flush(&mut docs, &mut indexed)?;
                 }
             }
         }
@@ -157,17 +171,27 @@ impl Amparo {
                 if let Some(d) = self.search_doc(kind, &r.id).await? {
                     docs.push(d);
                 }
+                if docs.len() >= 5_000 {
+                    flush(&mut docs, &mut indexed)?;
+                }
             }
         }
-        for chunk in docs.chunks(5_000) {
-            self.search.upsert(chunk).map_err(CoreError::Internal)?;
-        }
+        flush(&mut docs, &mut indexed)?;
         *self.search.indexed_seq.lock().map_err(|_| CoreError::Internal("search poisoned".into()))? = head;
-        Ok(docs.len())
+        self.search.set_ready();
+        Ok(indexed)
+    }
+
+    /// Whether the search index has been built since start-up.
+    pub fn search_ready(&self) -> bool {
+        self.search.is_ready()
     }
 
     /// Index whatever changed since the last refresh, as told by the audit trail.
     pub async fn refresh_search(&self) -> CoreResult<usize> {
+        if !self.search.is_ready() {
+            return Ok(0);
+        }
         let mut from = *self.search.indexed_seq.lock().map_err(|_| CoreError::Internal("search poisoned".into()))?;
         let mut total = 0;
         loop {
@@ -303,6 +327,9 @@ impl Amparo {
             return Err(CoreError::field("q", "search_query_length"));
         }
         ctx.user().ok_or(CoreError::Unauthenticated)?;
+        if !self.search.is_ready() {
+            return Err(CoreError::field("q", "search_index_building"));
+        }
         self.refresh_search().await?;
         // The caller's organisation and those below it (reports of sub-units are readable).
         let Some(my_org) = ctx.org_id() else { return Ok(vec![]) };

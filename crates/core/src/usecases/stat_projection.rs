@@ -60,6 +60,12 @@ fn charge_row(r: crate::store::StatRow) -> Option<StatChargeRow> {
 
 const CHARGE_COLUMNS: [&str; 6] = ["id", "subject_id", "lookup", "occurred_at", "area_code", "org_id"];
 
+/// `(group, day)` of each final screening in the facts, each once.
+fn screened_rows(f: &Facts) -> Vec<(String, i64)> {
+    let rows: BTreeSet<(&str, i64)> = f.screenings.iter().map(|(g, d)| (g.as_str(), *d)).collect();
+    rows.into_iter().map(|(g, d)| (g.to_owned(), d)).collect()
+}
+
 /// A victim fact as a projection row.
 fn victim_row(v: &VictimFact) -> CoreResult<StatVictimRow> {
     let years: Vec<i64> = v.possible.iter().map(|d| i64::from(year_of_day(*d))).collect();
@@ -154,6 +160,10 @@ impl Amparo {
             if w.victims.len() >= ROWS_PER_WRITE {
                 self.store.stat_write(&std::mem::take(&mut w)).await?;
             }
+        }
+        for chunk in screened_rows(&facts).chunks(ROWS_PER_WRITE) {
+            w.screened = chunk.to_vec();
+            self.store.stat_write(&std::mem::take(&mut w)).await?;
         }
         drop(facts);
         self.store.stat_write(&std::mem::take(&mut w)).await?;
@@ -302,6 +312,10 @@ impl Amparo {
         for v in &facts.victims {
             w.victims.push(victim_row(v)?);
         }
+        // Screening days: every group the neighbourhood had or has (a group is named by one of
+        // its members, all of whom are in `explored`) is rewritten from its screenings now.
+        w.dropped_screened.extend(old_groups.iter().chain(explored.iter()).cloned());
+        w.screened.extend(screened_rows(&facts));
         Ok(())
     }
 

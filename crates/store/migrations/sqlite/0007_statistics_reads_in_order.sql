@@ -33,9 +33,6 @@ DROP INDEX reports_by_day;
 CREATE INDEX reports_by_day ON reports (COALESCE(occurred_at, created_at), occurred_at, created_at, area_code, org_id);
 DROP INDEX operations_by_day;
 CREATE INDEX operations_by_day ON operations (COALESCE(occurred_at, created_at), kind, occurred_at, created_at, area_code, org_id, attrs);
--- The expression alone does not cover its columns: the planner fetches them from the table.
-DROP INDEX screenings_by_day;
-CREATE INDEX screenings_by_day ON screenings (COALESCE(occurred_at, created_at), status, subject_id, occurred_at, created_at);
 DROP INDEX referrals_by_day;
 CREATE INDEX referrals_by_day ON referrals (COALESCE(occurred_at, created_at), subject_id, occurred_at, created_at, kind, status,
     area_code, org_id);

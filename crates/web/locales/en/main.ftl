@@ -753,6 +753,7 @@ hit-person = Person
 hit-report = Report
 hit-case = Case
 err-search_query_length = Type between 2 and 200 characters.
+err-search_index_building = The search index is still being built after the server started; try again in a few minutes.
 case-attachments = Attachments
 case-attach = Attach a file
 case-attach-help = PDF, PNG, JPEG or plain text, up to 10 MiB. Stored encrypted; always downloaded, never opened in the browser.

@@ -753,6 +753,7 @@ hit-person = Persona
 hit-report = Denuncia
 hit-case = Caso
 err-search_query_length = Escriba entre 2 y 200 caracteres.
+err-search_index_building = El índice de búsqueda aún se está construyendo tras el arranque del servidor; inténtelo de nuevo en unos minutos.
 case-attachments = Adjuntos
 case-attach = Adjuntar un archivo
 case-attach-help = PDF, PNG, JPEG o texto, hasta 10 MiB. Se guarda cifrado; siempre se descarga, nunca se abre en el navegador.

@@ -17,6 +17,16 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// Ready once the search index has been built after start-up (the server answers, and
+/// `/healthz` says ok, while it is being built; search then says it is not ready yet).
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    if state.app.search_ready() {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "starting: search index being built").into_response()
+    }
+}
+
 #[derive(Deserialize)]
 pub struct LangForm {
     #[serde(default)]

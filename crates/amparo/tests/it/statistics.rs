@@ -542,6 +542,16 @@ async fn projection_agrees_with_the_records(t: &TestApp, step: &str) {
     }
 }
 
+/// A labour screening of `person` on `day`, saved as a draft and then finished.
+async fn screen_final(t: &TestApp, tok: &str, person: &str, day: &str) {
+    let body = serde_json::json!({ "exploitation": "labour", "indicators": ["d4.excessive_hours"], "screened_on": day });
+    let (status, draft) = call(t, tok, "POST", &format!("/api/v1/persons/{person}/screenings"), body).await;
+    assert_eq!(status, 201, "{draft}");
+    let fin = serde_json::json!({ "set": draft["set"], "status": "final", "version": "1", "indicators": ["d4.excessive_hours"] });
+    let (status, done) = call(t, tok, "PUT", &format!("/api/v1/screenings/{}", draft["id"].as_str().unwrap()), fin).await;
+    assert_eq!(status, 200, "{done}");
+}
+
 async fn the_statistics_projection_follows_every_kind_of_change(t: TestApp) {
     t.app.load_demo(&Ctx::system("t")).await.unwrap();
     t.app.load_demo_history(&Ctx::system("t")).await.unwrap();
@@ -580,18 +590,7 @@ async fn the_statistics_projection_follows_every_kind_of_change(t: TestApp) {
     assert_eq!(status, 201, "{d}");
     projection_agrees_with_the_records(&t, "a victim identified in a new case").await;
     // Screened: a final screening (its group is renamed when a second record joins).
-    let (status, draft) = call(
-        &t,
-        &inv,
-        "POST",
-        &format!("/api/v1/persons/{vid}/screenings"),
-        serde_json::json!({ "exploitation": "labour", "indicators": ["d4.excessive_hours"], "screened_on": "2026-02-27" }),
-    )
-    .await;
-    assert_eq!(status, 201, "{draft}");
-    let fin = serde_json::json!({ "set": draft["set"], "status": "final", "version": "1", "indicators": ["d4.excessive_hours"] });
-    let (status, done) = call(&t, &inv, "PUT", &format!("/api/v1/screenings/{}", draft["id"].as_str().unwrap()), fin).await;
-    assert_eq!(status, 200, "{done}");
+    screen_final(&t, &inv, &vid, "2026-02-27").await;
     projection_agrees_with_the_records(&t, "a final screening").await;
     let (_, screened) = call(&t, &coord, "GET", "/api/v1/statistics/annual?year=2026", Value::Null).await;
     // His document is that of a demo person already screened this year: one person screened.
@@ -631,17 +630,7 @@ async fn the_statistics_projection_follows_every_kind_of_change(t: TestApp) {
     assert_eq!(n(&twice, "victims_identified.total"), n(&after, "victims_identified.total"), "counted once");
     assert_eq!(n(&twice, "victims_identified.records"), n(&after, "victims_identified.records") + 1);
     // The shelter screens its record of him too: still one person screened.
-    let (status, draft) = call(
-        &t,
-        &shelter,
-        "POST",
-        &format!("/api/v1/persons/{again}/screenings"),
-        serde_json::json!({ "exploitation": "labour", "indicators": ["d4.excessive_hours"], "screened_on": "2026-03-21" }),
-    )
-    .await;
-    assert_eq!(status, 201, "{draft}");
-    let fin = serde_json::json!({ "set": draft["set"], "status": "final", "version": "1", "indicators": ["d4.excessive_hours"] });
-    assert_eq!(call(&t, &shelter, "PUT", &format!("/api/v1/screenings/{}", draft["id"].as_str().unwrap()), fin).await.0, 200);
+    screen_final(&t, &shelter, &again, "2026-03-21").await;
     projection_agrees_with_the_records(&t, "a second screening of the same person").await;
     let (_, again_screened) = call(&t, &coord, "GET", "/api/v1/statistics/annual?year=2026", Value::Null).await;
     assert_eq!(n(&again_screened, "case_flow.screened"), n(&screened, "case_flow.screened"), "screened once");

@@ -2,6 +2,7 @@
 //! agreeing on all of them become candidates); the rules are unioned and duplicate pairs
 //! removed, so a pair found by two rules is compared once.
 
+use crate::compare::Prepared;
 use crate::config::{KeyHow, KeySpec};
 use crate::data::Table;
 use rayon::prelude::*;
@@ -31,14 +32,13 @@ pub struct BlockingStats {
 /// At most this many values of one multi-valued key per record.
 pub const MAX_KEYS_PER_FIELD: usize = 4;
 
-/// The record's values for one key: usually one, several for `EachPhonetic`, none when
-/// the field is missing (a missing value never puts two records in one block).
-fn keys_of(table: &Table, k: &KeySpec, r: usize) -> Vec<String> {
-    let Some(v) = table.fields.get(k.field).and_then(|f| f.get(r)) else { return Vec::new() };
+/// A value's keys for one key spec: usually one, several for `EachPhonetic`, none when the
+/// value is missing (a missing value never puts two records in one block).
+fn keys_of_value(v: &Prepared, how: KeyHow) -> Vec<String> {
     if v.is_missing() {
         return Vec::new();
     }
-    if k.how == KeyHow::EachPhonetic {
+    if how == KeyHow::EachPhonetic {
         let mut all: Vec<String> = v.phonetic.split([' ', '|']).filter(|s| !s.is_empty()).map(str::to_owned).collect();
         all.sort_unstable();
         all.dedup();
@@ -46,29 +46,47 @@ fn keys_of(table: &Table, k: &KeySpec, r: usize) -> Vec<String> {
         all.truncate(MAX_KEYS_PER_FIELD);
         return all;
     }
-    key_of(v, k.how).into_iter().collect()
+    key_of(v, how).into_iter().collect()
 }
 
-fn key_of(v: &crate::compare::Prepared, how: KeyHow) -> Option<String> {
+fn key_of(v: &Prepared, how: KeyHow) -> Option<String> {
     let s = match how {
         KeyHow::EachPhonetic => return None,
         KeyHow::Exact => v.text.clone(),
         KeyHow::Phonetic => v.phonetic.split([' ', '|']).next().unwrap_or("").to_owned(),
         KeyHow::Phonetic2 => v.phonetic.split('|').nth(1).unwrap_or("").to_owned(),
-        KeyHow::Prefix3 => v.text.chars().take(3).collect(),
+        KeyHow::Prefix(n) => v.text.chars().take(usize::from(n)).collect(),
         KeyHow::Year => v.date.map(|d| d.year.to_string()).unwrap_or_default(),
         KeyHow::FirstToken => v.text.split(' ').next().unwrap_or("").to_owned(),
     };
     (!s.is_empty()).then_some(s)
 }
 
-/// FNV-1a over a key part, chained from the previous parts' hash (with a separator byte).
-fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
-    for b in bytes.iter().chain(std::iter::once(&0x1f)) {
+/// FNV-1a of one key part, salted with the part's position in its rule (so "1990" as a
+/// year and "1990" as a document prefix cannot meet).
+fn fnv(position: usize, bytes: &[u8]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325_u64 ^ (position as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    for b in bytes {
         h ^= u64::from(*b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
+}
+
+/// Combine a rule's part hashes (order matters, as the position salt already makes the
+/// parts distinct).
+fn combine(acc: u64, part: u64) -> u64 {
+    (acc.rotate_left(29) ^ part).wrapping_mul(0xff51_afd7_ed55_8ccd)
+}
+
+/// Each distinct value's key hashes for one key spec, computed once: values repeat (names,
+/// years, places), so this is far fewer than one per record.
+fn value_keys(table: &Table, k: &KeySpec, position: usize) -> Vec<Vec<u64>> {
+    let Some(col) = table.fields.get(k.field) else { return Vec::new() };
+    (0..col.distinct())
+        .into_par_iter()
+        .map(|id| keys_of_value(col.value(id as u32), k.how).iter().map(|key| fnv(position, key.as_bytes())).collect())
+        .collect()
 }
 
 /// Candidate pairs for all rules. With `cross_only`, only pairs whose records come from
@@ -87,14 +105,19 @@ pub fn tagged_pairs(table: &Table, rules: &[Vec<KeySpec>], cross_only: bool, max
     for rule in rules {
         // Keys are hashed to 64 bits: a million records' string keys would cost hundreds of
         // megabytes. A collision only merges two blocks (a few extra pairs get compared).
+        let parts: Vec<(&[u32], Vec<Vec<u64>>)> = rule
+            .iter()
+            .enumerate()
+            .map(|(pos, k)| (table.fields.get(k.field).map(|c| c.ids()).unwrap_or(&[]), value_keys(table, k, pos)))
+            .collect();
         let mut keyed: Vec<(u64, u32)> = (0..table.len())
             .into_par_iter()
             .flat_map_iter(|r| {
                 // Every combination of the parts' values (one each, except multi-valued keys).
-                let mut combos: Vec<u64> = vec![0xcbf2_9ce4_8422_2325];
-                for k in rule {
-                    let values = keys_of(table, k, r);
-                    combos = combos.iter().flat_map(|c| values.iter().map(move |v| fnv(*c, v.as_bytes()))).collect();
+                let mut combos: Vec<u64> = vec![0];
+                for (ids, keys) in &parts {
+                    let values: &[u64] = ids.get(r).and_then(|id| keys.get(*id as usize)).map(Vec::as_slice).unwrap_or(&[]);
+                    combos = combos.iter().flat_map(|c| values.iter().map(move |v| combine(*c, *v))).collect();
                 }
                 combos.into_iter().map(move |c| (c, r as u32))
             })
@@ -160,11 +183,11 @@ mod tests {
     fn rules_are_unioned_and_pairs_counted_once() {
         let names = ["quispe", "quispe", "kispe", "mamani"];
         let years = ["1990", "1991", "1990", "1990"];
-        let table = Table {
-            ids: (0..4).map(|i| i.to_string()).collect(),
-            source: vec![0; 4],
-            fields: vec![names.iter().map(|n| prepare(Kind::Name, n)).collect(), years.iter().map(|y| prepare(Kind::Date, y)).collect()],
-        };
+        let table = Table::from_prepared(
+            (0..4).map(|i| i.to_string()).collect(),
+            vec![0; 4],
+            vec![names.iter().map(|n| prepare(Kind::Name, n)).collect(), years.iter().map(|y| prepare(Kind::Date, y)).collect()],
+        );
         let by_sound = vec![KeySpec { field: 0, how: KeyHow::Phonetic }];
         let by_year = vec![KeySpec { field: 1, how: KeyHow::Year }];
         let (pairs, stats) = candidate_pairs(&table, &[by_sound, by_year], false, 100);
@@ -176,12 +199,28 @@ mod tests {
     }
 
     #[test]
+    fn prefix_keys_block_by_the_province_of_a_place_code() {
+        let cfg = crate::LinkConfig::parse(
+            "id_column = \"id\"\nblocking = [[\"origin:prefix4\"]]\n[[field]]\nname = \"origin\"\nkind = \"area\"\ncolumns = [\"origin\"]\n",
+        )
+        .unwrap();
+        let table = Table::from_prepared(
+            (0..4).map(|i| i.to_string()).collect(),
+            vec![0; 4],
+            vec![["160101", "160108", "1601", "160201"].iter().map(|c| prepare(Kind::Area, c)).collect()],
+        );
+        let (pairs, _) = candidate_pairs(&table, &cfg.rules().unwrap(), false, 100);
+        assert_eq!(pairs, vec![pack(0, 1), pack(0, 2), pack(1, 2)], "same province, whatever the district");
+        assert!(crate::LinkConfig::parse("id_column = \"id\"\nblocking = [[\"origin:prefix0\"]]\n[[field]]\nname = \"origin\"\nkind = \"area\"\ncolumns = [\"origin\"]\n").is_err());
+    }
+
+    #[test]
     fn linking_two_files_pairs_only_across_them() {
-        let table = Table {
-            ids: vec!["a".into(), "b".into(), "c".into()],
-            source: vec![0, 0, 1],
-            fields: vec![["rosa", "rosa", "rosa"].iter().map(|n| prepare(Kind::Name, n)).collect()],
-        };
+        let table = Table::from_prepared(
+            vec!["a".into(), "b".into(), "c".into()],
+            vec![0, 0, 1],
+            vec![["rosa", "rosa", "rosa"].iter().map(|n| prepare(Kind::Name, n)).collect()],
+        );
         let (pairs, _) = candidate_pairs(&table, &[vec![KeySpec { field: 0, how: KeyHow::Exact }]], true, 100);
         assert_eq!(pairs, vec![pack(0, 2), pack(1, 2)]);
     }

@@ -72,7 +72,7 @@ impl Default for EmConfig {
 pub enum ConfigError {
     #[error("config: {0}")]
     Parse(String),
-    #[error("config: blocking key {0:?} must be FIELD:exact|phonetic|prefix3|year|first_token, naming a [[field]]")]
+    #[error("config: blocking key {0:?} must be FIELD:exact|phonetic|phonetic2|each_phonetic|prefixN|year|first_token, naming a [[field]]")]
     BadKey(String),
     #[error("config: needs at least one [[field]] and one blocking rule")]
     Empty,
@@ -94,9 +94,16 @@ pub enum KeyHow {
     /// Every token's phonetic key (each given name, both surnames): the record joins one
     /// block per key, so swapped surnames and given names in another order still meet.
     EachPhonetic,
-    Prefix3,
+    /// The first N characters (names: `prefix3`; UBIGEO codes: `prefix2` is the
+    /// department, `prefix4` the province).
+    Prefix(u8),
     Year,
     FirstToken,
+}
+
+/// `prefixN` with N from 1 to 9.
+fn prefix_len(how: &str) -> Option<u8> {
+    how.strip_prefix("prefix").and_then(|d| d.parse::<u8>().ok()).filter(|n| (1..=9).contains(n))
 }
 
 impl LinkConfig {
@@ -122,7 +129,7 @@ impl LinkConfig {
                             "phonetic" => KeyHow::Phonetic,
                             "phonetic2" => KeyHow::Phonetic2,
                             "each_phonetic" => KeyHow::EachPhonetic,
-                            "prefix3" => KeyHow::Prefix3,
+                            p if prefix_len(p).is_some() => KeyHow::Prefix(prefix_len(p).unwrap_or(3)),
                             "year" => KeyHow::Year,
                             "first_token" => KeyHow::FirstToken,
                             _ => return Err(ConfigError::BadKey(k.clone())),

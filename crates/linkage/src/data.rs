@@ -6,13 +6,83 @@ use crate::normalize::{document, fold, given_names, name_tokens, parse_date};
 use crate::phonetic;
 use std::collections::HashMap;
 
-/// Records in columnar form: `fields[f][r]` is field `f` of record `r`.
+/// One field of every record, interned: each distinct prepared value is stored once, and a
+/// record holds its value's number. Names repeat (a million records hold a few tens of
+/// thousands of distinct given names), so this keeps a million records in tens of
+/// megabytes, prepares each distinct spelling once, and lets term frequencies be a table
+/// indexed by value.
+#[derive(Debug, Default)]
+pub struct Column {
+    /// Distinct prepared values; number 0 is the missing value.
+    values: Vec<Prepared>,
+    /// Each record's value number.
+    of_record: Vec<u32>,
+    /// Raw text → value number, so a spelling seen before is not prepared again.
+    by_raw: HashMap<String, u32>,
+    /// Prepared text → value number (two spellings can prepare to the same value).
+    by_text: HashMap<String, u32>,
+}
+
+impl Column {
+    fn push(&mut self, kind: Kind, raw: &str) {
+        if self.values.is_empty() {
+            self.values.push(Prepared::default());
+        }
+        let id = match self.by_raw.get(raw) {
+            Some(id) => *id,
+            None => {
+                let p = prepare(kind, raw);
+                let id = if p.is_missing() {
+                    0
+                } else if let Some(id) = self.by_text.get(&p.text) {
+                    *id
+                } else {
+                    let id = u32::try_from(self.values.len()).unwrap_or(u32::MAX);
+                    self.by_text.insert(p.text.clone(), id);
+                    self.values.push(p);
+                    id
+                };
+                self.by_raw.insert(raw.to_owned(), id);
+                id
+            }
+        };
+        self.of_record.push(id);
+    }
+
+    /// Record `r`'s value number (0 when missing).
+    pub fn id(&self, r: usize) -> u32 {
+        self.of_record.get(r).copied().unwrap_or(0)
+    }
+
+    /// The prepared value with number `id`.
+    pub fn value(&self, id: u32) -> &Prepared {
+        static MISSING: Prepared = Prepared { text: String::new(), phonetic: String::new(), date: None };
+        self.values.get(id as usize).unwrap_or(&MISSING)
+    }
+
+    /// Record `r`'s prepared value.
+    pub fn of(&self, r: usize) -> &Prepared {
+        self.value(self.id(r))
+    }
+
+    /// How many distinct values (the missing one included).
+    pub fn distinct(&self) -> usize {
+        self.values.len().max(1)
+    }
+
+    /// Each record's value number.
+    pub fn ids(&self) -> &[u32] {
+        &self.of_record
+    }
+}
+
+/// Records in columnar form: `fields[f]` holds field `f` of every record.
 #[derive(Debug, Default)]
 pub struct Table {
     pub ids: Vec<String>,
     /// Which input file each record came from (0 or 1), for linking two files.
     pub source: Vec<u8>,
-    pub fields: Vec<Vec<Prepared>>,
+    pub fields: Vec<Column>,
 }
 
 impl Table {
@@ -23,20 +93,63 @@ impl Table {
         self.ids.is_empty()
     }
 
+    /// An empty table for the fields of `cfg`.
+    pub fn for_config(cfg: &LinkConfig) -> Self {
+        Self { fields: cfg.fields.iter().map(|_| Column::default()).collect(), ..Self::default() }
+    }
+
+    /// Record `r`'s prepared value of field `f`.
+    pub fn value(&self, f: usize, r: usize) -> Option<&Prepared> {
+        self.fields.get(f).map(|c| c.of(r))
+    }
+
     /// Add one record. `values[f]` holds the raw column values of field `f` of `cfg`, in the
     /// order of its `columns`; this is how callers with records in memory (the product, which
     /// decrypts persons and never writes them out) fill a table without a CSV file.
     pub fn push(&mut self, cfg: &LinkConfig, id: &str, source: u8, values: &[Vec<&str>]) {
         if self.fields.len() != cfg.fields.len() {
-            self.fields = vec![Vec::new(); cfg.fields.len()];
+            self.fields = cfg.fields.iter().map(|_| Column::default()).collect();
         }
         self.ids.push(id.to_owned());
         self.source.push(source);
         for (f, spec) in cfg.fields.iter().enumerate() {
             let raw = values.get(f).map(|v| v.join(if spec.kind == Kind::Surnames { "|" } else { " " })).unwrap_or_default();
-            if let Some(v) = self.fields.get_mut(f) {
-                v.push(prepare(spec.kind, &raw));
+            if let Some(c) = self.fields.get_mut(f) {
+                c.push(spec.kind, &raw);
             }
+        }
+    }
+
+    /// Build a table straight from prepared values, one vector per field (tests).
+    pub fn from_prepared(ids: Vec<String>, source: Vec<u8>, fields: Vec<Vec<Prepared>>) -> Self {
+        let fields = fields
+            .into_iter()
+            .map(|vals| {
+                let mut c = Column { values: vec![Prepared::default()], ..Column::default() };
+                for p in vals {
+                    let id = if p.is_missing() {
+                        0
+                    } else if let Some(id) = c.by_text.get(&p.text) {
+                        *id
+                    } else {
+                        let id = u32::try_from(c.values.len()).unwrap_or(u32::MAX);
+                        c.by_text.insert(p.text.clone(), id);
+                        c.values.push(p);
+                        id
+                    };
+                    c.of_record.push(id);
+                }
+                c
+            })
+            .collect();
+        Self { ids, source, fields }
+    }
+
+    /// Forget the raw spellings once loading is done (a million distinct document numbers
+    /// are tens of megabytes). Records can still be added, only prepared afresh.
+    pub fn seal(&mut self) {
+        for c in &mut self.fields {
+            c.by_raw = HashMap::new();
         }
     }
 }

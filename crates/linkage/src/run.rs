@@ -5,7 +5,9 @@ use crate::blocking::{Pair, tagged_pairs, unpack};
 use crate::cluster::cluster;
 use crate::config::LinkConfig;
 use crate::data::{Table, load_csv};
-use crate::model::{Contribution, EmSettings, FieldModel, Model, compare_pairs, em_by_rule, estimate_u, prior_m, term_frequencies};
+use crate::model::{
+    Contribution, EmSettings, FieldModel, Model, compare_pairs, em_by_rule, estimate_u, prior_m, refine_on_candidates, term_frequencies,
+};
 use rayon::prelude::*;
 use std::time::{Duration, Instant};
 
@@ -92,10 +94,11 @@ pub fn run(
     }
     cfg.rules()?;
     let clock = Instant::now();
-    let mut table = Table::default();
+    let mut table = Table::for_config(cfg);
     for (s, path) in inputs.iter().enumerate() {
         load_csv(path, s as u8, cfg, &mut table)?;
     }
+    table.seal();
     progress("load");
     let load = clock.elapsed();
     let mut out = link_table(cfg, &table, mode, &Options { threshold, ..Options::default() }, progress)?;
@@ -167,14 +170,10 @@ pub fn link_table(cfg: &LinkConfig, table: &Table, mode: Mode, opts: &Options, p
         } else {
             out.model_source = "em";
             let rule_fields: Vec<Vec<usize>> = rules.iter().map(|r| r.iter().map(|k| k.field).collect()).collect();
-            em_by_rule(
-                &levels,
-                &masks,
-                &rule_fields,
-                &kinds,
-                &u,
-                EmSettings { initial_lambda: cfg.em.initial_lambda, max_iter: cfg.em.max_iterations, total_pairs },
-            )
+            let settings = EmSettings { initial_lambda: cfg.em.initial_lambda, max_iter: cfg.em.max_iterations, total_pairs };
+            let (m, lambda, by_rule) = em_by_rule(&levels, &masks, &rule_fields, &kinds, &u, settings);
+            let (m, lambda, refine) = refine_on_candidates(&levels, &kinds, &u, m, lambda, settings);
+            (m, lambda, by_rule + refine)
         };
         Model {
             fields: cfg

@@ -835,12 +835,15 @@ linklevel-partial-agrees = one side partial, agrees
 linklevel-partial-year-apart = one side partial, a year apart
 linkfield-surnames = Surnames
 linklevel-one-close = one similar
-linklevel-one-agrees = one equal
+linklevel-one-agrees = one equal, nothing contradicts it
+linklevel-one-agrees-other-differs = one equal, another different
 linklevel-both-close = both similar
 linklevel-swapped = swapped
 linklevel-one-edit-or-swap = one digit differs or day/month swapped
 linklevel-same-department = same region
 linklevel-same-province = same province
+linklevel-partial-same-department = one side gives only the region, and it agrees
+linklevel-partial-same-province = one side gives only the province, and it agrees
 
 ## Statistics (annual report, dashboard)
 stat-title = Annual report { $year }

@@ -835,12 +835,15 @@ linklevel-partial-agrees = un lado incompleto, concuerda
 linklevel-partial-year-apart = un lado incompleto, un año de diferencia
 linkfield-surnames = Apellidos
 linklevel-one-close = uno parecido
-linklevel-one-agrees = uno igual
+linklevel-one-agrees = uno igual, nada lo contradice
+linklevel-one-agrees-other-differs = uno igual, otro distinto
 linklevel-both-close = ambos parecidos
 linklevel-swapped = invertidos
 linklevel-one-edit-or-swap = difiere un dígito o día/mes invertidos
 linklevel-same-department = misma región
 linklevel-same-province = misma provincia
+linklevel-partial-same-department = un lado solo indica la región, y coincide
+linklevel-partial-same-province = un lado solo indica la provincia, y coincide
 
 ## Statistics (annual report, dashboard)
 stat-title = Informe anual { $year }

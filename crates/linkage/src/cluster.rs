@@ -4,8 +4,6 @@
 //! B~C, yet A and C clearly not the same person); here a merge is refused when any pair across
 //! the two groups was compared and scored below the "cannot link" probability.
 
-use std::collections::HashMap;
-
 struct Dsu {
     parent: Vec<usize>,
     members: Vec<Vec<usize>>,
@@ -30,16 +28,56 @@ impl Dsu {
     }
 }
 
+/// The cannot-link pairs as adjacency lists in two flat arrays (`of(x)` is a slice): at a
+/// million records there are millions of them, and a map of vectors cost seconds to build.
+struct Apart {
+    start: Vec<usize>,
+    other: Vec<u32>,
+}
+
+impl Apart {
+    fn new(n: usize, pairs: &[(usize, usize)]) -> Self {
+        let mut start = vec![0usize; n + 1];
+        for &(i, j) in pairs {
+            for x in [i, j] {
+                if let Some(c) = start.get_mut(x + 1) {
+                    *c += 1;
+                }
+            }
+        }
+        for x in 1..start.len() {
+            let before = start.get(x - 1).copied().unwrap_or(0);
+            if let Some(c) = start.get_mut(x) {
+                *c += before;
+            }
+        }
+        let mut fill = start.clone();
+        let mut other = vec![0u32; start.last().copied().unwrap_or(0)];
+        for &(i, j) in pairs {
+            for (x, y) in [(i, j), (j, i)] {
+                if let Some(at) = fill.get_mut(x) {
+                    if let Some(slot) = other.get_mut(*at) {
+                        *slot = y as u32;
+                    }
+                    *at += 1;
+                }
+            }
+        }
+        Self { start, other }
+    }
+
+    fn of(&self, x: usize) -> &[u32] {
+        let (a, b) = (self.start.get(x).copied().unwrap_or(0), self.start.get(x + 1).copied().unwrap_or(0));
+        self.other.get(a..b).unwrap_or(&[])
+    }
+}
+
 /// Cluster `n` records. `links` are (i, j, probability) at or above the threshold;
 /// `cannot` are compared pairs scored below the cannot-link probability. Returns, for each
 /// record, the index of a representative record of its cluster, and how many merges the
 /// guard refused.
 pub fn cluster(n: usize, mut links: Vec<(usize, usize, f64)>, cannot: &[(usize, usize)]) -> (Vec<usize>, usize) {
-    let mut apart: HashMap<usize, Vec<usize>> = HashMap::new();
-    for &(i, j) in cannot {
-        apart.entry(i).or_default().push(j);
-        apart.entry(j).or_default().push(i);
-    }
+    let apart = Apart::new(n, cannot);
     links.sort_by(|a, b| b.2.total_cmp(&a.2));
     let mut d = Dsu::new(n);
     let mut refused = 0;
@@ -50,7 +88,7 @@ pub fn cluster(n: usize, mut links: Vec<(usize, usize, f64)>, cannot: &[(usize, 
         }
         let (small, large) = if d.members.get(ri).map(Vec::len) < d.members.get(rj).map(Vec::len) { (ri, rj) } else { (rj, ri) };
         let small_members = d.members.get(small).cloned().unwrap_or_default();
-        let conflict = small_members.iter().any(|x| apart.get(x).map(|ys| ys.iter().any(|y| d.find(*y) == large)).unwrap_or(false));
+        let conflict = small_members.iter().any(|x| apart.of(*x).iter().any(|y| d.find(*y as usize) == large));
         if conflict {
             refused += 1;
             continue;

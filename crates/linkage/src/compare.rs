@@ -276,12 +276,18 @@ fn surnames_level(a: &Prepared, b: &Prepared) -> u8 {
     let ((b1, b2), (kb1, kb2)) = (halves(&b.text), halves(&b.phonetic));
     let same1 = surname_agreement(a1, ka1, b1, kb1);
     let same2 = surname_agreement(a2, ka2, b2, kb2);
-    let cross1 = surname_agreement(a1, ka1, b2, kb2);
-    let cross2 = surname_agreement(a2, ka2, b1, kb1);
     let all_four = !a1.is_empty() && !a2.is_empty() && !b1.is_empty() && !b2.is_empty();
     if all_four && same1 == 3 && same2 == 3 {
         return 7;
     }
+    // Both agree in order but not both exactly: the crossed comparison could only say
+    // "swapped" if each side held one surname twice, so it is not worth two more
+    // Jaro–Winklers on every such pair.
+    if all_four && same1 >= 2 && same2 >= 2 && !(a1 == b2 && a2 == b1) {
+        return 5;
+    }
+    let cross1 = surname_agreement(a1, ka1, b2, kb2);
+    let cross2 = surname_agreement(a2, ka2, b1, kb1);
     if all_four && cross1 == 3 && cross2 == 3 {
         return 6;
     }

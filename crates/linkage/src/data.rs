@@ -4,6 +4,8 @@ use crate::compare::{Kind, Prepared};
 use crate::config::LinkConfig;
 use crate::normalize::{document, fold, given_names, name_tokens, parse_date};
 use crate::phonetic;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 
 /// One field of every record, interned: each distinct prepared value is stored once, and a
@@ -18,9 +20,9 @@ pub struct Column {
     /// Each record's value number.
     of_record: Vec<u32>,
     /// Raw text → value number, so a spelling seen before is not prepared again.
-    by_raw: HashMap<String, u32>,
+    by_raw: FxHashMap<String, u32>,
     /// Prepared text → value number (two spellings can prepare to the same value).
-    by_text: HashMap<String, u32>,
+    by_text: FxHashMap<String, u32>,
 }
 
 impl Column {
@@ -149,7 +151,7 @@ impl Table {
     /// are tens of megabytes). Records can still be added, only prepared afresh.
     pub fn seal(&mut self) {
         for c in &mut self.fields {
-            c.by_raw = HashMap::new();
+            c.by_raw = FxHashMap::default();
         }
     }
 }
@@ -231,10 +233,34 @@ pub fn load_csv(path: &str, source: u8, cfg: &LinkConfig, table: &mut Table) -> 
     let id_col = col(&cfg.id_column)?;
     let field_cols: Vec<Vec<usize>> =
         cfg.fields.iter().map(|f| f.columns.iter().map(|c| col(c)).collect::<Result<Vec<_>, _>>()).collect::<Result<_, _>>()?;
+    // Read every row first, then prepare the fields side by side: each column is
+    // independent, and preparing (folding, phonetic keys, interning) is most of the work.
+    let mut rows = Vec::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| DataError::Read(path.into(), e.to_string()))?;
-        let values: Vec<Vec<&str>> = field_cols.iter().map(|cols| cols.iter().map(|c| rec.get(*c).unwrap_or("")).collect()).collect();
-        table.push(cfg, rec.get(id_col).unwrap_or(""), source, &values);
+        rows.push(rec.map_err(|e| DataError::Read(path.into(), e.to_string()))?);
     }
+    if table.fields.len() != cfg.fields.len() {
+        table.fields = cfg.fields.iter().map(|_| Column::default()).collect();
+    }
+    table.ids.extend(rows.iter().map(|r| r.get(id_col).unwrap_or("").to_owned()));
+    table.source.extend(std::iter::repeat_n(source, rows.len()));
+    table.fields.par_iter_mut().zip(&cfg.fields).zip(&field_cols).for_each(|((column, spec), cols)| {
+        let sep = if spec.kind == Kind::Surnames { "|" } else { " " };
+        let mut joined = String::new();
+        for row in &rows {
+            if let [c] = cols.as_slice() {
+                column.push(spec.kind, row.get(*c).unwrap_or(""));
+            } else {
+                joined.clear();
+                for (k, c) in cols.iter().enumerate() {
+                    if k > 0 {
+                        joined.push_str(sep);
+                    }
+                    joined.push_str(row.get(*c).unwrap_or(""));
+                }
+                column.push(spec.kind, &joined);
+            }
+        }
+    });
     Ok(())
 }

@@ -11,7 +11,7 @@ use crate::blocking::{Pair, unpack};
 use crate::compare::{Kind, MISSING, compare};
 use crate::data::Table;
 use rayon::prelude::*;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// A learnt model can be saved (`--model-out`) and given back later: m, u and λ only. The
 /// term-frequency tables hold the data's own names, so they are never serialised.
@@ -162,7 +162,7 @@ pub fn prior_m(kind: Kind) -> Vec<f64> {
 /// which makes each iteration cost the number of patterns, not of pairs.
 pub fn em(levels: &[u8], kinds: &[Kind], u: &[Vec<f64>], initial_lambda: f64, max_iter: usize) -> (Vec<Vec<f64>>, f64, usize) {
     let nf = kinds.len();
-    let mut patterns: HashMap<Vec<u8>, f64> = HashMap::new();
+    let mut patterns: FxHashMap<Vec<u8>, f64> = FxHashMap::default();
     for p in levels.chunks(nf) {
         *patterns.entry(p.to_vec()).or_insert(0.0) += 1.0;
     }
@@ -251,10 +251,16 @@ pub fn em_by_rule(
     let mut sums: Vec<Vec<f64>> = kinds.iter().map(|k| vec![0.0; k.levels()]).collect();
     let mut counts = vec![0.0f64; nf];
     let mut iterations = 0;
+    // One pass over the pairs: how many pairs share each (comparison vector, rules) — tens
+    // of thousands of kinds for millions of pairs. Every rule's EM then reads this.
+    let mut by_kind: FxHashMap<(&[u8], u32), f64> = FxHashMap::default();
+    for (lv, m) in levels.chunks(nf).zip(masks) {
+        *by_kind.entry((lv, *m)).or_insert(0.0) += 1.0;
+    }
     for (r, blocked) in rule_fields.iter().enumerate() {
         let bit = 1u32 << r.min(31);
-        let mut patterns: HashMap<Vec<u8>, f64> = HashMap::new();
-        for (lv, m) in levels.chunks(nf).zip(masks) {
+        let mut patterns: FxHashMap<Vec<u8>, f64> = FxHashMap::default();
+        for ((lv, m), count) in &by_kind {
             if m & bit == 0 {
                 continue;
             }
@@ -264,7 +270,7 @@ pub fn em_by_rule(
                     *x = MISSING;
                 }
             }
-            *patterns.entry(key).or_insert(0.0) += 1.0;
+            *patterns.entry(key).or_insert(0.0) += count;
         }
         if patterns.is_empty() {
             continue;
@@ -289,9 +295,9 @@ pub fn em_by_rule(
         })
         .collect();
     // λ over all candidate pairs, with m and u fixed.
-    let mut patterns: HashMap<&[u8], f64> = HashMap::new();
-    for p in levels.chunks(nf) {
-        *patterns.entry(p).or_insert(0.0) += 1.0;
+    let mut patterns: FxHashMap<&[u8], f64> = FxHashMap::default();
+    for ((p, _), count) in &by_kind {
+        *patterns.entry(p).or_insert(0.0) += count;
     }
     let total = total_pairs.max(patterns.values().sum());
     let mut lambda = (initial_lambda * patterns.values().sum::<f64>() / total.max(1.0)).clamp(1e-12, 0.5);
@@ -336,7 +342,7 @@ pub fn refine_on_candidates(
     settings: EmSettings,
 ) -> (Vec<Vec<f64>>, f64, usize) {
     let nf = kinds.len();
-    let mut counted: HashMap<&[u8], f64> = HashMap::new();
+    let mut counted: FxHashMap<&[u8], f64> = FxHashMap::default();
     for p in levels.chunks(nf) {
         *counted.entry(p).or_insert(0.0) += 1.0;
     }
@@ -397,6 +403,35 @@ pub fn term_frequencies(table: &Table, field: usize) -> Vec<f64> {
     counts
 }
 
+/// Precomputed weights (see [`Model::scorer`]).
+pub struct Scorer {
+    prior: f64,
+    fields: Vec<FieldScore>,
+}
+
+struct FieldScore {
+    /// log2(m/u) by level (0 for missing).
+    levels: Vec<f64>,
+    exact: u8,
+    /// With term frequencies: the exact level's weight by value number.
+    by_value: Vec<f64>,
+}
+
+impl Scorer {
+    /// Match weight of a pair whose first record is `i`.
+    pub fn weight(&self, levels: &[u8], table: &Table, i: usize) -> f64 {
+        let mut w = self.prior;
+        for (f, (fs, &l)) in self.fields.iter().zip(levels).enumerate() {
+            w += if l == fs.exact && !fs.by_value.is_empty() {
+                table.fields.get(f).and_then(|c| fs.by_value.get(c.id(i) as usize)).copied().unwrap_or(0.0)
+            } else {
+                fs.levels.get(l as usize).copied().unwrap_or(0.0)
+            };
+        }
+        w
+    }
+}
+
 /// One field's part of a pair's score.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Contribution {
@@ -436,6 +471,46 @@ impl Model {
 
     pub fn probability(weight: f64) -> f64 {
         1.0 / (1.0 + (-weight).exp2())
+    }
+
+    /// The weights of every field and level, worked out once for scoring millions of pairs
+    /// (the same numbers as [`Model::weight`], without a logarithm per pair).
+    pub fn scorer(&self, table: &Table) -> Scorer {
+        let fields = self
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(f, fm)| {
+                let levels: Vec<f64> = (0..fm.kind.levels()).map(|l| self.field_weight_plain(f, l as u8)).collect();
+                let exact = fm.kind.exact_level();
+                let by_value = match (&fm.tf, table.fields.get(f)) {
+                    (Some(_), Some(col)) => (0..col.distinct()).map(|id| self.field_weight_of_value(f, exact, table, id as u32)).collect(),
+                    _ => Vec::new(),
+                };
+                FieldScore { levels, exact, by_value }
+            })
+            .collect();
+        Scorer { prior: self.prior_weight(), fields }
+    }
+
+    fn field_weight_plain(&self, f: usize, level: u8) -> f64 {
+        let Some(fm) = self.fields.get(f) else { return 0.0 };
+        if level == MISSING {
+            return 0.0;
+        }
+        let m = fm.m.get(level as usize).copied().unwrap_or(1e-9).max(1e-9);
+        let u = fm.u.get(level as usize).copied().unwrap_or(1e-9).max(1e-9);
+        (m / u).log2()
+    }
+
+    fn field_weight_of_value(&self, f: usize, level: u8, table: &Table, id: u32) -> f64 {
+        let Some(fm) = self.fields.get(f) else { return 0.0 };
+        let m = fm.m.get(level as usize).copied().unwrap_or(1e-9).max(1e-9);
+        let u = match fm.tf.as_ref().and_then(|tf| tf.get(id as usize)) {
+            Some(freq) => freq.max(1.0 / table.len().max(1) as f64),
+            None => fm.u.get(level as usize).copied().unwrap_or(1e-9),
+        };
+        (m / u.max(1e-9)).log2()
     }
 
     /// Field-by-field explanation of a pair's score.

@@ -201,20 +201,39 @@ pub fn link_table(cfg: &LinkConfig, table: &Table, mode: Mode, opts: &Options, p
     let nf = kinds.len();
     // Only the links and the clearly-different pairs are kept, not every score: at a million
     // records that is the difference of a few hundred megabytes.
-    let score = |k: usize| {
-        let (i, j) = unpack(pairs.get(k).copied().unwrap_or(0));
-        let lv = levels.get(k * nf..(k + 1) * nf).unwrap_or(&[]);
-        (i, j, Model::probability(model.weight(lv, table, i)))
-    };
-    let linked: Vec<usize> = (0..pairs.len()).into_par_iter().filter(|k| score(*k).2 >= threshold).collect();
-    let links: Vec<(usize, usize, f64)> = linked.iter().map(|k| score(*k)).collect();
-    let in_links: std::collections::HashSet<usize> = links.iter().flat_map(|(i, j, _)| [*i, *j]).collect();
+    let scorer = model.scorer(table);
+    let weights: Vec<f64> = (0..pairs.len())
+        .into_par_iter()
+        .map(|k| {
+            let i = unpack(pairs.get(k).copied().unwrap_or(0)).0;
+            scorer.weight(levels.get(k * nf..(k + 1) * nf).unwrap_or(&[]), table, i)
+        })
+        .collect();
+    let probability = |k: usize| Model::probability(weights.get(k).copied().unwrap_or(f64::NEG_INFINITY));
+    let linked: Vec<usize> = (0..pairs.len()).into_par_iter().filter(|k| probability(*k) >= threshold).collect();
+    let links: Vec<(usize, usize, f64)> = linked
+        .iter()
+        .map(|k| {
+            let (i, j) = unpack(pairs.get(*k).copied().unwrap_or(0));
+            (i, j, probability(*k))
+        })
+        .collect();
+    let mut in_links = vec![false; table.len()];
+    for (i, j, _) in &links {
+        for x in [i, j] {
+            if let Some(slot) = in_links.get_mut(*x) {
+                *slot = true;
+            }
+        }
+    }
+    let linked_record = |x: usize| in_links.get(x).copied().unwrap_or(false);
     let cannot: Vec<(usize, usize)> = (0..pairs.len())
         .into_par_iter()
-        .map(score)
-        .filter(|s| s.2 < CANNOT_LINK_BELOW && in_links.contains(&s.0) && in_links.contains(&s.1))
-        .map(|s| (s.0, s.1))
+        .filter(|k| probability(*k) < CANNOT_LINK_BELOW)
+        .map(|k| unpack(pairs.get(k).copied().unwrap_or(0)))
+        .filter(|(i, j)| linked_record(*i) && linked_record(*j))
         .collect();
+    drop(weights);
     let id = |i: usize| table.ids.get(i).cloned().unwrap_or_default();
     out.pairs = links.iter().map(|(i, j, p)| (id(*i), id(*j), *p)).collect();
     if opts.explain {

@@ -1,4 +1,13 @@
-//! Diagnosis: EM's m against the m measured from known truth, and the F1 each gives.
+//! Benchmark diagnosis, not part of the engine: on a file with a known `truth_id` column
+//! (bench/linkage/generate.py), how far EM's m is from the m measured on the true matches
+//! among the candidates, and what F1 each gives; and the ceiling of any model built on the
+//! same comparison levels ("pattern oracle": each comparison vector scored by its true share
+//! of matches). This is how the synthetic set's limits were found (issue 6).
+//!
+//!   cargo run --release -p amparo-linkage --example em_against_truth -- \
+//!       data/linkage/persons.toml bench/out/linkage/synthetic-1000000.csv
+//!
+//! A throwaway tool: it panics on bad input rather than reporting it.
 #![allow(clippy::all, clippy::pedantic, clippy::restriction)]
 use amparo_linkage::LinkConfig;
 use amparo_linkage::blocking::{tagged_pairs, unpack};
@@ -134,7 +143,7 @@ fn main() {
         );
     }
 }
-// appended: pattern oracle
+/// The best F1 any scoring of these comparison vectors could reach, and the most ambiguous ones.
 pub fn pattern_oracle(levels: &[u8], nf: usize, is_match: &[bool], t_pairs: usize) {
     let mut pat: HashMap<&[u8], (f64, f64)> = HashMap::new();
     for (k, lv) in levels.chunks(nf).enumerate() {

@@ -237,7 +237,10 @@ def prepare_synthetic(con, path, table, nicknames):
                coalesce(CASE WHEN d2 IS NOT NULL THEN printf('%04d-%02d-%02d', y2, m2, d2) END,
                         CASE WHEN m2 IS NOT NULL THEN printf('%04d-%02d', y2, m2) END,
                         CAST(y2 AS VARCHAR)) AS dob_key,
-               document, origin, sex
+               document, origin,
+               -- Amparo's `origin:prefix4`: the province (or as much of the code as there is).
+               substr(origin, 1, 4) AS origin_province,
+               sex
         FROM t4
     """)
 
@@ -336,7 +339,8 @@ def synthetic_model(link_type):
     # (block_on(..., arrays_to_explode=[...]) unnests the key arrays before the join; pairs
     # found by several rules are deduplicated before predict()). `surnames:phonetic` /
     # `phonetic2` are the first / second surname's keys; "birth:exact" is the parsed date as
-    # far as known (dob_key = full date, year-month or year); "birth:year" is dob_year.
+    # far as known (dob_key = full date, year-month or year); "birth:year" is dob_year;
+    # "origin:prefix4" is origin_province.
     g, s = "given_names_keys", "surnames_keys"
     blocking = [
         block_on(s, g, "dob_year", arrays_to_explode=[s, g]),
@@ -344,9 +348,9 @@ def synthetic_model(link_type):
         block_on("first_surname_ph1", "second_surname_ph1", "dob_year"),
         block_on(s, "dob_key", arrays_to_explode=[s]),
         block_on(g, "dob_key", arrays_to_explode=[g]),
-        block_on(s, g, "origin", arrays_to_explode=[s, g]),
-        block_on(g, "dob_year", "origin", arrays_to_explode=[g]),
-        block_on(s, "dob_year", "origin", arrays_to_explode=[s]),
+        block_on(g, "dob_year", "origin_province", arrays_to_explode=[g]),
+        block_on(s, "dob_year", "origin_province", arrays_to_explode=[s]),
+        block_on("dob_key", "origin_province"),
         block_on("document"),
     ]
     settings = SettingsCreator(

@@ -186,7 +186,10 @@ mod tests {
         let table = Table::from_prepared(
             (0..4).map(|i| i.to_string()).collect(),
             vec![0; 4],
-            vec![names.iter().map(|n| prepare(Kind::Name, n)).collect(), years.iter().map(|y| prepare(Kind::Date, y)).collect()],
+            vec![
+                (Kind::Name, names.iter().map(|n| prepare(Kind::Name, n)).collect()),
+                (Kind::Date, years.iter().map(|y| prepare(Kind::Date, y)).collect()),
+            ],
         );
         let by_sound = vec![KeySpec { field: 0, how: KeyHow::Phonetic }];
         let by_year = vec![KeySpec { field: 1, how: KeyHow::Year }];
@@ -207,7 +210,7 @@ mod tests {
         let table = Table::from_prepared(
             (0..4).map(|i| i.to_string()).collect(),
             vec![0; 4],
-            vec![["160101", "160108", "1601", "160201"].iter().map(|c| prepare(Kind::Area, c)).collect()],
+            vec![(Kind::Area, ["160101", "160108", "1601", "160201"].iter().map(|c| prepare(Kind::Area, c)).collect())],
         );
         let (pairs, _) = candidate_pairs(&table, &cfg.rules().unwrap(), false, 100);
         assert_eq!(pairs, vec![pack(0, 1), pack(0, 2), pack(1, 2)], "same province, whatever the district");
@@ -219,7 +222,7 @@ mod tests {
         let table = Table::from_prepared(
             vec!["a".into(), "b".into(), "c".into()],
             vec![0, 0, 1],
-            vec![["rosa", "rosa", "rosa"].iter().map(|n| prepare(Kind::Name, n)).collect()],
+            vec![(Kind::Name, ["rosa", "rosa", "rosa"].iter().map(|n| prepare(Kind::Name, n)).collect())],
         );
         let (pairs, _) = candidate_pairs(&table, &[vec![KeySpec { field: 0, how: KeyHow::Exact }]], true, 100);
         assert_eq!(pairs, vec![pack(0, 2), pack(1, 2)]);

@@ -172,22 +172,36 @@ pub fn compare(kind: Kind, a: &Prepared, b: &Prepared) -> u8 {
 /// namesakes look like that, so it must not count as much as 5); 3/2 the best Jaro–Winkler
 /// of any two names ≥ 0.92 / ≥ 0.80; 1 different.
 fn given_names_level(a: &Prepared, b: &Prepared) -> u8 {
+    let ta: Vec<(&str, &str)> = a.tokens().zip(a.phonetic.split(' ').chain(std::iter::repeat(""))).collect();
+    let tb: Vec<(&str, &str)> = b.tokens().zip(b.phonetic.split(' ').chain(std::iter::repeat(""))).collect();
+    given_names_level_by(a, b, ta.len(), tb.len(), &mut |x, y| {
+        let ((t, k), (u, l)) = (ta.get(x).copied().unwrap_or_default(), tb.get(y).copied().unwrap_or_default());
+        given_name_agreement(t, k, u, l)
+    })
+}
+
+/// Two given names agree when equal, alike in sound, or (from five letters) one typo apart.
+/// A typo is one edit; a mere high Jaro–Winkler would make "Maribel" agree with "Marisol"
+/// (long shared prefixes are common among given names).
+pub fn given_name_agreement(t: &str, key: &str, u: &str, ukey: &str) -> bool {
+    t == u || (!key.is_empty() && key == ukey) || (t.len().min(u.len()) >= 5 && within_one_edit(t.as_bytes(), u.as_bytes()))
+}
+
+/// The given-names level, with `agree(x, y)` comparing name `x` of `a` (of `na`) with name
+/// `y` of `b` (of `nb`); the engine passes a version cached by name.
+pub fn given_names_level_by(a: &Prepared, b: &Prepared, na: usize, nb: usize, agree: &mut dyn FnMut(usize, usize) -> bool) -> u8 {
     if a.text == b.text {
         return 6;
     }
-    let (short, long) = if a.tokens().count() <= b.tokens().count() { (a, b) } else { (b, a) };
+    // Every name of the side with fewer names must agree with one of the other's.
+    let a_is_short = na <= nb;
+    let (ns, nl) = if a_is_short { (na, nb) } else { (nb, na) };
     let mut agreeing = 0;
-    let mut total = 0;
-    for (t, key) in short.tokens().zip(short.phonetic.split(' ').chain(std::iter::repeat(""))) {
-        total += 1;
-        // A typo is one edit; a mere high Jaro–Winkler would make "Maribel" agree with
-        // "Marisol" (long shared prefixes are common among given names).
-        let agrees = long.tokens().zip(long.phonetic.split(' ').chain(std::iter::repeat(""))).any(|(u, ukey)| {
-            t == u || (!key.is_empty() && key == ukey) || (t.len().min(u.len()) >= 5 && within_one_edit(t.as_bytes(), u.as_bytes()))
-        });
+    for x in 0..ns {
+        let agrees = (0..nl).any(|y| if a_is_short { agree(x, y) } else { agree(y, x) });
         agreeing += usize::from(agrees);
     }
-    if total > 0 && agreeing == total {
+    if ns > 0 && agreeing == ns {
         return 5;
     }
     if agreeing > 0 {
@@ -269,25 +283,53 @@ pub fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
 /// 3 one agrees and the other plainly differs (what relatives and namesakes sharing one
 /// common surname look like); 2 one is similar; 1 different.
 fn surnames_level(a: &Prepared, b: &Prepared) -> u8 {
-    fn halves(s: &str) -> (&str, &str) {
-        s.split_once('|').unwrap_or((s, ""))
+    let ((a1, a2), (b1, b2)) = ((surname_part(a, 0).0, surname_part(a, 1).0), (surname_part(b, 0).0, surname_part(b, 1).0));
+    let shape = SurnamesShape { all_four: ![a1, a2, b1, b2].iter().any(|s| s.is_empty()), crossed_equal: a1 == b2 && a2 == b1 };
+    surnames_level_by(shape, &mut |x, y| surname_parts_agreement(a, x, b, y))
+}
+
+/// What the surnames level needs to know besides the agreements: whether both sides have
+/// two surnames, and whether each side's first is the other's second.
+#[derive(Clone, Copy, Debug)]
+pub struct SurnamesShape {
+    pub all_four: bool,
+    pub crossed_equal: bool,
+}
+
+/// Surname `i` (0 first, 1 second) of a prepared joint surnames value, with its phonetic key.
+pub fn surname_part(p: &Prepared, i: usize) -> (&str, &str) {
+    fn half(s: &str, i: usize) -> &str {
+        let (x, y) = s.split_once('|').unwrap_or((s, ""));
+        if i == 0 { x } else { y }
     }
-    let ((a1, a2), (ka1, ka2)) = (halves(&a.text), halves(&a.phonetic));
-    let ((b1, b2), (kb1, kb2)) = (halves(&b.text), halves(&b.phonetic));
-    let same1 = surname_agreement(a1, ka1, b1, kb1);
-    let same2 = surname_agreement(a2, ka2, b2, kb2);
-    let all_four = !a1.is_empty() && !a2.is_empty() && !b1.is_empty() && !b2.is_empty();
+    (half(&p.text, i), half(&p.phonetic, i))
+}
+
+/// One surname against another, by their parts: 3 exact, 2 sound alike or Jaro–Winkler
+/// ≥ 0.92, 1 ≥ 0.80, 0 different or missing (see [`surname_agreement`]).
+pub fn surname_parts_agreement(a: &Prepared, i: usize, b: &Prepared, j: usize) -> u8 {
+    let ((s, k), (t, l)) = (surname_part(a, i), surname_part(b, j));
+    surname_agreement(s, k, t, l)
+}
+
+/// The surnames level, with `agree(i, j)` comparing surname `i` of `a` with surname `j` of
+/// `b` (the engine passes a cached version: surname *tokens* repeat far more than pairs of
+/// surnames do).
+pub fn surnames_level_by(shape: SurnamesShape, agree: &mut dyn FnMut(usize, usize) -> u8) -> u8 {
+    let SurnamesShape { all_four, crossed_equal } = shape;
+    let same1 = agree(0, 0);
+    let same2 = agree(1, 1);
     if all_four && same1 == 3 && same2 == 3 {
         return 7;
     }
     // Both agree in order but not both exactly: the crossed comparison could only say
     // "swapped" if each side held one surname twice, so it is not worth two more
     // Jaro–Winklers on every such pair.
-    if all_four && same1 >= 2 && same2 >= 2 && !(a1 == b2 && a2 == b1) {
+    if all_four && same1 >= 2 && same2 >= 2 && !crossed_equal {
         return 5;
     }
-    let cross1 = surname_agreement(a1, ka1, b2, kb2);
-    let cross2 = surname_agreement(a2, ka2, b1, kb1);
+    let cross1 = agree(0, 1);
+    let cross2 = agree(1, 0);
     if all_four && cross1 == 3 && cross2 == 3 {
         return 6;
     }
@@ -296,7 +338,7 @@ fn surnames_level(a: &Prepared, b: &Prepared) -> u8 {
     }
     // One surname agrees; what does its partner in the same alignment say?
     let consistent = |x: u8, y: u8, other_missing: bool| (x >= 2 && (y >= 1 || other_missing)) || (y >= 2 && (x >= 1 || other_missing));
-    let straight_missing = a1.is_empty() || b1.is_empty() || a2.is_empty() || b2.is_empty();
+    let straight_missing = !all_four;
     if consistent(same1, same2, straight_missing) || consistent(cross1, cross2, straight_missing) {
         4
     } else if [same1, same2, cross1, cross2].iter().any(|x| *x >= 2) {

@@ -23,9 +23,62 @@ pub struct Column {
     by_raw: FxHashMap<String, u32>,
     /// Prepared text → value number (two spellings can prepare to the same value).
     by_text: FxHashMap<String, u32>,
+    /// Name fields only (joint surnames, given names): each value's names as token numbers
+    /// — the two surnames (0 = none), or the given names in the value's (sorted) order — so
+    /// that comparisons can be remembered per pair of names rather than per pair of values.
+    parts: Vec<Vec<u32>>,
+    tokens: FxHashMap<String, u32>,
+    /// Token number → (text, phonetic key); number 0 is the empty token.
+    token_text: Vec<(String, String)>,
 }
 
 impl Column {
+    /// Add a new distinct value; returns its number.
+    fn add(&mut self, kind: Kind, p: Prepared) -> u32 {
+        let id = u32::try_from(self.values.len()).unwrap_or(u32::MAX);
+        self.by_text.insert(p.text.clone(), id);
+        if matches!(kind, Kind::Surnames | Kind::GivenName) {
+            if self.parts.is_empty() {
+                self.parts.push(Vec::new());
+                self.token_text.push((String::new(), String::new()));
+            }
+            let (tokens, token_text) = (&mut self.tokens, &mut self.token_text);
+            let mut token = |t: &str, key: &str| {
+                if t.is_empty() {
+                    return 0;
+                }
+                let next = u32::try_from(token_text.len()).unwrap_or(u32::MAX);
+                *tokens.entry(t.to_owned()).or_insert_with(|| {
+                    token_text.push((t.to_owned(), key.to_owned()));
+                    next
+                })
+            };
+            let parts = if kind == Kind::Surnames {
+                (0..2)
+                    .map(|i| {
+                        let (t, k) = crate::compare::surname_part(&p, i);
+                        token(t, k)
+                    })
+                    .collect()
+            } else {
+                p.tokens().zip(p.phonetic.split(' ').chain(std::iter::repeat(""))).map(|(t, k)| token(t, k)).collect()
+            };
+            self.parts.push(parts);
+        }
+        self.values.push(p);
+        id
+    }
+
+    /// A name value's token numbers (see `parts`); empty for other kinds.
+    pub fn tokens_of(&self, id: u32) -> &[u32] {
+        self.parts.get(id as usize).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// A token's text and phonetic key.
+    pub fn token(&self, t: u32) -> (&str, &str) {
+        self.token_text.get(t as usize).map(|(a, b)| (a.as_str(), b.as_str())).unwrap_or(("", ""))
+    }
+
     fn push(&mut self, kind: Kind, raw: &str) {
         if self.values.is_empty() {
             self.values.push(Prepared::default());
@@ -39,10 +92,7 @@ impl Column {
                 } else if let Some(id) = self.by_text.get(&p.text) {
                     *id
                 } else {
-                    let id = u32::try_from(self.values.len()).unwrap_or(u32::MAX);
-                    self.by_text.insert(p.text.clone(), id);
-                    self.values.push(p);
-                    id
+                    self.add(kind, p)
                 };
                 self.by_raw.insert(raw.to_owned(), id);
                 id
@@ -122,11 +172,12 @@ impl Table {
         }
     }
 
-    /// Build a table straight from prepared values, one vector per field (tests).
-    pub fn from_prepared(ids: Vec<String>, source: Vec<u8>, fields: Vec<Vec<Prepared>>) -> Self {
+    /// Build a table straight from prepared values of the given kinds, one vector per field
+    /// (tests).
+    pub fn from_prepared(ids: Vec<String>, source: Vec<u8>, fields: Vec<(Kind, Vec<Prepared>)>) -> Self {
         let fields = fields
             .into_iter()
-            .map(|vals| {
+            .map(|(kind, vals)| {
                 let mut c = Column { values: vec![Prepared::default()], ..Column::default() };
                 for p in vals {
                     let id = if p.is_missing() {
@@ -134,10 +185,7 @@ impl Table {
                     } else if let Some(id) = c.by_text.get(&p.text) {
                         *id
                     } else {
-                        let id = u32::try_from(c.values.len()).unwrap_or(u32::MAX);
-                        c.by_text.insert(p.text.clone(), id);
-                        c.values.push(p);
-                        id
+                        c.add(kind, p)
                     };
                     c.of_record.push(id);
                 }

@@ -7,10 +7,12 @@
 //!
 //! 1. [`normalize`]: accents, case, particles, two surnames, nicknames, partial dates,
 //!    document numbers; [`phonetic`]: a Spanish phonetic key.
-//! 2. [`compare`]: each field pair becomes a small *level* (exact, close, far, missing).
+//! 2. [`data`]: the records as interned columns (each distinct value prepared and stored
+//!    once); [`compare`]: each field pair becomes a small *level* (exact, close, far,
+//!    missing), telling consistent evidence (one side knows less) from contradicting.
 //! 3. [`blocking`]: candidate pairs from several blocking rules, unioned and de-duplicated.
-//! 4. [`model`]: u from random pairs, m from EM, term-frequency adjustment, match weights,
-//!    probabilities, and per-field explanations.
+//! 4. [`model`]: u from random pairs, m from EM (per rule, then refined on all candidates),
+//!    term-frequency adjustment, match weights, probabilities, and per-field explanations.
 //! 5. [`cluster`]: connected components above a threshold, refusing merges that would join
 //!    records known to be very different.
 //!

@@ -633,9 +633,12 @@ impl Amparo {
         }
         let ids: Vec<String> = candidates.iter().map(|c| c.0.clone()).collect();
         let persons = self.store.persons_by_ids(&ids).await?;
+        // By id: a scan per candidate was quadratic, and at a million cases the home page
+        // (which counts the gap) did not answer in nine minutes.
+        let persons: std::collections::HashMap<&str, _> = persons.iter().map(|x| (x.id.as_str(), x)).collect();
         let mut out = Vec::new();
         for (p, status, since) in candidates {
-            let Some(rec) = persons.iter().find(|x| x.id.as_str() == p) else { continue };
+            let Some(rec) = persons.get(p.as_str()) else { continue };
             if !national && rec.org_id != me.org_id {
                 continue;
             }

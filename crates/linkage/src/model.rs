@@ -476,20 +476,11 @@ pub struct Contribution {
 impl Model {
     fn field_weight(&self, f: usize, level: u8, table: &Table, i: usize) -> f64 {
         let Some(fm) = self.fields.get(f) else { return 0.0 };
-        if level == MISSING {
-            return 0.0;
+        if level == fm.kind.exact_level() && fm.tf.is_some() {
+            let id = table.fields.get(f).map(|c| c.id(i)).unwrap_or(0);
+            return self.field_weight_of_value(f, level, table, id);
         }
-        let m = fm.m.get(level as usize).copied().unwrap_or(1e-9).max(1e-9);
-        let mut u = fm.u.get(level as usize).copied().unwrap_or(1e-9).max(1e-9);
-        if level == fm.kind.exact_level()
-            && let Some(tf) = &fm.tf
-            && let Some(freq) = table.fields.get(f).and_then(|c| tf.get(c.id(i) as usize))
-        {
-            // A rare value agreeing is stronger evidence than a common one; the
-            // adjusted u never goes below one record in the data.
-            u = freq.max(1.0 / table.len().max(1) as f64);
-        }
-        (m / u).log2()
+        self.field_weight_plain(f, level)
     }
 
     pub fn prior_weight(&self) -> f64 {
@@ -535,10 +526,13 @@ impl Model {
         (m / u).log2()
     }
 
+    /// The weight of agreeing exactly on value `id`, with term-frequency adjustment.
     fn field_weight_of_value(&self, f: usize, level: u8, table: &Table, id: u32) -> f64 {
         let Some(fm) = self.fields.get(f) else { return 0.0 };
         let m = fm.m.get(level as usize).copied().unwrap_or(1e-9).max(1e-9);
         let u = match fm.tf.as_ref().and_then(|tf| tf.get(id as usize)) {
+            // A rare value agreeing is stronger evidence than a common one; the adjusted u
+            // never goes below one record in the data.
             Some(freq) => freq.max(1.0 / table.len().max(1) as f64),
             None => fm.u.get(level as usize).copied().unwrap_or(1e-9),
         };

@@ -85,5 +85,11 @@ pub fn link(mode: Mode, a: LinkArgs) -> Fallible<()> {
         out.pairs.len(),
         out.refused_merges
     );
+    if out.skipped_blocks > 0 {
+        eprintln!(
+            "warning: {} blocks larger than {} records were skipped ({} pairs not compared); raise max_pairs or max_block_size in the config, or make the blocking rules stricter",
+            out.skipped_blocks, out.largest_block, out.skipped_pairs
+        );
+    }
     Ok(())
 }

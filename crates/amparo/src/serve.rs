@@ -88,6 +88,7 @@ pub async fn run(rt: Runtime, listen: &str, web: WebSettings, on_bound: impl FnO
                     mode = s.mode,
                     persons = s.persons,
                     pairs = s.pairs_compared,
+                    skipped_pairs = s.skipped_pairs,
                     new_candidates = s.new_candidates,
                     ms = s.millis as u64,
                     "record linkage"

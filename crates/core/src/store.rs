@@ -556,8 +556,12 @@ pub trait Store: Send + Sync {
     async fn list_persons(&self, org: &OrgId) -> StoreResult<Vec<PersonRecord>>;
     async fn persons_by_ids(&self, ids: &[String]) -> StoreResult<Vec<PersonRecord>>;
     /// Persons recorded from a report, operation or inspection.
-    /// Every person of every organisation, for record linkage (which decrypts them in memory).
-    async fn list_all_persons(&self) -> StoreResult<Vec<PersonRecord>>;
+    /// Every person of every organisation, a page at a time in id order, for record linkage
+    /// (which decrypts them in memory): the persons with ids after `after`, at most `limit`.
+    async fn persons_page(&self, after: Option<&PersonId>, limit: usize) -> StoreResult<Vec<PersonRecord>>;
+    /// (id, updated_at) of the persons changed at or after `since`: how record linkage
+    /// learns cheaply whether it has anything to do.
+    async fn persons_changed_since(&self, since: Timestamp) -> StoreResult<Vec<(PersonId, Timestamp)>>;
     async fn persons_from_source(&self, source_id: &str) -> StoreResult<Vec<PersonRecord>>;
     /// Replace the person's fields. `Conflict` unless the stored version is `p.version - 1`.
     async fn update_person(&self, p: &PersonRecord, audit: &AuditEvent) -> StoreResult<i64>;

@@ -10,7 +10,7 @@
 //! A throwaway tool: it panics on bad input rather than reporting it.
 #![allow(clippy::all, clippy::pedantic, clippy::restriction)]
 use amparo_linkage::LinkConfig;
-use amparo_linkage::blocking::{tagged_pairs, unpack};
+use amparo_linkage::blocking::{Limits, tagged_pairs, unpack};
 use amparo_linkage::data::{Table, load_csv};
 use amparo_linkage::model::*;
 use std::collections::HashMap;
@@ -31,7 +31,8 @@ fn main() {
     }
     let t_pairs: usize = groups.values().map(|c| c * (c - 1) / 2).sum();
     let rules = cfg.rules().unwrap();
-    let (tagged, _) = tagged_pairs(&table, &rules, false, cfg.max_block_size);
+    let (tagged, _) =
+        tagged_pairs(&table, &rules, &Limits { max_block: cfg.max_block_size, max_pairs: cfg.max_pairs, ..Limits::default() });
     let masks: Vec<u32> = tagged.iter().map(|t| t.1).collect();
     let pairs: Vec<u64> = tagged.iter().map(|t| t.0).collect();
     let kinds: Vec<_> = cfg.fields.iter().map(|f| f.kind).collect();

@@ -6,6 +6,7 @@ use crate::compare::Prepared;
 use crate::config::{KeyHow, KeySpec};
 use crate::data::Table;
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 
 /// A candidate pair, packed as `(i << 32) | j` with `i < j`.
 pub type Pair = u64;
@@ -25,8 +26,12 @@ pub struct BlockingStats {
     pub per_rule: Vec<usize>,
     /// Distinct pairs after the union: the number actually compared.
     pub distinct: usize,
-    /// Groups skipped because they exceeded the maximum block size.
+    /// Groups skipped because they exceeded the maximum block size, or the pair budget.
     pub skipped_groups: usize,
+    /// The pairs those groups would have given.
+    pub skipped_pairs: usize,
+    /// The largest group kept: the configured maximum, or less when the pair budget bound.
+    pub largest_block: usize,
 }
 
 /// At most this many values of one multi-valued key per record.
@@ -89,63 +94,169 @@ fn value_keys(table: &Table, k: &KeySpec, position: usize) -> Vec<Vec<u64>> {
         .collect()
 }
 
-/// Candidate pairs for all rules. With `cross_only`, only pairs whose records come from
-/// different sources (linking two files).
-pub fn candidate_pairs(table: &Table, rules: &[Vec<KeySpec>], cross_only: bool, max_block: usize) -> (Vec<Pair>, BlockingStats) {
-    let (tagged, stats) = tagged_pairs(table, rules, cross_only, max_block);
+/// What blocking may produce, and for whom.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits<'a> {
+    /// Only pairs whose records come from different sources (linking two files).
+    pub cross_only: bool,
+    /// Groups larger than this in one rule are skipped: a key shared by thousands of
+    /// records is not a useful block.
+    pub max_block: usize,
+    /// At most this many pairs over all rules (before the union removes duplicates). When
+    /// the rules would give more, the largest groups of every rule are skipped first, down
+    /// to the size that fits: memory stays bounded whatever the data, and what is lost is
+    /// the least telling blocks (the most common keys).
+    pub max_pairs: usize,
+    /// Only pairs with at least one record marked here (incremental linking).
+    pub focus: Option<&'a [bool]>,
+}
+
+impl Default for Limits<'_> {
+    fn default() -> Self {
+        Self { cross_only: false, max_block: usize::MAX, max_pairs: usize::MAX, focus: None }
+    }
+}
+
+/// Candidate pairs for all rules.
+pub fn candidate_pairs(table: &Table, rules: &[Vec<KeySpec>], limits: &Limits) -> (Vec<Pair>, BlockingStats) {
+    let (tagged, stats) = tagged_pairs(table, rules, limits);
     (tagged.into_iter().map(|(p, _)| p).collect(), stats)
+}
+
+/// One rule's records sorted by key hash, and its groups (start, length) of two or more.
+struct RuleGroups {
+    keyed: Vec<(u64, u32)>,
+    groups: Vec<(usize, usize)>,
+}
+
+/// Sort one rule's records by key and find its groups. With a focus, only the keys of
+/// marked records matter: the others' entries are dropped before sorting (a step that links
+/// a few new records against millions sorts a few hundred entries, not millions).
+fn group_rule(table: &Table, rule: &[KeySpec], focus: Option<&[bool]>) -> RuleGroups {
+    // Keys are hashed to 64 bits: a million records' string keys would cost hundreds of
+    // megabytes. A collision only merges two blocks (a few extra pairs get compared).
+    let parts: Vec<(&[u32], Vec<Vec<u64>>)> = rule
+        .iter()
+        .enumerate()
+        .map(|(pos, k)| (table.fields.get(k.field).map(|c| c.ids()).unwrap_or(&[]), value_keys(table, k, pos)))
+        .collect();
+    // Every combination of the parts' values (one each, except multi-valued keys).
+    let keys_of = |r: usize| -> Vec<u64> {
+        let mut combos: Vec<u64> = vec![0];
+        for (ids, keys) in &parts {
+            let values: &[u64] = ids.get(r).and_then(|id| keys.get(*id as usize)).map(Vec::as_slice).unwrap_or(&[]);
+            combos = combos.iter().flat_map(|c| values.iter().map(move |v| combine(*c, *v))).collect();
+        }
+        combos
+    };
+    let wanted: Option<rustc_hash::FxHashSet<u64>> =
+        focus.map(|marks| marks.iter().enumerate().filter(|(_, m)| **m).flat_map(|(r, _)| keys_of(r)).collect());
+    let mut keyed: Vec<(u64, u32)> = (0..table.len())
+        .into_par_iter()
+        .flat_map_iter(|r| {
+            let wanted = wanted.as_ref();
+            keys_of(r).into_iter().filter(move |c| wanted.is_none_or(|w| w.contains(c))).map(move |c| (c, r as u32))
+        })
+        .collect();
+    keyed.par_sort_unstable();
+    let mut groups = Vec::new();
+    let mut start = 0;
+    for i in 1..=keyed.len() {
+        let boundary = i == keyed.len() || keyed.get(i).map(|x| &x.0) != keyed.get(start).map(|x| &x.0);
+        if boundary {
+            if i - start > 1 {
+                groups.push((start, i - start));
+            }
+            start = i;
+        }
+    }
+    RuleGroups { keyed, groups }
+}
+
+/// The pairs a group gives under the limits: with `cross_only`, those across the two
+/// sources; with a focus, those with at least one marked record.
+fn pairs_in(group: &[(u64, u32)], table: &Table, limits: &Limits) -> usize {
+    let marked = |i: usize| limits.focus.is_none_or(|m| m.get(i).copied().unwrap_or(false));
+    // (records, marked records) per source: 0 and everything else.
+    let mut n = [0usize; 2];
+    let mut f = [0usize; 2];
+    for x in group {
+        let i = x.1 as usize;
+        let s = usize::from(limits.cross_only && table.source.get(i).copied().unwrap_or(0) != 0);
+        if let (Some(n), Some(f)) = (n.get_mut(s), f.get_mut(s)) {
+            *n += 1;
+            *f += usize::from(marked(i));
+        }
+    }
+    let [n0, n1] = n;
+    let [f0, f1] = f;
+    let (u0, u1) = (n0 - f0, n1 - f1);
+    if limits.cross_only {
+        // Every pair across, less those with neither record marked.
+        n0 * n1 - u0 * u1
+    } else {
+        n0 * n0.saturating_sub(1) / 2 - u0 * u0.saturating_sub(1) / 2
+    }
+}
+
+/// The largest group size whose groups (with all smaller ones, over every rule) fit the
+/// pair budget. `by_size` holds, for each group size, the pairs its groups give.
+fn size_that_fits(by_size: &BTreeMap<usize, usize>, max_pairs: usize) -> usize {
+    let mut total = 0usize;
+    let mut fits = 1;
+    for (size, pairs) in by_size {
+        total = total.saturating_add(*pairs);
+        if total > max_pairs {
+            return fits;
+        }
+        fits = *size;
+    }
+    fits
 }
 
 /// Like [`candidate_pairs`], with each pair's bit mask of the rules that produced it (bit r
 /// for rule r; at most 32 rules). EM uses the masks to learn each field's m from pairs that
 /// were not selected for agreeing on that field.
-pub fn tagged_pairs(table: &Table, rules: &[Vec<KeySpec>], cross_only: bool, max_block: usize) -> (Vec<(Pair, u32)>, BlockingStats) {
+pub fn tagged_pairs(table: &Table, rules: &[Vec<KeySpec>], limits: &Limits) -> (Vec<(Pair, u32)>, BlockingStats) {
     let mut stats = BlockingStats::default();
-    let mut all: Vec<(Pair, u32)> = Vec::new();
-    for rule in rules {
-        // Keys are hashed to 64 bits: a million records' string keys would cost hundreds of
-        // megabytes. A collision only merges two blocks (a few extra pairs get compared).
-        let parts: Vec<(&[u32], Vec<Vec<u64>>)> = rule
-            .iter()
-            .enumerate()
-            .map(|(pos, k)| (table.fields.get(k.field).map(|c| c.ids()).unwrap_or(&[]), value_keys(table, k, pos)))
-            .collect();
-        let mut keyed: Vec<(u64, u32)> = (0..table.len())
-            .into_par_iter()
-            .flat_map_iter(|r| {
-                // Every combination of the parts' values (one each, except multi-valued keys).
-                let mut combos: Vec<u64> = vec![0];
-                for (ids, keys) in &parts {
-                    let values: &[u64] = ids.get(r).and_then(|id| keys.get(*id as usize)).map(Vec::as_slice).unwrap_or(&[]);
-                    combos = combos.iter().flat_map(|c| values.iter().map(move |v| combine(*c, *v))).collect();
-                }
-                combos.into_iter().map(move |c| (c, r as u32))
-            })
-            .collect();
-        keyed.par_sort_unstable();
-        let mut groups: Vec<&[(u64, u32)]> = Vec::new();
-        let mut start = 0;
-        for i in 1..=keyed.len() {
-            let boundary = i == keyed.len() || keyed.get(i).map(|x| &x.0) != keyed.get(start).map(|x| &x.0);
-            if boundary {
-                if let Some(g) = keyed.get(start..i) {
-                    if g.len() > max_block {
-                        stats.skipped_groups += 1;
-                    } else if g.len() > 1 {
-                        groups.push(g);
-                    }
-                }
-                start = i;
+    let ruled: Vec<RuleGroups> = rules.iter().map(|rule| group_rule(table, rule, limits.focus)).collect();
+    // For each group size, the pairs its groups give: how large a group the budget allows.
+    let mut by_size: BTreeMap<usize, usize> = BTreeMap::new();
+    for r in &ruled {
+        for (start, len) in r.groups.iter().filter(|(_, len)| *len <= limits.max_block) {
+            let pairs = r.keyed.get(*start..start + len).map_or(0, |g| pairs_in(g, table, limits));
+            let slot = by_size.entry(*len).or_default();
+            *slot = slot.saturating_add(pairs);
+        }
+    }
+    let wanted = by_size.values().fold(0usize, |a, b| a.saturating_add(*b));
+    stats.largest_block = if wanted > limits.max_pairs { size_that_fits(&by_size, limits.max_pairs) } else { limits.max_block };
+    // Sized once: growing by doubling could briefly need twice the budget.
+    let kept_pairs = by_size.range(..=stats.largest_block).fold(0usize, |a, (_, p)| a.saturating_add(*p));
+    let mut all: Vec<(Pair, u32)> = Vec::with_capacity(kept_pairs);
+    for (r, rule) in ruled.into_iter().enumerate() {
+        let mut kept: Vec<&[(u64, u32)]> = Vec::new();
+        for (start, len) in &rule.groups {
+            let Some(g) = rule.keyed.get(*start..start + len) else { continue };
+            if *len > stats.largest_block {
+                stats.skipped_groups += 1;
+                stats.skipped_pairs = stats.skipped_pairs.saturating_add(pairs_in(g, table, limits));
+            } else {
+                kept.push(g);
             }
         }
-        let pairs: Vec<Pair> = groups
+        let marked = |i: usize| limits.focus.is_none_or(|m| m.get(i).copied().unwrap_or(false));
+        let pairs: Vec<Pair> = kept
             .par_iter()
             .flat_map_iter(|g| {
-                let mut out = Vec::with_capacity(g.len() * (g.len() - 1) / 2);
+                let mut out = Vec::with_capacity(pairs_in(g, table, limits));
                 for (x, a) in g.iter().enumerate() {
                     for b in g.iter().skip(x + 1) {
                         let (i, j) = (a.1 as usize, b.1 as usize);
-                        if cross_only && table.source.get(i) == table.source.get(j) {
+                        if limits.cross_only && table.source.get(i) == table.source.get(j) {
+                            continue;
+                        }
+                        if !marked(i) && !marked(j) {
                             continue;
                         }
                         out.push(pack(i, j));
@@ -154,8 +265,10 @@ pub fn tagged_pairs(table: &Table, rules: &[Vec<KeySpec>], cross_only: bool, max
                 out
             })
             .collect();
+        drop(kept);
+        drop(rule);
         stats.per_rule.push(pairs.len());
-        let bit = 1u32 << (stats.per_rule.len() - 1).min(31);
+        let bit = 1u32 << r.min(31);
         all.extend(pairs.into_iter().map(|p| (p, bit)));
     }
     // De-duplicate in place (no second copy of the largest vector), merging the rule masks.
@@ -193,7 +306,7 @@ mod tests {
         );
         let by_sound = vec![KeySpec { field: 0, how: KeyHow::Phonetic }];
         let by_year = vec![KeySpec { field: 1, how: KeyHow::Year }];
-        let (pairs, stats) = candidate_pairs(&table, &[by_sound, by_year], false, 100);
+        let (pairs, stats) = candidate_pairs(&table, &[by_sound, by_year], &Limits { max_block: 100, ..Limits::default() });
         // sound: {0,1,2} → 3 pairs; year 1990: {0,2,3} → 3 pairs; union = 5 distinct.
         assert_eq!(stats.per_rule, vec![3, 3]);
         assert_eq!(stats.distinct, 5);
@@ -212,7 +325,7 @@ mod tests {
             vec![0; 4],
             vec![(Kind::Area, ["160101", "160108", "1601", "160201"].iter().map(|c| prepare(Kind::Area, c)).collect())],
         );
-        let (pairs, _) = candidate_pairs(&table, &cfg.rules().unwrap(), false, 100);
+        let (pairs, _) = candidate_pairs(&table, &cfg.rules().unwrap(), &Limits::default());
         assert_eq!(pairs, vec![pack(0, 1), pack(0, 2), pack(1, 2)], "same province, whatever the district");
         assert!(crate::LinkConfig::parse("id_column = \"id\"\nblocking = [[\"origin:prefix0\"]]\n[[field]]\nname = \"origin\"\nkind = \"area\"\ncolumns = [\"origin\"]\n").is_err());
     }
@@ -224,7 +337,54 @@ mod tests {
             vec![0, 0, 1],
             vec![(Kind::Name, ["rosa", "rosa", "rosa"].iter().map(|n| prepare(Kind::Name, n)).collect())],
         );
-        let (pairs, _) = candidate_pairs(&table, &[vec![KeySpec { field: 0, how: KeyHow::Exact }]], true, 100);
+        let (pairs, _) =
+            candidate_pairs(&table, &[vec![KeySpec { field: 0, how: KeyHow::Exact }]], &Limits { cross_only: true, ..Limits::default() });
         assert_eq!(pairs, vec![pack(0, 2), pack(1, 2)]);
+    }
+
+    /// A table of one name field: `sizes[k]` records named `n{k}`.
+    fn groups_of(sizes: &[usize]) -> Table {
+        let names: Vec<String> = sizes.iter().enumerate().flat_map(|(k, n)| std::iter::repeat_n(format!("n{k}"), *n)).collect();
+        Table::from_prepared(
+            (0..names.len()).map(|i| i.to_string()).collect(),
+            vec![0; names.len()],
+            vec![(Kind::Exact, names.iter().map(|n| prepare(Kind::Exact, n)).collect())],
+        )
+    }
+
+    #[test]
+    fn the_pair_budget_skips_the_largest_blocks_first_and_says_so() {
+        // Blocks of 2, 3, 5 and 40 records: 1 + 3 + 10 + 780 pairs.
+        let table = groups_of(&[2, 3, 5, 40]);
+        let rule = vec![vec![KeySpec { field: 0, how: KeyHow::Exact }]];
+        let (all, stats) = candidate_pairs(&table, &rule, &Limits::default());
+        assert_eq!((all.len(), stats.skipped_groups), (794, 0));
+        // A budget of 20 pairs fits every block but the one of 40.
+        let (kept, stats) = candidate_pairs(&table, &rule, &Limits { max_pairs: 20, ..Limits::default() });
+        assert_eq!(kept.len(), 14);
+        assert_eq!((stats.skipped_groups, stats.skipped_pairs, stats.largest_block), (1, 780, 5));
+        // A budget of 3 keeps the blocks of 2 only: the block of 3 would take it to 4.
+        let (kept, stats) = candidate_pairs(&table, &rule, &Limits { max_pairs: 3, ..Limits::default() });
+        assert_eq!(kept, vec![pack(0, 1)]);
+        assert_eq!((stats.skipped_groups, stats.largest_block), (3, 2));
+        // The block-size cap applies before the budget.
+        let (kept, stats) = candidate_pairs(&table, &rule, &Limits { max_block: 4, ..Limits::default() });
+        assert_eq!((kept.len(), stats.skipped_groups), (4, 2));
+    }
+
+    #[test]
+    fn a_focus_pairs_only_the_marked_records_and_budgets_only_their_pairs() {
+        // One block of 40; two records marked: 1 pair between them + 2 × 38 with the rest.
+        let table = groups_of(&[40]);
+        let rule = vec![vec![KeySpec { field: 0, how: KeyHow::Exact }]];
+        let mut marks = vec![false; 40];
+        marks[3] = true;
+        marks[30] = true;
+        let (kept, stats) = candidate_pairs(&table, &rule, &Limits { focus: Some(&marks), max_pairs: 100, ..Limits::default() });
+        assert_eq!((kept.len(), stats.skipped_groups), (77, 0), "the block's 780 pairs would not fit; its 77 focused ones do");
+        assert!(kept.iter().all(|p| {
+            let (i, j) = unpack(*p);
+            marks[i] || marks[j]
+        }));
     }
 }

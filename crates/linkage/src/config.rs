@@ -32,6 +32,12 @@ pub struct LinkConfig {
     /// by thousands of records is not a useful block.
     #[serde(default = "default_max_block")]
     pub max_block_size: usize,
+    /// At most this many candidate pairs over all rules (counted before duplicates are
+    /// removed). When the rules would give more, the largest groups are skipped first until
+    /// the rest fit, and the run reports what it skipped. Memory stays bounded whatever the
+    /// data: about 40 bytes a pair at the peak, so 2 GB at the default.
+    #[serde(default = "default_max_pairs")]
+    pub max_pairs: usize,
 }
 
 fn default_threshold() -> f64 {
@@ -39,6 +45,9 @@ fn default_threshold() -> f64 {
 }
 fn default_max_block() -> usize {
     5000
+}
+fn default_max_pairs() -> usize {
+    50_000_000
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -79,26 +79,37 @@ impl Column {
         self.token_text.get(t as usize).map(|(a, b)| (a.as_str(), b.as_str())).unwrap_or(("", ""))
     }
 
-    fn push(&mut self, kind: Kind, raw: &str) {
+    /// The number of a raw value, prepared and added if it is new.
+    fn intern(&mut self, kind: Kind, raw: &str) -> u32 {
         if self.values.is_empty() {
             self.values.push(Prepared::default());
         }
-        let id = match self.by_raw.get(raw) {
-            Some(id) => *id,
-            None => {
-                let p = prepare(kind, raw);
-                let id = if p.is_missing() {
-                    0
-                } else if let Some(id) = self.by_text.get(&p.text) {
-                    *id
-                } else {
-                    self.add(kind, p)
-                };
-                self.by_raw.insert(raw.to_owned(), id);
-                id
-            }
+        if let Some(id) = self.by_raw.get(raw) {
+            return *id;
+        }
+        let p = prepare(kind, raw);
+        let id = if p.is_missing() {
+            0
+        } else if let Some(id) = self.by_text.get(&p.text) {
+            *id
+        } else {
+            self.add(kind, p)
         };
+        self.by_raw.insert(raw.to_owned(), id);
+        id
+    }
+
+    fn push(&mut self, kind: Kind, raw: &str) {
+        let id = self.intern(kind, raw);
         self.of_record.push(id);
+    }
+
+    /// Give record `r` a new value (its old value stays interned, unused).
+    fn set(&mut self, r: usize, kind: Kind, raw: &str) {
+        let id = self.intern(kind, raw);
+        if let Some(slot) = self.of_record.get_mut(r) {
+            *slot = id;
+        }
     }
 
     /// Record `r`'s value number (0 when missing).
@@ -126,6 +137,12 @@ impl Column {
     pub fn ids(&self) -> &[u32] {
         &self.of_record
     }
+}
+
+/// A field's columns as one raw value: joint surnames with `|` between them, others with a
+/// space.
+fn joined(kind: Kind, columns: Option<&Vec<&str>>) -> String {
+    columns.map(|v| v.join(if kind == Kind::Surnames { "|" } else { " " })).unwrap_or_default()
 }
 
 /// Records in columnar form: `fields[f]` holds field `f` of every record.
@@ -165,9 +182,18 @@ impl Table {
         self.ids.push(id.to_owned());
         self.source.push(source);
         for (f, spec) in cfg.fields.iter().enumerate() {
-            let raw = values.get(f).map(|v| v.join(if spec.kind == Kind::Surnames { "|" } else { " " })).unwrap_or_default();
             if let Some(c) = self.fields.get_mut(f) {
-                c.push(spec.kind, &raw);
+                c.push(spec.kind, &joined(spec.kind, values.get(f)));
+            }
+        }
+    }
+
+    /// Replace record `r`'s values (a record changed since the table was filled), as
+    /// [`Table::push`] takes them. Term frequencies and blocks follow the new values.
+    pub fn set(&mut self, cfg: &LinkConfig, r: usize, values: &[Vec<&str>]) {
+        for (f, spec) in cfg.fields.iter().enumerate() {
+            if let Some(c) = self.fields.get_mut(f) {
+                c.set(r, spec.kind, &joined(spec.kind, values.get(f)));
             }
         }
     }
@@ -311,4 +337,29 @@ pub fn load_csv(path: &str, source: u8, cfg: &LinkConfig, table: &mut Table) -> 
         }
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_record_takes_its_new_values_and_a_sealed_table_still_grows() {
+        let cfg = LinkConfig::parse(
+            "id_column = \"id\"\nblocking = [[\"surnames:phonetic\"]]\n[[field]]\nname = \"surnames\"\nkind = \"surnames\"\ncolumns = [\"a\", \"b\"]\n",
+        )
+        .unwrap();
+        let mut table = Table::for_config(&cfg);
+        table.push(&cfg, "p1", 0, &[vec!["Quispe", "Mamani"]]);
+        table.push(&cfg, "p2", 0, &[vec!["Rojas", ""]]);
+        table.seal();
+        table.set(&cfg, 1, &[vec!["Quispe", "Mamani"]]);
+        let col = &table.fields[0];
+        assert_eq!(col.id(0), col.id(1), "the changed record now holds the same value");
+        assert_eq!(table.value(0, 1).map(|p| p.text.as_str()), Some("quispe|mamani"));
+        // After sealing, a new spelling is prepared afresh and still found by its prepared text.
+        table.push(&cfg, "p3", 0, &[vec!["QUISPE", "Mamaní"]]);
+        assert_eq!(table.fields[0].id(2), table.fields[0].id(0));
+        assert_eq!(table.len(), 3);
+    }
 }

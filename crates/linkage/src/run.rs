@@ -1,7 +1,7 @@
 //! The whole pipeline, as the command line runs it: load → block → compare → estimate u →
 //! EM → score → threshold → cluster. Reports the time of each phase.
 
-use crate::blocking::{Pair, tagged_pairs, unpack};
+use crate::blocking::{Limits, Pair, tagged_pairs, unpack};
 use crate::cluster::cluster;
 use crate::config::LinkConfig;
 use crate::data::{Table, load_csv};
@@ -32,6 +32,10 @@ pub struct LinkOutput {
     pub pairs_compared: usize,
     pub pairs_per_rule: Vec<usize>,
     pub skipped_blocks: usize,
+    /// The pairs those blocks would have given (not compared).
+    pub skipped_pairs: usize,
+    /// The largest block compared: the configured maximum, or less when the pair budget bound.
+    pub largest_block: usize,
     pub em_iterations: usize,
     pub lambda: f64,
     pub refused_merges: usize,
@@ -39,6 +43,8 @@ pub struct LinkOutput {
     pub model: Option<Model>,
     /// Where the model came from: "em", "prior" (too few pairs to learn from) or "given".
     pub model_source: &'static str,
+    /// Links at or above the threshold left out by `Options::max_links`.
+    pub links_over_limit: usize,
     /// With `Options::explain`: each linked pair's field contributions, aligned with `pairs`.
     pub explanations: Vec<Vec<Contribution>>,
 }
@@ -63,7 +69,7 @@ pub const MIN_PAIRS_FOR_EM: usize = 1_000;
 pub const MIN_RECORDS_FOR_TF: usize = 1_000;
 
 /// What to do beyond the command line's defaults.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct Options<'a> {
     pub threshold: Option<f64>,
     /// Only pairs with at least one record marked here are compared (incremental linking of
@@ -77,6 +83,28 @@ pub struct Options<'a> {
     pub fallback: Option<&'a Model>,
     /// Keep each linked pair's field-by-field contributions (for review screens).
     pub explain: bool,
+    /// Keep at most this many links, the most probable first (a review queue cannot take
+    /// millions; the rest are counted in `links_over_limit`). Clusters are then built from
+    /// the links kept.
+    pub max_links: Option<usize>,
+    /// Pairs (by record index) the caller already holds: kept whatever `max_links` says and
+    /// not counted against it, so a run after a capped one brings the next most probable
+    /// pairs rather than the same ones again.
+    pub known: Option<&'a (dyn Fn(usize, usize) -> bool + Sync)>,
+}
+
+impl std::fmt::Debug for Options<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("threshold", &self.threshold)
+            .field("focus", &self.focus.map(<[bool]>::len))
+            .field("model", &self.model.is_some())
+            .field("fallback", &self.fallback.is_some())
+            .field("explain", &self.explain)
+            .field("max_links", &self.max_links)
+            .field("known", &self.known.is_some())
+            .finish()
+    }
 }
 
 /// Link CSV files, as the command line does.
@@ -120,19 +148,15 @@ pub fn link_table(cfg: &LinkConfig, table: &Table, mode: Mode, opts: &Options, p
     out.records = table.len();
 
     let cross = mode == Mode::Link;
-    let (mut tagged, stats) = tagged_pairs(table, &rules, cross, cfg.max_block_size);
-    if let Some(focus) = opts.focus {
-        let marked = |i: usize| focus.get(i).copied().unwrap_or(false);
-        tagged.retain(|(p, _)| {
-            let (i, j) = unpack(*p);
-            marked(i) || marked(j)
-        });
-    }
+    let limits = Limits { cross_only: cross, max_block: cfg.max_block_size, max_pairs: cfg.max_pairs, focus: opts.focus };
+    let (tagged, stats) = tagged_pairs(table, &rules, &limits);
     let masks: Vec<u32> = tagged.iter().map(|t| t.1).collect();
     let pairs: Vec<Pair> = tagged.into_iter().map(|t| t.0).collect();
     out.pairs_compared = pairs.len();
     out.pairs_per_rule = stats.per_rule;
     out.skipped_blocks = stats.skipped_groups;
+    out.skipped_pairs = stats.skipped_pairs;
+    out.largest_block = stats.largest_block;
     lap("blocking", &mut out);
 
     let kinds: Vec<_> = cfg.fields.iter().map(|f| f.kind).collect();
@@ -210,7 +234,23 @@ pub fn link_table(cfg: &LinkConfig, table: &Table, mode: Mode, opts: &Options, p
         })
         .collect();
     let probability = |k: usize| Model::probability(weights.get(k).copied().unwrap_or(f64::NEG_INFINITY));
-    let linked: Vec<usize> = (0..pairs.len()).into_par_iter().filter(|k| probability(*k) >= threshold).collect();
+    let mut linked: Vec<usize> = (0..pairs.len()).into_par_iter().filter(|k| probability(*k) >= threshold).collect();
+    if let Some(max) = opts.max_links {
+        let is_known = |k: &usize| {
+            let (i, j) = unpack(pairs.get(*k).copied().unwrap_or(0));
+            opts.known.is_some_and(|known| known(i, j))
+        };
+        let (mut kept, mut others): (Vec<usize>, Vec<usize>) = linked.into_par_iter().partition(is_known);
+        if others.len() > max {
+            // The most probable first; ties in pair order, so a run is repeatable.
+            others.par_sort_unstable_by(|a, b| probability(*b).total_cmp(&probability(*a)).then(a.cmp(b)));
+            out.links_over_limit = others.len() - max;
+            others.truncate(max);
+        }
+        kept.append(&mut others);
+        kept.par_sort_unstable();
+        linked = kept;
+    }
     let links: Vec<(usize, usize, f64)> = linked
         .iter()
         .map(|k| {
@@ -254,4 +294,49 @@ pub fn link_table(cfg: &LinkConfig, table: &Table, mode: Mode, opts: &Options, p
     lap("cluster", &mut out);
     out.model = Some(model);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_limit_keeps_the_most_probable_pairs_and_counts_the_rest() {
+        let cfg = LinkConfig::parse(
+            "id_column = \"id\"\nblocking = [[\"surname:exact\"]]\n\
+             [[field]]\nname = \"surname\"\nkind = \"name\"\ncolumns = [\"surname\"]\n\
+             [[field]]\nname = \"given\"\nkind = \"given_name\"\ncolumns = [\"given\"]\n\
+             [[field]]\nname = \"birth\"\nkind = \"date\"\ncolumns = [\"birth\"]\n",
+        )
+        .unwrap();
+        let mut table = Table::for_config(&cfg);
+        // a/b agree on everything; c/d on surname and given name only (birth missing on one).
+        for (id, s, g, b) in [
+            ("a", "quispe", "rosa", "1990-02-03"),
+            ("b", "quispe", "rosa", "1990-02-03"),
+            ("c", "mamani", "luz", "1985-07-01"),
+            ("d", "mamani", "luz", ""),
+        ] {
+            table.push(&cfg, id, 0, &[vec![s], vec![g], vec![b]]);
+        }
+        let all = link_table(&cfg, &table, Mode::Dedupe, &Options { threshold: Some(0.0), explain: true, ..Options::default() }, &|_| {})
+            .unwrap();
+        assert_eq!(all.pairs.len(), 2);
+        assert_eq!(all.links_over_limit, 0);
+        let opts = Options { threshold: Some(0.0), explain: true, max_links: Some(1), ..Options::default() };
+        let one = link_table(&cfg, &table, Mode::Dedupe, &opts, &|_| {}).unwrap();
+        assert_eq!(one.links_over_limit, 1);
+        assert_eq!(
+            one.pairs.iter().map(|(l, r, _)| (l.as_str(), r.as_str())).collect::<Vec<_>>(),
+            [("a", "b")],
+            "the pair with more evidence stays"
+        );
+        assert_eq!(one.explanations.len(), 1, "explanations stay aligned with the pairs kept");
+        // A pair the caller already holds does not count against the limit: the next run
+        // brings the next pair.
+        let known = |i: usize, j: usize| (i, j) == (0, 1);
+        let next = link_table(&cfg, &table, Mode::Dedupe, &Options { known: Some(&known), ..opts }, &|_| {}).unwrap();
+        assert_eq!(next.links_over_limit, 0);
+        assert_eq!(next.pairs.len(), 2);
+    }
 }

@@ -576,8 +576,12 @@ impl Store for SqlStore {
         records::persons_where(&self.pool, "id", ids).await
     }
 
-    async fn list_all_persons(&self) -> StoreResult<Vec<PersonRecord>> {
-        records::all_persons(&self.pool).await
+    async fn persons_page(&self, after: Option<&PersonId>, limit: usize) -> StoreResult<Vec<PersonRecord>> {
+        records::persons_page(&self.pool, after.map(PersonId::as_str), limit).await
+    }
+
+    async fn persons_changed_since(&self, since: amparo_domain::Timestamp) -> StoreResult<Vec<(PersonId, amparo_domain::Timestamp)>> {
+        records::persons_changed_since(&self.pool, since).await
     }
 
     async fn persons_from_source(&self, source_id: &str) -> StoreResult<Vec<PersonRecord>> {

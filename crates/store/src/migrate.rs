@@ -13,6 +13,7 @@ pub const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[
     (6, "statistics_projection", include_str!("../migrations/sqlite/0006_statistics_projection.sql")),
     (7, "statistics_reads_in_order", include_str!("../migrations/sqlite/0007_statistics_reads_in_order.sql")),
     (8, "statistics_screened", include_str!("../migrations/sqlite/0008_statistics_screened.sql")),
+    (9, "persons_changed", include_str!("../migrations/sqlite/0009_persons_changed.sql")),
 ];
 pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -23,6 +24,7 @@ pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (6, "statistics_projection", include_str!("../migrations/postgres/0006_statistics_projection.sql")),
     (7, "statistics_reads_in_order", include_str!("../migrations/postgres/0007_statistics_reads_in_order.sql")),
     (8, "statistics_screened", include_str!("../migrations/postgres/0008_statistics_screened.sql")),
+    (9, "persons_changed", include_str!("../migrations/postgres/0009_persons_changed.sql")),
 ];
 
 fn be(e: sqlx::Error) -> StoreError {

@@ -206,9 +206,22 @@ pub async fn persons_where(pool: &AnyPool, column: &str, values: &[String]) -> S
     Ok(out)
 }
 
-pub async fn all_persons(pool: &AnyPool) -> StoreResult<Vec<PersonRecord>> {
-    let rows = sqlx::query("SELECT * FROM persons ORDER BY created_at, id").fetch_all(pool).await.map_err(be)?;
+/// A page of persons in id order (the primary key's index: no sort, however many there are).
+pub async fn persons_page(pool: &AnyPool, after: Option<&str>, limit: usize) -> StoreResult<Vec<PersonRecord>> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = match after {
+        Some(a) => sqlx::query("SELECT * FROM persons WHERE id > $1 ORDER BY id LIMIT $2").bind(a.to_owned()).bind(limit),
+        None => sqlx::query("SELECT * FROM persons ORDER BY id LIMIT $1").bind(limit),
+    }
+    .fetch_all(pool)
+    .await
+    .map_err(be)?;
     rows.iter().map(person).collect()
+}
+
+pub async fn persons_changed_since(pool: &AnyPool, since: i64) -> StoreResult<Vec<(PersonId, i64)>> {
+    let rows = sqlx::query("SELECT id, updated_at FROM persons WHERE updated_at >= $1").bind(since).fetch_all(pool).await.map_err(be)?;
+    rows.iter().map(|r| Ok((PersonId::from_trusted(s(r, "id")?), i(r, "updated_at")?))).collect()
 }
 
 /// The clear columns of every row, with a JSON object of the chosen `attrs` fields built by

@@ -288,6 +288,42 @@ async fn story_bulk_writes_and_statistics_reads(e: Env) {
     assert!(rows.is_empty());
 }
 
+/// Record linkage reads every person a page at a time, each once, and learns from the
+/// changed ones alone whether it has anything to do.
+async fn story_persons_in_pages_and_changes(e: Env) {
+    let (_org, ctx) = org_and_actor(&e.app, "Unidad Páginas", Role::Investigator).await;
+    let pid = known_person(&e.app, &ctx).await;
+    let template = e.store.get_person(&pid).await.unwrap().unwrap();
+    let persons: Vec<_> = (0..7)
+        .map(|k| {
+            let mut p = template.clone();
+            p.id = amparo_domain::PersonId::from_trusted(format!("page-person-{k}"));
+            p.code = format!("P-PAGE-{k:04}");
+            p.match_doc = None;
+            p.updated_at = 1_000 + k;
+            p
+        })
+        .collect();
+    e.store.write_bulk(&persons, &Batch::default(), &ctx.event(1, "bulk", "ok", "t", "")).await.unwrap();
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = e.store.persons_page(after.as_ref(), 3).await.unwrap();
+        assert!(page.len() <= 3);
+        let Some(last) = page.last() else { break };
+        after = Some(last.id.clone());
+        seen.extend(page.iter().map(|p| p.id.to_string()));
+    }
+    let mut all: Vec<String> = persons.iter().map(|p| p.id.to_string()).chain([pid.to_string()]).collect();
+    all.sort();
+    assert_eq!(seen, all, "every person once, in id order");
+    let changed = e.store.persons_changed_since(1_005).await.unwrap();
+    let mut ids: Vec<(String, i64)> =
+        changed.into_iter().filter(|(id, _)| id.as_str().starts_with("page-")).map(|(id, at)| (id.to_string(), at)).collect();
+    ids.sort();
+    assert_eq!(ids, [("page-person-5".to_owned(), 1_005), ("page-person-6".to_owned(), 1_006)]);
+}
+
 /// Statistics scans see every row once, chunk after chunk, with only the columns, rows and
 /// `attrs` fields asked for, and the subject person's clear columns when asked.
 async fn story_statistics_scans_in_chunks(e: Env) {
@@ -781,6 +817,7 @@ async fn run_all(mut f: Fresh) {
     story_protection_records_and_instruments(f.env().await).await;
     story_bulk_writes_and_statistics_reads(f.env().await).await;
     story_statistics_scans_in_chunks(f.env().await).await;
+    story_persons_in_pages_and_changes(f.env().await).await;
     story_statistics_projection_tables(f.env().await).await;
 }
 

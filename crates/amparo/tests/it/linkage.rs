@@ -4,7 +4,7 @@
 
 use crate::helpers::*;
 use amparo_core::Ctx;
-use amparo_core::store::{AuditFilter, Store};
+use amparo_core::store::{AuditFilter, RecordTable, RowFilter, Store};
 use serde_json::{Value, json};
 
 async fn identified_2008(t: &TestApp, tok: &str) -> (i64, i64) {
@@ -255,4 +255,72 @@ async fn an_organisation_both_records_were_referred_to_reviews_the_pair() {
         .cloned()
         .unwrap_or_else(|| panic!("the police/NGO pair is in the shelter's queue: {queue}"));
     assert_eq!(pair["can_decide"], true, "{pair}");
+}
+
+/// Once EM has learnt from the installation's own pairs, a step links only what changed,
+/// from the table the job keeps between runs: an edited person takes their new name there,
+/// and is paired with the person they now resemble.
+#[tokio::test]
+async fn after_learning_a_step_relinks_an_edited_person_from_the_kept_table() {
+    let t = spawn_app().await;
+    let sys = Ctx::system("t");
+    t.app.load_demo(&sys).await.unwrap();
+    t.app.generate_dataset(&sys, 800, 5, &|_| {}).await.unwrap();
+    let police = token(&t, "investigador@demo.amparo.pe").await;
+    let a = record_victim(&t, &police, "Teodora", "Ccahuana", "Quenta").await;
+    let b = record_victim(&t, &police, "Eulalia", "Villanueva", "Puma").await;
+    t.clock.advance(5);
+    let full = t.app.linkage_tick().await.unwrap().expect("new persons: a step");
+    assert_eq!((full.mode, full.model), ("full", "em"), "enough pairs to learn from: {full:?}");
+    let pair_of_a_and_b = |rows: &[amparo_core::store::RecordRow]| {
+        let (l, r) = if a < b { (&a, &b) } else { (&b, &a) };
+        rows.iter().any(|m| m.subject_id.as_ref() == Some(l) && m.lookup.as_ref() == Some(r) && m.status == "pending")
+    };
+    let rows = t.store.find_rows(RecordTable::PersonMatches, &RowFilter::default()).await.unwrap();
+    assert!(!pair_of_a_and_b(&rows), "Teodora and Eulalia are not alike");
+    assert!(t.app.linkage_tick().await.unwrap().is_none(), "nothing changed");
+
+    // The police correct Eulalia's record: she is Teodora, written with a typo.
+    t.clock.advance(5);
+    let (_, cur) = call(&t, &police, "GET", &format!("/api/v1/persons/{b}"), Value::Null).await;
+    let (status, body) = call(
+        &t,
+        &police,
+        "PUT",
+        &format!("/api/v1/persons/{b}"),
+        json!({ "role": "victim", "sex": "female", "approx_age": "19", "given_names": "Teodra", "first_surname": "Ccahuana",
+                "second_surname": "Quenta", "birth_date": "1989-03-14", "nationality": "PE", "version": cur["version"].to_string() }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let step = t.app.linkage_tick().await.unwrap().expect("an edited person: a step");
+    assert_eq!(
+        (step.mode, step.focus, step.persons),
+        ("incremental", 1, full.persons),
+        "only the edited person is linked, no one is added"
+    );
+    let rows = t.store.find_rows(RecordTable::PersonMatches, &RowFilter::default()).await.unwrap();
+    assert!(pair_of_a_and_b(&rows), "the kept table holds her new name: {step:?}");
+
+    // The correction was wrong and is undone: the pending pair no longer scores, and is
+    // withdrawn (kept, with its history, not deleted).
+    t.clock.advance(5);
+    let (_, cur) = call(&t, &police, "GET", &format!("/api/v1/persons/{b}"), Value::Null).await;
+    let (status, body) = call(
+        &t,
+        &police,
+        "PUT",
+        &format!("/api/v1/persons/{b}"),
+        json!({ "role": "victim", "sex": "female", "approx_age": "19", "given_names": "Eulalia", "first_surname": "Villanueva",
+                "second_surname": "Puma", "birth_date": "1989-03-14", "nationality": "PE", "version": cur["version"].to_string() }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let undone = t.app.linkage_tick().await.unwrap().expect("an edited person: a step");
+    assert_eq!(undone.withdrawn, 1, "{undone:?}");
+    let rows = t.store.find_rows(RecordTable::PersonMatches, &RowFilter::default()).await.unwrap();
+    assert!(!pair_of_a_and_b(&rows));
+    let (l, r) = if a < b { (&a, &b) } else { (&b, &a) };
+    let row = rows.iter().find(|m| m.subject_id.as_ref() == Some(l) && m.lookup.as_ref() == Some(r)).expect("the pair is kept");
+    assert_eq!((row.status.as_str(), row.version), ("withdrawn", 2));
 }

@@ -1,10 +1,9 @@
 //! Record linkage in the product: the same victim or suspect recorded by the hotline, the
 //! police, the prosecutor and a shelter, each spelling the name their own way.
 //!
-//! A job decrypts every person *in memory only*, runs the `amparo-linkage` engine over them
-//! (in full on demand, incrementally for records new or changed since the last run, with the
-//! model learnt in the last full run), and stores candidate pairs in `person_matches` with
-//! their score and field-by-field contributions — never a name. People decide: confirming
+//! The job of `linkage_job.rs` decrypts persons *in memory only*, runs the `amparo-linkage`
+//! engine over them, and stores candidate pairs in `person_matches` with their score and
+//! field-by-field contributions — never a name; this file is the review queue over them. People decide: confirming
 //! makes the row a link (status `linked`), which can be undone (`unlinked`); no record is ever
 //! merged or changed. Only users whose organisation may see *both* persons see identities and
 //! decide; everyone else with one side sees "a match needs review by organisation X".
@@ -16,18 +15,17 @@
 use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
-use crate::random::RandomExt;
 use crate::records::{attrs, to_json};
-use crate::store::{Batch, PersonRecord, RecordRow, RecordTable, RowFilter};
+use crate::store::{Batch, RecordRow, RecordTable, RowFilter};
 use amparo_domain::person::{Identity, PersonRole};
 use amparo_domain::policy::{Action, Relation};
 use amparo_domain::{OrgId, PersonId, Timestamp};
-use amparo_linkage::data::Table;
+use amparo_linkage::LinkConfig;
 use amparo_linkage::model::Model;
-use amparo_linkage::run::{Options, link_table};
-use amparo_linkage::{LinkConfig, Mode};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
+
+pub use super::linkage_job::{LinkRunSummary, LinkageState, MAX_CANDIDATES_PER_RUN};
 
 /// The shipped configuration for Amparo's person schema (also used by the benchmark).
 pub const PERSON_CONFIG: &str = include_str!("../../../../data/linkage/persons.toml");
@@ -41,36 +39,6 @@ const REFERENCE_MODEL: &str = include_str!("../../../../data/linkage/persons-mod
 /// engine's 0.5: a person decides, and a missed link double-counts a victim.
 pub const REVIEW_THRESHOLD: f64 = 0.3;
 
-/// The job's memory between runs: where the last run stopped and what it learnt.
-#[derive(Default)]
-pub struct LinkageState {
-    watermark: Option<Timestamp>,
-    /// Persons already linked whose `updated_at` equals the watermark: timestamps are in
-    /// seconds, so a record written in the same second as the last one seen is still new.
-    seen_at_watermark: HashSet<String>,
-    model: Option<Model>,
-    /// The model was learnt by EM on this installation (not the reference fallback); until
-    /// it is, every step is a full run, so the model is relearnt once there is enough data.
-    learnt: bool,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct LinkRunSummary {
-    /// "full" or "incremental".
-    pub mode: &'static str,
-    pub persons: usize,
-    /// Persons new or changed since the last run (all of them in a full run).
-    pub focus: usize,
-    pub pairs_compared: usize,
-    pub candidates: usize,
-    pub new_candidates: usize,
-    pub withdrawn: usize,
-    /// "em", "reference" (too few pairs to learn from: the shipped reference model), "prior"
-    /// (the same, without a reference model) or "given" (the last full run's model).
-    pub model: &'static str,
-    pub millis: u128,
-}
-
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Contribution {
     pub field: String,
@@ -80,11 +48,11 @@ pub struct Contribution {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-struct MatchAttrs {
-    probability: f64,
-    contributions: Vec<Contribution>,
+pub(super) struct MatchAttrs {
+    pub(super) probability: f64,
+    pub(super) contributions: Vec<Contribution>,
     #[serde(default)]
-    decisions: Vec<MatchDecision>,
+    pub(super) decisions: Vec<MatchDecision>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -143,7 +111,7 @@ pub struct MatchView {
     pub review_by: Vec<String>,
 }
 
-const ALERTABLE: [PersonRole; 3] = [PersonRole::PossibleVictim, PersonRole::Victim, PersonRole::Suspect];
+pub(super) const ALERTABLE: [PersonRole; 3] = [PersonRole::PossibleVictim, PersonRole::Victim, PersonRole::Suspect];
 
 /// The reference model, if it fits the configuration field by field (name, kind, number of
 /// levels); a model that does not fit would silently weigh the wrong fields.
@@ -167,33 +135,6 @@ pub fn reference_model(cfg: &LinkConfig) -> Option<Model> {
     fits.then_some(m)
 }
 
-fn config() -> CoreResult<LinkConfig> {
-    LinkConfig::parse(PERSON_CONFIG).map_err(|e| CoreError::Internal(format!("linkage config: {e}")))
-}
-
-/// The engine's columns for one person (names as in `data/linkage/persons.toml`). Without a
-/// date of birth, an approximate age gives a year of birth (the year recorded minus the
-/// age), which the engine compares as a partial date: most victims have no document and
-/// no known birthday, and without it they could never be blocked together.
-fn column(rec: &PersonRecord, identity: &Identity, name: &str) -> String {
-    let o = |v: &Option<String>| v.clone().unwrap_or_default();
-    match name {
-        "given_names" => o(&identity.given_names),
-        "first_surname" => o(&identity.first_surname),
-        "second_surname" => o(&identity.second_surname),
-        "date_of_birth" => match (&identity.birth_date, rec.approx_age) {
-            (Some(d), _) => d.clone(),
-            (None, Some(age)) => (i64::from(crate::usecases::statistics::year_of(rec.created_at)) - age).to_string(),
-            (None, None) => String::new(),
-        },
-        "document_number" => o(&identity.document_number),
-        "origin_ubigeo" => o(&rec.profile.origin_area),
-        // "unknown" and "other" say nothing about whether two records are one person.
-        "sex" => rec.sex.clone().filter(|s| s == "female" || s == "male").unwrap_or_default(),
-        _ => String::new(),
-    }
-}
-
 /// Persons grouped by record linkage and shared documents.
 #[derive(Debug, Default)]
 pub(crate) struct PersonGroups {
@@ -211,180 +152,11 @@ impl PersonGroups {
 }
 
 /// The pair's row key: the two person ids in a fixed order.
-fn ordered<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {
+pub(super) fn ordered<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {
     if a <= b { (a, b) } else { (b, a) }
 }
 
-impl LinkageState {
-    fn is_new(&self, p: &PersonRecord) -> bool {
-        match self.watermark {
-            None => true,
-            Some(w) => p.updated_at > w || (p.updated_at == w && !self.seen_at_watermark.contains(p.id.as_str())),
-        }
-    }
-}
-
 impl Amparo {
-    /// Link every person now, and learn the model afresh (coordinators, system admins).
-    pub async fn run_linkage(&self, ctx: &Ctx) -> CoreResult<LinkRunSummary> {
-        self.authorize(ctx, Action::RunLinkage, Relation::OwnOrgScope, "person_match", "").await?;
-        let mut state = self.linkage.lock().await;
-        let persons = self.store.list_all_persons().await?;
-        self.link(ctx, &mut state, true, persons).await
-    }
-
-    /// The background job's step: link persons recorded or changed since the last run.
-    /// Returns `None` when nothing changed. The first run in a process is a full one.
-    pub async fn linkage_tick(&self) -> CoreResult<Option<LinkRunSummary>> {
-        let ctx = Ctx::system(&self.new_operation_id());
-        self.authorize(&ctx, Action::RunLinkage, Relation::OwnOrgScope, "person_match", "").await?;
-        let mut state = self.linkage.lock().await;
-        let persons = self.store.list_all_persons().await?;
-        if state.model.is_some() && !persons.iter().any(|p| state.is_new(p)) {
-            return Ok(None);
-        }
-        let full = state.model.is_none() || !state.learnt;
-        self.link(&ctx, &mut state, full, persons).await.map(Some)
-    }
-
-    async fn link(&self, ctx: &Ctx, state: &mut LinkageState, full: bool, persons: Vec<PersonRecord>) -> CoreResult<LinkRunSummary> {
-        let started = std::time::Instant::now();
-        let cfg = config()?;
-        let focus: Vec<bool> = persons.iter().map(|p| full || state.is_new(p)).collect();
-        let watermark = persons.iter().map(|p| p.updated_at).max();
-        // The decryption of every person is a read of personal data: audited before it happens
-        // (the result is a second event, with the counts).
-        self.append(&ctx.event(self.now(), "link_persons_start", "ok", "person_match", "")).await?;
-        // Decrypt into the engine's table; the identities are dropped as soon as it is built.
-        let mut table = Table::default();
-        for (k, p) in persons.iter().enumerate() {
-            let identity = self.open_identity(p)?;
-            let owned: Vec<Vec<String>> = cfg.fields.iter().map(|f| f.columns.iter().map(|c| column(p, &identity, c)).collect()).collect();
-            let values: Vec<Vec<&str>> = owned.iter().map(|v| v.iter().map(String::as_str).collect()).collect();
-            table.push(&cfg, &k.to_string(), 0, &values);
-        }
-        let model = if full { None } else { state.model.clone() };
-        let reference = reference_model(&cfg);
-        let focus_for_engine = focus.clone();
-        let out = tokio::task::spawn_blocking(move || {
-            let opts = Options {
-                threshold: Some(REVIEW_THRESHOLD),
-                focus: if full { None } else { Some(&focus_for_engine) },
-                model: model.as_ref(),
-                fallback: reference.as_ref(),
-                explain: true,
-            };
-            link_table(&cfg, &table, Mode::Dedupe, &opts, &|_| {})
-        })
-        .await
-        .map_err(CoreError::internal)?
-        .map_err(|e| CoreError::Internal(format!("linkage: {e}")))?;
-
-        let existing = self.store.find_rows(RecordTable::PersonMatches, &RowFilter::default()).await?;
-        let mut by_pair: HashMap<(String, String), RecordRow> =
-            existing.into_iter().filter_map(|r| Some(((r.subject_id.clone()?, r.lookup.clone()?), r))).collect();
-        let person_at = |id: &str| id.parse::<usize>().ok().and_then(|k| persons.get(k));
-        let mut batch = Batch::default();
-        let mut seen: HashSet<(String, String)> = HashSet::new();
-        let mut alerts: Vec<(PersonRecord, PersonRecord)> = Vec::new();
-        let mut new_candidates = 0;
-        for ((a, b, p), contributions) in out.pairs.iter().zip(out.explanations.iter()) {
-            let (Some(pa), Some(pb)) = (person_at(a), person_at(b)) else { continue };
-            let (l, r) = ordered(pa.id.as_str(), pb.id.as_str());
-            let (left, right) = if l == pa.id.as_str() { (pa, pb) } else { (pb, pa) };
-            let key = (l.to_owned(), r.to_owned());
-            seen.insert(key.clone());
-            let contributions: Vec<Contribution> = contributions
-                .iter()
-                .map(|c| Contribution { field: c.field.clone(), level: c.level.to_owned(), weight: (c.weight * 100.0).round() / 100.0 })
-                .collect();
-            match by_pair.remove(&key) {
-                None => {
-                    new_candidates += 1;
-                    let a = MatchAttrs { probability: *p, contributions, decisions: vec![] };
-                    let row = RecordRow {
-                        party_org: Some(right.org_id.clone()),
-                        subject_id: Some(key.0.clone()),
-                        lookup: Some(key.1.clone()),
-                        attrs: to_json(&a)?,
-                        ..self.new_row(&self.random.new_id(), &left.org_id, "system", "record_linkage", "pending")
-                    };
-                    batch.inserts.push((RecordTable::PersonMatches, row));
-                    if left.org_id != right.org_id && ALERTABLE.contains(&left.role) && ALERTABLE.contains(&right.role) {
-                        alerts.push((left.clone(), right.clone()));
-                    }
-                }
-                Some(row) if row.status == "pending" || row.status == "withdrawn" => {
-                    let old: MatchAttrs = attrs(&row)?;
-                    if (old.probability - p).abs() > 1e-9 || row.status == "withdrawn" {
-                        let a = MatchAttrs { probability: *p, contributions, ..old };
-                        let row = RecordRow {
-                            status: "pending".into(),
-                            attrs: to_json(&a)?,
-                            version: row.version + 1,
-                            updated_at: self.now(),
-                            ..row
-                        };
-                        batch.updates.push((RecordTable::PersonMatches, row));
-                    }
-                }
-                // A person's decision stands whatever the engine now says.
-                Some(_) => {}
-            }
-        }
-        // Pending candidates about the persons looked at that no longer score: withdrawn.
-        let looked_at: HashSet<&str> = persons.iter().zip(focus.iter()).filter(|(_, f)| **f).map(|(p, _)| p.id.as_str()).collect();
-        let mut withdrawn = 0;
-        for (key, row) in by_pair {
-            if row.status == "pending" && !seen.contains(&key) && (looked_at.contains(key.0.as_str()) || looked_at.contains(key.1.as_str()))
-            {
-                withdrawn += 1;
-                let row = RecordRow { status: "withdrawn".into(), version: row.version + 1, updated_at: self.now(), ..row };
-                batch.updates.push((RecordTable::PersonMatches, row));
-            }
-        }
-        if !batch.inserts.is_empty() || !batch.updates.is_empty() {
-            let notify: HashSet<OrgId> =
-                batch.inserts.iter().flat_map(|(_, r)| [Some(r.org_id.clone()), r.party_org.clone()]).flatten().collect();
-            for org in notify {
-                batch.inserts.push((RecordTable::Notifications, self.notification(&org, "match_review", "/matches")));
-            }
-        }
-        let summary = LinkRunSummary {
-            mode: if full { "full" } else { "incremental" },
-            persons: persons.len(),
-            focus: focus.iter().filter(|f| **f).count(),
-            pairs_compared: out.pairs_compared,
-            candidates: out.pairs.len(),
-            new_candidates,
-            withdrawn,
-            model: out.model_source,
-            millis: started.elapsed().as_millis(),
-        };
-        // The alerts go in the same batch: if the run fails, neither the pairs nor their alerts
-        // are written, and the next run finds both anew.
-        for (l, r) in alerts {
-            batch.inserts.extend(self.match_alert_rows(&l, &[(r, "record_linkage")]).await?);
-        }
-        let mut ev = ctx.event(self.now(), "link_persons", "ok", "person_match", "");
-        ev.details = serde_json::to_string(&summary).unwrap_or_default();
-        self.commit(&batch, &ev).await?;
-        if full || state.model.is_none() {
-            // The term-frequency tables hold everyone's names: not kept between runs (they are
-            // recomputed from the table each time).
-            state.model = out.model.map(|m| Model {
-                fields: m.fields.into_iter().map(|f| amparo_linkage::model::FieldModel { tf: None, ..f }).collect(),
-                ..m
-            });
-            state.learnt = out.model_source == "em";
-        }
-        if let Some(w) = watermark {
-            state.seen_at_watermark = persons.iter().filter(|p| p.updated_at == w).map(|p| p.id.to_string()).collect();
-            state.watermark = Some(w);
-        }
-        Ok(summary)
-    }
-
     /// How the caller's organisation stands to a pair: `SameOrg` when it may see both persons,
     /// `Shared` when only one, `Unrelated` when neither.
     async fn match_relation(&self, ctx: &Ctx, row: &RecordRow) -> CoreResult<(Relation, bool, bool)> {

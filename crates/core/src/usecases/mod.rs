@@ -19,6 +19,7 @@ pub mod identification;
 pub mod instruments;
 pub mod intake;
 pub mod linkage;
+pub mod linkage_job;
 pub mod orgs;
 pub mod persons;
 pub mod prevention;

@@ -39,7 +39,13 @@ async fn matches_page(state: &AppState, v: &Viewer, ran: Option<RunFigures>) -> 
 pub struct RunFigures {
     pub persons: usize,
     pub pairs_compared: usize,
+    /// Pairs in blocks too common for the pair budget, not compared (0 when none).
+    #[serde(default)]
+    pub skipped_pairs: usize,
     pub candidates: usize,
+    /// New candidates beyond what a run queues (0 when none).
+    #[serde(default)]
+    pub over_limit: usize,
     pub new_candidates: usize,
     pub millis: u128,
 }
@@ -57,8 +63,8 @@ pub async fn matches(
 pub async fn run(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
     let s: LinkRunSummary = state.app.run_linkage(&v.ctx).await.map_err(|e| v.err(e))?;
     Ok(see_other(&format!(
-        "/matches?persons={}&pairs_compared={}&candidates={}&new_candidates={}&millis={}",
-        s.persons, s.pairs_compared, s.candidates, s.new_candidates, s.millis
+        "/matches?persons={}&pairs_compared={}&skipped_pairs={}&candidates={}&over_limit={}&new_candidates={}&millis={}",
+        s.persons, s.pairs_compared, s.skipped_pairs, s.candidates, s.over_limit, s.new_candidates, s.millis
     )))
 }
 

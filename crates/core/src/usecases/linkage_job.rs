@@ -15,7 +15,7 @@ use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
 use crate::records::{attrs, to_json};
-use crate::store::{Batch, PersonRecord, RecordRow, RecordTable};
+use crate::store::{Batch, PersonRecord, RecordRow, RecordTable, RowFilter};
 use amparo_domain::person::{Identity, PersonRole};
 use amparo_domain::policy::{Action, Relation};
 use amparo_domain::{OrgId, PersonId, Timestamp};
@@ -36,6 +36,15 @@ const PERSONS_PAGE: usize = 5_000;
 /// more says so (`over_limit`), and the next full run ("Run linkage now") queues the next
 /// ones, as the pairs already stored do not count against the limit.
 pub const MAX_CANDIDATES_PER_RUN: usize = 100_000;
+
+/// A stored pair's score is rewritten only when it moves by at least this much (half a
+/// percentage point, what the queue shows): a full run relearns the model, which moves
+/// every score by a hair, and rewriting half a million rows for that took minutes.
+const RESCORE_MIN_CHANGE: f64 = 0.005;
+
+/// Up to this many changed persons, a step reads only their stored pairs (two indexed
+/// queries per person at most); beyond, every pair, lean.
+const FOCUSED_READ_MAX: usize = 500;
 
 /// Candidate rows written per transaction: memory stays bounded, and each chunk holds its
 /// pairs with their alerts, so a failed run leaves no pair without its alert.
@@ -198,6 +207,25 @@ impl LinkageState {
     }
 }
 
+/// What a run has yet to write, a chunk at a time.
+#[derive(Default)]
+struct Writes {
+    /// New candidate rows.
+    batch: Batch,
+    /// The cross-agency alerts the new rows raise.
+    alerts: Vec<(PersonId, PersonId)>,
+    /// Stored pairs whose score moved (lean row, new probability, contributions).
+    rescore: Vec<(RecordRow, f64, Vec<Contribution>)>,
+    /// Stored pending pairs that no longer score (lean rows).
+    withdraw: Vec<RecordRow>,
+}
+
+impl Writes {
+    fn len(&self) -> usize {
+        self.batch.inserts.len() + self.batch.updates.len() + self.rescore.len() + self.withdraw.len()
+    }
+}
+
 /// A stored pair's probability, read without the rest of its row.
 #[derive(serde::Deserialize)]
 struct Scored {
@@ -310,9 +338,8 @@ impl Amparo {
             millis = started.elapsed().as_millis(),
             "linkage: persons in the engine's table"
         );
-        // The stored pairs, lean: ids, status and probability (a row is read whole only when
-        // this run changes it). Reading every row whole took 13 s at 500,000 pairs.
-        let existing = self.store.stat_rows(RecordTable::PersonMatches, &["probability"]).await?;
+        let focused: Vec<&str> = people.members.iter().zip(&focus).filter(|(_, f)| **f).map(|(m, _)| m.id.as_str()).collect();
+        let existing = self.stored_pairs(full, &focused).await?;
         let mut by_pair: HashMap<(String, String), RecordRow> =
             existing.into_iter().filter_map(|r| Some(((r.subject_id.clone()?, r.lookup.clone()?), r))).collect();
         let known = known_pairs(&people, &by_pair);
@@ -362,9 +389,8 @@ impl Amparo {
         }
 
         let member_at = |id: &str| id.parse::<usize>().ok().and_then(|k| members.get(k));
-        let mut batch = Batch::default();
+        let mut w = Writes::default();
         let mut seen: HashSet<(String, String)> = HashSet::new();
-        let mut alerts: Vec<(PersonId, PersonId)> = Vec::new();
         let mut notify: HashSet<OrgId> = HashSet::new();
         let (mut new_candidates, mut written) = (0, 0);
         for ((a, b, p), contributions) in out.pairs.iter().zip(out.explanations.iter()) {
@@ -389,35 +415,24 @@ impl Amparo {
                         ..self.new_row(&self.random.new_id(), &left.org_id, "system", "record_linkage", "pending")
                     };
                     notify.extend([left.org_id.clone(), right.org_id.clone()]);
-                    batch.inserts.push((RecordTable::PersonMatches, row));
+                    w.batch.inserts.push((RecordTable::PersonMatches, row));
                     if left.org_id != right.org_id && ALERTABLE.contains(&left.role) && ALERTABLE.contains(&right.role) {
-                        alerts.push((left.id.clone(), right.id.clone()));
+                        w.alerts.push((left.id.clone(), right.id.clone()));
                     }
                 }
                 Some(lean) if lean.status == "pending" || lean.status == "withdrawn" => {
                     let stored = serde_json::from_str::<Scored>(&lean.attrs).ok().and_then(|s| s.probability);
-                    let changed = stored.is_none_or(|old| (old - p).abs() > 1e-9) || lean.status == "withdrawn";
-                    if let (true, Some(row)) = (changed, self.changing(&lean).await?) {
-                        let old: MatchAttrs = attrs(&row)?;
-                        let a = MatchAttrs { probability: *p, contributions, ..old };
-                        let row = RecordRow {
-                            status: "pending".into(),
-                            attrs: to_json(&a)?,
-                            version: row.version + 1,
-                            updated_at: self.now(),
-                            ..row
-                        };
-                        batch.updates.push((RecordTable::PersonMatches, row));
+                    if stored.is_none_or(|old| (old - p).abs() >= RESCORE_MIN_CHANGE) || lean.status == "withdrawn" {
+                        w.rescore.push((lean, *p, contributions));
                     }
                 }
                 // A person's decision stands whatever the engine now says.
                 Some(_) => {}
             }
-            if batch.inserts.len() + batch.updates.len() >= WRITE_CHUNK {
-                written += self.write_match_chunk(ctx, &mut batch, &mut alerts).await?;
+            if w.len() >= WRITE_CHUNK {
+                written += self.write_matches(ctx, &mut w).await?;
             }
         }
-        written += self.write_match_chunk(ctx, &mut batch, &mut alerts).await?;
         // Pending candidates about the persons looked at that no longer score: withdrawn (the
         // stored pairs are never left out by the limit, so an unseen one no longer scores).
         let looked_at: HashSet<&str> = members.iter().zip(focus.iter()).filter(|(_, f)| **f).map(|(m, _)| m.id.as_str()).collect();
@@ -427,15 +442,15 @@ impl Amparo {
                 && !seen.contains(&key)
                 && (looked_at.contains(key.0.as_str()) || looked_at.contains(key.1.as_str()))
             {
-                let Some(row) = self.changing(&lean).await? else { continue };
                 withdrawn += 1;
-                let row = RecordRow { status: "withdrawn".into(), version: row.version + 1, updated_at: self.now(), ..row };
-                batch.updates.push((RecordTable::PersonMatches, row));
-                if batch.updates.len() >= WRITE_CHUNK {
-                    written += self.write_match_chunk(ctx, &mut batch, &mut alerts).await?;
+                w.withdraw.push(lean);
+                if w.len() >= WRITE_CHUNK {
+                    written += self.write_matches(ctx, &mut w).await?;
                 }
             }
         }
+        written += self.write_matches(ctx, &mut w).await?;
+        let mut batch = Batch::default();
         if new_candidates > 0 || withdrawn > 0 {
             for org in notify {
                 batch.inserts.push((RecordTable::Notifications, self.notification(&org, "match_review", "/matches")));
@@ -476,32 +491,70 @@ impl Amparo {
         Ok(summary)
     }
 
-    /// The whole stored row of a pair this run changes (`None` if it has gone since).
-    async fn changing(&self, lean: &RecordRow) -> CoreResult<Option<RecordRow>> {
-        Ok(self.store.get_row(RecordTable::PersonMatches, &lean.id).await?)
+    /// The stored pairs a run may touch. A step about a few persons reads only theirs, by
+    /// the two indexed person columns; otherwise every pair, lean (ids, status and
+    /// probability; a row is read whole only when the run changes it): reading every pair
+    /// whole took 13 s at 500,000 pairs, and even lean took that long on every step.
+    async fn stored_pairs(&self, full: bool, focused: &[&str]) -> CoreResult<Vec<RecordRow>> {
+        if full || focused.len() > FOCUSED_READ_MAX {
+            return Ok(self.store.stat_rows(RecordTable::PersonMatches, &["probability"]).await?);
+        }
+        let ids: Vec<String> = focused.iter().map(|id| (*id).to_owned()).collect();
+        let mut rows = self.store.find_rows(RecordTable::PersonMatches, &RowFilter { subject_ids: ids, ..RowFilter::default() }).await?;
+        for id in focused {
+            let filter = RowFilter { lookup: Some((*id).to_owned()), ..RowFilter::default() };
+            rows.extend(self.store.find_rows(RecordTable::PersonMatches, &filter).await?);
+        }
+        // A pair of two focused persons comes twice.
+        let mut seen = HashSet::new();
+        rows.retain(|r| seen.insert(r.id.clone()));
+        Ok(rows)
     }
 
-    /// Write a chunk of candidate rows with the cross-agency alerts they raise, in one
-    /// transaction with one audit event; empties the batch and the alerts.
-    async fn write_match_chunk(&self, ctx: &Ctx, batch: &mut Batch, alerts: &mut Vec<(PersonId, PersonId)>) -> CoreResult<usize> {
-        let rows = batch.inserts.len() + batch.updates.len();
-        if rows == 0 {
+    /// Write a chunk: new candidate rows with the cross-agency alerts they raise, and the
+    /// stored pairs rescored or withdrawn (read whole in one query for the chunk), in one
+    /// transaction with one audit event. Empties `w`; returns the rows written.
+    async fn write_matches(&self, ctx: &Ctx, w: &mut Writes) -> CoreResult<usize> {
+        if w.len() == 0 {
             return Ok(0);
         }
-        if !alerts.is_empty() {
-            let ids: Vec<String> = alerts.iter().flat_map(|(l, r)| [l.to_string(), r.to_string()]).collect();
+        let mut batch = std::mem::take(&mut w.batch);
+        if !w.rescore.is_empty() || !w.withdraw.is_empty() {
+            let subjects: HashSet<String> =
+                w.rescore.iter().map(|r| &r.0).chain(&w.withdraw).filter_map(|r| r.subject_id.clone()).collect();
+            let filter = RowFilter { subject_ids: subjects.into_iter().collect(), ..RowFilter::default() };
+            let mut whole: HashMap<String, RecordRow> =
+                self.store.find_rows(RecordTable::PersonMatches, &filter).await?.into_iter().map(|r| (r.id.clone(), r)).collect();
+            for (lean, probability, contributions) in w.rescore.drain(..) {
+                // A decision taken since the run began stands.
+                let Some(row) = whole.remove(&lean.id).filter(|r| r.status == "pending" || r.status == "withdrawn") else { continue };
+                let a = MatchAttrs { probability, contributions, ..attrs(&row)? };
+                let row =
+                    RecordRow { status: "pending".into(), attrs: to_json(&a)?, version: row.version + 1, updated_at: self.now(), ..row };
+                batch.updates.push((RecordTable::PersonMatches, row));
+            }
+            for lean in w.withdraw.drain(..) {
+                let Some(row) = whole.remove(&lean.id).filter(|r| r.status == "pending") else { continue };
+                let row = RecordRow { status: "withdrawn".into(), version: row.version + 1, updated_at: self.now(), ..row };
+                batch.updates.push((RecordTable::PersonMatches, row));
+            }
+        }
+        if !w.alerts.is_empty() {
+            let ids: Vec<String> = w.alerts.iter().flat_map(|(l, r)| [l.to_string(), r.to_string()]).collect();
             let persons: HashMap<String, PersonRecord> =
                 self.store.persons_by_ids(&ids).await?.into_iter().map(|p| (p.id.to_string(), p)).collect();
-            for (l, r) in alerts.drain(..) {
+            for (l, r) in w.alerts.drain(..) {
                 if let (Some(l), Some(r)) = (persons.get(l.as_str()), persons.get(r.as_str())) {
                     batch.inserts.extend(self.match_alert_rows(l, &[(r.clone(), "record_linkage")]).await?);
                 }
             }
         }
-        let mut ev = ctx.event(self.now(), "link_persons_write", "ok", "person_match", "");
-        ev.details = format!("{{\"rows\":{rows}}}");
-        self.commit(batch, &ev).await?;
-        *batch = Batch::default();
+        let rows = batch.inserts.len() + batch.updates.len();
+        if rows > 0 {
+            let mut ev = ctx.event(self.now(), "link_persons_write", "ok", "person_match", "");
+            ev.details = format!("{{\"rows\":{rows}}}");
+            self.commit(&batch, &ev).await?;
+        }
         Ok(rows)
     }
 }

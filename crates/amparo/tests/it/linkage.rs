@@ -324,3 +324,19 @@ async fn after_learning_a_step_relinks_an_edited_person_from_the_kept_table() {
     let row = rows.iter().find(|m| m.subject_id.as_ref() == Some(l) && m.lookup.as_ref() == Some(r)).expect("the pair is kept");
     assert_eq!((row.status.as_str(), row.version), ("withdrawn", 2));
 }
+
+/// "Run linkage now" in the browser: the coordinator lands on the queue with what the run
+/// found, in their language.
+#[tokio::test]
+async fn running_linkage_from_the_queue_page_shows_what_the_run_found() {
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let (b, _) = login(&t, "coordinadora@demo.amparo.pe", DEMO_PW).await;
+    let resp = b.post("/matches/run", &[]).await;
+    assert_eq!(resp.status(), 303);
+    let to = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(to.starts_with("/matches?persons="), "{to}");
+    let page = b.get(&to).await.text().await.unwrap();
+    let summary = page.split("id=\"run-summary\">").nth(1).and_then(|s| s.split("</p>").next()).unwrap_or_default();
+    assert!(summary.contains("Vinculación ejecutada") && summary.contains("pares comparados"), "no run summary on the page: {page}");
+}

@@ -47,7 +47,9 @@ pub struct RunFigures {
     #[serde(default)]
     pub over_limit: usize,
     pub new_candidates: usize,
-    pub millis: u128,
+    /// u64, not the summary's u128: the query-string reader has no 128-bit numbers, and the
+    /// whole summary silently went missing with it.
+    pub millis: u64,
 }
 
 pub async fn matches(

@@ -257,6 +257,21 @@ async fn an_organisation_both_records_were_referred_to_reviews_the_pair() {
     assert_eq!(pair["can_decide"], true, "{pair}");
 }
 
+/// Give a victim recorded by `record_victim` other names (the rest of the record unchanged).
+async fn rename_victim(t: &TestApp, tok: &str, pid: &str, given: &str, first: &str, second: &str) {
+    let (_, cur) = call(t, tok, "GET", &format!("/api/v1/persons/{pid}"), Value::Null).await;
+    let (status, body) = call(
+        t,
+        tok,
+        "PUT",
+        &format!("/api/v1/persons/{pid}"),
+        json!({ "role": "victim", "sex": "female", "approx_age": "19", "given_names": given, "first_surname": first,
+                "second_surname": second, "birth_date": "1989-03-14", "nationality": "PE", "version": cur["version"].to_string() }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
 /// Once EM has learnt from the installation's own pairs, a step links only what changed,
 /// from the table the job keeps between runs: an edited person takes their new name there,
 /// and is paired with the person they now resemble.
@@ -282,17 +297,7 @@ async fn after_learning_a_step_relinks_an_edited_person_from_the_kept_table() {
 
     // The police correct Eulalia's record: she is Teodora, written with a typo.
     t.clock.advance(5);
-    let (_, cur) = call(&t, &police, "GET", &format!("/api/v1/persons/{b}"), Value::Null).await;
-    let (status, body) = call(
-        &t,
-        &police,
-        "PUT",
-        &format!("/api/v1/persons/{b}"),
-        json!({ "role": "victim", "sex": "female", "approx_age": "19", "given_names": "Teodra", "first_surname": "Ccahuana",
-                "second_surname": "Quenta", "birth_date": "1989-03-14", "nationality": "PE", "version": cur["version"].to_string() }),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    rename_victim(&t, &police, &b, "Teodra", "Ccahuana", "Quenta").await;
     let step = t.app.linkage_tick().await.unwrap().expect("an edited person: a step");
     assert_eq!(
         (step.mode, step.focus, step.persons),
@@ -305,17 +310,7 @@ async fn after_learning_a_step_relinks_an_edited_person_from_the_kept_table() {
     // The correction was wrong and is undone: the pending pair no longer scores, and is
     // withdrawn (kept, with its history, not deleted).
     t.clock.advance(5);
-    let (_, cur) = call(&t, &police, "GET", &format!("/api/v1/persons/{b}"), Value::Null).await;
-    let (status, body) = call(
-        &t,
-        &police,
-        "PUT",
-        &format!("/api/v1/persons/{b}"),
-        json!({ "role": "victim", "sex": "female", "approx_age": "19", "given_names": "Eulalia", "first_surname": "Villanueva",
-                "second_surname": "Puma", "birth_date": "1989-03-14", "nationality": "PE", "version": cur["version"].to_string() }),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    rename_victim(&t, &police, &b, "Eulalia", "Villanueva", "Puma").await;
     let undone = t.app.linkage_tick().await.unwrap().expect("an edited person: a step");
     assert_eq!(undone.withdrawn, 1, "{undone:?}");
     let rows = t.store.find_rows(RecordTable::PersonMatches, &RowFilter::default()).await.unwrap();

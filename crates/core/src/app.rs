@@ -31,6 +31,8 @@ pub struct Amparo {
     pub(crate) search: Arc<crate::search_index::SearchIndex>,
     /// The record-linkage job's watermark and model; the lock also keeps runs one at a time.
     pub(crate) linkage: Arc<tokio::sync::Mutex<crate::usecases::linkage::LinkageState>>,
+    /// On-demand linkage runs: the one under way, and what the last one found.
+    pub(crate) linkage_runs: crate::usecases::linkage_runs::RunBoard,
     /// One national count at a time per process: a count holds every counted row's facts in
     /// memory (hundreds of megabytes at 100,000 cases), so two analysts opening the dashboard
     /// at once queue rather than double the server's memory.
@@ -48,7 +50,18 @@ impl Amparo {
         let hasher =
             PasswordHasher::new(cfg.argon2_memory_kib, cfg.argon2_iterations, random.bytes::<16>()).map_err(CoreError::Internal)?;
         let search = Arc::new(crate::search_index::SearchIndex::new().map_err(CoreError::Internal)?);
-        Ok(Self { store, clock, random, keys, cfg, hasher, search, linkage: Arc::default(), statistics_gate: Arc::default() })
+        Ok(Self {
+            store,
+            clock,
+            random,
+            keys,
+            cfg,
+            hasher,
+            search,
+            linkage: Arc::default(),
+            linkage_runs: crate::usecases::linkage_runs::new_board(),
+            statistics_gate: Arc::default(),
+        })
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

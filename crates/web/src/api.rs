@@ -590,6 +590,10 @@ pub async fn linkage_run(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
     ok(s.app.run_linkage(&c.ctx).await.map_err(|e| c.err(e))?)
 }
 
+pub async fn linkage_status(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
+    ok(s.app.linkage_run_status(&c.ctx).await.map_err(|e| c.err(e))?)
+}
+
 #[derive(Deserialize)]
 pub struct YearQuery {
     #[serde(default)]

@@ -152,7 +152,8 @@ pub fn catalogue() -> (Router<AppState>, Vec<RouteSpec>) {
         )
         .add("GET", "/statistics/annual/{format}", Ui, "The annual report as pdf, xlsx, csv or json", get(ui::statistics::download))
         .add("GET", "/matches", Ui, "Record-linkage review queue", get(ui::matches::matches))
-        .add("POST", "/matches/run", Ui, "Run record linkage over every person now", post(ui::matches::run))
+        .add("POST", "/matches/run", Ui, "Start record linkage over every person (it runs in the background)", post(ui::matches::run))
+        .add("GET", "/matches/run-status", Ui, "The linkage run panel, polled while a run is under way", get(ui::matches::run_status))
         .add("GET", "/matches/{id}", Ui, "A candidate pair side by side", get(ui::matches::show))
         .add("POST", "/matches/{id}/reveal", Ui, "Both identities side by side, for a stated purpose", post(ui::matches::reveal))
         .add("POST", "/matches/{id}/decision", Ui, "Confirm, reject or undo a link", post(ui::matches::decide))
@@ -263,7 +264,20 @@ pub fn catalogue() -> (Router<AppState>, Vec<RouteSpec>) {
             "Confirm, reject or undo a link: {decision, reason, version}",
             post(api::matches_decide),
         )
-        .add("POST", "/api/v1/linkage/run", Api, "Run record linkage over every person now", post(api::linkage_run))
+        .add(
+            "POST",
+            "/api/v1/linkage/run",
+            Api,
+            "Run record linkage over every person now (or join the run under way); answers with what it found",
+            post(api::linkage_run),
+        )
+        .add(
+            "GET",
+            "/api/v1/linkage/status",
+            Api,
+            "Whether a linkage run is under way, and what the last one found",
+            get(api::linkage_status),
+        )
         .add(
             "GET",
             "/api/v1/statistics/victims-identified",

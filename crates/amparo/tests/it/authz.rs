@@ -46,6 +46,9 @@ const PROSECUTOR: &[Role] = &[Prosecutor];
 const GAP: &[Role] = &[Investigator, Prosecutor, LabourInspector, CaseWorker, ShelterStaff, Coordinator, Analyst];
 
 const LINKAGE_RUNNERS: &[Role] = &[Coordinator, SystemAdmin];
+/// The queue page: those who see the queue, and system admins, who see only the run panel.
+const MATCH_PAGE: &[Role] =
+    &[HotlineOperator, Investigator, Prosecutor, LabourInspector, CaseWorker, ShelterStaff, Coordinator, SystemAdmin];
 const STATISTICS: &[Role] = &[Coordinator, Analyst, SystemAdmin];
 const EXPORTERS: &[Role] = &[Coordinator, Analyst];
 
@@ -135,8 +138,9 @@ const EXPECT: &[(&str, &str, Who)] = &[
     ("GET", "/statistics", Who::Roles(STATISTICS, STATISTICS)),
     ("GET", "/statistics/annual/{format}", Who::Roles(STATISTICS, STATISTICS)),
     ("GET", "/statistics/ctdc", Who::Roles(EXPORTERS, EXPORTERS)),
-    ("GET", "/matches", Who::Roles(IDENTITY, IDENTITY)),
+    ("GET", "/matches", Who::Roles(MATCH_PAGE, MATCH_PAGE)),
     ("POST", "/matches/run", Who::Roles(LINKAGE_RUNNERS, LINKAGE_RUNNERS)),
+    ("GET", "/matches/run-status", Who::Roles(LINKAGE_RUNNERS, LINKAGE_RUNNERS)),
     ("GET", "/matches/{id}", Who::Roles(IDENTITY, NONE)),
     ("POST", "/matches/{id}/reveal", Who::Roles(IDENTITY, NONE)),
     ("POST", "/matches/{id}/decision", Who::Roles(IDENTITY, NONE)),
@@ -230,6 +234,7 @@ const EXPECT: &[(&str, &str, Who)] = &[
     ("POST", "/api/v1/matches/{id}/reveal", Who::Roles(IDENTITY, NONE)),
     ("POST", "/api/v1/matches/{id}/decision", Who::Roles(IDENTITY, NONE)),
     ("POST", "/api/v1/linkage/run", Who::Roles(LINKAGE_RUNNERS, LINKAGE_RUNNERS)),
+    ("GET", "/api/v1/linkage/status", Who::Roles(LINKAGE_RUNNERS, LINKAGE_RUNNERS)),
     ("GET", "/api/v1/statistics/victims-identified", Who::Roles(STATISTICS, STATISTICS)),
     ("GET", "/api/v1/statistics/annual", Who::Roles(STATISTICS, STATISTICS)),
     ("GET", "/api/v1/alerts", Who::Roles(WRITERS, WRITERS)),

@@ -320,8 +320,9 @@ async fn after_learning_a_step_relinks_an_edited_person_from_the_kept_table() {
     assert_eq!((row.status.as_str(), row.version), ("withdrawn", 2));
 }
 
-/// "Run linkage now" in the browser: the coordinator lands on the queue with what the run
-/// found, in their language.
+/// "Run linkage now" in the browser: the run goes on in the background, the queue page
+/// follows it (its panel is polled until the run is done, then htmx reloads the page), and
+/// then shows what the run found, in the coordinator's language.
 #[tokio::test]
 async fn running_linkage_from_the_queue_page_shows_what_the_run_found() {
     let t = spawn_app().await;
@@ -329,9 +330,52 @@ async fn running_linkage_from_the_queue_page_shows_what_the_run_found() {
     let (b, _) = login(&t, "coordinadora@demo.amparo.pe", DEMO_PW).await;
     let resp = b.post("/matches/run", &[]).await;
     assert_eq!(resp.status(), 303);
-    let to = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    assert!(to.starts_with("/matches?persons="), "{to}");
-    let page = b.get(&to).await.text().await.unwrap();
+    assert_eq!(resp.headers().get("location").and_then(|v| v.to_str().ok()), Some("/matches"));
+    // The panel says the run is under way until it is done; then it asks for a reload.
+    let mut polls = 0;
+    loop {
+        let panel = b.get("/matches/run-status").await;
+        assert_eq!(panel.status(), 200);
+        let done = panel.headers().get("hx-refresh").is_some();
+        let body = panel.text().await.unwrap();
+        if done {
+            assert!(!body.contains("hx-trigger"), "a finished run's panel stops polling: {body}");
+            break;
+        }
+        assert!(body.contains("Vinculación en curso") && body.contains("hx-trigger=\"every 3s\""), "{body}");
+        polls += 1;
+        assert!(polls < 600, "the run did not finish in a minute");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let page = b.get("/matches").await.text().await.unwrap();
     let summary = page.split("id=\"run-summary\">").nth(1).and_then(|s| s.split("</p>").next()).unwrap_or_default();
     assert!(summary.contains("Vinculación ejecutada") && summary.contains("pares comparados"), "no run summary on the page: {page}");
+    assert!(page.contains("action=\"/matches/run\""), "the button is back once the run is done");
+
+    // A system admin runs linkage too, and sees the run panel but no persons' pairs.
+    let (admin, _) = login(&t, "admin@demo.amparo.pe", DEMO_PW).await;
+    let page = admin.get("/matches").await.text().await.unwrap();
+    assert!(page.contains("id=\"run-summary\"") && !page.contains("id=\"matches\""), "{page}");
+}
+
+/// Two coordinators asking at once get one run, and both get its figures; the run is the
+/// server's, not the request's.
+#[tokio::test]
+async fn two_requests_for_a_run_share_one_run() {
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let coordinator = token(&t, "coordinadora@demo.amparo.pe").await;
+    let (a, b) = tokio::join!(
+        call(&t, &coordinator, "POST", "/api/v1/linkage/run", Value::Null),
+        call(&t, &coordinator, "POST", "/api/v1/linkage/run", Value::Null)
+    );
+    assert_eq!((a.0, b.0), (200, 200), "{} {}", a.1, b.1);
+    assert_eq!(a.1, b.1, "the same run's figures");
+    let trail = t.store.audit_page(&AuditFilter { limit: 2000, ..Default::default() }).await.unwrap();
+    let runs = |a: &str| trail.iter().filter(|e| e.event.action == a && e.event.actor != "system").count();
+    assert_eq!((runs("link_persons_start"), runs("link_persons")), (1, 1), "one run, audited before and after");
+    let (status, s) = call(&t, &coordinator, "GET", "/api/v1/linkage/status", Value::Null).await;
+    assert_eq!(status, 200, "{s}");
+    assert_eq!((s["running_since"].clone(), s["finished_runs"].as_i64()), (Value::Null, Some(1)), "{s}");
+    assert_eq!(s["last"]["summary"], a.1, "{s}");
 }

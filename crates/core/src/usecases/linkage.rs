@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub use super::linkage_job::{LinkRunSummary, LinkageState, MAX_CANDIDATES_PER_RUN};
+pub use super::linkage_runs::{FinishedRun, LinkRunStatus};
 
 /// The shipped configuration for Amparo's person schema (also used by the benchmark).
 pub const PERSON_CONFIG: &str = include_str!("../../../../data/linkage/persons.toml");

@@ -245,13 +245,6 @@ fn known_pairs(people: &People, by_pair: &HashMap<(String, String), RecordRow>) 
 }
 
 impl Amparo {
-    /// Link every person now, and learn the model afresh (coordinators, system admins).
-    pub async fn run_linkage(&self, ctx: &Ctx) -> CoreResult<LinkRunSummary> {
-        self.authorize(ctx, Action::RunLinkage, Relation::OwnOrgScope, "person_match", "").await?;
-        let mut state = self.linkage.lock().await;
-        self.link(ctx, &mut state, true, &[]).await
-    }
-
     /// The background job's step: link persons recorded or changed since the last run.
     /// Returns `None` when nothing changed. The first run in a process is a full one.
     pub async fn linkage_tick(&self) -> CoreResult<Option<LinkRunSummary>> {
@@ -325,7 +318,9 @@ impl Amparo {
         Ok((people, focus))
     }
 
-    async fn link(&self, ctx: &Ctx, state: &mut LinkageState, full: bool, changed: &[PersonId]) -> CoreResult<LinkRunSummary> {
+    /// One run: in full (everyone, the model relearnt) or a step about `changed`. The
+    /// caller holds the job's lock and has authorized the run.
+    pub(super) async fn link(&self, ctx: &Ctx, state: &mut LinkageState, full: bool, changed: &[PersonId]) -> CoreResult<LinkRunSummary> {
         let started = std::time::Instant::now();
         let cfg = config()?;
         // The decryption of persons is a read of personal data: audited before it happens

@@ -20,6 +20,7 @@ pub mod instruments;
 pub mod intake;
 pub mod linkage;
 pub mod linkage_job;
+pub mod linkage_runs;
 pub mod orgs;
 pub mod persons;
 pub mod prevention;

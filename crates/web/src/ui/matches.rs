@@ -5,10 +5,10 @@
 use super::{Errors, Nav, render, see_other, with_errors};
 use crate::extract::{UiForm, Viewer};
 use crate::{AppState, WebError};
-use amparo_core::usecases::linkage::{LinkRunSummary, MatchView};
+use amparo_core::usecases::linkage::{LinkRunStatus, LinkRunSummary, MatchView};
 use amparo_domain::policy::{Action, Relation, authorize};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -17,57 +17,68 @@ use serde::Deserialize;
 struct MatchesPage {
     nav: Nav,
     rows: Vec<MatchView>,
-    can_run: bool,
-    ran: Option<RunFigures>,
+    /// The viewer may see the queue (a system admin sees only the run panel).
+    queue: bool,
+    /// The run panel and its button, rendered, when the viewer may run linkage.
+    run: Option<String>,
+}
+
+/// The on-demand run's panel: under way (the page polls it), or what the last run found.
+#[derive(Template)]
+#[template(path = "matches_run.html")]
+struct RunPanel {
+    nav: Nav,
+    status: LinkRunStatus,
+}
+
+impl RunPanel {
+    fn when(&self, at: &i64) -> String {
+        super::fmt_time(*at)
+    }
+    fn seconds(&self, s: &LinkRunSummary) -> String {
+        format!("{:.1}", s.millis as f64 / 1000.0)
+    }
 }
 
 fn percent(p: f64) -> String {
     format!("{:.0} %", p * 100.0)
 }
 
-async fn matches_page(state: &AppState, v: &Viewer, ran: Option<RunFigures>) -> Result<Response, WebError> {
-    let can = |action: Action| v.ctx.actor.as_ref().is_some_and(|a| authorize(a, action, Relation::OwnOrgScope).is_ok());
-    let can_run = can(Action::RunLinkage);
-    // A system admin may run linkage but sees no persons' pairs: the run's summary only.
-    let rows =
-        if ran.is_some() && !can(Action::ViewMatches) { Vec::new() } else { state.app.list_matches(&v.ctx).await.map_err(|e| v.err(e))? };
-    render(&MatchesPage { nav: Nav::for_viewer(v, "matches"), rows, can_run, ran })
+fn may(v: &Viewer, action: Action) -> bool {
+    v.ctx.actor.as_ref().is_some_and(|a| authorize(a, action, Relation::OwnOrgScope).is_ok())
 }
 
-/// What a run found, carried to the queue page in the redirect after it (counts only).
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct RunFigures {
-    pub persons: usize,
-    pub pairs_compared: usize,
-    /// Pairs in blocks too common for the pair budget, not compared (0 when none).
-    #[serde(default)]
-    pub skipped_pairs: usize,
-    pub candidates: usize,
-    /// New candidates beyond what a run queues (0 when none).
-    #[serde(default)]
-    pub over_limit: usize,
-    pub new_candidates: usize,
-    /// u64, not the summary's u128: the query-string reader has no 128-bit numbers, and the
-    /// whole summary silently went missing with it.
-    pub millis: u64,
+pub async fn matches(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
+    let run = if may(&v, Action::RunLinkage) {
+        let status = state.app.linkage_run_status(&v.ctx).await.map_err(|e| v.err(e))?;
+        let panel = RunPanel { nav: Nav::for_viewer(&v, "matches"), status };
+        Some(panel.render().map_err(|e| v.err(amparo_core::CoreError::internal(e)))?)
+    } else {
+        None
+    };
+    // A system admin may run linkage but sees no persons' pairs: the run panel only.
+    let queue = run.is_none() || may(&v, Action::ViewMatches);
+    let rows = if queue { state.app.list_matches(&v.ctx).await.map_err(|e| v.err(e))? } else { Vec::new() };
+    render(&MatchesPage { nav: Nav::for_viewer(&v, "matches"), rows, queue, run })
 }
 
-pub async fn matches(
-    State(state): State<AppState>,
-    v: Viewer,
-    q: Result<Query<RunFigures>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, WebError> {
-    matches_page(&state, &v, q.ok().map(|Query(f)| f)).await
-}
-
-/// Run linkage over every person now, then go to the queue (a reload of that page does not
-/// run it again) with what the run found.
+/// Start a full run (or join the one under way) and go back to the queue, whose panel
+/// follows the run. The run goes on if the browser goes away; a reload does not start another.
 pub async fn run(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
-    let s: LinkRunSummary = state.app.run_linkage(&v.ctx).await.map_err(|e| v.err(e))?;
-    Ok(see_other(&format!(
-        "/matches?persons={}&pairs_compared={}&skipped_pairs={}&candidates={}&over_limit={}&new_candidates={}&millis={}",
-        s.persons, s.pairs_compared, s.skipped_pairs, s.candidates, s.over_limit, s.new_candidates, s.millis
-    )))
+    state.app.start_linkage_run(&v.ctx).await.map_err(|e| v.err(e))?;
+    Ok(see_other("/matches"))
+}
+
+/// The run panel alone, polled by the queue page while a run is under way. Once it is done,
+/// htmx is told to reload the page, so the queue shows the run's new pairs too.
+pub async fn run_status(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
+    let status = state.app.linkage_run_status(&v.ctx).await.map_err(|e| v.err(e))?;
+    let done = status.running_since.is_none();
+    let mut resp = render(&RunPanel { nav: Nav::for_viewer(&v, "matches"), status })?;
+    if done {
+        resp.headers_mut().insert("hx-refresh", axum::http::HeaderValue::from_static("true"));
+    }
+    Ok(resp)
 }
 
 #[derive(Template)]

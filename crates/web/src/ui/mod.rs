@@ -95,7 +95,8 @@ impl Nav {
             show_gap: can(Action::ViewReferralGap),
             show_cases: can(Action::ViewCase),
             show_alerts: can(Action::HandleAlerts),
-            show_matches: can(Action::ViewMatches),
+            // System admins see the page for its run panel only.
+            show_matches: can(Action::ViewMatches) || can(Action::RunLinkage),
             show_statistics: can(Action::ViewStatistics),
             unread: v.unread,
         }

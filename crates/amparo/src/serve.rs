@@ -72,8 +72,8 @@ pub async fn run(rt: Runtime, listen: &str, web: WebSettings, on_bound: impl FnO
         }
     });
     // Record linkage: persons new or changed since the last run, against everyone (the first
-    // run in a process is a full one). Several instances may run it: a pair is stored once
-    // (unique index), and a losing instance just tries again at its next tick.
+    // run in a process is a full one). Several instances take turns: one links at a time
+    // (a job lease in the database), and the others try again at their next tick.
     let app = rt.app.clone();
     let every = rt.settings.linkage_interval_secs;
     let linkage = tokio::spawn(async move {

@@ -15,6 +15,7 @@ pub mod crypto;
 pub mod ctx;
 pub mod error;
 pub mod geo_data;
+mod job_lease;
 pub mod random;
 mod records;
 pub mod search_index;

@@ -597,10 +597,12 @@ pub trait Store: Send + Sync {
     /// Empty the projection and its list of changes; forget its version.
     async fn stat_reset(&self) -> StoreResult<()>;
     async fn stat_set_version(&self, version: &str) -> StoreResult<()>;
-    /// Take (or renew) the lease on refreshing the projection until `until`; false while
-    /// another owner holds an unexpired one. One refresher at a time, across processes.
-    async fn stat_lease(&self, owner: &str, now: Timestamp, until: Timestamp) -> StoreResult<bool>;
-    async fn stat_release(&self, owner: &str) -> StoreResult<()>;
+    /// Take (or renew) `job`'s lease until `until`; false while another owner holds an
+    /// unexpired one. One holder at a time, across processes: the statistics projection's
+    /// refresh, record linkage.
+    async fn lease(&self, job: &str, owner: &str, now: Timestamp, until: Timestamp) -> StoreResult<bool>;
+    /// Give `job`'s lease up, if `owner` still holds it.
+    async fn release_lease(&self, job: &str, owner: &str) -> StoreResult<()>;
     /// Take up to `limit` keys off the list of changes (every write adds the keys of what it
     /// touched, in its own transaction; `*` asks for a full rebuild).
     async fn stat_take_dirty(&self, limit: usize) -> StoreResult<Vec<String>>;

@@ -653,12 +653,12 @@ impl Store for SqlStore {
         stat_projection::set_version(&self.pool, version).await
     }
 
-    async fn stat_lease(&self, owner: &str, now: i64, until: i64) -> StoreResult<bool> {
-        stat_projection::lease(&self.pool, owner, now, until).await
+    async fn lease(&self, job: &str, owner: &str, now: i64, until: i64) -> StoreResult<bool> {
+        crate::leases::take(&self.pool, job, owner, now, until).await
     }
 
-    async fn stat_release(&self, owner: &str) -> StoreResult<()> {
-        stat_projection::release(&self.pool, owner).await
+    async fn release_lease(&self, job: &str, owner: &str) -> StoreResult<()> {
+        crate::leases::release(&self.pool, job, owner).await
     }
 
     async fn stat_take_dirty(&self, limit: usize) -> StoreResult<Vec<String>> {

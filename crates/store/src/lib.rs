@@ -11,6 +11,7 @@
 mod audit;
 mod backend;
 mod decode;
+mod leases;
 mod migrate;
 mod records;
 mod snapshot;

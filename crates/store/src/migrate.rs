@@ -14,6 +14,7 @@ pub const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[
     (7, "statistics_reads_in_order", include_str!("../migrations/sqlite/0007_statistics_reads_in_order.sql")),
     (8, "statistics_screened", include_str!("../migrations/sqlite/0008_statistics_screened.sql")),
     (9, "persons_changed", include_str!("../migrations/sqlite/0009_persons_changed.sql")),
+    (10, "job_leases", include_str!("../migrations/sqlite/0010_job_leases.sql")),
 ];
 pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -25,6 +26,7 @@ pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (7, "statistics_reads_in_order", include_str!("../migrations/postgres/0007_statistics_reads_in_order.sql")),
     (8, "statistics_screened", include_str!("../migrations/postgres/0008_statistics_screened.sql")),
     (9, "persons_changed", include_str!("../migrations/postgres/0009_persons_changed.sql")),
+    (10, "job_leases", include_str!("../migrations/postgres/0010_job_leases.sql")),
 ];
 
 fn be(e: sqlx::Error) -> StoreError {

@@ -1,4 +1,4 @@
-//! The statistics projection's tables (migration 0006): its state and lease, the list of
+//! The statistics projection's tables (migration 0006): its state, the list of
 //! changes every write adds to, the person groups, and the victim and charge rows the
 //! annual report reads a year at a time. What goes in them is decided in the core
 //! (`usecases/stat_projection.rs`); this file only moves rows.
@@ -7,7 +7,6 @@ use crate::decode::be;
 use amparo_core::store::{
     Backend, RecordRow, RecordTable, StatChargeRow, StatTrendQuery, StatTrendRow, StatVictimQuery, StatWrite, StoreResult,
 };
-use amparo_domain::Timestamp;
 use sqlx::{AnyConnection, AnyPool, Row};
 
 /// Values per `IN (…)` list.
@@ -68,31 +67,6 @@ pub async fn reset(pool: &AnyPool) -> StoreResult<()> {
 pub async fn set_version(pool: &AnyPool, v: &str) -> StoreResult<()> {
     sqlx::query("INSERT INTO stat_state (k, v) VALUES ('version', $1) ON CONFLICT (k) DO UPDATE SET v = excluded.v")
         .bind(v.to_owned())
-        .execute(pool)
-        .await
-        .map_err(be)?;
-    Ok(())
-}
-
-pub async fn lease(pool: &AnyPool, owner: &str, now: Timestamp, until: Timestamp) -> StoreResult<bool> {
-    // One statement each, so two processes cannot both see the lease free.
-    sqlx::query("INSERT INTO stat_state (k, v, until_at) VALUES ('lease', '', 0) ON CONFLICT (k) DO NOTHING")
-        .execute(pool)
-        .await
-        .map_err(be)?;
-    let done = sqlx::query("UPDATE stat_state SET v = $1, until_at = $2 WHERE k = 'lease' AND (v = $1 OR v = '' OR until_at < $3)")
-        .bind(owner.to_owned())
-        .bind(until)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map_err(be)?;
-    Ok(done.rows_affected() == 1)
-}
-
-pub async fn release(pool: &AnyPool, owner: &str) -> StoreResult<()> {
-    sqlx::query("UPDATE stat_state SET v = '', until_at = 0 WHERE k = 'lease' AND v = $1")
-        .bind(owner.to_owned())
         .execute(pool)
         .await
         .map_err(be)?;

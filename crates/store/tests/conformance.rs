@@ -464,16 +464,20 @@ async fn story_statistics_projection_tables(e: Env) {
     e.store.write_bulk(&[], &many, &ctx.event(1, "t", "ok", "t", "")).await.unwrap();
     assert_eq!(e.store.stat_take_dirty(1000).await.unwrap(), ["*"]);
 
-    // The lease: one holder at a time until it expires.
-    assert!(e.store.stat_lease("a", 100, 200).await.unwrap());
-    assert!(!e.store.stat_lease("b", 150, 250).await.unwrap(), "held by a");
-    assert!(e.store.stat_lease("a", 150, 300).await.unwrap(), "a renews");
-    assert!(e.store.stat_lease("b", 301, 400).await.unwrap(), "a's lease ran out");
-    e.store.stat_release("a").await.unwrap();
-    assert!(!e.store.stat_lease("a", 302, 400).await.unwrap(), "only the holder releases");
-    e.store.stat_release("b").await.unwrap();
-    assert!(e.store.stat_lease("a", 303, 400).await.unwrap());
-    e.store.stat_release("a").await.unwrap();
+    // Job leases: one holder at a time until it expires, each job on its own.
+    let j = "statistics";
+    assert!(e.store.lease(j, "a", 100, 200).await.unwrap());
+    assert!(!e.store.lease(j, "b", 150, 250).await.unwrap(), "held by a");
+    assert!(e.store.lease("linkage", "b", 150, 250).await.unwrap(), "another job's lease is another row");
+    assert!(e.store.lease(j, "a", 150, 300).await.unwrap(), "a renews");
+    assert!(e.store.lease(j, "b", 301, 400).await.unwrap(), "a's lease ran out");
+    e.store.release_lease(j, "a").await.unwrap();
+    assert!(!e.store.lease(j, "a", 302, 400).await.unwrap(), "only the holder releases");
+    e.store.release_lease(j, "b").await.unwrap();
+    assert!(e.store.lease(j, "a", 303, 400).await.unwrap());
+    e.store.release_lease(j, "a").await.unwrap();
+    assert!(!e.store.lease("linkage", "a", 200, 300).await.unwrap(), "the other job's lease is still held");
+    e.store.release_lease("linkage", "b").await.unwrap();
 
     // Version.
     assert_eq!(e.store.stat_version().await.unwrap(), None);

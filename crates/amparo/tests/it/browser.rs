@@ -579,6 +579,17 @@ async fn browser_shelter_reviews_a_possible_same_person_side_by_side_and_links_i
     let queue = text_of(wd, "matches").await;
     assert!(queue.contains("requiere revisión por") && queue.contains("Centro de Acogida"), "{queue}");
     assert!(!queue.contains("Tapuyima") && !queue.contains("Tapullima"), "no names in the queue");
+    sign_out(wd).await;
+
+    // The national coordinator runs linkage over everyone: the run goes on in the background,
+    // and the page (polling while it is under way) ends up showing what the run found.
+    sign_in(wd, &base, "coordinadora@demo.amparo.pe", DEMO_PW).await;
+    wd.goto(format!("{base}/matches")).await.unwrap();
+    assert!(wd.find(By::Id("run-summary")).await.is_err(), "no run yet since this server started");
+    click(wd, "run-linkage").await;
+    let summary = wait_text(wd, "run-summary", |s| s.contains("personas")).await;
+    assert!(summary.contains("pares comparados") && summary.contains("pares candidatos"), "{summary}");
+    shot(wd, "matches-run-summary").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -379,3 +379,42 @@ async fn two_requests_for_a_run_share_one_run() {
     assert_eq!((s["running_since"].clone(), s["finished_runs"].as_i64()), (Value::Null, Some(1)), "{s}");
     assert_eq!(s["last"]["summary"], a.1, "{s}");
 }
+
+/// Runs of the linkage job so far (each is audited before it reads anyone).
+async fn link_runs(t: &TestApp) -> usize {
+    let trail = t.store.audit_page(&AuditFilter { limit: 5000, ..Default::default() }).await.unwrap();
+    trail.iter().filter(|e| e.event.action == "link_persons_start").count()
+}
+
+/// Several servers on one database link one at a time (a job lease): while another server
+/// holds it, this one's job step waits for its next tick, and "Run linkage now" waits for
+/// the other run to end, showing itself under way meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_server_links_at_a_time() {
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let now = t.app.now();
+    assert!(t.store.lease("linkage", "another-server", now, now + 600).await.unwrap());
+    t.clock.advance(5);
+    let police = token(&t, "investigador@demo.amparo.pe").await;
+    record_victim(&t, &police, "Wendy", "Mamani", "Quispe").await;
+    let before = link_runs(&t).await;
+    assert!(t.app.linkage_tick().await.unwrap().is_none(), "a step is due, but another server is linking");
+    assert_eq!(link_runs(&t).await, before, "nothing was read or linked");
+
+    let coordinator = token(&t, "coordinadora@demo.amparo.pe").await;
+    let meanwhile = async {
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        let (status, s) = call(&t, &coordinator, "GET", "/api/v1/linkage/status", Value::Null).await;
+        assert_eq!(status, 200, "{s}");
+        assert!(s["running_since"].is_i64() && s["finished_runs"] == 0, "under way, waiting for the other server: {s}");
+        assert_eq!(link_runs(&t).await, before, "and reading no one meanwhile");
+        t.store.release_lease("linkage", "another-server").await.unwrap();
+    };
+    let ((status, s), ()) = tokio::join!(call(&t, &coordinator, "POST", "/api/v1/linkage/run", Value::Null), meanwhile);
+    assert_eq!(status, 200, "the run goes ahead once the other server is done: {s}");
+    assert!(s["persons"].as_i64().unwrap() > 1, "{s}");
+    assert_eq!(link_runs(&t).await, before + 1, "one run");
+    let now = t.app.now();
+    assert!(t.store.lease("linkage", "another-server", now, now + 600).await.unwrap(), "the run gave the lease up");
+}

@@ -46,6 +46,13 @@ const RESCORE_MIN_CHANGE: f64 = 0.005;
 /// queries per person at most); beyond, every pair, lean.
 const FOCUSED_READ_MAX: usize = 500;
 
+/// The job lease a linking server holds: one server links at a time (each would decrypt
+/// everyone, and they would race to store and rescore the same pairs).
+pub(super) const LINKAGE_LEASE: &str = "linkage";
+/// How long the lease lasts without renewal (it is renewed every third of it while a run
+/// goes on, so this is how long a server that died holding it blocks the others).
+pub(super) const LINKAGE_LEASE_SECS: i64 = 120;
+
 /// Candidate rows written per transaction: memory stays bounded, and each chunk holds its
 /// pairs with their alerts, so a failed run leaves no pair without its alert.
 const WRITE_CHUNK: usize = 2_000;
@@ -246,7 +253,8 @@ fn known_pairs(people: &People, by_pair: &HashMap<(String, String), RecordRow>) 
 
 impl Amparo {
     /// The background job's step: link persons recorded or changed since the last run.
-    /// Returns `None` when nothing changed. The first run in a process is a full one.
+    /// Returns `None` when nothing changed, or when another server is linking (one at a
+    /// time, by a job lease). The first run in a process is a full one.
     pub async fn linkage_tick(&self) -> CoreResult<Option<LinkRunSummary>> {
         let ctx = Ctx::system(&self.new_operation_id());
         self.authorize(&ctx, Action::RunLinkage, Relation::OwnOrgScope, "person_match", "").await?;
@@ -261,8 +269,15 @@ impl Amparo {
             }
         }
         let full = state.model.is_none() || !state.learnt;
+        let Some(lease) = self.try_lease(LINKAGE_LEASE, LINKAGE_LEASE_SECS).await? else {
+            // Another server is linking; what changed is still new here at the next tick.
+            tracing::info!("linkage: another server is linking now; this one tries again at its next tick");
+            return Ok(None);
+        };
         let ids: Vec<PersonId> = changed.into_iter().map(|(id, _)| id).collect();
-        self.link(&ctx, &mut state, full, &ids).await.map(Some)
+        let out = self.link(&ctx, &mut state, full, &ids).await;
+        lease.release().await;
+        out.map(Some)
     }
 
     /// Decrypt every person, a page at a time, into a new table: the identities live only

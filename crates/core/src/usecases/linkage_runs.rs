@@ -6,8 +6,9 @@
 //! starts it, or joins the one under way (two coordinators pressing the button get one run),
 //! and the queue page shows its progress and, once done, what it found. The API's
 //! `POST /api/v1/linkage/run` still answers with the summary, by waiting for the same task.
+//! Across servers, the run waits for the linkage lease (`job_lease.rs`), as the job does.
 
-use super::linkage_job::LinkRunSummary;
+use super::linkage_job::{LINKAGE_LEASE, LINKAGE_LEASE_SECS, LinkRunSummary};
 use crate::Amparo;
 use crate::clock::Clock;
 use crate::ctx::Ctx;
@@ -17,6 +18,9 @@ use amparo_domain::policy::{Action, Relation};
 use serde::Serialize;
 use std::sync::Arc;
 use tokio::sync::watch;
+
+/// How often a run waiting for another server's run asks for the lease again.
+const LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What anyone allowed to run linkage may know of the runs: counts and times, no persons.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -85,7 +89,19 @@ impl Amparo {
             tokio::spawn(async move {
                 let mut finisher = Finisher { board: app.linkage_runs.clone(), clock: app.clock.clone(), summary: None };
                 let mut state = app.linkage.lock().await;
-                match app.link(&ctx, &mut state, true, &[]).await {
+                let run = async {
+                    // Wait for another server's run to end: the page says "under way" meanwhile.
+                    let lease = loop {
+                        if let Some(l) = app.try_lease(LINKAGE_LEASE, LINKAGE_LEASE_SECS).await? {
+                            break l;
+                        }
+                        tokio::time::sleep(LEASE_WAIT).await;
+                    };
+                    let out = app.link(&ctx, &mut state, true, &[]).await;
+                    lease.release().await;
+                    out
+                };
+                match run.await {
                     Ok(s) => finisher.summary = Some(s),
                     // The audit trail already has the run's start; the log has the cause.
                     Err(e) => tracing::error!(error = %e, "on-demand record linkage failed"),

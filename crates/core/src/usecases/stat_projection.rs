@@ -28,6 +28,8 @@ use amparo_domain::cases::Verdict;
 use amparo_domain::statistics::{CaseFact, ChargeFact, Facts, TypeFlags, VictimFact, year_of_day};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+/// The job lease a refresher holds (one at a time, across servers).
+const STAT_LEASE: &str = "statistics";
 /// How long a refresher may hold the lease without renewing it.
 const LEASE_SECS: i64 = 900;
 /// Change keys taken per round of a refresh.
@@ -104,7 +106,7 @@ impl Amparo {
         let owner = self.random.new_id();
         loop {
             let now = self.now();
-            if self.store.stat_lease(&owner, now, now + LEASE_SECS).await? {
+            if self.store.lease(STAT_LEASE, &owner, now, now + LEASE_SECS).await? {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -115,7 +117,7 @@ impl Amparo {
             // next time rather than count from a projection that may be behind.
             let _ = self.store.stat_set_version(REFRESHING).await;
         }
-        self.store.stat_release(&owner).await?;
+        self.store.release_lease(STAT_LEASE, &owner).await?;
         done
     }
 
@@ -138,7 +140,7 @@ impl Amparo {
                 return self.rebuild_statistics(owner).await;
             }
             let now = self.now();
-            if !self.store.stat_lease(owner, now, now + LEASE_SECS).await? {
+            if !self.store.lease(STAT_LEASE, owner, now, now + LEASE_SECS).await? {
                 return Err(CoreError::Internal("statistics projection: the refresh lease was lost".into()));
             }
             self.refresh_keys(&keys).await?;
@@ -168,7 +170,7 @@ impl Amparo {
         drop(facts);
         self.store.stat_write(&std::mem::take(&mut w)).await?;
         let now = self.now();
-        self.store.stat_lease(owner, now, now + LEASE_SECS).await?;
+        self.store.lease(STAT_LEASE, owner, now, now + LEASE_SECS).await?;
         let mut charges = Vec::new();
         let scan = StatScan { attrs: &["decision"], ..StatScan::new(RecordTable::Charges, &CHARGE_COLUMNS) };
         self.store.stat_scan(&scan, &mut |r| charges.extend(charge_row(r))).await?;

@@ -418,3 +418,58 @@ async fn one_server_links_at_a_time() {
     let now = t.app.now();
     assert!(t.store.lease("linkage", "another-server", now, now + 600).await.unwrap(), "the run gave the lease up");
 }
+
+/// Pair ids on a queue page, in order, with the probability shown.
+fn queue_rows(page: &str) -> Vec<(String, String)> {
+    page.split("<tr data-status=")
+        .skip(1)
+        .map(|row| {
+            let pct = row.split("<td>").nth(1).and_then(|s| s.split("</td>").next()).unwrap_or_default().to_owned();
+            let id = row.split("href=\"/matches/").nth(1).and_then(|s| s.split('"').next()).unwrap_or_default().to_owned();
+            (id, pct)
+        })
+        .collect()
+}
+
+/// A unit's queue can hold hundreds of pairs: it comes 50 at a time, most probable first
+/// across pages, and a page past the end (the queue shrank) says so and links to the first.
+#[tokio::test]
+async fn the_review_queue_comes_a_page_at_a_time() {
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let police = token(&t, "investigador@demo.amparo.pe").await;
+    // Twelve records of one woman in one unit: 66 pairs, all for the unit to review.
+    for _ in 0..12 {
+        record_victim(&t, &police, "María", "Quispe", "Huamán").await;
+    }
+    t.clock.advance(5);
+    t.app.linkage_tick().await.unwrap().expect("new persons: a step");
+    let total = call(&t, &police, "GET", "/api/v1/matches", Value::Null).await.1.as_array().unwrap().len();
+    assert!(total > 66, "{total}");
+
+    let (b, _) = login(&t, "investigador@demo.amparo.pe", DEMO_PW).await;
+    let one = b.get("/matches").await.text().await.unwrap();
+    let first = queue_rows(&one);
+    assert_eq!(first.len(), 50, "one page");
+    assert!(one.contains(&format!("Pares 1–50 de {total}")), "{one}");
+    assert!(one.contains("href=\"/matches?page=2\"") && !one.contains("id=\"queue-prev\""), "{one}");
+    let two = b.get("/matches?page=2").await.text().await.unwrap();
+    let second = queue_rows(&two);
+    assert_eq!(second.len(), total - 50);
+    assert!(two.contains(&format!("Pares 51–{total} de {total}")) && two.contains("href=\"/matches?page=1\""), "{two}");
+    // Pairs the unit decides have a review link; no pair shows on both pages.
+    let mut linked: Vec<&String> = first.iter().chain(&second).map(|(id, _)| id).filter(|id| !id.is_empty()).collect();
+    let n = linked.len();
+    assert!(n >= 66, "{n}");
+    linked.sort();
+    linked.dedup();
+    assert_eq!(linked.len(), n, "every pair once across the pages");
+    let pct = |p: &str| p.trim_end_matches(" %").parse::<u32>().unwrap_or(0);
+    assert!(pct(&first[49].1) >= pct(&second[0].1), "most probable first across pages: {:?} {:?}", first[49], second[0]);
+
+    let past = b.get("/matches?page=9").await.text().await.unwrap();
+    assert!(past.contains("ya no tiene pares") && past.contains("<a href=\"/matches\">Ir a la primera página</a>"), "{past}");
+    let odd = b.get("/matches?page=zz").await;
+    assert_eq!(odd.status(), 200, "an unreadable page number is the first page");
+    assert_eq!(queue_rows(&odd.text().await.unwrap()), first);
+}

@@ -17,6 +17,7 @@ use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::records::{attrs, to_json};
 use crate::store::{Batch, RecordRow, RecordTable, RowFilter};
+use amparo_domain::org::Organisation;
 use amparo_domain::person::{Identity, PersonRole};
 use amparo_domain::policy::{Action, Relation};
 use amparo_domain::{OrgId, PersonId, Timestamp};
@@ -112,6 +113,16 @@ pub struct MatchView {
     pub review_by: Vec<String>,
 }
 
+/// A page of the review queue.
+#[derive(Clone, Debug, Serialize)]
+pub struct MatchQueuePage {
+    pub rows: Vec<MatchView>,
+    /// Pairs in the whole queue.
+    pub total: usize,
+    /// Pairs before this page.
+    pub offset: usize,
+}
+
 pub(super) const ALERTABLE: [PersonRole; 3] = [PersonRole::PossibleVictim, PersonRole::Victim, PersonRole::Suspect];
 
 /// The reference model, if it fits the configuration field by field (name, kind, number of
@@ -181,10 +192,22 @@ impl Amparo {
     }
 
     async fn match_view(&self, ctx: &Ctx, row: &RecordRow, with_identities: bool) -> CoreResult<MatchView> {
-        let (rel, sees_l, sees_r) = self.match_relation(ctx, row).await?;
+        let relation = self.match_relation(ctx, row).await?;
+        let orgs = self.store.list_orgs().await?;
+        self.match_view_as(row, relation, &orgs, with_identities).await
+    }
+
+    /// The pair as the caller sees it, its relation to the caller already worked out (a
+    /// queue works it out for every pair to sort them, and builds views for one page).
+    async fn match_view_as(
+        &self,
+        row: &RecordRow,
+        (rel, sees_l, sees_r): (Relation, bool, bool),
+        orgs: &[Organisation],
+        with_identities: bool,
+    ) -> CoreResult<MatchView> {
         let ids: Vec<String> = [row.subject_id.clone(), row.lookup.clone()].into_iter().flatten().collect();
         let persons = self.store.persons_by_ids(&ids).await?;
-        let orgs = self.store.list_orgs().await?;
         let org_name = |id: &OrgId| orgs.iter().find(|o| &o.id == id).map(|o| o.name.clone()).unwrap_or_default();
         let can_decide = rel == Relation::SameOrg;
         let side = |pid: Option<&String>, owner: OrgId, visible: bool| -> CoreResult<MatchSide> {
@@ -242,6 +265,14 @@ impl Amparo {
     /// The review queue: candidate pairs and links touching the caller's organisation's persons,
     /// undecided ones first, most likely first.
     pub async fn list_matches(&self, ctx: &Ctx) -> CoreResult<Vec<MatchView>> {
+        Ok(self.list_matches_page(ctx, 0, usize::MAX).await?.rows)
+    }
+
+    /// One page of the review queue, in its order, and how many pairs the whole queue holds.
+    /// Every pair's relation to the caller is worked out (to filter and sort), but views are
+    /// built for the page only: a police unit's queue can hold hundreds of pairs, and a
+    /// reviewer on a slow link needs the first ones.
+    pub async fn list_matches_page(&self, ctx: &Ctx, offset: usize, limit: usize) -> CoreResult<MatchQueuePage> {
         self.authorize(ctx, Action::ViewMatches, Relation::OwnOrgScope, "person_match", "").await?;
         let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?;
         let open = || vec!["pending".to_owned(), "linked".to_owned()];
@@ -285,23 +316,31 @@ impl Amparo {
             let mut added: HashSet<String> = HashSet::new();
             rows.extend(more.into_iter().filter(|r| !known.contains(&r.id) && added.insert(r.id.clone())));
         }
-        let mut out = Vec::new();
+        let mut queue = Vec::new();
         for r in &rows {
             // The pair touches the organisation's persons, or persons it was given access to.
-            let (rel, _, _) = self.match_relation(ctx, r).await?;
-            let sure = attrs::<MatchAttrs>(r).map(|a| a.probability >= ONE_SIDED_MIN_PROBABILITY).unwrap_or(false);
-            if rel == Relation::SameOrg || (rel == Relation::Shared && sure) {
-                out.push(self.match_view(ctx, r, false).await?);
+            let relation = self.match_relation(ctx, r).await?;
+            let probability = attrs::<MatchAttrs>(r).map(|a| a.probability).unwrap_or(0.0);
+            let rel = relation.0;
+            if rel == Relation::SameOrg || (rel == Relation::Shared && probability >= ONE_SIDED_MIN_PROBABILITY) {
+                // Sorted by what the caller is shown: a probability only to those who decide.
+                let shown = if rel == Relation::SameOrg { probability } else { 0.0 };
+                queue.push((r, relation, shown));
             }
         }
-        out.sort_by(|a, b| {
+        queue.sort_by(|(a, ra, pa), (b, rb, pb)| {
             (a.status != "pending")
                 .cmp(&(b.status != "pending"))
-                .then(b.can_decide.cmp(&a.can_decide))
-                .then(b.probability.unwrap_or(0.0).total_cmp(&a.probability.unwrap_or(0.0)))
+                .then((rb.0 == Relation::SameOrg).cmp(&(ra.0 == Relation::SameOrg)))
+                .then(pb.total_cmp(pa))
         });
+        let orgs = self.store.list_orgs().await?;
+        let mut page = Vec::new();
+        for (r, relation, _) in queue.iter().skip(offset).take(limit) {
+            page.push(self.match_view_as(r, *relation, &orgs, false).await?);
+        }
         self.append(&ctx.event(self.now(), "list_matches", "ok", "person_match", "")).await?;
-        Ok(out)
+        Ok(MatchQueuePage { rows: page, total: queue.len(), offset })
     }
 
     /// One pair side by side. Identities only when the caller may see both persons — that

@@ -8,7 +8,7 @@ use crate::{AppState, WebError};
 use amparo_core::usecases::linkage::{LinkRunStatus, LinkRunSummary, MatchView};
 use amparo_domain::policy::{Action, Relation, authorize};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -17,6 +17,12 @@ use serde::Deserialize;
 struct MatchesPage {
     nav: Nav,
     rows: Vec<MatchView>,
+    /// Pairs in the whole queue, and the first shown (1-based), for "21–40 of 460".
+    total: usize,
+    first: usize,
+    /// Links to the previous and next pages, when there are.
+    prev: Option<String>,
+    next: Option<String>,
     /// The viewer may see the queue (a system admin sees only the run panel).
     queue: bool,
     /// The run panel and its button, rendered, when the viewer may run linkage.
@@ -48,7 +54,22 @@ fn may(v: &Viewer, action: Action) -> bool {
     v.ctx.actor.as_ref().is_some_and(|a| authorize(a, action, Relation::OwnOrgScope).is_ok())
 }
 
-pub async fn matches(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
+/// Pairs per page of the queue: a reviewer works from the top, and a slow link should not
+/// carry hundreds of rows to show the first.
+const QUEUE_PAGE: usize = 50;
+
+#[derive(Deserialize, Default)]
+pub struct QueueQuery {
+    /// 1-based; anything unreadable is the first page.
+    page: Option<usize>,
+}
+
+pub async fn matches(
+    State(state): State<AppState>,
+    v: Viewer,
+    q: Result<Query<QueueQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, WebError> {
+    let page = q.map(|Query(q)| q).unwrap_or_default().page.unwrap_or(1).max(1);
     let run = if may(&v, Action::RunLinkage) {
         let status = state.app.linkage_run_status(&v.ctx).await.map_err(|e| v.err(e))?;
         let panel = RunPanel { nav: Nav::for_viewer(&v, "matches"), status };
@@ -58,8 +79,18 @@ pub async fn matches(State(state): State<AppState>, v: Viewer) -> Result<Respons
     };
     // A system admin may run linkage but sees no persons' pairs: the run panel only.
     let queue = run.is_none() || may(&v, Action::ViewMatches);
-    let rows = if queue { state.app.list_matches(&v.ctx).await.map_err(|e| v.err(e))? } else { Vec::new() };
-    render(&MatchesPage { nav: Nav::for_viewer(&v, "matches"), rows, queue, run })
+    let offset = (page - 1).saturating_mul(QUEUE_PAGE);
+    let (rows, total) = if queue {
+        let p = state.app.list_matches_page(&v.ctx, offset, QUEUE_PAGE).await.map_err(|e| v.err(e))?;
+        (p.rows, p.total)
+    } else {
+        (Vec::new(), 0)
+    };
+    let link = |n: usize| format!("/matches?page={n}");
+    let prev = (page > 1 && total > 0).then(|| link((page - 1).min(total.div_ceil(QUEUE_PAGE))));
+    let next = (offset + rows.len() < total && !rows.is_empty()).then(|| link(page + 1));
+    let first = offset + 1;
+    render(&MatchesPage { nav: Nav::for_viewer(&v, "matches"), rows, total, first, prev, next, queue, run })
 }
 
 /// Start a full run (or join the one under way) and go back to the queue, whose panel

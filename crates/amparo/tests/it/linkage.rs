@@ -469,6 +469,9 @@ async fn the_review_queue_comes_a_page_at_a_time() {
 
     let past = b.get("/matches?page=9").await.text().await.unwrap();
     assert!(past.contains("ya no tiene pares") && past.contains("<a href=\"/matches\">Ir a la primera página</a>"), "{past}");
+    let huge = b.get(&format!("/matches?page={}", usize::MAX)).await;
+    assert_eq!(huge.status(), 200, "a page number at the edge of the integers is a page past the end");
+    assert!(huge.text().await.unwrap().contains("ya no tiene pares"));
     let odd = b.get("/matches?page=zz").await;
     assert_eq!(odd.status(), 200, "an unreadable page number is the first page");
     assert_eq!(queue_rows(&odd.text().await.unwrap()), first);

@@ -119,8 +119,6 @@ pub struct MatchQueuePage {
     pub rows: Vec<MatchView>,
     /// Pairs in the whole queue.
     pub total: usize,
-    /// Pairs before this page.
-    pub offset: usize,
 }
 
 pub(super) const ALERTABLE: [PersonRole; 3] = [PersonRole::PossibleVictim, PersonRole::Victim, PersonRole::Suspect];
@@ -340,7 +338,7 @@ impl Amparo {
             page.push(self.match_view_as(r, *relation, &orgs, false).await?);
         }
         self.append(&ctx.event(self.now(), "list_matches", "ok", "person_match", "")).await?;
-        Ok(MatchQueuePage { rows: page, total: queue.len(), offset })
+        Ok(MatchQueuePage { rows: page, total: queue.len() })
     }
 
     /// One pair side by side. Identities only when the caller may see both persons — that

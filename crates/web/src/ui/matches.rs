@@ -89,7 +89,8 @@ pub async fn matches(
     let link = |n: usize| format!("/matches?page={n}");
     let prev = (page > 1 && total > 0).then(|| link((page - 1).min(total.div_ceil(QUEUE_PAGE))));
     let next = (offset + rows.len() < total && !rows.is_empty()).then(|| link(page + 1));
-    let first = offset + 1;
+    // Saturating: a page number near usize::MAX is a page past the end, not an overflow.
+    let first = offset.saturating_add(1);
     render(&MatchesPage { nav: Nav::for_viewer(&v, "matches"), rows, total, first, prev, next, queue, run })
 }
 

@@ -363,8 +363,18 @@ enum TokenCmd {
 
 #[derive(Subcommand)]
 enum AuditCmd {
-    /// Verify the hash chain and signed checkpoints. Exit 0 if intact.
+    /// Verify the hash chain, the signed checkpoints and the signed head. Exit 0 if intact.
     Verify {
+        #[command(flatten)]
+        dir: DataDir,
+        /// A file of anchors printed by `amparo audit anchor` (one JSON object a line), kept
+        /// outside the database: the chain must still hold each of them.
+        #[arg(long)]
+        anchor: Option<PathBuf>,
+    },
+    /// Print the latest signed head as one JSON line, to keep in an external log. No
+    /// personal data: a sequence number, hashes and a signature.
+    Anchor {
         #[command(flatten)]
         dir: DataDir,
     },
@@ -390,16 +400,37 @@ enum GeoCmd {
     },
 }
 
+/// Logs go to standard error, or with `AMPARO_LOG_FILE` to that file, appended, created
+/// 0600 like every file Amparo writes (a log holds addresses and operation ids).
 fn init_logging() {
     let filter =
         tracing_subscriber::EnvFilter::try_from_env("AMPARO_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
     let json = std::env::var("AMPARO_LOG_FORMAT").map(|v| v == "json").unwrap_or(false);
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if json {
-        b.json().init();
-    } else {
-        b.init();
+    let file = std::env::var("AMPARO_LOG_FILE").ok().filter(|p| !p.trim().is_empty()).and_then(|p| {
+        use std::os::unix::fs::OpenOptionsExt;
+        match std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(&p) {
+            Ok(f) => Some(std::sync::Arc::new(f)),
+            Err(e) => {
+                eprintln!("AMPARO_LOG_FILE {p}: {e}; logging to standard error");
+                None
+            }
+        }
+    });
+    let b = tracing_subscriber::fmt().with_env_filter(filter);
+    match (file, json) {
+        (Some(f), true) => b.with_writer(f).with_ansi(false).json().init(),
+        (Some(f), false) => b.with_writer(f).with_ansi(false).init(),
+        (None, true) => b.with_writer(std::io::stderr).json().init(),
+        (None, false) => b.with_writer(std::io::stderr).init(),
     }
+}
+
+/// Everything this process creates — the database and its `-wal`/`-shm` files (SQLite gives
+/// them the database's mode), backups, exports, the log, the key — is readable by its owner
+/// only, and directories are 0700: the data directory holds who the victims are.
+fn private_files() {
+    use nix::sys::stat::{Mode, umask};
+    umask(Mode::from_bits_truncate(0o077));
 }
 
 fn read_password(from_stdin: bool) -> Fallible<(String, bool)> {
@@ -420,7 +451,12 @@ fn hex_op() -> String {
 }
 
 fn web_settings(rt: &runtime::Runtime, demo: bool) -> WebSettings {
-    WebSettings { secure_cookies: rt.settings.secure_cookies, demo_mode: demo, max_body_bytes: rt.settings.max_body_bytes }
+    WebSettings {
+        secure_cookies: rt.settings.secure_cookies,
+        demo_mode: demo,
+        max_body_bytes: rt.settings.max_body_bytes,
+        request_timeout: std::time::Duration::from_secs(rt.settings.server.request_timeout_secs),
+    }
 }
 
 async fn run(cli: Cli) -> Fallible<ExitCode> {
@@ -524,11 +560,34 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
                 println!("revoked {id}");
             }
         },
-        Cmd::Audit { cmd: AuditCmd::Verify { dir } } => {
+        Cmd::Audit { cmd: AuditCmd::Anchor { dir } } => {
             let rt = open(&dir.data_dir, false).await?;
-            let r = rt.app.verify_audit().await?;
+            let a = rt.app.audit_anchor().await?;
+            println!("{}", serde_json::to_string(&a)?);
+        }
+        Cmd::Audit { cmd: AuditCmd::Verify { dir, anchor } } => {
+            let anchors = match &anchor {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                    match amparo_core::usecases::audit::Anchor::parse_lines(&text) {
+                        Ok(a) => a,
+                        Err(e) => {
+                            eprintln!("{}: {e}", path.display());
+                            return Ok(ExitCode::from(2));
+                        }
+                    }
+                }
+                None => Vec::new(),
+            };
+            let rt = open(&dir.data_dir, false).await?;
+            let r = rt.app.verify_audit_with(&anchors).await?;
             match r.broken {
-                None => println!("audit trail intact: {} entries, {} signed checkpoints", r.entries, r.checkpoints),
+                None => println!(
+                    "audit trail intact: {} entries, {} signed checkpoints, head signed{}",
+                    r.entries,
+                    r.checkpoints,
+                    if r.anchors > 0 { format!(", {} anchors held", r.anchors) } else { String::new() }
+                ),
                 Some(b) => {
                     println!(
                         "audit trail BROKEN at entry {}: {:?} ({} entries verified before it)",
@@ -660,14 +719,47 @@ async fn check_config(dir: &std::path::Path) -> Fallible<ExitCode> {
             problems += 1;
         }
     }
+    for w in loose_modes(dir, &settings.key_file(dir)) {
+        println!("warning: {w}");
+    }
     if !settings.secure_cookies {
         println!("warning: secure_cookies is off; use only behind HTTPS termination you trust, never on an open network");
     }
     Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
+/// Files and directories under the data directory that others than the owner may read or
+/// enter (an older version, a copy or a restore may have made them so). Each warning says
+/// how to fix it.
+fn loose_modes(dir: &std::path::Path, key_file: &std::path::Path) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    let mut check = |p: &std::path::Path, want: u32| {
+        if let Ok(m) = std::fs::metadata(p) {
+            let mode = m.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                out.push(format!("{} has mode {mode:o}: others can read it; run chmod {want:o} {}", p.display(), p.display()));
+            }
+        }
+    };
+    check(dir, 0o700);
+    check(key_file, 0o600);
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let mut paths: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+        paths.sort();
+        for p in paths {
+            if p == key_file {
+                continue;
+            }
+            check(&p, if p.is_dir() { 0o700 } else { 0o600 });
+        }
+    }
+    out
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
+    private_files();
     init_logging();
     let cli = Cli::parse();
     match run(cli).await {

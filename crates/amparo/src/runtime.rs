@@ -10,6 +10,9 @@ use amparo_store::SqlStore;
 use std::path::Path;
 use std::sync::Arc;
 
+/// The migration that added the audit head's signature.
+const SIGNED_HEAD_MIGRATION: i64 = 11;
+
 pub type Fallible<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 pub struct Runtime {
@@ -51,8 +54,12 @@ pub async fn open(data_dir: &Path, create: bool) -> Fallible<Runtime> {
     let key_file = settings.key_file(data_dir);
     let store = Arc::new(amparo_store::connect(&settings.database_url(data_dir)).await?);
     use amparo_core::store::Store;
-    store.migrate().await?;
+    let before = store.applied_migrations().await.unwrap_or_default();
+    let after = store.migrate().await?;
     let app = Amparo::new(store.clone(), Arc::new(SystemClock), Arc::new(OsRandom), Arc::new(ring), settings.auth.clone())?;
+    if !before.is_empty() && !before.contains(&SIGNED_HEAD_MIGRATION) && after.contains(&SIGNED_HEAD_MIGRATION) {
+        app.sign_audit_head_after_upgrade().await?;
+    }
     Ok(Runtime { settings, app, store, key_file })
 }
 

@@ -3,9 +3,12 @@
 //! mid-transaction).
 
 use crate::runtime::{Fallible, Runtime};
+use crate::settings::ServerLimits;
 use amparo_core::Ctx;
 use amparo_web::WebSettings;
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 async fn shutdown_signal() {
@@ -58,6 +61,9 @@ pub async fn run(rt: Runtime, listen: &str, web: WebSettings, on_bound: impl FnO
             if let Err(e) = app.checkpoint_now().await {
                 tracing::warn!(error = %e, "audit checkpoint failed");
             }
+            if let Err(e) = app.purge_idempotency_keys().await {
+                tracing::warn!(error = %e, "idempotency key purge failed");
+            }
         }
     });
     // Keep the in-memory search index current with writes made through other instances.
@@ -99,7 +105,7 @@ pub async fn run(rt: Runtime, listen: &str, web: WebSettings, on_bound: impl FnO
         }
     });
     let router = amparo_web::router(rt.app.clone(), web);
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
+    serve_connections(listener, router, &rt.settings.server).await;
     housekeeping.abort();
     search_refresh.abort();
     search_build.abort();
@@ -109,4 +115,163 @@ pub async fn run(rt: Runtime, listen: &str, web: WebSettings, on_bound: impl FnO
     }
     rt.store.close().await;
     Ok(())
+}
+
+/// Connections held at once, in all and per client address. A permit is held for as long
+/// as its connection lives.
+struct ConnLimiter {
+    max: usize,
+    per_ip: usize,
+    open: Mutex<(usize, HashMap<IpAddr, usize>)>,
+}
+
+struct ConnPermit {
+    limiter: Arc<ConnLimiter>,
+    ip: IpAddr,
+}
+
+impl ConnLimiter {
+    fn try_acquire(self: &Arc<Self>, ip: IpAddr) -> Option<ConnPermit> {
+        let mut open = self.open.lock().ok()?;
+        let (total, by_ip) = &mut *open;
+        let mine = by_ip.get(&ip).copied().unwrap_or(0);
+        if *total >= self.max || (self.per_ip > 0 && mine >= self.per_ip) {
+            return None;
+        }
+        *total += 1;
+        by_ip.insert(ip, mine + 1);
+        Some(ConnPermit { limiter: self.clone(), ip })
+    }
+}
+
+impl Drop for ConnPermit {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.limiter.open.lock() {
+            let (total, by_ip) = &mut *open;
+            *total = total.saturating_sub(1);
+            if let Some(n) = by_ip.get_mut(&self.ip) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    by_ip.remove(&self.ip);
+                }
+            }
+        }
+    }
+}
+
+/// Raise the soft open-file limit to the hard one (each connection holds a descriptor; the
+/// usual soft limit of 1,024 let 1,100 idle connections take the server down) and return
+/// the limit now in force.
+pub fn raise_open_file_limit() -> u64 {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) => {
+            if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+                return hard;
+            }
+            soft
+        }
+        Err(_) => 1024,
+    }
+}
+
+/// The connection limit when none is configured: most of the descriptors, keeping 256 for
+/// the database pool, the log and files, and never more than 16,384 (memory per connection).
+fn default_max_connections(nofile: u64) -> usize {
+    let n = nofile.saturating_sub(256).clamp(64, 16_384);
+    usize::try_from(n).unwrap_or(16_384)
+}
+
+/// Accept and serve HTTP/1.1 connections until a shutdown signal, with a header-read
+/// time-out that also closes idle kept-alive connections (hyper starts it whenever it waits
+/// for a request head), and a limit on connections in all and per client address. A
+/// connection over the limit is closed at once rather than left waiting in the backlog.
+/// (`axum::serve` sets no timer, so none of its connections ever timed out.)
+async fn serve_connections(listener: tokio::net::TcpListener, router: axum::Router, limits: &ServerLimits) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+    let nofile = raise_open_file_limit();
+    let max = if limits.max_connections == 0 { default_max_connections(nofile) } else { limits.max_connections };
+    tracing::info!(max_connections = max, per_ip = limits.max_connections_per_ip, open_files = nofile, "connection limits");
+    let limiter = Arc::new(ConnLimiter { max, per_ip: limits.max_connections_per_ip, open: Mutex::new((0, HashMap::new())) });
+    let header_timeout = Duration::from_secs(limits.header_timeout_secs);
+    let body_timeout = Duration::from_secs(limits.body_timeout_secs);
+    use tower_http::timeout::RequestBodyTimeoutLayer;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    let mut refused: u64 = 0;
+    loop {
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of descriptors or a connection reset before accept: back off briefly
+                    // instead of spinning, and keep serving the connections already open.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let Some(permit) = limiter.try_acquire(peer.ip()) else {
+            refused += 1;
+            if refused.is_power_of_two() {
+                tracing::warn!(refused, "connection limit reached: closing new connections");
+            }
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        // A body must keep arriving: no gap between its pieces over the body time-out.
+        let svc = tower::ServiceBuilder::new().layer(RequestBodyTimeoutLayer::new(body_timeout)).service(router.clone());
+        let svc = svc.map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            req
+        });
+        let svc = hyper_util::service::TowerToHyperService::new(svc);
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder.timer(TokioTimer::new()).header_read_timeout(header_timeout).max_buf_size(64 * 1024);
+        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), svc));
+        tokio::spawn(async move {
+            let _permit = permit;
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    // In-flight requests finish; idle connections are closed. A client that never finishes
+    // does not hold the shutdown past half a minute.
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(Duration::from_secs(30)) => tracing::warn!("shutdown: some connections did not finish in 30 s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limiter_counts_per_address_and_in_all() {
+        let l = Arc::new(ConnLimiter { max: 3, per_ip: 2, open: Mutex::new((0, HashMap::new())) });
+        let a: IpAddr = [127, 0, 0, 2].into();
+        let b: IpAddr = [127, 0, 0, 1].into();
+        let a1 = l.try_acquire(a);
+        let a2 = l.try_acquire(a);
+        assert!(a1.is_some() && a2.is_some());
+        assert!(l.try_acquire(a).is_none(), "a third from one address is refused");
+        let b1 = l.try_acquire(b);
+        assert!(b1.is_some(), "another address is still served");
+        assert!(l.try_acquire(b).is_none(), "the total is reached");
+        drop(a1);
+        assert!(l.try_acquire(b).is_some(), "a closed connection frees its place");
+    }
+
+    #[test]
+    fn the_default_limit_follows_the_descriptors() {
+        assert_eq!(default_max_connections(1024), 768);
+        assert_eq!(default_max_connections(100), 64);
+        assert_eq!(default_max_connections(1 << 20), 16_384);
+    }
 }

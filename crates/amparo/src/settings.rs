@@ -21,7 +21,32 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Seconds between background record-linkage runs over new or changed persons; 0 = off.
     pub linkage_interval_secs: u64,
+    /// Connection limits and time-outs (slow or idle clients cannot exhaust the server).
+    pub server: ServerLimits,
     pub auth: AuthConfig,
+}
+
+/// What one client may hold of the server. A connection must send a request's headers
+/// within `header_timeout_secs`, and an idle kept-alive connection is closed after the same
+/// time; a request body must keep arriving (no gap over `body_timeout_secs`); a request is
+/// answered within `request_timeout_secs` or gets 503. `max_connections` 0 means: from the
+/// open-file limit (raised to its hard limit at start), keeping room for the database and
+/// files. `max_connections_per_ip` 0 means no per-address limit (set it to 0 behind a
+/// reverse proxy, where every connection comes from the proxy's address).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerLimits {
+    pub header_timeout_secs: u64,
+    pub body_timeout_secs: u64,
+    pub request_timeout_secs: u64,
+    pub max_connections: usize,
+    pub max_connections_per_ip: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self { header_timeout_secs: 10, body_timeout_secs: 30, request_timeout_secs: 300, max_connections: 0, max_connections_per_ip: 256 }
+    }
 }
 
 impl Default for Settings {
@@ -34,6 +59,7 @@ impl Default for Settings {
             log_format: "text".into(),
             max_body_bytes: 256 * 1024,
             linkage_interval_secs: 60,
+            server: ServerLimits::default(),
             auth: AuthConfig::default(),
         }
     }
@@ -49,6 +75,7 @@ impl std::fmt::Debug for Settings {
             .field("log_format", &self.log_format)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("linkage_interval_secs", &self.linkage_interval_secs)
+            .field("server", &self.server)
             .field("auth", &self.auth)
             .finish()
     }
@@ -100,6 +127,26 @@ impl Settings {
                 .trim()
                 .parse()
                 .map_err(|_| SettingsError::Env("AMPARO_LINKAGE_INTERVAL_SECS", "must be a whole number of seconds".into()))?;
+        }
+        for (name, slot) in [
+            ("AMPARO_HEADER_TIMEOUT_SECS", &mut s.server.header_timeout_secs),
+            ("AMPARO_BODY_TIMEOUT_SECS", &mut s.server.body_timeout_secs),
+            ("AMPARO_REQUEST_TIMEOUT_SECS", &mut s.server.request_timeout_secs),
+        ] {
+            if let Some(v) = env(name) {
+                *slot = v.trim().parse().map_err(|_| SettingsError::Env(name, "must be a whole number of seconds".into()))?;
+            }
+        }
+        for (name, slot) in [
+            ("AMPARO_MAX_CONNECTIONS", &mut s.server.max_connections),
+            ("AMPARO_MAX_CONNECTIONS_PER_IP", &mut s.server.max_connections_per_ip),
+        ] {
+            if let Some(v) = env(name) {
+                *slot = v.trim().parse().map_err(|_| SettingsError::Env(name, "must be a whole number".into()))?;
+            }
+        }
+        if s.server.header_timeout_secs == 0 || s.server.body_timeout_secs == 0 || s.server.request_timeout_secs == 0 {
+            return Err(SettingsError::Env("server", "time-outs must be at least one second".into()));
         }
         if let Some(v) = env("AMPARO_LOG_FORMAT") {
             s.log_format = v;

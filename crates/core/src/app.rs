@@ -18,6 +18,19 @@ use ed25519_dalek::{Signer, SigningKey};
 use std::sync::Arc;
 
 pub(crate) const CHECKPOINT_PURPOSE: &str = "amparo audit checkpoint signing v1";
+pub(crate) const HEAD_PURPOSE: &str = "amparo audit head signing v1";
+
+/// Signs the audit head with a key derived from the master key (see `store::HeadSigner`).
+struct KeyringHeadSigner(Arc<Keyring>);
+
+impl crate::store::HeadSigner for KeyringHeadSigner {
+    fn sign_head(&self, seq: i64, hash: &[u8]) -> Result<(i64, Vec<u8>), String> {
+        let version = self.0.active_version();
+        let seed = self.0.derive(version, HEAD_PURPOSE).map_err(|e| e.to_string())?;
+        let sig = SigningKey::from_bytes(&seed).sign(&amparo_domain::audit::head_message(seq, hash));
+        Ok((i64::from(version), sig.to_bytes().to_vec()))
+    }
+}
 
 #[derive(Clone)]
 pub struct Amparo {
@@ -50,6 +63,7 @@ impl Amparo {
         let hasher =
             PasswordHasher::new(cfg.argon2_memory_kib, cfg.argon2_iterations, random.bytes::<16>()).map_err(CoreError::Internal)?;
         let search = Arc::new(crate::search_index::SearchIndex::new().map_err(CoreError::Internal)?);
+        store.set_head_signer(Arc::new(KeyringHeadSigner(keys.clone())));
         Ok(Self {
             store,
             clock,
@@ -78,6 +92,17 @@ impl Amparo {
     }
     pub fn new_operation_id(&self) -> String {
         hex::encode(self.random.bytes::<8>())
+    }
+
+    /// A keyed hash of a client address for one purpose (128 bits, hex): what the throttling
+    /// and refusal counters are keyed by, so the table never holds an address.
+    pub(crate) fn address_hash(&self, purpose: &str, ip: &str) -> String {
+        crate::crypto::csrf_token(&self.keys, &format!("{purpose}:{ip}")).get(..32).unwrap_or("").to_owned()
+    }
+
+    /// Whether the database answers (`/healthz`, `/readyz`).
+    pub async fn database_ok(&self) -> bool {
+        self.store.applied_migrations().await.is_ok_and(|v| !v.is_empty())
     }
 
     /// Ask the policy. A refusal is itself audited (insiders probing for records show up in

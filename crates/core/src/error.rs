@@ -24,6 +24,13 @@ pub enum CoreError {
     Throttled { retry_after: i64 },
     #[error("invalid credentials")]
     BadCredentials,
+    /// The database is unreachable for now; the client should retry after a few seconds.
+    /// Carries the cause for the log only.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The database cannot grow; nothing of the request was written.
+    #[error("storage full: {0}")]
+    StorageFull(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -40,6 +47,8 @@ impl CoreError {
             CoreError::Duplicate(_) => "duplicate",
             CoreError::Throttled { .. } => "too_many_attempts",
             CoreError::BadCredentials => "invalid_credentials",
+            CoreError::Unavailable(_) => "database_unavailable",
+            CoreError::StorageFull(_) => "storage_full",
             CoreError::Internal(_) => "internal_error",
         }
     }
@@ -66,6 +75,8 @@ impl From<crate::store::StoreError> for CoreError {
             StoreError::NotFound => CoreError::NotFound,
             StoreError::Conflict => CoreError::Conflict { current: serde_json::Value::Null },
             StoreError::Duplicate(what) => CoreError::Duplicate(what),
+            StoreError::Unavailable(m) => CoreError::Unavailable(m),
+            StoreError::Full(m) => CoreError::StorageFull(m),
             StoreError::Backend(m) => CoreError::Internal(m),
         }
     }

@@ -10,7 +10,6 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tantivy::collector::TopDocs;
-use tantivy::query::QueryParser;
 use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
@@ -37,6 +36,9 @@ pub struct SearchIndex {
     /// from the audit head it read first).
     ready: AtomicBool,
 }
+
+/// One word of a query: the terms the narrative analyzer makes of it, and the names analyzer's.
+type QueryWord = (Vec<String>, Vec<String>);
 
 /// A document to index: what it is, and its searchable text (decrypted by the caller).
 pub struct SearchDoc {
@@ -126,22 +128,43 @@ impl SearchIndex {
     }
 
     /// The best `limit` matches for a user's query as (kind, id), among records related to
-    /// one of `orgs` (all records when `orgs` is empty). Every term must match; syntax the
-    /// parser does not understand is ignored rather than refused.
+    /// one of `orgs`. An empty `orgs` finds nothing (fail closed: a caller with no scope has
+    /// nothing to search). The text is never handed to tantivy's query language (`field:*`,
+    /// `"`, `(`, `~` would be syntax, and some of it errors inside the engine): it is split
+    /// into words by the same analyzers that built the index, and every word must match in
+    /// the narrative or the names.
     pub fn query(&self, q: &str, orgs: &[String], limit: usize) -> Result<Vec<(String, String)>, String> {
-        let mut parser = QueryParser::for_index(&self.index, vec![self.text, self.names]);
-        parser.set_conjunction_by_default();
-        let (user_query, _) = parser.parse_query_lenient(q);
-        let query: Box<dyn tantivy::query::Query> = if orgs.is_empty() {
-            user_query
-        } else {
-            let terms = orgs.iter().map(|o| Term::from_field_text(self.orgs, o));
-            let filter = tantivy::query::TermSetQuery::new(terms);
-            Box::new(tantivy::query::BooleanQuery::new(vec![
-                (tantivy::query::Occur::Must, user_query),
-                (tantivy::query::Occur::Must, Box::new(filter)),
-            ]))
-        };
+        use tantivy::query::{BooleanQuery, Occur, Query, TermQuery, TermSetQuery};
+        if orgs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let words = self.query_words(q)?;
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (text_terms, name_terms) in words {
+            // One word may analyse to no term in one field (a stop word in narratives is still
+            // a word in a name) and, rarely, to more than one: any of them may match.
+            let mut either: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for t in text_terms {
+                let term = Term::from_field_text(self.text, &t);
+                either.push((Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))));
+            }
+            for t in name_terms {
+                let term = Term::from_field_text(self.names, &t);
+                either.push((Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))));
+            }
+            if !either.is_empty() {
+                clauses.push((Occur::Must, Box::new(BooleanQuery::new(either))));
+            }
+        }
+        if clauses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let terms = orgs.iter().map(|o| Term::from_field_text(self.orgs, o));
+        clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
+        let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score()).map_err(|e| e.to_string())?;
         let mut out = Vec::new();
@@ -149,6 +172,31 @@ impl SearchIndex {
             let d: TantivyDocument = searcher.doc(addr).map_err(|e| e.to_string())?;
             let get = |f: Field| d.get_first(f).and_then(|v| v.as_str()).unwrap_or("").to_owned();
             out.push((get(self.kind), get(self.id)));
+        }
+        Ok(out)
+    }
+
+    /// The query's words, each as the terms the narrative analyzer and the names analyzer
+    /// make of it. Words are split on anything that is not a letter or digit, so no character
+    /// of the user's text is ever syntax.
+    fn query_words(&self, q: &str) -> Result<Vec<QueryWord>, String> {
+        let mut text_an = self.index.tokenizers().get("es_text").ok_or("es_text analyzer missing")?;
+        let mut name_an = self.index.tokenizers().get("es_names").ok_or("es_names analyzer missing")?;
+        let mut out = Vec::new();
+        for word in q.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(32) {
+            let analyse = |an: &mut TextAnalyzer| {
+                let mut terms = Vec::new();
+                let mut stream = an.token_stream(word);
+                while let Some(tok) = stream.next() {
+                    terms.push(tok.text.clone());
+                }
+                terms
+            };
+            let t = analyse(&mut text_an);
+            let n = analyse(&mut name_an);
+            if !t.is_empty() || !n.is_empty() {
+                out.push((t, n));
+            }
         }
         Ok(out)
     }
@@ -180,13 +228,49 @@ mod tests {
             doc("person", "p1", "", "José Huamán Quispe"),
         ])
         .unwrap();
-        assert_eq!(ix.query("captacion", &[], 10).unwrap(), vec![("report".into(), "r1".into())]);
-        assert_eq!(ix.query("adolescente", &[], 10).unwrap().len(), 1, "plural and singular meet at the stem");
-        assert_eq!(ix.query("mineria aurifera", &[], 10).unwrap(), vec![("report".into(), "r2".into())]);
+        assert_eq!(ix.query("captacion", &o1(), 10).unwrap(), vec![("report".into(), "r1".into())]);
+        assert_eq!(ix.query("adolescente", &o1(), 10).unwrap().len(), 1, "plural and singular meet at the stem");
+        assert_eq!(ix.query("mineria aurifera", &o1(), 10).unwrap(), vec![("report".into(), "r2".into())]);
         assert_eq!(ix.query("HUAMAN jose", &["o1".into()], 10).unwrap(), vec![("person".into(), "p1".into())]);
-        assert!(ix.query("captación minería", &[], 10).unwrap().is_empty(), "every term must match");
-        assert!(ix.query("((( AND", &[], 10).is_ok(), "bad syntax is not an error");
+        assert!(ix.query("captación minería", &o1(), 10).unwrap().is_empty(), "every term must match");
+        assert!(ix.query("((( AND", &o1(), 10).is_ok(), "bad syntax is not an error");
         assert!(ix.query("captacion", &["o2".into()], 10).unwrap().is_empty(), "another organisation's records are filtered out");
+    }
+
+    fn o1() -> Vec<String> {
+        vec!["o1".into()]
+    }
+
+    #[test]
+    fn an_empty_scope_finds_nothing() {
+        let ix = SearchIndex::new().unwrap();
+        ix.upsert(&[doc("report", "r1", "Captación en Punchana", "")]).unwrap();
+        assert!(ix.query("captacion", &[], 10).unwrap().is_empty(), "no organisation means no records, not all of them");
+        assert_eq!(ix.query("captacion", &o1(), 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn query_syntax_is_plain_words() {
+        let ix = SearchIndex::new().unwrap();
+        ix.upsert(&[doc("person", "p1", "", "Érika Saavedra"), doc("report", "r1", "given names here", "")]).unwrap();
+        // tantivy's query language would read these as field names, ranges, phrases or
+        // wildcards (`given_names:*` once answered 500); here they are only words.
+        for q in ["given_names:*", "names:*", "*", "\"", "saavedra^9", "(saavedra", "[a TO z]", "saavedra~2", "-saavedra", "+", "id:p1"] {
+            assert!(ix.query(q, &o1(), 10).is_ok(), "{q}");
+        }
+        assert_eq!(ix.query("names:saavedra", &o1(), 10).unwrap().len(), 0, "`names` is a word that must match too");
+        assert_eq!(ix.query("(saavedra) érika*", &o1(), 10).unwrap(), vec![("person".into(), "p1".into())]);
+        assert!(ix.query("id:p1", &o1(), 10).unwrap().is_empty(), "field names are not reachable");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        #[test]
+        fn any_text_is_a_valid_query(q in "\\PC{0,80}") {
+            let ix = SearchIndex::new().unwrap();
+            ix.upsert(&[doc("report", "r1", "Captación en Punchana", "José Huamán")]).unwrap();
+            proptest::prop_assert!(ix.query(&q, &o1(), 10).is_ok());
+        }
     }
 
     #[test]
@@ -194,8 +278,8 @@ mod tests {
         let ix = SearchIndex::new().unwrap();
         ix.upsert(&[doc("case", "c1", "primera versión", "")]).unwrap();
         ix.upsert(&[doc("case", "c1", "segunda versión", "")]).unwrap();
-        assert!(ix.query("primera", &[], 10).unwrap().is_empty());
-        assert_eq!(ix.query("segunda", &[], 10).unwrap().len(), 1);
+        assert!(ix.query("primera", &o1(), 10).unwrap().is_empty());
+        assert_eq!(ix.query("segunda", &o1(), 10).unwrap().len(), 1);
         assert_eq!(ix.len(), 1);
     }
 }

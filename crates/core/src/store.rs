@@ -24,6 +24,14 @@ pub enum StoreError {
     Conflict,
     #[error("duplicate {0}")]
     Duplicate(&'static str),
+    /// The database cannot be reached (restarting, connection refused, pool exhausted):
+    /// the request may be retried, and the server recovers by itself once it is back.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The database cannot grow (disk full, or SQLite's page limit): the transaction was
+    /// rolled back whole.
+    #[error("database full: {0}")]
+    Full(String),
     /// Anything else from the database. Logged, never shown to users.
     #[error("database: {0}")]
     Backend(String),
@@ -60,6 +68,20 @@ pub struct SessionRecord {
     /// TOTP secret being enrolled (ciphertext), until the first code confirms it.
     pub pending_totp: Option<Vec<u8>>,
     pub locale: Option<String>,
+}
+
+/// What an idempotency key holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdemRecord {
+    /// Newly claimed by this request.
+    Claimed,
+    /// Claimed by a request with another body.
+    OtherRequest,
+    /// Claimed by a request still running, or one whose server died (its operation id and
+    /// when it was claimed).
+    Pending { operation_id: String, since: Timestamp },
+    /// Answered: the status and body to replay.
+    Done { status: i64, body: Vec<u8> },
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -421,6 +443,23 @@ pub struct AuditFilter {
     pub limit: i64,
 }
 
+/// Signs the audit chain's head inside every append's transaction, so the head recorded
+/// beside the chain cannot be rewritten without the master key (a cut tail would otherwise
+/// go unnoticed between checkpoints). The core installs one built from its keyring.
+pub trait HeadSigner: Send + Sync {
+    /// (key version, Ed25519 signature of `audit::head_message(seq, hash)`).
+    fn sign_head(&self, seq: i64, hash: &[u8]) -> Result<(i64, Vec<u8>), String>;
+}
+
+/// The head of the audit chain with its signature (`None` before the first signed append).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedHead {
+    pub seq: i64,
+    pub hash: Vec<u8>,
+    pub key_version: Option<i64>,
+    pub signature: Option<Vec<u8>>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Checkpoint {
     pub seq: i64,
@@ -469,6 +508,7 @@ pub const ENCRYPTED_COLUMNS: &[(&str, &str)] = &[
     ("person_matches", "sealed"),
     ("users", "totp_secret"),
     ("sessions", "pending_totp"),
+    ("idempotency_keys", "body"),
 ];
 
 /// A value in a logical snapshot (backup). Mirrors what both backends can store portably.
@@ -537,6 +577,19 @@ pub trait Store: Send + Sync {
     async fn set_pending_totp_if_absent(&self, id_hash: &str, blob: &[u8]) -> StoreResult<bool>;
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
     async fn delete_user_sessions(&self, user_id: &UserId) -> StoreResult<u64>;
+    // -- idempotency keys (API create routes) ----------------------------------------------
+    /// Claim `key_hash` for a request, or say what it already holds.
+    async fn idempotency_claim(&self, key_hash: &str, request_hash: &str, operation_id: &str, now: Timestamp) -> StoreResult<IdemRecord>;
+    /// Store the answer to a claimed key.
+    async fn idempotency_finish(&self, key_hash: &str, status: i64, body: &[u8], now: Timestamp) -> StoreResult<()>;
+    /// Give a claim back (the request failed before it could change anything, or a stale
+    /// claim whose request left no trace is taken over): `operation_id` is the new owner, or
+    /// empty to delete.
+    async fn idempotency_release(&self, key_hash: &str, operation_id: &str, now: Timestamp) -> StoreResult<()>;
+    /// Forget keys created before `before`.
+    async fn idempotency_purge(&self, before: Timestamp) -> StoreResult<u64>;
+    /// (action, record_type, record_id) of the audit entries an operation wrote, oldest first.
+    async fn audit_of_operation(&self, operation_id: &str) -> StoreResult<Vec<(String, String, String)>>;
     async fn delete_stale_sessions(&self, idle_before: Timestamp, created_before: Timestamp) -> StoreResult<u64>;
 
     // -- throttling -----------------------------------------------------------------------
@@ -650,6 +703,13 @@ pub trait Store: Send + Sync {
     async fn audit_after(&self, after: i64, limit: i64) -> StoreResult<Vec<AuditEntry>>;
     /// The head recorded beside the chain: (last seq, last hash).
     async fn audit_head(&self) -> StoreResult<(i64, Vec<u8>)>;
+    /// The head with its signature.
+    async fn audit_head_signed(&self) -> StoreResult<SignedHead>;
+    /// Install the signer every later append signs the head with.
+    fn set_head_signer(&self, signer: std::sync::Arc<dyn HeadSigner>);
+    /// Sign the head as it stands, under its lock (a database upgraded from before heads
+    /// were signed; after a key rotation).
+    async fn sign_head(&self) -> StoreResult<()>;
     async fn insert_checkpoint(&self, cp: &Checkpoint) -> StoreResult<()>;
     async fn list_checkpoints(&self) -> StoreResult<Vec<Checkpoint>>;
 

@@ -79,6 +79,15 @@ pub fn checkpoint_message(seq: i64, hash: &[u8]) -> Vec<u8> {
     m
 }
 
+/// What signs the head of the chain with every append. Its own tag, so a checkpoint's
+/// signature cannot be copied into the head after cutting the chain back to that checkpoint.
+pub fn head_message(seq: i64, hash: &[u8]) -> Vec<u8> {
+    let mut m = b"amparo-head-v1".to_vec();
+    m.extend_from_slice(&seq.to_be_bytes());
+    m.extend_from_slice(hash);
+    m
+}
+
 /// Where and why the chain is broken.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ChainBreak {
@@ -99,6 +108,12 @@ pub enum BreakReason {
     CheckpointMismatch,
     /// The chain ends before the last checkpoint or the recorded head (tail cut off).
     Truncated,
+    /// The head recorded beside the chain is not signed, or its signature is bad: it was
+    /// rewritten outside the application (to hide a cut tail).
+    HeadSignature,
+    /// An anchor kept outside the database names an entry the chain no longer has (the
+    /// database was rolled back, or its tail cut and an older signed head put back).
+    AnchorMismatch,
 }
 
 /// Incremental verifier: feed entries in storage order (by seq); it remembers where it is.

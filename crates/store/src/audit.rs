@@ -5,12 +5,15 @@
 //! appends are strictly ordered and each entry links to the one committed before it.
 
 use crate::decode::{b, be, i, s};
-use amparo_core::store::{AuditFilter, StoreResult};
+use amparo_core::store::{AuditFilter, HeadSigner, StoreError, StoreResult};
 use amparo_domain::audit::{AuditEntry, AuditEvent, entry_hash};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
-pub async fn append_in(conn: &mut AnyConnection, ev: &AuditEvent) -> StoreResult<i64> {
+/// Append `ev` and sign the new head with `signer` in the same transaction. Without a
+/// signer (a store used without the core) the head is left unsigned, which verification
+/// reports.
+pub async fn append_in(conn: &mut AnyConnection, ev: &AuditEvent, signer: Option<&dyn HeadSigner>) -> StoreResult<i64> {
     let row =
         sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *conn).await.map_err(be)?;
     let seq = i(&row, "seq")?;
@@ -39,8 +42,28 @@ pub async fn append_in(conn: &mut AnyConnection, ev: &AuditEvent) -> StoreResult
     .execute(&mut *conn)
     .await
     .map_err(be)?;
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(hash).execute(&mut *conn).await.map_err(be)?;
+    write_head(conn, seq, hash, signer).await?;
     Ok(seq)
+}
+
+/// Record the head (already locked by the caller's transaction), signed when a signer is
+/// installed.
+pub async fn write_head(conn: &mut AnyConnection, seq: i64, hash: Vec<u8>, signer: Option<&dyn HeadSigner>) -> StoreResult<()> {
+    let (version, signature) = match signer {
+        Some(s) => {
+            let (v, sig) = s.sign_head(seq, &hash).map_err(StoreError::Backend)?;
+            (Some(v), Some(sig))
+        }
+        None => (None, None),
+    };
+    sqlx::query("UPDATE audit_head SET hash = $1, key_version = $2, signature = $3 WHERE id = 1")
+        .bind(hash)
+        .bind(version)
+        .bind(signature)
+        .execute(&mut *conn)
+        .await
+        .map_err(be)?;
+    Ok(())
 }
 
 pub fn entry(r: &AnyRow) -> StoreResult<AuditEntry> {

@@ -17,11 +17,16 @@ use sqlx::{AnyPool, Row};
 pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
+    /// Signs the audit head in every append (installed by the core; see `HeadSigner`).
+    signer: std::sync::Arc<std::sync::RwLock<Option<std::sync::Arc<dyn HeadSigner>>>>,
 }
 
 impl SqlStore {
     pub fn new(pool: AnyPool, backend: Backend) -> Self {
-        Self { pool, backend }
+        Self { pool, backend, signer: Default::default() }
+    }
+    fn signer(&self) -> Option<std::sync::Arc<dyn HeadSigner>> {
+        self.signer.read().ok().and_then(|s| s.clone())
     }
     /// The pool, for tests that must reach under the application (tampering tests).
     pub fn pool(&self) -> &AnyPool {
@@ -115,6 +120,7 @@ fn id_column(table: &str) -> Option<&'static str> {
         | "assistance" | "notifications" | "cases" | "case_links" | "case_events" | "charges" | "shares" | "tasks" | "alerts"
         | "prevention" | "attachments" | "person_matches" => Some("id"),
         "sessions" => Some("id_hash"),
+        "idempotency_keys" => Some("key_hash"),
         _ => None,
     }
 }
@@ -141,7 +147,7 @@ impl Store for SqlStore {
 
     async fn upsert_countries(&self, countries: &[Country], audit: &AuditEvent) -> StoreResult<u64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
-        append_in(&mut tx, audit).await?;
+        append_in(&mut tx, audit, self.signer().as_deref()).await?;
         for c in countries {
             sqlx::query(
                 "INSERT INTO countries (alpha2, alpha3, name_es, name_en) VALUES ($1, $2, $3, $4) \
@@ -161,7 +167,7 @@ impl Store for SqlStore {
 
     async fn upsert_areas(&self, areas: &[Area], audit: &AuditEvent) -> StoreResult<u64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
-        append_in(&mut tx, audit).await?;
+        append_in(&mut tx, audit, self.signer().as_deref()).await?;
         for a in areas {
             sqlx::query(
                 "INSERT INTO areas (code, country, level, parent_code, name) VALUES ($1, $2, $3, $4, $5) \
@@ -224,7 +230,7 @@ impl Store for SqlStore {
 
     async fn insert_org(&self, o: &Organisation, audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
-        let seq = append_in(&mut tx, audit).await?;
+        let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
         sqlx::query(
             "INSERT INTO organisations (id, parent_id, name, kind, jurisdiction, version, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
@@ -244,7 +250,7 @@ impl Store for SqlStore {
 
     async fn update_org(&self, o: &Organisation, audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
-        let seq = append_in(&mut tx, audit).await?;
+        let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
         let done = sqlx::query(
             "UPDATE organisations SET parent_id = $1, name = $2, kind = $3, jurisdiction = $4, version = $5 WHERE id = $6 AND version = $7",
         )
@@ -278,7 +284,7 @@ impl Store for SqlStore {
 
     async fn insert_user(&self, u: &UserRecord, audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
-        let seq = append_in(&mut tx, audit).await?;
+        let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
         sqlx::query(
             "INSERT INTO users (id, org_id, email, display_name, roles, locale, disabled, mfa_exempt_demo, version, created_at, \
              password_hash, totp_secret, totp_last_step, recovery_hashes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
@@ -309,7 +315,7 @@ impl Store for SqlStore {
 
     async fn update_user(&self, u: &User, audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
-        let seq = append_in(&mut tx, audit).await?;
+        let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
         let done = sqlx::query(
             "UPDATE users SET display_name = $1, roles = $2, locale = $3, disabled = $4, version = $5 WHERE id = $6 AND version = $7",
         )
@@ -332,7 +338,7 @@ impl Store for SqlStore {
 
     async fn set_password(&self, id: &UserId, hash: &str, audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
-        let seq = append_in(&mut tx, audit).await?;
+        let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash.to_owned())
             .bind(id.to_string())
@@ -348,7 +354,7 @@ impl Store for SqlStore {
 
     async fn set_mfa(&self, id: &UserId, secret: Option<&[u8]>, recovery: &[String], audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
-        let seq = append_in(&mut tx, audit).await?;
+        let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
         let done = sqlx::query("UPDATE users SET totp_secret = $1, recovery_hashes = $2, totp_last_step = 0 WHERE id = $3")
             .bind(secret.map(<[u8]>::to_vec))
             .bind(recovery.join(","))
@@ -376,7 +382,7 @@ impl Store for SqlStore {
 
     async fn consume_recovery_code(&self, id: &UserId, code_hash: &str, audit: &AuditEvent) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(be)?;
-        append_in(&mut tx, audit).await?;
+        append_in(&mut tx, audit, self.signer().as_deref()).await?;
         let row = sqlx::query("SELECT recovery_hashes FROM users WHERE id = $1")
             .bind(id.to_string())
             .fetch_optional(&mut *tx)
@@ -504,6 +510,92 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn idempotency_claim(&self, key_hash: &str, request_hash: &str, operation_id: &str, now: i64) -> StoreResult<IdemRecord> {
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency_keys (key_hash, request_hash, state, operation_id, status, body, created_at, updated_at) \
+             VALUES ($1, $2, 'pending', $3, 0, NULL, $4, $4) ON CONFLICT (key_hash) DO NOTHING",
+        )
+        .bind(key_hash.to_owned())
+        .bind(request_hash.to_owned())
+        .bind(operation_id.to_owned())
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(be)?
+        .rows_affected();
+        if inserted == 1 {
+            return Ok(IdemRecord::Claimed);
+        }
+        let Some(r) =
+            sqlx::query("SELECT request_hash, state, operation_id, status, body, updated_at FROM idempotency_keys WHERE key_hash = $1")
+                .bind(key_hash.to_owned())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(be)?
+        else {
+            // Purged between the two statements: claim again.
+            return self.idempotency_claim(key_hash, request_hash, operation_id, now).await;
+        };
+        if s(&r, "request_hash")? != request_hash {
+            return Ok(IdemRecord::OtherRequest);
+        }
+        if s(&r, "state")? == "done" {
+            return Ok(IdemRecord::Done { status: i(&r, "status")?, body: ob(&r, "body")?.unwrap_or_default() });
+        }
+        Ok(IdemRecord::Pending { operation_id: s(&r, "operation_id")?, since: i(&r, "updated_at")? })
+    }
+
+    async fn idempotency_finish(&self, key_hash: &str, status: i64, body: &[u8], now: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE idempotency_keys SET state = 'done', status = $2, body = $3, updated_at = $4 WHERE key_hash = $1")
+            .bind(key_hash.to_owned())
+            .bind(status)
+            .bind(body.to_vec())
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(be)?;
+        Ok(())
+    }
+
+    async fn idempotency_release(&self, key_hash: &str, operation_id: &str, now: i64) -> StoreResult<()> {
+        if operation_id.is_empty() {
+            sqlx::query("DELETE FROM idempotency_keys WHERE key_hash = $1 AND state = 'pending'")
+                .bind(key_hash.to_owned())
+                .execute(&self.pool)
+                .await
+                .map_err(be)?;
+        } else {
+            sqlx::query("UPDATE idempotency_keys SET operation_id = $2, updated_at = $3 WHERE key_hash = $1 AND state = 'pending'")
+                .bind(key_hash.to_owned())
+                .bind(operation_id.to_owned())
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(be)?;
+        }
+        Ok(())
+    }
+
+    async fn idempotency_purge(&self, before: i64) -> StoreResult<u64> {
+        Ok(sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await
+            .map_err(be)?
+            .rows_affected())
+    }
+
+    async fn audit_of_operation(&self, operation_id: &str) -> StoreResult<Vec<(String, String, String)>> {
+        let rows = sqlx::query(
+            "SELECT action, record_type, record_id FROM audit_log WHERE operation_id = $1 AND outcome = 'ok' ORDER BY seq LIMIT 100",
+        )
+        .bind(operation_id.to_owned())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(be)?;
+        rows.iter().map(|r| Ok((s(r, "action")?, s(r, "record_type")?, s(r, "record_id")?))).collect()
+    }
+
     async fn throttle_clear(&self, key: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM throttle WHERE key = $1").bind(key.to_owned()).execute(&self.pool).await.map_err(be)?;
         Ok(())
@@ -511,7 +603,7 @@ impl Store for SqlStore {
 
     async fn insert_token(&self, t: &TokenRecord, audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
-        let seq = append_in(&mut tx, audit).await?;
+        let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
         sqlx::query("INSERT INTO api_tokens (id, user_id, name, secret_hash, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(t.id.clone())
             .bind(t.user_id.to_string())
@@ -534,7 +626,7 @@ impl Store for SqlStore {
 
     async fn revoke_token(&self, id: &str, at: i64, audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
-        let seq = append_in(&mut tx, audit).await?;
+        let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
         sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(at)
             .bind(id.to_owned())
@@ -556,7 +648,7 @@ impl Store for SqlStore {
 
     async fn insert_person(&self, p: &PersonRecord, audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
-        let seq = append_in(&mut tx, audit).await?;
+        let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
         records::insert_person(&mut tx, p).await?;
         stat_projection::mark(&mut tx, &[format!("p:{}", p.id)]).await?;
         tx.commit().await.map_err(be)?;
@@ -590,7 +682,7 @@ impl Store for SqlStore {
 
     async fn update_person(&self, p: &PersonRecord, audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
-        let seq = append_in(&mut tx, audit).await?;
+        let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
         records::update_person(&mut tx, p).await?;
         stat_projection::mark(&mut tx, &[format!("p:{}", p.id)]).await?;
         tx.commit().await.map_err(be)?;
@@ -599,7 +691,7 @@ impl Store for SqlStore {
 
     async fn write(&self, batch: &Batch, audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
-        let seq = append_in(&mut tx, audit).await?;
+        let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
         records::write(&mut tx, batch).await?;
         stat_projection::mark(&mut tx, &batch_keys(batch)).await?;
         tx.commit().await.map_err(be)?;
@@ -608,7 +700,7 @@ impl Store for SqlStore {
 
     async fn write_bulk(&self, persons: &[PersonRecord], batch: &Batch, audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
-        let seq = append_in(&mut tx, audit).await?;
+        let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
         for p in persons {
             records::insert_person_whole(&mut tx, p).await?;
         }
@@ -735,7 +827,7 @@ impl Store for SqlStore {
 
     async fn add_statutes(&self, rows: &[(String, String, String)], audit: &AuditEvent) -> StoreResult<u64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
-        append_in(&mut tx, audit).await?;
+        append_in(&mut tx, audit, self.signer().as_deref()).await?;
         let mut n = 0;
         for (id, country, body) in rows {
             let done = sqlx::query("INSERT INTO statutes (id, country, body) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
@@ -757,7 +849,7 @@ impl Store for SqlStore {
     }
 
     async fn insert_instrument(&self, rec: &InstrumentRecord, audit: &AuditEvent) -> StoreResult<i64> {
-        records::insert_instrument(&self.pool, rec, audit).await
+        records::insert_instrument(&self.pool, rec, audit, self.signer().as_deref()).await
     }
 
     async fn list_instruments(&self) -> StoreResult<Vec<InstrumentRecord>> {
@@ -770,7 +862,7 @@ impl Store for SqlStore {
 
     async fn append_audit(&self, event: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
-        let seq = append_in(&mut tx, event).await?;
+        let seq = append_in(&mut tx, event, self.signer().as_deref()).await?;
         tx.commit().await.map_err(be)?;
         Ok(seq)
     }
@@ -804,6 +896,36 @@ impl Store for SqlStore {
             Some(r) => Ok((i(&r, "seq")?, b(&r, "hash")?)),
             None => Ok((0, vec![0; 32])),
         }
+    }
+
+    async fn audit_head_signed(&self) -> StoreResult<SignedHead> {
+        let row = sqlx::query("SELECT seq, hash, key_version, signature FROM audit_head WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(be)?;
+        match row {
+            Some(r) => Ok(SignedHead {
+                seq: i(&r, "seq")?,
+                hash: b(&r, "hash")?,
+                key_version: oi(&r, "key_version")?,
+                signature: ob(&r, "signature")?,
+            }),
+            None => Ok(SignedHead { seq: 0, hash: vec![0; 32], key_version: None, signature: None }),
+        }
+    }
+
+    fn set_head_signer(&self, signer: std::sync::Arc<dyn HeadSigner>) {
+        if let Ok(mut s) = self.signer.write() {
+            *s = Some(signer);
+        }
+    }
+
+    async fn sign_head(&self) -> StoreResult<()> {
+        let Some(signer) = self.signer() else { return Err(StoreError::Backend("no audit head signer installed".into())) };
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        let row = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *tx).await.map_err(be)?;
+        crate::audit::write_head(&mut tx, i(&row, "seq")?, b(&row, "hash")?, Some(signer.as_ref())).await?;
+        tx.commit().await.map_err(be)
     }
 
     async fn insert_checkpoint(&self, cp: &Checkpoint) -> StoreResult<()> {
@@ -848,7 +970,7 @@ impl Store for SqlStore {
         let idc = encrypted_target(table, column)?;
         let sql = format!("UPDATE {table} SET {column} = $1 WHERE {idc} = $2");
         let mut tx = self.pool.begin().await.map_err(be)?;
-        let seq = append_in(&mut tx, audit).await?;
+        let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
         for c in cells {
             sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(c.value.clone())

@@ -41,7 +41,7 @@ pub async fn connect(url: &str) -> Result<SqlStore, StoreError> {
         _ => url.to_owned(),
     };
     let opts =
-        AnyPoolOptions::new().max_connections(if backend == Backend::Sqlite { 4 } else { 10 }).acquire_timeout(Duration::from_secs(15));
+        AnyPoolOptions::new().max_connections(if backend == Backend::Sqlite { 4 } else { 10 }).acquire_timeout(Duration::from_secs(10));
     let opts = if backend == Backend::Sqlite {
         opts.after_connect(|conn, _meta| {
             Box::pin(async move {

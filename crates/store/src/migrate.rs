@@ -15,6 +15,7 @@ pub const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[
     (8, "statistics_screened", include_str!("../migrations/sqlite/0008_statistics_screened.sql")),
     (9, "persons_changed", include_str!("../migrations/sqlite/0009_persons_changed.sql")),
     (10, "job_leases", include_str!("../migrations/sqlite/0010_job_leases.sql")),
+    (11, "hardening", include_str!("../migrations/sqlite/0011_hardening.sql")),
 ];
 pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -27,10 +28,11 @@ pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (8, "statistics_screened", include_str!("../migrations/postgres/0008_statistics_screened.sql")),
     (9, "persons_changed", include_str!("../migrations/postgres/0009_persons_changed.sql")),
     (10, "job_leases", include_str!("../migrations/postgres/0010_job_leases.sql")),
+    (11, "hardening", include_str!("../migrations/postgres/0011_hardening.sql")),
 ];
 
 fn be(e: sqlx::Error) -> StoreError {
-    StoreError::Backend(e.to_string())
+    crate::decode::classify(e)
 }
 
 pub async fn applied(pool: &AnyPool) -> StoreResult<Vec<i64>> {

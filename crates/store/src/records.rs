@@ -410,9 +410,14 @@ fn instrument(r: &AnyRow) -> StoreResult<InstrumentRecord> {
     })
 }
 
-pub async fn insert_instrument(pool: &AnyPool, rec: &InstrumentRecord, audit: &amparo_domain::audit::AuditEvent) -> StoreResult<i64> {
+pub async fn insert_instrument(
+    pool: &AnyPool,
+    rec: &InstrumentRecord,
+    audit: &amparo_domain::audit::AuditEvent,
+    signer: Option<&dyn amparo_core::store::HeadSigner>,
+) -> StoreResult<i64> {
     let mut tx = pool.begin().await.map_err(be)?;
-    let seq = append_in(&mut tx, audit).await?;
+    let seq = append_in(&mut tx, audit, signer).await?;
     sqlx::query(
         "INSERT INTO screening_instruments (id, family, version, published_at, published_by, body) VALUES ($1, $2, $3, $4, $5, $6)",
     )

@@ -65,6 +65,7 @@ pub struct PgCluster {
     port: u16,
     as_postgres: bool,
     pg_ctl: PathBuf,
+    opts: String,
 }
 
 impl PgCluster {
@@ -122,7 +123,33 @@ impl PgCluster {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn();
-        Some(Self { dir, port, as_postgres, pg_ctl })
+        Some(Self { dir, port, as_postgres, pg_ctl, opts })
+    }
+
+    fn ctl(&self, args: &[&str]) -> std::process::Output {
+        let mut c = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&self.pg_ctl);
+            c
+        } else {
+            Command::new(&self.pg_ctl)
+        };
+        c.args(args).output().unwrap()
+    }
+
+    /// Stop the server (an outage, for tests of what clients see meanwhile).
+    pub fn stop(&self) {
+        let data = self.dir.path().join("data");
+        let out = self.ctl(&["-D", data.to_str().unwrap_or(""), "-m", "fast", "-w", "stop"]);
+        assert!(out.status.success(), "pg_ctl stop failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Start it again after [`PgCluster::stop`], on the same port.
+    pub fn start_again(&self) {
+        let data = self.dir.path().join("data");
+        let log = self.dir.path().join("pg.log");
+        let out = self.ctl(&["-D", data.to_str().unwrap_or(""), "-l", log.to_str().unwrap_or(""), "-o", &self.opts, "-w", "start"]);
+        assert!(out.status.success(), "pg_ctl start failed: {}", String::from_utf8_lossy(&out.stderr));
     }
 
     /// Create a fresh database and return its URL.

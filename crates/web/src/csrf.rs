@@ -9,11 +9,13 @@ use crate::extract::{OpId, PRE_COOKIE, SESSION_COOKIE};
 use crate::i18n::{Lang, Tr};
 use crate::{AppState, WebError};
 use amparo_core::crypto::{csrf_token, ct_eq};
+use amparo_core::usecases::refusals::{Refusal, RefusalReason};
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
 
 fn header_str<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
@@ -28,6 +30,27 @@ pub fn binding(session: Option<&str>, pre: Option<&str>) -> Option<String> {
     session.or(pre).map(str::to_owned)
 }
 
+/// Refuse the request, and record the refusal in the audit trail (bounded per source; a
+/// failure to record is logged and the request is refused all the same).
+/// Who sent the request and where to: owned, because a borrowed request (its body) may not be
+/// held across an await.
+fn source_of(req: &Request) -> (String, String, String) {
+    let ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into());
+    (ip, req.method().as_str().to_owned(), req.uri().path().to_owned())
+}
+
+async fn refused(state: &AppState, (ip, method, path): (String, String, String), op: &str, lang: Lang, reason: RefusalReason) -> Response {
+    record(state, ip, method, path, op.to_owned(), reason).await;
+    WebError::Csrf { op: op.to_owned(), api: false, tr: Tr::new(lang) }.into_response()
+}
+
+async fn record(state: &AppState, ip: String, method: String, path: String, op: String, reason: RefusalReason) {
+    let r = Refusal { reason, method: &method, path: &path, token_id: None, token_owner_org: None };
+    if let Err(e) = state.app.record_refusal(&ip, &op, &r).await {
+        tracing::warn!(operation_id = %op, error = %e, "could not record a CSRF refusal");
+    }
+}
+
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if safe || req.uri().path().starts_with("/api/") {
@@ -35,14 +58,13 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     }
     let op = req.extensions().get::<OpId>().map(|o| o.0.clone()).unwrap_or_default();
     let lang = cookie_of(&req, crate::extract::LANG_COOKIE).and_then(|c| Lang::parse(&c)).unwrap_or(Lang::Es);
-    let refuse = || WebError::Csrf { op: op.clone(), api: false, tr: Tr::new(lang) }.into_response();
     if header_str(&req, "sec-fetch-site") == Some("cross-site") {
-        return refuse();
+        return refused(&state, source_of(&req), &op, lang, RefusalReason::CrossSite).await;
     }
     if let (Some(origin), Some(host)) = (header_str(&req, "origin"), header_str(&req, "host")) {
         let origin_host = origin.split("://").nth(1).unwrap_or("");
         if origin_host != host {
-            return refuse();
+            return refused(&state, source_of(&req), &op, lang, RefusalReason::OriginMismatch).await;
         }
     }
     // The anonymous public form sets no cookie at all (no tracking), so it has nothing to bind
@@ -52,7 +74,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         return next.run(req).await;
     }
     let Some(bound) = binding(cookie_of(&req, SESSION_COOKIE).as_deref(), cookie_of(&req, PRE_COOKIE).as_deref()) else {
-        return refuse();
+        return refused(&state, source_of(&req), &op, lang, RefusalReason::NoCsrfBinding).await;
     };
     let expected = csrf_token(state.app.keys(), &bound);
     // A file upload is a multipart body; its form puts the token in the query string instead
@@ -65,14 +87,14 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             .and_then(|p| p.into_iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v));
         return match token {
             Some(t) if ct_eq(t.as_bytes(), expected.as_bytes()) => next.run(req).await,
-            _ => refuse(),
+            _ => refused(&state, source_of(&req), &op, lang, RefusalReason::BadCsrfToken).await,
         };
     }
     if let Some(h) = header_str(&req, "x-csrf-token") {
         if ct_eq(h.as_bytes(), expected.as_bytes()) {
             return next.run(req).await;
         }
-        return refuse();
+        return refused(&state, source_of(&req), &op, lang, RefusalReason::BadCsrfToken).await;
     }
     // Read the form body (bounded) to find `_csrf`, then hand the same bytes on.
     let (parts, body) = req.into_parts();
@@ -82,8 +104,9 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
         .ok()
         .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v));
+    let req = Request::from_parts(parts, Body::from(bytes));
     match token {
-        Some(t) if ct_eq(t.as_bytes(), expected.as_bytes()) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
-        _ => refuse(),
+        Some(t) if ct_eq(t.as_bytes(), expected.as_bytes()) => next.run(req).await,
+        _ => refused(&state, source_of(&req), &op, lang, RefusalReason::BadCsrfToken).await,
     }
 }

@@ -46,8 +46,38 @@ pub fn status_of(err: &CoreError) -> StatusCode {
         CoreError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
         CoreError::Conflict { .. } | CoreError::Duplicate(_) => StatusCode::CONFLICT,
         CoreError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+        CoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        CoreError::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
         CoreError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
+}
+
+/// Seconds a client should wait before retrying, for errors that pass by themselves.
+fn retry_after(err: &CoreError) -> Option<i64> {
+    match err {
+        CoreError::Throttled { retry_after } => Some(*retry_after),
+        CoreError::Unavailable(_) => Some(5),
+        _ => None,
+    }
+}
+
+/// Causes worth a line in the server log (never sent to the client).
+fn log_cause(err: &CoreError, op: &str) {
+    match err {
+        CoreError::Internal(cause) => tracing::error!(operation_id = %op, cause = %cause, "internal error"),
+        CoreError::Unavailable(cause) => tracing::warn!(operation_id = %op, cause = %cause, "database unavailable"),
+        CoreError::StorageFull(cause) => tracing::error!(operation_id = %op, cause = %cause, "database full"),
+        _ => {}
+    }
+}
+
+fn with_retry_after(mut resp: Response, err: &CoreError) -> Response {
+    if let Some(secs) = retry_after(err)
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp
 }
 
 #[derive(Template)]
@@ -56,6 +86,10 @@ struct ErrorPage<'a> {
     t: Tr,
     message: String,
     op: &'a str,
+}
+
+pub(crate) fn error_page(status: StatusCode, tr: Tr, code: &str, op: &str) -> Response {
+    page(status, tr, code, op)
 }
 
 fn page(status: StatusCode, tr: Tr, code: &str, op: &str) -> Response {
@@ -68,9 +102,7 @@ impl IntoResponse for WebError {
         match self {
             WebError::Redirect(to) => Redirect::to(&to).into_response(),
             WebError::Api { err, op } => {
-                if let CoreError::Internal(cause) = &err {
-                    tracing::error!(operation_id = %op, cause = %cause, "internal error");
-                }
+                log_cause(&err, &op);
                 let status = status_of(&err);
                 let tr = Tr::new(crate::i18n::Lang::En);
                 let mut body = json!({ "code": err.code(), "message": tr.err(err.code()), "operation_id": op });
@@ -85,22 +117,15 @@ impl IntoResponse for WebError {
                         _ => {}
                     }
                 }
-                let mut resp = (status, axum::Json(body)).into_response();
-                if let CoreError::Throttled { retry_after } = err
-                    && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
-                {
-                    resp.headers_mut().insert(header::RETRY_AFTER, v);
-                }
-                resp
+                with_retry_after((status, axum::Json(body)).into_response(), &err)
             }
             WebError::Page { err, op, tr } => {
                 match &err {
                     CoreError::Unauthenticated => return Redirect::to("/login").into_response(),
                     CoreError::Forbidden(amparo_domain::policy::Denial::MfaRequired) => return Redirect::to("/mfa").into_response(),
-                    CoreError::Internal(cause) => tracing::error!(operation_id = %op, cause = %cause, "internal error"),
-                    _ => {}
+                    _ => log_cause(&err, &op),
                 }
-                page(status_of(&err), tr, err.code(), &op)
+                with_retry_after(page(status_of(&err), tr, err.code(), &op), &err)
             }
             WebError::Csrf { op, api, tr } => {
                 tracing::warn!(operation_id = %op, "csrf check failed");

@@ -34,6 +34,15 @@ pub fn cookie_in(headers: &axum::http::HeaderMap, name: &str) -> Option<String> 
     })
 }
 
+/// The language a request asks for: the language cookie, else `Accept-Language`, else
+/// Spanish.
+pub fn lang_of(headers: &axum::http::HeaderMap) -> Lang {
+    cookie_in(headers, LANG_COOKIE)
+        .and_then(|c| Lang::parse(&c))
+        .or_else(|| headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language))
+        .unwrap_or(Lang::Es)
+}
+
 /// Facts about the request every handler needs.
 #[derive(Clone, Debug)]
 pub struct Meta {
@@ -59,10 +68,7 @@ impl FromRequestParts<AppState> for Meta {
         let op = parts.extensions.get::<OpId>().map(|o| o.0.clone()).unwrap_or_else(|| state.app.new_operation_id());
         // The peer address only: X-Forwarded-For can be forged by anyone.
         let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into());
-        let lang = cookie(parts, LANG_COOKIE)
-            .and_then(|c| Lang::parse(&c))
-            .or_else(|| parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language))
-            .unwrap_or(Lang::Es);
+        let lang = lang_of(&parts.headers);
         Ok(Meta { op, ip, tr: Tr::new(lang), session_cookie: cookie(parts, SESSION_COOKIE), pre_cookie: cookie(parts, PRE_COOKIE) })
     }
 }
@@ -165,7 +171,12 @@ impl FromRequestParts<AppState> for ApiCaller {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or_else(|| WebError::Api { err: amparo_core::CoreError::Unauthenticated, op: meta.op.clone() })?;
-        let (user, actor) = state.app.authenticate_token(token).await.map_err(|err| WebError::Api { err, op: meta.op.clone() })?;
+        let (method, path) = (parts.method.as_str().to_owned(), parts.uri.path().to_owned());
+        let (user, actor) = state
+            .app
+            .authenticate_request(&meta.ip, &meta.op, &method, &path, token)
+            .await
+            .map_err(|err| WebError::Api { err, op: meta.op.clone() })?;
         Ok(ApiCaller { ctx: Ctx { actor: Some(actor), client_ip: meta.ip, operation_id: meta.op.clone() }, user, op: meta.op })
     }
 }

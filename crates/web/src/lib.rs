@@ -9,11 +9,13 @@ mod csrf;
 mod error;
 mod extract;
 pub mod i18n;
+mod idempotency;
 mod openapi;
 pub mod report;
 pub mod routes;
 mod security;
 pub mod ui;
+mod visibility;
 
 use amparo_core::Amparo;
 use axum::Router;
@@ -30,11 +32,13 @@ pub struct WebSettings {
     pub demo_mode: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Longest a request may take before it is answered 503 and its work dropped.
+    pub request_timeout: std::time::Duration,
 }
 
 impl Default for WebSettings {
     fn default() -> Self {
-        Self { secure_cookies: true, demo_mode: false, max_body_bytes: 256 * 1024 }
+        Self { secure_cookies: true, demo_mode: false, max_body_bytes: 256 * 1024, request_timeout: std::time::Duration::from_secs(300) }
     }
 }
 

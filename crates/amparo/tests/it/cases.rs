@@ -382,7 +382,9 @@ async fn a_case_share_opens_linked_persons_unless_it_hides_identities() {
     .await;
     let (status, _) =
         call(&t, &coord, "POST", &format!("/api/v1/persons/{victim}/reveal"), json!({ "purpose": "curiosidad institucional" })).await;
-    assert_eq!(status, 403, "a hiding share opens nothing about persons");
+    // Refused like a person who does not exist: 404 (a state-changing route on a record the
+    // caller may not see says nothing about whether it exists).
+    assert_eq!(status, 404, "a hiding share opens nothing about persons");
 }
 
 #[tokio::test]
@@ -446,7 +448,7 @@ async fn attachments_are_checked_sealed_and_only_ever_downloaded() {
     let (status, body) = upload(inv.clone(), "pagina.txt", b"<html><script>alert(1)</script></html>".to_vec()).await;
     assert_eq!((status, body["fields"][0]["code"].as_str()), (422, Some("unsupported_file_type")));
     let (status, _) = upload(ngo.clone(), "acta.pdf", pdf.clone()).await;
-    assert_eq!(status, 403, "another organisation cannot add to the case");
+    assert_eq!(status, 404, "another organisation cannot add to the case (nor learn that it exists)");
     // Download: the same bytes, as an attachment with a generic type.
     let id = info["id"].as_str().unwrap();
     let r = client().get(format!("{}/api/v1/attachments/{id}", t.base)).bearer_auth(&inv).send().await.unwrap();

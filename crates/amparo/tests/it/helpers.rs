@@ -53,7 +53,7 @@ pub async fn spawn_on(dir: TempDir, url: &str, seed: u64) -> TestApp {
     let ring = Keyring::from_keys(vec![(1, [5; 32])]).unwrap();
     let app = Amparo::new(store.clone(), clock.clone(), Arc::new(SeededRandom::new(seed)), Arc::new(ring), test_cfg()).unwrap();
     app.ensure_reference_data(&Ctx::system("t")).await.unwrap();
-    let router = amparo_web::router(app.clone(), WebSettings { secure_cookies: true, demo_mode: false, max_body_bytes: 64 * 1024 });
+    let router = amparo_web::router(app.clone(), WebSettings { max_body_bytes: 64 * 1024, ..WebSettings::default() });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move {

@@ -12,7 +12,7 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::fuzz::cases(256), ..ProptestConfig::default() })]
 
     #[test]
     fn form_inputs_never_panic(a in ".{0,300}", b in ".{0,50}", c in ".{0,50}", d in ".{0,40}", roles in proptest::collection::vec(".{0,20}", 0..4)) {

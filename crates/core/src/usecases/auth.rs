@@ -73,8 +73,10 @@ impl Amparo {
     fn account_key(email: &str) -> String {
         format!("acct:{}", sha256_hex(email.trim().to_lowercase().as_bytes()))
     }
-    fn ip_key(ip: &str) -> String {
-        format!("ip:{ip}")
+    /// The login throttle's key for a client address: a keyed hash, never the address
+    /// itself (staff addresses say where people work from; the table is not audited).
+    fn ip_key(&self, ip: &str) -> String {
+        format!("ip:{}", self.address_hash("login-ip", ip))
     }
 
     /// Seconds until `key` is unlocked, if it is locked now.
@@ -132,7 +134,7 @@ impl Amparo {
             return Err(CoreError::BadCredentials);
         }
         let acct = Self::account_key(&email);
-        let ip = Self::ip_key(&ctx.client_ip);
+        let ip = self.ip_key(&ctx.client_ip);
         // Throttle before hashing: a locked account costs the attacker nothing to ask about
         // and costs us nothing to refuse.
         for key in [&ip, &acct] {

@@ -12,6 +12,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
 use crate::records::{attrs, to_json};
 use crate::store::{Batch, RecordRow, RecordTable, RowFilter};
+use crate::usecases::redaction::Redact;
 use amparo_domain::cases::{CaseExploitation, CaseInput, CaseRole, CaseStatus, EventInput, LabourSector, SexualForm, Stage};
 use amparo_domain::org::OrgKind;
 use amparo_domain::policy::{Action, Relation, authorize};
@@ -108,6 +109,9 @@ pub struct TaskView {
     pub done: bool,
     pub overdue: bool,
     pub version: i64,
+    /// The organisation the task belongs to (not sent: the case's owner, for redaction).
+    #[serde(skip)]
+    pub org_id: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -166,6 +170,14 @@ pub struct TaskInput {
 pub(crate) struct CaseAccess {
     pub relation: Relation,
     pub hide_identities: bool,
+}
+
+impl CaseAccess {
+    /// What the caller may see of the case's people (`redaction.rs`).
+    pub(crate) fn sight<'a>(&self, ctx: &'a Ctx) -> crate::usecases::redaction::Sight<'a> {
+        use crate::usecases::redaction::Sight;
+        if self.hide_identities { Sight::Hidden { my_org: ctx.org_id() } } else { Sight::Full }
+    }
 }
 
 pub(crate) fn case_reference(random: &[u8; 6], year: &str) -> String {
@@ -358,22 +370,12 @@ impl Amparo {
             .filter(|l| l.status == "active")
             .map(|l| {
                 let pid = l.lookup.clone().unwrap_or_default();
-                let code = if access.hide_identities {
-                    String::new()
-                } else {
-                    persons.iter().find(|p| p.id.as_str() == pid).map(|p| p.code.clone()).unwrap_or_default()
-                };
+                let code = persons.iter().find(|p| p.id.as_str() == pid).map(|p| p.code.clone()).unwrap_or_default();
                 let complicity = serde_json::from_str::<serde_json::Value>(&l.attrs)
                     .ok()
                     .and_then(|v| v.get("official_complicity").and_then(serde_json::Value::as_bool))
                     .unwrap_or(false);
-                LinkView {
-                    id: l.id.clone(),
-                    person_id: if access.hide_identities { String::new() } else { pid },
-                    person_code: code,
-                    role: l.kind.clone(),
-                    official_complicity: complicity,
-                }
+                LinkView { id: l.id.clone(), person_id: pid, person_code: code, role: l.kind.clone(), official_complicity: complicity }
             })
             .collect();
         let mut events: Vec<EventView> = self
@@ -392,7 +394,7 @@ impl Amparo {
         let tasks = self.task_views(&self.store.find_rows(RecordTable::Tasks, &sub).await?)?;
         let rel = access.relation;
         let may = |act: Action| ctx.actor.as_ref().is_some_and(|x| authorize(x, act, rel).is_ok());
-        Ok(CaseView {
+        let view = CaseView {
             summary: self.case_summary(&row, rel == Relation::Shared)?,
             labour_sector: a.labour_sector,
             sexual_form: a.sexual_form,
@@ -408,7 +410,9 @@ impl Amparo {
             can_edit: may(Action::EditCase),
             can_prosecute: may(Action::Prosecute),
             can_share: may(Action::ShareCase),
-        })
+        };
+        // Built whole, then projected for the caller: a hiding share sees it redacted.
+        Ok(view.redact(access.sight(ctx)))
     }
 
     /// Change the status and/or add a note. A stale version gets 409 with the current case.
@@ -598,6 +602,7 @@ impl Amparo {
                     overdue: r.status != "done" && due < today,
                     due,
                     version: r.version,
+                    org_id: r.org_id.to_string(),
                 })
             })
             .collect()
@@ -639,11 +644,16 @@ impl Amparo {
     }
 
     pub async fn complete_task(&self, ctx: &Ctx, task_id: &str, version: i64) -> CoreResult<TaskView> {
-        let task = self.store.get_row(RecordTable::Tasks, task_id).await?.ok_or(CoreError::NotFound)?;
-        let case_id = task.subject_id.clone().unwrap_or_default();
-        self.case_for(ctx, &case_id, Action::EditCase).await?;
+        let task = self.store.get_row(RecordTable::Tasks, task_id).await?;
+        let case_id = task.as_ref().and_then(|t| t.subject_id.clone()).unwrap_or_default();
+        // The case decides first: a task of a case the caller may not edit, and a task that
+        // does not exist, are refused alike.
+        let (_, access) = self.case_for(ctx, &case_id, Action::EditCase).await?;
+        let task = task.ok_or(CoreError::NotFound)?;
+        let sight = access.sight(ctx);
         if task.version != version {
-            return Err(CoreError::Conflict { current: serde_json::to_value(self.task_views(&[task])?).unwrap_or_default() });
+            let current = self.task_views(&[task])?.redact(sight);
+            return Err(CoreError::Conflict { current: serde_json::to_value(current).unwrap_or_default() });
         }
         let done = RecordRow { status: "done".into(), version: task.version + 1, updated_at: self.now(), ..task };
         self.commit(
@@ -651,7 +661,7 @@ impl Amparo {
             &ctx.event(self.now(), "complete_task", "ok", "case", &case_id),
         )
         .await?;
-        self.task_views(&[done])?.into_iter().next().ok_or(CoreError::NotFound)
+        self.task_views(&[done])?.redact(sight).into_iter().next().ok_or(CoreError::NotFound)
     }
 
     /// The unit's open tasks, overdue first.

@@ -68,8 +68,7 @@ impl Amparo {
         let mut report = ImportReport { dry_run, ..Default::default() };
 
         // Read every record first: a malformed file is one error, not a panic or half a file.
-        let table = if csv_bytes.starts_with(b"PK\x03\x04") { xlsx_table(csv_bytes) } else { csv_table(csv_bytes) };
-        let (header, cells) = match table {
+        let (header, cells) = match read_htcds_table(csv_bytes) {
             Ok(t) => t,
             Err(e) => {
                 report.errors.push(e);
@@ -370,6 +369,13 @@ impl Amparo {
 
 /// A header and rows (`None` for a row that could not be read).
 type Table = (Vec<String>, Vec<Option<Vec<String>>>);
+
+/// An HTCDS file's header and rows, from CSV or the first sheet of an XLSX workbook (told
+/// apart by the ZIP signature). A row that cannot be read is `None`; a file that cannot be
+/// read at all is one error. Pure, so it can be fuzzed on its own.
+pub fn read_htcds_table(bytes: &[u8]) -> Result<Table, RowError> {
+    if bytes.starts_with(b"PK\x03\x04") { xlsx_table(bytes) } else { csv_table(bytes) }
+}
 
 fn csv_table(bytes: &[u8]) -> Result<Table, RowError> {
     let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);

@@ -214,7 +214,7 @@ impl Amparo {
             .count()
     }
 
-    async fn report_relation(&self, ctx: &Ctx, row: &RecordRow) -> CoreResult<Relation> {
+    pub(crate) async fn report_relation(&self, ctx: &Ctx, row: &RecordRow) -> CoreResult<Relation> {
         let Some(mine) = ctx.org_id() else { return Ok(Relation::Unrelated) };
         if &row.org_id == mine {
             return Ok(Relation::SameOrg);
@@ -328,7 +328,7 @@ impl Amparo {
     }
 
     fn public_key(&self, client_ip: &str) -> String {
-        format!("public:{}", crate::crypto::csrf_token(&self.keys, &format!("public-report-ip:{client_ip}")).get(..32).unwrap_or(""))
+        format!("public:{}", self.address_hash("public-report-ip", client_ip))
     }
 
     /// Count one public attempt against the keyed hash of the address; refuse over the limit.

@@ -169,7 +169,7 @@ pub(super) fn ordered<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {
 impl Amparo {
     /// How the caller's organisation stands to a pair: `SameOrg` when it may see both persons,
     /// `Shared` when only one, `Unrelated` when neither.
-    async fn match_relation(&self, ctx: &Ctx, row: &RecordRow) -> CoreResult<(Relation, bool, bool)> {
+    pub(crate) async fn match_relation(&self, ctx: &Ctx, row: &RecordRow) -> CoreResult<(Relation, bool, bool)> {
         let mut sees = [false, false];
         for (k, pid) in [row.subject_id.as_deref(), row.lookup.as_deref()].into_iter().enumerate() {
             let owner = if k == 0 { Some(row.org_id.clone()) } else { row.party_org.clone() };

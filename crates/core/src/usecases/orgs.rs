@@ -24,10 +24,10 @@ impl Amparo {
 
     /// The organisation, if the actor may edit it (for showing an edit form).
     pub async fn org_for_edit(&self, ctx: &Ctx, id: &OrgId) -> CoreResult<Organisation> {
-        let org = self.store.get_org(id).await?.ok_or(CoreError::NotFound)?;
-        let rel = self.relation_to_org(ctx, id).await?;
+        let org = self.store.get_org(id).await?;
+        let rel = if org.is_some() { self.relation_to_org(ctx, id).await? } else { Relation::Unrelated };
         self.authorize(ctx, Action::UpdateOrg, rel, "organisation", id.as_str()).await?;
-        Ok(org)
+        org.ok_or(CoreError::NotFound)
     }
 
     async fn check_org_refs(&self, f: &OrgFields) -> CoreResult<()> {
@@ -73,9 +73,10 @@ impl Amparo {
     /// Edit an organisation. `version` is the one the user saw; a stale one is a conflict
     /// that carries the current record.
     pub async fn update_org(&self, ctx: &Ctx, id: &OrgId, input: &OrgInput, version: i64) -> CoreResult<Organisation> {
-        let current = self.store.get_org(id).await?.ok_or(CoreError::NotFound)?;
-        let rel = self.relation_to_org(ctx, id).await?;
+        let current = self.store.get_org(id).await?;
+        let rel = if current.is_some() { self.relation_to_org(ctx, id).await? } else { Relation::Unrelated };
         self.authorize(ctx, Action::UpdateOrg, rel, "organisation", id.as_str()).await?;
+        let current = current.ok_or(CoreError::NotFound)?;
         let f = input.validate()?;
         self.check_org_refs(&f).await?;
         if let Some(p) = &f.parent_id {

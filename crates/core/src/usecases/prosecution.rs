@@ -10,6 +10,7 @@ use crate::random::RandomExt;
 use crate::records::{attrs, to_json};
 use crate::store::{Batch, RecordRow, RecordTable, RowFilter};
 use crate::usecases::cases::{CaseAttrs, CaseStep};
+use crate::usecases::redaction::{Redact, Sight};
 use amparo_domain::cases::{
     AppealResult, ChargeInput, DecisionOnCharge, DecisionOnChargeInput, SentenceFlag, Stage, Statute, sentence_check, statute_for_charge,
     validate_charge,
@@ -142,13 +143,8 @@ impl Amparo {
         let (_, access) = self.case_for(ctx, case_id, Action::ViewCase).await?;
         let rows =
             self.store.find_rows(RecordTable::Charges, &RowFilter { subject_ids: vec![case_id.to_owned()], ..Default::default() }).await?;
-        let mut out: Vec<ChargeView> = rows.iter().map(|r| self.charge_view(r)).collect::<CoreResult<_>>()?;
-        if access.hide_identities {
-            for c in &mut out {
-                c.person_id = String::new();
-            }
-        }
-        Ok(out)
+        let out: Vec<ChargeView> = rows.iter().map(|r| self.charge_view(r)).collect::<CoreResult<_>>()?;
+        Ok(out.redact(access.sight(ctx)))
     }
 
     /// File a charge against a defendant linked to the case as suspect, under a statute in
@@ -208,11 +204,23 @@ impl Amparo {
         self.charge_view(&row)
     }
 
-    async fn charge_for(&self, ctx: &Ctx, charge_id: &str) -> CoreResult<RecordRow> {
+    /// A charge and what the caller may see of it, through its case's relation.
+    async fn charge_for<'a>(&self, ctx: &'a Ctx, charge_id: &str) -> CoreResult<(RecordRow, Sight<'a>)> {
         let row = self.store.get_row(RecordTable::Charges, charge_id).await?;
         let case_id = row.as_ref().and_then(|r| r.subject_id.clone()).unwrap_or_default();
-        self.case_for(ctx, &case_id, Action::Prosecute).await?;
-        row.ok_or(CoreError::NotFound)
+        let (_, access) = self.case_for(ctx, &case_id, Action::Prosecute).await?;
+        Ok((row.ok_or(CoreError::NotFound)?, access.sight(ctx)))
+    }
+
+    /// The charge as the caller may see it (also what a conflict sends back).
+    fn charge_view_for(&self, row: &RecordRow, sight: Sight<'_>) -> CoreResult<ChargeView> {
+        Ok(self.charge_view(row)?.redact(sight))
+    }
+
+    fn conflict_with(&self, row: &RecordRow, sight: Sight<'_>) -> CoreError {
+        CoreError::Conflict {
+            current: self.charge_view_for(row, sight).ok().and_then(|v| serde_json::to_value(v).ok()).unwrap_or_default(),
+        }
     }
 
     /// Record the decision for one defendant. A sentence outside the statute's range is stored
@@ -220,9 +228,9 @@ impl Amparo {
     pub async fn decide_charge(&self, ctx: &Ctx, charge_id: &str, input: &DecisionOnChargeInput) -> CoreResult<ChargeView> {
         let d = input.validate(&self.today())?;
         let version: i64 = input.version.trim().parse().map_err(|_| CoreError::field("version", "required"))?;
-        let row = self.charge_for(ctx, charge_id).await?;
+        let (row, sight) = self.charge_for(ctx, charge_id).await?;
         if row.version != version {
-            return Err(CoreError::Conflict { current: serde_json::to_value(self.charge_view(&row)?).unwrap_or_default() });
+            return Err(self.conflict_with(&row, sight));
         }
         let mut a: ChargeAttrs = attrs(&row)?;
         if d.decided_on < a.offence_date {
@@ -250,14 +258,14 @@ impl Amparo {
             inserts.push((RecordTable::Notifications, self.notification(&row.org_id, "sentence_flagged", &format!("/cases/{case_id}"))));
         }
         self.commit(&Batch { inserts, updates: vec![(RecordTable::Charges, updated.clone())] }, &ev).await?;
-        self.charge_view(&updated)
+        self.charge_view_for(&updated, sight)
     }
 
     /// Mark a flagged sentence as reviewed (the flag itself stays on record).
     pub async fn review_sentence(&self, ctx: &Ctx, charge_id: &str, version: i64) -> CoreResult<ChargeView> {
-        let row = self.charge_for(ctx, charge_id).await?;
+        let (row, sight) = self.charge_for(ctx, charge_id).await?;
         if row.version != version {
-            return Err(CoreError::Conflict { current: serde_json::to_value(self.charge_view(&row)?).unwrap_or_default() });
+            return Err(self.conflict_with(&row, sight));
         }
         let mut a: ChargeAttrs = attrs(&row)?;
         if a.flag.is_none() {
@@ -271,7 +279,7 @@ impl Amparo {
             &ctx.event(self.now(), "review_sentence", "ok", "case", &case_id),
         )
         .await?;
-        self.charge_view(&updated)
+        self.charge_view_for(&updated, sight)
     }
 
     pub async fn add_appeal(&self, ctx: &Ctx, charge_id: &str, input: &AppealInput) -> CoreResult<ChargeView> {
@@ -294,9 +302,9 @@ impl Amparo {
             e.add("version", "required");
         }
         e.into_result()?;
-        let row = self.charge_for(ctx, charge_id).await?;
+        let (row, sight) = self.charge_for(ctx, charge_id).await?;
         if Some(row.version) != version {
-            return Err(CoreError::Conflict { current: serde_json::to_value(self.charge_view(&row)?).unwrap_or_default() });
+            return Err(self.conflict_with(&row, sight));
         }
         let mut a: ChargeAttrs = attrs(&row)?;
         if a.decision.is_none() {
@@ -311,7 +319,7 @@ impl Amparo {
             &ctx.event(self.now(), "add_appeal", "ok", "case", &case_id),
         )
         .await?;
-        self.charge_view(&updated)
+        self.charge_view_for(&updated, sight)
     }
 
     /// Record a hearing (held or scheduled) of the proceedings.

@@ -122,8 +122,10 @@ impl Amparo {
         })
     }
 
-    /// The case's owner and every organisation ever granted a share (the policy checks expiry
-    /// and revocation at query time).
+    /// The case's owner and every organisation ever granted a share that does not hide
+    /// identities (the policy checks expiry and revocation at query time). A share that
+    /// hides identities does not let its recipient find the case or its persons by search:
+    /// the case document holds its notes, free text that may name the people involved.
     async fn case_orgs(&self, case_id: &str) -> CoreResult<Vec<String>> {
         let mut out = Vec::new();
         if let Some(c) = self.store.get_row(RecordTable::Cases, case_id).await? {
@@ -136,7 +138,12 @@ impl Amparo {
                 &RowFilter { subject_ids: vec![case_id.to_owned()], statuses: vec!["granted".into()], ..Default::default() },
             )
             .await?;
-        out.extend(shares.into_iter().filter_map(|s| s.party_org.map(|o| o.to_string())));
+        for s in shares {
+            let hides = attrs::<crate::usecases::sharing::ShareAttrs>(&s).map(|a| a.hide_identities).unwrap_or(true);
+            if !hides && let Some(o) = s.party_org {
+                out.push(o.to_string());
+            }
+        }
         Ok(out)
     }
 

@@ -9,6 +9,7 @@ use crate::error::CoreResult;
 use crate::records::attrs;
 use crate::store::{RecordTable, RowFilter};
 use crate::usecases::cases::CaseAttrs;
+use crate::usecases::redaction::Redact;
 use amparo_domain::PersonId;
 use amparo_domain::policy::{Action, Relation};
 use amparo_domain::protection::{days_from_civil, iso_date};
@@ -41,11 +42,12 @@ impl Amparo {
                 }
             }
         }
-        for step in &a.history {
+        let sight = access.sight(ctx);
+        for step in a.history.iter().cloned().map(|s| s.redact(sight)) {
             out.push(TimelineItem {
                 date: iso_date(step.at),
                 what: format!("case_{}", step.what),
-                detail: step.detail.clone().unwrap_or_default(),
+                detail: step.detail.unwrap_or_default(),
             });
         }
         for h in &a.hearings {

@@ -49,21 +49,70 @@ impl Amparo {
 
     /// Resolve a bearer token to its user. Any failure is plain `Unauthenticated`.
     pub async fn authenticate_token(&self, bearer: &str) -> CoreResult<(User, Actor)> {
-        let rest = bearer.strip_prefix("amp_").ok_or(CoreError::Unauthenticated)?;
-        let (id, secret) = rest.split_once('_').ok_or(CoreError::Unauthenticated)?;
-        if id.len() > 64 || secret.len() > 128 {
-            return Err(CoreError::Unauthenticated);
+        match self.resolve_token(bearer).await? {
+            Ok(found) => Ok(found),
+            Err(_) => Err(CoreError::Unauthenticated),
         }
-        let t = self.store.find_token(id).await?.ok_or(CoreError::Unauthenticated)?;
-        if !ct_eq(t.secret_hash.as_bytes(), sha256_hex(secret.as_bytes()).as_bytes())
-            || t.revoked_at.is_some()
-            || t.expires_at <= self.now()
-        {
-            return Err(CoreError::Unauthenticated);
+    }
+
+    /// Resolve the bearer token of an API request. A refusal is recorded in the audit trail
+    /// (bounded per source, `refusals.rs`) and is plain `Unauthenticated` to the caller.
+    pub async fn authenticate_request(
+        &self,
+        client_ip: &str,
+        operation_id: &str,
+        method: &str,
+        path: &str,
+        bearer: &str,
+    ) -> CoreResult<(User, Actor)> {
+        match self.resolve_token(bearer).await? {
+            Ok(found) => Ok(found),
+            Err((reason, token)) => {
+                let owner_org = match &token {
+                    Some(t) => self.store.get_user(&t.user_id).await?.map(|u| u.user.org_id.to_string()),
+                    None => None,
+                };
+                let r = crate::usecases::refusals::Refusal {
+                    reason,
+                    method,
+                    path,
+                    token_id: token.as_ref().map(|t| t.id.as_str()),
+                    token_owner_org: owner_org.as_deref(),
+                };
+                if let Err(e) = self.record_refusal(client_ip, operation_id, &r).await {
+                    tracing::warn!(error = %e, "could not record a refused token");
+                }
+                Err(CoreError::Unauthenticated)
+            }
         }
-        let user = self.store.get_user(&t.user_id).await?.ok_or(CoreError::Unauthenticated)?.user;
+    }
+
+    /// The token's user, or why it is refused (with the token record when one exists).
+    async fn resolve_token(
+        &self,
+        bearer: &str,
+    ) -> CoreResult<Result<(User, Actor), (crate::usecases::refusals::RefusalReason, Option<crate::store::TokenRecord>)>> {
+        use crate::usecases::refusals::RefusalReason as R;
+        let Some((id, secret)) = bearer.strip_prefix("amp_").and_then(|rest| rest.split_once('_')) else {
+            return Ok(Err((R::MalformedToken, None)));
+        };
+        if id.len() > 64 || secret.len() > 128 || id.is_empty() {
+            return Ok(Err((R::MalformedToken, None)));
+        }
+        let Some(t) = self.store.find_token(id).await? else { return Ok(Err((R::UnknownToken, None))) };
+        if !ct_eq(t.secret_hash.as_bytes(), sha256_hex(secret.as_bytes()).as_bytes()) {
+            return Ok(Err((R::BadTokenSecret, Some(t))));
+        }
+        if t.revoked_at.is_some() {
+            return Ok(Err((R::RevokedToken, Some(t))));
+        }
+        if t.expires_at <= self.now() {
+            return Ok(Err((R::ExpiredToken, Some(t))));
+        }
+        let Some(user) = self.store.get_user(&t.user_id).await? else { return Ok(Err((R::UnknownToken, Some(t)))) };
+        let user = user.user;
         if user.disabled {
-            return Err(CoreError::Unauthenticated);
+            return Ok(Err((R::AccountDisabled, Some(t))));
         }
         let actor = Actor::User(UserActor {
             user_id: user.id.clone(),
@@ -72,7 +121,7 @@ impl Amparo {
             // A token is issued to a user who passed two-factor, or by the operator.
             mfa_satisfied: true,
         });
-        Ok((user, actor))
+        Ok(Ok((user, actor)))
     }
 
     pub async fn revoke_token(&self, ctx: &Ctx, token_id: &str) -> CoreResult<()> {

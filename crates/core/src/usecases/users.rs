@@ -25,7 +25,7 @@ pub struct UserUpdate {
 }
 
 impl Amparo {
-    async fn user_relation(&self, ctx: &Ctx, target: &User) -> CoreResult<Relation> {
+    pub(crate) async fn user_relation(&self, ctx: &Ctx, target: &User) -> CoreResult<Relation> {
         if ctx.user().map(|u| u.user_id == target.id).unwrap_or(false) {
             return Ok(Relation::SelfRecord);
         }
@@ -98,20 +98,31 @@ impl Amparo {
         Ok(out)
     }
 
+    /// The user and the caller's relation to them; an unknown id is `Unrelated`, so it is
+    /// refused exactly like another organisation's user (no existence oracle).
+    async fn user_and_relation(&self, ctx: &Ctx, id: &UserId) -> CoreResult<(Option<User>, Relation)> {
+        let found = self.store.get_user(id).await?.map(|u| u.user);
+        let rel = match &found {
+            Some(u) => self.user_relation(ctx, u).await?,
+            None => Relation::Unrelated,
+        };
+        Ok((found, rel))
+    }
+
     pub async fn get_user(&self, ctx: &Ctx, id: &UserId) -> CoreResult<User> {
-        let u = self.store.get_user(id).await?.ok_or(CoreError::NotFound)?.user;
-        let rel = self.user_relation(ctx, &u).await?;
+        let (found, rel) = self.user_and_relation(ctx, id).await?;
         self.authorize(ctx, Action::ReadUser, rel, "user", id.as_str()).await?;
+        let u = found.ok_or(CoreError::NotFound)?;
         self.append(&ctx.event(self.now(), "read_user", "ok", "user", id.as_str())).await?;
         Ok(u)
     }
 
     pub async fn update_user(&self, ctx: &Ctx, id: &UserId, upd: &UserUpdate) -> CoreResult<User> {
-        let current = self.store.get_user(id).await?.ok_or(CoreError::NotFound)?.user;
-        let rel = self.user_relation(ctx, &current).await?;
+        let (found, rel) = self.user_and_relation(ctx, id).await?;
         // Editing oneself still needs admin rights (a user may not grant themself roles).
         let rel = if rel == Relation::SelfRecord { Relation::SameOrg } else { rel };
         self.authorize(ctx, Action::UpdateUser, rel, "user", id.as_str()).await?;
+        let current = found.ok_or(CoreError::NotFound)?;
         let mut e = FieldErrors::new();
         let display_name = required_text(&mut e, "display_name", &upd.display_name, 120);
         let mut roles = Vec::new();
@@ -206,11 +217,10 @@ impl Amparo {
     /// The account, if the actor may edit it (for showing an edit form). Editing oneself
     /// needs the same rights as editing a colleague.
     pub async fn user_for_edit(&self, ctx: &Ctx, id: &UserId) -> CoreResult<User> {
-        let u = self.store.get_user(id).await?.ok_or(CoreError::NotFound)?.user;
-        let rel = self.user_relation(ctx, &u).await?;
+        let (found, rel) = self.user_and_relation(ctx, id).await?;
         let rel = if rel == Relation::SelfRecord { Relation::SameOrg } else { rel };
         self.authorize(ctx, Action::UpdateUser, rel, "user", id.as_str()).await?;
-        Ok(u)
+        found.ok_or(CoreError::NotFound)
     }
 
     /// An administrator resets someone's access (forgotten password, lost phone): a new

@@ -950,3 +950,15 @@ ctdc-export = Export anonymised microdata (CTDC)
 ctdc-help = One row per victim identified in the year, no identifiers; combinations of sex, age, nationality, country and exploitation type with fewer than k persons are suppressed.
 stat-org-label = Organisation
 stat-org-all = All
+
+## Errors of the service itself (database down or full, framework rejections)
+err-database_unavailable = The database is not answering right now. Nothing was saved; try again in a few seconds.
+err-storage_full = There is no space left to save. Nothing was saved; tell the system administrators.
+err-method_not_allowed = This address does not accept that operation.
+err-unsupported_media_type = Unsupported content type.
+err-request_timeout = The request took too long. Try again.
+err-service_unavailable = The service is not available right now. Try again in a few seconds.
+err-invalid_idempotency_key = The Idempotency-Key header must be 1 to 255 visible ASCII characters.
+err-idempotency_key_reused = This Idempotency-Key was already used for a different request.
+err-idempotency_in_progress = A request with this Idempotency-Key is still being processed; retry shortly.
+err-idempotent_request_committed = A request with this Idempotency-Key was already saved; its records are listed.

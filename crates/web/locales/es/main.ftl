@@ -950,3 +950,15 @@ ctdc-export = Exportar microdatos anonimizados (CTDC)
 ctdc-help = Una fila por víctima identificada en el año, sin identificadores; las combinaciones de sexo, edad, nacionalidad, país y tipo de explotación con menos de k personas se suprimen.
 stat-org-label = Organización
 stat-org-all = Todas
+
+## Errors of the service itself (database down or full, framework rejections)
+err-database_unavailable = La base de datos no responde en este momento. No se guardó nada; inténtelo de nuevo en unos segundos.
+err-storage_full = No queda espacio para guardar. No se guardó nada; avise a la administración del sistema.
+err-method_not_allowed = Esta dirección no acepta esa operación.
+err-unsupported_media_type = Tipo de contenido no admitido.
+err-request_timeout = La solicitud tardó demasiado. Inténtelo de nuevo.
+err-service_unavailable = El servicio no está disponible en este momento. Inténtelo de nuevo en unos segundos.
+err-invalid_idempotency_key = La cabecera Idempotency-Key debe tener de 1 a 255 caracteres ASCII visibles.
+err-idempotency_key_reused = Esta Idempotency-Key ya se usó para otra solicitud.
+err-idempotency_in_progress = Una solicitud con esta Idempotency-Key aún se está procesando; reintente en unos segundos.
+err-idempotent_request_committed = Una solicitud con esta Idempotency-Key ya se guardó; se indican sus registros.

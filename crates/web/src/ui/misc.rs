@@ -11,20 +11,24 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 pub async fn healthz(State(state): State<AppState>) -> Response {
-    match state.app.store().applied_migrations().await {
-        Ok(v) if !v.is_empty() => (StatusCode::OK, "ok").into_response(),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
+    if state.app.database_ok().await { (StatusCode::OK, "ok").into_response() } else { unavailable("database unavailable") }
+}
+
+/// Ready when the database answers and the search index has been built after start-up (the
+/// server answers, and `/healthz` says ok, while it is being built; search then says it is
+/// not ready yet). A load balancer takes an instance out while its database is away.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    if !state.app.database_ok().await {
+        unavailable("database unavailable")
+    } else if state.app.search_ready() {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        unavailable("starting: search index being built")
     }
 }
 
-/// Ready once the search index has been built after start-up (the server answers, and
-/// `/healthz` says ok, while it is being built; search then says it is not ready yet).
-pub async fn readyz(State(state): State<AppState>) -> Response {
-    if state.app.search_ready() {
-        (StatusCode::OK, "ready").into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "starting: search index being built").into_response()
-    }
+fn unavailable(why: &'static str) -> Response {
+    (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], why).into_response()
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,171 @@
+//! Whether the caller may see a record at all, asked before anything about a request to
+//! change it is looked at. A stranger to a record — or to an id that names nothing — must
+//! get one and the same answer whatever the request's body says: if the body were checked
+//! first, "422: this field is required" would tell a stranger that the record exists.
+//!
+//! The web layer asks this for every state-changing route on a record (`/…/{id}…`) before
+//! it reads the body; the use case then authorizes the change itself, as always. The check
+//! writes no audit entry when it passes (the use case writes its own); a refusal is audited
+//! by `authorize`, like any other.
+
+use crate::Amparo;
+use crate::ctx::Ctx;
+use crate::error::{CoreError, CoreResult};
+use crate::store::RecordTable;
+use amparo_domain::policy::{Action, Denial, Relation};
+use amparo_domain::{PersonId, UserId};
+
+/// The kinds of record a route can name by id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordKind {
+    Person,
+    Screening,
+    Report,
+    Referral,
+    Case,
+    Charge,
+    Task,
+    Share,
+    Match,
+    Alert,
+    User,
+    /// The organisation and services directories are visible to every signed-in user; the
+    /// use case alone decides.
+    Directory,
+}
+
+impl RecordKind {
+    /// The kind a route's path names, from its first segment (`/persons/{id}/…`,
+    /// `/api/v1/charges/{id}/…`). `None` for a path that names no record by id.
+    pub fn of_path(path: &str) -> Option<RecordKind> {
+        let rest = path.strip_prefix("/api/v1").unwrap_or(path);
+        let mut segs = rest.trim_start_matches('/').split('/');
+        let first = segs.next()?;
+        let second = segs.next()?;
+        if !(second.starts_with('{') && second.ends_with('}')) {
+            return None;
+        }
+        Some(match first {
+            "persons" => RecordKind::Person,
+            "screenings" => RecordKind::Screening,
+            "reports" => RecordKind::Report,
+            "referrals" => RecordKind::Referral,
+            "cases" => RecordKind::Case,
+            "charges" => RecordKind::Charge,
+            "tasks" => RecordKind::Task,
+            "shares" => RecordKind::Share,
+            "matches" => RecordKind::Match,
+            "alerts" => RecordKind::Alert,
+            "users" => RecordKind::User,
+            "organisations" | "orgs" | "services" | "screening-instruments" => RecordKind::Directory,
+            _ => return None,
+        })
+    }
+}
+
+impl Amparo {
+    /// Refuse unless the caller may see the record. A record that does not exist and one
+    /// the caller may not see give the same error (`Forbidden(NoRelation)`, audited).
+    pub async fn require_visible(&self, ctx: &Ctx, kind: RecordKind, id: &str) -> CoreResult<()> {
+        if ctx.actor.is_none() {
+            return Err(CoreError::Unauthenticated);
+        }
+        match kind {
+            RecordKind::Directory => Ok(()),
+            RecordKind::Person => self.person_for(ctx, &PersonId::from_trusted(id.to_owned()), Action::ListPersons).await.map(|_| ()),
+            RecordKind::Screening => {
+                let row = self.store.get_row(RecordTable::Screenings, id).await?;
+                match row.and_then(|r| r.subject_id) {
+                    Some(p) => self.person_for(ctx, &PersonId::from_trusted(p), Action::ListPersons).await.map(|_| ()),
+                    None => self.authorize(ctx, Action::ListPersons, Relation::Unrelated, "screening", id).await,
+                }
+            }
+            RecordKind::Report => {
+                let row = self.store.get_row(RecordTable::Reports, id).await?;
+                let rel = match &row {
+                    Some(r) => self.report_relation(ctx, r).await?,
+                    None => Relation::Unrelated,
+                };
+                self.authorize(ctx, Action::ViewReports, rel, "report", id).await
+            }
+            RecordKind::Referral => {
+                let row = self.store.get_row(RecordTable::Referrals, id).await?;
+                let mine = ctx.org_id();
+                let rel = match &row {
+                    Some(r) if mine.is_some() && (Some(&r.org_id) == mine || r.party_org.as_ref() == mine) => Relation::SameOrg,
+                    _ => Relation::Unrelated,
+                };
+                self.authorize(ctx, Action::ViewReferrals, rel, "referral", id).await
+            }
+            RecordKind::Case => self.case_visible(ctx, id).await,
+            RecordKind::Charge | RecordKind::Task | RecordKind::Share => {
+                let table = match kind {
+                    RecordKind::Charge => RecordTable::Charges,
+                    RecordKind::Task => RecordTable::Tasks,
+                    _ => RecordTable::Shares,
+                };
+                let case_id = self.store.get_row(table, id).await?.and_then(|r| r.subject_id).unwrap_or_default();
+                self.case_visible(ctx, &case_id).await
+            }
+            RecordKind::Match => {
+                let row = self.store.get_row(RecordTable::PersonMatches, id).await?;
+                let rel = match &row {
+                    Some(r) => self.match_relation(ctx, r).await?.0,
+                    None => Relation::Unrelated,
+                };
+                self.authorize(ctx, Action::ViewMatches, rel, "person_match", id).await
+            }
+            RecordKind::Alert => {
+                let row = self.store.get_row(RecordTable::Alerts, id).await?;
+                let rel = match &row {
+                    Some(r) if ctx.org_id() == Some(&r.org_id) => Relation::SameOrg,
+                    _ => Relation::Unrelated,
+                };
+                self.authorize(ctx, Action::HandleAlerts, rel, "alert", id).await
+            }
+            RecordKind::User => {
+                let rel = match UserId::parse(id) {
+                    Some(uid) => match self.store.get_user(&uid).await? {
+                        Some(u) => self.user_relation(ctx, &u.user).await?,
+                        None => Relation::Unrelated,
+                    },
+                    None => Relation::Unrelated,
+                };
+                self.authorize(ctx, Action::ReadUser, rel, "user", id).await
+            }
+        }
+    }
+
+    /// Whether the caller may view the case (a restricted case counts only its named users).
+    async fn case_visible(&self, ctx: &Ctx, case_id: &str) -> CoreResult<()> {
+        let row = self.store.get_row(RecordTable::Cases, case_id).await?;
+        let rel = match &row {
+            Some(r) => self.case_access(ctx, r).await?.relation,
+            None => Relation::Unrelated,
+        };
+        self.authorize(ctx, Action::ViewCase, rel, "case", case_id).await
+    }
+}
+
+/// Whether an error from [`Amparo::require_visible`] is about the record (missing or not
+/// the caller's), as opposed to the caller (not signed in, two-factor pending, a role that
+/// never does this). The web layer answers the first kind with one `not_found`.
+pub fn is_record_refusal(e: &CoreError) -> bool {
+    matches!(e, CoreError::NotFound | CoreError::Forbidden(Denial::NoRelation))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_name_their_record_kind() {
+        assert_eq!(RecordKind::of_path("/api/v1/cases/{id}/charges"), Some(RecordKind::Case));
+        assert_eq!(RecordKind::of_path("/charges/{id}/decision"), Some(RecordKind::Charge));
+        assert_eq!(RecordKind::of_path("/tasks/{id}/done"), Some(RecordKind::Task));
+        assert_eq!(RecordKind::of_path("/orgs/{id}"), Some(RecordKind::Directory));
+        assert_eq!(RecordKind::of_path("/api/v1/persons"), None);
+        assert_eq!(RecordKind::of_path("/persons/new"), None);
+        assert_eq!(RecordKind::of_path("/somewhere/{id}"), None);
+    }
+}

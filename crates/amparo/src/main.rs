@@ -292,6 +292,10 @@ enum UserCmd {
         roles: Vec<String>,
         #[arg(long)]
         password_stdin: bool,
+        /// Give roles the organisation's kind may not hold (see the country profile). The
+        /// audit entry records the override. Nothing else is relaxed.
+        #[arg(long)]
+        allow_role_misfit: bool,
     },
     /// Disable an account; its sessions end at once.
     Disable {
@@ -499,11 +503,16 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
         }
         Cmd::CheckConfig { dir } => return check_config(&dir.data_dir).await,
         Cmd::User { cmd } => match cmd {
-            UserCmd::Add { dir, email, name, org, roles, password_stdin } => {
+            UserCmd::Add { dir, email, name, org, roles, password_stdin, allow_role_misfit } => {
                 let rt = open(&dir.data_dir, false).await?;
                 let (password, generated) = read_password(password_stdin)?;
                 let input = UserInput { email, display_name: name, org_id: org, roles, password: password.clone(), locale: None };
-                match rt.app.create_user(&sys(), &input).await {
+                let created = if allow_role_misfit {
+                    rt.app.create_user_overriding_fit(&sys(), &input).await
+                } else {
+                    rt.app.create_user(&sys(), &input).await
+                };
+                match created {
                     Ok(u) => {
                         println!("created user {} ({})", u.email, u.id);
                         if generated {
@@ -512,7 +521,13 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
                     }
                     Err(amparo_core::CoreError::Validation(f)) => {
                         for e in f.0 {
-                            eprintln!("{}: {}", e.field, e.code);
+                            match e.detail {
+                                Some(d) => eprintln!("{}: {} ({d})", e.field, e.code),
+                                None => eprintln!("{}: {}", e.field, e.code),
+                            }
+                            if e.code == "role_does_not_fit_organisation" {
+                                eprintln!("  (the organisation's kind may not hold it; --allow-role-misfit overrides, audited)");
+                            }
                         }
                         return Ok(ExitCode::from(2));
                     }
@@ -707,7 +722,12 @@ async fn check_config(dir: &std::path::Path) -> Fallible<ExitCode> {
         Ok(s) => {
             use amparo_core::store::Store;
             match s.applied_migrations().await {
-                Ok(v) => println!("database: ok ({:?}, migrations {v:?})", s.backend()),
+                Ok(v) => {
+                    println!("database: ok ({:?}, migrations {v:?})", s.backend());
+                    for line in misfit_report(s, &settings.key_file(dir)).await {
+                        println!("warning: {line}");
+                    }
+                }
                 Err(e) => {
                     println!("database: ERROR {e}");
                     problems += 1;
@@ -726,6 +746,32 @@ async fn check_config(dir: &std::path::Path) -> Fallible<ExitCode> {
         println!("warning: secure_cookies is off; use only behind HTTPS termination you trust, never on an open network");
     }
     Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Accounts whose roles their organisation's kind may not hold (the country profile says
+/// which), one line each; empty when the database or key cannot be opened (reported above).
+async fn misfit_report(store: amparo_store::SqlStore, key_file: &std::path::Path) -> Vec<String> {
+    // Read only: no migration runs here (`open` would apply them).
+    let Ok(ring) = amparo_core::crypto::keyring::Keyring::load(key_file) else { return vec![] };
+    let Ok(app) = amparo_core::Amparo::new(
+        std::sync::Arc::new(store),
+        std::sync::Arc::new(amparo_core::clock::SystemClock),
+        std::sync::Arc::new(OsRandom),
+        std::sync::Arc::new(ring),
+        amparo_core::config::AuthConfig::default(),
+    ) else {
+        return vec![];
+    };
+    match app.misfit_accounts(&sys()).await {
+        Ok(list) => list
+            .into_iter()
+            .map(|(u, kind, roles)| {
+                let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+                format!("account {} holds {} which a {} may not hold", u.email, roles.join(", "), kind.as_str())
+            })
+            .collect(),
+        Err(e) => vec![format!("could not check accounts' roles: {e}")],
+    }
 }
 
 /// Files and directories under the data directory that others than the owner may read or

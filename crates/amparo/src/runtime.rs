@@ -56,7 +56,12 @@ pub async fn open(data_dir: &Path, create: bool) -> Fallible<Runtime> {
     use amparo_core::store::Store;
     let before = store.applied_migrations().await.unwrap_or_default();
     let after = store.migrate().await?;
-    let app = Amparo::new(store.clone(), Arc::new(SystemClock), Arc::new(OsRandom), Arc::new(ring), settings.auth.clone())?;
+    let mut app = Amparo::new(store.clone(), Arc::new(SystemClock), Arc::new(OsRandom), Arc::new(ring), settings.auth.clone())?;
+    if !settings.profile_file.is_empty() {
+        let text = std::fs::read_to_string(&settings.profile_file).map_err(|e| format!("profile {}: {e}", settings.profile_file))?;
+        let profile = amparo_core::profile::CountryProfile::parse(&text).map_err(|e| format!("profile {}: {e}", settings.profile_file))?;
+        app = app.with_profile(profile);
+    }
     if !before.is_empty() && !before.contains(&SIGNED_HEAD_MIGRATION) && after.contains(&SIGNED_HEAD_MIGRATION) {
         app.sign_audit_head_after_upgrade().await?;
     }

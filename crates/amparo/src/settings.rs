@@ -14,6 +14,8 @@ pub struct Settings {
     pub database_url: String,
     /// Master key file; empty means `DIR/master.key`.
     pub master_key_file: String,
+    /// Country profile (`data/profiles/*.toml`); empty means the built-in one (Peru).
+    pub profile_file: String,
     /// Mark cookies Secure. Turn off only for plain-HTTP lab setups.
     pub secure_cookies: bool,
     /// `text` or `json`.
@@ -55,6 +57,7 @@ impl Default for Settings {
             listen: "127.0.0.1:8080".into(),
             database_url: String::new(),
             master_key_file: String::new(),
+            profile_file: String::new(),
             secure_cookies: true,
             log_format: "text".into(),
             max_body_bytes: 256 * 1024,
@@ -71,6 +74,7 @@ impl std::fmt::Debug for Settings {
             .field("listen", &self.listen)
             .field("database_url", &amparo_store::redact(&self.database_url))
             .field("master_key_file", &self.master_key_file)
+            .field("profile_file", &self.profile_file)
             .field("secure_cookies", &self.secure_cookies)
             .field("log_format", &self.log_format)
             .field("max_body_bytes", &self.max_body_bytes)
@@ -118,6 +122,9 @@ impl Settings {
         }
         if let Some(v) = env("AMPARO_MASTER_KEY_FILE") {
             s.master_key_file = v;
+        }
+        if let Some(v) = env("AMPARO_PROFILE_FILE") {
+            s.profile_file = v;
         }
         if let Some(v) = env("AMPARO_SECURE_COOKIES") {
             s.secure_cookies = !matches!(v.as_str(), "0" | "false" | "no");

@@ -50,6 +50,8 @@ pub struct Amparo {
     /// memory (hundreds of megabytes at 100,000 cases), so two analysts opening the dashboard
     /// at once queue rather than double the server's memory.
     pub(crate) statistics_gate: Arc<tokio::sync::Mutex<()>>,
+    /// The country profile (roles each kind of organisation may hold, time zone).
+    pub(crate) profile: Arc<crate::profile::CountryProfile>,
 }
 
 impl Amparo {
@@ -75,7 +77,18 @@ impl Amparo {
             linkage: Arc::default(),
             linkage_runs: crate::usecases::linkage_runs::new_board(),
             statistics_gate: Arc::default(),
+            profile: Arc::new(crate::profile::CountryProfile::builtin()),
         })
+    }
+
+    /// The same service under another country profile.
+    pub fn with_profile(mut self, profile: crate::profile::CountryProfile) -> Self {
+        self.profile = Arc::new(profile);
+        self
+    }
+
+    pub fn profile(&self) -> &crate::profile::CountryProfile {
+        &self.profile
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -25,6 +25,9 @@ pub struct SearchIndex {
     id: Field,
     text: Field,
     names: Field,
+    /// The Spanish phonetic keys of the names (the linkage engine's: b/v, c/s/z, ll/y, silent
+    /// h…), so a name typed from speech finds its record.
+    phon: Field,
     /// Organisations with a relation to the record (owner, sharing or referral recipients):
     /// a pre-filter so broad queries rank the caller's records, not everyone's. The policy
     /// still decides every hit.
@@ -35,6 +38,17 @@ pub struct SearchIndex {
     /// it says so instead, and the refresh from the audit trail waits (the build started
     /// from the audit head it read first).
     ready: AtomicBool,
+}
+
+/// The phonetic keys of a name string, space-separated (one per word).
+fn phonetic_keys(names: &str) -> String {
+    amparo_linkage::normalize::fold(names)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| amparo_linkage::phonetic::key(w).to_lowercase())
+        .filter(|k| !k.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// One word of a query: the terms the narrative analyzer makes of it, and the names analyzer's.
@@ -63,6 +77,7 @@ impl SearchIndex {
         let id = sb.add_text_field("id", STRING | STORED);
         let text = sb.add_text_field("text", text_options("es_text"));
         let names = sb.add_text_field("names", text_options("es_names"));
+        let phon = sb.add_text_field("phon", text_options("es_names"));
         let orgs = sb.add_text_field("orgs", STRING);
         let index = Index::create_in_ram(sb.build());
         let stop = StopWordFilter::new(Language::Spanish).ok_or("no Spanish stop words")?;
@@ -96,6 +111,7 @@ impl SearchIndex {
             id,
             text,
             names,
+            phon,
             orgs,
             indexed_seq: Mutex::new(0),
             ready: AtomicBool::new(false),
@@ -116,7 +132,7 @@ impl SearchIndex {
         for d in docs {
             let key = format!("{}:{}", d.kind, d.id);
             w.delete_term(Term::from_field_text(self.key, &key));
-            let mut doc = doc!(self.key => key, self.kind => d.kind, self.id => d.id.clone(), self.text => d.text.clone(), self.names => d.names.clone());
+            let mut doc = doc!(self.key => key, self.kind => d.kind, self.id => d.id.clone(), self.text => d.text.clone(), self.names => d.names.clone(), self.phon => phonetic_keys(&d.names));
             for o in &d.orgs {
                 doc.add_text(self.orgs, o);
             }
@@ -134,7 +150,7 @@ impl SearchIndex {
     /// into words by the same analyzers that built the index, and every word must match in
     /// the narrative or the names.
     pub fn query(&self, q: &str, orgs: &[String], limit: usize) -> Result<Vec<(String, String)>, String> {
-        use tantivy::query::{BooleanQuery, Occur, Query, TermQuery, TermSetQuery};
+        use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery, TermSetQuery};
         if orgs.is_empty() {
             return Ok(Vec::new());
         }
@@ -145,15 +161,30 @@ impl SearchIndex {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (text_terms, name_terms) in words {
             // One word may analyse to no term in one field (a stop word in narratives is still
-            // a word in a name) and, rarely, to more than one: any of them may match.
+            // a word in a name) and, rarely, to more than one: any of them may match. Names
+            // are matched as people type them from speech — a letter off, the start of the
+            // word, or a word that sounds the same — but an exact spelling ranks first.
             let mut either: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            let boosted = |q: Box<dyn Query>, b: f32| -> (Occur, Box<dyn Query>) { (Occur::Should, Box::new(BoostQuery::new(q, b))) };
             for t in text_terms {
                 let term = Term::from_field_text(self.text, &t);
                 either.push((Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))));
             }
             for t in name_terms {
                 let term = Term::from_field_text(self.names, &t);
-                either.push((Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))));
+                either.push(boosted(Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)), 4.0));
+                let chars = t.chars().count();
+                if chars >= 4 {
+                    either.push(boosted(Box::new(FuzzyTermQuery::new(term.clone(), 1, true)), 1.5));
+                }
+                if chars >= 3 {
+                    either.push(boosted(Box::new(FuzzyTermQuery::new_prefix(term, 0, false)), 1.0));
+                }
+                let key = amparo_linkage::phonetic::key(&t);
+                if !key.is_empty() {
+                    let pterm = Term::from_field_text(self.phon, &key.to_lowercase());
+                    either.push(boosted(Box::new(TermQuery::new(pterm, IndexRecordOption::WithFreqs)), 2.0));
+                }
             }
             if !either.is_empty() {
                 clauses.push((Occur::Must, Box::new(BooleanQuery::new(either))));
@@ -271,6 +302,26 @@ mod tests {
             ix.upsert(&[doc("report", "r1", "Captación en Punchana", "José Huamán")]).unwrap();
             proptest::prop_assert!(ix.query(&q, &o1(), 10).is_ok());
         }
+    }
+
+    #[test]
+    fn names_are_found_as_people_type_them_and_exact_ranks_first() {
+        let ix = SearchIndex::new().unwrap();
+        ix.upsert(&[
+            doc("person", "p1", "", "Érika Saavedra Quispe"),
+            doc("person", "p2", "", "Erica Salas"),
+            doc("person", "p3", "", "Víctor Huamán"),
+        ])
+        .unwrap();
+        let ids = |q: &str| ix.query(q, &o1(), 10).unwrap().into_iter().map(|(_, id)| id).collect::<Vec<_>>();
+        assert_eq!(ids("Erika Saavedra"), vec!["p1"]);
+        assert_eq!(ids("saavedra"), vec!["p1"]);
+        assert_eq!(ids("Érika").first().map(String::as_str), Some("p1"), "the exact spelling first: {:?}", ids("Érika"));
+        assert!(ids("Erica Saavedra").contains(&"p1".to_owned()), "a one-letter variant finds her");
+        assert!(ids("Saavedr").contains(&"p1".to_owned()), "a prefix finds her");
+        assert!(ids("Bictor Guaman").contains(&"p3".to_owned()), "a name that sounds the same finds him");
+        assert!(ids("Zzyzx").is_empty());
+        assert!(ix.query("Saavedra", &["o2".into()], 10).unwrap().is_empty(), "never past the caller's organisations");
     }
 
     #[test]

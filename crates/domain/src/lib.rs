@@ -10,6 +10,7 @@ pub mod audit;
 pub mod cases;
 pub mod ctdc;
 pub mod geo;
+pub mod grant;
 pub mod htcds;
 pub mod ids;
 pub mod intake;

@@ -16,11 +16,13 @@ pub enum WebError {
         err: CoreError,
         op: String,
     },
-    /// A core error on a page.
+    /// A core error on a page. `frame` carries the signed-in viewer's menu, so an error page
+    /// (a 403, a 404) keeps the menu, the sign-out button and the language switch.
     Page {
         err: CoreError,
         op: String,
         tr: Tr,
+        frame: Option<Box<crate::ui::Nav>>,
     },
     /// Bad or missing CSRF token / cross-site request.
     Csrf {
@@ -92,6 +94,14 @@ pub(crate) fn error_page(status: StatusCode, tr: Tr, code: &str, op: &str) -> Re
     page(status, tr, code, op)
 }
 
+#[derive(Template)]
+#[template(path = "error_framed.html")]
+struct FramedErrorPage<'a> {
+    nav: crate::ui::Nav,
+    message: String,
+    op: &'a str,
+}
+
 fn page(status: StatusCode, tr: Tr, code: &str, op: &str) -> Response {
     let body = ErrorPage { t: tr, message: tr.err(code), op }.render().unwrap_or_else(|_| "error".into());
     (status, Html(body)).into_response()
@@ -119,13 +129,23 @@ impl IntoResponse for WebError {
                 }
                 with_retry_after((status, axum::Json(body)).into_response(), &err)
             }
-            WebError::Page { err, op, tr } => {
+            WebError::Page { err, op, tr, frame } => {
                 match &err {
                     CoreError::Unauthenticated => return Redirect::to("/login").into_response(),
                     CoreError::Forbidden(amparo_domain::policy::Denial::MfaRequired) => return Redirect::to("/mfa").into_response(),
                     _ => log_cause(&err, &op),
                 }
-                with_retry_after(page(status_of(&err), tr, err.code(), &op), &err)
+                let resp = match frame {
+                    Some(nav) => {
+                        let message = tr.err(err.code());
+                        match (FramedErrorPage { nav: *nav, message, op: &op }).render() {
+                            Ok(body) => (status_of(&err), Html(body)).into_response(),
+                            Err(_) => page(status_of(&err), tr, err.code(), &op),
+                        }
+                    }
+                    None => page(status_of(&err), tr, err.code(), &op),
+                };
+                with_retry_after(resp, &err)
             }
             WebError::Csrf { op, api, tr } => {
                 tracing::warn!(operation_id = %op, "csrf check failed");

@@ -58,7 +58,7 @@ impl Meta {
         Ctx::anonymous(&self.ip, &self.op)
     }
     pub fn page_err(&self, err: amparo_core::CoreError) -> WebError {
-        WebError::Page { err, op: self.op.clone(), tr: self.tr }
+        WebError::Page { err, op: self.op.clone(), tr: self.tr, frame: None }
     }
 }
 
@@ -119,11 +119,13 @@ pub struct Viewer {
     pub demo_mode: bool,
     /// Unread notifications for the viewer's organisation (the menu badge).
     pub unread: usize,
+    /// What the viewer may do (the core's answer; menus and buttons follow it).
+    pub can: amparo_core::usecases::capabilities::Capabilities,
 }
 
 impl Viewer {
     pub fn err(&self, err: amparo_core::CoreError) -> WebError {
-        self.meta.page_err(err)
+        WebError::Page { err, op: self.meta.op.clone(), tr: self.meta.tr, frame: Some(Box::new(crate::ui::Nav::for_viewer(self, ""))) }
     }
     pub fn tr(&self) -> Tr {
         self.meta.tr
@@ -143,7 +145,8 @@ impl FromRequestParts<AppState> for Viewer {
         let csrf = amparo_core::crypto::csrf_token(state.app.keys(), &p.cookie);
         // A failed count must not block the page: the badge is a convenience.
         let unread = state.app.unread_notifications(&ctx).await.unwrap_or(0);
-        Ok(Viewer { meta: p.meta, session: p.session, ctx, csrf, demo_mode: state.settings.demo_mode, unread })
+        let can = state.app.capabilities(&ctx);
+        Ok(Viewer { meta: p.meta, session: p.session, ctx, csrf, demo_mode: state.settings.demo_mode, unread, can })
     }
 }
 

@@ -11,6 +11,7 @@ mod extract;
 pub mod i18n;
 mod idempotency;
 mod openapi;
+mod refill;
 pub mod report;
 pub mod routes;
 mod security;

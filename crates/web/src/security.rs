@@ -109,6 +109,8 @@ pub fn wrap(r: Router<AppState>, state: AppState) -> Router<AppState> {
     // Innermost: whether the caller may see the record a state-changing route names, before
     // its body is read (a route layer, so the matched path is known).
     r.route_layer(from_fn_with_state(state.clone(), crate::visibility::guard))
+        // A refused form comes back with what the user typed (every form, one place).
+        .layer(from_fn_with_state(state.clone(), crate::refill::layer))
         .layer(from_fn_with_state(state.clone(), csrf::guard))
         // Outside the per-route body limits: it reads the body itself, bounded.
         .layer(from_fn_with_state(state.clone(), crate::idempotency::guard))

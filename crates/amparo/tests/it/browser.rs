@@ -269,7 +269,7 @@ async fn browser_admin_creates_an_organisation_and_a_user_then_reads_the_audit()
     let orgs = t.app.store().list_orgs().await.unwrap();
     let new_org = orgs.iter().find(|o| o.name == "Casa de Acogida Santa Rosa").unwrap();
     SelectElement::new(&wd.find(By::Id("user-org")).await.unwrap()).await.unwrap().select_by_value(new_org.id.as_str()).await.unwrap();
-    wd.find(By::Id("role-shelter_staff")).await.unwrap().click().await.unwrap();
+    by_id(wd, "role-shelter_staff").await.click().await.unwrap();
     wd.find(By::Id("user-password")).await.unwrap().send_keys("una-clave-segura-2026").await.unwrap();
     wd.find(By::Id("user-submit")).await.unwrap().click().await.unwrap();
     assert!(text_of(wd, "notice").await.contains("Cuenta creada"));
@@ -630,4 +630,155 @@ async fn browser_analyst_reads_the_2008_report_with_charts_and_map_and_downloads
     let resp = browser.get(&href).await;
     assert_eq!(resp.headers()["content-type"], "application/pdf");
     assert!(resp.bytes().await.unwrap().starts_with(b"%PDF-"));
+}
+
+/// The labour inspector's work end to end: the menu leads to inspections; a person found is
+/// recorded and screened; a referral without consent is refused with the consent named and
+/// the form kept; with consent it goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_labour_inspector_inspection_to_screening_and_referral() {
+    let Some(d) = browser().await else { return };
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let wd = &d.wd;
+    sign_in(wd, &t.base, "inspectora@demo.amparo.pe", DEMO_PW).await;
+    wd.find(By::Css("nav a[href='/inspections']")).await.expect("Inspecciones is in the menu").click().await.unwrap();
+    wait_for_url(wd, "/inspections").await;
+    shot(wd, "30-inspector-inspections").await;
+    wd.find(By::Css("#inspections a[href^='/inspections/']")).await.unwrap().click().await.unwrap();
+    let facts = text_of(wd, "facts").await;
+    assert!(facts.contains("Madre de Dios") && !facts.contains("PE-17"), "places by name: {facts}");
+    click(wd, "add-person").await;
+    by_id(wd, "p-aliases").await.send_keys("Don Elmer").await.unwrap();
+    by_id(wd, "p-age").await.send_keys("24").await.unwrap();
+    click(wd, "person-submit").await;
+    wait_text(wd, "person-code", |c| c.starts_with("P-")).await;
+    assert!(by_id(wd, "person-source").await.attr("href").await.unwrap().unwrap_or_default().starts_with("/inspections/"));
+    click(wd, "start-screening").await;
+    set_value(wd, "s-kind", "labour").await;
+    click(wd, "choose-submit").await;
+    for id in ["d1.deceived_nature_job", "d1.deceived_wages", "d4.excessive_hours", "d5.confiscation_documents", "d5.debt_bondage"] {
+        if let Ok(e) = wd.find(By::Css(format!("input[value='{id}']"))).await {
+            e.click().await.unwrap();
+        }
+    }
+    wait_text(wd, "outcome", |o| !o.is_empty()).await;
+    click(wd, "save-final").await;
+    wait_text(wd, "screenings-table", |s| s.contains("Terminado") || s.contains("final") || s.contains("indicadores")).await;
+    // A referral without consent: refused, naming the consent; the service and notes stay.
+    wd.execute("const s = document.getElementById('r-service'); s.selectedIndex = 1;", vec![]).await.unwrap();
+    let service: String = wd.execute("return document.getElementById('r-service').value", vec![]).await.unwrap().convert().unwrap();
+    by_id(wd, "r-notes").await.send_keys("Necesita alojamiento esta noche").await.unwrap();
+    click(wd, "referral-submit").await;
+    wait_text(wd, "referral-form", |s| s.contains("Registre el consentimiento")).await;
+    shot(wd, "31-inspector-referral-refused").await;
+    let kept: String = wd.execute("return document.getElementById('r-notes').value", vec![]).await.unwrap().convert().unwrap();
+    let kept_service: String = wd.execute("return document.getElementById('r-service').value", vec![]).await.unwrap().convert().unwrap();
+    assert_eq!((kept.as_str(), kept_service.as_str()), ("Necesita alojamiento esta noche", service.as_str()));
+    set_value(wd, "r-consent-by", "person").await;
+    set_value(wd, "r-consent-method", "verbal").await;
+    set_value(wd, "r-consent-on", "2026-09-01").await;
+    click(wd, "referral-submit").await;
+    wait_text(wd, "referral-status", |s| s == "Solicitada").await;
+    d.wd.clone().quit().await.unwrap();
+}
+
+/// The NGO case worker's work: a referral received is accepted, assistance recorded with a
+/// detail of the chosen type only, and the person found again by a misspelt name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_case_worker_accepts_assists_and_finds_a_misspelt_name() {
+    let Some(d) = browser().await else { return };
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let inv = token(&t, "investigador@demo.amparo.pe").await;
+    let (status, p) = call(
+        &t,
+        &inv,
+        "POST",
+        "/api/v1/persons",
+        serde_json::json!({ "role": "victim", "given_names": "Érika", "first_surname": "Saavedra", "approx_age": "24" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{p}");
+    let ngo = t.store.find_user_by_email("trabajadora-social@demo.amparo.pe").await.unwrap().unwrap().user.org_id;
+    let services = t.app.list_services(&Ctx::system("t"), None).await.unwrap();
+    let service = services.iter().find(|s| s.org_id == ngo).expect("the NGO has a service");
+    let body =
+        serde_json::json!({ "service_id": service.id, "consent_by": "person", "consent_method": "verbal", "consent_on": "2026-09-01" });
+    let (status, r) = call(&t, &inv, "POST", &format!("/api/v1/persons/{}/referrals", p["id"].as_str().unwrap()), body).await;
+    assert_eq!(status, 201, "{r}");
+    let code = p["code"].as_str().unwrap().to_owned();
+    t.app.rebuild_search().await.unwrap();
+    let wd = &d.wd;
+    sign_in(wd, &t.base, "trabajadora-social@demo.amparo.pe", DEMO_PW).await;
+    wd.goto(format!("{}/referrals", t.base)).await.unwrap();
+    wd.find(By::XPath(format!("//tr[td[contains(., '{code}')]]//a"))).await.unwrap().click().await.unwrap();
+    click(wd, "ref-accept").await;
+    wait_text(wd, "referral-status", |s| s == "Aceptada").await;
+    wd.goto(format!("{}/persons/{}", t.base, p["id"].as_str().unwrap())).await.unwrap();
+    let kind: String = wd.execute("return document.getElementById('a-kind').value", vec![]).await.unwrap().convert().unwrap();
+    // Only the chosen type's details can be picked.
+    let foreign: i64 = wd
+        .execute("return [...document.querySelectorAll('#a-detail optgroup')].filter(g => !g.disabled && g.dataset.kind !== arguments[0]).length", vec![serde_json::json!(kind)])
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    assert_eq!(foreign, 0, "details of other types are not offered");
+    set_value(wd, "a-start", "2026-09-02").await;
+    click(wd, "assist-submit").await;
+    wait_text(wd, "assistance-table", |s| s.contains("2026-09-02")).await;
+    shot(wd, "32-case-worker-assistance").await;
+    wd.goto(format!("{}/search", t.base)).await.unwrap();
+    by_id(wd, "q").await.send_keys("Erica Saavedr").await.unwrap();
+    click(wd, "search-submit").await;
+    wait_text(wd, "hits", |h| h.contains(&code)).await;
+    d.wd.clone().quit().await.unwrap();
+}
+
+/// An organisation's admin creates, edits and disables an account and reads the trail,
+/// never meeting a refusal from a link or a button she was shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_org_admin_manages_an_account_without_dead_ends() {
+    let Some(d) = browser().await else { return };
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let wd = &d.wd;
+    sign_in(wd, &t.base, "admin-loreto@demo.amparo.pe", DEMO_PW).await;
+    wd.find(By::Css("nav a[href='/users']")).await.unwrap().click().await.unwrap();
+    assert!(wd.find(By::Id("role-coordinator")).await.is_err(), "national roles are not offered");
+    by_id(wd, "user-name").await.send_keys("Sofía Arévalo").await.unwrap();
+    by_id(wd, "user-email").await.send_keys("sofia.arevalo@pnp.gob.pe").await.unwrap();
+    click(wd, "role-investigator").await;
+    by_id(wd, "user-password").await.send_keys("una-clave-segura-2026").await.unwrap();
+    click(wd, "user-submit").await;
+    assert!(text_of(wd, "notice").await.contains("Cuenta creada"));
+    wd.find(By::LinkText("Sofía Arévalo")).await.unwrap().click().await.unwrap();
+    let name = by_id(wd, "edit-name").await;
+    name.clear().await.unwrap();
+    name.send_keys("Sofía Arévalo Ríos").await.unwrap();
+    click(wd, "edit-submit").await;
+    assert!(text_of(wd, "notice").await.contains("Cuenta actualizada"));
+    wd.goto(format!("{}/users", t.base)).await.unwrap();
+    let u = t.store.find_user_by_email("sofia.arevalo@pnp.gob.pe").await.unwrap().unwrap().user;
+    wd.find(By::Css(format!("#user-{} button", u.id))).await.unwrap().click().await.unwrap();
+    shot(wd, "33-org-admin-confirm-disable").await;
+    click(wd, "confirm-disable").await;
+    assert!(text_of(wd, "notice").await.contains("Cuenta desactivada"));
+    wd.goto(format!("{}/audit", t.base)).await.unwrap();
+    let table = text_of(wd, "audit-table").await;
+    assert!(table.contains("Desactivar cuenta") && table.contains("Crear cuenta"), "{table}");
+    shot(wd, "34-org-admin-audit").await;
+    // Every link in the menu and on these pages opens.
+    let links: Vec<String> = wd
+        .execute("return [...document.querySelectorAll('a[href^=\"/\"]')].map(a => a.getAttribute('href')).filter(h => !h.startsWith('/assets'))", vec![])
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    for href in links {
+        wd.goto(format!("{}{}", t.base, href)).await.unwrap();
+        assert!(wd.find(By::Id("error-message")).await.is_err(), "{href} refused her");
+    }
+    d.wd.clone().quit().await.unwrap();
 }

@@ -16,5 +16,6 @@ mod linkage;
 mod parsers;
 mod protection;
 mod resilience;
+mod roles;
 mod statistics;
 mod two_servers;

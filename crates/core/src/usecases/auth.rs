@@ -210,6 +210,24 @@ impl Amparo {
         Ok(())
     }
 
+    /// A language chosen on the login page wins over the account's saved one: the new
+    /// session uses it and the account keeps it (audited as `set_locale`).
+    pub async fn keep_login_language(
+        &self,
+        cookie: &str,
+        locale: amparo_domain::user::Locale,
+        client_ip: &str,
+        operation_id: &str,
+    ) -> CoreResult<()> {
+        let Some(s) = self.resolve_session(cookie).await? else { return Ok(()) };
+        self.set_session_locale(&s, locale.as_str()).await?;
+        if s.user.locale != Some(locale) {
+            let ctx = Ctx { actor: Some(s.actor()), client_ip: client_ip.to_owned(), operation_id: operation_id.to_owned() };
+            self.set_own_locale(&ctx, locale).await?;
+        }
+        Ok(())
+    }
+
     pub async fn set_session_locale(&self, session: &ActiveSession, locale: &str) -> CoreResult<()> {
         let mut rec = session.record.clone();
         rec.locale = Some(locale.to_owned());

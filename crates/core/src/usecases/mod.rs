@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod capabilities;
 pub mod cases;
 pub mod ctdc;
 pub mod demo;

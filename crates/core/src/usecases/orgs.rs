@@ -9,7 +9,36 @@ use amparo_domain::org::{OrgFields, OrgInput, Organisation, is_within};
 use amparo_domain::policy::{Action, Relation};
 use std::collections::HashMap;
 
+/// An organisation in the directory with what the viewer may do with it: edit it, or put a
+/// new organisation under it.
+#[derive(Clone, Debug)]
+pub struct OrgDirectoryRow {
+    pub org: Organisation,
+    pub can_edit: bool,
+    pub can_be_parent: bool,
+}
+
 impl Amparo {
+    /// The directory with the viewer's capabilities on each row, so the page offers only
+    /// the actions that will be allowed.
+    pub async fn org_directory(&self, ctx: &Ctx) -> CoreResult<Vec<OrgDirectoryRow>> {
+        let orgs = self.list_orgs(ctx).await?;
+        let actor = ctx.actor.as_ref().ok_or(CoreError::Unauthenticated)?;
+        let parents = self.org_parents().await?;
+        Ok(orgs
+            .into_iter()
+            .map(|o| {
+                let rel = super::relation_in(ctx, &o.id, &parents);
+                let as_parent = if rel == Relation::SameOrg { Relation::SubOrg } else { rel };
+                OrgDirectoryRow {
+                    can_edit: amparo_domain::policy::authorize(actor, Action::UpdateOrg, rel).is_ok(),
+                    can_be_parent: amparo_domain::policy::authorize(actor, Action::CreateOrg, as_parent).is_ok(),
+                    org: o,
+                }
+            })
+            .collect())
+    }
+
     pub async fn list_orgs(&self, ctx: &Ctx) -> CoreResult<Vec<Organisation>> {
         self.authorize(ctx, Action::ViewDirectory, Relation::OwnOrgScope, "organisation", "").await?;
         let mut orgs = self.store.list_orgs().await?;

@@ -144,6 +144,26 @@ pub struct NotificationView {
     pub link: String,
     pub at: i64,
     pub unread: bool,
+    /// What it is about, without identities: a referral's service and person code, a case's
+    /// or a report's reference. Empty when nothing more can be said.
+    pub about: String,
+}
+
+/// The action a notification's link needs: a notification goes only to those in the
+/// organisation who may open what it links to (an admin is not sent to a referral page).
+pub(crate) fn action_for_link(link: &str) -> Action {
+    let first = link.trim_start_matches('/').split(['/', '?', '#']).next().unwrap_or("");
+    match first {
+        "reports" => Action::ViewReports,
+        "referrals" => Action::ViewReferrals,
+        "cases" => Action::ViewCase,
+        "alerts" => Action::HandleAlerts,
+        "matches" => Action::ViewMatches,
+        "persons" => Action::ListPersons,
+        "operations" | "inspections" => Action::ViewReports,
+        "statistics" => Action::ViewStatistics,
+        _ => Action::ViewDirectory,
+    }
 }
 
 /// Everything on a person's page, each part only if the caller may see it.
@@ -339,7 +359,19 @@ impl Amparo {
     pub async fn create_referral(&self, ctx: &Ctx, person: &PersonId, input: &ReferralInput) -> CoreResult<ReferralView> {
         let (p, rel) = self.person_for(ctx, person, Action::Refer).await?;
         let is_child = p.approx_age.is_some_and(|a| a < 18);
-        let f = input.validate(&self.today(), is_child)?;
+        // Without consent, only a holder of the override may go on, with a reason; anyone
+        // else is told to record the consent (not about a reason field they do not have).
+        let may_override =
+            ctx.actor.as_ref().is_some_and(|a| amparo_domain::policy::authorize(a, Action::ReferWithoutConsent, rel).is_ok());
+        let f = match input.validate(&self.today(), is_child) {
+            Ok(f) => f,
+            Err(mut e) if !may_override && input.consent_by.trim().is_empty() => {
+                e.0.retain(|x| x.field != "no_consent_reason");
+                e.add("consent_by", "consent_required");
+                return Err(e.into());
+            }
+            Err(e) => return Err(e.into()),
+        };
         if f.consent.is_none() {
             self.authorize(ctx, Action::ReferWithoutConsent, rel, "person", person.as_str()).await?;
         }
@@ -655,31 +687,75 @@ impl Amparo {
         Ok(out)
     }
 
+    /// Whether the caller's role may open what a notification links to.
+    fn may_open_link(ctx: &Ctx, link: &str) -> bool {
+        ctx.actor.as_ref().is_some_and(|a| authorize(a, action_for_link(link), Relation::OwnOrgScope).is_ok())
+    }
+
+    /// What a notification is about, without identities.
+    async fn notification_about(&self, link: &str) -> CoreResult<String> {
+        let mut parts = link.trim_start_matches('/').split(['/', '?', '#']);
+        let (Some(kind), Some(id)) = (parts.next(), parts.next()) else { return Ok(String::new()) };
+        Ok(match kind {
+            "referrals" => match self.store.get_row(RecordTable::Referrals, id).await? {
+                Some(r) => {
+                    let code = match &r.subject_id {
+                        Some(p) => {
+                            self.store.persons_by_ids(std::slice::from_ref(p)).await?.first().map(|p| p.code.clone()).unwrap_or_default()
+                        }
+                        None => String::new(),
+                    };
+                    let service = match &r.lookup {
+                        Some(s) => self
+                            .store
+                            .get_row(RecordTable::Services, s)
+                            .await?
+                            .map(|s| attrs::<ServiceAttrs>(&s).map(|a| a.name))
+                            .transpose()?
+                            .unwrap_or_default(),
+                        None => String::new(),
+                    };
+                    [service, code].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ")
+                }
+                None => String::new(),
+            },
+            "cases" | "reports" => {
+                let table = if kind == "cases" { RecordTable::Cases } else { RecordTable::Reports };
+                self.store.get_row(table, id).await?.and_then(|r| r.lookup).unwrap_or_default()
+            }
+            "persons" => self.store.persons_by_ids(&[id.to_owned()]).await?.first().map(|p| p.code.clone()).unwrap_or_default(),
+            _ => String::new(),
+        })
+    }
+
     pub async fn list_notifications(&self, ctx: &Ctx) -> CoreResult<Vec<NotificationView>> {
         self.authorize(ctx, Action::ViewDirectory, Relation::OwnOrgScope, "notification", "").await?;
         let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?;
         let f = RowFilter { orgs: vec![org.clone()], limit: Some(100), ..Default::default() };
+        let mut out = Vec::new();
+        for r in self.store.find_rows(RecordTable::Notifications, &f).await? {
+            let link = r.lookup.unwrap_or_default();
+            if !Self::may_open_link(ctx, &link) {
+                continue;
+            }
+            let about = self.notification_about(&link).await?;
+            out.push(NotificationView { id: r.id, kind: r.kind, link, at: r.created_at, unread: r.status == "unread", about });
+        }
+        Ok(out)
+    }
+
+    /// Unread notifications for the organisation that the caller may open, for the
+    /// navigation badge. Not audited: it reveals a count, not a record.
+    pub async fn unread_notifications(&self, ctx: &Ctx) -> CoreResult<usize> {
+        let Some(org) = ctx.org_id() else { return Ok(0) };
+        let f = RowFilter { orgs: vec![org.clone()], statuses: vec!["unread".into()], limit: Some(100), ..Default::default() };
         Ok(self
             .store
             .find_rows(RecordTable::Notifications, &f)
             .await?
-            .into_iter()
-            .map(|r| NotificationView {
-                id: r.id,
-                kind: r.kind,
-                link: r.lookup.unwrap_or_default(),
-                at: r.created_at,
-                unread: r.status == "unread",
-            })
-            .collect())
-    }
-
-    /// Unread notifications for the organisation, for the navigation badge. Not audited: it
-    /// reveals a count, not a record.
-    pub async fn unread_notifications(&self, ctx: &Ctx) -> CoreResult<usize> {
-        let Some(org) = ctx.org_id() else { return Ok(0) };
-        let f = RowFilter { orgs: vec![org.clone()], statuses: vec!["unread".into()], limit: Some(100), ..Default::default() };
-        Ok(self.store.find_rows(RecordTable::Notifications, &f).await?.len())
+            .iter()
+            .filter(|r| Self::may_open_link(ctx, r.lookup.as_deref().unwrap_or("")))
+            .count())
     }
 
     pub async fn mark_notifications_read(&self, ctx: &Ctx) -> CoreResult<()> {

@@ -6,11 +6,23 @@ use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
 use crate::store::UserRecord;
-use amparo_domain::policy::{Action, Relation};
+use amparo_domain::grant::{Granter, may_grant};
+use amparo_domain::org::{OrgKind, Organisation};
+use amparo_domain::policy::{Action, Actor, Relation};
 use amparo_domain::user::{Locale, User, UserInput, check_password};
 use amparo_domain::validation::required_text;
 use amparo_domain::{FieldErrors, Role, UserId};
 use serde::Deserialize;
+
+/// A row of the user administration list: the account, what the viewer may do with it, and
+/// the roles it holds that its organisation's kind may not.
+#[derive(Clone, Debug)]
+pub struct UserAdminRow {
+    pub user: User,
+    pub can_edit: bool,
+    pub can_set_status: bool,
+    pub misfit_roles: Vec<Role>,
+}
 
 /// Editable profile fields, with the version the editor saw.
 #[derive(Clone, Debug, Deserialize)]
@@ -32,20 +44,88 @@ impl Amparo {
         self.relation_to_org(ctx, &target.org_id).await
     }
 
+    /// Who is granting roles to an account of `target_org`, as the granting rule sees it.
+    async fn granter_for(&self, ctx: &Ctx, target_org: &amparo_domain::OrgId) -> CoreResult<Granter> {
+        match &ctx.actor {
+            Some(Actor::System) => Ok(Granter::Console),
+            Some(Actor::User(u)) => {
+                // A user whose organisation is gone grants nothing (`Court` holds no grantable role but admin).
+                let own_kind = self.store.get_org(&u.org_id).await?.map(|o| o.kind).unwrap_or(OrgKind::Court);
+                let rel = self.relation_to_org(ctx, target_org).await?;
+                Ok(Granter::User {
+                    is_system_admin: u.roles.contains(&Role::SystemAdmin),
+                    is_org_admin: u.roles.contains(&Role::OrgAdmin),
+                    own_kind,
+                    within_own: matches!(rel, Relation::SameOrg | Relation::SubOrg),
+                })
+            }
+            None => Err(CoreError::Unauthenticated),
+        }
+    }
+
+    /// Refuse, naming each role, any role `ctx` may not give to an account of `target`
+    /// (`amparo_domain::grant`). `override_fit` is the console's explicit override of the
+    /// organisation-kind check.
+    async fn check_grants(&self, ctx: &Ctx, target: &Organisation, roles: &[Role], override_fit: bool) -> CoreResult<()> {
+        let g = self.granter_for(ctx, &target.id).await?;
+        let mut e = FieldErrors::new();
+        for r in roles {
+            if let Err(refusal) = may_grant(g, *r, target.kind, &self.profile.role_fit, override_fit) {
+                e.add_detail("roles", refusal.code(), r.as_str());
+            }
+        }
+        Ok(e.into_result()?)
+    }
+
+    /// The roles `ctx` may give to accounts of organisation `org` (what the form offers).
+    pub async fn grantable_roles(&self, ctx: &Ctx, org: &amparo_domain::OrgId) -> CoreResult<Vec<Role>> {
+        let Some(target) = self.store.get_org(org).await? else { return Ok(vec![]) };
+        let rel = self.relation_to_org(ctx, org).await?;
+        let Some(actor) = &ctx.actor else { return Err(CoreError::Unauthenticated) };
+        if amparo_domain::policy::authorize(actor, Action::CreateUser, rel).is_err() {
+            return Ok(vec![]);
+        }
+        let g = self.granter_for(ctx, org).await?;
+        Ok(Role::ALL.into_iter().filter(|r| may_grant(g, *r, target.kind, &self.profile.role_fit, false).is_ok()).collect())
+    }
+
+    /// The organisations `ctx` may create accounts in, each with the roles it may grant there
+    /// (organisations where it may grant none are left out).
+    pub async fn user_creation_targets(&self, ctx: &Ctx) -> CoreResult<Vec<(Organisation, Vec<Role>)>> {
+        let mut out = Vec::new();
+        for o in self.store.list_orgs().await? {
+            let roles = self.grantable_roles(ctx, &o.id).await?;
+            if !roles.is_empty() {
+                out.push((o, roles));
+            }
+        }
+        out.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+        Ok(out)
+    }
+
     pub async fn create_user(&self, ctx: &Ctx, input: &UserInput) -> CoreResult<User> {
+        self.create_user_as(ctx, input, false).await
+    }
+
+    /// The console's `user add --allow-role-misfit`: the organisation-kind check is skipped,
+    /// and the audit entry says so. Every other rule still holds.
+    pub async fn create_user_overriding_fit(&self, ctx: &Ctx, input: &UserInput) -> CoreResult<User> {
+        if !matches!(ctx.actor, Some(Actor::System)) {
+            return Err(CoreError::Forbidden(amparo_domain::policy::Denial::RoleNotPermitted));
+        }
+        self.create_user_as(ctx, input, true).await
+    }
+
+    async fn create_user_as(&self, ctx: &Ctx, input: &UserInput, override_fit: bool) -> CoreResult<User> {
         let f = input.validate()?;
         let rel = self.relation_to_org(ctx, &f.org_id).await?;
         self.authorize(ctx, Action::CreateUser, rel, "user", "").await?;
-        // Only a system admin (or the operator) may mint another system admin.
-        if f.roles.contains(&Role::SystemAdmin) {
-            let can = ctx.user().map(|u| u.roles.contains(&Role::SystemAdmin)).unwrap_or(true);
-            if !can {
-                return Err(CoreError::field("roles", "not_allowed_to_grant"));
-            }
-        }
-        if self.store.get_org(&f.org_id).await?.is_none() {
+        let Some(target) = self.store.get_org(&f.org_id).await? else {
             return Err(CoreError::field("org_id", "unknown_organisation"));
-        }
+        };
+        // Who may grant which role: national roles, system administration, and roles the
+        // organisation's kind may not hold are refused here, nothing written.
+        self.check_grants(ctx, &target, &f.roles, override_fit).await?;
         if self.store.find_user_by_email(&f.email).await?.is_some() {
             return Err(CoreError::field("email", "already_in_use"));
         }
@@ -65,7 +145,12 @@ impl Amparo {
         };
         let rec = UserRecord { user: user.clone(), password_hash: hash, totp_secret: None, totp_last_step: 0, recovery_hashes: vec![] };
         let mut ev = ctx.event(self.now(), "create_user", "ok", "user", user.id.as_str());
-        ev.details = serde_json::json!({ "roles": user.roles, "org": user.org_id }).to_string();
+        let misfits = self.profile.role_fit.misfits(target.kind, &user.roles);
+        ev.details = if override_fit && !misfits.is_empty() {
+            serde_json::json!({ "roles": user.roles, "org": user.org_id, "override_role_fit": misfits }).to_string()
+        } else {
+            serde_json::json!({ "roles": user.roles, "org": user.org_id }).to_string()
+        };
         let seq = self.store.insert_user(&rec, &ev).await.map_err(|e| match e {
             crate::store::StoreError::Duplicate(_) => CoreError::field("email", "already_in_use"),
             e => e.into(),
@@ -137,10 +222,14 @@ impl Amparo {
             e.add("roles", "required");
         }
         e.into_result()?;
-        let grants_sysadmin = roles.contains(&Role::SystemAdmin) && !current.roles.contains(&Role::SystemAdmin);
-        if grants_sysadmin && !ctx.user().map(|u| u.roles.contains(&Role::SystemAdmin)).unwrap_or(true) {
-            return Err(CoreError::field("roles", "not_allowed_to_grant"));
+        // Roles this edit adds go through the granting rule; roles already held stay (an
+        // account flagged as a misfit can still be renamed or disabled).
+        let added: Vec<Role> = roles.iter().copied().filter(|r| !current.roles.contains(r)).collect();
+        if !added.is_empty() {
+            let target = self.store.get_org(&current.org_id).await?.ok_or(CoreError::NotFound)?;
+            self.check_grants(ctx, &target, &added, false).await?;
         }
+        self.check_admin_continuity(ctx, &current, &roles, upd.disabled).await?;
         if current.version != upd.version {
             return Err(CoreError::Conflict { current: serde_json::to_value(&current).unwrap_or_default() });
         }
@@ -152,7 +241,17 @@ impl Amparo {
             version: current.version + 1,
             ..current.clone()
         };
-        let mut ev = ctx.event(self.now(), "update_user", "ok", "user", id.as_str());
+        // Disabling and enabling are their own actions in the trail, not a plain edit.
+        let only_status = user.disabled != current.disabled
+            && user.display_name == current.display_name
+            && user.roles == current.roles
+            && user.locale == current.locale;
+        let action = match (only_status, user.disabled) {
+            (true, true) => "disable_user",
+            (true, false) => "enable_user",
+            _ => "update_user",
+        };
+        let mut ev = ctx.event(self.now(), action, "ok", "user", id.as_str());
         ev.details = serde_json::json!({ "roles": user.roles, "disabled": user.disabled }).to_string();
         match self.store.update_user(&user, &ev).await {
             Ok(seq) => self.maybe_checkpoint(seq).await,
@@ -166,6 +265,80 @@ impl Amparo {
             self.store.delete_user_sessions(id).await?;
         }
         Ok(user)
+    }
+
+    /// Nobody disables their own account or takes away their own administration, and the
+    /// last active system administrator can be neither disabled nor demoted: one click must
+    /// not lock an administrator, or everyone, out.
+    async fn check_admin_continuity(&self, ctx: &Ctx, current: &User, roles: &[Role], disabled: bool) -> CoreResult<()> {
+        let mut e = FieldErrors::new();
+        if ctx.user().is_some_and(|me| me.user_id == current.id) {
+            if disabled && !current.disabled {
+                e.add("disabled", "cannot_disable_self");
+            }
+            for admin in [Role::OrgAdmin, Role::SystemAdmin] {
+                if current.roles.contains(&admin) && !roles.contains(&admin) {
+                    e.add_detail("roles", "cannot_remove_own_admin", admin.as_str());
+                }
+            }
+        }
+        let loses_sysadmin =
+            current.roles.contains(&Role::SystemAdmin) && !current.disabled && (disabled || !roles.contains(&Role::SystemAdmin));
+        if loses_sysadmin {
+            let others = self
+                .store
+                .list_users()
+                .await?
+                .into_iter()
+                .filter(|u| u.id != current.id && !u.disabled && u.roles.contains(&Role::SystemAdmin))
+                .count();
+            if others == 0 {
+                e.add(if disabled { "disabled" } else { "roles" }, "last_system_admin");
+            }
+        }
+        Ok(e.into_result()?)
+    }
+
+    /// The user administration list with what the viewer may do on each row (so a page shows
+    /// only the buttons that work) and the roles each account holds that its organisation's
+    /// kind may not (accounts made before the granting rule, or by an override).
+    pub async fn users_for_admin(&self, ctx: &Ctx) -> CoreResult<Vec<UserAdminRow>> {
+        let users = self.list_users(ctx).await?;
+        let actor = ctx.actor.as_ref().ok_or(CoreError::Unauthenticated)?;
+        let parents = self.org_parents().await?;
+        let kinds: std::collections::HashMap<_, _> = self.store.list_orgs().await?.into_iter().map(|o| (o.id, o.kind)).collect();
+        let active_sysadmins =
+            self.store.list_users().await?.into_iter().filter(|u| !u.disabled && u.roles.contains(&Role::SystemAdmin)).count();
+        Ok(users
+            .into_iter()
+            .map(|u| {
+                let own = ctx.user().is_some_and(|me| me.user_id == u.id);
+                let rel = if own { Relation::SameOrg } else { super::relation_in(ctx, &u.org_id, &parents) };
+                let may = amparo_domain::policy::authorize(actor, Action::UpdateUser, rel).is_ok();
+                let last_sysadmin = u.roles.contains(&Role::SystemAdmin) && !u.disabled && active_sysadmins <= 1;
+                let misfit_roles = kinds.get(&u.org_id).map(|k| self.profile.role_fit.misfits(*k, &u.roles)).unwrap_or_default();
+                UserAdminRow { can_edit: may && !own, can_set_status: may && !own && !last_sysadmin, misfit_roles, user: u }
+            })
+            .collect())
+    }
+
+    /// Accounts holding roles their organisation's kind may not hold (`amparo check-config`).
+    pub async fn misfit_accounts(&self, ctx: &Ctx) -> CoreResult<Vec<(User, OrgKind, Vec<Role>)>> {
+        self.authorize(ctx, Action::ListUsers, Relation::OwnOrgScope, "user", "").await?;
+        if !matches!(ctx.actor, Some(Actor::System)) && !ctx.user().is_some_and(|u| u.roles.contains(&Role::SystemAdmin)) {
+            return Err(CoreError::Forbidden(amparo_domain::policy::Denial::RoleNotPermitted));
+        }
+        let kinds: std::collections::HashMap<_, _> = self.store.list_orgs().await?.into_iter().map(|o| (o.id, o.kind)).collect();
+        let mut out = Vec::new();
+        for u in self.store.list_users().await? {
+            if let Some(kind) = kinds.get(&u.org_id) {
+                let m = self.profile.role_fit.misfits(*kind, &u.roles);
+                if !m.is_empty() {
+                    out.push((u, *kind, m));
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Disable an account by e-mail (console). Its sessions end at once.

@@ -12,7 +12,10 @@ pub struct Row {
     time: String,
     actor: String,
     action: String,
+    /// The action's name in the viewer's language (the code stays beside it, searchable).
+    action_label: String,
     outcome: String,
+    outcome_label: String,
     record: String,
     purpose: String,
     ip: String,
@@ -94,13 +97,16 @@ pub async fn page(
         .unwrap_or_default();
         format!("/audit?{qs}")
     });
+    let t = v.tr();
     let rows = entries
         .into_iter()
         .map(|e| Row {
             seq: e.seq,
             time: fmt_time(e.event.occurred_at),
             actor: emails.get(&e.event.actor).cloned().unwrap_or(e.event.actor),
+            action_label: label(t, "audit-action", &e.event.action),
             action: e.event.action,
+            outcome_label: label(t, "audit-outcome", &e.event.outcome),
             outcome: e.event.outcome,
             record: format!("{} {}", e.event.record_type, e.event.record_id).trim().to_owned(),
             purpose: e.event.purpose,
@@ -119,4 +125,10 @@ pub async fn page(
         f_to: enc(&q.to),
         older,
     })
+}
+
+/// A code's label (`{prefix}-{code}`), or the code itself when there is none.
+fn label(t: crate::i18n::Tr, prefix: &str, code: &str) -> String {
+    let key = format!("{prefix}-{}", code.replace('_', "-"));
+    if t.has(&key) { t.t(&key) } else { code.to_owned() }
 }

@@ -22,7 +22,7 @@ struct TasksPage {
 
 pub async fn tasks(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
     let rows = state.app.unit_tasks(&v.ctx).await.map_err(|e| v.err(e))?;
-    render(&TasksPage { nav: Nav::for_viewer(&v, "cases"), rows })
+    render(&TasksPage { nav: Nav::for_viewer(&v, "tasks"), rows })
 }
 
 #[derive(Deserialize, Default)]

@@ -40,7 +40,7 @@ async fn operations_page(state: &AppState, v: &Viewer, form: OperationInput, err
     let t = v.tr();
     let rows = state.app.list_field_records(&v.ctx, RecordTable::Operations).await.map_err(|e| v.err(e))?;
     render(&OperationsPage {
-        nav: Nav::for_viewer(v, "reports"),
+        nav: Nav::for_viewer(v, "operations"),
         rows: rows
             .iter()
             .map(|r| {
@@ -94,9 +94,14 @@ pub async fn operation(State(state): State<AppState>, v: Viewer, Path(id): Path<
     let t = v.tr();
     let o = state.app.get_operation(&v.ctx, &id).await.map_err(|e| v.err(e))?;
     let f = &o.fields;
+    let place = super::reports::place_names(&state, &v, std::iter::once(f.place.clone()))
+        .await?
+        .get(&f.place)
+        .cloned()
+        .unwrap_or_else(|| f.place.clone());
     let facts = vec![
         (t.t("op-date"), f.date.clone()),
-        (t.t("report-place"), f.place.clone()),
+        (t.t("report-place"), place),
         (t.t("op-place-detail"), o.place_detail.clone().unwrap_or_default()),
         (t.t("report-exploitation"), t.t(&format!("exploitation-{}", f.exploitation.as_str().replace('_', "-")))),
         (t.t("op-found"), f.persons_found.to_string()),
@@ -104,7 +109,7 @@ pub async fn operation(State(state): State<AppState>, v: Viewer, Path(id): Path<
     ];
     let form = PersonInput { role: "possible_victim".into(), source_type: "operation".into(), source_id: id.clone(), ..Default::default() };
     render(&RecordPage {
-        nav: Nav::for_viewer(&v, "reports"),
+        nav: Nav::for_viewer(&v, "operations"),
         title: format!("{} {}", t.t("op-title-one"), f.date),
         facts,
         notes: o.notes.clone().unwrap_or_default(),
@@ -132,7 +137,7 @@ async fn inspections_page(state: &AppState, v: &Viewer, form: InspectionInput, e
     let es = t.code() == "es";
     let rows = state.app.list_field_records(&v.ctx, RecordTable::Inspections).await.map_err(|e| v.err(e))?;
     render(&InspectionsPage {
-        nav: Nav::for_viewer(v, "reports"),
+        nav: Nav::for_viewer(v, "inspections"),
         rows: rows
             .iter()
             .map(|r| {
@@ -200,18 +205,23 @@ pub async fn inspection(State(state): State<AppState>, v: Viewer, Path(id): Path
             FORCED_LABOUR_INDICATORS.iter().find(|(id, _, _)| id == x).map(|(_, en, sp)| (if es { *sp } else { *en }).to_owned())
         })
         .collect();
+    let place = super::reports::place_names(&state, &v, std::iter::once(f.place.clone()))
+        .await?
+        .get(&f.place)
+        .cloned()
+        .unwrap_or_else(|| f.place.clone());
     let facts = vec![
         (t.t("op-date"), f.date.clone()),
-        (t.t("report-place"), f.place.clone()),
+        (t.t("report-place"), place),
         (t.t("insp-workplace"), i.workplace.clone()),
-        (t.t("insp-isic"), f.isic.clone()),
+        (t.t("insp-isic"), super::isic_label(t, &f.isic)),
         (t.t("insp-workers"), f.workers_found.to_string()),
         (t.t("insp-indicators"), ind.join("; ")),
     ];
     let form =
         PersonInput { role: "possible_victim".into(), source_type: "inspection".into(), source_id: id.clone(), ..Default::default() };
     render(&RecordPage {
-        nav: Nav::for_viewer(&v, "reports"),
+        nav: Nav::for_viewer(&v, "inspections"),
         title: format!("{} {}", t.t("insp-title-one"), f.date),
         facts,
         notes: i.notes.clone().unwrap_or_default(),

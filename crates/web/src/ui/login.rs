@@ -36,7 +36,12 @@ pub struct LoginForm {
     password: String,
 }
 
-pub async fn submit(State(state): State<AppState>, meta: Meta, UiForm(f): UiForm<LoginForm>) -> Result<Response, WebError> {
+pub async fn submit(
+    State(state): State<AppState>,
+    meta: Meta,
+    headers: axum::http::HeaderMap,
+    UiForm(f): UiForm<LoginForm>,
+) -> Result<Response, WebError> {
     match state.app.login(&meta.ctx(), &f.email, &f.password, meta.session_cookie.as_deref()).await {
         Ok(issued) => {
             let to = match issued.stage {
@@ -44,6 +49,14 @@ pub async fn submit(State(state): State<AppState>, meta: Meta, UiForm(f): UiForm
                 LoginStage::NeedsMfa => "/mfa",
                 LoginStage::NeedsEnrolment => "/mfa/enrol",
             };
+            // A language chosen on this page (the language cookie) wins and is saved.
+            if let Some(lang) = crate::extract::cookie_in(&headers, crate::extract::LANG_COOKIE).and_then(|c| crate::i18n::Lang::parse(&c))
+            {
+                let locale = if lang == crate::i18n::Lang::En { amparo_domain::user::Locale::En } else { amparo_domain::user::Locale::Es };
+                if let Err(e) = state.app.keep_login_language(&issued.cookie, locale, &meta.ip, &meta.op).await {
+                    tracing::warn!(operation_id = %meta.op, error = %e, "could not keep the language chosen at sign-in");
+                }
+            }
             let mut resp = Redirect::to(to).into_response();
             set_session_cookie(&mut resp, &state, &issued.cookie);
             Ok(resp)

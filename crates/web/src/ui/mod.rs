@@ -31,6 +31,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 
 /// What the layout needs.
+#[derive(Debug)]
 pub struct Nav {
     pub t: Tr,
     pub csrf: String,
@@ -49,6 +50,11 @@ pub struct Nav {
     pub show_alerts: bool,
     pub show_matches: bool,
     pub show_statistics: bool,
+    pub show_operations: bool,
+    pub show_inspections: bool,
+    pub show_tasks: bool,
+    /// Everything the viewer may do (pages use it for their buttons).
+    pub can: amparo_core::usecases::capabilities::Capabilities,
     pub unread: usize,
 }
 
@@ -72,12 +78,16 @@ impl Nav {
             show_alerts: false,
             show_matches: false,
             show_statistics: false,
+            show_operations: false,
+            show_inspections: false,
+            show_tasks: false,
+            can: Default::default(),
             unread: 0,
         }
     }
 
     pub fn for_viewer(v: &Viewer, active: &'static str) -> Self {
-        let can = |a: Action| v.ctx.actor.as_ref().map(|actor| authorize(actor, a, Relation::OwnOrgScope).is_ok()).unwrap_or(false);
+        let c = v.can;
         let t = v.tr();
         Nav {
             t,
@@ -86,18 +96,22 @@ impl Nav {
             roles: v.session.user.roles.iter().map(|r| t.t(&r.label_key())).collect(),
             demo: v.demo_mode || v.session.user.mfa_exempt_demo,
             active,
-            show_orgs: can(Action::ViewDirectory),
-            show_users: can(Action::ListUsers),
-            show_audit: can(Action::ReadAudit),
-            show_persons: can(Action::ListPersons),
-            show_reports: can(Action::ViewReports),
-            show_referrals: can(Action::ViewReferrals),
-            show_gap: can(Action::ViewReferralGap),
-            show_cases: can(Action::ViewCase),
-            show_alerts: can(Action::HandleAlerts),
+            show_orgs: c.view_directory,
+            show_users: c.list_users,
+            show_audit: c.read_audit,
+            show_persons: c.list_persons,
+            show_reports: c.view_reports,
+            show_referrals: c.view_referrals,
+            show_gap: c.view_referral_gap,
+            show_cases: c.view_cases,
+            show_alerts: c.handle_alerts,
             // System admins see the page for its run panel only.
-            show_matches: can(Action::ViewMatches) || can(Action::RunLinkage),
-            show_statistics: can(Action::ViewStatistics),
+            show_matches: c.view_matches || c.run_linkage,
+            show_statistics: c.view_statistics,
+            show_operations: c.record_operation,
+            show_inspections: c.record_inspection,
+            show_tasks: c.view_cases,
+            can: c,
             unread: v.unread,
         }
     }
@@ -120,15 +134,30 @@ impl Errors {
     pub fn none(t: Tr) -> Self {
         Self { t, fields: FieldErrors::new() }
     }
+    /// Every message for `field`, translated; a detail that names a role or a code is shown
+    /// by its label.
     pub fn get(&self, field: &str) -> String {
-        self.fields.for_field(field).map(|c| self.t.err(c)).unwrap_or_default()
+        self.fields.0.iter().filter(|e| e.field == field).map(|e| self.message(e)).collect::<Vec<_>>().join(" ")
     }
     pub fn any(&self) -> bool {
         !self.fields.is_empty()
     }
-    /// Translated messages for fields the form does not show (e.g. import line errors).
+    fn message(&self, e: &amparo_domain::validation::FieldError) -> String {
+        let m = self.t.err(&e.code);
+        match e.detail.as_deref().and_then(amparo_domain::Role::parse) {
+            Some(r) => format!("{m} ({})", self.t.t(&r.label_key())),
+            None => m,
+        }
+    }
+    /// The field's label for an error summary (`field-<name>`), never its internal name
+    /// when a label exists.
+    pub fn label(&self, field: &str) -> String {
+        let key = format!("field-{field}");
+        if self.t.has(&key) { self.t.t(&key) } else { field.replace('_', " ") }
+    }
+    /// Translated messages with the field's label, for a summary at the top of a form.
     pub fn all(&self) -> Vec<String> {
-        self.fields.0.iter().map(|e| format!("{}: {}", e.field, self.t.err(&e.code))).collect()
+        self.fields.0.iter().map(|e| format!("{}: {}", self.label(&e.field), self.message(e))).collect()
     }
 }
 
@@ -227,4 +256,55 @@ pub fn field(form: &[(String, String)], key: &str) -> String {
 /// Every value of a repeated form field (checkbox groups).
 pub fn fields(form: &[(String, String)], key: &str) -> Vec<String> {
     form.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
+}
+
+/// A sort key that orders Spanish and English labels as people expect (accents and case
+/// ignored): "Émiratos" between "Egipto" and "España".
+pub fn sort_key(label: &str) -> String {
+    label
+        .chars()
+        .map(|c| match c {
+            'á' | 'à' | 'ä' | 'â' | 'Á' | 'À' | 'Ä' | 'Â' => 'a',
+            'é' | 'è' | 'ë' | 'ê' | 'É' | 'È' | 'Ë' | 'Ê' => 'e',
+            'í' | 'ì' | 'ï' | 'î' | 'Í' | 'Ì' | 'Ï' | 'Î' => 'i',
+            'ó' | 'ò' | 'ö' | 'ô' | 'Ó' | 'Ò' | 'Ö' | 'Ô' => 'o',
+            'ú' | 'ù' | 'ü' | 'û' | 'Ú' | 'Ù' | 'Ü' | 'Û' => 'u',
+            'ñ' | 'Ñ' => 'n',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// Countries as (code, name in the viewer's language), sorted by name.
+pub fn country_choices(t: Tr, countries: &[amparo_domain::geo::Country]) -> Vec<(String, String)> {
+    let es = t.code() == "es";
+    let mut out: Vec<(String, String)> =
+        countries.iter().map(|c| (c.alpha2.clone(), if es { c.name_es.clone() } else { c.name_en.clone() })).collect();
+    out.sort_by_cached_key(|(_, name)| sort_key(name));
+    out
+}
+
+/// An ISIC section by its name ("B — Explotación de minas y canteras").
+pub fn isic_label(t: Tr, code: &str) -> String {
+    let es = t.code() == "es";
+    amparo_domain::intake::ISIC_SECTIONS
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(c, en, sp)| format!("{c} — {}", if es { sp } else { en }))
+        .unwrap_or_else(|| code.to_owned())
+}
+
+/// A screening set's name from the built-in instrument (a set a later version added keeps
+/// its key).
+pub fn set_label(t: Tr, key: &str) -> String {
+    static SETS: std::sync::OnceLock<Vec<(String, String, String)>> = std::sync::OnceLock::new();
+    let sets = SETS.get_or_init(|| {
+        amparo_core::usecases::instruments::builtin_instrument()
+            .map(|i| i.sets.iter().map(|s| (s.key.clone(), s.label_es.clone(), s.label_en.clone())).collect())
+            .unwrap_or_default()
+    });
+    sets.iter()
+        .find(|(k, _, _)| k == key)
+        .map(|(_, es, en)| if t.code() == "es" { es.clone() } else { en.clone() })
+        .unwrap_or_else(|| key.to_owned())
 }

@@ -6,7 +6,6 @@ use crate::{AppState, WebError};
 use amparo_core::CoreError;
 use amparo_domain::OrgId;
 use amparo_domain::org::{OrgInput, OrgKind, Organisation};
-use amparo_domain::policy::{Action, Relation, authorize};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -16,6 +15,7 @@ use std::collections::HashMap;
 
 pub struct Row {
     id: String,
+    can_edit: bool,
     name: String,
     kind: String,
     jurisdiction: String,
@@ -89,6 +89,8 @@ struct EditPage {
 
 struct Choices {
     orgs: Vec<Organisation>,
+    /// Per organisation: (may edit it, may put a new organisation under it).
+    caps: HashMap<OrgId, (bool, bool)>,
     kinds: Vec<(String, String)>,
     areas: Vec<(String, String)>,
     area_names: HashMap<String, String>,
@@ -97,7 +99,9 @@ struct Choices {
 /// The choices forms need: kinds, Peru's departments and the demo provinces, and orgs.
 async fn choices(state: &AppState, v: &Viewer) -> Result<Choices, WebError> {
     let t = v.tr();
-    let orgs = state.app.list_orgs(&v.ctx).await.map_err(|e| v.err(e))?;
+    let dir = state.app.org_directory(&v.ctx).await.map_err(|e| v.err(e))?;
+    let caps = dir.iter().map(|r| (r.org.id.clone(), (r.can_edit, r.can_be_parent))).collect();
+    let orgs: Vec<Organisation> = dir.into_iter().map(|r| r.org).collect();
     let kinds = OrgKind::ALL.iter().map(|k| (k.as_str().to_owned(), t.t(&k.label_key()))).collect();
     let mut areas = vec![("PE".to_owned(), "Perú (nacional)".to_owned())];
     let depts = state.app.list_areas(&v.ctx, "PE", None).await.map_err(|e| v.err(e))?;
@@ -116,7 +120,7 @@ async fn choices(state: &AppState, v: &Viewer) -> Result<Choices, WebError> {
         }
     }
     let area_names = areas.iter().cloned().collect();
-    Ok(Choices { orgs, kinds, areas, area_names })
+    Ok(Choices { orgs, caps, kinds, areas, area_names })
 }
 
 fn rows(c: &Choices, t: crate::i18n::Tr) -> Vec<Row> {
@@ -125,6 +129,7 @@ fn rows(c: &Choices, t: crate::i18n::Tr) -> Vec<Row> {
         .iter()
         .map(|o| Row {
             id: o.id.to_string(),
+            can_edit: c.caps.get(&o.id).is_some_and(|x| x.0),
             name: o.name.clone(),
             kind: t.t(&o.kind.label_key()),
             jurisdiction: o.jurisdiction.clone(),
@@ -134,17 +139,31 @@ fn rows(c: &Choices, t: crate::i18n::Tr) -> Vec<Row> {
         .collect()
 }
 
-fn can_edit(v: &Viewer) -> bool {
-    v.ctx.actor.as_ref().map(|a| authorize(a, Action::CreateOrg, Relation::SubOrg).is_ok()).unwrap_or(false)
+/// Organisations the viewer may put a new one under (the form offers only those, and starts
+/// on the first of them).
+fn parent_choices(c: &Choices, except: Option<&OrgId>) -> Vec<(String, String)> {
+    c.orgs
+        .iter()
+        .filter(|o| c.caps.get(&o.id).is_some_and(|x| x.1) && Some(&o.id) != except)
+        .map(|o| (o.id.to_string(), o.name.clone()))
+        .collect()
 }
 
 async fn list_page(state: &AppState, v: &Viewer, form: OrgForm, errors: Errors, notice: Option<String>) -> Result<Response, WebError> {
     let c = choices(state, v).await?;
-    let parents = c.orgs.iter().map(|o| (o.id.to_string(), o.name.clone())).collect();
+    let parents = parent_choices(&c, None);
+    // A new organisation starts under one the viewer may use (their own, for an org admin).
+    let form = if form.parent_id.is_empty() && !v.session.user.has_role(amparo_domain::Role::SystemAdmin) {
+        let own = v.session.user.org_id.to_string();
+        let first = if parents.iter().any(|p| p.0 == own) { Some(own) } else { parents.first().map(|p| p.0.clone()) };
+        OrgForm { parent_id: first.unwrap_or_default(), ..form }
+    } else {
+        form
+    };
     render(&ListPage {
         nav: Nav::for_viewer(v, "orgs"),
         rows: rows(&c, v.tr()),
-        can_edit: can_edit(v),
+        can_edit: v.can.create_org,
         form,
         errors,
         kinds: c.kinds,
@@ -185,7 +204,14 @@ async fn edit_page(
     notice: Option<String>,
 ) -> Result<Response, WebError> {
     let c = choices(state, v).await?;
-    let parents = c.orgs.iter().filter(|o| o.id != org.id).map(|o| (o.id.to_string(), o.name.clone())).collect();
+    let mut parents = parent_choices(&c, Some(&org.id));
+    // The current parent stays selectable even when the viewer could not choose it anew.
+    if let Some(p) = &org.parent_id
+        && !parents.iter().any(|x| x.0 == p.as_str())
+        && let Some(o) = c.orgs.iter().find(|o| &o.id == p)
+    {
+        parents.push((o.id.to_string(), o.name.clone()));
+    }
     render(&EditPage {
         nav: Nav::for_viewer(v, "orgs"),
         id: org.id.to_string(),

@@ -44,13 +44,13 @@ impl PersonForm {
         let chosen: Vec<&str> = form.languages.split(',').map(str::trim).collect();
         let lang = |l: &str| t.t(&format!("language-{l}"));
         let countries = state.app.list_countries(&v.ctx).await.map_err(|e| v.err(e))?;
-        let es = t.code() == "es";
+
         Ok(PersonForm {
             roles: PersonRole::ALL.iter().map(|r| (r.as_str().to_owned(), role_label(t, *r))).collect(),
             sexes: ["female", "male", "other", "unknown"].iter().map(|s| ((*s).to_owned(), t.t(&format!("sex-{s}")))).collect(),
             languages: LANGUAGES.iter().map(|l| ((*l).to_owned(), lang(l), chosen.contains(l))).collect(),
             doc_types: super::options(t, "doctype", DOCUMENT_TYPES),
-            countries: countries.iter().map(|c| (c.alpha2.clone(), if es { c.name_es.clone() } else { c.name_en.clone() })).collect(),
+            countries: super::country_choices(t, &countries),
             places: super::reports::places(state, v).await?,
             form,
             errors,
@@ -69,9 +69,14 @@ struct ListPage {
     notice: Option<String>,
 }
 
+/// An assistance type (code, label) and its details as (code, label).
+type DetailGroup = (String, String, Vec<(String, String)>);
+
 #[derive(Template)]
 #[template(path = "person.html")]
 struct ShowPage {
+    /// Where the record came from: its kind's label, and a link to it when there is a page.
+    source_link: Option<(String, Option<String>)>,
     nav: Nav,
     id: String,
     code: String,
@@ -90,7 +95,8 @@ struct ShowPage {
     consent_by: Vec<(String, String)>,
     consent_methods: Vec<(String, String)>,
     assistance_kinds: Vec<(String, String)>,
-    assistance_details: Vec<(String, String)>,
+    /// (type, its label, its details as (code, label)).
+    assistance_details: Vec<DetailGroup>,
     countries: Vec<(String, String)>,
     final_screenings: Vec<(String, String)>,
     /// The edit form, shown after a reveal by those who may edit.
@@ -167,8 +173,16 @@ pub(crate) async fn show_page(
     let names = super::reports::org_names(state, v).await?;
     let mut profile = Vec::new();
     let pr = &p.profile;
+    let all_countries = state.app.list_countries(&v.ctx).await.map_err(|e| v.err(e))?;
+    let country_name = |code: &str| {
+        all_countries
+            .iter()
+            .find(|c| c.alpha2 == code)
+            .map(|c| if t.code() == "es" { c.name_es.clone() } else { c.name_en.clone() })
+            .unwrap_or_else(|| code.to_owned())
+    };
     if let Some(n) = &pr.nationality {
-        profile.push((t.t("person-nationality"), n.clone()));
+        profile.push((t.t("person-nationality"), country_name(n)));
     }
     if let Some(l) = &pr.languages {
         profile.push((t.t("person-languages"), l.split(',').map(|x| t.t(&format!("language-{x}"))).collect::<Vec<_>>().join(", ")));
@@ -176,12 +190,25 @@ pub(crate) async fn show_page(
     if let Some(d) = &pr.document_type {
         profile.push((t.t("person-doctype"), t.t(&format!("doctype-{}", d.replace('_', "-")))));
     }
-    if let Some(o) = pr.origin_area.as_ref().or(pr.origin_country.as_ref()) {
-        profile.push((t.t("person-origin"), o.clone()));
+    if let Some(a) = &pr.origin_area {
+        let names = super::reports::place_names(state, v, std::iter::once(a.clone())).await?;
+        profile.push((t.t("person-origin"), names.get(a).cloned().unwrap_or_else(|| a.clone())));
+    } else if let Some(c) = &pr.origin_country {
+        profile.push((t.t("person-origin"), country_name(c)));
     }
-    if let (Some(st), Some(sid)) = (&pr.source_type, &pr.source_id) {
-        profile.push((t.t("person-source"), format!("{}:{}", t.t(&format!("source-{st}")), sid)));
-    }
+    // Where the record came from, as a link (an inspection, an operation, a report).
+    let source_link = match (&pr.source_type, &pr.source_id) {
+        (Some(st), Some(sid)) => {
+            let path = match st.as_str() {
+                "inspection" => Some(format!("/inspections/{sid}")),
+                "operation" => Some(format!("/operations/{sid}")),
+                "report" => Some(format!("/reports/{sid}")),
+                _ => None,
+            };
+            Some((t.t(&format!("source-{st}")), path))
+        }
+        _ => None,
+    };
     let shown = identity.as_ref().map(|i| identity_rows(t, i)).unwrap_or_default();
     let edit = match (identity.as_ref(), file.can_edit, edit_form) {
         (_, true, Some(form)) => Some(PersonForm::new(state, v, form, Errors::none(t)).await?),
@@ -190,20 +217,16 @@ pub(crate) async fn show_page(
     };
     let services = state.app.list_services(&v.ctx, None).await.map_err(|e| v.err(e))?;
     let countries = state.app.list_countries(&v.ctx).await.map_err(|e| v.err(e))?;
-    let es = t.code() == "es";
     let kinds: Vec<&str> = AssistanceKind::ALL.iter().map(|k| k.as_str()).collect();
+    // Details grouped by their type: the form shows only the chosen type's details (a small
+    // script; without it the groups still say which detail belongs to which type).
     let mut details = Vec::new();
     for k in AssistanceKind::ALL {
-        for d in assistance_details(*k) {
-            details.push((
-                (*d).to_owned(),
-                format!(
-                    "{} — {}",
-                    t.t(&format!("akind-{}", k.as_str().replace('_', "-"))),
-                    t.t(&format!("adetail-{}", d.replace('_', "-")))
-                ),
-            ));
-        }
+        details.push((
+            k.as_str().to_owned(),
+            t.t(&format!("akind-{}", k.as_str().replace('_', "-"))),
+            assistance_details(*k).iter().map(|d| ((*d).to_owned(), t.t(&format!("adetail-{}", d.replace('_', "-"))))).collect::<Vec<_>>(),
+        ));
     }
     render(&ShowPage {
         nav: Nav::for_viewer(v, "persons"),
@@ -213,6 +236,7 @@ pub(crate) async fn show_page(
         sex: sex_label(t, &p.sex),
         age: p.approx_age.map(|a| a.to_string()).unwrap_or_default(),
         profile,
+        source_link,
         identity: shown,
         screenings: file.screenings.iter().map(|s| super::screening::row(t, s)).collect(),
         decisions: file
@@ -258,7 +282,7 @@ pub(crate) async fn show_page(
         consent_methods: super::options(t, "consentmethod", &["written", "verbal", "recorded"]),
         assistance_kinds: super::options(t, "akind", &kinds),
         assistance_details: details,
-        countries: countries.iter().map(|c| (c.alpha2.clone(), if es { c.name_es.clone() } else { c.name_en.clone() })).collect(),
+        countries: super::country_choices(t, &countries),
         final_screenings: file
             .screenings
             .iter()

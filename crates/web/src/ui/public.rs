@@ -37,7 +37,7 @@ struct FormPage {
 
 async fn form_page(state: &AppState, t: Tr, form: ReportInput, errors: Errors) -> Result<Response, WebError> {
     let mut places = Vec::new();
-    for a in state.app.public_areas("PE").await.map_err(|e| WebError::Page { err: e, op: String::new(), tr: t })? {
+    for a in state.app.public_areas("PE").await.map_err(|e| WebError::Page { err: e, op: String::new(), tr: t, frame: None })? {
         places.push((a.code, a.name));
     }
     let ex: Vec<&str> = Exploitation::ALL.iter().map(|e| e.as_str()).collect();
@@ -116,7 +116,7 @@ struct StatusPage {
 }
 
 fn page_err(t: Tr, op: &str, e: CoreError) -> WebError {
-    WebError::Page { err: e, op: op.to_owned(), tr: t }
+    WebError::Page { err: e, op: op.to_owned(), tr: t, frame: None }
 }
 
 pub async fn submit(State(state): State<AppState>, meta: Meta, axum::Form(f): axum::Form<PublicForm>) -> Result<Response, WebError> {

@@ -409,7 +409,11 @@ pub async fn notifications(State(state): State<AppState>, v: Viewer) -> Result<R
         nav: Nav::for_viewer(&v, "notifications"),
         rows: list
             .iter()
-            .map(|n| (fmt_time(n.at), t.t(&format!("notif-{}", n.kind.replace('_', "-"))), n.link.clone(), n.unread))
+            .map(|n| {
+                let what = t.t(&format!("notif-{}", n.kind.replace('_', "-")));
+                let label = if n.about.is_empty() { what } else { format!("{what}: {}", n.about) };
+                (fmt_time(n.at), label, n.link.clone(), n.unread)
+            })
             .collect(),
     })
 }

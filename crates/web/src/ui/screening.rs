@@ -23,7 +23,7 @@ pub fn row(t: Tr, s: &ScreeningView) -> super::persons::ScreeningRow {
     super::persons::ScreeningRow {
         id: s.id.clone(),
         when: fmt_time(s.created_at),
-        set: s.set.clone(),
+        set: super::set_label(t, &s.set),
         status: t.t(&format!("sstatus-{}", s.status)),
         outcome: t.t(&format!("outcome-{}", s.evaluation.outcome.as_str())),
         present: s.evaluation.outcome == amparo_domain::screening::Outcome::IndicatorsPresent,

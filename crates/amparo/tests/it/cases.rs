@@ -98,7 +98,11 @@ async fn a_prosecutor_charges_under_the_statute_in_force_and_out_of_range_senten
         .find_rows(RecordTable::Notifications, &RowFilter { orgs: vec![amparo_domain::OrgId::from_trusted(police)], ..Default::default() })
         .await
         .unwrap();
-    assert!(notes.iter().any(|n| n.kind == "sentence_flagged"));
+    // The flag on this case (the demo flags another sentence of its own).
+    assert!(
+        notes.iter().any(|n| n.kind == "sentence_flagged" && n.lookup.as_deref() == Some(format!("/cases/{cid}").as_str())),
+        "{notes:?}"
+    );
     // An appeal, and the timeline shows the whole path.
     let (status, _) = call(
         &t,
@@ -215,6 +219,7 @@ async fn a_share_can_hide_identities_and_a_transfer_keeps_history_and_sight() {
         json!({ "reference": "C-2026-NOSUCH", "purpose": "Seguimiento", "until": "2027-01-01" }),
     )
     .await;
+    assert_eq!(a, 202, "{ra}");
     assert_eq!((a, &ra), (b, &rb));
 }
 
@@ -351,7 +356,9 @@ async fn a_match_across_two_organisations_alerts_both_and_reveals_nothing_else()
     let (_, after) = call(&t, &ngo, "GET", "/api/v1/alerts", Value::Null).await;
     assert!(after.as_array().unwrap().iter().any(|x| x["id"] == a["id"] && x["status"] == "confirmed"));
     let n = after.as_array().unwrap().len();
-    call(&t, &ngo, "POST", "/api/v1/persons", json!({ "role": "witness", "aliases": "Testigo", "document_number": "45678901" })).await;
+    let (status, w) =
+        call(&t, &ngo, "POST", "/api/v1/persons", json!({ "role": "witness", "aliases": "Testigo", "document_number": "45678901" })).await;
+    assert_eq!(status, 201, "{w}");
     assert_eq!(call(&t, &ngo, "GET", "/api/v1/alerts", Value::Null).await.1.as_array().unwrap().len(), n);
     // The hashes in the database are not the document number.
     let rows: Vec<(Option<String>,)> =
@@ -372,7 +379,7 @@ async fn a_case_share_opens_linked_persons_unless_it_hides_identities() {
     assert_eq!(status, 200, "the prosecutor holds a share that shows identities");
     let coordination =
         t.store.list_orgs().await.unwrap().into_iter().find(|o| o.kind.as_str() == "coordinating_body").unwrap().id.to_string();
-    call(
+    let (status, s) = call(
         &t,
         &inv,
         "POST",
@@ -380,6 +387,8 @@ async fn a_case_share_opens_linked_persons_unless_it_hides_identities() {
         json!({ "to_org": coordination, "purpose": "Seguimiento nacional", "until": "2027-01-01", "hide_identities": true }),
     )
     .await;
+    assert_eq!(status, 201, "the hiding share is granted: {s}");
+    assert_eq!(call(&t, &coord, "GET", &format!("/api/v1/cases/{cid}"), Value::Null).await.0, 200, "the coordinator sees the case");
     let (status, _) =
         call(&t, &coord, "POST", &format!("/api/v1/persons/{victim}/reveal"), json!({ "purpose": "curiosidad institucional" })).await;
     // Refused like a person who does not exist: 404 (a state-changing route on a record the

@@ -140,31 +140,14 @@ fn a_world_readable_key_file_is_refused() {
     assert!(out(&o).contains("chmod 600"), "{}", out(&o));
 }
 
-/// Start `amparo ARGS…` in the background and return it with the address it printed.
-fn start_server(dir: &Path, url: &str, key: &Path, args: &[&str], marker: &str) -> (std::process::Child, String) {
-    use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_amparo"))
-        .args(args)
-        .arg("--data-dir")
-        .arg(dir)
-        .env("AMPARO_DATABASE_URL", url)
-        .env("AMPARO_MASTER_KEY_FILE", key)
-        .env("AMPARO_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = std::io::BufReader::new(stdout).lines();
-    let addr = loop {
-        let line = lines.next().expect("server exited before printing its address").unwrap();
-        if let Some(rest) = line.split(marker).nth(1) {
-            break rest.trim().trim_end_matches('/').to_owned();
-        }
-    };
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, addr)
+/// Start `amparo ARGS…` in the background (killed when dropped) with the address it printed.
+fn start_server(dir: &Path, url: &str, key: &Path, args: &[&str], marker: &'static str) -> (crate::helpers::ServerProcess, String) {
+    let mut all: Vec<&str> = args.to_vec();
+    let dir = dir.to_str().unwrap();
+    all.extend(["--data-dir", dir]);
+    let p = crate::helpers::start_amparo(&all, &[("AMPARO_DATABASE_URL", url), ("AMPARO_MASTER_KEY_FILE", key.to_str().unwrap())], marker);
+    let addr = p.base.trim_start_matches("http://").to_owned();
+    (p, addr)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -187,9 +170,9 @@ async fn two_amparo_serve_processes_on_one_postgres_serve_the_same_users() {
     let on_a = crate::helpers::Browser { base: format!("http://{addr_a}"), ..on_b };
     assert!(on_a.get("/orgs").await.text().await.unwrap().contains("Creada vía B"));
     // SIGTERM: both shut down gracefully and exit 0.
-    for child in [&mut a, &mut b] {
-        Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
-        let status = child.wait().unwrap();
+    for p in [&mut a, &mut b] {
+        Command::new("kill").arg("-TERM").arg(p.child.id().to_string()).status().unwrap();
+        let status = p.child.wait().unwrap();
         assert!(status.success(), "graceful shutdown exits 0, got {status}");
     }
 }
@@ -241,10 +224,13 @@ fn link_dedupe_finds_the_same_person_spelled_differently_and_keeps_its_output_co
     assert!(c.starts_with("id,cluster_id\n"));
     let cluster_of = |id: &str| c.lines().find(|l| l.starts_with(&format!("{id},"))).unwrap().split(',').nth(1).unwrap().to_owned();
     assert_eq!(cluster_of("hotline-1"), cluster_of("shelter-3"), "all three records are one person");
+    let missing = d.path().join("nonexistent.csv");
+    let x = d.path().join("x.csv");
     let bad = Command::new(env!("CARGO_BIN_EXE_amparo"))
-        .args(["link", "dedupe", "--config", config, "--input", "/nonexistent.csv", "--output", "/tmp/x.csv"])
+        .args(["link", "dedupe", "--config", config, "--input", missing.to_str().unwrap(), "--output", x.to_str().unwrap()])
         .output()
         .unwrap();
     assert!(!bad.status.success());
-    assert!(out(&bad).contains("/nonexistent.csv"));
+    assert!(out(&bad).contains("nonexistent.csv"));
+    assert!(!x.exists(), "no output from a failed run");
 }

@@ -199,3 +199,48 @@ pub async fn call(t: &TestApp, tok: &str, method: &str, path: &str, body: serde_
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(serde_json::Value::Null))
 }
+
+/// A running `amparo` process (`serve`, `demo`), killed when dropped: a failing test leaves
+/// no server behind.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    /// `http://ADDR`.
+    pub base: String,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start `amparo ARGS…` with `env`, and wait (at most a minute) for the line carrying
+/// `marker` followed by its address. The process is killed if it does not print one.
+pub fn start_amparo(args: &[&str], env: &[(&str, &str)], marker: &'static str) -> ServerProcess {
+    use std::io::BufRead;
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_amparo"));
+    c.args(args).env_remove("AMPARO_DATABASE_URL").env("AMPARO_LOG", "warn");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let mut child = c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.split(marker).nth(1) {
+                let _ = tx.send(rest.trim().trim_end_matches('/').to_owned());
+                break;
+            }
+        }
+        // Keep draining stdout so the server never blocks on a full pipe.
+        for _ in lines {}
+    });
+    let mut p = ServerProcess { child, base: String::new() };
+    let addr = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("the server printed its address within a minute");
+    p.base = format!("http://{addr}");
+    p
+}

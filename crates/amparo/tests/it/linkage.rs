@@ -404,9 +404,18 @@ async fn one_server_links_at_a_time() {
 
     let coordinator = token(&t, "coordinadora@demo.amparo.pe").await;
     let meanwhile = async {
-        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-        let (status, s) = call(&t, &coordinator, "GET", "/api/v1/linkage/status", Value::Null).await;
-        assert_eq!(status, 200, "{s}");
+        // Poll until the run is under way (it is then waiting for the other server's lease),
+        // rather than sleeping and hoping it has started.
+        let mut s = Value::Null;
+        for _ in 0..200 {
+            let (status, now) = call(&t, &coordinator, "GET", "/api/v1/linkage/status", Value::Null).await;
+            assert_eq!(status, 200, "{now}");
+            s = now;
+            if s["running_since"].is_i64() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         assert!(s["running_since"].is_i64() && s["finished_runs"] == 0, "under way, waiting for the other server: {s}");
         assert_eq!(link_runs(&t).await, before, "and reading no one meanwhile");
         t.store.release_lease("linkage", "another-server").await.unwrap();
@@ -464,7 +473,7 @@ async fn the_review_queue_comes_a_page_at_a_time() {
     linked.sort();
     linked.dedup();
     assert_eq!(linked.len(), n, "every pair once across the pages");
-    let pct = |p: &str| p.trim_end_matches(" %").parse::<u32>().unwrap_or(0);
+    let pct = |p: &str| p.trim_end_matches(" %").parse::<u32>().unwrap_or_else(|_| panic!("not a percentage: {p:?}"));
     assert!(pct(&first[49].1) >= pct(&second[0].1), "most probable first across pages: {:?} {:?}", first[49], second[0]);
 
     let past = b.get("/matches?page=9").await.text().await.unwrap();

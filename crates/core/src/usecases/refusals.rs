@@ -42,6 +42,8 @@ pub enum RefusalReason {
     ExpiredToken,
     /// The token's owner is disabled.
     AccountDisabled,
+    /// The token's owner must use two-factor and has not enrolled.
+    SecondFactorNotEnrolled,
 }
 
 impl RefusalReason {

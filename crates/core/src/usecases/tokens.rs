@@ -114,6 +114,11 @@ impl Amparo {
         if user.disabled {
             return Ok(Err((R::AccountDisabled, Some(t))));
         }
+        // A token stands in for a signed-in session: an account that must use two-factor and
+        // has never enrolled has no second factor behind it, so its tokens do not work.
+        if user.requires_mfa() && !user.mfa_enrolled {
+            return Ok(Err((R::SecondFactorNotEnrolled, Some(t))));
+        }
         let actor = Actor::User(UserActor {
             user_id: user.id.clone(),
             org_id: user.org_id.clone(),

@@ -206,6 +206,15 @@ mod tests {
     }
 
     #[test]
+    fn roles_for_a_kind_and_refusal_codes() {
+        let f = RoleFit::default();
+        assert_eq!(f.roles_for(OrgKind::PoliceUnit), vec![Role::Investigator, Role::OrgAdmin]);
+        assert_eq!(f.roles_for(OrgKind::Court), vec![Role::OrgAdmin]);
+        assert_eq!(GrantRefusal::NotAllowedToGrant.code(), "not_allowed_to_grant");
+        assert_eq!(GrantRefusal::RoleDoesNotFitOrganisation.code(), "role_does_not_fit_organisation");
+    }
+
+    #[test]
     fn a_profile_only_widens() {
         let extra = BTreeMap::from([(OrgKind::PoliceUnit, vec![Role::CaseWorker])]);
         let f = RoleFit::widened(&extra);

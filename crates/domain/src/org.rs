@@ -128,3 +128,57 @@ pub fn is_within(candidate: &OrgId, ancestor: &OrgId, parent_of: impl Fn(&OrgId)
     }
     false
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn kinds_have_distinct_names_that_parse_back_and_labels() {
+        let mut seen = std::collections::HashSet::new();
+        for k in OrgKind::ALL {
+            let s = k.as_str();
+            assert!(!s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{k:?}");
+            assert!(seen.insert(s));
+            assert_eq!(OrgKind::parse(s), Some(k));
+            assert_eq!(k.label_key(), format!("orgkind-{}", s.replace('_', "-")));
+        }
+        assert_eq!(OrgKind::PoliceUnit.as_str(), "police_unit");
+        assert_eq!(OrgKind::CoordinatingBody.label_key(), "orgkind-coordinating-body");
+        assert_eq!(OrgKind::parse("sheriff"), None);
+        assert_eq!(OrgKind::parse(""), None);
+    }
+
+    #[test]
+    fn an_organisation_needs_a_name_a_kind_and_a_place_and_its_parent_must_be_an_id() {
+        let ok = OrgInput { name: " Comisaría ".into(), kind: "police_unit".into(), jurisdiction: "PE-16".into(), parent_id: None };
+        let f = ok.validate().unwrap();
+        assert_eq!((f.name.as_str(), f.kind, f.jurisdiction.as_str(), f.parent_id), ("Comisaría", OrgKind::PoliceUnit, "PE-16", None));
+        let blank_parent = OrgInput { parent_id: Some("  ".into()), ..ok.clone() };
+        assert_eq!(blank_parent.validate().unwrap().parent_id, None);
+        let bad = OrgInput { name: String::new(), kind: "x".into(), jurisdiction: " ".into(), parent_id: Some("not an id!".into()) };
+        let e = bad.validate().unwrap_err();
+        for (field, code) in
+            [("name", "required"), ("kind", "invalid_choice"), ("jurisdiction", "required"), ("parent_id", "invalid_choice")]
+        {
+            assert_eq!(e.for_field(field), Some(code), "{field}");
+        }
+    }
+
+    #[test]
+    fn within_follows_parents_to_the_root_and_stops_at_cycles() {
+        let id = |s: &str| OrgId::from_trusted(s.into());
+        let parents: HashMap<OrgId, Option<OrgId>> =
+            HashMap::from([(id("root"), None), (id("region"), Some(id("root"))), (id("unit"), Some(id("region"))), (id("other"), None)]);
+        let up = |o: &OrgId| parents.get(o).cloned().flatten();
+        assert!(is_within(&id("unit"), &id("unit"), up));
+        assert!(is_within(&id("unit"), &id("region"), up));
+        assert!(is_within(&id("unit"), &id("root"), up));
+        assert!(!is_within(&id("root"), &id("unit"), up));
+        assert!(!is_within(&id("other"), &id("root"), up));
+        let cycle = |o: &OrgId| Some(if o.as_str() == "a" { id("b") } else { id("a") });
+        assert!(!is_within(&id("a"), &id("c"), cycle), "a cycle ends");
+    }
+}

@@ -119,6 +119,56 @@ pub enum Action {
 }
 
 impl Action {
+    /// Every action (a test checks the list against the names).
+    pub const ALL: [Action; 46] = [
+        Action::CreateOrg,
+        Action::CreatePerson,
+        Action::CreateReport,
+        Action::CreateUser,
+        Action::Decide,
+        Action::DecideMatch,
+        Action::EditCase,
+        Action::ExportAnonymised,
+        Action::ExportCaseData,
+        Action::HandleAlerts,
+        Action::ImportCaseData,
+        Action::ListPersons,
+        Action::ListUsers,
+        Action::ManageOwnTokens,
+        Action::ManageServices,
+        Action::ManageSystem,
+        Action::OpenCase,
+        Action::Prosecute,
+        Action::PublishInstrument,
+        Action::ReadAudit,
+        Action::ReadUser,
+        Action::RecordAssistance,
+        Action::RecordInspection,
+        Action::RecordOperation,
+        Action::RecordPrevention,
+        Action::Refer,
+        Action::ReferWithoutConsent,
+        Action::RequestShare,
+        Action::RespondReferral,
+        Action::RevealPerson,
+        Action::RevokeReferral,
+        Action::RunLinkage,
+        Action::Screen,
+        Action::ShareCase,
+        Action::TriageReport,
+        Action::UpdateOrg,
+        Action::UpdatePerson,
+        Action::UpdateUser,
+        Action::ViewCase,
+        Action::ViewDirectory,
+        Action::ViewMatches,
+        Action::ViewReferralGap,
+        Action::ViewReferrals,
+        Action::ViewReports,
+        Action::ViewServiceAddress,
+        Action::ViewStatistics,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Action::ViewDirectory => "view_directory",
@@ -395,6 +445,72 @@ mod tests {
             roles: roles.to_vec(),
             mfa_satisfied: mfa,
         })
+    }
+
+    #[test]
+    fn every_action_has_its_own_snake_case_name_as_serialized() {
+        let mut seen = std::collections::HashSet::new();
+        for a in Action::ALL {
+            let name = a.as_str();
+            assert!(!name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{a:?}: {name:?}");
+            assert!(seen.insert(name), "{name} used twice");
+            assert_eq!(serde_json::to_string(&a).unwrap_or_default(), format!("\"{name}\""), "the audit trail and the API agree");
+        }
+        assert_eq!(Action::CreatePerson.as_str(), "create_person");
+        assert_eq!(Action::ReferWithoutConsent.as_str(), "refer_without_consent");
+    }
+
+    #[test]
+    fn the_console_does_operator_work_and_nothing_else() {
+        let allowed = [
+            Action::ManageSystem,
+            Action::CreateOrg,
+            Action::UpdateOrg,
+            Action::CreateUser,
+            Action::UpdateUser,
+            Action::ListUsers,
+            Action::ReadUser,
+            Action::ViewDirectory,
+            Action::ReadAudit,
+            Action::ManageOwnTokens,
+            Action::RunLinkage,
+            Action::ViewStatistics,
+            Action::ExportAnonymised,
+            Action::ImportCaseData,
+            Action::ExportCaseData,
+        ];
+        for a in Action::ALL {
+            let expected = if allowed.contains(&a) { Ok(()) } else { Err(Denial::RoleNotPermitted) };
+            assert_eq!(authorize(&Actor::System, a, Relation::OwnOrgScope), expected, "{a:?}");
+        }
+    }
+
+    #[test]
+    fn anyone_reads_their_own_account_but_not_a_colleagues() {
+        let inv = actor(&[Role::Investigator], true);
+        assert!(authorize(&inv, Action::ReadUser, Relation::SelfRecord).is_ok());
+        assert_eq!(authorize(&inv, Action::ReadUser, Relation::SameOrg), Err(Denial::RoleNotPermitted));
+    }
+
+    #[test]
+    fn only_person_writers_create_and_edit_persons() {
+        for (roles, ok) in [
+            (&[Role::Investigator][..], true),
+            (&[Role::Analyst][..], false),
+            (&[Role::OrgAdmin][..], false),
+            (&[Role::Coordinator][..], false),
+        ] {
+            let a = actor(roles, true);
+            assert_eq!(authorize(&a, Action::CreatePerson, Relation::OwnOrgScope).is_ok(), ok, "{roles:?} create");
+            assert_eq!(authorize(&a, Action::UpdatePerson, Relation::SameOrg).is_ok(), ok, "{roles:?} update");
+            if !ok {
+                assert_eq!(authorize(&a, Action::CreatePerson, Relation::OwnOrgScope), Err(Denial::RoleNotPermitted));
+                assert_eq!(authorize(&a, Action::UpdatePerson, Relation::SameOrg), Err(Denial::RoleNotPermitted));
+            }
+        }
+        let inv = actor(&[Role::Investigator], true);
+        assert_eq!(authorize(&inv, Action::CreatePerson, Relation::Unrelated), Err(Denial::NoRelation));
+        assert_eq!(authorize(&inv, Action::UpdatePerson, Relation::Shared), Err(Denial::NoRelation));
     }
 
     #[test]

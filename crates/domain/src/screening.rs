@@ -461,4 +461,69 @@ mod tests {
         assert!(e.0.iter().any(|x| x.code == "no_outcome_rule_for_age_group"));
         assert!(e.0.iter().any(|x| x.code == "empty_pattern"));
     }
+
+    #[test]
+    fn strengths_and_outcomes_have_their_names_as_serialized() {
+        for st in [Strength::Strong, Strength::Medium, Strength::Weak] {
+            assert_eq!(Strength::parse(st.as_str()), Some(st));
+            assert_eq!(serde_json::to_string(&st).unwrap(), format!("\"{}\"", st.as_str()));
+        }
+        assert_eq!((Strength::Strong.as_str(), Strength::Medium.as_str(), Strength::Weak.as_str()), ("strong", "medium", "weak"));
+        assert_eq!(Strength::parse("very"), None);
+        for o in [Outcome::IndicatorsPresent, Outcome::IndicatorsNotPresent] {
+            assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{}\"", o.as_str()));
+        }
+        assert_eq!(Outcome::IndicatorsPresent.as_str(), "indicators_present");
+    }
+
+    /// Each of the family name's conditions refuses on its own.
+    #[test]
+    fn a_family_name_must_be_a_short_identifier() {
+        let refused = |family: &str| {
+            let mut i = instrument();
+            i.family = family.into();
+            i.validate().err().is_some_and(|e| e.0.iter().any(|x| x.field == "family" && x.code == "invalid_identifier"))
+        };
+        assert!(!refused("ilo-ec-2009"));
+        assert!(refused(""), "empty");
+        assert!(refused("   "), "blank");
+        assert!(refused(&"a".repeat(61)), "too long");
+        assert!(!refused(&"a".repeat(60)), "60 is the limit");
+        assert!(refused("ilo ec"), "a space");
+        assert!(refused("ilo_ec"), "an underscore");
+    }
+
+    /// Each rule's conditions refuse on their own.
+    #[test]
+    fn empty_clauses_and_patterns_are_refused_one_by_one() {
+        let code_of = |i: &Instrument, code: &str| i.validate().err().is_some_and(|e| e.0.iter().any(|x| x.code == code));
+        let mut i = instrument();
+        if let Some(c) = i.rules.outcome_if_all.values_mut().next() {
+            c.push(vec![]);
+        }
+        assert!(code_of(&i, "empty_clause"), "one empty clause among others");
+        let mut i = instrument();
+        if let Some(c) = i.rules.outcome_if_all.values_mut().next() {
+            c.clear();
+        }
+        assert!(code_of(&i, "empty_clause"), "no clause at all");
+        let mut i = instrument();
+        i.rules.dimension_positive_if_any.clear();
+        assert!(code_of(&i, "empty_pattern"), "no pattern");
+        let mut i = instrument();
+        if let Some(p) = i.rules.dimension_positive_if_any.first_mut()
+            && let Some(r) = p.first_mut()
+        {
+            r.count = 0;
+        }
+        assert!(code_of(&i, "empty_pattern"), "a requirement of zero");
+        let mut i = instrument();
+        if let Some(p) = i.rules.dimension_positive_if_any.first_mut()
+            && let Some(r) = p.first_mut()
+        {
+            r.of.clear();
+        }
+        assert!(code_of(&i, "empty_pattern"), "a requirement of no strength");
+        assert!(!code_of(&instrument(), "empty_pattern") && !code_of(&instrument(), "empty_clause"));
+    }
 }

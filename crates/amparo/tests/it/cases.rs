@@ -240,6 +240,7 @@ async fn official_complicity_restricts_the_case_and_reports_every_access() {
         locale: None,
     };
     t.app.create_user(&Ctx::system("t"), &input).await.unwrap();
+    enrolled(&t, "colega@demo.amparo.pe").await;
     let col = token(&t, "colega@demo.amparo.pe").await;
     assert_eq!(call(&t, &col, "GET", &format!("/api/v1/cases/{cid}"), Value::Null).await.0, 200);
     // A second suspect, a police officer, is flagged.

@@ -244,3 +244,11 @@ pub fn start_amparo(args: &[&str], env: &[(&str, &str)], marker: &'static str) -
     p.base = format!("http://{addr}");
     p
 }
+
+/// Mark an account as enrolled in two-factor (as if its owner had scanned the code): a
+/// token of an account that must enrol and has not is refused.
+pub async fn enrolled(t: &TestApp, email: &str) {
+    let u = t.store.find_user_by_email(email).await.unwrap().unwrap().user;
+    let ev = Ctx::system("t").event(NOW, "mfa_enrol", "ok", "user", u.id.as_str());
+    t.store.set_mfa(&u.id, Some(b"test-secret-not-a-real-ciphertext"), &[], &ev).await.unwrap();
+}

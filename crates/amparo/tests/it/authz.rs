@@ -685,3 +685,111 @@ async fn anonymous_callers_are_sent_to_login_or_refused() {
         }
     }
 }
+
+/// No list or count shows another organisation's records: every list route of the
+/// catalogue (every GET without a record id), in the UI and the API, as every account,
+/// is searched for the ids of the fixture's records in organisations outside the account's
+/// own subtree. Built from the catalogue, so a new list cannot skip it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_list_shows_another_organisations_records() {
+    let t = spawn_app().await;
+    let fx = fixture(&t).await;
+    let orgs = t.store.list_orgs().await.unwrap();
+    let parents: HashMap<OrgId, Option<OrgId>> = orgs.iter().map(|o| (o.id.clone(), o.parent_id.clone())).collect();
+    let (_, specs) = amparo_web::routes::catalogue();
+    let lists: Vec<_> = specs
+        .iter()
+        .filter(|s| s.method == "GET" && !s.path.contains('{') && s.kind != amparo_web::RouteKind::Public && !s.path.contains("openapi"))
+        .collect();
+    // Records only their organisation (or a parent) may list. Services are a public
+    // directory; shares and matches name two organisations by design.
+    let private = ["person", "report", "operation", "inspection", "screening", "referral", "case", "charge", "task", "alert", "attachment"];
+    let mut checked = 0;
+    let mut leaks = Vec::new();
+    for user in &fx.users {
+        let (browser, r) = login(&t, &user.email, DEMO_PW).await;
+        if r.status() != 303 {
+            continue;
+        }
+        let (token, _) = t.app.create_token(&Ctx::system("t"), &user.email, "lists", 1).await.unwrap();
+        let mine = |org: &OrgId| amparo_domain::org::is_within(org, &user.org_id, |x| parents.get(x).cloned().flatten());
+        let foreign: Vec<(String, &str, String)> = fx
+            .record_of
+            .iter()
+            .filter(|((kind, org), _)| private.contains(kind) && !mine(&OrgId::from_trusted(org.clone())))
+            .map(|((kind, org), id)| (id.clone(), *kind, org.clone()))
+            .chain(
+                fx.person_of_org
+                    .iter()
+                    .filter(|(org, _)| !mine(&OrgId::from_trusted((*org).clone())))
+                    .map(|(org, id)| (id.clone(), "person", org.clone())),
+            )
+            .collect();
+        for s in &lists {
+            // The national referral gap lists every organisation's identified victims by
+            // pseudonymous code, for the national roles: that is its purpose.
+            if s.path.contains("referral-gap") {
+                continue;
+            }
+            // The system administrator's audit trail names every record by id (never its
+            // contents): that is what an audit trail is for.
+            if s.path.ends_with("/audit") && user.roles.contains(&amparo_domain::Role::SystemAdmin) {
+                continue;
+            }
+            let body = if s.path.starts_with("/api/") {
+                let r = client().get(format!("{}{}", t.base, s.path)).bearer_auth(&token).send().await.unwrap();
+                r.text().await.unwrap_or_default()
+            } else {
+                browser.get(s.path).await.text().await.unwrap_or_default()
+            };
+            for (id, kind, org) in &foreign {
+                if body.contains(id.as_str()) {
+                    leaks.push(format!("{} sees {kind} {id} of {org} on {}", user.email, s.path));
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 200, "lists checked: {checked}");
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
+}
+
+/// Anonymous callers reach nothing but the public routes: every method and every `{id}`
+/// route of the catalogue, with a body, gets 401 (API), a redirect to the sign-in page, or
+/// the CSRF refusal (a form post without a session) — never a page or data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_callers_reach_only_public_routes() {
+    let t = spawn_app().await;
+    let fx = fixture(&t).await;
+    let org = fx.users[0].org_id.to_string();
+    let (_, specs) = amparo_web::routes::catalogue();
+    let mut checked = 0;
+    for s in specs.iter().filter(|s| s.kind != amparo_web::RouteKind::Public) {
+        let path = s
+            .path
+            .replace("/persons/{id}", &format!("/persons/{}", fx.person_of_org[&org]))
+            .replace("/cases/{id}", &format!("/cases/{}", fx.record_of[&("case", org.clone())]))
+            .replace("{id}", &fx.record_of[&("report", org.clone())])
+            .replace("{format}", "pdf");
+        let url = format!("{}{}", t.base, path);
+        let req = match s.method {
+            "GET" => client().get(&url),
+            "PUT" => client().put(&url),
+            _ => client().post(&url),
+        };
+        let r = if s.path.starts_with("/api/") {
+            req.header("content-type", "application/json").body("{\"role\":\"victim\"}")
+        } else {
+            req.header("content-type", "application/x-www-form-urlencoded").body("name=x&role=victim")
+        }
+        .send()
+        .await
+        .unwrap();
+        let status = r.status().as_u16();
+        let to = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let ok = if s.path.starts_with("/api/") { status == 401 } else { (status == 303 && to == "/login") || status == 403 };
+        assert!(ok, "anonymous {} {}: {status} {to}", s.method, s.path);
+        checked += 1;
+    }
+    assert!(checked > 150, "{checked}");
+}

@@ -185,4 +185,68 @@ mod tests {
         let mine = t("o-2").redact(Sight::Hidden { my_org: Some(&org) });
         assert_eq!((mine.title.as_str(), mine.assignee.as_str()), ("Entrevistar a María", ""));
     }
+
+    fn case_view(hidden: bool) -> CaseView {
+        use crate::usecases::cases::CaseSummary;
+        let note = |org: &str| CaseNote { at: 1, by: "u-1".into(), org: org.into(), text: format!("nota de {org} sobre María") };
+        CaseView {
+            summary: CaseSummary {
+                id: "c".into(),
+                reference: "C-2026-X".into(),
+                org_id: OrgId::from_trusted("o-1".into()),
+                title: "Bar".into(),
+                exploitation: "x".into(),
+                place: "PE-16".into(),
+                status: "open".into(),
+                stage: None,
+                restricted: false,
+                shared_with_me: true,
+                created_at: 1,
+            },
+            labour_sector: None,
+            sexual_form: None,
+            sources: vec![],
+            history: vec![step("linked_victim", "P-ABCD-1234"), step("status", "open")],
+            hearings: vec![],
+            notes: vec![note("o-1"), note("o-2")],
+            links: vec![LinkView {
+                id: "l".into(),
+                person_id: "p-1".into(),
+                person_code: "P-ABCD-1234".into(),
+                role: "victim".into(),
+                official_complicity: false,
+            }],
+            events: vec![],
+            tasks: vec![],
+            version: 3,
+            identities_hidden: hidden,
+            can_edit: false,
+            can_prosecute: false,
+            can_share: false,
+        }
+    }
+
+    #[test]
+    fn a_hidden_case_keeps_only_the_recipients_notes_and_says_it_is_hidden() {
+        let me = OrgId::from_trusted("o-2".into());
+        let v = case_view(false).redact(Sight::Hidden { my_org: Some(&me) });
+        assert!(v.identities_hidden);
+        assert_eq!(v.notes.iter().map(|n| n.org.as_str()).collect::<Vec<_>>(), vec!["o-2"], "only the recipient's own note");
+        assert_eq!((v.links[0].person_id.as_str(), v.links[0].person_code.as_str()), ("", ""));
+        assert_eq!(v.history.len(), 2, "every step is still there");
+        assert_eq!(v.history[0].detail, None);
+        assert_eq!(v.history[1].detail.as_deref(), Some("open"));
+        let none = case_view(false).redact(Sight::Hidden { my_org: None });
+        assert!(none.notes.is_empty(), "no organisation, no notes");
+        let full = case_view(false).redact(Sight::Full);
+        assert!(!full.identities_hidden && full.notes.len() == 2 && full.links[0].person_code == "P-ABCD-1234");
+    }
+
+    #[test]
+    fn a_list_is_redacted_item_by_item() {
+        let me = OrgId::from_trusted("o-2".into());
+        let steps = vec![step("linked_suspect", "P-1"), step("stage", "trial")].redact(Sight::Hidden { my_org: Some(&me) });
+        assert_eq!(steps.len(), 2);
+        assert_eq!((steps[0].detail.as_deref(), steps[1].detail.as_deref()), (None, Some("trial")));
+    }
 }

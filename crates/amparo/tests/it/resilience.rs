@@ -88,6 +88,7 @@ async fn slow_clients_cannot_take_the_server_down() {
     let r = client().get(format!("{}/healthz", server.base)).timeout(Duration::from_secs(5)).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(started.elapsed() < Duration::from_secs(2), "served in {:?}", started.elapsed());
+    eprintln!("measured: {} slow connections held open; a normal client served in {:?}", slow.len(), started.elapsed());
     // After the header time-out every slow connection has been closed by the server.
     tokio::time::sleep(Duration::from_secs(4)).await;
     let mut closed = 0;
@@ -102,6 +103,7 @@ async fn slow_clients_cannot_take_the_server_down() {
         }
     }
     assert_eq!(closed, slow.len(), "every slow connection was closed");
+    eprintln!("measured: all {closed} slow connections closed by the server within 4 s (header time-out 2 s)");
     let r = client().get(format!("{}/healthz", server.base)).send().await.unwrap();
     assert_eq!(r.status(), 200);
 }
@@ -119,7 +121,9 @@ async fn a_database_outage_is_a_503_and_passes_by_itself() {
     assert_eq!(call(&t, &tok, "GET", "/api/v1/persons", Value::Null).await.0, 200);
     assert_eq!(client().get(format!("{}/readyz", t.base)).send().await.unwrap().status(), 200);
     cluster.stop();
+    let outage = Instant::now();
     let r = client().get(format!("{}/api/v1/persons", t.base)).bearer_auth(&tok).send().await.unwrap();
+    eprintln!("measured: first answer during the outage in {:?}: {}", outage.elapsed(), r.status());
     assert_eq!(r.status(), 503);
     assert_eq!(r.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("5"));
     let j: Value = r.json().await.unwrap();
@@ -129,6 +133,7 @@ async fn a_database_outage_is_a_503_and_passes_by_itself() {
     let (b, _) = login(&t, "investigador@demo.amparo.pe", DEMO_PW).await;
     assert!(b.cookie.ends_with('='), "no session could be made meanwhile");
     cluster.start_again();
+    let back = Instant::now();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let (status, _) = call(&t, &tok, "GET", "/api/v1/persons", Value::Null).await;
@@ -140,6 +145,7 @@ async fn a_database_outage_is_a_503_and_passes_by_itself() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(client().get(format!("{}/readyz", t.base)).send().await.unwrap().status(), 200);
+    eprintln!("measured: served again {:?} after PostgreSQL was back", back.elapsed());
 }
 
 /// Concurrent writers against a real `amparo serve`, killed with SIGKILL three times and
@@ -217,6 +223,7 @@ fn crash_story(dir: &Path, url: Option<&str>) {
     // Let any claim a killed server left behind go stale (see `env` above).
     std::thread::sleep(Duration::from_secs(8));
     assert!(acked.len() >= 20, "writes were acknowledged: {}", acked.len());
+    eprintln!("measured: {} creates sent over 3 kill -9 rounds, {} acknowledged", sent.len(), acked.len());
     // Retry everything that was sent, with the same keys and bodies.
     let base = server.base.clone();
     let retried: Vec<(String, u16, Option<String>)> = rt.block_on(async {

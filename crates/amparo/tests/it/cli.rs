@@ -234,3 +234,107 @@ fn link_dedupe_finds_the_same_person_spelled_differently_and_keeps_its_output_co
     assert!(out(&bad).contains("nonexistent.csv"));
     assert!(!x.exists(), "no output from a failed run");
 }
+
+/// The operator's account and token commands no other test ran, each checked by its effect:
+/// a generated password that works, `user disable` that ends sign-in, `reset-password
+/// --reset-mfa` that clears two-factor, `token revoke` that stops the token, and
+/// `check-config` naming what it found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_account_and_token_commands_do_what_they_say() {
+    let d = TempDir::new("ops");
+    let dir = d.path().join("data");
+    ok(amparo(&dir, None, &["demo", "--no-serve"], None));
+    let orgs = ok(amparo(&dir, None, &["org", "list"], None));
+    let police = orgs.lines().find(|l| l.contains("police_unit") && l.contains("PE-16")).unwrap().split('\t').next().unwrap().to_owned();
+    // A generated password is printed once and works.
+    let o = ok(amparo(
+        &dir,
+        None,
+        &["user", "add", "--email", "nueva@pnp.gob.pe", "--name", "Nueva", "--org", &police, "--role", "investigator"],
+        None,
+    ));
+    let password = o.lines().find_map(|l| l.strip_prefix("password: ")).expect("a generated password is printed").to_owned();
+    assert!(password.len() >= 16, "{o}");
+    let server = crate::helpers::start_amparo(
+        &["serve", "--listen", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()],
+        &[("AMPARO_SECURE_COOKIES", "0"), ("AMPARO_LINKAGE_INTERVAL_SECS", "0")],
+        "listening on http://",
+    );
+    let (_, r) = crate::helpers::login_at(&server.base, "nueva@pnp.gob.pe", &password).await;
+    assert_eq!(r.status(), 303, "the generated password signs in");
+    // A token works until it is revoked.
+    let tok =
+        ok(amparo(&dir, None, &["token", "create", "--user", "investigador@demo.amparo.pe", "--name", "ops"], None)).trim().to_owned();
+    let get = |tok: String| {
+        let base = server.base.clone();
+        async move { reqwest::Client::new().get(format!("{base}/api/v1/me")).bearer_auth(tok).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(get(tok.clone()).await, 200);
+    let id = tok.split('_').nth(1).unwrap();
+    let r = ok(amparo(&dir, None, &["token", "revoke", "--id", id], None));
+    assert!(r.contains(&format!("revoked {id}")), "{r}");
+    assert_eq!(get(tok).await, 401, "a revoked token stops working");
+    // Reset with two-factor cleared: the new password works, the old does not.
+    let r = ok(amparo(
+        &dir,
+        None,
+        &["user", "reset-password", "--email", "nueva@pnp.gob.pe", "--reset-mfa", "--password-stdin"],
+        Some("otra clave muy larga 2026"),
+    ));
+    assert!(r.contains("two-factor cleared"), "{r}");
+    assert_eq!(crate::helpers::login_at(&server.base, "nueva@pnp.gob.pe", &password).await.1.status(), 401);
+    assert_eq!(crate::helpers::login_at(&server.base, "nueva@pnp.gob.pe", "otra clave muy larga 2026").await.1.status(), 303);
+    // Disabled: sign-in ends.
+    let r = ok(amparo(&dir, None, &["user", "disable", "--email", "nueva@pnp.gob.pe"], None));
+    assert!(r.contains("disabled nueva@pnp.gob.pe"), "{r}");
+    assert_eq!(crate::helpers::login_at(&server.base, "nueva@pnp.gob.pe", "otra clave muy larga 2026").await.1.status(), 401);
+    drop(server);
+    // check-config names the problem it finds.
+    std::fs::write(dir.join("amparo.toml"), "listen = \"127.0.0.1:8080\"\nlog_formt = \"json\"\n").unwrap();
+    let bad = amparo(&dir, None, &["check-config"], None);
+    assert!(!bad.status.success());
+    assert!(out(&bad).contains("log_formt"), "the unknown key is named: {}", out(&bad));
+}
+
+/// `link link` over two files, with `--threshold` and `--model-out`.
+#[test]
+fn link_two_files_with_a_threshold_and_the_model_written() {
+    let d = TempDir::new("link2");
+    let head = "person_id,given_names,first_surname,second_surname,date_of_birth,document_number,origin_ubigeo,sex\n";
+    let mut a = String::from(head);
+    let mut b = String::from(head);
+    a.push_str("police-1,Rosa María,Huamán,Quispe,1990-04-09,40912377,160101,F\n");
+    b.push_str("shelter-9,Rosa,Guamán,Quispe,09/04/1990,40.912.377,1601,F\n");
+    let given = ["Ana", "Lucía", "Carmen", "Juana", "Elena", "Pedro", "Luis", "Jorge", "Sonia", "Marta"];
+    for i in 0..150 {
+        a.push_str(&format!("a-{i},{},Rojas,Flores,{}-01-1{},,150101,F\n", given[i % 10], 1950 + i % 50, i % 10));
+        b.push_str(&format!("b-{i},{},Torres,Díaz,{}-02-2{},,080101,M\n", given[(i + 3) % 10], 1951 + i % 45, i % 9));
+    }
+    let (fa, fb) = (d.path().join("a.csv"), d.path().join("b.csv"));
+    std::fs::write(&fa, a).unwrap();
+    std::fs::write(&fb, b).unwrap();
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/linkage/persons.toml");
+    let run = |threshold: &str, tag: &str| {
+        let pairs = d.path().join(format!("pairs-{tag}.csv"));
+        let model = d.path().join(format!("model-{tag}.json"));
+        let o = Command::new(env!("CARGO_BIN_EXE_amparo"))
+            .args(["link", "link", "--config", config, "--input", fa.to_str().unwrap(), "--input", fb.to_str().unwrap()])
+            .args(["--output", pairs.to_str().unwrap(), "--threshold", threshold, "--model-out", model.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", out(&o));
+        (std::fs::read_to_string(pairs).unwrap(), std::fs::read_to_string(model).unwrap())
+    };
+    let (low, model) = run("0.5", "low");
+    assert!(low.lines().any(|l| l.starts_with("police-1,shelter-9,")), "across the two files: {low}");
+    assert!(low.lines().skip(1).all(|l| l.split(',').next().unwrap().starts_with(['p', 'a'])), "left ids from the first file");
+    let m: serde_json::Value = serde_json::from_str(&model).unwrap();
+    assert!(m.get("lambda").is_some() || m.to_string().contains("lambda"), "the model is written: {model}");
+    assert!(!model.contains("Huamán") && !model.contains("40912377"), "no data values in the model");
+    let (high, _) = run("0.9999999", "high");
+    assert!(high.lines().count() <= low.lines().count(), "a higher threshold keeps fewer pairs");
+    for l in high.lines().skip(1) {
+        let p: f64 = l.rsplit(',').next().unwrap().parse().unwrap();
+        assert!(p >= 0.9999999, "{l}");
+    }
+}

@@ -932,4 +932,267 @@ mod tests {
         assert_eq!(age_group(Some(17)), "child");
         assert_eq!(age_group(None), "unknown");
     }
+
+    fn cells(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+        pairs.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect()
+    }
+
+    /// k is the smallest count shown: a cell of exactly k stays, k-1 goes; an empty cell is
+    /// not a small cell; a lone small cell takes the next smallest with it (else the total
+    /// would give it away), ties broken by name; nothing small, nothing hidden.
+    #[test]
+    fn small_cells_are_hidden_at_the_threshold_with_a_second_when_alone() {
+        let mut m = cells(&[("F", 11), ("M", 10), ("X", 0)]);
+        assert!(suppress_cells(&mut m, 11));
+        assert_eq!(m.get("F"), None, "the lone small cell's partner goes too");
+        assert_eq!(m.get("M"), None);
+        assert_eq!(m.get("X"), Some(&0), "an empty cell is not a small cell");
+        let mut m = cells(&[("F", 11), ("M", 30)]);
+        assert!(!suppress_cells(&mut m, 11), "a cell of exactly k is shown");
+        assert_eq!(m.len(), 2);
+        let mut m = cells(&[("a", 3), ("b", 4), ("c", 50), ("d", 60)]);
+        assert!(suppress_cells(&mut m, 11));
+        assert_eq!(m.keys().map(String::as_str).collect::<Vec<_>>(), vec!["c", "d"], "two small cells hide each other");
+        let mut m = cells(&[("a", 3), ("z", 12), ("b", 12), ("c", 40)]);
+        assert!(suppress_cells(&mut m, 11));
+        assert_eq!(m.keys().map(String::as_str).collect::<Vec<_>>(), vec!["c", "z"], "the smallest, then by name, goes with it");
+        let mut m = cells(&[("a", 1)]);
+        assert!(suppress_cells(&mut m, 11));
+        assert!(m.is_empty(), "alone and small: hidden, nothing else to take");
+    }
+
+    #[test]
+    fn every_breakdown_of_persons_is_suppressed_and_named() {
+        let mut f = Figures::default();
+        f.victims_identified.sex = cells(&[("F", 2), ("M", 40)]);
+        f.victims_identified.nationality = cells(&[("PE", 40), ("VE", 1), ("BO", 1)]);
+        f.victims_identified.age_group = cells(&[("adult", 20), ("child", 22)]);
+        f.victims_identified.age_broad = cells(&[("18--20", 3), ("21--23", 39)]);
+        f.victims_identified.region = cells(&[("PE-16", 5), ("PE-15", 37)]);
+        f.victims_identified.labour_sectors = cells(&[("mining", 4), ("logging", 38)]);
+        f.prosecutions.labour_sectors = cells(&[("mining", 2), ("logging", 13)]);
+        f.victims_referred.by_service = cells(&[("shelter", 9), ("health", 33)]);
+        let paths = suppress_small_cells(&mut f, 11);
+        assert_eq!(
+            paths,
+            vec![
+                "victims_identified.sex",
+                "victims_identified.age_broad",
+                "victims_identified.nationality",
+                "victims_identified.region",
+                "victims_identified.labour_sectors",
+                "prosecutions.labour_sectors",
+                "victims_referred.by_service",
+            ]
+        );
+        assert!(f.victims_identified.sex.is_empty(), "F alone is small: M goes too");
+        assert_eq!(f.victims_identified.nationality.keys().map(String::as_str).collect::<Vec<_>>(), vec!["PE"]);
+        assert_eq!(f.victims_identified.age_group.len(), 2, "nothing small, nothing hidden");
+        assert!(f.prosecutions.labour_sectors.is_empty() && f.victims_referred.by_service.is_empty());
+    }
+
+    #[test]
+    fn medians_bands_and_groups() {
+        assert_eq!(median(vec![]), None);
+        assert_eq!(median(vec![7]), Some(7));
+        assert_eq!(median(vec![9, 1, 5]), Some(5));
+        assert_eq!(median(vec![4, 1, 3, 2]), Some(3), "the upper middle of an even count");
+        for (age, band) in [
+            (0, "0--8"),
+            (8, "0--8"),
+            (9, "09--17"),
+            (17, "09--17"),
+            (18, "18--20"),
+            (20, "18--20"),
+            (21, "21--23"),
+            (24, "24--26"),
+            (27, "27--29"),
+            (30, "30--38"),
+            (38, "30--38"),
+            (39, "39--47"),
+            (47, "39--47"),
+            (48, "48+"),
+            (90, "48+"),
+        ] {
+            assert_eq!(age_broad(age), band, "{age}");
+        }
+        assert_eq!((age_group(Some(17)), age_group(Some(18)), age_group(None)), ("child", "adult", "unknown"));
+    }
+
+    #[test]
+    fn intake_kinds_map_to_exploitation_types() {
+        let t = TypeFlags::of_intake;
+        assert_eq!((t("sexual").sexual, t("sexual").labour, t("sexual").other), (true, false, false));
+        for k in ["labour", "begging", "servitude"] {
+            assert_eq!((t(k).sexual, t(k).labour, t(k).other), (false, true, false), "{k}");
+        }
+        assert_eq!((t("organs").sexual, t("organs").labour, t("organs").other), (false, false, true));
+        assert!(t("unknown").is_unknown() && t("").is_unknown() && !t("organs").is_unknown());
+    }
+
+    #[test]
+    fn the_case_flow_starts_from_the_years_reports_and_identified_victims() {
+        let mut f = facts();
+        f.reports = vec![
+            (day("2008-03-01"), Some("PE-1601".into()), "o".into()),
+            (day("2008-07-01"), None, "o".into()),
+            (day("2007-07-01"), None, "o".into()),
+        ];
+        let v = |g: &str, identified: &str| VictimFact {
+            group: g.into(),
+            records: 1,
+            identified: Some(day(identified)),
+            types: TypeFlags::of_intake("labour"),
+            ..Default::default()
+        };
+        f.victims = vec![v("a", "2008-02-01"), v("b", "2008-05-01"), v("c", "2009-01-01")];
+        let x = figures(&f, 2008, &Scope::default());
+        assert_eq!(x.case_flow.reported, 2, "reports received in the year");
+        assert_eq!(x.case_flow.identified, 2, "victims identified in the year");
+        assert_eq!(x.victims_identified.total, 2);
+    }
+
+    /// Trainings and campaigns of the year: sessions, persons trained by audience, reach;
+    /// negative counts count as none; other years do not count.
+    #[test]
+    fn prevention_counts_sessions_people_and_reach() {
+        let mut f = facts();
+        let p = |d: &str, kind: &str, audience: &str, people: i64| PreventionFact {
+            day: Some(day(d)),
+            kind: kind.into(),
+            audience: audience.into(),
+            people,
+            area: None,
+            org: "o".into(),
+        };
+        f.prevention = vec![
+            p("2008-02-01", "training", "police", 30),
+            p("2008-03-01", "training", "police", 10),
+            p("2008-04-01", "training", "judges", 5),
+            p("2008-05-01", "campaign", "public", 1000),
+            p("2008-06-01", "campaign", "public", -4),
+            p("2007-06-01", "training", "police", 99),
+        ];
+        let t = figures(&f, 2008, &Scope::default()).trainings;
+        assert_eq!((t.sessions, t.persons_trained, t.campaigns, t.campaign_reach), (3, 45, 2, 1000));
+        assert_eq!(t.by_audience.get("police"), Some(&40));
+        assert_eq!(t.by_audience.get("judges"), Some(&5));
+    }
+
+    /// Foreign victims repatriated (once each) and given an alternative to removal; a
+    /// national victim never counts; other kinds of assistance do not either.
+    #[test]
+    fn repatriations_count_foreign_victims_once() {
+        let mut f = facts();
+        let v = |g: &str, nat: &str| VictimFact {
+            group: g.into(),
+            records: 1,
+            identified: Some(day("2008-02-01")),
+            nationality: Some(nat.into()),
+            types: TypeFlags::of_intake("sexual"),
+            ..Default::default()
+        };
+        f.victims = vec![v("ec", "EC"), v("bo", "BO"), v("pe", "PE")];
+        let a = |person: &str, kind: &str, d: &str| AssistanceFact {
+            person: person.into(),
+            day: Some(day(d)),
+            kind: kind.into(),
+            detail: String::new(),
+            org: "o".into(),
+        };
+        f.assistance = vec![
+            a("ec", "repatriation", "2008-05-01"),
+            a("ec", "repatriation", "2008-06-01"),
+            a("pe", "repatriation", "2008-05-01"),
+            a("bo", "alternative_to_removal", "2008-05-01"),
+            a("bo", "service_delivered", "2008-05-01"),
+            a("bo", "repatriation", "2007-05-01"),
+        ];
+        let r = figures(&f, 2008, &Scope::default()).foreign_victims_repatriated;
+        assert_eq!((r.total, r.alternatives_to_removal), (1, 1));
+        assert_eq!(r.by_type.sexual, 1);
+    }
+
+    /// The year's cohort: referred, prosecuted and convicted among those identified in the
+    /// year, and the medians of days screening → identification → referral.
+    #[test]
+    fn the_case_flow_follows_the_years_cohort_with_medians() {
+        let mut f = facts();
+        let v = |g: &str, identified: &str, screened: Option<&str>, referred: Option<&str>, prosecuted: bool, convicted: bool| VictimFact {
+            group: g.into(),
+            records: 1,
+            identified: Some(day(identified)),
+            first_screening: screened.map(day),
+            first_referral: referred.map(day),
+            prosecuted,
+            convicted,
+            ..Default::default()
+        };
+        f.victims = vec![
+            v("a", "2008-01-11", Some("2008-01-01"), Some("2008-01-21"), true, true),
+            v("b", "2008-02-05", Some("2008-02-01"), None, true, false),
+            v("c", "2008-03-10", None, Some("2008-03-12"), false, false),
+            v("d", "2009-01-10", Some("2008-12-01"), Some("2009-01-11"), true, true),
+        ];
+        f.screenings = vec![
+            ("a".into(), day("2008-01-01")),
+            ("b".into(), day("2008-02-01")),
+            ("a".into(), day("2008-05-01")),
+            ("d".into(), day("2007-12-01")),
+        ];
+        let flow = figures(&f, 2008, &Scope::default()).case_flow;
+        assert_eq!((flow.identified, flow.referred, flow.prosecuted, flow.convicted, flow.screened), (3, 2, 2, 1, 2));
+        assert_eq!(flow.median_days_screening_to_identification, Some(10), "4 and 10 days: the upper middle");
+        assert_eq!(flow.median_days_identification_to_referral, Some(10), "2 and 10 days");
+    }
+
+    /// Persons referred in the year, once each however many referrals, by service kind;
+    /// rejected referrals and other years, regions or organisations do not count.
+    #[test]
+    fn referrals_count_persons_once_in_the_year_and_scope() {
+        let mut f = facts();
+        let r = |person: &str, d: &str, kind: &str, referred: bool, area: &str, org: &str| ReferralFact {
+            person: person.into(),
+            day: day(d),
+            service_kind: kind.into(),
+            status: if referred { "accepted".into() } else { "rejected".into() },
+            referred,
+            area: Some(area.into()),
+            org: org.into(),
+        };
+        f.referrals = vec![
+            r("a", "2008-02-01", "shelter", true, "PE-1601", "o1"),
+            r("a", "2008-03-01", "health", true, "PE-1601", "o1"),
+            r("b", "2008-04-01", "shelter", true, "PE-1601", "o1"),
+            r("c", "2008-04-01", "shelter", false, "PE-1601", "o1"),
+            r("d", "2007-04-01", "shelter", true, "PE-1601", "o1"),
+            r("e", "2008-04-01", "shelter", true, "PE-1701", "o2"),
+        ];
+        let all = figures(&f, 2008, &Scope::default()).victims_referred;
+        assert_eq!(all.total, 3, "a, b and e; c was rejected; d another year");
+        assert_eq!(all.by_service.get("shelter"), Some(&3));
+        assert_eq!(all.by_service.get("health"), Some(&1));
+        assert_eq!(all.by_status.get("rejected"), Some(&1));
+        let loreto = figures(&f, 2008, &Scope { region: Some("PE-16".into()), org: None }).victims_referred;
+        assert_eq!(loreto.total, 2, "the region's referrals only");
+        let o2 = figures(&f, 2008, &Scope { region: None, org: Some("o2".into()) }).victims_referred;
+        assert_eq!(o2.total, 1, "the organisation's referrals only");
+    }
+
+    /// A possible victim counts in a year only while not yet identified by its end.
+    #[test]
+    fn possible_victims_identified_later_in_the_year_are_not_possible_any_more() {
+        let mut f = facts();
+        let v = |g: &str, identified: Option<&str>, possible: &str| VictimFact {
+            group: g.into(),
+            records: 1,
+            identified: identified.map(day),
+            possible: vec![day(possible)],
+            types: TypeFlags::of_intake("labour"),
+            ..Default::default()
+        };
+        f.victims = vec![v("a", Some("2008-06-01"), "2008-02-01"), v("b", Some("2009-02-01"), "2008-02-01"), v("c", None, "2008-03-01")];
+        let x = figures(&f, 2008, &Scope::default());
+        assert_eq!(x.possible_victims.labour, 2, "b (identified only the next year) and c");
+    }
 }

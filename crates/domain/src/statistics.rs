@@ -1194,5 +1194,9 @@ mod tests {
         f.victims = vec![v("a", Some("2008-06-01"), "2008-02-01"), v("b", Some("2009-02-01"), "2008-02-01"), v("c", None, "2008-03-01")];
         let x = figures(&f, 2008, &Scope::default());
         assert_eq!(x.possible_victims.labour, 2, "b (identified only the next year) and c");
+        f.victims.retain(|x| x.group == "a");
+        assert_eq!(figures(&f, 2008, &Scope::default()).possible_victims.labour, 0, "identified within the year: not a possible victim");
+        f.victims = vec![v("b", Some("2009-02-01"), "2008-02-01")];
+        assert_eq!(figures(&f, 2008, &Scope::default()).possible_victims.labour, 1, "identified the next year: possible this one");
     }
 }

@@ -92,11 +92,31 @@ impl Amparo {
     /// The organisations `ctx` may create accounts in, each with the roles it may grant there
     /// (organisations where it may grant none are left out).
     pub async fn user_creation_targets(&self, ctx: &Ctx) -> CoreResult<Vec<(Organisation, Vec<Role>)>> {
+        // One read of the organisations for the whole page (the tree, the kinds and the
+        // caller's own), not a few queries per organisation.
+        let Some(actor) = &ctx.actor else { return Err(CoreError::Unauthenticated) };
+        let orgs = self.store.list_orgs().await?;
+        let parents: std::collections::HashMap<_, _> = orgs.iter().map(|o| (o.id.clone(), o.parent_id.clone())).collect();
+        let own_kind = ctx.org_id().and_then(|mine| orgs.iter().find(|o| &o.id == mine)).map(|o| o.kind).unwrap_or(OrgKind::Court);
         let mut out = Vec::new();
-        for o in self.store.list_orgs().await? {
-            let roles = self.grantable_roles(ctx, &o.id).await?;
+        for o in orgs.iter() {
+            let rel = super::relation_in(ctx, &o.id, &parents);
+            if amparo_domain::policy::authorize(actor, Action::CreateUser, rel).is_err() {
+                continue;
+            }
+            let g = match actor {
+                Actor::System => Granter::Console,
+                Actor::User(u) => Granter::User {
+                    is_system_admin: u.roles.contains(&Role::SystemAdmin),
+                    is_org_admin: u.roles.contains(&Role::OrgAdmin),
+                    own_kind,
+                    within_own: matches!(rel, Relation::SameOrg | Relation::SubOrg),
+                },
+            };
+            let roles: Vec<Role> =
+                Role::ALL.into_iter().filter(|r| may_grant(g, *r, o.kind, &self.profile.role_fit, false).is_ok()).collect();
             if !roles.is_empty() {
-                out.push((o, roles));
+                out.push((o.clone(), roles));
             }
         }
         out.sort_by(|a, b| a.0.name.cmp(&b.0.name));

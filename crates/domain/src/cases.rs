@@ -255,7 +255,7 @@ pub struct DecisionOnChargeInput {
     /// Fine in the local currency's smallest sensible unit (soles), optional.
     #[serde(default)]
     pub fine: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::intake::version_text")]
     pub version: String,
 }
 

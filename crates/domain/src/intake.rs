@@ -99,6 +99,21 @@ pub fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     })
 }
 
+/// A record version as text, from a form field (`"3"`) or from JSON as read back (`3`): a
+/// client that echoes the `version` it was given must not be refused for its type.
+pub fn version_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum V {
+        Number(i64),
+        Text(String),
+    }
+    Ok(match V::deserialize(d)? {
+        V::Number(n) => n.to_string(),
+        V::Text(s) => s,
+    })
+}
+
 /// The fields of a report that identify or describe people: sealed at rest.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportSecrets {

@@ -167,7 +167,7 @@ pub struct PersonInput {
     #[serde(default)]
     pub source_id: String,
     /// The version being edited (updates only).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::intake::version_text")]
     pub version: String,
 }
 

@@ -63,7 +63,11 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     }
     if let (Some(origin), Some(host)) = (header_str(&req, "origin"), header_str(&req, "host")) {
         let origin_host = origin.split("://").nth(1).unwrap_or("");
-        if origin_host != host {
+        // A page under a strict referrer policy (or a privacy extension) makes the browser
+        // send `Origin: null`; the browser's own fetch metadata then says where the post
+        // came from. Without it, `null` could be any sandboxed frame, so it is refused.
+        let null_but_same = origin == "null" && header_str(&req, "sec-fetch-site") == Some("same-origin");
+        if origin_host != host && !null_but_same {
             return refused(&state, source_of(&req), &op, lang, RefusalReason::OriginMismatch).await;
         }
     }

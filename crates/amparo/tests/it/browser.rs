@@ -230,6 +230,7 @@ async fn browser_two_factor_enrolment() {
     shot(wd, "04-mfa-enrol").await;
     let secret = text_of(wd, "totp-secret").await;
     let bytes = totp_rs::Secret::Encoded(secret).to_bytes().unwrap();
+    let bytes_again = bytes.clone();
     let code = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes, None, "x".into()).unwrap().generate(NOW as u64);
     by_id(wd, "code").await.send_keys(&code).await.unwrap();
     wd.find(By::Id("enrol-submit")).await.unwrap().click().await.unwrap();
@@ -239,6 +240,21 @@ async fn browser_two_factor_enrolment() {
     by_id(wd, "recovery-continue").await.click().await.unwrap();
     assert!(text_of(wd, "welcome").await.contains("Fiscal Cusco"));
     assert!(wd.find(By::Id("demo-banner")).await.is_err(), "real accounts get no demo banner");
+    // The next sign-in asks for a code: a wrong one is refused, the authenticator's passes.
+    sign_out(wd).await;
+    t.clock.advance(60);
+    sign_in(wd, &t.base, "fiscal.cusco@mp.gob.pe", "fiscalía-cusco-2026").await;
+    wait_for_url(wd, "/mfa").await;
+    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes_again, None, "x".into()).unwrap();
+    let wrong = if totp.generate(NOW as u64 + 60) == "000000" { "111111" } else { "000000" };
+    by_id(wd, "code").await.send_keys(wrong).await.unwrap();
+    click(wd, "mfa-submit").await;
+    by_id(wd, "mfa-error").await;
+    assert!(wd.find(By::Id("welcome")).await.is_err(), "a wrong code does not let her in");
+    by_id(wd, "code").await.clear().await.unwrap();
+    by_id(wd, "code").await.send_keys(totp.generate(NOW as u64 + 60)).await.unwrap();
+    click(wd, "mfa-submit").await;
+    assert!(text_of(wd, "welcome").await.contains("Fiscal Cusco"), "the authenticator's code lets her in");
     d.wd.clone().quit().await.unwrap();
 }
 
@@ -780,5 +796,193 @@ async fn browser_org_admin_manages_an_account_without_dead_ends() {
         wd.goto(format!("{}{}", t.base, href)).await.unwrap();
         assert!(wd.find(By::Id("error-message")).await.is_err(), "{href} refused her");
     }
+    d.wd.clone().quit().await.unwrap();
+}
+
+/// Fill a form's fields by name (opening it if folded) and press its submit button, as a
+/// user would; `submit` is a CSS selector inside the form.
+async fn fill_and_press(wd: &WebDriver, form: &str, fields: &[(&str, &str)], submit: &str) {
+    let js = format!(
+        "const f = document.querySelector('{form}'); const d = f.closest('details'); if (d) {{ d.open = true; }} \
+         for (const [k, v] of arguments[0]) {{ f.elements[k].value = v; }}"
+    );
+    let pairs: Vec<(String, String)> = fields.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect();
+    wd.execute(&js, vec![serde_json::json!(pairs)]).await.unwrap();
+    wd.find(By::Css(format!("{form} {submit}"))).await.unwrap().click().await.unwrap();
+}
+
+/// A witness with no account reports through the public form, keeps the receipt, checks the
+/// report's status and adds to it; the hotline finds the report in its queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_a_witness_reports_through_the_public_form_and_the_hotline_finds_it() {
+    let Some(d) = browser().await else { return };
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let wd = &d.wd;
+    wd.goto(format!("{}/public/report", t.base)).await.unwrap();
+    wd.execute("const s = document.getElementById('pub-exploitation'); s.selectedIndex = 1;", vec![]).await.unwrap();
+    set_value(wd, "pub-place", "PE-16").await;
+    by_id(wd, "pub-narrative")
+        .await
+        .send_keys("En una chacra cerca de Iquitos trabajan chicas sin paga y no las dejan salir")
+        .await
+        .unwrap();
+    click(wd, "pub-submit").await;
+    let reference = text_of(wd, "pub-reference").await;
+    let secret = text_of(wd, "pub-secret").await;
+    assert!(!reference.is_empty() && secret.len() >= 8, "a receipt: {reference} / {secret}");
+    shot(wd, "40-public-receipt").await;
+    // Later, with the receipt: the status, and something added.
+    wd.goto(format!("{}/public/status", t.base)).await.unwrap();
+    by_id(wd, "pub-ref-in").await.send_keys(&reference).await.unwrap();
+    by_id(wd, "pub-secret-in").await.send_keys(&secret).await.unwrap();
+    click(wd, "lookup-submit").await;
+    assert!(text_of(wd, "pub-received").await.contains(&reference));
+    by_id(wd, "pub-text").await.send_keys("Son tres chicas, una menor de edad").await.unwrap();
+    wd.find(By::Css("#follow-up-form button[type=submit]")).await.unwrap().click().await.unwrap();
+    by_id(wd, "pub-added").await;
+    // The police unit of the place it names finds it in its queue.
+    sign_in(wd, &t.base, "investigador@demo.amparo.pe", DEMO_PW).await;
+    wd.goto(format!("{}/reports", t.base)).await.unwrap();
+    let link = wd.find(By::XPath(format!("//a[normalize-space()='{reference}']"))).await;
+    assert!(link.is_ok(), "the web tip {reference} is in the Loreto unit's queue");
+    d.wd.clone().quit().await.unwrap();
+}
+
+/// The investigator's day: an operation recorded from the form, an alert decided, a task
+/// done from the unit's task list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_investigator_records_an_operation_decides_an_alert_and_completes_a_task() {
+    let Some(d) = browser().await else { return };
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let wd = &d.wd;
+    sign_in(wd, &t.base, "investigador@demo.amparo.pe", DEMO_PW).await;
+    wd.find(By::Css("nav a[href='/operations']")).await.expect("Operativos is in the menu").click().await.unwrap();
+    wait_for_url(wd, "/operations").await;
+    let before = wd.find_all(By::Css("#operations tbody tr")).await.map(|r| r.len()).unwrap_or(0);
+    set_value(wd, "op-date", "2026-09-01").await;
+    set_value(wd, "op-place", "PE-16").await;
+    set_value(wd, "op-found", "7").await;
+    set_value(wd, "op-rescued", "5").await;
+    click(wd, "operation-submit").await;
+    for _ in 0..100 {
+        if wd.current_url().await.map(|u| u.path().starts_with("/operations/")).unwrap_or(false) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wd.goto(format!("{}/operations", t.base)).await.unwrap();
+    let rows = wd.find_all(By::Css("#operations tbody tr")).await.unwrap();
+    assert_eq!(rows.len(), before + 1, "the operation is listed");
+    let mut texts = Vec::new();
+    for r in rows {
+        texts.push(r.text().await.unwrap());
+    }
+    assert!(texts.iter().any(|t| t.contains("Loreto") && t.ends_with("7 5")), "with its place by name and its counts: {texts:?}");
+
+    // An open alert decided "not the same person": it leaves the open list.
+    wd.goto(format!("{}/alerts", t.base)).await.unwrap();
+    let forms = wd.find_all(By::Css("#alerts form")).await.unwrap();
+    assert!(!forms.is_empty(), "the demo has an open alert for the unit");
+    wd.find(By::Css("#alerts form button[value='not_same']")).await.unwrap().click().await.unwrap();
+    for _ in 0..100 {
+        if wd.find_all(By::Css("#alerts form")).await.map(|f| f.len() < forms.len()).unwrap_or(false) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(wd.find_all(By::Css("#alerts form")).await.unwrap().len(), forms.len() - 1);
+
+    // A task done from the list leaves it.
+    wd.goto(format!("{}/tasks", t.base)).await.unwrap();
+    let tasks = wd.find_all(By::Css("#tasks tbody tr")).await.unwrap().len();
+    assert!(tasks > 0, "the demo has open tasks");
+    wd.find(By::Css("#tasks tbody tr form button")).await.unwrap().click().await.unwrap();
+    for _ in 0..100 {
+        if wd.find_all(By::Css("#tasks tbody tr")).await.map(|r| r.len() < tasks).unwrap_or(false) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(wd.find_all(By::Css("#tasks tbody tr")).await.unwrap().len(), tasks - 1);
+    d.wd.clone().quit().await.unwrap();
+}
+
+/// Three desks: the coordinator reads the referral gap and records a training; the shelter
+/// adds a service and reads its notifications; the system administrator publishes an
+/// instrument version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_gap_prevention_services_notifications_and_publishing_an_instrument() {
+    let Some(d) = browser().await else { return };
+    let t = spawn_app().await;
+    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    let wd = &d.wd;
+    sign_in(wd, &t.base, "coordinadora@demo.amparo.pe", DEMO_PW).await;
+    wd.goto(format!("{}/referral-gap", t.base)).await.unwrap();
+    let count = text_of(wd, "gap-count").await;
+    let rows = wd.find_all(By::Css("#gap tbody tr")).await.unwrap().len();
+    assert!(rows > 0 && count.contains(&rows.to_string()), "the count names the rows listed: {count} / {rows}");
+    wd.goto(format!("{}/prevention", t.base)).await.unwrap();
+    fill_and_press(
+        wd,
+        "#prevention-form",
+        &[("kind", "training"), ("title", "Taller con serenazgo de Juliaca"), ("date", "2026-08-15"), ("place", "PE-21"), ("people", "30")],
+        "button[type=submit]",
+    )
+    .await;
+    wait_text(wd, "prevention", |s| s.contains("Taller con serenazgo de Juliaca")).await;
+    sign_out(wd).await;
+
+    sign_in(wd, &t.base, "albergue@demo.amparo.pe", DEMO_PW).await;
+    wd.goto(format!("{}/services", t.base)).await.unwrap();
+    fill_and_press(
+        wd,
+        "#service-form",
+        &[
+            ("name", "Casa de acogida Nuevo Amanecer"),
+            ("kind", "shelter"),
+            ("region", "PE-21"),
+            ("capacity", "8"),
+            ("contact_protocol", "Llamar a la directora"),
+        ],
+        "#service-submit",
+    )
+    .await;
+    for _ in 0..100 {
+        if !wd.current_url().await.map(|u| u.path() == "/services").unwrap_or(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wd.goto(format!("{}/services", t.base)).await.unwrap();
+    wait_text(wd, "services", |s| s.contains("Casa de acogida Nuevo Amanecer")).await;
+    wd.goto(format!("{}/notifications", t.base)).await.unwrap();
+    let unread = wd.find_all(By::Css("#notifications li.unread")).await.unwrap().len();
+    assert!(unread > 0, "the demo's referrals notified the shelter");
+    click(wd, "mark-read").await;
+    for _ in 0..100 {
+        if wd.find_all(By::Css("#notifications li.unread")).await.map(|l| l.is_empty()).unwrap_or(false) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(wd.find_all(By::Css("#notifications li.unread")).await.unwrap().is_empty(), "all read");
+    sign_out(wd).await;
+
+    sign_in(wd, &t.base, "admin@demo.amparo.pe", DEMO_PW).await;
+    wd.goto(format!("{}/instruments", t.base)).await.unwrap();
+    let mut i = amparo_core::usecases::instruments::builtin_instrument().unwrap();
+    // One indicator per set keeps the form under the test server's body limit.
+    let mut seen = std::collections::HashSet::new();
+    i.indicators.retain(|x| seen.insert(x.set.clone()));
+    i.family = "tamizaje-regional".into();
+    set_value(wd, "instrument-json", &serde_json::to_string(&i).unwrap()).await;
+    click(wd, "publish-submit").await;
+    // Published: the browser is shown the new version, and the list offers it.
+    wait_for_url(wd, "/instruments/tamizaje-regional-v1").await;
+    assert!(text_of(wd, "indicators").await.contains("d1.deceived_nature_job"));
+    wd.goto(format!("{}/instruments", t.base)).await.unwrap();
+    wait_text(wd, "instruments", |s| s.contains("tamizaje-regional")).await;
     d.wd.clone().quit().await.unwrap();
 }

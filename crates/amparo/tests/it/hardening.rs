@@ -520,3 +520,34 @@ async fn set_max_pages(pool: &sqlx::AnyPool, pages: i64) {
         sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA max_page_count = {pages}"))).execute(&mut **c).await.unwrap();
     }
 }
+
+/// A page under a strict referrer policy makes the browser send `Origin: null` with its
+/// form posts. The public form must still be accepted when the browser's fetch metadata says
+/// the post came from the same origin (a real Chromium did refuse it before), and refused
+/// when nothing vouches for it.
+#[tokio::test]
+async fn a_null_origin_is_judged_by_the_browsers_fetch_metadata() {
+    let w = crate::world::World::new().await;
+    w.org("Comisaría de Iquitos", "police_unit", "PE-16", None).await;
+    let t = &w.t;
+    let page = client().get(format!("{}/public/report", t.base)).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("no-referrer"), "the public pages send their origin with their own forms");
+    let body = "place=PE-16&exploitation=sexual&narrative=Vi+chicas+menores+en+un+hospedaje&lang=es";
+    let post = |fetch_site: Option<&'static str>| {
+        let mut r = client()
+            .post(format!("{}/public/report", t.base))
+            .header("origin", "null")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(s) = fetch_site {
+            r = r.header("sec-fetch-site", s);
+        }
+        r.send()
+    };
+    let ok = post(Some("same-origin")).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert!(ok.text().await.unwrap().contains("id=\"pub-reference\""), "a receipt");
+    for refused in [None, Some("cross-site"), Some("same-site")] {
+        assert_eq!(post(refused).await.unwrap().status(), 403, "Origin: null with {refused:?}");
+    }
+}

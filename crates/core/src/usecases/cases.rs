@@ -141,7 +141,7 @@ pub struct CaseUpdate {
     pub status: String,
     #[serde(default)]
     pub note: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "amparo_domain::intake::version_text")]
     pub version: String,
 }
 

@@ -39,7 +39,7 @@ pub struct ScreeningInput {
     #[serde(default)]
     pub notes: String,
     /// For updating a draft.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "amparo_domain::intake::version_text")]
     pub version: String,
     /// When the screening interview took place (ISO date, not in the future; default
     /// today): a screening done on paper in the field is often entered later, and counts in

@@ -94,7 +94,7 @@ pub struct TriageInput {
     pub to_org: String,
     #[serde(default)]
     pub reason: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "amparo_domain::intake::version_text")]
     pub version: String,
 }
 

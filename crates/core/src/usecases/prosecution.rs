@@ -90,7 +90,7 @@ pub struct AppealInput {
     pub result: String,
     #[serde(default)]
     pub decided_on: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "amparo_domain::intake::version_text")]
     pub version: String,
 }
 

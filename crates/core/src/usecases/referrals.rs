@@ -107,7 +107,7 @@ pub struct ReferralActInput {
     pub reason: String,
     #[serde(default, deserialize_with = "amparo_domain::intake::flag")]
     pub capacity_override: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "amparo_domain::intake::version_text")]
     pub version: String,
 }
 

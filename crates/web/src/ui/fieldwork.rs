@@ -39,20 +39,19 @@ fn text(attrs: &str, key: &str) -> String {
 async fn operations_page(state: &AppState, v: &Viewer, form: OperationInput, errors: Errors) -> Result<Response, WebError> {
     let t = v.tr();
     let rows = state.app.list_field_records(&v.ctx, RecordTable::Operations).await.map_err(|e| v.err(e))?;
+    // Places by name, as people say them; the code only where no name is known.
+    let names = super::reports::place_names(state, v, rows.iter().filter_map(|r| r.area_code.clone())).await?;
+    let place = |r: &amparo_core::store::RecordRow| {
+        let code = r.area_code.clone().unwrap_or_default();
+        names.get(&code).cloned().unwrap_or(code)
+    };
     render(&OperationsPage {
         nav: Nav::for_viewer(v, "operations"),
         rows: rows
             .iter()
             .map(|r| {
                 let ex = t.t(&format!("exploitation-{}", r.kind.replace('_', "-")));
-                (
-                    r.id.clone(),
-                    text(&r.attrs, "date"),
-                    r.area_code.clone().unwrap_or_default(),
-                    ex,
-                    num(&r.attrs, "persons_found"),
-                    num(&r.attrs, "rescued"),
-                )
+                (r.id.clone(), text(&r.attrs, "date"), place(r), ex, num(&r.attrs, "persons_found"), num(&r.attrs, "rescued"))
             })
             .collect(),
         can_create: may(v, Action::RecordOperation, Relation::OwnOrgScope),
@@ -136,6 +135,11 @@ async fn inspections_page(state: &AppState, v: &Viewer, form: InspectionInput, e
     let t = v.tr();
     let es = t.code() == "es";
     let rows = state.app.list_field_records(&v.ctx, RecordTable::Inspections).await.map_err(|e| v.err(e))?;
+    let names = super::reports::place_names(state, v, rows.iter().filter_map(|r| r.area_code.clone())).await?;
+    let place = |r: &amparo_core::store::RecordRow| {
+        let code = r.area_code.clone().unwrap_or_default();
+        names.get(&code).cloned().unwrap_or(code)
+    };
     render(&InspectionsPage {
         nav: Nav::for_viewer(v, "inspections"),
         rows: rows
@@ -145,14 +149,7 @@ async fn inspections_page(state: &AppState, v: &Viewer, form: InspectionInput, e
                     .ok()
                     .and_then(|v| v.get("indicators").and_then(|x| x.as_array().map(Vec::len)))
                     .unwrap_or(0);
-                (
-                    r.id.clone(),
-                    text(&r.attrs, "date"),
-                    r.area_code.clone().unwrap_or_default(),
-                    r.kind.clone(),
-                    num(&r.attrs, "workers_found"),
-                    n,
-                )
+                (r.id.clone(), text(&r.attrs, "date"), place(r), r.kind.clone(), num(&r.attrs, "workers_found"), n)
             })
             .collect(),
         can_create: may(v, Action::RecordInspection, Relation::OwnOrgScope),

@@ -104,7 +104,12 @@ pub async fn show(
                 x.id.clone(),
                 if es { x.label_es.clone() } else { x.label_en.clone() },
                 t.t(&format!("strength-{}", x.strength.as_str())),
-                x.strength_source.clone(),
+                // Known provenance words in the reader's language; an instrument's own words as
+                // it wrote them.
+                {
+                    let key = format!("strength-source-{}", x.strength_source.trim());
+                    if t.has(&key) { t.t(&key) } else { x.strength_source.clone() }
+                },
             )
         })
         .collect();

@@ -5,9 +5,12 @@ use amparo_core::Ctx;
 use amparo_core::store::Store;
 use serde_json::{Value, json};
 
+/// One organisation and its system administrator, with a day's token: enough for the error
+/// shapes and token checks, and nothing of the demo's that could answer for them.
 async fn admin_token(t: &TestApp) -> String {
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
-    t.app.create_token(&Ctx::system("t"), "admin@demo.amparo.pe", "t", 1).await.unwrap().0
+    let org = crate::world::org_in(t, "Unidad de prueba", "coordinating_body", "PE-15", None).await;
+    crate::world::account_in(t, "admin@x.pe", &org, &["system_admin"]).await;
+    t.app.create_token(&Ctx::system("t"), "admin@x.pe", "t", 1).await.unwrap().0
 }
 
 #[tokio::test]
@@ -111,7 +114,7 @@ async fn expired_revoked_and_forged_tokens_are_refused() {
     assert_eq!(me("amp_nothing_here".into()).await.unwrap().status(), 401);
     t.clock.advance(2 * 86_400);
     assert_eq!(me(tok).await.unwrap().status(), 401, "expired after one day");
-    let (tok2, rec) = t.app.create_token(&Ctx::system("t"), "admin@demo.amparo.pe", "t", 5).await.unwrap();
+    let (tok2, rec) = t.app.create_token(&Ctx::system("t"), "admin@x.pe", "t", 5).await.unwrap();
     assert_eq!(me(tok2.clone()).await.unwrap().status(), 200);
     t.app.revoke_token(&Ctx::system("t"), &rec.id).await.unwrap();
     assert_eq!(me(tok2).await.unwrap().status(), 401);

@@ -1,6 +1,7 @@
 //! Authentication: passwords, throttling, sessions, two-factor, CSRF.
 
 use crate::helpers::*;
+use crate::world::{FIXTURE_PW, account_in, org_in, signed_in};
 use amparo_core::Ctx;
 use amparo_core::store::Store;
 use amparo_domain::user::UserInput;
@@ -47,9 +48,10 @@ fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
 #[tokio::test]
 async fn wrong_password_and_unknown_account_look_the_same() {
     let t = spawn_app().await;
-    demo(&t).await;
-    let (_, a) = login(&t, "investigador@demo.amparo.pe", "wrong password here").await;
-    let (_, b) = login(&t, "nobody@demo.amparo.pe", "wrong password here").await;
+    let org = org_in(&t, "Observatorio", "coordinating_body", "PE-15", None).await;
+    account_in(&t, "analista@x.pe", &org, &["analyst"]).await;
+    let (_, a) = login(&t, "analista@x.pe", "wrong password here").await;
+    let (_, b) = login(&t, "nobody@x.pe", "wrong password here").await;
     assert_eq!(a.status(), 401);
     assert_eq!(b.status(), 401);
     let (ta, tb) = (a.text().await.unwrap(), b.text().await.unwrap());
@@ -60,12 +62,13 @@ async fn wrong_password_and_unknown_account_look_the_same() {
 #[tokio::test]
 async fn an_account_locks_after_repeated_failures_and_the_lockout_is_audited() {
     let t = spawn_app().await;
-    demo(&t).await;
+    let org = org_in(&t, "Observatorio", "coordinating_body", "PE-15", None).await;
+    account_in(&t, "analista@x.pe", &org, &["analyst"]).await;
     for _ in 0..5 {
-        let (_, r) = login(&t, "fiscal@demo.amparo.pe", "not the password!").await;
+        let (_, r) = login(&t, "analista@x.pe", "not the password!").await;
         assert_eq!(r.status(), 401);
     }
-    let (_, r) = login(&t, "fiscal@demo.amparo.pe", DEMO_PW).await;
+    let (_, r) = login(&t, "analista@x.pe", FIXTURE_PW).await;
     assert_eq!(r.status(), 429, "the right password is refused while locked");
     assert!(r.text().await.unwrap().contains("Demasiados intentos"));
     let entries = t
@@ -75,15 +78,16 @@ async fn an_account_locks_after_repeated_failures_and_the_lockout_is_audited() {
         .unwrap();
     assert_eq!(entries.len(), 1);
     t.clock.advance(16 * 60);
-    let (_, r) = login(&t, "fiscal@demo.amparo.pe", DEMO_PW).await;
+    let (_, r) = login(&t, "analista@x.pe", FIXTURE_PW).await;
     assert_eq!(r.status(), 303, "unlocked after the lockout period");
 }
 
 #[tokio::test]
 async fn login_issues_a_new_session_id_and_cookies_are_locked_down() {
     let t = spawn_app().await;
-    demo(&t).await;
-    let (first, r1) = login(&t, "analista@demo.amparo.pe", DEMO_PW).await;
+    let org = org_in(&t, "Observatorio", "coordinating_body", "PE-15", None).await;
+    account_in(&t, "analista@x.pe", &org, &["analyst"]).await;
+    let (first, r1) = login(&t, "analista@x.pe", FIXTURE_PW).await;
     let set = r1.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>().join("\n");
     let sess = set.lines().find(|l| l.starts_with("amparo_session=")).unwrap();
     for flag in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
@@ -93,7 +97,7 @@ async fn login_issues_a_new_session_id_and_cookies_are_locked_down() {
     let c = client();
     let page = c.get(format!("{}/login", t.base)).header("cookie", &first.cookie).send().await.unwrap();
     let csrf = csrf_from(&page.text().await.unwrap());
-    let body = serde_urlencoded_encode(&[("email", "analista@demo.amparo.pe"), ("password", DEMO_PW), ("_csrf", &csrf)]);
+    let body = serde_urlencoded_encode(&[("email", "analista@x.pe"), ("password", FIXTURE_PW), ("_csrf", &csrf)]);
     let r2 = c
         .post(format!("{}/login", t.base))
         .header("cookie", &first.cookie)
@@ -110,14 +114,15 @@ async fn login_issues_a_new_session_id_and_cookies_are_locked_down() {
 #[tokio::test]
 async fn sessions_end_after_idle_and_absolute_timeouts() {
     let t = spawn_app().await;
-    demo(&t).await;
-    let (b, _) = login(&t, "analista@demo.amparo.pe", DEMO_PW).await;
+    let org = org_in(&t, "Observatorio", "coordinating_body", "PE-15", None).await;
+    account_in(&t, "analista@x.pe", &org, &["analyst"]).await;
+    let (b, _) = login(&t, "analista@x.pe", FIXTURE_PW).await;
     assert_eq!(b.get("/").await.status(), 200);
     t.clock.advance(29 * 60);
     assert_eq!(b.get("/").await.status(), 200, "activity within the idle window keeps it alive");
     t.clock.advance(31 * 60);
     assert_eq!(b.get("/").await.status(), 303, "idle too long");
-    let (b, _) = login(&t, "analista@demo.amparo.pe", DEMO_PW).await;
+    let (b, _) = login(&t, "analista@x.pe", FIXTURE_PW).await;
     for _ in 0..25 {
         t.clock.advance(29 * 60);
         let _ = b.get("/").await;
@@ -172,8 +177,8 @@ async fn two_factor_enrolment_verification_replay_and_recovery() {
 #[tokio::test]
 async fn state_changing_requests_need_a_csrf_token_and_same_origin() {
     let t = spawn_app().await;
-    demo(&t).await;
-    let (b, _) = login(&t, "admin@demo.amparo.pe", DEMO_PW).await;
+    let org = org_in(&t, "Observatorio", "coordinating_body", "PE-15", None).await;
+    let b = signed_in(&t, "admin@x.pe", &org, &["system_admin"]).await;
     let form = [("name", "Unidad X"), ("kind", "ngo"), ("jurisdiction", "PE-16")];
     let no_token =
         b.c.post(format!("{}/orgs", t.base))

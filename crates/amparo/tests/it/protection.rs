@@ -143,8 +143,8 @@ const CASES: &[Case] = &[
 #[tokio::test]
 async fn the_evaluate_endpoint_matches_the_rules_on_a_table_of_cases() {
     let t = spawn_app().await;
-    demo(&t).await;
-    let tok = token(&t, "fiscal@demo.amparo.pe").await;
+    let org = crate::world::org_in(&t, "Fiscalía de Lima", "prosecutor_office", "PE-15", None).await;
+    let tok = crate::world::account_in(&t, "fiscal@x.pe", &org, &["prosecutor"]).await.token;
     let screenings_before = t.store.find_rows(amparo_core::store::RecordTable::Screenings, &Default::default()).await.unwrap().len();
     for (name, set, indicators, positive, outcome) in CASES {
         let (status, body) = call(
@@ -174,8 +174,8 @@ async fn the_evaluate_endpoint_matches_the_rules_on_a_table_of_cases() {
 #[tokio::test]
 async fn unknown_or_foreign_indicators_get_422_naming_them() {
     let t = spawn_app().await;
-    demo(&t).await;
-    let tok = token(&t, "fiscal@demo.amparo.pe").await;
+    let org = crate::world::org_in(&t, "Fiscalía de Lima", "prosecutor_office", "PE-15", None).await;
+    let tok = crate::world::account_in(&t, "fiscal@x.pe", &org, &["prosecutor"]).await.token;
     let (status, body) = call(
         &t,
         &tok,
@@ -197,8 +197,8 @@ async fn unknown_or_foreign_indicators_get_422_naming_them() {
 #[tokio::test]
 async fn instruments_are_listed_described_and_versioned_never_edited() {
     let t = spawn_app().await;
-    demo(&t).await;
-    let admin = token(&t, "admin@demo.amparo.pe").await;
+    let org = crate::world::org_in(&t, "Comisaría de Iquitos", "police_unit", "PE-16", None).await;
+    let admin = crate::world::account_in(&t, "admin@x.pe", &org, &["system_admin"]).await.token;
     let (status, list) = call(&t, &admin, "GET", "/api/v1/screening-instruments", Value::Null).await;
     assert_eq!(status, 200);
     assert_eq!(list[0]["id"], "ilo-ec-2009-v1");
@@ -213,7 +213,7 @@ async fn instruments_are_listed_described_and_versioned_never_edited() {
     // An administrator corrects the child rule: a new version; v1 stays as it was.
     let mut draft = v1.clone();
     draft["rules"]["outcome_if_all"]["child"] = json!([["D1", "D2", "D3"], ["D4"], ["D5", "D6"]]);
-    let investigator = token(&t, "investigador@demo.amparo.pe").await;
+    let investigator = crate::world::account_in(&t, "inv@x.pe", &org, &["investigator"]).await.token;
     let (status, _) = call(&t, &investigator, "POST", "/api/v1/screening-instruments", draft.clone()).await;
     assert_eq!(status, 403, "only system administrators publish");
     let (status, v2) = call(&t, &admin, "POST", "/api/v1/screening-instruments", draft).await;

@@ -30,27 +30,12 @@ impl World {
 
     /// An organisation of `kind` in `region`, under `parent` if given.
     pub async fn org(&self, name: &str, kind: &str, region: &str, parent: Option<&OrgId>) -> OrgId {
-        let input =
-            OrgInput { name: name.into(), kind: kind.into(), jurisdiction: region.into(), parent_id: parent.map(|p| p.to_string()) };
-        self.t.app.create_org(&Ctx::system("fixture"), &input).await.unwrap().id
+        org_in(&self.t, name, kind, region, parent).await
     }
 
-    /// An account holding `roles` in `org`, enrolled in two-factor (so its token passes the
-    /// gate), with a token for the API.
+    /// An account holding `roles` in `org` (see [`account_in`]).
     pub async fn account(&self, email: &str, org: &OrgId, roles: &[&str]) -> Account {
-        let input = UserInput {
-            email: email.into(),
-            display_name: email.split('@').next().unwrap_or(email).into(),
-            org_id: org.to_string(),
-            roles: roles.iter().map(|r| r.to_string()).collect(),
-            password: "una clave bastante larga".into(),
-            locale: None,
-        };
-        let u = self.t.app.create_user_overriding_fit(&Ctx::system("fixture"), &input).await.unwrap();
-        enrolled(&self.t, email).await;
-        // A year's token: a test that moves the clock months ahead keeps its callers.
-        let (token, _) = self.t.app.create_token(&Ctx::system("fixture"), email, "fixture", 365).await.unwrap();
-        Account { id: u.id.to_string(), email: email.into(), token }
+        account_in(&self.t, email, org, roles).await
     }
 
     /// Call the API as `who`.
@@ -99,4 +84,61 @@ impl World {
         let f = AuditFilter { actor: Some(actor.id.clone()), record_id: Some(record_id.into()), limit: 50, ..Default::default() };
         self.t.store.audit_page(&f).await.unwrap().into_iter().map(|e| e.event).collect()
     }
+}
+
+/// An organisation of `kind` in `region` in any test app, under `parent` if given.
+pub async fn org_in(t: &TestApp, name: &str, kind: &str, region: &str, parent: Option<&OrgId>) -> OrgId {
+    let input = OrgInput { name: name.into(), kind: kind.into(), jurisdiction: region.into(), parent_id: parent.map(|p| p.to_string()) };
+    t.app.create_org(&Ctx::system("fixture"), &input).await.unwrap().id
+}
+
+/// An account holding `roles` in `org`, enrolled in two-factor (so its token passes the
+/// gate), with a year's token for the API (a test that moves the clock keeps its callers).
+pub async fn account_in(t: &TestApp, email: &str, org: &OrgId, roles: &[&str]) -> Account {
+    let input = UserInput {
+        email: email.into(),
+        display_name: email.split('@').next().unwrap_or(email).into(),
+        org_id: org.to_string(),
+        roles: roles.iter().map(|r| r.to_string()).collect(),
+        password: "una clave bastante larga".into(),
+        locale: None,
+    };
+    let u = t.app.create_user_overriding_fit(&Ctx::system("fixture"), &input).await.unwrap();
+    enrolled(t, email).await;
+    let (token, _) = t.app.create_token(&Ctx::system("fixture"), email, "fixture", 365).await.unwrap();
+    Account { id: u.id.to_string(), email: email.into(), token }
+}
+
+/// The password of every fixture account.
+pub const FIXTURE_PW: &str = "una clave bastante larga";
+
+/// A browser session of a new account holding `roles` in `org`, signed in through the real
+/// login form; an account that must use two-factor enrols with a real TOTP code first, so
+/// the session is a full one.
+pub async fn signed_in(t: &TestApp, email: &str, org: &OrgId, roles: &[&str]) -> Browser {
+    let input = UserInput {
+        email: email.into(),
+        display_name: email.split('@').next().unwrap_or(email).into(),
+        org_id: org.to_string(),
+        roles: roles.iter().map(|r| r.to_string()).collect(),
+        password: FIXTURE_PW.into(),
+        locale: None,
+    };
+    t.app.create_user_overriding_fit(&Ctx::system("fixture"), &input).await.unwrap();
+    let (b, r) = login(t, email, FIXTURE_PW).await;
+    if r.headers().get("location").and_then(|l| l.to_str().ok()) != Some("/mfa/enrol") {
+        return b;
+    }
+    let page = b.get("/mfa/enrol").await.text().await.unwrap();
+    let start = page.find("id=\"totp-secret\">").map(|i| i + "id=\"totp-secret\">".len()).unwrap();
+    let secret = &page[start..start + page[start..].find('<').unwrap()];
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned()).to_bytes().unwrap();
+    let now = amparo_core::clock::Clock::now(t.clock.as_ref()) as u64;
+    let code = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes, None, "x".into()).unwrap().generate(now);
+    let ok = b.post("/mfa/enrol", &[("code", &code)]).await;
+    assert_eq!(ok.status(), 200, "two-factor enrolment of {email}");
+    let cookie = set_cookie(&ok, "amparo_session").unwrap();
+    let mut b = Browser { cookie: format!("amparo_session={cookie}"), ..b };
+    b.refresh_csrf().await;
+    b
 }

@@ -158,6 +158,17 @@ pub fn is_record_refusal(e: &CoreError) -> bool {
 mod tests {
     use super::*;
 
+    /// Missing and not-yours read alike; a caller-side refusal (role, two-factor, signed out)
+    /// is not hidden behind a 404.
+    #[test]
+    fn record_refusals_are_told_apart_from_caller_refusals() {
+        assert!(is_record_refusal(&CoreError::NotFound));
+        assert!(is_record_refusal(&CoreError::Forbidden(Denial::NoRelation)));
+        assert!(!is_record_refusal(&CoreError::Forbidden(Denial::RoleNotPermitted)));
+        assert!(!is_record_refusal(&CoreError::Forbidden(Denial::MfaRequired)));
+        assert!(!is_record_refusal(&CoreError::Unauthenticated));
+    }
+
     #[test]
     fn paths_name_their_record_kind() {
         assert_eq!(RecordKind::of_path("/api/v1/cases/{id}/charges"), Some(RecordKind::Case));
@@ -167,5 +178,24 @@ mod tests {
         assert_eq!(RecordKind::of_path("/api/v1/persons"), None);
         assert_eq!(RecordKind::of_path("/persons/new"), None);
         assert_eq!(RecordKind::of_path("/somewhere/{id}"), None);
+        assert_eq!(RecordKind::of_path("/persons/{id"), None, "a half placeholder is not one");
+        assert_eq!(RecordKind::of_path("/persons/id}"), None);
+        // Every kind, from the API and the UI spelling.
+        for (path, kind) in [
+            ("/persons/{id}", RecordKind::Person),
+            ("/api/v1/screenings/{id}", RecordKind::Screening),
+            ("/reports/{id}/triage", RecordKind::Report),
+            ("/api/v1/referrals/{id}/act", RecordKind::Referral),
+            ("/cases/{id}", RecordKind::Case),
+            ("/api/v1/shares/{id}", RecordKind::Share),
+            ("/matches/{id}/decision", RecordKind::Match),
+            ("/alerts/{id}", RecordKind::Alert),
+            ("/users/{id}/status", RecordKind::User),
+            ("/api/v1/organisations/{id}", RecordKind::Directory),
+            ("/services/{id}", RecordKind::Directory),
+            ("/api/v1/screening-instruments/{id}/evaluate", RecordKind::Directory),
+        ] {
+            assert_eq!(RecordKind::of_path(path), Some(kind), "{path}");
+        }
     }
 }

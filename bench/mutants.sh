@@ -37,6 +37,10 @@ for f in "${files[@]}"; do
     crates/core/src/usecases/visibility.rs)
       args=(--package amparo-core --test-package amparo-core --test-package amparo --
         --test-threads 2 usecases::visibility hardening::a_stranger_gets_the_same_not_found relations::) ;;
+    crates/core/src/usecases/capabilities.rs)
+      # The pure table by its unit tests; the service's own method by the menus each role sees.
+      args=(--package amparo-core --test-package amparo-core --test-package amparo --
+        --test-threads 2 usecases::capabilities roles::) ;;
     crates/core/*) args=(--package amparo-core -- --lib) ;;
     *) echo "unknown crate for $f"; continue ;;
   esac

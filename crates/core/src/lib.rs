@@ -16,6 +16,7 @@ pub mod ctx;
 pub mod error;
 pub mod geo_data;
 mod job_lease;
+pub mod paging;
 pub mod profile;
 pub mod random;
 mod records;

@@ -401,11 +401,93 @@ pub struct StatPerson {
 pub struct RowFilter {
     /// Rows whose `org_id` or `party_org` is one of these (empty = any).
     pub orgs: Vec<OrgId>,
+    /// Rows owned by one of these (`org_id` only; empty = any).
+    pub owners: Vec<OrgId>,
+    /// Rows whose `party_org` is one of these (empty = any).
+    pub parties: Vec<OrgId>,
     pub subject_ids: Vec<String>,
     pub kind: Option<String>,
     pub statuses: Vec<String>,
     pub lookup: Option<String>,
+    /// Rows whose `area_code` starts with this (a region and everything inside it).
+    pub area_prefix: Option<String>,
+    /// Rows whose `lookup` starts with one of these (a notification's link family); empty =
+    /// any. A filter with `Some(vec![])` semantics is spelled `lookup_none`.
+    pub lookup_prefixes: Vec<String>,
+    /// Match nothing (a caller who may open no link family sees no notification).
+    pub lookup_none: bool,
+    /// Rows created in `[created_from, created_before)`.
+    pub created_from: Option<Timestamp>,
+    pub created_before: Option<Timestamp>,
+    /// Rows whose id is named by another table's rows (a case shared with an organisation
+    /// is a case whose id is the subject of a granted share to it).
+    pub ids_from: Option<IdsFrom>,
+    /// The list order; `after` is a position in it.
+    pub order: RowOrder,
+    /// Rows after this position in the list order: keyset paging, so the next page costs
+    /// the same as the first.
+    pub after: Option<amparo_domain::paging::After>,
     pub limit: Option<i64>,
+}
+
+/// The referral gap's question (see [`Store::gap_page`]).
+#[derive(Clone, Debug, Default)]
+pub struct GapQuery {
+    pub org: Option<OrgId>,
+    /// Decision kinds that identify a person.
+    pub identified: Vec<String>,
+    /// Referral statuses that count as referred.
+    pub referred_statuses: Vec<String>,
+    /// Decisions at or after this instant are too recent to be a gap.
+    pub cutoff: Timestamp,
+    /// A position in the order (decision time ascending, then person id).
+    pub after: Option<amparo_domain::paging::After>,
+    pub limit: i64,
+}
+
+/// One person in the referral gap.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GapCandidate {
+    pub person_id: String,
+    pub code: String,
+    pub org_id: OrgId,
+    pub status: String,
+    /// When the latest decision was taken (its day, or its recording time).
+    pub decided_at: Timestamp,
+}
+
+/// Which persons a list shows: owned by one of `owners`, or the subject of a referral to one
+/// of `referred_to` in one of `referred_statuses`; of `role` if given; created in the range;
+/// after the position; at most `limit`.
+#[derive(Clone, Debug, Default)]
+pub struct PersonListFilter {
+    pub owners: Vec<OrgId>,
+    pub referred_to: Vec<OrgId>,
+    pub referred_statuses: Vec<String>,
+    pub role: Option<String>,
+    pub created_from: Option<Timestamp>,
+    pub created_before: Option<Timestamp>,
+    pub after: Option<amparo_domain::paging::After>,
+    pub limit: i64,
+}
+
+/// The orders a list of records can be read in; each ends with `id` so that it is total.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RowOrder {
+    /// `created_at` descending, then `id`: newest first (most lists).
+    #[default]
+    Newest,
+    /// `occurred_at` ascending, then `id`: soonest first (tasks by due date, so the overdue
+    /// come first). Rows without `occurred_at` are not listed in this order.
+    Soonest,
+}
+
+/// `id IN (SELECT subject_id FROM table WHERE party_org IN parties AND status IN statuses)`.
+#[derive(Clone, Debug)]
+pub struct IdsFrom {
+    pub table: RecordTable,
+    pub parties: Vec<OrgId>,
+    pub statuses: Vec<String>,
 }
 
 /// A batch of writes committed together with one audit event.
@@ -608,6 +690,9 @@ pub trait Store: Send + Sync {
     async fn get_person(&self, id: &PersonId) -> StoreResult<Option<PersonRecord>>;
     async fn list_persons(&self, org: &OrgId) -> StoreResult<Vec<PersonRecord>>;
     async fn persons_by_ids(&self, ids: &[String]) -> StoreResult<Vec<PersonRecord>>;
+    /// A page of persons, newest first (`created_at` descending, then id), as
+    /// [`PersonListFilter`] says: an organisation's own and those referred to it.
+    async fn persons_listed(&self, filter: &PersonListFilter) -> StoreResult<Vec<PersonRecord>>;
     /// Persons recorded from a report, operation or inspection.
     /// Every person of every organisation, a page at a time in id order, for record linkage
     /// (which decrypts them in memory): the persons with ids after `after`, at most `limit`.
@@ -628,6 +713,15 @@ pub trait Store: Send + Sync {
     async fn get_row(&self, table: RecordTable, id: &str) -> StoreResult<Option<RecordRow>>;
     /// Newest first.
     async fn find_rows(&self, table: RecordTable, filter: &RowFilter) -> StoreResult<Vec<RecordRow>>;
+    /// Persons whose latest decision identifies them (possible or actual victim) before
+    /// `cutoff` and who have no referral in `referred_statuses`: the referral gap, oldest
+    /// decision first, of `org`'s persons (or everyone's), after the position, at most `limit`.
+    async fn gap_page(&self, q: &GapQuery) -> StoreResult<Vec<GapCandidate>>;
+    /// How many persons [`Store::gap_page`] would list in all.
+    async fn gap_count(&self, q: &GapQuery) -> StoreResult<i64>;
+    /// How many rows `filter` matches (its `after` and `limit` ignored), counted in the
+    /// database: a badge or a "page N of M" never loads the rows.
+    async fn count_rows(&self, table: RecordTable, filter: &RowFilter) -> StoreResult<i64>;
 
     /// Every row of a table for counting: the clear columns only (no sealed part), and of
     /// `attrs` only the named top-level fields (a JSON object of them; `{}` for none).

@@ -15,6 +15,7 @@ pub mod htcds;
 pub mod ids;
 pub mod intake;
 pub mod org;
+pub mod paging;
 pub mod person;
 pub mod policy;
 pub mod protection;

@@ -803,7 +803,7 @@ pub fn suppress_small_cells(f: &mut Figures, k: u64) -> Vec<String> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -848,6 +848,135 @@ mod tests {
             charge("c3", "p3", "2007-05-01", Some((Verdict::Acquitted, "2008-06-01", 0))),
         ];
         f
+    }
+
+    #[test]
+    fn a_case_is_other_exploitation_only_when_neither_sexual_nor_labour() {
+        let t = |e| TypeFlags::of_case(e);
+        assert_eq!(t(CaseExploitation::OrganRemoval), TypeFlags { other: true, ..Default::default() });
+        assert_eq!(t(CaseExploitation::SexualExploit), TypeFlags { sexual: true, ..Default::default() });
+        assert_eq!(t(CaseExploitation::ForcedLabour), TypeFlags { labour: true, ..Default::default() });
+        assert_eq!(t(CaseExploitation::SexAndLabour), TypeFlags { sexual: true, labour: true, other: false });
+    }
+
+    /// The projection stores a victim's facts compactly: an unknown type is left out, a known
+    /// one kept, and both read back as written.
+    #[test]
+    fn victim_facts_leave_out_an_unknown_type_and_keep_a_known_one() {
+        let unknown = VictimFact { group: "g".into(), ..Default::default() };
+        let text = serde_json::to_string(&unknown).unwrap();
+        assert!(!text.contains("\"t\""), "{text}");
+        let known = VictimFact { group: "g".into(), types: TypeFlags { labour: true, ..Default::default() }, ..Default::default() };
+        let text = serde_json::to_string(&known).unwrap();
+        assert!(text.contains("\"t\""), "{text}");
+        assert_eq!(serde_json::from_str::<VictimFact>(&text).unwrap(), known);
+    }
+
+    #[test]
+    fn a_split_adds_counts_of_any_size_to_each_type_it_names() {
+        let mut s = Split::default();
+        s.add(TypeFlags { sexual: true, labour: true, other: false }, 2);
+        s.add(TypeFlags { sexual: true, ..Default::default() }, 3);
+        s.add(TypeFlags { labour: true, ..Default::default() }, 4);
+        s.add(TypeFlags::default(), 5);
+        s.add(TypeFlags { other: true, ..Default::default() }, 2);
+        s.add(TypeFlags { other: true, ..Default::default() }, 3);
+        assert_eq!(s, Split { total: 19, sexual: 5, labour: 6, other: 5, unknown: 5 });
+    }
+
+    #[test]
+    fn widening_keeps_the_shortest_or_the_longest() {
+        let (mut lo, mut hi) = (None, None);
+        for v in [30, 12, 96, 48] {
+            widen(&mut lo, v, false);
+            widen(&mut hi, v, true);
+        }
+        assert_eq!((lo, hi), (Some(12), Some(96)));
+    }
+
+    /// The case flow's facts come from the screenings, referrals and charges: the first of
+    /// each, and a conviction only from a convicting verdict.
+    #[test]
+    fn complete_victims_fills_the_case_flow_from_the_records() {
+        let mut f = facts();
+        f.victims = vec![
+            VictimFact { group: "v1".into(), ..Default::default() },
+            VictimFact { group: "v3".into(), ..Default::default() },
+            VictimFact { group: "v0".into(), ..Default::default() },
+        ];
+        f.screenings = vec![("v1".into(), day("2008-02-01")), ("v1".into(), day("2008-01-15"))];
+        let referral = |person: &str, d: &str, referred: bool| ReferralFact {
+            person: person.into(),
+            day: day(d),
+            service_kind: "shelter".into(),
+            status: "accepted".into(),
+            referred,
+            area: None,
+            org: "o".into(),
+        };
+        f.referrals = vec![referral("v1", "2008-03-01", true), referral("v1", "2008-02-20", false), referral("v1", "2008-04-01", true)];
+        f.victim_cases.insert("v1".into(), vec!["c1".into()]);
+        f.victim_cases.insert("v3".into(), vec!["c3".into()]);
+        complete_victims(&mut f);
+        let v1 = &f.victims[0];
+        assert_eq!((v1.first_screening, v1.first_referral), (Some(day("2008-01-15")), Some(day("2008-03-01"))));
+        assert!(v1.prosecuted && v1.convicted, "c1 was charged and convicted");
+        let v3 = &f.victims[1];
+        assert!(v3.prosecuted && !v3.convicted, "c3 ended in an acquittal");
+        let v0 = &f.victims[2];
+        assert_eq!((v0.first_screening, v0.first_referral, v0.prosecuted, v0.convicted), (None, None, false, false));
+    }
+
+    /// An organisation's scope counts the victims it worked with and the charges it filed,
+    /// inside the region asked for, and nothing of another organisation in that region.
+    #[test]
+    fn an_organisation_scope_keeps_its_own_victims_and_charges_only() {
+        let mut f = facts();
+        f.charges.push(ChargeFact { org: "otra".into(), ..charge("c3", "p9", "2008-07-01", None) });
+        let scope = Scope { region: Some("PE-16".into()), org: Some("fiscalia".into()) };
+        let only_ours = figures(&f, 2008, &scope);
+        assert_eq!(only_ours.prosecutions.defendants.total, 2, "p9 was charged by another organisation");
+        let v = |orgs: &[&str]| VictimFact {
+            group: "v".into(),
+            region: Some("PE-16".into()),
+            orgs: orgs.iter().map(|o| (*o).into()).collect(),
+            ..Default::default()
+        };
+        assert!(scope.victim_ok(&v(&["fiscalia"])));
+        assert!(!scope.victim_ok(&v(&["otra"])));
+        assert!(!scope.victim_ok(&v(&[])));
+    }
+
+    /// Rescues count in the year of the operation, inside the scope's region and
+    /// organisation, by type; a negative count (a data-entry error) adds nothing.
+    #[test]
+    fn persons_rescued_count_the_years_operations_in_scope() {
+        let op = |d: &str, rescued: i64, area: &str, org: &str, types: TypeFlags| OperationFact {
+            day: Some(day(d)),
+            rescued,
+            persons_found: rescued,
+            types,
+            area: Some(area.into()),
+            org: org.into(),
+        };
+        let sexual = TypeFlags { sexual: true, ..Default::default() };
+        let labour = TypeFlags { labour: true, ..Default::default() };
+        let f = Facts {
+            operations: vec![
+                op("2008-02-01", 3, "PE-1601", "dirincri", sexual),
+                op("2008-06-01", 4, "PE-1601", "dirincri", labour),
+                op("2008-07-01", 5, "PE-2101", "dirincri", labour),
+                op("2008-08-01", 6, "PE-1601", "otra", labour),
+                op("2007-12-31", 7, "PE-1601", "dirincri", labour),
+                op("2008-09-01", -2, "PE-1601", "dirincri", labour),
+            ],
+            ..Default::default()
+        };
+        let (all, n) = rescued_of(&f, 2008, &Scope::default());
+        assert_eq!((all, n), (Split { total: 18, sexual: 3, labour: 15, other: 0, unknown: 0 }, 5));
+        let scope = Scope { region: Some("PE-16".into()), org: Some("dirincri".into()) };
+        let (ours, n) = rescued_of(&f, 2008, &scope);
+        assert_eq!((ours, n), (Split { total: 7, sexual: 3, labour: 4, other: 0, unknown: 0 }, 3));
     }
 
     #[test]

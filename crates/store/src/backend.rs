@@ -668,6 +668,10 @@ impl Store for SqlStore {
         records::persons_where(&self.pool, "id", ids).await
     }
 
+    async fn persons_listed(&self, filter: &amparo_core::store::PersonListFilter) -> StoreResult<Vec<PersonRecord>> {
+        records::persons_listed(&self.pool, filter).await
+    }
+
     async fn persons_page(&self, after: Option<&PersonId>, limit: usize) -> StoreResult<Vec<PersonRecord>> {
         records::persons_page(&self.pool, after.map(PersonId::as_str), limit).await
     }
@@ -795,6 +799,15 @@ impl Store for SqlStore {
 
     async fn find_rows(&self, table: RecordTable, filter: &RowFilter) -> StoreResult<Vec<RecordRow>> {
         records::find_rows(&self.pool, table, filter).await
+    }
+    async fn gap_page(&self, q: &amparo_core::store::GapQuery) -> StoreResult<Vec<amparo_core::store::GapCandidate>> {
+        records::gap_page(&self.pool, q).await
+    }
+    async fn gap_count(&self, q: &amparo_core::store::GapQuery) -> StoreResult<i64> {
+        records::gap_count(&self.pool, q).await
+    }
+    async fn count_rows(&self, table: RecordTable, filter: &RowFilter) -> StoreResult<i64> {
+        records::count_rows(&self.pool, table, filter).await
     }
 
     async fn persons_matching(&self, match_doc: Option<&str>, match_name_dob: Option<&str>) -> StoreResult<Vec<PersonRecord>> {

@@ -16,6 +16,7 @@ pub const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[
     (9, "persons_changed", include_str!("../migrations/sqlite/0009_persons_changed.sql")),
     (10, "job_leases", include_str!("../migrations/sqlite/0010_job_leases.sql")),
     (11, "hardening", include_str!("../migrations/sqlite/0011_hardening.sql")),
+    (12, "paging", include_str!("../migrations/sqlite/0012_paging.sql")),
 ];
 pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -29,6 +30,7 @@ pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (9, "persons_changed", include_str!("../migrations/postgres/0009_persons_changed.sql")),
     (10, "job_leases", include_str!("../migrations/postgres/0010_job_leases.sql")),
     (11, "hardening", include_str!("../migrations/postgres/0011_hardening.sql")),
+    (12, "paging", include_str!("../migrations/postgres/0012_paging.sql")),
 ];
 
 fn be(e: sqlx::Error) -> StoreError {

@@ -6,7 +6,9 @@
 
 use crate::audit::append_in;
 use crate::decode::{be, i, ob, oi, os, s};
-use amparo_core::store::{Backend, Batch, InstrumentRecord, PersonRecord, RecordRow, RecordTable, RowFilter, StoreError, StoreResult};
+use amparo_core::store::{
+    Backend, Batch, InstrumentRecord, PersonRecord, RecordRow, RecordTable, RowFilter, RowOrder, StoreError, StoreResult,
+};
 use amparo_domain::person::{Identity, PersonProfile, PersonRole};
 use amparo_domain::{OrgId, PersonId, UserId};
 use sqlx::any::AnyRow;
@@ -206,6 +208,64 @@ pub async fn persons_where(pool: &AnyPool, column: &str, values: &[String]) -> S
     Ok(out)
 }
 
+/// A page of the persons a list shows: the owned ones and the referred ones, each an index
+/// walk in the list order stopping at the limit, merged.
+pub async fn persons_listed(pool: &AnyPool, f: &amparo_core::store::PersonListFilter) -> StoreResult<Vec<PersonRecord>> {
+    let limit = f.limit.clamp(1, 1_000);
+    let mut out: Vec<PersonRecord> = Vec::new();
+    let sides: [(&str, Vec<String>); 2] = [
+        ("org_id IN ({})", f.owners.iter().map(ToString::to_string).collect()),
+        (
+            "id IN (SELECT subject_id FROM referrals WHERE party_org IN ({}) AND status IN ({}))",
+            f.referred_to.iter().map(ToString::to_string).collect(),
+        ),
+    ];
+    for (k, (shape, orgs)) in sides.into_iter().enumerate() {
+        if orgs.is_empty() || (k == 1 && f.referred_statuses.is_empty()) {
+            continue;
+        }
+        let mut binds: Vec<String> = orgs.clone();
+        let mut n = 1 + orgs.len();
+        let mut cond = if k == 0 {
+            shape.replacen("{}", &placeholders(1, orgs.len()), 1)
+        } else {
+            let s = shape.replacen("{}", &placeholders(1, orgs.len()), 1).replacen("{}", &placeholders(n, f.referred_statuses.len()), 1);
+            binds.extend(f.referred_statuses.iter().cloned());
+            n += f.referred_statuses.len();
+            s
+        };
+        if let Some(role) = &f.role {
+            cond.push_str(&format!(" AND role = ${n}"));
+            binds.push(role.clone());
+            n += 1;
+        }
+        for (op, v) in [(">=", f.created_from), ("<", f.created_before)] {
+            if let Some(v) = v {
+                cond.push_str(&format!(" AND created_at {op} {v}"));
+            }
+        }
+        if let Some(a) = &f.after {
+            // A position from a cursor this server sealed; the timestamp is a number.
+            cond.push_str(&format!(" AND (created_at < {at} OR (created_at = {at} AND id > ${n}))", at = a.at));
+            binds.push(a.id.clone());
+        }
+        let sql = format!("SELECT * FROM persons WHERE {cond} ORDER BY created_at DESC, id LIMIT {limit}");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for v in binds {
+            q = q.bind(v);
+        }
+        for r in q.fetch_all(pool).await.map_err(be)? {
+            let p = person(&r)?;
+            if !out.iter().any(|x| x.id == p.id) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.as_str().cmp(b.id.as_str())));
+    out.truncate(limit as usize);
+    Ok(out)
+}
+
 /// A page of persons in id order (the primary key's index: no sort, however many there are).
 pub async fn persons_page(pool: &AnyPool, after: Option<&str>, limit: usize) -> StoreResult<Vec<PersonRecord>> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -352,42 +412,25 @@ pub async fn find_rows(pool: &AnyPool, t: RecordTable, f: &RowFilter) -> StoreRe
         for chunk in f.subject_ids.chunks(MAX_BINDS) {
             out.extend(Box::pin(find_rows(pool, t, &RowFilter { subject_ids: chunk.to_vec(), ..f.clone() })).await?);
         }
-        out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
-        if let Some(limit) = f.limit {
-            out.truncate(limit.clamp(1, 100_000) as usize);
-        }
-        return Ok(out);
+        return Ok(merged(out, f.order, f.limit));
     }
-    let mut sql = format!("SELECT * FROM {} WHERE 1 = 1", t.name());
-    let mut binds: Vec<String> = Vec::new();
-    let mut n = 1;
-    if !f.orgs.is_empty() {
-        let a = placeholders(n, f.orgs.len());
-        let b = placeholders(n + f.orgs.len(), f.orgs.len());
-        sql.push_str(&format!(" AND (org_id IN ({a}) OR party_org IN ({b}))"));
-        for _ in 0..2 {
-            binds.extend(f.orgs.iter().map(ToString::to_string));
-        }
-        n += 2 * f.orgs.len();
+    if !f.orgs.is_empty() && f.limit.is_some() {
+        // "Owned by or party to": two index walks (org_id, party_org), each stopping at the
+        // limit, merged. One OR'ed statement would make the database sort every row the
+        // organisation has ever touched before it could return the first page.
+        let owned = RowFilter { orgs: Vec::new(), owners: f.orgs.clone(), ..f.clone() };
+        let party = RowFilter { orgs: Vec::new(), parties: f.orgs.clone(), ..f.clone() };
+        let mut out = Box::pin(find_rows(pool, t, &owned)).await?;
+        let seen: std::collections::HashSet<String> = out.iter().map(|r| r.id.clone()).collect();
+        out.extend(Box::pin(find_rows(pool, t, &party)).await?.into_iter().filter(|r| !seen.contains(&r.id)));
+        return Ok(merged(out, f.order, f.limit));
     }
-    if !f.subject_ids.is_empty() {
-        sql.push_str(&format!(" AND subject_id IN ({})", placeholders(n, f.subject_ids.len())));
-        binds.extend(f.subject_ids.iter().cloned());
-        n += f.subject_ids.len();
-    }
-    if !f.statuses.is_empty() {
-        sql.push_str(&format!(" AND status IN ({})", placeholders(n, f.statuses.len())));
-        binds.extend(f.statuses.iter().cloned());
-        n += f.statuses.len();
-    }
-    for (col, v) in [("kind", &f.kind), ("lookup", &f.lookup)] {
-        if let Some(v) = v {
-            sql.push_str(&format!(" AND {col} = ${n}"));
-            binds.push(v.clone());
-            n += 1;
-        }
-    }
-    sql.push_str(" ORDER BY created_at DESC, id");
+    let (where_sql, binds) = where_of(f, true);
+    let order = match f.order {
+        RowOrder::Newest => "created_at DESC, id",
+        RowOrder::Soonest => "occurred_at, id",
+    };
+    let mut sql = format!("SELECT * FROM {} WHERE {where_sql} ORDER BY {order}", t.name());
     if let Some(limit) = f.limit {
         sql.push_str(&format!(" LIMIT {}", limit.clamp(1, 100_000)));
     }
@@ -397,6 +440,114 @@ pub async fn find_rows(pool: &AnyPool, t: RecordTable, f: &RowFilter) -> StoreRe
     }
     let rows = q.fetch_all(pool).await.map_err(be)?;
     rows.iter().map(row).collect()
+}
+
+/// Rows from several statements in the list order, cut at `limit`.
+fn merged(mut out: Vec<RecordRow>, order: RowOrder, limit: Option<i64>) -> Vec<RecordRow> {
+    match order {
+        RowOrder::Newest => out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id))),
+        RowOrder::Soonest => out.sort_by(|a, b| a.occurred_at.cmp(&b.occurred_at).then_with(|| a.id.cmp(&b.id))),
+    }
+    if let Some(limit) = limit {
+        out.truncate(limit.clamp(1, 100_000) as usize);
+    }
+    out
+}
+
+/// How many rows match, counted by the database.
+pub async fn count_rows(pool: &AnyPool, t: RecordTable, f: &RowFilter) -> StoreResult<i64> {
+    // Too many subject ids for one statement: one count per chunk (subjects are disjoint).
+    let chunks: Vec<Vec<String>> =
+        if f.subject_ids.is_empty() { vec![Vec::new()] } else { f.subject_ids.chunks(MAX_BINDS).map(<[String]>::to_vec).collect() };
+    let mut total = 0;
+    for chunk in chunks {
+        let f = RowFilter { subject_ids: chunk, after: None, limit: None, ..f.clone() };
+        let (where_sql, binds) = where_of(&f, false);
+        let sql = format!("SELECT COUNT(*) AS n FROM {} WHERE {where_sql}", t.name());
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for v in binds {
+            q = q.bind(v);
+        }
+        let r = q.fetch_one(pool).await.map_err(be)?;
+        total += i(&r, "n")?;
+    }
+    Ok(total)
+}
+
+/// The WHERE clause of a filter and its bound values (`$1…`). `keyset` adds the position.
+fn where_of(f: &RowFilter, keyset: bool) -> (String, Vec<String>) {
+    let mut sql = String::from("1 = 1");
+    let mut binds: Vec<String> = Vec::new();
+    let mut n = 1;
+    let list = |sql: &mut String, binds: &mut Vec<String>, n: &mut usize, col: &str, vals: Vec<String>| {
+        if vals.is_empty() {
+            return;
+        }
+        sql.push_str(&format!(" AND {col} IN ({})", placeholders(*n, vals.len())));
+        *n += vals.len();
+        binds.extend(vals);
+    };
+    if !f.orgs.is_empty() {
+        let a = placeholders(n, f.orgs.len());
+        let b = placeholders(n + f.orgs.len(), f.orgs.len());
+        sql.push_str(&format!(" AND (org_id IN ({a}) OR party_org IN ({b}))"));
+        for _ in 0..2 {
+            binds.extend(f.orgs.iter().map(ToString::to_string));
+        }
+        n += 2 * f.orgs.len();
+    }
+    list(&mut sql, &mut binds, &mut n, "org_id", f.owners.iter().map(ToString::to_string).collect());
+    list(&mut sql, &mut binds, &mut n, "party_org", f.parties.iter().map(ToString::to_string).collect());
+    list(&mut sql, &mut binds, &mut n, "subject_id", f.subject_ids.clone());
+    list(&mut sql, &mut binds, &mut n, "status", f.statuses.clone());
+    for (col, v) in [("kind", &f.kind), ("lookup", &f.lookup)] {
+        if let Some(v) = v {
+            sql.push_str(&format!(" AND {col} = ${n}"));
+            binds.push(v.clone());
+            n += 1;
+        }
+    }
+    if f.lookup_none {
+        sql.push_str(" AND 1 = 0");
+    }
+    if !f.lookup_prefixes.is_empty() {
+        let alts: Vec<String> = (0..f.lookup_prefixes.len()).map(|k| format!("lookup LIKE ${}", n + k)).collect();
+        sql.push_str(&format!(" AND ({})", alts.join(" OR ")));
+        binds.extend(f.lookup_prefixes.iter().map(|p| format!("{}%", p.replace(['%', '_'], ""))));
+        n += f.lookup_prefixes.len();
+    }
+    if let Some(prefix) = &f.area_prefix {
+        // A region and the areas inside it: `PE-16` matches `PE-16` and `PE-1601`.
+        sql.push_str(&format!(" AND area_code LIKE ${n}"));
+        binds.push(format!("{}%", prefix.replace(['%', '_'], "")));
+        n += 1;
+    }
+    for (op, v) in [(">=", f.created_from), ("<", f.created_before)] {
+        if let Some(v) = v {
+            // A number this process computed from a checked date, never client text.
+            sql.push_str(&format!(" AND created_at {op} {v}"));
+        }
+    }
+    if let Some(from) = &f.ids_from {
+        let mut inner = format!("SELECT subject_id FROM {} WHERE 1 = 1", from.table.name());
+        list(&mut inner, &mut binds, &mut n, "party_org", from.parties.iter().map(ToString::to_string).collect());
+        list(&mut inner, &mut binds, &mut n, "status", from.statuses.clone());
+        sql.push_str(&format!(" AND id IN ({inner})"));
+    }
+    if f.order == RowOrder::Soonest {
+        sql.push_str(" AND occurred_at IS NOT NULL");
+    }
+    if keyset && let Some(a) = &f.after {
+        // After (at, id) in the list order. The timestamp comes from a cursor this server
+        // sealed (never client text): inlined, so both backends compare integers.
+        let (col, cmp) = match f.order {
+            RowOrder::Newest => ("created_at", "<"),
+            RowOrder::Soonest => ("occurred_at", ">"),
+        };
+        sql.push_str(&format!(" AND ({col} {cmp} {at} OR ({col} = {at} AND id > ${n}))", at = a.at));
+        binds.push(a.id.clone());
+    }
+    (sql, binds)
 }
 
 fn instrument(r: &AnyRow) -> StoreResult<InstrumentRecord> {
@@ -442,4 +593,78 @@ pub async fn list_instruments(pool: &AnyPool) -> StoreResult<Vec<InstrumentRecor
 pub async fn get_instrument(pool: &AnyPool, id: &str) -> StoreResult<Option<InstrumentRecord>> {
     let r = sqlx::query("SELECT * FROM screening_instruments WHERE id = $1").bind(id.to_owned()).fetch_optional(pool).await.map_err(be)?;
     r.as_ref().map(instrument).transpose()
+}
+
+/// The referral gap in SQL: each person's latest decision (no later one exists), if it
+/// identifies them and is old enough, and no referral that counts. Both backends run it
+/// with the subject indexes; nothing is loaded to be filtered in memory.
+fn gap_sql(q: &amparo_core::store::GapQuery, count: bool) -> (String, Vec<String>) {
+    let at = "COALESCE(d.occurred_at, d.created_at)";
+    let at2 = "COALESCE(d2.occurred_at, d2.created_at)";
+    let mut binds: Vec<String> = Vec::new();
+    let mut n = 1;
+    let kinds = placeholders(n, q.identified.len().max(1));
+    binds.extend(if q.identified.is_empty() { vec![String::new()] } else { q.identified.clone() });
+    n += q.identified.len().max(1);
+    let referred = placeholders(n, q.referred_statuses.len().max(1));
+    binds.extend(if q.referred_statuses.is_empty() { vec![String::new()] } else { q.referred_statuses.clone() });
+    n += q.referred_statuses.len().max(1);
+    let mut cond = format!(
+        "d.kind IN ({kinds}) AND {at} < {cutoff} \
+         AND NOT EXISTS (SELECT 1 FROM decisions d2 WHERE d2.subject_id = d.subject_id AND ({at2} > {at} OR ({at2} = {at} AND (d2.created_at > d.created_at OR (d2.created_at = d.created_at AND d2.id > d.id))))) \
+         AND NOT EXISTS (SELECT 1 FROM referrals r WHERE r.subject_id = d.subject_id AND r.status IN ({referred}))",
+        cutoff = q.cutoff
+    );
+    if let Some(org) = &q.org {
+        cond.push_str(&format!(" AND p.org_id = ${n}"));
+        binds.push(org.to_string());
+        n += 1;
+    }
+    if count {
+        return (format!("SELECT COUNT(*) AS n FROM decisions d JOIN persons p ON p.id = d.subject_id WHERE {cond}"), binds);
+    }
+    if let Some(a) = &q.after {
+        // A position from a sealed cursor: the time is a number, the id bound.
+        cond.push_str(&format!(" AND ({at} > {t} OR ({at} = {t} AND p.id > ${n}))", t = a.at));
+        binds.push(a.id.clone());
+    }
+    let sql = format!(
+        "SELECT p.id AS pid, p.code AS code, p.org_id AS org, d.kind AS kind, {at} AS at \
+         FROM decisions d JOIN persons p ON p.id = d.subject_id WHERE {cond} ORDER BY at, p.id LIMIT {}",
+        q.limit.clamp(1, 1_000)
+    );
+    (sql, binds)
+}
+
+pub async fn gap_page(pool: &AnyPool, q: &amparo_core::store::GapQuery) -> StoreResult<Vec<amparo_core::store::GapCandidate>> {
+    let (sql, binds) = gap_sql(q, false);
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for v in binds {
+        query = query.bind(v);
+    }
+    query
+        .fetch_all(pool)
+        .await
+        .map_err(be)?
+        .iter()
+        .map(|r| {
+            Ok(amparo_core::store::GapCandidate {
+                person_id: s(r, "pid")?,
+                code: s(r, "code")?,
+                org_id: OrgId::from_trusted(s(r, "org")?),
+                status: s(r, "kind")?,
+                decided_at: i(r, "at")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn gap_count(pool: &AnyPool, q: &amparo_core::store::GapQuery) -> StoreResult<i64> {
+    let (sql, binds) = gap_sql(q, true);
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for v in binds {
+        query = query.bind(v);
+    }
+    let r = query.fetch_one(pool).await.map_err(be)?;
+    i(&r, "n")
 }

@@ -818,6 +818,147 @@ impl Fresh {
 
 /// One test per story and backend (`sqlite::…`, `postgres::…`), so one failure does not
 /// hide the rest: each gets a fresh environment.
+/// Keyset pages, owner/party sides, sub-selected ids, link families, counts and the referral
+/// gap: the same answers from both backends, with ties on the sort key broken by id.
+async fn story_pages_counts_and_the_gap(e: Env) {
+    use amparo_core::store::{GapQuery, IdsFrom, RecordRow, RowOrder};
+    use amparo_domain::paging::After;
+    let (org, ctx) = org_and_actor(&e.app, "Unidad Paginada", Role::Investigator).await;
+    let (other, _) = org_and_actor(&e.app, "Otra Unidad", Role::Investigator).await;
+    let row = |id: &str, owner: &OrgId, party: Option<&OrgId>, at: i64, status: &str, lookup: Option<&str>| RecordRow {
+        id: id.into(),
+        org_id: owner.clone(),
+        party_org: party.cloned(),
+        subject_id: None,
+        kind: "k".into(),
+        status: status.into(),
+        area_code: Some(if at % 2 == 0 { "PE-1601".into() } else { "PE-2101".into() }),
+        lookup: lookup.map(str::to_owned),
+        occurred_at: Some(2_000_000_000 - at),
+        version: 1,
+        created_at: at,
+        created_by: "t".into(),
+        updated_at: at,
+        attrs: "{}".into(),
+        sealed: None,
+    };
+    // 30 owned (pairs share a second), 5 where the unit is the second party, 5 of another unit.
+    let mut inserts = Vec::new();
+    for k in 0..30 {
+        inserts.push((RecordTable::Tasks, row(&format!("t{k:02}"), &org, None, 1_000 + k / 2, "open", None)));
+    }
+    for k in 0..5 {
+        inserts.push((RecordTable::Tasks, row(&format!("p{k}"), &other, Some(&org), 1_100 + k, "open", None)));
+        inserts.push((RecordTable::Tasks, row(&format!("x{k}"), &other, None, 1_200 + k, "open", None)));
+    }
+    e.store.write(&Batch { inserts, updates: vec![] }, &ctx.event(1, "t", "ok", "t", "")).await.unwrap();
+    // Pages of 7 over "owned or party": every row once, newest first, ties by id.
+    let mut seen: Vec<String> = Vec::new();
+    let mut after: Option<After> = None;
+    loop {
+        let f = RowFilter { orgs: vec![org.clone()], after: after.clone(), limit: Some(8), ..Default::default() };
+        let mut page = e.store.find_rows(RecordTable::Tasks, &f).await.unwrap();
+        let more = page.len() > 7;
+        page.truncate(7);
+        after = page.last().map(|r| After { at: r.created_at, id: r.id.clone() });
+        seen.extend(page.iter().map(|r| r.id.clone()));
+        if !more {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 35, "{seen:?}");
+    assert_eq!(&seen[..6], &["p4", "p3", "p2", "p1", "p0", "t28"], "newest first, then by id");
+    assert_eq!(&seen[5..7], &["t28", "t29"], "a tie broken by id");
+    assert!(!seen.iter().any(|s| s.starts_with('x')), "never another unit's");
+    // Sides, region, dates, order by due date, counts.
+    let count = |f: RowFilter| {
+        let store = e.store.clone();
+        async move { store.count_rows(RecordTable::Tasks, &f).await.unwrap() }
+    };
+    assert_eq!(count(RowFilter { owners: vec![org.clone()], ..Default::default() }).await, 30);
+    assert_eq!(count(RowFilter { parties: vec![org.clone()], ..Default::default() }).await, 5);
+    assert_eq!(count(RowFilter { owners: vec![org.clone()], area_prefix: Some("PE-16".into()), ..Default::default() }).await, 16);
+    assert_eq!(
+        count(RowFilter { owners: vec![org.clone()], created_from: Some(1_010), created_before: Some(1_012), ..Default::default() }).await,
+        4
+    );
+    let soonest = RowFilter { owners: vec![org.clone()], order: RowOrder::Soonest, limit: Some(3), ..Default::default() };
+    let first = e.store.find_rows(RecordTable::Tasks, &soonest).await.unwrap();
+    assert_eq!(first.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec!["t28", "t29", "t26"], "soonest due first");
+    let next = RowFilter { after: Some(After { at: first[2].occurred_at.unwrap(), id: first[2].id.clone() }), ..soonest };
+    assert_eq!(e.store.find_rows(RecordTable::Tasks, &next).await.unwrap()[0].id, "t27");
+    // Link families and sub-selected ids.
+    let notes = vec![
+        (RecordTable::Notifications, row("n1", &org, None, 1, "unread", Some("/reports/r1"))),
+        (RecordTable::Notifications, row("n2", &org, None, 2, "unread", Some("/cases/c1"))),
+        (RecordTable::Notifications, row("n3", &org, None, 3, "read", Some("/reports/r2"))),
+        (RecordTable::Shares, RecordRow { subject_id: Some("t03".into()), ..row("s1", &other, Some(&org), 4, "granted", None) }),
+        (RecordTable::Shares, RecordRow { subject_id: Some("t05".into()), ..row("s2", &other, Some(&org), 5, "refused", None) }),
+    ];
+    e.store.write(&Batch { inserts: notes, updates: vec![] }, &ctx.event(1, "t", "ok", "t", "")).await.unwrap();
+    let f = RowFilter { owners: vec![org.clone()], lookup_prefixes: vec!["/reports/".into()], ..Default::default() };
+    assert_eq!(e.store.count_rows(RecordTable::Notifications, &f).await.unwrap(), 2);
+    let f = RowFilter { statuses: vec!["unread".into()], ..f };
+    assert_eq!(e.store.count_rows(RecordTable::Notifications, &f).await.unwrap(), 1);
+    let f = RowFilter { owners: vec![org.clone()], lookup_none: true, ..Default::default() };
+    assert_eq!(e.store.count_rows(RecordTable::Notifications, &f).await.unwrap(), 0);
+    let shared = IdsFrom { table: RecordTable::Shares, parties: vec![org.clone()], statuses: vec!["granted".into()] };
+    let f = RowFilter { ids_from: Some(shared), ..Default::default() };
+    let got = e.store.find_rows(RecordTable::Tasks, &f).await.unwrap();
+    assert_eq!(got.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec!["t03"]);
+
+    // The referral gap: the latest decision counts, and a counting referral closes it.
+    let pid = known_person(&e.app, &ctx).await;
+    let decide = |id: &str, kind: &str, day: i64| RecordRow {
+        subject_id: Some(pid.to_string()),
+        kind: kind.into(),
+        occurred_at: Some(day * 86_400),
+        ..row(id, &org, None, day * 86_400, "final", None)
+    };
+    let q = |org: Option<OrgId>, cutoff: i64| GapQuery {
+        org,
+        identified: vec!["PossibleVictim".into(), "ActualVictim".into()],
+        referred_statuses: vec!["requested".into(), "accepted".into()],
+        cutoff,
+        after: None,
+        limit: 10,
+    };
+    e.store
+        .write(
+            &Batch { inserts: vec![(RecordTable::Decisions, decide("d1", "NotAVictim", 100))], updates: vec![] },
+            &ctx.event(1, "t", "ok", "t", ""),
+        )
+        .await
+        .unwrap();
+    assert_eq!(e.store.gap_count(&q(None, 1_000 * 86_400)).await.unwrap(), 0, "not identified");
+    e.store
+        .write(
+            &Batch { inserts: vec![(RecordTable::Decisions, decide("d2", "ActualVictim", 200))], updates: vec![] },
+            &ctx.event(1, "t", "ok", "t", ""),
+        )
+        .await
+        .unwrap();
+    let page = e.store.gap_page(&q(Some(org.clone()), 1_000 * 86_400)).await.unwrap();
+    assert_eq!(
+        page.iter().map(|c| (c.person_id.as_str(), c.status.as_str(), c.decided_at)).collect::<Vec<_>>(),
+        vec![(pid.as_str(), "ActualVictim", 200 * 86_400)]
+    );
+    assert_eq!(e.store.gap_count(&q(Some(other.clone()), 1_000 * 86_400)).await.unwrap(), 0, "another unit's persons only");
+    assert_eq!(e.store.gap_count(&q(None, 150 * 86_400)).await.unwrap(), 0, "decided too recently");
+    let referral = RecordRow { subject_id: Some(pid.to_string()), ..row("ref1", &org, Some(&other), 300, "rejected", None) };
+    e.store
+        .write(&Batch { inserts: vec![(RecordTable::Referrals, referral)], updates: vec![] }, &ctx.event(1, "t", "ok", "t", ""))
+        .await
+        .unwrap();
+    assert_eq!(e.store.gap_count(&q(None, 1_000 * 86_400)).await.unwrap(), 1, "a rejected referral does not close it");
+    let referral = RecordRow { subject_id: Some(pid.to_string()), ..row("ref2", &org, Some(&other), 301, "accepted", None) };
+    e.store
+        .write(&Batch { inserts: vec![(RecordTable::Referrals, referral)], updates: vec![] }, &ctx.event(1, "t", "ok", "t", ""))
+        .await
+        .unwrap();
+    assert_eq!(e.store.gap_count(&q(None, 1_000 * 86_400)).await.unwrap(), 0, "referred: out of the gap");
+}
+
 macro_rules! stories {
     ($($name:ident: |$f:ident| $body:expr;)*) => {
         mod sqlite {
@@ -869,6 +1010,7 @@ stories! {
     statistics_scans_in_chunks: |f| story_statistics_scans_in_chunks(f.env().await).await;
     persons_in_pages_and_changes: |f| story_persons_in_pages_and_changes(f.env().await).await;
     statistics_projection_tables: |f| story_statistics_projection_tables(f.env().await).await;
+    pages_counts_and_the_gap: |f| story_pages_counts_and_the_gap(f.env().await).await;
 }
 
 #[test]

@@ -5,6 +5,7 @@ use crate::{AppState, WebError};
 use amparo_core::store::AuditFilter;
 use amparo_core::usecases::users::UserUpdate;
 use amparo_domain::org::OrgInput;
+use amparo_domain::paging::ListParams;
 use amparo_domain::person::PersonInput;
 use amparo_domain::user::UserInput;
 use amparo_domain::{OrgId, PersonId, UserId};
@@ -127,8 +128,8 @@ pub async fn audit_list(
     ok(s.app.list_audit(&c.ctx, q.filter()).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn persons_list(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
-    ok(s.app.list_persons(&c.ctx).await.map_err(|e| c.err(e))?)
+pub async fn persons_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
+    ok(s.app.list_persons(&c.ctx, &q).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn persons_create(State(s): State<AppState>, c: ApiCaller, ApiJson(input): ApiJson<PersonInput>) -> ApiResult {
@@ -358,11 +359,25 @@ pub async fn assistance_create(
 
 #[derive(Deserialize)]
 pub struct GapQuery {
-    days: Option<i64>,
+    days: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// `?days=` (whole days since the decision, 0..3650, default 7).
+pub fn gap_days(raw: Option<&str>) -> Result<i64, amparo_core::CoreError> {
+    match raw.map(str::trim).filter(|d| !d.is_empty()) {
+        None => Ok(7),
+        Some(d) => {
+            d.parse::<i64>().ok().filter(|n| (0..=3_650).contains(n)).ok_or_else(|| amparo_core::CoreError::field("days", "invalid_number"))
+        }
+    }
 }
 
 pub async fn referral_gap(State(s): State<AppState>, c: ApiCaller, Query(q): Query<GapQuery>) -> ApiResult {
-    ok(s.app.referral_gap(&c.ctx, q.days.unwrap_or(7)).await.map_err(|e| c.err(e))?)
+    let days = gap_days(q.days.as_deref()).map_err(|e| c.err(e))?;
+    let page = ListParams { limit: q.limit, cursor: q.cursor, ..Default::default() };
+    ok(s.app.referral_gap(&c.ctx, days, &page).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn services_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
@@ -393,8 +408,8 @@ pub async fn services_update(
 
 // -- prosecution and coordination ---------------------------------------------------------
 
-pub async fn cases_list(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
-    ok(s.app.list_cases(&c.ctx).await.map_err(|e| c.err(e))?)
+pub async fn cases_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
+    ok(s.app.list_cases(&c.ctx, &q).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn cases_open(State(s): State<AppState>, c: ApiCaller, ApiJson(input): ApiJson<amparo_domain::cases::CaseInput>) -> ApiResult {
@@ -522,8 +537,8 @@ pub async fn shares_request(State(s): State<AppState>, c: ApiCaller, ApiJson(b):
     Ok((StatusCode::ACCEPTED, Json(json!({ "status": "requested" }))))
 }
 
-pub async fn alerts_list(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
-    ok(s.app.list_alerts(&c.ctx).await.map_err(|e| c.err(e))?)
+pub async fn alerts_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
+    ok(s.app.list_alerts(&c.ctx, &q).await.map_err(|e| c.err(e))?)
 }
 
 #[derive(Deserialize)]

@@ -129,7 +129,7 @@ async fn internal_failures_never_leak_their_cause() {
     let tok = t.app.create_token(&Ctx::system("t"), "investigador@demo.amparo.pe", "t", 1).await.unwrap().0;
     let c = client();
     let persons: Value = c.get(format!("{}/api/v1/persons", t.base)).bearer_auth(&tok).send().await.unwrap().json().await.unwrap();
-    let id = persons[0]["id"].as_str().unwrap().to_owned();
+    let id = persons["items"][0]["id"].as_str().unwrap().to_owned();
     // Corrupt a ciphertext under the application: decryption fails inside the core.
     sqlx::query("UPDATE persons SET given_names = $1 WHERE id = $2")
         .bind(vec![1u8; 60])
@@ -160,8 +160,8 @@ async fn revealing_an_identity_requires_a_purpose_and_is_audited_with_it() {
     let tok = t.app.create_token(&Ctx::system("t"), "investigador@demo.amparo.pe", "t", 1).await.unwrap().0;
     let c = client();
     let persons: Value = c.get(format!("{}/api/v1/persons", t.base)).bearer_auth(&tok).send().await.unwrap().json().await.unwrap();
-    assert!(persons[0].get("given_names").is_none(), "lists show no identity");
-    let id = persons[0]["id"].as_str().unwrap();
+    assert!(persons["items"][0].get("given_names").is_none(), "lists show no identity");
+    let id = persons["items"][0]["id"].as_str().unwrap();
     let r =
         c.post(format!("{}/api/v1/persons/{id}/reveal", t.base)).bearer_auth(&tok).json(&json!({ "purpose": "" })).send().await.unwrap();
     assert_eq!(r.status(), 422);

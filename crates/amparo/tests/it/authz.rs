@@ -505,6 +505,7 @@ async fn every_route_answers_every_role_as_the_policy_says() {
             }
         }
     }
+    eprintln!("authorization matrix: {checked} checks");
     assert!(checked > 700, "only {checked} checks ran");
     assert!(failures.is_empty(), "{} authorization mismatches:\n{}", failures.len(), failures.join("\n"));
 }
@@ -750,6 +751,7 @@ async fn no_list_shows_another_organisations_records() {
             checked += 1;
         }
     }
+    eprintln!("list scope matrix: {checked} checks");
     assert!(checked > 200, "lists checked: {checked}");
     assert!(leaks.is_empty(), "{}", leaks.join("\n"));
 }

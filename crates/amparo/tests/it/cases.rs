@@ -263,7 +263,7 @@ async fn official_complicity_restricts_the_case_and_reports_every_access() {
         "a share does not open a restricted case"
     );
     let (_, list) = call(&t, &col, "GET", "/api/v1/cases", Value::Null).await;
-    assert!(!list.as_array().unwrap().iter().any(|c| c["id"] == cid.as_str()), "not even listed");
+    assert!(!list["items"].as_array().unwrap().iter().any(|c| c["id"] == cid.as_str()), "not even listed");
     // The investigator reads it: the access is reported to the coordinating body.
     assert_eq!(call(&t, &inv, "GET", &format!("/api/v1/cases/{cid}"), Value::Null).await.0, 200);
     let coordination = t.store.list_orgs().await.unwrap().into_iter().find(|o| o.kind.as_str() == "coordinating_body").unwrap().id;
@@ -297,13 +297,13 @@ async fn a_match_across_two_organisations_alerts_both_and_reveals_nothing_else()
     let ngo = token(&t, "trabajadora-social@demo.amparo.pe").await;
     let (status, _) = call(&t, &inv, "POST", "/api/v1/persons", json!({ "role": "victim", "given_names": "Rosa", "first_surname": "Quispe", "birth_date": "2009-04-12", "document_number": "DNI 45.678.901" })).await;
     assert_eq!(status, 201);
-    let before = call(&t, &ngo, "GET", "/api/v1/alerts", Value::Null).await.1.as_array().unwrap().len();
+    let before = call(&t, &ngo, "GET", "/api/v1/alerts", Value::Null).await.1["items"].as_array().unwrap().len();
     // The NGO records the same girl with the number typed differently, and no name.
     let (_, mine) =
         call(&t, &ngo, "POST", "/api/v1/persons", json!({ "role": "possible_victim", "aliases": "Rosita", "document_number": "45678901" }))
             .await;
     let (_, alerts) = call(&t, &ngo, "GET", "/api/v1/alerts", Value::Null).await;
-    let alerts = alerts.as_array().unwrap();
+    let alerts = alerts["items"].as_array().unwrap();
     assert_eq!(alerts.len(), before + 1);
     let a = alerts.iter().find(|a| a["person_id"] == mine["id"]).unwrap();
     let police = org_of(&t, "police_unit", "PE-16").await;
@@ -323,7 +323,7 @@ async fn a_match_across_two_organisations_alerts_both_and_reveals_nothing_else()
         .unwrap()
         .id
         .to_string();
-    assert!(theirs.as_array().unwrap().iter().any(|x| x["other_org"] == ngo_org.as_str() && x["status"] == "open"));
+    assert!(theirs["items"].as_array().unwrap().iter().any(|x| x["other_org"] == ngo_org.as_str() && x["status"] == "open"));
     // Same name + date of birth also matches; a different date does not.
     let (_, named) = call(
         &t,
@@ -342,7 +342,7 @@ async fn a_match_across_two_organisations_alerts_both_and_reveals_nothing_else()
     )
     .await;
     let (_, alerts) = call(&t, &ngo, "GET", "/api/v1/alerts", Value::Null).await;
-    let has = |p: &Value| alerts.as_array().unwrap().iter().any(|a| a["person_id"] == p["id"]);
+    let has = |p: &Value| alerts["items"].as_array().unwrap().iter().any(|a| a["person_id"] == p["id"]);
     assert!(has(&named) && !has(&other));
     // The decision is recorded; a witness or reporter never raises an alert.
     let (status, _) = call(
@@ -355,12 +355,12 @@ async fn a_match_across_two_organisations_alerts_both_and_reveals_nothing_else()
     .await;
     assert_eq!(status, 200);
     let (_, after) = call(&t, &ngo, "GET", "/api/v1/alerts", Value::Null).await;
-    assert!(after.as_array().unwrap().iter().any(|x| x["id"] == a["id"] && x["status"] == "confirmed"));
-    let n = after.as_array().unwrap().len();
+    assert!(after["items"].as_array().unwrap().iter().any(|x| x["id"] == a["id"] && x["status"] == "confirmed"));
+    let n = after["items"].as_array().unwrap().len();
     let (status, w) =
         call(&t, &ngo, "POST", "/api/v1/persons", json!({ "role": "witness", "aliases": "Testigo", "document_number": "45678901" })).await;
     assert_eq!(status, 201, "{w}");
-    assert_eq!(call(&t, &ngo, "GET", "/api/v1/alerts", Value::Null).await.1.as_array().unwrap().len(), n);
+    assert_eq!(call(&t, &ngo, "GET", "/api/v1/alerts", Value::Null).await.1["items"].as_array().unwrap().len(), n);
     // The hashes in the database are not the document number.
     let rows: Vec<(Option<String>,)> =
         sqlx::query_as("SELECT match_doc FROM persons WHERE match_doc IS NOT NULL").fetch_all(t.store.pool()).await.unwrap();

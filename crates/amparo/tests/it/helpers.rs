@@ -252,3 +252,24 @@ pub async fn enrolled(t: &TestApp, email: &str) {
     let ev = Ctx::system("t").event(NOW, "mfa_enrol", "ok", "user", u.id.as_str());
     t.store.set_mfa(&u.id, Some(b"test-secret-not-a-real-ciphertext"), &[], &ev).await.unwrap();
 }
+
+/// Every item of a paged API list, following `next_cursor` page by page (200 a page), with
+/// a bound so a cursor that never ends fails the test instead of hanging it.
+pub async fn all_pages(base: &str, tok: &str, path: &str) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..10_000 {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut url = format!("{base}{path}{sep}limit=200");
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let page: serde_json::Value = client().get(url).bearer_auth(tok).send().await.unwrap().json().await.unwrap();
+        out.extend(page["items"].as_array().expect("a paged list").iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return out,
+        }
+    }
+    panic!("{path} never reached its last page");
+}

@@ -105,7 +105,7 @@ async fn a_confirmed_link_counts_the_victim_once_and_only_those_who_see_both_dec
     for tok in [&police, &shelter] {
         let (_, alerts) = call(&t, tok, "GET", "/api/v1/alerts", Value::Null).await;
         assert!(
-            alerts
+            alerts["items"]
                 .as_array()
                 .unwrap()
                 .iter()

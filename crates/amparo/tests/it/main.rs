@@ -15,6 +15,7 @@ mod hardening;
 mod helpers;
 mod linkage;
 mod mfa_gate;
+mod paging;
 mod parsers;
 mod protection;
 mod relations;

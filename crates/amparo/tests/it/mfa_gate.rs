@@ -91,6 +91,7 @@ async fn password_only_sessions_and_tokens_without_a_second_factor_reach_nothing
             }
         }
     }
+    eprintln!("two-factor gate matrix: {checked} checks");
     assert!(checked > 150, "routes checked: {checked}");
     // Once the second factor is verified, the same account works.
     let done = t.app.resolve_session(must_verify.cookie.trim_start_matches("amparo_session=")).await.unwrap().unwrap();

@@ -341,7 +341,7 @@ async fn a_report_travels_to_an_accepted_referral_with_consent_capacity_and_gap_
     assert_eq!(status, 201, "{d}");
     assert_eq!((d["deciding_org_type"].as_str(), d["current"].as_bool()), (Some("Police"), Some(true)));
     let (_, gap) = call(&t, &coordinator, "GET", "/api/v1/referral-gap?days=0", Value::Null).await;
-    assert!(gap.as_array().unwrap().iter().any(|g| g["person_id"] == pid.as_str()), "identified, not referred: in the gap");
+    assert!(gap["items"].as_array().unwrap().iter().any(|g| g["person_id"] == pid.as_str()), "identified, not referred: in the gap");
 
     // The shelter's address is for its own staff only.
     let (_, services) = call(&t, &investigator, "GET", "/api/v1/services?kind=shelter", Value::Null).await;
@@ -382,7 +382,7 @@ async fn a_report_travels_to_an_accepted_referral_with_consent_capacity_and_gap_
     assert_eq!(status, 201, "{r}");
     let ref_id = r["id"].as_str().unwrap().to_owned();
     let (_, gap) = call(&t, &coordinator, "GET", "/api/v1/referral-gap?days=0", Value::Null).await;
-    assert!(!gap.as_array().unwrap().iter().any(|g| g["person_id"] == pid.as_str()), "referred: out of the gap");
+    assert!(!gap["items"].as_array().unwrap().iter().any(|g| g["person_id"] == pid.as_str()), "referred: out of the gap");
 
     // The shelter sees the person (pseudonymous), can reveal for a purpose, and accepts.
     let (status, file) = call(&t, &shelter, "GET", &format!("/api/v1/persons/{pid}/file"), Value::Null).await;
@@ -491,19 +491,19 @@ async fn the_demo_gap_view_is_not_empty_and_local_users_see_only_their_own() {
     let coordinator = token(&t, "coordinadora@demo.amparo.pe").await;
     let (status, gap) = call(&t, &coordinator, "GET", "/api/v1/referral-gap?days=7", Value::Null).await;
     assert_eq!(status, 200);
-    let national = gap.as_array().unwrap().len();
+    let national = gap["items"].as_array().unwrap().len();
     assert!(national >= 2, "the demo has identified victims without referral: {gap}");
     let inspector = token(&t, "inspectora@demo.amparo.pe").await;
     let (_, local) = call(&t, &inspector, "GET", "/api/v1/referral-gap?days=7", Value::Null).await;
     let (_, me) = call(&t, &inspector, "GET", "/api/v1/me", Value::Null).await;
-    assert!(!local.as_array().unwrap().is_empty());
-    assert!(local.as_array().unwrap().iter().all(|g| g["org_id"] == me["org_id"]), "a labour inspector sees her own persons only");
-    assert!(local.as_array().unwrap().len() < national);
+    assert!(!local["items"].as_array().unwrap().is_empty());
+    assert!(local["items"].as_array().unwrap().iter().all(|g| g["org_id"] == me["org_id"]), "a labour inspector sees her own persons only");
+    assert!(local["items"].as_array().unwrap().len() < national);
     let analyst = token(&t, "analista@demo.amparo.pe").await;
     let (_, a) = call(&t, &analyst, "GET", "/api/v1/referral-gap?days=7", Value::Null).await;
-    assert!(a.as_array().unwrap().iter().all(|g| g["person_code"].as_str().unwrap().starts_with("P-")), "pseudonymous codes only");
+    assert!(a["items"].as_array().unwrap().iter().all(|g| g["person_code"].as_str().unwrap().starts_with("P-")), "pseudonymous codes only");
     let (status, _) =
-        call(&t, &analyst, "GET", &format!("/api/v1/persons/{}/file", a[0]["person_id"].as_str().unwrap()), Value::Null).await;
+        call(&t, &analyst, "GET", &format!("/api/v1/persons/{}/file", a["items"][0]["person_id"].as_str().unwrap()), Value::Null).await;
     assert_eq!(status, 403, "seeing the gap does not open the file");
 }
 

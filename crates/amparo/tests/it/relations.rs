@@ -164,7 +164,7 @@ async fn two_roles_each_grant_their_own_work_and_no_more() {
     let body = json!({ "role": "witness", "aliases": "El Flaco" });
     assert_eq!(w.call(&coord_analyst, "POST", "/api/v1/persons", body).await.0, 403);
     let mine = w.ok(&coord_analyst, "GET", "/api/v1/persons", Value::Null, 200).await;
-    assert_eq!(mine.as_array().map(Vec::len), Some(0), "no person was recorded: {mine}");
+    assert_eq!(mine["items"].as_array().map(Vec::len), Some(0), "no person was recorded: {mine}");
     // Nor does either hold the other organisation's records: the coordinator's case list is
     // empty, the admin's user list has no one from the observatory.
     let cases = w.ok(&coord_analyst, "GET", "/api/v1/cases", Value::Null, 200).await;

@@ -164,13 +164,7 @@ fn crash_story(dir: &Path, url: Option<&str>) {
         ok(amparo(dir, url, &["token", "create", "--user", "investigador@demo.amparo.pe", "--name", "carga", "--expires", "1"], None));
     let tok = tok_out.split_whitespace().find(|w| w.starts_with("amp_")).unwrap_or_else(|| panic!("token in: {tok_out}")).to_owned();
     let mut server = serve(dir, url, &env);
-    let persons_before = rt
-        .block_on(async {
-            client().get(format!("{}/api/v1/persons", server.base)).bearer_auth(&tok).send().await.unwrap().json::<Value>().await.unwrap()
-        })
-        .as_array()
-        .map(Vec::len)
-        .unwrap_or(0);
+    let persons_before = rt.block_on(all_pages(&server.base, &tok, "/api/v1/persons")).len();
     let mut acked: Vec<(String, String)> = Vec::new(); // (idempotency key, person id)
     let mut sent: Vec<String> = Vec::new();
     for round in 0..3 {
@@ -244,9 +238,7 @@ fn crash_story(dir: &Path, url: Option<&str>) {
     for (key, status, _) in &retried {
         assert!(matches!(status, 201 | 409), "retry of {key}: {status}");
     }
-    let persons: Value =
-        rt.block_on(async { client().get(format!("{base}/api/v1/persons")).bearer_auth(&tok).send().await.unwrap().json().await.unwrap() });
-    let all = persons.as_array().unwrap();
+    let all = rt.block_on(all_pages(&base, &tok, "/api/v1/persons"));
     // Every acknowledged create is there, and its retry gave back the same record.
     for (key, id) in &acked {
         assert!(all.iter().any(|p| p["id"] == id.as_str()), "acknowledged {key} ({id}) is missing");

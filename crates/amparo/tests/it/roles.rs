@@ -261,7 +261,7 @@ async fn a_referral_without_consent_says_what_is_missing_and_keeps_the_form() {
     b.refresh_csrf().await;
     let inspector = token(&t, "inspectora@demo.amparo.pe").await;
     let (_, persons) = call(&t, &inspector, "GET", "/api/v1/persons", Value::Null).await;
-    let pid = persons.as_array().unwrap()[0]["id"].as_str().unwrap().to_owned();
+    let pid = persons["items"].as_array().unwrap()[0]["id"].as_str().unwrap().to_owned();
     let page = b.get(&format!("/persons/{pid}")).await.text().await.unwrap();
     let service =
         page.split("id=\"r-service\"").nth(1).unwrap().split("<option value=\"").nth(2).unwrap().split('"').next().unwrap().to_owned();

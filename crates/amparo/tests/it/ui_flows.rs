@@ -237,7 +237,7 @@ async fn the_referral_gap_notifications_alerts_and_prevention_screens_show_what_
     let (coord, _) = login(&t, "coordinadora@demo.amparo.pe", DEMO_PW).await;
     let (status, gap) = call(&t, &ctok, "GET", "/api/v1/referral-gap?days=7", Value::Null).await;
     assert_eq!(status, 200, "{gap}");
-    let rows = gap.as_array().unwrap();
+    let rows = gap["items"].as_array().unwrap();
     assert!(!rows.is_empty(), "the demo has identified victims waiting for a referral");
     let page = coord.get("/referral-gap?days=7").await.text().await.unwrap();
     for r in rows {
@@ -276,11 +276,75 @@ async fn the_referral_gap_notifications_alerts_and_prevention_screens_show_what_
     let itok = token(&t, "investigador@demo.amparo.pe").await;
     let (inv, _) = login(&t, "investigador@demo.amparo.pe", DEMO_PW).await;
     let (_, alerts) = call(&t, &itok, "GET", "/api/v1/alerts", Value::Null).await;
-    let open = alerts.as_array().unwrap().iter().find(|a| a["status"] == "open").expect("the demo has an open alert").clone();
+    let open = alerts["items"].as_array().unwrap().iter().find(|a| a["status"] == "open").expect("the demo has an open alert").clone();
     let aid = open["id"].as_str().unwrap();
     assert!(inv.get("/alerts").await.text().await.unwrap().contains(aid), "the page offers it");
     submit(&inv, &format!("/alerts/{aid}"), &[("decision", "not_same"), ("version", &open["version"].to_string())]).await;
     let (_, alerts) = call(&t, &itok, "GET", "/api/v1/alerts", Value::Null).await;
-    let now = alerts.as_array().unwrap().iter().find(|a| a["id"] == open["id"]).map(|a| a["status"].clone());
+    let now = alerts["items"].as_array().unwrap().iter().find(|a| a["id"] == open["id"]).map(|a| a["status"].clone());
     assert_eq!(now, Some(Value::from("not_same")), "decided: {alerts}");
+}
+
+#[tokio::test]
+async fn a_person_edited_a_screening_read_a_share_asked_and_an_organisation_shown_from_their_pages() {
+    let t = demo().await;
+    let (inv, _) = login(&t, "investigador@demo.amparo.pe", DEMO_PW).await;
+    let itok = token(&t, "investigador@demo.amparo.pe").await;
+    // A person edited through the form: the change is what the API reads back.
+    let (_, p) = call(&t, &itok, "POST", "/api/v1/persons", serde_json::json!({ "role": "witness", "aliases": "La Flaca" })).await;
+    let pid = p["id"].as_str().unwrap().to_owned();
+    submit(
+        &inv,
+        &format!("/persons/{pid}"),
+        &[("role", "possible_victim"), ("aliases", "La Flaca de Belén"), ("approx_age", "17"), ("version", &p["version"].to_string())],
+    )
+    .await;
+    let (_, back) = call(&t, &itok, "GET", &format!("/api/v1/persons/{pid}"), Value::Null).await;
+    assert_eq!((back["role"].as_str(), back["approx_age"].as_i64()), (Some("possible_victim"), Some(17)), "{back}");
+    // A screening saved through the form, then read on its own page with its indicators.
+    submit(
+        &inv,
+        &format!("/persons/{pid}/screenings"),
+        &[("set", "child_sexual"), ("indicators", "d1.deceived_nature_job"), ("status", "draft")],
+    )
+    .await;
+    let (_, file) = call(&t, &itok, "GET", &format!("/api/v1/persons/{pid}/file"), Value::Null).await;
+    let sid = file["screenings"][0]["id"].as_str().expect("the screening is on the file").to_owned();
+    let page = inv.get(&format!("/screenings/{sid}")).await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("d1.deceived_nature_job") && page.contains("checked"), "the recorded indicator is ticked");
+
+    // The prosecutor asks for a case by its reference from the cases page; the owner sees the request.
+    let (_, c) = call(
+        &t,
+        &itok,
+        "POST",
+        "/api/v1/cases",
+        serde_json::json!({ "title": "Hospedaje en Belén", "exploitation": "isSexualExploit", "place": "PE-16" }),
+    )
+    .await;
+    let (fis, _) = login(&t, "fiscal@demo.amparo.pe", DEMO_PW).await;
+    // The cases page answers in place (it does not say whether the reference exists).
+    let r = fis
+        .post(
+            "/share-requests",
+            &[("reference", c["reference"].as_str().unwrap()), ("purpose", "Evaluar la denuncia"), ("until", "2027-03-31")],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let got = case_json(&t, &itok, c["id"].as_str().unwrap()).await;
+    let req = got["shares"].as_array().unwrap().iter().find(|s| s["status"] == "requested").expect("the request is on the case").clone();
+    assert!(req.to_string().contains("Evaluar la denuncia"), "{req}");
+
+    // The organisation's own page names it, its place and its parent.
+    let (admin, _) = login(&t, "admin-loreto@demo.amparo.pe", DEMO_PW).await;
+    let me = call(&t, &itok, "GET", "/api/v1/me", Value::Null).await.1;
+    let org = me["org_id"].as_str().unwrap();
+    let page = admin.get(&format!("/orgs/{org}")).await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    let (_, o) = call(&t, &itok, "GET", &format!("/api/v1/organisations/{org}"), Value::Null).await;
+    assert!(page.contains(o["name"].as_str().unwrap()), "the page names the organisation");
+    assert!(page.contains("Loreto"), "its place by name");
 }

@@ -32,3 +32,14 @@ pub fn csrf_token(keys: &keyring::Keyring, binding: &str) -> String {
     mac.update(binding.as_bytes());
     hex::encode(mac.finalize().into_bytes())
 }
+
+/// A tag over `data` for one purpose (a list cursor), under its own key derived from the
+/// master key: any server with the same key file checks it, nothing is stored, and a tag
+/// made for one purpose is worthless for another.
+pub fn purpose_tag(keys: &keyring::Keyring, purpose: &str, data: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let Ok(key) = keys.derive_active(&format!("amparo {purpose} v1")) else { return String::new() };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key.as_slice()) else { return String::new() };
+    mac.update(data.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}

@@ -11,9 +11,11 @@
 use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
+use crate::paging::{Page, row_key, scanned};
 use crate::random::RandomExt;
 use crate::store::{Batch, PersonRecord, RecordRow, RecordTable, RowFilter};
 use amparo_domain::OrgId;
+use amparo_domain::paging::ListParams;
 use amparo_domain::person::{Identity, PersonRole};
 use amparo_domain::policy::{Action, Relation};
 use serde::Serialize;
@@ -172,20 +174,18 @@ impl Amparo {
     }
 
     /// Alerts about the caller's organisation's persons.
-    pub async fn list_alerts(&self, ctx: &Ctx) -> CoreResult<Vec<AlertView>> {
+    pub async fn list_alerts(&self, ctx: &Ctx, q: &ListParams) -> CoreResult<Page<AlertView>> {
         self.authorize(ctx, Action::HandleAlerts, Relation::OwnOrgScope, "alert", "").await?;
-        let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?;
-        let rows: Vec<RecordRow> = self
-            .store
-            .find_rows(RecordTable::Alerts, &RowFilter { orgs: vec![org.clone()], ..Default::default() })
-            .await?
-            .into_iter()
-            .filter(|r| &r.org_id == org)
-            .collect();
+        let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?.clone();
+        let page = self.page_request(ctx, "alerts", q.limit.as_deref(), q.cursor.as_deref())?;
+        let filter = q.filter(&["open", "confirmed", "not_same"]).map_err(CoreError::Validation)?;
+        let base = RowFilter { owners: vec![org], ..Default::default() };
+        let seen = scanned(self.scan_rows(RecordTable::Alerts, base, &filter, &page).await?, page.limit, row_key);
+        let rows = seen.rows;
         let ids: Vec<String> = rows.iter().filter_map(|r| r.subject_id.clone()).collect();
         let persons = self.store.persons_by_ids(&ids).await?;
         self.append(&ctx.event(self.now(), "list_alerts", "ok", "alert", "")).await?;
-        Ok(rows
+        let items = rows
             .iter()
             .map(|r| {
                 let pid = r.subject_id.clone().unwrap_or_default();
@@ -199,7 +199,8 @@ impl Amparo {
                     version: r.version,
                 }
             })
-            .collect())
+            .collect();
+        Ok(self.page_of(ctx, "alerts", items, seen.next))
     }
 
     /// Record the organisation's decision on its side of an alert.

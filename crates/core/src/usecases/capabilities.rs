@@ -70,6 +70,7 @@ pub fn capabilities_of(actor: Option<&Actor>) -> Capabilities {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use amparo_domain::policy::UserActor;

@@ -9,12 +9,14 @@
 use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
+use crate::paging::{Page, merge_rows, row_key, scanned};
 use crate::random::RandomExt;
 use crate::records::{attrs, to_json};
-use crate::store::{Batch, RecordRow, RecordTable, RowFilter};
+use crate::store::{Batch, IdsFrom, RecordRow, RecordTable, RowFilter, RowOrder};
 use crate::usecases::redaction::Redact;
 use amparo_domain::cases::{CaseExploitation, CaseInput, CaseRole, CaseStatus, EventInput, LabourSector, SexualForm, Stage};
 use amparo_domain::org::OrgKind;
+use amparo_domain::paging::ListParams;
 use amparo_domain::policy::{Action, Relation, authorize};
 use amparo_domain::protection::days_from_civil;
 use amparo_domain::validation::{FieldErrors, required_text};
@@ -326,34 +328,35 @@ impl Amparo {
         Err(CoreError::field("sources", "invalid_choice"))
     }
 
-    /// Cases the caller's organisation owns or holds a share of (restricted ones only for
-    /// the named users).
-    pub async fn list_cases(&self, ctx: &Ctx) -> CoreResult<Vec<CaseSummary>> {
+    /// A page of the cases the caller's organisation owns or holds a share of (restricted
+    /// ones only for the named users), newest first, filtered by status, region and date.
+    pub async fn list_cases(&self, ctx: &Ctx, q: &ListParams) -> CoreResult<Page<CaseSummary>> {
         self.authorize(ctx, Action::ViewCase, Relation::OwnOrgScope, "case", "").await?;
-        let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?;
-        let mut out = Vec::new();
-        for r in self.store.find_rows(RecordTable::Cases, &RowFilter { orgs: vec![org.clone()], ..Default::default() }).await? {
-            if self.case_access(ctx, &r).await?.relation == Relation::SameOrg {
-                out.push(self.case_summary(&r, false)?);
+        let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?.clone();
+        let page = self.page_request(ctx, "cases", q.limit.as_deref(), q.cursor.as_deref())?;
+        let statuses: Vec<&str> = CaseStatus::ALL.iter().map(|s| s.as_str()).collect();
+        let filter = q.filter(&statuses).map_err(CoreError::Validation)?;
+        // Owned, and shared through a granted share: two index walks, merged.
+        let owned =
+            self.scan_rows(RecordTable::Cases, RowFilter { owners: vec![org.clone()], ..Default::default() }, &filter, &page).await?;
+        let shared_with = IdsFrom { table: RecordTable::Shares, parties: vec![org.clone()], statuses: vec!["granted".into()] };
+        let shared =
+            self.scan_rows(RecordTable::Cases, RowFilter { ids_from: Some(shared_with), ..Default::default() }, &filter, &page).await?;
+        let seen = scanned(merge_rows(owned.into_iter().chain(shared).collect()), page.limit, row_key);
+        let mut out = Vec::with_capacity(seen.rows.len());
+        for r in &seen.rows {
+            // A restricted case, or a share that has ended, drops out of the page; the cursor
+            // still moves past it.
+            match self.case_access(ctx, r).await?.relation {
+                Relation::SameOrg => out.push(self.case_summary(r, false)?),
+                Relation::Shared => out.push(self.case_summary(r, true)?),
+                _ => {}
             }
         }
-        let shares = self
-            .store
-            .find_rows(RecordTable::Shares, &RowFilter { orgs: vec![org.clone()], statuses: vec!["granted".into()], ..Default::default() })
-            .await?;
-        for s in shares.iter().filter(|s| s.party_org.as_ref() == Some(org)) {
-            let Some(cid) = &s.subject_id else { continue };
-            if out.iter().any(|c| &c.id == cid) {
-                continue;
-            }
-            if let Some(r) = self.store.get_row(RecordTable::Cases, cid).await?
-                && self.case_access(ctx, &r).await?.relation == Relation::Shared
-            {
-                out.push(self.case_summary(&r, true)?);
-            }
-        }
-        self.append(&ctx.event(self.now(), "list_cases", "ok", "case", "")).await?;
-        Ok(out)
+        let mut ev = ctx.event(self.now(), "list_cases", "ok", "case", "");
+        ev.details = serde_json::json!({ "count": out.len() }).to_string();
+        self.append(&ev).await?;
+        Ok(self.page_of(ctx, "cases", out, seen.next))
     }
 
     pub async fn get_case(&self, ctx: &Ctx, id: &str) -> CoreResult<CaseView> {
@@ -664,17 +667,18 @@ impl Amparo {
         self.task_views(&[done])?.redact(sight).into_iter().next().ok_or(CoreError::NotFound)
     }
 
-    /// The unit's open tasks, overdue first.
-    pub async fn unit_tasks(&self, ctx: &Ctx) -> CoreResult<Vec<TaskView>> {
+    /// A page of the unit's tasks (open unless asked otherwise), soonest due first, so the
+    /// overdue come first. Filtered by status and date.
+    pub async fn unit_tasks(&self, ctx: &Ctx, q: &ListParams) -> CoreResult<Page<TaskView>> {
         self.authorize(ctx, Action::ViewCase, Relation::OwnOrgScope, "task", "").await?;
-        let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?;
-        let rows = self
-            .store
-            .find_rows(RecordTable::Tasks, &RowFilter { orgs: vec![org.clone()], statuses: vec!["open".into()], ..Default::default() })
-            .await?;
-        let mut out = self.task_views(&rows)?;
-        out.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(a.due.cmp(&b.due)));
-        Ok(out)
+        let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?.clone();
+        let page = self.page_request(ctx, "tasks", q.limit.as_deref(), q.cursor.as_deref())?;
+        let filter = q.filter(&["open", "done"]).map_err(CoreError::Validation)?;
+        let base = RowFilter { owners: vec![org], statuses: vec!["open".into()], order: RowOrder::Soonest, ..Default::default() };
+        let due_key = |r: &RecordRow| amparo_domain::paging::After { at: r.occurred_at.unwrap_or(0), id: r.id.clone() };
+        let seen = scanned(self.scan_rows(RecordTable::Tasks, base, &filter, &page).await?, page.limit, due_key);
+        let out = self.task_views(&seen.rows)?;
+        Ok(self.page_of(ctx, "tasks", out, seen.next))
     }
 }
 

@@ -6,8 +6,10 @@
 use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
+use crate::paging::{Page, scanned};
 use crate::random::RandomExt;
-use crate::store::{PersonRecord, RecordTable, RowFilter};
+use crate::store::{PersonListFilter, PersonRecord, RecordTable, RowFilter};
+use amparo_domain::paging::{After, ListParams};
 use amparo_domain::person::{Identity, Person, PersonInput, PersonProfile, pseudonym};
 use amparo_domain::policy::{Action, Relation};
 use amparo_domain::protection::ReferralStatus;
@@ -130,31 +132,32 @@ impl Amparo {
         Ok(public(&rec))
     }
 
-    /// Persons of the actor's organisation and those referred to it, by pseudonymous code only.
-    pub async fn list_persons(&self, ctx: &Ctx) -> CoreResult<Vec<Person>> {
+    /// A page of the persons of the actor's organisation and those referred to it, newest
+    /// first, by pseudonymous code only; `?status=` is the person's role.
+    pub async fn list_persons(&self, ctx: &Ctx, q: &ListParams) -> CoreResult<Page<Person>> {
         self.authorize(ctx, Action::ListPersons, Relation::OwnOrgScope, "person", "").await?;
-        let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?;
-        let mut list = self.store.list_persons(org).await?;
-        let f = RowFilter { orgs: vec![org.clone()], ..Default::default() };
-        let referred: Vec<String> = self
-            .store
-            .find_rows(RecordTable::Referrals, &f)
-            .await?
-            .into_iter()
-            .filter(|r| {
-                r.party_org.as_ref() == Some(org) && ReferralStatus::parse(&r.status).is_some_and(ReferralStatus::counts_as_referred)
-            })
-            .filter_map(|r| r.subject_id)
-            .collect();
-        for p in self.store.persons_by_ids(&referred).await? {
-            if !list.iter().any(|x| x.id == p.id) {
-                list.push(p);
-            }
-        }
+        let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?.clone();
+        let page = self.page_request(ctx, "persons", q.limit.as_deref(), q.cursor.as_deref())?;
+        let roles: Vec<&str> = amparo_domain::person::PersonRole::ALL.iter().map(|r| r.as_str()).collect();
+        let filter = q.filter(&roles).map_err(CoreError::Validation)?;
+        let referred: Vec<String> = ReferralStatus::ALL.iter().filter(|s| s.counts_as_referred()).map(|s| s.as_str().to_owned()).collect();
+        let f = PersonListFilter {
+            owners: vec![org.clone()],
+            referred_to: vec![org],
+            referred_statuses: referred,
+            role: filter.statuses.first().cloned(),
+            created_from: filter.from,
+            created_before: filter.before,
+            after: page.after.clone(),
+            limit: page.limit as i64 + 1,
+        };
+        let key = |p: &PersonRecord| After { at: p.created_at, id: p.id.to_string() };
+        let seen = scanned(self.store.persons_listed(&f).await?, page.limit, key);
         let mut ev = ctx.event(self.now(), "list_persons", "ok", "person", "");
-        ev.details = serde_json::json!({ "count": list.len() }).to_string();
+        ev.details = serde_json::json!({ "count": seen.rows.len() }).to_string();
         self.append(&ev).await?;
-        Ok(list.iter().map(public).collect())
+        let items = seen.rows.iter().map(public).collect();
+        Ok(self.page_of(ctx, "persons", items, seen.next))
     }
 
     pub async fn get_person(&self, ctx: &Ctx, id: &PersonId) -> CoreResult<Person> {

@@ -8,15 +8,17 @@
 use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
+use crate::paging::{Page, row_key, scanned};
 use crate::random::RandomExt;
 use crate::records::{attrs, to_json};
-use crate::store::{Batch, RecordRow, RecordTable, RowFilter};
+use crate::store::{Batch, GapCandidate, GapQuery, RecordRow, RecordTable, RowFilter};
 use crate::usecases::identification::{DecisionView, ScreeningView};
+use amparo_domain::paging::{After, ListParams};
 use amparo_domain::person::Person;
 use amparo_domain::policy::{Action, Relation, authorize};
 use amparo_domain::protection::{
     AssistanceFields, AssistanceInput, Consent, ReferralAction, ReferralInput, ReferralStatus, ServiceFields, ServiceInput, ServiceKind,
-    Specialisation, days_from_civil, next_status,
+    Specialisation, TraffickingStatus, days_from_civil, next_status,
 };
 use amparo_domain::validation::FieldErrors;
 use amparo_domain::{OrgId, PersonId};
@@ -151,6 +153,10 @@ pub struct NotificationView {
 
 /// The action a notification's link needs: a notification goes only to those in the
 /// organisation who may open what it links to (an admin is not sent to a referral page).
+/// The pages a notification can link to (each names the action its link needs).
+const LINK_FAMILIES: [&str; 9] =
+    ["/reports", "/referrals", "/cases", "/alerts", "/matches", "/persons", "/operations", "/inspections", "/statistics"];
+
 pub(crate) fn action_for_link(link: &str) -> Action {
     let first = link.trim_start_matches('/').split(['/', '?', '#']).next().unwrap_or("");
     match first {
@@ -623,68 +629,65 @@ impl Amparo {
     /// Identified victims (current decision Possible/Actual victim) with no standing referral
     /// `days` or more after the decision. Coordinators and analysts see the whole country;
     /// everyone else sees the persons of their own organisation.
-    pub async fn referral_gap(&self, ctx: &Ctx, days: i64) -> CoreResult<Vec<GapRow>> {
+    /// A page of the referral gap: identified victims not referred `days` after the latest
+    /// decision, oldest decision first; the caller's organisation's persons, or everyone's
+    /// for national roles.
+    pub async fn referral_gap(&self, ctx: &Ctx, days: i64, q: &ListParams) -> CoreResult<Page<GapRow>> {
         self.authorize(ctx, Action::ViewReferralGap, Relation::OwnOrgScope, "referral_gap", "").await?;
-        let out = self.gap_rows(ctx, days).await?;
+        let page = self.page_request(ctx, "referral_gap", q.limit.as_deref(), q.cursor.as_deref())?;
+        let query = GapQuery { after: page.after.clone(), limit: page.limit as i64 + 1, ..self.gap_query(ctx, days)? };
+        let key = |c: &GapCandidate| After { at: c.decided_at, id: c.person_id.clone() };
+        let seen = scanned(self.store.gap_page(&query).await?, page.limit, key);
+        let today = days_from_civil(&self.today()).unwrap_or(0);
+        let out: Vec<GapRow> = seen
+            .rows
+            .into_iter()
+            .map(|c| {
+                let day = c.decided_at.div_euclid(86_400);
+                GapRow {
+                    person_id: c.person_id,
+                    person_code: c.code,
+                    org_id: c.org_id,
+                    status: c.status,
+                    decided_on: amparo_domain::protection::iso_date(day * 86_400),
+                    days_since: today - day,
+                }
+            })
+            .collect();
         let mut ev = ctx.event(self.now(), "view_referral_gap", "ok", "referral_gap", "");
         ev.details = serde_json::json!({ "days": days, "count": out.len() }).to_string();
         self.append(&ev).await?;
-        Ok(out)
+        Ok(self.page_of(ctx, "referral_gap", out, seen.next))
     }
 
-    /// The gap rows without authorization or audit: callers do both (or only count).
-    pub(crate) async fn gap_rows(&self, ctx: &Ctx, days: i64) -> CoreResult<Vec<GapRow>> {
+    /// How many persons are in the caller's referral gap in all (a count: not audited).
+    pub async fn referral_gap_count(&self, ctx: &Ctx, days: i64) -> CoreResult<usize> {
+        self.authorize(ctx, Action::ViewReferralGap, Relation::OwnOrgScope, "referral_gap", "").await?;
+        self.gap_count(ctx, days).await
+    }
+
+    /// How many persons are in the caller's referral gap (counted by the database).
+    pub(crate) async fn gap_count(&self, ctx: &Ctx, days: i64) -> CoreResult<usize> {
+        let q = self.gap_query(ctx, days)?;
+        Ok(usize::try_from(self.store.gap_count(&q).await?).unwrap_or(0))
+    }
+
+    /// The caller's gap question: their organisation's persons, or the country's for the
+    /// national roles; decisions taken at least `days` whole days ago.
+    fn gap_query(&self, ctx: &Ctx, days: i64) -> CoreResult<GapQuery> {
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let national = me.roles.iter().any(|r| matches!(r, amparo_domain::Role::Coordinator | amparo_domain::Role::Analyst));
         let days = days.clamp(0, 3_650);
-        let decisions = self.store.find_rows(RecordTable::Decisions, &RowFilter::default()).await?;
-        let referred: std::collections::HashSet<String> = self
-            .store
-            .find_rows(RecordTable::Referrals, &RowFilter::default())
-            .await?
-            .into_iter()
-            .filter(|r| ReferralStatus::parse(&r.status).is_some_and(ReferralStatus::counts_as_referred))
-            .filter_map(|r| r.subject_id)
-            .collect();
-        let mut latest: std::collections::HashMap<String, &RecordRow> = std::collections::HashMap::new();
-        for d in &decisions {
-            let Some(p) = &d.subject_id else { continue };
-            let newer = latest.get(p).is_none_or(|cur| (d.occurred_at, d.created_at, &d.id) > (cur.occurred_at, cur.created_at, &cur.id));
-            if newer {
-                latest.insert(p.clone(), d);
-            }
-        }
         let today = days_from_civil(&self.today()).unwrap_or(0);
-        let mut candidates = Vec::new();
-        for (p, d) in latest {
-            let identified = amparo_domain::protection::TraffickingStatus::parse(&d.kind).is_some_and(|s| s.is_identified());
-            let since = today - d.occurred_at.unwrap_or(d.created_at).div_euclid(86_400);
-            if identified && since >= days && !referred.contains(&p) {
-                candidates.push((p, d.kind.clone(), since));
-            }
-        }
-        let ids: Vec<String> = candidates.iter().map(|c| c.0.clone()).collect();
-        let persons = self.store.persons_by_ids(&ids).await?;
-        // By id: a scan per candidate was quadratic, and at a million cases the home page
-        // (which counts the gap) did not answer in nine minutes.
-        let persons: std::collections::HashMap<&str, _> = persons.iter().map(|x| (x.id.as_str(), x)).collect();
-        let mut out = Vec::new();
-        for (p, status, since) in candidates {
-            let Some(rec) = persons.get(p.as_str()) else { continue };
-            if !national && rec.org_id != me.org_id {
-                continue;
-            }
-            out.push(GapRow {
-                person_id: p,
-                person_code: rec.code.clone(),
-                org_id: rec.org_id.clone(),
-                status,
-                decided_on: amparo_domain::protection::iso_date((today - since) * 86_400),
-                days_since: since,
-            });
-        }
-        out.sort_by(|a, b| b.days_since.cmp(&a.days_since).then(a.person_code.cmp(&b.person_code)));
-        Ok(out)
+        Ok(GapQuery {
+            org: (!national).then(|| me.org_id.clone()),
+            identified: TraffickingStatus::ALL.iter().filter(|s| s.is_identified()).map(|s| s.as_str().to_owned()).collect(),
+            referred_statuses: ReferralStatus::ALL.iter().filter(|s| s.counts_as_referred()).map(|s| s.as_str().to_owned()).collect(),
+            // Decided on a day at least `days` before today.
+            cutoff: (today - days + 1) * 86_400,
+            after: None,
+            limit: 0,
+        })
     }
 
     /// Whether the caller's role may open what a notification links to.
@@ -728,34 +731,39 @@ impl Amparo {
         })
     }
 
-    pub async fn list_notifications(&self, ctx: &Ctx) -> CoreResult<Vec<NotificationView>> {
+    pub async fn list_notifications(&self, ctx: &Ctx, q: &ListParams) -> CoreResult<Page<NotificationView>> {
         self.authorize(ctx, Action::ViewDirectory, Relation::OwnOrgScope, "notification", "").await?;
-        let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?;
-        let f = RowFilter { orgs: vec![org.clone()], limit: Some(100), ..Default::default() };
-        let mut out = Vec::new();
-        for r in self.store.find_rows(RecordTable::Notifications, &f).await? {
+        let page = self.page_request(ctx, "notifications", q.limit.as_deref(), q.cursor.as_deref())?;
+        let filter = q.filter(&["unread", "read"]).map_err(CoreError::Validation)?;
+        let seen =
+            scanned(self.scan_rows(RecordTable::Notifications, Self::notifications_of(ctx)?, &filter, &page).await?, page.limit, row_key);
+        let mut out = Vec::with_capacity(seen.rows.len());
+        for r in seen.rows {
             let link = r.lookup.unwrap_or_default();
-            if !Self::may_open_link(ctx, &link) {
-                continue;
-            }
             let about = self.notification_about(&link).await?;
             out.push(NotificationView { id: r.id, kind: r.kind, link, at: r.created_at, unread: r.status == "unread", about });
         }
-        Ok(out)
+        Ok(self.page_of(ctx, "notifications", out, seen.next))
+    }
+
+    /// The organisation's notifications whose link the caller may open, as a filter: the
+    /// policy decides which link families; the database keeps the rest out of every page
+    /// and count.
+    fn notifications_of(ctx: &Ctx) -> CoreResult<RowFilter> {
+        let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?.clone();
+        let prefixes: Vec<String> = LINK_FAMILIES.iter().filter(|p| Self::may_open_link(ctx, p)).map(|p| format!("{p}/")).collect();
+        let none = prefixes.is_empty();
+        Ok(RowFilter { owners: vec![org], lookup_prefixes: prefixes, lookup_none: none, ..Default::default() })
     }
 
     /// Unread notifications for the organisation that the caller may open, for the
-    /// navigation badge. Not audited: it reveals a count, not a record.
+    /// navigation badge: counted by the database. Not audited: it reveals a count, not a record.
     pub async fn unread_notifications(&self, ctx: &Ctx) -> CoreResult<usize> {
-        let Some(org) = ctx.org_id() else { return Ok(0) };
-        let f = RowFilter { orgs: vec![org.clone()], statuses: vec!["unread".into()], limit: Some(100), ..Default::default() };
-        Ok(self
-            .store
-            .find_rows(RecordTable::Notifications, &f)
-            .await?
-            .iter()
-            .filter(|r| Self::may_open_link(ctx, r.lookup.as_deref().unwrap_or("")))
-            .count())
+        if ctx.org_id().is_none() {
+            return Ok(0);
+        }
+        let f = RowFilter { statuses: vec!["unread".into()], ..Self::notifications_of(ctx)? };
+        Ok(usize::try_from(self.store.count_rows(RecordTable::Notifications, &f).await?).unwrap_or(0))
     }
 
     pub async fn mark_notifications_read(&self, ctx: &Ctx) -> CoreResult<()> {

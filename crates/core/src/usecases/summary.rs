@@ -10,6 +10,9 @@ use crate::store::{RecordTable, RowFilter};
 use amparo_domain::policy::{Action, Relation, authorize};
 use serde::Serialize;
 
+/// The most open reports read to find the overdue ones.
+const OVERDUE_SCAN: i64 = 2_000;
+
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct WorkSummary {
     pub reports_open: Option<usize>,
@@ -24,18 +27,19 @@ impl Amparo {
         let may = |a: Action| authorize(actor, a, Relation::OwnOrgScope).is_ok();
         let mut out = WorkSummary::default();
         if may(Action::ViewReports) {
-            let f = RowFilter { orgs: vec![org.clone()], statuses: vec!["new".into(), "acknowledged".into()], ..Default::default() };
-            let rows: Vec<_> = self.store.find_rows(RecordTable::Reports, &f).await?.into_iter().filter(|r| &r.org_id == org).collect();
+            // Counted by the database; the overdue check reads the open queue, newest
+            // first, up to a bound (an open queue is a unit's day, not its history).
+            let open = RowFilter { owners: vec![org.clone()], statuses: vec!["new".into(), "acknowledged".into()], ..Default::default() };
+            out.reports_open = Some(usize::try_from(self.store.count_rows(RecordTable::Reports, &open).await?).unwrap_or(0));
+            let rows = self.store.find_rows(RecordTable::Reports, &RowFilter { limit: Some(OVERDUE_SCAN), ..open }).await?;
             out.reports_overdue = Some(self.overdue_count(&rows));
-            out.reports_open = Some(rows.len());
         }
         if may(Action::ViewReferrals) {
-            let f = RowFilter { orgs: vec![org.clone()], statuses: vec!["requested".into()], ..Default::default() };
-            let rows = self.store.find_rows(RecordTable::Referrals, &f).await?;
-            out.referrals_waiting = Some(rows.iter().filter(|r| r.party_org.as_ref() == Some(org)).count());
+            let f = RowFilter { parties: vec![org.clone()], statuses: vec!["requested".into()], ..Default::default() };
+            out.referrals_waiting = Some(usize::try_from(self.store.count_rows(RecordTable::Referrals, &f).await?).unwrap_or(0));
         }
         if may(Action::ViewReferralGap) {
-            out.gap = Some(self.gap_rows(ctx, 7).await?.len());
+            out.gap = Some(self.gap_count(ctx, 7).await?);
         }
         Ok(out)
     }

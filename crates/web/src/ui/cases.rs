@@ -3,6 +3,7 @@
 //! status, charges with verdicts and sentences (flagged when out of range), appeals, stage,
 //! shares and transfer, tasks, the timeline and — for the owner — who has seen it.
 
+use super::pager::Pager;
 use super::{Errors, Nav, fmt_time, may, options, render, see_other, with_errors};
 use crate::extract::{UiForm, Viewer};
 use crate::{AppState, WebError};
@@ -14,9 +15,10 @@ use amparo_domain::cases::{
     AppealResult, CaseExploitation, CaseInput, CaseRole, CaseStatus, ChargeInput, DecisionOnChargeInput, EventInput, EventKind,
     LabourSector, SentenceFlag, SexualForm, Stage, Statute, Verdict,
 };
+use amparo_domain::paging::ListParams;
 use amparo_domain::policy::{Action, Relation};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -50,11 +52,25 @@ struct ListPage {
     forms: Vec<(String, String)>,
     places: Vec<(String, String)>,
     notice: Option<String>,
+    pager: Pager,
 }
 
-async fn list_page(state: &AppState, v: &Viewer, form: CaseInput, errors: Errors, notice: Option<String>) -> Result<Response, WebError> {
+async fn list_page(
+    state: &AppState,
+    v: &Viewer,
+    q: &ListParams,
+    form: CaseInput,
+    errors: Errors,
+    notice: Option<String>,
+) -> Result<Response, WebError> {
     let t = v.tr();
-    let cases = state.app.list_cases(&v.ctx).await.map_err(|e| v.err(e))?;
+    let page = state.app.list_cases(&v.ctx, q).await.map_err(|e| v.err(e))?;
+    let places = super::reports::places(state, v).await?;
+    let statuses: Vec<&str> = amparo_domain::cases::CaseStatus::ALL.iter().map(|s| s.as_str()).collect();
+    let pager = Pager::new("/cases", q, page.next_cursor.as_deref(), page.items.len())
+        .with_statuses(t, "cstatus", &statuses)
+        .with_regions(places.clone());
+    let cases = page.items;
     let mut names = super::reports::org_names(state, v).await?;
     names.extend(super::reports::place_names(state, v, cases.iter().map(|c| c.place.clone())).await?);
     render(&ListPage {
@@ -79,13 +95,14 @@ async fn list_page(state: &AppState, v: &Viewer, form: CaseInput, errors: Errors
         exploitations: labels(t, "cexp", CaseExploitation::ALL, CaseExploitation::as_str),
         sectors: labels(t, "sector", LabourSector::ALL, LabourSector::as_str),
         forms: labels(t, "sexform", SexualForm::ALL, SexualForm::as_str),
-        places: super::reports::places(state, v).await?,
+        places,
         notice,
+        pager,
     })
 }
 
-pub async fn list(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
-    list_page(&state, &v, CaseInput::default(), Errors::none(v.tr()), None).await
+pub async fn list(State(state): State<AppState>, v: Viewer, Query(q): Query<ListParams>) -> Result<Response, WebError> {
+    list_page(&state, &v, &q, CaseInput::default(), Errors::none(v.tr()), None).await
 }
 
 pub async fn open(State(state): State<AppState>, v: Viewer, UiForm(form): UiForm<Vec<(String, String)>>) -> Result<Response, WebError> {
@@ -101,7 +118,10 @@ pub async fn open(State(state): State<AppState>, v: Viewer, UiForm(form): UiForm
     };
     match state.app.open_case(&v.ctx, &input).await {
         Ok(c) => Ok(see_other(&format!("/cases/{}", c.id))),
-        Err(e) => with_errors(&v, e, |errors| list_page(&state, &v, input.clone(), errors, None)).await,
+        Err(e) => {
+            let q = ListParams::default();
+            with_errors(&v, e, |errors| list_page(&state, &v, &q, input.clone(), errors, None)).await
+        }
     }
 }
 
@@ -117,8 +137,14 @@ pub struct RequestForm {
 
 pub async fn request_share(State(state): State<AppState>, v: Viewer, UiForm(f): UiForm<RequestForm>) -> Result<Response, WebError> {
     match state.app.request_share(&v.ctx, &f.reference, &f.purpose, &f.until).await {
-        Ok(()) => list_page(&state, &v, CaseInput::default(), Errors::none(v.tr()), Some(v.tr().t("share-requested"))).await,
-        Err(e) => with_errors(&v, e, |errors| list_page(&state, &v, CaseInput::default(), errors, None)).await,
+        Ok(()) => {
+            let notice = Some(v.tr().t("share-requested"));
+            list_page(&state, &v, &ListParams::default(), CaseInput::default(), Errors::none(v.tr()), notice).await
+        }
+        Err(e) => {
+            let q = ListParams::default();
+            with_errors(&v, e, |errors| list_page(&state, &v, &q, CaseInput::default(), errors, None)).await
+        }
     }
 }
 
@@ -218,7 +244,9 @@ async fn show_page(state: &AppState, v: &Viewer, id: &str, errors: Errors) -> Re
         })
         .collect();
     let persons = if c.can_edit {
-        state.app.list_persons(&v.ctx).await.map_err(|e| v.err(e))?.into_iter().map(|p| (p.id.to_string(), p.code)).collect()
+        // The newest persons of the unit (a page): the picker is for those just recorded.
+        let q = ListParams { limit: Some(amparo_domain::paging::MAX_LIMIT.to_string()), ..Default::default() };
+        state.app.list_persons(&v.ctx, &q).await.map_err(|e| v.err(e))?.items.into_iter().map(|p| (p.id.to_string(), p.code)).collect()
     } else {
         vec![]
     };

@@ -2,14 +2,16 @@
 //! cross-agency match alerts ("a possible match exists in organisation X, contact them"),
 //! and the prevention register (campaigns and trainings).
 
+use super::pager::Pager;
 use super::{Errors, Nav, may, options, render, see_other, with_errors};
 use crate::extract::{UiForm, Viewer};
 use crate::{AppState, WebError};
 use amparo_core::usecases::prevention::PreventionInput;
 use amparo_domain::cases::{Audience, PreventionKind};
+use amparo_domain::paging::ListParams;
 use amparo_domain::policy::{Action, Relation};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -18,11 +20,14 @@ use serde::Deserialize;
 struct TasksPage {
     nav: Nav,
     rows: Vec<amparo_core::usecases::cases::TaskView>,
+    pager: Pager,
 }
 
-pub async fn tasks(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
-    let rows = state.app.unit_tasks(&v.ctx).await.map_err(|e| v.err(e))?;
-    render(&TasksPage { nav: Nav::for_viewer(&v, "tasks"), rows })
+pub async fn tasks(State(state): State<AppState>, v: Viewer, Query(q): Query<ListParams>) -> Result<Response, WebError> {
+    let page = state.app.unit_tasks(&v.ctx, &q).await.map_err(|e| v.err(e))?;
+    let pager =
+        Pager::new("/tasks", &q, page.next_cursor.as_deref(), page.items.len()).with_statuses(v.tr(), "taskstatus", &["open", "done"]);
+    render(&TasksPage { nav: Nav::for_viewer(&v, "tasks"), rows: page.items, pager })
 }
 
 #[derive(Deserialize, Default)]
@@ -50,14 +55,22 @@ pub async fn task_done(
 struct AlertsPage {
     nav: Nav,
     rows: Vec<(amparo_core::usecases::alerts::AlertView, String)>,
+    pager: Pager,
 }
 
-pub async fn alerts(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
-    let list = state.app.list_alerts(&v.ctx).await.map_err(|e| v.err(e))?;
+pub async fn alerts(State(state): State<AppState>, v: Viewer, Query(q): Query<ListParams>) -> Result<Response, WebError> {
+    let page = state.app.list_alerts(&v.ctx, &q).await.map_err(|e| v.err(e))?;
     let names = super::reports::org_names(&state, &v).await?;
+    let pager = Pager::new("/alerts", &q, page.next_cursor.as_deref(), page.items.len()).with_statuses(
+        v.tr(),
+        "alertstatus",
+        &["open", "confirmed", "not_same"],
+    );
     render(&AlertsPage {
         nav: Nav::for_viewer(&v, "alerts"),
-        rows: list
+        pager,
+        rows: page
+            .items
             .into_iter()
             .map(|a| {
                 let n = names.get(a.other_org.as_str()).cloned().unwrap_or_default();

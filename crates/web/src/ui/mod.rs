@@ -12,6 +12,7 @@ pub mod matches;
 pub mod mfa;
 pub mod misc;
 pub mod orgs;
+pub mod pager;
 pub mod persons;
 pub mod public;
 pub mod referrals;

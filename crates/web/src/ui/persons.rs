@@ -3,17 +3,19 @@
 //! reveal, and editing (reached only through a reveal, since the form shows the identity).
 
 use super::fmt_time;
+use super::pager::Pager;
 use super::{Errors, Nav, render};
 use crate::extract::{UiForm, Viewer};
 use crate::{AppState, WebError};
 use amparo_core::CoreError;
 use amparo_core::usecases::referrals::PersonFile;
 use amparo_domain::PersonId;
+use amparo_domain::paging::ListParams;
 use amparo_domain::person::{DOCUMENT_TYPES, Identity, LANGUAGES, Person, PersonInput, PersonRole};
 use amparo_domain::policy::{Action, Relation, authorize};
 use amparo_domain::protection::{AssistanceKind, TraffickingStatus, assistance_details};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -67,6 +69,7 @@ struct ListPage {
     /// The new-person form, with what the user typed when it comes back with errors.
     pf: PersonForm,
     notice: Option<String>,
+    pager: Pager,
 }
 
 /// An assistance type (code, label) and its details as (code, label).
@@ -129,9 +132,19 @@ pub fn row(t: crate::i18n::Tr, p: &Person) -> Row {
     }
 }
 
-async fn list_page(state: &AppState, v: &Viewer, form: PersonInput, errors: Errors, notice: Option<String>) -> Result<Response, WebError> {
+async fn list_page(
+    state: &AppState,
+    v: &Viewer,
+    q: &ListParams,
+    form: PersonInput,
+    errors: Errors,
+    notice: Option<String>,
+) -> Result<Response, WebError> {
     let t = v.tr();
-    let persons = state.app.list_persons(&v.ctx).await.map_err(|e| v.err(e))?;
+    let page = state.app.list_persons(&v.ctx, q).await.map_err(|e| v.err(e))?;
+    let roles: Vec<&str> = amparo_domain::person::PersonRole::ALL.iter().map(|r| r.as_str()).collect();
+    let pager = Pager::new("/persons", q, page.next_cursor.as_deref(), page.items.len()).with_statuses(t, "personrole", &roles);
+    let persons = page.items;
     let can_create = v.ctx.actor.as_ref().map(|a| authorize(a, Action::CreatePerson, Relation::OwnOrgScope).is_ok()).unwrap_or(false);
     render(&ListPage {
         nav: Nav::for_viewer(v, "persons"),
@@ -139,11 +152,12 @@ async fn list_page(state: &AppState, v: &Viewer, form: PersonInput, errors: Erro
         can_create,
         pf: PersonForm::new(state, v, form, errors).await?,
         notice,
+        pager,
     })
 }
 
-pub async fn list(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
-    list_page(&state, &v, PersonInput::default(), Errors::none(v.tr()), None).await
+pub async fn list(State(state): State<AppState>, v: Viewer, Query(q): Query<ListParams>) -> Result<Response, WebError> {
+    list_page(&state, &v, &q, PersonInput::default(), Errors::none(v.tr()), None).await
 }
 
 pub async fn create(State(state): State<AppState>, v: Viewer, UiForm(form): UiForm<Vec<(String, String)>>) -> Result<Response, WebError> {
@@ -151,7 +165,7 @@ pub async fn create(State(state): State<AppState>, v: Viewer, UiForm(form): UiFo
     match state.app.create_person(&v.ctx, &input).await {
         Ok(p) => Ok(super::see_other(&format!("/persons/{}", p.id))),
         Err(CoreError::Validation(fields)) => {
-            let mut r = list_page(&state, &v, input, Errors { t: v.tr(), fields }, None).await?;
+            let mut r = list_page(&state, &v, &ListParams::default(), input, Errors { t: v.tr(), fields }, None).await?;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
         }

@@ -363,22 +363,40 @@ pub async fn assist(
 struct GapPage {
     nav: Nav,
     days: i64,
+    total: usize,
     rows: Vec<(String, String, String, String, String, i64)>,
+    next: Option<String>,
+    first: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
 pub struct GapQuery {
-    days: Option<i64>,
+    days: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
 }
 
 pub async fn gap(State(state): State<AppState>, v: Viewer, Query(q): Query<GapQuery>) -> Result<Response, WebError> {
     let t = v.tr();
-    let days = q.days.unwrap_or(7).clamp(0, 3_650);
-    let rows = state.app.referral_gap(&v.ctx, days).await.map_err(|e| v.err(e))?;
+    let days = crate::api::gap_days(q.days.as_deref()).map_err(|e| v.err(e))?;
+    let params = amparo_domain::paging::ListParams { limit: q.limit.clone(), cursor: q.cursor.clone(), ..Default::default() };
+    let page = state.app.referral_gap(&v.ctx, days, &params).await.map_err(|e| v.err(e))?;
+    let total = state.app.referral_gap_count(&v.ctx, days).await.map_err(|e| v.err(e))?;
     let names = super::reports::org_names(&state, &v).await?;
+    let link = |cursor: Option<&str>| {
+        let mut pairs = vec![("days", days.to_string())];
+        if let Some(c) = cursor {
+            pairs.push(("cursor", c.to_owned()));
+        }
+        format!("/referral-gap?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default())
+    };
+    let rows = page.items;
     render(&GapPage {
         nav: Nav::for_viewer(&v, "gap"),
         days,
+        total,
+        next: page.next_cursor.as_deref().map(|c| link(Some(c))),
+        first: q.cursor.as_deref().filter(|c| !c.is_empty()).map(|_| link(None)),
         rows: rows
             .iter()
             .map(|r| {
@@ -400,14 +418,26 @@ pub async fn gap(State(state): State<AppState>, v: Viewer, Query(q): Query<GapQu
 struct NotificationsPage {
     nav: Nav,
     rows: Vec<(String, String, String, bool)>,
+    pager: super::pager::Pager,
 }
 
-pub async fn notifications(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
+pub async fn notifications(
+    State(state): State<AppState>,
+    v: Viewer,
+    axum::extract::Query(q): axum::extract::Query<amparo_domain::paging::ListParams>,
+) -> Result<Response, WebError> {
     let t = v.tr();
-    let list = state.app.list_notifications(&v.ctx).await.map_err(|e| v.err(e))?;
+    let page = state.app.list_notifications(&v.ctx, &q).await.map_err(|e| v.err(e))?;
+    let pager = super::pager::Pager::new("/notifications", &q, page.next_cursor.as_deref(), page.items.len()).with_statuses(
+        t,
+        "notifstatus",
+        &["unread", "read"],
+    );
     render(&NotificationsPage {
         nav: Nav::for_viewer(&v, "notifications"),
-        rows: list
+        pager,
+        rows: page
+            .items
             .iter()
             .map(|n| {
                 let what = t.t(&format!("notif-{}", n.kind.replace('_', "-")));

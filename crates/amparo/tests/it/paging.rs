@@ -1,0 +1,132 @@
+//! Paged lists: every page in a stable order from a sealed cursor. No row is shown twice and
+//! none lost while others are written between pages; each filter narrows and none widens past
+//! the caller's scope; a cursor is the caller's own; bad values are a 422 naming the field.
+
+use crate::helpers::all_pages;
+use crate::world::*;
+use serde_json::{Value, json};
+use std::collections::HashSet;
+
+async fn persons(w: &World, who: &Account, n: usize, role: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    for k in 0..n {
+        let body = json!({ "role": role, "aliases": format!("Alias {k}") });
+        ids.push(w.ok(who, "POST", "/api/v1/persons", body, 201).await["id"].as_str().unwrap().to_owned());
+        // Some share a second (ties are broken by id), some do not.
+        if k % 7 == 0 {
+            w.t.clock.advance(1);
+        }
+    }
+    ids
+}
+
+#[tokio::test]
+async fn pages_never_repeat_or_lose_a_row_while_rows_are_written_between_them() {
+    let w = World::new().await;
+    let org = w.org("Comisaría de Iquitos", "police_unit", "PE-16", None).await;
+    let inv = w.account("inv@x.pe", &org, &["investigator"]).await;
+    let before = persons(&w, &inv, 120, "possible_victim").await;
+    let mut seen: Vec<String> = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/persons?limit=25&cursor={c}"),
+            None => "/api/v1/persons?limit=25".to_owned(),
+        };
+        let page = w.ok(&inv, "GET", &path, Value::Null, 200).await;
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 25);
+        seen.extend(items.iter().map(|p| p["id"].as_str().unwrap().to_owned()));
+        pages += 1;
+        // Others keep recording while this list is read.
+        persons(&w, &inv, 3, "witness").await;
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+        assert!(pages < 20, "the list never ended");
+    }
+    let unique: HashSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "a row was shown twice");
+    for id in &before {
+        assert!(unique.contains(id), "{id}, there before the first page, was lost");
+    }
+    assert_eq!(pages, 5, "120 rows in pages of 25 (the newer ones sort before the first page)");
+}
+
+#[tokio::test]
+async fn filters_narrow_and_never_widen_past_the_callers_scope() {
+    let w = World::new().await;
+    let mine = w.org("Comisaría de Iquitos", "police_unit", "PE-16", None).await;
+    let theirs = w.org("Comisaría de Juliaca", "police_unit", "PE-21", None).await;
+    let inv = w.account("inv@x.pe", &mine, &["investigator"]).await;
+    let other = w.account("otra@x.pe", &theirs, &["investigator"]).await;
+    let victims = persons(&w, &inv, 4, "possible_victim").await;
+    let witnesses = persons(&w, &inv, 3, "witness").await;
+    let foreign = persons(&w, &other, 5, "witness").await;
+    let ids = |v: &Vec<Value>| v.iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect::<HashSet<_>>();
+    let all = ids(&all_pages(&w.t.base, &inv.token, "/api/v1/persons").await);
+    assert_eq!(all, victims.iter().chain(&witnesses).cloned().collect(), "her unit's persons, no one else's");
+    let only = ids(&all_pages(&w.t.base, &inv.token, "/api/v1/persons?status=witness").await);
+    assert_eq!(only, witnesses.iter().cloned().collect(), "the role filter narrows");
+    assert!(foreign.iter().all(|f| !only.contains(f)), "a filter never reaches another unit");
+    // Cases by status and region, and a date range that holds nothing.
+    for (title, place) in [("Bar en Belén", "PE-1601"), ("Mina en Madre de Dios", "PE-17")] {
+        let c = json!({ "title": title, "exploitation": "isSexualExploit", "place": place });
+        w.ok(&inv, "POST", "/api/v1/cases", c, 201).await;
+    }
+    let loreto = all_pages(&w.t.base, &inv.token, "/api/v1/cases?region=PE-16").await;
+    assert_eq!(loreto.iter().map(|c| c["title"].as_str().unwrap()).collect::<Vec<_>>(), vec!["Bar en Belén"]);
+    assert_eq!(all_pages(&w.t.base, &inv.token, "/api/v1/cases?status=closed").await.len(), 0);
+    assert_eq!(all_pages(&w.t.base, &inv.token, "/api/v1/cases?status=open").await.len(), 2);
+    assert_eq!(all_pages(&w.t.base, &inv.token, "/api/v1/cases?from=2001-01-01&to=2001-12-31").await.len(), 0);
+    assert_eq!(all_pages(&w.t.base, &other.token, "/api/v1/cases?region=PE-16").await.len(), 0, "not another unit's cases");
+}
+
+#[tokio::test]
+async fn a_cursor_is_the_callers_own_and_bad_values_are_named() {
+    let w = World::new().await;
+    let org = w.org("Comisaría de Iquitos", "police_unit", "PE-16", None).await;
+    let inv = w.account("inv@x.pe", &org, &["investigator"]).await;
+    let colleague = w.account("colega@x.pe", &org, &["investigator"]).await;
+    persons(&w, &inv, 5, "witness").await;
+    let page = w.ok(&inv, "GET", "/api/v1/persons?limit=2", Value::Null, 200).await;
+    let cursor = page["next_cursor"].as_str().expect("a next page").to_owned();
+    // Her cursor works for her, on this list only.
+    w.ok(&inv, "GET", &format!("/api/v1/persons?limit=2&cursor={cursor}"), Value::Null, 200).await;
+    let refused = |body: &Value, field: &str, code: &str| {
+        body["code"] == "validation_failed"
+            && body["fields"].as_array().is_some_and(|f| f.iter().any(|x| x["field"] == field && x["code"] == code))
+    };
+    let (status, body) = w.call(&colleague, "GET", &format!("/api/v1/persons?limit=2&cursor={cursor}"), Value::Null).await;
+    assert!(status == 422 && refused(&body, "cursor", "invalid_cursor"), "another person's cursor: {status} {body}");
+    let (status, body) = w.call(&inv, "GET", &format!("/api/v1/cases?cursor={cursor}"), Value::Null).await;
+    assert!(status == 422 && refused(&body, "cursor", "invalid_cursor"), "another list's cursor: {status} {body}");
+    let tampered = format!("{}x", &cursor[..cursor.len() - 1]);
+    for bad in [tampered.as_str(), "abc", "....", "%00"] {
+        let (status, body) = w.call(&inv, "GET", &format!("/api/v1/persons?cursor={bad}"), Value::Null).await;
+        assert!(status == 422 && refused(&body, "cursor", "invalid_cursor"), "cursor {bad}: {status} {body}");
+    }
+    for bad in ["0", "201", "-1", "many", "1e3"] {
+        let (status, body) = w.call(&inv, "GET", &format!("/api/v1/persons?limit={bad}"), Value::Null).await;
+        assert!(status == 422 && refused(&body, "limit", "invalid_limit"), "limit {bad}: {status} {body}");
+    }
+    let (status, body) = w.call(&inv, "GET", "/api/v1/cases?status=lost&from=2026-02-30", Value::Null).await;
+    assert!(status == 422 && refused(&body, "status", "invalid_choice") && refused(&body, "from", "invalid_date"), "{status} {body}");
+    // The pages answer the same refusals with a page of their own, and page on.
+    let b = signed_in(&w.t, "ui@x.pe", &org, &["investigator"]).await;
+    assert_eq!(b.get("/persons?limit=many").await.status(), 422);
+    let first = b.get("/persons?limit=2").await.text().await.unwrap();
+    let next = first.split("id=\"page-next\" ").next().and_then(|s| s.rsplit("href=\"").next()).expect("a next-page link");
+    let next =
+        next.trim_end().trim_end_matches('"').replace("&amp;", "&").replace("&#38;", "&").replace("&#x2f;", "/").replace("&#x3d;", "=");
+    let second = b.get(&next).await;
+    assert_eq!(second.status(), 200, "{next}");
+    let second = second.text().await.unwrap();
+    assert!(
+        second.contains("id=\"page-first\""),
+        "a later page links back to the first: {next} {}",
+        second.find("<main").map(|i| &second[i..]).unwrap_or("")
+    );
+}

@@ -6,7 +6,7 @@
 use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
-use amparo_domain::paging::{After, cursor_text, parse_cursor_text, parse_limit};
+use amparo_domain::paging::{After, ListParams, cursor_text, parse_cursor_text, parse_limit};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -81,7 +81,7 @@ impl Amparo {
     }
 
     fn open_cursor(&self, ctx: &Ctx, list: &str, cursor: &str) -> Option<After> {
-        if cursor.len() > 400 {
+        if cursor.len() > 1_000 {
             return None;
         }
         let (body, tag) = cursor.split_once('.')?;
@@ -91,6 +91,26 @@ impl Amparo {
             return None;
         }
         parse_cursor_text(list, &text)
+    }
+
+    /// A page of a short list already read whole and authorized by its use case (reference
+    /// data: organisations, statutes, countries, areas, instruments; a bounded result such as
+    /// search hits), in the order of `key`, which must be unique per item. The cursor carries
+    /// the last key shown, so an item added meanwhile is neither repeated nor skipped.
+    pub fn page_in_memory<T>(
+        &self,
+        ctx: &Ctx,
+        list: &str,
+        mut items: Vec<T>,
+        key: impl Fn(&T) -> String,
+        q: &ListParams,
+    ) -> CoreResult<Page<T>> {
+        let page = self.page_request(ctx, list, q.limit.as_deref(), q.cursor.as_deref())?;
+        items.sort_by_cached_key(|x| key(x));
+        let start = page.after.as_ref().map_or(0, |a| items.partition_point(|x| key(x) <= a.id));
+        let rest: Vec<T> = items.into_iter().skip(start).take(page.limit + 1).collect();
+        let seen = scanned(rest, page.limit, |x| After { at: 0, id: key(x) });
+        Ok(self.page_of(ctx, list, seen.rows, seen.next))
     }
 
     /// A page from scanned rows: the cursor of the next page, if any.

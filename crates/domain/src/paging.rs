@@ -127,7 +127,7 @@ pub fn parse_cursor_text(list: &str, text: &str) -> Option<After> {
     }
     let at = parts.next()?.parse::<i64>().ok()?;
     let id = parts.next()?.to_owned();
-    if id.is_empty() || id.len() > 64 || id.contains('\n') {
+    if id.is_empty() || id.len() > 400 || id.contains('\n') {
         return None;
     }
     Some(After { at, id })

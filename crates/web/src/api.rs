@@ -40,8 +40,10 @@ pub async fn me(c: ApiCaller) -> ApiResult {
     )
 }
 
-pub async fn orgs_list(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
-    ok(s.app.list_orgs(&c.ctx).await.map_err(|e| c.err(e))?)
+pub async fn orgs_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
+    let all = s.app.list_orgs(&c.ctx).await.map_err(|e| c.err(e))?;
+    let key = |o: &amparo_domain::org::Organisation| format!("{}\u{1f}{}", o.name.to_lowercase(), o.id);
+    ok(s.app.page_in_memory(&c.ctx, "organisations", all, key, &q).map_err(|e| c.err(e))?)
 }
 
 pub async fn orgs_create(State(s): State<AppState>, c: ApiCaller, ApiJson(input): ApiJson<OrgInput>) -> ApiResult {
@@ -65,8 +67,10 @@ pub async fn orgs_update(State(s): State<AppState>, c: ApiCaller, Path(id): Path
     ok(s.app.update_org(&c.ctx, &id, &b.input, b.version).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn users_list(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
-    ok(s.app.list_users(&c.ctx).await.map_err(|e| c.err(e))?)
+pub async fn users_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
+    let all = s.app.list_users(&c.ctx).await.map_err(|e| c.err(e))?;
+    // By account id: a cursor never carries an e-mail address into a URL.
+    ok(s.app.page_in_memory(&c.ctx, "users", all, |u| u.id.to_string(), &q).map_err(|e| c.err(e))?)
 }
 
 pub async fn users_create(State(s): State<AppState>, c: ApiCaller, ApiJson(input): ApiJson<UserInput>) -> ApiResult {
@@ -152,30 +156,37 @@ pub async fn persons_reveal(State(s): State<AppState>, c: ApiCaller, Path(id): P
     ok(json!({ "person": person, "identity": identity }))
 }
 
-pub async fn countries(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
-    ok(s.app.list_countries(&c.ctx).await.map_err(|e| c.err(e))?)
+pub async fn countries(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
+    let all = s.app.list_countries(&c.ctx).await.map_err(|e| c.err(e))?;
+    ok(s.app.page_in_memory(&c.ctx, "countries", all, |x| x.alpha2.clone(), &q).map_err(|e| c.err(e))?)
 }
 
 #[derive(Deserialize)]
 pub struct AreaQuery {
     country: Option<String>,
     parent: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
 }
 
 pub async fn areas(State(s): State<AppState>, c: ApiCaller, Query(q): Query<AreaQuery>) -> ApiResult {
     let country = q.country.unwrap_or_else(|| "PE".into()).to_ascii_uppercase();
-    ok(s.app.list_areas(&c.ctx, &country, q.parent.as_deref()).await.map_err(|e| c.err(e))?)
+    let all = s.app.list_areas(&c.ctx, &country, q.parent.as_deref()).await.map_err(|e| c.err(e))?;
+    let page = ListParams { limit: q.limit, cursor: q.cursor, ..Default::default() };
+    ok(s.app.page_in_memory(&c.ctx, "areas", all, |a| a.code.clone(), &page).map_err(|e| c.err(e))?)
 }
 
 // -- protection ----------------------------------------------------------------------------
 
-pub async fn instruments_list(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
+pub async fn instruments_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
     let list = s.app.list_instruments(&c.ctx).await.map_err(|e| c.err(e))?;
     let rows: Vec<Value> = list
         .iter()
         .map(|i| json!({ "id": i.id, "family": i.family, "version": i.version, "title_en": i.title_en, "title_es": i.title_es, "sets": i.sets.iter().map(|s| &s.key).collect::<Vec<_>>() }))
         .collect();
-    ok(rows)
+    // Family, then version as a number (v10 after v9).
+    let key = |v: &Value| format!("{}\u{1f}{:012}", v["family"].as_str().unwrap_or(""), v["version"].as_i64().unwrap_or(0));
+    ok(s.app.page_in_memory(&c.ctx, "instruments", rows, key, &q).map_err(|e| c.err(e))?)
 }
 
 pub async fn instruments_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
@@ -301,10 +312,14 @@ pub async fn inspections_create(
 #[derive(Deserialize)]
 pub struct ServiceQuery {
     kind: Option<String>,
+    region: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
 }
 
 pub async fn services_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ServiceQuery>) -> ApiResult {
-    ok(s.app.list_services(&c.ctx, q.kind.as_deref()).await.map_err(|e| c.err(e))?)
+    let page = ListParams { limit: q.limit.clone(), cursor: q.cursor.clone(), region: q.region.clone(), ..Default::default() };
+    ok(s.app.services_page(&c.ctx, q.kind.as_deref(), &page).await.map_err(|e| c.err(e))?)
 }
 
 #[derive(Deserialize)]
@@ -559,8 +574,10 @@ pub async fn alerts_decide(
     ok(json!({ "decided": true }))
 }
 
-pub async fn matches_list(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
-    ok(s.app.list_matches(&c.ctx).await.map_err(|e| c.err(e))?)
+pub async fn matches_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
+    let all = s.app.list_matches(&c.ctx).await.map_err(|e| c.err(e))?;
+    // By id, a key no new candidate pair can shift (the review order is the UI's queue).
+    ok(s.app.page_in_memory(&c.ctx, "matches", all, |m| m.id.clone(), &q).map_err(|e| c.err(e))?)
 }
 
 pub async fn matches_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
@@ -646,12 +663,13 @@ pub async fn annual_report(State(s): State<AppState>, c: ApiCaller, Query(q): Qu
     ok(s.app.annual_report(&c.ctx, &query, !may_see_persons).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn statutes_list(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
-    ok(s.app.list_statutes(&c.ctx).await.map_err(|e| c.err(e))?)
+pub async fn statutes_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
+    let all = s.app.list_statutes(&c.ctx).await.map_err(|e| c.err(e))?;
+    ok(s.app.page_in_memory(&c.ctx, "statutes", all, |x| format!("{}\u{1f}{}", x.country, x.id), &q).map_err(|e| c.err(e))?)
 }
 
-pub async fn prevention_list(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
-    ok(s.app.list_prevention(&c.ctx).await.map_err(|e| c.err(e))?)
+pub async fn prevention_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
+    ok(s.app.prevention_page(&c.ctx, &q).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn prevention_create(

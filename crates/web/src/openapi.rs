@@ -20,6 +20,44 @@ fn error_schema() -> Value {
     })
 }
 
+/// The paged lists: `?limit=&cursor=` (and the filters named), answered with an envelope
+/// `{items, next_cursor}`.
+const PAGED: [(&str, &[&str]); 13] = [
+    ("/api/v1/persons", &["status", "from", "to"]),
+    ("/api/v1/cases", &["status", "region", "from", "to"]),
+    ("/api/v1/alerts", &["status", "from", "to"]),
+    ("/api/v1/referral-gap", &["days"]),
+    ("/api/v1/services", &["kind", "region"]),
+    ("/api/v1/prevention", &["region", "from", "to"]),
+    ("/api/v1/organisations", &[]),
+    ("/api/v1/users", &[]),
+    ("/api/v1/screening-instruments", &[]),
+    ("/api/v1/statutes", &[]),
+    ("/api/v1/countries", &[]),
+    ("/api/v1/areas", &["country", "parent"]),
+    ("/api/v1/matches", &[]),
+];
+
+fn page_params(filters: &[&str]) -> Vec<Value> {
+    let mut out = vec![
+        json!({ "name": "limit", "in": "query", "required": false, "description": "Rows per page, 1 to 200 (default 50); anything else is 422 invalid_limit", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } }),
+        json!({ "name": "cursor", "in": "query", "required": false, "description": "The next_cursor of the previous page, as given to this caller for this list; anything else is 422 invalid_cursor", "schema": { "type": "string" } }),
+    ];
+    out.extend(filters.iter().map(|f| json!({ "name": f, "in": "query", "required": false, "schema": { "type": "string" } })));
+    out
+}
+
+fn page_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {
+            "items": { "type": "array", "items": { "type": "object" } },
+            "next_cursor": { "type": ["string", "null"], "description": "Pass as ?cursor= for the next page; null on the last page" }
+        }
+    })
+}
+
 pub fn build() -> Value {
     let (_, specs) = catalogue();
     let mut paths: Map<String, Value> = Map::new();
@@ -44,6 +82,16 @@ pub fn build() -> Value {
                 "422": { "$ref": "#/components/responses/Error" }
             }
         });
+        let paged = PAGED.iter().find(|(p, _)| *p == s.path && s.method == "GET");
+        if let (Some((_, filters)), Some(o)) = (paged, op.as_object_mut()) {
+            o.insert("parameters".into(), Value::Array(page_params(filters)));
+            o.insert("responses".into(), json!({
+                "200": { "description": "One page", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Page" } } } },
+                "401": { "$ref": "#/components/responses/Error" },
+                "403": { "$ref": "#/components/responses/Error" },
+                "422": { "$ref": "#/components/responses/Error" }
+            }));
+        }
         if let Some(o) = op.as_object_mut() {
             if s.kind == RouteKind::Api {
                 o.insert("security".into(), json!([{ "bearer": [] }]));
@@ -67,7 +115,7 @@ pub fn build() -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
-            "schemas": { "Error": error_schema() },
+            "schemas": { "Error": error_schema(), "Page": page_schema() },
             "responses": { "Error": { "description": "Error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } } }
         }
     })

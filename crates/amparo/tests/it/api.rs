@@ -62,7 +62,7 @@ async fn a_stale_update_gets_409_with_the_current_record_and_nothing_is_lost() {
     let tok = admin_token(&t).await;
     let c = client();
     let orgs: Value = c.get(format!("{}/api/v1/organisations", t.base)).bearer_auth(&tok).send().await.unwrap().json().await.unwrap();
-    let org = &orgs[0];
+    let org = &orgs["items"][0];
     let url = format!("{}/api/v1/organisations/{}", t.base, org["id"].as_str().unwrap());
     let edit = |name: &str, v: i64| json!({ "name": name, "kind": org["kind"], "jurisdiction": org["jurisdiction"], "parent_id": org["parent_id"], "version": v });
     let first = c.put(&url).bearer_auth(&tok).json(&edit("Primera edición", 1)).send().await.unwrap();

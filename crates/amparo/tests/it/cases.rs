@@ -494,7 +494,7 @@ async fn a_referral_makes_the_person_findable_by_the_receiving_shelter_and_nobod
     };
     assert_eq!(find(&shelter).await, "[]");
     let (_, services) = call(&t, &shelter, "GET", "/api/v1/services?kind=shelter", Value::Null).await;
-    let svc = services.as_array().unwrap().iter().find(|s| s["name"] == "Casa Refugio Amazonía").unwrap()["id"].clone();
+    let svc = services["items"].as_array().unwrap().iter().find(|s| s["name"] == "Casa Refugio Amazonía").unwrap()["id"].clone();
     let (status, _) = call(
         &t,
         &inv,

@@ -51,7 +51,7 @@ async fn a_confirmed_link_counts_the_victim_once_and_only_those_who_see_both_dec
     // with its own spelling and decides too: two records, one person.
     let rosa = record_victim(&t, &police, "Rosa Elena", "Quispe", "Mamani").await;
     let (_, services) = call(&t, &police, "GET", "/api/v1/services?kind=shelter", Value::Null).await;
-    let car = services.as_array().unwrap().iter().find(|s| s["name"] == "CAR Señor de los Milagros").unwrap()["id"].clone();
+    let car = services["items"].as_array().unwrap().iter().find(|s| s["name"] == "CAR Señor de los Milagros").unwrap()["id"].clone();
     let (status, r) = call(
         &t,
         &police,
@@ -74,7 +74,8 @@ async fn a_confirmed_link_counts_the_victim_once_and_only_those_who_see_both_dec
     assert!(run["pairs_compared"].as_i64().unwrap() > 0, "{run}");
 
     let pair_of = |list: &Value| {
-        list.as_array()
+        list["items"]
+            .as_array()
             .unwrap()
             .iter()
             .find(|m| {
@@ -229,7 +230,7 @@ async fn an_organisation_both_records_were_referred_to_reviews_the_pair() {
     let a = record_victim(&t, &police, "Ana Sofía", "Ccori", "Huillca").await;
     let b = record_victim(&t, &ngo, "Sofía Ana", "Ccori", "Huillca").await;
     let (_, services) = call(&t, &police, "GET", "/api/v1/services?kind=shelter", Value::Null).await;
-    let car = services.as_array().unwrap().iter().find(|s| s["name"] == "CAR Señor de los Milagros").unwrap()["id"].clone();
+    let car = services["items"].as_array().unwrap().iter().find(|s| s["name"] == "CAR Señor de los Milagros").unwrap()["id"].clone();
     for (tok, pid) in [(&police, &a), (&ngo, &b)] {
         let (status, r) = call(
             &t,
@@ -244,7 +245,7 @@ async fn an_organisation_both_records_were_referred_to_reviews_the_pair() {
     let (status, _) = call(&t, &coordinator, "POST", "/api/v1/linkage/run", Value::Null).await;
     assert_eq!(status, 200);
     let (_, queue) = call(&t, &shelter, "GET", "/api/v1/matches", Value::Null).await;
-    let pair = queue
+    let pair = queue["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -453,7 +454,7 @@ async fn the_review_queue_comes_a_page_at_a_time() {
     }
     t.clock.advance(5);
     t.app.linkage_tick().await.unwrap().expect("new persons: a step");
-    let total = call(&t, &police, "GET", "/api/v1/matches", Value::Null).await.1.as_array().unwrap().len();
+    let total = all_pages(&t.base, &police, "/api/v1/matches").await.len();
     assert!(total > 66, "{total}");
 
     let (b, _) = login(&t, "investigador@demo.amparo.pe", DEMO_PW).await;

@@ -130,3 +130,74 @@ async fn a_cursor_is_the_callers_own_and_bad_values_are_named() {
         second.find("<main").map(|i| &second[i..]).unwrap_or("")
     );
 }
+
+/// Every list the API document marks as paged answers with the envelope, pages without
+/// repeats to its end, and refuses a bad limit or cursor with the field named. Built from the
+/// document, so a list added to it cannot skip this.
+#[tokio::test]
+async fn every_paged_list_in_the_api_document_pages_and_refuses_bad_values() {
+    let t = crate::helpers::spawn_app().await;
+    t.app.load_demo(&amparo_core::Ctx::system("t")).await.unwrap();
+    let doc: Value = crate::helpers::client().get(format!("{}/api/v1/openapi.json", t.base)).send().await.unwrap().json().await.unwrap();
+    let mut tokens = Vec::new();
+    for who in ["investigador@demo.amparo.pe", "coordinadora@demo.amparo.pe", "admin@demo.amparo.pe"] {
+        tokens.push(crate::helpers::token(&t, who).await);
+    }
+    let mut checked = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        let paged = ops["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/Page";
+        if !paged {
+            continue;
+        }
+        // The first of the demo's desks that may read the list.
+        let mut who = None;
+        for tok in &tokens {
+            if crate::helpers::call(&t, tok, "GET", path, Value::Null).await.0 == 200 {
+                who = Some(tok.clone());
+                break;
+            }
+        }
+        let tok = who.unwrap_or_else(|| panic!("no demo desk may read {path}"));
+        let mut ids: Vec<String> = Vec::new();
+        let mut cursor: Option<String> = None;
+        for round in 0.. {
+            assert!(round < 500, "{path} never ended");
+            let url = match &cursor {
+                Some(c) => format!("{path}?limit=7&cursor={c}"),
+                None => format!("{path}?limit=7"),
+            };
+            let (status, page) = crate::helpers::call(&t, &tok, "GET", &url, Value::Null).await;
+            assert_eq!(status, 200, "{url}: {page}");
+            let items = page["items"].as_array().unwrap_or_else(|| panic!("{path}: no items in {page}"));
+            assert!(items.len() <= 7, "{path}: a page longer than asked");
+            ids.extend(items.iter().map(|i| {
+                i.get("id")
+                    .or_else(|| i.get("alpha2"))
+                    .or_else(|| i.get("code"))
+                    .or_else(|| i.get("person_id"))
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| i.to_string())
+            }));
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        let unique: HashSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "{path}: an item on two pages");
+        for (q, field, code) in [
+            ("limit=0", "limit", "invalid_limit"),
+            ("limit=500", "limit", "invalid_limit"),
+            ("cursor=forged.0000", "cursor", "invalid_cursor"),
+        ] {
+            let (status, body) = crate::helpers::call(&t, &tok, "GET", &format!("{path}?{q}"), Value::Null).await;
+            assert_eq!(status, 422, "{path}?{q}: {body}");
+            assert!(
+                body["fields"].as_array().is_some_and(|f| f.iter().any(|x| x["field"] == field && x["code"] == code)),
+                "{path}?{q}: {body}"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 13, "only {checked} paged lists in the document");
+}

@@ -201,7 +201,7 @@ async fn instruments_are_listed_described_and_versioned_never_edited() {
     let admin = crate::world::account_in(&t, "admin@x.pe", &org, &["system_admin"]).await.token;
     let (status, list) = call(&t, &admin, "GET", "/api/v1/screening-instruments", Value::Null).await;
     assert_eq!(status, 200);
-    assert_eq!(list[0]["id"], "ilo-ec-2009-v1");
+    assert_eq!(list["items"][0]["id"], "ilo-ec-2009-v1");
     let (_, v1) = call(&t, &admin, "GET", "/api/v1/screening-instruments/ilo-ec-2009-v1", Value::Null).await;
     assert_eq!(v1["sets"].as_array().unwrap().len(), 4);
     assert_eq!(v1["dimensions"].as_array().unwrap().len(), 6);
@@ -345,10 +345,10 @@ async fn a_report_travels_to_an_accepted_referral_with_consent_capacity_and_gap_
 
     // The shelter's address is for its own staff only.
     let (_, services) = call(&t, &investigator, "GET", "/api/v1/services?kind=shelter", Value::Null).await;
-    let car = services.as_array().unwrap().iter().find(|s| s["name"] == "CAR Señor de los Milagros").unwrap().clone();
+    let car = services["items"].as_array().unwrap().iter().find(|s| s["name"] == "CAR Señor de los Milagros").unwrap().clone();
     assert!(car["address"].is_null(), "the police do not see the shelter's address");
     let (_, own) = call(&t, &shelter, "GET", "/api/v1/services?kind=shelter", Value::Null).await;
-    let own_car = own.as_array().unwrap().iter().find(|s| s["id"] == car["id"]).unwrap();
+    let own_car = own["items"].as_array().unwrap().iter().find(|s| s["id"] == car["id"]).unwrap();
     assert_eq!(own_car["address"], "Calle Las Palmeras 412, Punchana");
 
     // Without consent the investigator may not refer; a child cannot consent alone.
@@ -395,11 +395,12 @@ async fn a_report_travels_to_an_accepted_referral_with_consent_capacity_and_gap_
         call(&t, &shelter, "POST", &format!("/api/v1/referrals/{ref_id}/act"), json!({ "action": "accept", "version": "1" })).await;
     assert_eq!((status, acc["status"].as_str()), (200, Some("accepted")), "{acc}");
     let (_, services) = call(&t, &shelter, "GET", "/api/v1/services?kind=shelter", Value::Null).await;
-    let occ = services.as_array().unwrap().iter().find(|s| s["id"] == svc).unwrap()["occupancy"].as_i64().unwrap();
+    let occ = services["items"].as_array().unwrap().iter().find(|s| s["id"] == svc).unwrap()["occupancy"].as_i64().unwrap();
     assert_eq!(occ, 2, "the demo's resident plus this child");
 
     // The small women's shelter fills up: acceptance beyond capacity needs the override.
-    let women = own.as_array().unwrap().iter().find(|s| s["name"] == "Casa Refugio Amazonía").unwrap()["id"].as_str().unwrap().to_owned();
+    let women =
+        own["items"].as_array().unwrap().iter().find(|s| s["name"] == "Casa Refugio Amazonía").unwrap()["id"].as_str().unwrap().to_owned();
     let mut ids = Vec::new();
     for alias in ["Ana", "Bea", "Cira"] {
         let (_, p) =
@@ -465,7 +466,7 @@ async fn a_prosecutor_may_refer_without_consent_with_a_reason_and_it_is_audited_
             .await;
     let pid = p["id"].as_str().unwrap().to_owned();
     let (_, services) = call(&t, &fiscal, "GET", "/api/v1/services?kind=shelter", Value::Null).await;
-    let svc = services[0]["id"].as_str().unwrap().to_owned();
+    let svc = services["items"][0]["id"].as_str().unwrap().to_owned();
     let (status, body) = call(&t, &fiscal, "POST", &format!("/api/v1/persons/{pid}/referrals"), json!({ "service_id": svc })).await;
     assert_eq!((status, body["fields"][0]["field"].as_str()), (422, Some("no_consent_reason")), "the reason is required");
     let (status, r) = call(
@@ -596,7 +597,7 @@ async fn stale_edits_of_persons_and_services_get_409_with_the_current_record() {
 
     let shelter = token(&t, "albergue@demo.amparo.pe").await;
     let (_, list) = call(&t, &shelter, "GET", "/api/v1/services?kind=shelter", Value::Null).await;
-    let svc = list.as_array().unwrap().iter().find(|s| s["name"] == "Casa Refugio Amazonía").unwrap().clone();
+    let svc = list["items"].as_array().unwrap().iter().find(|s| s["name"] == "Casa Refugio Amazonía").unwrap().clone();
     let id = svc["id"].as_str().unwrap();
     let body = json!({ "name": "Casa Refugio Amazonía", "kind": "shelter", "region": "PE-16", "capacity": "4", "contact_protocol": "Derivación escrita", "version": svc["version"] });
     let (status, upd) = call(&t, &shelter, "PUT", &format!("/api/v1/services/{id}"), body.clone()).await;

@@ -66,11 +66,11 @@ async fn a_parent_organisation_reads_below_it_and_a_child_not_above() {
     assert_eq!((&p2["display_name"], &p2["roles"], &p2["version"]), (&p["display_name"], &p["roles"], &p["version"]));
     // An admin's user list reaches down the tree and no further.
     let list = w.ok(&admin_parent, "GET", "/api/v1/users", Value::Null, 200).await;
-    let emails: Vec<&str> = list.as_array().unwrap().iter().filter_map(|u| u["email"].as_str()).collect();
+    let emails: Vec<&str> = list["items"].as_array().unwrap().iter().filter_map(|u| u["email"].as_str()).collect();
     assert!(emails.contains(&"inv.pucallpa@x.pe") && emails.contains(&"inv.dirtrata@x.pe"), "{emails:?}");
     assert!(!emails.contains(&"inv.juliaca@x.pe"), "not the unrelated unit: {emails:?}");
     let list = w.ok(&admin_child, "GET", "/api/v1/users", Value::Null, 200).await;
-    let emails: Vec<&str> = list.as_array().unwrap().iter().filter_map(|u| u["email"].as_str()).collect();
+    let emails: Vec<&str> = list["items"].as_array().unwrap().iter().filter_map(|u| u["email"].as_str()).collect();
     assert!(!emails.contains(&"inv.dirtrata@x.pe") && emails.contains(&"inv.pucallpa@x.pe"), "{emails:?}");
 }
 

@@ -628,7 +628,7 @@ async fn the_statistics_projection_follows_every_kind_of_change(t: TestApp) {
     projection_agrees_with_the_records(&t, "a later decision on one record").await;
     // Referred to a shelter.
     let (_, services) = call(&t, &inv, "GET", "/api/v1/services?kind=shelter", Value::Null).await;
-    let car = services.as_array().unwrap()[0]["id"].clone();
+    let car = services["items"].as_array().unwrap()[0]["id"].clone();
     let (status, r) = call(
         &t,
         &inv,

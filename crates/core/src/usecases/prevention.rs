@@ -100,6 +100,23 @@ impl Amparo {
     }
 
     /// The register is public within Amparo: it holds no personal data.
+    /// A page of the register (national: every organisation's campaigns and trainings),
+    /// newest first, filtered by date and place.
+    pub async fn prevention_page(
+        &self,
+        ctx: &Ctx,
+        q: &amparo_domain::paging::ListParams,
+    ) -> CoreResult<crate::paging::Page<PreventionView>> {
+        self.authorize(ctx, Action::ViewDirectory, Relation::OwnOrgScope, "prevention", "").await?;
+        let page = self.page_request(ctx, "prevention", q.limit.as_deref(), q.cursor.as_deref())?;
+        let filter = q.filter(&[]).map_err(CoreError::Validation)?;
+        let rows = self.scan_rows(RecordTable::Prevention, RowFilter::default(), &filter, &page).await?;
+        let seen = crate::paging::scanned(rows, page.limit, crate::paging::row_key);
+        let items =
+            seen.rows.iter().map(|r| serde_json::from_str(&r.attrs).map_err(CoreError::internal)).collect::<CoreResult<Vec<_>>>()?;
+        Ok(self.page_of(ctx, "prevention", items, seen.next))
+    }
+
     pub async fn list_prevention(&self, ctx: &Ctx) -> CoreResult<Vec<PreventionView>> {
         self.authorize(ctx, Action::ViewDirectory, Relation::OwnOrgScope, "prevention", "").await?;
         let rows = self.store.find_rows(RecordTable::Prevention, &RowFilter { limit: Some(1000), ..Default::default() }).await?;

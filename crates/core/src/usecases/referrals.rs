@@ -240,6 +240,30 @@ impl Amparo {
         Ok(out)
     }
 
+    /// A page of the services directory (active services of every organisation), newest
+    /// first, by kind and region.
+    pub async fn services_page(&self, ctx: &Ctx, kind: Option<&str>, q: &ListParams) -> CoreResult<Page<ServiceView>> {
+        self.authorize(ctx, Action::ViewDirectory, Relation::OwnOrgScope, "service", "").await?;
+        let page = self.page_request(ctx, "services", q.limit.as_deref(), q.cursor.as_deref())?;
+        let filter = q.filter(&["active", "inactive"]).map_err(CoreError::Validation)?;
+        if let Some(k) = kind.filter(|k| !k.is_empty())
+            && ServiceKind::parse(k).is_none()
+        {
+            return Err(CoreError::field("kind", "invalid_choice"));
+        }
+        let base =
+            RowFilter { kind: kind.filter(|k| !k.is_empty()).map(str::to_owned), statuses: vec!["active".into()], ..Default::default() };
+        let seen = scanned(self.scan_rows(RecordTable::Services, base, &filter, &page).await?, page.limit, row_key);
+        let mut out = Vec::with_capacity(seen.rows.len());
+        for r in &seen.rows {
+            out.push(self.service_view(ctx, r).await?);
+        }
+        if out.iter().any(|s| s.address.is_some()) {
+            self.append(&ctx.event(self.now(), "read_service_address", "ok", "service", "")).await?;
+        }
+        Ok(self.page_of(ctx, "services", out, seen.next))
+    }
+
     pub async fn get_service(&self, ctx: &Ctx, id: &str) -> CoreResult<ServiceView> {
         self.authorize(ctx, Action::ViewDirectory, Relation::OwnOrgScope, "service", id).await?;
         let row = self.store.get_row(RecordTable::Services, id).await?.ok_or(CoreError::NotFound)?;

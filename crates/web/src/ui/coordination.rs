@@ -109,25 +109,35 @@ struct PreventionPage {
     kinds: Vec<(String, String)>,
     audiences: Vec<(String, String)>,
     places: Vec<(String, String)>,
+    pager: Pager,
 }
 
-async fn prevention_page(state: &AppState, v: &Viewer, form: PreventionInput, errors: Errors) -> Result<Response, WebError> {
+async fn prevention_page(
+    state: &AppState,
+    v: &Viewer,
+    q: &ListParams,
+    form: PreventionInput,
+    errors: Errors,
+) -> Result<Response, WebError> {
     let t = v.tr();
-    let rows = state.app.list_prevention(&v.ctx).await.map_err(|e| v.err(e))?;
+    let page = state.app.prevention_page(&v.ctx, q).await.map_err(|e| v.err(e))?;
+    let places = super::reports::places(state, v).await?;
+    let pager = Pager::new("/prevention", q, page.next_cursor.as_deref(), page.items.len()).with_regions(places.clone());
     render(&PreventionPage {
         nav: Nav::for_viewer(v, "prevention"),
-        rows,
+        rows: page.items,
+        pager,
         can_record: may(v, Action::RecordPrevention, Relation::OwnOrgScope),
         form,
         errors,
         kinds: options(t, "prevkind", &PreventionKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>()),
         audiences: options(t, "audience", &Audience::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>()),
-        places: super::reports::places(state, v).await?,
+        places,
     })
 }
 
-pub async fn prevention(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
-    prevention_page(&state, &v, PreventionInput::default(), Errors::none(v.tr())).await
+pub async fn prevention(State(state): State<AppState>, v: Viewer, Query(q): Query<ListParams>) -> Result<Response, WebError> {
+    prevention_page(&state, &v, &q, PreventionInput::default(), Errors::none(v.tr())).await
 }
 
 pub async fn record_prevention(
@@ -137,7 +147,10 @@ pub async fn record_prevention(
 ) -> Result<Response, WebError> {
     match state.app.record_prevention(&v.ctx, &input).await {
         Ok(_) => Ok(see_other("/prevention")),
-        Err(e) => with_errors(&v, e, |errors| prevention_page(&state, &v, input.clone(), errors)).await,
+        Err(e) => {
+            let q = ListParams::default();
+            with_errors(&v, e, |errors| prevention_page(&state, &v, &q, input.clone(), errors)).await
+        }
     }
 }
 

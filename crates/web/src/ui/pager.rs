@@ -28,8 +28,13 @@ pub struct Pager {
 
 impl Pager {
     pub fn new(path: &str, q: &ListParams, next_cursor: Option<&str>, shown: usize) -> Pager {
+        Pager::with_extra(path, &[], q, next_cursor, shown)
+    }
+
+    /// The same, for a list with filters of its own (a service kind) that its links keep.
+    pub fn with_extra(path: &str, extra: &[(&str, String)], q: &ListParams, next_cursor: Option<&str>, shown: usize) -> Pager {
         let text = |v: &Option<String>| v.clone().unwrap_or_default();
-        let mut filters: Vec<(&str, String)> = Vec::new();
+        let mut filters: Vec<(&str, String)> = extra.iter().filter(|(_, v)| !v.is_empty()).cloned().collect();
         for (k, v) in [("status", &q.status), ("region", &q.region), ("from", &q.from), ("to", &q.to), ("limit", &q.limit)] {
             if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
                 filters.push((k, v.to_owned()));

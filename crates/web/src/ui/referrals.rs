@@ -100,6 +100,7 @@ struct ServicesPage {
     places: Vec<(String, String)>,
     form: ServiceForm,
     errors: Errors,
+    pager: super::pager::Pager,
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -122,11 +123,24 @@ pub struct ServiceForm {
 pub struct KindQuery {
     #[serde(default)]
     kind: String,
+    #[serde(default)]
+    limit: Option<String>,
+    #[serde(default)]
+    cursor: Option<String>,
 }
 
-async fn services_page(state: &AppState, v: &Viewer, kind: String, form: ServiceForm, errors: Errors) -> Result<Response, WebError> {
+async fn services_page(
+    state: &AppState,
+    v: &Viewer,
+    kind: String,
+    q: &amparo_domain::paging::ListParams,
+    form: ServiceForm,
+    errors: Errors,
+) -> Result<Response, WebError> {
     let t = v.tr();
-    let list = state.app.list_services(&v.ctx, Some(&kind)).await.map_err(|e| v.err(e))?;
+    let page = state.app.services_page(&v.ctx, Some(&kind), q).await.map_err(|e| v.err(e))?;
+    let pager = super::pager::Pager::with_extra("/services", &[("kind", kind.clone())], q, page.next_cursor.as_deref(), page.items.len());
+    let list = page.items;
     let names = super::reports::org_names(state, v).await?;
     let places = super::reports::places(state, v).await?;
     let areas: HashMap<String, String> = places.iter().cloned().collect();
@@ -142,11 +156,13 @@ async fn services_page(state: &AppState, v: &Viewer, kind: String, form: Service
         places,
         form,
         errors,
+        pager,
     })
 }
 
 pub async fn services(State(state): State<AppState>, v: Viewer, Query(q): Query<KindQuery>) -> Result<Response, WebError> {
-    services_page(&state, &v, q.kind, ServiceForm::default(), Errors::none(v.tr())).await
+    let page = amparo_domain::paging::ListParams { limit: q.limit.clone(), cursor: q.cursor.clone(), ..Default::default() };
+    services_page(&state, &v, q.kind, &page, ServiceForm::default(), Errors::none(v.tr())).await
 }
 
 pub async fn create_service(
@@ -175,7 +191,8 @@ pub async fn create_service(
                 contact_protocol: input.contact_protocol.clone(),
                 address: input.address.clone(),
             };
-            with_errors(&v, e, |errors| services_page(&state, &v, String::new(), f, errors)).await
+            let q = amparo_domain::paging::ListParams::default();
+            with_errors(&v, e, |errors| services_page(&state, &v, String::new(), &q, f, errors)).await
         }
     }
 }

@@ -7,7 +7,9 @@
 #
 # Pure rules are mutated against their own crate's unit tests. Core's store-backed helpers
 # (`require_visible`) cannot run without a database, so they are mutated against the
-# integration tests that guard them (each mutant rebuilds the server: slow, ~1 min each).
+# integration tests that guard them: each mutant rebuilds the server and its tests (about 4
+# minutes a mutant on two cores, after an 8-minute first build), so run those files alone:
+#   bench/mutants.sh crates/core/src/usecases/visibility.rs
 #
 # Prints caught, missed, timed-out and unviable mutants per file. Equivalent mutants (the
 # code cannot behave differently) are excluded in .cargo/mutants.toml, each with a reason.
@@ -35,11 +37,11 @@ for f in "${files[@]}"; do
   case "$f" in
     crates/domain/*) args=(--package amparo-domain -- --lib) ;;
     crates/core/src/usecases/visibility.rs)
-      args=(--package amparo-core --test-package amparo-core --test-package amparo --
+      args=(--package amparo-core --test-package amparo-core,amparo -- --
         --test-threads 2 usecases::visibility hardening::a_stranger_gets_the_same_not_found relations::) ;;
     crates/core/src/usecases/capabilities.rs)
       # The pure table by its unit tests; the service's own method by the menus each role sees.
-      args=(--package amparo-core --test-package amparo-core --test-package amparo --
+      args=(--package amparo-core --test-package amparo-core,amparo -- --
         --test-threads 2 usecases::capabilities roles::) ;;
     crates/core/*) args=(--package amparo-core -- --lib) ;;
     *) echo "unknown crate for $f"; continue ;;

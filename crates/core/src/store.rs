@@ -401,6 +401,10 @@ pub struct StatPerson {
 pub struct RowFilter {
     /// Rows whose `org_id` or `party_org` is one of these (empty = any).
     pub orgs: Vec<OrgId>,
+    /// Rows with one of these ids (empty = any).
+    pub ids: Vec<String>,
+    /// Rows whose `lookup` is one of these (empty = any).
+    pub lookups: Vec<String>,
     /// Rows owned by one of these (`org_id` only; empty = any).
     pub owners: Vec<OrgId>,
     /// Rows whose `party_org` is one of these (empty = any).

@@ -498,6 +498,8 @@ fn where_of(f: &RowFilter, keyset: bool) -> (String, Vec<String>) {
     }
     list(&mut sql, &mut binds, &mut n, "org_id", f.owners.iter().map(ToString::to_string).collect());
     list(&mut sql, &mut binds, &mut n, "party_org", f.parties.iter().map(ToString::to_string).collect());
+    list(&mut sql, &mut binds, &mut n, "id", f.ids.clone());
+    list(&mut sql, &mut binds, &mut n, "lookup", f.lookups.clone());
     list(&mut sql, &mut binds, &mut n, "subject_id", f.subject_ids.clone());
     list(&mut sql, &mut binds, &mut n, "status", f.statuses.clone());
     for (col, v) in [("kind", &f.kind), ("lookup", &f.lookup)] {

@@ -900,6 +900,10 @@ async fn story_pages_counts_and_the_gap(e: Env) {
     assert_eq!(e.store.count_rows(RecordTable::Notifications, &f).await.unwrap(), 2);
     let f = RowFilter { statuses: vec!["unread".into()], ..f };
     assert_eq!(e.store.count_rows(RecordTable::Notifications, &f).await.unwrap(), 1);
+    let f = RowFilter { lookups: vec!["/cases/c1".into(), "/nowhere".into()], ..Default::default() };
+    assert_eq!(e.store.count_rows(RecordTable::Notifications, &f).await.unwrap(), 1);
+    let f = RowFilter { ids: vec!["t03".into(), "t05".into(), "x0".into()], owners: vec![org.clone()], ..Default::default() };
+    assert_eq!(e.store.count_rows(RecordTable::Tasks, &f).await.unwrap(), 2, "by id, within the owner");
     let f = RowFilter { owners: vec![org.clone()], lookup_none: true, ..Default::default() };
     assert_eq!(e.store.count_rows(RecordTable::Notifications, &f).await.unwrap(), 0);
     let shared = IdsFrom { table: RecordTable::Shares, parties: vec![org.clone()], statuses: vec!["granted".into()] };

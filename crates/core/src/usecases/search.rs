@@ -17,13 +17,14 @@ use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::records::attrs;
 use crate::search_index::SearchDoc;
-use crate::store::{RecordTable, RowFilter};
+use crate::store::{PersonRecord, RecordRow, RecordTable, RowFilter};
 use crate::usecases::cases::{CaseAttrs, CaseNote};
 use amparo_domain::PersonId;
 use amparo_domain::intake::ReportSecrets;
 use amparo_domain::person::Identity;
 use amparo_domain::policy::{Action, Relation, authorize};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct SearchHit {
@@ -49,6 +50,9 @@ fn changes_text(action: &str) -> bool {
         || action == "search"
         || action.ends_with("denied"))
 }
+
+/// Persons (or reports, or cases) read and indexed per step of the start-up build.
+const SEARCH_BUILD_PAGE: usize = 1_000;
 
 impl Amparo {
     async fn search_doc(&self, kind: &str, id: &str) -> CoreResult<Option<SearchDoc>> {
@@ -87,35 +91,11 @@ impl Amparo {
                 None => None,
             },
             "report" => match self.store.get_row(RecordTable::Reports, id).await? {
-                Some(r) => {
-                    let s: ReportSecrets = self.open_json(RecordTable::Reports, &r)?;
-                    let mut text = vec![s.narrative, s.persons_described.unwrap_or_default(), s.place_detail.unwrap_or_default()];
-                    text.extend(s.follow_ups.into_iter().map(|f| f.text));
-                    let orgs = [Some(r.org_id.to_string()), r.party_org.map(|o| o.to_string())].into_iter().flatten().collect();
-                    Some(SearchDoc {
-                        kind: "report",
-                        id: id.to_owned(),
-                        text: text.join("\n"),
-                        names: s.reporter_name.unwrap_or_default(),
-                        orgs,
-                    })
-                }
+                Some(r) => Some(self.report_doc(&r)?),
                 None => None,
             },
             "case" => match self.store.get_row(RecordTable::Cases, id).await? {
-                Some(r) => {
-                    let a: CaseAttrs = attrs(&r)?;
-                    let n: CaseNotes = self.open_json(RecordTable::Cases, &r)?;
-                    let mut text = vec![a.title];
-                    text.extend(n.notes.into_iter().map(|x| x.text));
-                    Some(SearchDoc {
-                        kind: "case",
-                        id: id.to_owned(),
-                        text: text.join("\n"),
-                        names: String::new(),
-                        orgs: self.case_orgs(id).await?,
-                    })
-                }
+                Some(r) => Some(self.case_doc(&r, self.case_orgs(id).await?)?),
                 None => None,
             },
             _ => None,
@@ -154,39 +134,119 @@ impl Amparo {
     /// from part of the records.
     pub async fn rebuild_search(&self) -> CoreResult<usize> {
         let (head, _) = self.store.audit_head().await?;
-        let mut docs = Vec::new();
         let mut indexed = 0;
-        // Documents go into the index 5,000 at a time as they are made, not all held first.
-        let flush = |docs: &mut Vec<SearchDoc>, indexed: &mut usize| -> CoreResult<()> {
-            self.search.upsert(docs).map_err(CoreError::Internal)?;
-            *indexed += docs.len();
-            docs.clear();
-            Ok(())
-        };
-        for o in self.store.list_orgs().await? {
-            for p in self.store.list_persons(&o.id).await? {
-                if let Some(d) = self.search_doc("person", p.id.as_str()).await? {
-                    docs.push(d);
-                }
-                if docs.len() >= 5_000 {
-                    flush(&mut docs, &mut indexed)?;
-                }
+        // Persons a page at a time in id order; each page's referrals, case links, cases and
+        // shares read for the whole page (a handful of statements per thousand persons, not
+        // four per person), and the page's documents into the index before the next is read.
+        let mut after: Option<PersonId> = None;
+        loop {
+            let page = self.store.persons_page(after.as_ref(), SEARCH_BUILD_PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id.clone());
+            let docs = self.person_docs(&page).await?;
+            self.search.upsert(&docs).map_err(CoreError::Internal)?;
+            indexed += docs.len();
+        }
+        // Reports and cases, a page at a time in the list order.
+        for table in [RecordTable::Reports, RecordTable::Cases] {
+            let mut after = None;
+            loop {
+                let f = RowFilter { after: after.clone(), limit: Some(SEARCH_BUILD_PAGE as i64), ..Default::default() };
+                let rows = self.store.find_rows(table, &f).await?;
+                let Some(last) = rows.last() else { break };
+                after = Some(crate::paging::row_key(last));
+                let docs = match table {
+                    RecordTable::Reports => rows.iter().map(|r| self.report_doc(r)).collect::<CoreResult<Vec<_>>>()?,
+                    _ => {
+                        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+                        let orgs = self.case_orgs_of(&ids).await?;
+                        rows.iter()
+                            .map(|r| self.case_doc(r, orgs.get(&r.id).cloned().unwrap_or_default()))
+                            .collect::<CoreResult<Vec<_>>>()?
+                    }
+                };
+                self.search.upsert(&docs).map_err(CoreError::Internal)?;
+                indexed += docs.len();
             }
         }
-        for (table, kind) in [(RecordTable::Reports, "report"), (RecordTable::Cases, "case")] {
-            for r in self.store.find_rows(table, &RowFilter::default()).await? {
-                if let Some(d) = self.search_doc(kind, &r.id).await? {
-                    docs.push(d);
-                }
-                if docs.len() >= 5_000 {
-                    flush(&mut docs, &mut indexed)?;
-                }
-            }
-        }
-        flush(&mut docs, &mut indexed)?;
         *self.search.indexed_seq.lock().map_err(|_| CoreError::Internal("search poisoned".into()))? = head;
         self.search.set_ready();
         Ok(indexed)
+    }
+
+    /// The search documents of a page of persons, with everything their "who may find this"
+    /// needs read for the page at once.
+    async fn person_docs(&self, page: &[PersonRecord]) -> CoreResult<Vec<SearchDoc>> {
+        let ids: Vec<String> = page.iter().map(|p| p.id.to_string()).collect();
+        let mut orgs: HashMap<String, Vec<String>> = HashMap::new();
+        for r in self.store.find_rows(RecordTable::Referrals, &RowFilter { subject_ids: ids.clone(), ..Default::default() }).await? {
+            if let (Some(p), Some(o)) = (r.subject_id, r.party_org) {
+                orgs.entry(p).or_default().push(o.to_string());
+            }
+        }
+        let mut links: Vec<(String, String)> = Vec::new();
+        for chunk in ids.chunks(1_000) {
+            let f = RowFilter { lookups: chunk.to_vec(), ..Default::default() };
+            links.extend(
+                self.store.find_rows(RecordTable::CaseLinks, &f).await?.into_iter().filter_map(|l| Some((l.lookup?, l.subject_id?))),
+            );
+        }
+        let case_ids: Vec<String> = links.iter().map(|(_, c)| c.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let case_orgs = self.case_orgs_of(&case_ids).await?;
+        for (p, c) in links {
+            orgs.entry(p).or_default().extend(case_orgs.get(&c).cloned().unwrap_or_default());
+        }
+        page.iter()
+            .map(|p| {
+                let id = p.id.as_str();
+                let mut i = Identity::default();
+                for (col, blob) in &p.sealed {
+                    i.set(col, Some(self.open("persons", col, id, blob)?));
+                }
+                let names = [&i.given_names, &i.first_surname, &i.second_surname, &i.aliases]
+                    .iter()
+                    .filter_map(|x| x.as_deref())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let mut who = vec![p.org_id.to_string()];
+                who.extend(orgs.remove(id).unwrap_or_default());
+                Ok(SearchDoc { kind: "person", id: id.to_owned(), text: i.narrative.unwrap_or_default(), names, orgs: who })
+            })
+            .collect()
+    }
+
+    fn report_doc(&self, r: &RecordRow) -> CoreResult<SearchDoc> {
+        let s: ReportSecrets = self.open_json(RecordTable::Reports, r)?;
+        let mut text = vec![s.narrative, s.persons_described.unwrap_or_default(), s.place_detail.unwrap_or_default()];
+        text.extend(s.follow_ups.into_iter().map(|f| f.text));
+        let orgs = [Some(r.org_id.to_string()), r.party_org.as_ref().map(|o| o.to_string())].into_iter().flatten().collect();
+        Ok(SearchDoc { kind: "report", id: r.id.clone(), text: text.join("\n"), names: s.reporter_name.unwrap_or_default(), orgs })
+    }
+
+    fn case_doc(&self, r: &RecordRow, orgs: Vec<String>) -> CoreResult<SearchDoc> {
+        let a: CaseAttrs = attrs(r)?;
+        let n: CaseNotes = self.open_json(RecordTable::Cases, r)?;
+        let mut text = vec![a.title];
+        text.extend(n.notes.into_iter().map(|x| x.text));
+        Ok(SearchDoc { kind: "case", id: r.id.clone(), text: text.join("\n"), names: String::new(), orgs })
+    }
+
+    /// [`Amparo::case_orgs`] for many cases, read together.
+    async fn case_orgs_of(&self, case_ids: &[String]) -> CoreResult<HashMap<String, Vec<String>>> {
+        let mut out: HashMap<String, Vec<String>> = HashMap::new();
+        for chunk in case_ids.chunks(1_000) {
+            for c in self.store.find_rows(RecordTable::Cases, &RowFilter { ids: chunk.to_vec(), ..Default::default() }).await? {
+                out.entry(c.id).or_default().push(c.org_id.to_string());
+            }
+            let f = RowFilter { subject_ids: chunk.to_vec(), statuses: vec!["granted".into()], ..Default::default() };
+            for s in self.store.find_rows(RecordTable::Shares, &f).await? {
+                let hides = attrs::<crate::usecases::sharing::ShareAttrs>(&s).map(|a| a.hide_identities).unwrap_or(true);
+                if let (false, Some(o), Some(c)) = (hides, s.party_org, s.subject_id) {
+                    out.entry(c).or_default().push(o.to_string());
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Whether the search index has been built since start-up.

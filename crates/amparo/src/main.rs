@@ -729,7 +729,8 @@ async fn check_config(dir: &std::path::Path) -> Fallible<ExitCode> {
                     }
                 }
                 Err(e) => {
-                    println!("database: ERROR {e}");
+                    // Reading the ledger runs no DDL: a database never migrated has none.
+                    println!("database: ERROR {e} (not migrated? run `amparo migrate --data-dir {}`)", dir.display());
                     problems += 1;
                 }
             }

@@ -426,6 +426,9 @@ pub struct RowFilter {
     /// Rows whose id is named by another table's rows (a case shared with an organisation
     /// is a case whose id is the subject of a granted share to it).
     pub ids_from: Option<IdsFrom>,
+    /// Reports only: `queue_key` in `[from, before)` (a priority's reports received in a
+    /// time range; see [`report_queue_key`]).
+    pub queue_range: Option<(i64, i64)>,
     /// The list order; `after` is a position in it.
     pub order: RowOrder,
     /// Rows after this position in the list order: keyset paging, so the next page costs
@@ -484,6 +487,15 @@ pub enum RowOrder {
     /// `occurred_at` ascending, then `id`: soonest first (tasks by due date, so the overdue
     /// come first). Rows without `occurred_at` are not listed in this order.
     Soonest,
+    /// Reports only: most urgent first, then oldest received (`queue_key`, kept by the
+    /// database from the priority; see [`report_queue_key`]).
+    Queue,
+}
+
+/// A report's place in its queue, as the database keeps it in `reports.queue_key`: the
+/// priority's rank (0 urgent, 1 high, 2 normal) × 10^10 + the time it was received.
+pub fn report_queue_key(priority_rank: i64, received_at: Timestamp) -> i64 {
+    priority_rank * 10_000_000_000 + received_at
 }
 
 /// `id IN (SELECT subject_id FROM table WHERE party_org IN parties AND status IN statuses)`.

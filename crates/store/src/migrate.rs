@@ -17,6 +17,7 @@ pub const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[
     (10, "job_leases", include_str!("../migrations/sqlite/0010_job_leases.sql")),
     (11, "hardening", include_str!("../migrations/sqlite/0011_hardening.sql")),
     (12, "paging", include_str!("../migrations/sqlite/0012_paging.sql")),
+    (13, "report_queue", include_str!("../migrations/sqlite/0013_report_queue.sql")),
 ];
 pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -31,24 +32,33 @@ pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (10, "job_leases", include_str!("../migrations/postgres/0010_job_leases.sql")),
     (11, "hardening", include_str!("../migrations/postgres/0011_hardening.sql")),
     (12, "paging", include_str!("../migrations/postgres/0012_paging.sql")),
+    (13, "report_queue", include_str!("../migrations/postgres/0013_report_queue.sql")),
 ];
 
 fn be(e: sqlx::Error) -> StoreError {
     crate::decode::classify(e)
 }
 
+/// The migrations applied so far, read only: no DDL, so a health check or a read-only
+/// replica can ask. A database never migrated answers with an error (no such table).
 pub async fn applied(pool: &AnyPool) -> StoreResult<Vec<i64>> {
+    let rows = sqlx::query("SELECT version FROM schema_migrations ORDER BY version").fetch_all(pool).await.map_err(be)?;
+    rows.iter().map(|r| r.try_get::<i64, _>(0).map_err(be)).collect()
+}
+
+/// The ledger of applied migrations, created by the first migration run.
+async fn ledger(pool: &AnyPool) -> StoreResult<()> {
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
     )
     .execute(pool)
     .await
     .map_err(be)?;
-    let rows = sqlx::query("SELECT version FROM schema_migrations ORDER BY version").fetch_all(pool).await.map_err(be)?;
-    rows.iter().map(|r| r.try_get::<i64, _>(0).map_err(be)).collect()
+    Ok(())
 }
 
 pub async fn run(pool: &AnyPool, backend: Backend) -> StoreResult<Vec<i64>> {
+    ledger(pool).await?;
     let done = applied(pool).await?;
     let tree = match backend {
         Backend::Sqlite => MIGRATIONS_SQLITE,

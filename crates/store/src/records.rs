@@ -429,6 +429,7 @@ pub async fn find_rows(pool: &AnyPool, t: RecordTable, f: &RowFilter) -> StoreRe
     let order = match f.order {
         RowOrder::Newest => "created_at DESC, id",
         RowOrder::Soonest => "occurred_at, id",
+        RowOrder::Queue => "queue_key, id",
     };
     let mut sql = format!("SELECT * FROM {} WHERE {where_sql} ORDER BY {order}", t.name());
     if let Some(limit) = f.limit {
@@ -447,6 +448,8 @@ fn merged(mut out: Vec<RecordRow>, order: RowOrder, limit: Option<i64>) -> Vec<R
     match order {
         RowOrder::Newest => out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id))),
         RowOrder::Soonest => out.sort_by(|a, b| a.occurred_at.cmp(&b.occurred_at).then_with(|| a.id.cmp(&b.id))),
+        // Only ever one statement (a unit's own queue): nothing to merge.
+        RowOrder::Queue => {}
     }
     if let Some(limit) = limit {
         out.truncate(limit.clamp(1, 100_000) as usize);
@@ -536,6 +539,10 @@ fn where_of(f: &RowFilter, keyset: bool) -> (String, Vec<String>) {
         list(&mut inner, &mut binds, &mut n, "status", from.statuses.clone());
         sql.push_str(&format!(" AND id IN ({inner})"));
     }
+    if let Some((from, before)) = f.queue_range {
+        // Numbers computed by core, never client text.
+        sql.push_str(&format!(" AND queue_key >= {from} AND queue_key < {before}"));
+    }
     if f.order == RowOrder::Soonest {
         sql.push_str(" AND occurred_at IS NOT NULL");
     }
@@ -545,6 +552,7 @@ fn where_of(f: &RowFilter, keyset: bool) -> (String, Vec<String>) {
         let (col, cmp) = match f.order {
             RowOrder::Newest => ("created_at", "<"),
             RowOrder::Soonest => ("occurred_at", ">"),
+            RowOrder::Queue => ("queue_key", ">"),
         };
         sql.push_str(&format!(" AND ({col} {cmp} {at} OR ({col} = {at} AND id > ${n}))", at = a.at));
         binds.push(a.id.clone());

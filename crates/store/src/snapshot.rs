@@ -62,7 +62,7 @@ const BYTES_COLUMNS: &[&str] = &[
     "hash",
     "signature",
 ];
-const INT_COLUMNS: &[&str] = &["approx_age", "revoked_at", "done_at", "occurred_at", "updated_at", "key_version"];
+const INT_COLUMNS: &[&str] = &["approx_age", "revoked_at", "done_at", "occurred_at", "updated_at", "key_version", "queue_key"];
 
 fn cell(r: &AnyRow, idx: usize) -> CellValue {
     if let Ok(v) = r.try_get::<Option<i64>, _>(idx) {

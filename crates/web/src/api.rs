@@ -267,9 +267,10 @@ pub async fn decisions_create(
     created(s.app.record_decision(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn reports_list(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
-    let (queue, sent) = s.app.report_queue(&c.ctx).await.map_err(|e| c.err(e))?;
-    ok(json!({ "queue": queue, "sent": sent }))
+/// `{queue, sent, next_cursor}`: the queue is paged (`?limit=&cursor=&status=`), `sent` is the
+/// fifty most recent.
+pub async fn reports_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
+    ok(s.app.report_queue(&c.ctx, &q).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn reports_create(

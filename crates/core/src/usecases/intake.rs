@@ -11,13 +11,14 @@ use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
 use crate::records::{attrs, to_json};
-use crate::store::{Batch, RecordRow, RecordTable, RowFilter, ThrottleState};
+use crate::store::{Batch, RecordRow, RecordTable, RowFilter, RowOrder, ThrottleState};
 use amparo_domain::OrgId;
 use amparo_domain::intake::{
     Channel, Exploitation, FollowUp, InspectionFields, InspectionInput, OperationFields, OperationInput, Priority, ReportInput,
     ReportSecrets, ReportStatus, ReportStep, Timeliness, reason, reference_code, route, timeliness,
 };
 use amparo_domain::org::{OrgKind, Organisation};
+use amparo_domain::paging::{After, ListParams};
 use amparo_domain::person::Person;
 use amparo_domain::policy::{Action, Relation};
 use amparo_domain::validation::{FieldErrors, required_text};
@@ -135,6 +136,14 @@ struct InspectionSecrets {
 /// Anonymous reports allowed per network address per hour. The address is only ever kept as
 /// a keyed hash, and only in the throttling table.
 const PUBLIC_REPORTS_PER_HOUR: i64 = 5;
+
+/// A unit's queue page and what it sent on; `next_cursor` pages the queue.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReportQueue {
+    pub queue: Vec<ReportView>,
+    pub sent: Vec<ReportView>,
+    pub next_cursor: Option<String>,
+}
 
 impl Amparo {
     /// The place and every area above it, most specific first, ending with the country.
@@ -446,24 +455,33 @@ impl Amparo {
         })
     }
 
-    /// The caller's unit queue (reports it holds), and the reports it took and sent on.
-    pub async fn report_queue(&self, ctx: &Ctx) -> CoreResult<(Vec<ReportView>, Vec<ReportView>)> {
+    /// A page of the caller's unit queue — open reports (new, acknowledged, actioned) unless
+    /// `?status=` says otherwise, most urgent first, oldest received first within a priority
+    /// — and the fifty reports it most recently took and sent on.
+    pub async fn report_queue(&self, ctx: &Ctx, q: &ListParams) -> CoreResult<ReportQueue> {
         self.authorize(ctx, Action::ViewReports, Relation::OwnOrgScope, "report", "").await?;
-        let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?;
-        let rows = self.store.find_rows(RecordTable::Reports, &RowFilter { orgs: vec![org.clone()], ..Default::default() }).await?;
-        let mut queue = Vec::new();
-        let mut sent = Vec::new();
-        for r in &rows {
-            let v = self.report_view(r)?;
-            if &r.org_id == org { queue.push(v) } else { sent.push(v) }
-        }
-        // Open reports first, most urgent first, oldest first within a priority.
-        let rank = |v: &ReportView| (v.status == "closed", v.priority as u8, v.received_at);
-        queue.sort_by_key(rank);
+        let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?.clone();
+        let page = self.page_request(ctx, "reports", q.limit.as_deref(), q.cursor.as_deref())?;
+        let statuses: Vec<&str> = ReportStatus::ALL.iter().map(|s| s.as_str()).collect();
+        let filter = q.filter(&statuses).map_err(CoreError::Validation)?;
+        let open =
+            vec![ReportStatus::New.as_str().into(), ReportStatus::Acknowledged.as_str().into(), ReportStatus::Actioned.as_str().into()];
+        let base = RowFilter { owners: vec![org.clone()], statuses: open, order: RowOrder::Queue, ..Default::default() };
+        let rows = self.scan_rows(RecordTable::Reports, base, &filter, &page).await?;
+        let key = |r: &RecordRow| {
+            let rank = attrs::<ReportAttrs>(r).ok().and_then(|a| a.priority).unwrap_or(Priority::Normal) as i64;
+            After { at: crate::store::report_queue_key(rank, r.occurred_at.unwrap_or(r.created_at)), id: r.id.clone() }
+        };
+        let seen = crate::paging::scanned(rows, page.limit, key);
+        let queue = seen.rows.iter().map(|r| self.report_view(r)).collect::<CoreResult<Vec<_>>>()?;
+        let sent_rows =
+            self.store.find_rows(RecordTable::Reports, &RowFilter { parties: vec![org], limit: Some(50), ..Default::default() }).await?;
+        let sent = sent_rows.iter().map(|r| self.report_view(r)).collect::<CoreResult<Vec<_>>>()?;
         let mut ev = ctx.event(self.now(), "list_reports", "ok", "report", "");
-        ev.details = serde_json::json!({ "count": rows.len() }).to_string();
+        ev.details = serde_json::json!({ "count": queue.len() + sent.len() }).to_string();
         self.append(&ev).await?;
-        Ok((queue, sent))
+        let queue = self.page_of(ctx, "reports", queue, seen.next);
+        Ok(ReportQueue { queue: queue.items, sent, next_cursor: queue.next_cursor })
     }
 
     async fn report_for(&self, ctx: &Ctx, id: &str, action: Action) -> CoreResult<(RecordRow, Relation)> {

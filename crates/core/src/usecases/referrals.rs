@@ -196,7 +196,8 @@ impl Amparo {
             statuses: vec!["accepted".into(), "in_progress".into()],
             ..Default::default()
         };
-        Ok(i64::try_from(self.store.find_rows(RecordTable::Referrals, &f).await?.len()).unwrap_or(i64::MAX))
+        // Counted by the database: a busy shelter's referrals are not loaded to be counted.
+        Ok(self.store.count_rows(RecordTable::Referrals, &f).await?)
     }
 
     async fn service_view(&self, ctx: &Ctx, row: &RecordRow) -> CoreResult<ServiceView> {

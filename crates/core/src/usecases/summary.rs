@@ -10,9 +10,6 @@ use crate::store::{RecordTable, RowFilter};
 use amparo_domain::policy::{Action, Relation, authorize};
 use serde::Serialize;
 
-/// The most open reports read to find the overdue ones.
-const OVERDUE_SCAN: i64 = 2_000;
-
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct WorkSummary {
     pub reports_open: Option<usize>,
@@ -22,6 +19,32 @@ pub struct WorkSummary {
 }
 
 impl Amparo {
+    /// The unit's open reports past a deadline, counted on the queue index: per priority, the
+    /// new ones received longer ago than the time to acknowledge, and the acknowledged ones
+    /// longer ago than the time to act; then, read one by one, the acknowledged ones still
+    /// within the time to act (at most a week's) that were acknowledged late.
+    async fn overdue_reports(&self, org: &amparo_domain::OrgId) -> CoreResult<usize> {
+        use amparo_domain::intake::Priority;
+        let now = self.now();
+        let mut total = 0;
+        let mut recent = Vec::new();
+        for p in [Priority::Urgent, Priority::High, Priority::Normal] {
+            let (ack, act) = p.deadlines();
+            let base = crate::store::report_queue_key(p as i64, 0);
+            let count = |status: &str, before: i64| RowFilter {
+                owners: vec![org.clone()],
+                statuses: vec![status.into()],
+                queue_range: Some((base, base + before)),
+                ..Default::default()
+            };
+            total += self.store.count_rows(RecordTable::Reports, &count("new", now - ack)).await?;
+            total += self.store.count_rows(RecordTable::Reports, &count("acknowledged", now - act)).await?;
+            let within = RowFilter { queue_range: Some((base + now - act, base + now + 1)), ..count("acknowledged", 0) };
+            recent.extend(self.store.find_rows(RecordTable::Reports, &within).await?);
+        }
+        Ok(usize::try_from(total).unwrap_or(0) + self.overdue_count(&recent))
+    }
+
     pub async fn work_summary(&self, ctx: &Ctx) -> CoreResult<WorkSummary> {
         let (Some(actor), Some(org)) = (&ctx.actor, ctx.org_id()) else { return Ok(WorkSummary::default()) };
         let may = |a: Action| authorize(actor, a, Relation::OwnOrgScope).is_ok();
@@ -31,8 +54,7 @@ impl Amparo {
             // first, up to a bound (an open queue is a unit's day, not its history).
             let open = RowFilter { owners: vec![org.clone()], statuses: vec!["new".into(), "acknowledged".into()], ..Default::default() };
             out.reports_open = Some(usize::try_from(self.store.count_rows(RecordTable::Reports, &open).await?).unwrap_or(0));
-            let rows = self.store.find_rows(RecordTable::Reports, &RowFilter { limit: Some(OVERDUE_SCAN), ..open }).await?;
-            out.reports_overdue = Some(self.overdue_count(&rows));
+            out.reports_overdue = Some(self.overdue_reports(org).await?);
         }
         if may(Action::ViewReferrals) {
             let f = RowFilter { parties: vec![org.clone()], statuses: vec!["requested".into()], ..Default::default() };

@@ -229,7 +229,11 @@ pub(crate) async fn show_page(
         (Some(i), true, None) => Some(PersonForm::new(state, v, input_of(p, i), Errors::none(t)).await?),
         _ => None,
     };
-    let services = state.app.list_services(&v.ctx, None).await.map_err(|e| v.err(e))?;
+    // The referral picker: a page of the directory (the newest 200 services), not the whole
+    // country's.
+    let first = amparo_domain::paging::ListParams { limit: Some(amparo_domain::paging::MAX_LIMIT.to_string()), ..Default::default() };
+    let mut services = state.app.services_page(&v.ctx, None, &first).await.map_err(|e| v.err(e))?.items;
+    services.sort_by(|a, b| a.region.cmp(&b.region).then_with(|| a.name.cmp(&b.name)));
     let countries = state.app.list_countries(&v.ctx).await.map_err(|e| v.err(e))?;
     let kinds: Vec<&str> = AssistanceKind::ALL.iter().map(|k| k.as_str()).collect();
     // Details grouped by their type: the form shows only the chosen type's details (a small

@@ -108,11 +108,22 @@ struct QueuePage {
     exploitations: Vec<(String, String)>,
     places: Vec<(String, String)>,
     notice: Option<String>,
+    pager: super::pager::Pager,
 }
 
-async fn queue_page(state: &AppState, v: &Viewer, form: ReportInput, errors: Errors, notice: Option<String>) -> Result<Response, WebError> {
+async fn queue_page(
+    state: &AppState,
+    v: &Viewer,
+    q: &amparo_domain::paging::ListParams,
+    form: ReportInput,
+    errors: Errors,
+    notice: Option<String>,
+) -> Result<Response, WebError> {
     let t = v.tr();
-    let (queue, sent) = state.app.report_queue(&v.ctx).await.map_err(|e| v.err(e))?;
+    let got = state.app.report_queue(&v.ctx, q).await.map_err(|e| v.err(e))?;
+    let statuses: Vec<&str> = amparo_domain::intake::ReportStatus::ALL.iter().map(|s| s.as_str()).collect();
+    let pager = super::pager::Pager::new("/reports", q, got.next_cursor.as_deref(), got.queue.len()).with_statuses(t, "rstatus", &statuses);
+    let (queue, sent) = (got.queue, got.sent);
     let mut names = org_names(state, v).await?;
     names.extend(place_names(state, v, queue.iter().chain(sent.iter()).map(|r| r.place.clone())).await?);
     render(&QueuePage {
@@ -126,18 +137,26 @@ async fn queue_page(state: &AppState, v: &Viewer, form: ReportInput, errors: Err
         exploitations: options(t, "exploitation", &Exploitation::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>()),
         places: places(state, v).await?,
         notice,
+        pager,
     })
 }
 
-pub async fn list(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
+pub async fn list(
+    State(state): State<AppState>,
+    v: Viewer,
+    axum::extract::Query(q): axum::extract::Query<amparo_domain::paging::ListParams>,
+) -> Result<Response, WebError> {
     let form = ReportInput { channel: "hotline".into(), exploitation: "unknown".into(), ..Default::default() };
-    queue_page(&state, &v, form, Errors::none(v.tr()), None).await
+    queue_page(&state, &v, &q, form, Errors::none(v.tr()), None).await
 }
 
 pub async fn create(State(state): State<AppState>, v: Viewer, UiForm(input): UiForm<ReportInput>) -> Result<Response, WebError> {
     match state.app.create_report(&v.ctx, &input).await {
         Ok(r) => Ok(see_other(&format!("/reports/{}", r.id))),
-        Err(e) => with_errors(&v, e, |errors| queue_page(&state, &v, input.clone(), errors, None)).await,
+        Err(e) => {
+            let q = amparo_domain::paging::ListParams::default();
+            with_errors(&v, e, |errors| queue_page(&state, &v, &q, input.clone(), errors, None)).await
+        }
     }
 }
 

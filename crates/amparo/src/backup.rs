@@ -7,7 +7,6 @@
 use crate::runtime::{Fallible, Runtime};
 use age::secrecy::SecretString;
 use amparo_core::Ctx;
-use amparo_core::crypto::keyring::Keyring;
 use amparo_core::store::{Store, TableRows};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
@@ -25,15 +24,11 @@ struct BackupFile {
     tables: Vec<TableRows>,
 }
 
-fn passphrase(ring: &Keyring, version: u32) -> Fallible<SecretString> {
-    let k = ring.derive(version, "amparo backup v1")?;
-    Ok(SecretString::from(base64::Engine::encode(&base64::engine::general_purpose::STANDARD, k.as_slice())))
-}
-
 pub async fn backup(rt: &Runtime, out: &Path) -> Fallible<usize> {
-    let tables = rt.app.snapshot(&Ctx::system(&rt.app.new_operation_id())).await?;
+    let ctx = Ctx::system(&rt.app.new_operation_id());
+    let tables = rt.app.snapshot(&ctx).await?;
     let rows = tables.iter().map(|t| t.rows.len()).sum();
-    let version = rt.app.keys().active_version();
+    let (version, pass) = rt.app.backup_passphrase(&ctx, None).await?;
     let file = BackupFile {
         format: FORMAT.into(),
         version: 1,
@@ -48,7 +43,7 @@ pub async fn backup(rt: &Runtime, out: &Path) -> Fallible<usize> {
     {
         let mut f = std::fs::File::create(&tmp)?;
         writeln!(f, "amparo-backup v1 key {version}")?;
-        let enc = age::Encryptor::with_user_passphrase(passphrase(rt.app.keys(), version)?);
+        let enc = age::Encryptor::with_user_passphrase(SecretString::from(pass.as_str().to_owned()));
         let mut w = enc.wrap_output(&mut f)?;
         w.write_all(&json)?;
         w.finish()?;
@@ -66,7 +61,9 @@ pub async fn restore(rt: &Runtime, input: &Path) -> Fallible<usize> {
         header.strip_prefix("amparo-backup v1 key ").and_then(|v| v.trim().parse().ok()).ok_or("not an Amparo backup file")?;
     let body = bytes.get(nl + 1..).ok_or("truncated backup")?;
     let dec = age::Decryptor::new_buffered(body)?;
-    let identity = age::scrypt::Identity::new(passphrase(rt.app.keys(), version)?);
+    let ctx = Ctx::system(&rt.app.new_operation_id());
+    let (_, pass) = rt.app.backup_passphrase(&ctx, Some(version)).await?;
+    let identity = age::scrypt::Identity::new(SecretString::from(pass.as_str().to_owned()));
     let mut reader = dec
         .decrypt(std::iter::once(&identity as &dyn age::Identity))
         .map_err(|_| "cannot decrypt: wrong master key file, or the backup is damaged")?;
@@ -83,6 +80,6 @@ pub async fn restore(rt: &Runtime, input: &Path) -> Fallible<usize> {
         );
     }
     let rows = file.tables.iter().map(|t| t.rows.len()).sum();
-    rt.app.restore(&Ctx::system(&rt.app.new_operation_id()), &file.tables).await?;
+    rt.app.restore(&ctx, &file.tables).await?;
     Ok(rows)
 }

@@ -224,7 +224,9 @@ enum ReportCmd {
         /// Language of labels (csv, xlsx, pdf): es or en.
         #[arg(long, default_value = "es")]
         lang: String,
-        /// Hide breakdown cells under 11 persons, as the web does for analysts.
+        /// Hide breakdown cells under 11 persons, as the web does for readers who may not
+        /// see persons. Without it the operator sees every cell (the console holds the
+        /// `view_small_cells` capability); the audit entry records which was given.
         #[arg(long)]
         small_cells: bool,
         /// Count from the records, every table whole, instead of the statistics projection

@@ -33,9 +33,9 @@ pub async fn annual(a: AnnualArgs<'_>) -> Fallible<ExitCode> {
         return Ok(ExitCode::from(2));
     };
     let rt = open(a.data_dir, false).await?;
-    let q = ReportQuery { year: a.year, region: a.region, org: a.org, from_records: a.from_records };
+    let q = ReportQuery { year: a.year, region: a.region, org: a.org, from_records: a.from_records, hide_small_cells: a.small_cells };
     let started = std::time::Instant::now();
-    let report = match crate::runtime::flag_errors(rt.app.annual_report(&crate::sys(), &q, a.small_cells).await)? {
+    let report = match crate::runtime::flag_errors(rt.app.annual_report(&crate::sys(), &q).await)? {
         Ok(v) => v,
         Err(code) => return Ok(code),
     };

@@ -53,9 +53,7 @@ pub async fn run(rt: Runtime, listen: &str, web: WebSettings, on_bound: impl FnO
         let mut tick = tokio::time::interval(Duration::from_secs(300));
         loop {
             tick.tick().await;
-            let now = app.now();
-            let cfg = app.config().clone();
-            if let Err(e) = app.store().delete_stale_sessions(now - cfg.session_idle_secs, now - cfg.session_absolute_secs).await {
+            if let Err(e) = app.purge_stale_sessions().await {
                 tracing::warn!(error = %e, "session cleanup failed");
             }
             if let Err(e) = app.checkpoint_now().await {

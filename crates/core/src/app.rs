@@ -91,17 +91,11 @@ impl Amparo {
         &self.profile
     }
 
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
     pub fn now(&self) -> Timestamp {
         self.clock.now()
     }
     pub fn config(&self) -> &AuthConfig {
         &self.cfg
-    }
-    pub fn keys(&self) -> &Keyring {
-        &self.keys
     }
     pub fn new_operation_id(&self) -> String {
         hex::encode(self.random.bytes::<8>())

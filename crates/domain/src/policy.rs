@@ -108,6 +108,10 @@ pub enum Action {
     RunLinkage,
     /// National figures and aggregates (no person-level data).
     ViewStatistics,
+    /// See a statistics breakdown cell under the small-cell threshold. Without it the core
+    /// hides those cells: a count of two women from one district names them to a neighbour.
+    /// The people who may already read persons hold it, and the operator at the console.
+    ViewSmallCells,
     /// Export k-anonymised victim microdata (CTDC columns).
     ExportAnonymised,
     /// Import cases from another system (HTCDS).
@@ -120,7 +124,7 @@ pub enum Action {
 
 impl Action {
     /// Every action (a test checks the list against the names).
-    pub const ALL: [Action; 46] = [
+    pub const ALL: [Action; 47] = [
         Action::CreateOrg,
         Action::CreatePerson,
         Action::CreateReport,
@@ -166,6 +170,7 @@ impl Action {
         Action::ViewReferrals,
         Action::ViewReports,
         Action::ViewServiceAddress,
+        Action::ViewSmallCells,
         Action::ViewStatistics,
     ];
 
@@ -214,6 +219,7 @@ impl Action {
             Action::DecideMatch => "decide_match",
             Action::RunLinkage => "run_linkage",
             Action::ViewStatistics => "view_statistics",
+            Action::ViewSmallCells => "view_small_cells",
             Action::ExportAnonymised => "export_anonymised",
             Action::ImportCaseData => "import_case_data",
             Action::ExportCaseData => "export_case_data",
@@ -295,6 +301,9 @@ pub fn authorize(actor: &Actor, action: Action, relation: Relation) -> Result<()
                 | Action::RunLinkage
                 // The operator's `amparo report annual`: aggregates only, never a person.
                 | Action::ViewStatistics
+                // The operator's report shows every cell (`--small-cells` hides them); the
+                // operator holds the master key, so hiding cells from them protects nobody.
+                | Action::ViewSmallCells
                 | Action::ExportAnonymised
                 // The operator's HTCDS import and export (the file is encrypted to a recipient).
                 | Action::ImportCaseData
@@ -408,6 +417,7 @@ pub fn authorize(actor: &Actor, action: Action, relation: Relation) -> Result<()
         Action::DecideMatch => grant(u, &IDENTITY_WORKERS, relation, &[SameOrg]),
         Action::RunLinkage => grant(u, &[Role::SystemAdmin, Role::Coordinator], relation, &[OwnOrgScope]),
         Action::ViewStatistics => grant(u, &[Role::Coordinator, Role::Analyst, Role::SystemAdmin], relation, &[OwnOrgScope]),
+        Action::ViewSmallCells => grant(u, &IDENTITY_WORKERS, relation, &[OwnOrgScope]),
         // Microdata, even anonymised, goes to the people who publish national data.
         Action::ExportAnonymised => grant(u, &[Role::Coordinator, Role::Analyst], relation, &[OwnOrgScope]),
         // Bulk identities in and out are an operator's job at the command line, never a
@@ -475,6 +485,7 @@ mod tests {
             Action::ManageOwnTokens,
             Action::RunLinkage,
             Action::ViewStatistics,
+            Action::ViewSmallCells,
             Action::ExportAnonymised,
             Action::ImportCaseData,
             Action::ExportCaseData,
@@ -483,6 +494,22 @@ mod tests {
             let expected = if allowed.contains(&a) { Ok(()) } else { Err(Denial::RoleNotPermitted) };
             assert_eq!(authorize(&Actor::System, a, Relation::OwnOrgScope), expected, "{a:?}");
         }
+    }
+
+    #[test]
+    fn small_cells_are_seen_only_by_those_who_may_read_persons() {
+        for role in Role::ALL {
+            let a = actor(&[role], true);
+            assert_eq!(
+                authorize(&a, Action::ViewSmallCells, Relation::OwnOrgScope).is_ok(),
+                authorize(&a, Action::ListPersons, Relation::OwnOrgScope).is_ok(),
+                "{role:?}"
+            );
+        }
+        assert!(authorize(&actor(&[Role::Analyst], true), Action::ViewSmallCells, Relation::OwnOrgScope).is_err());
+        assert!(authorize(&actor(&[Role::SystemAdmin], true), Action::ViewSmallCells, Relation::OwnOrgScope).is_err());
+        assert!(authorize(&actor(&[Role::Coordinator], true), Action::ViewSmallCells, Relation::OwnOrgScope).is_ok());
+        assert!(authorize(&actor(&[Role::Coordinator], false), Action::ViewSmallCells, Relation::OwnOrgScope).is_err());
     }
 
     #[test]

@@ -656,12 +656,9 @@ pub async fn annual_report(State(s): State<AppState>, c: ApiCaller, Query(q): Qu
         region: opt(&q.region),
         org: opt(&q.org),
         from_records: false,
+        hide_small_cells: false,
     };
-    let may_see_persons = c.ctx.actor.as_ref().is_some_and(|a| {
-        amparo_domain::policy::authorize(a, amparo_domain::policy::Action::ListPersons, amparo_domain::policy::Relation::OwnOrgScope)
-            .is_ok()
-    });
-    ok(s.app.annual_report(&c.ctx, &query, !may_see_persons).await.map_err(|e| c.err(e))?)
+    ok(s.app.annual_report(&c.ctx, &query).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn statutes_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {

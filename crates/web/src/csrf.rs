@@ -8,7 +8,7 @@
 use crate::extract::{OpId, PRE_COOKIE, SESSION_COOKIE};
 use crate::i18n::{Lang, Tr};
 use crate::{AppState, WebError};
-use amparo_core::crypto::{csrf_token, ct_eq};
+use amparo_core::crypto::ct_eq;
 use amparo_core::usecases::refusals::{Refusal, RefusalReason};
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, Request, State};
@@ -80,7 +80,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     let Some(bound) = binding(cookie_of(&req, SESSION_COOKIE).as_deref(), cookie_of(&req, PRE_COOKIE).as_deref()) else {
         return refused(&state, source_of(&req), &op, lang, RefusalReason::NoCsrfBinding).await;
     };
-    let expected = csrf_token(state.app.keys(), &bound);
+    let expected = state.app.csrf_token(&bound);
     // A file upload is a multipart body; its form puts the token in the query string instead
     // of making this guard buffer megabytes to find it.
     if header_str(&req, "content-type").is_some_and(|c| c.starts_with("multipart/form-data")) {

@@ -142,7 +142,7 @@ impl FromRequestParts<AppState> for Viewer {
             LoginStage::NeedsEnrolment => return Err(WebError::Redirect("/mfa/enrol".into())),
         }
         let ctx = p.ctx();
-        let csrf = amparo_core::crypto::csrf_token(state.app.keys(), &p.cookie);
+        let csrf = state.app.csrf_token(&p.cookie);
         // A failed count must not block the page: the badge is a convenience.
         let unread = state.app.unread_notifications(&ctx).await.unwrap_or(0);
         let can = state.app.capabilities(&ctx);

@@ -14,7 +14,7 @@ async fn demo(t: &TestApp) {
 /// A non-demo investigator (two-factor required) in the Loreto police unit.
 async fn mfa_user(t: &TestApp, email: &str) -> String {
     demo(t).await;
-    let orgs = t.app.store().list_orgs().await.unwrap();
+    let orgs = t.store.list_orgs().await.unwrap();
     let org = orgs.iter().find(|o| o.jurisdiction == "PE-16" && o.kind.as_str() == "police_unit").unwrap();
     let pw = "clave-larga-de-prueba-1";
     t.app

@@ -201,8 +201,7 @@ async fn browser_two_factor_enrolment() {
     let t = spawn_app().await;
     t.app.load_demo(&Ctx::system("t")).await.unwrap();
     let org = t
-        .app
-        .store()
+        .store
         .list_orgs()
         .await
         .unwrap()
@@ -282,7 +281,7 @@ async fn browser_admin_creates_an_organisation_and_a_user_then_reads_the_audit()
     wd.goto(format!("{}/users", t.base)).await.unwrap();
     by_id(wd, "user-name").await.send_keys("Rosa Quispe").await.unwrap();
     wd.find(By::Id("user-email")).await.unwrap().send_keys("rosa.quispe@car.gob.pe").await.unwrap();
-    let orgs = t.app.store().list_orgs().await.unwrap();
+    let orgs = t.store.list_orgs().await.unwrap();
     let new_org = orgs.iter().find(|o| o.name == "Casa de Acogida Santa Rosa").unwrap();
     SelectElement::new(&wd.find(By::Id("user-org")).await.unwrap()).await.unwrap().select_by_value(new_org.id.as_str()).await.unwrap();
     by_id(wd, "role-shelter_staff").await.click().await.unwrap();

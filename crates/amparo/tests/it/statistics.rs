@@ -5,7 +5,7 @@
 use crate::cli::{amparo, ok, out};
 use crate::helpers::*;
 use amparo_core::Ctx;
-use amparo_core::store::Store;
+use amparo_core::store::{AuditFilter, Store};
 use amparo_testkit::TempDir;
 use serde_json::Value;
 use std::path::Path;
@@ -214,11 +214,37 @@ async fn readers_who_may_not_see_persons_get_no_cell_under_k() {
     let shown_sum: i64 = region.values().map(|v| v.as_i64().unwrap()).sum();
     assert!(153 - shown_sum >= 11, "what is hidden cannot be worked out as one cell: {region:?}");
 
+    // Nothing the caller sends turns suppression off: the core decides from the actor.
+    for q in ["small_cells=false", "small_cells=true", "hide_small_cells=false", "suppress=0&k=1"] {
+        let (st, again) = call(&t, &analyst, "GET", &format!("/api/v1/statistics/annual?year=2008&{q}"), Value::Null).await;
+        assert_eq!(st, 200, "{q}: {again}");
+        assert_eq!(again["suppressed"], a["suppressed"], "{q}");
+        assert_eq!(again["victims_identified"]["region"], a["victims_identified"]["region"], "{q}");
+    }
+    let said = |who: &'static str| {
+        let store = t.store.clone();
+        async move {
+            let rows =
+                store.audit_page(&AuditFilter { action: Some("view_statistics".into()), limit: 500, ..Default::default() }).await.unwrap();
+            rows.into_iter()
+                .filter(|r| r.event.record_id == "annual_report" && r.event.outcome == "ok")
+                .filter(|r| r.event.actor_roles == who)
+                .map(|r| r.event.details)
+                .collect::<Vec<_>>()
+        }
+    };
+
     // The coordinator may see persons: every cell.
     let coord = token(&t, "coordinadora@demo.amparo.pe").await;
     let (_, c) = call(&t, &coord, "GET", "/api/v1/statistics/annual?year=2008", Value::Null).await;
     assert_eq!(n(&c, "victims_identified.region.PE-21"), 8);
     assert!(c["suppressed"].as_array().unwrap().is_empty());
+    // The audit trail says who saw small cells and who did not.
+    let analyst_saw = said("analyst").await;
+    assert_eq!(analyst_saw.len(), 5, "{analyst_saw:?}");
+    assert!(analyst_saw.iter().all(|d| d.contains("\"small_cells\":\"hidden\"")), "{analyst_saw:?}");
+    let coord_saw = said("coordinator").await;
+    assert!(coord_saw.len() == 1 && coord_saw[0].contains("\"small_cells\":\"shown\""), "{coord_saw:?}");
     // Counts run one at a time in a process (memory); requests made together queue and all
     // get the same, whole answer.
     let (a, b, d) = tokio::join!(
@@ -517,9 +543,9 @@ async fn projection_agrees_with_the_records(t: &TestApp, step: &str) {
     // 2010's trend counts 2006–2008 in the database; 2008's and 2026's come from the facts.
     for (year, (region, org)) in [2008, 2010, 2025, 2026].into_iter().flat_map(|y| scopes.iter().map(move |s| (y, s))) {
         let report = |from_records| {
-            let q = ReportQuery { year, region: region.clone(), org: org.clone(), from_records };
+            let q = ReportQuery { year, region: region.clone(), org: org.clone(), from_records, hide_small_cells: false };
             async move {
-                let mut v = serde_json::to_value(t.app.annual_report(&Ctx::system("t"), &q, false).await.unwrap()).unwrap();
+                let mut v = serde_json::to_value(t.app.annual_report(&Ctx::system("t"), &q).await.unwrap()).unwrap();
                 v.as_object_mut().unwrap().remove("generated_at");
                 v
             }

@@ -31,6 +31,13 @@ pub struct Capabilities {
     pub view_statistics: bool,
     pub record_prevention: bool,
     pub publish_instrument: bool,
+    pub request_share: bool,
+    pub export_anonymised: bool,
+    /// Read the persons of the caller's own organisation (the dashboard's "you may").
+    pub reveal_persons: bool,
+    pub manage_system: bool,
+    /// See statistics cells under the small-cell threshold (`annual_report` decides the same).
+    pub view_small_cells: bool,
 }
 
 impl Amparo {
@@ -66,6 +73,11 @@ pub fn capabilities_of(actor: Option<&Actor>) -> Capabilities {
         view_statistics: can(Action::ViewStatistics),
         record_prevention: can(Action::RecordPrevention),
         publish_instrument: can(Action::PublishInstrument),
+        request_share: can(Action::RequestShare),
+        export_anonymised: can(Action::ExportAnonymised),
+        reveal_persons: authorize(actor, Action::RevealPerson, Relation::SameOrg).is_ok(),
+        manage_system: can(Action::ManageSystem),
+        view_small_cells: can(Action::ViewSmallCells),
     }
 }
 
@@ -95,7 +107,7 @@ mod tests {
         let analyst = of(&[Role::Analyst], true);
         assert_eq!(
             analyst,
-            Capabilities { view_directory: true, view_referral_gap: true, view_statistics: true, ..none },
+            Capabilities { view_directory: true, view_referral_gap: true, view_statistics: true, export_anonymised: true, ..none },
             "an analyst reads figures, never persons"
         );
         let inv = of(&[Role::Investigator], true);
@@ -111,11 +123,14 @@ mod tests {
         let admin = of(&[Role::SystemAdmin], true);
         assert!(admin.publish_instrument && admin.create_org && admin.list_users && admin.read_audit && admin.run_linkage);
         assert!(!admin.list_persons && !admin.view_cases, "administration is not case work");
+        assert!(inv.reveal_persons && inv.request_share && inv.view_small_cells && !inv.export_anonymised && !inv.manage_system);
+        assert!(admin.manage_system && !admin.reveal_persons && !admin.view_small_cells);
         let org_admin = of(&[Role::OrgAdmin], true);
         assert!(org_admin.list_users && org_admin.read_audit && org_admin.create_org && !org_admin.publish_instrument);
         assert!(org_admin.record_prevention && !org_admin.run_linkage);
         let coord = of(&[Role::Coordinator], true);
         assert!(coord.run_linkage && coord.view_statistics && coord.record_prevention && !coord.record_operation);
+        assert!(coord.view_small_cells && coord.export_anonymised && coord.request_share);
         // Two roles: the union of both desks.
         let both = of(&[Role::OrgAdmin, Role::Investigator], true);
         assert!(both.list_users && both.open_case && !both.view_statistics);

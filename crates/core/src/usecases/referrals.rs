@@ -53,6 +53,10 @@ pub struct ServiceView {
     pub address: Option<String>,
     pub active: bool,
     pub version: i64,
+    /// Whether the caller may edit this service (set by `get_service`, the page that edits
+    /// it; the directory's rows leave it false). Not part of the API's JSON.
+    #[serde(skip)]
+    pub can_edit: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -221,6 +225,7 @@ impl Amparo {
             address,
             active: row.status == "active",
             version: row.version,
+            can_edit: false,
         })
     }
 
@@ -268,10 +273,12 @@ impl Amparo {
     pub async fn get_service(&self, ctx: &Ctx, id: &str) -> CoreResult<ServiceView> {
         self.authorize(ctx, Action::ViewDirectory, Relation::OwnOrgScope, "service", id).await?;
         let row = self.store.get_row(RecordTable::Services, id).await?.ok_or(CoreError::NotFound)?;
-        let v = self.service_view(ctx, &row).await?;
+        let mut v = self.service_view(ctx, &row).await?;
         if v.address.is_some() {
             self.append(&ctx.event(self.now(), "read_service_address", "ok", "service", id)).await?;
         }
+        // The same relation `update_service` will authorize against (a parent's admin too).
+        v.can_edit = may(ctx, Action::ManageServices, self.relation_to_org(ctx, &v.org_id).await?);
         Ok(v)
     }
 

@@ -47,6 +47,10 @@ pub struct ReportQuery {
     /// Count from the records themselves, every table whole, instead of the statistics
     /// projection: slow at scale, and the check that the projection agrees with them.
     pub from_records: bool,
+    /// Hide breakdown cells under `SMALL_CELL_K` persons even from a reader who may see
+    /// them (the console's `--small-cells`). It can only narrow: whether a reader may see
+    /// small cells at all is the core's decision (`Action::ViewSmallCells`), never the caller's.
+    pub hide_small_cells: bool,
 }
 
 /// The annual report: the year's figures at the top level (so `prosecutions.cases.total`
@@ -193,11 +197,16 @@ impl Amparo {
         Ok(IdentifiedCount { persons: f.victims_identified.total as usize, records: f.victims_identified.records as usize })
     }
 
-    /// The annual report for a year and its previous year. `small_cells`: hide breakdown cells
-    /// under `SMALL_CELL_K` persons (for readers who may not see persons).
-    pub async fn annual_report(&self, ctx: &Ctx, q: &ReportQuery, small_cells: bool) -> CoreResult<AnnualReport> {
+    /// The annual report for a year and its previous year. Breakdown cells under
+    /// `SMALL_CELL_K` persons are hidden unless the reader holds `ViewSmallCells` (those who
+    /// may read persons anyway, and the console) and did not ask to hide them; the audit
+    /// entry says which the reader got.
+    pub async fn annual_report(&self, ctx: &Ctx, q: &ReportQuery) -> CoreResult<AnnualReport> {
         self.authorize(ctx, Action::ViewStatistics, Relation::OwnOrgScope, "statistics", "annual_report").await?;
         Self::check_year(q.year)?;
+        let may_see_small_cells =
+            ctx.actor.as_ref().is_some_and(|a| amparo_domain::policy::authorize(a, Action::ViewSmallCells, Relation::OwnOrgScope).is_ok());
+        let small_cells = q.hide_small_cells || !may_see_small_cells;
         let clock = std::time::Instant::now();
         let _one_count_at_a_time = self.statistics_gate.lock().await;
         // The scope first: a region or organisation that does not exist is refused before
@@ -291,7 +300,13 @@ impl Amparo {
             }
         }
         let mut ev = ctx.event(self.now(), "view_statistics", "ok", "statistics", "annual_report");
-        ev.details = serde_json::json!({ "year": q.year, "region": scope.region, "org": scope.org }).to_string();
+        ev.details = serde_json::json!({
+            "year": q.year,
+            "region": scope.region,
+            "org": scope.org,
+            "small_cells": if small_cells { "hidden" } else { "shown" },
+        })
+        .to_string();
         self.append(&ev).await?;
         Ok(AnnualReport {
             schema: REPORT_SCHEMA,

@@ -48,6 +48,31 @@ impl Amparo {
     }
 
     /// A consistent snapshot for backup. Audited.
+    /// The passphrase a backup file is encrypted under: derived from the master key of
+    /// `version` (`None`: the active one), so the key file alone opens a backup and the
+    /// backup alone opens nothing. Operator work: the console only. It writes no audit
+    /// entry of its own: `snapshot` and `restore` record the backup and the restore, and a
+    /// restore must find its target's trail empty.
+    pub async fn backup_passphrase(&self, ctx: &Ctx, version: Option<u32>) -> CoreResult<(u32, zeroize::Zeroizing<String>)> {
+        self.authorize(ctx, Action::ManageSystem, Relation::OwnOrgScope, "backup", "").await?;
+        let version = version.unwrap_or_else(|| self.keys.active_version());
+        let k = self.keys.derive(version, "amparo backup v1").map_err(|_| CoreError::field("key_version", "unknown_key_version"))?;
+        Ok((version, zeroize::Zeroizing::new(base64::Engine::encode(&base64::engine::general_purpose::STANDARD, k.as_slice()))))
+    }
+
+    /// The CSRF token for a session (or a pre-session cookie on the login form): an HMAC
+    /// under a key derived from the master key, so every instance checks it and nothing is
+    /// stored.
+    pub fn csrf_token(&self, binding: &str) -> String {
+        crate::crypto::csrf_token(&self.keys, binding)
+    }
+
+    /// Housekeeping: drop sessions idle or older than the configured limits.
+    pub async fn purge_stale_sessions(&self) -> CoreResult<u64> {
+        let now = self.now();
+        Ok(self.store.delete_stale_sessions(now - self.cfg.session_idle_secs, now - self.cfg.session_absolute_secs).await?)
+    }
+
     pub async fn snapshot(&self, ctx: &Ctx) -> CoreResult<Vec<TableRows>> {
         self.authorize(ctx, Action::ManageSystem, Relation::OwnOrgScope, "backup", "").await?;
         self.append(&ctx.event(self.now(), "backup", "ok", "database", "")).await?;

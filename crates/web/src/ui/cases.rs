@@ -4,7 +4,7 @@
 //! shares and transfer, tasks, the timeline and — for the owner — who has seen it.
 
 use super::pager::Pager;
-use super::{Errors, Nav, fmt_time, may, options, render, see_other, with_errors};
+use super::{Errors, Nav, fmt_time, options, render, see_other, with_errors};
 use crate::extract::{UiForm, Viewer};
 use crate::{AppState, WebError};
 use amparo_core::usecases::cases::{CaseUpdate, CaseView, LinkInput, TaskInput};
@@ -16,7 +16,6 @@ use amparo_domain::cases::{
     LabourSector, SentenceFlag, SexualForm, Stage, Statute, Verdict,
 };
 use amparo_domain::paging::ListParams;
-use amparo_domain::policy::{Action, Relation};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -88,8 +87,8 @@ async fn list_page(
                 restricted: c.restricted,
             })
             .collect(),
-        can_open: may(v, Action::OpenCase, Relation::OwnOrgScope),
-        can_request: may(v, Action::RequestShare, Relation::OwnOrgScope),
+        can_open: v.can.open_case,
+        can_request: v.can.request_share,
         form,
         errors,
         exploitations: labels(t, "cexp", CaseExploitation::ALL, CaseExploitation::as_str),

@@ -3,13 +3,12 @@
 //! and the prevention register (campaigns and trainings).
 
 use super::pager::Pager;
-use super::{Errors, Nav, may, options, render, see_other, with_errors};
+use super::{Errors, Nav, options, render, see_other, with_errors};
 use crate::extract::{UiForm, Viewer};
 use crate::{AppState, WebError};
 use amparo_core::usecases::prevention::PreventionInput;
 use amparo_domain::cases::{Audience, PreventionKind};
 use amparo_domain::paging::ListParams;
-use amparo_domain::policy::{Action, Relation};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -127,7 +126,7 @@ async fn prevention_page(
         nav: Nav::for_viewer(v, "prevention"),
         rows: page.items,
         pager,
-        can_record: may(v, Action::RecordPrevention, Relation::OwnOrgScope),
+        can_record: v.can.record_prevention,
         form,
         errors,
         kinds: options(t, "prevkind", &PreventionKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>()),

@@ -3,7 +3,6 @@
 use super::{Nav, render};
 use crate::extract::Viewer;
 use crate::{AppState, WebError};
-use amparo_domain::policy::{Action, Relation, authorize};
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
@@ -20,24 +19,23 @@ struct Page {
     work: amparo_core::usecases::summary::WorkSummary,
 }
 
-const SHOWN: [Action; 7] = [
-    Action::ViewDirectory,
-    Action::CreateOrg,
-    Action::ListUsers,
-    Action::ReadAudit,
-    Action::CreatePerson,
-    Action::RevealPerson,
-    Action::ManageSystem,
-];
-
 pub async fn page(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
     let t = v.tr();
     let org = state.app.get_org(&v.ctx, &v.session.user.org_id).await.map_err(|e| v.err(e))?;
+    // What the core says the viewer may do (`Amparo::capabilities`), labelled.
+    let c = &v.can;
+    let shown = [
+        ("view_directory", c.view_directory),
+        ("create_org", c.create_org),
+        ("list_users", c.list_users),
+        ("read_audit", c.read_audit),
+        ("create_person", c.create_person),
+        ("reveal_person", c.reveal_persons),
+        ("manage_system", c.manage_system),
+    ];
     let (mut can, mut cannot) = (Vec::new(), Vec::new());
-    for a in SHOWN {
-        let rel = if a == Action::RevealPerson { Relation::SameOrg } else { Relation::OwnOrgScope };
-        let ok = v.ctx.actor.as_ref().map(|actor| authorize(actor, a, rel).is_ok()).unwrap_or(false);
-        let label = t.t(&format!("can-{}", a.as_str()));
+    for (name, ok) in shown {
+        let label = t.t(&format!("can-{name}"));
         if ok { can.push(label) } else { cannot.push(label) }
     }
     let counts = state.app.area_counts("PE").await.map_err(|e| v.err(e))?;

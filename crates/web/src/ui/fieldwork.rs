@@ -3,13 +3,12 @@
 //! Persons found are recorded from the record's page, so each keeps its source.
 
 use super::persons::PersonForm;
-use super::{Errors, Nav, may, options, render, see_other, with_errors};
+use super::{Errors, Nav, options, render, see_other, with_errors};
 use crate::extract::{UiForm, Viewer};
 use crate::{AppState, WebError};
 use amparo_core::store::RecordTable;
 use amparo_domain::intake::{Exploitation, FORCED_LABOUR_INDICATORS, ISIC_SECTIONS, InspectionInput, OperationInput};
 use amparo_domain::person::PersonInput;
-use amparo_domain::policy::{Action, Relation};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -54,7 +53,7 @@ async fn operations_page(state: &AppState, v: &Viewer, form: OperationInput, err
                 (r.id.clone(), text(&r.attrs, "date"), place(r), ex, num(&r.attrs, "persons_found"), num(&r.attrs, "rescued"))
             })
             .collect(),
-        can_create: may(v, Action::RecordOperation, Relation::OwnOrgScope),
+        can_create: v.can.record_operation,
         form,
         errors,
         exploitations: options(t, "exploitation", &Exploitation::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>()),
@@ -113,7 +112,7 @@ pub async fn operation(State(state): State<AppState>, v: Viewer, Path(id): Path<
         facts,
         notes: o.notes.clone().unwrap_or_default(),
         persons: o.persons.iter().map(|p| super::persons::row(t, p)).collect(),
-        can_add_person: may(&v, Action::CreatePerson, Relation::OwnOrgScope),
+        can_add_person: v.can.create_person,
         pf: PersonForm::new(&state, &v, form, Errors::none(t)).await?,
     })
 }
@@ -152,7 +151,7 @@ async fn inspections_page(state: &AppState, v: &Viewer, form: InspectionInput, e
                 (r.id.clone(), text(&r.attrs, "date"), place(r), r.kind.clone(), num(&r.attrs, "workers_found"), n)
             })
             .collect(),
-        can_create: may(v, Action::RecordInspection, Relation::OwnOrgScope),
+        can_create: v.can.record_inspection,
         sectors: ISIC_SECTIONS.iter().map(|(c, en, sp)| ((*c).to_owned(), format!("{c} — {}", if es { sp } else { en }))).collect(),
         indicators: FORCED_LABOUR_INDICATORS
             .iter()
@@ -223,7 +222,7 @@ pub async fn inspection(State(state): State<AppState>, v: Viewer, Path(id): Path
         facts,
         notes: i.notes.clone().unwrap_or_default(),
         persons: i.persons.iter().map(|p| super::persons::row(t, p)).collect(),
-        can_add_person: may(&v, Action::CreatePerson, Relation::OwnOrgScope),
+        can_add_person: v.can.create_person,
         pf: PersonForm::new(&state, &v, form, Errors::none(t)).await?,
     })
 }

@@ -2,11 +2,10 @@
 //! indicators with their strength and how sure we are of it, and the combination rules —
 //! shown in full so that the rule is never hidden behind a score.
 
-use super::{Errors, Nav, may, render, see_other, with_errors};
+use super::{Errors, Nav, render, see_other, with_errors};
 use crate::extract::{UiForm, Viewer};
 use crate::{AppState, WebError};
 use amparo_core::CoreError;
-use amparo_domain::policy::{Action, Relation};
 use amparo_domain::screening::Instrument;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -29,9 +28,7 @@ async fn list_page(state: &AppState, v: &Viewer, draft: Option<String>, errors: 
     let list = state.app.list_instruments(&v.ctx).await.map_err(|e| v.err(e))?;
     let draft = match draft {
         Some(d) => Some(d),
-        None if may(v, Action::PublishInstrument, Relation::OwnOrgScope) => {
-            list.iter().max_by_key(|i| i.version).and_then(|i| serde_json::to_string_pretty(i).ok())
-        }
+        None if v.can.publish_instrument => list.iter().max_by_key(|i| i.version).and_then(|i| serde_json::to_string_pretty(i).ok()),
         None => None,
     };
     render(&ListPage {

@@ -6,7 +6,6 @@ use super::{Errors, Nav, render, see_other, with_errors};
 use crate::extract::{UiForm, Viewer};
 use crate::{AppState, WebError};
 use amparo_core::usecases::linkage::{LinkRunStatus, LinkRunSummary, MatchView};
-use amparo_domain::policy::{Action, Relation, authorize};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -50,10 +49,6 @@ fn percent(p: f64) -> String {
     format!("{:.0} %", p * 100.0)
 }
 
-fn may(v: &Viewer, action: Action) -> bool {
-    v.ctx.actor.as_ref().is_some_and(|a| authorize(a, action, Relation::OwnOrgScope).is_ok())
-}
-
 /// Pairs per page of the queue: a reviewer works from the top, and a slow link should not
 /// carry hundreds of rows to show the first.
 const QUEUE_PAGE: usize = 50;
@@ -70,7 +65,7 @@ pub async fn matches(
     q: Result<Query<QueueQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, WebError> {
     let page = q.map(|Query(q)| q).unwrap_or_default().page.unwrap_or(1).max(1);
-    let run = if may(&v, Action::RunLinkage) {
+    let run = if v.can.run_linkage {
         let status = state.app.linkage_run_status(&v.ctx).await.map_err(|e| v.err(e))?;
         let panel = RunPanel { nav: Nav::for_viewer(&v, "matches"), status };
         Some(panel.render().map_err(|e| v.err(amparo_core::CoreError::internal(e)))?)
@@ -78,7 +73,7 @@ pub async fn matches(
         None
     };
     // A system admin may run linkage but sees no persons' pairs: the run panel only.
-    let queue = run.is_none() || may(&v, Action::ViewMatches);
+    let queue = run.is_none() || v.can.view_matches;
     let offset = (page - 1).saturating_mul(QUEUE_PAGE);
     let (rows, total) = if queue {
         let p = state.app.list_matches_page(&v.ctx, offset, QUEUE_PAGE).await.map_err(|e| v.err(e))?;

@@ -4,7 +4,6 @@ use super::{Nav, render, set_session_cookie};
 use crate::extract::{Pending, UiForm};
 use crate::{AppState, WebError};
 use amparo_core::CoreError;
-use amparo_core::crypto::csrf_token;
 use amparo_core::usecases::auth::LoginStage;
 use askama::Template;
 use axum::extract::State;
@@ -36,7 +35,7 @@ struct RecoveryPage {
 
 fn nav(state: &AppState, p: &Pending, cookie: &str) -> Nav {
     let mut n = Nav::anonymous(state, p.meta.tr, cookie);
-    n.csrf = csrf_token(state.app.keys(), cookie);
+    n.csrf = state.app.csrf_token(cookie);
     // Signed in but not through two-factor yet: show who, and a way out, but no menu.
     n.user = Some(p.session.user.display_name.clone());
     n

@@ -24,9 +24,7 @@ pub mod users;
 use crate::extract::{Meta, PRE_COOKIE, SESSION_COOKIE, Viewer};
 use crate::i18n::Tr;
 use crate::{AppState, WebError};
-use amparo_core::crypto::csrf_token;
 use amparo_domain::FieldErrors;
-use amparo_domain::policy::{Action, Relation, authorize};
 use askama::Template;
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -63,7 +61,7 @@ impl Nav {
     pub fn anonymous(state: &AppState, t: Tr, csrf_binding: &str) -> Self {
         Nav {
             t,
-            csrf: csrf_token(state.app.keys(), csrf_binding),
+            csrf: state.app.csrf_token(csrf_binding),
             user: None,
             roles: vec![],
             demo: state.settings.demo_mode,
@@ -236,12 +234,6 @@ where
 /// See other: after a successful form post, go to the record's page.
 pub fn see_other(to: &str) -> Response {
     axum::response::Redirect::to(to).into_response()
-}
-
-/// Whether the viewer may do `action` with `relation`, for showing buttons and forms. The
-/// core decides again when the form is submitted.
-pub fn may(v: &Viewer, action: Action, relation: Relation) -> bool {
-    v.ctx.actor.as_ref().is_some_and(|a| authorize(a, action, relation).is_ok())
 }
 
 /// (value, label) pairs for a select, labels from `prefix-value` keys.

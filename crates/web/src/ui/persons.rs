@@ -12,7 +12,6 @@ use amparo_core::usecases::referrals::PersonFile;
 use amparo_domain::PersonId;
 use amparo_domain::paging::ListParams;
 use amparo_domain::person::{DOCUMENT_TYPES, Identity, LANGUAGES, Person, PersonInput, PersonRole};
-use amparo_domain::policy::{Action, Relation, authorize};
 use amparo_domain::protection::{AssistanceKind, TraffickingStatus, assistance_details};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -145,7 +144,7 @@ async fn list_page(
     let roles: Vec<&str> = amparo_domain::person::PersonRole::ALL.iter().map(|r| r.as_str()).collect();
     let pager = Pager::new("/persons", q, page.next_cursor.as_deref(), page.items.len()).with_statuses(t, "personrole", &roles);
     let persons = page.items;
-    let can_create = v.ctx.actor.as_ref().map(|a| authorize(a, Action::CreatePerson, Relation::OwnOrgScope).is_ok()).unwrap_or(false);
+    let can_create = v.can.create_person;
     render(&ListPage {
         nav: Nav::for_viewer(v, "persons"),
         rows: persons.iter().map(|p| row(t, p)).collect(),

@@ -2,14 +2,13 @@
 //! with its lifecycle actions, referring a person and recording assistance (from the person's
 //! page), the referral-gap view and notifications.
 
-use super::{Errors, Nav, fmt_time, may, options, render, see_other, with_errors};
+use super::{Errors, Nav, fmt_time, options, render, see_other, with_errors};
 use crate::extract::{UiForm, Viewer};
 use crate::i18n::Tr;
 use crate::{AppState, WebError};
 use amparo_core::CoreError;
 use amparo_core::usecases::referrals::{ReferralActInput, ReferralView, ServiceView};
 use amparo_domain::PersonId;
-use amparo_domain::policy::{Action, Relation};
 use amparo_domain::protection::{AssistanceInput, ReferralInput, ServiceInput, ServiceKind, Specialisation};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -151,7 +150,7 @@ async fn services_page(
         rows: list.iter().map(|s| service_row(t, s, &names, &areas)).collect(),
         kinds: options(t, "skind", &kinds),
         kind,
-        can_create: may(v, Action::ManageServices, Relation::OwnOrgScope),
+        can_create: v.can.manage_services,
         specs: options(t, "spec", &specs),
         places,
         form,
@@ -220,14 +219,13 @@ async fn service_page(state: &AppState, v: &Viewer, id: &str, errors: Errors) ->
     let names = super::reports::org_names(state, v).await?;
     let places = super::reports::places(state, v).await?;
     let areas: HashMap<String, String> = places.iter().cloned().collect();
-    let rel = if v.session.user.org_id == s.org_id { Relation::SameOrg } else { Relation::Unrelated };
     let kinds: Vec<&str> = ServiceKind::ALL.iter().map(|k| k.as_str()).collect();
     render(&ServicePage {
         nav: Nav::for_viewer(v, "services"),
         id: s.id.clone(),
         version: s.version,
         active: s.active,
-        can_edit: may(v, Action::ManageServices, rel),
+        can_edit: s.can_edit,
         kinds: options(t, "skind", &kinds),
         kind_key: s.kind.clone(),
         region_key: s.region.clone(),

@@ -2,13 +2,12 @@
 //! form, a report's page (narrative, persons recorded from it, triage actions).
 
 use super::persons::PersonForm;
-use super::{Errors, Nav, fmt_time, may, options, render, see_other, with_errors};
+use super::{Errors, Nav, fmt_time, options, render, see_other, with_errors};
 use crate::extract::{UiForm, Viewer};
 use crate::i18n::Tr;
 use crate::{AppState, WebError};
 use amparo_core::usecases::intake::{ReportDetail, ReportView, TriageInput};
 use amparo_domain::intake::{Exploitation, ReportInput};
-use amparo_domain::policy::{Action, Relation};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -130,7 +129,7 @@ async fn queue_page(
         nav: Nav::for_viewer(v, "reports"),
         queue: queue.iter().map(|r| row(t, r, &names)).collect(),
         sent: sent.iter().map(|r| row(t, r, &names)).collect(),
-        can_create: may(v, Action::CreateReport, Relation::OwnOrgScope),
+        can_create: v.can.create_report,
         form,
         errors,
         channels: options(t, "channel", &["hotline", "walk_in", "abroad"]),
@@ -221,8 +220,8 @@ async fn show_page(state: &AppState, v: &Viewer, id: &str, errors: Errors, pf: O
         follow_ups: d.secrets.follow_ups.iter().map(|f| (fmt_time(f.at), f.text.clone())).collect(),
         persons: d.persons.iter().map(|p| super::persons::row(t, p)).collect(),
         units: orgs.iter().filter(|o| o.id != d.report.org_id).map(|o| (o.id.to_string(), o.name.clone())).collect(),
-        can_add_person: may(v, Action::CreatePerson, Relation::OwnOrgScope),
-        can_open_case: may(v, Action::OpenCase, Relation::OwnOrgScope),
+        can_add_person: v.can.create_person,
+        can_open_case: v.can.open_case,
         case_exploitations: options(t, "cexp", &amparo_domain::cases::CaseExploitation::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>()),
         pf,
         d,

@@ -4,14 +4,13 @@
 //! and downloads in every format. Readers who may not see persons (analysts, coordinators,
 //! administrators) get breakdown cells under k persons hidden.
 
-use super::{Nav, may, render};
+use super::{Nav, render};
 use crate::extract::Viewer;
 use crate::i18n::Lang;
 use crate::report::{self, BarChart, Format, Line};
 use crate::{AppState, WebError};
 use amparo_core::usecases::statistics::{AnnualReport, ReportQuery};
 use amparo_domain::geo::Area;
-use amparo_domain::policy::{Action, Relation};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
@@ -36,7 +35,7 @@ impl StatQuery {
             y => y.parse().unwrap_or(0),
         };
         let opt = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-        ReportQuery { year, region: opt(&self.region), org: opt(&self.org), from_records: false }
+        ReportQuery { year, region: opt(&self.region), org: opt(&self.org), from_records: false, hide_small_cells: false }
     }
     fn link(&self, r: &AnnualReport) -> String {
         let mut q = format!("year={}", r.current.year);
@@ -92,13 +91,8 @@ fn this_year(state: &AppState) -> i32 {
     amparo_core::usecases::statistics::year_of(state.app.now())
 }
 
-/// Whether the reader may see persons; if not, small cells are hidden.
-fn small_cells(v: &Viewer) -> bool {
-    !may(v, Action::ListPersons, Relation::OwnOrgScope)
-}
-
 pub async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<StatQuery>) -> Result<Response, WebError> {
-    let r = state.app.annual_report(&v.ctx, &q.query(this_year(&state)), small_cells(&v)).await.map_err(|e| v.err(e))?;
+    let r = state.app.annual_report(&v.ctx, &q.query(this_year(&state))).await.map_err(|e| v.err(e))?;
     let t = v.tr();
     let lang = Lang::parse(t.code()).unwrap_or(Lang::Es);
     let lines = report::lines(&r, lang);
@@ -196,7 +190,7 @@ pub async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<Stat
         regions,
         orgs,
         query,
-        can_export: may(&v, Action::ExportAnonymised, Relation::OwnOrgScope),
+        can_export: v.can.export_anonymised,
         year_label,
         previous_label,
     })
@@ -210,7 +204,7 @@ pub async fn download(
     Query(q): Query<StatQuery>,
 ) -> Result<Response, WebError> {
     let fmt = Format::parse(&format).ok_or_else(|| v.err(amparo_core::CoreError::NotFound))?;
-    let r = state.app.annual_report(&v.ctx, &q.query(this_year(&state)), small_cells(&v)).await.map_err(|e| v.err(e))?;
+    let r = state.app.annual_report(&v.ctx, &q.query(this_year(&state))).await.map_err(|e| v.err(e))?;
     let lang = Lang::parse(v.tr().code()).unwrap_or(Lang::Es);
     let bytes = report::render(&r, fmt, lang).map_err(|e| v.err(amparo_core::CoreError::Internal(e)))?;
     let mut resp = bytes.into_response();

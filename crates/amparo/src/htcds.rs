@@ -66,22 +66,70 @@ pub async fn export(data_dir: &Path, recipient: &str, format: &str, out: &Path) 
         return Ok(ExitCode::from(2));
     }
     let rt = open(data_dir, false).await?;
-    let rows = rt.app.export_htcds(&crate::sys()).await?;
-    let plain = if format == "json" {
-        serde_json::to_vec_pretty(&serde_json::json!({ "standard": "HTCDS 2.0", "rows": rows }))?
-    } else {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(amparo_domain::htcds::COLUMNS)?;
-        for r in &rows {
-            w.write_record(amparo_domain::htcds::COLUMNS.iter().map(|c| r.get(c).map(String::as_str).unwrap_or("")))?;
-        }
-        w.into_inner().map_err(|e| e.to_string())?
-    };
+    // Streamed: each row is encrypted and written as the core makes it, a page of case
+    // links at a time, so memory does not grow with the country. A half-written file is
+    // left under a temporary name and removed on failure.
     let enc = age::Encryptor::with_recipients(std::iter::once(&to as &dyn age::Recipient)).map_err(|e| e.to_string())?;
-    let mut file = std::fs::File::create(out)?;
-    let mut writer = enc.wrap_output(&mut file)?;
-    writer.write_all(&plain)?;
-    writer.finish()?;
-    eprintln!("wrote {} rows, encrypted to {}, to {}", rows.len(), recipient.trim(), out.display());
+    let tmp = out.with_extension("partial");
+    let file = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+    let writer = enc.wrap_output(file)?;
+    let json = format == "json";
+    let mut sink = RowSink::new(writer, json)?;
+    let result = rt.app.export_htcds_each(&crate::sys(), &mut |r| sink.row(&r).map_err(amparo_core::CoreError::internal)).await;
+    let rows = match result {
+        Ok(n) => n,
+        Err(e) => {
+            drop(sink);
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e.into());
+        }
+    };
+    let mut file = sink.finish()?.finish()?;
+    file.flush()?;
+    file.into_inner().map_err(|e| e.to_string())?.sync_all()?;
+    std::fs::rename(&tmp, out)?;
+    eprintln!("wrote {} rows, encrypted to {}, to {}", rows, recipient.trim(), out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Rows written one at a time as CSV (header first) or as the JSON document
+/// `{"standard": "HTCDS 2.0", "rows": [...]}`.
+enum RowSink<W: Write> {
+    Csv(Box<csv::Writer<W>>),
+    Json { w: W, first: bool },
+}
+
+impl<W: Write> RowSink<W> {
+    fn new(mut w: W, json: bool) -> Fallible<Self> {
+        if json {
+            w.write_all(b"{\n  \"standard\": \"HTCDS 2.0\",\n  \"rows\": [")?;
+            Ok(RowSink::Json { w, first: true })
+        } else {
+            let mut c = csv::Writer::from_writer(w);
+            c.write_record(amparo_domain::htcds::COLUMNS)?;
+            Ok(RowSink::Csv(Box::new(c)))
+        }
+    }
+
+    fn row(&mut self, r: &std::collections::BTreeMap<&'static str, String>) -> Fallible<()> {
+        match self {
+            RowSink::Csv(c) => c.write_record(amparo_domain::htcds::COLUMNS.iter().map(|k| r.get(k).map(String::as_str).unwrap_or("")))?,
+            RowSink::Json { w, first } => {
+                w.write_all(if *first { b"\n    " } else { b",\n    " })?;
+                serde_json::to_writer(&mut *w, r)?;
+                *first = false;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Fallible<W> {
+        match self {
+            RowSink::Csv(c) => Ok((*c).into_inner().map_err(|e| e.to_string())?),
+            RowSink::Json { mut w, first } => {
+                w.write_all(if first { b"]\n}\n" } else { b"\n  ]\n}\n" })?;
+                Ok(w)
+            }
+        }
+    }
 }

@@ -487,6 +487,9 @@ pub enum RowOrder {
     /// `occurred_at` ascending, then `id`: soonest first (tasks by due date, so the overdue
     /// come first). Rows without `occurred_at` are not listed in this order.
     Soonest,
+    /// `created_at` ascending, then `id`: oldest first (whole-table exports, in the order
+    /// records were made).
+    Oldest,
     /// Reports only: most urgent first, then oldest received (`queue_key`, kept by the
     /// database from the priority; see [`report_queue_key`]).
     Queue,

@@ -18,6 +18,7 @@ pub const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[
     (11, "hardening", include_str!("../migrations/sqlite/0011_hardening.sql")),
     (12, "paging", include_str!("../migrations/sqlite/0012_paging.sql")),
     (13, "report_queue", include_str!("../migrations/sqlite/0013_report_queue.sql")),
+    (14, "export_order", include_str!("../migrations/sqlite/0014_export_order.sql")),
 ];
 pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -33,6 +34,7 @@ pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (11, "hardening", include_str!("../migrations/postgres/0011_hardening.sql")),
     (12, "paging", include_str!("../migrations/postgres/0012_paging.sql")),
     (13, "report_queue", include_str!("../migrations/postgres/0013_report_queue.sql")),
+    (14, "export_order", include_str!("../migrations/postgres/0014_export_order.sql")),
 ];
 
 fn be(e: sqlx::Error) -> StoreError {

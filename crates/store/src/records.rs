@@ -429,6 +429,7 @@ pub async fn find_rows(pool: &AnyPool, t: RecordTable, f: &RowFilter) -> StoreRe
     let order = match f.order {
         RowOrder::Newest => "created_at DESC, id",
         RowOrder::Soonest => "occurred_at, id",
+        RowOrder::Oldest => "created_at, id",
         RowOrder::Queue => "queue_key, id",
     };
     let mut sql = format!("SELECT * FROM {} WHERE {where_sql} ORDER BY {order}", t.name());
@@ -448,6 +449,7 @@ fn merged(mut out: Vec<RecordRow>, order: RowOrder, limit: Option<i64>) -> Vec<R
     match order {
         RowOrder::Newest => out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id))),
         RowOrder::Soonest => out.sort_by(|a, b| a.occurred_at.cmp(&b.occurred_at).then_with(|| a.id.cmp(&b.id))),
+        RowOrder::Oldest => out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id))),
         // Only ever one statement (a unit's own queue): nothing to merge.
         RowOrder::Queue => {}
     }
@@ -552,6 +554,7 @@ fn where_of(f: &RowFilter, keyset: bool) -> (String, Vec<String>) {
         let (col, cmp) = match f.order {
             RowOrder::Newest => ("created_at", "<"),
             RowOrder::Soonest => ("occurred_at", ">"),
+            RowOrder::Oldest => ("created_at", ">"),
             RowOrder::Queue => ("queue_key", ">"),
         };
         sql.push_str(&format!(" AND ({col} {cmp} {at} OR ({col} = {at} AND id > ${n}))", at = a.at));

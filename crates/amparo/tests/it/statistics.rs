@@ -459,6 +459,18 @@ fn htcds_import_is_all_or_nothing_idempotent_and_export_is_encrypted() {
     let line = plain.lines().find(|l| l.contains("Ximena")).unwrap();
     assert!(line.starts_with("LEG-001,Closed,2008-02-10,isSexualExploit,") && line.contains("ActualVictim,2008-02-12"), "{line}");
     assert!(plain.lines().any(|l| l.contains("Teófilo") && l.ends_with(",Exploiter")));
+    // The JSON form (written a row at a time) is one document with the same rows.
+    let jfile = d.path().join("export.json.age");
+    ok(amparo(&dir, None, &["export", "htcds", "--recipient", &recipient, "--format", "json", "--out", jfile.to_str().unwrap()], None));
+    let sealed = std::fs::read(&jfile).unwrap();
+    let dec = age::Decryptor::new_buffered(&sealed[..]).unwrap();
+    let mut json = String::new();
+    dec.decrypt(std::iter::once(&key as &dyn age::Identity)).unwrap().read_to_string(&mut json).unwrap();
+    let doc: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["standard"], "HTCDS 2.0");
+    let rows = doc["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), csv::Reader::from_reader(plain.as_bytes()).records().count(), "the same rows as the CSV");
+    assert!(rows.iter().any(|r| r["cas_CaseId"] == "LEG-001" && r["prs_FirstName"] == "Ximena" && r["vic_TraffickingStatus"] == "ActualVictim"));
     let bad = amparo(&dir, None, &["export", "htcds", "--recipient", "not-a-key", "--out", file.to_str().unwrap()], None);
     assert_eq!(bad.status.code(), Some(2));
 }

@@ -10,7 +10,6 @@ use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use amparo_domain::ctdc::{Suppression, VictimRecord, columns, k_anonymise, row};
 use amparo_domain::policy::{Action, Relation};
-use amparo_domain::statistics::year_of_day;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -49,27 +48,32 @@ impl Amparo {
             return Err(CoreError::field("k", "invalid_number"));
         }
         let _one_count_at_a_time = self.statistics_gate.lock().await;
-        let facts = self.statistics_facts().await?;
         let alpha3: HashMap<String, String> = self.store.list_countries().await?.into_iter().map(|c| (c.alpha2, c.alpha3)).collect();
-        let home3 = alpha3.get(&facts.home_country).cloned();
+        let home3 = alpha3.get(&self.home_country().await?).cloned();
+        // The year's victims from the projection, two thousand at a time with their own
+        // cases and screenings: memory is the year's rows, never the country's tables.
         let mut rows = Vec::new();
-        for v in facts.victims.iter().filter(|v| v.identified.is_some_and(|d| year_of_day(d) == year)) {
-            let cases: Vec<&amparo_domain::statistics::CaseFact> =
-                facts.victim_cases.get(&v.group).map(|ids| ids.iter().filter_map(|c| facts.cases.get(c)).collect()).unwrap_or_default();
-            let abroad = cases.iter().find_map(|c| c.exploited_in.as_ref()).and_then(|c| alpha3.get(c).cloned());
-            let rec = VictimRecord {
-                year,
-                sex: v.sex.clone(),
-                age: v.age,
-                citizenship: v.nationality.clone(),
-                country_of_exploitation: abroad.or_else(|| home3.clone()),
-                types: v.types,
-                labour_sector: v.labour_sector.clone(),
-                sexual_form: cases.iter().find_map(|c| c.sexual_form.clone()),
-                indicators: facts.screening_indicators.get(&v.group).cloned(),
-            };
-            rows.push(row(&rec, "Amparo"));
-        }
+        self.identified_in_year(year, 2000, &mut |victims, facts| {
+            for v in victims {
+                let cases: Vec<&amparo_domain::statistics::CaseFact> =
+                    facts.victim_cases.get(&v.group).map(|ids| ids.iter().filter_map(|c| facts.cases.get(c)).collect()).unwrap_or_default();
+                let abroad = cases.iter().find_map(|c| c.exploited_in.as_ref()).and_then(|c| alpha3.get(c).cloned());
+                let rec = VictimRecord {
+                    year,
+                    sex: v.sex.clone(),
+                    age: v.age,
+                    citizenship: v.nationality.clone(),
+                    country_of_exploitation: abroad.or_else(|| home3.clone()),
+                    types: v.types,
+                    labour_sector: v.labour_sector.clone(),
+                    sexual_form: cases.iter().find_map(|c| c.sexual_form.clone()),
+                    indicators: facts.screening_indicators.get(&v.group).cloned(),
+                };
+                rows.push(row(&rec, "Amparo"));
+            }
+            Ok(())
+        })
+        .await?;
         let (mut kept, suppression) = k_anonymise(rows, k);
         let cols = columns();
         kept.sort_by(|a, b| cols.iter().map(|c| a.get(c)).cmp(cols.iter().map(|c| b.get(c))));

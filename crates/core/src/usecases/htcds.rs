@@ -15,7 +15,7 @@ use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::records::to_json;
-use crate::store::{Batch, PersonRecord, RecordRow, RecordTable, StatScan};
+use crate::store::{Batch, PersonRecord, RecordRow, RecordTable, RowFilter, RowOrder, StatScan};
 use amparo_domain::cases::{CaseExploitation, LabourSector, SexualForm};
 use amparo_domain::htcds::{COLUMNS, Row, RowError, check_header, form_to_htcds, parse_row, sector_to_htcds};
 use amparo_domain::person::{Identity, PersonProfile, PersonRole, pseudonym};
@@ -288,69 +288,88 @@ impl Amparo {
 
     /// Every person in every case, in HTCDS columns, identities decrypted: for the operator
     /// to encrypt to the receiving system's key. Audited before anything is opened.
+    /// Collected whole: for tests and small installations; the CLI streams with
+    /// [`Amparo::export_htcds_each`].
     pub async fn export_htcds(&self, ctx: &Ctx) -> CoreResult<Vec<BTreeMap<&'static str, String>>> {
-        self.authorize(ctx, Action::ExportCaseData, Relation::OwnOrgScope, "htcds", "export").await?;
-        let cases = self.store.stat_rows(RecordTable::Cases, &["labour_sector", "sexual_form", "external_id"]).await?;
-        let links = self.store.stat_rows(RecordTable::CaseLinks, &[]).await?;
-        let mut ev = ctx.event(self.now(), "export_htcds", "ok", "htcds", "");
-        ev.details = serde_json::json!({ "cases": cases.len(), "links": links.len() }).to_string();
-        self.append(&ev).await?;
-        let decisions = self.store.stat_rows(RecordTable::Decisions, &[]).await?;
-        let mut latest: HashMap<&str, (i64, &str)> = HashMap::new();
-        for d in &decisions {
-            if let (Some(p), Some(at)) = (d.subject_id.as_deref(), d.occurred_at) {
-                let e = latest.entry(p).or_insert((at, d.kind.as_str()));
-                if at >= e.0 {
-                    *e = (at, d.kind.as_str());
-                }
-            }
-        }
-        let case_by_id: HashMap<&str, &RecordRow> = cases.iter().map(|c| (c.id.as_str(), c)).collect();
         let mut out = Vec::new();
-        for l in links.iter().filter(|l| l.status == "active" && (l.kind == "victim" || l.kind == "suspect")) {
-            let (Some(cid), Some(pid)) = (l.subject_id.as_deref(), l.lookup.as_deref()) else { continue };
-            let (Some(c), Some(p)) = (case_by_id.get(cid), self.store.get_person(&PersonId::from_trusted(pid.to_owned())).await?) else {
-                continue;
-            };
-            let ext: CaseExt = serde_json::from_str(&c.attrs).unwrap_or_default();
-            let identity = self.open_identity(&p)?;
-            let surnames =
-                [identity.first_surname.clone(), identity.second_surname.clone()].into_iter().flatten().collect::<Vec<_>>().join(" ");
-            let place = c.area_code.clone().unwrap_or_default();
-            let mut r: BTreeMap<&'static str, String> = COLUMNS.iter().map(|c| (*c, String::new())).collect();
-            r.insert("cas_CaseId", ext.external_id.unwrap_or_else(|| c.lookup.clone().unwrap_or_else(|| c.id.clone())));
-            r.insert("cas_Status", if c.status == "closed" { "Closed" } else { "Active" }.into());
-            r.insert("cas_CreatedDate", iso_date(c.occurred_at.unwrap_or(c.created_at)));
-            r.insert("vic_TypeOfExploitation", c.kind.clone());
-            r.insert("vic_TypeOfLabourExploitation", sector_to_htcds(ext.labour_sector).into());
-            r.insert("vic_TypeOfSexExploitation", form_to_htcds(ext.sexual_form).into());
-            r.insert("hte_Type", "Exploitation".into());
-            r.insert("hte_Country", place.split('-').next().unwrap_or("").to_owned());
-            r.insert("hte_State", place);
-            r.insert("prs_PersonId", p.code.clone());
-            r.insert("prs_FirstName", identity.given_names.clone().unwrap_or_default());
-            r.insert("prs_SecondName", surnames);
-            r.insert("prs_Birthdate", identity.birth_date.clone().unwrap_or_default());
-            r.insert(
-                "prs_Gender",
-                match p.sex.as_deref() {
-                    Some("female") => "Female",
-                    Some("male") => "Male",
-                    Some("other") => "Transgender/NonConforming",
-                    _ => "Unknown",
-                }
-                .into(),
-            );
-            r.insert("prs_Nationality", p.profile.nationality.clone().unwrap_or_default());
-            if l.kind == "suspect" {
-                r.insert("per_RoleInProcess", "Exploiter".into());
-            } else if let Some((at, status)) = latest.get(pid) {
-                r.insert("vic_TraffickingStatus", (*status).to_owned());
-                r.insert("vic_DateOfIdentification", iso_date(*at));
-            }
+        self.export_htcds_each(ctx, &mut |r| {
             out.push(r);
-        }
+            Ok(())
+        })
+        .await?;
         Ok(out)
+    }
+
+    /// The HTCDS export a thousand case links at a time (oldest first), each page's cases,
+    /// persons and decisions read by id: memory stays that of one page whatever the size of
+    /// the country. `each` gets every row as it is made (and may fail the export, e.g. when
+    /// the disk is full). Returns the number of rows.
+    pub async fn export_htcds_each(
+        &self,
+        ctx: &Ctx,
+        each: &mut (dyn FnMut(BTreeMap<&'static str, String>) -> CoreResult<()> + Send),
+    ) -> CoreResult<usize> {
+        const PAGE: i64 = 1000;
+        self.authorize(ctx, Action::ExportCaseData, Relation::OwnOrgScope, "htcds", "export").await?;
+        let active = RowFilter { statuses: vec!["active".into()], order: RowOrder::Oldest, ..Default::default() };
+        let cases = self.store.count_rows(RecordTable::Cases, &RowFilter::default()).await?;
+        let links = self.store.count_rows(RecordTable::CaseLinks, &active).await?;
+        let mut ev = ctx.event(self.now(), "export_htcds", "ok", "htcds", "");
+        ev.details = serde_json::json!({ "cases": cases, "links": links }).to_string();
+        self.append(&ev).await?;
+        let mut after = None;
+        let mut written = 0;
+        loop {
+            let page = self
+                .store
+                .find_rows(RecordTable::CaseLinks, &RowFilter { after: after.clone(), limit: Some(PAGE), ..active.clone() })
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some(crate::paging::row_key(last));
+            let full = page.len() as i64 == PAGE;
+            let page: Vec<RecordRow> = page.into_iter().filter(|l| l.kind == "victim" || l.kind == "suspect").collect();
+            let mut case_ids: Vec<String> = page.iter().filter_map(|l| l.subject_id.clone()).collect();
+            let mut person_ids: Vec<String> = page.iter().filter_map(|l| l.lookup.clone()).collect();
+            case_ids.sort();
+            case_ids.dedup();
+            person_ids.sort();
+            person_ids.dedup();
+            let case_by_id: HashMap<String, RecordRow> = if case_ids.is_empty() {
+                HashMap::new()
+            } else {
+                let f = RowFilter { ids: case_ids, ..Default::default() };
+                self.store.find_rows(RecordTable::Cases, &f).await?.into_iter().map(|c| (c.id.clone(), c)).collect()
+            };
+            let persons: HashMap<String, PersonRecord> = if person_ids.is_empty() {
+                HashMap::new()
+            } else {
+                self.store.persons_by_ids(&person_ids).await?.into_iter().map(|p| (p.id.to_string(), p)).collect()
+            };
+            let decisions = if person_ids.is_empty() {
+                Vec::new()
+            } else {
+                self.store.find_rows(RecordTable::Decisions, &RowFilter { subject_ids: person_ids, ..Default::default() }).await?
+            };
+            let mut latest: HashMap<&str, (i64, &str)> = HashMap::new();
+            for d in &decisions {
+                if let (Some(p), Some(at)) = (d.subject_id.as_deref(), d.occurred_at) {
+                    let e = latest.entry(p).or_insert((at, d.kind.as_str()));
+                    if at >= e.0 {
+                        *e = (at, d.kind.as_str());
+                    }
+                }
+            }
+            for l in &page {
+                let (Some(cid), Some(pid)) = (l.subject_id.as_deref(), l.lookup.as_deref()) else { continue };
+                let (Some(c), Some(p)) = (case_by_id.get(cid), persons.get(pid)) else { continue };
+                each(htcds_row(self.open_identity(p)?, c, p, l.kind == "suspect", latest.get(pid).copied()))?;
+                written += 1;
+            }
+            if !full {
+                break;
+            }
+        }
+        Ok(written)
     }
 
     fn random_id(&self) -> String {
@@ -432,4 +451,49 @@ fn exploitation_label(e: CaseExploitation) -> &'static str {
         CaseExploitation::ForcedLabour => "— trabajo forzoso",
         _ => "— trata",
     }
+}
+
+/// One person of one case in HTCDS columns.
+fn htcds_row(
+    identity: Identity,
+    c: &RecordRow,
+    p: &PersonRecord,
+    suspect: bool,
+    latest_decision: Option<(i64, &str)>,
+) -> BTreeMap<&'static str, String> {
+    let ext: CaseExt = serde_json::from_str(&c.attrs).unwrap_or_default();
+    let surnames = [identity.first_surname.clone(), identity.second_surname.clone()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let place = c.area_code.clone().unwrap_or_default();
+    let mut r: BTreeMap<&'static str, String> = COLUMNS.iter().map(|c| (*c, String::new())).collect();
+    r.insert("cas_CaseId", ext.external_id.unwrap_or_else(|| c.lookup.clone().unwrap_or_else(|| c.id.clone())));
+    r.insert("cas_Status", if c.status == "closed" { "Closed" } else { "Active" }.into());
+    r.insert("cas_CreatedDate", iso_date(c.occurred_at.unwrap_or(c.created_at)));
+    r.insert("vic_TypeOfExploitation", c.kind.clone());
+    r.insert("vic_TypeOfLabourExploitation", sector_to_htcds(ext.labour_sector).into());
+    r.insert("vic_TypeOfSexExploitation", form_to_htcds(ext.sexual_form).into());
+    r.insert("hte_Type", "Exploitation".into());
+    r.insert("hte_Country", place.split('-').next().unwrap_or("").to_owned());
+    r.insert("hte_State", place);
+    r.insert("prs_PersonId", p.code.clone());
+    r.insert("prs_FirstName", identity.given_names.clone().unwrap_or_default());
+    r.insert("prs_SecondName", surnames);
+    r.insert("prs_Birthdate", identity.birth_date.clone().unwrap_or_default());
+    r.insert(
+        "prs_Gender",
+        match p.sex.as_deref() {
+            Some("female") => "Female",
+            Some("male") => "Male",
+            Some("other") => "Transgender/NonConforming",
+            _ => "Unknown",
+        }
+        .into(),
+    );
+    r.insert("prs_Nationality", p.profile.nationality.clone().unwrap_or_default());
+    if suspect {
+        r.insert("per_RoleInProcess", "Exploiter".into());
+    } else if let Some((at, status)) = latest_decision {
+        r.insert("vic_TraffickingStatus", status.to_owned());
+        r.insert("vic_DateOfIdentification", iso_date(at));
+    }
+    r
 }

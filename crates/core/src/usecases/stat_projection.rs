@@ -465,6 +465,42 @@ impl Amparo {
     }
 }
 
+impl Amparo {
+    /// The persons identified in `year` (from the projection, brought up to date first),
+    /// `chunk` groups at a time, each chunk with the facts of its groups' own cases and
+    /// screenings read by index (the same folds as the whole count). For exports that need
+    /// more than the victim fact carries, without reading whole tables.
+    pub(crate) async fn identified_in_year(
+        &self,
+        year: i32,
+        chunk: usize,
+        each: &mut (dyn FnMut(&[VictimFact], &Facts) -> CoreResult<()> + Send),
+    ) -> CoreResult<usize> {
+        self.refresh_statistics().await?;
+        let y = i64::from(year);
+        let mut victims = read_victims(self.store.as_ref(), StatVictimQuery::Years(y, y)).await?;
+        victims.retain(|v| v.identified.is_some_and(|d| year_of_day(d) == year));
+        victims.sort_by(|a, b| a.group.cmp(&b.group));
+        for part in victims.chunks(chunk.max(1)) {
+            let names: Vec<String> = part.iter().map(|v| v.group.clone()).collect();
+            let mut groups = PersonGroups::default();
+            let mut persons: BTreeSet<String> = names.iter().cloned().collect();
+            for (p, g) in self.store.stat_groups_of(&names).await? {
+                if p != g {
+                    groups.group.insert(p.clone(), g);
+                }
+                persons.insert(p);
+            }
+            let persons: Vec<String> = persons.into_iter().collect();
+            groups.members =
+                self.store.persons_by_ids(&persons).await?.into_iter().map(|p| (p.id.to_string(), p.org_id.to_string())).collect();
+            let facts = self.statistics_facts_for(&groups, Some(&persons), true).await?;
+            each(part, &facts)?;
+        }
+        Ok(victims.len())
+    }
+}
+
 /// Victim facts from the projection; a row that does not read fails the count rather than
 /// leaving a person out of it.
 async fn read_victims(store: &dyn crate::store::Store, q: StatVictimQuery<'_>) -> CoreResult<Vec<VictimFact>> {

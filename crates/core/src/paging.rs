@@ -80,7 +80,7 @@ impl Amparo {
         format!("{}.{}", URL_SAFE_NO_PAD.encode(text.as_bytes()), tag.get(..32).unwrap_or(""))
     }
 
-    fn open_cursor(&self, ctx: &Ctx, list: &str, cursor: &str) -> Option<After> {
+    pub(crate) fn open_cursor(&self, ctx: &Ctx, list: &str, cursor: &str) -> Option<After> {
         if cursor.len() > 1_000 {
             return None;
         }

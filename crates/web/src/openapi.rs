@@ -38,6 +38,38 @@ const PAGED: [(&str, &[&str]); 13] = [
     ("/api/v1/matches", &[]),
 ];
 
+/// Lists answered in two boxes, each paged: the reports queue beside what was sent on, and
+/// referrals received beside referrals sent. (path, parameters, response schema.)
+fn boxed(path: &str) -> Option<(Vec<Value>, Value)> {
+    let text = |name: &str, description: &str| json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": "string" } });
+    let limit = page_params(&[]).into_iter().next().unwrap_or(Value::Null);
+    let list = json!({ "type": "array", "items": { "type": "object" } });
+    let cursor = |d: &str| json!({ "type": ["string", "null"], "description": d });
+    match path {
+        "/api/v1/reports" => Some((
+            vec![limit, text("cursor", "The queue's next_cursor"), text("status", "new, acknowledged, actioned (default: all three), routed or closed")],
+            json!({ "type": "object", "required": ["queue", "sent", "next_cursor"], "properties": {
+                "queue": list, "sent": list, "next_cursor": cursor("Pass as ?cursor= for the queue's next page") } }),
+        )),
+        "/api/v1/referrals" => Some((
+            vec![
+                limit,
+                text("incoming_cursor", "Page the received box (only boxes given a cursor are read)"),
+                text("outgoing_cursor", "Page the sent box"),
+                text("status", "A referral status"),
+                text("region", "An area code"),
+                text("from", "YYYY-MM-DD"),
+                text("to", "YYYY-MM-DD"),
+            ],
+            json!({ "type": "object", "required": ["incoming", "outgoing", "incoming_cursor", "outgoing_cursor"], "properties": {
+                "incoming": list, "outgoing": list,
+                "incoming_cursor": cursor("Pass as ?incoming_cursor= for the next received page"),
+                "outgoing_cursor": cursor("Pass as ?outgoing_cursor= for the next sent page") } }),
+        )),
+        _ => None,
+    }
+}
+
 fn page_params(filters: &[&str]) -> Vec<Value> {
     let mut out = vec![
         json!({ "name": "limit", "in": "query", "required": false, "description": "Rows per page, 1 to 200 (default 50); anything else is 422 invalid_limit", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } }),
@@ -87,6 +119,15 @@ pub fn build() -> Value {
             o.insert("parameters".into(), Value::Array(page_params(filters)));
             o.insert("responses".into(), json!({
                 "200": { "description": "One page", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Page" } } } },
+                "401": { "$ref": "#/components/responses/Error" },
+                "403": { "$ref": "#/components/responses/Error" },
+                "422": { "$ref": "#/components/responses/Error" }
+            }));
+        }
+        if let (Some((params, schema)), Some(o), "GET") = (boxed(s.path), op.as_object_mut(), s.method) {
+            o.insert("parameters".into(), Value::Array(params));
+            o.insert("responses".into(), json!({
+                "200": { "description": "A page of each box", "content": { "application/json": { "schema": schema } } },
                 "401": { "$ref": "#/components/responses/Error" },
                 "403": { "$ref": "#/components/responses/Error" },
                 "422": { "$ref": "#/components/responses/Error" }

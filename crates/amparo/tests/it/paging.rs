@@ -201,3 +201,96 @@ async fn every_paged_list_in_the_api_document_pages_and_refuses_bad_values() {
     }
     assert!(checked >= 13, "only {checked} paged lists in the document");
 }
+
+/// Referrals come in two boxes, each paged with its own cursor: the sent box of one unit is
+/// the received box of the shelter, page by page, with no referral twice or lost; a status
+/// filter narrows both; one box's cursor is refused for the other and for another account.
+#[tokio::test]
+async fn referrals_page_in_two_boxes_each_with_its_own_cursor() {
+    let w = World::new().await;
+    let police = w.org("Comisaría de Iquitos", "police_unit", "PE-16", None).await;
+    let ngo = w.org("Casa Refugio Loreto", "ngo", "PE-16", None).await;
+    let inv = w.account("inv@x.pe", &police, &["investigator"]).await;
+    let staff = w.account("albergue@x.pe", &ngo, &["shelter_staff"]).await;
+    let body = json!({ "name": "Albergue", "kind": "shelter", "region": "PE-16", "capacity": "100", "contact_protocol": "Llamar" });
+    let service = w.ok(&staff, "POST", "/api/v1/services", body, 201).await["id"].as_str().unwrap().to_owned();
+    let mut sent = HashSet::new();
+    for k in 0..23 {
+        let p = w.person_as(&inv, "possible_victim", &format!("Ana{k}"), "Ríos").await;
+        let body = json!({ "service_id": service, "consent_by": "person", "consent_method": "verbal", "consent_on": "2026-09-01" });
+        let r = w.ok(&inv, "POST", &format!("/api/v1/persons/{p}/referrals"), body, 201).await;
+        sent.insert(r["id"].as_str().unwrap().to_owned());
+        if k % 5 == 0 {
+            w.t.clock.advance(1);
+        }
+    }
+    // Walk one box to its end.
+    async fn walk(w: &World, who: &Account, side: &str) -> (Vec<String>, usize) {
+        let (mut ids, mut pages, mut cursor) = (Vec::new(), 0, None::<String>);
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/api/v1/referrals?limit=10&{side}_cursor={c}"),
+                None => "/api/v1/referrals?limit=10".to_owned(),
+            };
+            let page = w.ok(who, "GET", &path, Value::Null, 200).await;
+            let other = if side == "incoming" { "outgoing" } else { "incoming" };
+            if cursor.is_some() {
+                assert!(page[other].as_array().unwrap().is_empty(), "paging one box reads only that box");
+            }
+            let items = page[side].as_array().unwrap();
+            assert!(items.len() <= 10);
+            ids.extend(items.iter().map(|r| r["id"].as_str().unwrap().to_owned()));
+            pages += 1;
+            assert!(pages < 10, "the box never ended");
+            match page[format!("{side}_cursor")].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return (ids, pages),
+            }
+        }
+    }
+    let (out, pages) = walk(&w, &inv, "outgoing").await;
+    assert_eq!(pages, 3, "23 referrals in pages of 10");
+    assert_eq!(out.iter().cloned().collect::<HashSet<_>>(), sent, "every referral sent, once");
+    assert_eq!(out.len(), sent.len(), "none twice");
+    let (inc, _) = walk(&w, &staff, "incoming").await;
+    assert_eq!(inc.iter().cloned().collect::<HashSet<_>>(), sent, "the shelter received the same");
+    let first = w.ok(&inv, "GET", "/api/v1/referrals", Value::Null, 200).await;
+    assert!(first["incoming"].as_array().unwrap().is_empty(), "the unit received nothing");
+
+    // A status filter narrows both boxes.
+    let one = out[0].clone();
+    let r = w.ok(&staff, "GET", "/api/v1/referrals?limit=1&incoming_cursor=x", Value::Null, 422).await;
+    assert_eq!(r["fields"][0]["field"], "incoming_cursor");
+    let view = w.ok(&staff, "GET", "/api/v1/referrals?limit=50", Value::Null, 200).await;
+    let version = view["incoming"].as_array().unwrap().iter().find(|r| r["id"] == one.as_str()).unwrap()["version"].clone();
+    w.ok(&staff, "POST", &format!("/api/v1/referrals/{one}/act"), json!({ "action": "accept", "version": version }), 200).await;
+    let accepted = w.ok(&staff, "GET", "/api/v1/referrals?status=accepted", Value::Null, 200).await;
+    let ids: Vec<&str> = accepted["incoming"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec![one.as_str()]);
+    let sent_accepted = w.ok(&inv, "GET", "/api/v1/referrals?status=accepted", Value::Null, 200).await;
+    assert_eq!(sent_accepted["outgoing"].as_array().unwrap().len(), 1);
+    let bad = w.ok(&inv, "GET", "/api/v1/referrals?status=lost", Value::Null, 422).await;
+    assert_eq!(bad["fields"][0]["field"], "status");
+
+    // A cursor is for its own box and its own caller.
+    let p1 = w.ok(&inv, "GET", "/api/v1/referrals?limit=5", Value::Null, 200).await;
+    let c = p1["outgoing_cursor"].as_str().unwrap().to_owned();
+    let r = w.ok(&inv, "GET", &format!("/api/v1/referrals?limit=5&incoming_cursor={c}"), Value::Null, 422).await;
+    assert_eq!(r["fields"][0]["code"], "invalid_cursor");
+    let r = w.ok(&staff, "GET", &format!("/api/v1/referrals?limit=5&outgoing_cursor={c}"), Value::Null, 422).await;
+    assert_eq!(r["fields"][0]["code"], "invalid_cursor");
+    let ok = w.ok(&inv, "GET", &format!("/api/v1/referrals?limit=5&outgoing_cursor={c}"), Value::Null, 200).await;
+    assert_eq!(ok["outgoing"].as_array().unwrap().len(), 5);
+
+    // The page: the sent box pages on with its own link, and goes back to both.
+    let b = signed_in(&w.t, "ui@x.pe", &police, &["investigator"]).await;
+    let html = b.get("/referrals?limit=10").await.text().await.unwrap();
+    let next = html.split("id=\"outgoing-next\"").next().and_then(|s| s.rsplit("href=\"").next()).expect("a next link for the sent box");
+    let next =
+        next.trim_end().trim_end_matches('"').replace("&amp;", "&").replace("&#38;", "&").replace("&#x2f;", "/").replace("&#x3d;", "=");
+    assert!(next.starts_with("/referrals?limit=10&outgoing_cursor="), "{next}");
+    let second = b.get(&next).await;
+    assert_eq!(second.status(), 200);
+    let html2 = second.text().await.unwrap();
+    assert!(html2.contains("id=\"page-first\"") && html2.contains("id=\"outgoing\"") && !html2.contains("id=\"incoming\""), "{html2}");
+}

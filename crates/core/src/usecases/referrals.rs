@@ -59,6 +59,15 @@ pub struct ServiceView {
     pub can_edit: bool,
 }
 
+/// An organisation's referrals: received and sent, each a page with its own cursor.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ReferralBoxes {
+    pub incoming: Vec<ReferralView>,
+    pub outgoing: Vec<ReferralView>,
+    pub incoming_cursor: Option<String>,
+    pub outgoing_cursor: Option<String>,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ReferralStep {
     pub at: i64,
@@ -554,13 +563,56 @@ impl Amparo {
     }
 
     /// Referrals received by and sent from the caller's organisation.
-    pub async fn list_referrals(&self, ctx: &Ctx) -> CoreResult<(Vec<ReferralView>, Vec<ReferralView>)> {
+    /// The referrals the caller's organisation received (`incoming`) and sent (`outgoing`),
+    /// newest first, each box a page at a time with its own cursor, filtered in the
+    /// database by `?status=`, `?region=` and `?from=`/`?to=`. With no cursor both boxes
+    /// start at their first page; given a cursor, only the boxes given one are read (so a
+    /// client pages one box without being sent the other's first page again).
+    pub async fn list_referrals(
+        &self,
+        ctx: &Ctx,
+        q: &ListParams,
+        incoming_cursor: Option<&str>,
+        outgoing_cursor: Option<&str>,
+    ) -> CoreResult<ReferralBoxes> {
         self.authorize(ctx, Action::ViewReferrals, Relation::OwnOrgScope, "referral", "").await?;
-        let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?;
-        let rows = self.store.find_rows(RecordTable::Referrals, &RowFilter { orgs: vec![org.clone()], ..Default::default() }).await?;
-        let all = self.referral_views(ctx, &rows).await?;
+        let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?.clone();
+        let statuses: Vec<&str> = amparo_domain::protection::ReferralStatus::ALL.iter().map(|s| s.as_str()).collect();
+        let filter = q.filter(&statuses).map_err(CoreError::Validation)?;
+        let given = |c: Option<&str>| c.map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
+        let (inc, out) = (given(incoming_cursor), given(outgoing_cursor));
+        let both = inc.is_none() && out.is_none();
+        let mut boxes = ReferralBoxes::default();
+        for (list, cursor) in [("referrals_in", inc), ("referrals_out", out)] {
+            if !both && cursor.is_none() {
+                continue;
+            }
+            let mut page = self.page_request(ctx, list, q.limit.as_deref(), None)?;
+            if let Some(c) = &cursor {
+                let param = if list == "referrals_in" { "incoming_cursor" } else { "outgoing_cursor" };
+                page.after = Some(self.open_cursor(ctx, list, c).ok_or_else(|| CoreError::field(param, "invalid_cursor"))?);
+            }
+            let incoming = list == "referrals_in";
+            // Received: the organisation is the receiving party. Sent: it referred, to
+            // someone else (a referral to one's own service is in the received box only).
+            let base = if incoming {
+                RowFilter { parties: vec![org.clone()], ..Default::default() }
+            } else {
+                RowFilter { owners: vec![org.clone()], ..Default::default() }
+            };
+            let seen = scanned(self.scan_rows(RecordTable::Referrals, base, &filter, &page).await?, page.limit, row_key);
+            let rows: Vec<RecordRow> =
+                seen.rows.into_iter().filter(|r| incoming || r.party_org.as_ref() != Some(&org)).collect();
+            let views = self.referral_views(ctx, &rows).await?;
+            let p = self.page_of(ctx, list, views, seen.next);
+            if incoming {
+                (boxes.incoming, boxes.incoming_cursor) = (p.items, p.next_cursor);
+            } else {
+                (boxes.outgoing, boxes.outgoing_cursor) = (p.items, p.next_cursor);
+            }
+        }
         self.append(&ctx.event(self.now(), "list_referrals", "ok", "referral", "")).await?;
-        Ok(all.into_iter().partition(|r| r.to_org.as_ref() == Some(org)))
+        Ok(boxes)
     }
 
     pub async fn get_referral(&self, ctx: &Ctx, id: &str) -> CoreResult<ReferralView> {

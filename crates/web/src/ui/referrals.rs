@@ -275,18 +275,67 @@ pub async fn update_service(
 #[template(path = "referrals.html")]
 struct ListPage {
     nav: Nav,
+    pager: super::pager::Pager,
+    /// Which boxes this page shows: both on the first page, one when paging through it.
+    show_incoming: bool,
+    show_outgoing: bool,
     incoming: Vec<ReferralRow>,
     outgoing: Vec<ReferralRow>,
+    incoming_next: Option<String>,
+    outgoing_next: Option<String>,
+    /// Back to both boxes' first pages (same filters), when paging one.
+    first: Option<String>,
 }
 
-pub async fn list(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
+/// `/referrals?status=&from=&to=&limit=` and a box's cursor (`incoming_cursor` or
+/// `outgoing_cursor`), the same parameters as the API.
+#[derive(Deserialize, Default)]
+pub struct ReferralsQuery {
+    #[serde(flatten)]
+    params: amparo_domain::paging::ListParams,
+    #[serde(default)]
+    incoming_cursor: Option<String>,
+    #[serde(default)]
+    outgoing_cursor: Option<String>,
+}
+
+pub async fn list(State(state): State<AppState>, v: Viewer, Query(q): Query<ReferralsQuery>) -> Result<Response, WebError> {
     let t = v.tr();
-    let (incoming, outgoing) = state.app.list_referrals(&v.ctx).await.map_err(|e| v.err(e))?;
+    let boxes = state
+        .app
+        .list_referrals(&v.ctx, &q.params, q.incoming_cursor.as_deref(), q.outgoing_cursor.as_deref())
+        .await
+        .map_err(|e| v.err(e))?;
     let names = super::reports::org_names(&state, &v).await?;
+    let given = |c: &Option<String>| c.as_deref().is_some_and(|c| !c.trim().is_empty());
+    let paging = given(&q.incoming_cursor) || given(&q.outgoing_cursor);
+    let statuses: Vec<&str> = amparo_domain::protection::ReferralStatus::ALL.iter().map(|s| s.as_str()).collect();
+    let pager = super::pager::Pager::new("/referrals", &q.params, None, boxes.incoming.len() + boxes.outgoing.len())
+        .with_statuses(t, "refstatus", &statuses);
+    let mut filters: Vec<(&str, String)> = Vec::new();
+    for (k, val) in [("status", &q.params.status), ("from", &q.params.from), ("to", &q.params.to), ("limit", &q.params.limit)] {
+        if let Some(val) = val.as_deref().map(str::trim).filter(|x| !x.is_empty()) {
+            filters.push((k, val.to_owned()));
+        }
+    }
+    let link = |extra: Option<(&'static str, &str)>| {
+        let mut pairs = filters.clone();
+        if let Some((k, c)) = extra {
+            pairs.push((k, c.to_owned()));
+        }
+        let qs = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        if qs.is_empty() { "/referrals".to_owned() } else { format!("/referrals?{qs}") }
+    };
     render(&ListPage {
         nav: Nav::for_viewer(&v, "referrals"),
-        incoming: incoming.iter().map(|r| referral_row(t, r, &names)).collect(),
-        outgoing: outgoing.iter().map(|r| referral_row(t, r, &names)).collect(),
+        pager,
+        show_incoming: !paging || given(&q.incoming_cursor),
+        show_outgoing: !paging || given(&q.outgoing_cursor),
+        incoming: boxes.incoming.iter().map(|r| referral_row(t, r, &names)).collect(),
+        outgoing: boxes.outgoing.iter().map(|r| referral_row(t, r, &names)).collect(),
+        incoming_next: boxes.incoming_cursor.as_deref().map(|c| link(Some(("incoming_cursor", c)))),
+        outgoing_next: boxes.outgoing_cursor.as_deref().map(|c| link(Some(("outgoing_cursor", c)))),
+        first: paging.then(|| link(None)),
     })
 }
 

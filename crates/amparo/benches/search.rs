@@ -11,7 +11,7 @@ use amparo_core::clock::SystemClock;
 use amparo_core::config::AuthConfig;
 use amparo_core::crypto::keyring::Keyring;
 use amparo_core::random::OsRandom;
-use amparo_core::store::{Batch, RecordRow, RecordTable, Store};
+use amparo_core::store::{Batch, RecordRow, RecordTable, ports::*};
 use amparo_core::{Amparo, Ctx};
 use amparo_domain::policy::{Actor, UserActor};
 use amparo_testkit::TempDir;

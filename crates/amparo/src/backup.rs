@@ -7,7 +7,7 @@
 use crate::runtime::{Fallible, Runtime};
 use age::secrecy::SecretString;
 use amparo_core::Ctx;
-use amparo_core::store::{Store, TableRows};
+use amparo_core::store::{TableRows, ports::*};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use std::path::Path;

@@ -500,7 +500,7 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
         Cmd::Migrate { dir } => {
             let rt = open(&dir.data_dir, true).await?;
             rt.app.ensure_reference_data(&sys()).await?;
-            use amparo_core::store::Store;
+            use amparo_core::store::ports::*;
             println!("migrations applied: {:?}", rt.store.applied_migrations().await?);
         }
         Cmd::CheckConfig { dir } => return check_config(&dir.data_dir).await,
@@ -722,7 +722,7 @@ async fn check_config(dir: &std::path::Path) -> Fallible<ExitCode> {
     }
     match amparo_store::connect(&settings.database_url(dir)).await {
         Ok(s) => {
-            use amparo_core::store::Store;
+            use amparo_core::store::ports::*;
             match s.applied_migrations().await {
                 Ok(v) => {
                     println!("database: ok ({:?}, migrations {v:?})", s.backend());

@@ -53,7 +53,7 @@ pub async fn open(data_dir: &Path, create: bool) -> Fallible<Runtime> {
     let ring = keyring(&settings, data_dir, create)?;
     let key_file = settings.key_file(data_dir);
     let store = Arc::new(amparo_store::connect(&settings.database_url(data_dir)).await?);
-    use amparo_core::store::Store;
+    use amparo_core::store::ports::*;
     let before = store.applied_migrations().await.unwrap_or_default();
     let after = store.migrate().await?;
     let mut app = Amparo::new(store.clone(), Arc::new(SystemClock), Arc::new(OsRandom), Arc::new(ring), settings.auth.clone())?;

@@ -437,14 +437,15 @@ pub struct RowFilter {
     pub limit: Option<i64>,
 }
 
-/// The referral gap's question (see [`Store::gap_page`]).
+/// The referral gap's question (see [`RecordStore::gap_page`]). Which referral statuses
+/// count as referred is `ReferralStatus::counts_as_referred`, kept by the database with
+/// each person (migration 0015) and checked status by status by the store's conformance
+/// story.
 #[derive(Clone, Debug, Default)]
 pub struct GapQuery {
     pub org: Option<OrgId>,
     /// Decision kinds that identify a person.
     pub identified: Vec<String>,
-    /// Referral statuses that count as referred.
-    pub referred_statuses: Vec<String>,
     /// Decisions at or after this instant are too recent to be a gap.
     pub cutoff: Timestamp,
     /// A position in the order (decision time ascending, then person id).
@@ -629,16 +630,18 @@ pub struct TableRows {
     pub rows: Vec<Vec<CellValue>>,
 }
 
+/// The schema: which backend, and its migrations.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait SchemaStore: Send + Sync {
     fn backend(&self) -> Backend;
-
-    // -- schema ---------------------------------------------------------------------------
     /// Apply pending migrations; returns the versions now applied.
     async fn migrate(&self) -> StoreResult<Vec<i64>>;
     async fn applied_migrations(&self) -> StoreResult<Vec<i64>>;
+}
 
-    // -- geography ------------------------------------------------------------------------
+/// Reference data: geography, statutes and screening instruments (administration and every pillar that names a place).
+#[async_trait]
+pub trait ReferenceStore: Send + Sync {
     async fn upsert_countries(&self, countries: &[Country], audit: &AuditEvent) -> StoreResult<u64>;
     async fn upsert_areas(&self, areas: &[Area], audit: &AuditEvent) -> StoreResult<u64>;
     async fn list_countries(&self) -> StoreResult<Vec<Country>>;
@@ -646,15 +649,23 @@ pub trait Store: Send + Sync {
     async fn get_area(&self, code: &str) -> StoreResult<Option<Area>>;
     /// (level, count) for a country.
     async fn count_areas(&self, country: &str) -> StoreResult<Vec<(i64, i64)>>;
+    /// Insert statutes that are not there yet (by id); returns how many were added.
+    async fn add_statutes(&self, rows: &[(String, String, String)], audit: &AuditEvent) -> StoreResult<u64>;
+    /// (id, country, body JSON)
+    async fn list_statutes(&self) -> StoreResult<Vec<(String, String, String)>>;
+    async fn insert_instrument(&self, rec: &InstrumentRecord, audit: &AuditEvent) -> StoreResult<i64>;
+    async fn list_instruments(&self) -> StoreResult<Vec<InstrumentRecord>>;
+    async fn get_instrument(&self, id: &str) -> StoreResult<Option<InstrumentRecord>>;
+}
 
-    // -- organisations --------------------------------------------------------------------
+/// Organisations, user accounts and API tokens (administration).
+#[async_trait]
+pub trait AccountStore: Send + Sync {
     async fn insert_org(&self, org: &Organisation, audit: &AuditEvent) -> StoreResult<i64>;
     /// Fails with `Conflict` unless the stored version equals `org.version - 1`.
     async fn update_org(&self, org: &Organisation, audit: &AuditEvent) -> StoreResult<i64>;
     async fn get_org(&self, id: &OrgId) -> StoreResult<Option<Organisation>>;
     async fn list_orgs(&self) -> StoreResult<Vec<Organisation>>;
-
-    // -- users ----------------------------------------------------------------------------
     async fn insert_user(&self, user: &UserRecord, audit: &AuditEvent) -> StoreResult<i64>;
     /// Profile fields (name, roles, locale, disabled). `Conflict` on a stale version.
     async fn update_user(&self, user: &User, audit: &AuditEvent) -> StoreResult<i64>;
@@ -668,8 +679,15 @@ pub trait Store: Send + Sync {
     async fn get_user(&self, id: &UserId) -> StoreResult<Option<UserRecord>>;
     async fn find_user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;
     async fn list_users(&self) -> StoreResult<Vec<User>>;
+    async fn insert_token(&self, t: &TokenRecord, audit: &AuditEvent) -> StoreResult<i64>;
+    async fn find_token(&self, id: &str) -> StoreResult<Option<TokenRecord>>;
+    async fn revoke_token(&self, id: &str, at: Timestamp, audit: &AuditEvent) -> StoreResult<i64>;
+    async fn list_tokens(&self, user_id: &UserId) -> StoreResult<Vec<TokenRecord>>;
+}
 
-    // -- sessions -------------------------------------------------------------------------
+/// Sessions and sign-in throttling (authentication).
+#[async_trait]
+pub trait SessionStore: Send + Sync {
     async fn insert_session(&self, s: &SessionRecord) -> StoreResult<()>;
     async fn get_session(&self, id_hash: &str) -> StoreResult<Option<SessionRecord>>;
     async fn update_session(&self, s: &SessionRecord) -> StoreResult<()>;
@@ -678,7 +696,15 @@ pub trait Store: Send + Sync {
     async fn set_pending_totp_if_absent(&self, id_hash: &str, blob: &[u8]) -> StoreResult<bool>;
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
     async fn delete_user_sessions(&self, user_id: &UserId) -> StoreResult<u64>;
-    // -- idempotency keys (API create routes) ----------------------------------------------
+    async fn delete_stale_sessions(&self, idle_before: Timestamp, created_before: Timestamp) -> StoreResult<u64>;
+    async fn throttle_get(&self, key: &str) -> StoreResult<Option<ThrottleState>>;
+    async fn throttle_put(&self, key: &str, state: &ThrottleState) -> StoreResult<()>;
+    async fn throttle_clear(&self, key: &str) -> StoreResult<()>;
+}
+
+/// Idempotency keys of the API's create routes.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
     /// Claim `key_hash` for a request, or say what it already holds.
     async fn idempotency_claim(&self, key_hash: &str, request_hash: &str, operation_id: &str, now: Timestamp) -> StoreResult<IdemRecord>;
     /// Store the answer to a claimed key.
@@ -691,20 +717,11 @@ pub trait Store: Send + Sync {
     async fn idempotency_purge(&self, before: Timestamp) -> StoreResult<u64>;
     /// (action, record_type, record_id) of the audit entries an operation wrote, oldest first.
     async fn audit_of_operation(&self, operation_id: &str) -> StoreResult<Vec<(String, String, String)>>;
-    async fn delete_stale_sessions(&self, idle_before: Timestamp, created_before: Timestamp) -> StoreResult<u64>;
+}
 
-    // -- throttling -----------------------------------------------------------------------
-    async fn throttle_get(&self, key: &str) -> StoreResult<Option<ThrottleState>>;
-    async fn throttle_put(&self, key: &str, state: &ThrottleState) -> StoreResult<()>;
-    async fn throttle_clear(&self, key: &str) -> StoreResult<()>;
-
-    // -- API tokens -----------------------------------------------------------------------
-    async fn insert_token(&self, t: &TokenRecord, audit: &AuditEvent) -> StoreResult<i64>;
-    async fn find_token(&self, id: &str) -> StoreResult<Option<TokenRecord>>;
-    async fn revoke_token(&self, id: &str, at: Timestamp, audit: &AuditEvent) -> StoreResult<i64>;
-    async fn list_tokens(&self, user_id: &UserId) -> StoreResult<Vec<TokenRecord>>;
-
-    // -- persons --------------------------------------------------------------------------
+/// Persons: identities sealed, the clear columns lists filter on, and their match hashes (intake, identification, linkage).
+#[async_trait]
+pub trait PersonStore: Send + Sync {
     async fn insert_person(&self, p: &PersonRecord, audit: &AuditEvent) -> StoreResult<i64>;
     async fn get_person(&self, id: &PersonId) -> StoreResult<Option<PersonRecord>>;
     async fn list_persons(&self, org: &OrgId) -> StoreResult<Vec<PersonRecord>>;
@@ -722,8 +739,17 @@ pub trait Store: Send + Sync {
     async fn persons_from_source(&self, source_id: &str) -> StoreResult<Vec<PersonRecord>>;
     /// Replace the person's fields. `Conflict` unless the stored version is `p.version - 1`.
     async fn update_person(&self, p: &PersonRecord, audit: &AuditEvent) -> StoreResult<i64>;
+    /// An organisation's persons that came from an outside system: `(source_id, person id)`
+    /// for `source_type` (re-imports find what they already brought in).
+    async fn persons_by_source(&self, org: &OrgId, source_type: &str) -> StoreResult<Vec<(String, String)>>;
+    /// Persons whose keyed match hash equals one of these (for cross-agency alerts).
+    async fn persons_matching(&self, match_doc: Option<&str>, match_name_dob: Option<&str>) -> StoreResult<Vec<PersonRecord>>;
+    async fn set_person_match(&self, id: &PersonId, match_doc: Option<&str>, match_name_dob: Option<&str>) -> StoreResult<()>;
+}
 
-    // -- protection records ---------------------------------------------------------------
+/// The protection, prosecution and coordination records: version-checked writes with their audit event, and lists and counts filtered and paged in the database.
+#[async_trait]
+pub trait RecordStore: Send + Sync {
     /// Apply inserts and version-checked updates in one transaction with one audit event.
     async fn write(&self, batch: &Batch, audit: &AuditEvent) -> StoreResult<i64>;
     /// Insert persons (with their match hashes) and a batch of records in one transaction
@@ -741,14 +767,15 @@ pub trait Store: Send + Sync {
     /// How many rows `filter` matches (its `after` and `limit` ignored), counted in the
     /// database: a badge or a "page N of M" never loads the rows.
     async fn count_rows(&self, table: RecordTable, filter: &RowFilter) -> StoreResult<i64>;
+}
 
+/// What the statistics read: streamed clear columns, and the statistics projection.
+#[async_trait]
+pub trait StatStore: Send + Sync {
     /// Every row of a table for counting: the clear columns only (no sealed part), and of
     /// `attrs` only the named top-level fields (a JSON object of them; `{}` for none).
     /// `version`, `created_by` and `updated_at` are not read.
     async fn stat_rows(&self, table: RecordTable, attrs_fields: &[&str]) -> StoreResult<Vec<RecordRow>>;
-    /// An organisation's persons that came from an outside system: `(source_id, person id)`
-    /// for `source_type` (re-imports find what they already brought in).
-    async fn persons_by_source(&self, org: &OrgId, source_type: &str) -> StoreResult<Vec<(String, String)>>;
     /// Stream the rows a statistics count needs, a chunk at a time (`StatScan` says which
     /// columns and rows): a million-case count never holds a whole table in memory, and the
     /// database, not the driver, turns each chunk into one JSON document.
@@ -756,19 +783,11 @@ pub trait Store: Send + Sync {
     /// Persons who share a document (equal keyed hash) with another person: `(match_doc,
     /// person id, organisation id)`, grouped by document, oldest record first.
     async fn stat_shared_documents(&self) -> StoreResult<Vec<(String, String, String)>>;
-
-    // -- statistics projection (core/usecases/stat_projection.rs) -----------------------------
     /// The projection's built version; `None` when it was never built (or was emptied).
     async fn stat_version(&self) -> StoreResult<Option<String>>;
     /// Empty the projection and its list of changes; forget its version.
     async fn stat_reset(&self) -> StoreResult<()>;
     async fn stat_set_version(&self, version: &str) -> StoreResult<()>;
-    /// Take (or renew) `job`'s lease until `until`; false while another owner holds an
-    /// unexpired one. One holder at a time, across processes: the statistics projection's
-    /// refresh, record linkage.
-    async fn lease(&self, job: &str, owner: &str, now: Timestamp, until: Timestamp) -> StoreResult<bool>;
-    /// Give `job`'s lease up, if `owner` still holds it.
-    async fn release_lease(&self, job: &str, owner: &str) -> StoreResult<()>;
     /// Take up to `limit` keys off the list of changes (every write adds the keys of what it
     /// touched, in its own transaction; `*` asks for a full rebuild).
     async fn stat_take_dirty(&self, limit: usize) -> StoreResult<Vec<String>>;
@@ -792,23 +811,22 @@ pub trait Store: Send + Sync {
     /// Charges filed or decided between these two days (inclusive), with the defendant's group
     /// (`id` is left empty: a count does not need it).
     async fn stat_charges(&self, from_day: i64, to_day: i64, each: &mut (dyn FnMut(StatChargeRow) + Send)) -> StoreResult<()>;
+}
 
-    /// Persons whose keyed match hash equals one of these (for cross-agency alerts).
-    async fn persons_matching(&self, match_doc: Option<&str>, match_name_dob: Option<&str>) -> StoreResult<Vec<PersonRecord>>;
-    async fn set_person_match(&self, id: &PersonId, match_doc: Option<&str>, match_name_dob: Option<&str>) -> StoreResult<()>;
+/// Leases: one holder of a background job at a time, across processes.
+#[async_trait]
+pub trait LeaseStore: Send + Sync {
+    /// Take (or renew) `job`'s lease until `until`; false while another owner holds an
+    /// unexpired one. One holder at a time, across processes: the statistics projection's
+    /// refresh, record linkage.
+    async fn lease(&self, job: &str, owner: &str, now: Timestamp, until: Timestamp) -> StoreResult<bool>;
+    /// Give `job`'s lease up, if `owner` still holds it.
+    async fn release_lease(&self, job: &str, owner: &str) -> StoreResult<()>;
+}
 
-    // -- statutes (reference data) --------------------------------------------------------
-    /// Insert statutes that are not there yet (by id); returns how many were added.
-    async fn add_statutes(&self, rows: &[(String, String, String)], audit: &AuditEvent) -> StoreResult<u64>;
-    /// (id, country, body JSON)
-    async fn list_statutes(&self) -> StoreResult<Vec<(String, String, String)>>;
-
-    // -- screening instruments (insert-only) ----------------------------------------------
-    async fn insert_instrument(&self, rec: &InstrumentRecord, audit: &AuditEvent) -> StoreResult<i64>;
-    async fn list_instruments(&self) -> StoreResult<Vec<InstrumentRecord>>;
-    async fn get_instrument(&self, id: &str) -> StoreResult<Option<InstrumentRecord>>;
-
-    // -- audit ----------------------------------------------------------------------------
+/// The hash-chained audit trail and its signed checkpoints.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
     /// Append an event on its own (reads of personal data, logins, denials).
     async fn append_audit(&self, event: &AuditEvent) -> StoreResult<i64>;
     async fn audit_page(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;
@@ -825,8 +843,11 @@ pub trait Store: Send + Sync {
     async fn sign_head(&self) -> StoreResult<()>;
     async fn insert_checkpoint(&self, cp: &Checkpoint) -> StoreResult<()>;
     async fn list_checkpoints(&self) -> StoreResult<Vec<Checkpoint>>;
+}
 
-    // -- maintenance ----------------------------------------------------------------------
+/// Operator work on the whole database: key rotation's re-encryption, backup and restore.
+#[async_trait]
+pub trait SnapshotStore: Send + Sync {
     async fn encrypted_cells(&self, table: &str, column: &str) -> StoreResult<Vec<EncryptedCell>>;
     /// Replace cells in one transaction, with one audit event.
     async fn rewrite_cells(&self, table: &str, column: &str, cells: &[EncryptedCell], audit: &AuditEvent) -> StoreResult<i64>;
@@ -834,4 +855,47 @@ pub trait Store: Send + Sync {
     async fn export_snapshot(&self) -> StoreResult<Vec<TableRows>>;
     /// Load a snapshot into an empty, migrated database, in one transaction.
     async fn import_snapshot(&self, tables: &[TableRows]) -> StoreResult<()>;
+}
+
+/// Every port at once: what the composition root builds (`amparo-store`'s backend) and hands
+/// out. A use case names the narrow port it needs (`Arc<dyn StatStore>` by upcasting);
+/// a backend implements the ports, and gets `Store` for nothing.
+pub trait Store:
+    SchemaStore
+    + ReferenceStore
+    + AccountStore
+    + SessionStore
+    + IdempotencyStore
+    + PersonStore
+    + RecordStore
+    + StatStore
+    + LeaseStore
+    + AuditStore
+    + SnapshotStore
+{
+}
+
+impl<
+    T: SchemaStore
+        + ReferenceStore
+        + AccountStore
+        + SessionStore
+        + IdempotencyStore
+        + PersonStore
+        + RecordStore
+        + StatStore
+        + LeaseStore
+        + AuditStore
+        + SnapshotStore
+        + ?Sized,
+> Store for T
+{
+}
+
+/// The ports, for `use crate::store::ports::*` where store methods are called.
+pub mod ports {
+    pub use super::{
+        AccountStore, AuditStore, IdempotencyStore, LeaseStore, PersonStore, RecordStore, ReferenceStore, SchemaStore, SessionStore,
+        SnapshotStore, StatStore,
+    };
 }

@@ -133,7 +133,7 @@ fn encrypted_target(table: &str, column: &str) -> StoreResult<&'static str> {
 }
 
 #[async_trait]
-impl Store for SqlStore {
+impl SchemaStore for SqlStore {
     fn backend(&self) -> Backend {
         self.backend
     }
@@ -141,10 +141,14 @@ impl Store for SqlStore {
     async fn migrate(&self) -> StoreResult<Vec<i64>> {
         migrate::run(&self.pool, self.backend).await
     }
+
     async fn applied_migrations(&self) -> StoreResult<Vec<i64>> {
         migrate::applied(&self.pool).await
     }
+}
 
+#[async_trait]
+impl ReferenceStore for SqlStore {
     async fn upsert_countries(&self, countries: &[Country], audit: &AuditEvent) -> StoreResult<u64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
         append_in(&mut tx, audit, self.signer().as_deref()).await?;
@@ -228,6 +232,44 @@ impl Store for SqlStore {
         rows.iter().map(|r| Ok((i(r, "level")?, i(r, "n")?))).collect()
     }
 
+    async fn add_statutes(&self, rows: &[(String, String, String)], audit: &AuditEvent) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        append_in(&mut tx, audit, self.signer().as_deref()).await?;
+        let mut n = 0;
+        for (id, country, body) in rows {
+            let done = sqlx::query("INSERT INTO statutes (id, country, body) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+                .bind(id.clone())
+                .bind(country.clone())
+                .bind(body.clone())
+                .execute(&mut *tx)
+                .await
+                .map_err(be)?;
+            n += done.rows_affected();
+        }
+        tx.commit().await.map_err(be)?;
+        Ok(n)
+    }
+
+    async fn list_statutes(&self) -> StoreResult<Vec<(String, String, String)>> {
+        let rows = sqlx::query("SELECT id, country, body FROM statutes ORDER BY country, id").fetch_all(&self.pool).await.map_err(be)?;
+        rows.iter().map(|r| Ok((s(r, "id")?, s(r, "country")?, s(r, "body")?))).collect()
+    }
+
+    async fn insert_instrument(&self, rec: &InstrumentRecord, audit: &AuditEvent) -> StoreResult<i64> {
+        records::insert_instrument(&self.pool, rec, audit, self.signer().as_deref()).await
+    }
+
+    async fn list_instruments(&self) -> StoreResult<Vec<InstrumentRecord>> {
+        records::list_instruments(&self.pool).await
+    }
+
+    async fn get_instrument(&self, id: &str) -> StoreResult<Option<InstrumentRecord>> {
+        records::get_instrument(&self.pool, id).await
+    }
+}
+
+#[async_trait]
+impl AccountStore for SqlStore {
     async fn insert_org(&self, o: &Organisation, audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
         let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
@@ -420,6 +462,54 @@ impl Store for SqlStore {
         rows.iter().map(|r| user(r).map(|u| u.user)).collect()
     }
 
+    async fn insert_token(&self, t: &TokenRecord, audit: &AuditEvent) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
+        sqlx::query("INSERT INTO api_tokens (id, user_id, name, secret_hash, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(t.id.clone())
+            .bind(t.user_id.to_string())
+            .bind(t.name.clone())
+            .bind(t.secret_hash.clone())
+            .bind(t.created_at)
+            .bind(t.expires_at)
+            .bind(t.revoked_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(be)?;
+        tx.commit().await.map_err(be)?;
+        Ok(seq)
+    }
+
+    async fn find_token(&self, id: &str) -> StoreResult<Option<TokenRecord>> {
+        let row = sqlx::query("SELECT * FROM api_tokens WHERE id = $1").bind(id.to_owned()).fetch_optional(&self.pool).await.map_err(be)?;
+        row.as_ref().map(token).transpose()
+    }
+
+    async fn revoke_token(&self, id: &str, at: i64, audit: &AuditEvent) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(at)
+            .bind(id.to_owned())
+            .execute(&mut *tx)
+            .await
+            .map_err(be)?;
+        tx.commit().await.map_err(be)?;
+        Ok(seq)
+    }
+
+    async fn list_tokens(&self, user_id: &UserId) -> StoreResult<Vec<TokenRecord>> {
+        let rows = sqlx::query("SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC")
+            .bind(user_id.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(be)?;
+        rows.iter().map(token).collect()
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqlStore {
     async fn insert_session(&self, x: &SessionRecord) -> StoreResult<()> {
         sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, mfa_ok, pending_totp, locale) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(x.id_hash.clone())
@@ -510,6 +600,14 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn throttle_clear(&self, key: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM throttle WHERE key = $1").bind(key.to_owned()).execute(&self.pool).await.map_err(be)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for SqlStore {
     async fn idempotency_claim(&self, key_hash: &str, request_hash: &str, operation_id: &str, now: i64) -> StoreResult<IdemRecord> {
         let inserted = sqlx::query(
             "INSERT INTO idempotency_keys (key_hash, request_hash, state, operation_id, status, body, created_at, updated_at) \
@@ -595,57 +693,10 @@ impl Store for SqlStore {
         .map_err(be)?;
         rows.iter().map(|r| Ok((s(r, "action")?, s(r, "record_type")?, s(r, "record_id")?))).collect()
     }
+}
 
-    async fn throttle_clear(&self, key: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM throttle WHERE key = $1").bind(key.to_owned()).execute(&self.pool).await.map_err(be)?;
-        Ok(())
-    }
-
-    async fn insert_token(&self, t: &TokenRecord, audit: &AuditEvent) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await.map_err(be)?;
-        let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
-        sqlx::query("INSERT INTO api_tokens (id, user_id, name, secret_hash, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(t.id.clone())
-            .bind(t.user_id.to_string())
-            .bind(t.name.clone())
-            .bind(t.secret_hash.clone())
-            .bind(t.created_at)
-            .bind(t.expires_at)
-            .bind(t.revoked_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(be)?;
-        tx.commit().await.map_err(be)?;
-        Ok(seq)
-    }
-
-    async fn find_token(&self, id: &str) -> StoreResult<Option<TokenRecord>> {
-        let row = sqlx::query("SELECT * FROM api_tokens WHERE id = $1").bind(id.to_owned()).fetch_optional(&self.pool).await.map_err(be)?;
-        row.as_ref().map(token).transpose()
-    }
-
-    async fn revoke_token(&self, id: &str, at: i64, audit: &AuditEvent) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await.map_err(be)?;
-        let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(at)
-            .bind(id.to_owned())
-            .execute(&mut *tx)
-            .await
-            .map_err(be)?;
-        tx.commit().await.map_err(be)?;
-        Ok(seq)
-    }
-
-    async fn list_tokens(&self, user_id: &UserId) -> StoreResult<Vec<TokenRecord>> {
-        let rows = sqlx::query("SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC")
-            .bind(user_id.to_string())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(be)?;
-        rows.iter().map(token).collect()
-    }
-
+#[async_trait]
+impl PersonStore for SqlStore {
     async fn insert_person(&self, p: &PersonRecord, audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
         let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
@@ -693,6 +744,41 @@ impl Store for SqlStore {
         Ok(seq)
     }
 
+    async fn persons_by_source(&self, org: &OrgId, source_type: &str) -> StoreResult<Vec<(String, String)>> {
+        crate::stat_scan::persons_by_source(&self.pool, org, source_type).await
+    }
+
+    async fn persons_matching(&self, match_doc: Option<&str>, match_name_dob: Option<&str>) -> StoreResult<Vec<PersonRecord>> {
+        let mut out = Vec::new();
+        if let Some(d) = match_doc {
+            out.extend(records::persons_where(&self.pool, "match_doc", &[d.to_owned()]).await?);
+        }
+        if let Some(n) = match_name_dob {
+            for p in records::persons_where(&self.pool, "match_name_dob", &[n.to_owned()]).await? {
+                if !out.iter().any(|x: &PersonRecord| x.id == p.id) {
+                    out.push(p);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn set_person_match(&self, id: &PersonId, match_doc: Option<&str>, match_name_dob: Option<&str>) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(be)?;
+        sqlx::query("UPDATE persons SET match_doc = $1, match_name_dob = $2 WHERE id = $3")
+            .bind(match_doc.map(str::to_owned))
+            .bind(match_name_dob.map(str::to_owned))
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(be)?;
+        stat_projection::mark(&mut tx, &[format!("p:{id}")]).await?;
+        tx.commit().await.map_err(be)
+    }
+}
+
+#[async_trait]
+impl RecordStore for SqlStore {
     async fn write(&self, batch: &Batch, audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
         let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
@@ -721,12 +807,31 @@ impl Store for SqlStore {
         Ok(seq)
     }
 
-    async fn stat_rows(&self, table: RecordTable, attrs_fields: &[&str]) -> StoreResult<Vec<RecordRow>> {
-        records::stat_rows(&self.pool, self.backend, table, attrs_fields).await
+    async fn get_row(&self, table: RecordTable, id: &str) -> StoreResult<Option<RecordRow>> {
+        records::get_row(&self.pool, table, id).await
     }
 
-    async fn persons_by_source(&self, org: &OrgId, source_type: &str) -> StoreResult<Vec<(String, String)>> {
-        crate::stat_scan::persons_by_source(&self.pool, org, source_type).await
+    async fn find_rows(&self, table: RecordTable, filter: &RowFilter) -> StoreResult<Vec<RecordRow>> {
+        records::find_rows(&self.pool, table, filter).await
+    }
+
+    async fn gap_page(&self, q: &amparo_core::store::GapQuery) -> StoreResult<Vec<amparo_core::store::GapCandidate>> {
+        records::gap_page(&self.pool, q).await
+    }
+
+    async fn gap_count(&self, q: &amparo_core::store::GapQuery) -> StoreResult<i64> {
+        records::gap_count(&self.pool, q).await
+    }
+
+    async fn count_rows(&self, table: RecordTable, filter: &RowFilter) -> StoreResult<i64> {
+        records::count_rows(&self.pool, table, filter).await
+    }
+}
+
+#[async_trait]
+impl StatStore for SqlStore {
+    async fn stat_rows(&self, table: RecordTable, attrs_fields: &[&str]) -> StoreResult<Vec<RecordRow>> {
+        records::stat_rows(&self.pool, self.backend, table, attrs_fields).await
     }
 
     async fn stat_scan(&self, scan: &StatScan<'_>, each: &mut (dyn FnMut(StatRow) + Send)) -> StoreResult<()> {
@@ -747,14 +852,6 @@ impl Store for SqlStore {
 
     async fn stat_set_version(&self, version: &str) -> StoreResult<()> {
         stat_projection::set_version(&self.pool, version).await
-    }
-
-    async fn lease(&self, job: &str, owner: &str, now: i64, until: i64) -> StoreResult<bool> {
-        crate::leases::take(&self.pool, job, owner, now, until).await
-    }
-
-    async fn release_lease(&self, job: &str, owner: &str) -> StoreResult<()> {
-        crate::leases::release(&self.pool, job, owner).await
     }
 
     async fn stat_take_dirty(&self, limit: usize) -> StoreResult<Vec<String>> {
@@ -792,87 +889,21 @@ impl Store for SqlStore {
     async fn stat_charges(&self, from_day: i64, to_day: i64, each: &mut (dyn FnMut(StatChargeRow) + Send)) -> StoreResult<()> {
         stat_projection::charges(&self.pool, self.backend, from_day, to_day, each).await
     }
+}
 
-    async fn get_row(&self, table: RecordTable, id: &str) -> StoreResult<Option<RecordRow>> {
-        records::get_row(&self.pool, table, id).await
-    }
-
-    async fn find_rows(&self, table: RecordTable, filter: &RowFilter) -> StoreResult<Vec<RecordRow>> {
-        records::find_rows(&self.pool, table, filter).await
-    }
-    async fn gap_page(&self, q: &amparo_core::store::GapQuery) -> StoreResult<Vec<amparo_core::store::GapCandidate>> {
-        records::gap_page(&self.pool, q).await
-    }
-    async fn gap_count(&self, q: &amparo_core::store::GapQuery) -> StoreResult<i64> {
-        records::gap_count(&self.pool, q).await
-    }
-    async fn count_rows(&self, table: RecordTable, filter: &RowFilter) -> StoreResult<i64> {
-        records::count_rows(&self.pool, table, filter).await
+#[async_trait]
+impl LeaseStore for SqlStore {
+    async fn lease(&self, job: &str, owner: &str, now: i64, until: i64) -> StoreResult<bool> {
+        crate::leases::take(&self.pool, job, owner, now, until).await
     }
 
-    async fn persons_matching(&self, match_doc: Option<&str>, match_name_dob: Option<&str>) -> StoreResult<Vec<PersonRecord>> {
-        let mut out = Vec::new();
-        if let Some(d) = match_doc {
-            out.extend(records::persons_where(&self.pool, "match_doc", &[d.to_owned()]).await?);
-        }
-        if let Some(n) = match_name_dob {
-            for p in records::persons_where(&self.pool, "match_name_dob", &[n.to_owned()]).await? {
-                if !out.iter().any(|x: &PersonRecord| x.id == p.id) {
-                    out.push(p);
-                }
-            }
-        }
-        Ok(out)
+    async fn release_lease(&self, job: &str, owner: &str) -> StoreResult<()> {
+        crate::leases::release(&self.pool, job, owner).await
     }
+}
 
-    async fn set_person_match(&self, id: &PersonId, match_doc: Option<&str>, match_name_dob: Option<&str>) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(be)?;
-        sqlx::query("UPDATE persons SET match_doc = $1, match_name_dob = $2 WHERE id = $3")
-            .bind(match_doc.map(str::to_owned))
-            .bind(match_name_dob.map(str::to_owned))
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(be)?;
-        stat_projection::mark(&mut tx, &[format!("p:{id}")]).await?;
-        tx.commit().await.map_err(be)
-    }
-
-    async fn add_statutes(&self, rows: &[(String, String, String)], audit: &AuditEvent) -> StoreResult<u64> {
-        let mut tx = self.pool.begin().await.map_err(be)?;
-        append_in(&mut tx, audit, self.signer().as_deref()).await?;
-        let mut n = 0;
-        for (id, country, body) in rows {
-            let done = sqlx::query("INSERT INTO statutes (id, country, body) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
-                .bind(id.clone())
-                .bind(country.clone())
-                .bind(body.clone())
-                .execute(&mut *tx)
-                .await
-                .map_err(be)?;
-            n += done.rows_affected();
-        }
-        tx.commit().await.map_err(be)?;
-        Ok(n)
-    }
-
-    async fn list_statutes(&self) -> StoreResult<Vec<(String, String, String)>> {
-        let rows = sqlx::query("SELECT id, country, body FROM statutes ORDER BY country, id").fetch_all(&self.pool).await.map_err(be)?;
-        rows.iter().map(|r| Ok((s(r, "id")?, s(r, "country")?, s(r, "body")?))).collect()
-    }
-
-    async fn insert_instrument(&self, rec: &InstrumentRecord, audit: &AuditEvent) -> StoreResult<i64> {
-        records::insert_instrument(&self.pool, rec, audit, self.signer().as_deref()).await
-    }
-
-    async fn list_instruments(&self) -> StoreResult<Vec<InstrumentRecord>> {
-        records::list_instruments(&self.pool).await
-    }
-
-    async fn get_instrument(&self, id: &str) -> StoreResult<Option<InstrumentRecord>> {
-        records::get_instrument(&self.pool, id).await
-    }
-
+#[async_trait]
+impl AuditStore for SqlStore {
     async fn append_audit(&self, event: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
         let seq = append_in(&mut tx, event, self.signer().as_deref()).await?;
@@ -970,7 +1001,10 @@ impl Store for SqlStore {
             })
             .collect()
     }
+}
 
+#[async_trait]
+impl SnapshotStore for SqlStore {
     async fn encrypted_cells(&self, table: &str, column: &str) -> StoreResult<Vec<EncryptedCell>> {
         let idc = encrypted_target(table, column)?;
         // Table and column come from the fixed ENCRYPTED_COLUMNS list, checked above.

@@ -19,6 +19,7 @@ pub const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[
     (12, "paging", include_str!("../migrations/sqlite/0012_paging.sql")),
     (13, "report_queue", include_str!("../migrations/sqlite/0013_report_queue.sql")),
     (14, "export_order", include_str!("../migrations/sqlite/0014_export_order.sql")),
+    (15, "gap_and_occupancy", include_str!("../migrations/sqlite/0015_gap_and_occupancy.sql")),
 ];
 pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -35,6 +36,7 @@ pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (12, "paging", include_str!("../migrations/postgres/0012_paging.sql")),
     (13, "report_queue", include_str!("../migrations/postgres/0013_report_queue.sql")),
     (14, "export_order", include_str!("../migrations/postgres/0014_export_order.sql")),
+    (15, "gap_and_occupancy", include_str!("../migrations/postgres/0015_gap_and_occupancy.sql")),
 ];
 
 fn be(e: sqlx::Error) -> StoreError {

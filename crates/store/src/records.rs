@@ -611,39 +611,33 @@ pub async fn get_instrument(pool: &AnyPool, id: &str) -> StoreResult<Option<Inst
 /// The referral gap in SQL: each person's latest decision (no later one exists), if it
 /// identifies them and is old enough, and no referral that counts. Both backends run it
 /// with the subject indexes; nothing is loaded to be filtered in memory.
+/// The referral gap from the person rows' own gap columns (migration 0015, kept by
+/// triggers): each person's latest decision and how many of their referrals count as
+/// referred. One index range, by organisation or nationally, in the gap's order.
 fn gap_sql(q: &amparo_core::store::GapQuery, count: bool) -> (String, Vec<String>) {
-    let at = "COALESCE(d.occurred_at, d.created_at)";
-    let at2 = "COALESCE(d2.occurred_at, d2.created_at)";
     let mut binds: Vec<String> = Vec::new();
     let mut n = 1;
     let kinds = placeholders(n, q.identified.len().max(1));
     binds.extend(if q.identified.is_empty() { vec![String::new()] } else { q.identified.clone() });
     n += q.identified.len().max(1);
-    let referred = placeholders(n, q.referred_statuses.len().max(1));
-    binds.extend(if q.referred_statuses.is_empty() { vec![String::new()] } else { q.referred_statuses.clone() });
-    n += q.referred_statuses.len().max(1);
-    let mut cond = format!(
-        "d.kind IN ({kinds}) AND {at} < {cutoff} \
-         AND NOT EXISTS (SELECT 1 FROM decisions d2 WHERE d2.subject_id = d.subject_id AND ({at2} > {at} OR ({at2} = {at} AND (d2.created_at > d.created_at OR (d2.created_at = d.created_at AND d2.id > d.id))))) \
-         AND NOT EXISTS (SELECT 1 FROM referrals r WHERE r.subject_id = d.subject_id AND r.status IN ({referred}))",
-        cutoff = q.cutoff
-    );
+    // The cutoff is a number core computed, never client text.
+    let mut cond = format!("p.referred_n = 0 AND p.gap_at < {cutoff} AND p.gap_kind IN ({kinds})", cutoff = q.cutoff);
     if let Some(org) = &q.org {
         cond.push_str(&format!(" AND p.org_id = ${n}"));
         binds.push(org.to_string());
         n += 1;
     }
     if count {
-        return (format!("SELECT COUNT(*) AS n FROM decisions d JOIN persons p ON p.id = d.subject_id WHERE {cond}"), binds);
+        return (format!("SELECT COUNT(*) AS n FROM persons p WHERE {cond}"), binds);
     }
     if let Some(a) = &q.after {
         // A position from a sealed cursor: the time is a number, the id bound.
-        cond.push_str(&format!(" AND ({at} > {t} OR ({at} = {t} AND p.id > ${n}))", t = a.at));
+        cond.push_str(&format!(" AND (p.gap_at > {t} OR (p.gap_at = {t} AND p.id > ${n}))", t = a.at));
         binds.push(a.id.clone());
     }
     let sql = format!(
-        "SELECT p.id AS pid, p.code AS code, p.org_id AS org, d.kind AS kind, {at} AS at \
-         FROM decisions d JOIN persons p ON p.id = d.subject_id WHERE {cond} ORDER BY at, p.id LIMIT {}",
+        "SELECT p.id AS pid, p.code AS code, p.org_id AS org, p.gap_kind AS kind, p.gap_at AS at \
+         FROM persons p WHERE {cond} ORDER BY p.gap_at, p.id LIMIT {}",
         q.limit.clamp(1, 1_000)
     );
     (sql, binds)

@@ -64,6 +64,16 @@ const BYTES_COLUMNS: &[&str] = &[
 ];
 const INT_COLUMNS: &[&str] = &["approx_age", "revoked_at", "done_at", "occurred_at", "updated_at", "key_version", "queue_key"];
 
+/// Columns the database derives from other rows by trigger (migration 0015): not in a
+/// snapshot, and not restored from one, so that restoring the rows they derive from
+/// computes them once (a count restored and then incremented again would be wrong).
+const DERIVED: &[(&str, &str)] =
+    &[("persons", "gap_kind"), ("persons", "gap_at"), ("persons", "gap_created"), ("persons", "gap_decision"), ("persons", "referred_n")];
+
+fn derived(table: &str, column: &str) -> bool {
+    DERIVED.iter().any(|(t, c)| *t == table && *c == column)
+}
+
 fn cell(r: &AnyRow, idx: usize) -> CellValue {
     if let Ok(v) = r.try_get::<Option<i64>, _>(idx) {
         return v.map(CellValue::Int).unwrap_or(CellValue::Null);
@@ -82,8 +92,10 @@ pub async fn export(conn: &mut AnyConnection) -> StoreResult<Vec<TableRows>> {
     for (table, order) in TABLES {
         let rows =
             sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table} ORDER BY {order}"))).fetch_all(&mut *conn).await.map_err(be)?;
-        let columns: Vec<String> = rows.first().map(|r| r.columns().iter().map(|c| c.name().to_owned()).collect()).unwrap_or_default();
-        let data = rows.iter().map(|r| (0..columns.len()).map(|i| cell(r, i)).collect()).collect();
+        let all: Vec<String> = rows.first().map(|r| r.columns().iter().map(|c| c.name().to_owned()).collect()).unwrap_or_default();
+        let keep: Vec<usize> = (0..all.len()).filter(|i| all.get(*i).is_some_and(|c| !derived(table, c))).collect();
+        let columns: Vec<String> = keep.iter().filter_map(|i| all.get(*i).cloned()).collect();
+        let data = rows.iter().map(|r| keep.iter().map(|i| cell(r, *i)).collect()).collect();
         out.push(TableRows { table: (*table).to_owned(), columns, rows: data });
     }
     Ok(out)
@@ -131,21 +143,26 @@ pub async fn import(conn: &mut AnyConnection, tables: &[TableRows]) -> StoreResu
         {
             return Err(StoreError::Backend(format!("snapshot has an unexpected table or column in {}", t.table)));
         }
-        let placeholders: Vec<String> = (1..=t.columns.len()).map(|i| format!("${i}")).collect();
+        // Derived columns are computed again by the triggers as the rows they derive from
+        // are restored (a snapshot from before they existed has none).
+        let keep: Vec<usize> = (0..t.columns.len()).filter(|i| t.columns.get(*i).is_some_and(|c| !derived(name, c))).collect();
+        let columns: Vec<&String> = keep.iter().filter_map(|i| t.columns.get(*i)).collect();
+        let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
         // Reference data (geography, the shipped screening instrument) may already be installed
         // in the target by start-up; identical rows are skipped rather than refused.
         let skip_existing = matches!(t.table.as_str(), "countries" | "areas" | "screening_instruments" | "statutes");
         let sql = format!(
             "INSERT INTO {} ({}) VALUES ({}){}",
             t.table,
-            t.columns.join(", "),
+            columns.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "),
             placeholders.join(", "),
             if skip_existing { " ON CONFLICT DO NOTHING" } else { "" }
         );
         let rows = if t.table == "organisations" { parents_first(t) } else { t.rows.clone() };
         for row in rows {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-            for (v, col) in row.into_iter().zip(&t.columns) {
+            let row: Vec<CellValue> = row.into_iter().enumerate().filter(|(i, _)| keep.contains(i)).map(|(_, v)| v).collect();
+            for (v, col) in row.into_iter().zip(columns.iter().copied()) {
                 q = match v {
                     CellValue::Null if BYTES_COLUMNS.contains(&col.as_str()) => q.bind(Option::<Vec<u8>>::None),
                     CellValue::Null if INT_COLUMNS.contains(&col.as_str()) => q.bind(Option::<i64>::None),

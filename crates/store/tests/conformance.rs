@@ -7,7 +7,8 @@ use amparo_core::clock::ManualClock;
 use amparo_core::config::AuthConfig;
 use amparo_core::crypto::keyring::Keyring;
 use amparo_core::random::SeededRandom;
-use amparo_core::store::{Backend, Batch, RecordTable, RowFilter, StatScan, Store};
+use amparo_core::store::ports::*;
+use amparo_core::store::{Backend, Batch, RecordTable, RowFilter, StatScan};
 use amparo_core::{Amparo, CoreError, Ctx};
 use amparo_domain::audit::{AuditEvent, BreakReason, entry_hash};
 use amparo_domain::intake::ReportInput;
@@ -730,15 +731,54 @@ async fn story_key_rotation_reencrypts_everything(e: Env, key_file: std::path::P
 }
 
 async fn story_snapshot_round_trip(e: Env, fresh: Env) {
-    let (_, ctx) = org_and_actor(&e.app, "Unidad Snap", Role::Investigator).await;
+    let (org, ctx) = org_and_actor(&e.app, "Unidad Snap", Role::Investigator).await;
     let id = known_person(&e.app, &ctx).await;
+    let other = known_person(&e.app, &ctx).await;
+    // Both identified long ago; one referred (twice: a revoked and an accepted referral).
+    let record = |table: RecordTable, rid: &str, person: &PersonId, kind: &str, status: &str| {
+        (
+            table,
+            amparo_core::store::RecordRow {
+                id: rid.into(),
+                org_id: org.clone(),
+                party_org: None,
+                subject_id: Some(person.to_string()),
+                kind: kind.into(),
+                status: status.into(),
+                area_code: None,
+                lookup: None,
+                occurred_at: Some(86_400),
+                version: 1,
+                created_at: 86_400,
+                created_by: "t".into(),
+                updated_at: 86_400,
+                attrs: "{}".into(),
+                sealed: None,
+            },
+        )
+    };
+    let inserts = vec![
+        record(RecordTable::Decisions, "sd1", &id, "ActualVictim", "final"),
+        record(RecordTable::Decisions, "sd2", &other, "ActualVictim", "final"),
+        record(RecordTable::Referrals, "sr1", &id, "shelter", "revoked"),
+        record(RecordTable::Referrals, "sr2", &id, "shelter", "accepted"),
+    ];
+    e.store.write(&Batch { inserts, updates: vec![] }, &ctx.event(1, "t", "ok", "t", "")).await.unwrap();
+    let gap =
+        amparo_core::store::GapQuery { identified: vec!["ActualVictim".into()], cutoff: 10 * 86_400, limit: 10, ..Default::default() };
+    assert_eq!(e.store.gap_count(&gap).await.unwrap(), 1);
     let snap = e.app.snapshot(&Ctx::system("backup")).await.unwrap();
+    let persons = snap.iter().find(|t| t.table == "persons").unwrap();
+    assert!(!persons.columns.iter().any(|c| c.starts_with("gap_") || c == "referred_n"), "derived columns are not backed up");
     // The fresh database has reference geography already; restore requires no orgs and an
     // empty trail, so start from a truly empty one.
     fresh.store.import_snapshot(&snap).await.unwrap();
     let (_, identity) = fresh.app.reveal_person(&ctx, &id, "verificar la restauración").await.unwrap();
     assert_eq!(identity.given_names.as_deref(), Some(KNOWN_NAME));
     assert!(fresh.app.verify_audit().await.unwrap().broken.is_none());
+    // The gap is derived again as the decisions and referrals are restored, counted once.
+    let page = fresh.store.gap_page(&gap).await.unwrap();
+    assert_eq!(page.iter().map(|c| c.person_id.as_str()).collect::<Vec<_>>(), vec![other.as_str()]);
 }
 
 async fn story_throttle_and_sessions(e: Env) {
@@ -922,7 +962,6 @@ async fn story_pages_counts_and_the_gap(e: Env) {
     let q = |org: Option<OrgId>, cutoff: i64| GapQuery {
         org,
         identified: vec!["PossibleVictim".into(), "ActualVictim".into()],
-        referred_statuses: vec!["requested".into(), "accepted".into()],
         cutoff,
         after: None,
         limit: 10,
@@ -961,6 +1000,35 @@ async fn story_pages_counts_and_the_gap(e: Env) {
         .await
         .unwrap();
     assert_eq!(e.store.gap_count(&q(None, 1_000 * 86_400)).await.unwrap(), 0, "referred: out of the gap");
+    // Every referral status, as the domain says it counts: a referral moved through each one
+    // closes the gap exactly when `counts_as_referred` says so.
+    let mut current = e.store.get_row(RecordTable::Referrals, "ref2").await.unwrap().unwrap();
+    let e2 = e.store.get_row(RecordTable::Referrals, "ref1").await.unwrap().unwrap();
+    assert_eq!(e2.status, "rejected");
+    for status in amparo_domain::protection::ReferralStatus::ALL {
+        let next = RecordRow { status: status.as_str().into(), version: current.version + 1, ..current.clone() };
+        e.store
+            .write(&Batch { inserts: vec![], updates: vec![(RecordTable::Referrals, next.clone())] }, &ctx.event(1, "t", "ok", "t", ""))
+            .await
+            .unwrap();
+        current = next;
+        let want = if status.counts_as_referred() { 0 } else { 1 };
+        assert_eq!(e.store.gap_count(&q(None, 1_000 * 86_400)).await.unwrap(), want, "a referral {}", status.as_str());
+    }
+    // Revoked now: in the gap again. An older decision recorded late does not change the
+    // latest; a newer one that does not identify takes the person out.
+    let late_but_older = decide("d3", "NotAVictim", 150);
+    e.store
+        .write(&Batch { inserts: vec![(RecordTable::Decisions, late_but_older)], updates: vec![] }, &ctx.event(1, "t", "ok", "t", ""))
+        .await
+        .unwrap();
+    assert_eq!(e.store.gap_count(&q(None, 1_000 * 86_400)).await.unwrap(), 1, "the latest decision is still ActualVictim");
+    let newer = decide("d4", "NotAVictim", 250);
+    e.store
+        .write(&Batch { inserts: vec![(RecordTable::Decisions, newer)], updates: vec![] }, &ctx.event(1, "t", "ok", "t", ""))
+        .await
+        .unwrap();
+    assert_eq!(e.store.gap_count(&q(None, 1_000 * 86_400)).await.unwrap(), 0, "a newer decision says not a victim");
 }
 
 macro_rules! stories {

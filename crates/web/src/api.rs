@@ -343,11 +343,8 @@ pub async fn services_create(State(s): State<AppState>, c: ApiCaller, ApiJson(b)
 /// `Amparo::list_referrals`), `?limit=&status=&region=&from=&to=` for both, and
 /// `?incoming_cursor=` / `?outgoing_cursor=` to page one.
 pub async fn referrals_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ReferralsQuery>) -> ApiResult {
-    let boxes = s
-        .app
-        .list_referrals(&c.ctx, &q.params, q.incoming_cursor.as_deref(), q.outgoing_cursor.as_deref())
-        .await
-        .map_err(|e| c.err(e))?;
+    let boxes =
+        s.app.list_referrals(&c.ctx, &q.params, q.incoming_cursor.as_deref(), q.outgoing_cursor.as_deref()).await.map_err(|e| c.err(e))?;
     ok(boxes)
 }
 

@@ -47,7 +47,11 @@ fn boxed(path: &str) -> Option<(Vec<Value>, Value)> {
     let cursor = |d: &str| json!({ "type": ["string", "null"], "description": d });
     match path {
         "/api/v1/reports" => Some((
-            vec![limit, text("cursor", "The queue's next_cursor"), text("status", "new, acknowledged, actioned (default: all three), routed or closed")],
+            vec![
+                limit,
+                text("cursor", "The queue's next_cursor"),
+                text("status", "new, acknowledged, actioned (default: all three), routed or closed"),
+            ],
             json!({ "type": "object", "required": ["queue", "sent", "next_cursor"], "properties": {
                 "queue": list, "sent": list, "next_cursor": cursor("Pass as ?cursor= for the queue's next page") } }),
         )),
@@ -126,12 +130,15 @@ pub fn build() -> Value {
         }
         if let (Some((params, schema)), Some(o), "GET") = (boxed(s.path), op.as_object_mut(), s.method) {
             o.insert("parameters".into(), Value::Array(params));
-            o.insert("responses".into(), json!({
-                "200": { "description": "A page of each box", "content": { "application/json": { "schema": schema } } },
-                "401": { "$ref": "#/components/responses/Error" },
-                "403": { "$ref": "#/components/responses/Error" },
-                "422": { "$ref": "#/components/responses/Error" }
-            }));
+            o.insert(
+                "responses".into(),
+                json!({
+                    "200": { "description": "A page of each box", "content": { "application/json": { "schema": schema } } },
+                    "401": { "$ref": "#/components/responses/Error" },
+                    "403": { "$ref": "#/components/responses/Error" },
+                    "422": { "$ref": "#/components/responses/Error" }
+                }),
+            );
         }
         if let Some(o) = op.as_object_mut() {
             if s.kind == RouteKind::Api {

@@ -5,7 +5,7 @@
 
 use crate::helpers::*;
 use amparo_core::Ctx;
-use amparo_core::store::Store;
+use amparo_core::store::ports::*;
 use amparo_core::store::{Batch, RecordRow, RecordTable};
 use amparo_core::usecases::identification::ScreeningInput;
 use amparo_domain::PersonId;

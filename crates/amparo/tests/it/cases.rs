@@ -5,7 +5,7 @@
 
 use crate::helpers::*;
 use amparo_core::Ctx;
-use amparo_core::store::{AuditFilter, RecordTable, RowFilter, Store};
+use amparo_core::store::{AuditFilter, RecordTable, RowFilter, ports::*};
 use amparo_domain::user::UserInput;
 use serde_json::{Value, json};
 

@@ -5,7 +5,7 @@
 
 use crate::helpers::*;
 use amparo_core::Ctx;
-use amparo_core::store::Store;
+use amparo_core::store::ports::*;
 use serde_json::{Value, json};
 
 async fn demo_app() -> (TestApp, String) {

@@ -6,7 +6,7 @@
 
 use crate::helpers::*;
 use amparo_core::Ctx;
-use amparo_core::store::{AuditFilter, Store};
+use amparo_core::store::{AuditFilter, ports::*};
 use serde_json::{Value, json};
 
 /// Every string anywhere in a JSON value.

@@ -5,7 +5,7 @@ use amparo_core::clock::ManualClock;
 use amparo_core::config::AuthConfig;
 use amparo_core::crypto::keyring::Keyring;
 use amparo_core::random::SeededRandom;
-use amparo_core::store::Store;
+use amparo_core::store::ports::*;
 use amparo_core::{Amparo, Ctx};
 use amparo_store::SqlStore;
 use amparo_testkit::{PgCluster, TempDir};

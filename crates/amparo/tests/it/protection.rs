@@ -5,7 +5,7 @@
 
 use crate::helpers::*;
 use amparo_core::Ctx;
-use amparo_core::store::{AuditFilter, Store};
+use amparo_core::store::{AuditFilter, ports::*};
 use serde_json::{Value, json};
 
 /// Post an urlencoded form (optionally as a cross-site request).

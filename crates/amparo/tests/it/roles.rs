@@ -7,7 +7,7 @@
 use crate::cli::{amparo, ok, out};
 use crate::helpers::*;
 use amparo_core::Ctx;
-use amparo_core::store::{AuditFilter, Store};
+use amparo_core::store::{AuditFilter, ports::*};
 use amparo_testkit::TempDir;
 use serde_json::{Value, json};
 

@@ -4,7 +4,7 @@
 
 use crate::helpers::*;
 use amparo_core::Ctx;
-use amparo_core::store::{AuditFilter, Store};
+use amparo_core::store::{AuditFilter, ports::*};
 use amparo_domain::OrgId;
 use amparo_domain::audit::AuditEvent;
 use amparo_domain::org::OrgInput;

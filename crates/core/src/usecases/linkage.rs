@@ -280,35 +280,29 @@ impl Amparo {
             .await?;
         // Pairs of persons referred to the organisation by others (a shelter may hold both of
         // two records the police and an NGO each referred to it, and is the one to decide).
+        let counting: Vec<String> = amparo_domain::protection::ReferralStatus::ALL
+            .iter()
+            .filter(|s| s.counts_as_referred())
+            .map(|s| s.as_str().to_owned())
+            .collect();
         let referred: HashSet<String> = self
             .store
-            .find_rows(RecordTable::Referrals, &RowFilter { orgs: vec![org.clone()], ..Default::default() })
+            .find_rows(RecordTable::Referrals, &RowFilter { parties: vec![org.clone()], statuses: counting, ..Default::default() })
             .await?
             .into_iter()
-            .filter(|r| {
-                r.party_org.as_ref() == Some(org)
-                    && amparo_domain::protection::ReferralStatus::parse(&r.status)
-                        .is_some_and(amparo_domain::protection::ReferralStatus::counts_as_referred)
-            })
             .filter_map(|r| r.subject_id)
             .collect();
         if !referred.is_empty() {
-            let mut more = self
-                .store
-                .find_rows(
-                    RecordTable::PersonMatches,
-                    &RowFilter { subject_ids: referred.iter().cloned().collect(), statuses: open(), ..Default::default() },
-                )
-                .await?;
-            for pid in &referred {
-                more.extend(
-                    self.store
-                        .find_rows(
-                            RecordTable::PersonMatches,
-                            &RowFilter { lookup: Some(pid.clone()), statuses: open(), ..Default::default() },
-                        )
-                        .await?,
-                );
+            // Pairs naming a referred person on either side, a slice of persons per statement
+            // (one statement per side and slice, never one per person; the slices keep the
+            // statement under both backends' limits on bound values).
+            let referred: Vec<String> = referred.into_iter().collect();
+            let mut more = Vec::new();
+            for slice in referred.chunks(2_000) {
+                let f = RowFilter { subject_ids: slice.to_vec(), statuses: open(), ..Default::default() };
+                more.extend(self.store.find_rows(RecordTable::PersonMatches, &f).await?);
+                let f = RowFilter { lookups: slice.to_vec(), statuses: open(), ..Default::default() };
+                more.extend(self.store.find_rows(RecordTable::PersonMatches, &f).await?);
             }
             let known: HashSet<String> = rows.iter().map(|r| r.id.clone()).collect();
             let mut added: HashSet<String> = HashSet::new();

@@ -601,8 +601,7 @@ impl Amparo {
                 RowFilter { owners: vec![org.clone()], ..Default::default() }
             };
             let seen = scanned(self.scan_rows(RecordTable::Referrals, base, &filter, &page).await?, page.limit, row_key);
-            let rows: Vec<RecordRow> =
-                seen.rows.into_iter().filter(|r| incoming || r.party_org.as_ref() != Some(&org)).collect();
+            let rows: Vec<RecordRow> = seen.rows.into_iter().filter(|r| incoming || r.party_org.as_ref() != Some(&org)).collect();
             let views = self.referral_views(ctx, &rows).await?;
             let p = self.page_of(ctx, list, views, seen.next);
             if incoming {
@@ -766,7 +765,6 @@ impl Amparo {
         Ok(GapQuery {
             org: (!national).then(|| me.org_id.clone()),
             identified: TraffickingStatus::ALL.iter().filter(|s| s.is_identified()).map(|s| s.as_str().to_owned()).collect(),
-            referred_statuses: ReferralStatus::ALL.iter().filter(|s| s.counts_as_referred()).map(|s| s.as_str().to_owned()).collect(),
             // Decided on a day at least `days` before today.
             cutoff: (today - days + 1) * 86_400,
             after: None,

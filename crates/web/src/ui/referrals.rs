@@ -310,8 +310,11 @@ pub async fn list(State(state): State<AppState>, v: Viewer, Query(q): Query<Refe
     let given = |c: &Option<String>| c.as_deref().is_some_and(|c| !c.trim().is_empty());
     let paging = given(&q.incoming_cursor) || given(&q.outgoing_cursor);
     let statuses: Vec<&str> = amparo_domain::protection::ReferralStatus::ALL.iter().map(|s| s.as_str()).collect();
-    let pager = super::pager::Pager::new("/referrals", &q.params, None, boxes.incoming.len() + boxes.outgoing.len())
-        .with_statuses(t, "refstatus", &statuses);
+    let pager = super::pager::Pager::new("/referrals", &q.params, None, boxes.incoming.len() + boxes.outgoing.len()).with_statuses(
+        t,
+        "refstatus",
+        &statuses,
+    );
     let mut filters: Vec<(&str, String)> = Vec::new();
     for (k, val) in [("status", &q.params.status), ("from", &q.params.from), ("to", &q.params.to), ("limit", &q.params.limit)] {
         if let Some(val) = val.as_deref().map(str::trim).filter(|x| !x.is_empty()) {

@@ -8,6 +8,7 @@
 #   CASES=100000 bash bench/pages/run.sh       # a quicker look
 #   SKIP_PG=1 / SKIP_BUILD=1 / REQUESTS=N      # SQLite only / reuse the release build / requests per page
 #   SQLITE_DATA=DIR                            # time an existing SQLite data set
+#   ROLES="coordinadora analista"              # only these demo roles
 #
 # Targets (issue 19): p95 under 300 ms for every page and list with 16 clients; ready in under
 # 60 s; under 1.5 GB at rest.
@@ -20,7 +21,7 @@ OUT="${OUT:-bench/out/pages}"
 BIN=target/release/amparo
 mkdir -p "$OUT"
 export AMPARO_LOG=warn AMPARO_LINKAGE_INTERVAL_SECS=0 AMPARO_SECURE_COOKIES=0
-ROLES="operadora investigador fiscal inspectora trabajadora-social albergue coordinadora analista admin-loreto admin"
+ROLES="${ROLES:-operadora investigador fiscal inspectora trabajadora-social albergue coordinadora analista admin-loreto admin}"
 
 [ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release -q -p amparo
 

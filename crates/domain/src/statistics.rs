@@ -3,7 +3,7 @@
 //! The core turns stored records into `Facts` (one row per charge, victim, operation…, with
 //! persons already grouped by record linkage); everything here is arithmetic over them, so
 //! the definitions live in one place and the web page, the command line and every export
-//! agree. The definitions, in short (ARCHITECTURE.md and docs/annual-report.md say more):
+//! agree. The definitions, in short (docs/statistics.md and docs/annual-report.md say more):
 //!
 //! - a **prosecution** is counted in the year formal charges were filed, per case and per
 //!   defendant (a person charged under two articles in one case counts once);

@@ -14,7 +14,7 @@ use crate::random::RandomExt;
 use crate::records::{attrs, to_json};
 use crate::store::{Batch, IdsFrom, RecordRow, RecordTable, RowFilter, RowOrder};
 use crate::usecases::redaction::Redact;
-use amparo_domain::cases::{CaseExploitation, CaseInput, CaseRole, CaseStatus, EventInput, LabourSector, SexualForm, Stage};
+use amparo_domain::cases::{CaseExploitation, CaseInput, CaseRole, CaseStatus, EventInput};
 use amparo_domain::org::OrgKind;
 use amparo_domain::paging::ListParams;
 use amparo_domain::policy::{Action, Relation, authorize};
@@ -23,119 +23,13 @@ use amparo_domain::validation::{FieldErrors, required_text};
 use amparo_domain::{OrgId, PersonId};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub(crate) struct CaseAttrs {
-    pub title: String,
-    pub labour_sector: Option<LabourSector>,
-    pub sexual_form: Option<SexualForm>,
-    pub sources: Vec<String>,
-    pub stage: Option<Stage>,
-    pub history: Vec<CaseStep>,
-    /// Hearings held or scheduled, in date order.
-    pub hearings: Vec<Hearing>,
-    /// Set when a suspect carries the official-complicity flag.
-    pub restricted: bool,
-    /// User ids allowed on a restricted case.
-    pub allowed_users: Vec<String>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Hearing {
-    pub date: String,
-    pub kind: amparo_domain::cases::HearingKind,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct CaseStep {
-    pub at: i64,
-    pub by: String,
-    pub what: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct CaseNote {
-    pub at: i64,
-    pub by: String,
-    pub org: String,
-    pub text: String,
-}
-
 #[derive(Default, Serialize, Deserialize)]
 struct CaseSecrets {
     notes: Vec<CaseNote>,
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct CaseSummary {
-    pub id: String,
-    pub reference: String,
-    pub org_id: OrgId,
-    pub title: String,
-    pub exploitation: String,
-    pub place: String,
-    pub status: String,
-    pub stage: Option<Stage>,
-    pub restricted: bool,
-    pub shared_with_me: bool,
-    pub created_at: i64,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct LinkView {
-    pub id: String,
-    pub person_id: String,
-    /// The pseudonymous code; empty when the share hides identities.
-    pub person_code: String,
-    pub role: String,
-    pub official_complicity: bool,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct EventView {
-    pub id: String,
-    pub kind: String,
-    pub date: String,
-    pub place: String,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct TaskView {
-    pub id: String,
-    pub case_id: String,
-    pub title: String,
-    pub assignee: String,
-    pub due: String,
-    pub done: bool,
-    pub overdue: bool,
-    pub version: i64,
-    /// The organisation the task belongs to (not sent: the case's owner, for redaction).
-    #[serde(skip)]
-    pub org_id: String,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct CaseView {
-    #[serde(flatten)]
-    pub summary: CaseSummary,
-    pub labour_sector: Option<LabourSector>,
-    pub sexual_form: Option<SexualForm>,
-    pub sources: Vec<String>,
-    pub history: Vec<CaseStep>,
-    pub hearings: Vec<Hearing>,
-    pub notes: Vec<CaseNote>,
-    pub links: Vec<LinkView>,
-    pub events: Vec<EventView>,
-    pub tasks: Vec<TaskView>,
-    pub version: i64,
-    /// True when the caller sees the case through a share that hides identities.
-    pub identities_hidden: bool,
-    pub can_edit: bool,
-    pub can_prosecute: bool,
-    pub can_share: bool,
-}
+pub(crate) use crate::usecases::case_views::CaseAttrs;
+pub use crate::usecases::case_views::{CaseNote, CaseStep, CaseSummary, CaseView, EventView, Hearing, LinkView, TaskView};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct CaseUpdate {
@@ -211,7 +105,7 @@ impl Amparo {
             .await?;
         let mut best: Option<bool> = None;
         for s in shares.iter().filter(|s| s.party_org.as_ref() == Some(mine)) {
-            let sa: crate::usecases::sharing::ShareAttrs = attrs(s)?;
+            let sa: crate::usecases::case_views::ShareAttrs = attrs(s)?;
             if sa.until.as_str() >= today.as_str() {
                 best = Some(best.unwrap_or(true) && sa.hide_identities);
             }

@@ -9,7 +9,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
 use crate::records::{attrs, to_json};
 use crate::store::{Batch, RecordRow, RecordTable, RowFilter};
-use crate::usecases::cases::{CaseAttrs, CaseStep};
+use crate::usecases::case_views::{CaseAttrs, CaseStep};
 use crate::usecases::redaction::{Redact, Sight};
 use amparo_domain::cases::{
     AppealResult, ChargeInput, DecisionOnCharge, DecisionOnChargeInput, SentenceFlag, Stage, Statute, sentence_check, statute_for_charge,
@@ -58,29 +58,7 @@ struct ChargeAttrs {
     appeals: Vec<Appeal>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Appeal {
-    pub filed_on: String,
-    pub result: AppealResult,
-    pub decided_on: Option<String>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct ChargeView {
-    pub id: String,
-    pub case_id: String,
-    pub person_id: String,
-    pub statute_id: String,
-    pub offence_date: String,
-    pub filed_on: String,
-    pub status: String,
-    pub decision: Option<DecisionOnCharge>,
-    /// Set when the sentence is outside the statute's range: shown until reviewed, kept after.
-    pub flag: Option<SentenceFlag>,
-    pub reviewed: bool,
-    pub appeals: Vec<Appeal>,
-    pub version: i64,
-}
+pub use crate::usecases::case_views::{Appeal, ChargeView};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct AppealInput {
@@ -339,7 +317,7 @@ impl Amparo {
             return Err(CoreError::Conflict { current: serde_json::Value::Null });
         }
         let mut a: CaseAttrs = attrs(&case)?;
-        a.hearings.push(crate::usecases::cases::Hearing { date: date.trim().to_owned(), kind });
+        a.hearings.push(crate::usecases::case_views::Hearing { date: date.trim().to_owned(), kind });
         a.hearings.sort_by(|x, y| x.date.cmp(&y.date));
         let updated = RecordRow { attrs: to_json(&a)?, version: case.version + 1, updated_at: self.now(), ..case };
         let mut ev = ctx.event(self.now(), "add_hearing", "ok", "case", case_id);

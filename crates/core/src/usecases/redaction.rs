@@ -9,8 +9,7 @@
 //! leak by default. History steps keep their detail only for kinds on an allow-list
 //! ([`STEP_DETAILS_SHOWN`]); a new kind of step shows no detail until it is added there.
 
-use crate::usecases::cases::{CaseNote, CaseStep, CaseView, LinkView, TaskView};
-use crate::usecases::prosecution::ChargeView;
+use crate::usecases::case_views::{CaseNote, CaseStep, CaseView, ChargeView, LinkView, TaskView};
 use amparo_domain::OrgId;
 
 /// How much of a case's people the caller may see.
@@ -187,7 +186,7 @@ mod tests {
     }
 
     fn case_view(hidden: bool) -> CaseView {
-        use crate::usecases::cases::CaseSummary;
+        use crate::usecases::case_views::CaseSummary;
         let note = |org: &str| CaseNote { at: 1, by: "u-1".into(), org: org.into(), text: format!("nota de {org} sobre María") };
         CaseView {
             summary: CaseSummary {

@@ -12,22 +12,14 @@ use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
 use crate::records::{attrs, to_json};
 use crate::store::{AuditFilter, Batch, RecordRow, RecordTable, RowFilter};
-use crate::usecases::cases::{CaseAttrs, CaseStep};
+use crate::usecases::case_views::{CaseAttrs, CaseStep};
 use amparo_domain::OrgId;
 use amparo_domain::policy::{Action, Relation};
 use amparo_domain::protection::is_iso_date;
 use amparo_domain::validation::FieldErrors;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub(crate) struct ShareAttrs {
-    pub purpose: String,
-    pub until: String,
-    pub hide_identities: bool,
-    pub requested: bool,
-    pub history: Vec<CaseStep>,
-}
+pub(crate) use crate::usecases::case_views::ShareAttrs;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct ShareInput {

@@ -465,13 +465,13 @@ pub struct GapCandidate {
 }
 
 /// Which persons a list shows: owned by one of `owners`, or the subject of a referral to one
-/// of `referred_to` in one of `referred_statuses`; of `role` if given; created in the range;
-/// after the position; at most `limit`.
+/// of `referred_to` that counts as referred (`ReferralStatus::counts_as_referred`, kept by
+/// the database: migration 0017); of `role` if given; created in the range; after the
+/// position; at most `limit`.
 #[derive(Clone, Debug, Default)]
 pub struct PersonListFilter {
     pub owners: Vec<OrgId>,
     pub referred_to: Vec<OrgId>,
-    pub referred_statuses: Vec<String>,
     pub role: Option<String>,
     pub created_from: Option<Timestamp>,
     pub created_before: Option<Timestamp>,

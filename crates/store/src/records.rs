@@ -213,43 +213,39 @@ pub async fn persons_where(pool: &AnyPool, column: &str, values: &[String]) -> S
 pub async fn persons_listed(pool: &AnyPool, f: &amparo_core::store::PersonListFilter) -> StoreResult<Vec<PersonRecord>> {
     let limit = f.limit.clamp(1, 1_000);
     let mut out: Vec<PersonRecord> = Vec::new();
-    let sides: [(&str, Vec<String>); 2] = [
-        ("org_id IN ({})", f.owners.iter().map(ToString::to_string).collect()),
-        (
-            "id IN (SELECT subject_id FROM referrals WHERE party_org IN ({}) AND status IN ({}))",
-            f.referred_to.iter().map(ToString::to_string).collect(),
-        ),
+    // Two sides, each one index range in the list's order: the persons an organisation owns
+    // (`persons (org_id, created_at DESC, id)`), and those referred to it (`referred_to`,
+    // kept by triggers on referrals, migration 0017, in the same order).
+    let sides: [(&str, &str, Vec<String>); 2] = [
+        ("persons p", "p.org_id IN ({})", f.owners.iter().map(ToString::to_string).collect()),
+        ("referred_to x JOIN persons p ON p.id = x.person_id", "x.org_id IN ({})", f.referred_to.iter().map(ToString::to_string).collect()),
     ];
-    for (k, (shape, orgs)) in sides.into_iter().enumerate() {
-        if orgs.is_empty() || (k == 1 && f.referred_statuses.is_empty()) {
+    for (k, (from, shape, orgs)) in sides.into_iter().enumerate() {
+        if orgs.is_empty() {
             continue;
         }
+        // The order's columns: the person's own, or their copies in `referred_to` (so the
+        // index gives the order without a sort).
+        let (at_col, id_col) = if k == 0 { ("p.created_at", "p.id") } else { ("x.person_created", "x.person_id") };
         let mut binds: Vec<String> = orgs.clone();
         let mut n = 1 + orgs.len();
-        let mut cond = if k == 0 {
-            shape.replacen("{}", &placeholders(1, orgs.len()), 1)
-        } else {
-            let s = shape.replacen("{}", &placeholders(1, orgs.len()), 1).replacen("{}", &placeholders(n, f.referred_statuses.len()), 1);
-            binds.extend(f.referred_statuses.iter().cloned());
-            n += f.referred_statuses.len();
-            s
-        };
+        let mut cond = shape.replacen("{}", &placeholders(1, orgs.len()), 1);
         if let Some(role) = &f.role {
-            cond.push_str(&format!(" AND role = ${n}"));
+            cond.push_str(&format!(" AND p.role = ${n}"));
             binds.push(role.clone());
             n += 1;
         }
         for (op, v) in [(">=", f.created_from), ("<", f.created_before)] {
             if let Some(v) = v {
-                cond.push_str(&format!(" AND created_at {op} {v}"));
+                cond.push_str(&format!(" AND {at_col} {op} {v}"));
             }
         }
         if let Some(a) = &f.after {
             // A position from a cursor this server sealed; the timestamp is a number.
-            cond.push_str(&format!(" AND (created_at < {at} OR (created_at = {at} AND id > ${n}))", at = a.at));
+            cond.push_str(&format!(" AND ({at_col} < {at} OR ({at_col} = {at} AND {id_col} > ${n}))", at = a.at));
             binds.push(a.id.clone());
         }
-        let sql = format!("SELECT * FROM persons WHERE {cond} ORDER BY created_at DESC, id LIMIT {limit}");
+        let sql = format!("SELECT p.* FROM {from} WHERE {cond} ORDER BY {at_col} DESC, {id_col} LIMIT {limit}");
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for v in binds {
             q = q.bind(v);

@@ -1029,6 +1029,32 @@ async fn story_pages_counts_and_the_gap(e: Env) {
         .await
         .unwrap();
     assert_eq!(e.store.gap_count(&q(None, 1_000 * 86_400)).await.unwrap(), 0, "a newer decision says not a victim");
+
+    // The persons referred to an organisation (its list's second half) follow the same
+    // rule, once per person however many referrals count.
+    let listed = |org: &OrgId| amparo_core::store::PersonListFilter { referred_to: vec![org.clone()], limit: 10, ..Default::default() };
+    let ids = |v: Vec<amparo_core::store::PersonRecord>| v.into_iter().map(|p| p.id.to_string()).collect::<Vec<_>>();
+    assert!(ids(e.store.persons_listed(&listed(&other)).await.unwrap()).is_empty(), "its one referral is revoked");
+    let set = |r: &RecordRow, status: &str| RecordRow { status: status.into(), version: r.version + 1, ..r.clone() };
+    let save = |r: RecordRow| {
+        let store = e.store.clone();
+        let ev = ctx.event(1, "t", "ok", "t", "");
+        async move { store.write(&Batch { inserts: vec![], updates: vec![(RecordTable::Referrals, r)] }, &ev).await.unwrap() }
+    };
+    let accepted = set(&current, "accepted");
+    save(accepted.clone()).await;
+    assert_eq!(ids(e.store.persons_listed(&listed(&other)).await.unwrap()), vec![pid.to_string()]);
+    let third = RecordRow { subject_id: Some(pid.to_string()), ..row("ref3", &org, Some(&other), 302, "requested", None) };
+    e.store
+        .write(&Batch { inserts: vec![(RecordTable::Referrals, third.clone())], updates: vec![] }, &ctx.event(1, "t", "ok", "t", ""))
+        .await
+        .unwrap();
+    assert_eq!(ids(e.store.persons_listed(&listed(&other)).await.unwrap()), vec![pid.to_string()], "listed once");
+    save(set(&accepted, "rejected")).await;
+    assert_eq!(ids(e.store.persons_listed(&listed(&other)).await.unwrap()), vec![pid.to_string()], "the third still counts");
+    save(set(&third, "revoked")).await;
+    assert!(ids(e.store.persons_listed(&listed(&other)).await.unwrap()).is_empty(), "no referral counts any more");
+    assert!(ids(e.store.persons_listed(&listed(&org)).await.unwrap()).is_empty(), "the referring unit is not a recipient");
 }
 
 macro_rules! stories {

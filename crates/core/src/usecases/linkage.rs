@@ -170,11 +170,23 @@ impl Amparo {
     /// How the caller's organisation stands to a pair: `SameOrg` when it may see both persons,
     /// `Shared` when only one, `Unrelated` when neither.
     pub(crate) async fn match_relation(&self, ctx: &Ctx, row: &RecordRow) -> CoreResult<(Relation, bool, bool)> {
+        self.match_relation_knowing(ctx, row, &HashSet::new()).await
+    }
+
+    /// The same, told which persons are referred to the caller's organisation (a queue reads
+    /// them once for every pair): such a person is `Shared` without asking the store again.
+    /// Any other person is asked about as `person_relation` always does, so the answer is
+    /// the same whatever `referred` holds.
+    async fn match_relation_knowing(&self, ctx: &Ctx, row: &RecordRow, referred: &HashSet<String>) -> CoreResult<(Relation, bool, bool)> {
         let mut sees = [false, false];
         for (k, pid) in [row.subject_id.as_deref(), row.lookup.as_deref()].into_iter().enumerate() {
             let owner = if k == 0 { Some(row.org_id.clone()) } else { row.party_org.clone() };
             if let (Some(pid), Some(owner)) = (pid, owner) {
-                let rel = self.person_relation(ctx, &PersonId::from_trusted(pid.to_owned()), &owner).await?;
+                let rel = if ctx.org_id() != Some(&owner) && referred.contains(pid) {
+                    Relation::Shared
+                } else {
+                    self.person_relation(ctx, &PersonId::from_trusted(pid.to_owned()), &owner).await?
+                };
                 if let Some(s) = sees.get_mut(k) {
                     *s = matches!(rel, Relation::SameOrg | Relation::Shared | Relation::Assigned);
                 }
@@ -296,7 +308,7 @@ impl Amparo {
             // Pairs naming a referred person on either side, a slice of persons per statement
             // (one statement per side and slice, never one per person; the slices keep the
             // statement under both backends' limits on bound values).
-            let referred: Vec<String> = referred.into_iter().collect();
+            let referred: Vec<String> = referred.iter().cloned().collect();
             let mut more = Vec::new();
             for slice in referred.chunks(2_000) {
                 let f = RowFilter { subject_ids: slice.to_vec(), statuses: open(), ..Default::default() };
@@ -311,7 +323,7 @@ impl Amparo {
         let mut queue = Vec::new();
         for r in &rows {
             // The pair touches the organisation's persons, or persons it was given access to.
-            let relation = self.match_relation(ctx, r).await?;
+            let relation = self.match_relation_knowing(ctx, r, &referred).await?;
             let probability = attrs::<MatchAttrs>(r).map(|a| a.probability).unwrap_or(0.0);
             let rel = relation.0;
             if rel == Relation::SameOrg || (rel == Relation::Shared && probability >= ONE_SIDED_MIN_PROBABILITY) {

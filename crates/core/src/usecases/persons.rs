@@ -140,11 +140,9 @@ impl Amparo {
         let page = self.page_request(ctx, "persons", q.limit.as_deref(), q.cursor.as_deref())?;
         let roles: Vec<&str> = amparo_domain::person::PersonRole::ALL.iter().map(|r| r.as_str()).collect();
         let filter = q.filter(&roles).map_err(CoreError::Validation)?;
-        let referred: Vec<String> = ReferralStatus::ALL.iter().filter(|s| s.counts_as_referred()).map(|s| s.as_str().to_owned()).collect();
         let f = PersonListFilter {
             owners: vec![org.clone()],
             referred_to: vec![org],
-            referred_statuses: referred,
             role: filter.statuses.first().cloned(),
             created_from: filter.from,
             created_before: filter.before,

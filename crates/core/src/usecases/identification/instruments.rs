@@ -10,8 +10,8 @@ use amparo_domain::policy::{Action, Relation};
 use amparo_domain::screening::{DimensionDef, Evaluation, IndicatorDef, Instrument, Rules, SetDef, Strength};
 use serde::Deserialize;
 
-const INDICATORS_CSV: &str = include_str!("../../../../data/screening/ilo-ec-2009-indicators.csv");
-const RULES_JSON: &str = include_str!("../../../../data/screening/ilo-ec-2009-rules.json");
+const INDICATORS_CSV: &str = include_str!("../../../../../data/screening/ilo-ec-2009-indicators.csv");
+const RULES_JSON: &str = include_str!("../../../../../data/screening/ilo-ec-2009-rules.json");
 
 /// The instrument shipped in `data/screening/`: indicators from the CSV (ids carried over),
 /// sets, dimensions and rules from the JSON beside it.

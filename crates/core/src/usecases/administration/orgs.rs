@@ -28,7 +28,7 @@ impl Amparo {
         Ok(orgs
             .into_iter()
             .map(|o| {
-                let rel = super::relation_in(ctx, &o.id, &parents);
+                let rel = crate::usecases::relation_in(ctx, &o.id, &parents);
                 let as_parent = if rel == Relation::SameOrg { Relation::SubOrg } else { rel };
                 OrgDirectoryRow {
                     can_edit: amparo_domain::policy::authorize(actor, Action::UpdateOrg, rel).is_ok(),

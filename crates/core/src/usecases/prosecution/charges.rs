@@ -20,7 +20,7 @@ use amparo_domain::protection::{date_field, days_from_civil};
 use amparo_domain::validation::FieldErrors;
 use serde::{Deserialize, Serialize};
 
-const PERU_STATUTES: &str = include_str!("../../../../data/statutes/pe.csv");
+const PERU_STATUTES: &str = include_str!("../../../../../data/statutes/pe.csv");
 
 /// Parse a statutes CSV (`id,country,article,title_es,title_en,in_force_from,in_force_to,
 /// min_months,max_months,source`).

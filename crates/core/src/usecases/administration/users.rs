@@ -100,7 +100,7 @@ impl Amparo {
         let own_kind = ctx.org_id().and_then(|mine| orgs.iter().find(|o| &o.id == mine)).map(|o| o.kind).unwrap_or(OrgKind::Court);
         let mut out = Vec::new();
         for o in orgs.iter() {
-            let rel = super::relation_in(ctx, &o.id, &parents);
+            let rel = crate::usecases::relation_in(ctx, &o.id, &parents);
             if amparo_domain::policy::authorize(actor, Action::CreateUser, rel).is_err() {
                 continue;
             }
@@ -189,7 +189,7 @@ impl Amparo {
             let rel = if ctx.user().map(|me| me.user_id == u.id).unwrap_or(false) {
                 Relation::SelfRecord
             } else {
-                super::relation_in(ctx, &u.org_id, &parents)
+                crate::usecases::relation_in(ctx, &u.org_id, &parents)
             };
             if amparo_domain::policy::authorize(actor, Action::ReadUser, rel).is_ok() {
                 out.push(u);
@@ -333,7 +333,7 @@ impl Amparo {
             .into_iter()
             .map(|u| {
                 let own = ctx.user().is_some_and(|me| me.user_id == u.id);
-                let rel = if own { Relation::SameOrg } else { super::relation_in(ctx, &u.org_id, &parents) };
+                let rel = if own { Relation::SameOrg } else { crate::usecases::relation_in(ctx, &u.org_id, &parents) };
                 let may = amparo_domain::policy::authorize(actor, Action::UpdateUser, rel).is_ok();
                 let last_sysadmin = u.roles.contains(&Role::SystemAdmin) && !u.disabled && active_sysadmins <= 1;
                 let misfit_roles = kinds.get(&u.org_id).map(|k| self.profile.role_fit.misfits(*k, &u.roles)).unwrap_or_default();

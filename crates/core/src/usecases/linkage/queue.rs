@@ -26,16 +26,13 @@ use amparo_linkage::model::Model;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-pub use super::linkage_job::{LinkRunSummary, LinkageState, MAX_CANDIDATES_PER_RUN};
-pub use super::linkage_runs::{FinishedRun, LinkRunStatus};
-
 /// The shipped configuration for Amparo's person schema (also used by the benchmark).
-pub const PERSON_CONFIG: &str = include_str!("../../../../data/linkage/persons.toml");
+pub const PERSON_CONFIG: &str = include_str!("../../../../../data/linkage/persons.toml");
 
 /// m, u and λ learnt by the engine on the seeded synthetic Peruvian set of 100,000 persons
 /// (`amparo link dedupe --config data/linkage/persons.toml … --model-out`). Used while an
 /// installation has too few persons for EM to learn from its own data.
-const REFERENCE_MODEL: &str = include_str!("../../../../data/linkage/persons-model.json");
+const REFERENCE_MODEL: &str = include_str!("../../../../../data/linkage/persons-model.json");
 
 /// Candidate pairs at or above this probability go to the review queue. Lower than the
 /// engine's 0.5: a person decides, and a missed link double-counts a victim.

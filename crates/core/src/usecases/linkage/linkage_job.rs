@@ -9,7 +9,7 @@
 //! the engine's pair budget bounds blocking; a run queues at most `MAX_CANDIDATES_PER_RUN`
 //! new pairs; rows are written a chunk per transaction.
 
-use super::linkage::{ALERTABLE, Contribution, MatchAttrs, REVIEW_THRESHOLD, ordered, reference_model};
+use super::queue::{ALERTABLE, Contribution, MatchAttrs, REVIEW_THRESHOLD, ordered, reference_model};
 use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
@@ -202,7 +202,7 @@ fn column(rec: &PersonRecord, identity: &Identity, name: &str) -> String {
 }
 
 fn config() -> CoreResult<LinkConfig> {
-    LinkConfig::parse(super::linkage::PERSON_CONFIG).map_err(|e| CoreError::Internal(format!("linkage config: {e}")))
+    LinkConfig::parse(super::queue::PERSON_CONFIG).map_err(|e| CoreError::Internal(format!("linkage config: {e}")))
 }
 
 impl LinkageState {

@@ -1,0 +1,6 @@
+//! Identification: screenings with the ILO/EC indicators (the instrument and its versions) and identification decisions.
+
+pub mod decisions;
+/// The pillar's main use cases, at the pillar's own path (`usecases::identification::…`).
+pub use decisions::*;
+pub mod instruments;

@@ -1,0 +1,5 @@
+//! Intake: hotline calls and visits, the anonymous public form, routing and triage, police operations and labour inspections.
+
+pub mod reports;
+/// The pillar's main use cases, at the pillar's own path (`usecases::intake::…`).
+pub use reports::*;

@@ -1,25 +1,24 @@
 //! Server-rendered pages. Each page struct carries a `Nav` with the translator, the CSRF
 //! token and what the viewer may see in the menu; the base template renders it.
 
-pub mod audit;
-pub mod cases;
+pub mod administration;
 pub mod coordination;
-pub mod dashboard;
-pub mod fieldwork;
-pub mod instruments;
-pub mod login;
-pub mod matches;
-pub mod mfa;
-pub mod misc;
-pub mod orgs;
-pub mod pager;
-pub mod persons;
-pub mod public;
-pub mod referrals;
-pub mod reports;
-pub mod screening;
+pub mod identification;
+pub mod intake;
+pub mod linkage;
+pub mod prosecution;
+pub mod protection;
 pub mod statistics;
-pub mod users;
+// Every screen module keeps its path (`ui::referrals`), whatever pillar holds it.
+pub use administration::{audit, login, mfa, orgs, users};
+pub use identification::{instruments, screening};
+pub use intake::{fieldwork, public, reports};
+pub use linkage::matches;
+pub use prosecution::cases;
+pub use protection::{persons, referrals};
+pub mod dashboard;
+pub mod misc;
+pub mod pager;
 
 use crate::extract::{Meta, PRE_COOKIE, SESSION_COOKIE, Viewer};
 use crate::i18n::Tr;

@@ -2,9 +2,9 @@
 //! with its lifecycle actions, referring a person and recording assistance (from the person's
 //! page), the referral-gap view and notifications.
 
-use super::{Errors, Nav, fmt_time, options, render, see_other, with_errors};
 use crate::extract::{UiForm, Viewer};
 use crate::i18n::Tr;
+use crate::ui::{Errors, Nav, fmt_time, options, render, see_other, with_errors};
 use crate::{AppState, WebError};
 use amparo_core::CoreError;
 use amparo_core::usecases::referrals::{ReferralActInput, ReferralView, ServiceView};
@@ -99,7 +99,7 @@ struct ServicesPage {
     places: Vec<(String, String)>,
     form: ServiceForm,
     errors: Errors,
-    pager: super::pager::Pager,
+    pager: crate::ui::pager::Pager,
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -138,10 +138,11 @@ async fn services_page(
 ) -> Result<Response, WebError> {
     let t = v.tr();
     let page = state.app.services_page(&v.ctx, Some(&kind), q).await.map_err(|e| v.err(e))?;
-    let pager = super::pager::Pager::with_extra("/services", &[("kind", kind.clone())], q, page.next_cursor.as_deref(), page.items.len());
+    let pager =
+        crate::ui::pager::Pager::with_extra("/services", &[("kind", kind.clone())], q, page.next_cursor.as_deref(), page.items.len());
     let list = page.items;
-    let names = super::reports::org_names(state, v).await?;
-    let places = super::reports::places(state, v).await?;
+    let names = crate::ui::reports::org_names(state, v).await?;
+    let places = crate::ui::reports::places(state, v).await?;
     let areas: HashMap<String, String> = places.iter().cloned().collect();
     let kinds: Vec<&str> = ServiceKind::ALL.iter().map(|k| k.as_str()).collect();
     let specs: Vec<&str> = Specialisation::ALL.iter().map(|k| k.as_str()).collect();
@@ -169,11 +170,11 @@ pub async fn create_service(
     v: Viewer,
     UiForm(form): UiForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let get = |k: &str| super::field(&form, k);
+    let get = |k: &str| crate::ui::field(&form, k);
     let input = ServiceInput {
         name: get("name"),
         kind: get("kind"),
-        specialisations: super::fields(&form, "specialisations"),
+        specialisations: crate::ui::fields(&form, "specialisations"),
         region: get("region"),
         capacity: get("capacity"),
         contact_protocol: get("contact_protocol"),
@@ -216,8 +217,8 @@ struct ServicePage {
 async fn service_page(state: &AppState, v: &Viewer, id: &str, errors: Errors) -> Result<Response, WebError> {
     let t = v.tr();
     let s = state.app.get_service(&v.ctx, id).await.map_err(|e| v.err(e))?;
-    let names = super::reports::org_names(state, v).await?;
-    let places = super::reports::places(state, v).await?;
+    let names = crate::ui::reports::org_names(state, v).await?;
+    let places = crate::ui::reports::places(state, v).await?;
     let areas: HashMap<String, String> = places.iter().cloned().collect();
     let kinds: Vec<&str> = ServiceKind::ALL.iter().map(|k| k.as_str()).collect();
     render(&ServicePage {
@@ -244,11 +245,11 @@ pub async fn service(State(state): State<AppState>, v: Viewer, Path(id): Path<St
 }
 
 fn service_input(form: &[(String, String)]) -> ServiceInput {
-    let get = |k: &str| super::field(form, k);
+    let get = |k: &str| crate::ui::field(form, k);
     ServiceInput {
         name: get("name"),
         kind: get("kind"),
-        specialisations: super::fields(form, "specialisations"),
+        specialisations: crate::ui::fields(form, "specialisations"),
         region: get("region"),
         capacity: get("capacity"),
         contact_protocol: get("contact_protocol"),
@@ -275,7 +276,7 @@ pub async fn update_service(
 #[template(path = "referrals.html")]
 struct ListPage {
     nav: Nav,
-    pager: super::pager::Pager,
+    pager: crate::ui::pager::Pager,
     /// Which boxes this page shows: both on the first page, one when paging through it.
     show_incoming: bool,
     show_outgoing: bool,
@@ -306,11 +307,11 @@ pub async fn list(State(state): State<AppState>, v: Viewer, Query(q): Query<Refe
         .list_referrals(&v.ctx, &q.params, q.incoming_cursor.as_deref(), q.outgoing_cursor.as_deref())
         .await
         .map_err(|e| v.err(e))?;
-    let names = super::reports::org_names(&state, &v).await?;
+    let names = crate::ui::reports::org_names(&state, &v).await?;
     let given = |c: &Option<String>| c.as_deref().is_some_and(|c| !c.trim().is_empty());
     let paging = given(&q.incoming_cursor) || given(&q.outgoing_cursor);
     let statuses: Vec<&str> = amparo_domain::protection::ReferralStatus::ALL.iter().map(|s| s.as_str()).collect();
-    let pager = super::pager::Pager::new("/referrals", &q.params, None, boxes.incoming.len() + boxes.outgoing.len()).with_statuses(
+    let pager = crate::ui::pager::Pager::new("/referrals", &q.params, None, boxes.incoming.len() + boxes.outgoing.len()).with_statuses(
         t,
         "refstatus",
         &statuses,
@@ -358,7 +359,7 @@ struct ShowPage {
 async fn show_page(state: &AppState, v: &Viewer, id: &str, errors: Errors) -> Result<Response, WebError> {
     let t = v.tr();
     let r = state.app.get_referral(&v.ctx, id).await.map_err(|e| v.err(e))?;
-    let names = super::reports::org_names(state, v).await?;
+    let names = crate::ui::reports::org_names(state, v).await?;
     let service = state.app.get_service(&v.ctx, &r.service_id).await.ok();
     render(&ShowPage {
         nav: Nav::for_viewer(v, "referrals"),
@@ -408,7 +409,7 @@ pub async fn refer(
     let pid = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
     match state.app.create_referral(&v.ctx, &pid, &input).await {
         Ok(r) => Ok(see_other(&format!("/referrals/{}", r.id))),
-        Err(e) => with_errors(&v, e, |errors| super::persons::show_page(&state, &v, &pid, None, errors, None)).await,
+        Err(e) => with_errors(&v, e, |errors| crate::ui::persons::show_page(&state, &v, &pid, None, errors, None)).await,
     }
 }
 
@@ -421,7 +422,7 @@ pub async fn assist(
     let pid = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
     match state.app.record_assistance(&v.ctx, &pid, &input).await {
         Ok(_) => Ok(see_other(&format!("/persons/{id}#assistance"))),
-        Err(e) => with_errors(&v, e, |errors| super::persons::show_page(&state, &v, &pid, None, errors, None)).await,
+        Err(e) => with_errors(&v, e, |errors| crate::ui::persons::show_page(&state, &v, &pid, None, errors, None)).await,
     }
 }
 
@@ -449,7 +450,7 @@ pub async fn gap(State(state): State<AppState>, v: Viewer, Query(q): Query<GapQu
     let params = amparo_domain::paging::ListParams { limit: q.limit.clone(), cursor: q.cursor.clone(), ..Default::default() };
     let page = state.app.referral_gap(&v.ctx, days, &params).await.map_err(|e| v.err(e))?;
     let total = state.app.referral_gap_count(&v.ctx, days).await.map_err(|e| v.err(e))?;
-    let names = super::reports::org_names(&state, &v).await?;
+    let names = crate::ui::reports::org_names(&state, &v).await?;
     let link = |cursor: Option<&str>| {
         let mut pairs = vec![("days", days.to_string())];
         if let Some(c) = cursor {
@@ -485,7 +486,7 @@ pub async fn gap(State(state): State<AppState>, v: Viewer, Query(q): Query<GapQu
 struct NotificationsPage {
     nav: Nav,
     rows: Vec<(String, String, String, bool)>,
-    pager: super::pager::Pager,
+    pager: crate::ui::pager::Pager,
 }
 
 pub async fn notifications(
@@ -495,7 +496,7 @@ pub async fn notifications(
 ) -> Result<Response, WebError> {
     let t = v.tr();
     let page = state.app.list_notifications(&v.ctx, &q).await.map_err(|e| v.err(e))?;
-    let pager = super::pager::Pager::new("/notifications", &q, page.next_cursor.as_deref(), page.items.len()).with_statuses(
+    let pager = crate::ui::pager::Pager::new("/notifications", &q, page.next_cursor.as_deref(), page.items.len()).with_statuses(
         t,
         "notifstatus",
         &["unread", "read"],

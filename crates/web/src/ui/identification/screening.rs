@@ -5,9 +5,9 @@
 //! pattern that matched), and calls the outcome "indicators present / not present", never a
 //! verdict.
 
-use super::{Errors, Nav, fmt_time, render, see_other, with_errors};
 use crate::extract::{UiForm, Viewer};
 use crate::i18n::Tr;
+use crate::ui::{Errors, Nav, fmt_time, render, see_other, with_errors};
 use crate::{AppState, WebError};
 use amparo_core::CoreError;
 use amparo_core::usecases::identification::{ScreeningInput, ScreeningView};
@@ -19,11 +19,11 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-pub fn row(t: Tr, s: &ScreeningView) -> super::persons::ScreeningRow {
-    super::persons::ScreeningRow {
+pub fn row(t: Tr, s: &ScreeningView) -> crate::ui::persons::ScreeningRow {
+    crate::ui::persons::ScreeningRow {
         id: s.id.clone(),
         when: fmt_time(s.created_at),
-        set: super::set_label(t, &s.set),
+        set: crate::ui::set_label(t, &s.set),
         status: t.t(&format!("sstatus-{}", s.status)),
         outcome: t.t(&format!("outcome-{}", s.evaluation.outcome.as_str())),
         present: s.evaluation.outcome == amparo_domain::screening::Outcome::IndicatorsPresent,
@@ -210,13 +210,13 @@ pub async fn new_form(
 
 /// Form fields: `indicators` repeats, so the body is read as pairs.
 fn screening_input(form: &[(String, String)]) -> ScreeningInput {
-    let get = |k: &str| super::field(form, k);
+    let get = |k: &str| crate::ui::field(form, k);
     ScreeningInput {
         instrument: get("instrument"),
         set: get("set"),
         age_at_exploitation: get("age_at_exploitation"),
         exploitation: get("exploitation"),
-        indicators: super::fields(form, "indicators"),
+        indicators: crate::ui::fields(form, "indicators"),
         status: get("status"),
         notes: get("notes"),
         version: get("version"),
@@ -314,6 +314,6 @@ pub async fn decide(
     let pid = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
     match state.app.record_decision(&v.ctx, &pid, &input).await {
         Ok(_) => Ok(see_other(&format!("/persons/{id}#decisions"))),
-        Err(e) => with_errors(&v, e, |errors| super::persons::show_page(&state, &v, &pid, None, errors, None)).await,
+        Err(e) => with_errors(&v, e, |errors| crate::ui::persons::show_page(&state, &v, &pid, None, errors, None)).await,
     }
 }

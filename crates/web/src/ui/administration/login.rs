@@ -1,7 +1,7 @@
 //! Login and logout pages.
 
-use super::{Nav, clear_session_cookie, pre_binding, render, set_session_cookie};
 use crate::extract::{Meta, UiForm};
+use crate::ui::{Nav, clear_session_cookie, pre_binding, render, set_session_cookie};
 use crate::{AppState, WebError};
 use amparo_core::CoreError;
 use amparo_core::usecases::auth::LoginStage;

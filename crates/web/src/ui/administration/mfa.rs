@@ -1,7 +1,7 @@
 //! Two-factor verification and enrolment pages.
 
-use super::{Nav, render, set_session_cookie};
 use crate::extract::{Pending, UiForm};
+use crate::ui::{Nav, render, set_session_cookie};
 use crate::{AppState, WebError};
 use amparo_core::CoreError;
 use amparo_core::usecases::auth::LoginStage;

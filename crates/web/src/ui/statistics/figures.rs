@@ -4,10 +4,10 @@
 //! and downloads in every format. Readers who may not see persons (analysts, coordinators,
 //! administrators) get breakdown cells under k persons hidden.
 
-use super::{Nav, render};
 use crate::extract::Viewer;
 use crate::i18n::Lang;
 use crate::report::{self, BarChart, Format, Line};
+use crate::ui::{Nav, render};
 use crate::{AppState, WebError};
 use amparo_core::usecases::statistics::{AnnualReport, ReportQuery};
 use amparo_domain::geo::Area;

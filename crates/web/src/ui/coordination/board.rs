@@ -2,9 +2,9 @@
 //! cross-agency match alerts ("a possible match exists in organisation X, contact them"),
 //! and the prevention register (campaigns and trainings).
 
-use super::pager::Pager;
-use super::{Errors, Nav, options, render, see_other, with_errors};
 use crate::extract::{UiForm, Viewer};
+use crate::ui::pager::Pager;
+use crate::ui::{Errors, Nav, options, render, see_other, with_errors};
 use crate::{AppState, WebError};
 use amparo_core::usecases::prevention::PreventionInput;
 use amparo_domain::cases::{Audience, PreventionKind};
@@ -59,7 +59,7 @@ struct AlertsPage {
 
 pub async fn alerts(State(state): State<AppState>, v: Viewer, Query(q): Query<ListParams>) -> Result<Response, WebError> {
     let page = state.app.list_alerts(&v.ctx, &q).await.map_err(|e| v.err(e))?;
-    let names = super::reports::org_names(&state, &v).await?;
+    let names = crate::ui::reports::org_names(&state, &v).await?;
     let pager = Pager::new("/alerts", &q, page.next_cursor.as_deref(), page.items.len()).with_statuses(
         v.tr(),
         "alertstatus",
@@ -120,7 +120,7 @@ async fn prevention_page(
 ) -> Result<Response, WebError> {
     let t = v.tr();
     let page = state.app.prevention_page(&v.ctx, q).await.map_err(|e| v.err(e))?;
-    let places = super::reports::places(state, v).await?;
+    let places = crate::ui::reports::places(state, v).await?;
     let pager = Pager::new("/prevention", q, page.next_cursor.as_deref(), page.items.len()).with_regions(places.clone());
     render(&PreventionPage {
         nav: Nav::for_viewer(v, "prevention"),

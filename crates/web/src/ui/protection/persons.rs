@@ -2,10 +2,10 @@
 //! the person's file (screenings, decisions, referrals, assistance), purpose-gated identity
 //! reveal, and editing (reached only through a reveal, since the form shows the identity).
 
-use super::fmt_time;
-use super::pager::Pager;
-use super::{Errors, Nav, render};
 use crate::extract::{UiForm, Viewer};
+use crate::ui::fmt_time;
+use crate::ui::pager::Pager;
+use crate::ui::{Errors, Nav, render};
 use crate::{AppState, WebError};
 use amparo_core::CoreError;
 use amparo_core::usecases::referrals::PersonFile;
@@ -50,9 +50,9 @@ impl PersonForm {
             roles: PersonRole::ALL.iter().map(|r| (r.as_str().to_owned(), role_label(t, *r))).collect(),
             sexes: ["female", "male", "other", "unknown"].iter().map(|s| ((*s).to_owned(), t.t(&format!("sex-{s}")))).collect(),
             languages: LANGUAGES.iter().map(|l| ((*l).to_owned(), lang(l), chosen.contains(l))).collect(),
-            doc_types: super::options(t, "doctype", DOCUMENT_TYPES),
-            countries: super::country_choices(t, &countries),
-            places: super::reports::places(state, v).await?,
+            doc_types: crate::ui::options(t, "doctype", DOCUMENT_TYPES),
+            countries: crate::ui::country_choices(t, &countries),
+            places: crate::ui::reports::places(state, v).await?,
             form,
             errors,
         })
@@ -90,7 +90,7 @@ struct ShowPage {
     file: PersonFile,
     screenings: Vec<ScreeningRow>,
     decisions: Vec<(String, String, String, String, bool)>,
-    referrals: Vec<super::referrals::ReferralRow>,
+    referrals: Vec<crate::ui::referrals::ReferralRow>,
     assistance: Vec<(String, String, String, String)>,
     decision_statuses: Vec<(String, String)>,
     services: Vec<(String, String)>,
@@ -162,7 +162,7 @@ pub async fn list(State(state): State<AppState>, v: Viewer, Query(q): Query<List
 pub async fn create(State(state): State<AppState>, v: Viewer, UiForm(form): UiForm<Vec<(String, String)>>) -> Result<Response, WebError> {
     let input = person_input(&form);
     match state.app.create_person(&v.ctx, &input).await {
-        Ok(p) => Ok(super::see_other(&format!("/persons/{}", p.id))),
+        Ok(p) => Ok(crate::ui::see_other(&format!("/persons/{}", p.id))),
         Err(CoreError::Validation(fields)) => {
             let mut r = list_page(&state, &v, &ListParams::default(), input, Errors { t: v.tr(), fields }, None).await?;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -183,7 +183,7 @@ pub(crate) async fn show_page(
     let t = v.tr();
     let file = state.app.person_file(&v.ctx, id).await.map_err(|e| v.err(e))?;
     let p = &file.person;
-    let names = super::reports::org_names(state, v).await?;
+    let names = crate::ui::reports::org_names(state, v).await?;
     let mut profile = Vec::new();
     let pr = &p.profile;
     let all_countries = state.app.list_countries(&v.ctx).await.map_err(|e| v.err(e))?;
@@ -204,7 +204,7 @@ pub(crate) async fn show_page(
         profile.push((t.t("person-doctype"), t.t(&format!("doctype-{}", d.replace('_', "-")))));
     }
     if let Some(a) = &pr.origin_area {
-        let names = super::reports::place_names(state, v, std::iter::once(a.clone())).await?;
+        let names = crate::ui::reports::place_names(state, v, std::iter::once(a.clone())).await?;
         profile.push((t.t("person-origin"), names.get(a).cloned().unwrap_or_else(|| a.clone())));
     } else if let Some(c) = &pr.origin_country {
         profile.push((t.t("person-origin"), country_name(c)));
@@ -255,7 +255,7 @@ pub(crate) async fn show_page(
         profile,
         source_link,
         identity: shown,
-        screenings: file.screenings.iter().map(|s| super::screening::row(t, s)).collect(),
+        screenings: file.screenings.iter().map(|s| crate::ui::screening::row(t, s)).collect(),
         decisions: file
             .decisions
             .iter()
@@ -269,7 +269,7 @@ pub(crate) async fn show_page(
                 )
             })
             .collect(),
-        referrals: file.referrals.iter().map(|r| super::referrals::referral_row(t, r, &names)).collect(),
+        referrals: file.referrals.iter().map(|r| crate::ui::referrals::referral_row(t, r, &names)).collect(),
         assistance: file
             .assistance
             .iter()
@@ -295,11 +295,11 @@ pub(crate) async fn show_page(
                 )
             })
             .collect(),
-        consent_by: super::options(t, "consentby", &["person", "guardian", "authority"]),
-        consent_methods: super::options(t, "consentmethod", &["written", "verbal", "recorded"]),
-        assistance_kinds: super::options(t, "akind", &kinds),
+        consent_by: crate::ui::options(t, "consentby", &["person", "guardian", "authority"]),
+        consent_methods: crate::ui::options(t, "consentmethod", &["written", "verbal", "recorded"]),
+        assistance_kinds: crate::ui::options(t, "akind", &kinds),
         assistance_details: details,
-        countries: super::country_choices(t, &countries),
+        countries: crate::ui::country_choices(t, &countries),
         final_screenings: file
             .screenings
             .iter()
@@ -359,7 +359,7 @@ fn input_of(p: &Person, i: &Identity) -> PersonInput {
 
 /// A person form arrives with `languages` repeated (checkboxes); fold it into one field.
 pub fn person_input(form: &[(String, String)]) -> PersonInput {
-    let get = |k: &str| super::field(form, k);
+    let get = |k: &str| crate::ui::field(form, k);
     PersonInput {
         role: get("role"),
         sex: get("sex"),
@@ -404,7 +404,7 @@ pub async fn reveal(
     let id = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
     match state.app.reveal_person(&v.ctx, &id, &f.purpose).await {
         Ok((_, identity)) => show_page(&state, &v, &id, Some(identity), Errors::none(v.tr()), None).await,
-        Err(e) => super::with_errors(&v, e, |errors| show_page(&state, &v, &id, None, errors, None)).await,
+        Err(e) => crate::ui::with_errors(&v, e, |errors| show_page(&state, &v, &id, None, errors, None)).await,
     }
 }
 
@@ -418,7 +418,7 @@ pub async fn update(
     let id = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
     let input = person_input(&form);
     match state.app.update_person(&v.ctx, &id, &input).await {
-        Ok(p) => Ok(super::see_other(&format!("/persons/{}", p.id))),
-        Err(e) => super::with_errors(&v, e, |errors| show_page(&state, &v, &id, None, errors, Some(input.clone()))).await,
+        Ok(p) => Ok(crate::ui::see_other(&format!("/persons/{}", p.id))),
+        Err(e) => crate::ui::with_errors(&v, e, |errors| show_page(&state, &v, &id, None, errors, Some(input.clone()))).await,
     }
 }

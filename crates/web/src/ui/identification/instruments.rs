@@ -2,8 +2,8 @@
 //! indicators with their strength and how sure we are of it, and the combination rules —
 //! shown in full so that the rule is never hidden behind a score.
 
-use super::{Errors, Nav, render, see_other, with_errors};
 use crate::extract::{UiForm, Viewer};
+use crate::ui::{Errors, Nav, render, see_other, with_errors};
 use crate::{AppState, WebError};
 use amparo_core::CoreError;
 use amparo_domain::screening::Instrument;

@@ -2,8 +2,8 @@
 //! person, side by side with the field contributions, for users whose organisation may see
 //! both; everyone else sees only "a match needs review by organisation X".
 
-use super::{Errors, Nav, render, see_other, with_errors};
 use crate::extract::{UiForm, Viewer};
+use crate::ui::{Errors, Nav, render, see_other, with_errors};
 use crate::{AppState, WebError};
 use amparo_core::usecases::linkage::{LinkRunStatus, LinkRunSummary, MatchView};
 use askama::Template;
@@ -38,7 +38,7 @@ struct RunPanel {
 
 impl RunPanel {
     fn when(&self, at: &i64) -> String {
-        super::fmt_time(*at)
+        crate::ui::fmt_time(*at)
     }
     fn seconds(&self, s: &LinkRunSummary) -> String {
         format!("{:.1}", s.millis as f64 / 1000.0)
@@ -135,7 +135,7 @@ impl MatchPage {
         if self.nav.t.has(key) { self.nav.t.t(key) } else { raw.to_owned() }
     }
     fn when(&self, at: &i64) -> String {
-        super::fmt_time(*at)
+        crate::ui::fmt_time(*at)
     }
     fn field_label(&self, field: &str) -> String {
         self.label("linkfield", field)

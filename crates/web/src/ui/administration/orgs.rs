@@ -1,7 +1,7 @@
 //! Organisation pages: the directory, creation, and editing with conflict display.
 
-use super::{Errors, Nav, render};
 use crate::extract::{UiForm, Viewer};
+use crate::ui::{Errors, Nav, render};
 use crate::{AppState, WebError};
 use amparo_core::CoreError;
 use amparo_domain::OrgId;

@@ -2,9 +2,9 @@
 //! inspections (workplace, ISIC sector, workers found, forced-labour indicators observed).
 //! Persons found are recorded from the record's page, so each keeps its source.
 
-use super::persons::PersonForm;
-use super::{Errors, Nav, options, render, see_other, with_errors};
 use crate::extract::{UiForm, Viewer};
+use crate::ui::persons::PersonForm;
+use crate::ui::{Errors, Nav, options, render, see_other, with_errors};
 use crate::{AppState, WebError};
 use amparo_core::store::RecordTable;
 use amparo_domain::intake::{Exploitation, FORCED_LABOUR_INDICATORS, ISIC_SECTIONS, InspectionInput, OperationInput};
@@ -39,7 +39,7 @@ async fn operations_page(state: &AppState, v: &Viewer, form: OperationInput, err
     let t = v.tr();
     let rows = state.app.list_field_records(&v.ctx, RecordTable::Operations).await.map_err(|e| v.err(e))?;
     // Places by name, as people say them; the code only where no name is known.
-    let names = super::reports::place_names(state, v, rows.iter().filter_map(|r| r.area_code.clone())).await?;
+    let names = crate::ui::reports::place_names(state, v, rows.iter().filter_map(|r| r.area_code.clone())).await?;
     let place = |r: &amparo_core::store::RecordRow| {
         let code = r.area_code.clone().unwrap_or_default();
         names.get(&code).cloned().unwrap_or(code)
@@ -57,7 +57,7 @@ async fn operations_page(state: &AppState, v: &Viewer, form: OperationInput, err
         form,
         errors,
         exploitations: options(t, "exploitation", &Exploitation::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>()),
-        places: super::reports::places(state, v).await?,
+        places: crate::ui::reports::places(state, v).await?,
     })
 }
 
@@ -83,7 +83,7 @@ struct RecordPage {
     title: String,
     facts: Vec<(String, String)>,
     notes: String,
-    persons: Vec<super::persons::Row>,
+    persons: Vec<crate::ui::persons::Row>,
     can_add_person: bool,
     pf: PersonForm,
 }
@@ -92,7 +92,7 @@ pub async fn operation(State(state): State<AppState>, v: Viewer, Path(id): Path<
     let t = v.tr();
     let o = state.app.get_operation(&v.ctx, &id).await.map_err(|e| v.err(e))?;
     let f = &o.fields;
-    let place = super::reports::place_names(&state, &v, std::iter::once(f.place.clone()))
+    let place = crate::ui::reports::place_names(&state, &v, std::iter::once(f.place.clone()))
         .await?
         .get(&f.place)
         .cloned()
@@ -111,7 +111,7 @@ pub async fn operation(State(state): State<AppState>, v: Viewer, Path(id): Path<
         title: format!("{} {}", t.t("op-title-one"), f.date),
         facts,
         notes: o.notes.clone().unwrap_or_default(),
-        persons: o.persons.iter().map(|p| super::persons::row(t, p)).collect(),
+        persons: o.persons.iter().map(|p| crate::ui::persons::row(t, p)).collect(),
         can_add_person: v.can.create_person,
         pf: PersonForm::new(&state, &v, form, Errors::none(t)).await?,
     })
@@ -134,7 +134,7 @@ async fn inspections_page(state: &AppState, v: &Viewer, form: InspectionInput, e
     let t = v.tr();
     let es = t.code() == "es";
     let rows = state.app.list_field_records(&v.ctx, RecordTable::Inspections).await.map_err(|e| v.err(e))?;
-    let names = super::reports::place_names(state, v, rows.iter().filter_map(|r| r.area_code.clone())).await?;
+    let names = crate::ui::reports::place_names(state, v, rows.iter().filter_map(|r| r.area_code.clone())).await?;
     let place = |r: &amparo_core::store::RecordRow| {
         let code = r.area_code.clone().unwrap_or_default();
         names.get(&code).cloned().unwrap_or(code)
@@ -159,7 +159,7 @@ async fn inspections_page(state: &AppState, v: &Viewer, form: InspectionInput, e
             .collect(),
         form,
         errors,
-        places: super::reports::places(state, v).await?,
+        places: crate::ui::reports::places(state, v).await?,
     })
 }
 
@@ -172,14 +172,14 @@ pub async fn create_inspection(
     v: Viewer,
     UiForm(form): UiForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let get = |k: &str| super::field(&form, k);
+    let get = |k: &str| crate::ui::field(&form, k);
     let input = InspectionInput {
         date: get("date"),
         place: get("place"),
         workplace: get("workplace"),
         isic: get("isic"),
         workers_found: get("workers_found"),
-        indicators: super::fields(&form, "indicators"),
+        indicators: crate::ui::fields(&form, "indicators"),
         report_id: get("report_id"),
         notes: get("notes"),
     };
@@ -201,7 +201,7 @@ pub async fn inspection(State(state): State<AppState>, v: Viewer, Path(id): Path
             FORCED_LABOUR_INDICATORS.iter().find(|(id, _, _)| id == x).map(|(_, en, sp)| (if es { *sp } else { *en }).to_owned())
         })
         .collect();
-    let place = super::reports::place_names(&state, &v, std::iter::once(f.place.clone()))
+    let place = crate::ui::reports::place_names(&state, &v, std::iter::once(f.place.clone()))
         .await?
         .get(&f.place)
         .cloned()
@@ -210,7 +210,7 @@ pub async fn inspection(State(state): State<AppState>, v: Viewer, Path(id): Path
         (t.t("op-date"), f.date.clone()),
         (t.t("report-place"), place),
         (t.t("insp-workplace"), i.workplace.clone()),
-        (t.t("insp-isic"), super::isic_label(t, &f.isic)),
+        (t.t("insp-isic"), crate::ui::isic_label(t, &f.isic)),
         (t.t("insp-workers"), f.workers_found.to_string()),
         (t.t("insp-indicators"), ind.join("; ")),
     ];
@@ -221,7 +221,7 @@ pub async fn inspection(State(state): State<AppState>, v: Viewer, Path(id): Path
         title: format!("{} {}", t.t("insp-title-one"), f.date),
         facts,
         notes: i.notes.clone().unwrap_or_default(),
-        persons: i.persons.iter().map(|p| super::persons::row(t, p)).collect(),
+        persons: i.persons.iter().map(|p| crate::ui::persons::row(t, p)).collect(),
         can_add_person: v.can.create_person,
         pf: PersonForm::new(&state, &v, form, Errors::none(t)).await?,
     })

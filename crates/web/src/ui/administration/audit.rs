@@ -1,7 +1,7 @@
 //! The audit viewer: filterable, newest first, paged by sequence number.
 
-use super::{Nav, fmt_time, render};
 use crate::extract::Viewer;
+use crate::ui::{Nav, fmt_time, render};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Query, State};

@@ -1,7 +1,7 @@
 //! User administration pages.
 
-use super::{Errors, Nav, render};
 use crate::extract::{UiForm, Viewer};
+use crate::ui::{Errors, Nav, render};
 use crate::{AppState, WebError};
 use amparo_core::CoreError;
 use amparo_core::usecases::users::UserUpdate;

@@ -1,10 +1,10 @@
 //! Report pages: the unit's queue with deadlines and overdue highlight, the hotline's call
 //! form, a report's page (narrative, persons recorded from it, triage actions).
 
-use super::persons::PersonForm;
-use super::{Errors, Nav, fmt_time, options, render, see_other, with_errors};
 use crate::extract::{UiForm, Viewer};
 use crate::i18n::Tr;
+use crate::ui::persons::PersonForm;
+use crate::ui::{Errors, Nav, fmt_time, options, render, see_other, with_errors};
 use crate::{AppState, WebError};
 use amparo_core::usecases::intake::{ReportDetail, ReportView, TriageInput};
 use amparo_domain::intake::{Exploitation, ReportInput};
@@ -107,7 +107,7 @@ struct QueuePage {
     exploitations: Vec<(String, String)>,
     places: Vec<(String, String)>,
     notice: Option<String>,
-    pager: super::pager::Pager,
+    pager: crate::ui::pager::Pager,
 }
 
 async fn queue_page(
@@ -121,7 +121,8 @@ async fn queue_page(
     let t = v.tr();
     let got = state.app.report_queue(&v.ctx, q).await.map_err(|e| v.err(e))?;
     let statuses: Vec<&str> = amparo_domain::intake::ReportStatus::ALL.iter().map(|s| s.as_str()).collect();
-    let pager = super::pager::Pager::new("/reports", q, got.next_cursor.as_deref(), got.queue.len()).with_statuses(t, "rstatus", &statuses);
+    let pager =
+        crate::ui::pager::Pager::new("/reports", q, got.next_cursor.as_deref(), got.queue.len()).with_statuses(t, "rstatus", &statuses);
     let (queue, sent) = (got.queue, got.sent);
     let mut names = org_names(state, v).await?;
     names.extend(place_names(state, v, queue.iter().chain(sent.iter()).map(|r| r.place.clone())).await?);
@@ -169,7 +170,7 @@ struct ShowPage {
     origin: String,
     steps: Vec<(String, String, String, String)>,
     follow_ups: Vec<(String, String)>,
-    persons: Vec<super::persons::Row>,
+    persons: Vec<crate::ui::persons::Row>,
     units: Vec<(String, String)>,
     pf: PersonForm,
     can_add_person: bool,
@@ -218,7 +219,7 @@ async fn show_page(state: &AppState, v: &Viewer, id: &str, errors: Errors, pf: O
         origin: d.report.origin_org.as_ref().and_then(|o| names.get(o.as_str())).cloned().unwrap_or_else(|| t.t("channel-web")),
         steps,
         follow_ups: d.secrets.follow_ups.iter().map(|f| (fmt_time(f.at), f.text.clone())).collect(),
-        persons: d.persons.iter().map(|p| super::persons::row(t, p)).collect(),
+        persons: d.persons.iter().map(|p| crate::ui::persons::row(t, p)).collect(),
         units: orgs.iter().filter(|o| o.id != d.report.org_id).map(|o| (o.id.to_string(), o.name.clone())).collect(),
         can_add_person: v.can.create_person,
         can_open_case: v.can.open_case,

@@ -3,9 +3,9 @@
 //! status, charges with verdicts and sentences (flagged when out of range), appeals, stage,
 //! shares and transfer, tasks, the timeline and — for the owner — who has seen it.
 
-use super::pager::Pager;
-use super::{Errors, Nav, fmt_time, options, render, see_other, with_errors};
 use crate::extract::{UiForm, Viewer};
+use crate::ui::pager::Pager;
+use crate::ui::{Errors, Nav, fmt_time, options, render, see_other, with_errors};
 use crate::{AppState, WebError};
 use amparo_core::usecases::cases::{CaseUpdate, CaseView, LinkInput, TaskInput};
 use amparo_core::usecases::prosecution::{AppealInput, ChargeView};
@@ -64,14 +64,14 @@ async fn list_page(
 ) -> Result<Response, WebError> {
     let t = v.tr();
     let page = state.app.list_cases(&v.ctx, q).await.map_err(|e| v.err(e))?;
-    let places = super::reports::places(state, v).await?;
+    let places = crate::ui::reports::places(state, v).await?;
     let statuses: Vec<&str> = amparo_domain::cases::CaseStatus::ALL.iter().map(|s| s.as_str()).collect();
     let pager = Pager::new("/cases", q, page.next_cursor.as_deref(), page.items.len())
         .with_statuses(t, "cstatus", &statuses)
         .with_regions(places.clone());
     let cases = page.items;
-    let mut names = super::reports::org_names(state, v).await?;
-    names.extend(super::reports::place_names(state, v, cases.iter().map(|c| c.place.clone())).await?);
+    let mut names = crate::ui::reports::org_names(state, v).await?;
+    names.extend(crate::ui::reports::place_names(state, v, cases.iter().map(|c| c.place.clone())).await?);
     render(&ListPage {
         nav: Nav::for_viewer(v, "cases"),
         rows: cases
@@ -105,14 +105,14 @@ pub async fn list(State(state): State<AppState>, v: Viewer, Query(q): Query<List
 }
 
 pub async fn open(State(state): State<AppState>, v: Viewer, UiForm(form): UiForm<Vec<(String, String)>>) -> Result<Response, WebError> {
-    let get = |k: &str| super::field(&form, k);
+    let get = |k: &str| crate::ui::field(&form, k);
     let input = CaseInput {
         title: get("title"),
         exploitation: get("exploitation"),
         labour_sector: get("labour_sector"),
         sexual_form: get("sexual_form"),
         place: get("place"),
-        sources: super::fields(&form, "sources"),
+        sources: crate::ui::fields(&form, "sources"),
         notes: get("notes"),
     };
     match state.app.open_case(&v.ctx, &input).await {
@@ -208,9 +208,9 @@ async fn show_page(state: &AppState, v: &Viewer, id: &str, errors: Errors) -> Re
     let statutes = state.app.list_statutes(&v.ctx).await.map_err(|e| v.err(e))?;
     let orgs = state.app.list_orgs(&v.ctx).await.map_err(|e| v.err(e))?;
     let names: HashMap<String, String> = orgs.iter().map(|o| (o.id.to_string(), o.name.clone())).collect();
-    let places = super::reports::places(state, v).await?;
+    let places = crate::ui::reports::places(state, v).await?;
     let place_names =
-        super::reports::place_names(state, v, std::iter::once(c.summary.place.clone()).chain(c.events.iter().map(|e| e.place.clone())))
+        crate::ui::reports::place_names(state, v, std::iter::once(c.summary.place.clone()).chain(c.events.iter().map(|e| e.place.clone())))
             .await?;
     let code_of = |pid: &str| c.links.iter().find(|l| l.person_id == pid).map(|l| l.person_code.clone()).unwrap_or_default();
     let charge_rows = charges

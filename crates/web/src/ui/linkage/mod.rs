@@ -1,0 +1,3 @@
+//! Record linkage screens: the review queue and runs.
+
+pub mod matches;

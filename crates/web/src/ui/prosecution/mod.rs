@@ -1,0 +1,3 @@
+//! Prosecution screens: cases from investigation to sentence.
+
+pub mod cases;

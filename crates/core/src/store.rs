@@ -658,14 +658,19 @@ pub trait ReferenceStore: Send + Sync {
     async fn get_instrument(&self, id: &str) -> StoreResult<Option<InstrumentRecord>>;
 }
 
-/// Organisations, user accounts and API tokens (administration).
+/// Organisations and their tree (administration).
 #[async_trait]
-pub trait AccountStore: Send + Sync {
+pub trait OrgStore: Send + Sync {
     async fn insert_org(&self, org: &Organisation, audit: &AuditEvent) -> StoreResult<i64>;
     /// Fails with `Conflict` unless the stored version equals `org.version - 1`.
     async fn update_org(&self, org: &Organisation, audit: &AuditEvent) -> StoreResult<i64>;
     async fn get_org(&self, id: &OrgId) -> StoreResult<Option<Organisation>>;
     async fn list_orgs(&self) -> StoreResult<Vec<Organisation>>;
+}
+
+/// User accounts and API tokens (administration).
+#[async_trait]
+pub trait AccountStore: Send + Sync {
     async fn insert_user(&self, user: &UserRecord, audit: &AuditEvent) -> StoreResult<i64>;
     /// Profile fields (name, roles, locale, disabled). `Conflict` on a stale version.
     async fn update_user(&self, user: &User, audit: &AuditEvent) -> StoreResult<i64>;
@@ -863,6 +868,7 @@ pub trait SnapshotStore: Send + Sync {
 pub trait Store:
     SchemaStore
     + ReferenceStore
+    + OrgStore
     + AccountStore
     + SessionStore
     + IdempotencyStore
@@ -878,6 +884,7 @@ pub trait Store:
 impl<
     T: SchemaStore
         + ReferenceStore
+        + OrgStore
         + AccountStore
         + SessionStore
         + IdempotencyStore
@@ -895,7 +902,7 @@ impl<
 /// The ports, for `use crate::store::ports::*` where store methods are called.
 pub mod ports {
     pub use super::{
-        AccountStore, AuditStore, IdempotencyStore, LeaseStore, PersonStore, RecordStore, ReferenceStore, SchemaStore, SessionStore,
-        SnapshotStore, StatStore,
+        AccountStore, AuditStore, IdempotencyStore, LeaseStore, OrgStore, PersonStore, RecordStore, ReferenceStore, SchemaStore,
+        SessionStore, SnapshotStore, StatStore,
     };
 }

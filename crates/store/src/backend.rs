@@ -269,7 +269,7 @@ impl ReferenceStore for SqlStore {
 }
 
 #[async_trait]
-impl AccountStore for SqlStore {
+impl OrgStore for SqlStore {
     async fn insert_org(&self, o: &Organisation, audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
         let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
@@ -289,7 +289,6 @@ impl AccountStore for SqlStore {
         tx.commit().await.map_err(be)?;
         Ok(seq)
     }
-
     async fn update_org(&self, o: &Organisation, audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
         let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
@@ -312,18 +311,19 @@ impl AccountStore for SqlStore {
         tx.commit().await.map_err(be)?;
         Ok(seq)
     }
-
     async fn get_org(&self, id: &OrgId) -> StoreResult<Option<Organisation>> {
         let row =
             sqlx::query("SELECT * FROM organisations WHERE id = $1").bind(id.to_string()).fetch_optional(&self.pool).await.map_err(be)?;
         row.as_ref().map(org).transpose()
     }
-
     async fn list_orgs(&self) -> StoreResult<Vec<Organisation>> {
         let rows = sqlx::query("SELECT * FROM organisations ORDER BY name").fetch_all(&self.pool).await.map_err(be)?;
         rows.iter().map(org).collect()
     }
+}
 
+#[async_trait]
+impl AccountStore for SqlStore {
     async fn insert_user(&self, u: &UserRecord, audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
         let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
@@ -354,7 +354,6 @@ impl AccountStore for SqlStore {
         tx.commit().await.map_err(be)?;
         Ok(seq)
     }
-
     async fn update_user(&self, u: &User, audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
         let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
@@ -377,7 +376,6 @@ impl AccountStore for SqlStore {
         tx.commit().await.map_err(be)?;
         Ok(seq)
     }
-
     async fn set_password(&self, id: &UserId, hash: &str, audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
         let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
@@ -393,7 +391,6 @@ impl AccountStore for SqlStore {
         tx.commit().await.map_err(be)?;
         Ok(seq)
     }
-
     async fn set_mfa(&self, id: &UserId, secret: Option<&[u8]>, recovery: &[String], audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
         let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
@@ -410,7 +407,6 @@ impl AccountStore for SqlStore {
         tx.commit().await.map_err(be)?;
         Ok(seq)
     }
-
     async fn advance_totp_step(&self, id: &UserId, step: i64) -> StoreResult<bool> {
         let done = sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $3")
             .bind(step)
@@ -421,7 +417,6 @@ impl AccountStore for SqlStore {
             .map_err(be)?;
         Ok(done.rows_affected() == 1)
     }
-
     async fn consume_recovery_code(&self, id: &UserId, code_hash: &str, audit: &AuditEvent) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(be)?;
         append_in(&mut tx, audit, self.signer().as_deref()).await?;
@@ -445,23 +440,19 @@ impl AccountStore for SqlStore {
         tx.commit().await.map_err(be)?;
         Ok(true)
     }
-
     async fn get_user(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
         let row = sqlx::query("SELECT * FROM users WHERE id = $1").bind(id.to_string()).fetch_optional(&self.pool).await.map_err(be)?;
         row.as_ref().map(user).transpose()
     }
-
     async fn find_user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
         let row =
             sqlx::query("SELECT * FROM users WHERE email = $1").bind(email.to_owned()).fetch_optional(&self.pool).await.map_err(be)?;
         row.as_ref().map(user).transpose()
     }
-
     async fn list_users(&self) -> StoreResult<Vec<User>> {
         let rows = sqlx::query("SELECT * FROM users ORDER BY email").fetch_all(&self.pool).await.map_err(be)?;
         rows.iter().map(|r| user(r).map(|u| u.user)).collect()
     }
-
     async fn insert_token(&self, t: &TokenRecord, audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
         let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
@@ -479,12 +470,10 @@ impl AccountStore for SqlStore {
         tx.commit().await.map_err(be)?;
         Ok(seq)
     }
-
     async fn find_token(&self, id: &str) -> StoreResult<Option<TokenRecord>> {
         let row = sqlx::query("SELECT * FROM api_tokens WHERE id = $1").bind(id.to_owned()).fetch_optional(&self.pool).await.map_err(be)?;
         row.as_ref().map(token).transpose()
     }
-
     async fn revoke_token(&self, id: &str, at: i64, audit: &AuditEvent) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await.map_err(be)?;
         let seq = append_in(&mut tx, audit, self.signer().as_deref()).await?;
@@ -497,7 +486,6 @@ impl AccountStore for SqlStore {
         tx.commit().await.map_err(be)?;
         Ok(seq)
     }
-
     async fn list_tokens(&self, user_id: &UserId) -> StoreResult<Vec<TokenRecord>> {
         let rows = sqlx::query("SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC")
             .bind(user_id.to_string())

@@ -127,7 +127,7 @@ fn ordered_keys(m: &serde_json::Map<String, Value>) -> Vec<&String> {
         "prosecuted",
         "convicted",
     ];
-    let mut keys: Vec<&String> = m.keys().collect();
+    let mut keys: Vec<&String> = m.iter().map(|(k, _)| k).collect();
     keys.sort_by_key(|k| {
         (FIRST.iter().position(|f| f == k).unwrap_or(FIRST.len()), !m.get(*k).is_some_and(Value::is_object), (*k).clone())
     });

@@ -156,39 +156,21 @@ pub fn date_field(e: &mut FieldErrors, field: &str, value: &str, today: &str) ->
 }
 
 pub fn is_iso_date(v: &str) -> bool {
-    let b = v.as_bytes();
-    if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
-        return false;
-    }
-    let num = |r: std::ops::Range<usize>| v.get(r).and_then(|s| s.parse::<u32>().ok());
-    match (num(0..4), num(5..7), num(8..10)) {
-        (Some(y), Some(m), Some(d)) => {
-            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-            let days = match m {
-                1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-                4 | 6 | 9 | 11 => 30,
-                2 if leap => 29,
-                2 => 28,
-                _ => 0,
-            };
-            (1900..=2200).contains(&y) && d >= 1 && d <= days
-        }
-        _ => false,
-    }
+    v.len() == 10 && parse_day(v).is_some_and(|d| (1900..=2200).contains(&d.year()))
 }
 
-/// Days since the epoch for an ISO date (for day differences). Valid dates only.
+/// `YYYY-MM-DD`, a real day of the proleptic Gregorian calendar (`time::Date`), or nothing.
+fn parse_day(v: &str) -> Option<time::Date> {
+    time::Date::parse(v, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
+/// The Julian day number of 1970-01-01: day counts here are days since the Unix epoch.
+const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
+
+/// Days since the epoch for an ISO date (for day differences), read from its first ten
+/// characters (a timestamp's date part will do). Real dates only.
 pub fn days_from_civil(v: &str) -> Option<i64> {
-    let y: i64 = v.get(0..4)?.parse().ok()?;
-    let m: i64 = v.get(5..7)?.parse().ok()?;
-    let d: i64 = v.get(8..10)?.parse().ok()?;
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
+    parse_day(v.get(0..10)?).map(|d| i64::from(d.to_julian_day()) - UNIX_EPOCH_JULIAN_DAY)
 }
 
 /// The ISO date of a timestamp (UTC).
@@ -197,18 +179,14 @@ pub fn iso_date(ts: Timestamp) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// (year, month, day) of a day count since 1970-01-01 (proleptic Gregorian).
+/// (year, month, day) of a day count since 1970-01-01 (proleptic Gregorian). Outside the
+/// years −9999…9999, which no record holds, 1970-01-01.
 pub fn civil_from_days(days: i64) -> (i32, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (i32::try_from(y).unwrap_or(i32::MAX), u32::try_from(m).unwrap_or(1), u32::try_from(d).unwrap_or(1))
+    i32::try_from(days + UNIX_EPOCH_JULIAN_DAY)
+        .ok()
+        .and_then(|j| time::Date::from_julian_day(j).ok())
+        .map(|d| (d.year(), u32::from(u8::from(d.month())), u32::from(d.day())))
+        .unwrap_or((1970, 1, 1))
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -445,6 +423,26 @@ impl AssistanceInput {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_and_day_counts_agree_with_the_calendar() {
+        assert_eq!(days_from_civil("1970-01-01"), Some(0));
+        assert_eq!(days_from_civil("2000-03-01"), Some(11_017));
+        assert_eq!(days_from_civil("1969-12-31"), Some(-1));
+        assert_eq!(days_from_civil("2024-02-29T13:00:00Z"), Some(19_782), "a timestamp's date part");
+        assert_eq!(days_from_civil("2023-02-29"), None, "not a day");
+        assert_eq!(days_from_civil("2023-13-01"), None);
+        assert!(is_iso_date("2024-02-29") && !is_iso_date("2023-02-29") && !is_iso_date("1899-12-31") && !is_iso_date("2024-2-29"));
+        assert_eq!(iso_date(951_868_800), "2000-03-01");
+        assert_eq!(iso_date(-1), "1969-12-31");
+        // Every day of three centuries goes there and back.
+        let (first, last) = (days_from_civil("1900-01-01").unwrap(), days_from_civil("2200-12-31").unwrap());
+        for day in first..=last {
+            let (y, m, d) = civil_from_days(day);
+            assert_eq!(days_from_civil(&format!("{y:04}-{m:02}-{d:02}")), Some(day));
+        }
+        assert_eq!(last - first + 1, 301 * 365 + 73, "leap days: every fourth year but 1900, 2100 and 2200");
+    }
 
     #[test]
     fn the_referral_lifecycle_is_closed() {

@@ -342,21 +342,13 @@ pub async fn services_create(State(s): State<AppState>, c: ApiCaller, ApiJson(b)
 /// `{incoming, outgoing, incoming_cursor, outgoing_cursor}`: each box a page (see
 /// `Amparo::list_referrals`), `?limit=&status=&region=&from=&to=` for both, and
 /// `?incoming_cursor=` / `?outgoing_cursor=` to page one.
-pub async fn referrals_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ReferralsQuery>) -> ApiResult {
+pub async fn referrals_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<crate::ui::referrals::ReferralsQuery>) -> ApiResult {
     let boxes =
         s.app.list_referrals(&c.ctx, &q.params, q.incoming_cursor.as_deref(), q.outgoing_cursor.as_deref()).await.map_err(|e| c.err(e))?;
     ok(boxes)
 }
 
-#[derive(Deserialize, Default)]
-pub struct ReferralsQuery {
-    #[serde(flatten)]
-    params: ListParams,
-    #[serde(default)]
-    incoming_cursor: Option<String>,
-    #[serde(default)]
-    outgoing_cursor: Option<String>,
-}
+
 
 pub async fn referrals_create(
     State(s): State<AppState>,

@@ -289,15 +289,15 @@ struct ListPage {
 }
 
 /// `/referrals?status=&from=&to=&limit=` and a box's cursor (`incoming_cursor` or
-/// `outgoing_cursor`), the same parameters as the API.
+/// `outgoing_cursor`): the page's parameters and the API's (`/api/v1/referrals`), one type.
 #[derive(Deserialize, Default)]
 pub struct ReferralsQuery {
     #[serde(flatten)]
-    params: amparo_domain::paging::ListParams,
+    pub(crate) params: amparo_domain::paging::ListParams,
     #[serde(default)]
-    incoming_cursor: Option<String>,
+    pub(crate) incoming_cursor: Option<String>,
     #[serde(default)]
-    outgoing_cursor: Option<String>,
+    pub(crate) outgoing_cursor: Option<String>,
 }
 
 pub async fn list(State(state): State<AppState>, v: Viewer, Query(q): Query<ReferralsQuery>) -> Result<Response, WebError> {

@@ -348,8 +348,6 @@ pub async fn referrals_list(State(s): State<AppState>, c: ApiCaller, Query(q): Q
     ok(boxes)
 }
 
-
-
 pub async fn referrals_create(
     State(s): State<AppState>,
     c: ApiCaller,

@@ -1,5 +1,5 @@
 //! Search benchmark: 100,000 cases (plus the demo data) in a SQLite database, the in-memory
-//! index built from them, then queries through `Amparo::search` as the demo investigator —
+//! index built from them, then queries through `Coordination::search` as the demo investigator —
 //! the same path as the API, including the policy check of every hit. Prints figures; it
 //! asserts nothing (speed claims live here, not in tests).
 //!
@@ -53,7 +53,7 @@ async fn main() {
     let ring = Keyring::from_keys(vec![(1, [7; 32])]).unwrap();
     let cfg = AuthConfig { argon2_memory_kib: 256, argon2_iterations: 1, ..AuthConfig::default() };
     let app = Amparo::new(store.clone(), Arc::new(SystemClock), Arc::new(OsRandom), Arc::new(ring), cfg).unwrap();
-    app.load_demo(&Ctx::system("bench")).await.unwrap();
+    app.demo().load_demo(&Ctx::system("bench")).await.unwrap();
     let orgs = store.list_orgs().await.unwrap();
     let inv = store.list_users().await.unwrap().into_iter().find(|u| u.email == "investigador@demo.amparo.pe").unwrap();
 
@@ -93,7 +93,7 @@ async fn main() {
 
     let t1 = Instant::now();
     let rss_before = rss_mib();
-    let indexed = app.rebuild_search().await.unwrap();
+    let indexed = app.coordination().rebuild_search().await.unwrap();
     println!(
         "index built from the database: {indexed} records in {:.1} s; resident memory {:.0} MiB (+{:.0} MiB)",
         t1.elapsed().as_secs_f64(),
@@ -126,7 +126,7 @@ async fn main() {
     for round in 0..25 {
         for q in queries {
             let t = Instant::now();
-            let r = app.search(&ctx, q, 50).await.unwrap();
+            let r = app.coordination().search(&ctx, q, 50).await.unwrap();
             times.push(t.elapsed().as_secs_f64() * 1000.0);
             if round == 0 {
                 hits += r.len();
@@ -135,7 +135,7 @@ async fn main() {
     }
     times.sort_by(|a, b| a.partial_cmp(b).unwrap());
     println!(
-        "search through Amparo::search (policy check per hit, audited), {} queries: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; {hits} hits in the first round",
+        "search through Coordination::search (policy check per hit, audited), {} queries: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; {hits} hits in the first round",
         times.len(),
         pct(&times, 0.5),
         pct(&times, 0.95),
@@ -151,7 +151,7 @@ async fn main() {
         place: "PE-16".into(),
         ..Default::default()
     };
-    app.open_case(&ctx, &fresh).await.unwrap();
-    let found = app.search(&ctx, "cantera arena", 5).await.unwrap();
+    app.prosecution().open_case(&ctx, &fresh).await.unwrap();
+    let found = app.coordination().search(&ctx, "cantera arena", 5).await.unwrap();
     println!("write then find: {:.1} ms ({} hit)", t2.elapsed().as_secs_f64() * 1000.0, found.len());
 }

@@ -26,9 +26,9 @@ struct BackupFile {
 
 pub async fn backup(rt: &Runtime, out: &Path) -> Fallible<usize> {
     let ctx = Ctx::system(&rt.app.new_operation_id());
-    let tables = rt.app.snapshot(&ctx).await?;
+    let tables = rt.app.system().snapshot(&ctx).await?;
     let rows = tables.iter().map(|t| t.rows.len()).sum();
-    let (version, pass) = rt.app.backup_passphrase(&ctx, None).await?;
+    let (version, pass) = rt.app.system().backup_passphrase(&ctx, None).await?;
     let file = BackupFile {
         format: FORMAT.into(),
         version: 1,
@@ -62,7 +62,7 @@ pub async fn restore(rt: &Runtime, input: &Path) -> Fallible<usize> {
     let body = bytes.get(nl + 1..).ok_or("truncated backup")?;
     let dec = age::Decryptor::new_buffered(body)?;
     let ctx = Ctx::system(&rt.app.new_operation_id());
-    let (_, pass) = rt.app.backup_passphrase(&ctx, Some(version)).await?;
+    let (_, pass) = rt.app.system().backup_passphrase(&ctx, Some(version)).await?;
     let identity = age::scrypt::Identity::new(SecretString::from(pass.as_str().to_owned()));
     let mut reader = dec
         .decrypt(std::iter::once(&identity as &dyn age::Identity))
@@ -80,6 +80,6 @@ pub async fn restore(rt: &Runtime, input: &Path) -> Fallible<usize> {
         );
     }
     let rows = file.tables.iter().map(|t| t.rows.len()).sum();
-    rt.app.restore(&ctx, &file.tables).await?;
+    rt.app.system().restore(&ctx, &file.tables).await?;
     Ok(rows)
 }

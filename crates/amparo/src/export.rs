@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 pub async fn ctdc(data_dir: &Path, year: i32, k: usize, out: &Path) -> Fallible<ExitCode> {
     let rt = open(data_dir, false).await?;
-    let export = match crate::runtime::flag_errors(rt.app.export_ctdc(&crate::sys(), year, k).await)? {
+    let export = match crate::runtime::flag_errors(rt.app.statistics().export_ctdc(&crate::sys(), year, k).await)? {
         Ok(v) => v,
         Err(code) => return Ok(code),
     };

@@ -14,14 +14,14 @@ pub async fn generate(out: &Path, cases: usize, seed: u64) -> Fallible<ExitCode>
         return Ok(ExitCode::from(2));
     }
     let rt = open(out, true).await?;
-    rt.app.load_demo(&crate::sys()).await?;
+    rt.app.demo().load_demo(&crate::sys()).await?;
     let bar = indicatif::ProgressBar::new(cases as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} cases {per_sec} eta {eta}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let progress = |n: usize| bar.set_position(n as u64);
-    let s = rt.app.generate_dataset(&crate::sys(), cases, seed, &progress).await?;
+    let s = rt.app.demo().generate_dataset(&crate::sys(), cases, seed, &progress).await?;
     bar.finish_and_clear();
     println!(
         "generated {} cases, {} persons and {} records in {:.1} s into {} (seed {seed})",

@@ -22,7 +22,8 @@ pub async fn import(data_dir: &Path, org: &str, file: &Path, dry_run: bool) -> F
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     };
-    let report = match crate::runtime::flag_errors(rt.app.import_htcds(&crate::sys(), org, &bytes, dry_run, &progress).await)? {
+    let report = match crate::runtime::flag_errors(rt.app.statistics().import_htcds(&crate::sys(), org, &bytes, dry_run, &progress).await)?
+    {
         Ok(v) => v,
         Err(code) => return Ok(code),
     };
@@ -75,7 +76,8 @@ pub async fn export(data_dir: &Path, recipient: &str, format: &str, out: &Path) 
     let writer = enc.wrap_output(file)?;
     let json = format == "json";
     let mut sink = RowSink::new(writer, json)?;
-    let result = rt.app.export_htcds_each(&crate::sys(), &mut |r| sink.row(&r).map_err(amparo_core::CoreError::internal)).await;
+    let result =
+        rt.app.statistics().export_htcds_each(&crate::sys(), &mut |r| sink.row(&r).map_err(amparo_core::CoreError::internal)).await;
     let rows = match result {
         Ok(n) => n,
         Err(e) => {

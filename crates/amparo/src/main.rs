@@ -478,8 +478,8 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
         }
         Cmd::Demo { cmd: None, dir, listen, no_serve } => {
             let rt = open(&dir.data_dir, true).await?;
-            let accounts = rt.app.load_demo(&sys()).await?;
-            rt.app.load_demo_history(&sys()).await?;
+            let accounts = rt.app.demo().load_demo(&sys()).await?;
+            rt.app.demo().load_demo_history(&sys()).await?;
             if no_serve {
                 println!("demo data loaded into {}", dir.data_dir.display());
                 return Ok(ExitCode::SUCCESS);
@@ -499,7 +499,7 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
         }
         Cmd::Migrate { dir } => {
             let rt = open(&dir.data_dir, true).await?;
-            rt.app.ensure_reference_data(&sys()).await?;
+            rt.app.system().ensure_reference_data(&sys()).await?;
             use amparo_core::store::ports::*;
             println!("migrations applied: {:?}", rt.store.applied_migrations().await?);
         }
@@ -510,9 +510,9 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
                 let (password, generated) = read_password(password_stdin)?;
                 let input = UserInput { email, display_name: name, org_id: org, roles, password: password.clone(), locale: None };
                 let created = if allow_role_misfit {
-                    rt.app.create_user_overriding_fit(&sys(), &input).await
+                    rt.app.administration().create_user_overriding_fit(&sys(), &input).await
                 } else {
-                    rt.app.create_user(&sys(), &input).await
+                    rt.app.administration().create_user(&sys(), &input).await
                 };
                 match created {
                     Ok(u) => {
@@ -538,13 +538,13 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
             }
             UserCmd::Disable { dir, email } => {
                 let rt = open(&dir.data_dir, false).await?;
-                let u = rt.app.disable_user(&sys(), &email).await?;
+                let u = rt.app.administration().disable_user(&sys(), &email).await?;
                 println!("disabled {}", u.email);
             }
             UserCmd::ResetPassword { dir, email, password_stdin, reset_mfa } => {
                 let rt = open(&dir.data_dir, false).await?;
                 let (password, generated) = read_password(password_stdin)?;
-                let u = rt.app.reset_password(&sys(), &email, &password, reset_mfa).await?;
+                let u = rt.app.administration().reset_password(&sys(), &email, &password, reset_mfa).await?;
                 println!("password reset for {}{}", u.email, if reset_mfa { "; two-factor cleared" } else { "" });
                 if generated {
                     println!("password: {password}");
@@ -554,13 +554,13 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
         Cmd::Org { cmd } => match cmd {
             OrgCmd::Add { dir, name, kind, jurisdiction, parent } => {
                 let rt = open(&dir.data_dir, false).await?;
-                rt.app.ensure_reference_data(&sys()).await?;
-                let o = rt.app.create_org(&sys(), &OrgInput { name, kind, jurisdiction, parent_id: parent }).await?;
+                rt.app.system().ensure_reference_data(&sys()).await?;
+                let o = rt.app.administration().create_org(&sys(), &OrgInput { name, kind, jurisdiction, parent_id: parent }).await?;
                 println!("created organisation {} ({})", o.name, o.id);
             }
             OrgCmd::List { dir } => {
                 let rt = open(&dir.data_dir, false).await?;
-                for o in rt.app.list_orgs(&sys()).await? {
+                for o in rt.app.administration().list_orgs(&sys()).await? {
                     println!("{}\t{}\t{}\t{}", o.id, o.kind.as_str(), o.jurisdiction, o.name);
                 }
             }
@@ -568,18 +568,18 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
         Cmd::Token { cmd } => match cmd {
             TokenCmd::Create { dir, user, expires, name } => {
                 let rt = open(&dir.data_dir, false).await?;
-                let (token, _) = rt.app.create_token(&sys(), &user, &name, expires).await?;
+                let (token, _) = rt.app.access().create_token(&sys(), &user, &name, expires).await?;
                 println!("{token}");
             }
             TokenCmd::Revoke { dir, id } => {
                 let rt = open(&dir.data_dir, false).await?;
-                rt.app.revoke_token(&sys(), &id).await?;
+                rt.app.access().revoke_token(&sys(), &id).await?;
                 println!("revoked {id}");
             }
         },
         Cmd::Audit { cmd: AuditCmd::Anchor { dir } } => {
             let rt = open(&dir.data_dir, false).await?;
-            let a = rt.app.audit_anchor().await?;
+            let a = rt.app.system().audit_anchor().await?;
             println!("{}", serde_json::to_string(&a)?);
         }
         Cmd::Audit { cmd: AuditCmd::Verify { dir, anchor } } => {
@@ -597,7 +597,7 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
                 None => Vec::new(),
             };
             let rt = open(&dir.data_dir, false).await?;
-            let r = rt.app.verify_audit_with(&anchors).await?;
+            let r = rt.app.system().verify_audit_with(&anchors).await?;
             match r.broken {
                 None => println!(
                     "audit trail intact: {} entries, {} signed checkpoints, head signed{}",
@@ -624,7 +624,7 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
         Cmd::Restore { dir, input } => {
             let rt = open(&dir.data_dir, true).await?;
             let rows = backup::restore(&rt, &input).await?;
-            let r = rt.app.verify_audit().await?;
+            let r = rt.app.system().verify_audit().await?;
             println!("restored {rows} rows; audit trail {}", if r.broken.is_none() { "intact" } else { "BROKEN" });
         }
         Cmd::Key { cmd: KeyCmd::Rotate { dir } } => {
@@ -632,7 +632,7 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
             let mut ring = runtime::keyring(&rt.settings, &dir.data_dir, false)?;
             let v = ring.add_key_and_save(&rt.key_file, OsRandom.bytes::<32>())?;
             let rt2 = open(&dir.data_dir, false).await?;
-            let report = rt2.app.reencrypt_all(&sys()).await?;
+            let report = rt2.app.system().reencrypt_all(&sys()).await?;
             println!(
                 "master key v{v} is now active; re-encrypted {} fields. Older keys stay in the file to read old backups.",
                 report.cells_reencrypted
@@ -685,7 +685,7 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
         Cmd::Geo { cmd: GeoCmd::Import { dir, file } } => {
             let rt = open(&dir.data_dir, false).await?;
             let bytes = std::fs::read(&file)?;
-            match rt.app.import_areas(&sys(), &bytes).await {
+            match rt.app.system().import_areas(&sys(), &bytes).await {
                 Ok(n) => println!("imported {n} areas"),
                 Err(amparo_core::CoreError::Validation(f)) => {
                     eprintln!("nothing imported; fix these rows:");
@@ -765,7 +765,7 @@ async fn misfit_report(store: amparo_store::SqlStore, key_file: &std::path::Path
     ) else {
         return vec![];
     };
-    match app.misfit_accounts(&sys()).await {
+    match app.administration().misfit_accounts(&sys()).await {
         Ok(list) => list
             .into_iter()
             .map(|(u, kind, roles)| {

@@ -35,7 +35,7 @@ pub async fn annual(a: AnnualArgs<'_>) -> Fallible<ExitCode> {
     let rt = open(a.data_dir, false).await?;
     let q = ReportQuery { year: a.year, region: a.region, org: a.org, from_records: a.from_records, hide_small_cells: a.small_cells };
     let started = std::time::Instant::now();
-    let report = match crate::runtime::flag_errors(rt.app.annual_report(&crate::sys(), &q).await)? {
+    let report = match crate::runtime::flag_errors(rt.app.statistics().annual_report(&crate::sys(), &q).await)? {
         Ok(v) => v,
         Err(code) => return Ok(code),
     };

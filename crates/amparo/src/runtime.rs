@@ -63,7 +63,7 @@ pub async fn open(data_dir: &Path, create: bool) -> Fallible<Runtime> {
         app = app.with_profile(profile);
     }
     if !before.is_empty() && !before.contains(&SIGNED_HEAD_MIGRATION) && after.contains(&SIGNED_HEAD_MIGRATION) {
-        app.sign_audit_head_after_upgrade().await?;
+        app.system().sign_audit_head_after_upgrade().await?;
     }
     Ok(Runtime { settings, app, store, key_file })
 }

@@ -32,13 +32,13 @@ async fn shutdown_signal() {
 
 /// Bind and serve until a signal. `on_bound` prints what a newcomer needs to know.
 pub async fn run(rt: Runtime, listen: &str, web: WebSettings, on_bound: impl FnOnce(SocketAddr)) -> Fallible<()> {
-    rt.app.ensure_reference_data(&Ctx::system("startup")).await?;
+    rt.app.system().ensure_reference_data(&Ctx::system("startup")).await?;
     // The search index is built in the background: at a national scale (millions of persons,
     // each decrypted) that takes many minutes, and the server must not be down meanwhile.
     let app = rt.app.clone();
     let search_build = tokio::spawn(async move {
         let started = std::time::Instant::now();
-        match app.rebuild_search().await {
+        match app.coordination().rebuild_search().await {
             Ok(n) => tracing::info!(records = n, ms = started.elapsed().as_millis() as u64, "search index built in memory"),
             Err(e) => tracing::error!(error = %e, "search index build failed: search stays unavailable until a restart"),
         }
@@ -53,13 +53,13 @@ pub async fn run(rt: Runtime, listen: &str, web: WebSettings, on_bound: impl FnO
         let mut tick = tokio::time::interval(Duration::from_secs(300));
         loop {
             tick.tick().await;
-            if let Err(e) = app.purge_stale_sessions().await {
+            if let Err(e) = app.system().purge_stale_sessions().await {
                 tracing::warn!(error = %e, "session cleanup failed");
             }
-            if let Err(e) = app.checkpoint_now().await {
+            if let Err(e) = app.system().checkpoint_now().await {
                 tracing::warn!(error = %e, "audit checkpoint failed");
             }
-            if let Err(e) = app.purge_idempotency_keys().await {
+            if let Err(e) = app.access().purge_idempotency_keys().await {
                 tracing::warn!(error = %e, "idempotency key purge failed");
             }
         }
@@ -70,7 +70,7 @@ pub async fn run(rt: Runtime, listen: &str, web: WebSettings, on_bound: impl FnO
         let mut tick = tokio::time::interval(Duration::from_secs(2));
         loop {
             tick.tick().await;
-            if let Err(e) = app.refresh_search().await {
+            if let Err(e) = app.coordination().refresh_search().await {
                 tracing::warn!(error = %e, "search refresh failed");
             }
         }
@@ -87,7 +87,7 @@ pub async fn run(rt: Runtime, listen: &str, web: WebSettings, on_bound: impl FnO
         let mut tick = tokio::time::interval(Duration::from_secs(every));
         loop {
             tick.tick().await;
-            match app.linkage_tick().await {
+            match app.linkage().linkage_tick().await {
                 Ok(Some(s)) => tracing::info!(
                     mode = s.mode,
                     persons = s.persons,
@@ -108,7 +108,7 @@ pub async fn run(rt: Runtime, listen: &str, web: WebSettings, on_bound: impl FnO
     search_refresh.abort();
     search_build.abort();
     linkage.abort();
-    if let Err(e) = rt.app.checkpoint_now().await {
+    if let Err(e) = rt.app.system().checkpoint_now().await {
         tracing::warn!(error = %e, "final audit checkpoint failed");
     }
     rt.store.close().await;

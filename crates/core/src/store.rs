@@ -863,10 +863,23 @@ pub trait SnapshotStore: Send + Sync {
 }
 
 /// Every port at once: what the composition root builds (`amparo-store`'s backend) and hands
-/// out. A use case names the narrow port it needs (`Arc<dyn StatStore>` by upcasting);
-/// a backend implements the ports, and gets `Store` for nothing.
+/// out. Each pillar service holds only its own bundle of ports (`IntakePorts`, …, declared
+/// beside the service), upcast from this; a backend implements the ports, and gets `Store`
+/// and every bundle for nothing.
 pub trait Store:
-    SchemaStore
+    crate::usecases::administration::AccessPorts
+    + crate::usecases::administration::AdministrationPorts
+    + crate::usecases::administration::SystemPorts
+    + crate::usecases::coordination::CoordinationPorts
+    + crate::usecases::demo::DemoPorts
+    + crate::usecases::identification::IdentificationPorts
+    + crate::usecases::intake::IntakePorts
+    + crate::usecases::linkage::LinkagePorts
+    + crate::usecases::prosecution::ProsecutionPorts
+    + crate::usecases::protection::ProtectionPorts
+    + crate::usecases::protection::ReferralsPorts
+    + crate::usecases::statistics::StatisticsPorts
+    + SchemaStore
     + ReferenceStore
     + OrgStore
     + AccountStore

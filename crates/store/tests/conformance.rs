@@ -46,7 +46,7 @@ async fn env_with(store: SqlStore, db: Db, ring: Keyring) -> Env {
     store.migrate().await.unwrap();
     let app = Amparo::new(store.clone(), Arc::new(ManualClock::new(1_700_000_000)), Arc::new(SeededRandom::new(7)), Arc::new(ring), cfg())
         .unwrap();
-    app.ensure_reference_data(&Ctx::system("t")).await.unwrap();
+    app.system().ensure_reference_data(&Ctx::system("t")).await.unwrap();
     Env { app, store, db }
 }
 
@@ -60,10 +60,12 @@ async fn org_and_actor(app: &Amparo, name: &str, role: Role) -> (OrgId, Ctx) {
     // An organisation whose kind may hold the role (`domain/grant.rs`).
     let kind = if matches!(role, Role::SystemAdmin | Role::Analyst | Role::Coordinator) { "ministry" } else { "police_unit" };
     let org = app
+        .administration()
         .create_org(&sys, &OrgInput { name: name.into(), kind: kind.into(), jurisdiction: "PE-16".into(), parent_id: None })
         .await
         .unwrap();
     let u = app
+        .administration()
         .create_user(
             &sys,
             &UserInput {
@@ -94,7 +96,7 @@ async fn known_person(app: &Amparo, ctx: &Ctx) -> PersonId {
         phone: "+51 987 654 321".into(),
         ..Default::default()
     };
-    app.create_person(ctx, &p).await.unwrap().id
+    app.protection().create_person(ctx, &p).await.unwrap().id
 }
 
 async fn raw(store: &SqlStore, sql: &str) {
@@ -113,14 +115,14 @@ async fn drop_audit_guards(e: &Env) {
 
 async fn story_orgs_users_and_stale_edits(e: Env) {
     let (org, ctx) = org_and_actor(&e.app, "Unidad Iquitos", Role::SystemAdmin).await;
-    let got = e.app.get_org(&ctx, &org).await.unwrap();
+    let got = e.app.administration().get_org(&ctx, &org).await.unwrap();
     assert_eq!(got.name, "Unidad Iquitos");
     let edit =
         OrgInput { name: "Unidad Iquitos Norte".into(), kind: "police_unit".into(), jurisdiction: "PE-160101".into(), parent_id: None };
-    let v2 = e.app.update_org(&ctx, &org, &edit, 1).await.unwrap();
+    let v2 = e.app.administration().update_org(&ctx, &org, &edit, 1).await.unwrap();
     assert_eq!(v2.version, 2);
     // A second editor still holding version 1 gets a conflict showing the current record.
-    match e.app.update_org(&ctx, &org, &edit, 1).await {
+    match e.app.administration().update_org(&ctx, &org, &edit, 1).await {
         Err(CoreError::Conflict { current }) => assert_eq!(current["name"], "Unidad Iquitos Norte"),
         other => panic!("expected a conflict, got {other:?}"),
     }
@@ -132,23 +134,23 @@ async fn story_orgs_users_and_stale_edits(e: Env) {
         password: "another long password".into(),
         locale: None,
     };
-    assert!(matches!(e.app.create_user(&Ctx::system("t"), &dup).await, Err(CoreError::Validation(_))));
+    assert!(matches!(e.app.administration().create_user(&Ctx::system("t"), &dup).await, Err(CoreError::Validation(_))));
 }
 
 async fn story_geography_is_complete(e: Env) {
-    let counts = e.app.area_counts("PE").await.unwrap();
+    let counts = e.app.system().area_counts("PE").await.unwrap();
     assert_eq!(counts, vec![(1, 25), (2, 196), (3, 1893)]);
     let csv = b"country,level,code,parent,name\nBO,1,01,,Chuquisaca\nBO,2,0101,01,Oropeza\n";
-    assert_eq!(e.app.import_areas(&Ctx::system("t"), csv).await.unwrap(), 2);
+    assert_eq!(e.app.system().import_areas(&Ctx::system("t"), csv).await.unwrap(), 2);
     let bad = b"country,level,code,parent,name\nBO,2,0999,77,Nowhere\n";
-    assert!(e.app.import_areas(&Ctx::system("t"), bad).await.is_err());
+    assert!(e.app.system().import_areas(&Ctx::system("t"), bad).await.is_err());
     assert!(e.store.get_area("BO-0999").await.unwrap().is_none(), "a bad file changes nothing");
 }
 
 async fn story_no_plaintext_at_rest(e: Env) {
     let (_, ctx) = org_and_actor(&e.app, "Unidad Loreto", Role::Investigator).await;
     let id = known_person(&e.app, &ctx).await;
-    let (_, identity) = e.app.reveal_person(&ctx, &id, "verificar identidad para derivación").await.unwrap();
+    let (_, identity) = e.app.protection().reveal_person(&ctx, &id, "verificar identidad para derivación").await.unwrap();
     assert_eq!(identity.given_names.as_deref(), Some(KNOWN_NAME));
     protection_records(&e.app, &ctx).await;
     let mut haystack = Vec::new();
@@ -185,11 +187,11 @@ async fn protection_records(app: &Amparo, ctx: &Ctx) -> (String, String) {
         address: KNOWN_ADDRESS.into(),
         ..Default::default()
     };
-    let svc = app.create_service(&shelter, None, &svc).await.unwrap();
+    let svc = app.referrals().create_service(&shelter, None, &svc).await.unwrap();
     let hotline =
         Ctx { actor: Some(Actor::User(UserActor { roles: vec![Role::HotlineOperator], ..ctx.user().unwrap().clone() })), ..ctx.clone() };
     let rep = ReportInput { channel: "hotline".into(), place: "PE-16".into(), narrative: KNOWN_NARRATIVE.into(), ..Default::default() };
-    let rep = app.create_report(&hotline, &rep).await.unwrap();
+    let rep = app.intake().create_report(&hotline, &rep).await.unwrap();
     (rep.id, svc.id)
 }
 
@@ -633,8 +635,8 @@ async fn story_statistics_projection_tables(e: Env) {
 async fn story_audit_verifies_and_names_reads(e: Env) {
     let (_, ctx) = org_and_actor(&e.app, "Unidad Cusco", Role::Investigator).await;
     let id = known_person(&e.app, &ctx).await;
-    e.app.reveal_person(&ctx, &id, "preparar informe fiscal").await.unwrap();
-    let report = e.app.verify_audit().await.unwrap();
+    e.app.protection().reveal_person(&ctx, &id, "preparar informe fiscal").await.unwrap();
+    let report = e.app.system().verify_audit().await.unwrap();
     assert!(report.broken.is_none(), "{report:?}");
     assert!(report.checkpoints >= 1);
     let page = e
@@ -656,7 +658,7 @@ async fn story_application_cannot_alter_audit(e: Env) {
 }
 
 async fn tampered(e: &Env) -> (i64, BreakReason) {
-    let b = e.app.verify_audit().await.unwrap().broken.expect("tampering must be detected");
+    let b = e.app.system().verify_audit().await.unwrap().broken.expect("tampering must be detected");
     (b.seq, b.reason)
 }
 
@@ -714,20 +716,20 @@ async fn story_key_rotation_reencrypts_everything(e: Env, key_file: std::path::P
     let app2 =
         Amparo::new(e.store.clone(), Arc::new(ManualClock::new(1_700_000_100)), Arc::new(SeededRandom::new(8)), Arc::new(ring), cfg())
             .unwrap();
-    let report = app2.reencrypt_all(&Ctx::system("rotate")).await.unwrap();
+    let report = app2.system().reencrypt_all(&Ctx::system("rotate")).await.unwrap();
     assert!(report.cells_reencrypted >= 4, "{report:?}");
     for c in e.store.encrypted_cells("persons", "given_names").await.unwrap() {
         assert_eq!(amparo_core::crypto::field::key_version(&c.value), Ok(2));
     }
-    let (_, identity) = app2.reveal_person(&ctx, &id, "comprobar tras rotación").await.unwrap();
+    let (_, identity) = app2.protection().reveal_person(&ctx, &id, "comprobar tras rotación").await.unwrap();
     assert_eq!(identity.document_number.as_deref(), Some(KNOWN_DOC));
     for c in e.store.encrypted_cells("reports", "sealed").await.unwrap() {
         assert_eq!(amparo_core::crypto::field::key_version(&c.value), Ok(2), "report narratives are rotated too");
     }
     let hotline =
         Ctx { actor: Some(Actor::User(UserActor { roles: vec![Role::HotlineOperator], ..ctx.user().unwrap().clone() })), ..ctx.clone() };
-    assert_eq!(app2.get_report(&hotline, &rid).await.unwrap().secrets.narrative, KNOWN_NARRATIVE);
-    assert!(app2.verify_audit().await.unwrap().broken.is_none());
+    assert_eq!(app2.intake().get_report(&hotline, &rid).await.unwrap().secrets.narrative, KNOWN_NARRATIVE);
+    assert!(app2.system().verify_audit().await.unwrap().broken.is_none());
 }
 
 async fn story_snapshot_round_trip(e: Env, fresh: Env) {
@@ -767,15 +769,15 @@ async fn story_snapshot_round_trip(e: Env, fresh: Env) {
     let gap =
         amparo_core::store::GapQuery { identified: vec!["ActualVictim".into()], cutoff: 10 * 86_400, limit: 10, ..Default::default() };
     assert_eq!(e.store.gap_count(&gap).await.unwrap(), 1);
-    let snap = e.app.snapshot(&Ctx::system("backup")).await.unwrap();
+    let snap = e.app.system().snapshot(&Ctx::system("backup")).await.unwrap();
     let persons = snap.iter().find(|t| t.table == "persons").unwrap();
     assert!(!persons.columns.iter().any(|c| c.starts_with("gap_") || c == "referred_n"), "derived columns are not backed up");
     // The fresh database has reference geography already; restore requires no orgs and an
     // empty trail, so start from a truly empty one.
     fresh.store.import_snapshot(&snap).await.unwrap();
-    let (_, identity) = fresh.app.reveal_person(&ctx, &id, "verificar la restauración").await.unwrap();
+    let (_, identity) = fresh.app.protection().reveal_person(&ctx, &id, "verificar la restauración").await.unwrap();
     assert_eq!(identity.given_names.as_deref(), Some(KNOWN_NAME));
-    assert!(fresh.app.verify_audit().await.unwrap().broken.is_none());
+    assert!(fresh.app.system().verify_audit().await.unwrap().broken.is_none());
     // The gap is derived again as the decisions and referrals are restored, counted once.
     let page = fresh.store.gap_page(&gap).await.unwrap();
     assert_eq!(page.iter().map(|c| c.person_id.as_str()).collect::<Vec<_>>(), vec![other.as_str()]);
@@ -789,10 +791,10 @@ async fn story_throttle_and_sessions(e: Env) {
     e.store.throttle_clear("ip:1.2.3.4").await.unwrap();
     assert_eq!(e.store.throttle_get("ip:1.2.3.4").await.unwrap(), None);
     let (_, ctx) = org_and_actor(&e.app, "Unidad Ses", Role::Analyst).await;
-    let login = e.app.login(&ctx, "unidadses@x.pe", "correct horse battery", None).await.unwrap();
-    let s = e.app.resolve_session(&login.cookie).await.unwrap().unwrap();
+    let login = e.app.access().login(&ctx, "unidadses@x.pe", "correct horse battery", None).await.unwrap();
+    let s = e.app.access().resolve_session(&login.cookie).await.unwrap().unwrap();
     assert_eq!(s.user.email, "unidadses@x.pe");
-    assert!(e.app.resolve_session("forged-cookie").await.unwrap().is_none());
+    assert!(e.app.access().resolve_session("forged-cookie").await.unwrap().is_none());
     // Only the first pending two-factor secret sticks.
     assert!(e.store.set_pending_totp_if_absent(&s.record.id_hash, b"first").await.unwrap());
     assert!(!e.store.set_pending_totp_if_absent(&s.record.id_hash, b"second").await.unwrap());

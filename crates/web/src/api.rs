@@ -41,18 +41,18 @@ pub async fn me(c: ApiCaller) -> ApiResult {
 }
 
 pub async fn orgs_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
-    let all = s.app.list_orgs(&c.ctx).await.map_err(|e| c.err(e))?;
+    let all = s.app.administration().list_orgs(&c.ctx).await.map_err(|e| c.err(e))?;
     let key = |o: &amparo_domain::org::Organisation| format!("{}\u{1f}{}", o.name.to_lowercase(), o.id);
     ok(s.app.page_in_memory(&c.ctx, "organisations", all, key, &q).map_err(|e| c.err(e))?)
 }
 
 pub async fn orgs_create(State(s): State<AppState>, c: ApiCaller, ApiJson(input): ApiJson<OrgInput>) -> ApiResult {
-    created(s.app.create_org(&c.ctx, &input).await.map_err(|e| c.err(e))?)
+    created(s.app.administration().create_org(&c.ctx, &input).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn orgs_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
     let id = org_id(&c, &id)?;
-    ok(s.app.get_org(&c.ctx, &id).await.map_err(|e| c.err(e))?)
+    ok(s.app.administration().get_org(&c.ctx, &id).await.map_err(|e| c.err(e))?)
 }
 
 #[derive(Deserialize)]
@@ -64,27 +64,27 @@ pub struct OrgUpdateBody {
 
 pub async fn orgs_update(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>, ApiJson(b): ApiJson<OrgUpdateBody>) -> ApiResult {
     let id = org_id(&c, &id)?;
-    ok(s.app.update_org(&c.ctx, &id, &b.input, b.version).await.map_err(|e| c.err(e))?)
+    ok(s.app.administration().update_org(&c.ctx, &id, &b.input, b.version).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn users_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
-    let all = s.app.list_users(&c.ctx).await.map_err(|e| c.err(e))?;
+    let all = s.app.administration().list_users(&c.ctx).await.map_err(|e| c.err(e))?;
     // By account id: a cursor never carries an e-mail address into a URL.
     ok(s.app.page_in_memory(&c.ctx, "users", all, |u| u.id.to_string(), &q).map_err(|e| c.err(e))?)
 }
 
 pub async fn users_create(State(s): State<AppState>, c: ApiCaller, ApiJson(input): ApiJson<UserInput>) -> ApiResult {
-    created(s.app.create_user(&c.ctx, &input).await.map_err(|e| c.err(e))?)
+    created(s.app.administration().create_user(&c.ctx, &input).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn users_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
     let id = user_id(&c, &id)?;
-    ok(s.app.get_user(&c.ctx, &id).await.map_err(|e| c.err(e))?)
+    ok(s.app.administration().get_user(&c.ctx, &id).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn users_update(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>, ApiJson(b): ApiJson<UserUpdate>) -> ApiResult {
     let id = user_id(&c, &id)?;
-    ok(s.app.update_user(&c.ctx, &id, &b).await.map_err(|e| c.err(e))?)
+    ok(s.app.administration().update_user(&c.ctx, &id, &b).await.map_err(|e| c.err(e))?)
 }
 
 #[derive(Deserialize, Default)]
@@ -129,20 +129,20 @@ pub async fn audit_list(
             tr: crate::i18n::Tr::new(crate::i18n::Lang::En),
         });
     };
-    ok(s.app.list_audit(&c.ctx, q.filter()).await.map_err(|e| c.err(e))?)
+    ok(s.app.system().list_audit(&c.ctx, q.filter()).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn persons_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
-    ok(s.app.list_persons(&c.ctx, &q).await.map_err(|e| c.err(e))?)
+    ok(s.app.protection().list_persons(&c.ctx, &q).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn persons_create(State(s): State<AppState>, c: ApiCaller, ApiJson(input): ApiJson<PersonInput>) -> ApiResult {
-    created(s.app.create_person(&c.ctx, &input).await.map_err(|e| c.err(e))?)
+    created(s.app.protection().create_person(&c.ctx, &input).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn persons_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
     let id = person_id(&c, &id)?;
-    ok(s.app.get_person(&c.ctx, &id).await.map_err(|e| c.err(e))?)
+    ok(s.app.protection().get_person(&c.ctx, &id).await.map_err(|e| c.err(e))?)
 }
 
 #[derive(Deserialize)]
@@ -152,12 +152,12 @@ pub struct RevealBody {
 
 pub async fn persons_reveal(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>, ApiJson(b): ApiJson<RevealBody>) -> ApiResult {
     let id = person_id(&c, &id)?;
-    let (person, identity) = s.app.reveal_person(&c.ctx, &id, &b.purpose).await.map_err(|e| c.err(e))?;
+    let (person, identity) = s.app.protection().reveal_person(&c.ctx, &id, &b.purpose).await.map_err(|e| c.err(e))?;
     ok(json!({ "person": person, "identity": identity }))
 }
 
 pub async fn countries(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
-    let all = s.app.list_countries(&c.ctx).await.map_err(|e| c.err(e))?;
+    let all = s.app.system().list_countries(&c.ctx).await.map_err(|e| c.err(e))?;
     ok(s.app.page_in_memory(&c.ctx, "countries", all, |x| x.alpha2.clone(), &q).map_err(|e| c.err(e))?)
 }
 
@@ -171,7 +171,7 @@ pub struct AreaQuery {
 
 pub async fn areas(State(s): State<AppState>, c: ApiCaller, Query(q): Query<AreaQuery>) -> ApiResult {
     let country = q.country.unwrap_or_else(|| "PE".into()).to_ascii_uppercase();
-    let all = s.app.list_areas(&c.ctx, &country, q.parent.as_deref()).await.map_err(|e| c.err(e))?;
+    let all = s.app.system().list_areas(&c.ctx, &country, q.parent.as_deref()).await.map_err(|e| c.err(e))?;
     let page = ListParams { limit: q.limit, cursor: q.cursor, ..Default::default() };
     ok(s.app.page_in_memory(&c.ctx, "areas", all, |a| a.code.clone(), &page).map_err(|e| c.err(e))?)
 }
@@ -179,7 +179,7 @@ pub async fn areas(State(s): State<AppState>, c: ApiCaller, Query(q): Query<Area
 // -- protection ----------------------------------------------------------------------------
 
 pub async fn instruments_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
-    let list = s.app.list_instruments(&c.ctx).await.map_err(|e| c.err(e))?;
+    let list = s.app.identification().list_instruments(&c.ctx).await.map_err(|e| c.err(e))?;
     let rows: Vec<Value> = list
         .iter()
         .map(|i| json!({ "id": i.id, "family": i.family, "version": i.version, "title_en": i.title_en, "title_es": i.title_es, "sets": i.sets.iter().map(|s| &s.key).collect::<Vec<_>>() }))
@@ -190,7 +190,7 @@ pub async fn instruments_list(State(s): State<AppState>, c: ApiCaller, Query(q):
 }
 
 pub async fn instruments_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
-    ok(s.app.get_instrument(&c.ctx, &id).await.map_err(|e| c.err(e))?)
+    ok(s.app.identification().get_instrument(&c.ctx, &id).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn instruments_publish(
@@ -198,7 +198,7 @@ pub async fn instruments_publish(
     c: ApiCaller,
     ApiJson(d): ApiJson<amparo_domain::screening::Instrument>,
 ) -> ApiResult {
-    created(s.app.publish_instrument(&c.ctx, d).await.map_err(|e| c.err(e))?)
+    created(s.app.identification().publish_instrument(&c.ctx, d).await.map_err(|e| c.err(e))?)
 }
 
 #[derive(Deserialize)]
@@ -216,7 +216,7 @@ pub async fn instruments_evaluate(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<EvaluateBody>,
 ) -> ApiResult {
-    ok(s.app.evaluate_screening(&c.ctx, &id, &b.set, &b.indicators).await.map_err(|e| c.err(e))?)
+    ok(s.app.identification().evaluate_screening(&c.ctx, &id, &b.set, &b.indicators).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn persons_update(
@@ -226,12 +226,12 @@ pub async fn persons_update(
     ApiJson(input): ApiJson<PersonInput>,
 ) -> ApiResult {
     let id = person_id(&c, &id)?;
-    ok(s.app.update_person(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+    ok(s.app.protection().update_person(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn persons_file(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
     let id = person_id(&c, &id)?;
-    ok(s.app.person_file(&c.ctx, &id).await.map_err(|e| c.err(e))?)
+    ok(s.app.referrals().person_file(&c.ctx, &id).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn screenings_create(
@@ -241,11 +241,11 @@ pub async fn screenings_create(
     ApiJson(input): ApiJson<amparo_core::usecases::identification::ScreeningInput>,
 ) -> ApiResult {
     let id = person_id(&c, &id)?;
-    created(s.app.create_screening(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+    created(s.app.identification().create_screening(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn screenings_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
-    ok(s.app.get_screening(&c.ctx, &id).await.map_err(|e| c.err(e))?)
+    ok(s.app.identification().get_screening(&c.ctx, &id).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn screenings_update(
@@ -254,7 +254,7 @@ pub async fn screenings_update(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_core::usecases::identification::ScreeningInput>,
 ) -> ApiResult {
-    ok(s.app.update_screening(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+    ok(s.app.identification().update_screening(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn decisions_create(
@@ -264,13 +264,13 @@ pub async fn decisions_create(
     ApiJson(input): ApiJson<amparo_domain::protection::DecisionInput>,
 ) -> ApiResult {
     let id = person_id(&c, &id)?;
-    created(s.app.record_decision(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+    created(s.app.identification().record_decision(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
 /// `{queue, sent, next_cursor}`: the queue is paged (`?limit=&cursor=&status=`), `sent` is the
 /// fifty most recent.
 pub async fn reports_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
-    ok(s.app.report_queue(&c.ctx, &q).await.map_err(|e| c.err(e))?)
+    ok(s.app.intake().report_queue(&c.ctx, &q).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn reports_create(
@@ -278,11 +278,11 @@ pub async fn reports_create(
     c: ApiCaller,
     ApiJson(input): ApiJson<amparo_domain::intake::ReportInput>,
 ) -> ApiResult {
-    created(s.app.create_report(&c.ctx, &input).await.map_err(|e| c.err(e))?)
+    created(s.app.intake().create_report(&c.ctx, &input).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn reports_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
-    ok(s.app.get_report(&c.ctx, &id).await.map_err(|e| c.err(e))?)
+    ok(s.app.intake().get_report(&c.ctx, &id).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn reports_triage(
@@ -291,7 +291,7 @@ pub async fn reports_triage(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_core::usecases::intake::TriageInput>,
 ) -> ApiResult {
-    ok(s.app.triage_report(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+    ok(s.app.intake().triage_report(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn operations_create(
@@ -299,7 +299,7 @@ pub async fn operations_create(
     c: ApiCaller,
     ApiJson(input): ApiJson<amparo_domain::intake::OperationInput>,
 ) -> ApiResult {
-    created(s.app.create_operation(&c.ctx, &input).await.map_err(|e| c.err(e))?)
+    created(s.app.intake().create_operation(&c.ctx, &input).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn inspections_create(
@@ -307,7 +307,7 @@ pub async fn inspections_create(
     c: ApiCaller,
     ApiJson(input): ApiJson<amparo_domain::intake::InspectionInput>,
 ) -> ApiResult {
-    created(s.app.create_inspection(&c.ctx, &input).await.map_err(|e| c.err(e))?)
+    created(s.app.intake().create_inspection(&c.ctx, &input).await.map_err(|e| c.err(e))?)
 }
 
 #[derive(Deserialize)]
@@ -320,7 +320,7 @@ pub struct ServiceQuery {
 
 pub async fn services_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ServiceQuery>) -> ApiResult {
     let page = ListParams { limit: q.limit.clone(), cursor: q.cursor.clone(), region: q.region.clone(), ..Default::default() };
-    ok(s.app.services_page(&c.ctx, q.kind.as_deref(), &page).await.map_err(|e| c.err(e))?)
+    ok(s.app.referrals().services_page(&c.ctx, q.kind.as_deref(), &page).await.map_err(|e| c.err(e))?)
 }
 
 #[derive(Deserialize)]
@@ -336,15 +336,19 @@ pub async fn services_create(State(s): State<AppState>, c: ApiCaller, ApiJson(b)
         Some(o) => Some(org_id(&c, o)?),
         None => None,
     };
-    created(s.app.create_service(&c.ctx, org.as_ref(), &b.input).await.map_err(|e| c.err(e))?)
+    created(s.app.referrals().create_service(&c.ctx, org.as_ref(), &b.input).await.map_err(|e| c.err(e))?)
 }
 
 /// `{incoming, outgoing, incoming_cursor, outgoing_cursor}`: each box a page (see
-/// `Amparo::list_referrals`), `?limit=&status=&region=&from=&to=` for both, and
+/// `Referrals::list_referrals`), `?limit=&status=&region=&from=&to=` for both, and
 /// `?incoming_cursor=` / `?outgoing_cursor=` to page one.
 pub async fn referrals_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<crate::ui::referrals::ReferralsQuery>) -> ApiResult {
-    let boxes =
-        s.app.list_referrals(&c.ctx, &q.params, q.incoming_cursor.as_deref(), q.outgoing_cursor.as_deref()).await.map_err(|e| c.err(e))?;
+    let boxes = s
+        .app
+        .referrals()
+        .list_referrals(&c.ctx, &q.params, q.incoming_cursor.as_deref(), q.outgoing_cursor.as_deref())
+        .await
+        .map_err(|e| c.err(e))?;
     ok(boxes)
 }
 
@@ -355,7 +359,7 @@ pub async fn referrals_create(
     ApiJson(input): ApiJson<amparo_domain::protection::ReferralInput>,
 ) -> ApiResult {
     let id = person_id(&c, &id)?;
-    created(s.app.create_referral(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+    created(s.app.referrals().create_referral(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn referrals_act(
@@ -364,7 +368,7 @@ pub async fn referrals_act(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_core::usecases::referrals::ReferralActInput>,
 ) -> ApiResult {
-    ok(s.app.act_on_referral(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+    ok(s.app.referrals().act_on_referral(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn assistance_create(
@@ -374,7 +378,7 @@ pub async fn assistance_create(
     ApiJson(input): ApiJson<amparo_domain::protection::AssistanceInput>,
 ) -> ApiResult {
     let id = person_id(&c, &id)?;
-    created(s.app.record_assistance(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+    created(s.app.referrals().record_assistance(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
 #[derive(Deserialize)]
@@ -397,11 +401,11 @@ pub fn gap_days(raw: Option<&str>) -> Result<i64, amparo_core::CoreError> {
 pub async fn referral_gap(State(s): State<AppState>, c: ApiCaller, Query(q): Query<GapQuery>) -> ApiResult {
     let days = gap_days(q.days.as_deref()).map_err(|e| c.err(e))?;
     let page = ListParams { limit: q.limit, cursor: q.cursor, ..Default::default() };
-    ok(s.app.referral_gap(&c.ctx, days, &page).await.map_err(|e| c.err(e))?)
+    ok(s.app.referrals().referral_gap(&c.ctx, days, &page).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn services_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
-    ok(s.app.get_service(&c.ctx, &id).await.map_err(|e| c.err(e))?)
+    ok(s.app.referrals().get_service(&c.ctx, &id).await.map_err(|e| c.err(e))?)
 }
 
 #[derive(Deserialize)]
@@ -423,23 +427,23 @@ pub async fn services_update(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ServiceUpdateBody>,
 ) -> ApiResult {
-    ok(s.app.update_service(&c.ctx, &id, &b.input, b.version, b.active).await.map_err(|e| c.err(e))?)
+    ok(s.app.referrals().update_service(&c.ctx, &id, &b.input, b.version, b.active).await.map_err(|e| c.err(e))?)
 }
 
 // -- prosecution and coordination ---------------------------------------------------------
 
 pub async fn cases_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
-    ok(s.app.list_cases(&c.ctx, &q).await.map_err(|e| c.err(e))?)
+    ok(s.app.prosecution().list_cases(&c.ctx, &q).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn cases_open(State(s): State<AppState>, c: ApiCaller, ApiJson(input): ApiJson<amparo_domain::cases::CaseInput>) -> ApiResult {
-    created(s.app.open_case(&c.ctx, &input).await.map_err(|e| c.err(e))?)
+    created(s.app.prosecution().open_case(&c.ctx, &input).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn cases_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
-    let case = s.app.get_case(&c.ctx, &id).await.map_err(|e| c.err(e))?;
-    let charges = s.app.case_charges(&c.ctx, &id).await.map_err(|e| c.err(e))?;
-    let shares = s.app.case_shares(&c.ctx, &id).await.map_err(|e| c.err(e))?;
+    let case = s.app.prosecution().get_case(&c.ctx, &id).await.map_err(|e| c.err(e))?;
+    let charges = s.app.prosecution().case_charges(&c.ctx, &id).await.map_err(|e| c.err(e))?;
+    let shares = s.app.coordination().case_shares(&c.ctx, &id).await.map_err(|e| c.err(e))?;
     ok(json!({ "case": case, "charges": charges, "shares": shares }))
 }
 
@@ -449,7 +453,7 @@ pub async fn cases_update(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_core::usecases::cases::CaseUpdate>,
 ) -> ApiResult {
-    ok(s.app.update_case(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+    ok(s.app.prosecution().update_case(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn cases_link(
@@ -458,7 +462,7 @@ pub async fn cases_link(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_core::usecases::cases::LinkInput>,
 ) -> ApiResult {
-    created(s.app.link_person(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+    created(s.app.prosecution().link_person(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn cases_event(
@@ -467,15 +471,15 @@ pub async fn cases_event(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_domain::cases::EventInput>,
 ) -> ApiResult {
-    created(s.app.add_event(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+    created(s.app.prosecution().add_event(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn cases_timeline(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
-    ok(s.app.case_timeline(&c.ctx, &id).await.map_err(|e| c.err(e))?)
+    ok(s.app.prosecution().case_timeline(&c.ctx, &id).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn cases_seen(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
-    ok(s.app.who_has_seen(&c.ctx, &id).await.map_err(|e| c.err(e))?)
+    ok(s.app.coordination().who_has_seen(&c.ctx, &id).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn charges_file(
@@ -484,7 +488,7 @@ pub async fn charges_file(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_domain::cases::ChargeInput>,
 ) -> ApiResult {
-    created(s.app.file_charge(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+    created(s.app.prosecution().file_charge(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn charges_decide(
@@ -493,7 +497,7 @@ pub async fn charges_decide(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_domain::cases::DecisionOnChargeInput>,
 ) -> ApiResult {
-    ok(s.app.decide_charge(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+    ok(s.app.prosecution().decide_charge(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn charges_appeal(
@@ -502,7 +506,7 @@ pub async fn charges_appeal(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_core::usecases::prosecution::AppealInput>,
 ) -> ApiResult {
-    ok(s.app.add_appeal(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+    ok(s.app.prosecution().add_appeal(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn cases_share(
@@ -511,7 +515,7 @@ pub async fn cases_share(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_core::usecases::sharing::ShareInput>,
 ) -> ApiResult {
-    created(s.app.share_case(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
+    created(s.app.coordination().share_case(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn cases_transfer(
@@ -520,7 +524,7 @@ pub async fn cases_transfer(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_core::usecases::sharing::ShareInput>,
 ) -> ApiResult {
-    s.app.transfer_case(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?;
+    s.app.coordination().transfer_case(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?;
     ok(json!({ "transferred": true }))
 }
 
@@ -538,7 +542,7 @@ pub async fn shares_answer(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<VersionedAction>,
 ) -> ApiResult {
-    ok(s.app.answer_share(&c.ctx, &id, &b.action, b.version).await.map_err(|e| c.err(e))?)
+    ok(s.app.coordination().answer_share(&c.ctx, &id, &b.action, b.version).await.map_err(|e| c.err(e))?)
 }
 
 #[derive(Deserialize)]
@@ -553,12 +557,12 @@ pub struct ShareRequestBody {
 
 /// Answers the same whether or not the reference exists.
 pub async fn shares_request(State(s): State<AppState>, c: ApiCaller, ApiJson(b): ApiJson<ShareRequestBody>) -> ApiResult {
-    s.app.request_share(&c.ctx, &b.reference, &b.purpose, &b.until).await.map_err(|e| c.err(e))?;
+    s.app.coordination().request_share(&c.ctx, &b.reference, &b.purpose, &b.until).await.map_err(|e| c.err(e))?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "status": "requested" }))))
 }
 
 pub async fn alerts_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
-    ok(s.app.list_alerts(&c.ctx, &q).await.map_err(|e| c.err(e))?)
+    ok(s.app.coordination().list_alerts(&c.ctx, &q).await.map_err(|e| c.err(e))?)
 }
 
 #[derive(Deserialize)]
@@ -575,18 +579,18 @@ pub async fn alerts_decide(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<AlertDecision>,
 ) -> ApiResult {
-    s.app.decide_alert(&c.ctx, &id, &b.decision, b.version).await.map_err(|e| c.err(e))?;
+    s.app.coordination().decide_alert(&c.ctx, &id, &b.decision, b.version).await.map_err(|e| c.err(e))?;
     ok(json!({ "decided": true }))
 }
 
 pub async fn matches_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
-    let all = s.app.list_matches(&c.ctx).await.map_err(|e| c.err(e))?;
+    let all = s.app.linkage().list_matches(&c.ctx).await.map_err(|e| c.err(e))?;
     // By id, a key no new candidate pair can shift (the review order is the UI's queue).
     ok(s.app.page_in_memory(&c.ctx, "matches", all, |m| m.id.clone(), &q).map_err(|e| c.err(e))?)
 }
 
 pub async fn matches_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
-    ok(s.app.get_match(&c.ctx, &id).await.map_err(|e| c.err(e))?)
+    ok(s.app.linkage().get_match(&c.ctx, &id).await.map_err(|e| c.err(e))?)
 }
 
 #[derive(Deserialize)]
@@ -601,7 +605,7 @@ pub async fn matches_reveal(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<PurposeBody>,
 ) -> ApiResult {
-    ok(s.app.reveal_match(&c.ctx, &id, &b.purpose).await.map_err(|e| c.err(e))?)
+    ok(s.app.linkage().reveal_match(&c.ctx, &id, &b.purpose).await.map_err(|e| c.err(e))?)
 }
 
 #[derive(Deserialize)]
@@ -620,15 +624,15 @@ pub async fn matches_decide(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<MatchDecisionBody>,
 ) -> ApiResult {
-    ok(s.app.decide_match(&c.ctx, &id, &b.decision, &b.reason, b.version).await.map_err(|e| c.err(e))?)
+    ok(s.app.linkage().decide_match(&c.ctx, &id, &b.decision, &b.reason, b.version).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn linkage_run(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
-    ok(s.app.run_linkage(&c.ctx).await.map_err(|e| c.err(e))?)
+    ok(s.app.linkage().run_linkage(&c.ctx).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn linkage_status(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
-    ok(s.app.linkage_run_status(&c.ctx).await.map_err(|e| c.err(e))?)
+    ok(s.app.linkage().linkage_run_status(&c.ctx).await.map_err(|e| c.err(e))?)
 }
 
 #[derive(Deserialize)]
@@ -640,7 +644,7 @@ pub struct YearQuery {
 pub async fn victims_identified(State(s): State<AppState>, c: ApiCaller, Query(q): Query<YearQuery>) -> ApiResult {
     // A missing or malformed year reaches the core as 0: it authorizes first, then refuses it.
     let year: i32 = q.year.trim().parse().unwrap_or(0);
-    ok(s.app.victims_identified(&c.ctx, year).await.map_err(|e| c.err(e))?)
+    ok(s.app.statistics().victims_identified(&c.ctx, year).await.map_err(|e| c.err(e))?)
 }
 
 #[derive(Deserialize)]
@@ -662,16 +666,16 @@ pub async fn annual_report(State(s): State<AppState>, c: ApiCaller, Query(q): Qu
         from_records: false,
         hide_small_cells: false,
     };
-    ok(s.app.annual_report(&c.ctx, &query).await.map_err(|e| c.err(e))?)
+    ok(s.app.statistics().annual_report(&c.ctx, &query).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn statutes_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
-    let all = s.app.list_statutes(&c.ctx).await.map_err(|e| c.err(e))?;
+    let all = s.app.prosecution().list_statutes(&c.ctx).await.map_err(|e| c.err(e))?;
     ok(s.app.page_in_memory(&c.ctx, "statutes", all, |x| format!("{}\u{1f}{}", x.country, x.id), &q).map_err(|e| c.err(e))?)
 }
 
 pub async fn prevention_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
-    ok(s.app.prevention_page(&c.ctx, &q).await.map_err(|e| c.err(e))?)
+    ok(s.app.protection().prevention_page(&c.ctx, &q).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn prevention_create(
@@ -679,7 +683,7 @@ pub async fn prevention_create(
     c: ApiCaller,
     ApiJson(input): ApiJson<amparo_core::usecases::prevention::PreventionInput>,
 ) -> ApiResult {
-    created(s.app.record_prevention(&c.ctx, &input).await.map_err(|e| c.err(e))?)
+    created(s.app.protection().record_prevention(&c.ctx, &input).await.map_err(|e| c.err(e))?)
 }
 
 #[derive(Deserialize)]
@@ -690,7 +694,7 @@ pub struct SearchQuery {
 
 /// Only what the caller may open; no count or hint of anything else.
 pub async fn search(State(s): State<AppState>, c: ApiCaller, Query(q): Query<SearchQuery>) -> ApiResult {
-    ok(s.app.search(&c.ctx, &q.q, 50).await.map_err(|e| c.err(e))?)
+    ok(s.app.coordination().search(&c.ctx, &q.q, 50).await.map_err(|e| c.err(e))?)
 }
 
 #[derive(Deserialize)]
@@ -707,7 +711,7 @@ pub async fn attachments_upload(
     Query(q): Query<UploadQuery>,
     body: axum::body::Bytes,
 ) -> ApiResult {
-    created(s.app.add_attachment(&c.ctx, &id, &q.filename, &body).await.map_err(|e| c.err(e))?)
+    created(s.app.protection().add_attachment(&c.ctx, &id, &q.filename, &body).await.map_err(|e| c.err(e))?)
 }
 
 pub async fn attachments_get(
@@ -715,7 +719,7 @@ pub async fn attachments_get(
     c: ApiCaller,
     Path(id): Path<String>,
 ) -> Result<axum::response::Response, WebError> {
-    let file = s.app.get_attachment(&c.ctx, &id).await.map_err(|e| c.err(e))?;
+    let file = s.app.protection().get_attachment(&c.ctx, &id).await.map_err(|e| c.err(e))?;
     Ok(crate::ui::cases::download(file))
 }
 
@@ -730,6 +734,6 @@ pub struct HearingBody {
 }
 
 pub async fn cases_hearing(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>, ApiJson(b): ApiJson<HearingBody>) -> ApiResult {
-    s.app.add_hearing(&c.ctx, &id, &b.kind, &b.date, b.version).await.map_err(|e| c.err(e))?;
+    s.app.prosecution().add_hearing(&c.ctx, &id, &b.kind, &b.date, b.version).await.map_err(|e| c.err(e))?;
     created(json!({ "recorded": true }))
 }

@@ -46,7 +46,7 @@ async fn refused(state: &AppState, (ip, method, path): (String, String, String),
 
 async fn record(state: &AppState, ip: String, method: String, path: String, op: String, reason: RefusalReason) {
     let r = Refusal { reason, method: &method, path: &path, token_id: None, token_owner_org: None };
-    if let Err(e) = state.app.record_refusal(&ip, &op, &r).await {
+    if let Err(e) = state.app.access().record_refusal(&ip, &op, &r).await {
         tracing::warn!(operation_id = %op, error = %e, "could not record a CSRF refusal");
     }
 }
@@ -80,7 +80,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     let Some(bound) = binding(cookie_of(&req, SESSION_COOKIE).as_deref(), cookie_of(&req, PRE_COOKIE).as_deref()) else {
         return refused(&state, source_of(&req), &op, lang, RefusalReason::NoCsrfBinding).await;
     };
-    let expected = state.app.csrf_token(&bound);
+    let expected = state.app.system().csrf_token(&bound);
     // A file upload is a multipart body; its form puts the token in the query string instead
     // of making this guard buffer megabytes to find it.
     if header_str(&req, "content-type").is_some_and(|c| c.starts_with("multipart/form-data")) {

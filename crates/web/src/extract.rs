@@ -102,7 +102,7 @@ impl FromRequestParts<AppState> for Pending {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let mut meta = Meta::from_request_parts(parts, state).await?;
         let Some(cookie) = meta.session_cookie.clone() else { return Err(WebError::Redirect("/login".into())) };
-        let session = state.app.resolve_session(&cookie).await.map_err(|e| meta.page_err(e))?;
+        let session = state.app.access().resolve_session(&cookie).await.map_err(|e| meta.page_err(e))?;
         let Some(session) = session else { return Err(WebError::Redirect("/login".into())) };
         meta.tr = session_lang(&meta, &session);
         Ok(Pending { meta, session, cookie })
@@ -142,10 +142,10 @@ impl FromRequestParts<AppState> for Viewer {
             LoginStage::NeedsEnrolment => return Err(WebError::Redirect("/mfa/enrol".into())),
         }
         let ctx = p.ctx();
-        let csrf = state.app.csrf_token(&p.cookie);
+        let csrf = state.app.system().csrf_token(&p.cookie);
         // A failed count must not block the page: the badge is a convenience.
-        let unread = state.app.unread_notifications(&ctx).await.unwrap_or(0);
-        let can = state.app.capabilities(&ctx);
+        let unread = state.app.referrals().unread_notifications(&ctx).await.unwrap_or(0);
+        let can = state.app.access().capabilities(&ctx);
         Ok(Viewer { meta: p.meta, session: p.session, ctx, csrf, demo_mode: state.settings.demo_mode, unread, can })
     }
 }
@@ -177,6 +177,7 @@ impl FromRequestParts<AppState> for ApiCaller {
         let (method, path) = (parts.method.as_str().to_owned(), parts.uri.path().to_owned());
         let (user, actor) = state
             .app
+            .access()
             .authenticate_request(&meta.ip, &meta.op, &method, &path, token)
             .await
             .map_err(|err| WebError::Api { err, op: meta.op.clone() })?;

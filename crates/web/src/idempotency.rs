@@ -6,7 +6,6 @@
 use crate::extract::OpId;
 use crate::i18n::{Lang, Tr};
 use crate::{AppState, WebError};
-use amparo_core::Amparo;
 use amparo_core::usecases::idempotency::IdemDecision;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -53,9 +52,9 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     let Ok(bytes) = to_bytes(body, limit).await else {
         return WebError::BadRequest { code: "payload_too_large", op, api: true, tr: Tr::new(Lang::En) }.into_response();
     };
-    let request_hash = Amparo::idempotency_request_hash("POST", &path, &bytes);
+    let request_hash = amparo_core::usecases::administration::Access::idempotency_request_hash("POST", &path, &bytes);
     let max_secs = i64::try_from(state.settings.request_timeout.as_secs()).unwrap_or(i64::MAX);
-    let decision = match state.app.idempotency_begin(&scope, &key, &request_hash, &op, max_secs).await {
+    let decision = match state.app.access().idempotency_begin(&scope, &key, &request_hash, &op, max_secs).await {
         Ok(d) => d,
         Err(err) => return WebError::Api { err, op }.into_response(),
     };
@@ -64,13 +63,13 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             let resp = next.run(Request::from_parts(parts, Body::from(bytes))).await;
             let (mut rparts, rbody) = resp.into_parts();
             let Ok(rbytes) = to_bytes(rbody, MAX_STORED_ANSWER).await else {
-                let _ = state.app.idempotency_failed(&scope, &key).await;
+                let _ = state.app.access().idempotency_failed(&scope, &key).await;
                 return error(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", &op, None);
             };
             let stored = if rparts.status.is_server_error() {
-                state.app.idempotency_failed(&scope, &key).await
+                state.app.access().idempotency_failed(&scope, &key).await
             } else {
-                state.app.idempotency_done(&scope, &key, rparts.status.as_u16(), &rbytes).await
+                state.app.access().idempotency_done(&scope, &key, rparts.status.as_u16(), &rbytes).await
             };
             if let Err(e) = stored {
                 // The request itself succeeded: say so; a retry may then find the key pending

@@ -39,12 +39,12 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     };
     let refused = if path.starts_with("/api/") {
         match ApiCaller::from_request_parts(&mut parts, &state).await {
-            Ok(c) => state.app.require_visible(&c.ctx, kind, &id).await.err().map(|e| c.err(as_seen_by_stranger(e))),
+            Ok(c) => state.app.coordination().require_visible(&c.ctx, kind, &id).await.err().map(|e| c.err(as_seen_by_stranger(e))),
             Err(e) => Some(e),
         }
     } else {
         match Viewer::from_request_parts(&mut parts, &state).await {
-            Ok(v) => state.app.require_visible(&v.ctx, kind, &id).await.err().map(|e| v.err(as_seen_by_stranger(e))),
+            Ok(v) => state.app.coordination().require_visible(&v.ctx, kind, &id).await.err().map(|e| v.err(as_seen_by_stranger(e))),
             Err(e) => Some(e),
         }
     };

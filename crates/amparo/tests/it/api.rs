@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 async fn admin_token(t: &TestApp) -> String {
     let org = crate::world::org_in(t, "Unidad de prueba", "coordinating_body", "PE-15", None).await;
     crate::world::account_in(t, "admin@x.pe", &org, &["system_admin"]).await;
-    t.app.create_token(&Ctx::system("t"), "admin@x.pe", "t", 1).await.unwrap().0
+    t.app.access().create_token(&Ctx::system("t"), "admin@x.pe", "t", 1).await.unwrap().0
 }
 
 #[tokio::test]
@@ -114,9 +114,9 @@ async fn expired_revoked_and_forged_tokens_are_refused() {
     assert_eq!(me("amp_nothing_here".into()).await.unwrap().status(), 401);
     t.clock.advance(2 * 86_400);
     assert_eq!(me(tok).await.unwrap().status(), 401, "expired after one day");
-    let (tok2, rec) = t.app.create_token(&Ctx::system("t"), "admin@x.pe", "t", 5).await.unwrap();
+    let (tok2, rec) = t.app.access().create_token(&Ctx::system("t"), "admin@x.pe", "t", 5).await.unwrap();
     assert_eq!(me(tok2.clone()).await.unwrap().status(), 200);
-    t.app.revoke_token(&Ctx::system("t"), &rec.id).await.unwrap();
+    t.app.access().revoke_token(&Ctx::system("t"), &rec.id).await.unwrap();
     assert_eq!(me(tok2).await.unwrap().status(), 401);
     let stored = t.store.find_token(&rec.id).await.unwrap().unwrap();
     assert!(!stored.secret_hash.is_empty() && stored.secret_hash.len() == 64, "only a hash is stored");
@@ -125,8 +125,8 @@ async fn expired_revoked_and_forged_tokens_are_refused() {
 #[tokio::test]
 async fn internal_failures_never_leak_their_cause() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
-    let tok = t.app.create_token(&Ctx::system("t"), "investigador@demo.amparo.pe", "t", 1).await.unwrap().0;
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
+    let tok = t.app.access().create_token(&Ctx::system("t"), "investigador@demo.amparo.pe", "t", 1).await.unwrap().0;
     let c = client();
     let persons: Value = c.get(format!("{}/api/v1/persons", t.base)).bearer_auth(&tok).send().await.unwrap().json().await.unwrap();
     let id = persons["items"][0]["id"].as_str().unwrap().to_owned();
@@ -156,8 +156,8 @@ async fn internal_failures_never_leak_their_cause() {
 #[tokio::test]
 async fn revealing_an_identity_requires_a_purpose_and_is_audited_with_it() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
-    let tok = t.app.create_token(&Ctx::system("t"), "investigador@demo.amparo.pe", "t", 1).await.unwrap().0;
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
+    let tok = t.app.access().create_token(&Ctx::system("t"), "investigador@demo.amparo.pe", "t", 1).await.unwrap().0;
     let c = client();
     let persons: Value = c.get(format!("{}/api/v1/persons", t.base)).bearer_auth(&tok).send().await.unwrap().json().await.unwrap();
     assert!(persons["items"][0].get("given_names").is_none(), "lists show no identity");

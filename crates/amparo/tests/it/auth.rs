@@ -8,7 +8,7 @@ use amparo_domain::user::UserInput;
 use totp_rs::{Algorithm, Secret, TOTP};
 
 async fn demo(t: &TestApp) {
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
 }
 
 /// A non-demo investigator (two-factor required) in the Loreto police unit.
@@ -18,6 +18,7 @@ async fn mfa_user(t: &TestApp, email: &str) -> String {
     let org = orgs.iter().find(|o| o.jurisdiction == "PE-16" && o.kind.as_str() == "police_unit").unwrap();
     let pw = "clave-larga-de-prueba-1";
     t.app
+        .administration()
         .create_user(
             &Ctx::system("t"),
             &UserInput {
@@ -223,7 +224,7 @@ async fn disabling_an_account_ends_its_sessions() {
     demo(&t).await;
     let (b, _) = login(&t, "operadora@demo.amparo.pe", DEMO_PW).await;
     assert_eq!(b.get("/").await.status(), 200);
-    t.app.disable_user(&Ctx::system("t"), "operadora@demo.amparo.pe").await.unwrap();
+    t.app.administration().disable_user(&Ctx::system("t"), "operadora@demo.amparo.pe").await.unwrap();
     assert_eq!(b.get("/").await.status(), 303);
     let (_, r) = login(&t, "operadora@demo.amparo.pe", DEMO_PW).await;
     assert_eq!(r.status(), 401);

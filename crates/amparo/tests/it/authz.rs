@@ -290,9 +290,9 @@ fn row(id: &str, org: &OrgId, kind: &str, attrs: &str) -> RecordRow {
 
 /// Demo data plus one person in every organisation, and another unrelated organisation.
 async fn fixture(t: &TestApp) -> Fixture {
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     // As a server does after start-up (search and /readyz answer once it is built).
-    t.app.rebuild_search().await.unwrap();
+    t.app.coordination().rebuild_search().await.unwrap();
     let users: Vec<User> = t.store.list_users().await.unwrap();
     let orgs = t.store.list_orgs().await.unwrap();
     let mut person_of_org = HashMap::new();
@@ -309,7 +309,7 @@ async fn fixture(t: &TestApp) -> Fixture {
             operation_id: "t".into(),
         };
         let p = PersonInput { role: "possible_victim".into(), aliases: "La Morena".into(), ..Default::default() };
-        let p = t.app.create_person(&ctx, &p).await.unwrap();
+        let p = t.app.protection().create_person(&ctx, &p).await.unwrap();
         person_of_org.insert(o.id.to_string(), p.id.to_string());
         // One record of each protection kind owned by this organisation.
         let oid = o.id.to_string();
@@ -330,7 +330,7 @@ async fn fixture(t: &TestApp) -> Fixture {
         record_of.insert(("inspection", oid.clone()), inid);
         let pid = PersonId::from_trusted(p.id.to_string());
         let draft = ScreeningInput { set: "adult_labour".into(), ..Default::default() };
-        let sc = t.app.create_screening(&ctx, &pid, &draft).await.unwrap();
+        let sc = t.app.identification().create_screening(&ctx, &pid, &draft).await.unwrap();
         record_of.insert(("screening", oid.clone()), sc.id);
         let staff = Ctx { actor: Some(Actor::User(UserActor { roles: vec![ShelterStaff], ..ctx.user().unwrap().clone() })), ..ctx.clone() };
         let svc = ServiceInput {
@@ -341,14 +341,14 @@ async fn fixture(t: &TestApp) -> Fixture {
             contact_protocol: "Llamar".into(),
             ..Default::default()
         };
-        let svc = t.app.create_service(&staff, None, &svc).await.unwrap();
+        let svc = t.app.referrals().create_service(&staff, None, &svc).await.unwrap();
         let r = ReferralInput {
             service_id: svc.id.clone(),
             consent_by: "person".into(),
             consent_method: "verbal".into(),
             ..Default::default()
         };
-        let r = t.app.create_referral(&ctx, &pid, &r).await.unwrap();
+        let r = t.app.referrals().create_referral(&ctx, &pid, &r).await.unwrap();
         // A case with a charge, a requested share, a task and an alert, written under the
         // application (fixtures): the routes under test then find records in every state.
         let (cid, chid, shid, tkid, alid) =
@@ -388,7 +388,7 @@ async fn fixture(t: &TestApp) -> Fixture {
             updates: vec![],
         };
         t.store.write(&batch, &Ctx::system("t").event(0, "fixture", "ok", "fixture", "")).await.unwrap();
-        let att = t.app.add_attachment(&ctx, &cid, "acta.txt", b"acta de intervencion").await.unwrap();
+        let att = t.app.protection().add_attachment(&ctx, &cid, "acta.txt", b"acta de intervencion").await.unwrap();
         record_of.insert(("attachment", oid.clone()), att.id);
         for (k, v) in [("case", cid), ("charge", chid), ("share", shid), ("task", tkid), ("alert", alid)] {
             record_of.insert((k, oid.clone()), v);
@@ -404,6 +404,7 @@ async fn fixture(t: &TestApp) -> Fixture {
         users.iter().map(|u| (u.id.to_string(), if u.org_id == puno { lima_hotline.clone() } else { puno.clone() })).collect();
     let outsider = t
         .app
+        .administration()
         .create_user(
             &Ctx::system("t"),
             &amparo_domain::user::UserInput {
@@ -436,7 +437,7 @@ async fn every_route_answers_every_role_as_the_policy_says() {
     for user in fx.users.iter().filter(|u| u.id != fx.outsider.id).cloned().collect::<Vec<_>>() {
         let role = user.roles[0];
         let (browser, _) = login(&t, &user.email, DEMO_PW).await;
-        let (token, _) = t.app.create_token(&Ctx::system("t"), &user.email, "matrix", 1).await.unwrap();
+        let (token, _) = t.app.access().create_token(&Ctx::system("t"), &user.email, "matrix", 1).await.unwrap();
         let other_org = fx.other_org_of[user.id.as_str()].clone();
         let other_user = &fx.outsider;
         for own in [true, false] {
@@ -712,7 +713,7 @@ async fn no_list_shows_another_organisations_records() {
         if r.status() != 303 {
             continue;
         }
-        let (token, _) = t.app.create_token(&Ctx::system("t"), &user.email, "lists", 1).await.unwrap();
+        let (token, _) = t.app.access().create_token(&Ctx::system("t"), &user.email, "lists", 1).await.unwrap();
         let mine = |org: &OrgId| amparo_domain::org::is_within(org, &user.org_id, |x| parents.get(x).cloned().flatten());
         let foreign: Vec<(String, &str, String)> = fx
             .record_of

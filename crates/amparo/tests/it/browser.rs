@@ -164,7 +164,7 @@ async fn text_of(wd: &WebDriver, id: &str) -> String {
 async fn browser_login_language_switch_and_a_refused_access() {
     let Some(d) = browser().await else { return };
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let wd = &d.wd;
     wd.goto(format!("{}/login", t.base)).await.unwrap();
     shot(wd, "01-login").await;
@@ -199,7 +199,7 @@ async fn browser_login_language_switch_and_a_refused_access() {
 async fn browser_two_factor_enrolment() {
     let Some(d) = browser().await else { return };
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let org = t
         .store
         .list_orgs()
@@ -209,6 +209,7 @@ async fn browser_two_factor_enrolment() {
         .find(|o| o.kind.as_str() == "prosecutor_office" && o.jurisdiction == "PE-08")
         .unwrap();
     t.app
+        .administration()
         .create_user(
             &Ctx::system("t"),
             &UserInput {
@@ -261,7 +262,7 @@ async fn browser_two_factor_enrolment() {
 async fn browser_admin_creates_an_organisation_and_a_user_then_reads_the_audit() {
     let Some(d) = browser().await else { return };
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let wd = &d.wd;
     sign_in(wd, &t.base, "admin@demo.amparo.pe", DEMO_PW).await;
     wd.goto(format!("{}/orgs", t.base)).await.unwrap();
@@ -305,7 +306,7 @@ async fn browser_admin_creates_an_organisation_and_a_user_then_reads_the_audit()
 async fn browser_investigator_records_a_person_and_reveals_an_identity_for_a_purpose() {
     let Some(d) = browser().await else { return };
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let wd = &d.wd;
     sign_in(wd, &t.base, "investigador@demo.amparo.pe", DEMO_PW).await;
     wd.goto(format!("{}/persons", t.base)).await.unwrap();
@@ -372,7 +373,7 @@ async fn sign_out(wd: &WebDriver) {
 async fn browser_hotline_report_to_screening_decision_and_a_referral_accepted_by_the_shelter() {
     let Some(d) = browser().await else { return };
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let wd = &d.wd;
 
     // 1. The hotline operator records the call; it is routed to the Loreto police.
@@ -486,7 +487,7 @@ async fn fill_form(wd: &WebDriver, prefix: &str, n: usize, fields: &[(&str, &str
 async fn browser_police_case_shared_with_prosecutor_charged_and_sentenced_with_a_flag() {
     let Some(d) = browser().await else { return };
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let wd = &d.wd;
     let base = t.base.clone();
 
@@ -564,7 +565,7 @@ async fn browser_police_case_shared_with_prosecutor_charged_and_sentenced_with_a
 async fn browser_shelter_reviews_a_possible_same_person_side_by_side_and_links_it() {
     let Some(d) = browser().await else { return };
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let wd = &d.wd;
     let base = t.base.clone();
 
@@ -611,8 +612,8 @@ async fn browser_shelter_reviews_a_possible_same_person_side_by_side_and_links_i
 async fn browser_analyst_reads_the_2008_report_with_charts_and_map_and_downloads_the_pdf() {
     let Some(d) = browser().await else { return };
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
-    t.app.load_demo_history(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo_history(&Ctx::system("t")).await.unwrap();
     let wd = &d.wd;
     let base = t.base.clone();
 
@@ -654,7 +655,7 @@ async fn browser_analyst_reads_the_2008_report_with_charts_and_map_and_downloads
 async fn browser_labour_inspector_inspection_to_screening_and_referral() {
     let Some(d) = browser().await else { return };
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let wd = &d.wd;
     sign_in(wd, &t.base, "inspectora@demo.amparo.pe", DEMO_PW).await;
     wd.find(By::Css("nav a[href='/inspections']")).await.expect("Inspecciones is in the menu").click().await.unwrap();
@@ -704,7 +705,7 @@ async fn browser_labour_inspector_inspection_to_screening_and_referral() {
 async fn browser_case_worker_accepts_assists_and_finds_a_misspelt_name() {
     let Some(d) = browser().await else { return };
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let inv = token(&t, "investigador@demo.amparo.pe").await;
     let (status, p) = call(
         &t,
@@ -716,14 +717,14 @@ async fn browser_case_worker_accepts_assists_and_finds_a_misspelt_name() {
     .await;
     assert_eq!(status, 201, "{p}");
     let ngo = t.store.find_user_by_email("trabajadora-social@demo.amparo.pe").await.unwrap().unwrap().user.org_id;
-    let services = t.app.list_services(&Ctx::system("t"), None).await.unwrap();
+    let services = t.app.referrals().list_services(&Ctx::system("t"), None).await.unwrap();
     let service = services.iter().find(|s| s.org_id == ngo).expect("the NGO has a service");
     let body =
         serde_json::json!({ "service_id": service.id, "consent_by": "person", "consent_method": "verbal", "consent_on": "2026-09-01" });
     let (status, r) = call(&t, &inv, "POST", &format!("/api/v1/persons/{}/referrals", p["id"].as_str().unwrap()), body).await;
     assert_eq!(status, 201, "{r}");
     let code = p["code"].as_str().unwrap().to_owned();
-    t.app.rebuild_search().await.unwrap();
+    t.app.coordination().rebuild_search().await.unwrap();
     let wd = &d.wd;
     sign_in(wd, &t.base, "trabajadora-social@demo.amparo.pe", DEMO_PW).await;
     wd.goto(format!("{}/referrals", t.base)).await.unwrap();
@@ -757,7 +758,7 @@ async fn browser_case_worker_accepts_assists_and_finds_a_misspelt_name() {
 async fn browser_org_admin_manages_an_account_without_dead_ends() {
     let Some(d) = browser().await else { return };
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let wd = &d.wd;
     sign_in(wd, &t.base, "admin-loreto@demo.amparo.pe", DEMO_PW).await;
     wd.find(By::Css("nav a[href='/users']")).await.unwrap().click().await.unwrap();
@@ -816,7 +817,7 @@ async fn fill_and_press(wd: &WebDriver, form: &str, fields: &[(&str, &str)], sub
 async fn browser_a_witness_reports_through_the_public_form_and_the_hotline_finds_it() {
     let Some(d) = browser().await else { return };
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let wd = &d.wd;
     wd.goto(format!("{}/public/report", t.base)).await.unwrap();
     wd.execute("const s = document.getElementById('pub-exploitation'); s.selectedIndex = 1;", vec![]).await.unwrap();
@@ -854,7 +855,7 @@ async fn browser_a_witness_reports_through_the_public_form_and_the_hotline_finds
 async fn browser_investigator_records_an_operation_decides_an_alert_and_completes_a_task() {
     let Some(d) = browser().await else { return };
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let wd = &d.wd;
     sign_in(wd, &t.base, "investigador@demo.amparo.pe", DEMO_PW).await;
     wd.find(By::Css("nav a[href='/operations']")).await.expect("Operativos is in the menu").click().await.unwrap();
@@ -915,7 +916,7 @@ async fn browser_investigator_records_an_operation_decides_an_alert_and_complete
 async fn browser_gap_prevention_services_notifications_and_publishing_an_instrument() {
     let Some(d) = browser().await else { return };
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let wd = &d.wd;
     sign_in(wd, &t.base, "coordinadora@demo.amparo.pe", DEMO_PW).await;
     wd.goto(format!("{}/referral-gap", t.base)).await.unwrap();

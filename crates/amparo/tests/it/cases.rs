@@ -48,7 +48,7 @@ async fn shared_case(t: &TestApp, inv: &str) -> (String, String, String) {
 #[tokio::test]
 async fn a_prosecutor_charges_under_the_statute_in_force_and_out_of_range_sentences_are_flagged() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let inv = token(&t, "investigador@demo.amparo.pe").await;
     let fiscal = token(&t, "fiscal@demo.amparo.pe").await;
     let (cid, victim, suspect) = shared_case(&t, &inv).await;
@@ -139,7 +139,7 @@ async fn a_prosecutor_charges_under_the_statute_in_force_and_out_of_range_senten
 #[tokio::test]
 async fn concurrent_edits_to_a_case_get_409_not_lost_data() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let inv = token(&t, "investigador@demo.amparo.pe").await;
     let fiscal = token(&t, "fiscal@demo.amparo.pe").await;
     let (cid, _, _) = shared_case(&t, &inv).await;
@@ -161,7 +161,7 @@ async fn concurrent_edits_to_a_case_get_409_not_lost_data() {
 #[tokio::test]
 async fn a_share_can_hide_identities_and_a_transfer_keeps_history_and_sight() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let inv = token(&t, "investigador@demo.amparo.pe").await;
     let coord = token(&t, "coordinadora@demo.amparo.pe").await;
     let (cid, victim, _) = shared_case(&t, &inv).await;
@@ -226,7 +226,7 @@ async fn a_share_can_hide_identities_and_a_transfer_keeps_history_and_sight() {
 #[tokio::test]
 async fn official_complicity_restricts_the_case_and_reports_every_access() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let inv = token(&t, "investigador@demo.amparo.pe").await;
     let (cid, _, suspect) = shared_case(&t, &inv).await;
     // A colleague in the same unit.
@@ -239,7 +239,7 @@ async fn official_complicity_restricts_the_case_and_reports_every_access() {
         password: "una clave bastante larga".into(),
         locale: None,
     };
-    t.app.create_user(&Ctx::system("t"), &input).await.unwrap();
+    t.app.administration().create_user(&Ctx::system("t"), &input).await.unwrap();
     enrolled(&t, "colega@demo.amparo.pe").await;
     let col = token(&t, "colega@demo.amparo.pe").await;
     assert_eq!(call(&t, &col, "GET", &format!("/api/v1/cases/{cid}"), Value::Null).await.0, 200);
@@ -274,8 +274,10 @@ async fn official_complicity_restricts_the_case_and_reports_every_access() {
     assert!(!audit.is_empty());
     // The owner names the colleague; now the colleague may read it.
     t.app
+        .prosecution()
         .set_case_access(
             &t.app
+                .access()
                 .authenticate_token(&inv)
                 .await
                 .map(|(_, a)| Ctx { actor: Some(a), client_ip: "t".into(), operation_id: "t".into() })
@@ -292,7 +294,7 @@ async fn official_complicity_restricts_the_case_and_reports_every_access() {
 #[tokio::test]
 async fn a_match_across_two_organisations_alerts_both_and_reveals_nothing_else() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let inv = token(&t, "investigador@demo.amparo.pe").await;
     let ngo = token(&t, "trabajadora-social@demo.amparo.pe").await;
     let (status, _) = call(&t, &inv, "POST", "/api/v1/persons", json!({ "role": "victim", "given_names": "Rosa", "first_surname": "Quispe", "birth_date": "2009-04-12", "document_number": "DNI 45.678.901" })).await;
@@ -370,7 +372,7 @@ async fn a_match_across_two_organisations_alerts_both_and_reveals_nothing_else()
 #[tokio::test]
 async fn a_case_share_opens_linked_persons_unless_it_hides_identities() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let inv = token(&t, "investigador@demo.amparo.pe").await;
     let fiscal = token(&t, "fiscal@demo.amparo.pe").await;
     let coord = token(&t, "coordinadora@demo.amparo.pe").await;
@@ -400,14 +402,14 @@ async fn a_case_share_opens_linked_persons_unless_it_hides_identities() {
 #[tokio::test]
 async fn search_finds_spanish_words_and_names_but_never_leaks_across_organisations() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let inv = token(&t, "investigador@demo.amparo.pe").await;
     // Until the index is built (in the background after start-up), search says so rather
     // than answer from part of the records.
     let r = client().get(format!("{}/api/v1/search?q=Punchana", t.base)).bearer_auth(&inv).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 422);
     assert!(r.text().await.unwrap().contains("search_index_building"));
-    t.app.rebuild_search().await.unwrap();
+    t.app.coordination().rebuild_search().await.unwrap();
     let ngo = token(&t, "trabajadora-social@demo.amparo.pe").await;
     let (_, p) = call(&t, &inv, "POST", "/api/v1/persons", json!({ "role": "victim", "given_names": "Xiomara", "first_surname": "Ñañez", "narrative": "Captación mediante oferta de trabajo en un restaurante" })).await;
     let search = |tok: String, q: &'static str| {
@@ -437,7 +439,7 @@ async fn search_finds_spanish_words_and_names_but_never_leaks_across_organisatio
 #[tokio::test]
 async fn attachments_are_checked_sealed_and_only_ever_downloaded() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let inv = token(&t, "investigador@demo.amparo.pe").await;
     let ngo = token(&t, "trabajadora-social@demo.amparo.pe").await;
     let (cid, _, _) = shared_case(&t, &inv).await;
@@ -480,8 +482,8 @@ async fn attachments_are_checked_sealed_and_only_ever_downloaded() {
 #[tokio::test]
 async fn a_referral_makes_the_person_findable_by_the_receiving_shelter_and_nobody_else() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
-    t.app.rebuild_search().await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.coordination().rebuild_search().await.unwrap();
     let inv = token(&t, "investigador@demo.amparo.pe").await;
     let shelter = token(&t, "albergue@demo.amparo.pe").await;
     let (_, p) =

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 async fn demo_app() -> (TestApp, String) {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let inv = token(&t, "investigador@demo.amparo.pe").await;
     (t, inv)
 }

@@ -169,8 +169,8 @@ async fn fuzz_every_route_over_http() {
     // Each round sends every route of the catalogue: rounds, not cases, are counted here.
     let n = std::env::var("AMPARO_FUZZ_HTTP_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(24);
     let t = spawn_app().await;
-    t.app.load_demo(&amparo_core::Ctx::system("t")).await.unwrap();
-    t.app.rebuild_search().await.unwrap();
+    t.app.demo().load_demo(&amparo_core::Ctx::system("t")).await.unwrap();
+    t.app.coordination().rebuild_search().await.unwrap();
     let tok = token(&t, "investigador@demo.amparo.pe").await;
     let (b, _) = login(&t, "investigador@demo.amparo.pe", DEMO_PW).await;
     let (_, specs) = amparo_web::routes::catalogue();

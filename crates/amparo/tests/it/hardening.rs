@@ -105,9 +105,9 @@ async fn hidden_case(t: &TestApp) -> (String, Vec<String>) {
 #[tokio::test]
 async fn a_share_that_hides_identities_shows_no_one_in_any_view() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let (cid, secrets) = hidden_case(&t).await;
-    t.app.rebuild_search().await.unwrap();
+    t.app.coordination().rebuild_search().await.unwrap();
     let coord = token(&t, "coordinadora@demo.amparo.pe").await;
     let (mut ui, _) = login(&t, "coordinadora@demo.amparo.pe", DEMO_PW).await;
     ui.refresh_csrf().await;
@@ -174,7 +174,7 @@ async fn a_share_that_hides_identities_shows_no_one_in_any_view() {
 #[tokio::test]
 async fn a_stranger_gets_the_same_not_found_whatever_the_body() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let (cid, secrets) = hidden_case(&t).await;
     // The Loreto prosecutor: may view cases and persons, but this case was never shared with
     // her office, and its persons were never referred to it.
@@ -225,7 +225,7 @@ async fn a_stranger_gets_the_same_not_found_whatever_the_body() {
 #[tokio::test]
 async fn every_rejection_has_a_code() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let tok = token(&t, "coordinadora@demo.amparo.pe").await;
     let (_, specs) = amparo_web::routes::catalogue();
     let mut checked = 0;
@@ -300,8 +300,8 @@ async fn every_rejection_has_a_code() {
 #[tokio::test]
 async fn search_text_never_reaches_the_query_language() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
-    t.app.rebuild_search().await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.coordination().rebuild_search().await.unwrap();
     let tok = token(&t, "investigador@demo.amparo.pe").await;
     for q in ["given_names:*", "names:*", "*:*", "\"", "a AND (", "[a TO z]", "x~2", "^9", "id:1", "{}", "\\"] {
         let enc: String = q.bytes().map(|b| format!("%{b:02X}")).collect();
@@ -314,7 +314,7 @@ async fn search_text_never_reaches_the_query_language() {
 #[tokio::test]
 async fn throttling_keeps_no_address_in_clear() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     for _ in 0..3 {
         let (_, r) = login(&t, "fiscal@demo.amparo.pe", "wrong wrong wrong").await;
         assert_eq!(r.status(), 401);
@@ -329,13 +329,13 @@ async fn throttling_keeps_no_address_in_clear() {
 #[tokio::test]
 async fn refused_tokens_and_csrf_are_in_the_audit_trail_at_a_bounded_rate() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let tok = token(&t, "fiscal@demo.amparo.pe").await;
     let id = tok.split('_').nth(1).unwrap().to_owned();
     // A forged secret for a real token, then a revoked token.
     let forged = format!("amp_{id}_{}", "A".repeat(20));
     assert_eq!(call(&t, &forged, "GET", "/api/v1/persons", Value::Null).await.0, 401);
-    t.app.revoke_token(&Ctx::system("t"), &id).await.unwrap();
+    t.app.access().revoke_token(&Ctx::system("t"), &id).await.unwrap();
     assert_eq!(call(&t, &tok, "GET", "/api/v1/persons", Value::Null).await.0, 401);
     // A form post without a token.
     let (b, _) = login(&t, "fiscal@demo.amparo.pe", DEMO_PW).await;
@@ -373,17 +373,17 @@ async fn refused_tokens_and_csrf_are_in_the_audit_trail_at_a_bounded_rate() {
 #[tokio::test]
 async fn a_cut_tail_or_a_rolled_back_head_is_detected() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
-    assert!(t.app.verify_audit().await.unwrap().broken.is_none());
-    let anchor = t.app.audit_anchor().await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
+    assert!(t.app.system().verify_audit().await.unwrap().broken.is_none());
+    let anchor = t.app.system().audit_anchor().await.unwrap();
     // Some reads after the anchor: the entries an insider would want gone.
     let tok = token(&t, "investigador@demo.amparo.pe").await;
     for _ in 0..3 {
         assert_eq!(call(&t, &tok, "GET", "/api/v1/persons", Value::Null).await.0, 200);
     }
-    let later = t.app.audit_anchor().await.unwrap();
+    let later = t.app.system().audit_anchor().await.unwrap();
     assert!(later.seq > anchor.seq + 2);
-    assert!(t.app.verify_audit_with(&[anchor.clone(), later.clone()]).await.unwrap().broken.is_none(), "both anchors are held");
+    assert!(t.app.system().verify_audit_with(&[anchor.clone(), later.clone()]).await.unwrap().broken.is_none(), "both anchors are held");
     // The insider drops the triggers, deletes the newest entries (after the last checkpoint),
     // and rewrites the head to the new last entry.
     let pool = t.store.pool();
@@ -395,7 +395,7 @@ async fn a_cut_tail_or_a_rolled_back_head_is_detected() {
     sqlx::query("DELETE FROM audit_checkpoints WHERE seq > $1").bind(cut).execute(pool).await.unwrap();
     let (hash,): (Vec<u8>,) = sqlx::query_as("SELECT hash FROM audit_log WHERE seq = $1").bind(cut).fetch_one(pool).await.unwrap();
     sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1").bind(cut).bind(hash).execute(pool).await.unwrap();
-    let b = t.app.verify_audit().await.unwrap().broken.expect("a rewritten head is detected");
+    let b = t.app.system().verify_audit().await.unwrap().broken.expect("a rewritten head is detected");
     assert_eq!(b.reason, amparo_domain::audit::BreakReason::HeadSignature);
     // Putting back the older signed head (as captured by the anchor) fools the database
     // alone, but not the anchor kept outside.
@@ -409,8 +409,8 @@ async fn a_cut_tail_or_a_rolled_back_head_is_detected() {
         .execute(pool)
         .await
         .unwrap();
-    assert!(t.app.verify_audit().await.unwrap().broken.is_none(), "a consistent rollback is invisible from inside");
-    let b = t.app.verify_audit_with(&[later]).await.unwrap().broken.expect("the anchor catches the rollback");
+    assert!(t.app.system().verify_audit().await.unwrap().broken.is_none(), "a consistent rollback is invisible from inside");
+    let b = t.app.system().verify_audit_with(&[later]).await.unwrap().broken.expect("the anchor catches the rollback");
     assert_eq!(b.reason, amparo_domain::audit::BreakReason::AnchorMismatch);
 }
 
@@ -423,7 +423,7 @@ fn hex_decode(s: &str) -> Vec<u8> {
 #[tokio::test]
 async fn an_idempotent_retry_creates_nothing_twice() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let tok = token(&t, "investigador@demo.amparo.pe").await;
     let body = json!({ "role": "victim", "aliases": "Reintento", "approx_age": "20" });
     let send = |key: &'static str, body: Value| {
@@ -470,7 +470,7 @@ async fn futures_join<F: std::future::Future<Output = T> + Send + 'static, T: Se
 #[tokio::test]
 async fn a_full_database_refuses_the_write_whole_and_recovers() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let tok = token(&t, "investigador@demo.amparo.pe").await;
     let pool = t.store.pool();
     let count = |sql: &'static str| async move { sqlx::query_as::<_, (i64,)>(sql).fetch_one(pool).await.unwrap().0 };
@@ -507,7 +507,7 @@ async fn a_full_database_refuses_the_write_whole_and_recovers() {
     let (status, body) =
         call(&t, &tok, "POST", "/api/v1/persons", json!({ "role": "victim", "aliases": "Después", "narrative": big })).await;
     assert_eq!(status, 201, "{body}");
-    assert!(t.app.verify_audit().await.unwrap().broken.is_none());
+    assert!(t.app.system().verify_audit().await.unwrap().broken.is_none());
 }
 
 /// `max_page_count` is per connection: hold every connection of the pool (4 on SQLite) at

@@ -52,7 +52,7 @@ pub async fn spawn_on(dir: TempDir, url: &str, seed: u64) -> TestApp {
     let clock = Arc::new(ManualClock::new(NOW));
     let ring = Keyring::from_keys(vec![(1, [5; 32])]).unwrap();
     let app = Amparo::new(store.clone(), clock.clone(), Arc::new(SeededRandom::new(seed)), Arc::new(ring), test_cfg()).unwrap();
-    app.ensure_reference_data(&Ctx::system("t")).await.unwrap();
+    app.system().ensure_reference_data(&Ctx::system("t")).await.unwrap();
     let router = amparo_web::router(app.clone(), WebSettings { max_body_bytes: 64 * 1024, ..WebSettings::default() });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -184,7 +184,7 @@ pub const DEMO_PW: &str = amparo_core::usecases::demo::DEMO_PASSWORD;
 
 /// A bearer token for a demo or test account (as `amparo token create` would give).
 pub async fn token(t: &TestApp, email: &str) -> String {
-    t.app.create_token(&Ctx::system("t"), email, "t", 1).await.unwrap().0
+    t.app.access().create_token(&Ctx::system("t"), email, "t", 1).await.unwrap().0
 }
 
 /// Call the JSON API with a bearer token: (status, body or null).

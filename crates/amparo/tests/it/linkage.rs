@@ -40,7 +40,7 @@ async fn record_victim(t: &TestApp, tok: &str, given: &str, first: &str, second:
 #[tokio::test]
 async fn a_confirmed_link_counts_the_victim_once_and_only_those_who_see_both_decide() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let police = token(&t, "investigador@demo.amparo.pe").await;
     let shelter = token(&t, "albergue@demo.amparo.pe").await;
     let coordinator = token(&t, "coordinadora@demo.amparo.pe").await;
@@ -193,9 +193,9 @@ async fn a_confirmed_link_counts_the_victim_once_and_only_those_who_see_both_dec
 #[tokio::test]
 async fn the_background_step_links_only_new_records_after_a_full_run() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     // load_demo ran the first (full) step; nothing changed since, so nothing runs.
-    assert!(t.app.linkage_tick().await.unwrap().is_none());
+    assert!(t.app.linkage().linkage_tick().await.unwrap().is_none());
     let police = token(&t, "investigador@demo.amparo.pe").await;
     t.clock.advance(5);
     // Like most victims: no document, no birthday, an approximate age.
@@ -208,11 +208,11 @@ async fn the_background_step_links_only_new_records_after_a_full_run() {
     )
     .await;
     assert_eq!(status, 201, "{p}");
-    let s = t.app.linkage_tick().await.unwrap().expect("a new person triggers a step");
+    let s = t.app.linkage().linkage_tick().await.unwrap().expect("a new person triggers a step");
     // A small installation runs with the reference model and relinks everyone each time
     // until EM has enough pairs to learn from; nothing changed → nothing runs.
     assert_eq!((s.mode, s.model), ("full", "reference"));
-    assert!(t.app.linkage_tick().await.unwrap().is_none());
+    assert!(t.app.linkage().linkage_tick().await.unwrap().is_none());
     assert!(s.persons > 1);
     assert!(s.candidates >= 1, "the demo's Wendy (police) and Wendi (hotline) are close: {s:?}");
 }
@@ -222,7 +222,7 @@ async fn the_background_step_links_only_new_records_after_a_full_run() {
 #[tokio::test]
 async fn an_organisation_both_records_were_referred_to_reviews_the_pair() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let police = token(&t, "investigador@demo.amparo.pe").await;
     let ngo = token(&t, "trabajadora-social@demo.amparo.pe").await;
     let shelter = token(&t, "albergue@demo.amparo.pe").await;
@@ -280,13 +280,13 @@ async fn rename_victim(t: &TestApp, tok: &str, pid: &str, given: &str, first: &s
 async fn after_learning_a_step_relinks_an_edited_person_from_the_kept_table() {
     let t = spawn_app().await;
     let sys = Ctx::system("t");
-    t.app.load_demo(&sys).await.unwrap();
-    t.app.generate_dataset(&sys, 800, 5, &|_| {}).await.unwrap();
+    t.app.demo().load_demo(&sys).await.unwrap();
+    t.app.demo().generate_dataset(&sys, 800, 5, &|_| {}).await.unwrap();
     let police = token(&t, "investigador@demo.amparo.pe").await;
     let a = record_victim(&t, &police, "Teodora", "Ccahuana", "Quenta").await;
     let b = record_victim(&t, &police, "Eulalia", "Villanueva", "Puma").await;
     t.clock.advance(5);
-    let full = t.app.linkage_tick().await.unwrap().expect("new persons: a step");
+    let full = t.app.linkage().linkage_tick().await.unwrap().expect("new persons: a step");
     assert_eq!((full.mode, full.model), ("full", "em"), "enough pairs to learn from: {full:?}");
     let pair_of_a_and_b = |rows: &[amparo_core::store::RecordRow]| {
         let (l, r) = if a < b { (&a, &b) } else { (&b, &a) };
@@ -294,12 +294,12 @@ async fn after_learning_a_step_relinks_an_edited_person_from_the_kept_table() {
     };
     let rows = t.store.find_rows(RecordTable::PersonMatches, &RowFilter::default()).await.unwrap();
     assert!(!pair_of_a_and_b(&rows), "Teodora and Eulalia are not alike");
-    assert!(t.app.linkage_tick().await.unwrap().is_none(), "nothing changed");
+    assert!(t.app.linkage().linkage_tick().await.unwrap().is_none(), "nothing changed");
 
     // The police correct Eulalia's record: she is Teodora, written with a typo.
     t.clock.advance(5);
     rename_victim(&t, &police, &b, "Teodra", "Ccahuana", "Quenta").await;
-    let step = t.app.linkage_tick().await.unwrap().expect("an edited person: a step");
+    let step = t.app.linkage().linkage_tick().await.unwrap().expect("an edited person: a step");
     assert_eq!(
         (step.mode, step.focus, step.persons),
         ("incremental", 1, full.persons),
@@ -312,7 +312,7 @@ async fn after_learning_a_step_relinks_an_edited_person_from_the_kept_table() {
     // withdrawn (kept, with its history, not deleted).
     t.clock.advance(5);
     rename_victim(&t, &police, &b, "Eulalia", "Villanueva", "Puma").await;
-    let undone = t.app.linkage_tick().await.unwrap().expect("an edited person: a step");
+    let undone = t.app.linkage().linkage_tick().await.unwrap().expect("an edited person: a step");
     assert_eq!(undone.withdrawn, 1, "{undone:?}");
     let rows = t.store.find_rows(RecordTable::PersonMatches, &RowFilter::default()).await.unwrap();
     assert!(!pair_of_a_and_b(&rows));
@@ -327,7 +327,7 @@ async fn after_learning_a_step_relinks_an_edited_person_from_the_kept_table() {
 #[tokio::test]
 async fn running_linkage_from_the_queue_page_shows_what_the_run_found() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let (b, _) = login(&t, "coordinadora@demo.amparo.pe", DEMO_PW).await;
     let resp = b.post("/matches/run", &[]).await;
     assert_eq!(resp.status(), 303);
@@ -364,7 +364,7 @@ async fn running_linkage_from_the_queue_page_shows_what_the_run_found() {
 #[tokio::test]
 async fn two_requests_for_a_run_share_one_run() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let coordinator = token(&t, "coordinadora@demo.amparo.pe").await;
     let (a, b) = tokio::join!(
         call(&t, &coordinator, "POST", "/api/v1/linkage/run", Value::Null),
@@ -393,14 +393,14 @@ async fn link_runs(t: &TestApp) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_server_links_at_a_time() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let now = t.app.now();
     assert!(t.store.lease("linkage", "another-server", now, now + 600).await.unwrap());
     t.clock.advance(5);
     let police = token(&t, "investigador@demo.amparo.pe").await;
     record_victim(&t, &police, "Wendy", "Mamani", "Quispe").await;
     let before = link_runs(&t).await;
-    assert!(t.app.linkage_tick().await.unwrap().is_none(), "a step is due, but another server is linking");
+    assert!(t.app.linkage().linkage_tick().await.unwrap().is_none(), "a step is due, but another server is linking");
     assert_eq!(link_runs(&t).await, before, "nothing was read or linked");
 
     let coordinator = token(&t, "coordinadora@demo.amparo.pe").await;
@@ -446,14 +446,14 @@ fn queue_rows(page: &str) -> Vec<(String, String)> {
 #[tokio::test]
 async fn the_review_queue_comes_a_page_at_a_time() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let police = token(&t, "investigador@demo.amparo.pe").await;
     // Twelve records of one woman in one unit: 66 pairs, all for the unit to review.
     for _ in 0..12 {
         record_victim(&t, &police, "María", "Quispe", "Huamán").await;
     }
     t.clock.advance(5);
-    t.app.linkage_tick().await.unwrap().expect("new persons: a step");
+    t.app.linkage().linkage_tick().await.unwrap().expect("new persons: a step");
     let total = all_pages(&t.base, &police, "/api/v1/matches").await.len();
     assert!(total > 66, "{total}");
 

@@ -17,9 +17,10 @@ fn open_to_pending(path: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn password_only_sessions_and_tokens_without_a_second_factor_reach_nothing() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let police = t
         .app
+        .administration()
         .list_orgs(&Ctx::system("t"))
         .await
         .unwrap()
@@ -35,17 +36,17 @@ async fn password_only_sessions_and_tokens_without_a_second_factor_reach_nothing
             password: "una clave bastante larga".into(),
             locale: None,
         };
-        t.app.create_user(&Ctx::system("t"), &input).await.unwrap();
+        t.app.administration().create_user(&Ctx::system("t"), &input).await.unwrap();
     }
     // The second enrols once (a complete session), then signs in again with the password.
     let (b, _) = login(&t, "con.segundo@pnp.gob.pe", "una clave bastante larga").await;
     let cookie = b.cookie.trim_start_matches("amparo_session=").to_owned();
-    let s = t.app.resolve_session(&cookie).await.unwrap().unwrap();
-    let e = t.app.start_enrolment(&s).await.unwrap();
+    let s = t.app.access().resolve_session(&cookie).await.unwrap().unwrap();
+    let e = t.app.access().start_enrolment(&s).await.unwrap();
     let bytes = totp_rs::Secret::Encoded(e.secret_base32.clone()).to_bytes().unwrap();
     let code = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes, None, "x".into()).unwrap().generate(NOW as u64);
-    let s = t.app.resolve_session(&cookie).await.unwrap().unwrap();
-    t.app.confirm_enrolment(&Ctx::anonymous("t", "t"), &s, &code).await.unwrap();
+    let s = t.app.access().resolve_session(&cookie).await.unwrap().unwrap();
+    t.app.access().confirm_enrolment(&Ctx::anonymous("t", "t"), &s, &code).await.unwrap();
     let (must_enrol, r1) = login(&t, "sin.segundo@pnp.gob.pe", "una clave bastante larga").await;
     let (must_verify, r2) = login(&t, "con.segundo@pnp.gob.pe", "una clave bastante larga").await;
     assert_eq!(r1.headers()["location"], "/mfa/enrol");
@@ -94,7 +95,7 @@ async fn password_only_sessions_and_tokens_without_a_second_factor_reach_nothing
     eprintln!("two-factor gate matrix: {checked} checks");
     assert!(checked > 150, "routes checked: {checked}");
     // Once the second factor is verified, the same account works.
-    let done = t.app.resolve_session(must_verify.cookie.trim_start_matches("amparo_session=")).await.unwrap().unwrap();
+    let done = t.app.access().resolve_session(must_verify.cookie.trim_start_matches("amparo_session=")).await.unwrap().unwrap();
     let next = totp_rs::TOTP::new(
         totp_rs::Algorithm::SHA1,
         6,
@@ -107,7 +108,7 @@ async fn password_only_sessions_and_tokens_without_a_second_factor_reach_nothing
     .unwrap()
     .generate(NOW as u64 + 30);
     t.clock.advance(30);
-    let issued = t.app.verify_mfa(&Ctx::anonymous("t", "t"), &done, &next).await.unwrap();
+    let issued = t.app.access().verify_mfa(&Ctx::anonymous("t", "t"), &done, &next).await.unwrap();
     let full = Browser { cookie: format!("amparo_session={}", issued.cookie), ..must_verify };
     assert_eq!(full.get("/persons").await.status(), 200);
 }

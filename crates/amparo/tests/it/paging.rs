@@ -137,7 +137,7 @@ async fn a_cursor_is_the_callers_own_and_bad_values_are_named() {
 #[tokio::test]
 async fn every_paged_list_in_the_api_document_pages_and_refuses_bad_values() {
     let t = crate::helpers::spawn_app().await;
-    t.app.load_demo(&amparo_core::Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&amparo_core::Ctx::system("t")).await.unwrap();
     let doc: Value = crate::helpers::client().get(format!("{}/api/v1/openapi.json", t.base)).send().await.unwrap().json().await.unwrap();
     let mut tokens = Vec::new();
     for who in ["investigador@demo.amparo.pe", "coordinadora@demo.amparo.pe", "admin@demo.amparo.pe"] {

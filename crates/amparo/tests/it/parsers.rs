@@ -61,8 +61,8 @@ proptest! {
 async fn random_request_bodies_never_cause_a_server_error() {
     use crate::helpers::*;
     let t = spawn_app().await;
-    t.app.load_demo(&amparo_core::Ctx::system("t")).await.unwrap();
-    let tok = t.app.create_token(&amparo_core::Ctx::system("t"), "investigador@demo.amparo.pe", "t", 1).await.unwrap().0;
+    t.app.demo().load_demo(&amparo_core::Ctx::system("t")).await.unwrap();
+    let tok = t.app.access().create_token(&amparo_core::Ctx::system("t"), "investigador@demo.amparo.pe", "t", 1).await.unwrap().0;
     let (b, _) = login(&t, "investigador@demo.amparo.pe", DEMO_PW).await;
     let (admin, r) = login(&t, "admin@demo.amparo.pe", DEMO_PW).await;
     assert_eq!(r.status(), 303);

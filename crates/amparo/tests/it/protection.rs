@@ -24,7 +24,7 @@ async fn post_form<K: AsRef<str>, V: AsRef<str>>(
 }
 
 async fn demo(t: &TestApp) {
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
 }
 
 /// (case, set, indicators, expected positive dimensions, expected outcome)

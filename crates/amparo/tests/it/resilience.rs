@@ -115,8 +115,8 @@ async fn a_database_outage_is_a_503_and_passes_by_itself() {
     let Some(cluster) = PgCluster::start() else { return };
     let url = cluster.new_database("outage");
     let t = spawn_on(TempDir::new("outage"), &url, 9).await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
-    t.app.rebuild_search().await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.coordination().rebuild_search().await.unwrap();
     let tok = token(&t, "investigador@demo.amparo.pe").await;
     assert_eq!(call(&t, &tok, "GET", "/api/v1/persons", Value::Null).await.0, 200);
     assert_eq!(client().get(format!("{}/readyz", t.base)).send().await.unwrap().status(), 200);

@@ -24,7 +24,7 @@ async fn audit_count(t: &TestApp, action: &str) -> usize {
 #[tokio::test]
 async fn an_org_admin_cannot_grant_national_or_misfit_roles() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let admin = token(&t, "admin-loreto@demo.amparo.pe").await;
     let police = org_id(&t, "police_unit", "PE-16").await;
     let users_before = t.store.list_users().await.unwrap().len();
@@ -149,7 +149,7 @@ fn the_console_overrides_only_explicitly_and_misfits_are_flagged() {
 #[tokio::test]
 async fn disabling_asks_first_and_never_locks_out_the_last_admin() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let (mut b, _) = login(&t, "admin-loreto@demo.amparo.pe", DEMO_PW).await;
     b.refresh_csrf().await;
     let me = t.store.find_user_by_email("admin-loreto@demo.amparo.pe").await.unwrap().unwrap().user;
@@ -182,7 +182,7 @@ async fn disabling_asks_first_and_never_locks_out_the_last_admin() {
     let trail = t.store.audit_page(&AuditFilter { record_id: Some(inv.id.to_string()), limit: 20, ..Default::default() }).await.unwrap();
     assert!(trail.iter().any(|e| e.event.action == "disable_user"), "{:?}", trail.iter().map(|e| &e.event.action).collect::<Vec<_>>());
     // The only system administrator cannot be disabled, even from the console.
-    let last = t.app.disable_user(&Ctx::system("t"), "admin@demo.amparo.pe").await;
+    let last = t.app.administration().disable_user(&Ctx::system("t"), "admin@demo.amparo.pe").await;
     assert!(
         matches!(last, Err(amparo_core::CoreError::Validation(ref f)) if f.0.iter().any(|e| e.code == "last_system_admin")),
         "{last:?}"
@@ -194,7 +194,7 @@ async fn disabling_asks_first_and_never_locks_out_the_last_admin() {
 #[tokio::test]
 async fn the_org_admin_is_never_shown_a_link_that_refuses_her() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let (mut b, _) = login(&t, "admin-loreto@demo.amparo.pe", DEMO_PW).await;
     b.refresh_csrf().await;
     let mut opened = 0;
@@ -225,7 +225,7 @@ async fn the_org_admin_is_never_shown_a_link_that_refuses_her() {
 #[tokio::test]
 async fn menus_reach_the_work_and_codes_read_as_words() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let (b, _) = login(&t, "inspectora@demo.amparo.pe", DEMO_PW).await;
     let home = b.get("/").await.text().await.unwrap();
     assert!(home.contains("href=\"/inspections\""), "the inspector's menu has Inspections");
@@ -256,7 +256,7 @@ async fn menus_reach_the_work_and_codes_read_as_words() {
 #[tokio::test]
 async fn a_referral_without_consent_says_what_is_missing_and_keeps_the_form() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let (mut b, _) = login(&t, "inspectora@demo.amparo.pe", DEMO_PW).await;
     b.refresh_csrf().await;
     let inspector = token(&t, "inspectora@demo.amparo.pe").await;
@@ -312,7 +312,7 @@ async fn a_referral_without_consent_says_what_is_missing_and_keeps_the_form() {
 #[tokio::test]
 async fn search_finds_names_typed_from_speech() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let cw = token(&t, "trabajadora-social@demo.amparo.pe").await;
     let (status, p) = call(
         &t,
@@ -323,7 +323,7 @@ async fn search_finds_names_typed_from_speech() {
     )
     .await;
     assert_eq!(status, 201, "{p}");
-    t.app.rebuild_search().await.unwrap();
+    t.app.coordination().rebuild_search().await.unwrap();
     for q in ["Erika Saavedra", "saavedra", "Érika", "Erica Saavedra", "Saavedr"] {
         let (status, hits) = call(&t, &cw, "GET", &format!("/api/v1/search?q={}", q.replace(' ', "+")), Value::Null).await;
         assert_eq!(status, 200);
@@ -339,7 +339,7 @@ async fn search_finds_names_typed_from_speech() {
 #[tokio::test]
 async fn the_language_chosen_at_sign_in_wins() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let c = client();
     let page = c.get(format!("{}/login", t.base)).header("cookie", "amparo_lang=en").send().await.unwrap();
     let pre = set_cookie(&page, "amparo_pre").unwrap();
@@ -400,7 +400,7 @@ fn post_forms(html: &str) -> Vec<(String, String)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_refused_form_keeps_what_was_typed() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     let (_, specs) = amparo_web::routes::catalogue();
     let pages: Vec<&str> = specs
         .iter()

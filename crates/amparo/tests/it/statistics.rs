@@ -188,8 +188,8 @@ fn the_annual_report_is_the_same_on_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readers_who_may_not_see_persons_get_no_cell_under_k() {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
-    t.app.load_demo_history(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo_history(&Ctx::system("t")).await.unwrap();
 
     // The analyst: aggregates only; small cells hidden, with a second cell when one alone
     // could be worked out from the total.
@@ -562,7 +562,7 @@ async fn projection_agrees_with_the_records(t: &TestApp, step: &str) {
         let report = |from_records| {
             let q = ReportQuery { year, region: region.clone(), org: org.clone(), from_records, hide_small_cells: false };
             async move {
-                let mut v = serde_json::to_value(t.app.annual_report(&Ctx::system("t"), &q).await.unwrap()).unwrap();
+                let mut v = serde_json::to_value(t.app.statistics().annual_report(&Ctx::system("t"), &q).await.unwrap()).unwrap();
                 v.as_object_mut().unwrap().remove("generated_at");
                 v
             }
@@ -583,8 +583,8 @@ async fn screen_final(t: &TestApp, tok: &str, person: &str, day: &str) {
 }
 
 async fn the_statistics_projection_follows_every_kind_of_change(t: TestApp) {
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
-    t.app.load_demo_history(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo_history(&Ctx::system("t")).await.unwrap();
     projection_agrees_with_the_records(&t, "built from the demo").await;
     let coord = token(&t, "coordinadora@demo.amparo.pe").await;
     let (_, before) = call(&t, &coord, "GET", "/api/v1/statistics/annual?year=2026", Value::Null).await;

@@ -11,7 +11,7 @@ async fn two_instances_share_sessions_and_lockouts() {
     let url = cluster.new_database("two_servers");
     let a = spawn_on(TempDir::new("a"), &url, 1).await;
     let b = spawn_on(TempDir::new("b"), &url, 2).await;
-    a.app.load_demo(&Ctx::system("t")).await.unwrap();
+    a.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     // Sign in through A, keep working through B with the same cookie and CSRF token.
     let (mut on_a, _) = login(&a, "admin@demo.amparo.pe", DEMO_PW).await;
     on_a.refresh_csrf().await;
@@ -31,7 +31,7 @@ async fn two_instances_share_sessions_and_lockouts() {
     let (_, r) = login(&b, "fiscal@demo.amparo.pe", DEMO_PW).await;
     assert_eq!(r.status(), 429);
     // And the one audit chain stays intact with both writing to it.
-    assert!(a.app.verify_audit().await.unwrap().broken.is_none());
+    assert!(a.app.system().verify_audit().await.unwrap().broken.is_none());
 }
 
 /// A case written through one instance is found through the other: each keeps its own
@@ -42,10 +42,10 @@ async fn a_case_written_on_one_instance_is_found_on_the_other() {
     let url = cluster.new_database("two_search");
     let a = spawn_on(TempDir::new("a"), &url, 3).await;
     let b = spawn_on(TempDir::new("b"), &url, 4).await;
-    a.app.load_demo(&Ctx::system("t")).await.unwrap();
-    a.app.rebuild_search().await.unwrap();
-    b.app.rebuild_search().await.unwrap();
-    let tok = a.app.create_token(&Ctx::system("t"), "investigador@demo.amparo.pe", "t", 1).await.unwrap().0;
+    a.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
+    a.app.coordination().rebuild_search().await.unwrap();
+    b.app.coordination().rebuild_search().await.unwrap();
+    let tok = a.app.access().create_token(&Ctx::system("t"), "investigador@demo.amparo.pe", "t", 1).await.unwrap().0;
     let r = client()
         .post(format!("{}/api/v1/cases", a.base))
         .bearer_auth(&tok)

@@ -25,7 +25,7 @@ async fn submit(b: &Browser, path: &str, form: &[(&str, &str)]) -> String {
 
 async fn demo() -> TestApp {
     let t = spawn_app().await;
-    t.app.load_demo(&Ctx::system("t")).await.unwrap();
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
     t
 }
 

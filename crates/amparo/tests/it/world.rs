@@ -89,7 +89,7 @@ impl World {
 /// An organisation of `kind` in `region` in any test app, under `parent` if given.
 pub async fn org_in(t: &TestApp, name: &str, kind: &str, region: &str, parent: Option<&OrgId>) -> OrgId {
     let input = OrgInput { name: name.into(), kind: kind.into(), jurisdiction: region.into(), parent_id: parent.map(|p| p.to_string()) };
-    t.app.create_org(&Ctx::system("fixture"), &input).await.unwrap().id
+    t.app.administration().create_org(&Ctx::system("fixture"), &input).await.unwrap().id
 }
 
 /// An account holding `roles` in `org`, enrolled in two-factor (so its token passes the
@@ -103,9 +103,9 @@ pub async fn account_in(t: &TestApp, email: &str, org: &OrgId, roles: &[&str]) -
         password: "una clave bastante larga".into(),
         locale: None,
     };
-    let u = t.app.create_user_overriding_fit(&Ctx::system("fixture"), &input).await.unwrap();
+    let u = t.app.administration().create_user_overriding_fit(&Ctx::system("fixture"), &input).await.unwrap();
     enrolled(t, email).await;
-    let (token, _) = t.app.create_token(&Ctx::system("fixture"), email, "fixture", 365).await.unwrap();
+    let (token, _) = t.app.access().create_token(&Ctx::system("fixture"), email, "fixture", 365).await.unwrap();
     Account { id: u.id.to_string(), email: email.into(), token }
 }
 
@@ -124,7 +124,7 @@ pub async fn signed_in(t: &TestApp, email: &str, org: &OrgId, roles: &[&str]) ->
         password: FIXTURE_PW.into(),
         locale: None,
     };
-    t.app.create_user_overriding_fit(&Ctx::system("fixture"), &input).await.unwrap();
+    t.app.administration().create_user_overriding_fit(&Ctx::system("fixture"), &input).await.unwrap();
     let (b, r) = login(t, email, FIXTURE_PW).await;
     if r.headers().get("location").and_then(|l| l.to_str().ok()) != Some("/mfa/enrol") {
         return b;

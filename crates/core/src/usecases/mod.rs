@@ -21,38 +21,6 @@ pub use prosecution::{case_views, cases, timeline};
 pub use protection::{attachments, persons, prevention, referrals};
 pub use statistics::{ctdc, htcds, summary};
 
-use crate::Amparo;
-use crate::ctx::Ctx;
-use crate::error::CoreResult;
-use amparo_domain::OrgId;
-use amparo_domain::org::is_within;
-use amparo_domain::policy::Relation;
-use std::collections::HashMap;
-
-impl Amparo {
-    /// How an organisation relates to the acting user: their own, one below theirs, or other.
-    pub(crate) async fn relation_to_org(&self, ctx: &Ctx, org: &OrgId) -> CoreResult<Relation> {
-        if ctx.org_id() == Some(org) {
-            return Ok(Relation::SameOrg);
-        }
-        Ok(relation_in(ctx, org, &self.org_parents().await?))
-    }
-
-    /// Each organisation's parent, read once so that many relations can be computed from it.
-    pub(crate) async fn org_parents(&self) -> CoreResult<HashMap<OrgId, Option<OrgId>>> {
-        Ok(self.store.list_orgs().await?.into_iter().map(|o| (o.id, o.parent_id)).collect())
-    }
-}
-
-/// The relation of `org` to the actor's organisation, given the organisation tree.
-pub(crate) fn relation_in(ctx: &Ctx, org: &OrgId, parents: &HashMap<OrgId, Option<OrgId>>) -> Relation {
-    match ctx.org_id() {
-        Some(mine) if mine == org => Relation::SameOrg,
-        Some(mine) if is_within(org, mine, |o| parents.get(o).cloned().flatten()) => Relation::SubOrg,
-        _ => Relation::Unrelated,
-    }
-}
-
 /// Use cases may build on one another, but never in a circle: a circle is two files that can
 /// only be understood, changed and tested together. This reads the use case files and fails
 /// on any cycle of `crate::usecases::…` references, naming it.

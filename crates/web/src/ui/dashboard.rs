@@ -21,8 +21,8 @@ struct Page {
 
 pub async fn page(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
     let t = v.tr();
-    let org = state.app.get_org(&v.ctx, &v.session.user.org_id).await.map_err(|e| v.err(e))?;
-    // What the core says the viewer may do (`Amparo::capabilities`), labelled.
+    let org = state.app.administration().get_org(&v.ctx, &v.session.user.org_id).await.map_err(|e| v.err(e))?;
+    // What the core says the viewer may do (`Access::capabilities`), labelled.
     let c = &v.can;
     let shown = [
         ("view_directory", c.view_directory),
@@ -38,11 +38,11 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Result<Response, 
         let label = t.t(&format!("can-{name}"));
         if ok { can.push(label) } else { cannot.push(label) }
     }
-    let counts = state.app.area_counts("PE").await.map_err(|e| v.err(e))?;
+    let counts = state.app.system().area_counts("PE").await.map_err(|e| v.err(e))?;
     let n = |l| counts.iter().find(|(lv, _)| *lv == l).map(|(_, c)| *c).unwrap_or(0).to_string();
-    let countries = state.app.list_countries(&v.ctx).await.map_err(|e| v.err(e))?.len().to_string();
+    let countries = state.app.system().list_countries(&v.ctx).await.map_err(|e| v.err(e))?.len().to_string();
     let geo = t.t_args("dash-geo-detail", &[("departments", n(1)), ("provinces", n(2)), ("districts", n(3)), ("countries", countries)]);
     let welcome = t.t_args("dash-welcome", &[("name", v.session.user.display_name.clone())]);
-    let work = state.app.work_summary(&v.ctx).await.map_err(|e| v.err(e))?;
+    let work = state.app.statistics().work_summary(&v.ctx).await.map_err(|e| v.err(e))?;
     render(&Page { nav: Nav::for_viewer(&v, "home"), welcome, org_name: org.name, can, cannot, geo, work })
 }

@@ -11,16 +11,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 pub async fn healthz(State(state): State<AppState>) -> Response {
-    if state.app.database_ok().await { (StatusCode::OK, "ok").into_response() } else { unavailable("database unavailable") }
+    if state.app.system().database_ok().await { (StatusCode::OK, "ok").into_response() } else { unavailable("database unavailable") }
 }
 
 /// Ready when the database answers and the search index has been built after start-up (the
 /// server answers, and `/healthz` says ok, while it is being built; search then says it is
 /// not ready yet). A load balancer takes an instance out while its database is away.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    if !state.app.database_ok().await {
+    if !state.app.system().database_ok().await {
         unavailable("database unavailable")
-    } else if state.app.search_ready() {
+    } else if state.app.coordination().search_ready() {
         (StatusCode::OK, "ready").into_response()
     } else {
         unavailable("starting: search index being built")
@@ -42,13 +42,13 @@ pub struct LangForm {
 pub async fn switch_locale(State(state): State<AppState>, meta: Meta, headers: HeaderMap, UiForm(f): UiForm<LangForm>) -> Response {
     let lang = Lang::parse(&f.lang).unwrap_or(Lang::Es);
     if let Some(cookie) = &meta.session_cookie
-        && let Ok(Some(s)) = state.app.resolve_session(cookie).await
+        && let Ok(Some(s)) = state.app.access().resolve_session(cookie).await
     {
-        let _ = state.app.set_session_locale(&s, lang.code()).await;
+        let _ = state.app.access().set_session_locale(&s, lang.code()).await;
         if s.stage == amparo_core::usecases::auth::LoginStage::Complete {
             let ctx = amparo_core::Ctx { actor: Some(s.actor()), client_ip: meta.ip.clone(), operation_id: meta.op.clone() };
             let l = if lang == Lang::En { Locale::En } else { Locale::Es };
-            if let Err(e) = state.app.set_own_locale(&ctx, l).await {
+            if let Err(e) = state.app.administration().set_own_locale(&ctx, l).await {
                 tracing::warn!(operation_id = %meta.op, error = %e, "could not save language preference");
             }
         }

@@ -60,7 +60,7 @@ impl Nav {
     pub fn anonymous(state: &AppState, t: Tr, csrf_binding: &str) -> Self {
         Nav {
             t,
-            csrf: state.app.csrf_token(csrf_binding),
+            csrf: state.app.system().csrf_token(csrf_binding),
             user: None,
             roles: vec![],
             demo: state.settings.demo_mode,

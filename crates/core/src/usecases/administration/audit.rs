@@ -1,9 +1,9 @@
 //! Reading and verifying the audit trail.
 
-use crate::Amparo;
-use crate::app::{CHECKPOINT_PURPOSE, HEAD_PURPOSE};
+use super::System;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
+use crate::kernel::{CHECKPOINT_PURPOSE, HEAD_PURPOSE};
 use crate::store::AuditFilter;
 use amparo_domain::Role;
 use amparo_domain::audit::{AuditEntry, BreakReason, ChainBreak, ChainVerifier, checkpoint_message, head_message};
@@ -58,7 +58,7 @@ impl Anchor {
     }
 }
 
-impl Amparo {
+impl System {
     /// Filtered audit entries, newest first. Organisation admins see their organisation's
     /// entries only; the system admin sees all.
     pub async fn list_audit(&self, ctx: &Ctx, mut filter: AuditFilter) -> CoreResult<Vec<AuditEntry>> {

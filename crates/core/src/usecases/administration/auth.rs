@@ -6,7 +6,7 @@
 //! the database per account and per client address (so every server instance sees the same
 //! counts) and lead to a temporary lockout; each failure and lockout is audited.
 
-use crate::Amparo;
+use super::Access;
 use crate::crypto::{sha256_hex, totp};
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
@@ -69,7 +69,7 @@ fn stage_for(user: &User, has_secret: bool, mfa_ok: bool) -> LoginStage {
     }
 }
 
-impl Amparo {
+impl Access {
     fn account_key(email: &str) -> String {
         format!("acct:{}", sha256_hex(email.trim().to_lowercase().as_bytes()))
     }
@@ -223,7 +223,7 @@ impl Amparo {
         self.set_session_locale(&s, locale.as_str()).await?;
         if s.user.locale != Some(locale) {
             let ctx = Ctx { actor: Some(s.actor()), client_ip: client_ip.to_owned(), operation_id: operation_id.to_owned() };
-            self.set_own_locale(&ctx, locale).await?;
+            self.administration().set_own_locale(&ctx, locale).await?;
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 //! renders. A record's own page carries its own flags (`PersonFile::can_edit`,
 //! `CaseView::can_edit`, `UserAdminRow::can_edit`).
 
-use crate::Amparo;
+use super::Access;
 use crate::ctx::Ctx;
 use amparo_domain::policy::{Action, Actor, Relation, authorize};
 use serde::Serialize;
@@ -40,7 +40,7 @@ pub struct Capabilities {
     pub view_small_cells: bool,
 }
 
-impl Amparo {
+impl Access {
     /// The caller's capabilities within their own organisation's scope.
     pub fn capabilities(&self, ctx: &Ctx) -> Capabilities {
         capabilities_of(ctx.actor.as_ref())

@@ -1,6 +1,6 @@
 //! Geography: loading the shipped reference data and importing another country's areas.
 
-use crate::Amparo;
+use super::System;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::geo_data;
@@ -8,13 +8,13 @@ use amparo_domain::geo::{Area, Country};
 use amparo_domain::policy::{Action, Relation};
 use std::collections::HashSet;
 
-impl Amparo {
+impl System {
     /// Install the reference data shipped with Amparo (geography, statutes and the built-in
     /// screening instrument) where missing. Idempotent; run at start-up.
     pub async fn ensure_reference_data(&self, ctx: &Ctx) -> CoreResult<()> {
         self.ensure_reference_geography(ctx).await?;
-        self.ensure_statutes(ctx).await?;
-        self.ensure_builtin_instrument(ctx).await
+        self.prosecution().ensure_statutes(ctx).await?;
+        self.identification().ensure_builtin_instrument(ctx).await
     }
 
     /// Load the shipped countries and Peru's UBIGEO if they are not there yet. Idempotent.

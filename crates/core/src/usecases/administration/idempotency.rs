@@ -16,7 +16,7 @@
 //!   than the longest a request may run) it takes the claim over and runs.
 //! - Keys are kept for at least 24 hours (purged after [`KEEP_SECS`]).
 
-use crate::Amparo;
+use super::Access;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
 use crate::store::IdemRecord;
@@ -32,7 +32,7 @@ const STALE_MARGIN_SECS: i64 = 5;
 /// What the web layer should do with a request that carries a key.
 #[derive(Debug, PartialEq, Eq)]
 pub enum IdemDecision {
-    /// Run it, then call [`Amparo::idempotency_done`] or [`Amparo::idempotency_failed`].
+    /// Run it, then call [`Access::idempotency_done`] or [`Access::idempotency_failed`].
     Run,
     /// Answer with this stored response.
     Replay { status: u16, body: Vec<u8> },
@@ -49,7 +49,7 @@ pub fn valid_key(key: &str) -> bool {
     !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| (0x21..=0x7e).contains(&b))
 }
 
-impl Amparo {
+impl Access {
     fn idem_key_hash(&self, scope: &str, key: &str) -> String {
         crate::crypto::csrf_token(&self.keys, &format!("idempotency:{}:{key}", hex::encode(Sha256::digest(scope.as_bytes()))))
     }
@@ -146,9 +146,9 @@ mod tests {
 
     #[test]
     fn the_fingerprint_covers_method_path_and_body() {
-        let a = Amparo::idempotency_request_hash("POST", "/api/v1/persons", b"{}");
-        assert_ne!(a, Amparo::idempotency_request_hash("POST", "/api/v1/reports", b"{}"));
-        assert_ne!(a, Amparo::idempotency_request_hash("POST", "/api/v1/persons", b"{ }"));
-        assert_eq!(a, Amparo::idempotency_request_hash("POST", "/api/v1/persons", b"{}"));
+        let a = Access::idempotency_request_hash("POST", "/api/v1/persons", b"{}");
+        assert_ne!(a, Access::idempotency_request_hash("POST", "/api/v1/reports", b"{}"));
+        assert_ne!(a, Access::idempotency_request_hash("POST", "/api/v1/persons", b"{ }"));
+        assert_eq!(a, Access::idempotency_request_hash("POST", "/api/v1/persons", b"{}"));
     }
 }

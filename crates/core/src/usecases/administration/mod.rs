@@ -10,3 +10,21 @@ pub mod refusals;
 pub mod system;
 pub mod tokens;
 pub mod users;
+
+use crate::kernel::services::service;
+use crate::store::ports::*;
+
+service! {
+    /// Signing in and out, sessions, second factors, API tokens, idempotent retries and the capabilities the navigation shows.
+    Access, AccessPorts: AccountStore, IdempotencyStore, SessionStore
+}
+
+service! {
+    /// Organisations and user accounts: who works where, in which role.
+    Administration, AdministrationPorts: AccountStore, OrgStore, ReferenceStore, SessionStore
+}
+
+service! {
+    /// The audit trail and its checkpoints, keys, backups and health, and the reference geography.
+    System, SystemPorts: SchemaStore, AuditStore, OrgStore, ReferenceStore, SessionStore, SnapshotStore
+}

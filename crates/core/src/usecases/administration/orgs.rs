@@ -1,6 +1,6 @@
 //! Organisations: the directory every user sees, and its administration.
 
-use crate::Amparo;
+use super::Administration;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
@@ -18,7 +18,7 @@ pub struct OrgDirectoryRow {
     pub can_be_parent: bool,
 }
 
-impl Amparo {
+impl Administration {
     /// The directory with the viewer's capabilities on each row, so the page offers only
     /// the actions that will be allowed.
     pub async fn org_directory(&self, ctx: &Ctx) -> CoreResult<Vec<OrgDirectoryRow>> {
@@ -28,7 +28,7 @@ impl Amparo {
         Ok(orgs
             .into_iter()
             .map(|o| {
-                let rel = crate::usecases::relation_in(ctx, &o.id, &parents);
+                let rel = crate::kernel::relation_in(ctx, &o.id, &parents);
                 let as_parent = if rel == Relation::SameOrg { Relation::SubOrg } else { rel };
                 OrgDirectoryRow {
                     can_edit: amparo_domain::policy::authorize(actor, Action::UpdateOrg, rel).is_ok(),

@@ -10,7 +10,7 @@
 //! one entry with the count. All sources together get at most [`ALL_REFUSALS_PER_MINUTE`].
 //! The counters live in the throttling table, like login failures.
 
-use crate::Amparo;
+use super::Access;
 use crate::ctx::Ctx;
 use crate::error::CoreResult;
 use crate::store::ThrottleState;
@@ -98,7 +98,7 @@ fn count(mut t: ThrottleState, now: i64, limit: i64) -> (Count, ThrottleState, i
     (c, t, ended_suppressed)
 }
 
-impl Amparo {
+impl Access {
     /// Record a refused request (see the module header). Failing to record must not turn a
     /// refusal into an acceptance: the caller refuses whatever this returns.
     pub async fn record_refusal(&self, client_ip: &str, operation_id: &str, r: &Refusal<'_>) -> CoreResult<()> {

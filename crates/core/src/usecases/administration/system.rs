@@ -1,6 +1,6 @@
 //! Operator work: key rotation and snapshots (backup/restore).
 
-use crate::Amparo;
+use super::System;
 use crate::crypto::field;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
@@ -14,7 +14,17 @@ pub struct RotationReport {
     pub cells_reencrypted: usize,
 }
 
-impl Amparo {
+impl System {
+    /// Whether the database answers (`/healthz`, `/readyz`); reads, never migrates.
+    pub async fn database_ok(&self) -> bool {
+        self.store.applied_migrations().await.is_ok_and(|v| !v.is_empty())
+    }
+
+    /// Sign the current head of the audit chain now (the CLI's audit checkpoint).
+    pub async fn checkpoint_now(&self) -> CoreResult<Option<crate::store::Checkpoint>> {
+        self.k.checkpoint_now().await
+    }
+
     /// Re-encrypt every encrypted cell under the keyring's active key. The caller has already
     /// added the new key to the key file (old keys stay, so a crash midway leaves every cell
     /// readable). One transaction and one audit event per column.

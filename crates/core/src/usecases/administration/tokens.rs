@@ -1,7 +1,7 @@
 //! API bearer tokens: `amp_<id>_<secret>`. Only the SHA-256 of the secret is stored; tokens
 //! expire and can be revoked. A token acts as its user, with that user's roles.
 
-use crate::Amparo;
+use super::Access;
 use crate::crypto::{ct_eq, sha256_hex};
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
@@ -12,7 +12,7 @@ use amparo_domain::user::User;
 
 const MAX_DAYS: i64 = 366;
 
-impl Amparo {
+impl Access {
     /// Create a token for the user with `email`. Users create their own; the console
     /// operator (`amparo token create`) may create one for anybody.
     pub async fn create_token(&self, ctx: &Ctx, email: &str, name: &str, days: i64) -> CoreResult<(String, TokenRecord)> {

@@ -1,7 +1,7 @@
 //! User administration. Organisation admins manage their own organisation and those below it;
 //! the system admin manages everyone. Managing an account never grants sight of victims.
 
-use crate::Amparo;
+use super::Administration;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
@@ -36,7 +36,7 @@ pub struct UserUpdate {
     pub version: i64,
 }
 
-impl Amparo {
+impl Administration {
     pub(crate) async fn user_relation(&self, ctx: &Ctx, target: &User) -> CoreResult<Relation> {
         if ctx.user().map(|u| u.user_id == target.id).unwrap_or(false) {
             return Ok(Relation::SelfRecord);
@@ -100,7 +100,7 @@ impl Amparo {
         let own_kind = ctx.org_id().and_then(|mine| orgs.iter().find(|o| &o.id == mine)).map(|o| o.kind).unwrap_or(OrgKind::Court);
         let mut out = Vec::new();
         for o in orgs.iter() {
-            let rel = crate::usecases::relation_in(ctx, &o.id, &parents);
+            let rel = crate::kernel::relation_in(ctx, &o.id, &parents);
             if amparo_domain::policy::authorize(actor, Action::CreateUser, rel).is_err() {
                 continue;
             }
@@ -189,7 +189,7 @@ impl Amparo {
             let rel = if ctx.user().map(|me| me.user_id == u.id).unwrap_or(false) {
                 Relation::SelfRecord
             } else {
-                crate::usecases::relation_in(ctx, &u.org_id, &parents)
+                crate::kernel::relation_in(ctx, &u.org_id, &parents)
             };
             if amparo_domain::policy::authorize(actor, Action::ReadUser, rel).is_ok() {
                 out.push(u);
@@ -333,7 +333,7 @@ impl Amparo {
             .into_iter()
             .map(|u| {
                 let own = ctx.user().is_some_and(|me| me.user_id == u.id);
-                let rel = if own { Relation::SameOrg } else { crate::usecases::relation_in(ctx, &u.org_id, &parents) };
+                let rel = if own { Relation::SameOrg } else { crate::kernel::relation_in(ctx, &u.org_id, &parents) };
                 let may = amparo_domain::policy::authorize(actor, Action::UpdateUser, rel).is_ok();
                 let last_sysadmin = u.roles.contains(&Role::SystemAdmin) && !u.disabled && active_sysadmins <= 1;
                 let misfit_roles = kinds.get(&u.org_id).map(|k| self.profile.role_fit.misfits(*k, &u.roles)).unwrap_or_default();
@@ -363,7 +363,7 @@ impl Amparo {
 
     /// Disable an account by e-mail (console). Its sessions end at once.
     pub async fn disable_user(&self, ctx: &Ctx, email: &str) -> CoreResult<User> {
-        let rec = self.user_record_by_email(email).await?;
+        let rec = self.access().user_record_by_email(email).await?;
         let upd = UserUpdate {
             display_name: rec.user.display_name.clone(),
             roles: rec.user.roles.iter().map(|r| r.as_str().to_owned()).collect(),
@@ -377,7 +377,7 @@ impl Amparo {
     /// Set a new password (console or admin). Optionally clears two-factor so the user
     /// enrols again (lost phone). Ends the user's sessions.
     pub async fn reset_password(&self, ctx: &Ctx, email: &str, new_password: &str, reset_mfa: bool) -> CoreResult<User> {
-        let rec = self.user_record_by_email(email).await?;
+        let rec = self.access().user_record_by_email(email).await?;
         let rel = self.user_relation(ctx, &rec.user).await?;
         let rel = if rel == Relation::SelfRecord { Relation::SameOrg } else { rel };
         self.authorize(ctx, Action::UpdateUser, rel, "user", rec.user.id.as_str()).await?;

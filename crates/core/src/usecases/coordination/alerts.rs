@@ -8,7 +8,7 @@
 //! nothing without the key. Fuzzy matching (the record-linkage engine) plugs into
 //! `raise_match_alerts` with its own candidate list.
 
-use crate::Amparo;
+use super::Coordination;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::paging::{Page, row_key, scanned};
@@ -88,7 +88,7 @@ pub fn match_keys(identity: &Identity) -> (Option<String>, Option<String>) {
     (doc, name_dob)
 }
 
-impl Amparo {
+impl Coordination {
     pub(crate) fn keyed(&self, kind: &str, value: &str) -> String {
         crate::crypto::csrf_token(&self.keys, &format!("{MATCH_PURPOSE}|{kind}|{value}"))
     }

@@ -12,7 +12,7 @@
 //! policy one by one, and only allowed hits are counted or shown. The query text is not
 //! written to the audit trail (it may be a name); the number of results is.
 
-use crate::Amparo;
+use super::Coordination;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::records::attrs;
@@ -54,7 +54,7 @@ fn changes_text(action: &str) -> bool {
 /// Persons (or reports, or cases) read and indexed per step of the start-up build.
 const SEARCH_BUILD_PAGE: usize = 1_000;
 
-impl Amparo {
+impl Coordination {
     async fn search_doc(&self, kind: &str, id: &str) -> CoreResult<Option<SearchDoc>> {
         Ok(match kind {
             "person" => match self.store.get_person(&PersonId::from_trusted(id.to_owned())).await? {
@@ -341,7 +341,7 @@ impl Amparo {
         match kind {
             "person" => {
                 let Some(p) = self.store.get_person(&PersonId::from_trusted(id.to_owned())).await? else { return Ok(None) };
-                let rel = self.person_relation(ctx, &p.id, &p.org_id).await?;
+                let rel = self.protection().person_relation(ctx, &p.id, &p.org_id).await?;
                 Ok(authorize(actor, Action::ListPersons, rel).is_ok().then(|| SearchHit {
                     kind: "person".into(),
                     id: id.into(),
@@ -371,7 +371,7 @@ impl Amparo {
                 if ctx.org_id() != Some(&c.org_id) && !shared_cases.contains(id) {
                     return Ok(None);
                 }
-                let access = self.case_access(ctx, &c).await?;
+                let access = self.prosecution().case_access(ctx, &c).await?;
                 let label = c.lookup.clone().unwrap_or_default();
                 // A share that hides identities does not let names lead to the case either;
                 // the case itself is still found by its title and notes.

@@ -8,7 +8,7 @@
 //! writes no audit entry when it passes (the use case writes its own); a refusal is audited
 //! by `authorize`, like any other.
 
-use crate::Amparo;
+use super::Coordination;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::store::RecordTable;
@@ -63,7 +63,7 @@ impl RecordKind {
     }
 }
 
-impl Amparo {
+impl Coordination {
     /// Refuse unless the caller may see the record. A record that does not exist and one
     /// the caller may not see give the same error (`Forbidden(NoRelation)`, audited).
     pub async fn require_visible(&self, ctx: &Ctx, kind: RecordKind, id: &str) -> CoreResult<()> {
@@ -72,18 +72,20 @@ impl Amparo {
         }
         match kind {
             RecordKind::Directory => Ok(()),
-            RecordKind::Person => self.person_for(ctx, &PersonId::from_trusted(id.to_owned()), Action::ListPersons).await.map(|_| ()),
+            RecordKind::Person => {
+                self.protection().person_for(ctx, &PersonId::from_trusted(id.to_owned()), Action::ListPersons).await.map(|_| ())
+            }
             RecordKind::Screening => {
                 let row = self.store.get_row(RecordTable::Screenings, id).await?;
                 match row.and_then(|r| r.subject_id) {
-                    Some(p) => self.person_for(ctx, &PersonId::from_trusted(p), Action::ListPersons).await.map(|_| ()),
+                    Some(p) => self.protection().person_for(ctx, &PersonId::from_trusted(p), Action::ListPersons).await.map(|_| ()),
                     None => self.authorize(ctx, Action::ListPersons, Relation::Unrelated, "screening", id).await,
                 }
             }
             RecordKind::Report => {
                 let row = self.store.get_row(RecordTable::Reports, id).await?;
                 let rel = match &row {
-                    Some(r) => self.report_relation(ctx, r).await?,
+                    Some(r) => self.intake().report_relation(ctx, r).await?,
                     None => Relation::Unrelated,
                 };
                 self.authorize(ctx, Action::ViewReports, rel, "report", id).await
@@ -110,7 +112,7 @@ impl Amparo {
             RecordKind::Match => {
                 let row = self.store.get_row(RecordTable::PersonMatches, id).await?;
                 let rel = match &row {
-                    Some(r) => self.match_relation(ctx, r).await?.0,
+                    Some(r) => self.linkage().match_relation(ctx, r).await?.0,
                     None => Relation::Unrelated,
                 };
                 self.authorize(ctx, Action::ViewMatches, rel, "person_match", id).await
@@ -126,7 +128,7 @@ impl Amparo {
             RecordKind::User => {
                 let rel = match UserId::parse(id) {
                     Some(uid) => match self.store.get_user(&uid).await? {
-                        Some(u) => self.user_relation(ctx, &u.user).await?,
+                        Some(u) => self.administration().user_relation(ctx, &u.user).await?,
                         None => Relation::Unrelated,
                     },
                     None => Relation::Unrelated,
@@ -140,7 +142,7 @@ impl Amparo {
     async fn case_visible(&self, ctx: &Ctx, case_id: &str) -> CoreResult<()> {
         let row = self.store.get_row(RecordTable::Cases, case_id).await?;
         let rel = match &row {
-            Some(r) => self.case_access(ctx, r).await?.relation,
+            Some(r) => self.prosecution().case_access(ctx, r).await?.relation,
             None => Relation::Unrelated,
         };
         self.authorize(ctx, Action::ViewCase, rel, "case", case_id).await

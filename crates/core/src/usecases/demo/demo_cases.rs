@@ -5,7 +5,7 @@
 //! that hides identities from the coordinating body, an overdue task, a cross-agency alert
 //! (the same document number recorded by the police and by an NGO) and prevention activities.
 
-use crate::Amparo;
+use super::Demo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::store::{RecordTable, RowFilter};
@@ -23,7 +23,7 @@ fn s(v: &str) -> String {
     v.to_owned()
 }
 
-impl Amparo {
+impl Demo {
     pub(crate) async fn load_cases_demo(&self, ctx: &Ctx) -> CoreResult<()> {
         if !self.store.find_rows(RecordTable::Cases, &RowFilter { limit: Some(1), ..Default::default() }).await?.is_empty() {
             return Ok(());
@@ -67,6 +67,7 @@ impl Amparo {
             .flatten()
             .collect();
         let bar = self
+            .prosecution()
             .open_case(
                 &inv,
                 &CaseInput {
@@ -83,10 +84,13 @@ impl Amparo {
         let persons = self.store.list_persons(&police.id).await?;
         let by_role = |r: PersonRole| persons.iter().filter(move |p| p.role == r).map(|p| p.id.to_string()).collect::<Vec<_>>();
         for pid in by_role(PersonRole::PossibleVictim).into_iter().take(3) {
-            self.link_person(&inv, &bar.id, &LinkInput { person_id: pid, role: s("victim"), official_complicity: false }).await?;
+            self.prosecution()
+                .link_person(&inv, &bar.id, &LinkInput { person_id: pid, role: s("victim"), official_complicity: false })
+                .await?;
         }
         let suspects = by_role(PersonRole::Suspect);
         let second = self
+            .protection()
             .create_person(
                 &inv,
                 &PersonInput {
@@ -100,55 +104,61 @@ impl Amparo {
             )
             .await?;
         for pid in suspects.iter().cloned().chain([second.id.to_string()]) {
-            self.link_person(&inv, &bar.id, &LinkInput { person_id: pid, role: s("suspect"), official_complicity: false }).await?;
+            self.prosecution()
+                .link_person(&inv, &bar.id, &LinkInput { person_id: pid, role: s("suspect"), official_complicity: false })
+                .await?;
         }
         for (kind, date, place) in [("Recruitment", 120, "PE-1602"), ("Transit", 100, "PE-1601"), ("Exploitation", 90, "PE-1601")] {
-            self.add_event(&inv, &bar.id, &EventInput { kind: s(kind), date: days_ago(date), place: s(place) }).await?;
+            self.prosecution().add_event(&inv, &bar.id, &EventInput { kind: s(kind), date: days_ago(date), place: s(place) }).await?;
         }
-        self.share_case(
-            &inv,
-            &bar.id,
-            &ShareInput {
-                to_org: fiscalia.id.to_string(),
-                purpose: s("Investigación fiscal y acusación"),
-                until: days_ahead(365),
-                hide_identities: false,
-            },
-        )
-        .await?;
-        self.share_case(
-            &inv,
-            &bar.id,
-            &ShareInput {
-                to_org: coordination.id.to_string(),
-                purpose: s("Seguimiento nacional de casos"),
-                until: days_ahead(180),
-                hide_identities: true,
-            },
-        )
-        .await?;
-        self.add_task(
-            &inv,
-            &bar.id,
-            &TaskInput { title: s("Remitir informe policial a Fiscalía"), assignee: inv_u.email.clone(), due: days_ago(3) },
-        )
-        .await?;
+        self.coordination()
+            .share_case(
+                &inv,
+                &bar.id,
+                &ShareInput {
+                    to_org: fiscalia.id.to_string(),
+                    purpose: s("Investigación fiscal y acusación"),
+                    until: days_ahead(365),
+                    hide_identities: false,
+                },
+            )
+            .await?;
+        self.coordination()
+            .share_case(
+                &inv,
+                &bar.id,
+                &ShareInput {
+                    to_org: coordination.id.to_string(),
+                    purpose: s("Seguimiento nacional de casos"),
+                    until: days_ahead(180),
+                    hide_identities: true,
+                },
+            )
+            .await?;
+        self.prosecution()
+            .add_task(
+                &inv,
+                &bar.id,
+                &TaskInput { title: s("Remitir informe policial a Fiscalía"), assignee: inv_u.email.clone(), due: days_ago(3) },
+            )
+            .await?;
         // The prosecutor charges both suspects; one conviction in range, one flagged below the minimum.
         let offence = days_ago(90);
         let mut charges = Vec::new();
         for pid in suspects.iter().cloned().chain([second.id.to_string()]) {
             charges.push(
-                self.file_charge(
-                    &fiscal,
-                    &bar.id,
-                    &ChargeInput {
-                        person_id: pid,
-                        statute_id: s("pe-cp-129b-1-2021"),
-                        offence_date: offence.clone(),
-                        filed_on: days_ago(60),
-                    },
-                )
-                .await?,
+                self.prosecution()
+                    .file_charge(
+                        &fiscal,
+                        &bar.id,
+                        &ChargeInput {
+                            person_id: pid,
+                            statute_id: s("pe-cp-129b-1-2021"),
+                            offence_date: offence.clone(),
+                            filed_on: days_ago(60),
+                        },
+                    )
+                    .await?,
             );
         }
         if let Some(c) = charges.first() {
@@ -160,14 +170,14 @@ impl Amparo {
                 version: c.version.to_string(),
                 ..Default::default()
             };
-            let c = self.decide_charge(&fiscal, &c.id, &d).await?;
+            let c = self.prosecution().decide_charge(&fiscal, &c.id, &d).await?;
             let ap = crate::usecases::prosecution::AppealInput {
                 filed_on: days_ago(2),
                 result: s("pending"),
                 version: c.version.to_string(),
                 ..Default::default()
             };
-            self.add_appeal(&fiscal, &c.id, &ap).await?;
+            self.prosecution().add_appeal(&fiscal, &c.id, &ap).await?;
         }
         if let Some(c) = charges.get(1) {
             let d = DecisionOnChargeInput {
@@ -178,11 +188,12 @@ impl Amparo {
                 fine: s("5000"),
                 version: c.version.to_string(),
             };
-            self.decide_charge(&fiscal, &c.id, &d).await?;
+            self.prosecution().decide_charge(&fiscal, &c.id, &d).await?;
         }
 
         // 2. Madre de Dios: forced labour in a gold-mining camp, recruited in Cusco.
         let mine = self
+            .prosecution()
             .open_case(
                 &insp,
                 &CaseInput {
@@ -196,15 +207,17 @@ impl Amparo {
             )
             .await?;
         for p in self.store.list_persons(&sunafil.id).await? {
-            self.link_person(&insp, &mine.id, &LinkInput { person_id: p.id.to_string(), role: s("victim"), official_complicity: false })
+            self.prosecution()
+                .link_person(&insp, &mine.id, &LinkInput { person_id: p.id.to_string(), role: s("victim"), official_complicity: false })
                 .await?;
         }
         for (kind, date, place) in [("Recruitment", 200, "PE-0801"), ("Transit", 195, "PE-17"), ("Exploitation", 190, "PE-1701")] {
-            self.add_event(&insp, &mine.id, &EventInput { kind: s(kind), date: days_ago(date), place: s(place) }).await?;
+            self.prosecution().add_event(&insp, &mine.id, &EventInput { kind: s(kind), date: days_ago(date), place: s(place) }).await?;
         }
 
         // 2b. Loreto: debt bondage in illegal logging on the river.
         let logging = self
+            .prosecution()
             .open_case(
                 &inv,
                 &CaseInput {
@@ -218,12 +231,13 @@ impl Amparo {
             )
             .await?;
         for (kind, date, place) in [("Recruitment", 150, "PE-1603"), ("Exploitation", 140, "PE-1601")] {
-            self.add_event(&inv, &logging.id, &EventInput { kind: s(kind), date: days_ago(date), place: s(place) }).await?;
+            self.prosecution().add_event(&inv, &logging.id, &EventInput { kind: s(kind), date: days_ago(date), place: s(place) }).await?;
         }
 
         // 3. Recruitment in Cusco for Spain, followed by the Loreto unit; a police officer among the
         // suspects, so the case is restricted to named users and accesses are reported.
         let cusco = self
+            .prosecution()
             .open_case(
                 &inv,
                 &CaseInput {
@@ -236,12 +250,14 @@ impl Amparo {
             )
             .await?;
         let officer = self
+            .protection()
             .create_person(
                 &inv,
                 &PersonInput { role: s("suspect"), sex: s("male"), approx_age: s("38"), aliases: s("Suboficial"), ..Default::default() },
             )
             .await?;
         let victim = self
+            .protection()
             .create_person(
                 &inv,
                 &PersonInput {
@@ -254,28 +270,31 @@ impl Amparo {
                 },
             )
             .await?;
-        self.link_person(&inv, &cusco.id, &LinkInput { person_id: victim.id.to_string(), role: s("victim"), official_complicity: false })
+        self.prosecution()
+            .link_person(&inv, &cusco.id, &LinkInput { person_id: victim.id.to_string(), role: s("victim"), official_complicity: false })
             .await?;
         for (kind, date, place) in [("Recruitment", 300, "PE-0801"), ("Transit", 290, "PE-15"), ("Exploitation", 280, "ES")] {
-            self.add_event(&inv, &cusco.id, &EventInput { kind: s(kind), date: days_ago(date), place: s(place) }).await?;
+            self.prosecution().add_event(&inv, &cusco.id, &EventInput { kind: s(kind), date: days_ago(date), place: s(place) }).await?;
         }
-        self.link_person(&inv, &cusco.id, &LinkInput { person_id: officer.id.to_string(), role: s("suspect"), official_complicity: true })
+        self.prosecution()
+            .link_person(&inv, &cusco.id, &LinkInput { person_id: officer.id.to_string(), role: s("suspect"), official_complicity: true })
             .await?;
 
         // 4. The NGO records a girl with the same DNI as one the police hold: both get an alert.
-        self.create_person(
-            &cw,
-            &PersonInput {
-                role: s("possible_victim"),
-                sex: s("female"),
-                approx_age: s("15"),
-                given_names: s("Lucia"),
-                document_type: s("national_id"),
-                document_number: s("DNI 71234567"),
-                ..Default::default()
-            },
-        )
-        .await?;
+        self.protection()
+            .create_person(
+                &cw,
+                &PersonInput {
+                    role: s("possible_victim"),
+                    sex: s("female"),
+                    approx_age: s("15"),
+                    given_names: s("Lucia"),
+                    document_type: s("national_id"),
+                    document_number: s("DNI 71234567"),
+                    ..Default::default()
+                },
+            )
+            .await?;
 
         // 5. Prevention register.
         let coord_u = user(Role::Coordinator)?;
@@ -294,7 +313,7 @@ impl Amparo {
                 audience: s(audience),
                 people: s(people),
             };
-            self.record_prevention(&coord, &input).await?;
+            self.protection().record_prevention(&coord, &input).await?;
         }
         Ok(())
     }

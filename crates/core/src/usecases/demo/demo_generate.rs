@@ -13,8 +13,8 @@
 //! in through `Store::write_bulk`, a few thousand cases per transaction, each chunk with its
 //! own audit event.
 
+use super::Demo;
 use super::demo_names::{ALIASES, Dice, GIVEN_F, GIVEN_M, SECOND_GIVEN, SURNAMES};
-use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::records::to_json;
@@ -85,7 +85,7 @@ struct NewPerson {
     identity: Identity,
 }
 
-impl Amparo {
+impl Demo {
     /// Add `cases` synthetic cases (with everything around them) to the database. Needs the
     /// organisations of the demo (`load_demo`). `progress` is called with cases done so far.
     pub async fn generate_dataset(
@@ -127,7 +127,7 @@ impl Amparo {
         let of = |k: OrgKind| all.iter().filter(|o| o.kind == k).cloned().collect::<Vec<_>>();
         let police = of(OrgKind::PoliceUnit);
         let hotlines = of(OrgKind::Hotline);
-        let instrument = self.instrument("ilo-ec-2009").await.ok();
+        let instrument = self.identification().instrument("ilo-ec-2009").await.ok();
         let prosecutors = of(OrgKind::ProsecutorOffice);
         let mut carers = of(OrgKind::Shelter);
         carers.extend(of(OrgKind::Ngo));
@@ -208,9 +208,9 @@ impl Amparo {
     }
 
     fn seal_person(&self, mut p: NewPerson) -> CoreResult<PersonRecord> {
-        p.rec.sealed = self.seal_identity(&p.rec.id, &p.identity)?;
+        p.rec.sealed = self.protection().seal_identity(&p.rec.id, &p.identity)?;
         let (doc, _) = crate::usecases::alerts::match_keys(&p.identity);
-        p.rec.match_doc = doc.map(|x| self.keyed("doc", &x));
+        p.rec.match_doc = doc.map(|x| self.coordination().keyed("doc", &x));
         Ok(p.rec)
     }
 
@@ -287,7 +287,10 @@ impl Amparo {
                 };
                 let f = input.validate()?;
                 let closed = at + d.below(15) as i64 * 86_400;
-                rows.push((RecordTable::Reports, self.closed_report_row(d.id(), received, closed, &f, police, Some(&hotline.id))?));
+                rows.push((
+                    RecordTable::Reports,
+                    self.intake().closed_report_row(d.id(), received, closed, &f, police, Some(&hotline.id))?,
+                ));
             }
 
             // Victims: one to three; children in a third of sexual cases.
@@ -345,7 +348,10 @@ impl Amparo {
                     let on = decided - d.below(8) as i64 * 86_400;
                     let mut sc = row(d, &police.id, "", "final", on);
                     sc.subject_id = Some(vid.clone());
-                    rows.push((RecordTable::Screenings, self.generated_screening(instrument, &set.key, known_age, indicators, sc)?));
+                    rows.push((
+                        RecordTable::Screenings,
+                        self.identification().generated_screening(instrument, &set.key, known_age, indicators, sc)?,
+                    ));
                 }
                 // Foreign victims: voluntary repatriation for a third, an alternative to
                 // removal for some others.
@@ -369,7 +375,7 @@ impl Amparo {
                     };
                     if let Some(input) = input {
                         let a = row(d, &police.id, "", "", decided);
-                        let mut a = self.generated_assistance(&input, a)?;
+                        let mut a = self.referrals().generated_assistance(&input, a)?;
                         a.subject_id = Some(vid.clone());
                         rows.push((RecordTable::Assistance, a));
                     }

@@ -18,8 +18,8 @@
 //! so the 2008 case flow shows screenings and the CTDC export has means of control; calls
 //! to the hotline (84 over the two years) start the flow.
 
+use super::Demo;
 use super::demo_names::{Dice, GIVEN_F, GIVEN_M, SURNAMES};
-use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::store::{Batch, RecordTable, RowFilter};
@@ -60,7 +60,7 @@ const PLAN: [RegionPlan; 5] = [
     RegionPlan { place: "PE-2111", cases_2007: 1, cases_2008: 4 },  // San Román (Juliaca)
 ];
 
-impl Amparo {
+impl Demo {
     /// Load the 2007–2008 history unless it is there already (the national police unit has
     /// operations). Idempotent; needs `load_demo` first.
     pub async fn load_demo_history(&self, ctx: &Ctx) -> CoreResult<()> {
@@ -121,6 +121,7 @@ impl Amparo {
         let mut rescued: Vec<(i32, i64, String, &str, Person)> = Vec::new();
         for (year, day, place, kind, n) in raids {
             let op = self
+                .intake()
                 .create_operation(
                     &pol,
                     &OperationInput {
@@ -135,7 +136,8 @@ impl Amparo {
                 )
                 .await?;
             for _ in 0..n {
-                let p = self.create_person(&pol, &victim_input(&mut dice, kind == "sexual", "operation", &op.id, None)).await?;
+                let p =
+                    self.protection().create_person(&pol, &victim_input(&mut dice, kind == "sexual", "operation", &op.id, None)).await?;
                 rescued.push((year, day, s(place), kind, p));
             }
         }
@@ -157,6 +159,7 @@ impl Amparo {
                 for k in 0..n_cases {
                     let filed_day = 60 + (k as i64 * 37 + plan.cases_2008 as i64 * 11) % 290;
                     let case = self
+                        .prosecution()
                         .open_case(
                             &pol,
                             &CaseInput {
@@ -180,42 +183,46 @@ impl Amparo {
                         }
                     }
                     while victims.len() < 2 {
-                        victims.push(self.create_person(&pol, &victim_input(&mut dice, true, "", "", None)).await?);
+                        victims.push(self.protection().create_person(&pol, &victim_input(&mut dice, true, "", "", None)).await?);
                     }
                     for v in &victims {
-                        self.link_person(
-                            &pol,
-                            &case.id,
-                            &LinkInput { person_id: v.id.to_string(), role: s("victim"), official_complicity: false },
-                        )
-                        .await?;
+                        self.prosecution()
+                            .link_person(
+                                &pol,
+                                &case.id,
+                                &LinkInput { person_id: v.id.to_string(), role: s("victim"), official_complicity: false },
+                            )
+                            .await?;
                         let decided = date(year, filed_day - 20 - dice.below(20) as i64);
                         self.screen_and_decide(&pol, v, &decided, "sexual", &mut screen_dice).await?;
                         if year == 2008 {
                             victims_2008 += 1;
                         }
                     }
-                    self.share_case(
-                        &pol,
-                        &case.id,
-                        &ShareInput {
-                            to_org: prosecutor.id.to_string(),
-                            purpose: s("Formalización de la denuncia"),
-                            until: share_until.clone(),
-                            hide_identities: false,
-                        },
-                    )
-                    .await?;
-                    let n_suspects = 1 + (k % 4 == 0) as usize;
-                    for _ in 0..n_suspects {
-                        let suspect = self.create_person(&pol, &suspect_input(&mut dice)).await?;
-                        self.link_person(
+                    self.coordination()
+                        .share_case(
                             &pol,
                             &case.id,
-                            &LinkInput { person_id: suspect.id.to_string(), role: s("suspect"), official_complicity: false },
+                            &ShareInput {
+                                to_org: prosecutor.id.to_string(),
+                                purpose: s("Formalización de la denuncia"),
+                                until: share_until.clone(),
+                                hide_identities: false,
+                            },
                         )
                         .await?;
+                    let n_suspects = 1 + (k % 4 == 0) as usize;
+                    for _ in 0..n_suspects {
+                        let suspect = self.protection().create_person(&pol, &suspect_input(&mut dice)).await?;
+                        self.prosecution()
+                            .link_person(
+                                &pol,
+                                &case.id,
+                                &LinkInput { person_id: suspect.id.to_string(), role: s("suspect"), official_complicity: false },
+                            )
+                            .await?;
                         let charge = self
+                            .prosecution()
                             .file_charge(
                                 &fis,
                                 &case.id,
@@ -245,11 +252,12 @@ impl Amparo {
                 version: c.version.to_string(),
                 ..Default::default()
             };
-            self.decide_charge(&fis, &c.id, &d).await?;
+            self.prosecution().decide_charge(&fis, &c.id, &d).await?;
         }
 
         // 4. Very few forced-labour prosecutions: one case from the mining raid, charged in 2008.
         let mine = self
+            .prosecution()
             .open_case(
                 &pol,
                 &CaseInput {
@@ -264,36 +272,40 @@ impl Amparo {
         let miners: Vec<Person> = rescued.iter().filter(|r| r.3 == "labour").map(|r| r.4.clone()).collect();
         rescued.retain(|r| r.3 != "labour");
         for v in &miners {
-            self.link_person(&pol, &mine.id, &LinkInput { person_id: v.id.to_string(), role: s("victim"), official_complicity: false })
+            self.prosecution()
+                .link_person(&pol, &mine.id, &LinkInput { person_id: v.id.to_string(), role: s("victim"), official_complicity: false })
                 .await?;
             self.screen_and_decide(&pol, v, &date(2008, 252), "labour", &mut screen_dice).await?;
             victims_2008 += 1;
         }
-        self.share_case(
-            &pol,
-            &mine.id,
-            &ShareInput {
-                to_org: prosecutor.id.to_string(),
-                purpose: s("Formalización de la denuncia"),
-                until: share_until.clone(),
-                hide_identities: false,
-            },
-        )
-        .await?;
-        let boss = self.create_person(&pol, &suspect_input(&mut dice)).await?;
-        self.link_person(&pol, &mine.id, &LinkInput { person_id: boss.id.to_string(), role: s("suspect"), official_complicity: false })
+        self.coordination()
+            .share_case(
+                &pol,
+                &mine.id,
+                &ShareInput {
+                    to_org: prosecutor.id.to_string(),
+                    purpose: s("Formalización de la denuncia"),
+                    until: share_until.clone(),
+                    hide_identities: false,
+                },
+            )
             .await?;
-        self.file_charge(
-            &fis,
-            &mine.id,
-            &ChargeInput {
-                person_id: boss.id.to_string(),
-                statute_id: s(statute),
-                offence_date: date(2008, 200),
-                filed_on: date(2008, 300),
-            },
-        )
-        .await?;
+        let boss = self.protection().create_person(&pol, &suspect_input(&mut dice)).await?;
+        self.prosecution()
+            .link_person(&pol, &mine.id, &LinkInput { person_id: boss.id.to_string(), role: s("suspect"), official_complicity: false })
+            .await?;
+        self.prosecution()
+            .file_charge(
+                &fis,
+                &mine.id,
+                &ChargeInput {
+                    person_id: boss.id.to_string(),
+                    statute_id: s(statute),
+                    offence_date: date(2008, 200),
+                    filed_on: date(2008, 300),
+                },
+            )
+            .await?;
 
         // 5. Rescued persons not in a case are still identified (after the raid).
         for (year, day, _, kind, p) in &rescued {
@@ -321,11 +333,12 @@ impl Amparo {
                 input.document_type = s("national_id");
                 input.document_number = d.clone();
             }
-            let p = self.create_person(&pol, &input).await?;
+            let p = self.protection().create_person(&pol, &input).await?;
             // A third victim in a sex-trafficking case, or another worker of the mining camp.
             let case_id = if sexual { cases_2008.get(k as usize % cases_2008.len().max(1)).cloned() } else { Some(mine.id.clone()) };
             if let Some(case_id) = case_id {
-                self.link_person(&pol, &case_id, &LinkInput { person_id: p.id.to_string(), role: s("victim"), official_complicity: false })
+                self.prosecution()
+                    .link_person(&pol, &case_id, &LinkInput { person_id: p.id.to_string(), role: s("victim"), official_complicity: false })
                     .await?;
             }
             self.decide_victim(&pol, &p, &date(2008, 15 + (k * 23) % 340)).await?;
@@ -340,16 +353,16 @@ impl Amparo {
             let mut input = victim_input(&mut dice, true, "", "", None);
             input.document_type = s("national_id");
             input.document_number = doc.clone().unwrap_or_default();
-            let dup = self.create_person(&shel, &input).await?;
+            let dup = self.protection().create_person(&shel, &input).await?;
             self.decide_victim(&shel, &dup, &date(2008, 200 + n as i64)).await?;
         }
 
         // 8. Possible victims of 2008, not (yet) confirmed, recorded by the Cusco NGO.
         for _ in 0..24 {
-            let p = self.create_person(&ngo_ctx, &victim_input(&mut dice, true, "", "", None)).await?;
+            let p = self.protection().create_person(&ngo_ctx, &victim_input(&mut dice, true, "", "", None)).await?;
             let d =
                 DecisionInput { status: s("PossibleVictim"), decided_on: date(2008, 40 + dice.below(300) as i64), ..Default::default() };
-            self.record_decision(&ngo_ctx, &p.id, &d).await?;
+            self.identification().record_decision(&ngo_ctx, &p.id, &d).await?;
         }
 
         // 9. Referrals to shelters and services, and repatriation of foreign victims.
@@ -371,7 +384,7 @@ impl Amparo {
                 referred_on: on.clone(),
                 ..Default::default()
             };
-            self.create_referral(&pol, &p.id, &r).await?;
+            self.referrals().create_referral(&pol, &p.id, &r).await?;
             if let Some(c) = nationality
                 && n % 3 != 2
             {
@@ -382,7 +395,7 @@ impl Amparo {
                     country: s(c),
                     ..Default::default()
                 };
-                self.record_assistance(&pol, &p.id, &a).await?;
+                self.referrals().record_assistance(&pol, &p.id, &a).await?;
             }
         }
 
@@ -403,7 +416,7 @@ impl Amparo {
                 audience: s(audience),
                 people: s(people),
             };
-            self.record_prevention(&coord, &input).await?;
+            self.protection().record_prevention(&coord, &input).await?;
         }
         Ok(())
     }
@@ -436,7 +449,10 @@ impl Amparo {
                 let f = input.validate()?;
                 let received = days_from_civil(&date(year, 1 + dice.below(355) as i64)).unwrap_or(0) * 86_400;
                 let closed = received + (1 + dice.below(20) as i64) * 86_400;
-                rows.push((RecordTable::Reports, self.closed_report_row(dice.id(), received, closed, &f, police, Some(&hotline.id))?));
+                rows.push((
+                    RecordTable::Reports,
+                    self.intake().closed_report_row(dice.id(), received, closed, &f, police, Some(&hotline.id))?,
+                ));
             }
         }
         let mut ev = ctx.event(self.now(), "load_demo_history", "ok", "report", "");
@@ -465,13 +481,13 @@ impl Amparo {
             screened_on: iso_date(day * 86_400),
             ..Default::default()
         };
-        self.create_screening(ctx, &p.id, &input).await?;
+        self.identification().create_screening(ctx, &p.id, &input).await?;
         self.decide_victim(ctx, p, on).await
     }
 
     async fn decide_victim(&self, ctx: &Ctx, p: &Person, on: &str) -> CoreResult<()> {
         let d = DecisionInput { status: s("ActualVictim"), decided_on: on.to_owned(), ..Default::default() };
-        self.record_decision(ctx, &p.id, &d).await.map(|_| ())
+        self.identification().record_decision(ctx, &p.id, &d).await.map(|_| ())
     }
 }
 

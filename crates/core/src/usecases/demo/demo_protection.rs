@@ -5,7 +5,7 @@
 //!
 //! Everything goes through the same use cases as real users, as the demo accounts.
 
-use crate::Amparo;
+use super::Demo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::store::{RecordTable, RowFilter};
@@ -30,7 +30,7 @@ fn as_user(ctx: &Ctx, user: &str, org: &Organisation, role: Role) -> Ctx {
     }
 }
 
-fn days_ago(app: &Amparo, n: i64) -> String {
+fn days_ago(app: &Demo, n: i64) -> String {
     iso_date(app.now() - n * 86_400)
 }
 
@@ -38,7 +38,7 @@ fn s(v: &str) -> String {
     v.to_owned()
 }
 
-impl Amparo {
+impl Demo {
     /// Load the protection demo once (skipped when any service exists).
     pub(crate) async fn load_protection_demo(&self, ctx: &Ctx) -> CoreResult<()> {
         if !self.store.find_rows(RecordTable::Services, &RowFilter { limit: Some(1), ..Default::default() }).await?.is_empty() {
@@ -73,6 +73,7 @@ impl Amparo {
             address: s(address),
         };
         let shelter = self
+            .referrals()
             .create_service(
                 &shelter_staff,
                 None,
@@ -87,65 +88,69 @@ impl Amparo {
                 ),
             )
             .await?;
-        self.create_service(
-            &shelter_staff,
-            None,
-            &svc(
-                "Casa Refugio Amazonía",
-                "shelter",
-                &["adult_women", "foreign_nationals"],
-                "PE-16",
-                "2",
-                "Solo por derivación escrita; contacto vía la ONG de apoyo.",
-                "Jr. Napo 1180, Iquitos",
-            ),
-        )
-        .await?;
-        self.create_service(
-            &case_worker,
-            None,
-            &svc(
-                "Acompañamiento psicosocial",
-                "psychosocial",
-                &["children", "adult_women", "adult_men"],
-                "PE-16",
-                "30",
-                "Atención lunes a sábado; derivar por Amparo.",
-                "",
-            ),
-        )
-        .await?;
-        self.create_service(
-            &case_worker,
-            None,
-            &svc(
-                "Defensa legal gratuita",
-                "legal_aid",
-                &["adult_women", "adult_men", "foreign_nationals"],
-                "PE-16",
-                "40",
-                "Asignación de abogada en 48 h.",
-                "",
-            ),
-        )
-        .await?;
-        for (region, label) in [("PE-17", "Madre de Dios"), ("PE-08", "Cusco"), ("PE-21", "Puno")] {
-            let o = find(OrgKind::Shelter, region)?;
-            let staff = as_user(ctx, &user_of(Role::ShelterStaff), &o, Role::ShelterStaff);
-            self.create_service(
-                &staff,
+        self.referrals()
+            .create_service(
+                &shelter_staff,
                 None,
                 &svc(
-                    &format!("CAR {label}"),
+                    "Casa Refugio Amazonía",
                     "shelter",
-                    &["children", "adult_women"],
-                    region,
-                    "10",
-                    "Coordinar con la Fiscalía de Familia de la región.",
-                    &format!("Dirección reservada – {label}"),
+                    &["adult_women", "foreign_nationals"],
+                    "PE-16",
+                    "2",
+                    "Solo por derivación escrita; contacto vía la ONG de apoyo.",
+                    "Jr. Napo 1180, Iquitos",
                 ),
             )
             .await?;
+        self.referrals()
+            .create_service(
+                &case_worker,
+                None,
+                &svc(
+                    "Acompañamiento psicosocial",
+                    "psychosocial",
+                    &["children", "adult_women", "adult_men"],
+                    "PE-16",
+                    "30",
+                    "Atención lunes a sábado; derivar por Amparo.",
+                    "",
+                ),
+            )
+            .await?;
+        self.referrals()
+            .create_service(
+                &case_worker,
+                None,
+                &svc(
+                    "Defensa legal gratuita",
+                    "legal_aid",
+                    &["adult_women", "adult_men", "foreign_nationals"],
+                    "PE-16",
+                    "40",
+                    "Asignación de abogada en 48 h.",
+                    "",
+                ),
+            )
+            .await?;
+        for (region, label) in [("PE-17", "Madre de Dios"), ("PE-08", "Cusco"), ("PE-21", "Puno")] {
+            let o = find(OrgKind::Shelter, region)?;
+            let staff = as_user(ctx, &user_of(Role::ShelterStaff), &o, Role::ShelterStaff);
+            self.referrals()
+                .create_service(
+                    &staff,
+                    None,
+                    &svc(
+                        &format!("CAR {label}"),
+                        "shelter",
+                        &["children", "adult_women"],
+                        region,
+                        "10",
+                        "Coordinar con la Fiscalía de Familia de la región.",
+                        &format!("Dirección reservada – {label}"),
+                    ),
+                )
+                .await?;
         }
 
         // Reports taken by the hotline, routed by place to the regional police units.
@@ -159,6 +164,7 @@ impl Amparo {
             ..Default::default()
         };
         let bar = self
+            .intake()
             .create_report(
                 &operator,
                 &rep(
@@ -170,41 +176,52 @@ impl Amparo {
                 ),
             )
             .await?;
-        self.create_report(
-            &operator,
-            &rep(
-                "PE-1701",
-                "labour",
-                false,
-                false,
-                "Un joven escapó de un campamento minero en Huepetuhe: dice que retienen documentos y no pagan.",
-            ),
-        )
-        .await?;
-        self.create_report(
-            &operator,
-            &rep("PE-0801", "labour", false, true, "Niñas trabajando como empleadas domésticas sin pago en Cusco, traídas desde Paruro."),
-        )
-        .await?;
-        self.create_report(
-            &operator,
-            &rep("PE-2101", "sexual", false, false, "Ofertas de trabajo en bares de Juliaca publicadas en una radio local."),
-        )
-        .await?;
-        self.submit_public_report(
-            &ctx.operation_id,
-            "demo",
-            &ReportInput {
-                place: s("PE-16"),
-                exploitation: s("sexual"),
-                narrative: s("En un hospedaje cerca del puerto de Iquitos entran hombres mayores con chicas muy jóvenes."),
-                ..Default::default()
-            },
-        )
-        .await?;
+        self.intake()
+            .create_report(
+                &operator,
+                &rep(
+                    "PE-1701",
+                    "labour",
+                    false,
+                    false,
+                    "Un joven escapó de un campamento minero en Huepetuhe: dice que retienen documentos y no pagan.",
+                ),
+            )
+            .await?;
+        self.intake()
+            .create_report(
+                &operator,
+                &rep(
+                    "PE-0801",
+                    "labour",
+                    false,
+                    true,
+                    "Niñas trabajando como empleadas domésticas sin pago en Cusco, traídas desde Paruro.",
+                ),
+            )
+            .await?;
+        self.intake()
+            .create_report(
+                &operator,
+                &rep("PE-2101", "sexual", false, false, "Ofertas de trabajo en bares de Juliaca publicadas en una radio local."),
+            )
+            .await?;
+        self.intake()
+            .submit_public_report(
+                &ctx.operation_id,
+                "demo",
+                &ReportInput {
+                    place: s("PE-16"),
+                    exploitation: s("sexual"),
+                    narrative: s("En un hospedaje cerca del puerto de Iquitos entran hombres mayores con chicas muy jóvenes."),
+                    ..Default::default()
+                },
+            )
+            .await?;
 
         // The police act on the bar report with an operation; persons found are recorded from it.
         let op = self
+            .intake()
             .create_operation(
                 &investigator,
                 &OperationInput {
@@ -220,6 +237,7 @@ impl Amparo {
             )
             .await?;
         let insp = self
+            .intake()
             .create_inspection(
                 &inspector,
                 &InspectionInput {
@@ -264,16 +282,23 @@ impl Amparo {
             document_number: s("71234567"),
             ..person("possible_victim", "female", "15", "Lucía", "Tapullima", "", "PE", "es,shp", op_src)
         };
-        let lucia = self.create_person(&investigator, &lucia).await?;
-        let carmen =
-            self.create_person(&investigator, &person("possible_victim", "female", "17", "", "", "Carmencita", "PE", "es", op_src)).await?;
+        let lucia = self.protection().create_person(&investigator, &lucia).await?;
+        let carmen = self
+            .protection()
+            .create_person(&investigator, &person("possible_victim", "female", "17", "", "", "Carmencita", "PE", "es", op_src))
+            .await?;
         let wendy = self
+            .protection()
             .create_person(&investigator, &person("possible_victim", "female", "22", "Wendy", "Mamani", "", "BO", "es,ay", op_src))
             .await?;
         let elmer = self
+            .protection()
             .create_person(&inspector, &person("possible_victim", "male", "19", "Elmer", "Quispe", "", "PE", "qu,es", insp_src))
             .await?;
-        let yony = self.create_person(&inspector, &person("possible_victim", "male", "16", "Yony", "", "", "PE", "qu", insp_src)).await?;
+        let yony = self
+            .protection()
+            .create_person(&inspector, &person("possible_victim", "male", "16", "Yony", "", "", "PE", "qu", insp_src))
+            .await?;
 
         let screen = |set: &str, ind: &[&str], age: &str| ScreeningInput {
             set: s(set),
@@ -306,14 +331,16 @@ impl Amparo {
         let pid = |p: &amparo_domain::person::Person| PersonId::from_trusted(p.id.to_string());
 
         // Lucía: screened, identified, referred to the children's shelter, accepted, in progress.
-        let sc = self.create_screening(&investigator, &pid(&lucia), &screen("child_sexual", &child_sexual, "15")).await?;
-        self.record_decision(
-            &investigator,
-            &pid(&lucia),
-            &decide("PossibleVictim", 19, &sc.id, "Rescatada en operativo; indicadores presentes."),
-        )
-        .await?;
+        let sc = self.identification().create_screening(&investigator, &pid(&lucia), &screen("child_sexual", &child_sexual, "15")).await?;
+        self.identification()
+            .record_decision(
+                &investigator,
+                &pid(&lucia),
+                &decide("PossibleVictim", 19, &sc.id, "Rescatada en operativo; indicadores presentes."),
+            )
+            .await?;
         let r = self
+            .referrals()
             .create_referral(
                 &investigator,
                 &pid(&lucia),
@@ -328,70 +355,80 @@ impl Amparo {
             )
             .await?;
         let r = self
+            .referrals()
             .act_on_referral(
                 &shelter_staff,
                 &r.id,
                 &ReferralActInput { action: s("accept"), version: r.version.to_string(), ..Default::default() },
             )
             .await?;
-        self.act_on_referral(
-            &shelter_staff,
-            &r.id,
-            &ReferralActInput { action: s("start"), version: r.version.to_string(), ..Default::default() },
-        )
-        .await?;
+        self.referrals()
+            .act_on_referral(
+                &shelter_staff,
+                &r.id,
+                &ReferralActInput { action: s("start"), version: r.version.to_string(), ..Default::default() },
+            )
+            .await?;
 
         // Carmencita: identified 18 days ago, referral still waiting for the shelter's answer.
-        self.record_decision(
-            &investigator,
-            &pid(&carmen),
-            &decide("PossibleVictim", 18, "", "Menor de edad encontrada en el bar; sin documentos."),
-        )
-        .await?;
-        self.create_referral(
-            &investigator,
-            &pid(&carmen),
-            &ReferralInput {
-                service_id: shelter.id.clone(),
-                consent_by: s("authority"),
-                consent_method: s("written"),
-                consent_on: days_ago(self, 18),
-                consent_name: s("Fiscalía Provincial de Familia de Maynas"),
-                ..Default::default()
-            },
-        )
-        .await?;
+        self.identification()
+            .record_decision(
+                &investigator,
+                &pid(&carmen),
+                &decide("PossibleVictim", 18, "", "Menor de edad encontrada en el bar; sin documentos."),
+            )
+            .await?;
+        self.referrals()
+            .create_referral(
+                &investigator,
+                &pid(&carmen),
+                &ReferralInput {
+                    service_id: shelter.id.clone(),
+                    consent_by: s("authority"),
+                    consent_method: s("written"),
+                    consent_on: days_ago(self, 18),
+                    consent_name: s("Fiscalía Provincial de Familia de Maynas"),
+                    ..Default::default()
+                },
+            )
+            .await?;
 
         // Wendy (Bolivian): victim, no referral yet — in the gap; alternatives to removal offered.
-        self.record_decision(&investigator, &pid(&wendy), &decide("ActualVictim", 12, "", "Declaración y pruebas del operativo.")).await?;
-        self.record_assistance(
-            &investigator,
-            &pid(&wendy),
-            &AssistanceInput {
-                kind: s("alternative_to_removal"),
-                detail: s("offered_residence_permit"),
-                started_on: days_ago(self, 10),
-                ..Default::default()
-            },
-        )
-        .await?;
-        self.record_assistance(
-            &investigator,
-            &pid(&wendy),
-            &AssistanceInput {
-                kind: s("participation"),
-                detail: s("statement_given"),
-                started_on: days_ago(self, 11),
-                ..Default::default()
-            },
-        )
-        .await?;
+        self.identification()
+            .record_decision(&investigator, &pid(&wendy), &decide("ActualVictim", 12, "", "Declaración y pruebas del operativo."))
+            .await?;
+        self.referrals()
+            .record_assistance(
+                &investigator,
+                &pid(&wendy),
+                &AssistanceInput {
+                    kind: s("alternative_to_removal"),
+                    detail: s("offered_residence_permit"),
+                    started_on: days_ago(self, 10),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        self.referrals()
+            .record_assistance(
+                &investigator,
+                &pid(&wendy),
+                &AssistanceInput {
+                    kind: s("participation"),
+                    detail: s("statement_given"),
+                    started_on: days_ago(self, 11),
+                    ..Default::default()
+                },
+            )
+            .await?;
 
         // Elmer and Yony, from the mining camp: screened; Elmer identified and never referred.
-        let sc = self.create_screening(&inspector, &pid(&elmer), &screen("adult_labour", &adult_labour, "19")).await?;
-        self.record_decision(&inspector, &pid(&elmer), &decide("PossibleVictim", 14, &sc.id, "Retención de documentos y deuda.")).await?;
+        let sc = self.identification().create_screening(&inspector, &pid(&elmer), &screen("adult_labour", &adult_labour, "19")).await?;
+        self.identification()
+            .record_decision(&inspector, &pid(&elmer), &decide("PossibleVictim", 14, &sc.id, "Retención de documentos y deuda."))
+            .await?;
         let draft = ScreeningInput { status: s("draft"), ..screen("child_labour", &["d4.excessive_hours"], "16") };
-        self.create_screening(&inspector, &pid(&yony), &draft).await?;
+        self.identification().create_screening(&inspector, &pid(&yony), &draft).await?;
 
         // The same persons recorded again by other organisations, spelt their own way — what
         // record linkage is for. The shelter registers Lucía on arrival ("Tapuyima"); it also
@@ -399,23 +436,25 @@ impl Amparo {
         // The hotline took a call from Wendy before the operation ("Mamany"); neither the
         // hotline nor the police can see the other's record, so each is told who to contact.
         let arrival = PersonInput { sex: s("female"), approx_age: s("15"), nationality: s("PE"), languages: s("es"), ..Default::default() };
-        self.create_person(
-            &shelter_staff,
-            &PersonInput { role: s("victim"), given_names: s("Lucia"), first_surname: s("Tapuyima"), ..arrival.clone() },
-        )
-        .await?;
-        self.create_person(
-            &operator,
-            &PersonInput {
-                role: s("possible_victim"),
-                given_names: s("Wendi"),
-                first_surname: s("Mamany"),
-                approx_age: s("22"),
-                nationality: s("BO"),
-                ..arrival
-            },
-        )
-        .await?;
+        self.protection()
+            .create_person(
+                &shelter_staff,
+                &PersonInput { role: s("victim"), given_names: s("Lucia"), first_surname: s("Tapuyima"), ..arrival.clone() },
+            )
+            .await?;
+        self.protection()
+            .create_person(
+                &operator,
+                &PersonInput {
+                    role: s("possible_victim"),
+                    given_names: s("Wendi"),
+                    first_surname: s("Mamany"),
+                    approx_age: s("22"),
+                    nationality: s("BO"),
+                    ..arrival
+                },
+            )
+            .await?;
         Ok(())
     }
 }

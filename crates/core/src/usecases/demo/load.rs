@@ -2,7 +2,7 @@
 //! Madre de Dios, Cusco and Puno, one account per role, and a few persons. Demo accounts skip
 //! two-factor (`mfa_exempt_demo`) and the UI says so in a banner.
 
-use crate::Amparo;
+use super::Demo;
 use crate::ctx::Ctx;
 use crate::error::CoreResult;
 use crate::random::RandomExt;
@@ -47,10 +47,10 @@ fn org_name(kind: OrgKind, region: &str, national: bool) -> String {
     if national { base.to_owned() } else { format!("{base} – {region}") }
 }
 
-impl Amparo {
+impl Demo {
     /// Load the demo data set unless organisations already exist. Returns the accounts.
     pub async fn load_demo(&self, ctx: &Ctx) -> CoreResult<Vec<DemoAccount>> {
-        self.ensure_reference_data(ctx).await?;
+        self.system().ensure_reference_data(ctx).await?;
         let existing = self.store.list_orgs().await?;
         let mut orgs: Vec<Organisation> = existing.clone();
         if existing.is_empty() {
@@ -59,7 +59,7 @@ impl Amparo {
                 let input =
                     OrgInput { name: org_name(kind, "Lima", true), kind: kind.as_str().into(), jurisdiction: "PE".into(), parent_id: None };
                 let input = OrgInput { jurisdiction: "PE-15".into(), ..input };
-                orgs.push(self.create_org(ctx, &input).await?);
+                orgs.push(self.administration().create_org(ctx, &input).await?);
             }
             for (code, label) in REGIONS.iter().skip(1) {
                 for kind in [
@@ -77,7 +77,7 @@ impl Amparo {
                         jurisdiction: (*code).into(),
                         parent_id: parent,
                     };
-                    orgs.push(self.create_org(ctx, &input).await?);
+                    orgs.push(self.administration().create_org(ctx, &input).await?);
                 }
             }
         }
@@ -131,14 +131,14 @@ impl Amparo {
                     ..ctx.clone()
                 };
                 for p in demo_persons() {
-                    self.create_person(&as_investigator, &p).await?;
+                    self.protection().create_person(&as_investigator, &p).await?;
                 }
             }
         }
         self.load_protection_demo(ctx).await?;
         self.load_cases_demo(ctx).await?;
         // Link the demo's persons now, so the review queue has the pairs from the start.
-        self.linkage_tick().await?;
+        self.linkage().linkage_tick().await?;
         self.checkpoint_now().await?;
         Ok(accounts)
     }

@@ -8,3 +8,11 @@ pub(crate) mod demo_generate;
 pub(crate) mod demo_history;
 pub(crate) mod demo_names;
 pub(crate) mod demo_protection;
+
+use crate::kernel::services::service;
+use crate::store::ports::*;
+
+service! {
+    /// The demonstration and synthetic data sets, written through the other pillars' use cases.
+    Demo, DemoPorts: AccountStore, OrgStore, PersonStore, RecordStore, ReferenceStore
+}

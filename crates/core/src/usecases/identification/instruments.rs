@@ -1,7 +1,7 @@
 //! Screening instruments: the built-in ILO/EC 2009 instrument shipped as data, publishing a
 //! new version (system administrators; a version is never edited), and evaluation.
 
-use crate::Amparo;
+use super::Identification;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::store::InstrumentRecord;
@@ -64,7 +64,7 @@ fn parse(rec: &InstrumentRecord) -> CoreResult<Instrument> {
     serde_json::from_str(&rec.body).map_err(CoreError::internal)
 }
 
-impl Amparo {
+impl Identification {
     /// Install the built-in instrument if no version of its family exists (run at start-up).
     pub async fn ensure_builtin_instrument(&self, ctx: &Ctx) -> CoreResult<()> {
         let i = builtin_instrument()?;

@@ -5,7 +5,7 @@
 //! jurisdiction tree. The unit holding it is `org_id`; the organisation that took it (the
 //! hotline) is `party_org` and keeps sight of it. Narratives and reporter contacts are sealed.
 
-use crate::Amparo;
+use super::Intake;
 use crate::crypto::sha256_hex;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
@@ -145,7 +145,7 @@ pub struct ReportQueue {
     pub next_cursor: Option<String>,
 }
 
-impl Amparo {
+impl Intake {
     /// The place and every area above it, most specific first, ending with the country.
     pub(crate) async fn place_chain(&self, place: &str) -> CoreResult<Vec<String>> {
         let place = place.trim();
@@ -505,7 +505,7 @@ impl Amparo {
         Ok(ReportDetail {
             report: self.report_view(&row)?,
             secrets: self.open_json(RecordTable::Reports, &row)?,
-            persons: self.persons_of_source(ctx, id).await?,
+            persons: self.protection().persons_of_source(ctx, id).await?,
             can_triage,
         })
     }
@@ -739,7 +739,7 @@ impl Amparo {
             fields: attrs(&row)?,
             place_detail: s.place_detail,
             notes: s.notes,
-            persons: self.persons_of_source(ctx, id).await?,
+            persons: self.protection().persons_of_source(ctx, id).await?,
         })
     }
 
@@ -752,7 +752,7 @@ impl Amparo {
             fields: attrs(&row)?,
             workplace: s.workplace,
             notes: s.notes,
-            persons: self.persons_of_source(ctx, id).await?,
+            persons: self.protection().persons_of_source(ctx, id).await?,
         })
     }
 

@@ -9,8 +9,8 @@
 //! the engine's pair budget bounds blocking; a run queues at most `MAX_CANDIDATES_PER_RUN`
 //! new pairs; rows are written a chunk per transaction.
 
+use super::Linkage;
 use super::queue::{ALERTABLE, Contribution, MatchAttrs, REVIEW_THRESHOLD, ordered, reference_model};
-use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
@@ -251,7 +251,7 @@ fn known_pairs(people: &People, by_pair: &HashMap<(String, String), RecordRow>) 
         .collect()
 }
 
-impl Amparo {
+impl Linkage {
     /// The background job's step: link persons recorded or changed since the last run.
     /// Returns `None` when nothing changed, or when another server is linking (one at a
     /// time, by a job lease). The first run in a process is a full one.
@@ -291,7 +291,7 @@ impl Amparo {
             after = Some(last.id.clone());
             for p in &page {
                 // Ids are unique and read once each: every person is new to this table.
-                let values = person_values(cfg, p, &self.open_identity(p)?);
+                let values = person_values(cfg, p, &self.protection().open_identity(p)?);
                 people.append(cfg, p, &values.iter().map(|v| v.iter().map(String::as_str).collect::<Vec<_>>()).collect::<Vec<_>>());
             }
             if page.len() < PERSONS_PAGE {
@@ -318,7 +318,7 @@ impl Amparo {
             let ids: Vec<String> = changed.iter().map(ToString::to_string).collect();
             let mut rows = Vec::new();
             for p in self.store.persons_by_ids(&ids).await? {
-                rows.push(people.put(cfg, &p, &self.open_identity(&p)?));
+                rows.push(people.put(cfg, &p, &self.protection().open_identity(&p)?));
             }
             let mut focus = vec![false; people.members.len()];
             for r in rows {
@@ -555,7 +555,7 @@ impl Amparo {
                 self.store.persons_by_ids(&ids).await?.into_iter().map(|p| (p.id.to_string(), p)).collect();
             for (l, r) in w.alerts.drain(..) {
                 if let (Some(l), Some(r)) = (persons.get(l.as_str()), persons.get(r.as_str())) {
-                    batch.inserts.extend(self.match_alert_rows(l, &[(r.clone(), "record_linkage")]).await?);
+                    batch.inserts.extend(self.coordination().match_alert_rows(l, &[(r.clone(), "record_linkage")]).await?);
                 }
             }
         }

@@ -8,8 +8,8 @@
 //! `POST /api/v1/linkage/run` still answers with the summary, by waiting for the same task.
 //! Across servers, the run waits for the linkage lease (`job_lease.rs`), as the job does.
 
+use super::Linkage;
 use super::linkage_job::{LINKAGE_LEASE, LINKAGE_LEASE_SECS, LinkRunSummary};
-use crate::Amparo;
 use crate::clock::Clock;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
@@ -67,7 +67,7 @@ impl Drop for Finisher {
     }
 }
 
-impl Amparo {
+impl Linkage {
     /// Start a full run now (coordinators, system admins), or join the one under way.
     /// Returns at once, with the status and the number the run will finish as.
     async fn begin_linkage_run(&self, ctx: &Ctx) -> CoreResult<(LinkRunStatus, u64)> {

@@ -12,7 +12,7 @@
 //! alerts of `alerts.rs` through `raise_match_alerts`, and `person_groups` turns confirmed
 //! links (plus equal document numbers) into "count this person once" for statistics.
 
-use crate::Amparo;
+use super::Linkage;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::records::{attrs, to_json};
@@ -163,7 +163,7 @@ pub(super) fn ordered<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {
     if a <= b { (a, b) } else { (b, a) }
 }
 
-impl Amparo {
+impl Linkage {
     /// How the caller's organisation stands to a pair: `SameOrg` when it may see both persons,
     /// `Shared` when only one, `Unrelated` when neither.
     pub(crate) async fn match_relation(&self, ctx: &Ctx, row: &RecordRow) -> CoreResult<(Relation, bool, bool)> {
@@ -182,7 +182,7 @@ impl Amparo {
                 let rel = if ctx.org_id() != Some(&owner) && referred.contains(pid) {
                     Relation::Shared
                 } else {
-                    self.person_relation(ctx, &PersonId::from_trusted(pid.to_owned()), &owner).await?
+                    self.protection().person_relation(ctx, &PersonId::from_trusted(pid.to_owned()), &owner).await?
                 };
                 if let Some(s) = sees.get_mut(k) {
                     *s = matches!(rel, Relation::SameOrg | Relation::Shared | Relation::Assigned);
@@ -231,7 +231,7 @@ impl Amparo {
                 approx_age: show(rec.and_then(|p| p.approx_age).map(|a| a.to_string()).unwrap_or_default()),
                 nationality: show(rec.and_then(|p| p.profile.nationality.clone()).unwrap_or_default()),
                 identity: match rec {
-                    Some(p) if visible && with_identities && can_decide => Some(self.open_identity(p)?),
+                    Some(p) if visible && with_identities && can_decide => Some(self.protection().open_identity(p)?),
                     _ => None,
                 },
             })
@@ -375,7 +375,7 @@ impl Amparo {
             return Err(CoreError::field("purpose", "purpose_required"));
         }
         for pid in [row.subject_id.as_deref(), row.lookup.as_deref()].into_iter().flatten() {
-            let (_, _) = self.person_for(ctx, &PersonId::from_trusted(pid.to_owned()), Action::RevealPerson).await?;
+            let (_, _) = self.protection().person_for(ctx, &PersonId::from_trusted(pid.to_owned()), Action::RevealPerson).await?;
             let mut ev = ctx.event(self.now(), "reveal_person", "ok", "person", pid);
             ev.purpose = purpose.to_owned();
             ev.details = serde_json::json!({ "via_match": id }).to_string();

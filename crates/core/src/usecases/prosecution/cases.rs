@@ -6,7 +6,7 @@
 //! where a suspect carries the official-complicity flag is further restricted to a named list
 //! of users, and every access to it is reported to the coordinating body.
 
-use crate::Amparo;
+use super::Prosecution;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::paging::{Page, merge_rows, row_key, scanned};
@@ -82,7 +82,7 @@ pub(crate) fn case_reference(random: &[u8; 6], year: &str) -> String {
     format!("C-{year}-{s}")
 }
 
-impl Amparo {
+impl Prosecution {
     pub(crate) async fn case_access(&self, ctx: &Ctx, row: &RecordRow) -> CoreResult<CaseAccess> {
         let (Some(me), Some(mine)) = (ctx.user(), ctx.org_id()) else {
             return Ok(CaseAccess { relation: Relation::Unrelated, hide_identities: false });
@@ -180,11 +180,11 @@ impl Amparo {
     /// Open a case from reports, operations or inspections the caller may read.
     pub async fn open_case(&self, ctx: &Ctx, input: &CaseInput) -> CoreResult<CaseSummary> {
         let f = input.validate()?;
-        self.place_chain(&f.place).await?;
+        self.intake().place_chain(&f.place).await?;
         self.authorize(ctx, Action::OpenCase, Relation::OwnOrgScope, "case", "").await?;
         for src in &f.sources {
             let kind = self.source_kind(src).await?;
-            self.check_source(ctx, kind, src).await?;
+            self.intake().check_source(ctx, kind, src).await?;
         }
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let id = self.random.new_id();
@@ -381,7 +381,7 @@ impl Amparo {
         e.into_result()?;
         let (Some(role), Some(pid)) = (role, pid) else { return Err(CoreError::field("person_id", "required")) };
         let (row, _) = self.case_for(ctx, case_id, Action::EditCase).await?;
-        let (person, _) = self.person_for(ctx, &pid, Action::ListPersons).await?;
+        let (person, _) = self.protection().person_for(ctx, &pid, Action::ListPersons).await?;
         let existing = self
             .store
             .find_rows(
@@ -465,7 +465,7 @@ impl Amparo {
     /// or a foreign country, so routes abroad show).
     pub async fn add_event(&self, ctx: &Ctx, case_id: &str, input: &EventInput) -> CoreResult<EventView> {
         let f = input.validate(&self.today())?;
-        self.place_chain(&f.place).await.map_err(|_| CoreError::field("place", "unknown_area"))?;
+        self.intake().place_chain(&f.place).await.map_err(|_| CoreError::field("place", "unknown_area"))?;
         let (row, _) = self.case_for(ctx, case_id, Action::EditCase).await?;
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let id = self.random.new_id();

@@ -3,7 +3,7 @@
 //! proceedings, decisions per defendant with sentences checked against the statute's range,
 //! reviews of flagged sentences, and appeals.
 
-use crate::Amparo;
+use super::Prosecution;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
@@ -72,7 +72,7 @@ pub struct AppealInput {
     pub version: String,
 }
 
-impl Amparo {
+impl Prosecution {
     /// Install shipped statutes that are missing (start-up). Existing rows are never changed.
     pub async fn ensure_statutes(&self, ctx: &Ctx) -> CoreResult<()> {
         let have = self.store.list_statutes().await?;

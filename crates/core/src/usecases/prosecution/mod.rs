@@ -7,3 +7,11 @@ pub mod charges;
 pub use charges::*;
 pub(crate) mod redaction;
 pub mod timeline;
+
+use crate::kernel::services::service;
+use crate::store::ports::*;
+
+service! {
+    /// Cases from investigation to sentence: charges, appeals, events, tasks and the timeline.
+    Prosecution, ProsecutionPorts: AccountStore, AuditStore, OrgStore, PersonStore, RecordStore, ReferenceStore
+}

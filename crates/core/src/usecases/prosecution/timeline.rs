@@ -3,7 +3,7 @@
 //! persons the caller may see — screenings, identification decisions and referrals.
 //! Items come sorted by date; each says what happened, never who the person is.
 
-use crate::Amparo;
+use super::Prosecution;
 use crate::ctx::Ctx;
 use crate::error::CoreResult;
 use crate::records::attrs;
@@ -25,7 +25,7 @@ pub struct TimelineItem {
     pub detail: String,
 }
 
-impl Amparo {
+impl Prosecution {
     pub async fn case_timeline(&self, ctx: &Ctx, case_id: &str) -> CoreResult<Vec<TimelineItem>> {
         let (case, access) = self.case_for(ctx, case_id, Action::ViewCase).await?;
         self.append(&ctx.event(self.now(), "read_case_timeline", "ok", "case", case_id)).await?;
@@ -79,7 +79,7 @@ impl Amparo {
             for l in links.iter().filter(|l| l.status == "active") {
                 let Some(pid) = &l.lookup else { continue };
                 let Some(p) = self.store.get_person(&PersonId::from_trusted(pid.clone())).await? else { continue };
-                if self.person_relation(ctx, &p.id, &p.org_id).await? == Relation::Unrelated {
+                if self.protection().person_relation(ctx, &p.id, &p.org_id).await? == Relation::Unrelated {
                     continue;
                 }
                 let psub = RowFilter { subject_ids: vec![pid.clone()], ..Default::default() };

@@ -3,7 +3,7 @@
 //! this function. A person is visible to the organisation that recorded them and to the
 //! organisations they were referred to (while the referral stands).
 
-use crate::Amparo;
+use super::Protection;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::paging::{Page, scanned};
@@ -31,7 +31,7 @@ pub(crate) fn public(p: &PersonRecord) -> Person {
     }
 }
 
-impl Amparo {
+impl Protection {
     /// Owner → `SameOrg`; an organisation the person was referred to (referral not rejected
     /// or revoked), or that sees a case the person is linked to through a share that does not
     /// hide identities → `Shared`; anyone else → `Unrelated`.
@@ -58,7 +58,7 @@ impl Amparo {
         for l in &links {
             let Some(case_id) = &l.subject_id else { continue };
             let Some(case) = self.store.get_row(RecordTable::Cases, case_id).await? else { continue };
-            let access = self.case_access(ctx, &case).await?;
+            let access = self.prosecution().case_access(ctx, &case).await?;
             if access.relation != Relation::Unrelated && !access.hide_identities {
                 return Ok(Relation::Shared);
             }
@@ -94,7 +94,7 @@ impl Amparo {
         let id = PersonId::from_trusted(self.random.new_id());
         let sealed = self.seal_identity(&id, &f.identity)?;
         if let (Some(t), Some(src)) = (&f.profile.source_type, &f.profile.source_id) {
-            self.check_source(ctx, t, src).await?;
+            self.intake().check_source(ctx, t, src).await?;
         }
         let now = self.now();
         let rec = PersonRecord {
@@ -128,7 +128,7 @@ impl Amparo {
             }
         };
         self.maybe_checkpoint(seq).await;
-        self.index_and_alert(ctx, &rec, &f.identity).await?;
+        self.coordination().index_and_alert(ctx, &rec, &f.identity).await?;
         Ok(public(&rec))
     }
 
@@ -222,7 +222,7 @@ impl Amparo {
             }
             Err(e) => return Err(e.into()),
         }
-        self.index_and_alert(ctx, &updated, &identity).await?;
+        self.coordination().index_and_alert(ctx, &updated, &identity).await?;
         Ok(public(&updated))
     }
 

@@ -2,7 +2,7 @@
 //! (audience: police, prosecutors, judges, labour inspectors, other; number trained). The
 //! seed's recommendations count both, so the statistics pillar will too.
 
-use crate::Amparo;
+use super::Protection;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
@@ -43,7 +43,7 @@ pub struct PreventionView {
     pub people: i64,
 }
 
-impl Amparo {
+impl Protection {
     pub async fn record_prevention(&self, ctx: &Ctx, input: &PreventionInput) -> CoreResult<PreventionView> {
         let mut e = FieldErrors::new();
         let kind = PreventionKind::parse(input.kind.trim());
@@ -68,7 +68,7 @@ impl Amparo {
             e.add("place", "required");
         }
         e.into_result()?;
-        self.place_chain(&place).await.map_err(|_| CoreError::field("place", "unknown_area"))?;
+        self.intake().place_chain(&place).await.map_err(|_| CoreError::field("place", "unknown_area"))?;
         self.authorize(ctx, Action::RecordPrevention, Relation::OwnOrgScope, "prevention", "").await?;
         let (Some(kind), Some(audience), Some(date)) = (kind, audience, date) else {
             return Err(CoreError::field("kind", "invalid_choice"));

@@ -5,7 +5,7 @@
 //! A shelter's exact address is sealed and opened only for that shelter's own staff; everyone
 //! else sees the region and the contact protocol.
 
-use crate::Amparo;
+use super::Referrals;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::paging::{Page, row_key, scanned};
@@ -202,7 +202,7 @@ fn may(ctx: &Ctx, action: Action, rel: Relation) -> bool {
     ctx.actor.as_ref().is_some_and(|a| authorize(a, action, rel).is_ok())
 }
 
-impl Amparo {
+impl Referrals {
     async fn occupancy(&self, service_id: &str) -> CoreResult<i64> {
         let f = RowFilter {
             lookup: Some(service_id.to_owned()),
@@ -294,7 +294,7 @@ impl Amparo {
     /// Add a service for an organisation (the caller's own by default).
     pub async fn create_service(&self, ctx: &Ctx, org: Option<&OrgId>, input: &ServiceInput) -> CoreResult<ServiceView> {
         let f = input.validate()?;
-        self.place_chain(&f.region).await.map_err(|_| CoreError::field("region", "unknown_area"))?;
+        self.intake().place_chain(&f.region).await.map_err(|_| CoreError::field("region", "unknown_area"))?;
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let owner = org.cloned().unwrap_or_else(|| me.org_id.clone());
         let rel = self.relation_to_org(ctx, &owner).await?;
@@ -318,7 +318,7 @@ impl Amparo {
     /// A stale version gets `Conflict` with the current entry.
     pub async fn update_service(&self, ctx: &Ctx, id: &str, input: &ServiceInput, version: i64, active: bool) -> CoreResult<ServiceView> {
         let f = input.validate()?;
-        self.place_chain(&f.region).await.map_err(|_| CoreError::field("region", "unknown_area"))?;
+        self.intake().place_chain(&f.region).await.map_err(|_| CoreError::field("region", "unknown_area"))?;
         let row = self.store.get_row(RecordTable::Services, id).await?;
         let rel = match &row {
             Some(r) => self.relation_to_org(ctx, &r.org_id).await?,
@@ -404,7 +404,7 @@ impl Amparo {
     /// Refer a person to a service. Without recorded consent only a holder of the dedicated
     /// permission may refer, with a written reason; that is audited as its own action.
     pub async fn create_referral(&self, ctx: &Ctx, person: &PersonId, input: &ReferralInput) -> CoreResult<ReferralView> {
-        let (p, rel) = self.person_for(ctx, person, Action::Refer).await?;
+        let (p, rel) = self.protection().person_for(ctx, person, Action::Refer).await?;
         let is_child = p.approx_age.is_some_and(|a| a < 18);
         // Without consent, only a holder of the override may go on, with a reason; anyone
         // else is told to record the consent (not about a reason field they do not have).
@@ -629,7 +629,7 @@ impl Amparo {
 
     pub async fn record_assistance(&self, ctx: &Ctx, person: &PersonId, input: &AssistanceInput) -> CoreResult<AssistanceView> {
         let f = input.validate(&self.today())?;
-        self.person_for(ctx, person, Action::RecordAssistance).await?;
+        self.protection().person_for(ctx, person, Action::RecordAssistance).await?;
         if let Some(c) = &f.country
             && !self.store.list_countries().await?.iter().any(|x| &x.alpha2 == c)
         {
@@ -676,7 +676,7 @@ impl Amparo {
 
     /// A person's whole file. One audited read.
     pub async fn person_file(&self, ctx: &Ctx, id: &PersonId) -> CoreResult<PersonFile> {
-        let (rec, rel) = self.person_for(ctx, id, Action::ListPersons).await?;
+        let (rec, rel) = self.protection().person_for(ctx, id, Action::ListPersons).await?;
         self.append(&ctx.event(self.now(), "read_person", "ok", "person", id.as_str())).await?;
         let pid = id.to_string();
         let refs =
@@ -699,8 +699,8 @@ impl Amparo {
         }
         Ok(PersonFile {
             person: crate::usecases::persons::public(&rec),
-            screenings: self.screenings_of(&pid).await?,
-            decisions: self.decisions_of(&pid).await?,
+            screenings: self.identification().screenings_of(&pid).await?,
+            decisions: self.identification().decisions_of(&pid).await?,
             referrals: self.referral_views(ctx, &refs).await?,
             assistance,
             can_edit: may(ctx, Action::UpdatePerson, rel),

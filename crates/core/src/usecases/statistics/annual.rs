@@ -7,7 +7,7 @@
 //! counting functions. The hotline, the police and a shelter may each hold a record of the
 //! same victim; the figures count the person once.
 
-use crate::Amparo;
+use super::Statistics;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::store::{RecordTable, StatRow, StatScan};
@@ -178,7 +178,7 @@ pub(crate) fn parse<T: Default + for<'de> Deserialize<'de>>(row: &StatRow) -> T 
     row.attrs.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default()
 }
 
-impl Amparo {
+impl Statistics {
     fn check_year(year: i32) -> CoreResult<()> {
         if (1900..=2200).contains(&year) { Ok(()) } else { Err(CoreError::field("year", "invalid_number")) }
     }
@@ -329,7 +329,7 @@ impl Amparo {
     /// a chunk at a time, folding each row into the facts as it arrives.
     /// Callers hold `statistics_gate` for as long as they hold the facts.
     pub(crate) async fn statistics_facts(&self) -> CoreResult<Facts> {
-        let groups = self.person_groups().await?;
+        let groups = self.linkage().person_groups().await?;
         self.statistics_facts_for(&groups, None, false).await
     }
 

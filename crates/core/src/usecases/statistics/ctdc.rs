@@ -5,7 +5,7 @@
 //! Rows are sorted by their values, so their order says nothing about when or by whom each
 //! victim was recorded.
 
-use crate::Amparo;
+use super::Statistics;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use amparo_domain::ctdc::{Suppression, VictimRecord, columns, k_anonymise, row};
@@ -36,7 +36,7 @@ impl CtdcExport {
     }
 }
 
-impl Amparo {
+impl Statistics {
     /// Victims identified in `year` as k-anonymised CTDC rows.
     pub async fn export_ctdc(&self, ctx: &Ctx, year: i32, k: usize) -> CoreResult<CtdcExport> {
         self.authorize(ctx, Action::ExportAnonymised, Relation::OwnOrgScope, "statistics", "ctdc").await?;

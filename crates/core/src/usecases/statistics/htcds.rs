@@ -11,7 +11,7 @@
 //! encrypts the file to a recipient's age key); the audit event is written before anything
 //! is decrypted.
 
-use crate::Amparo;
+use super::Statistics;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::records::to_json;
@@ -51,7 +51,7 @@ struct CaseExt {
     sexual_form: Option<SexualForm>,
 }
 
-impl Amparo {
+impl Statistics {
     /// Import an HTCDS table (CSV, or the first sheet of an XLSX workbook) into organisation
     /// `org`. `progress(done, total)` follows the rows.
     pub async fn import_htcds(
@@ -218,12 +218,12 @@ impl Amparo {
                         match_doc: None,
                         match_name_dob: None,
                     };
-                    rec.sealed = self.seal_identity(&id, &identity)?;
+                    rec.sealed = self.protection().seal_identity(&id, &identity)?;
                     // The match hashes go in with the person (one transaction), like any
                     // recorded person's: imported persons are found by alerts and counted once.
                     let (doc, name_dob) = crate::usecases::alerts::match_keys(&identity);
-                    rec.match_doc = doc.map(|d| self.keyed("doc", &d));
-                    rec.match_name_dob = name_dob.map(|n| self.keyed("name_dob", &n));
+                    rec.match_doc = doc.map(|d| self.coordination().keyed("doc", &d));
+                    rec.match_name_dob = name_dob.map(|n| self.coordination().keyed("name_dob", &n));
                     new_persons.push(rec);
                     persons.insert(r.person_id.clone(), id.to_string());
                     report.persons_new += 1;
@@ -279,7 +279,7 @@ impl Amparo {
                 .map(|c| (c, if p.match_doc.is_some() { "document" } else { "name_and_birth_date" }))
                 .collect();
             if !candidates.is_empty() {
-                report.alerts += self.raise_match_alerts(ctx, p, &candidates).await?;
+                report.alerts += self.coordination().raise_match_alerts(ctx, p, &candidates).await?;
             }
         }
         progress(rows.len() * 2, rows.len() * 2);
@@ -362,7 +362,7 @@ impl Amparo {
             for l in &page {
                 let (Some(cid), Some(pid)) = (l.subject_id.as_deref(), l.lookup.as_deref()) else { continue };
                 let (Some(c), Some(p)) = (case_by_id.get(cid), persons.get(pid)) else { continue };
-                each(htcds_row(self.open_identity(p)?, c, p, l.kind == "suspect", latest.get(pid).copied()))?;
+                each(htcds_row(self.protection().open_identity(p)?, c, p, l.kind == "suspect", latest.get(pid).copied()))?;
                 written += 1;
             }
             if !full {

@@ -7,3 +7,11 @@ pub mod ctdc;
 pub mod htcds;
 pub(crate) mod stat_projection;
 pub mod summary;
+
+use crate::kernel::services::service;
+use crate::store::ports::*;
+
+service! {
+    /// The national figures and their projection, and the CTDC/HTCDS exchange.
+    Statistics, StatisticsPorts: LeaseStore, OrgStore, PersonStore, RecordStore, ReferenceStore, StatStore
+}

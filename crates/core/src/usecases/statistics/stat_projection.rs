@@ -18,7 +18,7 @@
 //! Tests compare a report from the projection with the whole count after every kind of
 //! change (tests/it/statistics.rs).
 
-use crate::Amparo;
+use super::Statistics;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
 use crate::store::{RecordTable, STAT_PROJECTION_VERSION, StatChargeRow, StatScan, StatVictimQuery, StatVictimRow, StatWrite};
@@ -99,7 +99,7 @@ fn grouped(groups: &PersonGroups) -> Vec<(String, String)> {
         .collect()
 }
 
-impl Amparo {
+impl Statistics {
     /// Bring the statistics projection up to date with every committed write. Called before
     /// every count from it; cheap when nothing changed.
     pub(crate) async fn refresh_statistics(&self) -> CoreResult<()> {
@@ -153,7 +153,7 @@ impl Amparo {
     async fn rebuild_statistics(&self, owner: &str) -> CoreResult<()> {
         let clock = std::time::Instant::now();
         self.store.stat_reset().await?;
-        let groups = self.person_groups().await?;
+        let groups = self.linkage().person_groups().await?;
         let facts = self.statistics_facts_for(&groups, None, true).await?;
         let mut w = StatWrite { grouped: grouped(&groups), ..Default::default() };
         drop(groups);
@@ -465,7 +465,7 @@ impl Amparo {
     }
 }
 
-impl Amparo {
+impl Statistics {
     /// The persons identified in `year` (from the projection, brought up to date first),
     /// `chunk` groups at a time, each chunk with the facts of its groups' own cases and
     /// screenings read by index (the same folds as the whole count). For exports that need
@@ -503,7 +503,7 @@ impl Amparo {
 
 /// Victim facts from the projection; a row that does not read fails the count rather than
 /// leaving a person out of it.
-async fn read_victims(store: &dyn crate::store::Store, q: StatVictimQuery<'_>) -> CoreResult<Vec<VictimFact>> {
+async fn read_victims(store: &dyn crate::store::StatStore, q: StatVictimQuery<'_>) -> CoreResult<Vec<VictimFact>> {
     let mut victims = Vec::new();
     let mut bad = None;
     store

@@ -3,7 +3,7 @@
 //! referral. Counts only — no record is shown — so they are not audited as reads; each count
 //! appears only if the caller's role may see the records behind it.
 
-use crate::Amparo;
+use super::Statistics;
 use crate::ctx::Ctx;
 use crate::error::CoreResult;
 use crate::store::{RecordTable, RowFilter};
@@ -18,7 +18,7 @@ pub struct WorkSummary {
     pub gap: Option<usize>,
 }
 
-impl Amparo {
+impl Statistics {
     /// The unit's open reports past a deadline, counted on the queue index: per priority, the
     /// new ones received longer ago than the time to acknowledge, and the acknowledged ones
     /// longer ago than the time to act; then, read one by one, the acknowledged ones still
@@ -42,7 +42,7 @@ impl Amparo {
             let within = RowFilter { queue_range: Some((base + now - act, base + now + 1)), ..count("acknowledged", 0) };
             recent.extend(self.store.find_rows(RecordTable::Reports, &within).await?);
         }
-        Ok(usize::try_from(total).unwrap_or(0) + self.overdue_count(&recent))
+        Ok(usize::try_from(total).unwrap_or(0) + self.intake().overdue_count(&recent))
     }
 
     pub async fn work_summary(&self, ctx: &Ctx) -> CoreResult<WorkSummary> {
@@ -61,7 +61,7 @@ impl Amparo {
             out.referrals_waiting = Some(usize::try_from(self.store.count_rows(RecordTable::Referrals, &f).await?).unwrap_or(0));
         }
         if may(Action::ViewReferralGap) {
-            out.gap = Some(self.gap_count(ctx, 7).await?);
+            out.gap = Some(self.referrals().gap_count(ctx, 7).await?);
         }
         Ok(out)
     }

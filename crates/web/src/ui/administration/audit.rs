@@ -62,7 +62,7 @@ pub async fn page(
     let nz = |o: &Option<String>| o.clone().filter(|s| !s.trim().is_empty());
     // Show people by e-mail where the viewer may see the account; ids otherwise.
     let emails: std::collections::HashMap<String, String> =
-        state.app.list_users(&v.ctx).await.unwrap_or_default().into_iter().map(|u| (u.id.to_string(), u.email)).collect();
+        state.app.administration().list_users(&v.ctx).await.unwrap_or_default().into_iter().map(|u| (u.id.to_string(), u.email)).collect();
     // The user filter takes an e-mail address or an id.
     let actor = nz(&q.actor).map(|a| {
         let a = a.trim().to_lowercase();
@@ -81,7 +81,7 @@ pub async fn page(
         before_seq: q.before_seq,
         limit,
     };
-    let entries = state.app.list_audit(&v.ctx, filter.clone()).await.map_err(|e| v.err(e))?;
+    let entries = state.app.system().list_audit(&v.ctx, filter.clone()).await.map_err(|e| v.err(e))?;
     let enc = |s: &Option<String>| s.clone().unwrap_or_default();
     let older = (entries.len() as i64 == limit).then(|| {
         let last = entries.last().map(|e| e.seq).unwrap_or(0);

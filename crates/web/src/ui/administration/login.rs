@@ -42,7 +42,7 @@ pub async fn submit(
     headers: axum::http::HeaderMap,
     UiForm(f): UiForm<LoginForm>,
 ) -> Result<Response, WebError> {
-    match state.app.login(&meta.ctx(), &f.email, &f.password, meta.session_cookie.as_deref()).await {
+    match state.app.access().login(&meta.ctx(), &f.email, &f.password, meta.session_cookie.as_deref()).await {
         Ok(issued) => {
             let to = match issued.stage {
                 LoginStage::Complete => "/",
@@ -53,7 +53,7 @@ pub async fn submit(
             if let Some(lang) = crate::extract::cookie_in(&headers, crate::extract::LANG_COOKIE).and_then(|c| crate::i18n::Lang::parse(&c))
             {
                 let locale = if lang == crate::i18n::Lang::En { amparo_domain::user::Locale::En } else { amparo_domain::user::Locale::Es };
-                if let Err(e) = state.app.keep_login_language(&issued.cookie, locale, &meta.ip, &meta.op).await {
+                if let Err(e) = state.app.access().keep_login_language(&issued.cookie, locale, &meta.ip, &meta.op).await {
                     tracing::warn!(operation_id = %meta.op, error = %e, "could not keep the language chosen at sign-in");
                 }
             }
@@ -79,7 +79,7 @@ pub async fn submit(
 
 pub async fn logout(State(state): State<AppState>, meta: Meta) -> Result<Response, WebError> {
     if let Some(c) = &meta.session_cookie {
-        state.app.logout(&meta.ctx(), c).await.map_err(|e| meta.page_err(e))?;
+        state.app.access().logout(&meta.ctx(), c).await.map_err(|e| meta.page_err(e))?;
     }
     let mut resp = Redirect::to("/login").into_response();
     clear_session_cookie(&mut resp, &state);

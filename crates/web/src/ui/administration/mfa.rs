@@ -35,7 +35,7 @@ struct RecoveryPage {
 
 fn nav(state: &AppState, p: &Pending, cookie: &str) -> Nav {
     let mut n = Nav::anonymous(state, p.meta.tr, cookie);
-    n.csrf = state.app.csrf_token(cookie);
+    n.csrf = state.app.system().csrf_token(cookie);
     // Signed in but not through two-factor yet: show who, and a way out, but no menu.
     n.user = Some(p.session.user.display_name.clone());
     n
@@ -56,7 +56,7 @@ pub async fn verify_form(State(state): State<AppState>, p: Pending) -> Result<Re
 }
 
 pub async fn verify_submit(State(state): State<AppState>, p: Pending, UiForm(f): UiForm<CodeForm>) -> Result<Response, WebError> {
-    match state.app.verify_mfa(&p.ctx(), &p.session, &f.code).await {
+    match state.app.access().verify_mfa(&p.ctx(), &p.session, &f.code).await {
         Ok(issued) => {
             let mut resp = Redirect::to("/").into_response();
             set_session_cookie(&mut resp, &state, &issued.cookie);
@@ -79,19 +79,19 @@ pub async fn enrol_form(State(state): State<AppState>, p: Pending) -> Result<Res
     if p.session.user.mfa_enrolled {
         return Ok(Redirect::to("/").into_response());
     }
-    let e = state.app.start_enrolment(&p.session).await.map_err(|e| p.meta.page_err(e))?;
+    let e = state.app.access().start_enrolment(&p.session).await.map_err(|e| p.meta.page_err(e))?;
     render(&EnrolPage { nav: nav(&state, &p, &p.cookie), qr_svg: e.qr_svg, secret: e.secret_base32, error: None })
 }
 
 pub async fn enrol_submit(State(state): State<AppState>, p: Pending, UiForm(f): UiForm<CodeForm>) -> Result<Response, WebError> {
-    match state.app.confirm_enrolment(&p.ctx(), &p.session, &f.code).await {
+    match state.app.access().confirm_enrolment(&p.ctx(), &p.session, &f.code).await {
         Ok((issued, codes)) => {
             let mut resp = render(&RecoveryPage { nav: nav(&state, &p, &issued.cookie), codes })?;
             set_session_cookie(&mut resp, &state, &issued.cookie);
             Ok(resp)
         }
         Err(e @ CoreError::Validation(_)) => {
-            let en = state.app.start_enrolment(&p.session).await.map_err(|e| p.meta.page_err(e))?;
+            let en = state.app.access().start_enrolment(&p.session).await.map_err(|e| p.meta.page_err(e))?;
             let mut resp = render(&EnrolPage {
                 nav: nav(&state, &p, &p.cookie),
                 qr_svg: en.qr_svg,

@@ -99,22 +99,22 @@ struct Choices {
 /// The choices forms need: kinds, Peru's departments and the demo provinces, and orgs.
 async fn choices(state: &AppState, v: &Viewer) -> Result<Choices, WebError> {
     let t = v.tr();
-    let dir = state.app.org_directory(&v.ctx).await.map_err(|e| v.err(e))?;
+    let dir = state.app.administration().org_directory(&v.ctx).await.map_err(|e| v.err(e))?;
     let caps = dir.iter().map(|r| (r.org.id.clone(), (r.can_edit, r.can_be_parent))).collect();
     let orgs: Vec<Organisation> = dir.into_iter().map(|r| r.org).collect();
     let kinds = OrgKind::ALL.iter().map(|k| (k.as_str().to_owned(), t.t(&k.label_key()))).collect();
     let mut areas = vec![("PE".to_owned(), "Perú (nacional)".to_owned())];
-    let depts = state.app.list_areas(&v.ctx, "PE", None).await.map_err(|e| v.err(e))?;
+    let depts = state.app.system().list_areas(&v.ctx, "PE", None).await.map_err(|e| v.err(e))?;
     for d in depts {
         areas.push((d.code.clone(), d.name.clone()));
-        for p in state.app.list_areas(&v.ctx, "PE", Some(&d.code)).await.map_err(|e| v.err(e))? {
+        for p in state.app.system().list_areas(&v.ctx, "PE", Some(&d.code)).await.map_err(|e| v.err(e))? {
             areas.push((p.code.clone(), format!("{} › {}", d.name, p.name)));
         }
     }
     // Areas an org already uses (e.g. a district) must stay selectable.
     for o in &orgs {
         if !areas.iter().any(|(c, _)| c == &o.jurisdiction)
-            && let Ok(Some(a)) = state.app.get_area(&o.jurisdiction).await
+            && let Ok(Some(a)) = state.app.system().get_area(&o.jurisdiction).await
         {
             areas.push((a.code, a.name));
         }
@@ -179,7 +179,7 @@ pub async fn list(State(state): State<AppState>, v: Viewer) -> Result<Response, 
 }
 
 pub async fn create(State(state): State<AppState>, v: Viewer, UiForm(f): UiForm<OrgForm>) -> Result<Response, WebError> {
-    match state.app.create_org(&v.ctx, &f.input()).await {
+    match state.app.administration().create_org(&v.ctx, &f.input()).await {
         Ok(_) => {
             let notice = Some(v.tr().t("org-created"));
             let form = OrgForm { jurisdiction: "PE-15".into(), kind: "police_unit".into(), ..Default::default() };
@@ -233,7 +233,7 @@ fn parse_id(v: &Viewer, id: &str) -> Result<OrgId, WebError> {
 
 pub async fn edit_form(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
     let id = parse_id(&v, &id)?;
-    let org = state.app.org_for_edit(&v.ctx, &id).await.map_err(|e| v.err(e))?;
+    let org = state.app.administration().org_for_edit(&v.ctx, &id).await.map_err(|e| v.err(e))?;
     edit_page(&state, &v, &org, OrgForm::of(&org), Errors::none(v.tr()), None, None).await
 }
 
@@ -248,10 +248,10 @@ pub async fn edit_submit(
     UiForm(f): UiForm<OrgForm>,
 ) -> Result<Response, WebError> {
     let id = parse_id(&v, &id)?;
-    match state.app.update_org(&v.ctx, &id, &f.input(), f.version).await {
+    match state.app.administration().update_org(&v.ctx, &id, &f.input(), f.version).await {
         Ok(_) => Ok(Redirect::to("/orgs").into_response()),
         Err(CoreError::Validation(fields)) => {
-            let org = state.app.get_org(&v.ctx, &id).await.map_err(|e| v.err(e))?;
+            let org = state.app.administration().get_org(&v.ctx, &id).await.map_err(|e| v.err(e))?;
             let mut r = edit_page(&state, &v, &org, f, Errors { t: v.tr(), fields }, None, None).await?;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
@@ -259,7 +259,7 @@ pub async fn edit_submit(
         Err(CoreError::Conflict { .. }) => {
             // Show both versions; the form keeps the user's text and takes the new version,
             // so saving again is a deliberate choice, and nothing is lost silently.
-            let org = state.app.get_org(&v.ctx, &id).await.map_err(|e| v.err(e))?;
+            let org = state.app.administration().get_org(&v.ctx, &id).await.map_err(|e| v.err(e))?;
             let theirs = describe(v.tr(), &OrgForm::of(&org));
             let yours = describe(v.tr(), &f);
             let mut r = edit_page(&state, &v, &org, f, Errors::none(v.tr()), Some((theirs, yours)), None).await?;

@@ -60,12 +60,12 @@ async fn page(
     notice: Option<String>,
 ) -> Result<Response, WebError> {
     let t = v.tr();
-    let users = state.app.users_for_admin(&v.ctx).await.map_err(|e| v.err(e))?;
-    let all_orgs = state.app.list_orgs(&v.ctx).await.map_err(|e| v.err(e))?;
+    let users = state.app.administration().users_for_admin(&v.ctx).await.map_err(|e| v.err(e))?;
+    let all_orgs = state.app.administration().list_orgs(&v.ctx).await.map_err(|e| v.err(e))?;
     let names: HashMap<String, String> = all_orgs.iter().map(|o| (o.id.to_string(), o.name.clone())).collect();
     // Offer only organisations where the viewer may create an account with some role, and
     // for the selected one only the roles the viewer may grant there (core decides both).
-    let targets = state.app.user_creation_targets(&v.ctx).await.map_err(|e| v.err(e))?;
+    let targets = state.app.administration().user_creation_targets(&v.ctx).await.map_err(|e| v.err(e))?;
     let orgs: Vec<(String, String)> = targets.iter().map(|(o, _)| (o.id.to_string(), o.name.clone())).collect();
     let selected = targets.iter().find(|(o, _)| o.id.as_str() == form.org_id).or_else(|| targets.first());
     let form = UserFormData { org_id: selected.map(|(o, _)| o.id.to_string()).unwrap_or_default(), ..form };
@@ -134,7 +134,7 @@ pub async fn create(State(state): State<AppState>, v: Viewer, RawForm(body): Raw
         password: get("password"),
         locale: None,
     };
-    match state.app.create_user(&v.ctx, &input).await {
+    match state.app.administration().create_user(&v.ctx, &input).await {
         Ok(_) => {
             let form = UserFormData { org_id: input.org_id, ..Default::default() };
             page(&state, &v, form, vec![], Errors::none(v.tr()), Some(v.tr().t("user-created"))).await
@@ -178,7 +178,7 @@ pub async fn set_status(
     UiForm(f): UiForm<StatusForm>,
 ) -> Result<Response, WebError> {
     let id = UserId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
-    let u = state.app.get_user(&v.ctx, &id).await.map_err(|e| v.err(e))?;
+    let u = state.app.administration().get_user(&v.ctx, &id).await.map_err(|e| v.err(e))?;
     let disable = f.disabled == "1";
     let confirm_page = |errors: Errors| ConfirmPage {
         nav: Nav::for_viewer(&v, "users"),
@@ -199,7 +199,7 @@ pub async fn set_status(
         disabled: disable,
         version: f.version,
     };
-    match state.app.update_user(&v.ctx, &id, &upd).await {
+    match state.app.administration().update_user(&v.ctx, &id, &upd).await {
         Ok(_) => Ok(Redirect::to(if disable { "/users?done=disabled" } else { "/users?done=enabled" }).into_response()),
         Err(CoreError::Validation(fields)) => {
             let mut r = render(&confirm_page(Errors { t: v.tr(), fields }))?;
@@ -268,7 +268,7 @@ fn edit_page(
 
 /// The roles the viewer may grant in the account's organisation.
 async fn grants(state: &AppState, v: &Viewer, u: &User) -> Result<Vec<Role>, WebError> {
-    state.app.grantable_roles(&v.ctx, &u.org_id).await.map_err(|e| v.err(e))
+    state.app.administration().grantable_roles(&v.ctx, &u.org_id).await.map_err(|e| v.err(e))
 }
 
 fn parse_user_id(v: &Viewer, id: &str) -> Result<UserId, WebError> {
@@ -277,7 +277,7 @@ fn parse_user_id(v: &Viewer, id: &str) -> Result<UserId, WebError> {
 
 pub async fn edit_form(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
     let id = parse_user_id(&v, &id)?;
-    let u = state.app.user_for_edit(&v.ctx, &id).await.map_err(|e| v.err(e))?;
+    let u = state.app.administration().user_for_edit(&v.ctx, &id).await.map_err(|e| v.err(e))?;
     render(&edit_page(&v, &u, &grants(&state, &v, &u).await?, Errors::none(v.tr()), None, None, None))
 }
 
@@ -291,7 +291,7 @@ pub async fn edit_submit(
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let roles: Vec<String> = pairs.iter().filter(|(n, _)| n == "roles").map(|(_, v)| v.clone()).collect();
-    let current = state.app.user_for_edit(&v.ctx, &id).await.map_err(|e| v.err(e))?;
+    let current = state.app.administration().user_for_edit(&v.ctx, &id).await.map_err(|e| v.err(e))?;
     let upd = UserUpdate {
         display_name: get("display_name"),
         roles: roles.clone(),
@@ -299,7 +299,7 @@ pub async fn edit_submit(
         disabled: current.disabled,
         version: get("version").parse().unwrap_or(-1),
     };
-    match state.app.update_user(&v.ctx, &id, &upd).await {
+    match state.app.administration().update_user(&v.ctx, &id, &upd).await {
         Ok(u) => render(&edit_page(&v, &u, &grants(&state, &v, &u).await?, Errors::none(v.tr()), None, Some(v.tr().t("user-saved")), None)),
         Err(CoreError::Validation(fields)) => {
             let mut page = edit_page(&v, &current, &grants(&state, &v, &current).await?, Errors { t: v.tr(), fields }, None, None, None);
@@ -310,7 +310,7 @@ pub async fn edit_submit(
             Ok(r)
         }
         Err(CoreError::Conflict { .. }) => {
-            let fresh = state.app.user_for_edit(&v.ctx, &id).await.map_err(|e| v.err(e))?;
+            let fresh = state.app.administration().user_for_edit(&v.ctx, &id).await.map_err(|e| v.err(e))?;
             let theirs = describe(v.tr(), &fresh.display_name, &fresh.roles.iter().map(|r| r.as_str().to_owned()).collect::<Vec<_>>());
             let yours = describe(v.tr(), &upd.display_name, &roles);
             let mut page =
@@ -338,9 +338,9 @@ pub async fn reset(
     UiForm(f): UiForm<ResetForm>,
 ) -> Result<Response, WebError> {
     let id = parse_user_id(&v, &id)?;
-    match state.app.reset_access(&v.ctx, &id, f.reset_mfa == "1").await {
+    match state.app.administration().reset_access(&v.ctx, &id, f.reset_mfa == "1").await {
         Ok((u, temp)) => {
-            let u = state.app.user_for_edit(&v.ctx, &u.id).await.map_err(|e| v.err(e))?;
+            let u = state.app.administration().user_for_edit(&v.ctx, &u.id).await.map_err(|e| v.err(e))?;
             render(&edit_page(
                 &v,
                 &u,
@@ -352,7 +352,7 @@ pub async fn reset(
             ))
         }
         Err(CoreError::Validation(fields)) => {
-            let u = state.app.user_for_edit(&v.ctx, &id).await.map_err(|e| v.err(e))?;
+            let u = state.app.administration().user_for_edit(&v.ctx, &id).await.map_err(|e| v.err(e))?;
             let mut r = render(&edit_page(&v, &u, &grants(&state, &v, &u).await?, Errors { t: v.tr(), fields }, None, None, None))?;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)

@@ -23,7 +23,7 @@ struct TasksPage {
 }
 
 pub async fn tasks(State(state): State<AppState>, v: Viewer, Query(q): Query<ListParams>) -> Result<Response, WebError> {
-    let page = state.app.unit_tasks(&v.ctx, &q).await.map_err(|e| v.err(e))?;
+    let page = state.app.prosecution().unit_tasks(&v.ctx, &q).await.map_err(|e| v.err(e))?;
     let pager =
         Pager::new("/tasks", &q, page.next_cursor.as_deref(), page.items.len()).with_statuses(v.tr(), "taskstatus", &["open", "done"]);
     render(&TasksPage { nav: Nav::for_viewer(&v, "tasks"), rows: page.items, pager })
@@ -43,7 +43,7 @@ pub async fn task_done(
     Path(id): Path<String>,
     UiForm(f): UiForm<DoneForm>,
 ) -> Result<Response, WebError> {
-    let t = state.app.complete_task(&v.ctx, &id, f.version).await.map_err(|e| v.err(e))?;
+    let t = state.app.prosecution().complete_task(&v.ctx, &id, f.version).await.map_err(|e| v.err(e))?;
     // Only ever back to a page of ours.
     let back = if f.back == "tasks" { "/tasks".to_owned() } else { format!("/cases/{}", t.case_id) };
     Ok(see_other(&back))
@@ -58,7 +58,7 @@ struct AlertsPage {
 }
 
 pub async fn alerts(State(state): State<AppState>, v: Viewer, Query(q): Query<ListParams>) -> Result<Response, WebError> {
-    let page = state.app.list_alerts(&v.ctx, &q).await.map_err(|e| v.err(e))?;
+    let page = state.app.coordination().list_alerts(&v.ctx, &q).await.map_err(|e| v.err(e))?;
     let names = crate::ui::reports::org_names(&state, &v).await?;
     let pager = Pager::new("/alerts", &q, page.next_cursor.as_deref(), page.items.len()).with_statuses(
         v.tr(),
@@ -93,7 +93,7 @@ pub async fn decide_alert(
     Path(id): Path<String>,
     UiForm(f): UiForm<AlertForm>,
 ) -> Result<Response, WebError> {
-    state.app.decide_alert(&v.ctx, &id, &f.decision, f.version).await.map_err(|e| v.err(e))?;
+    state.app.coordination().decide_alert(&v.ctx, &id, &f.decision, f.version).await.map_err(|e| v.err(e))?;
     Ok(see_other("/alerts"))
 }
 
@@ -119,7 +119,7 @@ async fn prevention_page(
     errors: Errors,
 ) -> Result<Response, WebError> {
     let t = v.tr();
-    let page = state.app.prevention_page(&v.ctx, q).await.map_err(|e| v.err(e))?;
+    let page = state.app.protection().prevention_page(&v.ctx, q).await.map_err(|e| v.err(e))?;
     let places = crate::ui::reports::places(state, v).await?;
     let pager = Pager::new("/prevention", q, page.next_cursor.as_deref(), page.items.len()).with_regions(places.clone());
     render(&PreventionPage {
@@ -144,7 +144,7 @@ pub async fn record_prevention(
     v: Viewer,
     UiForm(input): UiForm<PreventionInput>,
 ) -> Result<Response, WebError> {
-    match state.app.record_prevention(&v.ctx, &input).await {
+    match state.app.protection().record_prevention(&v.ctx, &input).await {
         Ok(_) => Ok(see_other("/prevention")),
         Err(e) => {
             let q = ListParams::default();
@@ -183,7 +183,7 @@ pub async fn search(
             errors: Errors::none(v.tr()),
         });
     }
-    match state.app.search(&v.ctx, &q.q, 50).await {
+    match state.app.coordination().search(&v.ctx, &q.q, 50).await {
         Ok(hits) => {
             render(&SearchPage { nav: Nav::for_viewer(&v, "search"), q: q.q.clone(), hits, searched: true, errors: Errors::none(v.tr()) })
         }

@@ -25,7 +25,7 @@ struct ListPage {
 
 async fn list_page(state: &AppState, v: &Viewer, draft: Option<String>, errors: Errors) -> Result<Response, WebError> {
     let es = v.tr().code() == "es";
-    let list = state.app.list_instruments(&v.ctx).await.map_err(|e| v.err(e))?;
+    let list = state.app.identification().list_instruments(&v.ctx).await.map_err(|e| v.err(e))?;
     let draft = match draft {
         Some(d) => Some(d),
         None if v.can.publish_instrument => list.iter().max_by_key(|i| i.version).and_then(|i| serde_json::to_string_pretty(i).ok()),
@@ -54,7 +54,7 @@ pub struct PublishForm {
 pub async fn publish(State(state): State<AppState>, v: Viewer, UiForm(f): UiForm<PublishForm>) -> Result<Response, WebError> {
     let parsed: Result<Instrument, _> = serde_json::from_str(&f.body);
     let result = match parsed {
-        Ok(d) => state.app.publish_instrument(&v.ctx, d).await,
+        Ok(d) => state.app.identification().publish_instrument(&v.ctx, d).await,
         Err(_) => Err(CoreError::field("body", "invalid_instrument_json")),
     };
     match result {
@@ -91,7 +91,7 @@ pub async fn show(
 ) -> Result<Response, WebError> {
     let t = v.tr();
     let es = t.code() == "es";
-    let i = state.app.get_instrument(&v.ctx, &id).await.map_err(|e| v.err(e))?;
+    let i = state.app.identification().get_instrument(&v.ctx, &id).await.map_err(|e| v.err(e))?;
     let set = if i.set(&q.set).is_some() { q.set } else { i.sets.first().map(|s| s.key.clone()).unwrap_or_default() };
     let rows = i
         .indicators_of(&set)

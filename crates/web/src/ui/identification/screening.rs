@@ -136,8 +136,13 @@ struct Draft<'a> {
 async fn form_page(state: &AppState, v: &Viewer, instrument: &str, d: Draft<'_>, errors: Errors) -> Result<Response, WebError> {
     let t = v.tr();
     let es = t.code() == "es";
-    let p = state.app.get_person(&v.ctx, d.person).await.map_err(|e| v.err(e))?;
-    let i = state.app.get_instrument(&v.ctx, if instrument.is_empty() { "ilo-ec-2009" } else { instrument }).await.map_err(|e| v.err(e))?;
+    let p = state.app.protection().get_person(&v.ctx, d.person).await.map_err(|e| v.err(e))?;
+    let i = state
+        .app
+        .identification()
+        .get_instrument(&v.ctx, if instrument.is_empty() { "ilo-ec-2009" } else { instrument })
+        .await
+        .map_err(|e| v.err(e))?;
     let age: Option<i64> = d.age.trim().parse().ok().or(p.approx_age);
     let set = if i.set(&d.set).is_some() {
         d.set.clone()
@@ -247,7 +252,7 @@ pub async fn create(
 ) -> Result<Response, WebError> {
     let pid = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
     let input = screening_input(&form);
-    match state.app.create_screening(&v.ctx, &pid, &input).await {
+    match state.app.identification().create_screening(&v.ctx, &pid, &input).await {
         Ok(s) if s.status == "final" => Ok(see_other(&format!("/persons/{id}"))),
         Ok(s) => Ok(see_other(&format!("/screenings/{}", s.id))),
         Err(e) => {
@@ -260,7 +265,7 @@ pub async fn create(
 }
 
 pub async fn show(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
-    let s = state.app.get_screening(&v.ctx, &id).await.map_err(|e| v.err(e))?;
+    let s = state.app.identification().get_screening(&v.ctx, &id).await.map_err(|e| v.err(e))?;
     let pid = PersonId::from_trusted(s.person_id.clone());
     let d = Draft {
         person: &pid,
@@ -284,11 +289,11 @@ pub async fn update(
     UiForm(form): UiForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let input = screening_input(&form);
-    match state.app.update_screening(&v.ctx, &id, &input).await {
+    match state.app.identification().update_screening(&v.ctx, &id, &input).await {
         Ok(s) if s.status == "final" => Ok(see_other(&format!("/persons/{}", s.person_id))),
         Ok(s) => Ok(see_other(&format!("/screenings/{}", s.id))),
         Err(e) => {
-            let s = state.app.get_screening(&v.ctx, &id).await.map_err(|e| v.err(e))?;
+            let s = state.app.identification().get_screening(&v.ctx, &id).await.map_err(|e| v.err(e))?;
             let pid = PersonId::from_trusted(s.person_id.clone());
             let mut d = draft_of(&pid, &input, format!("/screenings/{id}"));
             d.version = s.version.to_string();
@@ -300,8 +305,8 @@ pub async fn update(
 /// The live panel for htmx: evaluates the form as it stands, stores nothing.
 pub async fn evaluate(State(state): State<AppState>, v: Viewer, UiForm(form): UiForm<Vec<(String, String)>>) -> Result<Response, WebError> {
     let input = screening_input(&form);
-    let i = state.app.get_instrument(&v.ctx, &input.instrument).await.map_err(|e| v.err(e))?;
-    let e = state.app.evaluate_screening(&v.ctx, &i.id, &input.set, &input.indicators).await.map_err(|e| v.err(e))?;
+    let i = state.app.identification().get_instrument(&v.ctx, &input.instrument).await.map_err(|e| v.err(e))?;
+    let e = state.app.identification().evaluate_screening(&v.ctx, &i.id, &input.set, &input.indicators).await.map_err(|e| v.err(e))?;
     render(&panel(v.tr(), &i, &e))
 }
 
@@ -312,7 +317,7 @@ pub async fn decide(
     UiForm(input): UiForm<DecisionInput>,
 ) -> Result<Response, WebError> {
     let pid = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
-    match state.app.record_decision(&v.ctx, &pid, &input).await {
+    match state.app.identification().record_decision(&v.ctx, &pid, &input).await {
         Ok(_) => Ok(see_other(&format!("/persons/{id}#decisions"))),
         Err(e) => with_errors(&v, e, |errors| crate::ui::persons::show_page(&state, &v, &pid, None, errors, None)).await,
     }

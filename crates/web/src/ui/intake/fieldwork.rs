@@ -37,7 +37,7 @@ fn text(attrs: &str, key: &str) -> String {
 
 async fn operations_page(state: &AppState, v: &Viewer, form: OperationInput, errors: Errors) -> Result<Response, WebError> {
     let t = v.tr();
-    let rows = state.app.list_field_records(&v.ctx, RecordTable::Operations).await.map_err(|e| v.err(e))?;
+    let rows = state.app.intake().list_field_records(&v.ctx, RecordTable::Operations).await.map_err(|e| v.err(e))?;
     // Places by name, as people say them; the code only where no name is known.
     let names = crate::ui::reports::place_names(state, v, rows.iter().filter_map(|r| r.area_code.clone())).await?;
     let place = |r: &amparo_core::store::RecordRow| {
@@ -70,7 +70,7 @@ pub async fn create_operation(
     v: Viewer,
     UiForm(input): UiForm<OperationInput>,
 ) -> Result<Response, WebError> {
-    match state.app.create_operation(&v.ctx, &input).await {
+    match state.app.intake().create_operation(&v.ctx, &input).await {
         Ok(o) => Ok(see_other(&format!("/operations/{}", o.id))),
         Err(e) => with_errors(&v, e, |errors| operations_page(&state, &v, input.clone(), errors)).await,
     }
@@ -90,7 +90,7 @@ struct RecordPage {
 
 pub async fn operation(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
     let t = v.tr();
-    let o = state.app.get_operation(&v.ctx, &id).await.map_err(|e| v.err(e))?;
+    let o = state.app.intake().get_operation(&v.ctx, &id).await.map_err(|e| v.err(e))?;
     let f = &o.fields;
     let place = crate::ui::reports::place_names(&state, &v, std::iter::once(f.place.clone()))
         .await?
@@ -133,7 +133,7 @@ struct InspectionsPage {
 async fn inspections_page(state: &AppState, v: &Viewer, form: InspectionInput, errors: Errors) -> Result<Response, WebError> {
     let t = v.tr();
     let es = t.code() == "es";
-    let rows = state.app.list_field_records(&v.ctx, RecordTable::Inspections).await.map_err(|e| v.err(e))?;
+    let rows = state.app.intake().list_field_records(&v.ctx, RecordTable::Inspections).await.map_err(|e| v.err(e))?;
     let names = crate::ui::reports::place_names(state, v, rows.iter().filter_map(|r| r.area_code.clone())).await?;
     let place = |r: &amparo_core::store::RecordRow| {
         let code = r.area_code.clone().unwrap_or_default();
@@ -183,7 +183,7 @@ pub async fn create_inspection(
         report_id: get("report_id"),
         notes: get("notes"),
     };
-    match state.app.create_inspection(&v.ctx, &input).await {
+    match state.app.intake().create_inspection(&v.ctx, &input).await {
         Ok(i) => Ok(see_other(&format!("/inspections/{}", i.id))),
         Err(e) => with_errors(&v, e, |errors| inspections_page(&state, &v, input.clone(), errors)).await,
     }
@@ -192,7 +192,7 @@ pub async fn create_inspection(
 pub async fn inspection(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
     let t = v.tr();
     let es = t.code() == "es";
-    let i = state.app.get_inspection(&v.ctx, &id).await.map_err(|e| v.err(e))?;
+    let i = state.app.intake().get_inspection(&v.ctx, &id).await.map_err(|e| v.err(e))?;
     let f = &i.fields;
     let ind: Vec<String> = f
         .indicators

@@ -37,7 +37,7 @@ struct FormPage {
 
 async fn form_page(state: &AppState, t: Tr, form: ReportInput, errors: Errors) -> Result<Response, WebError> {
     let mut places = Vec::new();
-    for a in state.app.public_areas("PE").await.map_err(|e| WebError::Page { err: e, op: String::new(), tr: t, frame: None })? {
+    for a in state.app.system().public_areas("PE").await.map_err(|e| WebError::Page { err: e, op: String::new(), tr: t, frame: None })? {
         places.push((a.code, a.name));
     }
     let ex: Vec<&str> = Exploitation::ALL.iter().map(|e| e.as_str()).collect();
@@ -126,7 +126,7 @@ pub async fn submit(State(state): State<AppState>, meta: Meta, axum::Form(f): ax
         // Pretend success to the bot; store nothing.
         return render(&ReceiptPage { t, reference: "R-00000-00000".into(), secret: "-".into() });
     }
-    match state.app.submit_public_report(&meta.op, &meta.ip, &input).await {
+    match state.app.intake().submit_public_report(&meta.op, &meta.ip, &input).await {
         Ok(r) => render(&ReceiptPage { t, reference: r.reference, secret: r.secret }),
         Err(CoreError::Validation(fields)) => {
             let mut r = form_page(&state, t, input, Errors { t, fields }).await?;
@@ -162,7 +162,7 @@ pub struct StatusForm {
 
 pub async fn status(State(state): State<AppState>, meta: Meta, axum::Form(f): axum::Form<StatusForm>) -> Result<Response, WebError> {
     let t = tr(&meta, &f.lang);
-    match state.app.public_report_status(&meta.ip, &f.reference, &f.secret).await {
+    match state.app.intake().public_report_status(&meta.ip, &f.reference, &f.secret).await {
         Ok(s) => render(&StatusPage {
             t,
             reference: s.reference,
@@ -183,7 +183,7 @@ pub async fn status(State(state): State<AppState>, meta: Meta, axum::Form(f): ax
 
 pub async fn follow_up(State(state): State<AppState>, meta: Meta, axum::Form(f): axum::Form<StatusForm>) -> Result<Response, WebError> {
     let t = tr(&meta, &f.lang);
-    match state.app.public_report_add(&meta.op, &meta.ip, &f.reference, &f.secret, &f.text).await {
+    match state.app.intake().public_report_add(&meta.op, &meta.ip, &f.reference, &f.secret, &f.text).await {
         Ok(s) => render(&StatusPage {
             t,
             reference: s.reference,
@@ -194,7 +194,8 @@ pub async fn follow_up(State(state): State<AppState>, meta: Meta, axum::Form(f):
             errors: Errors::none(t),
         }),
         Err(CoreError::Validation(fields)) => {
-            let s = state.app.public_report_status(&meta.ip, &f.reference, &f.secret).await.map_err(|e| page_err(t, &meta.op, e))?;
+            let s =
+                state.app.intake().public_report_status(&meta.ip, &f.reference, &f.secret).await.map_err(|e| page_err(t, &meta.op, e))?;
             let mut r = render(&StatusPage {
                 t,
                 reference: s.reference,

@@ -16,9 +16,9 @@ use std::collections::HashMap;
 /// Departments and provinces of the default country, for place pickers.
 pub async fn places(state: &AppState, v: &Viewer) -> Result<Vec<(String, String)>, WebError> {
     let mut out = Vec::new();
-    for d in state.app.list_areas(&v.ctx, "PE", None).await.map_err(|e| v.err(e))? {
+    for d in state.app.system().list_areas(&v.ctx, "PE", None).await.map_err(|e| v.err(e))? {
         out.push((d.code.clone(), d.name.clone()));
-        for p in state.app.list_areas(&v.ctx, "PE", Some(&d.code)).await.map_err(|e| v.err(e))? {
+        for p in state.app.system().list_areas(&v.ctx, "PE", Some(&d.code)).await.map_err(|e| v.err(e))? {
             out.push((p.code.clone(), format!("{} › {}", d.name, p.name)));
         }
     }
@@ -27,7 +27,7 @@ pub async fn places(state: &AppState, v: &Viewer) -> Result<Vec<(String, String)
 
 /// Organisation names by id, for showing where a report sits.
 pub async fn org_names(state: &AppState, v: &Viewer) -> Result<HashMap<String, String>, WebError> {
-    Ok(state.app.list_orgs(&v.ctx).await.map_err(|e| v.err(e))?.into_iter().map(|o| (o.id.to_string(), o.name)).collect())
+    Ok(state.app.administration().list_orgs(&v.ctx).await.map_err(|e| v.err(e))?.into_iter().map(|o| (o.id.to_string(), o.name)).collect())
 }
 
 pub struct Row {
@@ -63,7 +63,7 @@ pub async fn place_names(state: &AppState, v: &Viewer, codes: impl Iterator<Item
         if out.contains_key(&code) {
             continue;
         }
-        if let Ok(Some(a)) = state.app.get_area(&code).await {
+        if let Ok(Some(a)) = state.app.system().get_area(&code).await {
             let parent = match &a.parent_code {
                 Some(p) => out.get(p).cloned().unwrap_or_default(),
                 None => String::new(),
@@ -119,7 +119,7 @@ async fn queue_page(
     notice: Option<String>,
 ) -> Result<Response, WebError> {
     let t = v.tr();
-    let got = state.app.report_queue(&v.ctx, q).await.map_err(|e| v.err(e))?;
+    let got = state.app.intake().report_queue(&v.ctx, q).await.map_err(|e| v.err(e))?;
     let statuses: Vec<&str> = amparo_domain::intake::ReportStatus::ALL.iter().map(|s| s.as_str()).collect();
     let pager =
         crate::ui::pager::Pager::new("/reports", q, got.next_cursor.as_deref(), got.queue.len()).with_statuses(t, "rstatus", &statuses);
@@ -151,7 +151,7 @@ pub async fn list(
 }
 
 pub async fn create(State(state): State<AppState>, v: Viewer, UiForm(input): UiForm<ReportInput>) -> Result<Response, WebError> {
-    match state.app.create_report(&v.ctx, &input).await {
+    match state.app.intake().create_report(&v.ctx, &input).await {
         Ok(r) => Ok(see_other(&format!("/reports/{}", r.id))),
         Err(e) => {
             let q = amparo_domain::paging::ListParams::default();
@@ -182,10 +182,10 @@ struct ShowPage {
 
 async fn show_page(state: &AppState, v: &Viewer, id: &str, errors: Errors, pf: Option<PersonForm>) -> Result<Response, WebError> {
     let t = v.tr();
-    let d = state.app.get_report(&v.ctx, id).await.map_err(|e| v.err(e))?;
+    let d = state.app.intake().get_report(&v.ctx, id).await.map_err(|e| v.err(e))?;
     let mut names = org_names(state, v).await?;
     names.extend(place_names(state, v, std::iter::once(d.report.place.clone())).await?);
-    let orgs = state.app.list_orgs(&v.ctx).await.map_err(|e| v.err(e))?;
+    let orgs = state.app.administration().list_orgs(&v.ctx).await.map_err(|e| v.err(e))?;
     let steps = d
         .report
         .steps
@@ -240,7 +240,7 @@ pub async fn triage(
     Path(id): Path<String>,
     UiForm(input): UiForm<TriageInput>,
 ) -> Result<Response, WebError> {
-    match state.app.triage_report(&v.ctx, &id, &input).await {
+    match state.app.intake().triage_report(&v.ctx, &id, &input).await {
         Ok(_) => Ok(see_other(&format!("/reports/{id}"))),
         Err(e) => with_errors(&v, e, |errors| show_page(&state, &v, &id, errors, None)).await,
     }

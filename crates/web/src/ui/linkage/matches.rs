@@ -66,7 +66,7 @@ pub async fn matches(
 ) -> Result<Response, WebError> {
     let page = q.map(|Query(q)| q).unwrap_or_default().page.unwrap_or(1).max(1);
     let run = if v.can.run_linkage {
-        let status = state.app.linkage_run_status(&v.ctx).await.map_err(|e| v.err(e))?;
+        let status = state.app.linkage().linkage_run_status(&v.ctx).await.map_err(|e| v.err(e))?;
         let panel = RunPanel { nav: Nav::for_viewer(&v, "matches"), status };
         Some(panel.render().map_err(|e| v.err(amparo_core::CoreError::internal(e)))?)
     } else {
@@ -76,7 +76,7 @@ pub async fn matches(
     let queue = run.is_none() || v.can.view_matches;
     let offset = (page - 1).saturating_mul(QUEUE_PAGE);
     let (rows, total) = if queue {
-        let p = state.app.list_matches_page(&v.ctx, offset, QUEUE_PAGE).await.map_err(|e| v.err(e))?;
+        let p = state.app.linkage().list_matches_page(&v.ctx, offset, QUEUE_PAGE).await.map_err(|e| v.err(e))?;
         (p.rows, p.total)
     } else {
         (Vec::new(), 0)
@@ -92,14 +92,14 @@ pub async fn matches(
 /// Start a full run (or join the one under way) and go back to the queue, whose panel
 /// follows the run. The run goes on if the browser goes away; a reload does not start another.
 pub async fn run(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
-    state.app.start_linkage_run(&v.ctx).await.map_err(|e| v.err(e))?;
+    state.app.linkage().start_linkage_run(&v.ctx).await.map_err(|e| v.err(e))?;
     Ok(see_other("/matches"))
 }
 
 /// The run panel alone, polled by the queue page while a run is under way. Once it is done,
 /// htmx is told to reload the page, so the queue shows the run's new pairs too.
 pub async fn run_status(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
-    let status = state.app.linkage_run_status(&v.ctx).await.map_err(|e| v.err(e))?;
+    let status = state.app.linkage().linkage_run_status(&v.ctx).await.map_err(|e| v.err(e))?;
     let done = status.running_since.is_none();
     let mut resp = render(&RunPanel { nav: Nav::for_viewer(&v, "matches"), status })?;
     if done {
@@ -159,7 +159,7 @@ impl MatchPage {
 }
 
 async fn match_page(state: &AppState, v: &Viewer, id: &str, errors: Errors) -> Result<Response, WebError> {
-    let m = state.app.get_match(&v.ctx, id).await.map_err(|e| v.err(e))?;
+    let m = state.app.linkage().get_match(&v.ctx, id).await.map_err(|e| v.err(e))?;
     render(&MatchPage { nav: Nav::for_viewer(v, "matches"), m, errors, purpose: String::new() })
 }
 
@@ -176,7 +176,7 @@ pub async fn reveal(
     Path(id): Path<String>,
     UiForm(f): UiForm<RevealForm>,
 ) -> Result<Response, WebError> {
-    match state.app.reveal_match(&v.ctx, &id, &f.purpose).await {
+    match state.app.linkage().reveal_match(&v.ctx, &id, &f.purpose).await {
         Ok(m) => render(&MatchPage { nav: Nav::for_viewer(&v, "matches"), m, errors: Errors::none(v.tr()), purpose: f.purpose.clone() }),
         Err(e) => with_errors(&v, e, |errors| match_page(&state, &v, &id, errors)).await,
     }
@@ -202,7 +202,7 @@ pub async fn decide(
     Path(id): Path<String>,
     UiForm(f): UiForm<DecisionForm>,
 ) -> Result<Response, WebError> {
-    match state.app.decide_match(&v.ctx, &id, &f.decision, &f.reason, f.version).await {
+    match state.app.linkage().decide_match(&v.ctx, &id, &f.decision, &f.reason, f.version).await {
         Ok(_) => Ok(see_other(&format!("/matches/{id}"))),
         Err(e) => with_errors(&v, e, |errors| match_page(&state, &v, &id, errors)).await,
     }

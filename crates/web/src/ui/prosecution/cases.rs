@@ -63,7 +63,7 @@ async fn list_page(
     notice: Option<String>,
 ) -> Result<Response, WebError> {
     let t = v.tr();
-    let page = state.app.list_cases(&v.ctx, q).await.map_err(|e| v.err(e))?;
+    let page = state.app.prosecution().list_cases(&v.ctx, q).await.map_err(|e| v.err(e))?;
     let places = crate::ui::reports::places(state, v).await?;
     let statuses: Vec<&str> = amparo_domain::cases::CaseStatus::ALL.iter().map(|s| s.as_str()).collect();
     let pager = Pager::new("/cases", q, page.next_cursor.as_deref(), page.items.len())
@@ -115,7 +115,7 @@ pub async fn open(State(state): State<AppState>, v: Viewer, UiForm(form): UiForm
         sources: crate::ui::fields(&form, "sources"),
         notes: get("notes"),
     };
-    match state.app.open_case(&v.ctx, &input).await {
+    match state.app.prosecution().open_case(&v.ctx, &input).await {
         Ok(c) => Ok(see_other(&format!("/cases/{}", c.id))),
         Err(e) => {
             let q = ListParams::default();
@@ -135,7 +135,7 @@ pub struct RequestForm {
 }
 
 pub async fn request_share(State(state): State<AppState>, v: Viewer, UiForm(f): UiForm<RequestForm>) -> Result<Response, WebError> {
-    match state.app.request_share(&v.ctx, &f.reference, &f.purpose, &f.until).await {
+    match state.app.coordination().request_share(&v.ctx, &f.reference, &f.purpose, &f.until).await {
         Ok(()) => {
             let notice = Some(v.tr().t("share-requested"));
             list_page(&state, &v, &ListParams::default(), CaseInput::default(), Errors::none(v.tr()), notice).await
@@ -199,14 +199,17 @@ fn statute_label(s: &Statute, es: bool) -> String {
 async fn show_page(state: &AppState, v: &Viewer, id: &str, errors: Errors) -> Result<Response, WebError> {
     let t = v.tr();
     let es = t.code() == "es";
-    let c = state.app.get_case(&v.ctx, id).await.map_err(|e| v.err(e))?;
-    let charges = state.app.case_charges(&v.ctx, id).await.map_err(|e| v.err(e))?;
-    let shares = state.app.case_shares(&v.ctx, id).await.map_err(|e| v.err(e))?;
-    let timeline = state.app.case_timeline(&v.ctx, id).await.map_err(|e| v.err(e))?;
-    let seen: Vec<SeenEntry> =
-        if c.can_share && !c.summary.shared_with_me { state.app.who_has_seen(&v.ctx, id).await.map_err(|e| v.err(e))? } else { vec![] };
-    let statutes = state.app.list_statutes(&v.ctx).await.map_err(|e| v.err(e))?;
-    let orgs = state.app.list_orgs(&v.ctx).await.map_err(|e| v.err(e))?;
+    let c = state.app.prosecution().get_case(&v.ctx, id).await.map_err(|e| v.err(e))?;
+    let charges = state.app.prosecution().case_charges(&v.ctx, id).await.map_err(|e| v.err(e))?;
+    let shares = state.app.coordination().case_shares(&v.ctx, id).await.map_err(|e| v.err(e))?;
+    let timeline = state.app.prosecution().case_timeline(&v.ctx, id).await.map_err(|e| v.err(e))?;
+    let seen: Vec<SeenEntry> = if c.can_share && !c.summary.shared_with_me {
+        state.app.coordination().who_has_seen(&v.ctx, id).await.map_err(|e| v.err(e))?
+    } else {
+        vec![]
+    };
+    let statutes = state.app.prosecution().list_statutes(&v.ctx).await.map_err(|e| v.err(e))?;
+    let orgs = state.app.administration().list_orgs(&v.ctx).await.map_err(|e| v.err(e))?;
     let names: HashMap<String, String> = orgs.iter().map(|o| (o.id.to_string(), o.name.clone())).collect();
     let places = crate::ui::reports::places(state, v).await?;
     let place_names =
@@ -245,11 +248,20 @@ async fn show_page(state: &AppState, v: &Viewer, id: &str, errors: Errors) -> Re
     let persons = if c.can_edit {
         // The newest persons of the unit (a page): the picker is for those just recorded.
         let q = ListParams { limit: Some(amparo_domain::paging::MAX_LIMIT.to_string()), ..Default::default() };
-        state.app.list_persons(&v.ctx, &q).await.map_err(|e| v.err(e))?.items.into_iter().map(|p| (p.id.to_string(), p.code)).collect()
+        state
+            .app
+            .protection()
+            .list_persons(&v.ctx, &q)
+            .await
+            .map_err(|e| v.err(e))?
+            .items
+            .into_iter()
+            .map(|p| (p.id.to_string(), p.code))
+            .collect()
     } else {
         vec![]
     };
-    let countries = state.app.list_countries(&v.ctx).await.map_err(|e| v.err(e))?;
+    let countries = state.app.system().list_countries(&v.ctx).await.map_err(|e| v.err(e))?;
     render(&ShowPage {
         nav: Nav::for_viewer(v, "cases"),
         exploitation: t.t(&format!("cexp-{}", c.summary.exploitation)),
@@ -258,7 +270,7 @@ async fn show_page(state: &AppState, v: &Viewer, id: &str, errors: Errors) -> Re
         stage: c.summary.stage.map(|s| t.tk("stage", s.as_str())).unwrap_or_default(),
         owner: names.get(c.summary.org_id.as_str()).cloned().unwrap_or_default(),
         charges: charge_rows,
-        attachments: state.app.case_attachments(&v.ctx, id).await.map_err(|e| v.err(e))?,
+        attachments: state.app.protection().case_attachments(&v.ctx, id).await.map_err(|e| v.err(e))?,
         shares: shares
             .into_iter()
             .map(|s| {
@@ -312,7 +324,7 @@ pub async fn update(
     Path(id): Path<String>,
     UiForm(input): UiForm<CaseUpdate>,
 ) -> Result<Response, WebError> {
-    let r = state.app.update_case(&v.ctx, &id, &input).await;
+    let r = state.app.prosecution().update_case(&v.ctx, &id, &input).await;
     then_case(&state, &v, &id, r).await
 }
 
@@ -322,7 +334,7 @@ pub async fn link(
     Path(id): Path<String>,
     UiForm(input): UiForm<LinkInput>,
 ) -> Result<Response, WebError> {
-    let r = state.app.link_person(&v.ctx, &id, &input).await;
+    let r = state.app.prosecution().link_person(&v.ctx, &id, &input).await;
     then_case(&state, &v, &id, r).await
 }
 
@@ -332,7 +344,7 @@ pub async fn event(
     Path(id): Path<String>,
     UiForm(input): UiForm<EventInput>,
 ) -> Result<Response, WebError> {
-    let r = state.app.add_event(&v.ctx, &id, &input).await;
+    let r = state.app.prosecution().add_event(&v.ctx, &id, &input).await;
     then_case(&state, &v, &id, r).await
 }
 
@@ -342,7 +354,7 @@ pub async fn charge(
     Path(id): Path<String>,
     UiForm(input): UiForm<ChargeInput>,
 ) -> Result<Response, WebError> {
-    let r = state.app.file_charge(&v.ctx, &id, &input).await;
+    let r = state.app.prosecution().file_charge(&v.ctx, &id, &input).await;
     then_case(&state, &v, &id, r).await
 }
 
@@ -360,7 +372,7 @@ pub async fn stage(
     Path(id): Path<String>,
     UiForm(f): UiForm<StageForm>,
 ) -> Result<Response, WebError> {
-    let r = state.app.set_stage(&v.ctx, &id, &f.stage, f.version).await;
+    let r = state.app.prosecution().set_stage(&v.ctx, &id, &f.stage, f.version).await;
     then_case(&state, &v, &id, r).await
 }
 
@@ -380,7 +392,7 @@ pub async fn hearing(
     Path(id): Path<String>,
     UiForm(f): UiForm<HearingForm>,
 ) -> Result<Response, WebError> {
-    let r = state.app.add_hearing(&v.ctx, &id, &f.hearing_kind, &f.hearing_date, f.version).await;
+    let r = state.app.prosecution().add_hearing(&v.ctx, &id, &f.hearing_kind, &f.hearing_date, f.version).await;
     then_case(&state, &v, &id, r).await
 }
 
@@ -398,7 +410,7 @@ pub async fn decide(
     Path(id): Path<String>,
     UiForm(f): UiForm<ChargeForm>,
 ) -> Result<Response, WebError> {
-    let r = state.app.decide_charge(&v.ctx, &id, &f.decision).await;
+    let r = state.app.prosecution().decide_charge(&v.ctx, &id, &f.decision).await;
     then_case(&state, &v, &f.case_id, r).await
 }
 
@@ -416,7 +428,7 @@ pub async fn review(
     Path(id): Path<String>,
     UiForm(f): UiForm<ReviewForm>,
 ) -> Result<Response, WebError> {
-    let r = state.app.review_sentence(&v.ctx, &id, f.version).await;
+    let r = state.app.prosecution().review_sentence(&v.ctx, &id, f.version).await;
     then_case(&state, &v, &f.case_id, r).await
 }
 
@@ -434,7 +446,7 @@ pub async fn appeal(
     Path(id): Path<String>,
     UiForm(f): UiForm<AppealForm>,
 ) -> Result<Response, WebError> {
-    let r = state.app.add_appeal(&v.ctx, &id, &f.appeal).await;
+    let r = state.app.prosecution().add_appeal(&v.ctx, &id, &f.appeal).await;
     then_case(&state, &v, &f.case_id, r).await
 }
 
@@ -444,7 +456,7 @@ pub async fn share(
     Path(id): Path<String>,
     UiForm(input): UiForm<ShareInput>,
 ) -> Result<Response, WebError> {
-    let r = state.app.share_case(&v.ctx, &id, &input).await;
+    let r = state.app.coordination().share_case(&v.ctx, &id, &input).await;
     then_case(&state, &v, &id, r).await
 }
 
@@ -454,7 +466,7 @@ pub async fn transfer(
     Path(id): Path<String>,
     UiForm(input): UiForm<ShareInput>,
 ) -> Result<Response, WebError> {
-    match state.app.transfer_case(&v.ctx, &id, &input).await {
+    match state.app.coordination().transfer_case(&v.ctx, &id, &input).await {
         // After a transfer the case may only be visible through the share kept for us.
         Ok(()) => Ok(see_other(&format!("/cases/{id}"))),
         Err(e) => with_errors(&v, e, |errors| show_page(&state, &v, &id, errors)).await,
@@ -474,7 +486,7 @@ pub async fn access(
     UiForm(f): UiForm<AccessForm>,
 ) -> Result<Response, WebError> {
     let emails: Vec<String> = f.emails.split([',', '\n', ' ']).map(str::to_owned).collect();
-    let r = state.app.set_case_access(&v.ctx, &id, &emails).await;
+    let r = state.app.prosecution().set_case_access(&v.ctx, &id, &emails).await;
     then_case(&state, &v, &id, r).await
 }
 
@@ -494,7 +506,7 @@ pub async fn answer_share(
     Path(id): Path<String>,
     UiForm(f): UiForm<ShareAnswer>,
 ) -> Result<Response, WebError> {
-    let r = state.app.answer_share(&v.ctx, &id, &f.action, f.version).await;
+    let r = state.app.coordination().answer_share(&v.ctx, &id, &f.action, f.version).await;
     then_case(&state, &v, &f.case_id, r).await
 }
 
@@ -504,7 +516,7 @@ pub async fn task(
     Path(id): Path<String>,
     UiForm(input): UiForm<TaskInput>,
 ) -> Result<Response, WebError> {
-    let r = state.app.add_task(&v.ctx, &id, &input).await;
+    let r = state.app.prosecution().add_task(&v.ctx, &id, &input).await;
     then_case(&state, &v, &id, r).await
 }
 
@@ -526,7 +538,7 @@ pub async fn upload(
         }
     }
     let (name, bytes) = file.unwrap_or_default();
-    let r = state.app.add_attachment(&v.ctx, &id, &name, &bytes).await;
+    let r = state.app.protection().add_attachment(&v.ctx, &id, &name, &bytes).await;
     then_case(&state, &v, &id, r).await
 }
 
@@ -550,6 +562,6 @@ pub fn download(file: amparo_core::usecases::attachments::AttachmentFile) -> Res
 }
 
 pub async fn attachment(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
-    let file = state.app.get_attachment(&v.ctx, &id).await.map_err(|e| v.err(e))?;
+    let file = state.app.protection().get_attachment(&v.ctx, &id).await.map_err(|e| v.err(e))?;
     Ok(download(file))
 }

@@ -44,7 +44,7 @@ impl PersonForm {
         let t = v.tr();
         let chosen: Vec<&str> = form.languages.split(',').map(str::trim).collect();
         let lang = |l: &str| t.t(&format!("language-{l}"));
-        let countries = state.app.list_countries(&v.ctx).await.map_err(|e| v.err(e))?;
+        let countries = state.app.system().list_countries(&v.ctx).await.map_err(|e| v.err(e))?;
 
         Ok(PersonForm {
             roles: PersonRole::ALL.iter().map(|r| (r.as_str().to_owned(), role_label(t, *r))).collect(),
@@ -140,7 +140,7 @@ async fn list_page(
     notice: Option<String>,
 ) -> Result<Response, WebError> {
     let t = v.tr();
-    let page = state.app.list_persons(&v.ctx, q).await.map_err(|e| v.err(e))?;
+    let page = state.app.protection().list_persons(&v.ctx, q).await.map_err(|e| v.err(e))?;
     let roles: Vec<&str> = amparo_domain::person::PersonRole::ALL.iter().map(|r| r.as_str()).collect();
     let pager = Pager::new("/persons", q, page.next_cursor.as_deref(), page.items.len()).with_statuses(t, "personrole", &roles);
     let persons = page.items;
@@ -161,7 +161,7 @@ pub async fn list(State(state): State<AppState>, v: Viewer, Query(q): Query<List
 
 pub async fn create(State(state): State<AppState>, v: Viewer, UiForm(form): UiForm<Vec<(String, String)>>) -> Result<Response, WebError> {
     let input = person_input(&form);
-    match state.app.create_person(&v.ctx, &input).await {
+    match state.app.protection().create_person(&v.ctx, &input).await {
         Ok(p) => Ok(crate::ui::see_other(&format!("/persons/{}", p.id))),
         Err(CoreError::Validation(fields)) => {
             let mut r = list_page(&state, &v, &ListParams::default(), input, Errors { t: v.tr(), fields }, None).await?;
@@ -181,12 +181,12 @@ pub(crate) async fn show_page(
     edit_form: Option<PersonInput>,
 ) -> Result<Response, WebError> {
     let t = v.tr();
-    let file = state.app.person_file(&v.ctx, id).await.map_err(|e| v.err(e))?;
+    let file = state.app.referrals().person_file(&v.ctx, id).await.map_err(|e| v.err(e))?;
     let p = &file.person;
     let names = crate::ui::reports::org_names(state, v).await?;
     let mut profile = Vec::new();
     let pr = &p.profile;
-    let all_countries = state.app.list_countries(&v.ctx).await.map_err(|e| v.err(e))?;
+    let all_countries = state.app.system().list_countries(&v.ctx).await.map_err(|e| v.err(e))?;
     let country_name = |code: &str| {
         all_countries
             .iter()
@@ -231,9 +231,9 @@ pub(crate) async fn show_page(
     // The referral picker: a page of the directory (the newest 200 services), not the whole
     // country's.
     let first = amparo_domain::paging::ListParams { limit: Some(amparo_domain::paging::MAX_LIMIT.to_string()), ..Default::default() };
-    let mut services = state.app.services_page(&v.ctx, None, &first).await.map_err(|e| v.err(e))?.items;
+    let mut services = state.app.referrals().services_page(&v.ctx, None, &first).await.map_err(|e| v.err(e))?.items;
     services.sort_by(|a, b| a.region.cmp(&b.region).then_with(|| a.name.cmp(&b.name)));
-    let countries = state.app.list_countries(&v.ctx).await.map_err(|e| v.err(e))?;
+    let countries = state.app.system().list_countries(&v.ctx).await.map_err(|e| v.err(e))?;
     let kinds: Vec<&str> = AssistanceKind::ALL.iter().map(|k| k.as_str()).collect();
     // Details grouped by their type: the form shows only the chosen type's details (a small
     // script; without it the groups still say which detail belongs to which type).
@@ -402,7 +402,7 @@ pub async fn reveal(
     UiForm(f): UiForm<RevealForm>,
 ) -> Result<Response, WebError> {
     let id = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
-    match state.app.reveal_person(&v.ctx, &id, &f.purpose).await {
+    match state.app.protection().reveal_person(&v.ctx, &id, &f.purpose).await {
         Ok((_, identity)) => show_page(&state, &v, &id, Some(identity), Errors::none(v.tr()), None).await,
         Err(e) => crate::ui::with_errors(&v, e, |errors| show_page(&state, &v, &id, None, errors, None)).await,
     }
@@ -417,7 +417,7 @@ pub async fn update(
 ) -> Result<Response, WebError> {
     let id = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
     let input = person_input(&form);
-    match state.app.update_person(&v.ctx, &id, &input).await {
+    match state.app.protection().update_person(&v.ctx, &id, &input).await {
         Ok(p) => Ok(crate::ui::see_other(&format!("/persons/{}", p.id))),
         Err(e) => crate::ui::with_errors(&v, e, |errors| show_page(&state, &v, &id, None, errors, Some(input.clone()))).await,
     }

@@ -137,7 +137,7 @@ async fn services_page(
     errors: Errors,
 ) -> Result<Response, WebError> {
     let t = v.tr();
-    let page = state.app.services_page(&v.ctx, Some(&kind), q).await.map_err(|e| v.err(e))?;
+    let page = state.app.referrals().services_page(&v.ctx, Some(&kind), q).await.map_err(|e| v.err(e))?;
     let pager =
         crate::ui::pager::Pager::with_extra("/services", &[("kind", kind.clone())], q, page.next_cursor.as_deref(), page.items.len());
     let list = page.items;
@@ -180,7 +180,7 @@ pub async fn create_service(
         contact_protocol: get("contact_protocol"),
         address: get("address"),
     };
-    match state.app.create_service(&v.ctx, None, &input).await {
+    match state.app.referrals().create_service(&v.ctx, None, &input).await {
         Ok(_) => Ok(see_other("/services")),
         Err(e) => {
             let f = ServiceForm {
@@ -216,7 +216,7 @@ struct ServicePage {
 
 async fn service_page(state: &AppState, v: &Viewer, id: &str, errors: Errors) -> Result<Response, WebError> {
     let t = v.tr();
-    let s = state.app.get_service(&v.ctx, id).await.map_err(|e| v.err(e))?;
+    let s = state.app.referrals().get_service(&v.ctx, id).await.map_err(|e| v.err(e))?;
     let names = crate::ui::reports::org_names(state, v).await?;
     let places = crate::ui::reports::places(state, v).await?;
     let areas: HashMap<String, String> = places.iter().cloned().collect();
@@ -266,7 +266,7 @@ pub async fn update_service(
     let input = service_input(&form);
     let version: i64 = form.iter().find(|(k, _)| k == "version").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
     let active = form.iter().any(|(k, _)| k == "active");
-    match state.app.update_service(&v.ctx, &id, &input, version, active).await {
+    match state.app.referrals().update_service(&v.ctx, &id, &input, version, active).await {
         Ok(_) => Ok(see_other(&format!("/services/{id}"))),
         Err(e) => with_errors(&v, e, |errors| service_page(&state, &v, &id, errors)).await,
     }
@@ -304,6 +304,7 @@ pub async fn list(State(state): State<AppState>, v: Viewer, Query(q): Query<Refe
     let t = v.tr();
     let boxes = state
         .app
+        .referrals()
         .list_referrals(&v.ctx, &q.params, q.incoming_cursor.as_deref(), q.outgoing_cursor.as_deref())
         .await
         .map_err(|e| v.err(e))?;
@@ -358,9 +359,9 @@ struct ShowPage {
 
 async fn show_page(state: &AppState, v: &Viewer, id: &str, errors: Errors) -> Result<Response, WebError> {
     let t = v.tr();
-    let r = state.app.get_referral(&v.ctx, id).await.map_err(|e| v.err(e))?;
+    let r = state.app.referrals().get_referral(&v.ctx, id).await.map_err(|e| v.err(e))?;
     let names = crate::ui::reports::org_names(state, v).await?;
-    let service = state.app.get_service(&v.ctx, &r.service_id).await.ok();
+    let service = state.app.referrals().get_service(&v.ctx, &r.service_id).await.ok();
     render(&ShowPage {
         nav: Nav::for_viewer(v, "referrals"),
         version: r.version,
@@ -394,7 +395,7 @@ pub async fn act(
     Path(id): Path<String>,
     UiForm(input): UiForm<ReferralActInput>,
 ) -> Result<Response, WebError> {
-    match state.app.act_on_referral(&v.ctx, &id, &input).await {
+    match state.app.referrals().act_on_referral(&v.ctx, &id, &input).await {
         Ok(_) => Ok(see_other(&format!("/referrals/{id}"))),
         Err(e) => with_errors(&v, e, |errors| show_page(&state, &v, &id, errors)).await,
     }
@@ -407,7 +408,7 @@ pub async fn refer(
     UiForm(input): UiForm<ReferralInput>,
 ) -> Result<Response, WebError> {
     let pid = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
-    match state.app.create_referral(&v.ctx, &pid, &input).await {
+    match state.app.referrals().create_referral(&v.ctx, &pid, &input).await {
         Ok(r) => Ok(see_other(&format!("/referrals/{}", r.id))),
         Err(e) => with_errors(&v, e, |errors| crate::ui::persons::show_page(&state, &v, &pid, None, errors, None)).await,
     }
@@ -420,7 +421,7 @@ pub async fn assist(
     UiForm(input): UiForm<AssistanceInput>,
 ) -> Result<Response, WebError> {
     let pid = PersonId::parse(&id).ok_or_else(|| v.err(CoreError::NotFound))?;
-    match state.app.record_assistance(&v.ctx, &pid, &input).await {
+    match state.app.referrals().record_assistance(&v.ctx, &pid, &input).await {
         Ok(_) => Ok(see_other(&format!("/persons/{id}#assistance"))),
         Err(e) => with_errors(&v, e, |errors| crate::ui::persons::show_page(&state, &v, &pid, None, errors, None)).await,
     }
@@ -448,8 +449,8 @@ pub async fn gap(State(state): State<AppState>, v: Viewer, Query(q): Query<GapQu
     let t = v.tr();
     let days = crate::api::gap_days(q.days.as_deref()).map_err(|e| v.err(e))?;
     let params = amparo_domain::paging::ListParams { limit: q.limit.clone(), cursor: q.cursor.clone(), ..Default::default() };
-    let page = state.app.referral_gap(&v.ctx, days, &params).await.map_err(|e| v.err(e))?;
-    let total = state.app.referral_gap_count(&v.ctx, days).await.map_err(|e| v.err(e))?;
+    let page = state.app.referrals().referral_gap(&v.ctx, days, &params).await.map_err(|e| v.err(e))?;
+    let total = state.app.referrals().referral_gap_count(&v.ctx, days).await.map_err(|e| v.err(e))?;
     let names = crate::ui::reports::org_names(&state, &v).await?;
     let link = |cursor: Option<&str>| {
         let mut pairs = vec![("days", days.to_string())];
@@ -495,7 +496,7 @@ pub async fn notifications(
     axum::extract::Query(q): axum::extract::Query<amparo_domain::paging::ListParams>,
 ) -> Result<Response, WebError> {
     let t = v.tr();
-    let page = state.app.list_notifications(&v.ctx, &q).await.map_err(|e| v.err(e))?;
+    let page = state.app.referrals().list_notifications(&v.ctx, &q).await.map_err(|e| v.err(e))?;
     let pager = crate::ui::pager::Pager::new("/notifications", &q, page.next_cursor.as_deref(), page.items.len()).with_statuses(
         t,
         "notifstatus",
@@ -517,6 +518,6 @@ pub async fn notifications(
 }
 
 pub async fn mark_read(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
-    state.app.mark_notifications_read(&v.ctx).await.map_err(|e| v.err(e))?;
+    state.app.referrals().mark_notifications_read(&v.ctx).await.map_err(|e| v.err(e))?;
     Ok(see_other("/notifications"))
 }

@@ -92,7 +92,7 @@ fn this_year(state: &AppState) -> i32 {
 }
 
 pub async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<StatQuery>) -> Result<Response, WebError> {
-    let r = state.app.annual_report(&v.ctx, &q.query(this_year(&state))).await.map_err(|e| v.err(e))?;
+    let r = state.app.statistics().annual_report(&v.ctx, &q.query(this_year(&state))).await.map_err(|e| v.err(e))?;
     let t = v.tr();
     let lang = Lang::parse(t.code()).unwrap_or(Lang::Es);
     let lines = report::lines(&r, lang);
@@ -175,8 +175,8 @@ pub async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<Stat
         t.t("stat-map-none")
     };
     let map = report::choropleth(&r.home_country, &r.current.victims_identified.region, &t.t("stat-map"), &none);
-    let regions = state.app.list_areas(&v.ctx, &r.home_country, None).await.unwrap_or_default();
-    let mut orgs = state.app.list_orgs(&v.ctx).await.unwrap_or_default();
+    let regions = state.app.system().list_areas(&v.ctx, &r.home_country, None).await.unwrap_or_default();
+    let mut orgs = state.app.administration().list_orgs(&v.ctx).await.unwrap_or_default();
     orgs.sort_by(|a, b| a.name.cmp(&b.name));
     let query = q.link(&r);
     render(&StatisticsPage {
@@ -204,7 +204,7 @@ pub async fn download(
     Query(q): Query<StatQuery>,
 ) -> Result<Response, WebError> {
     let fmt = Format::parse(&format).ok_or_else(|| v.err(amparo_core::CoreError::NotFound))?;
-    let r = state.app.annual_report(&v.ctx, &q.query(this_year(&state))).await.map_err(|e| v.err(e))?;
+    let r = state.app.statistics().annual_report(&v.ctx, &q.query(this_year(&state))).await.map_err(|e| v.err(e))?;
     let lang = Lang::parse(v.tr().code()).unwrap_or(Lang::Es);
     let bytes = report::render(&r, fmt, lang).map_err(|e| v.err(amparo_core::CoreError::Internal(e)))?;
     let mut resp = bytes.into_response();
@@ -233,7 +233,7 @@ pub async fn ctdc(State(state): State<AppState>, v: Viewer, Query(q): Query<Ctdc
         "" => amparo_core::usecases::ctdc::DEFAULT_K,
         s => s.parse().unwrap_or(0),
     };
-    let export = state.app.export_ctdc(&v.ctx, year, k).await.map_err(|e| v.err(e))?;
+    let export = state.app.statistics().export_ctdc(&v.ctx, year, k).await.map_err(|e| v.err(e))?;
     let bytes = export.csv().map_err(|e| v.err(e))?;
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();

@@ -3,9 +3,9 @@
 //! list: a cursor copied from another person's session, or from another list, is refused
 //! with `invalid_cursor` rather than answered with someone else's position.
 
-use crate::Amparo;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
+use crate::kernel::Kernel;
 use amparo_domain::paging::{After, ListParams, cursor_text, parse_cursor_text, parse_limit};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -61,10 +61,10 @@ fn who(ctx: &Ctx) -> String {
     ctx.user().map(|u| u.user_id.to_string()).unwrap_or_else(|| "system".into())
 }
 
-impl Amparo {
+impl Kernel {
     /// Read `?limit=&cursor=` for list `list`: 422 `invalid_limit` / `invalid_cursor` when they
     /// are not what this server gave this caller.
-    pub fn page_request(&self, ctx: &Ctx, list: &str, limit: Option<&str>, cursor: Option<&str>) -> CoreResult<PageRequest> {
+    pub(crate) fn page_request(&self, ctx: &Ctx, list: &str, limit: Option<&str>, cursor: Option<&str>) -> CoreResult<PageRequest> {
         let limit = parse_limit(limit).map_err(CoreError::Validation)?;
         let after = match cursor.map(str::trim).filter(|c| !c.is_empty()) {
             None => None,
@@ -97,7 +97,7 @@ impl Amparo {
     /// data: organisations, statutes, countries, areas, instruments; a bounded result such as
     /// search hits), in the order of `key`, which must be unique per item. The cursor carries
     /// the last key shown, so an item added meanwhile is neither repeated nor skipped.
-    pub fn page_in_memory<T>(
+    pub(crate) fn page_in_memory<T>(
         &self,
         ctx: &Ctx,
         list: &str,
@@ -119,7 +119,7 @@ impl Amparo {
     }
 }
 
-impl Amparo {
+impl Kernel {
     /// Up to `limit + 1` rows of `table` matching `base` with the list's filters and position
     /// applied (the extra row says whether there is a next page).
     pub(crate) async fn scan_rows(

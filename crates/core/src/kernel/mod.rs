@@ -1,6 +1,17 @@
-//! The `Amparo` service object: the store, clock, randomness, keys and settings that every
-//! use case needs, plus the two helpers every use case goes through — `authorize` (policy +
-//! audit of refusals) and field sealing.
+//! The kernel every pillar service shares: the clock, randomness, keys and settings, and
+//! the helpers each use case goes through — `authorize` (policy + audit of refusals),
+//! `append`/`commit` (the audit event in the same transaction as the change) and field
+//! sealing. The whole store is private to this module: a pillar's service reaches the
+//! database only through its own narrow port (see `services.rs`), and its use cases reach
+//! the full store only through these helpers.
+
+pub mod job_lease;
+pub mod paging;
+pub mod records;
+mod relations;
+pub(crate) mod services;
+
+pub(crate) use relations::relation_in;
 
 use crate::clock::Clock;
 use crate::config::AuthConfig;
@@ -33,8 +44,9 @@ impl crate::store::HeadSigner for KeyringHeadSigner {
 }
 
 #[derive(Clone)]
-pub struct Amparo {
-    pub(crate) store: Arc<dyn Store>,
+pub struct Kernel {
+    /// Private to the kernel: services get their narrow port from `services.rs`.
+    store: Arc<dyn Store>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) random: Arc<dyn Random>,
     pub(crate) keys: Arc<Keyring>,
@@ -54,8 +66,8 @@ pub struct Amparo {
     pub(crate) profile: Arc<crate::profile::CountryProfile>,
 }
 
-impl Amparo {
-    pub fn new(
+impl Kernel {
+    pub(crate) fn new(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         random: Arc<dyn Random>,
@@ -81,23 +93,17 @@ impl Amparo {
         })
     }
 
-    /// The same service under another country profile.
-    pub fn with_profile(mut self, profile: crate::profile::CountryProfile) -> Self {
-        self.profile = Arc::new(profile);
-        self
-    }
-
-    pub fn profile(&self) -> &crate::profile::CountryProfile {
+    pub(crate) fn profile(&self) -> &crate::profile::CountryProfile {
         &self.profile
     }
 
-    pub fn now(&self) -> Timestamp {
+    pub(crate) fn now(&self) -> Timestamp {
         self.clock.now()
     }
-    pub fn config(&self) -> &AuthConfig {
+    pub(crate) fn config(&self) -> &AuthConfig {
         &self.cfg
     }
-    pub fn new_operation_id(&self) -> String {
+    pub(crate) fn new_operation_id(&self) -> String {
         hex::encode(self.random.bytes::<8>())
     }
 
@@ -105,11 +111,6 @@ impl Amparo {
     /// and refusal counters are keyed by, so the table never holds an address.
     pub(crate) fn address_hash(&self, purpose: &str, ip: &str) -> String {
         crate::crypto::csrf_token(&self.keys, &format!("{purpose}:{ip}")).get(..32).unwrap_or("").to_owned()
-    }
-
-    /// Whether the database answers (`/healthz`, `/readyz`).
-    pub async fn database_ok(&self) -> bool {
-        self.store.applied_migrations().await.is_ok_and(|v| !v.is_empty())
     }
 
     /// Ask the policy. A refusal is itself audited (insiders probing for records show up in
@@ -152,7 +153,7 @@ impl Amparo {
     }
 
     /// Sign the current head of the audit chain.
-    pub async fn checkpoint_now(&self) -> CoreResult<Option<Checkpoint>> {
+    pub(crate) async fn checkpoint_now(&self) -> CoreResult<Option<Checkpoint>> {
         let (seq, hash) = self.store.audit_head().await?;
         if seq == 0 {
             return Ok(None);

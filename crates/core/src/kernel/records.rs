@@ -2,8 +2,8 @@
 //! sealed (encrypted) JSON of identifying fields, bound to table, column and row id so a
 //! ciphertext moved to another row or table does not open.
 
-use crate::Amparo;
 use crate::error::{CoreError, CoreResult};
+use crate::kernel::Kernel;
 use crate::random::RandomExt;
 use crate::store::{Batch, RecordRow, RecordTable, StoreError};
 use amparo_domain::OrgId;
@@ -19,7 +19,7 @@ pub(crate) fn to_json<T: Serialize>(v: &T) -> CoreResult<String> {
     serde_json::to_string(v).map_err(CoreError::internal)
 }
 
-impl Amparo {
+impl Kernel {
     pub(crate) fn seal_json<T: Serialize>(&self, table: RecordTable, id: &str, v: &T) -> CoreResult<Vec<u8>> {
         self.seal(table.name(), "sealed", id, &to_json(v)?)
     }
@@ -76,7 +76,7 @@ impl Amparo {
     }
 
     /// Today's date (UTC) from the injected clock.
-    pub fn today(&self) -> String {
+    pub(crate) fn today(&self) -> String {
         amparo_domain::protection::iso_date(self.now())
     }
 }

@@ -5,8 +5,8 @@
 //! Record linkage takes one: two servers linking at once would each decrypt everyone, and
 //! race each other to store and rescore the same pairs.
 
-use crate::Amparo;
 use crate::error::CoreResult;
+use crate::kernel::Kernel;
 use crate::random::RandomExt;
 use crate::store::Store;
 use std::sync::Arc;
@@ -21,7 +21,7 @@ pub(crate) struct HeldLease {
     renewer: tokio::task::JoinHandle<()>,
 }
 
-impl Amparo {
+impl Kernel {
     /// Take `job`'s lease for `secs` seconds, renewed every third of that while held;
     /// `None` while another server holds it.
     pub(crate) async fn try_lease(&self, job: &'static str, secs: i64) -> CoreResult<Option<HeldLease>> {

@@ -20,6 +20,8 @@ pub struct Runtime {
     pub app: Amparo,
     pub store: Arc<SqlStore>,
     pub key_file: std::path::PathBuf,
+    /// Where this server keeps its files (the search snapshot, and with SQLite the database).
+    pub data_dir: std::path::PathBuf,
 }
 
 /// Load the key file, creating it (0600) when `create` and it does not exist yet.
@@ -65,7 +67,7 @@ pub async fn open(data_dir: &Path, create: bool) -> Fallible<Runtime> {
     if !before.is_empty() && !before.contains(&SIGNED_HEAD_MIGRATION) && after.contains(&SIGNED_HEAD_MIGRATION) {
         app.system().sign_audit_head_after_upgrade().await?;
     }
-    Ok(Runtime { settings, app, store, key_file })
+    Ok(Runtime { settings, app, store, key_file, data_dir: data_dir.to_path_buf() })
 }
 
 /// A core result for a command whose input came from flags: field errors are printed as

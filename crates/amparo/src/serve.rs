@@ -33,13 +33,23 @@ async fn shutdown_signal() {
 /// Bind and serve until a signal. `on_bound` prints what a newcomer needs to know.
 pub async fn run(rt: Runtime, listen: &str, web: WebSettings, on_bound: impl FnOnce(SocketAddr)) -> Fallible<()> {
     rt.app.system().ensure_reference_data(&Ctx::system("startup")).await?;
-    // The search index is built in the background: at a national scale (millions of persons,
-    // each decrypted) that takes many minutes, and the server must not be down meanwhile.
+    // The search index comes from this server's sealed snapshot when it has a usable one
+    // (seconds, at any size), and is built otherwise — in the background: at a national
+    // scale (millions of persons, each decrypted) that takes many minutes, and the server
+    // must not be down meanwhile.
     let app = rt.app.clone();
+    let snapshot = SearchSnapshot::at(&rt.data_dir);
     let search_build = tokio::spawn(async move {
         let started = std::time::Instant::now();
+        if snapshot.load(&app).await {
+            tracing::info!(ms = started.elapsed().as_millis() as u64, "search index loaded from its snapshot");
+            return;
+        }
         match app.coordination().rebuild_search().await {
-            Ok(n) => tracing::info!(records = n, ms = started.elapsed().as_millis() as u64, "search index built in memory"),
+            Ok(n) => {
+                tracing::info!(records = n, ms = started.elapsed().as_millis() as u64, "search index built in memory");
+                snapshot.save(&app).await;
+            }
             Err(e) => tracing::error!(error = %e, "search index build failed: search stays unavailable until a restart"),
         }
     });
@@ -64,14 +74,24 @@ pub async fn run(rt: Runtime, listen: &str, web: WebSettings, on_bound: impl FnO
             }
         }
     });
-    // Keep the in-memory search index current with writes made through other instances.
+    // Keep the in-memory search index current with writes made through other instances,
+    // and its snapshot within ten minutes of it.
     let app = rt.app.clone();
+    let snapshot = SearchSnapshot::at(&rt.data_dir);
     let search_refresh = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(2));
+        let mut since_save = 0u32;
+        let mut changed = false;
         loop {
             tick.tick().await;
-            if let Err(e) = app.coordination().refresh_search().await {
-                tracing::warn!(error = %e, "search refresh failed");
+            match app.coordination().refresh_search().await {
+                Ok(n) => changed |= n > 0,
+                Err(e) => tracing::warn!(error = %e, "search refresh failed"),
+            }
+            since_save += 1;
+            if since_save >= 300 && changed {
+                snapshot.save(&app).await;
+                (since_save, changed) = (0, false);
             }
         }
     });
@@ -108,11 +128,79 @@ pub async fn run(rt: Runtime, listen: &str, web: WebSettings, on_bound: impl FnO
     search_refresh.abort();
     search_build.abort();
     linkage.abort();
+    SearchSnapshot::at(&rt.data_dir).save(&rt.app).await;
     if let Err(e) = rt.app.system().checkpoint_now().await {
         tracing::warn!(error = %e, "final audit checkpoint failed");
     }
     rt.store.close().await;
     Ok(())
+}
+
+/// The search index's sealed snapshot, `search.snapshot` in the data directory: written
+/// after a build, every ten minutes while the index changes and at shutdown; read at start.
+/// It is sealed under the master key (`amparo_core::crypto::sealed_files`), written to a
+/// private temporary file and renamed into place, so a reader never sees half of one.
+#[derive(Clone)]
+struct SearchSnapshot {
+    path: Option<std::path::PathBuf>,
+}
+
+impl SearchSnapshot {
+    fn at(data_dir: &std::path::Path) -> Self {
+        // With PostgreSQL the data directory may not exist: then there is no snapshot, and
+        // every start builds.
+        Self { path: data_dir.is_dir().then(|| data_dir.join("search.snapshot")) }
+    }
+
+    async fn load(&self, app: &amparo_core::Amparo) -> bool {
+        let Some(path) = &self.path else { return false };
+        let file = match std::fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return false,
+            Err(e) => {
+                tracing::warn!(error = %e, "search snapshot unreadable; building the index instead");
+                return false;
+            }
+        };
+        let mut input = std::io::BufReader::with_capacity(1 << 20, file);
+        match app.coordination().load_search_snapshot(&mut input).await {
+            Ok(Ok(docs)) => {
+                tracing::info!(docs, "search snapshot loaded");
+                true
+            }
+            Ok(Err(why)) => {
+                tracing::warn!(reason = %why, "search snapshot not used; building the index instead");
+                false
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "search snapshot not used; building the index instead");
+                false
+            }
+        }
+    }
+
+    async fn save(&self, app: &amparo_core::Amparo) {
+        let Some(path) = &self.path else { return };
+        let tmp = path.with_extension(format!("snapshot.{}.tmp", std::process::id()));
+        let write = async {
+            use std::os::unix::fs::OpenOptionsExt;
+            let file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+            let saved = app.coordination().save_search_snapshot(&mut out).await.map_err(|e| e.to_string())?;
+            let file = out.into_inner().map_err(|e| e.to_string())?;
+            file.sync_all()?;
+            if saved.is_some() {
+                std::fs::rename(&tmp, path)?;
+            }
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(saved)
+        };
+        match write.await {
+            Ok(Some(s)) => tracing::info!(docs = s.docs, bytes = s.bytes, seq = s.seq, "search snapshot saved"),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "search snapshot not saved"),
+        }
+        let _ = std::fs::remove_file(&tmp);
+    }
 }
 
 /// Connections held at once, in all and per client address. A permit is held for as long

@@ -6,20 +6,82 @@
 //! "captación") and `es_names` for names and aliases (lower case and folding only: names are
 //! not stemmed). The index holds ids and kinds, never who may see what: every hit is checked
 //! against the policy at query time.
+//!
+//! The index's files can be handed out (`export_files`) and a whole index taken back
+//! (`load_files`): that is how a server starts from its encrypted snapshot
+//! (`crypto/sealed_files.rs`) instead of decrypting every person again. The files only ever
+//! leave this process sealed.
 
-use std::sync::Mutex;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use tantivy::collector::TopDocs;
+use tantivy::directory::{Directory, RamDirectory};
 use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
 
-pub struct SearchIndex {
+/// The tantivy parts a loaded snapshot replaces whole.
+struct Engine {
     index: Index,
     writer: Mutex<IndexWriter>,
     reader: IndexReader,
+}
+
+impl Engine {
+    fn open(index: Index) -> Result<Self, String> {
+        register_analyzers(&index)?;
+        let writer = index.writer_with_num_threads(1, 30_000_000).map_err(|e| e.to_string())?;
+        let reader =
+            index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(|e: tantivy::TantivyError| e.to_string())?;
+        Ok(Self { index, writer: Mutex::new(writer), reader })
+    }
+}
+
+/// The index files that are not data: locks, which a new directory makes for itself.
+fn is_lock(name: &str) -> bool {
+    name.ends_with(".lock")
+}
+
+fn schema() -> Schema {
+    let mut sb = Schema::builder();
+    sb.add_text_field("key", STRING);
+    sb.add_text_field("kind", STRING | STORED);
+    sb.add_text_field("id", STRING | STORED);
+    sb.add_text_field("text", text_options("es_text"));
+    sb.add_text_field("names", text_options("es_names"));
+    sb.add_text_field("phon", text_options("es_names"));
+    sb.add_text_field("orgs", STRING);
+    sb.build()
+}
+
+fn register_analyzers(index: &Index) -> Result<(), String> {
+    let stop = StopWordFilter::new(Language::Spanish).ok_or("no Spanish stop words")?;
+    index.tokenizers().register(
+        "es_text",
+        TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(40))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .filter(stop)
+            .filter(Stemmer::new(Language::Spanish))
+            .build(),
+    );
+    index.tokenizers().register(
+        "es_names",
+        TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(40))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .build(),
+    );
+    Ok(())
+}
+
+pub struct SearchIndex {
+    engine: RwLock<Arc<Engine>>,
     key: Field,
     kind: Field,
     id: Field,
@@ -71,41 +133,13 @@ fn text_options(analyzer: &str) -> TextOptions {
 
 impl SearchIndex {
     pub fn new() -> Result<Self, String> {
-        let mut sb = Schema::builder();
-        let key = sb.add_text_field("key", STRING);
-        let kind = sb.add_text_field("kind", STRING | STORED);
-        let id = sb.add_text_field("id", STRING | STORED);
-        let text = sb.add_text_field("text", text_options("es_text"));
-        let names = sb.add_text_field("names", text_options("es_names"));
-        let phon = sb.add_text_field("phon", text_options("es_names"));
-        let orgs = sb.add_text_field("orgs", STRING);
-        let index = Index::create_in_ram(sb.build());
-        let stop = StopWordFilter::new(Language::Spanish).ok_or("no Spanish stop words")?;
-        index.tokenizers().register(
-            "es_text",
-            TextAnalyzer::builder(SimpleTokenizer::default())
-                .filter(RemoveLongFilter::limit(40))
-                .filter(LowerCaser)
-                .filter(AsciiFoldingFilter)
-                .filter(stop)
-                .filter(Stemmer::new(Language::Spanish))
-                .build(),
-        );
-        index.tokenizers().register(
-            "es_names",
-            TextAnalyzer::builder(SimpleTokenizer::default())
-                .filter(RemoveLongFilter::limit(40))
-                .filter(LowerCaser)
-                .filter(AsciiFoldingFilter)
-                .build(),
-        );
-        let writer = index.writer_with_num_threads(1, 30_000_000).map_err(|e| e.to_string())?;
-        let reader =
-            index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(|e: tantivy::TantivyError| e.to_string())?;
+        let schema = schema();
+        let field = |name: &str| schema.get_field(name).map_err(|e| e.to_string());
+        let (key, kind, id, text, names, phon, orgs) =
+            (field("key")?, field("kind")?, field("id")?, field("text")?, field("names")?, field("phon")?, field("orgs")?);
+        let engine = Engine::open(Index::create_in_ram(schema))?;
         Ok(Self {
-            index,
-            writer: Mutex::new(writer),
-            reader,
+            engine: RwLock::new(Arc::new(engine)),
             key,
             kind,
             id,
@@ -118,6 +152,63 @@ impl SearchIndex {
         })
     }
 
+    fn engine(&self) -> Result<Arc<Engine>, String> {
+        self.engine.read().map(|e| e.clone()).map_err(|_| "search engine poisoned".to_owned())
+    }
+
+    /// Every file of the index as it stands: `meta.json`, the segments it names and the
+    /// directory's list of managed files. Segments never change once written, but a merge
+    /// may replace some while they are read, so the read is repeated until `meta.json` is
+    /// the same before and after it.
+    pub fn export_files(&self) -> Result<Vec<(String, Vec<u8>)>, String> {
+        let e = self.engine()?;
+        let dir = e.index.directory();
+        for _ in 0..20 {
+            let before = dir.atomic_read(Path::new("meta.json")).map_err(|e| e.to_string())?;
+            let mut names: Vec<String> =
+                dir.list_managed_files().into_iter().map(|p| p.to_string_lossy().into_owned()).filter(|n| !is_lock(n)).collect();
+            names.retain(|n| n != "meta.json");
+            names.sort();
+            let mut out = vec![("meta.json".to_owned(), before.clone())];
+            for n in names {
+                match dir.atomic_read(Path::new(&n)) {
+                    Ok(bytes) => out.push((n, bytes)),
+                    // Removed by the merge that finished meanwhile: read again.
+                    Err(tantivy::directory::error::OpenReadError::FileDoesNotExist(_)) => continue,
+                    Err(err) => return Err(err.to_string()),
+                }
+            }
+            let after = dir.atomic_read(Path::new("meta.json")).map_err(|e| e.to_string())?;
+            if after == before {
+                return Ok(out);
+            }
+        }
+        Err("the index kept changing while it was exported".into())
+    }
+
+    /// Replace the whole index with one made of `files` (from `export_files`, opened again
+    /// by the caller). The files are checked before anything is replaced: an index of
+    /// another shape is refused, and the index in use stays.
+    pub fn load_files(&self, files: impl IntoIterator<Item = Result<(String, Vec<u8>), String>>) -> Result<u64, String> {
+        let dir = RamDirectory::create();
+        for f in files {
+            let (name, bytes) = f?;
+            if name.is_empty() || name.contains(['/', '\\']) || name.starts_with("..") || is_lock(&name) {
+                return Err(format!("not an index file name: {name:?}"));
+            }
+            dir.atomic_write(Path::new(&name), &bytes).map_err(|e| e.to_string())?;
+        }
+        let index = Index::open(dir).map_err(|e| e.to_string())?;
+        let same = |s: &Schema| serde_json::to_string(s).map_err(|e| e.to_string());
+        if same(&index.schema())? != same(&schema())? {
+            return Err("the index has another schema".into());
+        }
+        let engine = Engine::open(index)?;
+        let docs = engine.reader.searcher().num_docs();
+        *self.engine.write().map_err(|_| "search engine poisoned".to_owned())? = Arc::new(engine);
+        Ok(docs)
+    }
+
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire)
     }
@@ -128,7 +219,8 @@ impl SearchIndex {
 
     /// Replace (or add) documents and make them searchable.
     pub fn upsert(&self, docs: &[SearchDoc]) -> Result<(), String> {
-        let mut w = self.writer.lock().map_err(|_| "search writer poisoned".to_owned())?;
+        let e = self.engine()?;
+        let mut w = e.writer.lock().map_err(|_| "search writer poisoned".to_owned())?;
         for d in docs {
             let key = format!("{}:{}", d.kind, d.id);
             w.delete_term(Term::from_field_text(self.key, &key));
@@ -140,7 +232,7 @@ impl SearchIndex {
         }
         w.commit().map_err(|e| e.to_string())?;
         drop(w);
-        self.reader.reload().map_err(|e| e.to_string())
+        e.reader.reload().map_err(|e| e.to_string())
     }
 
     /// The best `limit` matches for a user's query as (kind, id), among records related to
@@ -196,7 +288,7 @@ impl SearchIndex {
         let terms = orgs.iter().map(|o| Term::from_field_text(self.orgs, o));
         clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
         let query = BooleanQuery::new(clauses);
-        let searcher = self.reader.searcher();
+        let searcher = self.engine()?.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score()).map_err(|e| e.to_string())?;
         let mut out = Vec::new();
         for (_, addr) in top {
@@ -211,8 +303,9 @@ impl SearchIndex {
     /// make of it. Words are split on anything that is not a letter or digit, so no character
     /// of the user's text is ever syntax.
     fn query_words(&self, q: &str) -> Result<Vec<QueryWord>, String> {
-        let mut text_an = self.index.tokenizers().get("es_text").ok_or("es_text analyzer missing")?;
-        let mut name_an = self.index.tokenizers().get("es_names").ok_or("es_names analyzer missing")?;
+        let e = self.engine()?;
+        let mut text_an = e.index.tokenizers().get("es_text").ok_or("es_text analyzer missing")?;
+        let mut name_an = e.index.tokenizers().get("es_names").ok_or("es_names analyzer missing")?;
         let mut out = Vec::new();
         for word in q.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(32) {
             let analyse = |an: &mut TextAnalyzer| {
@@ -233,7 +326,7 @@ impl SearchIndex {
     }
 
     pub fn len(&self) -> u64 {
-        self.reader.searcher().num_docs()
+        self.engine().map_or(0, |e| e.reader.searcher().num_docs())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -332,5 +425,23 @@ mod tests {
         assert!(ix.query("primera", &o1(), 10).unwrap().is_empty());
         assert_eq!(ix.query("segunda", &o1(), 10).unwrap().len(), 1);
         assert_eq!(ix.len(), 1);
+    }
+
+    #[test]
+    fn exported_files_load_as_the_same_index() {
+        let ix = SearchIndex::new().unwrap();
+        ix.upsert(&[doc("case", "c1", "Ladrillera clandestina en Nauta", "Rosa Quispe")]).unwrap();
+        ix.upsert(&[doc("report", "r1", "Bar en Iquitos", "")]).unwrap();
+        let files = ix.export_files().unwrap();
+        // The files hold the index as tantivy reads it: whoever has them has the words, which is
+        // why they only leave this process sealed (`crypto/sealed_files.rs`).
+        assert!(files.iter().any(|(n, _)| n == "meta.json") && files.len() > 3, "{:?}", files.iter().map(|f| &f.0).collect::<Vec<_>>());
+        let again = SearchIndex::new().unwrap();
+        assert_eq!(again.load_files(files.into_iter().map(Ok)).unwrap(), 2);
+        assert_eq!(again.query("ladrilleras", &o1(), 5).unwrap(), vec![("case".to_owned(), "c1".to_owned())]);
+        again.upsert(&[doc("case", "c2", "Otra ladrillera", "")]).unwrap();
+        assert_eq!(again.query("ladrillera", &o1(), 5).unwrap().len(), 2, "the loaded index takes writes");
+        assert!(again.load_files([Ok(("../meta.json".to_owned(), Vec::new()))]).is_err());
+        assert_eq!(again.len(), 3, "a refused load leaves the index in use");
     }
 }

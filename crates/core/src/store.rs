@@ -879,6 +879,7 @@ pub trait Store:
     + crate::usecases::protection::ProtectionPorts
     + crate::usecases::protection::ReferralsPorts
     + crate::usecases::statistics::StatisticsPorts
+    + crate::usecases::scope::ScopePorts
     + SchemaStore
     + ReferenceStore
     + OrgStore

@@ -21,6 +21,7 @@ mod protection;
 mod relations;
 mod resilience;
 mod roles;
+mod search_snapshot;
 mod statistics;
 mod two_servers;
 mod ui_flows;

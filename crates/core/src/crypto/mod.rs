@@ -3,6 +3,7 @@
 pub mod field;
 pub mod keyring;
 pub mod password;
+pub mod sealed_files;
 pub mod totp;
 
 use sha2::{Digest, Sha256};

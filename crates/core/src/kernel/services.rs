@@ -18,6 +18,7 @@ use crate::usecases::{
     linkage::Linkage,
     prosecution::Prosecution,
     protection::{Protection, Referrals},
+    scope::Scope,
     statistics::Statistics,
 };
 use std::sync::Arc;
@@ -74,4 +75,5 @@ accessors! {
     statistics -> Statistics,
     linkage -> Linkage,
     demo -> Demo,
+    scope -> Scope,
 }

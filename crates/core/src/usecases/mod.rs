@@ -9,6 +9,7 @@ pub mod intake;
 pub mod linkage;
 pub mod prosecution;
 pub mod protection;
+pub mod scope;
 pub mod statistics;
 
 // Every use case module keeps its path (`usecases::referrals`), whatever pillar holds it.
@@ -29,19 +30,54 @@ pub use statistics::{ctdc, htcds, summary};
 mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
-    /// Every use case file (in its pillar's folder) and the use case modules it names,
-    /// through `crate::usecases::…` or a sibling's `super::…`.
-    fn graph() -> BTreeMap<String, BTreeSet<String>> {
-        fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-            for e in std::fs::read_dir(dir).unwrap() {
-                let path = e.unwrap().path();
-                if path.is_dir() {
-                    files(&path, out);
-                } else if path.extension().is_some_and(|x| x == "rs") && path.file_stem().is_some_and(|s| s != "mod") {
-                    out.push(path);
+    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                files(&path, out);
+            } else if path.extension().is_some_and(|x| x == "rs") && path.file_stem().is_some_and(|s| s != "mod") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Every service (declared with `service!` in a pillar's `mod.rs`: `Intake, IntakePorts: …`)
+    /// and the services its use cases call through the kernel's accessors (`self.scope()`).
+    fn service_graph() -> BTreeMap<String, BTreeSet<String>> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/usecases");
+        let mut services = BTreeSet::new();
+        for e in std::fs::read_dir(&root).unwrap() {
+            if let Ok(m) = std::fs::read_to_string(e.unwrap().path().join("mod.rs")) {
+                for l in m.lines() {
+                    if let Some((name, rest)) = l.trim().split_once(", ")
+                        && rest.starts_with(&format!("{name}Ports:"))
+                    {
+                        services.insert(name.to_owned());
+                    }
                 }
             }
         }
+        let mut paths = Vec::new();
+        files(&root, &mut paths);
+        let mut g: BTreeMap<String, BTreeSet<String>> = services.iter().map(|s| (s.clone(), BTreeSet::new())).collect();
+        for path in &paths {
+            let text = std::fs::read_to_string(path).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or("");
+            let owners: Vec<&String> = services.iter().filter(|s| code.contains(&format!("impl {s} {{"))).collect();
+            assert!(owners.len() <= 1, "{} holds use cases of {owners:?}: one service per file", path.display());
+            let Some(owner) = owners.first() else { continue };
+            for s in &services {
+                if s != *owner && code.contains(&format!(".{}()", s.to_lowercase())) {
+                    g.get_mut(*owner).unwrap().insert(s.clone());
+                }
+            }
+        }
+        g
+    }
+
+    /// Every use case file (in its pillar's folder) and the use case modules it names,
+    /// through `crate::usecases::…` or a sibling's `super::…`.
+    fn graph() -> BTreeMap<String, BTreeSet<String>> {
         let mut paths = Vec::new();
         files(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/usecases"), &mut paths);
         let names: BTreeSet<String> = paths.iter().map(|p| p.file_stem().unwrap().to_string_lossy().into_owned()).collect();
@@ -132,6 +168,18 @@ mod tests {
         assert!(g.len() > 30 && g.contains_key("cases") && g["sharing"].contains("case_views"), "read the use cases: {g:?}");
         assert!(g["annual"].contains("queue"), "a pillar's own path counts as its main file: {:?}", g["annual"]);
         assert_eq!(cycle(&g), None);
+    }
+
+    /// The services call each other in one direction only: a pillar that needs another's
+    /// answer calls down, never back up, and who may see a record is asked of `Scope`,
+    /// below them all.
+    #[test]
+    fn no_service_calls_another_in_a_circle() {
+        let g = service_graph();
+        assert!(g.len() >= 13, "read the services: {:?}", g.keys());
+        assert!(g["Prosecution"].contains("Scope") && g["Demo"].contains("Intake"), "read the calls: {g:?}");
+        assert!(g["Scope"].is_empty(), "Scope calls no pillar: {:?}", g["Scope"]);
+        assert_eq!(cycle(&g), None, "{g:?}");
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub async fn switch_locale(State(state): State<AppState>, meta: Meta, headers: H
         if s.stage == amparo_core::usecases::auth::LoginStage::Complete {
             let ctx = amparo_core::Ctx { actor: Some(s.actor()), client_ip: meta.ip.clone(), operation_id: meta.op.clone() };
             let l = if lang == Lang::En { Locale::En } else { Locale::Es };
-            if let Err(e) = state.app.administration().set_own_locale(&ctx, l).await {
+            if let Err(e) = state.app.access().set_own_locale(&ctx, l).await {
                 tracing::warn!(operation_id = %meta.op, error = %e, "could not save language preference");
             }
         }

@@ -13,7 +13,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
 use crate::store::{SessionRecord, ThrottleState, UserRecord};
 use amparo_domain::policy::{Actor, UserActor};
-use amparo_domain::user::{MAX_PASSWORD_BYTES, User};
+use amparo_domain::user::{Locale, MAX_PASSWORD_BYTES, User};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoginStage {
@@ -70,6 +70,17 @@ fn stage_for(user: &User, has_secret: bool, mfa_ok: bool) -> LoginStage {
 }
 
 impl Access {
+    /// A user's own language preference.
+    pub async fn set_own_locale(&self, ctx: &Ctx, locale: Locale) -> CoreResult<()> {
+        let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
+        let current = self.store.get_user(&me.user_id).await?.ok_or(CoreError::NotFound)?.user;
+        let user = User { locale: Some(locale), version: current.version + 1, ..current };
+        let ev = ctx.event(self.now(), "set_locale", "ok", "user", me.user_id.as_str());
+        let seq = self.store.update_user(&user, &ev).await?;
+        self.maybe_checkpoint(seq).await;
+        Ok(())
+    }
+
     fn account_key(email: &str) -> String {
         format!("acct:{}", sha256_hex(email.trim().to_lowercase().as_bytes()))
     }
@@ -223,7 +234,7 @@ impl Access {
         self.set_session_locale(&s, locale.as_str()).await?;
         if s.user.locale != Some(locale) {
             let ctx = Ctx { actor: Some(s.actor()), client_ip: client_ip.to_owned(), operation_id: operation_id.to_owned() };
-            self.administration().set_own_locale(&ctx, locale).await?;
+            self.set_own_locale(&ctx, locale).await?;
         }
         Ok(())
     }

@@ -37,13 +37,6 @@ pub struct UserUpdate {
 }
 
 impl Administration {
-    pub(crate) async fn user_relation(&self, ctx: &Ctx, target: &User) -> CoreResult<Relation> {
-        if ctx.user().map(|u| u.user_id == target.id).unwrap_or(false) {
-            return Ok(Relation::SelfRecord);
-        }
-        self.relation_to_org(ctx, &target.org_id).await
-    }
-
     /// Who is granting roles to an account of `target_org`, as the granting rule sees it.
     async fn granter_for(&self, ctx: &Ctx, target_org: &amparo_domain::OrgId) -> CoreResult<Granter> {
         match &ctx.actor {
@@ -208,7 +201,7 @@ impl Administration {
     async fn user_and_relation(&self, ctx: &Ctx, id: &UserId) -> CoreResult<(Option<User>, Relation)> {
         let found = self.store.get_user(id).await?.map(|u| u.user);
         let rel = match &found {
-            Some(u) => self.user_relation(ctx, u).await?,
+            Some(u) => self.scope().user_relation(ctx, u).await?,
             None => Relation::Unrelated,
         };
         Ok((found, rel))
@@ -378,7 +371,7 @@ impl Administration {
     /// enrols again (lost phone). Ends the user's sessions.
     pub async fn reset_password(&self, ctx: &Ctx, email: &str, new_password: &str, reset_mfa: bool) -> CoreResult<User> {
         let rec = self.access().user_record_by_email(email).await?;
-        let rel = self.user_relation(ctx, &rec.user).await?;
+        let rel = self.scope().user_relation(ctx, &rec.user).await?;
         let rel = if rel == Relation::SelfRecord { Relation::SameOrg } else { rel };
         self.authorize(ctx, Action::UpdateUser, rel, "user", rec.user.id.as_str()).await?;
         let mut e = FieldErrors::new();
@@ -394,17 +387,6 @@ impl Administration {
         }
         self.store.delete_user_sessions(&rec.user.id).await?;
         Ok(rec.user)
-    }
-
-    /// A user's own language preference.
-    pub async fn set_own_locale(&self, ctx: &Ctx, locale: Locale) -> CoreResult<()> {
-        let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
-        let current = self.store.get_user(&me.user_id).await?.ok_or(CoreError::NotFound)?.user;
-        let user = User { locale: Some(locale), version: current.version + 1, ..current };
-        let ev = ctx.event(self.now(), "set_locale", "ok", "user", me.user_id.as_str());
-        let seq = self.store.update_user(&user, &ev).await?;
-        self.maybe_checkpoint(seq).await;
-        Ok(())
     }
 
     /// The account, if the actor may edit it (for showing an edit form). Editing oneself

@@ -13,8 +13,10 @@
 //! written to the audit trail (it may be a name); the number of results is.
 
 use super::Coordination;
+use crate::crypto::sealed_files::{self, Position};
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
+use crate::random::RandomExt;
 use crate::records::attrs;
 use crate::search_index::SearchDoc;
 use crate::store::{PersonRecord, RecordRow, RecordTable, RowFilter};
@@ -25,6 +27,17 @@ use amparo_domain::person::Identity;
 use amparo_domain::policy::{Action, Relation, authorize};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+
+/// The master-key purpose the search snapshot is sealed under.
+const SNAPSHOT_PURPOSE: &str = "amparo search snapshot v1";
+
+/// What a saved snapshot holds.
+#[derive(Clone, Debug, Serialize)]
+pub struct SnapshotSaved {
+    pub seq: i64,
+    pub bytes: u64,
+    pub docs: u64,
+}
 
 #[derive(Clone, Debug, Serialize)]
 pub struct SearchHit {
@@ -249,6 +262,69 @@ impl Coordination {
         Ok(out)
     }
 
+    /// The audit position the index stands for: its sequence number and that entry's hash
+    /// (what tells this database's trail from another's).
+    async fn indexed_position(&self) -> CoreResult<Position> {
+        let seq = *self.search.indexed_seq.lock().map_err(|_| CoreError::Internal("search poisoned".into()))?;
+        let hash = if seq > 0 {
+            self.store.audit_after(seq - 1, 1).await?.into_iter().find(|e| e.seq == seq).map(|e| e.hash).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        Ok(Position { seq, hash })
+    }
+
+    /// Write this process's search index to `out`, sealed under the master key
+    /// (`crypto/sealed_files.rs`), so the next start loads it instead of decrypting every
+    /// person again. `None` while the index is still being built. The position is read
+    /// before the files, so the files hold at least everything up to it; the next start
+    /// indexes what the trail has after it.
+    pub async fn save_search_snapshot(&self, out: &mut (dyn std::io::Write + Send)) -> CoreResult<Option<SnapshotSaved>> {
+        if !self.search.is_ready() {
+            return Ok(None);
+        }
+        let at = self.indexed_position().await?;
+        let files = self.search.export_files().map_err(CoreError::Internal)?;
+        let count = files.len();
+        let random = self.random.clone();
+        let bytes =
+            sealed_files::seal(out, &self.keys, SNAPSHOT_PURPOSE, &at, files, || random.bytes::<24>()).map_err(CoreError::Internal)?;
+        let mut ev = Ctx::system("search").event(self.now(), "save_search_snapshot", "ok", "search_index", "");
+        ev.details = serde_json::json!({ "seq": at.seq, "files": count, "bytes": bytes, "docs": self.search.len() }).to_string();
+        self.append(&ev).await?;
+        Ok(Some(SnapshotSaved { seq: at.seq, bytes, docs: self.search.len() }))
+    }
+
+    /// Start from a sealed snapshot instead of building: the index is replaced by the
+    /// snapshot's, then brought up to date from the audit trail after its position.
+    /// `Ok(Err(why))` when the snapshot cannot be used — damaged, sealed under a key this
+    /// server does not hold, or taken from another database (its position is not on this
+    /// trail): the caller then builds as before, and nothing of the snapshot is kept.
+    pub async fn load_search_snapshot(&self, input: &mut (dyn std::io::Read + Send)) -> CoreResult<Result<u64, String>> {
+        let opened = match sealed_files::open(input, &self.keys, SNAPSHOT_PURPOSE) {
+            Ok(o) => o,
+            Err(why) => return Ok(Err(why)),
+        };
+        let at = opened.at.clone();
+        if at.seq > 0 {
+            let here = self.store.audit_after(at.seq - 1, 1).await?.into_iter().find(|e| e.seq == at.seq).map(|e| e.hash);
+            if here.as_deref() != Some(at.hash.as_slice()) {
+                return Ok(Err("the snapshot was taken from another database".into()));
+            }
+        }
+        let docs = match self.search.load_files(opened) {
+            Ok(n) => n,
+            Err(why) => return Ok(Err(why)),
+        };
+        *self.search.indexed_seq.lock().map_err(|_| CoreError::Internal("search poisoned".into()))? = at.seq;
+        self.search.set_ready();
+        let caught_up = self.refresh_search().await?;
+        let mut ev = Ctx::system("search").event(self.now(), "load_search_snapshot", "ok", "search_index", "");
+        ev.details = serde_json::json!({ "seq": at.seq, "docs": docs, "caught_up": caught_up }).to_string();
+        self.append(&ev).await?;
+        Ok(Ok(docs))
+    }
+
     /// Whether the search index has been built since start-up.
     pub fn search_ready(&self) -> bool {
         self.search.is_ready()
@@ -341,7 +417,7 @@ impl Coordination {
         match kind {
             "person" => {
                 let Some(p) = self.store.get_person(&PersonId::from_trusted(id.to_owned())).await? else { return Ok(None) };
-                let rel = self.protection().person_relation(ctx, &p.id, &p.org_id).await?;
+                let rel = self.scope().person_relation(ctx, &p.id, &p.org_id).await?;
                 Ok(authorize(actor, Action::ListPersons, rel).is_ok().then(|| SearchHit {
                     kind: "person".into(),
                     id: id.into(),
@@ -371,7 +447,7 @@ impl Coordination {
                 if ctx.org_id() != Some(&c.org_id) && !shared_cases.contains(id) {
                     return Ok(None);
                 }
-                let access = self.prosecution().case_access(ctx, &c).await?;
+                let access = self.scope().case_access(ctx, &c).await?;
                 let label = c.lookup.clone().unwrap_or_default();
                 // A share that hides identities does not let names lead to the case either;
                 // the case itself is still found by its title and notes.

@@ -116,7 +116,7 @@ impl Coordination {
     /// The owner shares a case with another organisation: granted at once.
     pub async fn share_case(&self, ctx: &Ctx, case_id: &str, input: &ShareInput) -> CoreResult<ShareView> {
         let (to, purpose, until) = validate(input, &self.today())?;
-        let (case, access) = self.prosecution().case_for(ctx, case_id, Action::ShareCase).await?;
+        let (case, access) = self.scope().case_for(ctx, case_id, Action::ShareCase).await?;
         if access.relation != Relation::SameOrg {
             return Err(CoreError::Forbidden(amparo_domain::policy::Denial::NoRelation));
         }
@@ -170,7 +170,7 @@ impl Coordination {
     pub async fn answer_share(&self, ctx: &Ctx, share_id: &str, action: &str, version: i64) -> CoreResult<ShareView> {
         let share = self.store.get_row(RecordTable::Shares, share_id).await?;
         let case_id = share.as_ref().and_then(|s| s.subject_id.clone()).unwrap_or_default();
-        let (case, access) = self.prosecution().case_for(ctx, &case_id, Action::ShareCase).await?;
+        let (case, access) = self.scope().case_for(ctx, &case_id, Action::ShareCase).await?;
         let share = share.ok_or(CoreError::NotFound)?;
         if access.relation != Relation::SameOrg || share.org_id != case.org_id {
             return Err(CoreError::Forbidden(amparo_domain::policy::Denial::NoRelation));
@@ -203,7 +203,7 @@ impl Coordination {
 
     /// Shares of a case (owner: all; others: their own).
     pub async fn case_shares(&self, ctx: &Ctx, case_id: &str) -> CoreResult<Vec<ShareView>> {
-        let (case, access) = self.prosecution().case_for(ctx, case_id, Action::ViewCase).await?;
+        let (case, access) = self.scope().case_for(ctx, case_id, Action::ViewCase).await?;
         let rows =
             self.store.find_rows(RecordTable::Shares, &RowFilter { subject_ids: vec![case_id.to_owned()], ..Default::default() }).await?;
         let mine = ctx.org_id();
@@ -217,7 +217,7 @@ impl Coordination {
     /// the case; the previous owner keeps a share until the stated date.
     pub async fn transfer_case(&self, ctx: &Ctx, case_id: &str, input: &ShareInput) -> CoreResult<()> {
         let (to, purpose, until) = validate(input, &self.today())?;
-        let (case, access) = self.prosecution().case_for(ctx, case_id, Action::ShareCase).await?;
+        let (case, access) = self.scope().case_for(ctx, case_id, Action::ShareCase).await?;
         if access.relation != Relation::SameOrg {
             return Err(CoreError::Forbidden(amparo_domain::policy::Denial::NoRelation));
         }
@@ -248,7 +248,7 @@ impl Coordination {
 
     /// Who has read or changed the case, from the audit trail. For the owning organisation.
     pub async fn who_has_seen(&self, ctx: &Ctx, case_id: &str) -> CoreResult<Vec<SeenEntry>> {
-        let (_, access) = self.prosecution().case_for(ctx, case_id, Action::ShareCase).await?;
+        let (_, access) = self.scope().case_for(ctx, case_id, Action::ShareCase).await?;
         if access.relation != Relation::SameOrg {
             return Err(CoreError::Forbidden(amparo_domain::policy::Denial::NoRelation));
         }

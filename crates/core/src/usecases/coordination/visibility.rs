@@ -73,19 +73,19 @@ impl Coordination {
         match kind {
             RecordKind::Directory => Ok(()),
             RecordKind::Person => {
-                self.protection().person_for(ctx, &PersonId::from_trusted(id.to_owned()), Action::ListPersons).await.map(|_| ())
+                self.scope().person_for(ctx, &PersonId::from_trusted(id.to_owned()), Action::ListPersons).await.map(|_| ())
             }
             RecordKind::Screening => {
                 let row = self.store.get_row(RecordTable::Screenings, id).await?;
                 match row.and_then(|r| r.subject_id) {
-                    Some(p) => self.protection().person_for(ctx, &PersonId::from_trusted(p), Action::ListPersons).await.map(|_| ()),
+                    Some(p) => self.scope().person_for(ctx, &PersonId::from_trusted(p), Action::ListPersons).await.map(|_| ()),
                     None => self.authorize(ctx, Action::ListPersons, Relation::Unrelated, "screening", id).await,
                 }
             }
             RecordKind::Report => {
                 let row = self.store.get_row(RecordTable::Reports, id).await?;
                 let rel = match &row {
-                    Some(r) => self.intake().report_relation(ctx, r).await?,
+                    Some(r) => self.scope().report_relation(ctx, r).await?,
                     None => Relation::Unrelated,
                 };
                 self.authorize(ctx, Action::ViewReports, rel, "report", id).await
@@ -112,7 +112,7 @@ impl Coordination {
             RecordKind::Match => {
                 let row = self.store.get_row(RecordTable::PersonMatches, id).await?;
                 let rel = match &row {
-                    Some(r) => self.linkage().match_relation(ctx, r).await?.0,
+                    Some(r) => self.scope().match_relation(ctx, r).await?.0,
                     None => Relation::Unrelated,
                 };
                 self.authorize(ctx, Action::ViewMatches, rel, "person_match", id).await
@@ -128,7 +128,7 @@ impl Coordination {
             RecordKind::User => {
                 let rel = match UserId::parse(id) {
                     Some(uid) => match self.store.get_user(&uid).await? {
-                        Some(u) => self.administration().user_relation(ctx, &u.user).await?,
+                        Some(u) => self.scope().user_relation(ctx, &u.user).await?,
                         None => Relation::Unrelated,
                     },
                     None => Relation::Unrelated,
@@ -142,7 +142,7 @@ impl Coordination {
     async fn case_visible(&self, ctx: &Ctx, case_id: &str) -> CoreResult<()> {
         let row = self.store.get_row(RecordTable::Cases, case_id).await?;
         let rel = match &row {
-            Some(r) => self.prosecution().case_access(ctx, r).await?.relation,
+            Some(r) => self.scope().case_access(ctx, r).await?.relation,
             None => Relation::Unrelated,
         };
         self.authorize(ctx, Action::ViewCase, rel, "case", case_id).await

@@ -208,7 +208,7 @@ impl Demo {
     }
 
     fn seal_person(&self, mut p: NewPerson) -> CoreResult<PersonRecord> {
-        p.rec.sealed = self.protection().seal_identity(&p.rec.id, &p.identity)?;
+        p.rec.sealed = self.scope().seal_identity(&p.rec.id, &p.identity)?;
         let (doc, _) = crate::usecases::alerts::match_keys(&p.identity);
         p.rec.match_doc = doc.map(|x| self.coordination().keyed("doc", &x));
         Ok(p.rec)

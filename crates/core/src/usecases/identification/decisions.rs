@@ -230,7 +230,7 @@ impl Identification {
 
     /// Record a screening of a person: a draft (may be half filled) or final.
     pub async fn create_screening(&self, ctx: &Ctx, person: &PersonId, input: &ScreeningInput) -> CoreResult<ScreeningView> {
-        let (p, _) = self.protection().person_for(ctx, person, Action::Screen).await?;
+        let (p, _) = self.scope().person_for(ctx, person, Action::Screen).await?;
         let (a, evaluation, notes, final_, screened_on) = self.screening_fields(input, p.approx_age).await?;
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let now = self.now();
@@ -254,7 +254,7 @@ impl Identification {
         let person = row.as_ref().and_then(|r| r.subject_id.clone()).map(PersonId::from_trusted);
         match person {
             Some(p) => {
-                self.protection().person_for(ctx, &p, action).await?;
+                self.scope().person_for(ctx, &p, action).await?;
             }
             None => self.authorize(ctx, action, Relation::Unrelated, "screening", id).await?,
         }
@@ -309,7 +309,7 @@ impl Identification {
     /// Record an identification decision. It may rest on a final screening of the same person.
     pub async fn record_decision(&self, ctx: &Ctx, person: &PersonId, input: &DecisionInput) -> CoreResult<DecisionView> {
         let f = input.validate(&self.today())?;
-        self.protection().person_for(ctx, person, Action::Decide).await?;
+        self.scope().person_for(ctx, person, Action::Decide).await?;
         if let Some(sid) = &f.screening_id {
             let s = self.store.get_row(RecordTable::Screenings, sid).await?;
             if !s.as_ref().is_some_and(|s| s.subject_id.as_deref() == Some(person.as_str()) && s.status == "final") {

@@ -146,38 +146,10 @@ pub struct ReportQueue {
 }
 
 impl Intake {
-    /// The place and every area above it, most specific first, ending with the country.
-    pub(crate) async fn place_chain(&self, place: &str) -> CoreResult<Vec<String>> {
-        let place = place.trim();
-        let countries = self.store.list_countries().await?;
-        if countries.iter().any(|c| c.alpha2 == place) {
-            return Ok(vec![place.to_owned()]);
-        }
-        let mut chain = Vec::new();
-        let mut cur = Some(place.to_owned());
-        let mut country = None;
-        while let Some(code) = cur.take() {
-            if chain.len() > 8 {
-                break;
-            }
-            let Some(area) = self.store.get_area(&code).await? else { break };
-            country = Some(area.country.clone());
-            chain.push(area.code.clone());
-            cur = area.parent_code.clone();
-        }
-        match country {
-            Some(c) => {
-                chain.push(c);
-                Ok(chain)
-            }
-            None => Err(CoreError::field("place", "unknown_area")),
-        }
-    }
-
     /// The unit competent for a place: the most specific police unit; failing that, the
     /// root of the police tree (the national directorate).
     pub(crate) async fn route_report(&self, place: &str) -> CoreResult<Organisation> {
-        let chain = self.place_chain(place).await?;
+        let chain = self.scope().place_chain(place).await?;
         let orgs = self.store.list_orgs().await?;
         if let Some(o) = route(&chain, &orgs, &[OrgKind::PoliceUnit]) {
             return Ok(o.clone());
@@ -221,17 +193,6 @@ impl Intake {
             .filter_map(|r| self.report_view(r).ok())
             .filter(|v| v.timeliness.ack_overdue || (v.timeliness.act_overdue && v.acted_at.is_none()))
             .count()
-    }
-
-    pub(crate) async fn report_relation(&self, ctx: &Ctx, row: &RecordRow) -> CoreResult<Relation> {
-        let Some(mine) = ctx.org_id() else { return Ok(Relation::Unrelated) };
-        if &row.org_id == mine {
-            return Ok(Relation::SameOrg);
-        }
-        if row.party_org.as_ref() == Some(mine) {
-            return Ok(Relation::Shared);
-        }
-        self.relation_to_org(ctx, &row.org_id).await
     }
 
     fn new_report_row(
@@ -487,7 +448,7 @@ impl Intake {
     async fn report_for(&self, ctx: &Ctx, id: &str, action: Action) -> CoreResult<(RecordRow, Relation)> {
         let row = self.store.get_row(RecordTable::Reports, id).await?;
         let rel = match &row {
-            Some(r) => self.report_relation(ctx, r).await?,
+            Some(r) => self.scope().report_relation(ctx, r).await?,
             None => Relation::Unrelated,
         };
         self.authorize(ctx, action, rel, "report", id).await?;
@@ -603,18 +564,6 @@ impl Intake {
         self.report_view(&updated)
     }
 
-    /// Check that a person's source record exists and the caller may read it.
-    pub(crate) async fn check_source(&self, ctx: &Ctx, source_type: &str, source_id: &str) -> CoreResult<()> {
-        let table = match source_type {
-            "report" => RecordTable::Reports,
-            "operation" => RecordTable::Operations,
-            _ => RecordTable::Inspections,
-        };
-        let row = self.store.get_row(table, source_id).await?.ok_or_else(|| CoreError::field("source_id", "invalid_choice"))?;
-        let rel = self.report_relation(ctx, &row).await?;
-        self.authorize(ctx, Action::ViewReports, rel, source_type, source_id).await
-    }
-
     /// Mark the report an operation or inspection came from as acted on, in the same batch.
     async fn act_on_report(&self, ctx: &Ctx, report_id: &str, batch: &mut Batch) -> CoreResult<()> {
         let (row, rel) = self.report_for(ctx, report_id, Action::ViewReports).await?;
@@ -648,7 +597,7 @@ impl Intake {
 
     pub async fn create_operation(&self, ctx: &Ctx, input: &OperationInput) -> CoreResult<OperationView> {
         let f = input.validate(&self.today())?;
-        self.place_chain(&f.place).await?;
+        self.scope().place_chain(&f.place).await?;
         self.authorize(ctx, Action::RecordOperation, Relation::OwnOrgScope, "operation", "").await?;
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let now = self.now();
@@ -681,7 +630,7 @@ impl Intake {
 
     pub async fn create_inspection(&self, ctx: &Ctx, input: &InspectionInput) -> CoreResult<InspectionView> {
         let f = input.validate(&self.today())?;
-        self.place_chain(&f.place).await?;
+        self.scope().place_chain(&f.place).await?;
         self.authorize(ctx, Action::RecordInspection, Relation::OwnOrgScope, "inspection", "").await?;
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let now = self.now();
@@ -759,7 +708,7 @@ impl Intake {
     async fn field_record(&self, ctx: &Ctx, table: RecordTable, id: &str) -> CoreResult<RecordRow> {
         let row = self.store.get_row(table, id).await?;
         let rel = match &row {
-            Some(r) => self.report_relation(ctx, r).await?,
+            Some(r) => self.scope().report_relation(ctx, r).await?,
             None => Relation::Unrelated,
         };
         self.authorize(ctx, Action::ViewReports, rel, table.name(), id).await?;

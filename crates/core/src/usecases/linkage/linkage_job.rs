@@ -291,7 +291,7 @@ impl Linkage {
             after = Some(last.id.clone());
             for p in &page {
                 // Ids are unique and read once each: every person is new to this table.
-                let values = person_values(cfg, p, &self.protection().open_identity(p)?);
+                let values = person_values(cfg, p, &self.scope().open_identity(p)?);
                 people.append(cfg, p, &values.iter().map(|v| v.iter().map(String::as_str).collect::<Vec<_>>()).collect::<Vec<_>>());
             }
             if page.len() < PERSONS_PAGE {
@@ -318,7 +318,7 @@ impl Linkage {
             let ids: Vec<String> = changed.iter().map(ToString::to_string).collect();
             let mut rows = Vec::new();
             for p in self.store.persons_by_ids(&ids).await? {
-                rows.push(people.put(cfg, &p, &self.protection().open_identity(&p)?));
+                rows.push(people.put(cfg, &p, &self.scope().open_identity(&p)?));
             }
             let mut focus = vec![false; people.members.len()];
             for r in rows {

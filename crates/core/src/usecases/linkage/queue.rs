@@ -164,42 +164,8 @@ pub(super) fn ordered<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {
 }
 
 impl Linkage {
-    /// How the caller's organisation stands to a pair: `SameOrg` when it may see both persons,
-    /// `Shared` when only one, `Unrelated` when neither.
-    pub(crate) async fn match_relation(&self, ctx: &Ctx, row: &RecordRow) -> CoreResult<(Relation, bool, bool)> {
-        self.match_relation_knowing(ctx, row, &HashSet::new()).await
-    }
-
-    /// The same, told which persons are referred to the caller's organisation (a queue reads
-    /// them once for every pair): such a person is `Shared` without asking the store again.
-    /// Any other person is asked about as `person_relation` always does, so the answer is
-    /// the same whatever `referred` holds.
-    async fn match_relation_knowing(&self, ctx: &Ctx, row: &RecordRow, referred: &HashSet<String>) -> CoreResult<(Relation, bool, bool)> {
-        let mut sees = [false, false];
-        for (k, pid) in [row.subject_id.as_deref(), row.lookup.as_deref()].into_iter().enumerate() {
-            let owner = if k == 0 { Some(row.org_id.clone()) } else { row.party_org.clone() };
-            if let (Some(pid), Some(owner)) = (pid, owner) {
-                let rel = if ctx.org_id() != Some(&owner) && referred.contains(pid) {
-                    Relation::Shared
-                } else {
-                    self.protection().person_relation(ctx, &PersonId::from_trusted(pid.to_owned()), &owner).await?
-                };
-                if let Some(s) = sees.get_mut(k) {
-                    *s = matches!(rel, Relation::SameOrg | Relation::Shared | Relation::Assigned);
-                }
-            }
-        }
-        let [l, r] = sees;
-        let rel = match (l, r) {
-            (true, true) => Relation::SameOrg,
-            (true, false) | (false, true) => Relation::Shared,
-            _ => Relation::Unrelated,
-        };
-        Ok((rel, l, r))
-    }
-
     async fn match_view(&self, ctx: &Ctx, row: &RecordRow, with_identities: bool) -> CoreResult<MatchView> {
-        let relation = self.match_relation(ctx, row).await?;
+        let relation = self.scope().match_relation(ctx, row).await?;
         let orgs = self.store.list_orgs().await?;
         self.match_view_as(row, relation, &orgs, with_identities).await
     }
@@ -231,7 +197,7 @@ impl Linkage {
                 approx_age: show(rec.and_then(|p| p.approx_age).map(|a| a.to_string()).unwrap_or_default()),
                 nationality: show(rec.and_then(|p| p.profile.nationality.clone()).unwrap_or_default()),
                 identity: match rec {
-                    Some(p) if visible && with_identities && can_decide => Some(self.protection().open_identity(p)?),
+                    Some(p) if visible && with_identities && can_decide => Some(self.scope().open_identity(p)?),
                     _ => None,
                 },
             })
@@ -320,7 +286,7 @@ impl Linkage {
         let mut queue = Vec::new();
         for r in &rows {
             // The pair touches the organisation's persons, or persons it was given access to.
-            let relation = self.match_relation_knowing(ctx, r, &referred).await?;
+            let relation = self.scope().match_relation_knowing(ctx, r, &referred).await?;
             let probability = attrs::<MatchAttrs>(r).map(|a| a.probability).unwrap_or(0.0);
             let rel = relation.0;
             if rel == Relation::SameOrg || (rel == Relation::Shared && probability >= ONE_SIDED_MIN_PROBABILITY) {
@@ -349,7 +315,7 @@ impl Linkage {
     pub async fn get_match(&self, ctx: &Ctx, id: &str) -> CoreResult<MatchView> {
         let row = self.store.get_row(RecordTable::PersonMatches, id).await?;
         let rel = match &row {
-            Some(r) => self.match_relation(ctx, r).await?.0,
+            Some(r) => self.scope().match_relation(ctx, r).await?.0,
             None => Relation::Unrelated,
         };
         self.authorize(ctx, Action::ViewMatches, rel, "person_match", id).await?;
@@ -365,7 +331,7 @@ impl Linkage {
     pub async fn reveal_match(&self, ctx: &Ctx, id: &str, purpose: &str) -> CoreResult<MatchView> {
         let row = self.store.get_row(RecordTable::PersonMatches, id).await?;
         let rel = match &row {
-            Some(r) => self.match_relation(ctx, r).await?.0,
+            Some(r) => self.scope().match_relation(ctx, r).await?.0,
             None => Relation::Unrelated,
         };
         self.authorize(ctx, Action::DecideMatch, rel, "person_match", id).await?;
@@ -375,7 +341,7 @@ impl Linkage {
             return Err(CoreError::field("purpose", "purpose_required"));
         }
         for pid in [row.subject_id.as_deref(), row.lookup.as_deref()].into_iter().flatten() {
-            let (_, _) = self.protection().person_for(ctx, &PersonId::from_trusted(pid.to_owned()), Action::RevealPerson).await?;
+            let (_, _) = self.scope().person_for(ctx, &PersonId::from_trusted(pid.to_owned()), Action::RevealPerson).await?;
             let mut ev = ctx.event(self.now(), "reveal_person", "ok", "person", pid);
             ev.purpose = purpose.to_owned();
             ev.details = serde_json::json!({ "via_match": id }).to_string();
@@ -389,7 +355,7 @@ impl Linkage {
     pub async fn decide_match(&self, ctx: &Ctx, id: &str, decision: &str, reason: &str, version: i64) -> CoreResult<MatchView> {
         let row = self.store.get_row(RecordTable::PersonMatches, id).await?;
         let rel = match &row {
-            Some(r) => self.match_relation(ctx, r).await?.0,
+            Some(r) => self.scope().match_relation(ctx, r).await?.0,
             None => Relation::Unrelated,
         };
         self.authorize(ctx, Action::DecideMatch, rel, "person_match", id).await?;

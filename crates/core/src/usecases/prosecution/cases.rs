@@ -14,13 +14,12 @@ use crate::random::RandomExt;
 use crate::records::{attrs, to_json};
 use crate::store::{Batch, IdsFrom, RecordRow, RecordTable, RowFilter, RowOrder};
 use crate::usecases::redaction::Redact;
+use amparo_domain::PersonId;
 use amparo_domain::cases::{CaseExploitation, CaseInput, CaseRole, CaseStatus, EventInput};
-use amparo_domain::org::OrgKind;
 use amparo_domain::paging::ListParams;
 use amparo_domain::policy::{Action, Relation, authorize};
 use amparo_domain::protection::days_from_civil;
 use amparo_domain::validation::{FieldErrors, required_text};
-use amparo_domain::{OrgId, PersonId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Default, Serialize, Deserialize)]
@@ -62,11 +61,7 @@ pub struct TaskInput {
     pub due: String,
 }
 
-/// How the caller relates to a case, and whether identities are hidden from them.
-pub(crate) struct CaseAccess {
-    pub relation: Relation,
-    pub hide_identities: bool,
-}
+pub(crate) use crate::usecases::scope::relations::CaseAccess;
 
 impl CaseAccess {
     /// What the caller may see of the case's people (`redaction.rs`).
@@ -83,83 +78,6 @@ pub(crate) fn case_reference(random: &[u8; 6], year: &str) -> String {
 }
 
 impl Prosecution {
-    pub(crate) async fn case_access(&self, ctx: &Ctx, row: &RecordRow) -> CoreResult<CaseAccess> {
-        let (Some(me), Some(mine)) = (ctx.user(), ctx.org_id()) else {
-            return Ok(CaseAccess { relation: Relation::Unrelated, hide_identities: false });
-        };
-        let a: CaseAttrs = attrs(row)?;
-        // Complicity: only the named users, whatever their organisation's relation.
-        if a.restricted && !a.allowed_users.iter().any(|u| u == me.user_id.as_str()) {
-            return Ok(CaseAccess { relation: Relation::Unrelated, hide_identities: false });
-        }
-        if &row.org_id == mine {
-            return Ok(CaseAccess { relation: Relation::SameOrg, hide_identities: false });
-        }
-        let today = self.today();
-        let shares = self
-            .store
-            .find_rows(
-                RecordTable::Shares,
-                &RowFilter { subject_ids: vec![row.id.clone()], statuses: vec!["granted".into()], ..Default::default() },
-            )
-            .await?;
-        let mut best: Option<bool> = None;
-        for s in shares.iter().filter(|s| s.party_org.as_ref() == Some(mine)) {
-            let sa: crate::usecases::case_views::ShareAttrs = attrs(s)?;
-            if sa.until.as_str() >= today.as_str() {
-                best = Some(best.unwrap_or(true) && sa.hide_identities);
-            }
-        }
-        Ok(match best {
-            Some(hide) => CaseAccess { relation: Relation::Shared, hide_identities: hide },
-            None => CaseAccess { relation: Relation::Unrelated, hide_identities: false },
-        })
-    }
-
-    /// Load a case and authorize `action`; a restricted case's access is reported.
-    pub(crate) async fn case_for(&self, ctx: &Ctx, id: &str, action: Action) -> CoreResult<(RecordRow, CaseAccess)> {
-        let row = self.store.get_row(RecordTable::Cases, id).await?;
-        let access = match &row {
-            Some(r) => self.case_access(ctx, r).await?,
-            None => CaseAccess { relation: Relation::Unrelated, hide_identities: false },
-        };
-        self.authorize(ctx, action, access.relation, "case", id).await?;
-        let row = row.ok_or(CoreError::NotFound)?;
-        let a: CaseAttrs = attrs(&row)?;
-        if a.restricted {
-            self.report_restricted_access(ctx, &row, action).await?;
-        }
-        Ok((row, access))
-    }
-
-    /// Every access to a case under the complicity flag is audited and notified to the
-    /// coordinating bodies.
-    async fn report_restricted_access(&self, ctx: &Ctx, row: &RecordRow, action: Action) -> CoreResult<()> {
-        // One page view touches the case several times (case, charges, shares, timeline):
-        // the coordinating body hears of each user's access once a minute, not once a query.
-        let me = ctx.user().map(|u| u.user_id.to_string()).unwrap_or_default();
-        let recent = crate::store::AuditFilter {
-            actor: Some(me),
-            action: Some("restricted_case_access".into()),
-            record_id: Some(row.id.clone()),
-            since: Some(self.now() - 60),
-            limit: 1,
-            ..Default::default()
-        };
-        if !self.store.audit_page(&recent).await?.is_empty() {
-            return Ok(());
-        }
-        let coordinators: Vec<OrgId> =
-            self.store.list_orgs().await?.into_iter().filter(|o| o.kind == OrgKind::CoordinatingBody).map(|o| o.id).collect();
-        let inserts = coordinators
-            .iter()
-            .map(|o| (RecordTable::Notifications, self.notification(o, "restricted_case_access", &format!("/cases/{}", row.id))))
-            .collect();
-        let mut ev = ctx.event(self.now(), "restricted_case_access", "ok", "case", &row.id);
-        ev.details = serde_json::json!({ "action": action.as_str() }).to_string();
-        self.commit(&Batch { inserts, updates: vec![] }, &ev).await
-    }
-
     fn case_summary(&self, row: &RecordRow, shared: bool) -> CoreResult<CaseSummary> {
         let a: CaseAttrs = attrs(row)?;
         Ok(CaseSummary {
@@ -180,11 +98,11 @@ impl Prosecution {
     /// Open a case from reports, operations or inspections the caller may read.
     pub async fn open_case(&self, ctx: &Ctx, input: &CaseInput) -> CoreResult<CaseSummary> {
         let f = input.validate()?;
-        self.intake().place_chain(&f.place).await?;
+        self.scope().place_chain(&f.place).await?;
         self.authorize(ctx, Action::OpenCase, Relation::OwnOrgScope, "case", "").await?;
         for src in &f.sources {
             let kind = self.source_kind(src).await?;
-            self.intake().check_source(ctx, kind, src).await?;
+            self.scope().check_source(ctx, kind, src).await?;
         }
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let id = self.random.new_id();
@@ -241,7 +159,7 @@ impl Prosecution {
         for r in &seen.rows {
             // A restricted case, or a share that has ended, drops out of the page; the cursor
             // still moves past it.
-            match self.case_access(ctx, r).await?.relation {
+            match self.scope().case_access(ctx, r).await?.relation {
                 Relation::SameOrg => out.push(self.case_summary(r, false)?),
                 Relation::Shared => out.push(self.case_summary(r, true)?),
                 _ => {}
@@ -254,7 +172,7 @@ impl Prosecution {
     }
 
     pub async fn get_case(&self, ctx: &Ctx, id: &str) -> CoreResult<CaseView> {
-        let (row, access) = self.case_for(ctx, id, Action::ViewCase).await?;
+        let (row, access) = self.scope().case_for(ctx, id, Action::ViewCase).await?;
         self.append(&ctx.event(self.now(), "read_case", "ok", "case", id)).await?;
         let a: CaseAttrs = attrs(&row)?;
         let s: CaseSecrets = self.open_json(RecordTable::Cases, &row)?;
@@ -334,7 +252,7 @@ impl Prosecution {
             e.add("note", "required");
         }
         e.into_result()?;
-        let (row, _) = self.case_for(ctx, id, Action::EditCase).await?;
+        let (row, _) = self.scope().case_for(ctx, id, Action::EditCase).await?;
         if Some(row.version) != version {
             return Err(CoreError::Conflict { current: serde_json::to_value(self.case_summary(&row, false)?).unwrap_or_default() });
         }
@@ -380,8 +298,8 @@ impl Prosecution {
         }
         e.into_result()?;
         let (Some(role), Some(pid)) = (role, pid) else { return Err(CoreError::field("person_id", "required")) };
-        let (row, _) = self.case_for(ctx, case_id, Action::EditCase).await?;
-        let (person, _) = self.protection().person_for(ctx, &pid, Action::ListPersons).await?;
+        let (row, _) = self.scope().case_for(ctx, case_id, Action::EditCase).await?;
+        let (person, _) = self.scope().person_for(ctx, &pid, Action::ListPersons).await?;
         let existing = self
             .store
             .find_rows(
@@ -431,7 +349,7 @@ impl Prosecution {
 
     /// Name the users allowed on a restricted case (owner only; e-mails of any organisation).
     pub async fn set_case_access(&self, ctx: &Ctx, case_id: &str, emails: &[String]) -> CoreResult<Vec<String>> {
-        let (row, access) = self.case_for(ctx, case_id, Action::ShareCase).await?;
+        let (row, access) = self.scope().case_for(ctx, case_id, Action::ShareCase).await?;
         if access.relation != Relation::SameOrg {
             return Err(CoreError::Forbidden(amparo_domain::policy::Denial::NoRelation));
         }
@@ -465,8 +383,8 @@ impl Prosecution {
     /// or a foreign country, so routes abroad show).
     pub async fn add_event(&self, ctx: &Ctx, case_id: &str, input: &EventInput) -> CoreResult<EventView> {
         let f = input.validate(&self.today())?;
-        self.intake().place_chain(&f.place).await.map_err(|_| CoreError::field("place", "unknown_area"))?;
-        let (row, _) = self.case_for(ctx, case_id, Action::EditCase).await?;
+        self.scope().place_chain(&f.place).await.map_err(|_| CoreError::field("place", "unknown_area"))?;
+        let (row, _) = self.scope().case_for(ctx, case_id, Action::EditCase).await?;
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let id = self.random.new_id();
         let ev_row = RecordRow {
@@ -517,7 +435,7 @@ impl Prosecution {
             }
         };
         e.into_result()?;
-        let (row, _) = self.case_for(ctx, case_id, Action::EditCase).await?;
+        let (row, _) = self.scope().case_for(ctx, case_id, Action::EditCase).await?;
         let assignee = self.store.find_user_by_email(&input.assignee.trim().to_lowercase()).await?;
         let assignee = match assignee {
             Some(u) if !u.user.disabled && (u.user.org_id == row.org_id || Some(&u.user.org_id) == ctx.org_id()) => u.user,
@@ -545,7 +463,7 @@ impl Prosecution {
         let case_id = task.as_ref().and_then(|t| t.subject_id.clone()).unwrap_or_default();
         // The case decides first: a task of a case the caller may not edit, and a task that
         // does not exist, are refused alike.
-        let (_, access) = self.case_for(ctx, &case_id, Action::EditCase).await?;
+        let (_, access) = self.scope().case_for(ctx, &case_id, Action::EditCase).await?;
         let task = task.ok_or(CoreError::NotFound)?;
         let sight = access.sight(ctx);
         if task.version != version {

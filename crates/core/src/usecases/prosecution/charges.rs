@@ -118,7 +118,7 @@ impl Prosecution {
     }
 
     pub async fn case_charges(&self, ctx: &Ctx, case_id: &str) -> CoreResult<Vec<ChargeView>> {
-        let (_, access) = self.case_for(ctx, case_id, Action::ViewCase).await?;
+        let (_, access) = self.scope().case_for(ctx, case_id, Action::ViewCase).await?;
         let rows =
             self.store.find_rows(RecordTable::Charges, &RowFilter { subject_ids: vec![case_id.to_owned()], ..Default::default() }).await?;
         let out: Vec<ChargeView> = rows.iter().map(|r| self.charge_view(r)).collect::<CoreResult<_>>()?;
@@ -131,7 +131,7 @@ impl Prosecution {
         let (person, statute_id, offence, filed) = validate_charge(input, &self.today())?;
         let statutes = self.statutes().await?;
         statute_for_charge(&statutes, &statute_id, &offence)?;
-        let (case, _) = self.case_for(ctx, case_id, Action::Prosecute).await?;
+        let (case, _) = self.scope().case_for(ctx, case_id, Action::Prosecute).await?;
         let links = self
             .store
             .find_rows(
@@ -186,7 +186,7 @@ impl Prosecution {
     async fn charge_for<'a>(&self, ctx: &'a Ctx, charge_id: &str) -> CoreResult<(RecordRow, Sight<'a>)> {
         let row = self.store.get_row(RecordTable::Charges, charge_id).await?;
         let case_id = row.as_ref().and_then(|r| r.subject_id.clone()).unwrap_or_default();
-        let (_, access) = self.case_for(ctx, &case_id, Action::Prosecute).await?;
+        let (_, access) = self.scope().case_for(ctx, &case_id, Action::Prosecute).await?;
         Ok((row.ok_or(CoreError::NotFound)?, access.sight(ctx)))
     }
 
@@ -312,7 +312,7 @@ impl Prosecution {
         }
         e.into_result()?;
         let Some(kind) = kind else { return Err(CoreError::field("hearing_kind", "invalid_choice")) };
-        let (case, _) = self.case_for(ctx, case_id, Action::Prosecute).await?;
+        let (case, _) = self.scope().case_for(ctx, case_id, Action::Prosecute).await?;
         if case.version != version {
             return Err(CoreError::Conflict { current: serde_json::Value::Null });
         }
@@ -328,7 +328,7 @@ impl Prosecution {
     /// Move the proceedings forward: preliminary → formal → accusation → trial.
     pub async fn set_stage(&self, ctx: &Ctx, case_id: &str, stage: &str, version: i64) -> CoreResult<()> {
         let stage = Stage::parse(stage.trim()).ok_or_else(|| CoreError::field("stage", "invalid_choice"))?;
-        let (case, _) = self.case_for(ctx, case_id, Action::Prosecute).await?;
+        let (case, _) = self.scope().case_for(ctx, case_id, Action::Prosecute).await?;
         if case.version != version {
             return Err(CoreError::Conflict { current: serde_json::Value::Null });
         }

@@ -27,7 +27,7 @@ pub struct TimelineItem {
 
 impl Prosecution {
     pub async fn case_timeline(&self, ctx: &Ctx, case_id: &str) -> CoreResult<Vec<TimelineItem>> {
-        let (case, access) = self.case_for(ctx, case_id, Action::ViewCase).await?;
+        let (case, access) = self.scope().case_for(ctx, case_id, Action::ViewCase).await?;
         self.append(&ctx.event(self.now(), "read_case_timeline", "ok", "case", case_id)).await?;
         let a: CaseAttrs = attrs(&case)?;
         let mut out = Vec::new();
@@ -79,7 +79,7 @@ impl Prosecution {
             for l in links.iter().filter(|l| l.status == "active") {
                 let Some(pid) = &l.lookup else { continue };
                 let Some(p) = self.store.get_person(&PersonId::from_trusted(pid.clone())).await? else { continue };
-                if self.protection().person_relation(ctx, &p.id, &p.org_id).await? == Relation::Unrelated {
+                if self.scope().person_relation(ctx, &p.id, &p.org_id).await? == Relation::Unrelated {
                     continue;
                 }
                 let psub = RowFilter { subject_ids: vec![pid.clone()], ..Default::default() };

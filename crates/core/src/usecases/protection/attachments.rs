@@ -42,7 +42,7 @@ pub struct AttachmentFile {
 impl Protection {
     pub async fn add_attachment(&self, ctx: &Ctx, case_id: &str, filename: &str, bytes: &[u8]) -> CoreResult<AttachmentInfo> {
         let (mime, filename) = check_upload(filename, bytes)?;
-        let (case, _) = self.prosecution().case_for(ctx, case_id, Action::EditCase).await?;
+        let (case, _) = self.scope().case_for(ctx, case_id, Action::EditCase).await?;
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let id = self.random.new_id();
         let info = AttachmentInfo {
@@ -66,7 +66,7 @@ impl Protection {
     }
 
     pub async fn case_attachments(&self, ctx: &Ctx, case_id: &str) -> CoreResult<Vec<AttachmentInfo>> {
-        let (_, access) = self.prosecution().case_for(ctx, case_id, Action::ViewCase).await?;
+        let (_, access) = self.scope().case_for(ctx, case_id, Action::ViewCase).await?;
         if access.hide_identities {
             return Ok(vec![]);
         }
@@ -84,7 +84,7 @@ impl Protection {
     pub async fn get_attachment(&self, ctx: &Ctx, id: &str) -> CoreResult<AttachmentFile> {
         let row = self.store.get_row(RecordTable::Attachments, id).await?;
         let case_id = row.as_ref().and_then(|r| r.subject_id.clone()).unwrap_or_default();
-        let (_, access) = self.prosecution().case_for(ctx, &case_id, Action::ViewCase).await?;
+        let (_, access) = self.scope().case_for(ctx, &case_id, Action::ViewCase).await?;
         if access.hide_identities {
             return Err(CoreError::Forbidden(amparo_domain::policy::Denial::NoRelation));
         }

@@ -8,12 +8,11 @@ use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::paging::{Page, scanned};
 use crate::random::RandomExt;
-use crate::store::{PersonListFilter, PersonRecord, RecordTable, RowFilter};
+use crate::store::{PersonListFilter, PersonRecord};
+use amparo_domain::PersonId;
 use amparo_domain::paging::{After, ListParams};
 use amparo_domain::person::{Identity, Person, PersonInput, PersonProfile, pseudonym};
 use amparo_domain::policy::{Action, Relation};
-use amparo_domain::protection::ReferralStatus;
-use amparo_domain::{OrgId, PersonId};
 
 pub const MIN_PURPOSE_CHARS: usize = 8;
 
@@ -32,69 +31,14 @@ pub(crate) fn public(p: &PersonRecord) -> Person {
 }
 
 impl Protection {
-    /// Owner → `SameOrg`; an organisation the person was referred to (referral not rejected
-    /// or revoked), or that sees a case the person is linked to through a share that does not
-    /// hide identities → `Shared`; anyone else → `Unrelated`.
-    pub(crate) async fn person_relation(&self, ctx: &Ctx, person: &PersonId, owner: &OrgId) -> CoreResult<Relation> {
-        let Some(mine) = ctx.org_id() else { return Ok(Relation::Unrelated) };
-        if mine == owner {
-            return Ok(Relation::SameOrg);
-        }
-        let f = RowFilter { orgs: vec![mine.clone()], subject_ids: vec![person.to_string()], ..Default::default() };
-        let shared = self.store.find_rows(RecordTable::Referrals, &f).await?.iter().any(|r| {
-            r.party_org.as_ref() == Some(mine) && ReferralStatus::parse(&r.status).is_some_and(ReferralStatus::counts_as_referred)
-        });
-        if shared {
-            return Ok(Relation::Shared);
-        }
-        // A case the person is linked to, seen through a share that does not hide identities.
-        let links = self
-            .store
-            .find_rows(
-                RecordTable::CaseLinks,
-                &RowFilter { lookup: Some(person.to_string()), statuses: vec!["active".into()], ..Default::default() },
-            )
-            .await?;
-        for l in &links {
-            let Some(case_id) = &l.subject_id else { continue };
-            let Some(case) = self.store.get_row(RecordTable::Cases, case_id).await? else { continue };
-            let access = self.prosecution().case_access(ctx, &case).await?;
-            if access.relation != Relation::Unrelated && !access.hide_identities {
-                return Ok(Relation::Shared);
-            }
-        }
-        Ok(Relation::Unrelated)
-    }
-
-    /// Load a person and authorize `action` on them; unrelated callers learn nothing.
-    pub(crate) async fn person_for(&self, ctx: &Ctx, id: &PersonId, action: Action) -> CoreResult<(PersonRecord, Relation)> {
-        let rec = self.store.get_person(id).await?;
-        let rel = match &rec {
-            Some(r) => self.person_relation(ctx, id, &r.org_id).await?,
-            None => Relation::Unrelated,
-        };
-        self.authorize(ctx, action, rel, "person", id.as_str()).await?;
-        Ok((rec.ok_or(CoreError::NotFound)?, rel))
-    }
-
-    pub(crate) fn seal_identity(&self, id: &PersonId, identity: &Identity) -> CoreResult<Vec<(String, Vec<u8>)>> {
-        let mut sealed = Vec::new();
-        for (col, val) in identity.columns() {
-            if let Some(v) = val {
-                sealed.push((col.to_owned(), self.seal("persons", col, id.as_str(), v)?));
-            }
-        }
-        Ok(sealed)
-    }
-
     pub async fn create_person(&self, ctx: &Ctx, input: &PersonInput) -> CoreResult<Person> {
         let f = input.validate()?;
         self.authorize(ctx, Action::CreatePerson, Relation::OwnOrgScope, "person", "").await?;
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let id = PersonId::from_trusted(self.random.new_id());
-        let sealed = self.seal_identity(&id, &f.identity)?;
+        let sealed = self.scope().seal_identity(&id, &f.identity)?;
         if let (Some(t), Some(src)) = (&f.profile.source_type, &f.profile.source_id) {
-            self.intake().check_source(ctx, t, src).await?;
+            self.scope().check_source(ctx, t, src).await?;
         }
         let now = self.now();
         let rec = PersonRecord {
@@ -161,7 +105,7 @@ impl Protection {
     pub async fn get_person(&self, ctx: &Ctx, id: &PersonId) -> CoreResult<Person> {
         // Deny before revealing existence: an unrelated user gets the same answer for a
         // record that exists and one that does not.
-        let (rec, _) = self.person_for(ctx, id, Action::ListPersons).await?;
+        let (rec, _) = self.scope().person_for(ctx, id, Action::ListPersons).await?;
         self.append(&ctx.event(self.now(), "read_person", "ok", "person", id.as_str())).await?;
         Ok(public(&rec))
     }
@@ -172,19 +116,11 @@ impl Protection {
         if purpose.chars().count() < MIN_PURPOSE_CHARS || purpose.chars().count() > 500 {
             return Err(CoreError::field("purpose", "purpose_required"));
         }
-        let (rec, _) = self.person_for(ctx, id, Action::RevealPerson).await?;
+        let (rec, _) = self.scope().person_for(ctx, id, Action::RevealPerson).await?;
         let mut ev = ctx.event(self.now(), "reveal_person", "ok", "person", id.as_str());
         ev.purpose = purpose.to_owned();
         self.append(&ev).await?;
-        Ok((public(&rec), self.open_identity(&rec)?))
-    }
-
-    pub(crate) fn open_identity(&self, rec: &PersonRecord) -> CoreResult<Identity> {
-        let mut identity = Identity::default();
-        for (col, blob) in &rec.sealed {
-            identity.set(col, Some(self.open("persons", col, rec.id.as_str(), blob)?));
-        }
-        Ok(identity)
+        Ok((public(&rec), self.scope().open_identity(&rec)?))
     }
 
     /// The identity for the edit form: like a reveal, needs a purpose and is audited.
@@ -197,7 +133,7 @@ impl Protection {
     pub async fn update_person(&self, ctx: &Ctx, id: &PersonId, input: &PersonInput) -> CoreResult<Person> {
         let f = input.validate()?;
         let version: i64 = input.version.trim().parse().map_err(|_| CoreError::field("version", "required"))?;
-        let (rec, _) = self.person_for(ctx, id, Action::UpdatePerson).await?;
+        let (rec, _) = self.scope().person_for(ctx, id, Action::UpdatePerson).await?;
         if rec.version != version {
             return Err(CoreError::Conflict { current: serde_json::to_value(public(&rec)).unwrap_or_default() });
         }
@@ -209,7 +145,7 @@ impl Protection {
             updated_at: self.now(),
             // Where a person was first recorded from does not change.
             profile: PersonProfile { source_type: rec.profile.source_type.clone(), source_id: rec.profile.source_id.clone(), ..f.profile },
-            sealed: self.seal_identity(id, &f.identity)?,
+            sealed: self.scope().seal_identity(id, &f.identity)?,
             ..rec
         };
         let ev = ctx.event(self.now(), "update_person", "ok", "person", id.as_str());
@@ -232,7 +168,7 @@ impl Protection {
     pub(crate) async fn persons_of_source(&self, ctx: &Ctx, source_id: &str) -> CoreResult<Vec<Person>> {
         let mut out = Vec::new();
         for p in self.store.persons_from_source(source_id).await? {
-            if self.person_relation(ctx, &p.id, &p.org_id).await? != Relation::Unrelated {
+            if self.scope().person_relation(ctx, &p.id, &p.org_id).await? != Relation::Unrelated {
                 out.push(public(&p));
             }
         }

@@ -68,7 +68,7 @@ impl Protection {
             e.add("place", "required");
         }
         e.into_result()?;
-        self.intake().place_chain(&place).await.map_err(|_| CoreError::field("place", "unknown_area"))?;
+        self.scope().place_chain(&place).await.map_err(|_| CoreError::field("place", "unknown_area"))?;
         self.authorize(ctx, Action::RecordPrevention, Relation::OwnOrgScope, "prevention", "").await?;
         let (Some(kind), Some(audience), Some(date)) = (kind, audience, date) else {
             return Err(CoreError::field("kind", "invalid_choice"));

@@ -294,7 +294,7 @@ impl Referrals {
     /// Add a service for an organisation (the caller's own by default).
     pub async fn create_service(&self, ctx: &Ctx, org: Option<&OrgId>, input: &ServiceInput) -> CoreResult<ServiceView> {
         let f = input.validate()?;
-        self.intake().place_chain(&f.region).await.map_err(|_| CoreError::field("region", "unknown_area"))?;
+        self.scope().place_chain(&f.region).await.map_err(|_| CoreError::field("region", "unknown_area"))?;
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let owner = org.cloned().unwrap_or_else(|| me.org_id.clone());
         let rel = self.relation_to_org(ctx, &owner).await?;
@@ -318,7 +318,7 @@ impl Referrals {
     /// A stale version gets `Conflict` with the current entry.
     pub async fn update_service(&self, ctx: &Ctx, id: &str, input: &ServiceInput, version: i64, active: bool) -> CoreResult<ServiceView> {
         let f = input.validate()?;
-        self.intake().place_chain(&f.region).await.map_err(|_| CoreError::field("region", "unknown_area"))?;
+        self.scope().place_chain(&f.region).await.map_err(|_| CoreError::field("region", "unknown_area"))?;
         let row = self.store.get_row(RecordTable::Services, id).await?;
         let rel = match &row {
             Some(r) => self.relation_to_org(ctx, &r.org_id).await?,
@@ -404,7 +404,7 @@ impl Referrals {
     /// Refer a person to a service. Without recorded consent only a holder of the dedicated
     /// permission may refer, with a written reason; that is audited as its own action.
     pub async fn create_referral(&self, ctx: &Ctx, person: &PersonId, input: &ReferralInput) -> CoreResult<ReferralView> {
-        let (p, rel) = self.protection().person_for(ctx, person, Action::Refer).await?;
+        let (p, rel) = self.scope().person_for(ctx, person, Action::Refer).await?;
         let is_child = p.approx_age.is_some_and(|a| a < 18);
         // Without consent, only a holder of the override may go on, with a reason; anyone
         // else is told to record the consent (not about a reason field they do not have).
@@ -629,7 +629,7 @@ impl Referrals {
 
     pub async fn record_assistance(&self, ctx: &Ctx, person: &PersonId, input: &AssistanceInput) -> CoreResult<AssistanceView> {
         let f = input.validate(&self.today())?;
-        self.protection().person_for(ctx, person, Action::RecordAssistance).await?;
+        self.scope().person_for(ctx, person, Action::RecordAssistance).await?;
         if let Some(c) = &f.country
             && !self.store.list_countries().await?.iter().any(|x| &x.alpha2 == c)
         {
@@ -676,7 +676,7 @@ impl Referrals {
 
     /// A person's whole file. One audited read.
     pub async fn person_file(&self, ctx: &Ctx, id: &PersonId) -> CoreResult<PersonFile> {
-        let (rec, rel) = self.protection().person_for(ctx, id, Action::ListPersons).await?;
+        let (rec, rel) = self.scope().person_for(ctx, id, Action::ListPersons).await?;
         self.append(&ctx.event(self.now(), "read_person", "ok", "person", id.as_str())).await?;
         let pid = id.to_string();
         let refs =

@@ -218,7 +218,7 @@ impl Statistics {
                         match_doc: None,
                         match_name_dob: None,
                     };
-                    rec.sealed = self.protection().seal_identity(&id, &identity)?;
+                    rec.sealed = self.scope().seal_identity(&id, &identity)?;
                     // The match hashes go in with the person (one transaction), like any
                     // recorded person's: imported persons are found by alerts and counted once.
                     let (doc, name_dob) = crate::usecases::alerts::match_keys(&identity);
@@ -362,7 +362,7 @@ impl Statistics {
             for l in &page {
                 let (Some(cid), Some(pid)) = (l.subject_id.as_deref(), l.lookup.as_deref()) else { continue };
                 let (Some(c), Some(p)) = (case_by_id.get(cid), persons.get(pid)) else { continue };
-                each(htcds_row(self.protection().open_identity(p)?, c, p, l.kind == "suspect", latest.get(pid).copied()))?;
+                each(htcds_row(self.scope().open_identity(p)?, c, p, l.kind == "suspect", latest.get(pid).copied()))?;
                 written += 1;
             }
             if !full {

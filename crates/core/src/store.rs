@@ -426,6 +426,10 @@ pub struct RowFilter {
     /// Rows whose id is named by another table's rows (a case shared with an organisation
     /// is a case whose id is the subject of a granted share to it).
     pub ids_from: Option<IdsFrom>,
+    /// Rows naming, as `subject_id` or `lookup`, a person referred to this organisation
+    /// (by a referral that counts as referred: the `referred_to` table). A pair of records
+    /// a shelter holds both of through referrals is in the shelter's review queue.
+    pub naming_referred_to: Option<OrgId>,
     /// Reports only: `queue_key` in `[from, before)` (a priority's reports received in a
     /// time range; see [`report_queue_key`]).
     pub queue_range: Option<(i64, i64)>,

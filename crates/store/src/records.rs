@@ -537,6 +537,14 @@ fn where_of(f: &RowFilter, keyset: bool) -> (String, Vec<String>) {
         list(&mut inner, &mut binds, &mut n, "status", from.statuses.clone());
         sql.push_str(&format!(" AND id IN ({inner})"));
     }
+    if let Some(org) = &f.naming_referred_to {
+        // One primary-key probe per row scanned: the rows (open pairs) are few, the persons
+        // referred to a shelter many.
+        let probe = |k: usize, col: &str| format!("EXISTS (SELECT 1 FROM referred_to x WHERE x.org_id = ${k} AND x.person_id = {col})");
+        sql.push_str(&format!(" AND ({} OR {})", probe(n, "subject_id"), probe(n + 1, "lookup")));
+        binds.extend([org.to_string(), org.to_string()]);
+        n += 2;
+    }
     if let Some((from, before)) = f.queue_range {
         // Numbers computed by core, never client text.
         sql.push_str(&format!(" AND queue_key >= {from} AND queue_key < {before}"));

@@ -1046,6 +1046,31 @@ async fn story_pages_counts_and_the_gap(e: Env) {
     let accepted = set(&current, "accepted");
     save(accepted.clone()).await;
     assert_eq!(ids(e.store.persons_listed(&listed(&other)).await.unwrap()), vec![pid.to_string()]);
+    // Pairs naming a person referred to an organisation (its review queue), on either side.
+    let pair =
+        |id: &str, left: &str, right: &str| RecordRow { subject_id: Some(left.into()), ..row(id, &org, None, 400, "pending", Some(right)) };
+    e.store
+        .write(
+            &Batch {
+                inserts: vec![
+                    (RecordTable::PersonMatches, pair("m1", "someone", pid.as_str())),
+                    (RecordTable::PersonMatches, pair("m2", pid.as_str(), "someone-else")),
+                    (RecordTable::PersonMatches, pair("m3", "someone", "someone-else")),
+                ],
+                updates: vec![],
+            },
+            &ctx.event(1, "t", "ok", "t", ""),
+        )
+        .await
+        .unwrap();
+    let naming = |o: &OrgId| RowFilter { naming_referred_to: Some(o.clone()), ..Default::default() };
+    let pair_ids = |v: Vec<RecordRow>| {
+        let mut v: Vec<String> = v.into_iter().map(|r| r.id).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(pair_ids(e.store.find_rows(RecordTable::PersonMatches, &naming(&other)).await.unwrap()), vec!["m1", "m2"]);
+    assert!(e.store.find_rows(RecordTable::PersonMatches, &naming(&org)).await.unwrap().is_empty(), "nobody was referred to the unit");
     let third = RecordRow { subject_id: Some(pid.to_string()), ..row("ref3", &org, Some(&other), 302, "requested", None) };
     e.store
         .write(&Batch { inserts: vec![(RecordTable::Referrals, third.clone())], updates: vec![] }, &ctx.event(1, "t", "ok", "t", ""))
@@ -1056,6 +1081,7 @@ async fn story_pages_counts_and_the_gap(e: Env) {
     assert_eq!(ids(e.store.persons_listed(&listed(&other)).await.unwrap()), vec![pid.to_string()], "the third still counts");
     save(set(&third, "revoked")).await;
     assert!(ids(e.store.persons_listed(&listed(&other)).await.unwrap()).is_empty(), "no referral counts any more");
+    assert!(e.store.find_rows(RecordTable::PersonMatches, &naming(&other)).await.unwrap().is_empty(), "nor names a referred person");
     assert!(ids(e.store.persons_listed(&listed(&org)).await.unwrap()).is_empty(), "the referring unit is not a recipient");
 }
 

@@ -254,34 +254,25 @@ impl Linkage {
             .find_rows(RecordTable::PersonMatches, &RowFilter { orgs: vec![org.clone()], statuses: open(), ..Default::default() })
             .await?;
         // Pairs of persons referred to the organisation by others (a shelter may hold both of
-        // two records the police and an NGO each referred to it, and is the one to decide).
+        // two records the police and an NGO each referred to it, and is the one to decide):
+        // found in the database through `referred_to`, so the cost follows the open pairs,
+        // not the thousands of persons a shelter has received.
+        let f = RowFilter { naming_referred_to: Some(org.clone()), statuses: open(), ..Default::default() };
+        let known: HashSet<String> = rows.iter().map(|r| r.id.clone()).collect();
+        rows.extend(self.store.find_rows(RecordTable::PersonMatches, &f).await?.into_iter().filter(|r| !known.contains(&r.id)));
+        // Which of the persons these pairs name are referred to the organisation, asked for
+        // those persons only (a slice per statement, under both backends' bound-value limits).
         let counting: Vec<String> = amparo_domain::protection::ReferralStatus::ALL
             .iter()
             .filter(|s| s.counts_as_referred())
             .map(|s| s.as_str().to_owned())
             .collect();
-        let referred: HashSet<String> = self
-            .store
-            .find_rows(RecordTable::Referrals, &RowFilter { parties: vec![org.clone()], statuses: counting, ..Default::default() })
-            .await?
-            .into_iter()
-            .filter_map(|r| r.subject_id)
-            .collect();
-        if !referred.is_empty() {
-            // Pairs naming a referred person on either side, a slice of persons per statement
-            // (one statement per side and slice, never one per person; the slices keep the
-            // statement under both backends' limits on bound values).
-            let referred: Vec<String> = referred.iter().cloned().collect();
-            let mut more = Vec::new();
-            for slice in referred.chunks(2_000) {
-                let f = RowFilter { subject_ids: slice.to_vec(), statuses: open(), ..Default::default() };
-                more.extend(self.store.find_rows(RecordTable::PersonMatches, &f).await?);
-                let f = RowFilter { lookups: slice.to_vec(), statuses: open(), ..Default::default() };
-                more.extend(self.store.find_rows(RecordTable::PersonMatches, &f).await?);
-            }
-            let known: HashSet<String> = rows.iter().map(|r| r.id.clone()).collect();
-            let mut added: HashSet<String> = HashSet::new();
-            rows.extend(more.into_iter().filter(|r| !known.contains(&r.id) && added.insert(r.id.clone())));
+        let named: Vec<String> =
+            rows.iter().flat_map(|r| [r.subject_id.clone(), r.lookup.clone()]).flatten().collect::<HashSet<String>>().into_iter().collect();
+        let mut referred: HashSet<String> = HashSet::new();
+        for slice in named.chunks(2_000) {
+            let f = RowFilter { parties: vec![org.clone()], statuses: counting.clone(), subject_ids: slice.to_vec(), ..Default::default() };
+            referred.extend(self.store.find_rows(RecordTable::Referrals, &f).await?.into_iter().filter_map(|r| r.subject_id));
         }
         let mut queue = Vec::new();
         for r in &rows {

@@ -113,6 +113,40 @@ async fn drop_audit_guards(e: &Env) {
 // ---------------------------------------------------------------------------------------
 // The stories. Each takes a fresh environment.
 
+/// Migrations: two servers starting at once on an empty database both come up, each
+/// migration applied once; an applied migration that changed is refused at the next start;
+/// a database migrated by the earlier runner moves to sqlx's ledger without re-running
+/// anything.
+async fn story_migrations_race_checksums_and_the_old_ledger(empty: String, old: String) {
+    let tree = |s: &SqlStore| if s.backend() == Backend::Sqlite { MIGRATIONS_SQLITE } else { MIGRATIONS_POSTGRES };
+    let (a, b) = (connect(&empty).await.unwrap(), connect(&empty).await.unwrap());
+    let (ra, rb) = tokio::join!(a.migrate(), b.migrate());
+    let all: Vec<i64> = tree(&a).iter().map(|m| m.0).collect();
+    assert_eq!((ra.unwrap(), rb.unwrap()), (all.clone(), all.clone()));
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(a.pool()).await.unwrap();
+    assert_eq!(rows, all.len() as i64, "each migration recorded once");
+    assert_eq!(a.applied_migrations().await.unwrap(), all);
+
+    raw(&a, "UPDATE _sqlx_migrations SET checksum = checksum || checksum WHERE version = 3").await;
+    let err = a.migrate().await.unwrap_err().to_string();
+    assert!(err.contains("migration 3 differs"), "{err}");
+
+    // The earlier runner's database: the first ten migrations and its own ledger, with a row.
+    let o = connect(&old).await.unwrap();
+    for (_, _, sql) in &tree(&o)[..10] {
+        raw(&o, sql).await;
+    }
+    raw(&o, "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)").await;
+    for (v, name, _) in &tree(&o)[..10] {
+        raw(&o, &format!("INSERT INTO schema_migrations VALUES ({v}, '{name}', 0)")).await;
+    }
+    raw(&o, "INSERT INTO countries (alpha2, alpha3, name_es, name_en) VALUES ('ZZ', 'ZZZ', 'Prueba', 'Test')").await;
+    assert_eq!(o.migrate().await.unwrap(), all, "the rest applied, the first ten not again");
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM countries WHERE alpha2 = 'ZZ'").fetch_one(o.pool()).await.unwrap();
+    assert_eq!(kept, 1);
+    assert!(o.persons_page(None, 1).await.is_ok(), "the later migrations' tables are there");
+}
+
 async fn story_orgs_users_and_stale_edits(e: Env) {
     let (org, ctx) = org_and_actor(&e.app, "Unidad Iquitos", Role::SystemAdmin).await;
     let got = e.app.administration().get_org(&ctx, &org).await.unwrap();
@@ -840,6 +874,14 @@ impl Fresh {
             env_with(store, Db::Sqlite(path), ring()).await
         }
     }
+    /// A database nothing has touched: not even migrated.
+    fn untouched_url(&mut self) -> String {
+        self.n += 1;
+        match self.pg {
+            Some(cluster) => cluster.new_database(&format!("bare{}", DB_SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst))),
+            None => format!("sqlite://{}", self.dir.path().join(format!("bare{}.db", self.n)).display()),
+        }
+    }
     async fn empty_env(&mut self) -> Env {
         let e = self.env().await;
         // An empty target for restore: same schema, no rows.
@@ -1111,6 +1153,10 @@ macro_rules! stories {
 }
 
 stories! {
+    migrations_race_checksums_and_the_old_ledger: |f| {
+        let (a, b) = (f.untouched_url(), f.untouched_url());
+        story_migrations_race_checksums_and_the_old_ledger(a, b).await
+    };
     orgs_users_and_stale_edits: |f| story_orgs_users_and_stale_edits(f.env().await).await;
     geography_is_complete: |f| story_geography_is_complete(f.env().await).await;
     no_plaintext_at_rest: |f| story_no_plaintext_at_rest(f.env().await).await;

@@ -5,8 +5,8 @@
 
 use crate::runtime::{Fallible, open};
 use amparo_core::usecases::statistics::ReportQuery;
-use amparo_web::i18n::Lang;
-use amparo_web::report::{Format, render};
+use amparo_render::i18n::Lang;
+use amparo_render::report::{Format, render};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -8,12 +8,12 @@ mod assets;
 mod csrf;
 mod error;
 mod extract;
-pub mod i18n;
 mod idempotency;
 mod openapi;
 mod refill;
-pub mod report;
 pub mod routes;
+/// Strings and report renderings live in `amparo-render`; their old paths still resolve.
+pub use amparo_render::{i18n, report};
 mod security;
 pub mod ui;
 mod visibility;

@@ -271,8 +271,11 @@ impl Linkage {
             rows.iter().flat_map(|r| [r.subject_id.clone(), r.lookup.clone()]).flatten().collect::<HashSet<String>>().into_iter().collect();
         let mut referred: HashSet<String> = HashSet::new();
         for slice in named.chunks(2_000) {
-            let f = RowFilter { parties: vec![org.clone()], statuses: counting.clone(), subject_ids: slice.to_vec(), ..Default::default() };
-            referred.extend(self.store.find_rows(RecordTable::Referrals, &f).await?.into_iter().filter_map(|r| r.subject_id));
+            // By person, then by recipient here: asked with the recipient too, the database
+            // walks every referral the shelter ever received (its (party, status) index wins).
+            let f = RowFilter { statuses: counting.clone(), subject_ids: slice.to_vec(), ..Default::default() };
+            let rows = self.store.find_rows(RecordTable::Referrals, &f).await?;
+            referred.extend(rows.into_iter().filter(|r| r.party_org.as_ref() == Some(org)).filter_map(|r| r.subject_id));
         }
         let mut queue = Vec::new();
         for r in &rows {

@@ -156,30 +156,42 @@ impl SearchIndex {
         self.engine.read().map(|e| e.clone()).map_err(|_| "search engine poisoned".to_owned())
     }
 
-    /// Every file of the index as it stands: `meta.json`, the segments it names and the
-    /// directory's list of managed files. Segments never change once written, but a merge
-    /// may replace some while they are read, so the read is repeated until `meta.json` is
-    /// the same before and after it.
+    /// Every file of the index as it stands: `meta.json`, the files of the segments it names,
+    /// and a `.managed.json` naming those files (so the index loaded from them garbage-collects
+    /// them when a merge replaces them). The files are found from the segments, not from the
+    /// directory's own list: an index loaded from a snapshot has never "created" its files.
+    /// Segments never change once written, but a merge may replace some while they are read,
+    /// so the read is repeated until `meta.json` is the same before and after it.
     pub fn export_files(&self) -> Result<Vec<(String, Vec<u8>)>, String> {
+        use tantivy::index::SegmentComponent as C;
         let e = self.engine()?;
         let dir = e.index.directory();
         for _ in 0..20 {
             let before = dir.atomic_read(Path::new("meta.json")).map_err(|e| e.to_string())?;
-            let mut names: Vec<String> =
-                dir.list_managed_files().into_iter().map(|p| p.to_string_lossy().into_owned()).filter(|n| !is_lock(n)).collect();
-            names.retain(|n| n != "meta.json");
-            names.sort();
+            let metas = e.index.load_metas().map_err(|e| e.to_string())?;
             let mut out = vec![("meta.json".to_owned(), before.clone())];
-            for n in names {
-                match dir.atomic_read(Path::new(&n)) {
-                    Ok(bytes) => out.push((n, bytes)),
-                    // Removed by the merge that finished meanwhile: read again.
-                    Err(tantivy::directory::error::OpenReadError::FileDoesNotExist(_)) => continue,
-                    Err(err) => return Err(err.to_string()),
+            let mut complete = true;
+            for seg in &metas.segments {
+                let mut components = vec![C::Postings, C::Positions, C::Terms, C::Store, C::FastFields, C::FieldNorms];
+                if seg.has_deletes() {
+                    components.push(C::Delete);
+                }
+                for c in components {
+                    let path = seg.relative_path(c);
+                    match dir.atomic_read(&path) {
+                        Ok(bytes) => out.push((path.to_string_lossy().into_owned(), bytes)),
+                        // Removed by a merge that finished meanwhile: read again.
+                        Err(tantivy::directory::error::OpenReadError::FileDoesNotExist(_)) => complete = false,
+                        Err(err) => return Err(err.to_string()),
+                    }
                 }
             }
             let after = dir.atomic_read(Path::new("meta.json")).map_err(|e| e.to_string())?;
-            if after == before {
+            if complete && after == before {
+                let managed: Vec<&str> = out.iter().skip(1).map(|(n, _)| n.as_str()).collect();
+                let mut list = serde_json::to_vec(&managed).map_err(|e| e.to_string())?;
+                list.push(b'\n');
+                out.push((".managed.json".to_owned(), list));
                 return Ok(out);
             }
         }
@@ -443,5 +455,11 @@ mod tests {
         assert_eq!(again.query("ladrillera", &o1(), 5).unwrap().len(), 2, "the loaded index takes writes");
         assert!(again.load_files([Ok(("../meta.json".to_owned(), Vec::new()))]).is_err());
         assert_eq!(again.len(), 3, "a refused load leaves the index in use");
+        // A loaded index exported again (the next start's snapshot) holds all of it: what it
+        // was loaded with as well as what was written since.
+        let third = SearchIndex::new().unwrap();
+        assert_eq!(third.load_files(again.export_files().unwrap().into_iter().map(Ok)).unwrap(), 3);
+        assert_eq!(third.query("ladrillera", &o1(), 5).unwrap().len(), 2);
+        assert_eq!(third.query("iquitos", &o1(), 5).unwrap(), vec![("report".to_owned(), "r1".to_owned())]);
     }
 }

@@ -52,6 +52,15 @@ async fn a_server_starts_from_the_sealed_snapshot_and_catches_up_from_the_trail(
     let f = amparo_core::store::AuditFilter { action: Some("load_search_snapshot".into()), limit: 5, ..Default::default() };
     assert_eq!(b.store.audit_page(&f).await.unwrap().len(), 1, "the load is on the trail");
 
+    // The next start's snapshot, saved by a server that itself started from one, holds
+    // everything: what it loaded and what it caught up with.
+    let mut second = Vec::new();
+    b.app.coordination().save_search_snapshot(&mut second).await.unwrap().expect("ready");
+    let d = spawn_on(TempDir::new("snap-d"), &url, 6).await;
+    d.app.coordination().load_search_snapshot(&mut second.as_slice()).await.unwrap().expect("the second snapshot is used");
+    assert_eq!(search(&d, &tok, "ladrilleras").await.len(), 1);
+    assert_eq!(search(&d, &tok, "gamarra").await.len(), 1);
+
     // A flipped byte, or a cut file: refused, and the index stays unbuilt (the server builds).
     for broken in [
         {

@@ -6,7 +6,8 @@
 #
 #   bash bench/pages/run.sh                    # 1,000,000 cases (generation alone takes long)
 #   CASES=100000 bash bench/pages/run.sh       # a quicker look
-#   SKIP_PG=1 / SKIP_BUILD=1 / REQUESTS=N      # SQLite only / reuse the release build / requests per page
+#   SKIP_PG=1 / SKIP_SQLITE=1                  # SQLite only / PostgreSQL only
+#   SKIP_BUILD=1 / REQUESTS=N                  # reuse the release build / requests per page
 #   SQLITE_DATA=DIR                            # time an existing SQLite data set
 #   ROLES="coordinadora analista"              # only these demo roles
 #
@@ -51,13 +52,15 @@ serve_and_time() { # LABEL DATA_DIR [DATABASE_URL]
 }
 
 echo "== ${CASES} cases, seed ${SEED} ($(nproc) cores) =="
-if [ -n "${SQLITE_DATA:-}" ]; then
-  DATA="$SQLITE_DATA"
-else
-  DATA="$OUT/sqlite"; rm -rf "$DATA"
-  /usr/bin/time -f "generated in %e s, %M KB peak" env -u AMPARO_DATABASE_URL "$BIN" demo generate --cases "$CASES" --seed "$SEED" --out "$DATA" > /dev/null
+if [ "${SKIP_SQLITE:-0}" != 1 ]; then
+  if [ -n "${SQLITE_DATA:-}" ]; then
+    DATA="$SQLITE_DATA"
+  else
+    DATA="$OUT/sqlite"; rm -rf "$DATA"
+    /usr/bin/time -f "generated in %e s, %M KB peak" env -u AMPARO_DATABASE_URL "$BIN" demo generate --cases "$CASES" --seed "$SEED" --out "$DATA" > /dev/null
+  fi
+  serve_and_time "SQLite" "$DATA"
 fi
-serve_and_time "SQLite" "$DATA"
 
 if [ "${SKIP_PG:-0}" != 1 ]; then
   PGDIR=$(mktemp -d); PGPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -170,7 +170,7 @@ pub struct AreaQuery {
 }
 
 pub async fn areas(State(s): State<AppState>, c: ApiCaller, Query(q): Query<AreaQuery>) -> ApiResult {
-    let country = q.country.unwrap_or_else(|| "PE".into()).to_ascii_uppercase();
+    let country = q.country.unwrap_or_else(|| s.app.profile().country.clone()).to_ascii_uppercase();
     let all = s.app.system().list_areas(&c.ctx, &country, q.parent.as_deref()).await.map_err(|e| c.err(e))?;
     let page = ListParams { limit: q.limit, cursor: q.cursor, ..Default::default() };
     ok(s.app.page_in_memory(&c.ctx, "areas", all, |a| a.code.clone(), &page).map_err(|e| c.err(e))?)

@@ -524,7 +524,12 @@ async fn the_public_form_is_anonymous_gives_a_code_and_secret_and_is_rate_limite
     let r = c.get(format!("{}/public/report?lang=en", t.base)).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.headers().get("set-cookie").is_none(), "no cookie on the public form");
-    assert!(r.text().await.unwrap().contains("Report a possible case"));
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Report a possible case"));
+    // A reporter who leaves the kind of exploitation alone reports "not known yet", not the
+    // first kind listed (the national figures count it).
+    let selected: Vec<&str> = page.match_indices(" selected>").map(|(i, _)| page[..i].rsplit("value=\"").next().unwrap_or("")).collect();
+    assert_eq!(selected, vec!["unknown\""], "the options selected on the blank form");
     let r = post_form(&c, format!("{}/public/report", t.base), &form("Vi chicas menores en un hospedaje"), false).await;
     assert_eq!(r.status(), 200);
     assert!(r.headers().get("set-cookie").is_none());

@@ -1148,3 +1148,4 @@ audit-outcome-denied = denied
 audit-outcome-failed = failed
 audit-outcome-throttled = throttled
 audit-outcome-refused = refused
+area-national = { $country } (national)

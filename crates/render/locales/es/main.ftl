@@ -1148,3 +1148,4 @@ audit-outcome-denied = denegado
 audit-outcome-failed = fallido
 audit-outcome-throttled = limitado
 audit-outcome-refused = rechazado
+area-national = { $country } (nacional)

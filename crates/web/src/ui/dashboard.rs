@@ -38,7 +38,7 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Result<Response, 
         let label = t.t(&format!("can-{name}"));
         if ok { can.push(label) } else { cannot.push(label) }
     }
-    let counts = state.app.system().area_counts("PE").await.map_err(|e| v.err(e))?;
+    let counts = state.app.system().area_counts(&state.app.profile().country).await.map_err(|e| v.err(e))?;
     let n = |l| counts.iter().find(|(lv, _)| *lv == l).map(|(_, c)| *c).unwrap_or(0).to_string();
     let countries = state.app.system().list_countries(&v.ctx).await.map_err(|e| v.err(e))?.len().to_string();
     let geo = t.t_args("dash-geo-detail", &[("departments", n(1)), ("provinces", n(2)), ("districts", n(3)), ("countries", countries)]);

@@ -103,11 +103,19 @@ async fn choices(state: &AppState, v: &Viewer) -> Result<Choices, WebError> {
     let caps = dir.iter().map(|r| (r.org.id.clone(), (r.can_edit, r.can_be_parent))).collect();
     let orgs: Vec<Organisation> = dir.into_iter().map(|r| r.org).collect();
     let kinds = OrgKind::ALL.iter().map(|k| (k.as_str().to_owned(), t.t(&k.label_key()))).collect();
-    let mut areas = vec![("PE".to_owned(), "Perú (nacional)".to_owned())];
-    let depts = state.app.system().list_areas(&v.ctx, "PE", None).await.map_err(|e| v.err(e))?;
+    // The profile's country (Peru by default) and its first two levels of areas.
+    let country = state.app.profile().country.clone();
+    let countries = state.app.system().list_countries(&v.ctx).await.map_err(|e| v.err(e))?;
+    let name = countries
+        .iter()
+        .find(|c| c.alpha2 == country)
+        .map(|c| if t.code() == "es" { c.name_es.clone() } else { c.name_en.clone() })
+        .unwrap_or_else(|| country.clone());
+    let mut areas = vec![(country.clone(), t.t_args("area-national", &[("country", name)]))];
+    let depts = state.app.system().list_areas(&v.ctx, &country, None).await.map_err(|e| v.err(e))?;
     for d in depts {
         areas.push((d.code.clone(), d.name.clone()));
-        for p in state.app.system().list_areas(&v.ctx, "PE", Some(&d.code)).await.map_err(|e| v.err(e))? {
+        for p in state.app.system().list_areas(&v.ctx, &country, Some(&d.code)).await.map_err(|e| v.err(e))? {
             areas.push((p.code.clone(), format!("{} › {}", d.name, p.name)));
         }
     }

@@ -37,7 +37,12 @@ struct FormPage {
 
 async fn form_page(state: &AppState, t: Tr, form: ReportInput, errors: Errors) -> Result<Response, WebError> {
     let mut places = Vec::new();
-    for a in state.app.system().public_areas("PE").await.map_err(|e| WebError::Page { err: e, op: String::new(), tr: t, frame: None })? {
+    for a in state.app.system().public_areas(&state.app.profile().country).await.map_err(|e| WebError::Page {
+        err: e,
+        op: String::new(),
+        tr: t,
+        frame: None,
+    })? {
         places.push((a.code, a.name));
     }
     let ex: Vec<&str> = Exploitation::ALL.iter().map(|e| e.as_str()).collect();
@@ -46,7 +51,10 @@ async fn form_page(state: &AppState, t: Tr, form: ReportInput, errors: Errors) -
 
 pub async fn form(State(state): State<AppState>, meta: Meta, Query(q): Query<LangQuery>) -> Result<Response, WebError> {
     let t = tr(&meta, &q.lang);
-    form_page(&state, t, ReportInput::default(), Errors::none(t)).await
+    // "Not known yet" until the reporter says otherwise, as on the staff form: a reporter who
+    // leaves the field alone must not be counted under the first kind of exploitation listed.
+    let form = ReportInput { exploitation: "unknown".into(), ..Default::default() };
+    form_page(&state, t, form, Errors::none(t)).await
 }
 
 #[derive(Deserialize, Default, Clone)]

@@ -16,9 +16,9 @@ use std::collections::HashMap;
 /// Departments and provinces of the default country, for place pickers.
 pub async fn places(state: &AppState, v: &Viewer) -> Result<Vec<(String, String)>, WebError> {
     let mut out = Vec::new();
-    for d in state.app.system().list_areas(&v.ctx, "PE", None).await.map_err(|e| v.err(e))? {
+    for d in state.app.system().list_areas(&v.ctx, &state.app.profile().country, None).await.map_err(|e| v.err(e))? {
         out.push((d.code.clone(), d.name.clone()));
-        for p in state.app.system().list_areas(&v.ctx, "PE", Some(&d.code)).await.map_err(|e| v.err(e))? {
+        for p in state.app.system().list_areas(&v.ctx, &state.app.profile().country, Some(&d.code)).await.map_err(|e| v.err(e))? {
             out.push((p.code.clone(), format!("{} › {}", d.name, p.name)));
         }
     }

@@ -10,6 +10,12 @@ use rust_embed::Embed;
 #[folder = "assets/"]
 struct Assets;
 
+/// `/favicon.ico`: browsers ask for it on every page whatever the page links to; the SVG
+/// icon answers (every browser Amparo supports reads an SVG icon), instead of a 404 per page.
+pub async fn favicon() -> Response {
+    serve(Path("favicon.svg".to_owned())).await
+}
+
 pub async fn serve(Path(file): Path<String>) -> Response {
     let Some(f) = Assets::get(&file) else { return StatusCode::NOT_FOUND.into_response() };
     let mime = match file.rsplit('.').next() {

@@ -57,6 +57,7 @@ pub fn catalogue() -> (Router<AppState>, Vec<RouteSpec>) {
             "Vendored static assets",
             get(assets::serve).layer(tower_http::compression::CompressionLayer::new()),
         )
+        .add("GET", "/favicon.ico", Public, "The site icon", get(assets::favicon))
         .add("GET", "/login", Public, "Login form", get(ui::login::form))
         .add("POST", "/login", Public, "Check password, open a session", post(ui::login::submit))
         .add("POST", "/locale", Public, "Switch language", post(ui::misc::switch_locale))

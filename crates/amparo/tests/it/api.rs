@@ -206,6 +206,16 @@ async fn assets_are_compressed_for_slow_links_but_pages_are_not() {
         assert!(!raw.contains("root:") && !raw.contains("[workspace]"), "{path} served a file from outside the assets");
     }
     assert!(raw_get(&addr, "/assets/app.css").await.starts_with("HTTP/1.1 200"), "the same request for a real asset works");
+    // The icon every browser asks for on every page: an answer, not a 404 per page.
+    let icon = c.get(format!("{}/favicon.ico", t.base)).send().await.unwrap();
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    assert!(icon.text().await.unwrap().starts_with("<svg"));
+    assert!(page_text(&c, &format!("{}/login", t.base)).await.contains(r#"<link rel="icon" href="/assets/favicon.svg""#));
+}
+
+async fn page_text(c: &reqwest::Client, url: &str) -> String {
+    c.get(url).send().await.unwrap().text().await.unwrap()
 }
 
 /// A GET sent byte for byte, as written (no client-side path normalisation).

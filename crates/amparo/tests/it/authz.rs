@@ -56,6 +56,7 @@ const EXPECT: &[(&str, &str, Who)] = &[
     ("GET", "/healthz", Who::Public),
     ("GET", "/readyz", Who::Public),
     ("GET", "/assets/{file}", Who::Public),
+    ("GET", "/favicon.ico", Who::Public),
     ("GET", "/login", Who::Public),
     ("POST", "/login", Who::Public),
     ("POST", "/locale", Who::Public),

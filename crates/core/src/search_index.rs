@@ -80,6 +80,26 @@ fn register_analyzers(index: &Index) -> Result<(), String> {
     Ok(())
 }
 
+/// An export's plan: the names of its files, in order, and a way to read each.
+pub struct IndexExport {
+    engine: Arc<Engine>,
+    pub names: Vec<String>,
+    meta: Vec<u8>,
+    managed: Vec<u8>,
+}
+
+impl IndexExport {
+    /// One file of the export. A segment a merge removed since the plan was made is an
+    /// error: the export is abandoned, and the next one plans again.
+    pub fn read(&self, name: &str) -> Result<Vec<u8>, String> {
+        match name {
+            "meta.json" => Ok(self.meta.clone()),
+            ".managed.json" => Ok(self.managed.clone()),
+            _ => self.engine.index.directory().atomic_read(Path::new(name)).map_err(|e| format!("{name}: {e}")),
+        }
+    }
+}
+
 pub struct SearchIndex {
     engine: RwLock<Arc<Engine>>,
     key: Field,
@@ -156,20 +176,22 @@ impl SearchIndex {
         self.engine.read().map(|e| e.clone()).map_err(|_| "search engine poisoned".to_owned())
     }
 
-    /// Every file of the index as it stands: `meta.json`, the files of the segments it names,
-    /// and a `.managed.json` naming those files (so the index loaded from them garbage-collects
-    /// them when a merge replaces them). The files are found from the segments, not from the
-    /// directory's own list: an index loaded from a snapshot has never "created" its files.
-    /// Segments never change once written, but a merge may replace some while they are read,
-    /// so the read is repeated until `meta.json` is the same before and after it.
-    pub fn export_files(&self) -> Result<Vec<(String, Vec<u8>)>, String> {
+    /// What an export of the index as it stands holds: `meta.json`, the files of the segments
+    /// it names, and a `.managed.json` naming those files (so the index loaded from them
+    /// garbage-collects them when a merge replaces them). The files are found from the
+    /// segments, not from the directory's own list: an index loaded from a snapshot has never
+    /// "created" its files. Segments never change once written, but a merge may replace some
+    /// meanwhile, so the plan is made again until `meta.json` is the same before and after.
+    /// The files themselves are read one at a time (`IndexExport::read`): a snapshot of a
+    /// national index is hundreds of megabytes, and should not sit in memory twice.
+    pub fn export(&self) -> Result<IndexExport, String> {
         use tantivy::index::SegmentComponent as C;
         let e = self.engine()?;
         let dir = e.index.directory();
         for _ in 0..20 {
             let before = dir.atomic_read(Path::new("meta.json")).map_err(|e| e.to_string())?;
             let metas = e.index.load_metas().map_err(|e| e.to_string())?;
-            let mut out = vec![("meta.json".to_owned(), before.clone())];
+            let mut files = Vec::new();
             let mut complete = true;
             for seg in &metas.segments {
                 let mut components = vec![C::Postings, C::Positions, C::Terms, C::Store, C::FastFields, C::FieldNorms];
@@ -178,24 +200,27 @@ impl SearchIndex {
                 }
                 for c in components {
                     let path = seg.relative_path(c);
-                    match dir.atomic_read(&path) {
-                        Ok(bytes) => out.push((path.to_string_lossy().into_owned(), bytes)),
-                        // Removed by a merge that finished meanwhile: read again.
-                        Err(tantivy::directory::error::OpenReadError::FileDoesNotExist(_)) => complete = false,
-                        Err(err) => return Err(err.to_string()),
-                    }
+                    complete &= dir.exists(&path).map_err(|e| e.to_string())?;
+                    files.push(path.to_string_lossy().into_owned());
                 }
             }
             let after = dir.atomic_read(Path::new("meta.json")).map_err(|e| e.to_string())?;
             if complete && after == before {
-                let managed: Vec<&str> = out.iter().skip(1).map(|(n, _)| n.as_str()).collect();
-                let mut list = serde_json::to_vec(&managed).map_err(|e| e.to_string())?;
-                list.push(b'\n');
-                out.push((".managed.json".to_owned(), list));
-                return Ok(out);
+                let mut managed = serde_json::to_vec(&files).map_err(|e| e.to_string())?;
+                managed.push(b'\n');
+                let mut names = vec!["meta.json".to_owned()];
+                names.extend(files);
+                names.push(".managed.json".to_owned());
+                return Ok(IndexExport { engine: e.clone(), names, meta: before, managed });
             }
         }
         Err("the index kept changing while it was exported".into())
+    }
+
+    /// Every file of an export, read at once (small indexes, tests).
+    pub fn export_files(&self) -> Result<Vec<(String, Vec<u8>)>, String> {
+        let x = self.export()?;
+        x.names.iter().map(|n| Ok((n.clone(), x.read(n)?))).collect()
     }
 
     /// Replace the whole index with one made of `files` (from `export_files`, opened again

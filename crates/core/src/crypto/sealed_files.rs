@@ -50,29 +50,32 @@ fn cipher(keys: &Keyring, version: u32, purpose: &str) -> Result<XChaCha20Poly13
     Ok(XChaCha20Poly1305::new(key.as_slice().into()))
 }
 
-/// Seal `files` into `out` under the active key. `nonce` gives a fresh random nonce per
-/// file (randomness is passed in). Returns the bytes written.
+/// Seal the files named by `names`, each read by `read` when its turn comes (so a large set
+/// is never in memory at once), into `out` under the active key. `nonce` gives a fresh
+/// random nonce per file (randomness is passed in). Returns the bytes written.
 pub fn seal(
     out: &mut dyn Write,
     keys: &Keyring,
     purpose: &str,
     at: &Position,
-    files: Vec<(String, Vec<u8>)>,
+    names: &[String],
+    mut read: impl FnMut(&str) -> Result<Vec<u8>, String>,
     mut nonce: impl FnMut() -> [u8; 24],
 ) -> Result<u64, String> {
     let version = keys.active_version();
     let cipher = cipher(keys, version, purpose)?;
-    let count = u32::try_from(files.len()).map_err(|_| "too many files")?;
+    let count = u32::try_from(names.len()).map_err(|_| "too many files")?;
     let head = header(version, at, count)?;
     let io = |e: std::io::Error| e.to_string();
     out.write_all(&head).map_err(io)?;
     let mut written = head.len() as u64;
-    for (i, (name, mut bytes)) in (0u32..).zip(files) {
+    for (i, name) in (0u32..).zip(names) {
+        let mut bytes = read(name)?;
         if name.len() > MAX_NAME_BYTES {
             return Err(format!("file name too long: {name}"));
         }
         let n = nonce();
-        cipher.encrypt_in_place(XNonce::from_slice(&n), &aad(&head, i, &name), &mut bytes).map_err(|_| "seal failed")?;
+        cipher.encrypt_in_place(XNonce::from_slice(&n), &aad(&head, i, name), &mut bytes).map_err(|_| "seal failed")?;
         out.write_all(&(name.len() as u16).to_be_bytes()).map_err(io)?;
         out.write_all(name.as_bytes()).map_err(io)?;
         out.write_all(&n).map_err(io)?;
@@ -190,7 +193,9 @@ mod tests {
         let mut out = Vec::new();
         let mut n = 0u8;
         let at = Position { seq: 42, hash: vec![1, 2, 3] };
-        seal(&mut out, &keys(), P, &at, files, || {
+        let names: Vec<String> = files.iter().map(|f| f.0.clone()).collect();
+        let read = |name: &str| Ok(files.iter().find(|f| f.0 == name).map(|f| f.1.clone()).unwrap_or_default());
+        seal(&mut out, &keys(), P, &at, &names, read, || {
             n += 1;
             [n; 24]
         })

@@ -284,11 +284,14 @@ impl Coordination {
             return Ok(None);
         }
         let at = self.indexed_position().await?;
-        let files = self.search.export_files().map_err(CoreError::Internal)?;
-        let count = files.len();
+        // The plan first, then each file read as its turn comes: the index is not copied
+        // whole into memory beside itself.
+        let export = self.search.export().map_err(CoreError::Internal)?;
+        let count = export.names.len();
         let random = self.random.clone();
-        let bytes =
-            sealed_files::seal(out, &self.keys, SNAPSHOT_PURPOSE, &at, files, || random.bytes::<24>()).map_err(CoreError::Internal)?;
+        let read = |name: &str| export.read(name);
+        let bytes = sealed_files::seal(out, &self.keys, SNAPSHOT_PURPOSE, &at, &export.names, read, || random.bytes::<24>())
+            .map_err(CoreError::Internal)?;
         let mut ev = Ctx::system("search").event(self.now(), "save_search_snapshot", "ok", "search_index", "");
         ev.details = serde_json::json!({ "seq": at.seq, "files": count, "bytes": bytes, "docs": self.search.len() }).to_string();
         self.append(&ev).await?;

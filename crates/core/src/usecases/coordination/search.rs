@@ -67,20 +67,18 @@ fn changes_text(action: &str) -> bool {
 /// Persons (or reports, or cases) read and indexed per step of the start-up build.
 const SEARCH_BUILD_PAGE: usize = 1_000;
 
+/// The names a person is found by: given names, both surnames and aliases.
+fn searchable_names(i: &Identity) -> String {
+    [&i.given_names, &i.first_surname, &i.second_surname, &i.aliases].iter().filter_map(|x| x.as_deref()).collect::<Vec<_>>().join(" ")
+}
+
 impl Coordination {
     async fn search_doc(&self, kind: &str, id: &str) -> CoreResult<Option<SearchDoc>> {
         Ok(match kind {
             "person" => match self.store.get_person(&PersonId::from_trusted(id.to_owned())).await? {
                 Some(p) => {
-                    let mut i = Identity::default();
-                    for (col, blob) in &p.sealed {
-                        i.set(col, Some(self.open("persons", col, id, blob)?));
-                    }
-                    let names = [&i.given_names, &i.first_surname, &i.second_surname, &i.aliases]
-                        .iter()
-                        .filter_map(|x| x.as_deref())
-                        .collect::<Vec<_>>()
-                        .join(" ");
+                    let i = self.scope().open_identity(&p)?;
+                    let names = searchable_names(&i);
                     let mut orgs = vec![p.org_id.to_string()];
                     let sub = RowFilter { subject_ids: vec![id.to_owned()], ..Default::default() };
                     orgs.extend(
@@ -212,15 +210,8 @@ impl Coordination {
         page.iter()
             .map(|p| {
                 let id = p.id.as_str();
-                let mut i = Identity::default();
-                for (col, blob) in &p.sealed {
-                    i.set(col, Some(self.open("persons", col, id, blob)?));
-                }
-                let names = [&i.given_names, &i.first_surname, &i.second_surname, &i.aliases]
-                    .iter()
-                    .filter_map(|x| x.as_deref())
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let i = self.scope().open_identity(p)?;
+                let names = searchable_names(&i);
                 let mut who = vec![p.org_id.to_string()];
                 who.extend(orgs.remove(id).unwrap_or_default());
                 Ok(SearchDoc { kind: "person", id: id.to_owned(), text: i.narrative.unwrap_or_default(), names, orgs: who })
@@ -266,12 +257,13 @@ impl Coordination {
     /// (what tells this database's trail from another's).
     async fn indexed_position(&self) -> CoreResult<Position> {
         let seq = *self.search.indexed_seq.lock().map_err(|_| CoreError::Internal("search poisoned".into()))?;
-        let hash = if seq > 0 {
-            self.store.audit_after(seq - 1, 1).await?.into_iter().find(|e| e.seq == seq).map(|e| e.hash).unwrap_or_default()
-        } else {
-            Vec::new()
-        };
+        let hash = if seq > 0 { self.audit_hash_at(seq).await?.unwrap_or_default() } else { Vec::new() };
         Ok(Position { seq, hash })
+    }
+
+    /// The hash of the audit entry `seq`, if this database's trail has one.
+    async fn audit_hash_at(&self, seq: i64) -> CoreResult<Option<Vec<u8>>> {
+        Ok(self.store.audit_after(seq - 1, 1).await?.into_iter().find(|e| e.seq == seq).map(|e| e.hash))
     }
 
     /// Write this process's search index to `out`, sealed under the master key
@@ -310,7 +302,7 @@ impl Coordination {
         };
         let at = opened.at.clone();
         if at.seq > 0 {
-            let here = self.store.audit_after(at.seq - 1, 1).await?.into_iter().find(|e| e.seq == at.seq).map(|e| e.hash);
+            let here = self.audit_hash_at(at.seq).await?;
             if here.as_deref() != Some(at.hash.as_slice()) {
                 return Ok(Err("the snapshot was taken from another database".into()));
             }

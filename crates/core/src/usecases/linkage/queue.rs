@@ -304,16 +304,22 @@ impl Linkage {
         Ok(MatchQueuePage { rows: page, total: queue.len() })
     }
 
-    /// One pair side by side. Identities only when the caller may see both persons — that
-    /// read is audited with both person ids.
-    pub async fn get_match(&self, ctx: &Ctx, id: &str) -> CoreResult<MatchView> {
+    /// Load a pair and authorize `action` on it, as `person_for` does for a person: an
+    /// unrelated caller learns nothing, not even whether the pair exists.
+    async fn match_for(&self, ctx: &Ctx, id: &str, action: Action) -> CoreResult<RecordRow> {
         let row = self.store.get_row(RecordTable::PersonMatches, id).await?;
         let rel = match &row {
             Some(r) => self.scope().match_relation(ctx, r).await?.0,
             None => Relation::Unrelated,
         };
-        self.authorize(ctx, Action::ViewMatches, rel, "person_match", id).await?;
-        let row = row.ok_or(CoreError::NotFound)?;
+        self.authorize(ctx, action, rel, "person_match", id).await?;
+        row.ok_or(CoreError::NotFound)
+    }
+
+    /// One pair side by side. Identities only when the caller may see both persons — that
+    /// read is audited with both person ids.
+    pub async fn get_match(&self, ctx: &Ctx, id: &str) -> CoreResult<MatchView> {
+        let row = self.match_for(ctx, id, Action::ViewMatches).await?;
         let view = self.match_view(ctx, &row, false).await?;
         self.append(&ctx.event(self.now(), "view_match", "ok", "person_match", id)).await?;
         Ok(view)
@@ -323,13 +329,7 @@ impl Linkage {
     /// person, and audited the same way: one `reveal_person` event per person, with the
     /// purpose, before anything is decrypted.
     pub async fn reveal_match(&self, ctx: &Ctx, id: &str, purpose: &str) -> CoreResult<MatchView> {
-        let row = self.store.get_row(RecordTable::PersonMatches, id).await?;
-        let rel = match &row {
-            Some(r) => self.scope().match_relation(ctx, r).await?.0,
-            None => Relation::Unrelated,
-        };
-        self.authorize(ctx, Action::DecideMatch, rel, "person_match", id).await?;
-        let row = row.ok_or(CoreError::NotFound)?;
+        let row = self.match_for(ctx, id, Action::DecideMatch).await?;
         let purpose = purpose.trim();
         if purpose.chars().count() < crate::usecases::persons::MIN_PURPOSE_CHARS {
             return Err(CoreError::field("purpose", "purpose_required"));
@@ -347,13 +347,7 @@ impl Linkage {
     /// Confirm (`linked`), reject (`rejected`) or undo a link (`unlinked`, reason required).
     /// Nothing about either person changes; the row's history keeps every decision.
     pub async fn decide_match(&self, ctx: &Ctx, id: &str, decision: &str, reason: &str, version: i64) -> CoreResult<MatchView> {
-        let row = self.store.get_row(RecordTable::PersonMatches, id).await?;
-        let rel = match &row {
-            Some(r) => self.scope().match_relation(ctx, r).await?.0,
-            None => Relation::Unrelated,
-        };
-        self.authorize(ctx, Action::DecideMatch, rel, "person_match", id).await?;
-        let row = row.ok_or(CoreError::NotFound)?;
+        let row = self.match_for(ctx, id, Action::DecideMatch).await?;
         if row.version != version {
             return Err(CoreError::Conflict { current: serde_json::Value::Null });
         }

@@ -25,6 +25,7 @@ pub const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[
     (15, "gap_and_occupancy", include_str!("../migrations/sqlite/0015_gap_and_occupancy.sql")),
     (16, "gap_index_covers_kind", include_str!("../migrations/sqlite/0016_gap_index_covers_kind.sql")),
     (17, "referred_to", include_str!("../migrations/sqlite/0017_referred_to.sql")),
+    (18, "gap_counts", include_str!("../migrations/sqlite/0018_gap_counts.sql")),
 ];
 pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -44,6 +45,7 @@ pub const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (15, "gap_and_occupancy", include_str!("../migrations/postgres/0015_gap_and_occupancy.sql")),
     (16, "gap_index_covers_kind", include_str!("../migrations/postgres/0016_gap_index_covers_kind.sql")),
     (17, "referred_to", include_str!("../migrations/postgres/0017_referred_to.sql")),
+    (18, "gap_counts", include_str!("../migrations/postgres/0018_gap_counts.sql")),
 ];
 
 fn be(e: sqlx::Error) -> StoreError {

@@ -612,13 +612,10 @@ pub async fn get_instrument(pool: &AnyPool, id: &str) -> StoreResult<Option<Inst
     r.as_ref().map(instrument).transpose()
 }
 
-/// The referral gap in SQL: each person's latest decision (no later one exists), if it
-/// identifies them and is old enough, and no referral that counts. Both backends run it
-/// with the subject indexes; nothing is loaded to be filtered in memory.
-/// The referral gap from the person rows' own gap columns (migration 0015, kept by
-/// triggers): each person's latest decision and how many of their referrals count as
+/// A page of the referral gap from the person rows' own gap columns (migration 0015, kept
+/// by triggers): each person's latest decision and how many of their referrals count as
 /// referred. One index range, by organisation or nationally, in the gap's order.
-fn gap_sql(q: &amparo_core::store::GapQuery, count: bool) -> (String, Vec<String>) {
+fn gap_sql(q: &amparo_core::store::GapQuery) -> (String, Vec<String>) {
     let mut binds: Vec<String> = Vec::new();
     let mut n = 1;
     let kinds = placeholders(n, q.identified.len().max(1));
@@ -630,9 +627,6 @@ fn gap_sql(q: &amparo_core::store::GapQuery, count: bool) -> (String, Vec<String
         cond.push_str(&format!(" AND p.org_id = ${n}"));
         binds.push(org.to_string());
         n += 1;
-    }
-    if count {
-        return (format!("SELECT COUNT(*) AS n FROM persons p WHERE {cond}"), binds);
     }
     if let Some(a) = &q.after {
         // A position from a sealed cursor: the time is a number, the id bound.
@@ -648,7 +642,7 @@ fn gap_sql(q: &amparo_core::store::GapQuery, count: bool) -> (String, Vec<String
 }
 
 pub async fn gap_page(pool: &AnyPool, q: &amparo_core::store::GapQuery) -> StoreResult<Vec<amparo_core::store::GapCandidate>> {
-    let (sql, binds) = gap_sql(q, false);
+    let (sql, binds) = gap_sql(q);
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for v in binds {
         query = query.bind(v);
@@ -670,12 +664,37 @@ pub async fn gap_page(pool: &AnyPool, q: &amparo_core::store::GapQuery) -> Store
         .collect()
 }
 
+/// How many persons are in the referral gap: the whole days before the cutoff's day from
+/// the per-day counts (migration 0018, kept by triggers: a few thousand rows nationally
+/// rather than every unreferred person), plus the cutoff's own part-day counted on the
+/// persons index, so any cutoff is exact.
 pub async fn gap_count(pool: &AnyPool, q: &amparo_core::store::GapQuery) -> StoreResult<i64> {
-    let (sql, binds) = gap_sql(q, true);
+    let kinds: Vec<String> = if q.identified.is_empty() { vec![String::new()] } else { q.identified.clone() };
+    let day = q.cutoff.div_euclid(86_400);
+    // Numbers core computed, never client text; the scope and kinds are bound.
+    let mut binds = vec![q.org.as_ref().map(ToString::to_string).unwrap_or_default()];
+    let whole_kinds = placeholders(2, kinds.len());
+    binds.extend(kinds.iter().cloned());
+    let part_kinds = placeholders(2 + kinds.len(), kinds.len());
+    binds.extend(kinds.iter().cloned());
+    let mut part = format!(
+        "p.referred_n = 0 AND p.gap_at >= {from} AND p.gap_at < {cutoff} AND p.gap_kind IN ({part_kinds})",
+        from = day * 86_400,
+        cutoff = q.cutoff
+    );
+    if let Some(org) = &q.org {
+        part.push_str(&format!(" AND p.org_id = ${}", 2 + 2 * kinds.len()));
+        binds.push(org.to_string());
+    }
+    let sql = format!(
+        "SELECT CAST((SELECT COALESCE(SUM(g.n), 0) FROM gap_counts g \
+           WHERE g.scope = $1 AND g.kind IN ({whole_kinds}) AND g.day < {day}) AS BIGINT) AS whole, \
+         (SELECT COUNT(*) FROM persons p WHERE {part}) AS part"
+    );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for v in binds {
         query = query.bind(v);
     }
     let r = query.fetch_one(pool).await.map_err(be)?;
-    i(&r, "n")
+    Ok(i(&r, "whole")? + i(&r, "part")?)
 }

@@ -1073,6 +1073,31 @@ async fn story_pages_counts_and_the_gap(e: Env) {
         .await
         .unwrap();
     assert_eq!(e.store.gap_count(&q(None, 1_000 * 86_400)).await.unwrap(), 0, "a newer decision says not a victim");
+    // The count sums whole days from the per-day counts and counts the cutoff's own day on
+    // the persons: a decision at 01:00 of day 400 is in the gap from 01:00:01 on, not before.
+    let at = 400 * 86_400 + 3_600;
+    let later = RecordRow { occurred_at: Some(at), ..decide("d5", "PossibleVictim", 400) };
+    e.store
+        .write(&Batch { inserts: vec![(RecordTable::Decisions, later)], updates: vec![] }, &ctx.event(1, "t", "ok", "t", ""))
+        .await
+        .unwrap();
+    for (cutoff, want) in [(at, 0), (at + 1, 1), (400 * 86_400, 0), (401 * 86_400, 1), (1_000 * 86_400, 1)] {
+        assert_eq!(e.store.gap_count(&q(None, cutoff)).await.unwrap(), want, "nationally, cutoff {cutoff}");
+        assert_eq!(e.store.gap_count(&q(Some(org.clone()), cutoff)).await.unwrap(), want, "the unit, cutoff {cutoff}");
+        assert_eq!(e.store.gap_count(&q(Some(other.clone()), cutoff)).await.unwrap(), 0, "another unit, cutoff {cutoff}");
+        let listed = e.store.gap_page(&q(None, cutoff)).await.unwrap().len();
+        assert_eq!(listed as i64, want, "the page and the count agree, cutoff {cutoff}");
+    }
+    // Only identified kinds count: asking for another kind finds nobody.
+    let other_kind = GapQuery { identified: vec!["ActualVictim".into()], ..q(None, 1_000 * 86_400) };
+    assert_eq!(e.store.gap_count(&other_kind).await.unwrap(), 0, "the latest decision is PossibleVictim");
+    let newer = decide("d6", "NotAVictim", 500);
+    e.store
+        .write(&Batch { inserts: vec![(RecordTable::Decisions, newer)], updates: vec![] }, &ctx.event(1, "t", "ok", "t", ""))
+        .await
+        .unwrap();
+    assert_eq!(e.store.gap_count(&q(None, 1_000 * 86_400)).await.unwrap(), 0, "out again, and its old day's count with it");
+    assert_eq!(e.store.gap_count(&q(None, 401 * 86_400)).await.unwrap(), 0, "its old day's count went back to zero");
 
     // The persons referred to an organisation (its list's second half) follow the same
     // rule, once per person however many referrals count.

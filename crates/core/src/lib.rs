@@ -17,6 +17,7 @@ pub mod error;
 pub mod geo_data;
 pub mod profile;
 pub mod random;
+pub mod rows;
 pub mod search_index;
 pub mod store;
 pub mod usecases;

@@ -94,6 +94,10 @@ impl ReferralStatus {
     pub fn occupies(self) -> bool {
         matches!(self, ReferralStatus::Accepted | ReferralStatus::InProgress)
     }
+    /// A referral still under way (a second one to the same service is refused meanwhile).
+    pub fn is_open(self) -> bool {
+        matches!(self, ReferralStatus::Requested | ReferralStatus::Accepted | ReferralStatus::InProgress)
+    }
     /// A referral that answers the "referral gap": anything not refused or withdrawn.
     pub fn counts_as_referred(self) -> bool {
         !matches!(self, ReferralStatus::Rejected | ReferralStatus::Revoked)

@@ -5,6 +5,8 @@
 use crate::error::{CoreError, CoreResult};
 use crate::kernel::Kernel;
 use crate::random::RandomExt;
+use crate::rows::notification::{Notification, NotificationId, NotificationStatus};
+use crate::rows::{Row, Stamp};
 use crate::store::{Batch, RecordRow, RecordTable, StoreError};
 use amparo_domain::OrgId;
 use amparo_domain::audit::AuditEvent;
@@ -26,10 +28,15 @@ impl Kernel {
 
     /// The sealed part of a row, or the default when the row has none.
     pub(crate) fn open_json<T: DeserializeOwned + Default>(&self, table: RecordTable, row: &RecordRow) -> CoreResult<T> {
-        match &row.sealed {
+        self.open_sealed(table, &row.id, row.sealed.as_deref())
+    }
+
+    /// A typed row's sealed part (see `rows`), or the default when it has none.
+    pub(crate) fn open_sealed<T: DeserializeOwned + Default>(&self, table: RecordTable, id: &str, sealed: Option<&[u8]>) -> CoreResult<T> {
+        match sealed {
             None => Ok(T::default()),
             Some(blob) => {
-                let text = self.open(table.name(), "sealed", &row.id, blob)?;
+                let text = self.open(table.name(), "sealed", id, blob)?;
                 serde_json::from_str(&text).map_err(CoreError::internal)
             }
         }
@@ -58,8 +65,20 @@ impl Kernel {
     }
 
     /// An unread in-app notification for an organisation, pointing at a page.
-    pub(crate) fn notification(&self, to: &OrgId, kind: &str, link: &str) -> RecordRow {
-        RecordRow { lookup: Some(link.to_owned()), ..self.new_row(&self.random.new_id(), to, "system", kind, "unread") }
+    pub(crate) fn notification(&self, to: &OrgId, kind: &str, link: &str) -> Notification {
+        Notification {
+            id: NotificationId(self.random.new_id()),
+            to: to.clone(),
+            kind: kind.to_owned(),
+            status: NotificationStatus::Unread,
+            link: link.to_owned(),
+            stamp: Stamp::new(self.now(), "system"),
+        }
+    }
+
+    /// The same, as a batch entry.
+    pub(crate) fn notify(&self, to: &OrgId, kind: &str, link: &str) -> (RecordTable, RecordRow) {
+        (Notification::TABLE, self.notification(to, kind, link).stored())
     }
 
     /// Write a batch with its audit event; a stale version anywhere fails the whole batch

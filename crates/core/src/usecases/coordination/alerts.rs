@@ -156,8 +156,8 @@ impl Coordination {
             }
             let mine = self.alert_row(person, other, basis);
             let theirs = self.alert_row(other, person, basis);
-            inserts.push((RecordTable::Notifications, self.notification(&person.org_id, "match_alert", "/alerts")));
-            inserts.push((RecordTable::Notifications, self.notification(&other.org_id, "match_alert", "/alerts")));
+            inserts.push(self.notify(&person.org_id, "match_alert", "/alerts"));
+            inserts.push(self.notify(&other.org_id, "match_alert", "/alerts"));
             inserts.push((RecordTable::Alerts, mine));
             inserts.push((RecordTable::Alerts, theirs));
         }

@@ -18,6 +18,7 @@ use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
 use crate::records::attrs;
+use crate::rows::referral::Referral;
 use crate::search_index::SearchDoc;
 use crate::store::{PersonRecord, RecordRow, RecordTable, RowFilter};
 use crate::usecases::cases::{CaseAttrs, CaseNote};
@@ -81,13 +82,7 @@ impl Coordination {
                     let names = searchable_names(&i);
                     let mut orgs = vec![p.org_id.to_string()];
                     let sub = RowFilter { subject_ids: vec![id.to_owned()], ..Default::default() };
-                    orgs.extend(
-                        self.store
-                            .find_rows(RecordTable::Referrals, &sub)
-                            .await?
-                            .into_iter()
-                            .filter_map(|r| r.party_org.map(|o| o.to_string())),
-                    );
+                    orgs.extend(crate::rows::find::<Referral>(&*self.store, &sub).await?.into_iter().map(|r| r.to_org.to_string()));
                     let links = self
                         .store
                         .find_rows(RecordTable::CaseLinks, &RowFilter { lookup: Some(id.to_owned()), ..Default::default() })
@@ -190,10 +185,8 @@ impl Coordination {
     async fn person_docs(&self, page: &[PersonRecord]) -> CoreResult<Vec<SearchDoc>> {
         let ids: Vec<String> = page.iter().map(|p| p.id.to_string()).collect();
         let mut orgs: HashMap<String, Vec<String>> = HashMap::new();
-        for r in self.store.find_rows(RecordTable::Referrals, &RowFilter { subject_ids: ids.clone(), ..Default::default() }).await? {
-            if let (Some(p), Some(o)) = (r.subject_id, r.party_org) {
-                orgs.entry(p).or_default().push(o.to_string());
-            }
+        for r in crate::rows::find::<Referral>(&*self.store, &RowFilter { subject_ids: ids.clone(), ..Default::default() }).await? {
+            orgs.entry(r.person.to_string()).or_default().push(r.to_org.to_string());
         }
         let mut links: Vec<(String, String)> = Vec::new();
         for chunk in ids.chunks(1_000) {
@@ -353,10 +346,8 @@ impl Coordination {
                         keys.extend(links.into_iter().filter_map(|l| l.lookup).map(|p| ("person".to_owned(), p)));
                     }
                     "referral" => {
-                        if let Some(r) = self.store.get_row(RecordTable::Referrals, &e.event.record_id).await?
-                            && let Some(p) = r.subject_id
-                        {
-                            keys.push(("person".to_owned(), p));
+                        if let Some(r) = crate::rows::get::<Referral>(&*self.store, &e.event.record_id).await? {
+                            keys.push(("person".to_owned(), r.person.to_string()));
                         }
                     }
                     // A bulk import is one audit event for the whole file (all or nothing): index

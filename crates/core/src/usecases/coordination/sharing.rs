@@ -126,11 +126,10 @@ impl Coordination {
         }
         let a = ShareAttrs { purpose, until, hide_identities: input.hide_identities, requested: false, history: vec![] };
         let row = self.share_row(ctx, &case, &to, &a, "granted")?;
-        let note = self.notification(&to, "case_shared", &format!("/cases/{case_id}"));
+        let note = self.notify(&to, "case_shared", &format!("/cases/{case_id}"));
         let mut ev = ctx.event(self.now(), "share_case", "ok", "case", case_id);
         ev.details = serde_json::json!({ "to": to, "until": a.until, "hide_identities": a.hide_identities }).to_string();
-        self.commit(&Batch { inserts: vec![(RecordTable::Shares, row.clone()), (RecordTable::Notifications, note)], updates: vec![] }, &ev)
-            .await?;
+        self.commit(&Batch { inserts: vec![(RecordTable::Shares, row.clone()), note], updates: vec![] }, &ev).await?;
         self.share_view(ctx, &row, case.lookup.as_deref().unwrap_or(""))
     }
 
@@ -158,9 +157,8 @@ impl Coordination {
             Some(case) if case.org_id != me.org_id => {
                 let a = ShareAttrs { purpose, until, hide_identities: false, requested: true, history: vec![] };
                 let row = self.share_row(ctx, &case, &me.org_id, &a, "requested")?;
-                let note = self.notification(&case.org_id, "share_requested", &format!("/cases/{}", case.id));
-                self.commit(&Batch { inserts: vec![(RecordTable::Shares, row), (RecordTable::Notifications, note)], updates: vec![] }, &ev)
-                    .await
+                let note = self.notify(&case.org_id, "share_requested", &format!("/cases/{}", case.id));
+                self.commit(&Batch { inserts: vec![(RecordTable::Shares, row), note], updates: vec![] }, &ev).await
             }
             _ => self.append(&ev).await.map(|_| ()),
         }
@@ -190,14 +188,10 @@ impl Coordination {
         let updated =
             RecordRow { status: next.into(), attrs: to_json(&a)?, version: share.version + 1, updated_at: self.now(), ..share.clone() };
         let to = share.party_org.clone().unwrap_or_else(|| share.org_id.clone());
-        let note = self.notification(&to, &format!("share_{next}"), &format!("/cases/{case_id}"));
+        let note = self.notify(&to, &format!("share_{next}"), &format!("/cases/{case_id}"));
         let mut ev = ctx.event(self.now(), &format!("{action}_share"), "ok", "case", &case_id);
         ev.details = serde_json::json!({ "share": share_id, "to": to }).to_string();
-        self.commit(
-            &Batch { inserts: vec![(RecordTable::Notifications, note)], updates: vec![(RecordTable::Shares, updated.clone())] },
-            &ev,
-        )
-        .await?;
+        self.commit(&Batch { inserts: vec![note], updates: vec![(RecordTable::Shares, updated.clone())] }, &ev).await?;
         self.share_view(ctx, &updated, case.lookup.as_deref().unwrap_or(""))
     }
 
@@ -233,17 +227,10 @@ impl Coordination {
             RecordRow { org_id: to.clone(), attrs: to_json(&a)?, version: case.version + 1, updated_at: self.now(), ..case.clone() };
         let keep = ShareAttrs { purpose, until, hide_identities: false, requested: false, history: vec![] };
         let back = RecordRow { org_id: to.clone(), ..self.share_row(ctx, &case, &from, &keep, "granted")? };
-        let note = self.notification(&to, "case_transferred", &format!("/cases/{case_id}"));
+        let note = self.notify(&to, "case_transferred", &format!("/cases/{case_id}"));
         let mut ev = ctx.event(self.now(), "transfer_case", "ok", "case", case_id);
         ev.details = serde_json::json!({ "from": from, "to": to }).to_string();
-        self.commit(
-            &Batch {
-                inserts: vec![(RecordTable::Shares, back), (RecordTable::Notifications, note)],
-                updates: vec![(RecordTable::Cases, moved)],
-            },
-            &ev,
-        )
-        .await
+        self.commit(&Batch { inserts: vec![(RecordTable::Shares, back), note], updates: vec![(RecordTable::Cases, moved)] }, &ev).await
     }
 
     /// Who has read or changed the case, from the audit trail. For the owning organisation.

@@ -91,10 +91,10 @@ impl Coordination {
                 self.authorize(ctx, Action::ViewReports, rel, "report", id).await
             }
             RecordKind::Referral => {
-                let row = self.store.get_row(RecordTable::Referrals, id).await?;
+                let found = crate::rows::get::<crate::rows::referral::Referral>(&*self.store, id).await?;
                 let mine = ctx.org_id();
-                let rel = match &row {
-                    Some(r) if mine.is_some() && (Some(&r.org_id) == mine || r.party_org.as_ref() == mine) => Relation::SameOrg,
+                let rel = match &found {
+                    Some(r) if Some(&r.from_org) == mine || Some(&r.to_org) == mine => Relation::SameOrg,
                     _ => Relation::Unrelated,
                 };
                 self.authorize(ctx, Action::ViewReferrals, rel, "referral", id).await

@@ -18,12 +18,15 @@ use super::demo_names::{ALIASES, Dice, GIVEN_F, GIVEN_M, SECOND_GIVEN, SURNAMES}
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::records::to_json;
+use crate::rows::referral::{Referral, ReferralAttrs, ReferralId, ReferralStep};
+use crate::rows::service::Service;
+use crate::rows::{self, Stamp};
 use crate::store::{Batch, PersonRecord, RecordRow, RecordTable, RowFilter};
 use amparo_domain::intake::ReportInput;
 use amparo_domain::org::{OrgKind, Organisation};
 use amparo_domain::person::{Identity, PersonProfile, PersonRole, pseudonym};
 use amparo_domain::policy::{Action, Relation};
-use amparo_domain::protection::{AssistanceInput, days_from_civil, iso_date};
+use amparo_domain::protection::{AssistanceInput, Consent, ServiceKind, days_from_civil, iso_date};
 use amparo_domain::screening::Instrument;
 use amparo_domain::{OrgId, PersonId, UserId};
 
@@ -74,7 +77,8 @@ struct Orgs {
     instrument: Option<Instrument>,
     prosecutors: Vec<Organisation>,
     carers: Vec<Organisation>,
-    services: Vec<(String, String, OrgId, Option<String>)>,
+    /// Active services that take referrals here (not repatriation).
+    services: Vec<Service>,
     /// (region code, its provinces)
     places: Vec<(String, Vec<String>)>,
 }
@@ -134,13 +138,10 @@ impl Demo {
         if police.is_empty() || prosecutors.is_empty() || carers.is_empty() {
             return Err(CoreError::field("organisations", "load_the_demo_first"));
         }
-        let mut services = self.store.find_rows(RecordTable::Services, &RowFilter::default()).await?;
-        services.sort_by(|a, b| (&a.area_code, &a.kind, &a.attrs).cmp(&(&b.area_code, &b.kind, &b.attrs)));
-        let services = services
-            .into_iter()
-            .filter(|s| s.kind != "repatriation")
-            .map(|s| (s.id.clone(), s.kind.clone(), s.org_id.clone(), s.area_code.clone()))
-            .collect();
+        let mut services = rows::find::<Service>(&*self.store, &RowFilter::default()).await?;
+        // A stable order (the one the stored rows always had), so a seed gives one data set.
+        services.sort_by_cached_key(|s| (s.region.clone(), s.kind.as_str(), rows::write_attrs(&s.attrs).unwrap_or_default()));
+        services.retain(|s| s.kind != ServiceKind::Repatriation);
         let country = police.first().map(|p| p.jurisdiction.split('-').next().unwrap_or("PE").to_owned()).unwrap_or_default();
         let mut places = Vec::new();
         for region in self.store.list_areas(&country, None).await? {
@@ -381,19 +382,33 @@ impl Demo {
                     }
                 }
                 let service = o.services.get(d.below(o.services.len() as u64) as usize).cloned();
-                if let (true, Some((sid, skind, sorg, sarea))) = (status != "NotAVictim" && d.chance(45), service) {
+                if let (true, Some(service)) = (status != "NotAVictim" && d.chance(45), service) {
+                    use amparo_domain::protection::{ConsentBy, ConsentMethod, ReferralStatus as S};
                     let on = decided + d.below(30) as i64 * 86_400;
-                    let st = d.pick(&["requested", "accepted", "in_progress", "completed", "completed", "rejected"]);
-                    let mut r = row(d, &police.id, &skind, st, on);
-                    r.subject_id = Some(vid.clone());
-                    r.party_org = Some(sorg);
-                    r.area_code = sarea;
-                    r.lookup = Some(sid);
-                    r.attrs = to_json(&serde_json::json!({
-                        "service_name": "Servicio", "consent": { "by": "authority", "method": "written", "given_on": iso_date(on) },
-                        "without_consent": false, "steps": [{ "at": on, "by": "generator", "status": "requested" }],
-                    }))?;
-                    rows.push((RecordTable::Referrals, r));
+                    let choices = [S::Requested, S::Accepted, S::InProgress, S::Completed, S::Completed, S::Rejected];
+                    let st = choices.get(d.below(choices.len() as u64) as usize).copied().unwrap_or(S::Requested);
+                    let requested =
+                        ReferralStep { at: on, by: "generator".into(), status: S::Requested, reason: None, capacity_override: false };
+                    let referral = Referral {
+                        id: ReferralId(d.id()),
+                        from_org: police.id.clone(),
+                        to_org: service.org_id.clone(),
+                        person: PersonId::from_trusted(vid.clone()),
+                        service: service.id.clone(),
+                        service_kind: service.kind,
+                        status: st,
+                        region: Some(service.region.clone()),
+                        referred_at: Some(on),
+                        attrs: ReferralAttrs {
+                            service_name: service.attrs.name.clone(),
+                            consent: Some(Consent { by: ConsentBy::Authority, method: ConsentMethod::Written, given_on: iso_date(on) }),
+                            without_consent: false,
+                            steps: vec![requested],
+                        },
+                        sealed: None,
+                        stamp: Stamp { version: 1, created_at: on, created_by: "generator".into(), updated_at: on },
+                    };
+                    rows.push(rows::entry(&referral)?);
                 }
                 if let Some((identity, Some(carer))) = again {
                     let their_age = Some(age + d.below(2) as i64);

@@ -366,9 +366,12 @@ impl Demo {
         }
 
         // 9. Referrals to shelters and services, and repatriation of foreign victims.
-        let services = self.store.find_rows(RecordTable::Services, &RowFilter::default()).await?;
-        let service_ids: Vec<(String, String)> =
-            services.iter().filter(|r| r.kind != "repatriation").map(|r| (r.id.clone(), r.kind.clone())).collect();
+        let services = crate::rows::find::<crate::rows::service::Service>(&*self.store, &RowFilter::default()).await?;
+        let service_ids: Vec<(String, String)> = services
+            .iter()
+            .filter(|s| s.kind != amparo_domain::protection::ServiceKind::Repatriation)
+            .map(|s| (s.id.0.clone(), s.kind.as_str().to_owned()))
+            .collect();
         for (n, (p, nationality, _)) in extra.iter().enumerate() {
             if n % 2 == 1 {
                 continue;

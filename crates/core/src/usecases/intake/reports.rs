@@ -287,9 +287,7 @@ impl Intake {
         let (row, _) = self.new_report_row(&f, &queue, Some(&me.org_id), me.user_id.as_str())?;
         let mut batch = Batch { inserts: vec![(RecordTable::Reports, row.clone())], updates: vec![] };
         if queue.id != me.org_id {
-            batch
-                .inserts
-                .push((RecordTable::Notifications, self.notification(&queue.id, "report_routed", &format!("/reports/{}", row.id))));
+            batch.inserts.push(self.notify(&queue.id, "report_routed", &format!("/reports/{}", row.id)));
         }
         let mut ev = ctx.event(self.now(), "create_report", "ok", "report", &row.id);
         ev.details = serde_json::json!({ "routed_to": queue.id, "channel": f.channel, "place": f.place }).to_string();
@@ -331,10 +329,7 @@ impl Intake {
         row.attrs = to_json(&a)?;
         row.lookup = Some(reference.clone());
         let batch = Batch {
-            inserts: vec![
-                (RecordTable::Reports, row.clone()),
-                (RecordTable::Notifications, self.notification(&queue.id, "report_routed", &format!("/reports/{}", row.id))),
-            ],
+            inserts: vec![(RecordTable::Reports, row.clone()), self.notify(&queue.id, "report_routed", &format!("/reports/{}", row.id))],
             updates: vec![],
         };
         let ctx = Ctx::anonymous("", operation_id);
@@ -400,10 +395,7 @@ impl Intake {
             ..row.clone()
         };
         let batch = Batch {
-            inserts: vec![(
-                RecordTable::Notifications,
-                self.notification(&row.org_id, "report_follow_up", &format!("/reports/{}", row.id)),
-            )],
+            inserts: vec![self.notify(&row.org_id, "report_follow_up", &format!("/reports/{}", row.id))],
             updates: vec![(RecordTable::Reports, updated)],
         };
         let ctx = Ctx::anonymous("", operation_id);
@@ -540,15 +532,12 @@ impl Intake {
                 // The new unit's clock starts again for acknowledgement, not for acting.
                 a.acknowledged_at = None;
                 updated.status = ReportStatus::New.as_str().into();
-                notify = Some(self.notification(&target.id, "report_routed", &format!("/reports/{}", row.id)));
+                notify = Some(self.notify(&target.id, "report_routed", &format!("/reports/{}", row.id)));
             }
         }
         a.steps.push(step);
         updated.attrs = to_json(&a)?;
-        let batch = Batch {
-            inserts: notify.into_iter().map(|n| (RecordTable::Notifications, n)).collect(),
-            updates: vec![(RecordTable::Reports, updated.clone())],
-        };
+        let batch = Batch { inserts: notify.into_iter().collect(), updates: vec![(RecordTable::Reports, updated.clone())] };
         let mut ev = ctx.event(now, &format!("{action}_report"), "ok", "report", id);
         if action == "reassign" {
             ev.details = serde_json::json!({ "from": row.org_id, "to": updated.org_id }).to_string();
@@ -657,9 +646,7 @@ impl Intake {
         };
         let mut batch = Batch { inserts: vec![(RecordTable::Inspections, row)], updates: vec![] };
         if let Some(p) = &police {
-            batch
-                .inserts
-                .push((RecordTable::Notifications, self.notification(&p.id, "inspection_indicators", &format!("/inspections/{id}"))));
+            batch.inserts.push(self.notify(&p.id, "inspection_indicators", &format!("/inspections/{id}")));
         }
         if let Some(r) = &f.report_id {
             self.act_on_report(ctx, r, &mut batch).await?;

@@ -463,7 +463,7 @@ impl Linkage {
         let mut batch = Batch::default();
         if new_candidates > 0 || withdrawn > 0 {
             for org in notify {
-                batch.inserts.push((RecordTable::Notifications, self.notification(&org, "match_review", "/matches")));
+                batch.inserts.push(self.notify(&org, "match_review", "/matches"));
             }
         }
         let summary = LinkRunSummary {

@@ -274,8 +274,8 @@ impl Linkage {
             // By person, then by recipient here: asked with the recipient too, the database
             // walks every referral the shelter ever received (its (party, status) index wins).
             let f = RowFilter { statuses: counting.clone(), subject_ids: slice.to_vec(), ..Default::default() };
-            let rows = self.store.find_rows(RecordTable::Referrals, &f).await?;
-            referred.extend(rows.into_iter().filter(|r| r.party_org.as_ref() == Some(org)).filter_map(|r| r.subject_id));
+            let found = crate::rows::find::<crate::rows::referral::Referral>(&*self.store, &f).await?;
+            referred.extend(found.into_iter().filter(|r| &r.to_org == org).map(|r| r.person.to_string()));
         }
         let mut queue = Vec::new();
         for r in &rows {

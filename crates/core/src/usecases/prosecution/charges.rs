@@ -233,7 +233,7 @@ impl Prosecution {
         let mut inserts = Vec::new();
         if a.flag.is_some() {
             // Someone must look at it: the owning organisation is told.
-            inserts.push((RecordTable::Notifications, self.notification(&row.org_id, "sentence_flagged", &format!("/cases/{case_id}"))));
+            inserts.push(self.notify(&row.org_id, "sentence_flagged", &format!("/cases/{case_id}")));
         }
         self.commit(&Batch { inserts, updates: vec![(RecordTable::Charges, updated.clone())] }, &ev).await?;
         self.charge_view_for(&updated, sight)

@@ -101,11 +101,11 @@ impl Prosecution {
                         detail: format!("{} {}", p.code, d.kind),
                     });
                 }
-                for r in self.store.find_rows(RecordTable::Referrals, &psub).await? {
+                for r in crate::rows::find::<crate::rows::referral::Referral>(&*self.store, &psub).await? {
                     out.push(TimelineItem {
-                        date: iso_date(r.created_at),
+                        date: iso_date(r.stamp.created_at),
                         what: "referral".into(),
-                        detail: format!("{} {} {}", p.code, r.kind, r.status),
+                        detail: format!("{} {} {}", p.code, r.service_kind.as_str(), r.status.as_str()),
                     });
                 }
             }

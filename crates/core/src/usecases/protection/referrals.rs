@@ -11,6 +11,10 @@ use crate::error::{CoreError, CoreResult};
 use crate::paging::{Page, row_key, scanned};
 use crate::random::RandomExt;
 use crate::records::{attrs, to_json};
+use crate::rows::notification::{Notification, NotificationStatus};
+use crate::rows::referral::{Referral, ReferralAttrs, ReferralId, ReferralSecrets};
+use crate::rows::service::{Service, ServiceAttrs, ServiceId, ServiceSecrets, ServiceStatus};
+use crate::rows::{self, Row, Stamp};
 use crate::store::{Batch, GapCandidate, GapQuery, RecordRow, RecordTable, RowFilter};
 use crate::usecases::identification::{DecisionView, ScreeningView};
 use amparo_domain::paging::{After, ListParams};
@@ -23,19 +27,6 @@ use amparo_domain::protection::{
 use amparo_domain::validation::FieldErrors;
 use amparo_domain::{OrgId, PersonId};
 use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct ServiceAttrs {
-    name: String,
-    specialisations: Vec<Specialisation>,
-    capacity: i64,
-    contact_protocol: String,
-}
-
-#[derive(Default, Serialize, Deserialize)]
-struct ServiceSecrets {
-    address: Option<String>,
-}
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ServiceView {
@@ -68,31 +59,7 @@ pub struct ReferralBoxes {
     pub outgoing_cursor: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ReferralStep {
-    pub at: i64,
-    pub by: String,
-    pub status: ReferralStatus,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    #[serde(default)]
-    pub capacity_override: bool,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct ReferralAttrs {
-    service_name: String,
-    consent: Option<Consent>,
-    without_consent: bool,
-    steps: Vec<ReferralStep>,
-}
-
-#[derive(Default, Serialize, Deserialize)]
-struct ReferralSecrets {
-    consent_name: Option<String>,
-    no_consent_reason: Option<String>,
-    notes: Option<String>,
-}
+pub use crate::rows::referral::ReferralStep;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ReferralView {
@@ -206,34 +173,33 @@ impl Referrals {
     async fn occupancy(&self, service_id: &str) -> CoreResult<i64> {
         let f = RowFilter {
             lookup: Some(service_id.to_owned()),
-            statuses: vec!["accepted".into(), "in_progress".into()],
+            statuses: ReferralStatus::ALL.iter().filter(|s| s.occupies()).map(|s| s.as_str().into()).collect(),
             ..Default::default()
         };
         // Counted by the database: a busy shelter's referrals are not loaded to be counted.
         Ok(self.store.count_rows(RecordTable::Referrals, &f).await?)
     }
 
-    async fn service_view(&self, ctx: &Ctx, row: &RecordRow) -> CoreResult<ServiceView> {
-        let a: ServiceAttrs = attrs(row)?;
-        let rel = if ctx.org_id() == Some(&row.org_id) { Relation::SameOrg } else { Relation::Unrelated };
+    async fn service_view(&self, ctx: &Ctx, s: &Service) -> CoreResult<ServiceView> {
+        let rel = if ctx.org_id() == Some(&s.org_id) { Relation::SameOrg } else { Relation::Unrelated };
         let address = if may(ctx, Action::ViewServiceAddress, rel) {
-            self.open_json::<ServiceSecrets>(RecordTable::Services, row)?.address
+            self.open_sealed::<ServiceSecrets>(Service::TABLE, &s.id.0, s.sealed.as_deref())?.address
         } else {
             None
         };
         Ok(ServiceView {
-            id: row.id.clone(),
-            org_id: row.org_id.clone(),
-            name: a.name,
-            kind: row.kind.clone(),
-            specialisations: a.specialisations,
-            region: row.area_code.clone().unwrap_or_default(),
-            capacity: a.capacity,
-            occupancy: self.occupancy(&row.id).await?,
-            contact_protocol: a.contact_protocol,
+            id: s.id.0.clone(),
+            org_id: s.org_id.clone(),
+            name: s.attrs.name.clone(),
+            kind: s.kind.as_str().into(),
+            specialisations: s.attrs.specialisations.clone(),
+            region: s.region.clone(),
+            capacity: s.attrs.capacity,
+            occupancy: self.occupancy(&s.id.0).await?,
+            contact_protocol: s.attrs.contact_protocol.clone(),
             address,
-            active: row.status == "active",
-            version: row.version,
+            active: s.status == ServiceStatus::Active,
+            version: s.stamp.version,
             can_edit: false,
         })
     }
@@ -241,11 +207,14 @@ impl Referrals {
     /// The directory. Filters are optional; addresses only for the caller's own services.
     pub async fn list_services(&self, ctx: &Ctx, kind: Option<&str>) -> CoreResult<Vec<ServiceView>> {
         self.authorize(ctx, Action::ViewDirectory, Relation::OwnOrgScope, "service", "").await?;
-        let f =
-            RowFilter { kind: kind.filter(|k| !k.is_empty()).map(str::to_owned), statuses: vec!["active".into()], ..Default::default() };
+        let f = RowFilter {
+            kind: kind.filter(|k| !k.is_empty()).map(str::to_owned),
+            statuses: vec![ServiceStatus::Active.as_str().into()],
+            ..Default::default()
+        };
         let mut out = Vec::new();
-        for r in self.store.find_rows(RecordTable::Services, &f).await? {
-            out.push(self.service_view(ctx, &r).await?);
+        for s in rows::find::<Service>(&*self.store, &f).await? {
+            out.push(self.service_view(ctx, &s).await?);
         }
         // Even the organisation's own addresses are sensitive: showing them is a recorded read.
         if out.iter().any(|s| s.address.is_some()) {
@@ -266,12 +235,15 @@ impl Referrals {
         {
             return Err(CoreError::field("kind", "invalid_choice"));
         }
-        let base =
-            RowFilter { kind: kind.filter(|k| !k.is_empty()).map(str::to_owned), statuses: vec!["active".into()], ..Default::default() };
-        let seen = scanned(self.scan_rows(RecordTable::Services, base, &filter, &page).await?, page.limit, row_key);
+        let base = RowFilter {
+            kind: kind.filter(|k| !k.is_empty()).map(str::to_owned),
+            statuses: vec![ServiceStatus::Active.as_str().into()],
+            ..Default::default()
+        };
+        let seen = scanned(self.scan_rows(Service::TABLE, base, &filter, &page).await?, page.limit, row_key);
         let mut out = Vec::with_capacity(seen.rows.len());
-        for r in &seen.rows {
-            out.push(self.service_view(ctx, r).await?);
+        for s in &rows::typed::<Service>(seen.rows)? {
+            out.push(self.service_view(ctx, s).await?);
         }
         if out.iter().any(|s| s.address.is_some()) {
             self.append(&ctx.event(self.now(), "read_service_address", "ok", "service", "")).await?;
@@ -281,8 +253,8 @@ impl Referrals {
 
     pub async fn get_service(&self, ctx: &Ctx, id: &str) -> CoreResult<ServiceView> {
         self.authorize(ctx, Action::ViewDirectory, Relation::OwnOrgScope, "service", id).await?;
-        let row = self.store.get_row(RecordTable::Services, id).await?.ok_or(CoreError::NotFound)?;
-        let mut v = self.service_view(ctx, &row).await?;
+        let service = rows::get::<Service>(&*self.store, id).await?.ok_or(CoreError::NotFound)?;
+        let mut v = self.service_view(ctx, &service).await?;
         if v.address.is_some() {
             self.append(&ctx.event(self.now(), "read_service_address", "ok", "service", id)).await?;
         }
@@ -302,16 +274,16 @@ impl Referrals {
         self.store.get_org(&owner).await?.ok_or_else(|| CoreError::field("org_id", "invalid_choice"))?;
         let now = self.now();
         let id = self.random.new_id();
-        let row = self.service_row(&id, &owner, &f, 1, now, me.user_id.as_str())?;
+        let service = self.service_row(&id, &owner, &f, Stamp::new(now, me.user_id.as_str()))?;
         let seq = self
             .store
             .write(
-                &Batch { inserts: vec![(RecordTable::Services, row.clone())], updates: vec![] },
+                &Batch { inserts: vec![rows::entry(&service)?], updates: vec![] },
                 &ctx.event(now, "create_service", "ok", "service", &id),
             )
             .await?;
         self.maybe_checkpoint(seq).await;
-        self.service_view(ctx, &row).await
+        self.service_view(ctx, &service).await
     }
 
     /// Edit a service (capacity, protocol, address…) or withdraw it from the directory.
@@ -319,84 +291,73 @@ impl Referrals {
     pub async fn update_service(&self, ctx: &Ctx, id: &str, input: &ServiceInput, version: i64, active: bool) -> CoreResult<ServiceView> {
         let f = input.validate()?;
         self.scope().place_chain(&f.region).await.map_err(|_| CoreError::field("region", "unknown_area"))?;
-        let row = self.store.get_row(RecordTable::Services, id).await?;
-        let rel = match &row {
-            Some(r) => self.relation_to_org(ctx, &r.org_id).await?,
+        let current = rows::get::<Service>(&*self.store, id).await?;
+        let rel = match &current {
+            Some(s) => self.relation_to_org(ctx, &s.org_id).await?,
             None => Relation::Unrelated,
         };
         self.authorize(ctx, Action::ManageServices, rel, "service", id).await?;
-        let row = row.ok_or(CoreError::NotFound)?;
-        if row.version != version {
-            return Err(CoreError::Conflict { current: serde_json::to_value(self.service_view(ctx, &row).await?).unwrap_or_default() });
+        let current = current.ok_or(CoreError::NotFound)?;
+        if current.stamp.version != version {
+            return Err(CoreError::Conflict { current: serde_json::to_value(self.service_view(ctx, &current).await?).unwrap_or_default() });
         }
-        let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
-        let mut updated = self.service_row(id, &row.org_id, &f, row.version + 1, self.now(), me.user_id.as_str())?;
-        updated.created_at = row.created_at;
-        updated.created_by = row.created_by.clone();
+        let mut updated = self.service_row(id, &current.org_id, &f, current.stamp.next(self.now()))?;
         if !active {
-            updated.status = "inactive".into();
+            updated.status = ServiceStatus::Inactive;
         }
         let mut ev = ctx.event(self.now(), "update_service", "ok", "service", id);
         ev.details = serde_json::json!({ "capacity": f.capacity, "active": active }).to_string();
-        self.commit(&Batch { inserts: vec![], updates: vec![(RecordTable::Services, updated.clone())] }, &ev).await?;
+        self.commit(&Batch { inserts: vec![], updates: vec![rows::entry(&updated)?] }, &ev).await?;
         self.service_view(ctx, &updated).await
     }
 
-    fn service_row(&self, id: &str, owner: &OrgId, f: &ServiceFields, version: i64, now: i64, by: &str) -> CoreResult<RecordRow> {
-        let a = ServiceAttrs {
-            name: f.name.clone(),
-            specialisations: f.specialisations.clone(),
-            capacity: f.capacity,
-            contact_protocol: f.contact_protocol.clone(),
-        };
-        Ok(RecordRow {
-            id: id.to_owned(),
+    /// A service as the form's fields say, active, stamped as given.
+    fn service_row(&self, id: &str, owner: &OrgId, f: &ServiceFields, stamp: Stamp) -> CoreResult<Service> {
+        Ok(Service {
+            id: ServiceId(id.to_owned()),
             org_id: owner.clone(),
-            party_org: None,
-            subject_id: None,
-            kind: f.kind.as_str().into(),
-            status: "active".into(),
-            area_code: Some(f.region.clone()),
-            lookup: None,
-            occurred_at: None,
-            version,
-            created_at: now,
-            created_by: by.to_owned(),
-            updated_at: now,
-            attrs: to_json(&a)?,
-            sealed: Some(self.seal_json(RecordTable::Services, id, &ServiceSecrets { address: f.address.clone() })?),
+            kind: f.kind,
+            status: ServiceStatus::Active,
+            region: f.region.clone(),
+            attrs: ServiceAttrs {
+                name: f.name.clone(),
+                specialisations: f.specialisations.clone(),
+                capacity: f.capacity,
+                contact_protocol: f.contact_protocol.clone(),
+            },
+            sealed: Some(self.seal_json(Service::TABLE, id, &ServiceSecrets { address: f.address.clone() })?),
+            stamp,
         })
     }
 
-    fn referral_view(&self, ctx: &Ctx, row: &RecordRow, person_code: &str) -> CoreResult<ReferralView> {
-        let a: ReferralAttrs = attrs(row)?;
-        let status = ReferralStatus::parse(&row.status).unwrap_or(ReferralStatus::Requested);
+    fn referral_view(&self, ctx: &Ctx, r: &Referral, person_code: &str) -> CoreResult<ReferralView> {
+        let status = r.status;
         let mine = ctx.org_id();
         let mut actions = Vec::new();
         for act in [ReferralAction::Accept, ReferralAction::Reject, ReferralAction::Start, ReferralAction::Complete, ReferralAction::Revoke]
         {
-            let side = if act.by_receiver() { row.party_org.as_ref() } else { Some(&row.org_id) };
-            let rel = if side.is_some() && side == mine { Relation::SameOrg } else { Relation::Unrelated };
+            let side = if act.by_receiver() { &r.to_org } else { &r.from_org };
+            let rel = if Some(side) == mine { Relation::SameOrg } else { Relation::Unrelated };
             let needed = if act.by_receiver() { Action::RespondReferral } else { Action::RevokeReferral };
             if next_status(status, act).is_some() && may(ctx, needed, rel) {
                 actions.push(act.as_str());
             }
         }
         Ok(ReferralView {
-            id: row.id.clone(),
-            person_id: row.subject_id.clone().unwrap_or_default(),
+            id: r.id.0.clone(),
+            person_id: r.person.to_string(),
             person_code: person_code.to_owned(),
-            from_org: row.org_id.clone(),
-            to_org: row.party_org.clone(),
-            service_id: row.lookup.clone().unwrap_or_default(),
-            service_name: a.service_name,
-            service_kind: row.kind.clone(),
+            from_org: r.from_org.clone(),
+            to_org: Some(r.to_org.clone()),
+            service_id: r.service.0.clone(),
+            service_name: r.attrs.service_name.clone(),
+            service_kind: r.service_kind.as_str().into(),
             status,
-            consent: a.consent,
-            without_consent: a.without_consent,
-            requested_at: row.created_at,
-            steps: a.steps,
-            version: row.version,
+            consent: r.attrs.consent.clone(),
+            without_consent: r.attrs.without_consent,
+            requested_at: r.stamp.created_at,
+            steps: r.attrs.steps.clone(),
+            version: r.stamp.version,
             actions,
         })
     }
@@ -422,23 +383,23 @@ impl Referrals {
         if f.consent.is_none() {
             self.authorize(ctx, Action::ReferWithoutConsent, rel, "person", person.as_str()).await?;
         }
-        let service = self.store.get_row(RecordTable::Services, &f.service_id).await?.filter(|s| s.status == "active");
+        let service = rows::get::<Service>(&*self.store, &f.service_id).await?.filter(|s| s.status == ServiceStatus::Active);
         let service = service.ok_or_else(|| CoreError::field("service_id", "invalid_choice"))?;
-        let sa: ServiceAttrs = attrs(&service)?;
         let open = RowFilter {
             subject_ids: vec![person.to_string()],
-            lookup: Some(service.id.clone()),
-            statuses: vec!["requested".into(), "accepted".into(), "in_progress".into()],
+            lookup: Some(service.id.0.clone()),
+            statuses: ReferralStatus::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str().into()).collect(),
+            limit: Some(1),
             ..Default::default()
         };
-        if !self.store.find_rows(RecordTable::Referrals, &open).await?.is_empty() {
+        if self.store.count_rows(Referral::TABLE, &open).await? > 0 {
             return Err(CoreError::field("service_id", "already_referred_to_this_service"));
         }
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let now = self.now();
         let id = self.random.new_id();
         let a = ReferralAttrs {
-            service_name: sa.name,
+            service_name: service.attrs.name.clone(),
             consent: f.consent.clone(),
             without_consent: f.consent.is_none(),
             steps: vec![ReferralStep {
@@ -454,28 +415,29 @@ impl Referrals {
             no_consent_reason: f.no_consent_reason.clone(),
             notes: f.notes.clone(),
         };
-        let row = RecordRow {
-            sealed: Some(self.seal_json(RecordTable::Referrals, &id, &secrets)?),
-            party_org: Some(service.org_id.clone()),
-            subject_id: Some(person.to_string()),
-            area_code: service.area_code.clone(),
-            lookup: Some(service.id.clone()),
-            occurred_at: days_from_civil(&f.referred_on).map(|d| d * 86_400),
-            attrs: to_json(&a)?,
-            ..self.new_row(&id, &me.org_id, me.user_id.as_str(), &service.kind, ReferralStatus::Requested.as_str())
+        let referral = Referral {
+            id: ReferralId(id.clone()),
+            from_org: me.org_id.clone(),
+            to_org: service.org_id.clone(),
+            person: person.clone(),
+            service: service.id.clone(),
+            service_kind: service.kind,
+            status: ReferralStatus::Requested,
+            region: Some(service.region.clone()),
+            referred_at: days_from_civil(&f.referred_on).map(|d| d * 86_400),
+            attrs: a,
+            sealed: Some(self.seal_json(Referral::TABLE, &id, &secrets)?),
+            stamp: Stamp::new(now, me.user_id.as_str()),
         };
         let batch = Batch {
-            inserts: vec![
-                (RecordTable::Referrals, row.clone()),
-                (RecordTable::Notifications, self.notification(&service.org_id, "referral_requested", &format!("/referrals/{id}"))),
-            ],
+            inserts: vec![rows::entry(&referral)?, self.notify(&service.org_id, "referral_requested", &format!("/referrals/{id}"))],
             updates: vec![],
         };
         let action = if f.consent.is_none() { "refer_without_consent" } else { "create_referral" };
         let mut ev = ctx.event(now, action, "ok", "referral", &id);
         ev.details = serde_json::json!({ "person": person, "service": service.id, "to_org": service.org_id, "consent": f.consent.as_ref().map(|c| c.by) }).to_string();
         self.commit(&batch, &ev).await?;
-        self.referral_view(ctx, &row, &p.code)
+        self.referral_view(ctx, &referral, &p.code)
     }
 
     /// Move a referral along its lifecycle. Accepting beyond capacity needs `capacity_override`
@@ -497,66 +459,58 @@ impl Referrals {
         }
         e.into_result()?;
         let Some(action) = action else { return Err(CoreError::field("action", "invalid_choice")) };
-        let row = self.store.get_row(RecordTable::Referrals, id).await?;
+        let current = rows::get::<Referral>(&*self.store, id).await?;
         let mine = ctx.org_id();
-        let rel = match &row {
-            Some(r) if action.by_receiver() && r.party_org.as_ref() == mine && mine.is_some() => Relation::SameOrg,
-            Some(r) if !action.by_receiver() && Some(&r.org_id) == mine => Relation::SameOrg,
+        let rel = match &current {
+            Some(r) if action.by_receiver() && Some(&r.to_org) == mine => Relation::SameOrg,
+            Some(r) if !action.by_receiver() && Some(&r.from_org) == mine => Relation::SameOrg,
             _ => Relation::Unrelated,
         };
         let needed = if action.by_receiver() { Action::RespondReferral } else { Action::RevokeReferral };
         self.authorize(ctx, needed, rel, "referral", id).await?;
-        let row = row.ok_or(CoreError::NotFound)?;
-        let person = self.store.get_person(&PersonId::from_trusted(row.subject_id.clone().unwrap_or_default())).await?;
-        let code = person.map(|p| p.code).unwrap_or_default();
-        if Some(row.version) != version {
-            return Err(CoreError::Conflict { current: serde_json::to_value(self.referral_view(ctx, &row, &code)?).unwrap_or_default() });
+        let current = current.ok_or(CoreError::NotFound)?;
+        let code = self.store.get_person(&current.person).await?.map(|p| p.code).unwrap_or_default();
+        if Some(current.stamp.version) != version {
+            return Err(CoreError::Conflict {
+                current: serde_json::to_value(self.referral_view(ctx, &current, &code)?).unwrap_or_default(),
+            });
         }
-        let status = ReferralStatus::parse(&row.status).unwrap_or(ReferralStatus::Requested);
+        let status = current.status;
         let Some(next) = next_status(status, action) else { return Err(CoreError::field("action", "not_allowed_in_this_state")) };
         let now = self.now();
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let mut updates = Vec::new();
         let mut over = false;
         if action == ReferralAction::Accept {
-            let service_id = row.lookup.clone().unwrap_or_default();
-            let service = self.store.get_row(RecordTable::Services, &service_id).await?.ok_or(CoreError::NotFound)?;
-            let sa: ServiceAttrs = attrs(&service)?;
-            if self.occupancy(&service_id).await? >= sa.capacity {
+            let service = rows::get::<Service>(&*self.store, &current.service.0).await?.ok_or(CoreError::NotFound)?;
+            if self.occupancy(&service.id.0).await? >= service.attrs.capacity {
                 if !input.capacity_override {
                     return Err(CoreError::field("capacity_override", "service_full"));
                 }
                 over = true;
             }
-            updates.push((RecordTable::Services, RecordRow { version: service.version + 1, updated_at: now, ..service }));
+            // Bumped so that two acceptances at once cannot both take the last place.
+            updates.push(rows::entry(&Service { stamp: service.stamp.next(now), ..service })?);
         }
-        let mut a: ReferralAttrs = attrs(&row)?;
-        a.steps.push(ReferralStep { at: now, by: me.user_id.to_string(), status: next, reason, capacity_override: over });
-        let updated =
-            RecordRow { status: next.as_str().into(), version: row.version + 1, updated_at: now, attrs: to_json(&a)?, ..row.clone() };
-        updates.push((RecordTable::Referrals, updated.clone()));
-        let notify_org =
-            if action.by_receiver() { row.org_id.clone() } else { row.party_org.clone().unwrap_or_else(|| row.org_id.clone()) };
-        let batch = Batch {
-            inserts: vec![(
-                RecordTable::Notifications,
-                self.notification(&notify_org, &format!("referral_{}", next.as_str()), &format!("/referrals/{id}")),
-            )],
-            updates,
-        };
+        let mut updated = Referral { status: next, stamp: current.stamp.next(now), ..current.clone() };
+        updated.attrs.steps.push(ReferralStep { at: now, by: me.user_id.to_string(), status: next, reason, capacity_override: over });
+        updates.push(rows::entry(&updated)?);
+        let notify_org = if action.by_receiver() { &current.from_org } else { &current.to_org };
+        let note = self.notification(notify_org, &format!("referral_{}", next.as_str()), &format!("/referrals/{id}"));
+        let batch = Batch { inserts: vec![rows::entry(&note)?], updates };
         let mut ev = ctx.event(now, &format!("{}_referral", action.as_str()), "ok", "referral", id);
         ev.details = serde_json::json!({ "from": status, "to": next, "capacity_override": over }).to_string();
         self.commit(&batch, &ev).await?;
         self.referral_view(ctx, &updated, &code)
     }
 
-    async fn referral_views(&self, ctx: &Ctx, rows: &[RecordRow]) -> CoreResult<Vec<ReferralView>> {
-        let ids: Vec<String> = rows.iter().filter_map(|r| r.subject_id.clone()).collect();
+    async fn referral_views(&self, ctx: &Ctx, referrals: &[Referral]) -> CoreResult<Vec<ReferralView>> {
+        let ids: Vec<String> = referrals.iter().map(|r| r.person.to_string()).collect();
         let persons = self.store.persons_by_ids(&ids).await?;
-        rows.iter()
+        referrals
+            .iter()
             .map(|r| {
-                let code =
-                    persons.iter().find(|p| Some(p.id.as_str()) == r.subject_id.as_deref()).map(|p| p.code.clone()).unwrap_or_default();
+                let code = persons.iter().find(|p| p.id == r.person).map(|p| p.code.clone()).unwrap_or_default();
                 self.referral_view(ctx, r, &code)
             })
             .collect()
@@ -600,9 +554,10 @@ impl Referrals {
             } else {
                 RowFilter { owners: vec![org.clone()], ..Default::default() }
             };
-            let seen = scanned(self.scan_rows(RecordTable::Referrals, base, &filter, &page).await?, page.limit, row_key);
-            let rows: Vec<RecordRow> = seen.rows.into_iter().filter(|r| incoming || r.party_org.as_ref() != Some(&org)).collect();
-            let views = self.referral_views(ctx, &rows).await?;
+            let seen = scanned(self.scan_rows(Referral::TABLE, base, &filter, &page).await?, page.limit, row_key);
+            let mut listed = rows::typed::<Referral>(seen.rows)?;
+            listed.retain(|r| incoming || r.to_org != org);
+            let views = self.referral_views(ctx, &listed).await?;
             let p = self.page_of(ctx, list, views, seen.next);
             if incoming {
                 (boxes.incoming, boxes.incoming_cursor) = (p.items, p.next_cursor);
@@ -615,16 +570,16 @@ impl Referrals {
     }
 
     pub async fn get_referral(&self, ctx: &Ctx, id: &str) -> CoreResult<ReferralView> {
-        let row = self.store.get_row(RecordTable::Referrals, id).await?;
+        let found = rows::get::<Referral>(&*self.store, id).await?;
         let mine = ctx.org_id();
-        let rel = match &row {
-            Some(r) if mine.is_some() && (Some(&r.org_id) == mine || r.party_org.as_ref() == mine) => Relation::SameOrg,
+        let rel = match &found {
+            Some(r) if Some(&r.from_org) == mine || Some(&r.to_org) == mine => Relation::SameOrg,
             _ => Relation::Unrelated,
         };
         self.authorize(ctx, Action::ViewReferrals, rel, "referral", id).await?;
-        let row = row.ok_or(CoreError::NotFound)?;
+        let found = found.ok_or(CoreError::NotFound)?;
         self.append(&ctx.event(self.now(), "read_referral", "ok", "referral", id)).await?;
-        self.referral_views(ctx, &[row]).await?.into_iter().next().ok_or(CoreError::NotFound)
+        self.referral_views(ctx, &[found]).await?.into_iter().next().ok_or(CoreError::NotFound)
     }
 
     pub async fn record_assistance(&self, ctx: &Ctx, person: &PersonId, input: &AssistanceInput) -> CoreResult<AssistanceView> {
@@ -679,12 +634,10 @@ impl Referrals {
         let (rec, rel) = self.scope().person_for(ctx, id, Action::ListPersons).await?;
         self.append(&ctx.event(self.now(), "read_person", "ok", "person", id.as_str())).await?;
         let pid = id.to_string();
-        let refs =
-            self.store.find_rows(RecordTable::Referrals, &RowFilter { subject_ids: vec![pid.clone()], ..Default::default() }).await?;
+        let mut refs = rows::find::<Referral>(&*self.store, &RowFilter { subject_ids: vec![pid.clone()], ..Default::default() }).await?;
         // A receiving organisation sees the referrals addressed to it, not the person's others.
         let mine = ctx.org_id();
-        let refs: Vec<RecordRow> =
-            refs.into_iter().filter(|r| rel == Relation::SameOrg || r.party_org.as_ref() == mine || Some(&r.org_id) == mine).collect();
+        refs.retain(|r| rel == Relation::SameOrg || Some(&r.to_org) == mine || Some(&r.from_org) == mine);
         let mut assistance = Vec::new();
         for r in self.store.find_rows(RecordTable::Assistance, &RowFilter { subject_ids: vec![pid.clone()], ..Default::default() }).await? {
             let s: AssistanceSecrets = self.open_json(RecordTable::Assistance, &r)?;
@@ -782,25 +735,10 @@ impl Referrals {
         let mut parts = link.trim_start_matches('/').split(['/', '?', '#']);
         let (Some(kind), Some(id)) = (parts.next(), parts.next()) else { return Ok(String::new()) };
         Ok(match kind {
-            "referrals" => match self.store.get_row(RecordTable::Referrals, id).await? {
+            "referrals" => match rows::get::<Referral>(&*self.store, id).await? {
                 Some(r) => {
-                    let code = match &r.subject_id {
-                        Some(p) => {
-                            self.store.persons_by_ids(std::slice::from_ref(p)).await?.first().map(|p| p.code.clone()).unwrap_or_default()
-                        }
-                        None => String::new(),
-                    };
-                    let service = match &r.lookup {
-                        Some(s) => self
-                            .store
-                            .get_row(RecordTable::Services, s)
-                            .await?
-                            .map(|s| attrs::<ServiceAttrs>(&s).map(|a| a.name))
-                            .transpose()?
-                            .unwrap_or_default(),
-                        None => String::new(),
-                    };
-                    [service, code].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ")
+                    let code = self.store.get_person(&r.person).await?.map(|p| p.code).unwrap_or_default();
+                    [r.attrs.service_name, code].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ")
                 }
                 None => String::new(),
             },
@@ -816,14 +754,19 @@ impl Referrals {
     pub async fn list_notifications(&self, ctx: &Ctx, q: &ListParams) -> CoreResult<Page<NotificationView>> {
         self.authorize(ctx, Action::ViewDirectory, Relation::OwnOrgScope, "notification", "").await?;
         let page = self.page_request(ctx, "notifications", q.limit.as_deref(), q.cursor.as_deref())?;
-        let filter = q.filter(&["unread", "read"]).map_err(CoreError::Validation)?;
-        let seen =
-            scanned(self.scan_rows(RecordTable::Notifications, Self::notifications_of(ctx)?, &filter, &page).await?, page.limit, row_key);
+        let filter = q.filter(&[NotificationStatus::Unread.as_str(), NotificationStatus::Read.as_str()]).map_err(CoreError::Validation)?;
+        let seen = scanned(self.scan_rows(Notification::TABLE, Self::notifications_of(ctx)?, &filter, &page).await?, page.limit, row_key);
         let mut out = Vec::with_capacity(seen.rows.len());
-        for r in seen.rows {
-            let link = r.lookup.unwrap_or_default();
-            let about = self.notification_about(&link).await?;
-            out.push(NotificationView { id: r.id, kind: r.kind, link, at: r.created_at, unread: r.status == "unread", about });
+        for n in rows::typed::<Notification>(seen.rows)? {
+            let about = self.notification_about(&n.link).await?;
+            out.push(NotificationView {
+                id: n.id.0,
+                kind: n.kind,
+                link: n.link,
+                at: n.stamp.created_at,
+                unread: n.status == NotificationStatus::Unread,
+                about,
+            });
         }
         Ok(self.page_of(ctx, "notifications", out, seen.next))
     }
@@ -844,29 +787,35 @@ impl Referrals {
         if ctx.org_id().is_none() {
             return Ok(0);
         }
-        let f = RowFilter { statuses: vec!["unread".into()], ..Self::notifications_of(ctx)? };
-        Ok(usize::try_from(self.store.count_rows(RecordTable::Notifications, &f).await?).unwrap_or(0))
+        let f = RowFilter { statuses: vec![NotificationStatus::Unread.as_str().into()], ..Self::notifications_of(ctx)? };
+        Ok(usize::try_from(self.store.count_rows(Notification::TABLE, &f).await?).unwrap_or(0))
     }
 
     pub async fn mark_notifications_read(&self, ctx: &Ctx) -> CoreResult<()> {
         self.authorize(ctx, Action::ViewDirectory, Relation::OwnOrgScope, "notification", "").await?;
         let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?;
-        let f = RowFilter { orgs: vec![org.clone()], statuses: vec!["unread".into()], ..Default::default() };
-        let now = self.now();
-        let updates: Vec<_> = self
-            .store
-            .find_rows(RecordTable::Notifications, &f)
-            .await?
-            .into_iter()
-            .map(|r| (RecordTable::Notifications, RecordRow { status: "read".into(), version: r.version + 1, updated_at: now, ..r }))
-            .collect();
-        if updates.is_empty() {
-            return Ok(());
+        // A chunk at a time, so an organisation with years of unread notifications is not
+        // read into memory at once; each chunk read is no longer unread, so the loop ends.
+        let f = RowFilter {
+            orgs: vec![org.clone()],
+            statuses: vec![NotificationStatus::Unread.as_str().into()],
+            limit: Some(500),
+            ..Default::default()
+        };
+        loop {
+            let now = self.now();
+            let updates = rows::find::<Notification>(&*self.store, &f)
+                .await?
+                .into_iter()
+                .map(|n| rows::entry(&Notification { status: NotificationStatus::Read, stamp: n.stamp.next(now), ..n }))
+                .collect::<CoreResult<Vec<_>>>()?;
+            if updates.is_empty() {
+                return Ok(());
+            }
+            let ev = ctx.event(now, "read_notifications", "ok", "notification", "");
+            let seq = self.store.write(&Batch { inserts: vec![], updates }, &ev).await?;
+            self.maybe_checkpoint(seq).await;
         }
-        let seq =
-            self.store.write(&Batch { inserts: vec![], updates }, &ctx.event(now, "read_notifications", "ok", "notification", "")).await?;
-        self.maybe_checkpoint(seq).await;
-        Ok(())
     }
 }
 

@@ -15,7 +15,6 @@ use amparo_domain::PersonId;
 use amparo_domain::org::OrgKind;
 use amparo_domain::person::Identity;
 use amparo_domain::policy::{Action, Relation};
-use amparo_domain::protection::ReferralStatus;
 use amparo_domain::user::User;
 use std::collections::HashSet;
 
@@ -35,9 +34,8 @@ impl Scope {
             return Ok(Relation::SameOrg);
         }
         let f = RowFilter { orgs: vec![mine.clone()], subject_ids: vec![person.to_string()], ..Default::default() };
-        let shared = self.store.find_rows(RecordTable::Referrals, &f).await?.iter().any(|r| {
-            r.party_org.as_ref() == Some(mine) && ReferralStatus::parse(&r.status).is_some_and(ReferralStatus::counts_as_referred)
-        });
+        let referrals = crate::rows::find::<crate::rows::referral::Referral>(&*self.store, &f).await?;
+        let shared = referrals.iter().any(|r| &r.to_org == mine && r.status.counts_as_referred());
         if shared {
             return Ok(Relation::Shared);
         }
@@ -157,10 +155,7 @@ impl Scope {
         }
         let coordinators: Vec<OrgId> =
             self.store.list_orgs().await?.into_iter().filter(|o| o.kind == OrgKind::CoordinatingBody).map(|o| o.id).collect();
-        let inserts = coordinators
-            .iter()
-            .map(|o| (RecordTable::Notifications, self.notification(o, "restricted_case_access", &format!("/cases/{}", row.id))))
-            .collect();
+        let inserts = coordinators.iter().map(|o| self.notify(o, "restricted_case_access", &format!("/cases/{}", row.id))).collect();
         let mut ev = ctx.event(self.now(), "restricted_case_access", "ok", "case", &row.id);
         ev.details = serde_json::json!({ "action": action.as_str() }).to_string();
         self.commit(&Batch { inserts, updates: vec![] }, &ev).await

@@ -57,7 +57,11 @@ impl Statistics {
             out.reports_overdue = Some(self.overdue_reports(org).await?);
         }
         if may(Action::ViewReferrals) {
-            let f = RowFilter { parties: vec![org.clone()], statuses: vec!["requested".into()], ..Default::default() };
+            let f = RowFilter {
+                parties: vec![org.clone()],
+                statuses: vec![amparo_domain::protection::ReferralStatus::Requested.as_str().into()],
+                ..Default::default()
+            };
             out.referrals_waiting = Some(usize::try_from(self.store.count_rows(RecordTable::Referrals, &f).await?).unwrap_or(0));
         }
         if may(Action::ViewReferralGap) {

@@ -1,0 +1,90 @@
+//! An in-app notification to an organisation: what happened (its kind, a message key in
+//! the locales as `notif-<kind>`), a link to the page it concerns, read or unread. It names
+//! no person: what it is about is looked up, within the reader's rights, when it is shown.
+
+use super::{Row, Stamp, required, unreadable};
+use crate::error::CoreResult;
+use crate::store::{RecordRow, RecordTable};
+use amparo_domain::OrgId;
+
+/// A notification's id.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NotificationId(pub String);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotificationStatus {
+    Unread,
+    Read,
+}
+
+impl NotificationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationStatus::Unread => "unread",
+            NotificationStatus::Read => "read",
+        }
+    }
+    pub fn parse(s: &str) -> Option<NotificationStatus> {
+        [NotificationStatus::Unread, NotificationStatus::Read].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notification {
+    pub id: NotificationId,
+    /// The organisation notified.
+    pub to: OrgId,
+    /// What happened, e.g. `referral_requested` (the locales' `notif-referral_requested`).
+    pub kind: String,
+    pub status: NotificationStatus,
+    /// The page it points at, e.g. `/referrals/<id>`.
+    pub link: String,
+    pub stamp: Stamp,
+}
+
+impl Row for Notification {
+    const TABLE: RecordTable = RecordTable::Notifications;
+
+    fn id(&self) -> &str {
+        &self.id.0
+    }
+
+    fn from_row(r: RecordRow) -> CoreResult<Notification> {
+        let t = Self::TABLE;
+        Ok(Notification {
+            status: NotificationStatus::parse(&r.status).ok_or_else(|| unreadable(t, &r.id, "status"))?,
+            link: required(t, &r, "lookup", r.lookup.clone())?,
+            stamp: Stamp::of(&r),
+            id: NotificationId(r.id),
+            to: r.org_id,
+            kind: r.kind,
+        })
+    }
+
+    fn to_row(&self) -> CoreResult<RecordRow> {
+        Ok(self.stored())
+    }
+}
+
+impl Notification {
+    /// The stored shape (a notification has nothing that could fail to encode).
+    pub fn stored(&self) -> RecordRow {
+        RecordRow {
+            id: self.id.0.clone(),
+            org_id: self.to.clone(),
+            party_org: None,
+            subject_id: None,
+            kind: self.kind.clone(),
+            status: self.status.as_str().into(),
+            area_code: None,
+            lookup: Some(self.link.clone()),
+            occurred_at: Some(self.stamp.created_at),
+            version: self.stamp.version,
+            created_at: self.stamp.created_at,
+            created_by: self.stamp.created_by.clone(),
+            updated_at: self.stamp.updated_at,
+            attrs: "{}".into(),
+            sealed: None,
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! A services-directory entry: a shelter, a health or legal-aid service… of one provider
+//! organisation, in one region. Its exact address is sealed (only its own staff open it).
+
+use super::{Row, Stamp, read_attrs, required, unreadable, write_attrs};
+use crate::error::CoreResult;
+use crate::store::{RecordRow, RecordTable};
+use amparo_domain::OrgId;
+use amparo_domain::protection::{ServiceKind, Specialisation};
+use serde::{Deserialize, Serialize};
+
+/// A service's id.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ServiceId(pub String);
+
+/// Whether a service takes referrals (an inactive one stays for the referrals it had).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceStatus {
+    Active,
+    Inactive,
+}
+
+impl ServiceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceStatus::Active => "active",
+            ServiceStatus::Inactive => "inactive",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ServiceStatus> {
+        [ServiceStatus::Active, ServiceStatus::Inactive].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// What the directory shows of a service, in clear.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceAttrs {
+    pub name: String,
+    pub specialisations: Vec<Specialisation>,
+    pub capacity: i64,
+    pub contact_protocol: String,
+}
+
+/// What only the service's own staff see.
+#[derive(Default, Serialize, Deserialize)]
+pub struct ServiceSecrets {
+    pub address: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Service {
+    pub id: ServiceId,
+    /// The provider.
+    pub org_id: OrgId,
+    pub kind: ServiceKind,
+    pub status: ServiceStatus,
+    /// The area code of the region it serves.
+    pub region: String,
+    pub attrs: ServiceAttrs,
+    /// `ServiceSecrets`, sealed to this row.
+    pub sealed: Option<Vec<u8>>,
+    pub stamp: Stamp,
+}
+
+impl Row for Service {
+    const TABLE: RecordTable = RecordTable::Services;
+
+    fn id(&self) -> &str {
+        &self.id.0
+    }
+
+    fn from_row(r: RecordRow) -> CoreResult<Service> {
+        let t = Self::TABLE;
+        Ok(Service {
+            kind: ServiceKind::parse(&r.kind).ok_or_else(|| unreadable(t, &r.id, "kind"))?,
+            status: ServiceStatus::parse(&r.status).ok_or_else(|| unreadable(t, &r.id, "status"))?,
+            attrs: read_attrs(t, &r)?,
+            region: required(t, &r, "area_code", r.area_code.clone())?,
+            stamp: Stamp::of(&r),
+            id: ServiceId(r.id),
+            org_id: r.org_id,
+            sealed: r.sealed,
+        })
+    }
+
+    fn to_row(&self) -> CoreResult<RecordRow> {
+        Ok(RecordRow {
+            id: self.id.0.clone(),
+            org_id: self.org_id.clone(),
+            party_org: None,
+            subject_id: None,
+            kind: self.kind.as_str().into(),
+            status: self.status.as_str().into(),
+            area_code: Some(self.region.clone()),
+            lookup: None,
+            occurred_at: None,
+            version: self.stamp.version,
+            created_at: self.stamp.created_at,
+            created_by: self.stamp.created_by.clone(),
+            updated_at: self.stamp.updated_at,
+            attrs: write_attrs(&self.attrs)?,
+            sealed: self.sealed.clone(),
+        })
+    }
+}

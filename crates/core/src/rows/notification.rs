@@ -11,23 +11,7 @@ use amparo_domain::OrgId;
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NotificationId(pub String);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NotificationStatus {
-    Unread,
-    Read,
-}
-
-impl NotificationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NotificationStatus::Unread => "unread",
-            NotificationStatus::Read => "read",
-        }
-    }
-    pub fn parse(s: &str) -> Option<NotificationStatus> {
-        [NotificationStatus::Unread, NotificationStatus::Read].into_iter().find(|v| v.as_str() == s)
-    }
-}
+code_enum!(NotificationStatus { Unread = "unread", Read = "read" });
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Notification {

@@ -13,24 +13,10 @@ use serde::{Deserialize, Serialize};
 #[serde(transparent)]
 pub struct ServiceId(pub String);
 
-/// Whether a service takes referrals (an inactive one stays for the referrals it had).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ServiceStatus {
-    Active,
-    Inactive,
-}
-
-impl ServiceStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServiceStatus::Active => "active",
-            ServiceStatus::Inactive => "inactive",
-        }
-    }
-    pub fn parse(s: &str) -> Option<ServiceStatus> {
-        [ServiceStatus::Active, ServiceStatus::Inactive].into_iter().find(|v| v.as_str() == s)
-    }
-}
+code_enum!(
+    /// Whether a service takes referrals (an inactive one stays for the referrals it had).
+    ServiceStatus { Active = "active", Inactive = "inactive" }
+);
 
 /// What the directory shows of a service, in clear.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

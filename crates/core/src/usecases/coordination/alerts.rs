@@ -13,6 +13,8 @@ use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::paging::{Page, row_key, scanned};
 use crate::random::RandomExt;
+use crate::rows::alert::{Alert, AlertBasis, AlertStatus};
+use crate::rows::{self, Row, Stamp};
 use crate::store::{Batch, PersonRecord, RecordRow, RecordTable, RowFilter};
 use amparo_domain::OrgId;
 use amparo_domain::paging::ListParams;
@@ -105,13 +107,13 @@ impl Coordination {
         {
             return Ok(());
         }
-        let candidates: Vec<(PersonRecord, &'static str)> = self
+        let candidates: Vec<(PersonRecord, AlertBasis)> = self
             .store
             .persons_matching(doc.as_deref(), name_dob.as_deref())
             .await?
             .into_iter()
             .filter(|p| p.id != person.id && p.org_id != person.org_id)
-            .map(|p| (p, if doc.is_some() { "document" } else { "name_and_birth_date" }))
+            .map(|p| (p, if doc.is_some() { AlertBasis::Document } else { AlertBasis::NameAndBirthDate }))
             .collect();
         self.raise_match_alerts(ctx, person, &candidates).await.map(|_| ())
     }
@@ -122,7 +124,7 @@ impl Coordination {
         &self,
         ctx: &Ctx,
         person: &PersonRecord,
-        candidates: &[(PersonRecord, &'static str)],
+        candidates: &[(PersonRecord, AlertBasis)],
     ) -> CoreResult<usize> {
         let inserts = self.match_alert_rows(person, candidates).await?;
         if inserts.is_empty() {
@@ -140,36 +142,38 @@ impl Coordination {
     pub(crate) async fn match_alert_rows(
         &self,
         person: &PersonRecord,
-        candidates: &[(PersonRecord, &'static str)],
+        candidates: &[(PersonRecord, AlertBasis)],
     ) -> CoreResult<Vec<(RecordTable, RecordRow)>> {
         let mut inserts = Vec::new();
         for (other, basis) in candidates {
-            let existing = self
-                .store
-                .find_rows(
-                    RecordTable::Alerts,
-                    &RowFilter { subject_ids: vec![person.id.to_string()], lookup: Some(other.id.to_string()), ..Default::default() },
-                )
-                .await?;
-            if !existing.is_empty() {
+            let pair = RowFilter {
+                subject_ids: vec![person.id.to_string()],
+                lookup: Some(other.id.to_string()),
+                limit: Some(1),
+                ..Default::default()
+            };
+            if self.store.count_rows(Alert::TABLE, &pair).await? > 0 {
                 continue;
             }
-            let mine = self.alert_row(person, other, basis);
-            let theirs = self.alert_row(other, person, basis);
             inserts.push(self.notify(&person.org_id, "match_alert", "/alerts"));
             inserts.push(self.notify(&other.org_id, "match_alert", "/alerts"));
-            inserts.push((RecordTable::Alerts, mine));
-            inserts.push((RecordTable::Alerts, theirs));
+            inserts.push(rows::entry(&self.alert(person, other, *basis))?);
+            inserts.push(rows::entry(&self.alert(other, person, *basis))?);
         }
         Ok(inserts)
     }
 
-    fn alert_row(&self, mine: &PersonRecord, other: &PersonRecord, basis: &str) -> RecordRow {
-        RecordRow {
-            party_org: Some(other.org_id.clone()),
-            subject_id: Some(mine.id.to_string()),
-            lookup: Some(other.id.to_string()),
-            ..self.new_row(&self.random.new_id(), &mine.org_id, "system", basis, "open")
+    /// `mine`'s side of an open alert about `other`.
+    fn alert(&self, mine: &PersonRecord, other: &PersonRecord, basis: AlertBasis) -> Alert {
+        Alert {
+            id: self.random.new_id(),
+            org_id: mine.org_id.clone(),
+            person: mine.id.clone(),
+            other_org: other.org_id.clone(),
+            other_person: other.id.clone(),
+            basis,
+            status: AlertStatus::Open,
+            stamp: Stamp::new(self.now(), "system"),
         }
     }
 
@@ -178,26 +182,24 @@ impl Coordination {
         self.authorize(ctx, Action::HandleAlerts, Relation::OwnOrgScope, "alert", "").await?;
         let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?.clone();
         let page = self.page_request(ctx, "alerts", q.limit.as_deref(), q.cursor.as_deref())?;
-        let filter = q.filter(&["open", "confirmed", "not_same"]).map_err(CoreError::Validation)?;
+        let statuses: Vec<&str> = AlertStatus::ALL.iter().map(|s| s.as_str()).collect();
+        let filter = q.filter(&statuses).map_err(CoreError::Validation)?;
         let base = RowFilter { owners: vec![org], ..Default::default() };
-        let seen = scanned(self.scan_rows(RecordTable::Alerts, base, &filter, &page).await?, page.limit, row_key);
-        let rows = seen.rows;
-        let ids: Vec<String> = rows.iter().filter_map(|r| r.subject_id.clone()).collect();
+        let seen = scanned(self.scan_rows(Alert::TABLE, base, &filter, &page).await?, page.limit, row_key);
+        let alerts = rows::typed::<Alert>(seen.rows)?;
+        let ids: Vec<String> = alerts.iter().map(|a| a.person.to_string()).collect();
         let persons = self.store.persons_by_ids(&ids).await?;
         self.append(&ctx.event(self.now(), "list_alerts", "ok", "alert", "")).await?;
-        let items = rows
-            .iter()
-            .map(|r| {
-                let pid = r.subject_id.clone().unwrap_or_default();
-                AlertView {
-                    id: r.id.clone(),
-                    person_code: persons.iter().find(|p| p.id.as_str() == pid).map(|p| p.code.clone()).unwrap_or_default(),
-                    person_id: pid,
-                    other_org: r.party_org.clone().unwrap_or_else(|| r.org_id.clone()),
-                    basis: r.kind.clone(),
-                    status: r.status.clone(),
-                    version: r.version,
-                }
+        let items = alerts
+            .into_iter()
+            .map(|a| AlertView {
+                id: a.id,
+                person_code: persons.iter().find(|p| p.id == a.person).map(|p| p.code.clone()).unwrap_or_default(),
+                person_id: a.person.to_string(),
+                other_org: a.other_org,
+                basis: a.basis.as_str().into(),
+                status: a.status.as_str().into(),
+                version: a.stamp.version,
             })
             .collect();
         Ok(self.page_of(ctx, "alerts", items, seen.next))
@@ -206,24 +208,24 @@ impl Coordination {
     /// Record the organisation's decision on its side of an alert.
     pub async fn decide_alert(&self, ctx: &Ctx, alert_id: &str, decision: &str, version: i64) -> CoreResult<()> {
         let status = match decision.trim() {
-            "confirm" => "confirmed",
-            "not_same" => "not_same",
+            "confirm" => AlertStatus::Confirmed,
+            "not_same" => AlertStatus::NotSame,
             _ => return Err(CoreError::field("decision", "invalid_choice")),
         };
-        let row = self.store.get_row(RecordTable::Alerts, alert_id).await?;
-        let rel = match &row {
-            Some(r) if ctx.org_id() == Some(&r.org_id) => Relation::SameOrg,
+        let found = rows::get::<Alert>(&*self.store, alert_id).await?;
+        let rel = match &found {
+            Some(a) if ctx.org_id() == Some(&a.org_id) => Relation::SameOrg,
             _ => Relation::Unrelated,
         };
         self.authorize(ctx, Action::HandleAlerts, rel, "alert", alert_id).await?;
-        let row = row.ok_or(CoreError::NotFound)?;
-        if row.version != version {
+        let found = found.ok_or(CoreError::NotFound)?;
+        if found.stamp.version != version {
             return Err(CoreError::Conflict { current: serde_json::Value::Null });
         }
-        let updated = RecordRow { status: status.into(), version: row.version + 1, updated_at: self.now(), ..row };
+        let updated = Alert { status, stamp: found.stamp.next(self.now()), ..found };
         let mut ev = ctx.event(self.now(), "decide_alert", "ok", "alert", alert_id);
-        ev.details = serde_json::json!({ "decision": status }).to_string();
-        self.commit(&Batch { inserts: vec![], updates: vec![(RecordTable::Alerts, updated)] }, &ev).await
+        ev.details = serde_json::json!({ "decision": status.as_str() }).to_string();
+        self.commit(&Batch { inserts: vec![], updates: vec![rows::entry(&updated)?] }, &ev).await
     }
 }
 

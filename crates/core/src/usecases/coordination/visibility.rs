@@ -118,9 +118,9 @@ impl Coordination {
                 self.authorize(ctx, Action::ViewMatches, rel, "person_match", id).await
             }
             RecordKind::Alert => {
-                let row = self.store.get_row(RecordTable::Alerts, id).await?;
-                let rel = match &row {
-                    Some(r) if ctx.org_id() == Some(&r.org_id) => Relation::SameOrg,
+                let found = crate::rows::get::<crate::rows::alert::Alert>(&*self.store, id).await?;
+                let rel = match &found {
+                    Some(a) if ctx.org_id() == Some(&a.org_id) => Relation::SameOrg,
                     _ => Relation::Unrelated,
                 };
                 self.authorize(ctx, Action::HandleAlerts, rel, "alert", id).await

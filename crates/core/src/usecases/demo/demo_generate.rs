@@ -19,7 +19,10 @@ use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::records::to_json;
 use crate::rows::referral::{Referral, ReferralAttrs, ReferralId, ReferralStep};
+use crate::rows::prevention::Prevention;
 use crate::rows::service::Service;
+use crate::usecases::prevention::PreventionView;
+use amparo_domain::cases::{Audience, PreventionKind};
 use crate::rows::{self, Stamp};
 use crate::store::{Batch, PersonRecord, RecordRow, RecordTable, RowFilter};
 use amparo_domain::intake::ReportInput;
@@ -375,10 +378,10 @@ impl Demo {
                         _ => None,
                     };
                     if let Some(input) = input {
-                        let a = row(d, &police.id, "", "", decided);
-                        let mut a = self.referrals().generated_assistance(&input, a)?;
-                        a.subject_id = Some(vid.clone());
-                        rows.push((RecordTable::Assistance, a));
+                        let stamp = Stamp { version: 1, created_at: decided, created_by: "generator".into(), updated_at: decided };
+                        let person = PersonId::from_trusted(vid.clone());
+                        let a = self.referrals().generated_assistance(&input, d.id(), police.id.clone(), person, stamp)?;
+                        rows.push(rows::entry(&a)?);
                     }
                 }
                 let service = o.services.get(d.below(o.services.len() as u64) as usize).cloned();
@@ -495,13 +498,19 @@ impl Demo {
             if d.chance(2) {
                 let people = 10 + d.below(60) as i64;
                 let audience = d.pick(&["police", "prosecutors", "judges", "labour_inspectors"]);
-                let mut tr = row(d, &police.id, "training", audience, at);
-                tr.area_code = Some(region.clone());
-                tr.attrs = to_json(&serde_json::json!({
-                    "id": tr.id, "org_id": police.id, "kind": "training", "title": "Capacitación", "date": iso_date(at),
-                    "place": region, "audience": audience, "people": people,
-                }))?;
-                rows.push((RecordTable::Prevention, tr));
+                let id = d.id();
+                let entry = PreventionView {
+                    id,
+                    org_id: police.id.to_string(),
+                    kind: PreventionKind::Training,
+                    title: "Capacitación".into(),
+                    date: iso_date(at),
+                    place: region.clone(),
+                    audience: Audience::parse(audience).unwrap_or(Audience::Police),
+                    people,
+                };
+                let stamp = Stamp { version: 1, created_at: at, created_by: "generator".into(), updated_at: at };
+                rows.push(rows::entry(&Prevention { org_id: police.id.clone(), entry, held_at: Some(at), stamp })?);
             }
         }
         Ok((persons, Batch { inserts: rows, updates: vec![] }))

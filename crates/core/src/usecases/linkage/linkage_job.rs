@@ -555,7 +555,7 @@ impl Linkage {
                 self.store.persons_by_ids(&ids).await?.into_iter().map(|p| (p.id.to_string(), p)).collect();
             for (l, r) in w.alerts.drain(..) {
                 if let (Some(l), Some(r)) = (persons.get(l.as_str()), persons.get(r.as_str())) {
-                    batch.inserts.extend(self.coordination().match_alert_rows(l, &[(r.clone(), "record_linkage")]).await?);
+                    batch.inserts.extend(self.coordination().match_alert_rows(l, &[(r.clone(), crate::rows::alert::AlertBasis::RecordLinkage)]).await?);
                 }
             }
         }

@@ -6,8 +6,9 @@ use super::Protection;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
-use crate::records::to_json;
-use crate::store::{Batch, RecordRow, RecordTable, RowFilter};
+use crate::rows::prevention::Prevention;
+use crate::rows::{self, Row, Stamp};
+use crate::store::{Batch, RowFilter};
 use amparo_domain::cases::{Audience, PreventionKind};
 use amparo_domain::policy::{Action, Relation};
 use amparo_domain::protection::{date_field, days_from_civil};
@@ -85,14 +86,14 @@ impl Protection {
             audience,
             people,
         };
-        let row = RecordRow {
-            area_code: Some(place),
-            occurred_at: days_from_civil(&date).map(|d| d * 86_400),
-            attrs: to_json(&v)?,
-            ..self.new_row(&id, &me.org_id, me.user_id.as_str(), kind.as_str(), audience.as_str())
+        let entry = Prevention {
+            org_id: me.org_id.clone(),
+            held_at: days_from_civil(&date).map(|d| d * 86_400),
+            entry: v.clone(),
+            stamp: Stamp::new(self.now(), me.user_id.as_str()),
         };
         self.commit(
-            &Batch { inserts: vec![(RecordTable::Prevention, row)], updates: vec![] },
+            &Batch { inserts: vec![rows::entry(&entry)?], updates: vec![] },
             &ctx.event(self.now(), "record_prevention", "ok", "prevention", &id),
         )
         .await?;
@@ -110,16 +111,15 @@ impl Protection {
         self.authorize(ctx, Action::ViewDirectory, Relation::OwnOrgScope, "prevention", "").await?;
         let page = self.page_request(ctx, "prevention", q.limit.as_deref(), q.cursor.as_deref())?;
         let filter = q.filter(&[]).map_err(CoreError::Validation)?;
-        let rows = self.scan_rows(RecordTable::Prevention, RowFilter::default(), &filter, &page).await?;
-        let seen = crate::paging::scanned(rows, page.limit, crate::paging::row_key);
-        let items =
-            seen.rows.iter().map(|r| serde_json::from_str(&r.attrs).map_err(CoreError::internal)).collect::<CoreResult<Vec<_>>>()?;
+        let scanned = self.scan_rows(Prevention::TABLE, RowFilter::default(), &filter, &page).await?;
+        let seen = crate::paging::scanned(scanned, page.limit, crate::paging::row_key);
+        let items = rows::typed::<Prevention>(seen.rows)?.into_iter().map(|p| p.entry).collect();
         Ok(self.page_of(ctx, "prevention", items, seen.next))
     }
 
     pub async fn list_prevention(&self, ctx: &Ctx) -> CoreResult<Vec<PreventionView>> {
         self.authorize(ctx, Action::ViewDirectory, Relation::OwnOrgScope, "prevention", "").await?;
-        let rows = self.store.find_rows(RecordTable::Prevention, &RowFilter { limit: Some(1000), ..Default::default() }).await?;
-        rows.iter().map(|r| serde_json::from_str(&r.attrs).map_err(CoreError::internal)).collect()
+        let found = rows::find::<Prevention>(&*self.store, &RowFilter { limit: Some(1000), ..Default::default() }).await?;
+        Ok(found.into_iter().map(|p| p.entry).collect())
     }
 }

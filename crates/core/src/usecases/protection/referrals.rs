@@ -10,12 +10,12 @@ use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::paging::{Page, row_key, scanned};
 use crate::random::RandomExt;
-use crate::records::{attrs, to_json};
+use crate::rows::assistance::{Assistance, AssistanceSecrets};
 use crate::rows::notification::{Notification, NotificationStatus};
 use crate::rows::referral::{Referral, ReferralAttrs, ReferralId, ReferralSecrets};
 use crate::rows::service::{Service, ServiceAttrs, ServiceId, ServiceSecrets, ServiceStatus};
 use crate::rows::{self, Row, Stamp};
-use crate::store::{Batch, GapCandidate, GapQuery, RecordRow, RecordTable, RowFilter};
+use crate::store::{Batch, GapCandidate, GapQuery, RecordTable, RowFilter};
 use crate::usecases::identification::{DecisionView, ScreeningView};
 use amparo_domain::paging::{After, ListParams};
 use amparo_domain::person::Person;
@@ -102,11 +102,6 @@ pub struct AssistanceView {
     pub fields: AssistanceFields,
     pub notes: Option<String>,
     pub created_at: i64,
-}
-
-#[derive(Default, Serialize, Deserialize)]
-struct AssistanceSecrets {
-    notes: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -593,17 +588,18 @@ impl Referrals {
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let now = self.now();
         let id = self.random.new_id();
-        let row = RecordRow {
-            sealed: Some(self.seal_json(RecordTable::Assistance, &id, &AssistanceSecrets { notes: f.notes.clone() })?),
-            subject_id: Some(person.to_string()),
-            area_code: f.country.clone(),
-            occurred_at: days_from_civil(&f.started_on).map(|d| d * 86_400),
-            attrs: to_json(&f)?,
-            ..self.new_row(&id, &me.org_id, me.user_id.as_str(), f.kind.as_str(), &f.detail)
+        let record = Assistance {
+            id: id.clone(),
+            org_id: me.org_id.clone(),
+            person: person.clone(),
+            started_at: days_from_civil(&f.started_on).map(|d| d * 86_400),
+            sealed: Some(self.seal_json(Assistance::TABLE, &id, &AssistanceSecrets { notes: f.notes.clone() })?),
+            fields: f.clone(),
+            stamp: Stamp::new(now, me.user_id.as_str()),
         };
         let mut ev = ctx.event(now, "record_assistance", "ok", "assistance", &id);
         ev.details = serde_json::json!({ "person": person, "kind": f.kind, "detail": f.detail }).to_string();
-        self.commit(&Batch { inserts: vec![(RecordTable::Assistance, row)], updates: vec![] }, &ev).await?;
+        self.commit(&Batch { inserts: vec![rows::entry(&record)?], updates: vec![] }, &ev).await?;
         Ok(AssistanceView {
             id,
             person_id: person.to_string(),
@@ -614,18 +610,25 @@ impl Referrals {
         })
     }
 
-    /// An assistance row for synthetic data sets (`row` carries the generator's id,
-    /// organisation, person and creation day), validated as the form is.
-    pub(crate) fn generated_assistance(&self, input: &AssistanceInput, row: RecordRow) -> CoreResult<RecordRow> {
+    /// An assistance record for synthetic data sets (the generator's id, organisation,
+    /// person and stamp), validated as the form is.
+    pub(crate) fn generated_assistance(
+        &self,
+        input: &AssistanceInput,
+        id: String,
+        org_id: OrgId,
+        person: PersonId,
+        stamp: Stamp,
+    ) -> CoreResult<Assistance> {
         let f = input.validate(&self.today())?;
-        Ok(RecordRow {
-            sealed: Some(self.seal_json(RecordTable::Assistance, &row.id, &AssistanceSecrets { notes: None })?),
-            area_code: f.country.clone(),
-            occurred_at: days_from_civil(&f.started_on).map(|d| d * 86_400),
-            kind: f.kind.as_str().into(),
-            status: f.detail.clone(),
-            attrs: to_json(&f)?,
-            ..row
+        Ok(Assistance {
+            sealed: Some(self.seal_json(Assistance::TABLE, &id, &AssistanceSecrets { notes: None })?),
+            started_at: days_from_civil(&f.started_on).map(|d| d * 86_400),
+            fields: f,
+            id,
+            org_id,
+            person,
+            stamp,
         })
     }
 
@@ -639,15 +642,15 @@ impl Referrals {
         let mine = ctx.org_id();
         refs.retain(|r| rel == Relation::SameOrg || Some(&r.to_org) == mine || Some(&r.from_org) == mine);
         let mut assistance = Vec::new();
-        for r in self.store.find_rows(RecordTable::Assistance, &RowFilter { subject_ids: vec![pid.clone()], ..Default::default() }).await? {
-            let s: AssistanceSecrets = self.open_json(RecordTable::Assistance, &r)?;
+        for a in rows::find::<Assistance>(&*self.store, &RowFilter { subject_ids: vec![pid.clone()], ..Default::default() }).await? {
+            let s: AssistanceSecrets = self.open_sealed(Assistance::TABLE, &a.id, a.sealed.as_deref())?;
             assistance.push(AssistanceView {
-                id: r.id.clone(),
+                id: a.id,
                 person_id: pid.clone(),
-                org_id: r.org_id.clone(),
-                fields: attrs(&r)?,
+                org_id: a.org_id,
+                fields: a.fields,
                 notes: s.notes,
-                created_at: r.created_at,
+                created_at: a.stamp.created_at,
             });
         }
         Ok(PersonFile {

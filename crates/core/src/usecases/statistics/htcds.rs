@@ -11,6 +11,7 @@
 //! encrypts the file to a recipient's age key); the audit event is written before anything
 //! is decrypted.
 
+use crate::rows::alert::AlertBasis;
 use super::Statistics;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
@@ -270,13 +271,16 @@ impl Statistics {
         // exists in organisation X". They are separate from the import (which stands either
         // way); each is audited as it is raised.
         for p in new_persons.iter().filter(|p| p.match_doc.is_some() || p.match_name_dob.is_some()) {
-            let candidates: Vec<(PersonRecord, &'static str)> = self
+            let candidates: Vec<(PersonRecord, AlertBasis)> = self
                 .store
                 .persons_matching(p.match_doc.as_deref(), p.match_name_dob.as_deref())
                 .await?
                 .into_iter()
                 .filter(|c| c.id != p.id && c.org_id != p.org_id)
-                .map(|c| (c, if p.match_doc.is_some() { "document" } else { "name_and_birth_date" }))
+                .map(|c| {
+                    let basis = if p.match_doc.is_some() { AlertBasis::Document } else { AlertBasis::NameAndBirthDate };
+                    (c, basis)
+                })
                 .collect();
             if !candidates.is_empty() {
                 report.alerts += self.coordination().raise_match_alerts(ctx, p, &candidates).await?;

@@ -1,0 +1,60 @@
+//! An entry of the prevention register: a campaign or a training, where, when, for whom
+//! and how many people. No personal data. Kind and audience are clear columns (`kind`,
+//! `status`) so the statistics count them without reading the entry.
+
+use super::{Row, Stamp, read_attrs, unreadable, write_attrs};
+use crate::error::CoreResult;
+use crate::store::{RecordRow, RecordTable};
+use crate::usecases::prevention::PreventionView;
+use amparo_domain::cases::{Audience, PreventionKind};
+use amparo_domain::{OrgId, Timestamp};
+
+#[derive(Clone, Debug)]
+pub struct Prevention {
+    pub org_id: OrgId,
+    /// The entry as shown (its id, kind, audience and place included).
+    pub entry: PreventionView,
+    /// Its date (midnight UTC).
+    pub held_at: Option<Timestamp>,
+    pub stamp: Stamp,
+}
+
+impl Row for Prevention {
+    const TABLE: RecordTable = RecordTable::Prevention;
+
+    fn id(&self) -> &str {
+        &self.entry.id
+    }
+
+    fn from_row(r: RecordRow) -> CoreResult<Prevention> {
+        let t = Self::TABLE;
+        let entry: PreventionView = read_attrs(t, &r)?;
+        if PreventionKind::parse(&r.kind) != Some(entry.kind) || entry.id != r.id {
+            return Err(unreadable(t, &r.id, "kind"));
+        }
+        if Audience::parse(&r.status) != Some(entry.audience) {
+            return Err(unreadable(t, &r.id, "status"));
+        }
+        Ok(Prevention { stamp: Stamp::of(&r), entry, org_id: r.org_id, held_at: r.occurred_at })
+    }
+
+    fn to_row(&self) -> CoreResult<RecordRow> {
+        Ok(RecordRow {
+            id: self.entry.id.clone(),
+            org_id: self.org_id.clone(),
+            party_org: None,
+            subject_id: None,
+            kind: self.entry.kind.as_str().into(),
+            status: self.entry.audience.as_str().into(),
+            area_code: Some(self.entry.place.clone()),
+            lookup: None,
+            occurred_at: self.held_at,
+            version: self.stamp.version,
+            created_at: self.stamp.created_at,
+            created_by: self.stamp.created_by.clone(),
+            updated_at: self.stamp.updated_at,
+            attrs: write_attrs(&self.entry)?,
+            sealed: None,
+        })
+    }
+}

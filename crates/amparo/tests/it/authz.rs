@@ -367,6 +367,8 @@ async fn fixture(t: &TestApp) -> Fixture {
         task.status = "open".into();
         let mut alert = row(&alid, &o.id, "document", "{}");
         alert.subject_id = Some(p.id.to_string());
+        // Every alert names the other person (typed rows refuse one that does not).
+        alert.lookup = Some(p.id.to_string());
         alert.party_org = Some(o.id.clone());
         alert.status = "open".into();
         // A candidate pair of the organisation's person with itself: enough for the policy.

@@ -25,6 +25,7 @@ macro_rules! code_enum {
 pub mod alert;
 pub mod assistance;
 pub mod notification;
+pub mod person_match;
 pub mod prevention;
 pub mod referral;
 pub mod service;

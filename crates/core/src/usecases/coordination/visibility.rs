@@ -110,9 +110,9 @@ impl Coordination {
                 self.case_visible(ctx, &case_id).await
             }
             RecordKind::Match => {
-                let row = self.store.get_row(RecordTable::PersonMatches, id).await?;
-                let rel = match &row {
-                    Some(r) => self.scope().match_relation(ctx, r).await?.0,
+                let found = crate::rows::get::<crate::rows::person_match::PersonMatch>(&*self.store, id).await?;
+                let rel = match &found {
+                    Some(m) => self.scope().match_relation(ctx, m).await?.0,
                     None => Relation::Unrelated,
                 };
                 self.authorize(ctx, Action::ViewMatches, rel, "person_match", id).await

@@ -18,13 +18,13 @@ use super::demo_names::{ALIASES, Dice, GIVEN_F, GIVEN_M, SECOND_GIVEN, SURNAMES}
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::records::to_json;
-use crate::rows::referral::{Referral, ReferralAttrs, ReferralId, ReferralStep};
 use crate::rows::prevention::Prevention;
+use crate::rows::referral::{Referral, ReferralAttrs, ReferralId, ReferralStep};
 use crate::rows::service::Service;
-use crate::usecases::prevention::PreventionView;
-use amparo_domain::cases::{Audience, PreventionKind};
 use crate::rows::{self, Stamp};
 use crate::store::{Batch, PersonRecord, RecordRow, RecordTable, RowFilter};
+use crate::usecases::prevention::PreventionView;
+use amparo_domain::cases::{Audience, PreventionKind};
 use amparo_domain::intake::ReportInput;
 use amparo_domain::org::{OrgKind, Organisation};
 use amparo_domain::person::{Identity, PersonProfile, PersonRole, pseudonym};

@@ -10,12 +10,13 @@
 //! new pairs; rows are written a chunk per transaction.
 
 use super::Linkage;
-use super::queue::{ALERTABLE, Contribution, MatchAttrs, REVIEW_THRESHOLD, ordered, reference_model};
+use super::queue::{ALERTABLE, Contribution, REVIEW_THRESHOLD, ordered, reference_model};
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
-use crate::records::{attrs, to_json};
-use crate::store::{Batch, PersonRecord, RecordRow, RecordTable, RowFilter};
+use crate::rows::person_match::{MatchAttrs, MatchStatus, PairState, PersonMatch};
+use crate::rows::{self, Row, Stamp};
+use crate::store::{Batch, PersonRecord, RowFilter};
 use amparo_domain::person::{Identity, PersonRole};
 use amparo_domain::policy::{Action, Relation};
 use amparo_domain::{OrgId, PersonId, Timestamp};
@@ -221,10 +222,10 @@ struct Writes {
     batch: Batch,
     /// The cross-agency alerts the new rows raise.
     alerts: Vec<(PersonId, PersonId)>,
-    /// Stored pairs whose score moved (lean row, new probability, contributions).
-    rescore: Vec<(RecordRow, f64, Vec<Contribution>)>,
-    /// Stored pending pairs that no longer score (lean rows).
-    withdraw: Vec<RecordRow>,
+    /// Stored pairs whose score moved (lean read, new probability, contributions).
+    rescore: Vec<(PairState, f64, Vec<Contribution>)>,
+    /// Stored pending pairs that no longer score (lean reads).
+    withdraw: Vec<PairState>,
 }
 
 impl Writes {
@@ -233,15 +234,9 @@ impl Writes {
     }
 }
 
-/// A stored pair's probability, read without the rest of its row.
-#[derive(serde::Deserialize)]
-struct Scored {
-    probability: Option<f64>,
-}
-
 /// The stored pairs, by the engine's record numbers (smaller first): they are always
 /// re-scored, and do not count against `MAX_CANDIDATES_PER_RUN`.
-fn known_pairs(people: &People, by_pair: &HashMap<(String, String), RecordRow>) -> HashSet<(usize, usize)> {
+fn known_pairs(people: &People, by_pair: &HashMap<(String, String), PairState>) -> HashSet<(usize, usize)> {
     by_pair
         .keys()
         .filter_map(|(l, r)| {
@@ -350,8 +345,8 @@ impl Linkage {
         );
         let focused: Vec<&str> = people.members.iter().zip(&focus).filter(|(_, f)| **f).map(|(m, _)| m.id.as_str()).collect();
         let existing = self.stored_pairs(full, &focused).await?;
-        let mut by_pair: HashMap<(String, String), RecordRow> =
-            existing.into_iter().filter_map(|r| Some(((r.subject_id.clone()?, r.lookup.clone()?), r))).collect();
+        let mut by_pair: HashMap<(String, String), PairState> =
+            existing.into_iter().map(|p| ((p.left.clone(), p.right.clone()), p)).collect();
         let known = known_pairs(&people, &by_pair);
         let model = if full { None } else { state.model.clone() };
         let reference = reference_model(&cfg);
@@ -416,23 +411,26 @@ impl Linkage {
             match by_pair.remove(&key) {
                 None => {
                     new_candidates += 1;
-                    let a = MatchAttrs { probability: *p, contributions, decisions: vec![] };
-                    let row = RecordRow {
-                        party_org: Some(right.org_id.clone()),
-                        subject_id: Some(key.0.clone()),
-                        lookup: Some(key.1.clone()),
-                        attrs: to_json(&a)?,
-                        ..self.new_row(&self.random.new_id(), &left.org_id, "system", "record_linkage", "pending")
+                    let pair = PersonMatch {
+                        id: self.random.new_id(),
+                        left: left.id.clone(),
+                        left_org: left.org_id.clone(),
+                        right: right.id.clone(),
+                        right_org: right.org_id.clone(),
+                        status: MatchStatus::Pending,
+                        attrs: MatchAttrs { probability: *p, contributions, decisions: vec![] },
+                        sealed: None,
+                        stamp: Stamp::new(self.now(), "system"),
                     };
                     notify.extend([left.org_id.clone(), right.org_id.clone()]);
-                    w.batch.inserts.push((RecordTable::PersonMatches, row));
+                    w.batch.inserts.push(rows::entry(&pair)?);
                     if left.org_id != right.org_id && ALERTABLE.contains(&left.role) && ALERTABLE.contains(&right.role) {
                         w.alerts.push((left.id.clone(), right.id.clone()));
                     }
                 }
-                Some(lean) if lean.status == "pending" || lean.status == "withdrawn" => {
-                    let stored = serde_json::from_str::<Scored>(&lean.attrs).ok().and_then(|s| s.probability);
-                    if stored.is_none_or(|old| (old - p).abs() >= RESCORE_MIN_CHANGE) || lean.status == "withdrawn" {
+                Some(lean) if matches!(lean.status, MatchStatus::Pending | MatchStatus::Withdrawn) => {
+                    let stored = lean.probability;
+                    if stored.is_none_or(|old| (old - p).abs() >= RESCORE_MIN_CHANGE) || lean.status == MatchStatus::Withdrawn {
                         w.rescore.push((lean, *p, contributions));
                     }
                 }
@@ -448,7 +446,7 @@ impl Linkage {
         let looked_at: HashSet<&str> = members.iter().zip(focus.iter()).filter(|(_, f)| **f).map(|(m, _)| m.id.as_str()).collect();
         let mut withdrawn = 0;
         for (key, lean) in by_pair {
-            if lean.status == "pending"
+            if lean.status == MatchStatus::Pending
                 && !seen.contains(&key)
                 && (looked_at.contains(key.0.as_str()) || looked_at.contains(key.1.as_str()))
             {
@@ -505,20 +503,21 @@ impl Linkage {
     /// the two indexed person columns; otherwise every pair, lean (ids, status and
     /// probability; a row is read whole only when the run changes it): reading every pair
     /// whole took 13 s at 500,000 pairs, and even lean took that long on every step.
-    async fn stored_pairs(&self, full: bool, focused: &[&str]) -> CoreResult<Vec<RecordRow>> {
+    async fn stored_pairs(&self, full: bool, focused: &[&str]) -> CoreResult<Vec<PairState>> {
+        let lean = |found: Vec<crate::store::RecordRow>| found.iter().map(PairState::from_lean).collect::<CoreResult<Vec<_>>>();
         if full || focused.len() > FOCUSED_READ_MAX {
-            return Ok(self.store.stat_rows(RecordTable::PersonMatches, &["probability"]).await?);
+            return lean(self.store.stat_rows(PersonMatch::TABLE, &["probability"]).await?);
         }
         let ids: Vec<String> = focused.iter().map(|id| (*id).to_owned()).collect();
-        let mut rows = self.store.find_rows(RecordTable::PersonMatches, &RowFilter { subject_ids: ids, ..RowFilter::default() }).await?;
+        let mut pairs = lean(self.store.find_rows(PersonMatch::TABLE, &RowFilter { subject_ids: ids, ..RowFilter::default() }).await?)?;
         for id in focused {
             let filter = RowFilter { lookup: Some((*id).to_owned()), ..RowFilter::default() };
-            rows.extend(self.store.find_rows(RecordTable::PersonMatches, &filter).await?);
+            pairs.extend(lean(self.store.find_rows(PersonMatch::TABLE, &filter).await?)?);
         }
         // A pair of two focused persons comes twice.
         let mut seen = HashSet::new();
-        rows.retain(|r| seen.insert(r.id.clone()));
-        Ok(rows)
+        pairs.retain(|r| seen.insert(r.id.clone()));
+        Ok(pairs)
     }
 
     /// Write a chunk: new candidate rows with the cross-agency alerts they raise, and the
@@ -530,23 +529,21 @@ impl Linkage {
         }
         let mut batch = std::mem::take(&mut w.batch);
         if !w.rescore.is_empty() || !w.withdraw.is_empty() {
-            let subjects: HashSet<String> =
-                w.rescore.iter().map(|r| &r.0).chain(&w.withdraw).filter_map(|r| r.subject_id.clone()).collect();
+            let subjects: HashSet<String> = w.rescore.iter().map(|r| &r.0).chain(&w.withdraw).map(|r| r.left.clone()).collect();
             let filter = RowFilter { subject_ids: subjects.into_iter().collect(), ..RowFilter::default() };
-            let mut whole: HashMap<String, RecordRow> =
-                self.store.find_rows(RecordTable::PersonMatches, &filter).await?.into_iter().map(|r| (r.id.clone(), r)).collect();
+            let mut whole: HashMap<String, PersonMatch> =
+                rows::find::<PersonMatch>(&*self.store, &filter).await?.into_iter().map(|m| (m.id.clone(), m)).collect();
+            let now = self.now();
             for (lean, probability, contributions) in w.rescore.drain(..) {
                 // A decision taken since the run began stands.
-                let Some(row) = whole.remove(&lean.id).filter(|r| r.status == "pending" || r.status == "withdrawn") else { continue };
-                let a = MatchAttrs { probability, contributions, ..attrs(&row)? };
-                let row =
-                    RecordRow { status: "pending".into(), attrs: to_json(&a)?, version: row.version + 1, updated_at: self.now(), ..row };
-                batch.updates.push((RecordTable::PersonMatches, row));
+                let undecided = |m: &PersonMatch| matches!(m.status, MatchStatus::Pending | MatchStatus::Withdrawn);
+                let Some(m) = whole.remove(&lean.id).filter(undecided) else { continue };
+                let attrs = MatchAttrs { probability, contributions, ..m.attrs.clone() };
+                batch.updates.push(rows::entry(&PersonMatch { status: MatchStatus::Pending, attrs, stamp: m.stamp.next(now), ..m })?);
             }
             for lean in w.withdraw.drain(..) {
-                let Some(row) = whole.remove(&lean.id).filter(|r| r.status == "pending") else { continue };
-                let row = RecordRow { status: "withdrawn".into(), version: row.version + 1, updated_at: self.now(), ..row };
-                batch.updates.push((RecordTable::PersonMatches, row));
+                let Some(m) = whole.remove(&lean.id).filter(|m| m.status == MatchStatus::Pending) else { continue };
+                batch.updates.push(rows::entry(&PersonMatch { status: MatchStatus::Withdrawn, stamp: m.stamp.next(now), ..m })?);
             }
         }
         if !w.alerts.is_empty() {
@@ -555,7 +552,9 @@ impl Linkage {
                 self.store.persons_by_ids(&ids).await?.into_iter().map(|p| (p.id.to_string(), p)).collect();
             for (l, r) in w.alerts.drain(..) {
                 if let (Some(l), Some(r)) = (persons.get(l.as_str()), persons.get(r.as_str())) {
-                    batch.inserts.extend(self.coordination().match_alert_rows(l, &[(r.clone(), crate::rows::alert::AlertBasis::RecordLinkage)]).await?);
+                    batch.inserts.extend(
+                        self.coordination().match_alert_rows(l, &[(r.clone(), crate::rows::alert::AlertBasis::RecordLinkage)]).await?,
+                    );
                 }
             }
         }

@@ -15,15 +15,17 @@
 use super::Linkage;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
-use crate::records::{attrs, to_json};
-use crate::store::{Batch, RecordRow, RecordTable, RowFilter};
+
+use crate::rows::person_match::{MatchSecrets, MatchStatus, PairState, PersonMatch};
+use crate::rows::{self, Row};
+use crate::store::{Batch, RowFilter};
 use amparo_domain::org::Organisation;
 use amparo_domain::person::{Identity, PersonRole};
 use amparo_domain::policy::{Action, Relation};
-use amparo_domain::{OrgId, PersonId, Timestamp};
+use amparo_domain::{OrgId, PersonId};
 use amparo_linkage::LinkConfig;
 use amparo_linkage::model::Model;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The shipped configuration for Amparo's person schema (also used by the benchmark).
@@ -38,38 +40,7 @@ const REFERENCE_MODEL: &str = include_str!("../../../../../data/linkage/persons-
 /// engine's 0.5: a person decides, and a missed link double-counts a victim.
 pub const REVIEW_THRESHOLD: f64 = 0.3;
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Contribution {
-    pub field: String,
-    pub level: String,
-    /// Bits of evidence: positive for a match, negative against, 0 when a value is missing.
-    pub weight: f64,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub(super) struct MatchAttrs {
-    pub(super) probability: f64,
-    pub(super) contributions: Vec<Contribution>,
-    #[serde(default)]
-    pub(super) decisions: Vec<MatchDecision>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct MatchDecision {
-    pub decision: String,
-    pub by: String,
-    pub at: Timestamp,
-    /// Why. Free text may describe the person: sealed in the row, shown only to those who
-    /// may decide.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub reason: String,
-}
-
-/// The decisions' free-text reasons, in order (sealed).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-struct MatchSecrets {
-    reasons: Vec<String>,
-}
+pub use crate::rows::person_match::{Contribution, MatchDecision};
 
 /// A pair is shown to an organisation that sees only one of the two records only when the
 /// engine is this sure: each such row tells someone where a similar person is held.
@@ -164,30 +135,29 @@ pub(super) fn ordered<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {
 }
 
 impl Linkage {
-    async fn match_view(&self, ctx: &Ctx, row: &RecordRow, with_identities: bool) -> CoreResult<MatchView> {
-        let relation = self.scope().match_relation(ctx, row).await?;
+    async fn match_view(&self, ctx: &Ctx, m: &PersonMatch, with_identities: bool) -> CoreResult<MatchView> {
+        let relation = self.scope().match_relation(ctx, m).await?;
         let orgs = self.store.list_orgs().await?;
-        self.match_view_as(row, relation, &orgs, with_identities).await
+        self.match_view_as(m, relation, &orgs, with_identities).await
     }
 
     /// The pair as the caller sees it, its relation to the caller already worked out (a
     /// queue works it out for every pair to sort them, and builds views for one page).
     async fn match_view_as(
         &self,
-        row: &RecordRow,
+        m: &PersonMatch,
         (rel, sees_l, sees_r): (Relation, bool, bool),
         orgs: &[Organisation],
         with_identities: bool,
     ) -> CoreResult<MatchView> {
-        let ids: Vec<String> = [row.subject_id.clone(), row.lookup.clone()].into_iter().flatten().collect();
-        let persons = self.store.persons_by_ids(&ids).await?;
+        let persons = self.store.persons_by_ids(&[m.left.to_string(), m.right.to_string()]).await?;
         let org_name = |id: &OrgId| orgs.iter().find(|o| &o.id == id).map(|o| o.name.clone()).unwrap_or_default();
         let can_decide = rel == Relation::SameOrg;
-        let side = |pid: Option<&String>, owner: OrgId, visible: bool| -> CoreResult<MatchSide> {
-            let rec = persons.iter().find(|p| Some(&p.id.to_string()) == pid);
+        let side = |pid: &PersonId, owner: OrgId, visible: bool| -> CoreResult<MatchSide> {
+            let rec = persons.iter().find(|p| &p.id == pid);
             let show = |v: String| if visible { v } else { String::new() };
             Ok(MatchSide {
-                person_id: show(pid.cloned().unwrap_or_default()),
+                person_id: show(pid.to_string()),
                 code: show(rec.map(|p| p.code.clone()).unwrap_or_default()),
                 org_name: org_name(&owner),
                 org_id: owner,
@@ -202,15 +172,14 @@ impl Linkage {
                 },
             })
         };
-        let right_org = row.party_org.clone().unwrap_or_else(|| row.org_id.clone());
-        let left = side(row.subject_id.as_ref(), row.org_id.clone(), sees_l)?;
-        let right = side(row.lookup.as_ref(), right_org, sees_r)?;
+        let left = side(&m.left, m.left_org.clone(), sees_l)?;
+        let right = side(&m.right, m.right_org.clone(), sees_r)?;
         let mut review_by: Vec<String> =
             [(&left, sees_l), (&right, sees_r)].iter().filter(|(_, sees)| !sees).map(|(s, _)| s.org_name.clone()).collect();
         review_by.dedup();
-        let a: MatchAttrs = attrs(row)?;
+        let a = &m.attrs;
         let decisions = if can_decide {
-            let secrets: MatchSecrets = self.open_json(RecordTable::PersonMatches, row)?;
+            let secrets: MatchSecrets = self.open_sealed(PersonMatch::TABLE, &m.id, m.sealed.as_deref())?;
             a.decisions
                 .iter()
                 .enumerate()
@@ -220,15 +189,15 @@ impl Linkage {
             Vec::new()
         };
         Ok(MatchView {
-            id: row.id.clone(),
+            id: m.id.clone(),
             probability: can_decide.then_some(a.probability),
-            status: row.status.clone(),
-            version: if can_decide { row.version } else { 0 },
+            status: m.status.as_str().into(),
+            version: if can_decide { m.stamp.version } else { 0 },
             left,
             right,
             // The explanation says which fields agreed; it names no value, but on a pair the
             // caller cannot fully see it still says too much about the other record.
-            contributions: if can_decide { a.contributions } else { Vec::new() },
+            contributions: if can_decide { a.contributions.clone() } else { Vec::new() },
             decisions,
             can_decide,
             review_by,
@@ -248,18 +217,16 @@ impl Linkage {
     pub async fn list_matches_page(&self, ctx: &Ctx, offset: usize, limit: usize) -> CoreResult<MatchQueuePage> {
         self.authorize(ctx, Action::ViewMatches, Relation::OwnOrgScope, "person_match", "").await?;
         let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?;
-        let open = || vec!["pending".to_owned(), "linked".to_owned()];
-        let mut rows = self
-            .store
-            .find_rows(RecordTable::PersonMatches, &RowFilter { orgs: vec![org.clone()], statuses: open(), ..Default::default() })
-            .await?;
+        let open = || vec![MatchStatus::Pending.as_str().to_owned(), MatchStatus::Linked.as_str().to_owned()];
+        let mut pairs =
+            rows::find::<PersonMatch>(&*self.store, &RowFilter { orgs: vec![org.clone()], statuses: open(), ..Default::default() }).await?;
         // Pairs of persons referred to the organisation by others (a shelter may hold both of
         // two records the police and an NGO each referred to it, and is the one to decide):
         // found in the database through `referred_to`, so the cost follows the open pairs,
         // not the thousands of persons a shelter has received.
         let f = RowFilter { naming_referred_to: Some(org.clone()), statuses: open(), ..Default::default() };
-        let known: HashSet<String> = rows.iter().map(|r| r.id.clone()).collect();
-        rows.extend(self.store.find_rows(RecordTable::PersonMatches, &f).await?.into_iter().filter(|r| !known.contains(&r.id)));
+        let known: HashSet<String> = pairs.iter().map(|r| r.id.clone()).collect();
+        pairs.extend(rows::find::<PersonMatch>(&*self.store, &f).await?.into_iter().filter(|r| !known.contains(&r.id)));
         // Which of the persons these pairs name are referred to the organisation, asked for
         // those persons only (a slice per statement, under both backends' bound-value limits).
         let counting: Vec<String> = amparo_domain::protection::ReferralStatus::ALL
@@ -268,20 +235,20 @@ impl Linkage {
             .map(|s| s.as_str().to_owned())
             .collect();
         let named: Vec<String> =
-            rows.iter().flat_map(|r| [r.subject_id.clone(), r.lookup.clone()]).flatten().collect::<HashSet<String>>().into_iter().collect();
+            pairs.iter().flat_map(|m| [m.left.to_string(), m.right.to_string()]).collect::<HashSet<String>>().into_iter().collect();
         let mut referred: HashSet<String> = HashSet::new();
         for slice in named.chunks(2_000) {
             // By person, then by recipient here: asked with the recipient too, the database
             // walks every referral the shelter ever received (its (party, status) index wins).
             let f = RowFilter { statuses: counting.clone(), subject_ids: slice.to_vec(), ..Default::default() };
-            let found = crate::rows::find::<crate::rows::referral::Referral>(&*self.store, &f).await?;
+            let found = rows::find::<crate::rows::referral::Referral>(&*self.store, &f).await?;
             referred.extend(found.into_iter().filter(|r| &r.to_org == org).map(|r| r.person.to_string()));
         }
         let mut queue = Vec::new();
-        for r in &rows {
+        for r in &pairs {
             // The pair touches the organisation's persons, or persons it was given access to.
             let relation = self.scope().match_relation_knowing(ctx, r, &referred).await?;
-            let probability = attrs::<MatchAttrs>(r).map(|a| a.probability).unwrap_or(0.0);
+            let probability = r.attrs.probability;
             let rel = relation.0;
             if rel == Relation::SameOrg || (rel == Relation::Shared && probability >= ONE_SIDED_MIN_PROBABILITY) {
                 // Sorted by what the caller is shown: a probability only to those who decide.
@@ -290,8 +257,8 @@ impl Linkage {
             }
         }
         queue.sort_by(|(a, ra, pa), (b, rb, pb)| {
-            (a.status != "pending")
-                .cmp(&(b.status != "pending"))
+            (a.status != MatchStatus::Pending)
+                .cmp(&(b.status != MatchStatus::Pending))
                 .then((rb.0 == Relation::SameOrg).cmp(&(ra.0 == Relation::SameOrg)))
                 .then(pb.total_cmp(pa))
         });
@@ -306,14 +273,14 @@ impl Linkage {
 
     /// Load a pair and authorize `action` on it, as `person_for` does for a person: an
     /// unrelated caller learns nothing, not even whether the pair exists.
-    async fn match_for(&self, ctx: &Ctx, id: &str, action: Action) -> CoreResult<RecordRow> {
-        let row = self.store.get_row(RecordTable::PersonMatches, id).await?;
-        let rel = match &row {
-            Some(r) => self.scope().match_relation(ctx, r).await?.0,
+    async fn match_for(&self, ctx: &Ctx, id: &str, action: Action) -> CoreResult<PersonMatch> {
+        let found = rows::get::<PersonMatch>(&*self.store, id).await?;
+        let rel = match &found {
+            Some(m) => self.scope().match_relation(ctx, m).await?.0,
             None => Relation::Unrelated,
         };
         self.authorize(ctx, action, rel, "person_match", id).await?;
-        row.ok_or(CoreError::NotFound)
+        found.ok_or(CoreError::NotFound)
     }
 
     /// One pair side by side. Identities only when the caller may see both persons — that
@@ -334,9 +301,9 @@ impl Linkage {
         if purpose.chars().count() < crate::usecases::persons::MIN_PURPOSE_CHARS {
             return Err(CoreError::field("purpose", "purpose_required"));
         }
-        for pid in [row.subject_id.as_deref(), row.lookup.as_deref()].into_iter().flatten() {
-            let (_, _) = self.scope().person_for(ctx, &PersonId::from_trusted(pid.to_owned()), Action::RevealPerson).await?;
-            let mut ev = ctx.event(self.now(), "reveal_person", "ok", "person", pid);
+        for pid in [&row.left, &row.right] {
+            let (_, _) = self.scope().person_for(ctx, pid, Action::RevealPerson).await?;
+            let mut ev = ctx.event(self.now(), "reveal_person", "ok", "person", pid.as_str());
             ev.purpose = purpose.to_owned();
             ev.details = serde_json::json!({ "via_match": id }).to_string();
             self.append(&ev).await?;
@@ -348,38 +315,38 @@ impl Linkage {
     /// Nothing about either person changes; the row's history keeps every decision.
     pub async fn decide_match(&self, ctx: &Ctx, id: &str, decision: &str, reason: &str, version: i64) -> CoreResult<MatchView> {
         let row = self.match_for(ctx, id, Action::DecideMatch).await?;
-        if row.version != version {
+        if row.stamp.version != version {
             return Err(CoreError::Conflict { current: serde_json::Value::Null });
         }
         let reason = reason.trim();
-        let status = match (decision.trim(), row.status.as_str()) {
-            ("confirm", "pending" | "rejected" | "unlinked" | "withdrawn") => "linked",
-            ("reject", "pending" | "withdrawn") => "rejected",
-            ("unlink", "linked") if reason.chars().count() >= 3 => "unlinked",
-            ("unlink", "linked") => return Err(CoreError::field("reason", "required")),
+        use MatchStatus as S;
+        let status = match (decision.trim(), row.status) {
+            ("confirm", S::Pending | S::Rejected | S::Unlinked | S::Withdrawn) => S::Linked,
+            ("reject", S::Pending | S::Withdrawn) => S::Rejected,
+            ("unlink", S::Linked) if reason.chars().count() >= 3 => S::Unlinked,
+            ("unlink", S::Linked) => return Err(CoreError::field("reason", "required")),
             ("confirm" | "reject" | "unlink", _) => return Err(CoreError::field("decision", "invalid_transition")),
             _ => return Err(CoreError::field("decision", "invalid_choice")),
         };
         if reason.chars().count() > 500 {
             return Err(CoreError::field("reason", "too_long"));
         }
-        let mut a: MatchAttrs = attrs(&row)?;
+        let mut a = row.attrs.clone();
         let by = ctx.user().map(|u| u.user_id.to_string()).unwrap_or_default();
-        a.decisions.push(MatchDecision { decision: status.into(), by, at: self.now(), reason: String::new() });
-        let mut secrets: MatchSecrets = self.open_json(RecordTable::PersonMatches, &row)?;
+        a.decisions.push(MatchDecision { decision: status.as_str().into(), by, at: self.now(), reason: String::new() });
+        let mut secrets: MatchSecrets = self.open_sealed(PersonMatch::TABLE, &row.id, row.sealed.as_deref())?;
         secrets.reasons.resize(a.decisions.len() - 1, String::new());
         secrets.reasons.push(reason.to_owned());
-        let updated = RecordRow {
-            status: status.into(),
-            attrs: to_json(&a)?,
-            sealed: Some(self.seal_json(RecordTable::PersonMatches, &row.id, &secrets)?),
-            version: row.version + 1,
-            updated_at: self.now(),
+        let updated = PersonMatch {
+            status,
+            attrs: a,
+            sealed: Some(self.seal_json(PersonMatch::TABLE, &row.id, &secrets)?),
+            stamp: row.stamp.next(self.now()),
             ..row.clone()
         };
         let mut ev = ctx.event(self.now(), "decide_match", "ok", "person_match", id);
-        ev.details = serde_json::json!({ "decision": status, "persons": [row.subject_id, row.lookup] }).to_string();
-        self.commit(&Batch { inserts: vec![], updates: vec![(RecordTable::PersonMatches, updated.clone())] }, &ev).await?;
+        ev.details = serde_json::json!({ "decision": status.as_str(), "persons": [row.left, row.right] }).to_string();
+        self.commit(&Batch { inserts: vec![], updates: vec![rows::entry(&updated)?] }, &ev).await?;
         self.match_view(ctx, &updated, false).await
     }
 
@@ -390,16 +357,12 @@ impl Linkage {
     /// one, named by their own id.
     pub(crate) async fn person_groups(&self) -> CoreResult<PersonGroups> {
         let shared = self.store.stat_shared_documents().await?;
-        let mut matches =
-            self.store.find_rows(RecordTable::PersonMatches, &RowFilter { statuses: vec!["linked".into()], ..Default::default() }).await?;
-        matches.extend(
-            self.store
-                .find_rows(
-                    RecordTable::PersonMatches,
-                    &RowFilter { statuses: vec!["rejected".into(), "unlinked".into()], ..Default::default() },
-                )
-                .await?,
-        );
+        // Decided pairs only (linked, rejected, unlinked): people decide them one by one,
+        // so they are few beside the pending ones.
+        let decided = [MatchStatus::Linked, MatchStatus::Rejected, MatchStatus::Unlinked];
+        let f = RowFilter { statuses: decided.iter().map(|s| s.as_str().to_owned()).collect(), ..Default::default() };
+        let matches: Vec<PairState> =
+            self.store.find_rows(PersonMatch::TABLE, &f).await?.iter().map(PairState::from_lean).collect::<CoreResult<_>>()?;
         let mut groups = group_components(&shared, &matches);
         // Linked persons' organisations (links are few: one read).
         let unknown: Vec<String> = groups.members.iter().filter(|(_, o)| o.is_empty()).map(|(id, _)| id.clone()).collect();
@@ -428,18 +391,18 @@ const DOC_PAIRS_UP_TO: usize = 64;
 /// organisation)`, any order) are one person unless people said that pair is not (a
 /// `rejected` or `unlinked` match); persons with a `linked` match are one person. A group
 /// is named by its smallest person id, so its name does not depend on reading order.
-pub(crate) fn group_components(docs: &[(String, String, String)], matches: &[RecordRow]) -> PersonGroups {
+pub(crate) fn group_components(docs: &[(String, String, String)], matches: &[PairState]) -> PersonGroups {
     let never: HashSet<(&str, &str)> = matches
         .iter()
-        .filter(|m| m.status == "rejected" || m.status == "unlinked")
-        .filter_map(|m| Some(ordered(m.subject_id.as_deref()?, m.lookup.as_deref()?)))
+        .filter(|m| matches!(m.status, MatchStatus::Rejected | MatchStatus::Unlinked))
+        .map(|m| ordered(&m.left, &m.right))
         .collect();
     let mut org_of: BTreeMap<&str, &str> = BTreeMap::new();
     for (_, id, org) in docs {
         org_of.insert(id.as_str(), org.as_str());
     }
     let linked: Vec<(&str, &str)> =
-        matches.iter().filter(|m| m.status == "linked").filter_map(|m| Some((m.subject_id.as_deref()?, m.lookup.as_deref()?))).collect();
+        matches.iter().filter(|m| m.status == MatchStatus::Linked).map(|m| (m.left.as_str(), m.right.as_str())).collect();
     for (a, b) in &linked {
         org_of.entry(a).or_insert("");
         org_of.entry(b).or_insert("");

@@ -8,6 +8,7 @@ use super::Scope;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::records::attrs;
+use crate::rows::person_match::PersonMatch;
 use crate::store::{Batch, PersonRecord, RecordRow, RecordTable, RowFilter};
 use crate::usecases::case_views::CaseAttrs;
 use amparo_domain::OrgId;
@@ -174,8 +175,8 @@ impl Scope {
 
     /// How the caller's organisation stands to a pair: `SameOrg` when it may see both persons,
     /// `Shared` when only one, `Unrelated` when neither.
-    pub(crate) async fn match_relation(&self, ctx: &Ctx, row: &RecordRow) -> CoreResult<(Relation, bool, bool)> {
-        self.match_relation_knowing(ctx, row, &HashSet::new()).await
+    pub(crate) async fn match_relation(&self, ctx: &Ctx, m: &PersonMatch) -> CoreResult<(Relation, bool, bool)> {
+        self.match_relation_knowing(ctx, m, &HashSet::new()).await
     }
 
     /// The same, told which persons are referred to the caller's organisation (a queue reads
@@ -185,21 +186,18 @@ impl Scope {
     pub(crate) async fn match_relation_knowing(
         &self,
         ctx: &Ctx,
-        row: &RecordRow,
+        m: &PersonMatch,
         referred: &HashSet<String>,
     ) -> CoreResult<(Relation, bool, bool)> {
         let mut sees = [false, false];
-        for (k, pid) in [row.subject_id.as_deref(), row.lookup.as_deref()].into_iter().enumerate() {
-            let owner = if k == 0 { Some(row.org_id.clone()) } else { row.party_org.clone() };
-            if let (Some(pid), Some(owner)) = (pid, owner) {
-                let rel = if ctx.org_id() != Some(&owner) && referred.contains(pid) {
-                    Relation::Shared
-                } else {
-                    self.person_relation(ctx, &PersonId::from_trusted(pid.to_owned()), &owner).await?
-                };
-                if let Some(s) = sees.get_mut(k) {
-                    *s = matches!(rel, Relation::SameOrg | Relation::Shared | Relation::Assigned);
-                }
+        for (k, (pid, owner)) in [(&m.left, &m.left_org), (&m.right, &m.right_org)].into_iter().enumerate() {
+            let rel = if ctx.org_id() != Some(owner) && referred.contains(pid.as_str()) {
+                Relation::Shared
+            } else {
+                self.person_relation(ctx, pid, owner).await?
+            };
+            if let Some(s) = sees.get_mut(k) {
+                *s = matches!(rel, Relation::SameOrg | Relation::Shared | Relation::Assigned);
             }
         }
         let [l, r] = sees;

@@ -11,11 +11,11 @@
 //! encrypts the file to a recipient's age key); the audit event is written before anything
 //! is decrypted.
 
-use crate::rows::alert::AlertBasis;
 use super::Statistics;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::records::to_json;
+use crate::rows::alert::AlertBasis;
 use crate::store::{Batch, PersonRecord, RecordRow, RecordTable, RowFilter, RowOrder, StatScan};
 use amparo_domain::cases::{CaseExploitation, LabourSector, SexualForm};
 use amparo_domain::htcds::{COLUMNS, Row, RowError, check_header, form_to_htcds, parse_row, sector_to_htcds};

@@ -280,10 +280,11 @@ impl Statistics {
             for (_, p, _) in &d {
                 next.insert(p.clone());
             }
-            for r in m {
-                if match_ids.insert(r.id.clone()) {
-                    next.extend(r.subject_id.iter().chain(r.lookup.iter()).cloned());
-                    matches.push(r);
+            for r in &m {
+                let pair = crate::rows::person_match::PairState::from_lean(r)?;
+                if match_ids.insert(pair.id.clone()) {
+                    next.extend([pair.left.clone(), pair.right.clone()]);
+                    matches.push(pair);
                 }
             }
             docs.extend(d);

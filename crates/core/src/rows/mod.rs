@@ -24,10 +24,12 @@ macro_rules! code_enum {
 
 pub mod alert;
 pub mod assistance;
+pub mod decision;
 pub mod notification;
 pub mod person_match;
 pub mod prevention;
 pub mod referral;
+pub mod screening;
 pub mod service;
 
 use crate::error::{CoreError, CoreResult};

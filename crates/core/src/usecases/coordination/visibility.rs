@@ -76,9 +76,9 @@ impl Coordination {
                 self.scope().person_for(ctx, &PersonId::from_trusted(id.to_owned()), Action::ListPersons).await.map(|_| ())
             }
             RecordKind::Screening => {
-                let row = self.store.get_row(RecordTable::Screenings, id).await?;
-                match row.and_then(|r| r.subject_id) {
-                    Some(p) => self.scope().person_for(ctx, &PersonId::from_trusted(p), Action::ListPersons).await.map(|_| ()),
+                let found = crate::rows::get::<crate::rows::screening::Screening>(&*self.store, id).await?;
+                match found.map(|sc| sc.person) {
+                    Some(p) => self.scope().person_for(ctx, &p, Action::ListPersons).await.map(|_| ()),
                     None => self.authorize(ctx, Action::ListPersons, Relation::Unrelated, "screening", id).await,
                 }
             }

@@ -18,6 +18,7 @@ use super::demo_names::{ALIASES, Dice, GIVEN_F, GIVEN_M, SECOND_GIVEN, SURNAMES}
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::records::to_json;
+use crate::rows::decision::{Decision, DecisionAttrs};
 use crate::rows::prevention::Prevention;
 use crate::rows::referral::{Referral, ReferralAttrs, ReferralId, ReferralStep};
 use crate::rows::service::Service;
@@ -29,7 +30,7 @@ use amparo_domain::intake::ReportInput;
 use amparo_domain::org::{OrgKind, Organisation};
 use amparo_domain::person::{Identity, PersonProfile, PersonRole, pseudonym};
 use amparo_domain::policy::{Action, Relation};
-use amparo_domain::protection::{AssistanceInput, Consent, ServiceKind, days_from_civil, iso_date};
+use amparo_domain::protection::{AssistanceInput, Consent, DecidingOrg, ServiceKind, TraffickingStatus, days_from_civil, iso_date};
 use amparo_domain::screening::Instrument;
 use amparo_domain::{OrgId, PersonId, UserId};
 
@@ -238,6 +239,18 @@ impl Demo {
             attrs: "{}".into(),
             sealed: None,
         };
+        // An identification decision by `org` (of the given HTCDS type, in `area`) on day `at`.
+        let decision = |id: String, (org, by, area): (&OrgId, DecidingOrg, String), person: PersonId, status, at: i64| Decision {
+            id,
+            org_id: org.clone(),
+            person,
+            status,
+            area: Some(area),
+            decided_at: Some(at),
+            attrs: DecisionAttrs { deciding_org_type: by, decided_on: iso_date(at), screening_id: None },
+            sealed: None,
+            stamp: Stamp { version: 1, created_at: at, created_by: "generator".into(), updated_at: at },
+        };
         for _ in 0..n {
             // When and where: years 2005–2025, more recent years busier; a region, a province.
             let year = 2005 + ((d.below(21 * 21) as f64).sqrt() as i64).min(20);
@@ -324,17 +337,13 @@ impl Demo {
                 link.attrs = r#"{"official_complicity":false}"#.into();
                 rows.push((RecordTable::CaseLinks, link));
                 let status = match d.below(100) {
-                    0..=79 => "ActualVictim",
-                    80..=94 => "PossibleVictim",
-                    _ => "NotAVictim",
+                    0..=79 => TraffickingStatus::ActualVictim,
+                    80..=94 => TraffickingStatus::PossibleVictim,
+                    _ => TraffickingStatus::NotAVictim,
                 };
                 let decided = at + d.below(40) as i64 * 86_400;
-                let mut dec = row(d, &police.id, status, "recorded", decided);
-                dec.subject_id = Some(vid.clone());
-                dec.area_code = Some(place.clone());
-                dec.attrs =
-                    to_json(&serde_json::json!({ "deciding_org_type": "Police", "decided_on": iso_date(decided), "screening_id": null }))?;
-                rows.push((RecordTable::Decisions, dec));
+                let by = (&police.id, DecidingOrg::Police, place.clone());
+                rows.push(rows::entry(&decision(d.id(), by, PersonId::from_trusted(vid.clone()), status, decided))?);
                 // Screened with the instrument (most victims, a few days before the decision).
                 let exploitation = if sexual { "sexual" } else { "labour" };
                 if let (true, Some(instrument)) = (d.chance(80), o.instrument.as_ref())
@@ -350,16 +359,13 @@ impl Demo {
                     }
                     indicators.sort();
                     let on = decided - d.below(8) as i64 * 86_400;
-                    let mut sc = row(d, &police.id, "", "final", on);
-                    sc.subject_id = Some(vid.clone());
-                    rows.push((
-                        RecordTable::Screenings,
-                        self.identification().generated_screening(instrument, &set.key, known_age, indicators, sc)?,
-                    ));
+                    let who = (d.id(), police.id.clone(), PersonId::from_trusted(vid.clone()));
+                    let sc = self.identification().generated_screening(instrument, (&set.key, known_age, indicators), who, on)?;
+                    rows.push(rows::entry(&sc)?);
                 }
                 // Foreign victims: voluntary repatriation for a third, an alternative to
                 // removal for some others.
-                if status == "ActualVictim" && nationality != "PE" {
+                if status == TraffickingStatus::ActualVictim && nationality != "PE" {
                     let on = iso_date(decided + (10 + d.below(80) as i64) * 86_400);
                     let input = match d.below(100) {
                         0..=34 => Some(AssistanceInput {
@@ -385,7 +391,7 @@ impl Demo {
                     }
                 }
                 let service = o.services.get(d.below(o.services.len() as u64) as usize).cloned();
-                if let (true, Some(service)) = (status != "NotAVictim" && d.chance(45), service) {
+                if let (true, Some(service)) = (status != TraffickingStatus::NotAVictim && d.chance(45), service) {
                     use amparo_domain::protection::{ConsentBy, ConsentMethod, ReferralStatus as S};
                     let on = decided + d.below(30) as i64 * 86_400;
                     let choices = [S::Requested, S::Accepted, S::InProgress, S::Completed, S::Completed, S::Rejected];
@@ -427,12 +433,8 @@ impl Demo {
                     let wid = w.rec.id.to_string();
                     persons.push(self.seal_person(w)?);
                     let later = decided + (5 + d.below(60) as i64) * 86_400;
-                    let mut dec = row(d, &carer.id, status, "recorded", later);
-                    dec.subject_id = Some(wid);
-                    dec.area_code = Some(carer.jurisdiction.clone());
-                    dec.attrs =
-                        to_json(&serde_json::json!({ "deciding_org_type": "NGO", "decided_on": iso_date(later), "screening_id": null }))?;
-                    rows.push((RecordTable::Decisions, dec));
+                    let by = (&carer.id, DecidingOrg::Ngo, carer.jurisdiction.clone());
+                    rows.push(rows::entry(&decision(d.id(), by, PersonId::from_trusted(wid), status, later))?);
                 }
             }
 

@@ -9,13 +9,15 @@ use super::Identification;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
-use crate::records::{attrs, to_json};
-use crate::store::{Batch, RecordRow, RecordTable, RowFilter};
-use amparo_domain::PersonId;
+use crate::rows::decision::{Decision, DecisionAttrs, DecisionSecrets};
+use crate::rows::screening::{Screening, ScreeningAttrs, ScreeningNotes, ScreeningStatus};
+use crate::rows::{self, Row, Stamp};
+use crate::store::{Batch, RowFilter};
 use amparo_domain::policy::{Action, Relation};
 use amparo_domain::protection::{DecidingOrg, DecisionInput, TraffickingStatus};
 use amparo_domain::screening::Evaluation;
 use amparo_domain::validation::{FieldErrors, optional_text};
+use amparo_domain::{OrgId, PersonId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -46,20 +48,6 @@ pub struct ScreeningInput {
     /// the statistics on the day it was done.
     #[serde(default)]
     pub screened_on: String,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct ScreeningAttrs {
-    instrument_id: String,
-    set: String,
-    age_at_exploitation: Option<i64>,
-    indicators: Vec<String>,
-    evaluation: Option<Evaluation>,
-}
-
-#[derive(Default, Serialize, Deserialize)]
-struct Notes {
-    notes: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -99,46 +87,33 @@ pub struct DecisionView {
     pub current: bool,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct DecisionAttrs {
-    deciding_org_type: DecidingOrg,
-    decided_on: String,
-    screening_id: Option<String>,
-}
-
-#[derive(Default, Serialize, Deserialize)]
-struct DecisionSecrets {
-    basis: Option<String>,
-}
-
 impl Identification {
-    fn screening_view(&self, row: &RecordRow, evaluation: Evaluation) -> CoreResult<ScreeningView> {
-        let a: ScreeningAttrs = attrs(row)?;
-        let n: Notes = self.open_json(RecordTable::Screenings, row)?;
+    fn screening_view(&self, sc: &Screening, evaluation: Evaluation) -> CoreResult<ScreeningView> {
+        let n: ScreeningNotes = self.open_sealed(Screening::TABLE, &sc.id, sc.sealed.as_deref())?;
         Ok(ScreeningView {
-            id: row.id.clone(),
-            person_id: row.subject_id.clone().unwrap_or_default(),
-            org_id: row.org_id.to_string(),
-            status: row.status.clone(),
-            instrument_id: a.instrument_id,
-            set: a.set,
-            age_at_exploitation: a.age_at_exploitation,
-            indicators: a.indicators,
+            id: sc.id.clone(),
+            person_id: sc.person.to_string(),
+            org_id: sc.org_id.to_string(),
+            status: sc.status.as_str().into(),
+            instrument_id: sc.attrs.instrument_id.clone(),
+            set: sc.attrs.set.clone(),
+            age_at_exploitation: sc.attrs.age_at_exploitation,
+            indicators: sc.attrs.indicators.clone(),
             evaluation,
             notes: n.notes,
-            created_at: row.created_at,
-            created_by: row.created_by.clone(),
-            version: row.version,
+            created_at: sc.stamp.created_at,
+            created_by: sc.stamp.created_by.clone(),
+            version: sc.stamp.version,
         })
     }
 
-    async fn screening_with_eval(&self, row: &RecordRow) -> CoreResult<ScreeningView> {
-        let a: ScreeningAttrs = attrs(row)?;
-        let evaluation = match a.evaluation {
-            Some(e) => e,
+    async fn screening_with_eval(&self, sc: &Screening) -> CoreResult<ScreeningView> {
+        let a = &sc.attrs;
+        let evaluation = match &a.evaluation {
+            Some(e) => e.clone(),
             None => self.instrument(&a.instrument_id).await?.evaluate(&a.set, &a.indicators)?,
         };
-        self.screening_view(row, evaluation)
+        self.screening_view(sc, evaluation)
     }
 
     /// Validate a screening form against its instrument: the set and every indicator id.
@@ -146,7 +121,7 @@ impl Identification {
         &self,
         input: &ScreeningInput,
         fallback_age: Option<i64>,
-    ) -> CoreResult<(ScreeningAttrs, Evaluation, Option<String>, bool, Option<i64>)> {
+    ) -> CoreResult<(ScreeningAttrs, Evaluation, Option<String>, ScreeningStatus, Option<i64>)> {
         let mut e = FieldErrors::new();
         // Empty: now, to the second, as before; a date: that day.
         let screened_on = match input.screened_on.trim() {
@@ -171,13 +146,12 @@ impl Identification {
             "" => instrument.choose_set(age, input.exploitation.trim()).map(|s| s.key.clone()),
             s => Some(s.to_owned()),
         };
-        let final_ = match input.status.trim() {
-            "" | "draft" => false,
-            "final" => true,
-            _ => {
+        let status = match input.status.trim() {
+            "" => ScreeningStatus::Draft,
+            s => ScreeningStatus::parse(s).unwrap_or_else(|| {
                 e.add("status", "invalid_choice");
-                false
-            }
+                ScreeningStatus::Draft
+            }),
         };
         let notes = optional_text(&mut e, "notes", &input.notes, 10_000);
         let Some(set) = set else {
@@ -194,114 +168,114 @@ impl Identification {
             set,
             age_at_exploitation: age,
             indicators,
-            evaluation: final_.then(|| evaluation.clone()),
+            evaluation: (status == ScreeningStatus::Final).then(|| evaluation.clone()),
         };
-        Ok((a, evaluation, notes, final_, screened_on))
+        Ok((a, evaluation, notes, status, screened_on))
     }
 
-    /// A final screening row for synthetic data sets: `row` carries the generator's id,
-    /// organisation, person and day; the set is chosen and the indicators evaluated by the
+    /// A final screening for synthetic data sets (the generator's id, organisation and
+    /// person, screened and recorded on day `on`); the indicators are evaluated by the
     /// instrument, as for a screening entered on the form.
     pub(crate) fn generated_screening(
         &self,
         instrument: &amparo_domain::screening::Instrument,
-        set: &str,
-        age: Option<i64>,
-        indicators: Vec<String>,
-        row: RecordRow,
-    ) -> CoreResult<RecordRow> {
+        (set, age, indicators): (&str, Option<i64>, Vec<String>),
+        (id, org_id, person): (String, OrgId, PersonId),
+        on: i64,
+    ) -> CoreResult<Screening> {
         let evaluation = instrument.evaluate(set, &indicators)?;
-        let a = ScreeningAttrs {
-            instrument_id: instrument.id.clone(),
-            set: set.to_owned(),
-            age_at_exploitation: age,
-            indicators,
-            evaluation: Some(evaluation),
-        };
-        Ok(RecordRow {
-            sealed: Some(self.seal_json(RecordTable::Screenings, &row.id, &Notes { notes: None })?),
-            lookup: Some(a.instrument_id.clone()),
-            kind: a.set.clone(),
-            status: "final".into(),
-            attrs: to_json(&a)?,
-            ..row
+        Ok(Screening {
+            sealed: Some(self.seal_json(Screening::TABLE, &id, &ScreeningNotes { notes: None })?),
+            attrs: ScreeningAttrs {
+                instrument_id: instrument.id.clone(),
+                set: set.to_owned(),
+                age_at_exploitation: age,
+                indicators,
+                evaluation: Some(evaluation),
+            },
+            status: ScreeningStatus::Final,
+            screened_at: Some(on),
+            id,
+            org_id,
+            person,
+            stamp: Stamp { version: 1, created_at: on, created_by: "generator".into(), updated_at: on },
         })
     }
 
     /// Record a screening of a person: a draft (may be half filled) or final.
     pub async fn create_screening(&self, ctx: &Ctx, person: &PersonId, input: &ScreeningInput) -> CoreResult<ScreeningView> {
         let (p, _) = self.scope().person_for(ctx, person, Action::Screen).await?;
-        let (a, evaluation, notes, final_, screened_on) = self.screening_fields(input, p.approx_age).await?;
+        let (a, evaluation, notes, status, screened_on) = self.screening_fields(input, p.approx_age).await?;
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let now = self.now();
         let id = self.random.new_id();
-        let row = RecordRow {
-            occurred_at: Some(screened_on.unwrap_or(now)),
-            sealed: Some(self.seal_json(RecordTable::Screenings, &id, &Notes { notes })?),
-            subject_id: Some(person.to_string()),
-            lookup: Some(a.instrument_id.clone()),
-            attrs: to_json(&a)?,
-            ..self.new_row(&id, &me.org_id, me.user_id.as_str(), &a.set, if final_ { "final" } else { "draft" })
-        };
+        let final_ = status == ScreeningStatus::Final;
         let mut ev = ctx.event(now, if final_ { "finish_screening" } else { "save_screening_draft" }, "ok", "screening", &id);
         ev.details = serde_json::json!({ "person": person, "instrument": a.instrument_id, "set": a.set, "outcome": final_.then_some(evaluation.outcome) }).to_string();
-        self.commit(&Batch { inserts: vec![(RecordTable::Screenings, row.clone())], updates: vec![] }, &ev).await?;
-        self.screening_view(&row, evaluation)
+        let sc = Screening {
+            sealed: Some(self.seal_json(Screening::TABLE, &id, &ScreeningNotes { notes })?),
+            id,
+            org_id: me.org_id.clone(),
+            person: person.clone(),
+            status,
+            screened_at: Some(screened_on.unwrap_or(now)),
+            attrs: a,
+            stamp: Stamp::new(now, me.user_id.as_str()),
+        };
+        self.commit(&Batch { inserts: vec![rows::entry(&sc)?], updates: vec![] }, &ev).await?;
+        self.screening_view(&sc, evaluation)
     }
 
-    async fn screening_for(&self, ctx: &Ctx, id: &str, action: Action) -> CoreResult<RecordRow> {
-        let row = self.store.get_row(RecordTable::Screenings, id).await?;
-        let person = row.as_ref().and_then(|r| r.subject_id.clone()).map(PersonId::from_trusted);
-        match person {
-            Some(p) => {
-                self.scope().person_for(ctx, &p, action).await?;
+    async fn screening_for(&self, ctx: &Ctx, id: &str, action: Action) -> CoreResult<Screening> {
+        let found = rows::get::<Screening>(&*self.store, id).await?;
+        match &found {
+            Some(sc) => {
+                self.scope().person_for(ctx, &sc.person, action).await?;
             }
             None => self.authorize(ctx, action, Relation::Unrelated, "screening", id).await?,
         }
-        row.ok_or(CoreError::NotFound)
+        found.ok_or(CoreError::NotFound)
     }
 
     pub async fn get_screening(&self, ctx: &Ctx, id: &str) -> CoreResult<ScreeningView> {
-        let row = self.screening_for(ctx, id, Action::ListPersons).await?;
+        let sc = self.screening_for(ctx, id, Action::ListPersons).await?;
         self.append(&ctx.event(self.now(), "read_screening", "ok", "screening", id)).await?;
-        self.screening_with_eval(&row).await
+        self.screening_with_eval(&sc).await
     }
 
     /// Update a draft (or finish it). A final screening is never edited: make a new one.
     pub async fn update_screening(&self, ctx: &Ctx, id: &str, input: &ScreeningInput) -> CoreResult<ScreeningView> {
         let version: i64 = input.version.trim().parse().map_err(|_| CoreError::field("version", "required"))?;
-        let row = self.screening_for(ctx, id, Action::Screen).await?;
-        if row.status == "final" {
+        let sc = self.screening_for(ctx, id, Action::Screen).await?;
+        if sc.status == ScreeningStatus::Final {
             return Err(CoreError::field("status", "screening_is_final"));
         }
-        if row.version != version {
-            let cur = self.screening_with_eval(&row).await?;
+        if sc.stamp.version != version {
+            let cur = self.screening_with_eval(&sc).await?;
             return Err(CoreError::Conflict { current: serde_json::to_value(cur).unwrap_or_default() });
         }
-        let (a, evaluation, notes, final_, screened_on) = self.screening_fields(input, None).await?;
+        let (a, evaluation, notes, status, screened_on) = self.screening_fields(input, None).await?;
         let now = self.now();
-        let updated = RecordRow {
-            occurred_at: screened_on.or(row.occurred_at),
-            sealed: Some(self.seal_json(RecordTable::Screenings, id, &Notes { notes })?),
-            kind: a.set.clone(),
-            status: if final_ { "final".into() } else { "draft".into() },
-            lookup: Some(a.instrument_id.clone()),
-            version: row.version + 1,
-            updated_at: now,
-            attrs: to_json(&a)?,
-            ..row.clone()
-        };
+        let final_ = status == ScreeningStatus::Final;
         let mut ev = ctx.event(now, if final_ { "finish_screening" } else { "save_screening_draft" }, "ok", "screening", id);
         ev.details = serde_json::json!({ "set": a.set, "outcome": final_.then_some(evaluation.outcome) }).to_string();
-        self.commit(&Batch { inserts: vec![], updates: vec![(RecordTable::Screenings, updated.clone())] }, &ev).await?;
+        let updated = Screening {
+            screened_at: screened_on.or(sc.screened_at),
+            sealed: Some(self.seal_json(Screening::TABLE, id, &ScreeningNotes { notes })?),
+            status,
+            attrs: a,
+            stamp: sc.stamp.next(now),
+            ..sc
+        };
+        self.commit(&Batch { inserts: vec![], updates: vec![rows::entry(&updated)?] }, &ev).await?;
         self.screening_view(&updated, evaluation)
     }
 
     pub(crate) async fn screenings_of(&self, person: &str) -> CoreResult<Vec<ScreeningView>> {
         let f = RowFilter { subject_ids: vec![person.to_owned()], ..Default::default() };
         let mut out = Vec::new();
-        for r in self.store.find_rows(RecordTable::Screenings, &f).await? {
-            out.push(self.screening_with_eval(&r).await?);
+        for sc in rows::find::<Screening>(&*self.store, &f).await? {
+            out.push(self.screening_with_eval(&sc).await?);
         }
         Ok(out)
     }
@@ -311,8 +285,8 @@ impl Identification {
         let f = input.validate(&self.today())?;
         self.scope().person_for(ctx, person, Action::Decide).await?;
         if let Some(sid) = &f.screening_id {
-            let s = self.store.get_row(RecordTable::Screenings, sid).await?;
-            if !s.as_ref().is_some_and(|s| s.subject_id.as_deref() == Some(person.as_str()) && s.status == "final") {
+            let sc = rows::get::<Screening>(&*self.store, sid).await?;
+            if !sc.as_ref().is_some_and(|sc| &sc.person == person && sc.status == ScreeningStatus::Final) {
                 return Err(CoreError::field("screening_id", "not_a_final_screening_of_this_person"));
             }
         }
@@ -320,43 +294,44 @@ impl Identification {
         let org = self.store.get_org(&me.org_id).await?.ok_or(CoreError::NotFound)?;
         let now = self.now();
         let id = self.random.new_id();
-        let a = DecisionAttrs {
-            deciding_org_type: DecidingOrg::for_org_kind(org.kind),
-            decided_on: f.decided_on.clone(),
-            screening_id: f.screening_id.clone(),
-        };
-        let row = RecordRow {
-            sealed: Some(self.seal_json(RecordTable::Decisions, &id, &DecisionSecrets { basis: f.basis.clone() })?),
-            subject_id: Some(person.to_string()),
-            area_code: Some(org.jurisdiction.clone()),
-            lookup: f.screening_id.clone(),
-            occurred_at: amparo_domain::protection::days_from_civil(&f.decided_on).map(|d| d * 86_400),
-            attrs: to_json(&a)?,
-            ..self.new_row(&id, &me.org_id, me.user_id.as_str(), f.status.as_str(), "recorded")
+        let d = Decision {
+            sealed: Some(self.seal_json(Decision::TABLE, &id, &DecisionSecrets { basis: f.basis.clone() })?),
+            id: id.clone(),
+            org_id: me.org_id.clone(),
+            person: person.clone(),
+            status: f.status,
+            area: Some(org.jurisdiction.clone()),
+            decided_at: amparo_domain::protection::days_from_civil(&f.decided_on).map(|d| d * 86_400),
+            attrs: DecisionAttrs {
+                deciding_org_type: DecidingOrg::for_org_kind(org.kind),
+                decided_on: f.decided_on.clone(),
+                screening_id: f.screening_id.clone(),
+            },
+            stamp: Stamp::new(now, me.user_id.as_str()),
         };
         let mut ev = ctx.event(now, "record_decision", "ok", "decision", &id);
-        ev.details = serde_json::json!({ "person": person, "status": f.status, "deciding_org_type": a.deciding_org_type }).to_string();
-        self.commit(&Batch { inserts: vec![(RecordTable::Decisions, row.clone())], updates: vec![] }, &ev).await?;
-        self.decision_views(&[row])?.into_iter().next().ok_or(CoreError::NotFound)
+        ev.details =
+            serde_json::json!({ "person": person, "status": f.status, "deciding_org_type": d.attrs.deciding_org_type }).to_string();
+        self.commit(&Batch { inserts: vec![rows::entry(&d)?], updates: vec![] }, &ev).await?;
+        self.decision_views(&[d])?.into_iter().next().ok_or(CoreError::NotFound)
     }
 
     /// Decisions newest first; the first is current.
-    fn decision_views(&self, rows: &[RecordRow]) -> CoreResult<Vec<DecisionView>> {
+    fn decision_views(&self, decisions: &[Decision]) -> CoreResult<Vec<DecisionView>> {
         let mut out = Vec::new();
-        for (k, r) in rows.iter().enumerate() {
-            let a: DecisionAttrs = attrs(r)?;
-            let s: DecisionSecrets = self.open_json(RecordTable::Decisions, r)?;
+        for (k, d) in decisions.iter().enumerate() {
+            let s: DecisionSecrets = self.open_sealed(Decision::TABLE, &d.id, d.sealed.as_deref())?;
             out.push(DecisionView {
-                id: r.id.clone(),
-                person_id: r.subject_id.clone().unwrap_or_default(),
-                status: TraffickingStatus::parse(&r.kind).unwrap_or(TraffickingStatus::PossibleVictim),
-                deciding_org_type: a.deciding_org_type,
-                org_id: r.org_id.to_string(),
-                decided_on: a.decided_on,
-                decider: r.created_by.clone(),
-                screening_id: a.screening_id,
+                id: d.id.clone(),
+                person_id: d.person.to_string(),
+                status: d.status,
+                deciding_org_type: d.attrs.deciding_org_type,
+                org_id: d.org_id.to_string(),
+                decided_on: d.attrs.decided_on.clone(),
+                decider: d.stamp.created_by.clone(),
+                screening_id: d.attrs.screening_id.clone(),
                 basis: s.basis,
-                created_at: r.created_at,
+                created_at: d.stamp.created_at,
                 current: k == 0,
             });
         }
@@ -364,10 +339,10 @@ impl Identification {
     }
 
     pub(crate) async fn decisions_of(&self, person: &str) -> CoreResult<Vec<DecisionView>> {
-        let mut rows =
-            self.store.find_rows(RecordTable::Decisions, &RowFilter { subject_ids: vec![person.to_owned()], ..Default::default() }).await?;
+        let mut found =
+            rows::find::<Decision>(&*self.store, &RowFilter { subject_ids: vec![person.to_owned()], ..Default::default() }).await?;
         // Newest decision date first, then newest record: that one is current.
-        rows.sort_by(|a, b| b.occurred_at.cmp(&a.occurred_at).then(b.created_at.cmp(&a.created_at)).then(b.id.cmp(&a.id)));
-        self.decision_views(&rows)
+        found.sort_by(|a, b| b.decided_at.cmp(&a.decided_at).then(b.stamp.created_at.cmp(&a.stamp.created_at)).then(b.id.cmp(&a.id)));
+        self.decision_views(&found)
     }
 }

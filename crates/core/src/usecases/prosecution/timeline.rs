@@ -7,6 +7,7 @@ use super::Prosecution;
 use crate::ctx::Ctx;
 use crate::error::CoreResult;
 use crate::records::attrs;
+use crate::rows;
 use crate::store::{RecordTable, RowFilter};
 use crate::usecases::cases::CaseAttrs;
 use crate::usecases::redaction::Redact;
@@ -83,25 +84,23 @@ impl Prosecution {
                     continue;
                 }
                 let psub = RowFilter { subject_ids: vec![pid.clone()], ..Default::default() };
-                for s in self.store.find_rows(RecordTable::Screenings, &psub).await?.iter().filter(|s| s.status == "final") {
-                    let outcome = serde_json::from_str::<serde_json::Value>(&s.attrs)
-                        .ok()
-                        .and_then(|v| v.pointer("/evaluation/outcome").and_then(|o| o.as_str()).map(str::to_owned))
-                        .unwrap_or_default();
+                use crate::rows::screening::{Screening, ScreeningStatus};
+                for s in rows::find::<Screening>(&*self.store, &psub).await?.iter().filter(|s| s.status == ScreeningStatus::Final) {
+                    let outcome = s.attrs.evaluation.as_ref().map(|e| e.outcome.as_str()).unwrap_or_default();
                     out.push(TimelineItem {
-                        date: iso_date(s.updated_at),
+                        date: iso_date(s.stamp.updated_at),
                         what: "screening".into(),
                         detail: format!("{} {outcome}", p.code),
                     });
                 }
-                for d in self.store.find_rows(RecordTable::Decisions, &psub).await? {
+                for d in rows::find::<crate::rows::decision::Decision>(&*self.store, &psub).await? {
                     out.push(TimelineItem {
-                        date: iso_date(d.occurred_at.unwrap_or(d.created_at)),
+                        date: iso_date(d.decided_at.unwrap_or(d.stamp.created_at)),
                         what: "identification".into(),
-                        detail: format!("{} {}", p.code, d.kind),
+                        detail: format!("{} {}", p.code, d.status.as_str()),
                     });
                 }
-                for r in crate::rows::find::<crate::rows::referral::Referral>(&*self.store, &psub).await? {
+                for r in rows::find::<crate::rows::referral::Referral>(&*self.store, &psub).await? {
                     out.push(TimelineItem {
                         date: iso_date(r.stamp.created_at),
                         what: "referral".into(),

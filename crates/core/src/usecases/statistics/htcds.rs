@@ -229,16 +229,26 @@ impl Statistics {
                     persons.insert(r.person_id.clone(), id.to_string());
                     report.persons_new += 1;
                     // A decision comes with a new person only: re-importing adds none.
-                    if let (Some(status), Some(on)) = (&r.status, &r.identified_on) {
-                        let did = self.random_id();
-                        let mut d = self.new_row(&did, &org.id, &by, status, "recorded");
-                        d.subject_id = Some(id.to_string());
-                        d.area_code = Some(org.jurisdiction.clone());
-                        d.occurred_at = days_from_civil(on).map(|x| x * 86_400);
-                        d.attrs = to_json(&serde_json::json!({
-                            "deciding_org_type": amparo_domain::protection::DecidingOrg::for_org_kind(org.kind), "decided_on": on, "screening_id": null,
-                        }))?;
-                        inserts.push((RecordTable::Decisions, d));
+                    if let (Some(status), Some(on)) =
+                        (r.status.as_deref().and_then(amparo_domain::protection::TraffickingStatus::parse), &r.identified_on)
+                    {
+                        use crate::rows::decision::{Decision, DecisionAttrs};
+                        let d = Decision {
+                            id: self.random_id(),
+                            org_id: org.id.clone(),
+                            person: id.clone(),
+                            status,
+                            area: Some(org.jurisdiction.clone()),
+                            decided_at: days_from_civil(on).map(|x| x * 86_400),
+                            attrs: DecisionAttrs {
+                                deciding_org_type: amparo_domain::protection::DecidingOrg::for_org_kind(org.kind),
+                                decided_on: on.clone(),
+                                screening_id: None,
+                            },
+                            sealed: None,
+                            stamp: crate::rows::Stamp::new(self.now(), &by),
+                        };
+                        inserts.push(crate::rows::entry(&d)?);
                         report.decisions_new += 1;
                     }
                     id.to_string()
@@ -352,14 +362,15 @@ impl Statistics {
             let decisions = if person_ids.is_empty() {
                 Vec::new()
             } else {
-                self.store.find_rows(RecordTable::Decisions, &RowFilter { subject_ids: person_ids, ..Default::default() }).await?
+                let f = RowFilter { subject_ids: person_ids, ..Default::default() };
+                crate::rows::find::<crate::rows::decision::Decision>(&*self.store, &f).await?
             };
             let mut latest: HashMap<&str, (i64, &str)> = HashMap::new();
             for d in &decisions {
-                if let (Some(p), Some(at)) = (d.subject_id.as_deref(), d.occurred_at) {
-                    let e = latest.entry(p).or_insert((at, d.kind.as_str()));
+                if let Some(at) = d.decided_at {
+                    let e = latest.entry(d.person.as_str()).or_insert((at, d.status.as_str()));
                     if at >= e.0 {
-                        *e = (at, d.kind.as_str());
+                        *e = (at, d.status.as_str());
                     }
                 }
             }

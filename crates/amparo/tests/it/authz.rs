@@ -320,8 +320,9 @@ async fn fixture(t: &TestApp) -> Fixture {
         let batch = Batch {
             inserts: vec![
                 (RecordTable::Reports, row(&rid, &o.id, "hotline", "{}")),
-                (RecordTable::Operations, row(&opid, &o.id, "sexual", op_attrs)),
-                (RecordTable::Inspections, row(&inid, &o.id, "B", in_attrs)),
+                // Each in the state its table keeps (typed rows refuse any other).
+                (RecordTable::Operations, RecordRow { status: "recorded".into(), ..row(&opid, &o.id, "sexual", op_attrs) }),
+                (RecordTable::Inspections, RecordRow { status: "no_indicators".into(), ..row(&inid, &o.id, "B", in_attrs) }),
             ],
             updates: vec![],
         };
@@ -365,6 +366,7 @@ async fn fixture(t: &TestApp) -> Fixture {
         let mut task = row(&tkid, &o.id, "task", r#"{"title":"t"}"#);
         task.subject_id = Some(cid.clone());
         task.status = "open".into();
+        task.lookup = Some("asignada@x.pe".into());
         let mut alert = row(&alid, &o.id, "document", "{}");
         alert.subject_id = Some(p.id.to_string());
         // Every alert names the other person (typed rows refuse one that does not).
@@ -381,7 +383,11 @@ async fn fixture(t: &TestApp) -> Fixture {
         record_of.insert(("match", oid.clone()), mtid);
         let batch = Batch {
             inserts: vec![
-                (RecordTable::Cases, row(&cid, &o.id, "isSexualExploit", "{}")),
+                // A valid case: an open status and a reference (typed rows refuse anything else).
+                (
+                    RecordTable::Cases,
+                    RecordRow { status: "open".into(), lookup: Some(format!("C-2026-{oid}")), ..row(&cid, &o.id, "isSexualExploit", "{}") },
+                ),
                 (RecordTable::Charges, charge),
                 (RecordTable::Shares, share),
                 (RecordTable::Tasks, task),

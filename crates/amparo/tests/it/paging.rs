@@ -294,3 +294,58 @@ async fn referrals_page_in_two_boxes_each_with_its_own_cursor() {
     let html2 = second.text().await.unwrap();
     assert!(html2.contains("id=\"page-first\"") && html2.contains("id=\"outgoing\"") && !html2.contains("id=\"incoming\""), "{html2}");
 }
+
+/// The operations and inspections pages are paged like every other list (they were the
+/// last to read up to 500 rows at once): no row twice or lost, a region filter that
+/// narrows, and an inspection handed to the police (forced-labour indicators) listed for
+/// that unit too — and for no other.
+#[tokio::test]
+async fn field_records_page_filter_and_reach_the_unit_they_were_handed_to() {
+    let w = World::new().await;
+    let police = w.org("Comisaría de Iquitos", "police_unit", "PE-16", None).await;
+    let other = w.org("Comisaría de Cusco", "police_unit", "PE-08", None).await;
+    let labour = w.org("SUNAFIL Loreto", "labour_inspectorate", "PE-16", None).await;
+    let inv = w.account("inv@x.pe", &police, &["investigator"]).await;
+    let insp = w.account("insp@x.pe", &labour, &["labour_inspector"]).await;
+    for (k, place) in ["PE-16", "PE-16", "PE-16", "PE-08", "PE-08"].iter().enumerate() {
+        let op =
+            json!({ "date": "2026-01-10", "place": place, "exploitation": "labour", "persons_found": (k + 1).to_string(), "rescued": "0" });
+        w.ok(&inv, "POST", "/api/v1/operations", op, 201).await;
+        w.t.clock.advance(1);
+    }
+    let handed = json!({ "date": "2026-01-11", "place": "PE-16", "isic": "B", "workplace": "Campamento", "workers_found": "9",
+        "indicators": ["fl01_abuse_of_vulnerability"] });
+    let handed_id = w.ok(&insp, "POST", "/api/v1/inspections", handed, 201).await["id"].as_str().unwrap().to_owned();
+    let quiet =
+        json!({ "date": "2026-01-12", "place": "PE-16", "isic": "A", "workplace": "Chacra", "workers_found": "2", "indicators": [] });
+    let quiet_id = w.ok(&insp, "POST", "/api/v1/inspections", quiet, 201).await["id"].as_str().unwrap().to_owned();
+
+    let b = signed_in(&w.t, "inv2@x.pe", &police, &["investigator"]).await;
+    // Two pages of two and a last of one, by the links the page itself offers.
+    let mut seen: Vec<String> = Vec::new();
+    let mut path = "/operations?limit=2".to_owned();
+    for _ in 0..5 {
+        let html = b.get(&path).await.text().await.unwrap();
+        let ids: Vec<String> = html.match_indices("href=\"/operations/").map(|(i, _)| html[i + 18..i + 44].to_owned()).collect();
+        assert!(ids.len() <= 2, "a page of two: {ids:?}");
+        seen.extend(ids);
+        let Some(at) = html.find("id=\"page-next\"") else { break };
+        let start = html[..at].rfind("href=\"").unwrap() + 6;
+        path = html[start..start + html[start..].find('"').unwrap()].replace("&#38;", "&").replace("&amp;", "&");
+    }
+    let unique: HashSet<&String> = seen.iter().collect();
+    assert_eq!((seen.len(), unique.len()), (5, 5), "five operations, each once: {seen:?}");
+    let loreto = b.get("/operations?region=PE-16").await.text().await.unwrap();
+    assert_eq!(loreto.matches("href=\"/operations/").count(), 3, "the region filter narrows");
+    let bad = b.get("/operations?limit=0").await;
+    assert_eq!(bad.status(), 422, "a bad limit is refused");
+
+    // The police unit sees the inspection handed to it, not the one without indicators.
+    let handed_list = b.get("/inspections").await.text().await.unwrap();
+    assert!(handed_list.contains(&format!("/inspections/{handed_id}")), "the handed inspection is in the unit's list");
+    assert!(!handed_list.contains(&quiet_id), "an inspection not handed over stays with the inspectorate");
+    let c = signed_in(&w.t, "cusco@x.pe", &other, &["investigator"]).await;
+    let elsewhere = c.get("/inspections").await.text().await.unwrap();
+    assert!(!elsewhere.contains(&handed_id) && !elsewhere.contains(&quiet_id), "another unit sees neither");
+    assert_eq!(c.get("/operations").await.text().await.unwrap().matches("href=\"/operations/").count(), 0);
+}

@@ -13,10 +13,6 @@ use amparo_domain::audit::AuditEvent;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub(crate) fn attrs<T: DeserializeOwned>(row: &RecordRow) -> CoreResult<T> {
-    serde_json::from_str(&row.attrs).map_err(|e| CoreError::Internal(format!("{} {} attrs: {e}", row.kind, row.id)))
-}
-
 pub(crate) fn to_json<T: Serialize>(v: &T) -> CoreResult<String> {
     serde_json::to_string(v).map_err(CoreError::internal)
 }
@@ -24,11 +20,6 @@ pub(crate) fn to_json<T: Serialize>(v: &T) -> CoreResult<String> {
 impl Kernel {
     pub(crate) fn seal_json<T: Serialize>(&self, table: RecordTable, id: &str, v: &T) -> CoreResult<Vec<u8>> {
         self.seal(table.name(), "sealed", id, &to_json(v)?)
-    }
-
-    /// The sealed part of a row, or the default when the row has none.
-    pub(crate) fn open_json<T: DeserializeOwned + Default>(&self, table: RecordTable, row: &RecordRow) -> CoreResult<T> {
-        self.open_sealed(table, &row.id, row.sealed.as_deref())
     }
 
     /// A typed row's sealed part (see `rows`), or the default when it has none.
@@ -39,28 +30,6 @@ impl Kernel {
                 let text = self.open(table.name(), "sealed", id, blob)?;
                 serde_json::from_str(&text).map_err(CoreError::internal)
             }
-        }
-    }
-
-    /// A new row owned by `org`, version 1, stamped now by `by`; callers fill in the rest.
-    pub(crate) fn new_row(&self, id: &str, org: &OrgId, by: &str, kind: &str, status: &str) -> RecordRow {
-        let now = self.now();
-        RecordRow {
-            id: id.to_owned(),
-            org_id: org.clone(),
-            party_org: None,
-            subject_id: None,
-            kind: kind.to_owned(),
-            status: status.to_owned(),
-            area_code: None,
-            lookup: None,
-            occurred_at: Some(now),
-            version: 1,
-            created_at: now,
-            created_by: by.to_owned(),
-            updated_at: now,
-            attrs: "{}".into(),
-            sealed: None,
         }
     }
 

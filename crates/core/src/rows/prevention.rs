@@ -5,9 +5,22 @@
 use super::{Row, Stamp, read_attrs, unreadable, write_attrs};
 use crate::error::CoreResult;
 use crate::store::{RecordRow, RecordTable};
-use crate::usecases::prevention::PreventionView;
 use amparo_domain::cases::{Audience, PreventionKind};
 use amparo_domain::{OrgId, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// An entry as shown and as kept.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PreventionView {
+    pub id: String,
+    pub org_id: String,
+    pub kind: PreventionKind,
+    pub title: String,
+    pub date: String,
+    pub place: String,
+    pub audience: Audience,
+    pub people: i64,
+}
 
 #[derive(Clone, Debug)]
 pub struct Prevention {

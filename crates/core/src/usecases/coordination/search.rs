@@ -17,16 +17,19 @@ use crate::crypto::sealed_files::{self, Position};
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
-use crate::records::attrs;
+
+use crate::rows::case::{Case, CaseLink, CaseSecrets};
+use crate::rows::intake::Report;
 use crate::rows::referral::Referral;
+use crate::rows::share::{Share, ShareStatus};
+use crate::rows::{self, Row};
 use crate::search_index::SearchDoc;
-use crate::store::{PersonRecord, RecordRow, RecordTable, RowFilter};
-use crate::usecases::cases::{CaseAttrs, CaseNote};
+use crate::store::{PersonRecord, RecordTable, RowFilter};
 use amparo_domain::PersonId;
 use amparo_domain::intake::ReportSecrets;
 use amparo_domain::person::Identity;
 use amparo_domain::policy::{Action, Relation, authorize};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::HashMap;
 
 /// The master-key purpose the search snapshot is sealed under.
@@ -48,12 +51,6 @@ pub struct SearchHit {
     /// The pseudonymous code, report reference or case reference.
     pub label: String,
     pub link: String,
-}
-
-#[derive(Default, Deserialize)]
-struct CaseNotes {
-    #[serde(default)]
-    notes: Vec<CaseNote>,
 }
 
 /// Audit actions that change searchable text, by record type.
@@ -83,25 +80,21 @@ impl Coordination {
                     let mut orgs = vec![p.org_id.to_string()];
                     let sub = RowFilter { subject_ids: vec![id.to_owned()], ..Default::default() };
                     orgs.extend(crate::rows::find::<Referral>(&*self.store, &sub).await?.into_iter().map(|r| r.to_org.to_string()));
-                    let links = self
-                        .store
-                        .find_rows(RecordTable::CaseLinks, &RowFilter { lookup: Some(id.to_owned()), ..Default::default() })
-                        .await?;
+                    let links =
+                        rows::find::<CaseLink>(&*self.store, &RowFilter { lookup: Some(id.to_owned()), ..Default::default() }).await?;
                     for l in links {
-                        if let Some(c) = l.subject_id {
-                            orgs.extend(self.case_orgs(&c).await?);
-                        }
+                        orgs.extend(self.case_orgs(&l.case_id).await?);
                     }
                     Some(SearchDoc { kind: "person", id: id.to_owned(), text: i.narrative.unwrap_or_default(), names, orgs })
                 }
                 None => None,
             },
-            "report" => match self.store.get_row(RecordTable::Reports, id).await? {
+            "report" => match rows::get::<Report>(&*self.store, id).await? {
                 Some(r) => Some(self.report_doc(&r)?),
                 None => None,
             },
-            "case" => match self.store.get_row(RecordTable::Cases, id).await? {
-                Some(r) => Some(self.case_doc(&r, self.case_orgs(id).await?)?),
+            "case" => match rows::get::<Case>(&*self.store, id).await? {
+                Some(c) => Some(self.case_doc(&c, self.case_orgs(id).await?)?),
                 None => None,
             },
             _ => None,
@@ -113,24 +106,7 @@ impl Coordination {
     /// hides identities does not let its recipient find the case or its persons by search:
     /// the case document holds its notes, free text that may name the people involved.
     async fn case_orgs(&self, case_id: &str) -> CoreResult<Vec<String>> {
-        let mut out = Vec::new();
-        if let Some(c) = self.store.get_row(RecordTable::Cases, case_id).await? {
-            out.push(c.org_id.to_string());
-        }
-        let shares = self
-            .store
-            .find_rows(
-                RecordTable::Shares,
-                &RowFilter { subject_ids: vec![case_id.to_owned()], statuses: vec!["granted".into()], ..Default::default() },
-            )
-            .await?;
-        for s in shares {
-            let hides = attrs::<crate::usecases::sharing::ShareAttrs>(&s).map(|a| a.hide_identities).unwrap_or(true);
-            if !hides && let Some(o) = s.party_org {
-                out.push(o.to_string());
-            }
-        }
-        Ok(out)
+        Ok(self.case_orgs_of(&[case_id.to_owned()]).await?.remove(case_id).unwrap_or_default())
     }
 
     /// Build this process's index from the database (start-up). Changes made while it runs
@@ -162,12 +138,15 @@ impl Coordination {
                 let Some(last) = rows.last() else { break };
                 after = Some(crate::paging::row_key(last));
                 let docs = match table {
-                    RecordTable::Reports => rows.iter().map(|r| self.report_doc(r)).collect::<CoreResult<Vec<_>>>()?,
+                    RecordTable::Reports => {
+                        rows::typed::<Report>(rows)?.iter().map(|r| self.report_doc(r)).collect::<CoreResult<Vec<_>>>()?
+                    }
                     _ => {
                         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-                        let orgs = self.case_orgs_of(&ids).await?;
-                        rows.iter()
-                            .map(|r| self.case_doc(r, orgs.get(&r.id).cloned().unwrap_or_default()))
+                        let mut orgs = self.case_orgs_of(&ids).await?;
+                        rows::typed::<Case>(rows)?
+                            .iter()
+                            .map(|c| self.case_doc(c, orgs.remove(&c.id).unwrap_or_default()))
                             .collect::<CoreResult<Vec<_>>>()?
                     }
                 };
@@ -191,9 +170,7 @@ impl Coordination {
         let mut links: Vec<(String, String)> = Vec::new();
         for chunk in ids.chunks(1_000) {
             let f = RowFilter { lookups: chunk.to_vec(), ..Default::default() };
-            links.extend(
-                self.store.find_rows(RecordTable::CaseLinks, &f).await?.into_iter().filter_map(|l| Some((l.lookup?, l.subject_id?))),
-            );
+            links.extend(rows::find::<CaseLink>(&*self.store, &f).await?.into_iter().map(|l| (l.person.to_string(), l.case_id)));
         }
         let case_ids: Vec<String> = links.iter().map(|(_, c)| c.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
         let case_orgs = self.case_orgs_of(&case_ids).await?;
@@ -212,34 +189,33 @@ impl Coordination {
             .collect()
     }
 
-    fn report_doc(&self, r: &RecordRow) -> CoreResult<SearchDoc> {
-        let s: ReportSecrets = self.open_json(RecordTable::Reports, r)?;
+    fn report_doc(&self, r: &Report) -> CoreResult<SearchDoc> {
+        let s: ReportSecrets = self.open_sealed(Report::TABLE, &r.id, r.sealed.as_deref())?;
         let mut text = vec![s.narrative, s.persons_described.unwrap_or_default(), s.place_detail.unwrap_or_default()];
         text.extend(s.follow_ups.into_iter().map(|f| f.text));
-        let orgs = [Some(r.org_id.to_string()), r.party_org.as_ref().map(|o| o.to_string())].into_iter().flatten().collect();
+        let orgs = [Some(r.queue.to_string()), r.taken_by.as_ref().map(|o| o.to_string())].into_iter().flatten().collect();
         Ok(SearchDoc { kind: "report", id: r.id.clone(), text: text.join("\n"), names: s.reporter_name.unwrap_or_default(), orgs })
     }
 
-    fn case_doc(&self, r: &RecordRow, orgs: Vec<String>) -> CoreResult<SearchDoc> {
-        let a: CaseAttrs = attrs(r)?;
-        let n: CaseNotes = self.open_json(RecordTable::Cases, r)?;
-        let mut text = vec![a.title];
+    fn case_doc(&self, c: &Case, orgs: Vec<String>) -> CoreResult<SearchDoc> {
+        let n: CaseSecrets = self.open_sealed(Case::TABLE, &c.id, c.sealed.as_deref())?;
+        let mut text = vec![c.attrs.title.clone()];
         text.extend(n.notes.into_iter().map(|x| x.text));
-        Ok(SearchDoc { kind: "case", id: r.id.clone(), text: text.join("\n"), names: String::new(), orgs })
+        Ok(SearchDoc { kind: "case", id: c.id.clone(), text: text.join("\n"), names: String::new(), orgs })
     }
 
     /// [`Amparo::case_orgs`] for many cases, read together.
     async fn case_orgs_of(&self, case_ids: &[String]) -> CoreResult<HashMap<String, Vec<String>>> {
         let mut out: HashMap<String, Vec<String>> = HashMap::new();
         for chunk in case_ids.chunks(1_000) {
-            for c in self.store.find_rows(RecordTable::Cases, &RowFilter { ids: chunk.to_vec(), ..Default::default() }).await? {
+            // Owners from the cases' clear columns (a case's sealed notes are not opened here).
+            for c in self.store.find_rows(Case::TABLE, &RowFilter { ids: chunk.to_vec(), ..Default::default() }).await? {
                 out.entry(c.id).or_default().push(c.org_id.to_string());
             }
-            let f = RowFilter { subject_ids: chunk.to_vec(), statuses: vec!["granted".into()], ..Default::default() };
-            for s in self.store.find_rows(RecordTable::Shares, &f).await? {
-                let hides = attrs::<crate::usecases::sharing::ShareAttrs>(&s).map(|a| a.hide_identities).unwrap_or(true);
-                if let (false, Some(o), Some(c)) = (hides, s.party_org, s.subject_id) {
-                    out.entry(c).or_default().push(o.to_string());
+            let f = RowFilter { subject_ids: chunk.to_vec(), statuses: vec![ShareStatus::Granted.as_str().into()], ..Default::default() };
+            for s in rows::find::<Share>(&*self.store, &f).await? {
+                if !s.attrs.hide_identities {
+                    out.entry(s.case_id).or_default().push(s.to_org.to_string());
                 }
             }
         }
@@ -342,8 +318,8 @@ impl Coordination {
                         // A share or link changes who may find the case's persons too.
                         keys.push(("case".to_owned(), e.event.record_id.clone()));
                         let sub = RowFilter { subject_ids: vec![e.event.record_id.clone()], ..Default::default() };
-                        let links = self.store.find_rows(RecordTable::CaseLinks, &sub).await?;
-                        keys.extend(links.into_iter().filter_map(|l| l.lookup).map(|p| ("person".to_owned(), p)));
+                        let links = rows::find::<CaseLink>(&*self.store, &sub).await?;
+                        keys.extend(links.into_iter().map(|l| ("person".to_owned(), l.person.to_string())));
                     }
                     "referral" => {
                         if let Some(r) = crate::rows::get::<Referral>(&*self.store, &e.event.record_id).await? {
@@ -427,14 +403,14 @@ impl Coordination {
                 }))
             }
             "case" => {
-                let Some(c) = self.store.get_row(RecordTable::Cases, id).await? else { return Ok(None) };
+                let Some(c) = crate::rows::get::<crate::rows::case::Case>(&*self.store, id).await? else { return Ok(None) };
                 // Most hits belong to other organisations: skip the share lookup for cases that
                 // are neither ours nor shared with us (the full check below still decides).
                 if ctx.org_id() != Some(&c.org_id) && !shared_cases.contains(id) {
                     return Ok(None);
                 }
                 let access = self.scope().case_access(ctx, &c).await?;
-                let label = c.lookup.clone().unwrap_or_default();
+                let label = c.reference.clone();
                 // A share that hides identities does not let names lead to the case either;
                 // the case itself is still found by its title and notes.
                 Ok(authorize(actor, Action::ViewCase, access.relation).is_ok().then(|| SearchHit {

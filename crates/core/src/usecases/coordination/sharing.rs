@@ -10,9 +10,11 @@ use super::Coordination;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
-use crate::records::{attrs, to_json};
-use crate::store::{AuditFilter, Batch, RecordRow, RecordTable, RowFilter};
-use crate::usecases::case_views::{CaseAttrs, CaseStep};
+use crate::rows::case::Case;
+use crate::rows::share::{Share, ShareStatus};
+use crate::rows::{self, Stamp};
+use crate::store::{AuditFilter, Batch, RowFilter};
+use crate::usecases::case_views::CaseStep;
 use amparo_domain::OrgId;
 use amparo_domain::policy::{Action, Relation};
 use amparo_domain::protection::is_iso_date;
@@ -78,39 +80,42 @@ fn validate(input: &ShareInput, today: &str) -> Result<(OrgId, String, String), 
 }
 
 impl Coordination {
-    fn share_view(&self, ctx: &Ctx, row: &RecordRow, case_ref: &str) -> CoreResult<ShareView> {
-        let a: ShareAttrs = attrs(row)?;
-        let owner = ctx.org_id() == Some(&row.org_id);
+    fn share_view(&self, ctx: &Ctx, sh: &Share, case_ref: &str) -> ShareView {
+        let owner = ctx.org_id() == Some(&sh.owner);
         let mut actions = Vec::new();
-        if owner && row.status == "requested" {
+        if owner && sh.status == ShareStatus::Requested {
             actions.extend(["grant", "refuse"]);
         }
-        if owner && row.status == "granted" {
+        if owner && sh.status == ShareStatus::Granted {
             actions.push("revoke");
         }
-        Ok(ShareView {
-            id: row.id.clone(),
-            case_id: row.subject_id.clone().unwrap_or_default(),
+        ShareView {
+            id: sh.id.clone(),
+            case_id: sh.case_id.clone(),
             case_reference: case_ref.to_owned(),
-            owner: row.org_id.clone(),
-            to_org: row.party_org.clone().unwrap_or_else(|| row.org_id.clone()),
-            purpose: a.purpose,
-            until: a.until,
-            hide_identities: a.hide_identities,
-            status: row.status.clone(),
-            version: row.version,
+            owner: sh.owner.clone(),
+            to_org: sh.to_org.clone(),
+            purpose: sh.attrs.purpose.clone(),
+            until: sh.attrs.until.clone(),
+            hide_identities: sh.attrs.hide_identities,
+            status: sh.status.as_str().into(),
+            version: sh.stamp.version,
             actions,
-        })
+        }
     }
 
-    fn share_row(&self, ctx: &Ctx, case: &RecordRow, to: &OrgId, a: &ShareAttrs, status: &str) -> CoreResult<RecordRow> {
+    /// A new share of `case` with `to`, owned by the case's owner.
+    fn new_share(&self, ctx: &Ctx, case: &Case, to: &OrgId, attrs: ShareAttrs, status: ShareStatus) -> Share {
         let by = ctx.user().map(|u| u.user_id.to_string()).unwrap_or_default();
-        Ok(RecordRow {
-            party_org: Some(to.clone()),
-            subject_id: Some(case.id.clone()),
-            attrs: to_json(a)?,
-            ..self.new_row(&self.random.new_id(), &case.org_id, &by, "case", status)
-        })
+        Share {
+            id: self.random.new_id(),
+            owner: case.org_id.clone(),
+            case_id: case.id.clone(),
+            to_org: to.clone(),
+            status,
+            attrs,
+            stamp: Stamp::new(self.now(), &by),
+        }
     }
 
     /// The owner shares a case with another organisation: granted at once.
@@ -125,12 +130,13 @@ impl Coordination {
             return Err(CoreError::field("to_org", "same_unit"));
         }
         let a = ShareAttrs { purpose, until, hide_identities: input.hide_identities, requested: false, history: vec![] };
-        let row = self.share_row(ctx, &case, &to, &a, "granted")?;
+        let share = self.new_share(ctx, &case, &to, a, ShareStatus::Granted);
         let note = self.notify(&to, "case_shared", &format!("/cases/{case_id}"));
         let mut ev = ctx.event(self.now(), "share_case", "ok", "case", case_id);
-        ev.details = serde_json::json!({ "to": to, "until": a.until, "hide_identities": a.hide_identities }).to_string();
-        self.commit(&Batch { inserts: vec![(RecordTable::Shares, row.clone()), note], updates: vec![] }, &ev).await?;
-        self.share_view(ctx, &row, case.lookup.as_deref().unwrap_or(""))
+        ev.details =
+            serde_json::json!({ "to": to, "until": share.attrs.until, "hide_identities": share.attrs.hide_identities }).to_string();
+        self.commit(&Batch { inserts: vec![rows::entry(&share)?, note], updates: vec![] }, &ev).await?;
+        Ok(self.share_view(ctx, &share, &case.reference))
     }
 
     /// Ask for a share of a case by its reference (as another organisation told you after an
@@ -142,23 +148,16 @@ impl Coordination {
             ShareInput { to_org: me.org_id.to_string(), purpose: purpose.to_owned(), until: until.to_owned(), hide_identities: false };
         let (_, purpose, until) = validate(&input, &self.today())?;
         self.authorize(ctx, Action::RequestShare, Relation::OwnOrgScope, "case", "").await?;
-        let found = self
-            .store
-            .find_rows(
-                RecordTable::Cases,
-                &RowFilter { lookup: Some(case_ref.trim().to_uppercase()), limit: Some(1), ..Default::default() },
-            )
-            .await?
-            .into_iter()
-            .next();
+        let by_ref = RowFilter { lookup: Some(case_ref.trim().to_uppercase()), limit: Some(1), ..Default::default() };
+        let found = rows::find::<Case>(&*self.store, &by_ref).await?.into_iter().next();
         let mut ev = ctx.event(self.now(), "request_share", "ok", "case", found.as_ref().map(|c| c.id.as_str()).unwrap_or(""));
         ev.details = serde_json::json!({ "found": found.is_some() }).to_string();
         match found {
             Some(case) if case.org_id != me.org_id => {
                 let a = ShareAttrs { purpose, until, hide_identities: false, requested: true, history: vec![] };
-                let row = self.share_row(ctx, &case, &me.org_id, &a, "requested")?;
+                let share = self.new_share(ctx, &case, &me.org_id, a, ShareStatus::Requested);
                 let note = self.notify(&case.org_id, "share_requested", &format!("/cases/{}", case.id));
-                self.commit(&Batch { inserts: vec![(RecordTable::Shares, row), note], updates: vec![] }, &ev).await
+                self.commit(&Batch { inserts: vec![rows::entry(&share)?, note], updates: vec![] }, &ev).await
             }
             _ => self.append(&ev).await.map(|_| ()),
         }
@@ -166,45 +165,44 @@ impl Coordination {
 
     /// Grant or refuse a request, or revoke a share (owning organisation only).
     pub async fn answer_share(&self, ctx: &Ctx, share_id: &str, action: &str, version: i64) -> CoreResult<ShareView> {
-        let share = self.store.get_row(RecordTable::Shares, share_id).await?;
-        let case_id = share.as_ref().and_then(|s| s.subject_id.clone()).unwrap_or_default();
+        let share = rows::get::<Share>(&*self.store, share_id).await?;
+        let case_id = share.as_ref().map(|s| s.case_id.clone()).unwrap_or_default();
         let (case, access) = self.scope().case_for(ctx, &case_id, Action::ShareCase).await?;
         let share = share.ok_or(CoreError::NotFound)?;
-        if access.relation != Relation::SameOrg || share.org_id != case.org_id {
+        if access.relation != Relation::SameOrg || share.owner != case.org_id {
             return Err(CoreError::Forbidden(amparo_domain::policy::Denial::NoRelation));
         }
-        if share.version != version {
-            return Err(CoreError::Conflict { current: serde_json::to_value(self.share_view(ctx, &share, "")?).unwrap_or_default() });
+        if share.stamp.version != version {
+            return Err(CoreError::Conflict { current: serde_json::to_value(self.share_view(ctx, &share, "")).unwrap_or_default() });
         }
-        let next = match (share.status.as_str(), action) {
-            ("requested", "grant") => "granted",
-            ("requested", "refuse") => "refused",
-            ("granted", "revoke") => "revoked",
+        use ShareStatus as S;
+        let next = match (share.status, action) {
+            (S::Requested, "grant") => S::Granted,
+            (S::Requested, "refuse") => S::Refused,
+            (S::Granted, "revoke") => S::Revoked,
             _ => return Err(CoreError::field("action", "not_allowed_in_this_state")),
         };
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
-        let mut a: ShareAttrs = attrs(&share)?;
-        a.history.push(CaseStep { at: self.now(), by: me.user_id.to_string(), what: next.into(), detail: None });
-        let updated =
-            RecordRow { status: next.into(), attrs: to_json(&a)?, version: share.version + 1, updated_at: self.now(), ..share.clone() };
-        let to = share.party_org.clone().unwrap_or_else(|| share.org_id.clone());
-        let note = self.notify(&to, &format!("share_{next}"), &format!("/cases/{case_id}"));
+        let mut updated = Share { status: next, stamp: share.stamp.next(self.now()), ..share.clone() };
+        updated.attrs.history.push(CaseStep { at: self.now(), by: me.user_id.to_string(), what: next.as_str().into(), detail: None });
+        let to = share.to_org.clone();
+        let note = self.notify(&to, &format!("share_{}", next.as_str()), &format!("/cases/{case_id}"));
         let mut ev = ctx.event(self.now(), &format!("{action}_share"), "ok", "case", &case_id);
         ev.details = serde_json::json!({ "share": share_id, "to": to }).to_string();
-        self.commit(&Batch { inserts: vec![note], updates: vec![(RecordTable::Shares, updated.clone())] }, &ev).await?;
-        self.share_view(ctx, &updated, case.lookup.as_deref().unwrap_or(""))
+        self.commit(&Batch { inserts: vec![note], updates: vec![rows::entry(&updated)?] }, &ev).await?;
+        Ok(self.share_view(ctx, &updated, &case.reference))
     }
 
     /// Shares of a case (owner: all; others: their own).
     pub async fn case_shares(&self, ctx: &Ctx, case_id: &str) -> CoreResult<Vec<ShareView>> {
         let (case, access) = self.scope().case_for(ctx, case_id, Action::ViewCase).await?;
-        let rows =
-            self.store.find_rows(RecordTable::Shares, &RowFilter { subject_ids: vec![case_id.to_owned()], ..Default::default() }).await?;
+        let shares = rows::find::<Share>(&*self.store, &RowFilter { subject_ids: vec![case_id.to_owned()], ..Default::default() }).await?;
         let mine = ctx.org_id();
-        rows.iter()
-            .filter(|r| access.relation == Relation::SameOrg || r.party_org.as_ref() == mine)
-            .map(|r| self.share_view(ctx, r, case.lookup.as_deref().unwrap_or("")))
-            .collect()
+        Ok(shares
+            .iter()
+            .filter(|s| access.relation == Relation::SameOrg || Some(&s.to_org) == mine)
+            .map(|s| self.share_view(ctx, s, &case.reference))
+            .collect())
     }
 
     /// Hand a case to another organisation (for example police → prosecutor). History stays on
@@ -221,16 +219,20 @@ impl Coordination {
         }
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let from = case.org_id.clone();
-        let mut a: CaseAttrs = attrs(&case)?;
-        a.history.push(CaseStep { at: self.now(), by: me.user_id.to_string(), what: "transferred".into(), detail: Some(purpose.clone()) });
-        let moved =
-            RecordRow { org_id: to.clone(), attrs: to_json(&a)?, version: case.version + 1, updated_at: self.now(), ..case.clone() };
+        let mut moved = Case { org_id: to.clone(), stamp: case.stamp.next(self.now()), ..case.clone() };
+        moved.attrs.history.push(CaseStep {
+            at: self.now(),
+            by: me.user_id.to_string(),
+            what: "transferred".into(),
+            detail: Some(purpose.clone()),
+        });
         let keep = ShareAttrs { purpose, until, hide_identities: false, requested: false, history: vec![] };
-        let back = RecordRow { org_id: to.clone(), ..self.share_row(ctx, &case, &from, &keep, "granted")? };
+        // The share back to the previous owner belongs to the new one.
+        let back = Share { owner: to.clone(), ..self.new_share(ctx, &case, &from, keep, ShareStatus::Granted) };
         let note = self.notify(&to, "case_transferred", &format!("/cases/{case_id}"));
         let mut ev = ctx.event(self.now(), "transfer_case", "ok", "case", case_id);
         ev.details = serde_json::json!({ "from": from, "to": to }).to_string();
-        self.commit(&Batch { inserts: vec![(RecordTable::Shares, back), note], updates: vec![(RecordTable::Cases, moved)] }, &ev).await
+        self.commit(&Batch { inserts: vec![rows::entry(&back)?, note], updates: vec![rows::entry(&moved)?] }, &ev).await
     }
 
     /// Who has read or changed the case, from the audit trail. For the owning organisation.

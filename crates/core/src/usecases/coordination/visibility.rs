@@ -11,7 +11,7 @@
 use super::Coordination;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
-use crate::store::RecordTable;
+
 use amparo_domain::policy::{Action, Denial, Relation};
 use amparo_domain::{PersonId, UserId};
 
@@ -83,9 +83,10 @@ impl Coordination {
                 }
             }
             RecordKind::Report => {
-                let row = self.store.get_row(RecordTable::Reports, id).await?;
-                let rel = match &row {
-                    Some(r) => self.scope().report_relation(ctx, r).await?,
+                use crate::rows::intake::{Held, Report};
+                let found = crate::rows::get::<Report>(&*self.store, id).await?;
+                let rel = match &found {
+                    Some(r) => self.scope().report_relation(ctx, r.holder(), r.party()).await?,
                     None => Relation::Unrelated,
                 };
                 self.authorize(ctx, Action::ViewReports, rel, "report", id).await
@@ -101,13 +102,13 @@ impl Coordination {
             }
             RecordKind::Case => self.case_visible(ctx, id).await,
             RecordKind::Charge | RecordKind::Task | RecordKind::Share => {
-                let table = match kind {
-                    RecordKind::Charge => RecordTable::Charges,
-                    RecordKind::Task => RecordTable::Tasks,
-                    _ => RecordTable::Shares,
+                use crate::rows::{charge::Charge, get, share::Share, task::Task};
+                let case_id = match kind {
+                    RecordKind::Charge => get::<Charge>(&*self.store, id).await?.map(|c| c.case_id),
+                    RecordKind::Task => get::<Task>(&*self.store, id).await?.map(|t| t.case_id),
+                    _ => get::<Share>(&*self.store, id).await?.map(|s| s.case_id),
                 };
-                let case_id = self.store.get_row(table, id).await?.and_then(|r| r.subject_id).unwrap_or_default();
-                self.case_visible(ctx, &case_id).await
+                self.case_visible(ctx, &case_id.unwrap_or_default()).await
             }
             RecordKind::Match => {
                 let found = crate::rows::get::<crate::rows::person_match::PersonMatch>(&*self.store, id).await?;
@@ -140,9 +141,9 @@ impl Coordination {
 
     /// Whether the caller may view the case (a restricted case counts only its named users).
     async fn case_visible(&self, ctx: &Ctx, case_id: &str) -> CoreResult<()> {
-        let row = self.store.get_row(RecordTable::Cases, case_id).await?;
-        let rel = match &row {
-            Some(r) => self.scope().case_access(ctx, r).await?.relation,
+        let found = crate::rows::get::<crate::rows::case::Case>(&*self.store, case_id).await?;
+        let rel = match &found {
+            Some(c) => self.scope().case_access(ctx, c).await?.relation,
             None => Relation::Unrelated,
         };
         self.authorize(ctx, Action::ViewCase, rel, "case", case_id).await

@@ -17,16 +17,19 @@ use super::Demo;
 use super::demo_names::{ALIASES, Dice, GIVEN_F, GIVEN_M, SECOND_GIVEN, SURNAMES};
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
-use crate::records::to_json;
+
+use crate::rows::case::{Case, CaseAttrs, CaseLink, CaseLinkAttrs, CaseStep, LinkStatus};
+use crate::rows::charge::{Charge, ChargeAttrs, ChargeStatus};
 use crate::rows::decision::{Decision, DecisionAttrs};
-use crate::rows::prevention::Prevention;
+use crate::rows::intake::Operation;
+use crate::rows::prevention::{Prevention, PreventionView};
 use crate::rows::referral::{Referral, ReferralAttrs, ReferralId, ReferralStep};
 use crate::rows::service::Service;
 use crate::rows::{self, Stamp};
 use crate::store::{Batch, PersonRecord, RecordRow, RecordTable, RowFilter};
-use crate::usecases::prevention::PreventionView;
-use amparo_domain::cases::{Audience, PreventionKind};
+use amparo_domain::cases::{Audience, CaseRole, CaseStatus, DecisionOnCharge, PreventionKind, Verdict};
 use amparo_domain::intake::ReportInput;
+use amparo_domain::intake::{Exploitation, OperationFields};
 use amparo_domain::org::{OrgKind, Organisation};
 use amparo_domain::person::{Identity, PersonProfile, PersonRole, pseudonym};
 use amparo_domain::policy::{Action, Relation};
@@ -222,22 +225,18 @@ impl Demo {
     fn generate_chunk(&self, d: &mut Dice, o: &Orgs, n: usize) -> CoreResult<(Vec<PersonRecord>, Batch)> {
         let mut persons = Vec::new();
         let mut rows: Vec<(RecordTable, RecordRow)> = Vec::new();
-        let row = |d: &mut Dice, org: &OrgId, kind: &str, status: &str, at: i64| RecordRow {
-            id: d.id(),
+        // A row's stamp: written by the generator on day `at`.
+        let generated = |at: i64| Stamp { version: 1, created_at: at, created_by: "generator".into(), updated_at: at };
+        // A person linked to a case in a role.
+        let link = |id: String, org: &OrgId, case_id: &str, person: &str, role: CaseRole, at: i64| CaseLink {
+            id,
             org_id: org.clone(),
-            party_org: None,
-            subject_id: None,
-            kind: kind.to_owned(),
-            status: status.to_owned(),
-            area_code: None,
-            lookup: None,
-            occurred_at: Some(at),
-            version: 1,
-            created_at: at,
-            created_by: "generator".into(),
-            updated_at: at,
-            attrs: "{}".into(),
-            sealed: None,
+            case_id: case_id.to_owned(),
+            person: PersonId::from_trusted(person.to_owned()),
+            role,
+            status: LinkStatus::Active,
+            attrs: CaseLinkAttrs::default(),
+            stamp: generated(at),
         };
         // An identification decision by `org` (of the given HTCDS type, in `area`) on day `at`.
         let decision = |id: String, (org, by, area): (&OrgId, DecidingOrg, String), person: PersonId, status, at: i64| Decision {
@@ -259,30 +258,48 @@ impl Demo {
             let (region, provinces) = o.places.get(d.below(o.places.len() as u64) as usize).cloned().unwrap_or_default();
             let place = provinces.get(d.below(provinces.len() as u64) as usize).cloned().unwrap_or(region.clone());
             let police = o.police.get(d.below(o.police.len() as u64) as usize).ok_or(CoreError::NotFound)?;
+            use amparo_domain::cases::{CaseExploitation as X, LabourSector as L, SexualForm as F};
             let kind = match d.below(100) {
-                0..=67 => "isSexualExploit",
-                68..=89 => "isForcedLabour",
-                90..=93 => "isSexAndLabour",
-                94..=96 => "isForcedMarriage",
-                _ => "isOtherExploit",
+                0..=67 => X::SexualExploit,
+                68..=89 => X::ForcedLabour,
+                90..=93 => X::SexAndLabour,
+                94..=96 => X::ForcedMarriage,
+                _ => X::OtherExploit,
             };
-            let sexual = kind == "isSexualExploit" || kind == "isSexAndLabour";
-            let labour = kind == "isForcedLabour" || kind == "isSexAndLabour";
-            let sector =
-                labour.then(|| d.pick(&["mining", "logging", "agriculture", "brick_making", "domestic_work", "fishing"]).to_owned());
-            let form = sexual.then(|| d.pick(&["bar_or_nightclub", "brothel", "sex_tourism", "street", "online", "private"]).to_owned());
+            let sexual = matches!(kind, X::SexualExploit | X::SexAndLabour);
+            let labour = matches!(kind, X::ForcedLabour | X::SexAndLabour);
+            let sectors = [L::Mining, L::Logging, L::Agriculture, L::BrickMaking, L::DomesticWork, L::Fishing];
+            let sector = labour.then(|| sectors.get(d.below(sectors.len() as u64) as usize).copied()).flatten();
+            let forms = [F::BarOrNightclub, F::Brothel, F::SexTourism, F::Street, F::Online, F::Private];
+            let form = sexual.then(|| forms.get(d.below(forms.len() as u64) as usize).copied()).flatten();
             let case_id = d.id();
-            let case_status = if d.chance(30) { "closed" } else { "investigating" };
-            let mut case = row(d, &police.id, kind, case_status, at);
-            case.id = case_id.clone();
-            case.area_code = Some(place.clone());
-            case.lookup = Some(crate::usecases::cases::case_reference(&d.bytes::<6>(), &year.to_string()));
-            case.attrs = to_json(&serde_json::json!({
-                "title": format!("Caso {year} – {}", if sexual { "explotación sexual" } else if labour { "trabajo forzoso" } else { "otra explotación" }),
-                "labour_sector": sector, "sexual_form": form, "sources": [],
-                "history": [{ "at": at, "by": "generator", "what": "opened" }], "hearings": [], "restricted": false,
-            }))?;
-            rows.push((RecordTable::Cases, case));
+            let case_status = if d.chance(30) { CaseStatus::Closed } else { CaseStatus::Investigating };
+            let what = if sexual {
+                "explotación sexual"
+            } else if labour {
+                "trabajo forzoso"
+            } else {
+                "otra explotación"
+            };
+            let case = Case {
+                id: case_id.clone(),
+                org_id: police.id.clone(),
+                reference: crate::usecases::cases::case_reference(&d.bytes::<6>(), &year.to_string()),
+                exploitation: kind,
+                status: case_status,
+                place: Some(place.clone()),
+                opened_at: Some(at),
+                attrs: CaseAttrs {
+                    title: format!("Caso {year} – {what}"),
+                    labour_sector: sector,
+                    sexual_form: form,
+                    history: vec![CaseStep { at, by: "generator".into(), what: "opened".into(), detail: None }],
+                    ..Default::default()
+                },
+                sealed: None,
+                stamp: generated(at),
+            };
+            rows.push(rows::entry(&case)?);
 
             // A call to the hotline before about a quarter of the cases, routed to the unit.
             if let (true, Some(hotline)) = (d.chance(25), o.hotlines.get(d.below(o.hotlines.len().max(1) as u64) as usize)) {
@@ -304,10 +321,7 @@ impl Demo {
                 };
                 let f = input.validate()?;
                 let closed = at + d.below(15) as i64 * 86_400;
-                rows.push((
-                    RecordTable::Reports,
-                    self.intake().closed_report_row(d.id(), received, closed, &f, police, Some(&hotline.id))?,
-                ));
+                rows.push(rows::entry(&self.intake().closed_report_row(d.id(), received, closed, &f, police, Some(&hotline.id))?)?);
             }
 
             // Victims: one to three; children in a third of sexual cases.
@@ -331,11 +345,7 @@ impl Demo {
                     (v.identity.clone(), carer)
                 });
                 persons.push(self.seal_person(v)?);
-                let mut link = row(d, &police.id, "victim", "active", at);
-                link.subject_id = Some(case_id.clone());
-                link.lookup = Some(vid.clone());
-                link.attrs = r#"{"official_complicity":false}"#.into();
-                rows.push((RecordTable::CaseLinks, link));
+                rows.push(rows::entry(&link(d.id(), &police.id, &case_id, &vid, CaseRole::Victim, at))?);
                 let status = match d.below(100) {
                     0..=79 => TraffickingStatus::ActualVictim,
                     80..=94 => TraffickingStatus::PossibleVictim,
@@ -446,55 +456,66 @@ impl Demo {
                 let s = self.new_person(d, &police.id, PersonRole::Suspect, who, at);
                 let sid = s.rec.id.to_string();
                 persons.push(self.seal_person(s)?);
-                let mut link = row(d, &police.id, "suspect", "active", at);
-                link.subject_id = Some(case_id.clone());
-                link.lookup = Some(sid.clone());
-                link.attrs = r#"{"official_complicity":false}"#.into();
-                rows.push((RecordTable::CaseLinks, link));
+                rows.push(rows::entry(&link(d.id(), &police.id, &case_id, &sid, CaseRole::Suspect, at))?);
                 if charged {
                     let filed = at + (30 + d.below(300) as i64) * 86_400;
                     let decision = d.chance(35).then(|| {
                         let on = filed + (90 + d.below(500) as i64) * 86_400;
                         let convicted = d.chance(70);
-                        serde_json::json!({
-                            "verdict": if convicted { "convicted" } else { "acquitted" }, "decided_on": iso_date(on),
-                            "sentence_months": if convicted { Some(96 + d.below(145) as i64) } else { None }, "fine": null,
-                        })
+                        DecisionOnCharge {
+                            verdict: if convicted { Verdict::Convicted } else { Verdict::Acquitted },
+                            decided_on: iso_date(on),
+                            sentence_months: convicted.then(|| 96 + d.below(145) as i64),
+                            fine: None,
+                        }
                     });
-                    let mut c = row(d, &prosecutor.id, "pe-cp-153-2007", "filed", filed);
-                    c.subject_id = Some(case_id.clone());
-                    c.lookup = Some(sid);
-                    c.area_code = Some(place.clone());
-                    c.attrs = to_json(&serde_json::json!({
-                        "offence_date": iso_date(at), "filed_on": iso_date(filed), "decision": decision, "flag": null,
-                        "reviewed_by": null, "appeals": [],
-                    }))?;
-                    rows.push((RecordTable::Charges, c));
+                    let charge = Charge {
+                        id: d.id(),
+                        org_id: prosecutor.id.clone(),
+                        case_id: case_id.clone(),
+                        defendant: PersonId::from_trusted(sid),
+                        statute: "pe-cp-153-2007".into(),
+                        // A decided charge carries its verdict, as the prosecution pages leave it.
+                        status: decision.as_ref().map_or(ChargeStatus::Filed, |x| ChargeStatus::Decided(x.verdict)),
+                        place: Some(place.clone()),
+                        filed_at: Some(filed),
+                        attrs: ChargeAttrs { offence_date: iso_date(at), filed_on: iso_date(filed), decision, ..Default::default() },
+                        stamp: generated(filed),
+                    };
+                    rows.push(rows::entry(&charge)?);
                 }
             }
 
             // A police operation for one case in ten.
             if d.chance(10) {
                 let rescued = 1 + d.below(8) as i64;
-                let mut op = row(
-                    d,
-                    &police.id,
-                    if sexual {
-                        "sexual"
-                    } else if labour {
-                        "labour"
-                    } else {
-                        "unknown"
+                let exploitation = if sexual {
+                    Exploitation::Sexual
+                } else if labour {
+                    Exploitation::Labour
+                } else {
+                    Exploitation::Unknown
+                };
+                let op = Operation {
+                    id: d.id(),
+                    org_id: police.id.clone(),
+                    report_id: None,
+                    place: place.clone(),
+                    on: Some(at),
+                    fields: OperationFields {
+                        date: iso_date(at),
+                        place: place.clone(),
+                        exploitation,
+                        persons_found: rescued + d.below(4) as i64,
+                        rescued,
+                        report_id: None,
+                        place_detail: None,
+                        notes: None,
                     },
-                    "recorded",
-                    at,
-                );
-                op.area_code = Some(place.clone());
-                op.attrs = to_json(&serde_json::json!({
-                    "date": iso_date(at), "place": place, "exploitation": op.kind, "persons_found": rescued + d.below(4) as i64,
-                    "rescued": rescued, "report_id": null,
-                }))?;
-                rows.push((RecordTable::Operations, op));
+                    sealed: None,
+                    stamp: generated(at),
+                };
+                rows.push(rows::entry(&op)?);
             }
             // Training, now and then.
             if d.chance(2) {

@@ -452,10 +452,14 @@ impl Demo {
                 let f = input.validate()?;
                 let received = days_from_civil(&date(year, 1 + dice.below(355) as i64)).unwrap_or(0) * 86_400;
                 let closed = received + (1 + dice.below(20) as i64) * 86_400;
-                rows.push((
-                    RecordTable::Reports,
-                    self.intake().closed_report_row(dice.id(), received, closed, &f, police, Some(&hotline.id))?,
-                ));
+                rows.push(crate::rows::entry(&self.intake().closed_report_row(
+                    dice.id(),
+                    received,
+                    closed,
+                    &f,
+                    police,
+                    Some(&hotline.id),
+                )?)?);
             }
         }
         let mut ev = ctx.event(self.now(), "load_demo_history", "ok", "report", "");

@@ -9,9 +9,11 @@ use super::Intake;
 use crate::crypto::sha256_hex;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
+use crate::paging::{Page, merge_rows, row_key, scanned};
 use crate::random::RandomExt;
-use crate::records::{attrs, to_json};
-use crate::store::{Batch, RecordRow, RecordTable, RowFilter, RowOrder, ThrottleState};
+use crate::rows::intake::{Held, Inspection, Operation, Report, ReportAttrs};
+use crate::rows::{self, Row, Stamp};
+use crate::store::{Batch, RowFilter, RowOrder, ThrottleState};
 use amparo_domain::OrgId;
 use amparo_domain::intake::{
     Channel, Exploitation, FollowUp, InspectionFields, InspectionInput, OperationFields, OperationInput, Priority, ReportInput,
@@ -23,21 +25,6 @@ use amparo_domain::person::Person;
 use amparo_domain::policy::{Action, Relation};
 use amparo_domain::validation::{FieldErrors, required_text};
 use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(default)]
-struct ReportAttrs {
-    priority: Option<Priority>,
-    exploitation: Option<Exploitation>,
-    imminent_danger: bool,
-    child_involved: bool,
-    acknowledged_at: Option<i64>,
-    acted_at: Option<i64>,
-    closed_at: Option<i64>,
-    steps: Vec<ReportStep>,
-    /// SHA-256 of the anonymous reporter's secret (web reports only).
-    secret_hash: Option<String>,
-}
 
 /// A report as shown in queues (no narrative).
 #[derive(Clone, Debug, Serialize)]
@@ -162,51 +149,51 @@ impl Intake {
             .ok_or_else(|| CoreError::field("place", "no_competent_unit"))
     }
 
-    fn report_view(&self, row: &RecordRow) -> CoreResult<ReportView> {
-        let a: ReportAttrs = attrs(row)?;
+    fn report_view(&self, r: &Report) -> ReportView {
+        let a = &r.attrs;
         let priority = a.priority.unwrap_or(Priority::Normal);
-        let received_at = row.occurred_at.unwrap_or(row.created_at);
-        Ok(ReportView {
-            id: row.id.clone(),
-            reference: row.lookup.clone(),
-            org_id: row.org_id.clone(),
-            origin_org: row.party_org.clone(),
-            channel: row.kind.clone(),
-            status: row.status.clone(),
+        ReportView {
+            id: r.id.clone(),
+            reference: r.reference.clone(),
+            org_id: r.queue.clone(),
+            origin_org: r.taken_by.clone(),
+            channel: r.channel.as_str().into(),
+            status: r.status.as_str().into(),
             priority,
             exploitation: a.exploitation.unwrap_or(Exploitation::Unknown),
-            place: row.area_code.clone().unwrap_or_default(),
+            place: r.place.clone().unwrap_or_default(),
             imminent_danger: a.imminent_danger,
             child_involved: a.child_involved,
-            received_at,
+            received_at: r.received_at,
             acknowledged_at: a.acknowledged_at,
             acted_at: a.acted_at.or(a.closed_at),
-            timeliness: timeliness(priority, received_at, a.acknowledged_at, a.acted_at.or(a.closed_at), self.now()),
-            steps: a.steps,
-            version: row.version,
-        })
+            timeliness: timeliness(priority, r.received_at, a.acknowledged_at, a.acted_at.or(a.closed_at), self.now()),
+            steps: a.steps.clone(),
+            version: r.stamp.version,
+        }
     }
 
-    /// How many of these report rows are past a deadline now.
-    pub(crate) fn overdue_count(&self, rows: &[RecordRow]) -> usize {
-        rows.iter()
-            .filter_map(|r| self.report_view(r).ok())
+    /// How many of these stored reports are past a deadline now.
+    pub(crate) fn overdue_count(&self, stored: Vec<crate::store::RecordRow>) -> CoreResult<usize> {
+        Ok(rows::typed::<Report>(stored)?
+            .iter()
+            .map(|r| self.report_view(r))
             .filter(|v| v.timeliness.ack_overdue || (v.timeliness.act_overdue && v.acted_at.is_none()))
-            .count()
+            .count())
     }
 
-    fn new_report_row(
+    fn new_report(
         &self,
         f: &amparo_domain::intake::ReportFields,
         queue: &Organisation,
         origin: Option<&OrgId>,
         by: &str,
-    ) -> CoreResult<(RecordRow, ReportAttrs)> {
-        self.report_row(self.random.new_id(), self.now(), f, queue, origin, by)
+    ) -> CoreResult<Report> {
+        self.report(self.random.new_id(), self.now(), f, queue, origin, by)
     }
 
     /// A report received at `now` (the generator passes its own ids and past days).
-    fn report_row(
+    fn report(
         &self,
         id: String,
         now: i64,
@@ -214,7 +201,7 @@ impl Intake {
         queue: &Organisation,
         origin: Option<&OrgId>,
         by: &str,
-    ) -> CoreResult<(RecordRow, ReportAttrs)> {
+    ) -> CoreResult<Report> {
         let a = ReportAttrs {
             priority: Some(Priority::from_urgency(f.imminent_danger, f.child_involved)),
             exploitation: Some(f.exploitation),
@@ -230,24 +217,19 @@ impl Intake {
             }],
             ..Default::default()
         };
-        let row = RecordRow {
-            sealed: Some(self.seal_json(RecordTable::Reports, &id, &f.secrets)?),
+        Ok(Report {
+            sealed: Some(self.seal_json(Report::TABLE, &id, &f.secrets)?),
             id,
-            org_id: queue.id.clone(),
-            party_org: origin.cloned(),
-            subject_id: None,
-            kind: f.channel.as_str().into(),
-            status: ReportStatus::New.as_str().into(),
-            area_code: Some(f.place.clone()),
-            lookup: None,
-            occurred_at: Some(now),
-            version: 1,
-            created_at: now,
-            created_by: by.to_owned(),
-            updated_at: now,
-            attrs: to_json(&a)?,
-        };
-        Ok((row, a))
+            queue: queue.id.clone(),
+            taken_by: origin.cloned(),
+            channel: f.channel,
+            status: ReportStatus::New,
+            place: Some(f.place.clone()),
+            reference: None,
+            received_at: now,
+            attrs: a,
+            stamp: Stamp::new(now, by),
+        })
     }
 
     /// A report received in the past and acted on and closed since, for synthetic data sets:
@@ -260,19 +242,19 @@ impl Intake {
         f: &amparo_domain::intake::ReportFields,
         queue: &Organisation,
         origin: Option<&OrgId>,
-    ) -> CoreResult<RecordRow> {
+    ) -> CoreResult<Report> {
         let by = "generator";
-        let (mut row, mut a) = self.report_row(id, received, f, queue, origin, by)?;
+        let mut r = self.report(id, received, f, queue, origin, by)?;
+        let a = &mut r.attrs;
         a.acknowledged_at = Some(received);
         a.acted_at = Some(closed);
         a.closed_at = Some(closed);
         for step in ["act", "close"] {
             a.steps.push(ReportStep { at: closed, by: by.into(), step: step.into(), from_org: None, to_org: None, reason: None });
         }
-        row.status = ReportStatus::Closed.as_str().into();
-        row.updated_at = closed;
-        row.attrs = to_json(&a)?;
-        Ok(row)
+        r.status = ReportStatus::Closed;
+        r.stamp.updated_at = closed;
+        Ok(r)
     }
 
     /// A report taken by staff (a hotline call, a walk-in, a referral from abroad).
@@ -284,15 +266,15 @@ impl Intake {
         self.authorize(ctx, Action::CreateReport, Relation::OwnOrgScope, "report", "").await?;
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let queue = self.route_report(&f.place).await?;
-        let (row, _) = self.new_report_row(&f, &queue, Some(&me.org_id), me.user_id.as_str())?;
-        let mut batch = Batch { inserts: vec![(RecordTable::Reports, row.clone())], updates: vec![] };
+        let report = self.new_report(&f, &queue, Some(&me.org_id), me.user_id.as_str())?;
+        let mut batch = Batch { inserts: vec![rows::entry(&report)?], updates: vec![] };
         if queue.id != me.org_id {
-            batch.inserts.push(self.notify(&queue.id, "report_routed", &format!("/reports/{}", row.id)));
+            batch.inserts.push(self.notify(&queue.id, "report_routed", &format!("/reports/{}", report.id)));
         }
-        let mut ev = ctx.event(self.now(), "create_report", "ok", "report", &row.id);
+        let mut ev = ctx.event(self.now(), "create_report", "ok", "report", &report.id);
         ev.details = serde_json::json!({ "routed_to": queue.id, "channel": f.channel, "place": f.place }).to_string();
         self.commit(&batch, &ev).await?;
-        self.report_view(&row)
+        Ok(self.report_view(&report))
     }
 
     fn public_key(&self, client_ip: &str) -> String {
@@ -322,33 +304,34 @@ impl Intake {
         let f = input.validate()?;
         self.public_throttle(client_ip).await?;
         let queue = self.route_report(&f.place).await?;
-        let (mut row, mut a) = self.new_report_row(&f, &queue, None, "public")?;
+        let mut report = self.new_report(&f, &queue, None, "public")?;
         let reference = reference_code(&self.random.bytes::<10>());
         let secret = self.random.token();
-        a.secret_hash = Some(sha256_hex(secret.as_bytes()));
-        row.attrs = to_json(&a)?;
-        row.lookup = Some(reference.clone());
+        report.attrs.secret_hash = Some(sha256_hex(secret.as_bytes()));
+        report.reference = Some(reference.clone());
         let batch = Batch {
-            inserts: vec![(RecordTable::Reports, row.clone()), self.notify(&queue.id, "report_routed", &format!("/reports/{}", row.id))],
+            inserts: vec![rows::entry(&report)?, self.notify(&queue.id, "report_routed", &format!("/reports/{}", report.id))],
             updates: vec![],
         };
         let ctx = Ctx::anonymous("", operation_id);
-        let mut ev = ctx.event(self.now(), "submit_public_report", "ok", "report", &row.id);
+        let mut ev = ctx.event(self.now(), "submit_public_report", "ok", "report", &report.id);
         ev.details = serde_json::json!({ "routed_to": queue.id }).to_string();
         self.commit(&batch, &ev).await?;
         Ok(PublicReceipt { reference, secret })
     }
 
-    async fn public_report(&self, client_ip: &str, reference: &str, secret: &str) -> CoreResult<(RecordRow, ReportAttrs)> {
-        let f = RowFilter { lookup: Some(reference.trim().to_uppercase()), kind: Some("web".into()), limit: Some(1), ..Default::default() };
-        let row = self.store.find_rows(RecordTable::Reports, &f).await?.into_iter().next();
-        let found = row.and_then(|r| {
-            let a: ReportAttrs = attrs(&r).ok()?;
-            let ok = a
+    async fn public_report(&self, client_ip: &str, reference: &str, secret: &str) -> CoreResult<Report> {
+        let f = RowFilter {
+            lookup: Some(reference.trim().to_uppercase()),
+            kind: Some(Channel::Web.as_str().into()),
+            limit: Some(1),
+            ..Default::default()
+        };
+        let found = rows::find::<Report>(&*self.store, &f).await?.into_iter().next().filter(|r| {
+            r.attrs
                 .secret_hash
                 .as_deref()
-                .is_some_and(|h| crate::crypto::ct_eq(h.as_bytes(), sha256_hex(secret.trim().as_bytes()).as_bytes()));
-            ok.then_some((r, a))
+                .is_some_and(|h| crate::crypto::ct_eq(h.as_bytes(), sha256_hex(secret.trim().as_bytes()).as_bytes()))
         });
         match found {
             Some(x) => Ok(x),
@@ -361,11 +344,11 @@ impl Intake {
     }
 
     pub async fn public_report_status(&self, client_ip: &str, reference: &str, secret: &str) -> CoreResult<PublicStatus> {
-        let (row, _) = self.public_report(client_ip, reference, secret).await?;
-        let secrets: ReportSecrets = self.open_json(RecordTable::Reports, &row)?;
+        let r = self.public_report(client_ip, reference, secret).await?;
+        let secrets: ReportSecrets = self.open_sealed(Report::TABLE, &r.id, r.sealed.as_deref())?;
         Ok(PublicStatus {
-            reference: row.lookup.clone().unwrap_or_default(),
-            received_on: amparo_domain::protection::iso_date(row.created_at),
+            reference: r.reference.clone().unwrap_or_default(),
+            received_on: amparo_domain::protection::iso_date(r.stamp.created_at),
             follow_ups: secrets.follow_ups.len(),
         })
     }
@@ -382,28 +365,24 @@ impl Intake {
         let mut e = FieldErrors::new();
         let text = required_text(&mut e, "text", text, 10_000);
         e.into_result()?;
-        let (row, _) = self.public_report(client_ip, reference, secret).await?;
-        let mut secrets: ReportSecrets = self.open_json(RecordTable::Reports, &row)?;
+        let r = self.public_report(client_ip, reference, secret).await?;
+        let mut secrets: ReportSecrets = self.open_sealed(Report::TABLE, &r.id, r.sealed.as_deref())?;
         if secrets.follow_ups.len() >= 50 {
             return Err(CoreError::field("text", "too_many_follow_ups"));
         }
         secrets.follow_ups.push(FollowUp { at: self.now(), text });
-        let updated = RecordRow {
-            sealed: Some(self.seal_json(RecordTable::Reports, &row.id, &secrets)?),
-            version: row.version + 1,
-            updated_at: self.now(),
-            ..row.clone()
-        };
+        let updated =
+            Report { sealed: Some(self.seal_json(Report::TABLE, &r.id, &secrets)?), stamp: r.stamp.next(self.now()), ..r.clone() };
         let batch = Batch {
-            inserts: vec![self.notify(&row.org_id, "report_follow_up", &format!("/reports/{}", row.id))],
-            updates: vec![(RecordTable::Reports, updated)],
+            inserts: vec![self.notify(&r.queue, "report_follow_up", &format!("/reports/{}", r.id))],
+            updates: vec![rows::entry(&updated)?],
         };
         let ctx = Ctx::anonymous("", operation_id);
-        let seq = self.store.write(&batch, &ctx.event(self.now(), "add_public_follow_up", "ok", "report", &row.id)).await?;
+        let seq = self.store.write(&batch, &ctx.event(self.now(), "add_public_follow_up", "ok", "report", &r.id)).await?;
         self.maybe_checkpoint(seq).await;
         Ok(PublicStatus {
-            reference: row.lookup.unwrap_or_default(),
-            received_on: amparo_domain::protection::iso_date(row.created_at),
+            reference: r.reference.unwrap_or_default(),
+            received_on: amparo_domain::protection::iso_date(r.stamp.created_at),
             follow_ups: secrets.follow_ups.len(),
         })
     }
@@ -420,16 +399,15 @@ impl Intake {
         let open =
             vec![ReportStatus::New.as_str().into(), ReportStatus::Acknowledged.as_str().into(), ReportStatus::Actioned.as_str().into()];
         let base = RowFilter { owners: vec![org.clone()], statuses: open, order: RowOrder::Queue, ..Default::default() };
-        let rows = self.scan_rows(RecordTable::Reports, base, &filter, &page).await?;
-        let key = |r: &RecordRow| {
-            let rank = attrs::<ReportAttrs>(r).ok().and_then(|a| a.priority).unwrap_or(Priority::Normal) as i64;
-            After { at: crate::store::report_queue_key(rank, r.occurred_at.unwrap_or(r.created_at)), id: r.id.clone() }
+        let found = rows::typed::<Report>(self.scan_rows(Report::TABLE, base, &filter, &page).await?)?;
+        let key = |r: &Report| {
+            let rank = r.attrs.priority.unwrap_or(Priority::Normal) as i64;
+            After { at: crate::store::report_queue_key(rank, r.received_at), id: r.id.clone() }
         };
-        let seen = crate::paging::scanned(rows, page.limit, key);
-        let queue = seen.rows.iter().map(|r| self.report_view(r)).collect::<CoreResult<Vec<_>>>()?;
-        let sent_rows =
-            self.store.find_rows(RecordTable::Reports, &RowFilter { parties: vec![org], limit: Some(50), ..Default::default() }).await?;
-        let sent = sent_rows.iter().map(|r| self.report_view(r)).collect::<CoreResult<Vec<_>>>()?;
+        let seen = crate::paging::scanned(found, page.limit, key);
+        let queue: Vec<ReportView> = seen.rows.iter().map(|r| self.report_view(r)).collect();
+        let sent_to = RowFilter { parties: vec![org], limit: Some(50), ..Default::default() };
+        let sent: Vec<ReportView> = rows::find::<Report>(&*self.store, &sent_to).await?.iter().map(|r| self.report_view(r)).collect();
         let mut ev = ctx.event(self.now(), "list_reports", "ok", "report", "");
         ev.details = serde_json::json!({ "count": queue.len() + sent.len() }).to_string();
         self.append(&ev).await?;
@@ -437,27 +415,27 @@ impl Intake {
         Ok(ReportQueue { queue: queue.items, sent, next_cursor: queue.next_cursor })
     }
 
-    async fn report_for(&self, ctx: &Ctx, id: &str, action: Action) -> CoreResult<(RecordRow, Relation)> {
-        let row = self.store.get_row(RecordTable::Reports, id).await?;
-        let rel = match &row {
-            Some(r) => self.scope().report_relation(ctx, r).await?,
+    async fn report_for(&self, ctx: &Ctx, id: &str, action: Action) -> CoreResult<(Report, Relation)> {
+        let found = rows::get::<Report>(&*self.store, id).await?;
+        let rel = match &found {
+            Some(r) => self.scope().report_relation(ctx, &r.queue, r.taken_by.as_ref()).await?,
             None => Relation::Unrelated,
         };
         self.authorize(ctx, action, rel, "report", id).await?;
-        Ok((row.ok_or(CoreError::NotFound)?, rel))
+        Ok((found.ok_or(CoreError::NotFound)?, rel))
     }
 
     /// A report with its narrative and the persons recorded from it. An audited read.
     pub async fn get_report(&self, ctx: &Ctx, id: &str) -> CoreResult<ReportDetail> {
-        let (row, rel) = self.report_for(ctx, id, Action::ViewReports).await?;
+        let (r, rel) = self.report_for(ctx, id, Action::ViewReports).await?;
         self.append(&ctx.event(self.now(), "read_report", "ok", "report", id)).await?;
         let can_triage = match &ctx.actor {
             Some(a) => amparo_domain::policy::authorize(a, Action::TriageReport, rel).is_ok(),
             None => false,
         };
         Ok(ReportDetail {
-            report: self.report_view(&row)?,
-            secrets: self.open_json(RecordTable::Reports, &row)?,
+            report: self.report_view(&r),
+            secrets: self.open_sealed(Report::TABLE, &r.id, r.sealed.as_deref())?,
             persons: self.protection().persons_of_source(ctx, id).await?,
             can_triage,
         })
@@ -489,78 +467,78 @@ impl Intake {
             None
         };
         e.into_result()?;
-        let (row, _) = self.report_for(ctx, id, Action::TriageReport).await?;
-        if Some(row.version) != version {
-            return Err(CoreError::Conflict { current: serde_json::to_value(self.report_view(&row)?).unwrap_or_default() });
+        let (r, _) = self.report_for(ctx, id, Action::TriageReport).await?;
+        if Some(r.stamp.version) != version {
+            return Err(CoreError::Conflict { current: serde_json::to_value(self.report_view(&r)).unwrap_or_default() });
         }
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let now = self.now();
-        let mut a: ReportAttrs = attrs(&row)?;
-        let mut updated = RecordRow { version: row.version + 1, updated_at: now, ..row.clone() };
+        let mut updated = Report { stamp: r.stamp.next(now), ..r.clone() };
         let mut notify = None;
         let mut step =
             ReportStep { at: now, by: me.user_id.to_string(), step: action.to_owned(), from_org: None, to_org: None, reason: why };
-        if row.status == ReportStatus::Closed.as_str() {
+        if r.status == ReportStatus::Closed {
             return Err(CoreError::field("action", "report_closed"));
         }
+        let a = &mut updated.attrs;
         match action {
             "acknowledge" => {
                 a.acknowledged_at.get_or_insert(now);
-                if row.status == ReportStatus::New.as_str() {
-                    updated.status = ReportStatus::Acknowledged.as_str().into();
+                if r.status == ReportStatus::New {
+                    updated.status = ReportStatus::Acknowledged;
                 }
             }
             "act" => {
                 a.acknowledged_at.get_or_insert(now);
                 a.acted_at.get_or_insert(now);
-                updated.status = ReportStatus::Actioned.as_str().into();
+                updated.status = ReportStatus::Actioned;
             }
             "close" => {
                 a.acknowledged_at.get_or_insert(now);
                 a.closed_at = Some(now);
-                updated.status = ReportStatus::Closed.as_str().into();
+                updated.status = ReportStatus::Closed;
             }
             _ => {
                 let Some(to) = to_org else { return Err(CoreError::field("to_org", "required")) };
                 let target = self.store.get_org(&to).await?.ok_or_else(|| CoreError::field("to_org", "invalid_choice"))?;
-                if target.id == row.org_id {
+                if target.id == r.queue {
                     return Err(CoreError::field("to_org", "same_unit"));
                 }
-                step.from_org = Some(row.org_id.clone());
+                step.from_org = Some(r.queue.clone());
                 step.to_org = Some(target.id.clone());
-                updated.org_id = target.id.clone();
+                updated.queue = target.id.clone();
                 // The new unit's clock starts again for acknowledgement, not for acting.
-                a.acknowledged_at = None;
-                updated.status = ReportStatus::New.as_str().into();
-                notify = Some(self.notify(&target.id, "report_routed", &format!("/reports/{}", row.id)));
+                updated.attrs.acknowledged_at = None;
+                updated.status = ReportStatus::New;
+                notify = Some(self.notify(&target.id, "report_routed", &format!("/reports/{}", r.id)));
             }
         }
-        a.steps.push(step);
-        updated.attrs = to_json(&a)?;
-        let batch = Batch { inserts: notify.into_iter().collect(), updates: vec![(RecordTable::Reports, updated.clone())] };
+        updated.attrs.steps.push(step);
+        let batch = Batch { inserts: notify.into_iter().collect(), updates: vec![rows::entry(&updated)?] };
         let mut ev = ctx.event(now, &format!("{action}_report"), "ok", "report", id);
         if action == "reassign" {
-            ev.details = serde_json::json!({ "from": row.org_id, "to": updated.org_id }).to_string();
+            ev.details = serde_json::json!({ "from": r.queue, "to": updated.queue }).to_string();
         }
         match self.store.write(&batch, &ev).await {
             Ok(seq) => self.maybe_checkpoint(seq).await,
             Err(crate::store::StoreError::Conflict) => {
-                let cur = self.store.get_row(RecordTable::Reports, id).await?.ok_or(CoreError::NotFound)?;
-                return Err(CoreError::Conflict { current: serde_json::to_value(self.report_view(&cur)?).unwrap_or_default() });
+                let cur = rows::get::<Report>(&*self.store, id).await?.ok_or(CoreError::NotFound)?;
+                return Err(CoreError::Conflict { current: serde_json::to_value(self.report_view(&cur)).unwrap_or_default() });
             }
             Err(e) => return Err(e.into()),
         }
-        self.report_view(&updated)
+        Ok(self.report_view(&updated))
     }
 
     /// Mark the report an operation or inspection came from as acted on, in the same batch.
     async fn act_on_report(&self, ctx: &Ctx, report_id: &str, batch: &mut Batch) -> CoreResult<()> {
-        let (row, rel) = self.report_for(ctx, report_id, Action::ViewReports).await?;
-        if rel != Relation::SameOrg || row.status == ReportStatus::Closed.as_str() {
+        let (r, rel) = self.report_for(ctx, report_id, Action::ViewReports).await?;
+        if rel != Relation::SameOrg || r.status == ReportStatus::Closed {
             return Ok(());
         }
         let now = self.now();
-        let mut a: ReportAttrs = attrs(&row)?;
+        let mut updated = Report { status: ReportStatus::Actioned, stamp: r.stamp.next(now), ..r };
+        let a = &mut updated.attrs;
         a.acknowledged_at.get_or_insert(now);
         a.acted_at.get_or_insert(now);
         a.steps.push(ReportStep {
@@ -571,16 +549,7 @@ impl Intake {
             to_org: None,
             reason: None,
         });
-        batch.updates.push((
-            RecordTable::Reports,
-            RecordRow {
-                status: ReportStatus::Actioned.as_str().into(),
-                attrs: to_json(&a)?,
-                version: row.version + 1,
-                updated_at: now,
-                ..row
-            },
-        ));
+        batch.updates.push(rows::entry(&updated)?);
         Ok(())
     }
 
@@ -592,15 +561,17 @@ impl Intake {
         let now = self.now();
         let id = self.random.new_id();
         let secrets = OperationSecrets { place_detail: f.place_detail.clone(), notes: f.notes.clone() };
-        let row = RecordRow {
-            sealed: Some(self.seal_json(RecordTable::Operations, &id, &secrets)?),
-            subject_id: f.report_id.clone(),
-            area_code: Some(f.place.clone()),
-            occurred_at: amparo_domain::protection::days_from_civil(&f.date).map(|d| d * 86_400),
-            attrs: to_json(&f)?,
-            ..self.new_row(&id, &me.org_id, me.user_id.as_str(), f.exploitation.as_str(), "recorded")
+        let op = Operation {
+            sealed: Some(self.seal_json(Operation::TABLE, &id, &secrets)?),
+            id: id.clone(),
+            org_id: me.org_id.clone(),
+            report_id: f.report_id.clone(),
+            place: f.place.clone(),
+            on: amparo_domain::protection::days_from_civil(&f.date).map(|d| d * 86_400),
+            fields: f.clone(),
+            stamp: Stamp::new(now, me.user_id.as_str()),
         };
-        let mut batch = Batch { inserts: vec![(RecordTable::Operations, row)], updates: vec![] };
+        let mut batch = Batch { inserts: vec![rows::entry(&op)?], updates: vec![] };
         if let Some(r) = &f.report_id {
             self.act_on_report(ctx, r, &mut batch).await?;
         }
@@ -629,22 +600,18 @@ impl Intake {
         // and may read the inspection. The seed reports that forced labour is rarely
         // investigated; this is the hand-over that was missing.
         let police = if f.indicators.is_empty() { None } else { Some(self.route_report(&f.place).await?) };
-        let row = RecordRow {
-            sealed: Some(self.seal_json(RecordTable::Inspections, &id, &secrets)?),
-            party_org: police.as_ref().map(|p| p.id.clone()),
-            subject_id: f.report_id.clone(),
-            area_code: Some(f.place.clone()),
-            occurred_at: amparo_domain::protection::days_from_civil(&f.date).map(|d| d * 86_400),
-            attrs: to_json(&f)?,
-            ..self.new_row(
-                &id,
-                &me.org_id,
-                me.user_id.as_str(),
-                &f.isic,
-                if f.indicators.is_empty() { "no_indicators" } else { "indicators_observed" },
-            )
+        let inspection = Inspection {
+            sealed: Some(self.seal_json(Inspection::TABLE, &id, &secrets)?),
+            id: id.clone(),
+            org_id: me.org_id.clone(),
+            police: police.as_ref().map(|p| p.id.clone()),
+            report_id: f.report_id.clone(),
+            place: f.place.clone(),
+            on: amparo_domain::protection::days_from_civil(&f.date).map(|d| d * 86_400),
+            fields: f.clone(),
+            stamp: Stamp::new(now, me.user_id.as_str()),
         };
-        let mut batch = Batch { inserts: vec![(RecordTable::Inspections, row)], updates: vec![] };
+        let mut batch = Batch { inserts: vec![rows::entry(&inspection)?], updates: vec![] };
         if let Some(p) = &police {
             batch.inserts.push(self.notify(&p.id, "inspection_indicators", &format!("/inspections/{id}")));
         }
@@ -657,22 +624,57 @@ impl Intake {
         Ok(InspectionView { id, org_id: me.org_id.clone(), workplace: secrets.workplace, notes: secrets.notes, fields: f, persons: vec![] })
     }
 
-    /// Operations or inspections of the caller's organisation (newest first), without secrets.
-    pub async fn list_field_records(&self, ctx: &Ctx, table: RecordTable) -> CoreResult<Vec<RecordRow>> {
-        self.authorize(ctx, Action::ViewReports, Relation::OwnOrgScope, table.name(), "").await?;
-        let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?;
-        let rows = self.store.find_rows(table, &RowFilter { orgs: vec![org.clone()], limit: Some(500), ..Default::default() }).await?;
-        self.append(&ctx.event(self.now(), &format!("list_{}", table.name()), "ok", table.name(), "")).await?;
-        Ok(rows.into_iter().map(|r| RecordRow { sealed: None, ..r }).collect())
+    /// A page of the operations the caller's organisation recorded, newest first, filtered
+    /// by place and date; no sealed field.
+    pub async fn operations_page(&self, ctx: &Ctx, q: &ListParams) -> CoreResult<Page<OperationView>> {
+        let (found, next) = self.field_page::<Operation>(ctx, q).await?;
+        let items = found
+            .into_iter()
+            .map(|o| OperationView { id: o.id, org_id: o.org_id, fields: o.fields, place_detail: None, notes: None, persons: vec![] })
+            .collect();
+        Ok(self.page_of(ctx, Operation::TABLE.name(), items, next))
+    }
+
+    /// A page of the inspections the caller's organisation recorded or was handed (forced
+    /// labour indicators), newest first, filtered by place and date; no sealed field.
+    pub async fn inspections_page(&self, ctx: &Ctx, q: &ListParams) -> CoreResult<Page<InspectionView>> {
+        let (found, next) = self.field_page::<Inspection>(ctx, q).await?;
+        let items = found
+            .into_iter()
+            .map(|i| InspectionView {
+                id: i.id,
+                org_id: i.org_id,
+                fields: i.fields,
+                workplace: String::new(),
+                notes: None,
+                persons: vec![],
+            })
+            .collect();
+        Ok(self.page_of(ctx, Inspection::TABLE.name(), items, next))
+    }
+
+    /// A page of operations or inspections held by or handed to the caller's organisation:
+    /// two index walks (held, handed), merged in the list order. An audited read.
+    async fn field_page<T: Row>(&self, ctx: &Ctx, q: &ListParams) -> CoreResult<(Vec<T>, Option<After>)> {
+        let list = T::TABLE.name();
+        self.authorize(ctx, Action::ViewReports, Relation::OwnOrgScope, list, "").await?;
+        let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?.clone();
+        let page = self.page_request(ctx, list, q.limit.as_deref(), q.cursor.as_deref())?;
+        let filter = q.filter(&[]).map_err(CoreError::Validation)?;
+        let held = self.scan_rows(T::TABLE, RowFilter { owners: vec![org.clone()], ..Default::default() }, &filter, &page).await?;
+        let handed = self.scan_rows(T::TABLE, RowFilter { parties: vec![org], ..Default::default() }, &filter, &page).await?;
+        let seen = scanned(merge_rows(held.into_iter().chain(handed).collect()), page.limit, row_key);
+        self.append(&ctx.event(self.now(), &format!("list_{list}"), "ok", list, "")).await?;
+        Ok((rows::typed::<T>(seen.rows)?, seen.next))
     }
 
     pub async fn get_operation(&self, ctx: &Ctx, id: &str) -> CoreResult<OperationView> {
-        let row = self.field_record(ctx, RecordTable::Operations, id).await?;
-        let s: OperationSecrets = self.open_json(RecordTable::Operations, &row)?;
+        let o: Operation = self.field_record(ctx, id).await?;
+        let s: OperationSecrets = self.open_sealed(Operation::TABLE, id, o.sealed.as_deref())?;
         Ok(OperationView {
-            id: row.id.clone(),
-            org_id: row.org_id.clone(),
-            fields: attrs(&row)?,
+            id: o.id,
+            org_id: o.org_id,
+            fields: o.fields,
             place_detail: s.place_detail,
             notes: s.notes,
             persons: self.protection().persons_of_source(ctx, id).await?,
@@ -680,26 +682,29 @@ impl Intake {
     }
 
     pub async fn get_inspection(&self, ctx: &Ctx, id: &str) -> CoreResult<InspectionView> {
-        let row = self.field_record(ctx, RecordTable::Inspections, id).await?;
-        let s: InspectionSecrets = self.open_json(RecordTable::Inspections, &row)?;
+        let i: Inspection = self.field_record(ctx, id).await?;
+        let s: InspectionSecrets = self.open_sealed(Inspection::TABLE, id, i.sealed.as_deref())?;
         Ok(InspectionView {
-            id: row.id.clone(),
-            org_id: row.org_id.clone(),
-            fields: attrs(&row)?,
+            id: i.id,
+            org_id: i.org_id,
+            fields: i.fields,
             workplace: s.workplace,
             notes: s.notes,
             persons: self.protection().persons_of_source(ctx, id).await?,
         })
     }
 
-    async fn field_record(&self, ctx: &Ctx, table: RecordTable, id: &str) -> CoreResult<RecordRow> {
-        let row = self.store.get_row(table, id).await?;
-        let rel = match &row {
-            Some(r) => self.scope().report_relation(ctx, r).await?,
+    /// An operation or inspection, authorized like the report it may have come from: its
+    /// organisation, and the police unit an inspection was handed to. An audited read.
+    async fn field_record<T: Row + Held>(&self, ctx: &Ctx, id: &str) -> CoreResult<T> {
+        let table = T::TABLE;
+        let found = rows::get::<T>(&*self.store, id).await?;
+        let rel = match &found {
+            Some(r) => self.scope().report_relation(ctx, r.holder(), r.party()).await?,
             None => Relation::Unrelated,
         };
         self.authorize(ctx, Action::ViewReports, rel, table.name(), id).await?;
         self.append(&ctx.event(self.now(), &format!("read_{}", table.name()), "ok", table.name(), id)).await?;
-        row.ok_or(CoreError::NotFound)
+        found.ok_or(CoreError::NotFound)
     }
 }

@@ -5,48 +5,12 @@
 //! other: no use case imports another in a circle (`usecases::tests` checks it).
 
 use amparo_domain::OrgId;
-use amparo_domain::cases::{AppealResult, DecisionOnCharge, LabourSector, SentenceFlag, SexualForm, Stage};
-use serde::{Deserialize, Serialize};
+use amparo_domain::cases::{DecisionOnCharge, LabourSector, SentenceFlag, SexualForm, Stage};
+use serde::Serialize;
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub(crate) struct CaseAttrs {
-    pub title: String,
-    pub labour_sector: Option<LabourSector>,
-    pub sexual_form: Option<SexualForm>,
-    pub sources: Vec<String>,
-    pub stage: Option<Stage>,
-    pub history: Vec<CaseStep>,
-    /// Hearings held or scheduled, in date order.
-    pub hearings: Vec<Hearing>,
-    /// Set when a suspect carries the official-complicity flag.
-    pub restricted: bool,
-    /// User ids allowed on a restricted case.
-    pub allowed_users: Vec<String>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Hearing {
-    pub date: String,
-    pub kind: amparo_domain::cases::HearingKind,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct CaseStep {
-    pub at: i64,
-    pub by: String,
-    pub what: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct CaseNote {
-    pub at: i64,
-    pub by: String,
-    pub org: String,
-    pub text: String,
-}
+pub use crate::rows::case::{CaseAttrs, CaseNote, CaseStep, Hearing};
+pub use crate::rows::charge::Appeal;
+pub use crate::rows::share::ShareAttrs;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct CaseSummary {
@@ -117,13 +81,6 @@ pub struct CaseView {
     pub can_share: bool,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Appeal {
-    pub filed_on: String,
-    pub result: AppealResult,
-    pub decided_on: Option<String>,
-}
-
 #[derive(Clone, Debug, Serialize)]
 pub struct ChargeView {
     pub id: String,
@@ -139,14 +96,4 @@ pub struct ChargeView {
     pub reviewed: bool,
     pub appeals: Vec<Appeal>,
     pub version: i64,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub(crate) struct ShareAttrs {
-    pub purpose: String,
-    pub until: String,
-    pub hide_identities: bool,
-    pub requested: bool,
-    pub history: Vec<CaseStep>,
 }

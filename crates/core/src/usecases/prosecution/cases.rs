@@ -11,8 +11,11 @@ use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::paging::{Page, merge_rows, row_key, scanned};
 use crate::random::RandomExt;
-use crate::records::{attrs, to_json};
-use crate::store::{Batch, IdsFrom, RecordRow, RecordTable, RowFilter, RowOrder};
+use crate::rows::case::{Case, CaseEvent, CaseLink, CaseLinkAttrs, CaseSecrets, LinkStatus};
+use crate::rows::share::{Share, ShareStatus};
+use crate::rows::task::{Task, TaskAttrs, TaskStatus};
+use crate::rows::{self, Row, Stamp};
+use crate::store::{Batch, IdsFrom, RecordTable, RowFilter, RowOrder};
 use crate::usecases::redaction::Redact;
 use amparo_domain::PersonId;
 use amparo_domain::cases::{CaseExploitation, CaseInput, CaseRole, CaseStatus, EventInput};
@@ -20,12 +23,7 @@ use amparo_domain::paging::ListParams;
 use amparo_domain::policy::{Action, Relation, authorize};
 use amparo_domain::protection::days_from_civil;
 use amparo_domain::validation::{FieldErrors, required_text};
-use serde::{Deserialize, Serialize};
-
-#[derive(Default, Serialize, Deserialize)]
-struct CaseSecrets {
-    notes: Vec<CaseNote>,
-}
+use serde::Deserialize;
 
 pub(crate) use crate::usecases::case_views::CaseAttrs;
 pub use crate::usecases::case_views::{CaseNote, CaseStep, CaseSummary, CaseView, EventView, Hearing, LinkView, TaskView};
@@ -78,21 +76,20 @@ pub(crate) fn case_reference(random: &[u8; 6], year: &str) -> String {
 }
 
 impl Prosecution {
-    fn case_summary(&self, row: &RecordRow, shared: bool) -> CoreResult<CaseSummary> {
-        let a: CaseAttrs = attrs(row)?;
-        Ok(CaseSummary {
-            id: row.id.clone(),
-            reference: row.lookup.clone().unwrap_or_default(),
-            org_id: row.org_id.clone(),
-            title: a.title,
-            exploitation: row.kind.clone(),
-            place: row.area_code.clone().unwrap_or_default(),
-            status: row.status.clone(),
-            stage: a.stage,
-            restricted: a.restricted,
+    fn case_summary(&self, c: &Case, shared: bool) -> CaseSummary {
+        CaseSummary {
+            id: c.id.clone(),
+            reference: c.reference.clone(),
+            org_id: c.org_id.clone(),
+            title: c.attrs.title.clone(),
+            exploitation: c.exploitation.as_str().into(),
+            place: c.place.clone().unwrap_or_default(),
+            status: c.status.as_str().into(),
+            stage: c.attrs.stage,
+            restricted: c.attrs.restricted,
             shared_with_me: shared,
-            created_at: row.created_at,
-        })
+            created_at: c.stamp.created_at,
+        }
     }
 
     /// Open a case from reports, operations or inspections the caller may read.
@@ -118,17 +115,22 @@ impl Prosecution {
         };
         let notes =
             f.notes.iter().map(|t| CaseNote { at: now, by: me.user_id.to_string(), org: me.org_id.to_string(), text: t.clone() }).collect();
-        let row = RecordRow {
-            area_code: Some(f.place.clone()),
-            lookup: Some(case_reference(&self.random.bytes::<6>(), &year)),
-            attrs: to_json(&a)?,
-            sealed: Some(self.seal_json(RecordTable::Cases, &id, &CaseSecrets { notes })?),
-            ..self.new_row(&id, &me.org_id, me.user_id.as_str(), f.exploitation.as_str(), CaseStatus::Open.as_str())
+        let case = Case {
+            sealed: Some(self.seal_json(Case::TABLE, &id, &CaseSecrets { notes })?),
+            id: id.clone(),
+            org_id: me.org_id.clone(),
+            reference: case_reference(&self.random.bytes::<6>(), &year),
+            exploitation: f.exploitation,
+            status: CaseStatus::Open,
+            place: Some(f.place.clone()),
+            opened_at: Some(now),
+            attrs: a,
+            stamp: Stamp::new(now, me.user_id.as_str()),
         };
         let mut ev = ctx.event(now, "open_case", "ok", "case", &id);
         ev.details = serde_json::json!({ "exploitation": f.exploitation, "sources": f.sources.len() }).to_string();
-        self.commit(&Batch { inserts: vec![(RecordTable::Cases, row.clone())], updates: vec![] }, &ev).await?;
-        self.case_summary(&row, false)
+        self.commit(&Batch { inserts: vec![rows::entry(&case)?], updates: vec![] }, &ev).await?;
+        Ok(self.case_summary(&case, false))
     }
 
     async fn source_kind(&self, id: &str) -> CoreResult<&'static str> {
@@ -149,19 +151,17 @@ impl Prosecution {
         let statuses: Vec<&str> = CaseStatus::ALL.iter().map(|s| s.as_str()).collect();
         let filter = q.filter(&statuses).map_err(CoreError::Validation)?;
         // Owned, and shared through a granted share: two index walks, merged.
-        let owned =
-            self.scan_rows(RecordTable::Cases, RowFilter { owners: vec![org.clone()], ..Default::default() }, &filter, &page).await?;
-        let shared_with = IdsFrom { table: RecordTable::Shares, parties: vec![org.clone()], statuses: vec!["granted".into()] };
-        let shared =
-            self.scan_rows(RecordTable::Cases, RowFilter { ids_from: Some(shared_with), ..Default::default() }, &filter, &page).await?;
+        let owned = self.scan_rows(Case::TABLE, RowFilter { owners: vec![org.clone()], ..Default::default() }, &filter, &page).await?;
+        let shared_with = IdsFrom { table: Share::TABLE, parties: vec![org.clone()], statuses: vec![ShareStatus::Granted.as_str().into()] };
+        let shared = self.scan_rows(Case::TABLE, RowFilter { ids_from: Some(shared_with), ..Default::default() }, &filter, &page).await?;
         let seen = scanned(merge_rows(owned.into_iter().chain(shared).collect()), page.limit, row_key);
         let mut out = Vec::with_capacity(seen.rows.len());
-        for r in &seen.rows {
+        for c in &rows::typed::<Case>(seen.rows)? {
             // A restricted case, or a share that has ended, drops out of the page; the cursor
             // still moves past it.
-            match self.scope().case_access(ctx, r).await?.relation {
-                Relation::SameOrg => out.push(self.case_summary(r, false)?),
-                Relation::Shared => out.push(self.case_summary(r, true)?),
+            match self.scope().case_access(ctx, c).await?.relation {
+                Relation::SameOrg => out.push(self.case_summary(c, false)),
+                Relation::Shared => out.push(self.case_summary(c, true)),
                 _ => {}
             }
         }
@@ -172,55 +172,48 @@ impl Prosecution {
     }
 
     pub async fn get_case(&self, ctx: &Ctx, id: &str) -> CoreResult<CaseView> {
-        let (row, access) = self.scope().case_for(ctx, id, Action::ViewCase).await?;
+        let (case, access) = self.scope().case_for(ctx, id, Action::ViewCase).await?;
         self.append(&ctx.event(self.now(), "read_case", "ok", "case", id)).await?;
-        let a: CaseAttrs = attrs(&row)?;
-        let s: CaseSecrets = self.open_json(RecordTable::Cases, &row)?;
+        let s: CaseSecrets = self.open_sealed(Case::TABLE, &case.id, case.sealed.as_deref())?;
         let sub = RowFilter { subject_ids: vec![id.to_owned()], ..Default::default() };
-        let link_rows = self.store.find_rows(RecordTable::CaseLinks, &sub).await?;
-        let ids: Vec<String> = link_rows.iter().filter_map(|l| l.lookup.clone()).collect();
+        let link_rows = rows::find::<CaseLink>(&*self.store, &sub).await?;
+        let ids: Vec<String> = link_rows.iter().map(|l| l.person.to_string()).collect();
         let persons = self.store.persons_by_ids(&ids).await?;
         let links = link_rows
             .iter()
-            .filter(|l| l.status == "active")
+            .filter(|l| l.status == LinkStatus::Active)
             .map(|l| {
-                let pid = l.lookup.clone().unwrap_or_default();
-                let code = persons.iter().find(|p| p.id.as_str() == pid).map(|p| p.code.clone()).unwrap_or_default();
-                let complicity = serde_json::from_str::<serde_json::Value>(&l.attrs)
-                    .ok()
-                    .and_then(|v| v.get("official_complicity").and_then(serde_json::Value::as_bool))
-                    .unwrap_or(false);
-                LinkView { id: l.id.clone(), person_id: pid, person_code: code, role: l.kind.clone(), official_complicity: complicity }
+                let code = persons.iter().find(|p| p.id == l.person).map(|p| p.code.clone()).unwrap_or_default();
+                LinkView {
+                    id: l.id.clone(),
+                    person_id: l.person.to_string(),
+                    person_code: code,
+                    role: l.role.as_str().into(),
+                    official_complicity: l.attrs.official_complicity,
+                }
             })
             .collect();
-        let mut events: Vec<EventView> = self
-            .store
-            .find_rows(RecordTable::CaseEvents, &sub)
+        let mut events: Vec<EventView> = rows::find::<CaseEvent>(&*self.store, &sub)
             .await?
-            .iter()
-            .map(|e| EventView {
-                id: e.id.clone(),
-                kind: e.kind.clone(),
-                date: e.status.clone(),
-                place: e.area_code.clone().unwrap_or_default(),
-            })
+            .into_iter()
+            .map(|e| EventView { id: e.id, kind: e.kind.as_str().into(), date: e.date, place: e.place.unwrap_or_default() })
             .collect();
         events.sort_by(|x, y| x.date.cmp(&y.date));
-        let tasks = self.task_views(&self.store.find_rows(RecordTable::Tasks, &sub).await?)?;
+        let tasks = self.task_views(&rows::find::<Task>(&*self.store, &sub).await?);
         let rel = access.relation;
         let may = |act: Action| ctx.actor.as_ref().is_some_and(|x| authorize(x, act, rel).is_ok());
         let view = CaseView {
-            summary: self.case_summary(&row, rel == Relation::Shared)?,
-            labour_sector: a.labour_sector,
-            sexual_form: a.sexual_form,
-            sources: a.sources,
-            history: a.history,
-            hearings: a.hearings,
+            summary: self.case_summary(&case, rel == Relation::Shared),
+            labour_sector: case.attrs.labour_sector,
+            sexual_form: case.attrs.sexual_form,
+            sources: case.attrs.sources,
+            history: case.attrs.history,
+            hearings: case.attrs.hearings,
             notes: s.notes,
             links,
             events,
             tasks,
-            version: row.version,
+            version: case.stamp.version,
             identities_hidden: access.hide_identities,
             can_edit: may(Action::EditCase),
             can_prosecute: may(Action::Prosecute),
@@ -252,33 +245,33 @@ impl Prosecution {
             e.add("note", "required");
         }
         e.into_result()?;
-        let (row, _) = self.scope().case_for(ctx, id, Action::EditCase).await?;
-        if Some(row.version) != version {
-            return Err(CoreError::Conflict { current: serde_json::to_value(self.case_summary(&row, false)?).unwrap_or_default() });
+        let (case, _) = self.scope().case_for(ctx, id, Action::EditCase).await?;
+        if Some(case.stamp.version) != version {
+            return Err(CoreError::Conflict { current: serde_json::to_value(self.case_summary(&case, false)).unwrap_or_default() });
         }
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let now = self.now();
-        let mut a: CaseAttrs = attrs(&row)?;
-        let mut s: CaseSecrets = self.open_json(RecordTable::Cases, &row)?;
-        let mut updated = RecordRow { version: row.version + 1, updated_at: now, ..row.clone() };
+        let mut s: CaseSecrets = self.open_sealed(Case::TABLE, &case.id, case.sealed.as_deref())?;
+        let mut updated = Case { stamp: case.stamp.next(now), ..case.clone() };
         if let Some(st) = status
-            && st.as_str() != row.status
+            && st != case.status
         {
-            a.history.push(CaseStep { at: now, by: me.user_id.to_string(), what: "status".into(), detail: Some(st.as_str().into()) });
-            updated.status = st.as_str().into();
+            updated.attrs.history.push(CaseStep {
+                at: now,
+                by: me.user_id.to_string(),
+                what: "status".into(),
+                detail: Some(st.as_str().into()),
+            });
+            updated.status = st;
         }
         if let Some(text) = note {
             s.notes.push(CaseNote { at: now, by: me.user_id.to_string(), org: me.org_id.to_string(), text });
-            a.history.push(CaseStep { at: now, by: me.user_id.to_string(), what: "note".into(), detail: None });
+            updated.attrs.history.push(CaseStep { at: now, by: me.user_id.to_string(), what: "note".into(), detail: None });
         }
-        updated.attrs = to_json(&a)?;
-        updated.sealed = Some(self.seal_json(RecordTable::Cases, id, &s)?);
-        self.commit(
-            &Batch { inserts: vec![], updates: vec![(RecordTable::Cases, updated.clone())] },
-            &ctx.event(now, "update_case", "ok", "case", id),
-        )
-        .await?;
-        self.case_summary(&updated, false)
+        updated.sealed = Some(self.seal_json(Case::TABLE, id, &s)?);
+        self.commit(&Batch { inserts: vec![], updates: vec![rows::entry(&updated)?] }, &ctx.event(now, "update_case", "ok", "case", id))
+            .await?;
+        Ok(self.case_summary(&updated, false))
     }
 
     /// Link a person the caller may see to the case in a role. The official-complicity flag on
@@ -298,28 +291,28 @@ impl Prosecution {
         }
         e.into_result()?;
         let (Some(role), Some(pid)) = (role, pid) else { return Err(CoreError::field("person_id", "required")) };
-        let (row, _) = self.scope().case_for(ctx, case_id, Action::EditCase).await?;
+        let (case, _) = self.scope().case_for(ctx, case_id, Action::EditCase).await?;
         let (person, _) = self.scope().person_for(ctx, &pid, Action::ListPersons).await?;
-        let existing = self
-            .store
-            .find_rows(
-                RecordTable::CaseLinks,
-                &RowFilter { subject_ids: vec![case_id.to_owned()], lookup: Some(pid.to_string()), ..Default::default() },
-            )
-            .await?;
-        if existing.iter().any(|l| l.status == "active" && l.kind == role.as_str()) {
+        let same = RowFilter { subject_ids: vec![case_id.to_owned()], lookup: Some(pid.to_string()), ..Default::default() };
+        let existing = rows::find::<CaseLink>(&*self.store, &same).await?;
+        if existing.iter().any(|l| l.status == LinkStatus::Active && l.role == role) {
             return Err(CoreError::field("person_id", "already_linked"));
         }
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let now = self.now();
         let id = self.random.new_id();
-        let link = RecordRow {
-            subject_id: Some(case_id.to_owned()),
-            lookup: Some(pid.to_string()),
-            attrs: serde_json::json!({ "official_complicity": input.official_complicity }).to_string(),
-            ..self.new_row(&id, &row.org_id, me.user_id.as_str(), role.as_str(), "active")
+        let link = CaseLink {
+            id: id.clone(),
+            org_id: case.org_id.clone(),
+            case_id: case_id.to_owned(),
+            person: pid.clone(),
+            role,
+            status: LinkStatus::Active,
+            attrs: CaseLinkAttrs { official_complicity: input.official_complicity },
+            stamp: Stamp::new(now, me.user_id.as_str()),
         };
-        let mut a: CaseAttrs = attrs(&row)?;
+        let mut updated = Case { stamp: case.stamp.next(now), ..case.clone() };
+        let a = &mut updated.attrs;
         a.history.push(CaseStep {
             at: now,
             by: me.user_id.to_string(),
@@ -329,15 +322,14 @@ impl Prosecution {
         if input.official_complicity && !a.restricted {
             a.restricted = true;
             a.allowed_users = vec![me.user_id.to_string()];
-            if row.created_by != me.user_id.as_str() {
-                a.allowed_users.push(row.created_by.clone());
+            if case.stamp.created_by != me.user_id.as_str() {
+                a.allowed_users.push(case.stamp.created_by.clone());
             }
             a.history.push(CaseStep { at: now, by: me.user_id.to_string(), what: "restricted".into(), detail: None });
         }
-        let updated = RecordRow { attrs: to_json(&a)?, version: row.version + 1, updated_at: now, ..row.clone() };
         let mut ev = ctx.event(now, "link_person", "ok", "case", case_id);
         ev.details = serde_json::json!({ "person": pid, "role": role, "official_complicity": input.official_complicity }).to_string();
-        self.commit(&Batch { inserts: vec![(RecordTable::CaseLinks, link)], updates: vec![(RecordTable::Cases, updated)] }, &ev).await?;
+        self.commit(&Batch { inserts: vec![rows::entry(&link)?], updates: vec![rows::entry(&updated)?] }, &ev).await?;
         Ok(LinkView {
             id,
             person_id: pid.to_string(),
@@ -349,7 +341,7 @@ impl Prosecution {
 
     /// Name the users allowed on a restricted case (owner only; e-mails of any organisation).
     pub async fn set_case_access(&self, ctx: &Ctx, case_id: &str, emails: &[String]) -> CoreResult<Vec<String>> {
-        let (row, access) = self.scope().case_for(ctx, case_id, Action::ShareCase).await?;
+        let (case, access) = self.scope().case_for(ctx, case_id, Action::ShareCase).await?;
         if access.relation != Relation::SameOrg {
             return Err(CoreError::Forbidden(amparo_domain::policy::Denial::NoRelation));
         }
@@ -363,19 +355,18 @@ impl Prosecution {
         }
         ids.sort();
         ids.dedup();
-        let mut a: CaseAttrs = attrs(&row)?;
-        a.restricted = true;
-        a.allowed_users = ids.clone();
-        a.history.push(CaseStep {
+        let mut updated = Case { stamp: case.stamp.next(self.now()), ..case };
+        updated.attrs.restricted = true;
+        updated.attrs.allowed_users = ids.clone();
+        updated.attrs.history.push(CaseStep {
             at: self.now(),
             by: me.user_id.to_string(),
             what: "access_list".into(),
             detail: Some(ids.len().to_string()),
         });
-        let updated = RecordRow { attrs: to_json(&a)?, version: row.version + 1, updated_at: self.now(), ..row };
         let mut ev = ctx.event(self.now(), "set_case_access", "ok", "case", case_id);
         ev.details = serde_json::json!({ "users": ids }).to_string();
-        self.commit(&Batch { inserts: vec![], updates: vec![(RecordTable::Cases, updated)] }, &ev).await?;
+        self.commit(&Batch { inserts: vec![], updates: vec![rows::entry(&updated)?] }, &ev).await?;
         Ok(ids)
     }
 
@@ -384,41 +375,43 @@ impl Prosecution {
     pub async fn add_event(&self, ctx: &Ctx, case_id: &str, input: &EventInput) -> CoreResult<EventView> {
         let f = input.validate(&self.today())?;
         self.scope().place_chain(&f.place).await.map_err(|_| CoreError::field("place", "unknown_area"))?;
-        let (row, _) = self.scope().case_for(ctx, case_id, Action::EditCase).await?;
+        let (case, _) = self.scope().case_for(ctx, case_id, Action::EditCase).await?;
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let id = self.random.new_id();
-        let ev_row = RecordRow {
-            subject_id: Some(case_id.to_owned()),
-            area_code: Some(f.place.clone()),
-            occurred_at: days_from_civil(&f.date).map(|d| d * 86_400),
-            ..self.new_row(&id, &row.org_id, me.user_id.as_str(), f.kind.as_str(), &f.date)
+        let event = CaseEvent {
+            id: id.clone(),
+            org_id: case.org_id.clone(),
+            case_id: case_id.to_owned(),
+            kind: f.kind,
+            date: f.date.clone(),
+            place: Some(f.place.clone()),
+            on: days_from_civil(&f.date).map(|d| d * 86_400),
+            stamp: Stamp::new(self.now(), me.user_id.as_str()),
         };
         let mut ev = ctx.event(self.now(), "add_case_event", "ok", "case", case_id);
         ev.details = serde_json::json!({ "kind": f.kind, "place": f.place }).to_string();
-        self.commit(&Batch { inserts: vec![(RecordTable::CaseEvents, ev_row)], updates: vec![] }, &ev).await?;
+        self.commit(&Batch { inserts: vec![rows::entry(&event)?], updates: vec![] }, &ev).await?;
         Ok(EventView { id, kind: f.kind.as_str().into(), date: f.date, place: f.place })
     }
 
-    fn task_views(&self, rows: &[RecordRow]) -> CoreResult<Vec<TaskView>> {
+    fn task_views(&self, tasks: &[Task]) -> Vec<TaskView> {
         let today = self.today();
-        rows.iter()
-            .map(|r| {
-                let title = serde_json::from_str::<serde_json::Value>(&r.attrs)
-                    .ok()
-                    .and_then(|v| v.get("title").and_then(|t| t.as_str().map(str::to_owned)))
-                    .unwrap_or_default();
-                let due = amparo_domain::protection::iso_date(r.occurred_at.unwrap_or(0));
-                Ok(TaskView {
-                    id: r.id.clone(),
-                    case_id: r.subject_id.clone().unwrap_or_default(),
-                    title,
-                    assignee: r.lookup.clone().unwrap_or_default(),
-                    done: r.status == "done",
-                    overdue: r.status != "done" && due < today,
+        tasks
+            .iter()
+            .map(|t| {
+                let due = amparo_domain::protection::iso_date(t.due_at.unwrap_or(0));
+                let done = t.status == TaskStatus::Done;
+                TaskView {
+                    id: t.id.clone(),
+                    case_id: t.case_id.clone(),
+                    title: t.attrs.title.clone(),
+                    assignee: t.assignee.clone(),
+                    done,
+                    overdue: !done && due < today,
                     due,
-                    version: r.version,
-                    org_id: r.org_id.to_string(),
-                })
+                    version: t.stamp.version,
+                    org_id: t.org_id.to_string(),
+                }
             })
             .collect()
     }
@@ -435,48 +428,50 @@ impl Prosecution {
             }
         };
         e.into_result()?;
-        let (row, _) = self.scope().case_for(ctx, case_id, Action::EditCase).await?;
+        let (case, _) = self.scope().case_for(ctx, case_id, Action::EditCase).await?;
         let assignee = self.store.find_user_by_email(&input.assignee.trim().to_lowercase()).await?;
         let assignee = match assignee {
-            Some(u) if !u.user.disabled && (u.user.org_id == row.org_id || Some(&u.user.org_id) == ctx.org_id()) => u.user,
+            Some(u) if !u.user.disabled && (u.user.org_id == case.org_id || Some(&u.user.org_id) == ctx.org_id()) => u.user,
             _ => return Err(CoreError::field("assignee", "unknown_user")),
         };
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
-        let id = self.random.new_id();
-        let task = RecordRow {
-            subject_id: Some(case_id.to_owned()),
-            lookup: Some(assignee.email.clone()),
-            occurred_at: due.as_deref().and_then(days_from_civil).map(|d| d * 86_400),
-            attrs: serde_json::json!({ "title": title }).to_string(),
-            ..self.new_row(&id, &assignee.org_id, me.user_id.as_str(), "task", "open")
+        let task = Task {
+            id: self.random.new_id(),
+            org_id: assignee.org_id.clone(),
+            case_id: case_id.to_owned(),
+            assignee: assignee.email.clone(),
+            status: TaskStatus::Open,
+            due_at: due.as_deref().and_then(days_from_civil).map(|d| d * 86_400),
+            attrs: TaskAttrs { title },
+            stamp: Stamp::new(self.now(), me.user_id.as_str()),
         };
         self.commit(
-            &Batch { inserts: vec![(RecordTable::Tasks, task.clone())], updates: vec![] },
+            &Batch { inserts: vec![rows::entry(&task)?], updates: vec![] },
             &ctx.event(self.now(), "add_task", "ok", "case", case_id),
         )
         .await?;
-        self.task_views(&[task])?.into_iter().next().ok_or(CoreError::NotFound)
+        self.task_views(&[task]).into_iter().next().ok_or(CoreError::NotFound)
     }
 
     pub async fn complete_task(&self, ctx: &Ctx, task_id: &str, version: i64) -> CoreResult<TaskView> {
-        let task = self.store.get_row(RecordTable::Tasks, task_id).await?;
-        let case_id = task.as_ref().and_then(|t| t.subject_id.clone()).unwrap_or_default();
+        let task = rows::get::<Task>(&*self.store, task_id).await?;
+        let case_id = task.as_ref().map(|t| t.case_id.clone()).unwrap_or_default();
         // The case decides first: a task of a case the caller may not edit, and a task that
         // does not exist, are refused alike.
         let (_, access) = self.scope().case_for(ctx, &case_id, Action::EditCase).await?;
         let task = task.ok_or(CoreError::NotFound)?;
         let sight = access.sight(ctx);
-        if task.version != version {
-            let current = self.task_views(&[task])?.redact(sight);
+        if task.stamp.version != version {
+            let current = self.task_views(&[task]).redact(sight);
             return Err(CoreError::Conflict { current: serde_json::to_value(current).unwrap_or_default() });
         }
-        let done = RecordRow { status: "done".into(), version: task.version + 1, updated_at: self.now(), ..task };
+        let done = Task { status: TaskStatus::Done, stamp: task.stamp.next(self.now()), ..task };
         self.commit(
-            &Batch { inserts: vec![], updates: vec![(RecordTable::Tasks, done.clone())] },
+            &Batch { inserts: vec![], updates: vec![rows::entry(&done)?] },
             &ctx.event(self.now(), "complete_task", "ok", "case", &case_id),
         )
         .await?;
-        self.task_views(&[done])?.redact(sight).into_iter().next().ok_or(CoreError::NotFound)
+        self.task_views(&[done]).redact(sight).into_iter().next().ok_or(CoreError::NotFound)
     }
 
     /// A page of the unit's tasks (open unless asked otherwise), soonest due first, so the
@@ -485,11 +480,18 @@ impl Prosecution {
         self.authorize(ctx, Action::ViewCase, Relation::OwnOrgScope, "task", "").await?;
         let org = ctx.org_id().ok_or(CoreError::Unauthenticated)?.clone();
         let page = self.page_request(ctx, "tasks", q.limit.as_deref(), q.cursor.as_deref())?;
-        let filter = q.filter(&["open", "done"]).map_err(CoreError::Validation)?;
-        let base = RowFilter { owners: vec![org], statuses: vec!["open".into()], order: RowOrder::Soonest, ..Default::default() };
-        let due_key = |r: &RecordRow| amparo_domain::paging::After { at: r.occurred_at.unwrap_or(0), id: r.id.clone() };
-        let seen = scanned(self.scan_rows(RecordTable::Tasks, base, &filter, &page).await?, page.limit, due_key);
-        let out = self.task_views(&seen.rows)?;
+        let statuses: Vec<&str> = TaskStatus::ALL.iter().map(|s| s.as_str()).collect();
+        let filter = q.filter(&statuses).map_err(CoreError::Validation)?;
+        let base = RowFilter {
+            owners: vec![org],
+            statuses: vec![TaskStatus::Open.as_str().into()],
+            order: RowOrder::Soonest,
+            ..Default::default()
+        };
+        let due_key = |t: &Task| amparo_domain::paging::After { at: t.due_at.unwrap_or(0), id: t.id.clone() };
+        let found = rows::typed::<Task>(self.scan_rows(Task::TABLE, base, &filter, &page).await?)?;
+        let seen = scanned(found, page.limit, due_key);
+        let out = self.task_views(&seen.rows);
         Ok(self.page_of(ctx, "tasks", out, seen.next))
     }
 }

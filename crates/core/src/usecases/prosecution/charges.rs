@@ -7,18 +7,22 @@ use super::Prosecution;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
 use crate::random::RandomExt;
-use crate::records::{attrs, to_json};
-use crate::store::{Batch, RecordRow, RecordTable, RowFilter};
-use crate::usecases::case_views::{CaseAttrs, CaseStep};
+use crate::records::to_json;
+use crate::rows::case::{Case, CaseLink, LinkStatus};
+use crate::rows::charge::{Charge, ChargeAttrs, ChargeStatus};
+use crate::rows::{self, Stamp};
+use crate::store::{Batch, RowFilter};
+use crate::usecases::case_views::CaseStep;
 use crate::usecases::redaction::{Redact, Sight};
+use amparo_domain::PersonId;
 use amparo_domain::cases::{
-    AppealResult, ChargeInput, DecisionOnCharge, DecisionOnChargeInput, SentenceFlag, Stage, Statute, sentence_check, statute_for_charge,
-    validate_charge,
+    AppealResult, ChargeInput, DecisionOnChargeInput, Stage, Statute, sentence_check, statute_for_charge, validate_charge,
 };
+use amparo_domain::cases::{CaseRole, CaseStatus};
 use amparo_domain::policy::{Action, Relation};
 use amparo_domain::protection::{date_field, days_from_civil};
 use amparo_domain::validation::FieldErrors;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 const PERU_STATUTES: &str = include_str!("../../../../../data/statutes/pe.csv");
 
@@ -45,17 +49,6 @@ pub fn parse_statutes(text: &str) -> CoreResult<Vec<Statute>> {
         });
     }
     Ok(out)
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(default)]
-struct ChargeAttrs {
-    offence_date: String,
-    filed_on: String,
-    decision: Option<DecisionOnCharge>,
-    flag: Option<SentenceFlag>,
-    reviewed_by: Option<String>,
-    appeals: Vec<Appeal>,
 }
 
 pub use crate::usecases::case_views::{Appeal, ChargeView};
@@ -99,29 +92,29 @@ impl Prosecution {
         self.store.list_statutes().await?.iter().map(|(_, _, body)| serde_json::from_str(body).map_err(CoreError::internal)).collect()
     }
 
-    fn charge_view(&self, row: &RecordRow) -> CoreResult<ChargeView> {
-        let a: ChargeAttrs = attrs(row)?;
-        Ok(ChargeView {
-            id: row.id.clone(),
-            case_id: row.subject_id.clone().unwrap_or_default(),
-            person_id: row.lookup.clone().unwrap_or_default(),
-            statute_id: row.kind.clone(),
-            offence_date: a.offence_date,
-            filed_on: a.filed_on,
-            status: row.status.clone(),
-            decision: a.decision,
-            flag: a.flag,
+    fn charge_view(&self, c: &Charge) -> ChargeView {
+        let a = &c.attrs;
+        ChargeView {
+            id: c.id.clone(),
+            case_id: c.case_id.clone(),
+            person_id: c.defendant.to_string(),
+            statute_id: c.statute.clone(),
+            offence_date: a.offence_date.clone(),
+            filed_on: a.filed_on.clone(),
+            status: c.status.as_str().into(),
+            decision: a.decision.clone(),
+            flag: a.flag.clone(),
             reviewed: a.reviewed_by.is_some(),
-            appeals: a.appeals,
-            version: row.version,
-        })
+            appeals: a.appeals.clone(),
+            version: c.stamp.version,
+        }
     }
 
     pub async fn case_charges(&self, ctx: &Ctx, case_id: &str) -> CoreResult<Vec<ChargeView>> {
         let (_, access) = self.scope().case_for(ctx, case_id, Action::ViewCase).await?;
-        let rows =
-            self.store.find_rows(RecordTable::Charges, &RowFilter { subject_ids: vec![case_id.to_owned()], ..Default::default() }).await?;
-        let out: Vec<ChargeView> = rows.iter().map(|r| self.charge_view(r)).collect::<CoreResult<_>>()?;
+        let charges =
+            rows::find::<Charge>(&*self.store, &RowFilter { subject_ids: vec![case_id.to_owned()], ..Default::default() }).await?;
+        let out: Vec<ChargeView> = charges.iter().map(|c| self.charge_view(c)).collect();
         Ok(out.redact(access.sight(ctx)))
     }
 
@@ -132,38 +125,31 @@ impl Prosecution {
         let statutes = self.statutes().await?;
         statute_for_charge(&statutes, &statute_id, &offence)?;
         let (case, _) = self.scope().case_for(ctx, case_id, Action::Prosecute).await?;
-        let links = self
-            .store
-            .find_rows(
-                RecordTable::CaseLinks,
-                &RowFilter { subject_ids: vec![case_id.to_owned()], lookup: Some(person.clone()), ..Default::default() },
-            )
-            .await?;
-        if !links.iter().any(|l| l.kind == "suspect" && l.status == "active") {
+        let of_person = RowFilter { subject_ids: vec![case_id.to_owned()], lookup: Some(person.clone()), ..Default::default() };
+        let links = rows::find::<CaseLink>(&*self.store, &of_person).await?;
+        if !links.iter().any(|l| l.role == CaseRole::Suspect && l.status == LinkStatus::Active) {
             return Err(CoreError::field("person_id", "not_a_suspect_in_this_case"));
         }
-        let dup = self
-            .store
-            .find_rows(
-                RecordTable::Charges,
-                &RowFilter { subject_ids: vec![case_id.to_owned()], lookup: Some(person.clone()), ..Default::default() },
-            )
-            .await?;
-        if dup.iter().any(|c| c.status == "filed") {
+        let dup = rows::find::<Charge>(&*self.store, &of_person).await?;
+        if dup.iter().any(|c| c.status == ChargeStatus::Filed) {
             return Err(CoreError::field("person_id", "already_charged"));
         }
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
         let id = self.random.new_id();
-        let a = ChargeAttrs { offence_date: offence, filed_on: filed.clone(), ..Default::default() };
-        let row = RecordRow {
-            subject_id: Some(case_id.to_owned()),
-            lookup: Some(person.clone()),
-            area_code: case.area_code.clone(),
-            occurred_at: days_from_civil(&filed).map(|d| d * 86_400),
-            attrs: to_json(&a)?,
-            ..self.new_row(&id, &case.org_id, me.user_id.as_str(), &statute_id, "filed")
+        let charge = Charge {
+            id: id.clone(),
+            org_id: case.org_id.clone(),
+            case_id: case_id.to_owned(),
+            defendant: PersonId::from_trusted(person.clone()),
+            statute: statute_id.clone(),
+            status: ChargeStatus::Filed,
+            place: case.place.clone(),
+            filed_at: days_from_civil(&filed).map(|d| d * 86_400),
+            attrs: ChargeAttrs { offence_date: offence, filed_on: filed.clone(), ..Default::default() },
+            stamp: Stamp::new(self.now(), me.user_id.as_str()),
         };
-        let mut ca: CaseAttrs = attrs(&case)?;
+        let mut updated = Case { status: CaseStatus::Prosecution, stamp: case.stamp.next(self.now()), ..case };
+        let ca = &mut updated.attrs;
         ca.history.push(CaseStep {
             at: self.now(),
             by: me.user_id.to_string(),
@@ -173,32 +159,27 @@ impl Prosecution {
         if ca.stage.is_none() {
             ca.stage = Some(Stage::Preliminary);
         }
-        let updated =
-            RecordRow { status: "prosecution".into(), attrs: to_json(&ca)?, version: case.version + 1, updated_at: self.now(), ..case };
         let mut ev = ctx.event(self.now(), "file_charge", "ok", "case", case_id);
         ev.details = serde_json::json!({ "charge": id, "defendant": person, "statute": statute_id }).to_string();
-        self.commit(&Batch { inserts: vec![(RecordTable::Charges, row.clone())], updates: vec![(RecordTable::Cases, updated)] }, &ev)
-            .await?;
-        self.charge_view(&row)
+        self.commit(&Batch { inserts: vec![rows::entry(&charge)?], updates: vec![rows::entry(&updated)?] }, &ev).await?;
+        Ok(self.charge_view(&charge))
     }
 
     /// A charge and what the caller may see of it, through its case's relation.
-    async fn charge_for<'a>(&self, ctx: &'a Ctx, charge_id: &str) -> CoreResult<(RecordRow, Sight<'a>)> {
-        let row = self.store.get_row(RecordTable::Charges, charge_id).await?;
-        let case_id = row.as_ref().and_then(|r| r.subject_id.clone()).unwrap_or_default();
+    async fn charge_for<'a>(&self, ctx: &'a Ctx, charge_id: &str) -> CoreResult<(Charge, Sight<'a>)> {
+        let found = rows::get::<Charge>(&*self.store, charge_id).await?;
+        let case_id = found.as_ref().map(|c| c.case_id.clone()).unwrap_or_default();
         let (_, access) = self.scope().case_for(ctx, &case_id, Action::Prosecute).await?;
-        Ok((row.ok_or(CoreError::NotFound)?, access.sight(ctx)))
+        Ok((found.ok_or(CoreError::NotFound)?, access.sight(ctx)))
     }
 
     /// The charge as the caller may see it (also what a conflict sends back).
-    fn charge_view_for(&self, row: &RecordRow, sight: Sight<'_>) -> CoreResult<ChargeView> {
-        Ok(self.charge_view(row)?.redact(sight))
+    fn charge_view_for(&self, c: &Charge, sight: Sight<'_>) -> ChargeView {
+        self.charge_view(c).redact(sight)
     }
 
-    fn conflict_with(&self, row: &RecordRow, sight: Sight<'_>) -> CoreError {
-        CoreError::Conflict {
-            current: self.charge_view_for(row, sight).ok().and_then(|v| serde_json::to_value(v).ok()).unwrap_or_default(),
-        }
+    fn conflict_with(&self, c: &Charge, sight: Sight<'_>) -> CoreError {
+        CoreError::Conflict { current: serde_json::to_value(self.charge_view_for(c, sight)).unwrap_or_default() }
     }
 
     /// Record the decision for one defendant. A sentence outside the statute's range is stored
@@ -206,26 +187,20 @@ impl Prosecution {
     pub async fn decide_charge(&self, ctx: &Ctx, charge_id: &str, input: &DecisionOnChargeInput) -> CoreResult<ChargeView> {
         let d = input.validate(&self.today())?;
         let version: i64 = input.version.trim().parse().map_err(|_| CoreError::field("version", "required"))?;
-        let (row, sight) = self.charge_for(ctx, charge_id).await?;
-        if row.version != version {
-            return Err(self.conflict_with(&row, sight));
+        let (c, sight) = self.charge_for(ctx, charge_id).await?;
+        if c.stamp.version != version {
+            return Err(self.conflict_with(&c, sight));
         }
-        let mut a: ChargeAttrs = attrs(&row)?;
-        if d.decided_on < a.offence_date {
+        if d.decided_on < c.attrs.offence_date {
             return Err(CoreError::field("decided_on", "ends_before_start"));
         }
-        let statute = self.statutes().await?.into_iter().find(|s| s.id == row.kind).ok_or(CoreError::NotFound)?;
+        let statute = self.statutes().await?.into_iter().find(|s| s.id == c.statute).ok_or(CoreError::NotFound)?;
+        let mut updated = Charge { status: ChargeStatus::Decided(d.verdict), stamp: c.stamp.next(self.now()), ..c.clone() };
+        let a = &mut updated.attrs;
         a.flag = d.sentence_months.and_then(|m| sentence_check(&statute, m));
         a.reviewed_by = None;
         a.decision = Some(d.clone());
-        let updated = RecordRow {
-            status: d.verdict.as_str().into(),
-            attrs: to_json(&a)?,
-            version: row.version + 1,
-            updated_at: self.now(),
-            ..row.clone()
-        };
-        let case_id = row.subject_id.clone().unwrap_or_default();
+        let case_id = c.case_id.clone();
         let mut ev = ctx.event(self.now(), "decide_charge", "ok", "case", &case_id);
         ev.details =
             serde_json::json!({ "charge": charge_id, "verdict": d.verdict, "months": d.sentence_months, "flagged": a.flag.is_some() })
@@ -233,31 +208,29 @@ impl Prosecution {
         let mut inserts = Vec::new();
         if a.flag.is_some() {
             // Someone must look at it: the owning organisation is told.
-            inserts.push(self.notify(&row.org_id, "sentence_flagged", &format!("/cases/{case_id}")));
+            inserts.push(self.notify(&c.org_id, "sentence_flagged", &format!("/cases/{case_id}")));
         }
-        self.commit(&Batch { inserts, updates: vec![(RecordTable::Charges, updated.clone())] }, &ev).await?;
-        self.charge_view_for(&updated, sight)
+        self.commit(&Batch { inserts, updates: vec![rows::entry(&updated)?] }, &ev).await?;
+        Ok(self.charge_view_for(&updated, sight))
     }
 
     /// Mark a flagged sentence as reviewed (the flag itself stays on record).
     pub async fn review_sentence(&self, ctx: &Ctx, charge_id: &str, version: i64) -> CoreResult<ChargeView> {
-        let (row, sight) = self.charge_for(ctx, charge_id).await?;
-        if row.version != version {
-            return Err(self.conflict_with(&row, sight));
+        let (c, sight) = self.charge_for(ctx, charge_id).await?;
+        if c.stamp.version != version {
+            return Err(self.conflict_with(&c, sight));
         }
-        let mut a: ChargeAttrs = attrs(&row)?;
-        if a.flag.is_none() {
+        if c.attrs.flag.is_none() {
             return Err(CoreError::field("charge", "nothing_to_review"));
         }
-        a.reviewed_by = ctx.user().map(|u| u.user_id.to_string());
-        let updated = RecordRow { attrs: to_json(&a)?, version: row.version + 1, updated_at: self.now(), ..row.clone() };
-        let case_id = row.subject_id.clone().unwrap_or_default();
+        let mut updated = Charge { stamp: c.stamp.next(self.now()), ..c };
+        updated.attrs.reviewed_by = ctx.user().map(|u| u.user_id.to_string());
         self.commit(
-            &Batch { inserts: vec![], updates: vec![(RecordTable::Charges, updated.clone())] },
-            &ctx.event(self.now(), "review_sentence", "ok", "case", &case_id),
+            &Batch { inserts: vec![], updates: vec![rows::entry(&updated)?] },
+            &ctx.event(self.now(), "review_sentence", "ok", "case", &updated.case_id),
         )
         .await?;
-        self.charge_view_for(&updated, sight)
+        Ok(self.charge_view_for(&updated, sight))
     }
 
     pub async fn add_appeal(&self, ctx: &Ctx, charge_id: &str, input: &AppealInput) -> CoreResult<ChargeView> {
@@ -280,24 +253,22 @@ impl Prosecution {
             e.add("version", "required");
         }
         e.into_result()?;
-        let (row, sight) = self.charge_for(ctx, charge_id).await?;
-        if Some(row.version) != version {
-            return Err(self.conflict_with(&row, sight));
+        let (c, sight) = self.charge_for(ctx, charge_id).await?;
+        if Some(c.stamp.version) != version {
+            return Err(self.conflict_with(&c, sight));
         }
-        let mut a: ChargeAttrs = attrs(&row)?;
-        if a.decision.is_none() {
+        if c.attrs.decision.is_none() {
             return Err(CoreError::field("charge", "no_decision_to_appeal"));
         }
         let (Some(filed_on), Some(result)) = (filed_on, result) else { return Err(CoreError::field("result", "invalid_choice")) };
-        a.appeals.push(Appeal { filed_on, result, decided_on });
-        let updated = RecordRow { attrs: to_json(&a)?, version: row.version + 1, updated_at: self.now(), ..row.clone() };
-        let case_id = row.subject_id.clone().unwrap_or_default();
+        let mut updated = Charge { stamp: c.stamp.next(self.now()), ..c };
+        updated.attrs.appeals.push(Appeal { filed_on, result, decided_on });
         self.commit(
-            &Batch { inserts: vec![], updates: vec![(RecordTable::Charges, updated.clone())] },
-            &ctx.event(self.now(), "add_appeal", "ok", "case", &case_id),
+            &Batch { inserts: vec![], updates: vec![rows::entry(&updated)?] },
+            &ctx.event(self.now(), "add_appeal", "ok", "case", &updated.case_id),
         )
         .await?;
-        self.charge_view_for(&updated, sight)
+        Ok(self.charge_view_for(&updated, sight))
     }
 
     /// Record a hearing (held or scheduled) of the proceedings.
@@ -313,36 +284,40 @@ impl Prosecution {
         e.into_result()?;
         let Some(kind) = kind else { return Err(CoreError::field("hearing_kind", "invalid_choice")) };
         let (case, _) = self.scope().case_for(ctx, case_id, Action::Prosecute).await?;
-        if case.version != version {
+        if case.stamp.version != version {
             return Err(CoreError::Conflict { current: serde_json::Value::Null });
         }
-        let mut a: CaseAttrs = attrs(&case)?;
+        let mut updated = Case { stamp: case.stamp.next(self.now()), ..case };
+        let a = &mut updated.attrs;
         a.hearings.push(crate::usecases::case_views::Hearing { date: date.trim().to_owned(), kind });
         a.hearings.sort_by(|x, y| x.date.cmp(&y.date));
-        let updated = RecordRow { attrs: to_json(&a)?, version: case.version + 1, updated_at: self.now(), ..case };
         let mut ev = ctx.event(self.now(), "add_hearing", "ok", "case", case_id);
         ev.details = serde_json::json!({ "kind": kind, "date": date.trim() }).to_string();
-        self.commit(&Batch { inserts: vec![], updates: vec![(RecordTable::Cases, updated)] }, &ev).await
+        self.commit(&Batch { inserts: vec![], updates: vec![rows::entry(&updated)?] }, &ev).await
     }
 
     /// Move the proceedings forward: preliminary → formal → accusation → trial.
     pub async fn set_stage(&self, ctx: &Ctx, case_id: &str, stage: &str, version: i64) -> CoreResult<()> {
         let stage = Stage::parse(stage.trim()).ok_or_else(|| CoreError::field("stage", "invalid_choice"))?;
         let (case, _) = self.scope().case_for(ctx, case_id, Action::Prosecute).await?;
-        if case.version != version {
+        if case.stamp.version != version {
             return Err(CoreError::Conflict { current: serde_json::Value::Null });
         }
-        let mut a: CaseAttrs = attrs(&case)?;
-        if a.stage.is_some_and(|s| s.rank() >= stage.rank()) {
+        if case.attrs.stage.is_some_and(|s| s.rank() >= stage.rank()) {
             return Err(CoreError::field("stage", "stages_only_move_forward"));
         }
         let me = ctx.user().ok_or(CoreError::Unauthenticated)?;
-        a.stage = Some(stage);
-        a.history.push(CaseStep { at: self.now(), by: me.user_id.to_string(), what: "stage".into(), detail: Some(stage.as_str().into()) });
-        let status = if stage == Stage::Trial { "trial" } else { "prosecution" };
-        let updated = RecordRow { status: status.into(), attrs: to_json(&a)?, version: case.version + 1, updated_at: self.now(), ..case };
+        let status = if stage == Stage::Trial { CaseStatus::Trial } else { CaseStatus::Prosecution };
+        let mut updated = Case { status, stamp: case.stamp.next(self.now()), ..case };
+        updated.attrs.stage = Some(stage);
+        updated.attrs.history.push(CaseStep {
+            at: self.now(),
+            by: me.user_id.to_string(),
+            what: "stage".into(),
+            detail: Some(stage.as_str().into()),
+        });
         self.commit(
-            &Batch { inserts: vec![], updates: vec![(RecordTable::Cases, updated)] },
+            &Batch { inserts: vec![], updates: vec![rows::entry(&updated)?] },
             &ctx.event(self.now(), "set_stage", "ok", "case", case_id),
         )
         .await

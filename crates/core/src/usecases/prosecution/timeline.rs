@@ -6,12 +6,10 @@
 use super::Prosecution;
 use crate::ctx::Ctx;
 use crate::error::CoreResult;
-use crate::records::attrs;
+
 use crate::rows;
 use crate::store::{RecordTable, RowFilter};
-use crate::usecases::cases::CaseAttrs;
 use crate::usecases::redaction::Redact;
-use amparo_domain::PersonId;
 use amparo_domain::policy::{Action, Relation};
 use amparo_domain::protection::{days_from_civil, iso_date};
 use serde::Serialize;
@@ -30,7 +28,7 @@ impl Prosecution {
     pub async fn case_timeline(&self, ctx: &Ctx, case_id: &str) -> CoreResult<Vec<TimelineItem>> {
         let (case, access) = self.scope().case_for(ctx, case_id, Action::ViewCase).await?;
         self.append(&ctx.event(self.now(), "read_case_timeline", "ok", "case", case_id)).await?;
-        let a: CaseAttrs = attrs(&case)?;
+        let a = &case.attrs;
         let mut out = Vec::new();
         for src in &a.sources {
             for t in [RecordTable::Reports, RecordTable::Operations, RecordTable::Inspections] {
@@ -55,12 +53,8 @@ impl Prosecution {
             out.push(TimelineItem { date: h.date.clone(), what: format!("hearing_{}", h.kind.as_str()), detail: String::new() });
         }
         let sub = RowFilter { subject_ids: vec![case_id.to_owned()], ..Default::default() };
-        for e in self.store.find_rows(RecordTable::CaseEvents, &sub).await? {
-            out.push(TimelineItem {
-                date: e.status.clone(),
-                what: format!("event_{}", e.kind),
-                detail: e.area_code.clone().unwrap_or_default(),
-            });
+        for e in rows::find::<crate::rows::case::CaseEvent>(&*self.store, &sub).await? {
+            out.push(TimelineItem { date: e.date, what: format!("event_{}", e.kind.as_str()), detail: e.place.unwrap_or_default() });
         }
         for c in self.case_charges(ctx, case_id).await? {
             if let Some(d) = &c.decision {
@@ -76,10 +70,11 @@ impl Prosecution {
             }
         }
         if !access.hide_identities {
-            let links = self.store.find_rows(RecordTable::CaseLinks, &sub).await?;
-            for l in links.iter().filter(|l| l.status == "active") {
-                let Some(pid) = &l.lookup else { continue };
-                let Some(p) = self.store.get_person(&PersonId::from_trusted(pid.clone())).await? else { continue };
+            use crate::rows::case::{CaseLink, LinkStatus};
+            let links = rows::find::<CaseLink>(&*self.store, &sub).await?;
+            for l in links.iter().filter(|l| l.status == LinkStatus::Active) {
+                let pid = l.person.to_string();
+                let Some(p) = self.store.get_person(&l.person).await? else { continue };
                 if self.scope().person_relation(ctx, &p.id, &p.org_id).await? == Relation::Unrelated {
                     continue;
                 }

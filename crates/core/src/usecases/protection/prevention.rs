@@ -13,7 +13,7 @@ use amparo_domain::cases::{Audience, PreventionKind};
 use amparo_domain::policy::{Action, Relation};
 use amparo_domain::protection::{date_field, days_from_civil};
 use amparo_domain::validation::{FieldErrors, required_text};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct PreventionInput {
@@ -32,17 +32,7 @@ pub struct PreventionInput {
     pub people: String,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct PreventionView {
-    pub id: String,
-    pub org_id: String,
-    pub kind: PreventionKind,
-    pub title: String,
-    pub date: String,
-    pub place: String,
-    pub audience: Audience,
-    pub people: i64,
-}
+pub use crate::rows::prevention::PreventionView;
 
 impl Protection {
     pub async fn record_prevention(&self, ctx: &Ctx, input: &PreventionInput) -> CoreResult<PreventionView> {

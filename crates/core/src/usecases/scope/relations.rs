@@ -7,10 +7,12 @@
 use super::Scope;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
-use crate::records::attrs;
+
+use crate::rows::case::{Case, CaseLink, LinkStatus};
 use crate::rows::person_match::PersonMatch;
-use crate::store::{Batch, PersonRecord, RecordRow, RecordTable, RowFilter};
-use crate::usecases::case_views::CaseAttrs;
+use crate::rows::share::{Share, ShareStatus};
+use crate::rows::{self};
+use crate::store::{Batch, PersonRecord, RowFilter};
 use amparo_domain::OrgId;
 use amparo_domain::PersonId;
 use amparo_domain::org::OrgKind;
@@ -41,16 +43,10 @@ impl Scope {
             return Ok(Relation::Shared);
         }
         // A case the person is linked to, seen through a share that does not hide identities.
-        let links = self
-            .store
-            .find_rows(
-                RecordTable::CaseLinks,
-                &RowFilter { lookup: Some(person.to_string()), statuses: vec!["active".into()], ..Default::default() },
-            )
-            .await?;
-        for l in &links {
-            let Some(case_id) = &l.subject_id else { continue };
-            let Some(case) = self.store.get_row(RecordTable::Cases, case_id).await? else { continue };
+        let active =
+            RowFilter { lookup: Some(person.to_string()), statuses: vec![LinkStatus::Active.as_str().into()], ..Default::default() };
+        for l in rows::find::<CaseLink>(&*self.store, &active).await? {
+            let Some(case) = rows::get::<Case>(&*self.store, &l.case_id).await? else { continue };
             let access = self.case_access(ctx, &case).await?;
             if access.relation != Relation::Unrelated && !access.hide_identities {
                 return Ok(Relation::Shared);
@@ -88,31 +84,25 @@ impl Scope {
         Ok(identity)
     }
 
-    pub(crate) async fn case_access(&self, ctx: &Ctx, row: &RecordRow) -> CoreResult<CaseAccess> {
+    pub(crate) async fn case_access(&self, ctx: &Ctx, case: &Case) -> CoreResult<CaseAccess> {
         let (Some(me), Some(mine)) = (ctx.user(), ctx.org_id()) else {
             return Ok(CaseAccess { relation: Relation::Unrelated, hide_identities: false });
         };
-        let a: CaseAttrs = attrs(row)?;
+        let a = &case.attrs;
         // Complicity: only the named users, whatever their organisation's relation.
         if a.restricted && !a.allowed_users.iter().any(|u| u == me.user_id.as_str()) {
             return Ok(CaseAccess { relation: Relation::Unrelated, hide_identities: false });
         }
-        if &row.org_id == mine {
+        if &case.org_id == mine {
             return Ok(CaseAccess { relation: Relation::SameOrg, hide_identities: false });
         }
         let today = self.today();
-        let shares = self
-            .store
-            .find_rows(
-                RecordTable::Shares,
-                &RowFilter { subject_ids: vec![row.id.clone()], statuses: vec!["granted".into()], ..Default::default() },
-            )
-            .await?;
+        let granted =
+            RowFilter { subject_ids: vec![case.id.clone()], statuses: vec![ShareStatus::Granted.as_str().into()], ..Default::default() };
         let mut best: Option<bool> = None;
-        for s in shares.iter().filter(|s| s.party_org.as_ref() == Some(mine)) {
-            let sa: crate::usecases::case_views::ShareAttrs = attrs(s)?;
-            if sa.until.as_str() >= today.as_str() {
-                best = Some(best.unwrap_or(true) && sa.hide_identities);
+        for s in rows::find::<Share>(&*self.store, &granted).await?.iter().filter(|s| &s.to_org == mine) {
+            if s.attrs.until.as_str() >= today.as_str() {
+                best = Some(best.unwrap_or(true) && s.attrs.hide_identities);
             }
         }
         Ok(match best {
@@ -122,31 +112,30 @@ impl Scope {
     }
 
     /// Load a case and authorize `action`; a restricted case's access is reported.
-    pub(crate) async fn case_for(&self, ctx: &Ctx, id: &str, action: Action) -> CoreResult<(RecordRow, CaseAccess)> {
-        let row = self.store.get_row(RecordTable::Cases, id).await?;
-        let access = match &row {
-            Some(r) => self.case_access(ctx, r).await?,
+    pub(crate) async fn case_for(&self, ctx: &Ctx, id: &str, action: Action) -> CoreResult<(Case, CaseAccess)> {
+        let found = rows::get::<Case>(&*self.store, id).await?;
+        let access = match &found {
+            Some(c) => self.case_access(ctx, c).await?,
             None => CaseAccess { relation: Relation::Unrelated, hide_identities: false },
         };
         self.authorize(ctx, action, access.relation, "case", id).await?;
-        let row = row.ok_or(CoreError::NotFound)?;
-        let a: CaseAttrs = attrs(&row)?;
-        if a.restricted {
-            self.report_restricted_access(ctx, &row, action).await?;
+        let case = found.ok_or(CoreError::NotFound)?;
+        if case.attrs.restricted {
+            self.report_restricted_access(ctx, &case.id, action).await?;
         }
-        Ok((row, access))
+        Ok((case, access))
     }
 
     /// Every access to a case under the complicity flag is audited and notified to the
     /// coordinating bodies.
-    pub(crate) async fn report_restricted_access(&self, ctx: &Ctx, row: &RecordRow, action: Action) -> CoreResult<()> {
+    pub(crate) async fn report_restricted_access(&self, ctx: &Ctx, case_id: &str, action: Action) -> CoreResult<()> {
         // One page view touches the case several times (case, charges, shares, timeline):
         // the coordinating body hears of each user's access once a minute, not once a query.
         let me = ctx.user().map(|u| u.user_id.to_string()).unwrap_or_default();
         let recent = crate::store::AuditFilter {
             actor: Some(me),
             action: Some("restricted_case_access".into()),
-            record_id: Some(row.id.clone()),
+            record_id: Some(case_id.to_owned()),
             since: Some(self.now() - 60),
             limit: 1,
             ..Default::default()
@@ -156,21 +145,23 @@ impl Scope {
         }
         let coordinators: Vec<OrgId> =
             self.store.list_orgs().await?.into_iter().filter(|o| o.kind == OrgKind::CoordinatingBody).map(|o| o.id).collect();
-        let inserts = coordinators.iter().map(|o| self.notify(o, "restricted_case_access", &format!("/cases/{}", row.id))).collect();
-        let mut ev = ctx.event(self.now(), "restricted_case_access", "ok", "case", &row.id);
+        let inserts = coordinators.iter().map(|o| self.notify(o, "restricted_case_access", &format!("/cases/{case_id}"))).collect();
+        let mut ev = ctx.event(self.now(), "restricted_case_access", "ok", "case", case_id);
         ev.details = serde_json::json!({ "action": action.as_str() }).to_string();
         self.commit(&Batch { inserts, updates: vec![] }, &ev).await
     }
 
-    pub(crate) async fn report_relation(&self, ctx: &Ctx, row: &RecordRow) -> CoreResult<Relation> {
+    /// How the caller stands to an intake record held by `holder` and seen by `party`: the
+    /// holder is `SameOrg`, the party `Shared`, a parent unit by the organisation tree.
+    pub(crate) async fn report_relation(&self, ctx: &Ctx, holder: &OrgId, party: Option<&OrgId>) -> CoreResult<Relation> {
         let Some(mine) = ctx.org_id() else { return Ok(Relation::Unrelated) };
-        if &row.org_id == mine {
+        if holder == mine {
             return Ok(Relation::SameOrg);
         }
-        if row.party_org.as_ref() == Some(mine) {
+        if party == Some(mine) {
             return Ok(Relation::Shared);
         }
-        self.relation_to_org(ctx, &row.org_id).await
+        self.relation_to_org(ctx, holder).await
     }
 
     /// How the caller's organisation stands to a pair: `SameOrg` when it may see both persons,
@@ -248,13 +239,15 @@ impl Scope {
     /// A record cited as a person's or a case's source must exist and be visible to the caller.
     /// Check that a person's source record exists and the caller may read it.
     pub(crate) async fn check_source(&self, ctx: &Ctx, source_type: &str, source_id: &str) -> CoreResult<()> {
-        let table = match source_type {
-            "report" => RecordTable::Reports,
-            "operation" => RecordTable::Operations,
-            _ => RecordTable::Inspections,
-        };
-        let row = self.store.get_row(table, source_id).await?.ok_or_else(|| CoreError::field("source_id", "invalid_choice"))?;
-        let rel = self.report_relation(ctx, &row).await?;
+        use crate::rows::intake::{Held, Inspection, Operation, Report};
+        let unknown = || CoreError::field("source_id", "invalid_choice");
+        let (holder, party) = match source_type {
+            "report" => rows::get::<Report>(&*self.store, source_id).await?.map(|r| (r.holder().clone(), r.party().cloned())),
+            "operation" => rows::get::<Operation>(&*self.store, source_id).await?.map(|r| (r.holder().clone(), r.party().cloned())),
+            _ => rows::get::<Inspection>(&*self.store, source_id).await?.map(|r| (r.holder().clone(), r.party().cloned())),
+        }
+        .ok_or_else(unknown)?;
+        let rel = self.report_relation(ctx, &holder, party.as_ref()).await?;
         self.authorize(ctx, Action::ViewReports, rel, source_type, source_id).await
     }
 }

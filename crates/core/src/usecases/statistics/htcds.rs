@@ -14,10 +14,13 @@
 use super::Statistics;
 use crate::ctx::Ctx;
 use crate::error::{CoreError, CoreResult};
-use crate::records::to_json;
+use crate::rows::case::{Case, CaseAttrs, CaseLink, CaseLinkAttrs, CaseStep, LinkStatus};
+use crate::rows::{self, Row as _, Stamp};
+use amparo_domain::cases::{CaseRole, CaseStatus};
+
 use crate::rows::alert::AlertBasis;
 use crate::store::{Batch, PersonRecord, RecordRow, RecordTable, RowFilter, RowOrder, StatScan};
-use amparo_domain::cases::{CaseExploitation, LabourSector, SexualForm};
+use amparo_domain::cases::CaseExploitation;
 use amparo_domain::htcds::{COLUMNS, Row, RowError, check_header, form_to_htcds, parse_row, sector_to_htcds};
 use amparo_domain::person::{Identity, PersonProfile, PersonRole, pseudonym};
 use amparo_domain::policy::{Action, Relation};
@@ -44,12 +47,11 @@ pub struct ImportReport {
     pub errors: Vec<RowError>,
 }
 
+/// The one field of a case's attrs the import's idempotency scan reads.
 #[derive(Default, serde::Deserialize)]
 #[serde(default)]
 struct CaseExt {
     external_id: Option<String>,
-    labour_sector: Option<LabourSector>,
-    sexual_form: Option<SexualForm>,
 }
 
 impl Statistics {
@@ -168,16 +170,27 @@ impl Statistics {
                 }
                 None => {
                     let id = self.random_id();
-                    let mut row = self.new_row(&id, &org.id, &by, r.exploitation.as_str(), if r.case_closed { "closed" } else { "open" });
-                    row.area_code = Some(r.place.clone());
-                    row.occurred_at = Some(at);
-                    row.lookup = Some(crate::usecases::cases::case_reference(&self.random_bytes6(), r.created.get(..4).unwrap_or("0000")));
-                    row.attrs = to_json(&serde_json::json!({
-                        "title": format!("{} {}", r.case_id, exploitation_label(r.exploitation)),
-                        "labour_sector": r.labour_sector, "sexual_form": r.sexual_form, "sources": [], "external_id": r.case_id,
-                        "history": [{ "at": self.now(), "by": by, "what": "imported", "detail": "HTCDS" }], "hearings": [], "restricted": false,
-                    }))?;
-                    inserts.push((RecordTable::Cases, row));
+                    let imported = CaseStep { at: self.now(), by: by.clone(), what: "imported".into(), detail: Some("HTCDS".into()) };
+                    let case = Case {
+                        id: id.clone(),
+                        org_id: org.id.clone(),
+                        reference: crate::usecases::cases::case_reference(&self.random_bytes6(), r.created.get(..4).unwrap_or("0000")),
+                        exploitation: r.exploitation,
+                        status: if r.case_closed { CaseStatus::Closed } else { CaseStatus::Open },
+                        place: Some(r.place.clone()),
+                        opened_at: Some(at),
+                        attrs: CaseAttrs {
+                            title: format!("{} {}", r.case_id, exploitation_label(r.exploitation)),
+                            labour_sector: r.labour_sector,
+                            sexual_form: r.sexual_form,
+                            external_id: Some(r.case_id.clone()),
+                            history: vec![imported],
+                            ..Default::default()
+                        },
+                        sealed: None,
+                        stamp: Stamp::new(self.now(), &by),
+                    };
+                    inserts.push(rows::entry(&case)?);
                     cases.insert(r.case_id.clone(), id.clone());
                     cases_seen.insert(r.case_id.clone());
                     report.cases_new += 1;
@@ -255,12 +268,17 @@ impl Statistics {
                 }
             };
             if !links.contains(&(case_id.clone(), person_id.clone())) {
-                let lid = self.random_id();
-                let mut l = self.new_row(&lid, &org.id, &by, if victim { "victim" } else { "suspect" }, "active");
-                l.subject_id = Some(case_id);
-                l.lookup = Some(person_id);
-                l.attrs = r#"{"official_complicity":false}"#.into();
-                inserts.push((RecordTable::CaseLinks, l));
+                let link = CaseLink {
+                    id: self.random_id(),
+                    org_id: org.id.clone(),
+                    case_id,
+                    person: PersonId::from_trusted(person_id),
+                    role: if victim { CaseRole::Victim } else { CaseRole::Suspect },
+                    status: LinkStatus::Active,
+                    attrs: CaseLinkAttrs::default(),
+                    stamp: Stamp::new(self.now(), &by),
+                };
+                inserts.push(rows::entry(&link)?);
                 report.links_new += 1;
             }
             if k % 1000 == 0 {
@@ -325,34 +343,32 @@ impl Statistics {
     ) -> CoreResult<usize> {
         const PAGE: i64 = 1000;
         self.authorize(ctx, Action::ExportCaseData, Relation::OwnOrgScope, "htcds", "export").await?;
-        let active = RowFilter { statuses: vec!["active".into()], order: RowOrder::Oldest, ..Default::default() };
-        let cases = self.store.count_rows(RecordTable::Cases, &RowFilter::default()).await?;
-        let links = self.store.count_rows(RecordTable::CaseLinks, &active).await?;
+        let active = RowFilter { statuses: vec![LinkStatus::Active.as_str().into()], order: RowOrder::Oldest, ..Default::default() };
+        let cases = self.store.count_rows(Case::TABLE, &RowFilter::default()).await?;
+        let links = self.store.count_rows(CaseLink::TABLE, &active).await?;
         let mut ev = ctx.event(self.now(), "export_htcds", "ok", "htcds", "");
         ev.details = serde_json::json!({ "cases": cases, "links": links }).to_string();
         self.append(&ev).await?;
         let mut after = None;
         let mut written = 0;
         loop {
-            let page = self
-                .store
-                .find_rows(RecordTable::CaseLinks, &RowFilter { after: after.clone(), limit: Some(PAGE), ..active.clone() })
-                .await?;
+            let page =
+                rows::find::<CaseLink>(&*self.store, &RowFilter { after: after.clone(), limit: Some(PAGE), ..active.clone() }).await?;
             let Some(last) = page.last() else { break };
-            after = Some(crate::paging::row_key(last));
+            after = Some(amparo_domain::paging::After { at: last.stamp.created_at, id: last.id.clone() });
             let full = page.len() as i64 == PAGE;
-            let page: Vec<RecordRow> = page.into_iter().filter(|l| l.kind == "victim" || l.kind == "suspect").collect();
-            let mut case_ids: Vec<String> = page.iter().filter_map(|l| l.subject_id.clone()).collect();
-            let mut person_ids: Vec<String> = page.iter().filter_map(|l| l.lookup.clone()).collect();
+            let page: Vec<CaseLink> = page.into_iter().filter(|l| matches!(l.role, CaseRole::Victim | CaseRole::Suspect)).collect();
+            let mut case_ids: Vec<String> = page.iter().map(|l| l.case_id.clone()).collect();
+            let mut person_ids: Vec<String> = page.iter().map(|l| l.person.to_string()).collect();
             case_ids.sort();
             case_ids.dedup();
             person_ids.sort();
             person_ids.dedup();
-            let case_by_id: HashMap<String, RecordRow> = if case_ids.is_empty() {
+            let case_by_id: HashMap<String, Case> = if case_ids.is_empty() {
                 HashMap::new()
             } else {
                 let f = RowFilter { ids: case_ids, ..Default::default() };
-                self.store.find_rows(RecordTable::Cases, &f).await?.into_iter().map(|c| (c.id.clone(), c)).collect()
+                rows::find::<Case>(&*self.store, &f).await?.into_iter().map(|c| (c.id.clone(), c)).collect()
             };
             let persons: HashMap<String, PersonRecord> = if person_ids.is_empty() {
                 HashMap::new()
@@ -375,9 +391,9 @@ impl Statistics {
                 }
             }
             for l in &page {
-                let (Some(cid), Some(pid)) = (l.subject_id.as_deref(), l.lookup.as_deref()) else { continue };
-                let (Some(c), Some(p)) = (case_by_id.get(cid), persons.get(pid)) else { continue };
-                each(htcds_row(self.scope().open_identity(p)?, c, p, l.kind == "suspect", latest.get(pid).copied()))?;
+                let pid = l.person.as_str();
+                let (Some(c), Some(p)) = (case_by_id.get(&l.case_id), persons.get(pid)) else { continue };
+                each(htcds_row(self.scope().open_identity(p)?, c, p, l.role == CaseRole::Suspect, latest.get(pid).copied()))?;
                 written += 1;
             }
             if !full {
@@ -471,19 +487,19 @@ fn exploitation_label(e: CaseExploitation) -> &'static str {
 /// One person of one case in HTCDS columns.
 fn htcds_row(
     identity: Identity,
-    c: &RecordRow,
+    c: &Case,
     p: &PersonRecord,
     suspect: bool,
     latest_decision: Option<(i64, &str)>,
 ) -> BTreeMap<&'static str, String> {
-    let ext: CaseExt = serde_json::from_str(&c.attrs).unwrap_or_default();
+    let ext = &c.attrs;
     let surnames = [identity.first_surname.clone(), identity.second_surname.clone()].into_iter().flatten().collect::<Vec<_>>().join(" ");
-    let place = c.area_code.clone().unwrap_or_default();
+    let place = c.place.clone().unwrap_or_default();
     let mut r: BTreeMap<&'static str, String> = COLUMNS.iter().map(|c| (*c, String::new())).collect();
-    r.insert("cas_CaseId", ext.external_id.unwrap_or_else(|| c.lookup.clone().unwrap_or_else(|| c.id.clone())));
-    r.insert("cas_Status", if c.status == "closed" { "Closed" } else { "Active" }.into());
-    r.insert("cas_CreatedDate", iso_date(c.occurred_at.unwrap_or(c.created_at)));
-    r.insert("vic_TypeOfExploitation", c.kind.clone());
+    r.insert("cas_CaseId", ext.external_id.clone().unwrap_or_else(|| c.reference.clone()));
+    r.insert("cas_Status", if c.status == CaseStatus::Closed { "Closed" } else { "Active" }.into());
+    r.insert("cas_CreatedDate", iso_date(c.opened_at.unwrap_or(c.stamp.created_at)));
+    r.insert("vic_TypeOfExploitation", c.exploitation.as_str().into());
     r.insert("vic_TypeOfLabourExploitation", sector_to_htcds(ext.labour_sector).into());
     r.insert("vic_TypeOfSexExploitation", form_to_htcds(ext.sexual_form).into());
     r.insert("hte_Type", "Exploitation".into());

@@ -42,7 +42,7 @@ impl Statistics {
             let within = RowFilter { queue_range: Some((base + now - act, base + now + 1)), ..count("acknowledged", 0) };
             recent.extend(self.store.find_rows(RecordTable::Reports, &within).await?);
         }
-        Ok(usize::try_from(total).unwrap_or(0) + self.intake().overdue_count(&recent))
+        Ok(usize::try_from(total).unwrap_or(0) + self.intake().overdue_count(recent)?)
     }
 
     pub async fn work_summary(&self, ctx: &Ctx) -> CoreResult<WorkSummary> {

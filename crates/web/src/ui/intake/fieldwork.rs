@@ -3,14 +3,15 @@
 //! Persons found are recorded from the record's page, so each keeps its source.
 
 use crate::extract::{UiForm, Viewer};
+use crate::ui::pager::Pager;
 use crate::ui::persons::PersonForm;
 use crate::ui::{Errors, Nav, options, render, see_other, with_errors};
 use crate::{AppState, WebError};
-use amparo_core::store::RecordTable;
 use amparo_domain::intake::{Exploitation, FORCED_LABOUR_INDICATORS, ISIC_SECTIONS, InspectionInput, OperationInput};
+use amparo_domain::paging::ListParams;
 use amparo_domain::person::PersonInput;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 
 #[derive(Template)]
@@ -22,47 +23,40 @@ struct OperationsPage {
     form: OperationInput,
     errors: Errors,
     exploitations: Vec<(String, String)>,
+    pager: Pager,
     places: Vec<(String, String)>,
 }
 
-fn num(attrs: &str, key: &str) -> i64 {
-    serde_json::from_str::<serde_json::Value>(attrs).ok().and_then(|v| v.get(key).and_then(serde_json::Value::as_i64)).unwrap_or(0)
-}
-fn text(attrs: &str, key: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(attrs)
-        .ok()
-        .and_then(|v| v.get(key).and_then(|x| x.as_str().map(str::to_owned)))
-        .unwrap_or_default()
-}
-
-async fn operations_page(state: &AppState, v: &Viewer, form: OperationInput, errors: Errors) -> Result<Response, WebError> {
+async fn operations_page(state: &AppState, v: &Viewer, q: &ListParams, form: OperationInput, errors: Errors) -> Result<Response, WebError> {
     let t = v.tr();
-    let rows = state.app.intake().list_field_records(&v.ctx, RecordTable::Operations).await.map_err(|e| v.err(e))?;
+    let page = state.app.intake().operations_page(&v.ctx, q).await.map_err(|e| v.err(e))?;
+    let places = crate::ui::reports::places(state, v).await?;
+    let pager = Pager::new("/operations", q, page.next_cursor.as_deref(), page.items.len()).with_regions(places.clone());
     // Places by name, as people say them; the code only where no name is known.
-    let names = crate::ui::reports::place_names(state, v, rows.iter().filter_map(|r| r.area_code.clone())).await?;
-    let place = |r: &amparo_core::store::RecordRow| {
-        let code = r.area_code.clone().unwrap_or_default();
-        names.get(&code).cloned().unwrap_or(code)
-    };
+    let names = crate::ui::reports::place_names(state, v, page.items.iter().map(|o| o.fields.place.clone())).await?;
     render(&OperationsPage {
         nav: Nav::for_viewer(v, "operations"),
-        rows: rows
+        rows: page
+            .items
             .iter()
-            .map(|r| {
-                let ex = t.t(&format!("exploitation-{}", r.kind.replace('_', "-")));
-                (r.id.clone(), text(&r.attrs, "date"), place(r), ex, num(&r.attrs, "persons_found"), num(&r.attrs, "rescued"))
+            .map(|o| {
+                let f = &o.fields;
+                let ex = t.t(&format!("exploitation-{}", f.exploitation.as_str().replace('_', "-")));
+                let place = names.get(&f.place).cloned().unwrap_or_else(|| f.place.clone());
+                (o.id.clone(), f.date.clone(), place, ex, f.persons_found, f.rescued)
             })
             .collect(),
+        pager,
         can_create: v.can.record_operation,
         form,
         errors,
         exploitations: options(t, "exploitation", &Exploitation::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>()),
-        places: crate::ui::reports::places(state, v).await?,
+        places,
     })
 }
 
-pub async fn operations(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
-    operations_page(&state, &v, OperationInput::default(), Errors::none(v.tr())).await
+pub async fn operations(State(state): State<AppState>, v: Viewer, Query(q): Query<ListParams>) -> Result<Response, WebError> {
+    operations_page(&state, &v, &q, OperationInput::default(), Errors::none(v.tr())).await
 }
 
 pub async fn create_operation(
@@ -72,7 +66,10 @@ pub async fn create_operation(
 ) -> Result<Response, WebError> {
     match state.app.intake().create_operation(&v.ctx, &input).await {
         Ok(o) => Ok(see_other(&format!("/operations/{}", o.id))),
-        Err(e) => with_errors(&v, e, |errors| operations_page(&state, &v, input.clone(), errors)).await,
+        Err(e) => {
+            let first = ListParams::default();
+            with_errors(&v, e, |errors| operations_page(&state, &v, &first, input.clone(), errors)).await
+        }
     }
 }
 
@@ -128,29 +125,34 @@ struct InspectionsPage {
     sectors: Vec<(String, String)>,
     indicators: Vec<(String, String, bool)>,
     places: Vec<(String, String)>,
+    pager: Pager,
 }
 
-async fn inspections_page(state: &AppState, v: &Viewer, form: InspectionInput, errors: Errors) -> Result<Response, WebError> {
+async fn inspections_page(
+    state: &AppState,
+    v: &Viewer,
+    q: &ListParams,
+    form: InspectionInput,
+    errors: Errors,
+) -> Result<Response, WebError> {
     let t = v.tr();
     let es = t.code() == "es";
-    let rows = state.app.intake().list_field_records(&v.ctx, RecordTable::Inspections).await.map_err(|e| v.err(e))?;
-    let names = crate::ui::reports::place_names(state, v, rows.iter().filter_map(|r| r.area_code.clone())).await?;
-    let place = |r: &amparo_core::store::RecordRow| {
-        let code = r.area_code.clone().unwrap_or_default();
-        names.get(&code).cloned().unwrap_or(code)
-    };
+    let page = state.app.intake().inspections_page(&v.ctx, q).await.map_err(|e| v.err(e))?;
+    let places = crate::ui::reports::places(state, v).await?;
+    let pager = Pager::new("/inspections", q, page.next_cursor.as_deref(), page.items.len()).with_regions(places.clone());
+    let names = crate::ui::reports::place_names(state, v, page.items.iter().map(|i| i.fields.place.clone())).await?;
     render(&InspectionsPage {
         nav: Nav::for_viewer(v, "inspections"),
-        rows: rows
+        rows: page
+            .items
             .iter()
-            .map(|r| {
-                let n = serde_json::from_str::<serde_json::Value>(&r.attrs)
-                    .ok()
-                    .and_then(|v| v.get("indicators").and_then(|x| x.as_array().map(Vec::len)))
-                    .unwrap_or(0);
-                (r.id.clone(), text(&r.attrs, "date"), place(r), r.kind.clone(), num(&r.attrs, "workers_found"), n)
+            .map(|i| {
+                let f = &i.fields;
+                let place = names.get(&f.place).cloned().unwrap_or_else(|| f.place.clone());
+                (i.id.clone(), f.date.clone(), place, f.isic.clone(), f.workers_found, f.indicators.len())
             })
             .collect(),
+        pager,
         can_create: v.can.record_inspection,
         sectors: ISIC_SECTIONS.iter().map(|(c, en, sp)| ((*c).to_owned(), format!("{c} — {}", if es { sp } else { en }))).collect(),
         indicators: FORCED_LABOUR_INDICATORS
@@ -159,12 +161,12 @@ async fn inspections_page(state: &AppState, v: &Viewer, form: InspectionInput, e
             .collect(),
         form,
         errors,
-        places: crate::ui::reports::places(state, v).await?,
+        places,
     })
 }
 
-pub async fn inspections(State(state): State<AppState>, v: Viewer) -> Result<Response, WebError> {
-    inspections_page(&state, &v, InspectionInput::default(), Errors::none(v.tr())).await
+pub async fn inspections(State(state): State<AppState>, v: Viewer, Query(q): Query<ListParams>) -> Result<Response, WebError> {
+    inspections_page(&state, &v, &q, InspectionInput::default(), Errors::none(v.tr())).await
 }
 
 pub async fn create_inspection(
@@ -185,7 +187,10 @@ pub async fn create_inspection(
     };
     match state.app.intake().create_inspection(&v.ctx, &input).await {
         Ok(i) => Ok(see_other(&format!("/inspections/{}", i.id))),
-        Err(e) => with_errors(&v, e, |errors| inspections_page(&state, &v, input.clone(), errors)).await,
+        Err(e) => {
+            let first = ListParams::default();
+            with_errors(&v, e, |errors| inspections_page(&state, &v, &first, input.clone(), errors)).await
+        }
     }
 }
 

@@ -248,12 +248,12 @@ pub struct DecisionOnChargeInput {
     pub verdict: String,
     #[serde(default)]
     pub decided_on: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::intake::number_text")]
     pub years: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::intake::number_text")]
     pub months: String,
     /// Fine in the local currency's smallest sensible unit (soles), optional.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::intake::number_text")]
     pub fine: String,
     #[serde(default, deserialize_with = "crate::intake::version_text")]
     pub version: String,

@@ -102,15 +102,25 @@ pub fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 /// A record version as text, from a form field (`"3"`) or from JSON as read back (`3`): a
 /// client that echoes the `version` it was given must not be refused for its type.
 pub fn version_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    number_text(d)
+}
+
+/// A number field as text, from a form (`"12"`) or from JSON (`12`): the API takes either,
+/// and validation (with its field error) is the same for both.
+pub fn number_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum V {
         Number(i64),
+        Fraction(f64),
         Text(String),
     }
-    Ok(match V::deserialize(d)? {
-        V::Number(n) => n.to_string(),
-        V::Text(s) => s,
+    // `null` is "not given", as an absent field is.
+    Ok(match Option::<V>::deserialize(d)? {
+        None => String::new(),
+        Some(V::Number(n)) => n.to_string(),
+        Some(V::Fraction(x)) => x.to_string(),
+        Some(V::Text(s)) => s,
     })
 }
 
@@ -270,6 +280,18 @@ mod tests {
     }
 
     #[test]
+    fn number_fields_take_json_numbers_text_or_null_alike() {
+        let from = |v: serde_json::Value| serde_json::from_value::<OperationInput>(v).unwrap();
+        let numbers = from(serde_json::json!({ "persons_found": 4, "rescued": 2.0 }));
+        let text = from(serde_json::json!({ "persons_found": "4", "rescued": "2" }));
+        assert_eq!((numbers.persons_found.as_str(), text.persons_found.as_str()), ("4", "4"));
+        assert_eq!(numbers.rescued, "2", "a whole number sent as a float is that number");
+        let none = from(serde_json::json!({ "persons_found": null }));
+        assert_eq!(none.persons_found, "", "null is not given, like an absent field");
+        assert!(serde_json::from_value::<OperationInput>(serde_json::json!({ "persons_found": [1] })).is_err());
+    }
+
+    #[test]
     fn urgency_sets_priority() {
         assert_eq!(Priority::from_urgency(true, false), Priority::Urgent);
         assert_eq!(Priority::from_urgency(true, true), Priority::Urgent);
@@ -377,9 +399,9 @@ pub struct OperationInput {
     pub place_detail: String,
     #[serde(default)]
     pub exploitation: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::intake::number_text")]
     pub persons_found: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::intake::number_text")]
     pub rescued: String,
     /// The report that led to the operation, if any (it is then marked as acted on).
     #[serde(default)]
@@ -442,7 +464,7 @@ pub struct InspectionInput {
     pub workplace: String,
     #[serde(default)]
     pub isic: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::intake::number_text")]
     pub workers_found: String,
     #[serde(default)]
     pub indicators: Vec<String>,

@@ -130,7 +130,7 @@ pub struct PersonInput {
     pub role: String,
     #[serde(default)]
     pub sex: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::intake::number_text")]
     pub approx_age: String,
     #[serde(default)]
     pub given_names: String,

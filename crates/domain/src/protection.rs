@@ -203,7 +203,7 @@ pub struct ServiceInput {
     pub specialisations: Vec<String>,
     #[serde(default)]
     pub region: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::intake::number_text")]
     pub capacity: String,
     #[serde(default)]
     pub contact_protocol: String,

@@ -308,8 +308,9 @@ async fn field_records_page_filter_and_reach_the_unit_they_were_handed_to() {
     let inv = w.account("inv@x.pe", &police, &["investigator"]).await;
     let insp = w.account("insp@x.pe", &labour, &["labour_inspector"]).await;
     for (k, place) in ["PE-16", "PE-16", "PE-16", "PE-08", "PE-08"].iter().enumerate() {
-        let op =
-            json!({ "date": "2026-01-10", "place": place, "exploitation": "labour", "persons_found": (k + 1).to_string(), "rescued": "0" });
+        // Numbers as JSON numbers or as text, as a generated client or a form sends them.
+        let found = if k % 2 == 0 { json!(k + 1) } else { json!((k + 1).to_string()) };
+        let op = json!({ "date": "2026-01-10", "place": place, "exploitation": "labour", "persons_found": found, "rescued": 0 });
         w.ok(&inv, "POST", "/api/v1/operations", op, 201).await;
         w.t.clock.advance(1);
     }

@@ -28,7 +28,7 @@ pub struct ScreeningInput {
     /// A set key; when empty it is chosen from the age at exploitation and the exploitation.
     #[serde(default)]
     pub set: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "amparo_domain::intake::number_text")]
     pub age_at_exploitation: String,
     /// `labour` or `sexual`, used to choose the set.
     #[serde(default)]

@@ -28,7 +28,7 @@ pub struct PreventionInput {
     #[serde(default)]
     pub audience: String,
     /// People reached (campaign) or trained (training).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "amparo_domain::intake::number_text")]
     pub people: String,
 }
 

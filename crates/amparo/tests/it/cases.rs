@@ -497,7 +497,7 @@ async fn a_referral_makes_the_person_findable_by_the_receiving_shelter_and_nobod
     assert_eq!(find(&shelter).await, "[]");
     let (_, services) = call(&t, &shelter, "GET", "/api/v1/services?kind=shelter", Value::Null).await;
     let svc = services["items"].as_array().unwrap().iter().find(|s| s["name"] == "Casa Refugio Amazonía").unwrap()["id"].clone();
-    let (status, _) = call(
+    let (status, referral) = call(
         &t,
         &inv,
         "POST",
@@ -511,4 +511,11 @@ async fn a_referral_makes_the_person_findable_by_the_receiving_shelter_and_nobod
     assert!(got.contains(p["id"].as_str().unwrap()), "the receiving shelter finds the referred person: {got} (investigator: {inv_sees})");
     let cw = token(&t, "trabajadora-social@demo.amparo.pe").await;
     assert_eq!(find(&cw).await, "[]");
+    // Revoked, the referral no longer opens the person to the shelter, though the index
+    // still lists the shelter among those who once could.
+    let act = json!({ "action": "revoke", "reason": "derivada por error", "version": referral["version"] });
+    let (status, _) = call(&t, &inv, "POST", &format!("/api/v1/referrals/{}/act", referral["id"].as_str().unwrap()), act).await;
+    assert_eq!(status, 200);
+    assert_eq!(find(&shelter).await, "[]", "a revoked referral shows nothing");
+    assert!(find(&inv).await.contains(p["id"].as_str().unwrap()), "the owner still finds the person");
 }

@@ -21,6 +21,7 @@ pub mod policy;
 pub mod protection;
 pub mod role;
 pub mod screening;
+pub mod states;
 pub mod statistics;
 pub mod user;
 pub mod validation;

@@ -3,19 +3,12 @@
 //! per side; each organisation decides on its own side and sees nothing of the other's
 //! record, only whom to call.
 
-use super::{Row, Stamp, required, unreadable};
+use super::{Row, Stamp, required, stored, unreadable};
 use crate::error::CoreResult;
 use crate::store::{RecordRow, RecordTable};
 use amparo_domain::{OrgId, PersonId};
 
-code_enum!(
-    /// Why two persons were matched (the locales' `alert-basis-*`).
-    AlertBasis { Document = "document", NameAndBirthDate = "name_and_birth_date", RecordLinkage = "record_linkage" }
-);
-code_enum!(
-    /// This side's decision.
-    AlertStatus { Open = "open", Confirmed = "confirmed", NotSame = "not_same" }
-);
+pub use amparo_domain::states::{AlertBasis, AlertStatus};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Alert {
@@ -53,21 +46,10 @@ impl Row for Alert {
 
     fn to_row(&self) -> CoreResult<RecordRow> {
         Ok(RecordRow {
-            id: self.id.clone(),
-            org_id: self.org_id.clone(),
             party_org: Some(self.other_org.clone()),
             subject_id: Some(self.person.to_string()),
-            kind: self.basis.as_str().into(),
-            status: self.status.as_str().into(),
-            area_code: None,
             lookup: Some(self.other_person.to_string()),
-            occurred_at: Some(self.stamp.created_at),
-            version: self.stamp.version,
-            created_at: self.stamp.created_at,
-            created_by: self.stamp.created_by.clone(),
-            updated_at: self.stamp.updated_at,
-            attrs: "{}".into(),
-            sealed: None,
+            ..stored(&self.id, &self.org_id, self.basis.as_str(), self.status.as_str(), &self.stamp)
         })
     }
 }

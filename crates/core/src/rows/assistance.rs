@@ -2,7 +2,7 @@
 //! protection measure, an alternative to removal, a repatriation. Its kind and detail come
 //! from the domain's fixed vocabulary so the statistics can count them; notes are sealed.
 
-use super::{Row, Stamp, read_attrs, required, unreadable, write_attrs};
+use super::{Row, Stamp, read_attrs, required, stored, unreadable, write_attrs};
 use crate::error::CoreResult;
 use crate::store::{RecordRow, RecordTable};
 use amparo_domain::protection::{AssistanceFields, AssistanceKind};
@@ -57,21 +57,12 @@ impl Row for Assistance {
 
     fn to_row(&self) -> CoreResult<RecordRow> {
         Ok(RecordRow {
-            id: self.id.clone(),
-            org_id: self.org_id.clone(),
-            party_org: None,
             subject_id: Some(self.person.to_string()),
-            kind: self.fields.kind.as_str().into(),
-            status: self.fields.detail.clone(),
             area_code: self.fields.country.clone(),
-            lookup: None,
             occurred_at: self.started_at,
-            version: self.stamp.version,
-            created_at: self.stamp.created_at,
-            created_by: self.stamp.created_by.clone(),
-            updated_at: self.stamp.updated_at,
             attrs: write_attrs(&self.fields)?,
             sealed: self.sealed.clone(),
+            ..stored(&self.id, &self.org_id, self.fields.kind.as_str(), &self.fields.detail, &self.stamp)
         })
     }
 }

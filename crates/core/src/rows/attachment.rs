@@ -7,7 +7,7 @@ use crate::store::{RecordRow, RecordTable};
 use amparo_domain::OrgId;
 use serde::{Deserialize, Serialize};
 
-code_enum!(AttachmentStatus { Active = "active" });
+pub use amparo_domain::states::AttachmentStatus;
 
 /// What is shown of an attachment (and kept in clear).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -9,6 +9,8 @@ use amparo_domain::cases::{CaseExploitation, CaseRole, CaseStatus, EventKind, He
 use amparo_domain::{OrgId, PersonId, Timestamp};
 use serde::{Deserialize, Serialize};
 
+pub use amparo_domain::states::LinkStatus;
+
 /// One step of a case's (or a share's) history.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CaseStep {
@@ -115,11 +117,6 @@ impl Row for Case {
         })
     }
 }
-
-code_enum!(
-    /// A link stays `Active`; there is no unlinking yet (the column is kept for it).
-    LinkStatus { Active = "active" }
-);
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

@@ -3,7 +3,7 @@
 //! perhaps on a final screening. Decisions are never edited; the latest one stands, and
 //! the person row's gap columns follow it by trigger. The basis is sealed.
 
-use super::{Row, Stamp, read_attrs, required, unreadable, write_attrs};
+use super::{Row, Stamp, read_attrs, required, stored, unreadable, write_attrs};
 use crate::error::CoreResult;
 use crate::store::{RecordRow, RecordTable};
 use amparo_domain::protection::{DecidingOrg, TraffickingStatus};
@@ -76,21 +76,13 @@ impl Row for Decision {
 
     fn to_row(&self) -> CoreResult<RecordRow> {
         Ok(RecordRow {
-            id: self.id.clone(),
-            org_id: self.org_id.clone(),
-            party_org: None,
             subject_id: Some(self.person.to_string()),
-            kind: self.status.as_str().into(),
-            status: RECORDED.into(),
             area_code: self.area.clone(),
             lookup: self.attrs.screening_id.clone(),
             occurred_at: self.decided_at,
-            version: self.stamp.version,
-            created_at: self.stamp.created_at,
-            created_by: self.stamp.created_by.clone(),
-            updated_at: self.stamp.updated_at,
             attrs: write_attrs(&self.attrs)?,
             sealed: self.sealed.clone(),
+            ..stored(&self.id, &self.org_id, self.status.as_str(), RECORDED, &self.stamp)
         })
     }
 }

@@ -8,20 +8,6 @@
 //! A stored row that does not convert (an unknown status, unreadable attrs) is an internal
 //! error naming the table and row, never a silently defaulted value.
 
-/// A closed vocabulary kept in a text column: its spelling there is exactly the given string.
-macro_rules! code_enum {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $var:ident = $s:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name { $($(#[$vm])* $var),+ }
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$var),+];
-            pub fn as_str(self) -> &'static str { match self { $($name::$var => $s),+ } }
-            pub fn parse(s: &str) -> Option<$name> { $name::ALL.iter().copied().find(|v| v.as_str() == s) }
-        }
-    };
-}
-
 pub mod alert;
 pub mod assistance;
 pub mod attachment;

@@ -7,11 +7,11 @@ use crate::error::CoreResult;
 use crate::store::{RecordRow, RecordTable};
 use amparo_domain::OrgId;
 
+pub use amparo_domain::states::NotificationStatus;
+
 /// A notification's id.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NotificationId(pub String);
-
-code_enum!(NotificationStatus { Unread = "unread", Read = "read" });
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Notification {
@@ -53,22 +53,6 @@ impl Row for Notification {
 impl Notification {
     /// The stored shape (a notification has nothing that could fail to encode).
     pub fn stored(&self) -> RecordRow {
-        RecordRow {
-            id: self.id.0.clone(),
-            org_id: self.to.clone(),
-            party_org: None,
-            subject_id: None,
-            kind: self.kind.clone(),
-            status: self.status.as_str().into(),
-            area_code: None,
-            lookup: Some(self.link.clone()),
-            occurred_at: Some(self.stamp.created_at),
-            version: self.stamp.version,
-            created_at: self.stamp.created_at,
-            created_by: self.stamp.created_by.clone(),
-            updated_at: self.stamp.updated_at,
-            attrs: "{}".into(),
-            sealed: None,
-        }
+        RecordRow { lookup: Some(self.link.clone()), ..super::stored(&self.id.0, &self.to, &self.kind, self.status.as_str(), &self.stamp) }
     }
 }

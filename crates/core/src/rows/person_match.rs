@@ -5,21 +5,16 @@
 //! The linkage job and the statistics read pairs lean, without their attrs (ids, status
 //! and at most the probability): `PairState` is that lean read.
 
-use super::{Row, Stamp, read_attrs, required, unreadable, write_attrs};
+use super::{Row, Stamp, read_attrs, required, stored, unreadable, write_attrs};
 use crate::error::CoreResult;
 use crate::store::{RecordRow, RecordTable};
 use amparo_domain::{OrgId, PersonId, Timestamp};
 use serde::{Deserialize, Serialize};
 
+pub use amparo_domain::states::MatchStatus;
+
 /// The only kind of pair there is (the column is kept for the shared row shape).
 const KIND: &str = "record_linkage";
-
-code_enum!(
-    /// Where a pair stands: `Pending` review, `Linked` (the same person), `Rejected` (not
-    /// the same), `Unlinked` (a link undone, with a reason), `Withdrawn` (the engine no
-    /// longer proposes it; no person decided).
-    MatchStatus { Pending = "pending", Linked = "linked", Rejected = "rejected", Unlinked = "unlinked", Withdrawn = "withdrawn" }
-);
 
 /// One field's part in the score.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -99,21 +94,12 @@ impl Row for PersonMatch {
 
     fn to_row(&self) -> CoreResult<RecordRow> {
         Ok(RecordRow {
-            id: self.id.clone(),
-            org_id: self.left_org.clone(),
             party_org: Some(self.right_org.clone()),
             subject_id: Some(self.left.to_string()),
-            kind: KIND.into(),
-            status: self.status.as_str().into(),
-            area_code: None,
             lookup: Some(self.right.to_string()),
-            occurred_at: Some(self.stamp.created_at),
-            version: self.stamp.version,
-            created_at: self.stamp.created_at,
-            created_by: self.stamp.created_by.clone(),
-            updated_at: self.stamp.updated_at,
             attrs: write_attrs(&self.attrs)?,
             sealed: self.sealed.clone(),
+            ..stored(&self.id, &self.left_org, KIND, self.status.as_str(), &self.stamp)
         })
     }
 }

@@ -2,7 +2,7 @@
 //! and how many people. No personal data. Kind and audience are clear columns (`kind`,
 //! `status`) so the statistics count them without reading the entry.
 
-use super::{Row, Stamp, read_attrs, unreadable, write_attrs};
+use super::{Row, Stamp, read_attrs, stored, unreadable, write_attrs};
 use crate::error::CoreResult;
 use crate::store::{RecordRow, RecordTable};
 use amparo_domain::cases::{Audience, PreventionKind};
@@ -53,21 +53,10 @@ impl Row for Prevention {
 
     fn to_row(&self) -> CoreResult<RecordRow> {
         Ok(RecordRow {
-            id: self.entry.id.clone(),
-            org_id: self.org_id.clone(),
-            party_org: None,
-            subject_id: None,
-            kind: self.entry.kind.as_str().into(),
-            status: self.entry.audience.as_str().into(),
             area_code: Some(self.entry.place.clone()),
-            lookup: None,
             occurred_at: self.held_at,
-            version: self.stamp.version,
-            created_at: self.stamp.created_at,
-            created_by: self.stamp.created_by.clone(),
-            updated_at: self.stamp.updated_at,
             attrs: write_attrs(&self.entry)?,
-            sealed: None,
+            ..stored(&self.entry.id, &self.org_id, self.entry.kind.as_str(), self.entry.audience.as_str(), &self.stamp)
         })
     }
 }

@@ -3,7 +3,7 @@
 //! Its kind is the service's kind at the time of referral, kept for the statistics.
 
 use super::service::ServiceId;
-use super::{Row, Stamp, read_attrs, required, unreadable, write_attrs};
+use super::{Row, Stamp, read_attrs, required, stored, unreadable, write_attrs};
 use crate::error::CoreResult;
 use crate::store::{RecordRow, RecordTable};
 use amparo_domain::protection::{Consent, ReferralStatus, ServiceKind};
@@ -92,21 +92,14 @@ impl Row for Referral {
 
     fn to_row(&self) -> CoreResult<RecordRow> {
         Ok(RecordRow {
-            id: self.id.0.clone(),
-            org_id: self.from_org.clone(),
             party_org: Some(self.to_org.clone()),
             subject_id: Some(self.person.to_string()),
-            kind: self.service_kind.as_str().into(),
-            status: self.status.as_str().into(),
             area_code: self.region.clone(),
             lookup: Some(self.service.0.clone()),
             occurred_at: self.referred_at,
-            version: self.stamp.version,
-            created_at: self.stamp.created_at,
-            created_by: self.stamp.created_by.clone(),
-            updated_at: self.stamp.updated_at,
             attrs: write_attrs(&self.attrs)?,
             sealed: self.sealed.clone(),
+            ..stored(&self.id.0, &self.from_org, self.service_kind.as_str(), self.status.as_str(), &self.stamp)
         })
     }
 }

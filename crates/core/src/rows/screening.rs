@@ -2,14 +2,14 @@
 //! indicator set used, the indicators observed and, once final, the per-dimension result.
 //! A draft may be half filled and edited; a final one never changes. Notes are sealed.
 
-use super::{Row, Stamp, read_attrs, required, unreadable, write_attrs};
+use super::{Row, Stamp, read_attrs, required, stored, unreadable, write_attrs};
 use crate::error::CoreResult;
 use crate::store::{RecordRow, RecordTable};
 use amparo_domain::screening::Evaluation;
 use amparo_domain::{OrgId, PersonId, Timestamp};
 use serde::{Deserialize, Serialize};
 
-code_enum!(ScreeningStatus { Draft = "draft", Final = "final" });
+pub use amparo_domain::states::ScreeningStatus;
 
 /// What a screening keeps in clear.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -73,21 +73,12 @@ impl Row for Screening {
 
     fn to_row(&self) -> CoreResult<RecordRow> {
         Ok(RecordRow {
-            id: self.id.clone(),
-            org_id: self.org_id.clone(),
-            party_org: None,
             subject_id: Some(self.person.to_string()),
-            kind: self.attrs.set.clone(),
-            status: self.status.as_str().into(),
-            area_code: None,
             lookup: Some(self.attrs.instrument_id.clone()),
             occurred_at: self.screened_at,
-            version: self.stamp.version,
-            created_at: self.stamp.created_at,
-            created_by: self.stamp.created_by.clone(),
-            updated_at: self.stamp.updated_at,
             attrs: write_attrs(&self.attrs)?,
             sealed: self.sealed.clone(),
+            ..stored(&self.id, &self.org_id, &self.attrs.set, self.status.as_str(), &self.stamp)
         })
     }
 }

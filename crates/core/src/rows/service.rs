@@ -1,22 +1,19 @@
 //! A services-directory entry: a shelter, a health or legal-aid service… of one provider
 //! organisation, in one region. Its exact address is sealed (only its own staff open it).
 
-use super::{Row, Stamp, read_attrs, required, unreadable, write_attrs};
+use super::{Row, Stamp, read_attrs, required, stored, unreadable, write_attrs};
 use crate::error::CoreResult;
 use crate::store::{RecordRow, RecordTable};
 use amparo_domain::OrgId;
 use amparo_domain::protection::{ServiceKind, Specialisation};
 use serde::{Deserialize, Serialize};
 
+pub use amparo_domain::states::ServiceStatus;
+
 /// A service's id.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ServiceId(pub String);
-
-code_enum!(
-    /// Whether a service takes referrals (an inactive one stays for the referrals it had).
-    ServiceStatus { Active = "active", Inactive = "inactive" }
-);
 
 /// What the directory shows of a service, in clear.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -71,21 +68,11 @@ impl Row for Service {
 
     fn to_row(&self) -> CoreResult<RecordRow> {
         Ok(RecordRow {
-            id: self.id.0.clone(),
-            org_id: self.org_id.clone(),
-            party_org: None,
-            subject_id: None,
-            kind: self.kind.as_str().into(),
-            status: self.status.as_str().into(),
             area_code: Some(self.region.clone()),
-            lookup: None,
             occurred_at: None,
-            version: self.stamp.version,
-            created_at: self.stamp.created_at,
-            created_by: self.stamp.created_by.clone(),
-            updated_at: self.stamp.updated_at,
             attrs: write_attrs(&self.attrs)?,
             sealed: self.sealed.clone(),
+            ..stored(&self.id.0, &self.org_id, self.kind.as_str(), self.status.as_str(), &self.stamp)
         })
     }
 }

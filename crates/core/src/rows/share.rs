@@ -10,10 +10,10 @@ use crate::store::{RecordRow, RecordTable};
 use amparo_domain::OrgId;
 use serde::{Deserialize, Serialize};
 
+pub use amparo_domain::states::ShareStatus;
+
 /// The only thing shared today (the column is kept for the shared row shape).
 const KIND: &str = "case";
-
-code_enum!(ShareStatus { Requested = "requested", Granted = "granted", Refused = "refused", Revoked = "revoked" });
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

@@ -7,9 +7,9 @@ use crate::store::{RecordRow, RecordTable};
 use amparo_domain::{OrgId, Timestamp};
 use serde::{Deserialize, Serialize};
 
-const KIND: &str = "task";
+pub use amparo_domain::states::TaskStatus;
 
-code_enum!(TaskStatus { Open = "open", Done = "done" });
+const KIND: &str = "task";
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

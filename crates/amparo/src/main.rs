@@ -65,6 +65,9 @@ enum Cmd {
         #[arg(long)]
         no_serve: bool,
     },
+    /// Print the API's OpenAPI 3.1 document (as `GET /api/v1/openapi.json` serves it), for
+    /// generating a client without a running server.
+    Openapi,
     /// Apply database migrations (creates the master key if there is none).
     Migrate {
         #[command(flatten)]
@@ -497,6 +500,7 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
             })
             .await?;
         }
+        Cmd::Openapi => println!("{}", serde_json::to_string_pretty(&amparo_web::openapi_document())?),
         Cmd::Migrate { dir } => {
             let rt = open(&dir.data_dir, true).await?;
             rt.app.system().ensure_reference_data(&sys()).await?;

@@ -13,7 +13,7 @@ pub const GENESIS_HASH: [u8; 32] = [0u8; 32];
 const DOMAIN_TAG: &[u8] = b"amparo-audit-v1";
 
 /// What happened. Contains no personal data: records are named by id and type only.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditEvent {
     pub occurred_at: i64,
     /// User id, or `system` for the console operator, or empty for anonymous requests.
@@ -33,7 +33,7 @@ pub struct AuditEvent {
     pub details: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditEntry {
     pub seq: i64,
     pub prev_hash: Vec<u8>,
@@ -89,13 +89,13 @@ pub fn head_message(seq: i64, hash: &[u8]) -> Vec<u8> {
 }
 
 /// Where and why the chain is broken.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ChainBreak {
     pub seq: i64,
     pub reason: BreakReason,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BreakReason {
     /// The entry's contents no longer match its hash (edited).

@@ -66,7 +66,7 @@ impl Stage {
 }
 
 /// A penal provision with the dates it was in force and its range of imprisonment.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Statute {
     pub id: String,
     pub country: String,
@@ -90,7 +90,7 @@ impl Statute {
 }
 
 /// Why a sentence needs review, if it does.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum SentenceFlag {
     BelowMinimum { min_months: i64 },
     AboveMaximum { max_months: i64 },
@@ -106,18 +106,22 @@ pub fn sentence_check(statute: &Statute, total_months: i64) -> Option<SentenceFl
     }
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct CaseInput {
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub title: String,
     #[serde(default)]
+    #[schemars(with = "crate::cases::CaseExploitation")]
     pub exploitation: String,
     #[serde(default)]
     pub labour_sector: String,
     #[serde(default)]
+    #[schemars(with = "crate::cases::SexualForm")]
     pub sexual_form: String,
     /// Area code where the case is investigated.
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub place: String,
     /// Report, operation or inspection ids the case is opened from (comma-separated or repeated).
     #[serde(default)]
@@ -126,7 +130,7 @@ pub struct CaseInput {
     pub notes: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CaseFields {
     /// A short working title; may name places, never persons (it is shown in lists).
     pub title: String,
@@ -188,18 +192,21 @@ impl CaseInput {
     }
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct EventInput {
     #[serde(default)]
+    #[schemars(with = "crate::cases::EventKind")]
     pub kind: String,
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub date: String,
     /// An area code (`PE-1601`) or a country (`ES`).
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub place: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EventFields {
     pub kind: EventKind,
     pub date: String,
@@ -229,37 +236,45 @@ impl EventInput {
     }
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ChargeInput {
     /// The defendant: a person linked to the case as suspect.
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub person_id: String,
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub statute_id: String,
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub offence_date: String,
     #[serde(default)]
     pub filed_on: String,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct DecisionOnChargeInput {
     #[serde(default)]
+    #[schemars(with = "crate::cases::Verdict")]
     pub verdict: String,
     #[serde(default)]
     pub decided_on: String,
+    #[schemars(schema_with = "crate::intake::number_text_schema")]
     #[serde(default, deserialize_with = "crate::intake::number_text")]
     pub years: String,
+    #[schemars(schema_with = "crate::intake::number_text_schema")]
     #[serde(default, deserialize_with = "crate::intake::number_text")]
     pub months: String,
     /// Fine in the local currency's smallest sensible unit (soles), optional.
+    #[schemars(schema_with = "crate::intake::number_text_schema")]
     #[serde(default, deserialize_with = "crate::intake::number_text")]
     pub fine: String,
+    #[schemars(schema_with = "crate::intake::number_text_schema")]
     #[serde(default, deserialize_with = "crate::intake::version_text")]
     pub version: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DecisionOnCharge {
     pub verdict: Verdict,
     pub decided_on: String,

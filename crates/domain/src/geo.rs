@@ -8,7 +8,7 @@
 use crate::validation::{FieldErrors, required_text};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Country {
     pub alpha2: String,
     pub alpha3: String,
@@ -16,7 +16,7 @@ pub struct Country {
     pub name_en: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Area {
     /// Globally unique code: `<ISO alpha-2>-<national code>`, e.g. `PE-160101`.
     pub code: String,

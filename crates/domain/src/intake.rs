@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 /// for HTCDS fields that is the standard's own spelling (`PossibleVictim`, `NGO`).
 macro_rules! str_enum {
     ($name:ident { $($var:ident = $s:literal),+ $(,)? }) => {
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
         pub enum $name { $(#[serde(rename = $s)] $var),+ }
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$var),+];
@@ -60,22 +60,28 @@ impl Exploitation {
     }
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ReportInput {
     #[serde(default)]
+    #[schemars(with = "crate::intake::Channel")]
     pub channel: String,
     /// Area code of the place (district, province, region or country).
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub place: String,
     #[serde(default)]
     pub place_detail: String,
     #[serde(default)]
+    #[schemars(with = "crate::intake::Exploitation")]
     pub exploitation: String,
+    #[schemars(schema_with = "crate::intake::flag_schema")]
     #[serde(default, deserialize_with = "crate::intake::flag")]
     pub imminent_danger: bool,
+    #[schemars(schema_with = "crate::intake::flag_schema")]
     #[serde(default, deserialize_with = "crate::intake::flag")]
     pub child_involved: bool,
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub narrative: String,
     #[serde(default)]
     pub reporter_name: String,
@@ -101,6 +107,17 @@ pub fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 
 /// A record version as text, from a form field (`"3"`) or from JSON as read back (`3`): a
 /// client that echoes the `version` it was given must not be refused for its type.
+/// What `number_text` and `version_text` accept, for the API's document: a number, a numeral
+/// as text, or null.
+pub fn number_text_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": ["integer", "number", "string", "null"], "description": "A number, or a numeral as text" })
+}
+
+/// What `flag` accepts: a boolean, or a form's `on`/`1`/`true`/`yes` (anything else is false).
+pub fn flag_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": ["boolean", "string"] })
+}
+
 pub fn version_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     number_text(d)
 }
@@ -125,7 +142,7 @@ pub fn number_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::
 }
 
 /// The fields of a report that identify or describe people: sealed at rest.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ReportSecrets {
     pub narrative: String,
     pub place_detail: Option<String>,
@@ -137,7 +154,7 @@ pub struct ReportSecrets {
     pub follow_ups: Vec<FollowUp>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FollowUp {
     pub at: Timestamp,
     pub text: String,
@@ -192,7 +209,7 @@ impl ReportInput {
 }
 
 /// One step in a report's life, kept in order on the report.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ReportStep {
     pub at: Timestamp,
     pub by: String,
@@ -207,7 +224,7 @@ pub struct ReportStep {
 }
 
 /// Where a report stands against its deadlines.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Timeliness {
     /// Seconds from receipt to acknowledgement (so far, if not yet acknowledged).
     pub to_acknowledge: i64,
@@ -389,18 +406,22 @@ fn count(e: &mut FieldErrors, field: &str, v: &str) -> i64 {
     }
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct OperationInput {
     #[serde(default)]
     pub date: String,
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub place: String,
     #[serde(default)]
     pub place_detail: String,
     #[serde(default)]
+    #[schemars(with = "crate::intake::Exploitation")]
     pub exploitation: String,
+    #[schemars(schema_with = "crate::intake::number_text_schema")]
     #[serde(default, deserialize_with = "crate::intake::number_text")]
     pub persons_found: String,
+    #[schemars(schema_with = "crate::intake::number_text_schema")]
     #[serde(default, deserialize_with = "crate::intake::number_text")]
     pub rescued: String,
     /// The report that led to the operation, if any (it is then marked as acted on).
@@ -410,7 +431,7 @@ pub struct OperationInput {
     pub notes: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OperationFields {
     pub date: String,
     pub place: String,
@@ -454,16 +475,19 @@ impl OperationInput {
     }
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct InspectionInput {
     #[serde(default)]
     pub date: String,
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub place: String,
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub workplace: String,
     #[serde(default)]
     pub isic: String,
+    #[schemars(schema_with = "crate::intake::number_text_schema")]
     #[serde(default, deserialize_with = "crate::intake::number_text")]
     pub workers_found: String,
     #[serde(default)]
@@ -474,7 +498,7 @@ pub struct InspectionInput {
     pub notes: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct InspectionFields {
     pub date: String,
     pub place: String,

@@ -6,7 +6,7 @@ use crate::ids::OrgId;
 use crate::validation::{FieldErrors, required_text};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrgKind {
     PoliceUnit,
@@ -53,7 +53,7 @@ impl OrgKind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Organisation {
     pub id: OrgId,
     pub parent_id: Option<OrgId>,
@@ -66,10 +66,13 @@ pub struct Organisation {
 }
 
 /// What a user submits to create or edit an organisation, before validation.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct OrgInput {
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub name: String,
+    #[schemars(with = "crate::org::OrgKind")]
     pub kind: String,
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub jurisdiction: String,
     #[serde(default)]
     pub parent_id: Option<String>,

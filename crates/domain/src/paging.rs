@@ -41,7 +41,7 @@ pub fn parse_limit(raw: Option<&str>) -> Result<usize, FieldErrors> {
 
 /// A list's query string as the client sent it (`?limit=&cursor=&status=&region=&from=&to=`):
 /// text, so that a bad value becomes a 422 naming the field rather than a framework error.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ListParams {
     #[serde(default)]
     pub limit: Option<String>,

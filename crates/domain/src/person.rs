@@ -10,7 +10,7 @@ use crate::ids::{OrgId, PersonId};
 use crate::validation::{FieldErrors, optional_text};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PersonRole {
     PossibleVictim,
@@ -38,7 +38,7 @@ impl PersonRole {
 }
 
 /// The identifying part of a person. Every field here is encrypted at rest.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Identity {
     pub given_names: Option<String>,
     pub first_surname: Option<String>,
@@ -88,7 +88,7 @@ impl Identity {
 }
 
 /// A person as stored: public metadata plus the identity (decrypted only when revealed).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Person {
     pub id: PersonId,
     pub org_id: OrgId,
@@ -103,7 +103,7 @@ pub struct Person {
 }
 
 /// Clear, non-identifying person fields used for routing, screening and statistics.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PersonProfile {
     /// `report`, `operation`, `inspection` or none.
     pub source_type: Option<String>,
@@ -124,12 +124,14 @@ pub struct PersonProfile {
 /// Peru profile, and common languages of foreign victims. Other profiles extend this list.
 pub const LANGUAGES: &[&str] = &["es", "qu", "ay", "cni", "agr", "shp", "en", "pt", "zh", "other"];
 pub const DOCUMENT_TYPES: &[&str] = &["national_id", "passport", "foreign_resident_card", "birth_certificate", "other"];
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct PersonInput {
     #[serde(default)]
+    #[schemars(with = "crate::person::PersonRole")]
     pub role: String,
     #[serde(default)]
     pub sex: String,
+    #[schemars(schema_with = "crate::intake::number_text_schema")]
     #[serde(default, deserialize_with = "crate::intake::number_text")]
     pub approx_age: String,
     #[serde(default)]
@@ -167,6 +169,7 @@ pub struct PersonInput {
     #[serde(default)]
     pub source_id: String,
     /// The version being edited (updates only).
+    #[schemars(schema_with = "crate::intake::number_text_schema")]
     #[serde(default, deserialize_with = "crate::intake::version_text")]
     pub version: String,
 }

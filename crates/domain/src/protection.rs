@@ -104,9 +104,10 @@ impl ReferralStatus {
     }
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct DecisionInput {
     #[serde(default)]
+    #[schemars(with = "crate::protection::TraffickingStatus")]
     pub status: String,
     #[serde(default)]
     pub decided_on: String,
@@ -193,25 +194,30 @@ pub fn civil_from_days(days: i64) -> (i32, u32, u32) {
         .unwrap_or((1970, 1, 1))
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ServiceInput {
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub name: String,
     #[serde(default)]
+    #[schemars(with = "crate::protection::ServiceKind")]
     pub kind: String,
     #[serde(default)]
     pub specialisations: Vec<String>,
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub region: String,
+    #[schemars(schema_with = "crate::intake::number_text_schema")]
     #[serde(default, deserialize_with = "crate::intake::number_text")]
     pub capacity: String,
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub contact_protocol: String,
     #[serde(default)]
     pub address: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ServiceFields {
     pub name: String,
     pub kind: ServiceKind,
@@ -258,21 +264,24 @@ impl ServiceInput {
 
 /// How consent to a referral was given. The consenting person's name (for a guardian) is
 /// sealed separately; this part is safe to keep in clear.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Consent {
     pub by: ConsentBy,
     pub method: ConsentMethod,
     pub given_on: String,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ReferralInput {
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub service_id: String,
     /// `person`, `guardian` or `authority`; empty = no consent (needs the override).
     #[serde(default)]
+    #[schemars(with = "crate::protection::ConsentBy")]
     pub consent_by: String,
     #[serde(default)]
+    #[schemars(with = "crate::protection::ConsentMethod")]
     pub consent_method: String,
     #[serde(default)]
     pub consent_on: String,
@@ -343,9 +352,10 @@ impl ReferralInput {
     }
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct AssistanceInput {
     #[serde(default)]
+    #[schemars(with = "crate::protection::AssistanceKind")]
     pub kind: String,
     #[serde(default)]
     pub detail: String,
@@ -360,7 +370,7 @@ pub struct AssistanceInput {
     pub notes: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AssistanceFields {
     pub kind: AssistanceKind,
     /// A service kind, a participation step, a measure or an alternative, from a fixed list.

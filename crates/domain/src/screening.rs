@@ -13,7 +13,7 @@ use crate::validation::FieldErrors;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Strength {
     Strong,
@@ -39,7 +39,7 @@ impl Strength {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SetDef {
     pub key: String,
     /// `adult` or `child`: chooses the outcome rule.
@@ -50,7 +50,7 @@ pub struct SetDef {
     pub label_es: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DimensionDef {
     pub key: String,
     pub name: String,
@@ -58,7 +58,7 @@ pub struct DimensionDef {
     pub label_es: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IndicatorDef {
     pub set: String,
     pub dimension: String,
@@ -71,13 +71,13 @@ pub struct IndicatorDef {
 }
 
 /// `count` distinct present indicators whose strength is one of `of`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Requirement {
     pub count: u32,
     pub of: Vec<Strength>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Rules {
     /// A dimension is positive when its present indicators satisfy any one of these patterns;
     /// a pattern is a list of requirements met by *distinct* indicators.
@@ -86,7 +86,7 @@ pub struct Rules {
     pub outcome_if_all: BTreeMap<String, Vec<Vec<String>>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Instrument {
     /// The id of this published version, e.g. `ilo-ec-2009-v1`. Assigned on publication
     /// (ignored in what an administrator submits), as is `version`.
@@ -105,7 +105,7 @@ pub struct Instrument {
     pub rules: Rules,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DimensionResult {
     pub positive: bool,
     pub present: Vec<String>,
@@ -117,7 +117,7 @@ pub struct DimensionResult {
     pub matched_pattern: Option<usize>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     IndicatorsPresent,
@@ -133,7 +133,7 @@ impl Outcome {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Evaluation {
     pub dimensions: BTreeMap<String, DimensionResult>,
     pub outcome: Outcome,

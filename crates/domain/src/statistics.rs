@@ -31,7 +31,7 @@ pub fn year_of_day(day: Day) -> i32 {
 }
 
 /// The exploitation type(s) a fact belongs to.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct TypeFlags {
     #[serde(rename = "s", skip_serializing_if = "std::ops::Not::not")]
@@ -66,7 +66,7 @@ fn no_type(t: &TypeFlags) -> bool {
 }
 
 /// A count with its split by exploitation type.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Split {
     pub total: u64,
     pub sexual: u64,
@@ -94,7 +94,7 @@ impl Split {
 }
 
 /// A range (shortest and longest) with its split by exploitation type; `None` = no value.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RangeSplit {
     pub total: Option<i64>,
     pub sexual: Option<i64>,
@@ -128,7 +128,7 @@ pub struct ChargeFact {
 /// One person (group of linked records) with an identification history. Serialised as
 /// is into the statistics projection, with short names and without empty fields: a report
 /// at national scale reads a few hundred thousand of them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct VictimFact {
     #[serde(rename = "g")]
@@ -294,7 +294,7 @@ pub struct Facts {
 }
 
 /// Which part of the country or which organisation a report covers.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Scope {
     /// An area code; a fact is in scope when its area or region starts with it.
     pub region: Option<String>,
@@ -316,7 +316,7 @@ impl Scope {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Prosecutions {
     pub cases: Split,
     pub defendants: Split,
@@ -324,14 +324,14 @@ pub struct Prosecutions {
     pub labour_sectors: BTreeMap<String, u64>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Convictions {
     pub defendants: Split,
     pub cases: Split,
     pub acquitted_defendants: u64,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Sentences {
     /// Custodial sentences counted.
     pub count: Split,
@@ -339,7 +339,7 @@ pub struct Sentences {
     pub max_months: RangeSplit,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Victims {
     pub total: u64,
     /// Person records behind them (what counting without linkage would have said).
@@ -356,7 +356,7 @@ pub struct Victims {
     pub foreign: u64,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Referred {
     pub total: u64,
     pub by_type: Split,
@@ -366,7 +366,7 @@ pub struct Referred {
     pub by_status: BTreeMap<String, u64>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Repatriated {
     pub total: u64,
     pub by_type: Split,
@@ -374,7 +374,7 @@ pub struct Repatriated {
     pub alternatives_to_removal: u64,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Trainings {
     pub persons_trained: u64,
     pub sessions: u64,
@@ -384,7 +384,7 @@ pub struct Trainings {
 }
 
 /// The year's cohort of victims through the response, and the time it takes.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct CaseFlow {
     /// Reports received in the year (hotline, web, walk-in…).
     pub reported: u64,
@@ -407,7 +407,7 @@ pub struct CaseFlow {
 }
 
 /// One year of the trend chart.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct TrendPoint {
     pub year: i32,
     pub prosecutions: u64,
@@ -425,7 +425,7 @@ pub fn median(mut xs: Vec<i64>) -> Option<i64> {
 }
 
 /// The figures of one year.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Figures {
     pub year: i32,
     pub prosecutions: Prosecutions,

@@ -14,7 +14,7 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 /// Argon2 cost grows with input; cap it so a huge body cannot pin a core.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Locale {
     Es,
@@ -37,7 +37,7 @@ impl Locale {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct User {
     pub id: UserId,
     pub org_id: OrgId,
@@ -89,12 +89,14 @@ pub fn check_password(errors: &mut FieldErrors, field: &str, pw: &str) {
     }
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct UserInput {
     pub email: String,
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub display_name: String,
     pub org_id: String,
     #[serde(default)]
+    #[schemars(required, length(min = 1))]
     pub roles: Vec<String>,
     #[serde(default)]
     pub password: String,

@@ -1,27 +1,99 @@
 //! JSON API handlers under `/api/v1`. Each is a thin translation to one core use case.
 
 use crate::extract::{ApiCaller, ApiJson};
+use crate::openapi::describe::Reply;
 use crate::{AppState, WebError};
+use amparo_core::paging::Page;
 use amparo_core::store::AuditFilter;
+use amparo_core::usecases::case_views::{CaseSummary, ChargeView};
+use amparo_core::usecases::identification::ScreeningView;
+use amparo_core::usecases::intake::ReportView;
+use amparo_core::usecases::linkage::MatchView;
+use amparo_core::usecases::referrals::{ReferralView, ServiceView};
+use amparo_core::usecases::sharing::ShareView;
 use amparo_core::usecases::users::UserUpdate;
 use amparo_domain::org::OrgInput;
+use amparo_domain::org::Organisation;
 use amparo_domain::paging::ListParams;
+use amparo_domain::person::Person;
 use amparo_domain::person::PersonInput;
+use amparo_domain::screening::Instrument;
+use amparo_domain::user::User;
 use amparo_domain::user::UserInput;
 use amparo_domain::{OrgId, PersonId, UserId};
-use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
-type ApiResult = Result<(StatusCode, Json<Value>), WebError>;
+/// A 200 reply of `T`; `ApiCreated` a 201. The types are what the OpenAPI document shows.
+type Api<T> = Result<Reply<T>, WebError>;
+type ApiCreated<T> = Result<Reply<T, 201>, WebError>;
 
-fn ok(v: impl serde::Serialize) -> ApiResult {
-    Ok((StatusCode::OK, Json(serde_json::to_value(v).unwrap_or(Value::Null))))
+fn ok<T>(v: T) -> Api<T> {
+    Ok(Reply(v))
 }
-fn created(v: impl serde::Serialize) -> ApiResult {
-    Ok((StatusCode::CREATED, Json(serde_json::to_value(v).unwrap_or(Value::Null))))
+fn created<T>(v: T) -> ApiCreated<T> {
+    Ok(Reply(v))
+}
+
+/// `GET /api/v1/me`.
+#[derive(Serialize, JsonSchema)]
+pub struct Me {
+    id: UserId,
+    email: String,
+    display_name: String,
+    org_id: OrgId,
+    roles: Vec<amparo_domain::role::Role>,
+}
+
+/// A person with the identity revealed for the stated purpose.
+#[derive(Serialize, JsonSchema)]
+pub struct Revealed {
+    person: Person,
+    identity: amparo_domain::person::Identity,
+}
+
+/// An instrument in the list: its sets by key, not their indicators.
+#[derive(Serialize, JsonSchema)]
+pub struct InstrumentSummary {
+    id: String,
+    family: String,
+    version: i64,
+    title_en: String,
+    title_es: String,
+    sets: Vec<String>,
+}
+
+/// A case with its charges and the organisations it is shared with.
+#[derive(Serialize, JsonSchema)]
+pub struct CaseDetail {
+    case: amparo_core::usecases::case_views::CaseView,
+    charges: Vec<ChargeView>,
+    shares: Vec<ShareView>,
+}
+
+/// `{"transferred": true}`.
+#[derive(Serialize, JsonSchema)]
+pub struct Transferred {
+    transferred: bool,
+}
+
+/// `{"decided": true}`.
+#[derive(Serialize, JsonSchema)]
+pub struct Decided {
+    decided: bool,
+}
+
+/// `{"recorded": true}`.
+#[derive(Serialize, JsonSchema)]
+pub struct Recorded {
+    recorded: bool,
+}
+
+/// `{"status": "requested"}`, whether or not the reference exists.
+#[derive(Serialize, JsonSchema)]
+pub struct Requested {
+    status: &'static str,
 }
 
 fn org_id(c: &ApiCaller, s: &str) -> Result<OrgId, WebError> {
@@ -34,60 +106,64 @@ fn person_id(c: &ApiCaller, s: &str) -> Result<PersonId, WebError> {
     PersonId::parse(s).ok_or_else(|| c.err(amparo_core::CoreError::NotFound))
 }
 
-pub async fn me(c: ApiCaller) -> ApiResult {
-    ok(
-        json!({ "id": c.user.id, "email": c.user.email, "display_name": c.user.display_name, "org_id": c.user.org_id, "roles": c.user.roles }),
-    )
+pub async fn me(c: ApiCaller) -> Api<Me> {
+    let u = c.user;
+    ok(Me { id: u.id, email: u.email, display_name: u.display_name, org_id: u.org_id, roles: u.roles })
 }
 
-pub async fn orgs_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
+pub async fn orgs_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> Api<Page<Organisation>> {
     let all = s.app.administration().list_orgs(&c.ctx).await.map_err(|e| c.err(e))?;
     let key = |o: &amparo_domain::org::Organisation| format!("{}\u{1f}{}", o.name.to_lowercase(), o.id);
     ok(s.app.page_in_memory(&c.ctx, "organisations", all, key, &q).map_err(|e| c.err(e))?)
 }
 
-pub async fn orgs_create(State(s): State<AppState>, c: ApiCaller, ApiJson(input): ApiJson<OrgInput>) -> ApiResult {
+pub async fn orgs_create(State(s): State<AppState>, c: ApiCaller, ApiJson(input): ApiJson<OrgInput>) -> ApiCreated<Organisation> {
     created(s.app.administration().create_org(&c.ctx, &input).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn orgs_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
+pub async fn orgs_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> Api<Organisation> {
     let id = org_id(&c, &id)?;
     ok(s.app.administration().get_org(&c.ctx, &id).await.map_err(|e| c.err(e))?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct OrgUpdateBody {
     #[serde(flatten)]
     input: OrgInput,
     version: i64,
 }
 
-pub async fn orgs_update(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>, ApiJson(b): ApiJson<OrgUpdateBody>) -> ApiResult {
+pub async fn orgs_update(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<OrgUpdateBody>,
+) -> Api<Organisation> {
     let id = org_id(&c, &id)?;
     ok(s.app.administration().update_org(&c.ctx, &id, &b.input, b.version).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn users_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
+pub async fn users_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> Api<Page<User>> {
     let all = s.app.administration().list_users(&c.ctx).await.map_err(|e| c.err(e))?;
     // By account id: a cursor never carries an e-mail address into a URL.
     ok(s.app.page_in_memory(&c.ctx, "users", all, |u| u.id.to_string(), &q).map_err(|e| c.err(e))?)
 }
 
-pub async fn users_create(State(s): State<AppState>, c: ApiCaller, ApiJson(input): ApiJson<UserInput>) -> ApiResult {
+pub async fn users_create(State(s): State<AppState>, c: ApiCaller, ApiJson(input): ApiJson<UserInput>) -> ApiCreated<User> {
     created(s.app.administration().create_user(&c.ctx, &input).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn users_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
+pub async fn users_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> Api<User> {
     let id = user_id(&c, &id)?;
     ok(s.app.administration().get_user(&c.ctx, &id).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn users_update(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>, ApiJson(b): ApiJson<UserUpdate>) -> ApiResult {
+pub async fn users_update(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>, ApiJson(b): ApiJson<UserUpdate>) -> Api<User> {
     let id = user_id(&c, &id)?;
     ok(s.app.administration().update_user(&c.ctx, &id, &b).await.map_err(|e| c.err(e))?)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 pub struct AuditQuery {
     actor: Option<String>,
     action: Option<String>,
@@ -120,7 +196,7 @@ pub async fn audit_list(
     State(s): State<AppState>,
     c: ApiCaller,
     q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult {
+) -> Api<Vec<amparo_domain::audit::AuditEntry>> {
     let Ok(Query(q)) = q else {
         return Err(WebError::BadRequest {
             code: "bad_request",
@@ -132,36 +208,41 @@ pub async fn audit_list(
     ok(s.app.system().list_audit(&c.ctx, q.filter()).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn persons_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
+pub async fn persons_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> Api<Page<Person>> {
     ok(s.app.protection().list_persons(&c.ctx, &q).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn persons_create(State(s): State<AppState>, c: ApiCaller, ApiJson(input): ApiJson<PersonInput>) -> ApiResult {
+pub async fn persons_create(State(s): State<AppState>, c: ApiCaller, ApiJson(input): ApiJson<PersonInput>) -> ApiCreated<Person> {
     created(s.app.protection().create_person(&c.ctx, &input).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn persons_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
+pub async fn persons_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> Api<Person> {
     let id = person_id(&c, &id)?;
     ok(s.app.protection().get_person(&c.ctx, &id).await.map_err(|e| c.err(e))?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct RevealBody {
     purpose: String,
 }
 
-pub async fn persons_reveal(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>, ApiJson(b): ApiJson<RevealBody>) -> ApiResult {
+pub async fn persons_reveal(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<RevealBody>,
+) -> Api<Revealed> {
     let id = person_id(&c, &id)?;
     let (person, identity) = s.app.protection().reveal_person(&c.ctx, &id, &b.purpose).await.map_err(|e| c.err(e))?;
-    ok(json!({ "person": person, "identity": identity }))
+    ok(Revealed { person, identity })
 }
 
-pub async fn countries(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
+pub async fn countries(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> Api<Page<amparo_domain::geo::Country>> {
     let all = s.app.system().list_countries(&c.ctx).await.map_err(|e| c.err(e))?;
     ok(s.app.page_in_memory(&c.ctx, "countries", all, |x| x.alpha2.clone(), &q).map_err(|e| c.err(e))?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct AreaQuery {
     country: Option<String>,
     parent: Option<String>,
@@ -169,7 +250,7 @@ pub struct AreaQuery {
     cursor: Option<String>,
 }
 
-pub async fn areas(State(s): State<AppState>, c: ApiCaller, Query(q): Query<AreaQuery>) -> ApiResult {
+pub async fn areas(State(s): State<AppState>, c: ApiCaller, Query(q): Query<AreaQuery>) -> Api<Page<amparo_domain::geo::Area>> {
     let country = q.country.unwrap_or_else(|| s.app.profile().country.clone()).to_ascii_uppercase();
     let all = s.app.system().list_areas(&c.ctx, &country, q.parent.as_deref()).await.map_err(|e| c.err(e))?;
     let page = ListParams { limit: q.limit, cursor: q.cursor, ..Default::default() };
@@ -178,18 +259,25 @@ pub async fn areas(State(s): State<AppState>, c: ApiCaller, Query(q): Query<Area
 
 // -- protection ----------------------------------------------------------------------------
 
-pub async fn instruments_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
+pub async fn instruments_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> Api<Page<InstrumentSummary>> {
     let list = s.app.identification().list_instruments(&c.ctx).await.map_err(|e| c.err(e))?;
-    let rows: Vec<Value> = list
-        .iter()
-        .map(|i| json!({ "id": i.id, "family": i.family, "version": i.version, "title_en": i.title_en, "title_es": i.title_es, "sets": i.sets.iter().map(|s| &s.key).collect::<Vec<_>>() }))
+    let rows: Vec<InstrumentSummary> = list
+        .into_iter()
+        .map(|i| InstrumentSummary {
+            sets: i.sets.iter().map(|s| s.key.clone()).collect(),
+            id: i.id,
+            family: i.family,
+            version: i.version,
+            title_en: i.title_en,
+            title_es: i.title_es,
+        })
         .collect();
     // Family, then version as a number (v10 after v9).
-    let key = |v: &Value| format!("{}\u{1f}{:012}", v["family"].as_str().unwrap_or(""), v["version"].as_i64().unwrap_or(0));
+    let key = |v: &InstrumentSummary| format!("{}\u{1f}{:012}", v.family, v.version);
     ok(s.app.page_in_memory(&c.ctx, "instruments", rows, key, &q).map_err(|e| c.err(e))?)
 }
 
-pub async fn instruments_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
+pub async fn instruments_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> Api<Instrument> {
     ok(s.app.identification().get_instrument(&c.ctx, &id).await.map_err(|e| c.err(e))?)
 }
 
@@ -197,11 +285,11 @@ pub async fn instruments_publish(
     State(s): State<AppState>,
     c: ApiCaller,
     ApiJson(d): ApiJson<amparo_domain::screening::Instrument>,
-) -> ApiResult {
+) -> ApiCreated<Instrument> {
     created(s.app.identification().publish_instrument(&c.ctx, d).await.map_err(|e| c.err(e))?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct EvaluateBody {
     #[serde(default)]
     set: String,
@@ -215,7 +303,7 @@ pub async fn instruments_evaluate(
     c: ApiCaller,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<EvaluateBody>,
-) -> ApiResult {
+) -> Api<amparo_domain::screening::Evaluation> {
     ok(s.app.identification().evaluate_screening(&c.ctx, &id, &b.set, &b.indicators).await.map_err(|e| c.err(e))?)
 }
 
@@ -224,12 +312,16 @@ pub async fn persons_update(
     c: ApiCaller,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<PersonInput>,
-) -> ApiResult {
+) -> Api<Person> {
     let id = person_id(&c, &id)?;
     ok(s.app.protection().update_person(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn persons_file(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
+pub async fn persons_file(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+) -> Api<amparo_core::usecases::referrals::PersonFile> {
     let id = person_id(&c, &id)?;
     ok(s.app.referrals().person_file(&c.ctx, &id).await.map_err(|e| c.err(e))?)
 }
@@ -239,12 +331,12 @@ pub async fn screenings_create(
     c: ApiCaller,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_core::usecases::identification::ScreeningInput>,
-) -> ApiResult {
+) -> ApiCreated<ScreeningView> {
     let id = person_id(&c, &id)?;
     created(s.app.identification().create_screening(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn screenings_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
+pub async fn screenings_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> Api<ScreeningView> {
     ok(s.app.identification().get_screening(&c.ctx, &id).await.map_err(|e| c.err(e))?)
 }
 
@@ -253,7 +345,7 @@ pub async fn screenings_update(
     c: ApiCaller,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_core::usecases::identification::ScreeningInput>,
-) -> ApiResult {
+) -> Api<ScreeningView> {
     ok(s.app.identification().update_screening(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
@@ -262,14 +354,18 @@ pub async fn decisions_create(
     c: ApiCaller,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_domain::protection::DecisionInput>,
-) -> ApiResult {
+) -> ApiCreated<amparo_core::usecases::identification::DecisionView> {
     let id = person_id(&c, &id)?;
     created(s.app.identification().record_decision(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
 /// `{queue, sent, next_cursor}`: the queue is paged (`?limit=&cursor=&status=`), `sent` is the
 /// fifty most recent.
-pub async fn reports_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
+pub async fn reports_list(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Query(q): Query<ListParams>,
+) -> Api<amparo_core::usecases::intake::ReportQueue> {
     ok(s.app.intake().report_queue(&c.ctx, &q).await.map_err(|e| c.err(e))?)
 }
 
@@ -277,11 +373,15 @@ pub async fn reports_create(
     State(s): State<AppState>,
     c: ApiCaller,
     ApiJson(input): ApiJson<amparo_domain::intake::ReportInput>,
-) -> ApiResult {
+) -> ApiCreated<ReportView> {
     created(s.app.intake().create_report(&c.ctx, &input).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn reports_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
+pub async fn reports_get(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+) -> Api<amparo_core::usecases::intake::ReportDetail> {
     ok(s.app.intake().get_report(&c.ctx, &id).await.map_err(|e| c.err(e))?)
 }
 
@@ -290,7 +390,7 @@ pub async fn reports_triage(
     c: ApiCaller,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_core::usecases::intake::TriageInput>,
-) -> ApiResult {
+) -> Api<ReportView> {
     ok(s.app.intake().triage_report(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
@@ -298,7 +398,7 @@ pub async fn operations_create(
     State(s): State<AppState>,
     c: ApiCaller,
     ApiJson(input): ApiJson<amparo_domain::intake::OperationInput>,
-) -> ApiResult {
+) -> ApiCreated<amparo_core::usecases::intake::OperationView> {
     created(s.app.intake().create_operation(&c.ctx, &input).await.map_err(|e| c.err(e))?)
 }
 
@@ -306,11 +406,11 @@ pub async fn inspections_create(
     State(s): State<AppState>,
     c: ApiCaller,
     ApiJson(input): ApiJson<amparo_domain::intake::InspectionInput>,
-) -> ApiResult {
+) -> ApiCreated<amparo_core::usecases::intake::InspectionView> {
     created(s.app.intake().create_inspection(&c.ctx, &input).await.map_err(|e| c.err(e))?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct ServiceQuery {
     kind: Option<String>,
     region: Option<String>,
@@ -318,12 +418,12 @@ pub struct ServiceQuery {
     cursor: Option<String>,
 }
 
-pub async fn services_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ServiceQuery>) -> ApiResult {
+pub async fn services_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ServiceQuery>) -> Api<Page<ServiceView>> {
     let page = ListParams { limit: q.limit.clone(), cursor: q.cursor.clone(), region: q.region.clone(), ..Default::default() };
     ok(s.app.referrals().services_page(&c.ctx, q.kind.as_deref(), &page).await.map_err(|e| c.err(e))?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct ServiceBody {
     #[serde(flatten)]
     input: amparo_domain::protection::ServiceInput,
@@ -331,7 +431,7 @@ pub struct ServiceBody {
     org_id: Option<String>,
 }
 
-pub async fn services_create(State(s): State<AppState>, c: ApiCaller, ApiJson(b): ApiJson<ServiceBody>) -> ApiResult {
+pub async fn services_create(State(s): State<AppState>, c: ApiCaller, ApiJson(b): ApiJson<ServiceBody>) -> ApiCreated<ServiceView> {
     let org = match b.org_id.as_deref().filter(|o| !o.is_empty()) {
         Some(o) => Some(org_id(&c, o)?),
         None => None,
@@ -342,7 +442,11 @@ pub async fn services_create(State(s): State<AppState>, c: ApiCaller, ApiJson(b)
 /// `{incoming, outgoing, incoming_cursor, outgoing_cursor}`: each box a page (see
 /// `Referrals::list_referrals`), `?limit=&status=&region=&from=&to=` for both, and
 /// `?incoming_cursor=` / `?outgoing_cursor=` to page one.
-pub async fn referrals_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<crate::ui::referrals::ReferralsQuery>) -> ApiResult {
+pub async fn referrals_list(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Query(q): Query<crate::ui::referrals::ReferralsQuery>,
+) -> Api<amparo_core::usecases::referrals::ReferralBoxes> {
     let boxes = s
         .app
         .referrals()
@@ -357,7 +461,7 @@ pub async fn referrals_create(
     c: ApiCaller,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_domain::protection::ReferralInput>,
-) -> ApiResult {
+) -> ApiCreated<ReferralView> {
     let id = person_id(&c, &id)?;
     created(s.app.referrals().create_referral(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
@@ -367,7 +471,7 @@ pub async fn referrals_act(
     c: ApiCaller,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_core::usecases::referrals::ReferralActInput>,
-) -> ApiResult {
+) -> Api<ReferralView> {
     ok(s.app.referrals().act_on_referral(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
@@ -376,12 +480,12 @@ pub async fn assistance_create(
     c: ApiCaller,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_domain::protection::AssistanceInput>,
-) -> ApiResult {
+) -> ApiCreated<amparo_core::usecases::referrals::AssistanceView> {
     let id = person_id(&c, &id)?;
     created(s.app.referrals().record_assistance(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct GapQuery {
     days: Option<String>,
     limit: Option<String>,
@@ -398,17 +502,21 @@ pub fn gap_days(raw: Option<&str>) -> Result<i64, amparo_core::CoreError> {
     }
 }
 
-pub async fn referral_gap(State(s): State<AppState>, c: ApiCaller, Query(q): Query<GapQuery>) -> ApiResult {
+pub async fn referral_gap(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Query(q): Query<GapQuery>,
+) -> Api<Page<amparo_core::usecases::referrals::GapRow>> {
     let days = gap_days(q.days.as_deref()).map_err(|e| c.err(e))?;
     let page = ListParams { limit: q.limit, cursor: q.cursor, ..Default::default() };
     ok(s.app.referrals().referral_gap(&c.ctx, days, &page).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn services_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
+pub async fn services_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> Api<ServiceView> {
     ok(s.app.referrals().get_service(&c.ctx, &id).await.map_err(|e| c.err(e))?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct ServiceUpdateBody {
     #[serde(flatten)]
     input: amparo_domain::protection::ServiceInput,
@@ -426,25 +534,29 @@ pub async fn services_update(
     c: ApiCaller,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ServiceUpdateBody>,
-) -> ApiResult {
+) -> Api<ServiceView> {
     ok(s.app.referrals().update_service(&c.ctx, &id, &b.input, b.version, b.active).await.map_err(|e| c.err(e))?)
 }
 
 // -- prosecution and coordination ---------------------------------------------------------
 
-pub async fn cases_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
+pub async fn cases_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> Api<Page<CaseSummary>> {
     ok(s.app.prosecution().list_cases(&c.ctx, &q).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn cases_open(State(s): State<AppState>, c: ApiCaller, ApiJson(input): ApiJson<amparo_domain::cases::CaseInput>) -> ApiResult {
+pub async fn cases_open(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    ApiJson(input): ApiJson<amparo_domain::cases::CaseInput>,
+) -> ApiCreated<CaseSummary> {
     created(s.app.prosecution().open_case(&c.ctx, &input).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn cases_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
+pub async fn cases_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> Api<CaseDetail> {
     let case = s.app.prosecution().get_case(&c.ctx, &id).await.map_err(|e| c.err(e))?;
     let charges = s.app.prosecution().case_charges(&c.ctx, &id).await.map_err(|e| c.err(e))?;
     let shares = s.app.coordination().case_shares(&c.ctx, &id).await.map_err(|e| c.err(e))?;
-    ok(json!({ "case": case, "charges": charges, "shares": shares }))
+    ok(CaseDetail { case, charges, shares })
 }
 
 pub async fn cases_update(
@@ -452,7 +564,7 @@ pub async fn cases_update(
     c: ApiCaller,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_core::usecases::cases::CaseUpdate>,
-) -> ApiResult {
+) -> Api<CaseSummary> {
     ok(s.app.prosecution().update_case(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
@@ -461,7 +573,7 @@ pub async fn cases_link(
     c: ApiCaller,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_core::usecases::cases::LinkInput>,
-) -> ApiResult {
+) -> ApiCreated<amparo_core::usecases::cases::LinkView> {
     created(s.app.prosecution().link_person(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
@@ -470,15 +582,23 @@ pub async fn cases_event(
     c: ApiCaller,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_domain::cases::EventInput>,
-) -> ApiResult {
+) -> ApiCreated<amparo_core::usecases::cases::EventView> {
     created(s.app.prosecution().add_event(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn cases_timeline(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
+pub async fn cases_timeline(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+) -> Api<Vec<amparo_core::usecases::timeline::TimelineItem>> {
     ok(s.app.prosecution().case_timeline(&c.ctx, &id).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn cases_seen(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
+pub async fn cases_seen(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+) -> Api<Vec<amparo_core::usecases::sharing::SeenEntry>> {
     ok(s.app.coordination().who_has_seen(&c.ctx, &id).await.map_err(|e| c.err(e))?)
 }
 
@@ -487,7 +607,7 @@ pub async fn charges_file(
     c: ApiCaller,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_domain::cases::ChargeInput>,
-) -> ApiResult {
+) -> ApiCreated<ChargeView> {
     created(s.app.prosecution().file_charge(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
@@ -496,7 +616,7 @@ pub async fn charges_decide(
     c: ApiCaller,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_domain::cases::DecisionOnChargeInput>,
-) -> ApiResult {
+) -> Api<ChargeView> {
     ok(s.app.prosecution().decide_charge(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
@@ -505,7 +625,7 @@ pub async fn charges_appeal(
     c: ApiCaller,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_core::usecases::prosecution::AppealInput>,
-) -> ApiResult {
+) -> Api<ChargeView> {
     ok(s.app.prosecution().add_appeal(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
@@ -514,7 +634,7 @@ pub async fn cases_share(
     c: ApiCaller,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_core::usecases::sharing::ShareInput>,
-) -> ApiResult {
+) -> ApiCreated<ShareView> {
     created(s.app.coordination().share_case(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?)
 }
 
@@ -523,12 +643,12 @@ pub async fn cases_transfer(
     c: ApiCaller,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<amparo_core::usecases::sharing::ShareInput>,
-) -> ApiResult {
+) -> Api<Transferred> {
     s.app.coordination().transfer_case(&c.ctx, &id, &input).await.map_err(|e| c.err(e))?;
-    ok(json!({ "transferred": true }))
+    ok(Transferred { transferred: true })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct VersionedAction {
     #[serde(default)]
     action: String,
@@ -541,31 +661,41 @@ pub async fn shares_answer(
     c: ApiCaller,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<VersionedAction>,
-) -> ApiResult {
+) -> Api<ShareView> {
     ok(s.app.coordination().answer_share(&c.ctx, &id, &b.action, b.version).await.map_err(|e| c.err(e))?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct ShareRequestBody {
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     reference: String,
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     purpose: String,
     #[serde(default)]
     until: String,
 }
 
 /// Answers the same whether or not the reference exists.
-pub async fn shares_request(State(s): State<AppState>, c: ApiCaller, ApiJson(b): ApiJson<ShareRequestBody>) -> ApiResult {
+pub async fn shares_request(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    ApiJson(b): ApiJson<ShareRequestBody>,
+) -> Result<Reply<Requested, 202>, WebError> {
     s.app.coordination().request_share(&c.ctx, &b.reference, &b.purpose, &b.until).await.map_err(|e| c.err(e))?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "status": "requested" }))))
+    Ok(Reply(Requested { status: "requested" }))
 }
 
-pub async fn alerts_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
+pub async fn alerts_list(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Query(q): Query<ListParams>,
+) -> Api<Page<amparo_core::usecases::alerts::AlertView>> {
     ok(s.app.coordination().list_alerts(&c.ctx, &q).await.map_err(|e| c.err(e))?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct AlertDecision {
     #[serde(default)]
     decision: String,
@@ -578,22 +708,22 @@ pub async fn alerts_decide(
     c: ApiCaller,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<AlertDecision>,
-) -> ApiResult {
+) -> Api<Decided> {
     s.app.coordination().decide_alert(&c.ctx, &id, &b.decision, b.version).await.map_err(|e| c.err(e))?;
-    ok(json!({ "decided": true }))
+    ok(Decided { decided: true })
 }
 
-pub async fn matches_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
+pub async fn matches_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> Api<Page<MatchView>> {
     let all = s.app.linkage().list_matches(&c.ctx).await.map_err(|e| c.err(e))?;
     // By id, a key no new candidate pair can shift (the review order is the UI's queue).
     ok(s.app.page_in_memory(&c.ctx, "matches", all, |m| m.id.clone(), &q).map_err(|e| c.err(e))?)
 }
 
-pub async fn matches_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> ApiResult {
+pub async fn matches_get(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>) -> Api<MatchView> {
     ok(s.app.linkage().get_match(&c.ctx, &id).await.map_err(|e| c.err(e))?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct PurposeBody {
     #[serde(default)]
     purpose: String,
@@ -604,11 +734,11 @@ pub async fn matches_reveal(
     c: ApiCaller,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<PurposeBody>,
-) -> ApiResult {
+) -> Api<MatchView> {
     ok(s.app.linkage().reveal_match(&c.ctx, &id, &b.purpose).await.map_err(|e| c.err(e))?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct MatchDecisionBody {
     #[serde(default)]
     decision: String,
@@ -623,31 +753,35 @@ pub async fn matches_decide(
     c: ApiCaller,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<MatchDecisionBody>,
-) -> ApiResult {
+) -> Api<MatchView> {
     ok(s.app.linkage().decide_match(&c.ctx, &id, &b.decision, &b.reason, b.version).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn linkage_run(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
+pub async fn linkage_run(State(s): State<AppState>, c: ApiCaller) -> Api<amparo_core::usecases::linkage::LinkRunSummary> {
     ok(s.app.linkage().run_linkage(&c.ctx).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn linkage_status(State(s): State<AppState>, c: ApiCaller) -> ApiResult {
+pub async fn linkage_status(State(s): State<AppState>, c: ApiCaller) -> Api<amparo_core::usecases::linkage::LinkRunStatus> {
     ok(s.app.linkage().linkage_run_status(&c.ctx).await.map_err(|e| c.err(e))?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct YearQuery {
     #[serde(default)]
     year: String,
 }
 
-pub async fn victims_identified(State(s): State<AppState>, c: ApiCaller, Query(q): Query<YearQuery>) -> ApiResult {
+pub async fn victims_identified(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Query(q): Query<YearQuery>,
+) -> Api<amparo_core::usecases::statistics::IdentifiedCount> {
     // A missing or malformed year reaches the core as 0: it authorizes first, then refuses it.
     let year: i32 = q.year.trim().parse().unwrap_or(0);
     ok(s.app.statistics().victims_identified(&c.ctx, year).await.map_err(|e| c.err(e))?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct AnnualQuery {
     #[serde(default)]
     year: String,
@@ -657,7 +791,11 @@ pub struct AnnualQuery {
     org: String,
 }
 
-pub async fn annual_report(State(s): State<AppState>, c: ApiCaller, Query(q): Query<AnnualQuery>) -> ApiResult {
+pub async fn annual_report(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Query(q): Query<AnnualQuery>,
+) -> Api<amparo_core::usecases::statistics::AnnualReport> {
     let opt = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
     let query = amparo_core::usecases::statistics::ReportQuery {
         year: q.year.trim().parse().unwrap_or(0),
@@ -669,12 +807,20 @@ pub async fn annual_report(State(s): State<AppState>, c: ApiCaller, Query(q): Qu
     ok(s.app.statistics().annual_report(&c.ctx, &query).await.map_err(|e| c.err(e))?)
 }
 
-pub async fn statutes_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
+pub async fn statutes_list(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Query(q): Query<ListParams>,
+) -> Api<Page<amparo_domain::cases::Statute>> {
     let all = s.app.prosecution().list_statutes(&c.ctx).await.map_err(|e| c.err(e))?;
     ok(s.app.page_in_memory(&c.ctx, "statutes", all, |x| format!("{}\u{1f}{}", x.country, x.id), &q).map_err(|e| c.err(e))?)
 }
 
-pub async fn prevention_list(State(s): State<AppState>, c: ApiCaller, Query(q): Query<ListParams>) -> ApiResult {
+pub async fn prevention_list(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Query(q): Query<ListParams>,
+) -> Api<Page<amparo_core::usecases::prevention::PreventionView>> {
     ok(s.app.protection().prevention_page(&c.ctx, &q).await.map_err(|e| c.err(e))?)
 }
 
@@ -682,22 +828,28 @@ pub async fn prevention_create(
     State(s): State<AppState>,
     c: ApiCaller,
     ApiJson(input): ApiJson<amparo_core::usecases::prevention::PreventionInput>,
-) -> ApiResult {
+) -> ApiCreated<amparo_core::usecases::prevention::PreventionView> {
     created(s.app.protection().record_prevention(&c.ctx, &input).await.map_err(|e| c.err(e))?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct SearchQuery {
+    /// 2 to 200 characters (not counting spaces at either end).
     #[serde(default)]
+    #[schemars(length(min = 2, max = 200))]
     q: String,
 }
 
 /// Only what the caller may open; no count or hint of anything else.
-pub async fn search(State(s): State<AppState>, c: ApiCaller, Query(q): Query<SearchQuery>) -> ApiResult {
+pub async fn search(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Query(q): Query<SearchQuery>,
+) -> Api<Vec<amparo_core::usecases::search::SearchHit>> {
     ok(s.app.coordination().search(&c.ctx, &q.q, 50).await.map_err(|e| c.err(e))?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct UploadQuery {
     #[serde(default)]
     filename: String,
@@ -710,7 +862,7 @@ pub async fn attachments_upload(
     Path(id): Path<String>,
     Query(q): Query<UploadQuery>,
     body: axum::body::Bytes,
-) -> ApiResult {
+) -> ApiCreated<amparo_core::usecases::attachments::AttachmentInfo> {
     created(s.app.protection().add_attachment(&c.ctx, &id, &q.filename, &body).await.map_err(|e| c.err(e))?)
 }
 
@@ -723,7 +875,7 @@ pub async fn attachments_get(
     Ok(crate::ui::cases::download(file))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub struct HearingBody {
     #[serde(default)]
     kind: String,
@@ -733,7 +885,12 @@ pub struct HearingBody {
     version: i64,
 }
 
-pub async fn cases_hearing(State(s): State<AppState>, c: ApiCaller, Path(id): Path<String>, ApiJson(b): ApiJson<HearingBody>) -> ApiResult {
+pub async fn cases_hearing(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<HearingBody>,
+) -> ApiCreated<Recorded> {
     s.app.prosecution().add_hearing(&c.ctx, &id, &b.kind, &b.date, b.version).await.map_err(|e| c.err(e))?;
-    created(json!({ "recorded": true }))
+    created(Recorded { recorded: true })
 }

@@ -10,6 +10,7 @@ mod error;
 mod extract;
 mod idempotency;
 mod openapi;
+pub use openapi::build as openapi_document;
 mod refill;
 pub mod routes;
 /// Strings and report renderings live in `amparo-render`; their old paths still resolve.

@@ -2,9 +2,11 @@
 //! OpenAPI document and the authorization test all come from here, so a route cannot exist
 //! without the test knowing about it.
 
+use crate::openapi::describe::{DescribeFn, DescribeHandler};
 use crate::{AppState, api, assets, openapi, ui};
 use axum::Router;
-use axum::routing::{MethodRouter, get, post, put};
+use axum::handler::Handler;
+use axum::routing::{MethodFilter, MethodRouter, get, on, post};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RouteKind {
@@ -16,12 +18,14 @@ pub enum RouteKind {
     Api,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct RouteSpec {
     pub method: &'static str,
     pub path: &'static str,
     pub kind: RouteKind,
     pub summary: &'static str,
+    /// For API routes: what the handler's own types say of its body, query and reply.
+    pub describe: Option<DescribeFn>,
 }
 
 struct Builder {
@@ -32,7 +36,37 @@ struct Builder {
 impl Builder {
     fn add(mut self, method: &'static str, path: &'static str, kind: RouteKind, summary: &'static str, mr: MethodRouter<AppState>) -> Self {
         self.router = self.router.route(path, mr);
-        self.specs.push(RouteSpec { method, path, kind, summary });
+        self.specs.push(RouteSpec { method, path, kind, summary, describe: None });
+        self
+    }
+
+    /// An API route: bearer token, and described in the OpenAPI document from the handler's
+    /// own types.
+    fn api<H, T, M>(self, method: &'static str, path: &'static str, summary: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState> + DescribeHandler<M>,
+        T: 'static,
+    {
+        let filter = match method {
+            "POST" => MethodFilter::POST,
+            "PUT" => MethodFilter::PUT,
+            "DELETE" => MethodFilter::DELETE,
+            _ => MethodFilter::GET,
+        };
+        self.api_routed(method, path, summary, <H as DescribeHandler<M>>::describe, on(filter, handler))
+    }
+
+    /// An API route whose method router needs more than the handler (a larger body limit).
+    fn api_routed(
+        mut self,
+        method: &'static str,
+        path: &'static str,
+        summary: &'static str,
+        describe: DescribeFn,
+        mr: MethodRouter<AppState>,
+    ) -> Self {
+        self.router = self.router.route(path, mr);
+        self.specs.push(RouteSpec { method, path, kind: RouteKind::Api, summary, describe: Some(describe) });
         self
     }
 }
@@ -40,6 +74,11 @@ impl Builder {
 /// Uploads may be larger than forms: the attachment limit plus room for the form around it.
 fn upload_limit() -> axum::extract::DefaultBodyLimit {
     axum::extract::DefaultBodyLimit::max(amparo_domain::attachment::MAX_ATTACHMENT_BYTES + 64 * 1024)
+}
+
+/// The description of a handler, for `Builder::api_routed`.
+fn describe_of<H: DescribeHandler<M>, M>(_handler: H) -> DescribeFn {
+    <H as DescribeHandler<M>>::describe
 }
 
 /// Build the router (without state) and the list of routes.
@@ -168,138 +207,99 @@ pub fn catalogue() -> (Router<AppState>, Vec<RouteSpec>) {
         .add("POST", "/public/status", Public, "See that a report was received", post(ui::public::status))
         .add("POST", "/public/follow-up", Public, "Add information to an anonymous report", post(ui::public::follow_up))
         .add("GET", "/api/v1/openapi.json", Public, "This OpenAPI document", get(openapi::document))
-        .add("GET", "/api/v1/me", Api, "The calling user", get(api::me))
-        .add("GET", "/api/v1/organisations", Api, "List organisations", get(api::orgs_list))
-        .add("POST", "/api/v1/organisations", Api, "Create an organisation", post(api::orgs_create))
-        .add("GET", "/api/v1/organisations/{id}", Api, "Get an organisation", get(api::orgs_get))
-        .add("PUT", "/api/v1/organisations/{id}", Api, "Update an organisation (with version)", put(api::orgs_update))
-        .add("GET", "/api/v1/users", Api, "List users the caller may manage", get(api::users_list))
-        .add("POST", "/api/v1/users", Api, "Create a user", post(api::users_create))
-        .add("GET", "/api/v1/users/{id}", Api, "Get a user", get(api::users_get))
-        .add("PUT", "/api/v1/users/{id}", Api, "Update a user (with version)", put(api::users_update))
-        .add("GET", "/api/v1/audit", Api, "Audit entries, filtered", get(api::audit_list))
-        .add("GET", "/api/v1/persons", Api, "Persons of the caller's organisation (pseudonymous)", get(api::persons_list))
-        .add("POST", "/api/v1/persons", Api, "Record a person", post(api::persons_create))
-        .add("GET", "/api/v1/persons/{id}", Api, "Get a person (pseudonymous)", get(api::persons_get))
-        .add("POST", "/api/v1/persons/{id}/reveal", Api, "Reveal identity for a stated purpose", post(api::persons_reveal))
-        .add("PUT", "/api/v1/persons/{id}", Api, "Update a person (with version)", put(api::persons_update))
-        .add("GET", "/api/v1/persons/{id}/file", Api, "A person's screenings, decisions, referrals, assistance", get(api::persons_file))
-        .add("POST", "/api/v1/persons/{id}/screenings", Api, "Record a screening against a person", post(api::screenings_create))
-        .add("POST", "/api/v1/persons/{id}/decisions", Api, "Record an identification decision", post(api::decisions_create))
-        .add("POST", "/api/v1/persons/{id}/referrals", Api, "Refer a person to a service", post(api::referrals_create))
-        .add("POST", "/api/v1/persons/{id}/assistance", Api, "Record assistance or participation", post(api::assistance_create))
-        .add("GET", "/api/v1/screenings/{id}", Api, "Get a screening", get(api::screenings_get))
-        .add("PUT", "/api/v1/screenings/{id}", Api, "Update a draft screening (with version)", put(api::screenings_update))
-        .add("GET", "/api/v1/screening-instruments", Api, "List screening instruments", get(api::instruments_list))
-        .add("POST", "/api/v1/screening-instruments", Api, "Publish a new instrument version", post(api::instruments_publish))
-        .add(
-            "GET",
-            "/api/v1/screening-instruments/{id}",
-            Api,
-            "Sets, dimensions, indicators with strength, rules",
-            get(api::instruments_get),
-        )
-        .add(
-            "POST",
-            "/api/v1/screening-instruments/{id}/evaluate",
-            Api,
-            "Evaluate indicators (stores nothing)",
-            post(api::instruments_evaluate),
-        )
-        .add("GET", "/api/v1/reports", Api, "The caller's unit queue and reports sent on", get(api::reports_list))
-        .add("POST", "/api/v1/reports", Api, "Record a report", post(api::reports_create))
-        .add("GET", "/api/v1/reports/{id}", Api, "A report with narrative", get(api::reports_get))
-        .add("POST", "/api/v1/reports/{id}/triage", Api, "Acknowledge, act, reassign or close", post(api::reports_triage))
-        .add("POST", "/api/v1/operations", Api, "Record a police operation", post(api::operations_create))
-        .add("POST", "/api/v1/inspections", Api, "Record a labour inspection", post(api::inspections_create))
-        .add("GET", "/api/v1/services", Api, "Services directory (?kind=shelter)", get(api::services_list))
-        .add("POST", "/api/v1/services", Api, "Add a service", post(api::services_create))
-        .add("GET", "/api/v1/services/{id}", Api, "A service", get(api::services_get))
-        .add("PUT", "/api/v1/services/{id}", Api, "Update a service (with version)", put(api::services_update))
-        .add("GET", "/api/v1/referrals", Api, "Referrals received and sent", get(api::referrals_list))
-        .add("POST", "/api/v1/referrals/{id}/act", Api, "Move a referral along its lifecycle", post(api::referrals_act))
-        .add("GET", "/api/v1/referral-gap", Api, "Identified victims not referred after ?days=N", get(api::referral_gap))
-        .add("GET", "/api/v1/cases", Api, "Cases the caller's organisation owns or holds a share of", get(api::cases_list))
-        .add("POST", "/api/v1/cases", Api, "Open a case from reports, operations or inspections", post(api::cases_open))
-        .add("GET", "/api/v1/cases/{id}", Api, "A case with its links, events, tasks, charges and shares", get(api::cases_get))
-        .add("POST", "/api/v1/cases/{id}", Api, "Change a case's status or add a note (with version)", post(api::cases_update))
-        .add("POST", "/api/v1/cases/{id}/links", Api, "Link a person in a role (complicity flag on suspects)", post(api::cases_link))
-        .add("POST", "/api/v1/cases/{id}/events", Api, "Add a recruitment, transit or exploitation event", post(api::cases_event))
-        .add("GET", "/api/v1/cases/{id}/timeline", Api, "The case timeline across agencies", get(api::cases_timeline))
-        .add("GET", "/api/v1/cases/{id}/seen", Api, "Who has seen or changed the case (owner)", get(api::cases_seen))
-        .add("POST", "/api/v1/cases/{id}/charges", Api, "File a charge against a defendant", post(api::charges_file))
-        .add("POST", "/api/v1/cases/{id}/hearings", Api, "Record a hearing (held or scheduled)", post(api::cases_hearing))
-        .add("POST", "/api/v1/cases/{id}/shares", Api, "Share the case with an organisation", post(api::cases_share))
-        .add("POST", "/api/v1/cases/{id}/transfer", Api, "Transfer ownership (history kept)", post(api::cases_transfer))
-        .add(
+        .api("GET", "/api/v1/me", "The calling user", api::me)
+        .api("GET", "/api/v1/organisations", "List organisations", api::orgs_list)
+        .api("POST", "/api/v1/organisations", "Create an organisation", api::orgs_create)
+        .api("GET", "/api/v1/organisations/{id}", "Get an organisation", api::orgs_get)
+        .api("PUT", "/api/v1/organisations/{id}", "Update an organisation (with version)", api::orgs_update)
+        .api("GET", "/api/v1/users", "List users the caller may manage", api::users_list)
+        .api("POST", "/api/v1/users", "Create a user", api::users_create)
+        .api("GET", "/api/v1/users/{id}", "Get a user", api::users_get)
+        .api("PUT", "/api/v1/users/{id}", "Update a user (with version)", api::users_update)
+        .api("GET", "/api/v1/audit", "Audit entries, filtered", api::audit_list)
+        .api("GET", "/api/v1/persons", "Persons of the caller's organisation (pseudonymous)", api::persons_list)
+        .api("POST", "/api/v1/persons", "Record a person", api::persons_create)
+        .api("GET", "/api/v1/persons/{id}", "Get a person (pseudonymous)", api::persons_get)
+        .api("POST", "/api/v1/persons/{id}/reveal", "Reveal identity for a stated purpose", api::persons_reveal)
+        .api("PUT", "/api/v1/persons/{id}", "Update a person (with version)", api::persons_update)
+        .api("GET", "/api/v1/persons/{id}/file", "A person's screenings, decisions, referrals, assistance", api::persons_file)
+        .api("POST", "/api/v1/persons/{id}/screenings", "Record a screening against a person", api::screenings_create)
+        .api("POST", "/api/v1/persons/{id}/decisions", "Record an identification decision", api::decisions_create)
+        .api("POST", "/api/v1/persons/{id}/referrals", "Refer a person to a service", api::referrals_create)
+        .api("POST", "/api/v1/persons/{id}/assistance", "Record assistance or participation", api::assistance_create)
+        .api("GET", "/api/v1/screenings/{id}", "Get a screening", api::screenings_get)
+        .api("PUT", "/api/v1/screenings/{id}", "Update a draft screening (with version)", api::screenings_update)
+        .api("GET", "/api/v1/screening-instruments", "List screening instruments", api::instruments_list)
+        .api("POST", "/api/v1/screening-instruments", "Publish a new instrument version", api::instruments_publish)
+        .api("GET", "/api/v1/screening-instruments/{id}", "Sets, dimensions, indicators with strength, rules", api::instruments_get)
+        .api("POST", "/api/v1/screening-instruments/{id}/evaluate", "Evaluate indicators (stores nothing)", api::instruments_evaluate)
+        .api("GET", "/api/v1/reports", "The caller's unit queue and reports sent on", api::reports_list)
+        .api("POST", "/api/v1/reports", "Record a report", api::reports_create)
+        .api("GET", "/api/v1/reports/{id}", "A report with narrative", api::reports_get)
+        .api("POST", "/api/v1/reports/{id}/triage", "Acknowledge, act, reassign or close", api::reports_triage)
+        .api("POST", "/api/v1/operations", "Record a police operation", api::operations_create)
+        .api("POST", "/api/v1/inspections", "Record a labour inspection", api::inspections_create)
+        .api("GET", "/api/v1/services", "Services directory (?kind=shelter)", api::services_list)
+        .api("POST", "/api/v1/services", "Add a service", api::services_create)
+        .api("GET", "/api/v1/services/{id}", "A service", api::services_get)
+        .api("PUT", "/api/v1/services/{id}", "Update a service (with version)", api::services_update)
+        .api("GET", "/api/v1/referrals", "Referrals received and sent", api::referrals_list)
+        .api("POST", "/api/v1/referrals/{id}/act", "Move a referral along its lifecycle", api::referrals_act)
+        .api("GET", "/api/v1/referral-gap", "Identified victims not referred after ?days=N", api::referral_gap)
+        .api("GET", "/api/v1/cases", "Cases the caller's organisation owns or holds a share of", api::cases_list)
+        .api("POST", "/api/v1/cases", "Open a case from reports, operations or inspections", api::cases_open)
+        .api("GET", "/api/v1/cases/{id}", "A case with its links, events, tasks, charges and shares", api::cases_get)
+        .api("POST", "/api/v1/cases/{id}", "Change a case's status or add a note (with version)", api::cases_update)
+        .api("POST", "/api/v1/cases/{id}/links", "Link a person in a role (complicity flag on suspects)", api::cases_link)
+        .api("POST", "/api/v1/cases/{id}/events", "Add a recruitment, transit or exploitation event", api::cases_event)
+        .api("GET", "/api/v1/cases/{id}/timeline", "The case timeline across agencies", api::cases_timeline)
+        .api("GET", "/api/v1/cases/{id}/seen", "Who has seen or changed the case (owner)", api::cases_seen)
+        .api("POST", "/api/v1/cases/{id}/charges", "File a charge against a defendant", api::charges_file)
+        .api("POST", "/api/v1/cases/{id}/hearings", "Record a hearing (held or scheduled)", api::cases_hearing)
+        .api("POST", "/api/v1/cases/{id}/shares", "Share the case with an organisation", api::cases_share)
+        .api("POST", "/api/v1/cases/{id}/transfer", "Transfer ownership (history kept)", api::cases_transfer)
+        .api_routed(
             "POST",
             "/api/v1/cases/{id}/attachments",
-            Api,
             "Attach a file (body = the file, ?filename=)",
+            describe_of(api::attachments_upload),
             post(api::attachments_upload).layer(upload_limit()),
         )
-        .add("GET", "/api/v1/attachments/{id}", Api, "Download an attachment", get(api::attachments_get))
-        .add("POST", "/api/v1/charges/{id}/decision", Api, "Verdict and sentence for a defendant", post(api::charges_decide))
-        .add("POST", "/api/v1/charges/{id}/appeals", Api, "Record an appeal", post(api::charges_appeal))
-        .add("POST", "/api/v1/shares/{id}", Api, "Grant, refuse or revoke a share", post(api::shares_answer))
-        .add("POST", "/api/v1/share-requests", Api, "Ask for a share of a case by reference", post(api::shares_request))
-        .add(
-            "GET",
-            "/api/v1/matches",
-            Api,
-            "Record-linkage candidate pairs and links touching the caller's persons",
-            get(api::matches_list),
-        )
-        .add("GET", "/api/v1/matches/{id}", Api, "A candidate pair (no identities; see …/reveal)", get(api::matches_get))
-        .add(
-            "POST",
-            "/api/v1/matches/{id}/reveal",
-            Api,
-            "Both identities of a pair, for a stated purpose: {purpose}",
-            post(api::matches_reveal),
-        )
-        .add(
-            "POST",
-            "/api/v1/matches/{id}/decision",
-            Api,
-            "Confirm, reject or undo a link: {decision, reason, version}",
-            post(api::matches_decide),
-        )
-        .add(
+        .api("GET", "/api/v1/attachments/{id}", "Download an attachment", api::attachments_get)
+        .api("POST", "/api/v1/charges/{id}/decision", "Verdict and sentence for a defendant", api::charges_decide)
+        .api("POST", "/api/v1/charges/{id}/appeals", "Record an appeal", api::charges_appeal)
+        .api("POST", "/api/v1/shares/{id}", "Grant, refuse or revoke a share", api::shares_answer)
+        .api("POST", "/api/v1/share-requests", "Ask for a share of a case by reference", api::shares_request)
+        .api("GET", "/api/v1/matches", "Record-linkage candidate pairs and links touching the caller's persons", api::matches_list)
+        .api("GET", "/api/v1/matches/{id}", "A candidate pair (no identities; see …/reveal)", api::matches_get)
+        .api("POST", "/api/v1/matches/{id}/reveal", "Both identities of a pair, for a stated purpose: {purpose}", api::matches_reveal)
+        .api("POST", "/api/v1/matches/{id}/decision", "Confirm, reject or undo a link: {decision, reason, version}", api::matches_decide)
+        .api(
             "POST",
             "/api/v1/linkage/run",
-            Api,
             "Run record linkage over every person now (or join the run under way); answers with what it found",
-            post(api::linkage_run),
+            api::linkage_run,
         )
-        .add(
-            "GET",
-            "/api/v1/linkage/status",
-            Api,
-            "Whether a linkage run is under way, and what the last one found",
-            get(api::linkage_status),
-        )
-        .add(
+        .api("GET", "/api/v1/linkage/status", "Whether a linkage run is under way, and what the last one found", api::linkage_status)
+        .api(
             "GET",
             "/api/v1/statistics/victims-identified",
-            Api,
             "Victims identified in ?year=YYYY, counted once per person",
-            get(api::victims_identified),
+            api::victims_identified,
         )
-        .add(
+        .api(
             "GET",
             "/api/v1/statistics/annual",
-            Api,
             "The annual report (?year=&region=&org=) as JSON; small cells hidden from roles that may not see persons",
-            get(api::annual_report),
+            api::annual_report,
         )
-        .add("GET", "/api/v1/alerts", Api, "Cross-agency match alerts about the caller's persons", get(api::alerts_list))
-        .add("POST", "/api/v1/alerts/{id}", Api, "Decide an alert: confirm or not the same person", post(api::alerts_decide))
-        .add("GET", "/api/v1/search", Api, "Full-text search (?q=): only records the caller may open", get(api::search))
-        .add("GET", "/api/v1/statutes", Api, "Statutes with effective dates and ranges", get(api::statutes_list))
-        .add("GET", "/api/v1/prevention", Api, "Prevention register", get(api::prevention_list))
-        .add("POST", "/api/v1/prevention", Api, "Record a campaign or training", post(api::prevention_create))
-        .add("GET", "/api/v1/countries", Api, "ISO 3166 countries", get(api::countries))
-        .add("GET", "/api/v1/areas", Api, "Administrative areas (?country=PE&parent=PE-16)", get(api::areas));
+        .api("GET", "/api/v1/alerts", "Cross-agency match alerts about the caller's persons", api::alerts_list)
+        .api("POST", "/api/v1/alerts/{id}", "Decide an alert: confirm or not the same person", api::alerts_decide)
+        .api("GET", "/api/v1/search", "Full-text search (?q=): only records the caller may open", api::search)
+        .api("GET", "/api/v1/statutes", "Statutes with effective dates and ranges", api::statutes_list)
+        .api("GET", "/api/v1/prevention", "Prevention register", api::prevention_list)
+        .api("POST", "/api/v1/prevention", "Record a campaign or training", api::prevention_create)
+        .api("GET", "/api/v1/countries", "ISO 3166 countries", api::countries)
+        .api("GET", "/api/v1/areas", "Administrative areas (?country=PE&parent=PE-16)", api::areas);
     (b.router, b.specs)
 }

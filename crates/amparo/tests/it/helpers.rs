@@ -197,7 +197,9 @@ pub async fn call(t: &TestApp, tok: &str, method: &str, path: &str, body: serde_
     };
     let r = req.bearer_auth(tok).send().await.unwrap();
     let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    let answer = r.json().await.unwrap_or(serde_json::Value::Null);
+    crate::contract::check(method, path, (method != "GET").then_some(&body), status, &answer);
+    (status, answer)
 }
 
 /// A running `amparo` process (`serve`, `demo`), killed when dropped: a failing test leaves

@@ -9,6 +9,7 @@ mod authz;
 mod browser;
 mod cases;
 mod cli;
+mod contract;
 mod features;
 mod fuzz;
 mod hardening;

@@ -145,10 +145,13 @@ async fn every_paged_list_in_the_api_document_pages_and_refuses_bad_values() {
     }
     let mut checked = 0;
     for (path, ops) in doc["paths"].as_object().unwrap() {
-        let paged = ops["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/Page";
-        if !paged {
+        // A page of each list's own item type (`PersonPage`, `CaseSummaryPage`…), each the
+        // `{items, next_cursor}` envelope.
+        let reply = ops["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].as_str().unwrap_or("");
+        let Some(name) = reply.strip_prefix("#/components/schemas/").filter(|n| n.ends_with("Page")) else {
             continue;
-        }
+        };
+        assert_eq!(doc["components"]["schemas"][name]["required"], json!(["items", "next_cursor"]), "{path}: {name}");
         // The first of the demo's desks that may read the list.
         let mut who = None;
         for tok in &tokens {

@@ -26,9 +26,13 @@ impl PageRequest {
 }
 
 /// One page of a list, with the cursor of the next page (`None` on the last page).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "{T}Page")]
 pub struct Page<T> {
+    /// In the list's stable order.
     pub items: Vec<T>,
+    /// Pass as `?cursor=` for the next page; null on the last page. Made for this caller and
+    /// this list only.
     pub next_cursor: Option<String>,
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub use amparo_domain::states::AttachmentStatus;
 
 /// What is shown of an attachment (and kept in clear).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AttachmentInfo {
     pub id: String,
     pub case_id: String,
@@ -21,7 +21,7 @@ pub struct AttachmentInfo {
 }
 
 /// What is sealed: the file name and the content (base64).
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AttachmentSealed {
     pub filename: String,
     pub content: String,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 pub use amparo_domain::states::LinkStatus;
 
 /// One step of a case's (or a share's) history.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CaseStep {
     pub at: i64,
     pub by: String,
@@ -22,14 +22,14 @@ pub struct CaseStep {
 }
 
 /// A hearing held or scheduled.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Hearing {
     pub date: String,
     pub kind: HearingKind,
 }
 
 /// A note on a case (sealed with the case).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CaseNote {
     pub at: i64,
     pub by: String,
@@ -38,7 +38,7 @@ pub struct CaseNote {
 }
 
 /// What a case keeps in clear.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct CaseAttrs {
     pub title: String,
@@ -59,7 +59,7 @@ pub struct CaseAttrs {
 }
 
 /// What a case seals.
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct CaseSecrets {
     pub notes: Vec<CaseNote>,
@@ -118,7 +118,7 @@ impl Row for Case {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct CaseLinkAttrs {
     /// On a suspect: a public official is involved, which restricts the case.

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 const RECORDED: &str = "recorded";
 
 /// What a decision keeps in clear.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DecisionAttrs {
     /// HTCDS `vic_TraffickingStatusDecisionMakingOrg`.
     pub deciding_org_type: DecidingOrg,
@@ -23,7 +23,7 @@ pub struct DecisionAttrs {
 }
 
 /// What a decision seals.
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DecisionSecrets {
     pub basis: Option<String>,
 }

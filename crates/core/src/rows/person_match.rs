@@ -17,7 +17,7 @@ pub use amparo_domain::states::MatchStatus;
 const KIND: &str = "record_linkage";
 
 /// One field's part in the score.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Contribution {
     pub field: String,
     pub level: String,
@@ -26,7 +26,7 @@ pub struct Contribution {
 }
 
 /// One decision on a pair (its reason is sealed apart, see `MatchSecrets`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MatchDecision {
     pub decision: String,
     pub by: String,
@@ -38,7 +38,7 @@ pub struct MatchDecision {
 }
 
 /// What a pair keeps in clear.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MatchAttrs {
     pub probability: f64,
     pub contributions: Vec<Contribution>,
@@ -47,7 +47,7 @@ pub struct MatchAttrs {
 }
 
 /// The decisions' free-text reasons, in order (sealed).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MatchSecrets {
     pub reasons: Vec<String>,
 }
@@ -119,7 +119,7 @@ impl PairState {
     /// From a lean read (`attrs` holds at most `probability`) or a whole row.
     pub fn from_lean(r: &RecordRow) -> CoreResult<PairState> {
         let t = RecordTable::PersonMatches;
-        #[derive(Deserialize)]
+        #[derive(Deserialize, schemars::JsonSchema)]
         struct Scored {
             probability: Option<f64>,
         }

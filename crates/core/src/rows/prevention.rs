@@ -10,7 +10,7 @@ use amparo_domain::{OrgId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// An entry as shown and as kept.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PreventionView {
     pub id: String,
     pub org_id: String,

@@ -11,12 +11,12 @@ use amparo_domain::{OrgId, PersonId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// A referral's id.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct ReferralId(pub String);
 
 /// One step of a referral's history: who moved it to which status, when and why.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ReferralStep {
     pub at: i64,
     pub by: String,
@@ -28,7 +28,7 @@ pub struct ReferralStep {
 }
 
 /// What is kept of a referral in clear.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ReferralAttrs {
     pub service_name: String,
     pub consent: Option<Consent>,
@@ -37,7 +37,7 @@ pub struct ReferralAttrs {
 }
 
 /// What is sealed: who consented, why there was no consent, notes.
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ReferralSecrets {
     pub consent_name: Option<String>,
     pub no_consent_reason: Option<String>,

@@ -11,7 +11,7 @@ use amparo_domain::policy::{Action, Actor, Relation};
 use ed25519_dalek::{Signature, SigningKey, Verifier};
 use std::collections::HashMap;
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
 pub struct VerifyReport {
     pub entries: i64,
     pub checkpoints: usize,
@@ -24,7 +24,7 @@ pub struct VerifyReport {
 /// ticket, a printed page. `amparo audit verify --anchor FILE` checks that the chain still
 /// holds it, which detects rolling the whole database back or putting an older signed head
 /// back after cutting the tail. It says nothing about anyone (a sequence number and hashes).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Anchor {
     pub format: String,
     pub seq: i64,

@@ -8,7 +8,7 @@ use crate::random::RandomExt;
 use crate::store::{ENCRYPTED_COLUMNS, EncryptedCell, TableRows};
 use amparo_domain::policy::{Action, Relation};
 
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, schemars::JsonSchema)]
 pub struct RotationReport {
     pub new_version: u32,
     pub cells_reencrypted: usize,

@@ -25,7 +25,7 @@ pub struct UserAdminRow {
 }
 
 /// Editable profile fields, with the version the editor saw.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 pub struct UserUpdate {
     pub display_name: String,
     pub roles: Vec<String>,

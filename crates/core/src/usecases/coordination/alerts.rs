@@ -24,7 +24,7 @@ use serde::Serialize;
 
 const MATCH_PURPOSE: &str = "amparo person match v1";
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct AlertView {
     pub id: String,
     /// The caller's own person (pseudonymous code).

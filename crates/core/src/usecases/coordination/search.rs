@@ -36,14 +36,14 @@ use std::collections::HashMap;
 const SNAPSHOT_PURPOSE: &str = "amparo search snapshot v1";
 
 /// What a saved snapshot holds.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct SnapshotSaved {
     pub seq: i64,
     pub bytes: u64,
     pub docs: u64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct SearchHit {
     /// `person`, `report` or `case`.
     pub kind: String,

@@ -23,19 +23,22 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) use crate::usecases::case_views::ShareAttrs;
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ShareInput {
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub to_org: String,
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub purpose: String,
     #[serde(default)]
     pub until: String,
+    #[schemars(schema_with = "amparo_domain::intake::flag_schema")]
     #[serde(default, deserialize_with = "amparo_domain::intake::flag")]
     pub hide_identities: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ShareView {
     pub id: String,
     pub case_id: String,
@@ -51,7 +54,7 @@ pub struct ShareView {
     pub actions: Vec<&'static str>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct SeenEntry {
     pub at: i64,
     pub org_id: String,

@@ -20,14 +20,16 @@ use amparo_domain::validation::{FieldErrors, optional_text};
 use amparo_domain::{OrgId, PersonId};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ScreeningInput {
     /// Instrument version id or family; default: the newest ILO/EC 2009 version.
     #[serde(default)]
     pub instrument: String,
     /// A set key; when empty it is chosen from the age at exploitation and the exploitation.
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub set: String,
+    #[schemars(schema_with = "amparo_domain::intake::number_text_schema")]
     #[serde(default, deserialize_with = "amparo_domain::intake::number_text")]
     pub age_at_exploitation: String,
     /// `labour` or `sexual`, used to choose the set.
@@ -41,6 +43,7 @@ pub struct ScreeningInput {
     #[serde(default)]
     pub notes: String,
     /// For updating a draft.
+    #[schemars(schema_with = "amparo_domain::intake::number_text_schema")]
     #[serde(default, deserialize_with = "amparo_domain::intake::version_text")]
     pub version: String,
     /// When the screening interview took place (ISO date, not in the future; default
@@ -50,7 +53,7 @@ pub struct ScreeningInput {
     pub screened_on: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ScreeningView {
     pub id: String,
     pub person_id: String,
@@ -69,7 +72,7 @@ pub struct ScreeningView {
     pub version: i64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct DecisionView {
     pub id: String,
     pub person_id: String,

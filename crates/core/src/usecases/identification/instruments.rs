@@ -16,7 +16,7 @@ const RULES_JSON: &str = include_str!("../../../../../data/screening/ilo-ec-2009
 /// The instrument shipped in `data/screening/`: indicators from the CSV (ids carried over),
 /// sets, dimensions and rules from the JSON beside it.
 pub fn builtin_instrument() -> CoreResult<Instrument> {
-    #[derive(Deserialize)]
+    #[derive(Deserialize, schemars::JsonSchema)]
     struct Meta {
         family: String,
         version: i64,

@@ -27,7 +27,7 @@ use amparo_domain::validation::{FieldErrors, required_text};
 use serde::{Deserialize, Serialize};
 
 /// A report as shown in queues (no narrative).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ReportView {
     pub id: String,
     pub reference: Option<String>,
@@ -48,7 +48,7 @@ pub struct ReportView {
     pub version: i64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ReportDetail {
     #[serde(flatten)]
     pub report: ReportView,
@@ -59,21 +59,21 @@ pub struct ReportDetail {
 }
 
 /// What an anonymous reporter gets back, once.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct PublicReceipt {
     pub reference: String,
     pub secret: String,
 }
 
 /// All an anonymous reporter may learn: that the report was received, and when.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct PublicStatus {
     pub reference: String,
     pub received_on: String,
     pub follow_ups: usize,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct TriageInput {
     /// `acknowledge`, `act`, `reassign` or `close`.
     #[serde(default)]
@@ -82,11 +82,13 @@ pub struct TriageInput {
     pub to_org: String,
     #[serde(default)]
     pub reason: String,
+    #[schemars(schema_with = "amparo_domain::intake::number_text_schema")]
     #[serde(default, deserialize_with = "amparo_domain::intake::version_text")]
+    #[schemars(required)]
     pub version: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct OperationView {
     pub id: String,
     pub org_id: OrgId,
@@ -97,7 +99,7 @@ pub struct OperationView {
     pub persons: Vec<Person>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct InspectionView {
     pub id: String,
     pub org_id: OrgId,
@@ -108,13 +110,13 @@ pub struct InspectionView {
     pub persons: Vec<Person>,
 }
 
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Default, Serialize, Deserialize, schemars::JsonSchema)]
 struct OperationSecrets {
     place_detail: Option<String>,
     notes: Option<String>,
 }
 
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Default, Serialize, Deserialize, schemars::JsonSchema)]
 struct InspectionSecrets {
     workplace: String,
     notes: Option<String>,
@@ -125,7 +127,7 @@ struct InspectionSecrets {
 const PUBLIC_REPORTS_PER_HOUR: i64 = 5;
 
 /// A unit's queue page and what it sent on; `next_cursor` pages the queue.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ReportQueue {
     pub queue: Vec<ReportView>,
     pub sent: Vec<ReportView>,

@@ -76,7 +76,7 @@ pub struct LinkageState {
     people: Option<People>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct LinkRunSummary {
     /// "full" or "incremental".
     pub mode: &'static str,

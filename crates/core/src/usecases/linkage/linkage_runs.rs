@@ -23,7 +23,7 @@ use tokio::sync::watch;
 const LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What anyone allowed to run linkage may know of the runs: counts and times, no persons.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema)]
 pub struct LinkRunStatus {
     /// When the run under way was asked for; `None` when none is.
     pub running_since: Option<Timestamp>,
@@ -33,7 +33,7 @@ pub struct LinkRunStatus {
     pub last: Option<FinishedRun>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct FinishedRun {
     pub finished_at: Timestamp,
     /// `None` when the run failed: the server log says why, users see only that it did.

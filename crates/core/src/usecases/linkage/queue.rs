@@ -46,7 +46,7 @@ pub use crate::rows::person_match::{Contribution, MatchDecision};
 /// engine is this sure: each such row tells someone where a similar person is held.
 pub const ONE_SIDED_MIN_PROBABILITY: f64 = 0.8;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct MatchSide {
     pub person_id: String,
     /// Empty when the caller may not see this person.
@@ -62,7 +62,7 @@ pub struct MatchSide {
     pub identity: Option<Identity>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct MatchView {
     pub id: String,
     /// Only for those who may decide: re-reading a score after editing one's own record
@@ -82,7 +82,7 @@ pub struct MatchView {
 }
 
 /// A page of the review queue.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct MatchQueuePage {
     pub rows: Vec<MatchView>,
     /// Pairs in the whole queue.

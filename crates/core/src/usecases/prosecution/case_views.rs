@@ -12,7 +12,7 @@ pub use crate::rows::case::{CaseAttrs, CaseNote, CaseStep, Hearing};
 pub use crate::rows::charge::Appeal;
 pub use crate::rows::share::ShareAttrs;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct CaseSummary {
     pub id: String,
     pub reference: String,
@@ -27,7 +27,7 @@ pub struct CaseSummary {
     pub created_at: i64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct LinkView {
     pub id: String,
     pub person_id: String,
@@ -37,7 +37,7 @@ pub struct LinkView {
     pub official_complicity: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct EventView {
     pub id: String,
     pub kind: String,
@@ -45,7 +45,7 @@ pub struct EventView {
     pub place: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct TaskView {
     pub id: String,
     pub case_id: String,
@@ -60,7 +60,7 @@ pub struct TaskView {
     pub org_id: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct CaseView {
     #[serde(flatten)]
     pub summary: CaseSummary,
@@ -81,7 +81,7 @@ pub struct CaseView {
     pub can_share: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ChargeView {
     pub id: String,
     pub case_id: String,

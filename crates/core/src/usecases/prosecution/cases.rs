@@ -28,27 +28,33 @@ use serde::Deserialize;
 pub(crate) use crate::usecases::case_views::CaseAttrs;
 pub use crate::usecases::case_views::{CaseNote, CaseStep, CaseSummary, CaseView, EventView, Hearing, LinkView, TaskView};
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct CaseUpdate {
     #[serde(default)]
+    #[schemars(with = "amparo_domain::cases::CaseStatus")]
     pub status: String,
     #[serde(default)]
     pub note: String,
+    #[schemars(schema_with = "amparo_domain::intake::number_text_schema")]
     #[serde(default, deserialize_with = "amparo_domain::intake::version_text")]
+    #[schemars(required)]
     pub version: String,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct LinkInput {
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub person_id: String,
     #[serde(default)]
+    #[schemars(with = "amparo_domain::cases::CaseRole")]
     pub role: String,
+    #[schemars(schema_with = "amparo_domain::intake::flag_schema")]
     #[serde(default, deserialize_with = "amparo_domain::intake::flag")]
     pub official_complicity: bool,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct TaskInput {
     #[serde(default)]
     pub title: String,

@@ -53,7 +53,7 @@ pub fn parse_statutes(text: &str) -> CoreResult<Vec<Statute>> {
 
 pub use crate::usecases::case_views::{Appeal, ChargeView};
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct AppealInput {
     #[serde(default)]
     pub filed_on: String,
@@ -61,6 +61,7 @@ pub struct AppealInput {
     pub result: String,
     #[serde(default)]
     pub decided_on: String,
+    #[schemars(schema_with = "amparo_domain::intake::number_text_schema")]
     #[serde(default, deserialize_with = "amparo_domain::intake::version_text")]
     pub version: String,
 }

@@ -14,7 +14,7 @@ use amparo_domain::policy::{Action, Relation};
 use amparo_domain::protection::{days_from_civil, iso_date};
 use serde::Serialize;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct TimelineItem {
     /// `YYYY-MM-DD`.
     pub date: String,

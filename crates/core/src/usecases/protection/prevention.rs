@@ -15,19 +15,24 @@ use amparo_domain::protection::{date_field, days_from_civil};
 use amparo_domain::validation::{FieldErrors, required_text};
 use serde::Deserialize;
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct PreventionInput {
     #[serde(default)]
+    #[schemars(with = "amparo_domain::cases::PreventionKind")]
     pub kind: String,
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub title: String,
     #[serde(default)]
     pub date: String,
     #[serde(default)]
+    #[schemars(required, extend("pattern" = "\\S"))]
     pub place: String,
     #[serde(default)]
+    #[schemars(with = "amparo_domain::cases::Audience")]
     pub audience: String,
     /// People reached (campaign) or trained (training).
+    #[schemars(schema_with = "amparo_domain::intake::number_text_schema")]
     #[serde(default, deserialize_with = "amparo_domain::intake::number_text")]
     pub people: String,
 }

@@ -28,7 +28,7 @@ use amparo_domain::validation::FieldErrors;
 use amparo_domain::{OrgId, PersonId};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ServiceView {
     pub id: String,
     pub org_id: OrgId,
@@ -51,7 +51,7 @@ pub struct ServiceView {
 }
 
 /// An organisation's referrals: received and sent, each a page with its own cursor.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema)]
 pub struct ReferralBoxes {
     pub incoming: Vec<ReferralView>,
     pub outgoing: Vec<ReferralView>,
@@ -61,7 +61,7 @@ pub struct ReferralBoxes {
 
 pub use crate::rows::referral::ReferralStep;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ReferralView {
     pub id: String,
     pub person_id: String,
@@ -81,19 +81,22 @@ pub struct ReferralView {
     pub actions: Vec<&'static str>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ReferralActInput {
     #[serde(default)]
     pub action: String,
     #[serde(default)]
     pub reason: String,
+    #[schemars(schema_with = "amparo_domain::intake::flag_schema")]
     #[serde(default, deserialize_with = "amparo_domain::intake::flag")]
     pub capacity_override: bool,
+    #[schemars(schema_with = "amparo_domain::intake::number_text_schema")]
     #[serde(default, deserialize_with = "amparo_domain::intake::version_text")]
+    #[schemars(required)]
     pub version: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct AssistanceView {
     pub id: String,
     pub person_id: String,
@@ -104,7 +107,7 @@ pub struct AssistanceView {
     pub created_at: i64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct GapRow {
     pub person_id: String,
     pub person_code: String,
@@ -114,7 +117,7 @@ pub struct GapRow {
     pub days_since: i64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct NotificationView {
     pub id: String,
     pub kind: String,
@@ -148,7 +151,7 @@ pub(crate) fn action_for_link(link: &str) -> Action {
 }
 
 /// Everything on a person's page, each part only if the caller may see it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct PersonFile {
     pub person: Person,
     pub screenings: Vec<ScreeningView>,

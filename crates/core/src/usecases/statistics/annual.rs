@@ -28,7 +28,7 @@ pub const REPORT_SCHEMA: &str = "amparo.annual-report/1";
 /// persons (CTDC used k = 11).
 pub const SMALL_CELL_K: u64 = 11;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct IdentifiedCount {
     /// Persons (after linkage) whose identification first became ActualVictim in the year.
     pub persons: usize,
@@ -55,7 +55,7 @@ pub struct ReportQuery {
 
 /// The annual report: the year's figures at the top level (so `prosecutions.cases.total`
 /// is a path), the previous year's under `previous`. See docs/annual-report.md.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct AnnualReport {
     pub schema: &'static str,
     pub generated_at: String,
@@ -89,39 +89,39 @@ pub(crate) fn day(ts: Option<i64>) -> Option<Day> {
     ts.map(|t| t.div_euclid(86_400))
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub(crate) struct ChargeStat {
     pub(crate) decision: Option<DecisionOnCharge>,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 struct CaseStat {
     labour_sector: Option<String>,
     sexual_form: Option<String>,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 struct OperationStat {
     rescued: i64,
     persons_found: i64,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 struct ReportStat {
     exploitation: Option<String>,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 struct ScreeningStat {
     indicators: Vec<String>,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 struct PreventionStat {
     people: i64,

@@ -290,7 +290,7 @@ struct ListPage {
 
 /// `/referrals?status=&from=&to=&limit=` and a box's cursor (`incoming_cursor` or
 /// `outgoing_cursor`): the page's parameters and the API's (`/api/v1/referrals`), one type.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 pub struct ReferralsQuery {
     #[serde(flatten)]
     pub(crate) params: amparo_domain::paging::ListParams,

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 pub const BUILTIN_PROFILE: &str = include_str!("../../../data/profiles/pe.toml");
 
-#[derive(Deserialize, schemars::JsonSchema)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ProfileFile {
     country: String,

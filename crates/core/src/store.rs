@@ -273,7 +273,7 @@ impl<'a> StatScan<'a> {
 }
 
 /// One row of a statistics scan; columns not asked for are empty.
-#[derive(Clone, Debug, Default, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(default)]
 pub struct StatRow {
     pub id: String,
@@ -336,7 +336,7 @@ pub struct StatTrendRow {
 }
 
 /// One charge in the statistics projection.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(default)]
 pub struct StatChargeRow {
     pub id: String,
@@ -387,7 +387,7 @@ pub enum StatVictimQuery<'a> {
 
 /// The clear, countable columns of a person (no identity); all empty when the row names no
 /// person that exists.
-#[derive(Clone, Debug, Default, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(default)]
 pub struct StatPerson {
     pub org_id: Option<String>,
@@ -618,7 +618,7 @@ pub const ENCRYPTED_COLUMNS: &[(&str, &str)] = &[
 ];
 
 /// A value in a logical snapshot (backup). Mirrors what both backends can store portably.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum CellValue {
     Null,
@@ -627,7 +627,7 @@ pub enum CellValue {
     Bytes { b64: String },
 }
 
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TableRows {
     pub table: String,
     pub columns: Vec<String>,

@@ -197,7 +197,7 @@ pub fn row(v: &VictimRecord, datasource: &str) -> BTreeMap<&'static str, String>
 }
 
 /// How a k-anonymised export came out.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Suppression {
     pub k: usize,
     pub rows_in: usize,

@@ -79,7 +79,7 @@ pub fn form_to_htcds(f: Option<SexualForm>) -> &'static str {
 }
 
 /// One problem in an import file: 1-based data row (0 = the header), field, stable code.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct RowError {
     pub row: usize,
     pub field: String,

@@ -10,7 +10,7 @@ use amparo_domain::{OrgId, PersonId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// What is sealed of an assistance record.
-#[derive(Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct AssistanceSecrets {
     pub notes: Option<String>,
 }

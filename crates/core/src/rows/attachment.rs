@@ -21,7 +21,7 @@ pub struct AttachmentInfo {
 }
 
 /// What is sealed: the file name and the content (base64).
-#[derive(Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct AttachmentSealed {
     pub filename: String,
     pub content: String,

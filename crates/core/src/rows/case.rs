@@ -38,7 +38,7 @@ pub struct CaseNote {
 }
 
 /// What a case keeps in clear.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CaseAttrs {
     pub title: String,
@@ -59,7 +59,7 @@ pub struct CaseAttrs {
 }
 
 /// What a case seals.
-#[derive(Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CaseSecrets {
     pub notes: Vec<CaseNote>,
@@ -118,7 +118,7 @@ impl Row for Case {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CaseLinkAttrs {
     /// On a suspect: a public official is involved, which restricts the case.

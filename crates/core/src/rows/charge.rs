@@ -35,7 +35,7 @@ pub struct Appeal {
     pub decided_on: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ChargeAttrs {
     pub offence_date: String,

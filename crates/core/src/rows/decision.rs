@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 const RECORDED: &str = "recorded";
 
 /// What a decision keeps in clear.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DecisionAttrs {
     /// HTCDS `vic_TraffickingStatusDecisionMakingOrg`.
     pub deciding_org_type: DecidingOrg,
@@ -23,7 +23,7 @@ pub struct DecisionAttrs {
 }
 
 /// What a decision seals.
-#[derive(Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct DecisionSecrets {
     pub basis: Option<String>,
 }

@@ -12,7 +12,7 @@ use amparo_domain::{OrgId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// What a report keeps in clear: its urgency, what it is about, its clocks and its steps.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ReportAttrs {
     /// Read by the database too: the queue's order (migration 0013) sorts on it.

@@ -38,7 +38,7 @@ pub struct MatchDecision {
 }
 
 /// What a pair keeps in clear.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MatchAttrs {
     pub probability: f64,
     pub contributions: Vec<Contribution>,
@@ -47,7 +47,7 @@ pub struct MatchAttrs {
 }
 
 /// The decisions' free-text reasons, in order (sealed).
-#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct MatchSecrets {
     pub reasons: Vec<String>,
 }
@@ -119,7 +119,7 @@ impl PairState {
     /// From a lean read (`attrs` holds at most `probability`) or a whole row.
     pub fn from_lean(r: &RecordRow) -> CoreResult<PairState> {
         let t = RecordTable::PersonMatches;
-        #[derive(Deserialize, schemars::JsonSchema)]
+        #[derive(Deserialize)]
         struct Scored {
             probability: Option<f64>,
         }

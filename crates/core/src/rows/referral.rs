@@ -11,7 +11,7 @@ use amparo_domain::{OrgId, PersonId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// A referral's id.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ReferralId(pub String);
 
@@ -28,7 +28,7 @@ pub struct ReferralStep {
 }
 
 /// What is kept of a referral in clear.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReferralAttrs {
     pub service_name: String,
     pub consent: Option<Consent>,
@@ -37,7 +37,7 @@ pub struct ReferralAttrs {
 }
 
 /// What is sealed: who consented, why there was no consent, notes.
-#[derive(Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct ReferralSecrets {
     pub consent_name: Option<String>,
     pub no_consent_reason: Option<String>,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 pub use amparo_domain::states::ScreeningStatus;
 
 /// What a screening keeps in clear.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScreeningAttrs {
     pub instrument_id: String,
     /// The indicator set (instrument data, e.g. `adult_labour`).
@@ -24,7 +24,7 @@ pub struct ScreeningAttrs {
 }
 
 /// What a screening seals.
-#[derive(Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct ScreeningNotes {
     pub notes: Option<String>,
 }

@@ -11,12 +11,12 @@ use serde::{Deserialize, Serialize};
 pub use amparo_domain::states::ServiceStatus;
 
 /// A service's id.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ServiceId(pub String);
 
 /// What the directory shows of a service, in clear.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ServiceAttrs {
     pub name: String,
     pub specialisations: Vec<Specialisation>,
@@ -25,7 +25,7 @@ pub struct ServiceAttrs {
 }
 
 /// What only the service's own staff see.
-#[derive(Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct ServiceSecrets {
     pub address: Option<String>,
 }

@@ -15,7 +15,7 @@ pub use amparo_domain::states::ShareStatus;
 /// The only thing shared today (the column is kept for the shared row shape).
 const KIND: &str = "case";
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ShareAttrs {
     pub purpose: String,

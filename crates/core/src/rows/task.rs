@@ -11,7 +11,7 @@ pub use amparo_domain::states::TaskStatus;
 
 const KIND: &str = "task";
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TaskAttrs {
     pub title: String,

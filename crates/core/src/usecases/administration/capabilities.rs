@@ -8,7 +8,7 @@ use crate::ctx::Ctx;
 use amparo_domain::policy::{Action, Actor, Relation, authorize};
 use serde::Serialize;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Capabilities {
     pub view_directory: bool,
     pub create_org: bool,

@@ -21,7 +21,7 @@ pub const ALL_REFUSALS_PER_MINUTE: i64 = 200;
 const WINDOW_SECS: i64 = 60;
 
 /// Why a request was refused before reaching a use case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefusalReason {
     /// `Sec-Fetch-Site: cross-site`.

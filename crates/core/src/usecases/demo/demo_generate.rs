@@ -68,7 +68,7 @@ const REPORT_NARRATIVES: &[&str] = &[
     "Agencia de empleo ofrece trabajo en restaurantes con pasaje pagado; varias chicas viajaron sin contrato.",
 ];
 
-#[derive(Clone, Debug, Default, serde::Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct GenerateSummary {
     pub cases: usize,
     pub persons: usize,

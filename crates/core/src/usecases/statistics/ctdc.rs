@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 
 pub const DEFAULT_K: usize = 11;
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize)]
 pub struct CtdcExport {
     pub year: i32,
     pub columns: Vec<&'static str>,

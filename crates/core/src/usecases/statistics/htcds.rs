@@ -30,7 +30,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What an import did (or would do, in a dry run), or why it did nothing.
-#[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct ImportReport {
     pub dry_run: bool,
     pub rows: usize,
@@ -48,7 +48,7 @@ pub struct ImportReport {
 }
 
 /// The one field of a case's attrs the import's idempotency scan reads.
-#[derive(Default, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Default, serde::Deserialize)]
 #[serde(default)]
 struct CaseExt {
     external_id: Option<String>,

@@ -10,7 +10,7 @@ use crate::store::{RecordTable, RowFilter};
 use amparo_domain::policy::{Action, Relation, authorize};
 use serde::Serialize;
 
-#[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct WorkSummary {
     pub reports_open: Option<usize>,
     pub reports_overdue: Option<usize>,

@@ -13,6 +13,7 @@ use amparo_core::crypto::keyring::Keyring;
 use amparo_core::random::OsRandom;
 use amparo_core::store::{Batch, RecordRow, RecordTable, ports::*};
 use amparo_core::{Amparo, Ctx};
+use amparo_demo::DemoExt;
 use amparo_domain::policy::{Actor, UserActor};
 use amparo_testkit::TempDir;
 use std::sync::Arc;

@@ -5,6 +5,7 @@
 //! otherwise).
 
 use crate::runtime::{Fallible, open};
+use amparo_demo::DemoExt;
 use std::path::Path;
 use std::process::ExitCode;
 

@@ -19,6 +19,7 @@ mod settings;
 
 use amparo_core::Ctx;
 use amparo_core::random::{OsRandom, RandomExt};
+use amparo_demo::DemoExt;
 use amparo_domain::org::OrgInput;
 use amparo_domain::user::UserInput;
 use amparo_web::WebSettings;
@@ -491,7 +492,7 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
             serve::run(rt, &listen, web, move |addr| {
                 println!();
                 println!("Amparo demo is running at http://{addr}/");
-                println!("Sign in with any of these accounts (password: {}):", amparo_core::usecases::demo::DEMO_PASSWORD);
+                println!("Sign in with any of these accounts (password: {}):", amparo_demo::DEMO_PASSWORD);
                 for a in &accounts {
                     println!("  {:<34} {:<18} {}", a.email, a.role.as_str(), a.org_name);
                 }

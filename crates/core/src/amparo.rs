@@ -14,9 +14,8 @@ use crate::profile::CountryProfile;
 use crate::random::Random;
 use crate::store::Store;
 use crate::usecases::{
-    administration::{Access, Administration, System},
+    administration::{Access, Administration, BulkLoad, System},
     coordination::Coordination,
-    demo::Demo,
     identification::Identification,
     intake::Intake,
     linkage::Linkage,
@@ -122,8 +121,8 @@ impl Amparo {
     pub fn linkage(&self) -> Linkage {
         self.k.linkage()
     }
-    /// The demonstration and synthetic data sets.
-    pub fn demo(&self) -> Demo {
-        self.k.demo()
+    /// Loading prepared records in bulk, for an operator (`amparo-demo` loads through it).
+    pub fn bulk_load(&self) -> BulkLoad {
+        self.k.bulk_load()
     }
 }

@@ -875,7 +875,7 @@ pub trait Store:
     + crate::usecases::administration::AdministrationPorts
     + crate::usecases::administration::SystemPorts
     + crate::usecases::coordination::CoordinationPorts
-    + crate::usecases::demo::DemoPorts
+    + crate::usecases::administration::BulkLoadPorts
     + crate::usecases::identification::IdentificationPorts
     + crate::usecases::intake::IntakePorts
     + crate::usecases::linkage::LinkagePorts

@@ -3,6 +3,7 @@
 use crate::helpers::*;
 use amparo_core::Ctx;
 use amparo_core::store::ports::*;
+use amparo_demo::DemoExt;
 use serde_json::{Value, json};
 
 /// One organisation and its system administrator, with a day's token: enough for the error

@@ -4,6 +4,7 @@ use crate::helpers::*;
 use crate::world::{FIXTURE_PW, account_in, org_in, signed_in};
 use amparo_core::Ctx;
 use amparo_core::store::ports::*;
+use amparo_demo::DemoExt;
 use amparo_domain::user::UserInput;
 use totp_rs::{Algorithm, Secret, TOTP};
 

@@ -8,6 +8,7 @@ use amparo_core::Ctx;
 use amparo_core::store::ports::*;
 use amparo_core::store::{Batch, RecordRow, RecordTable};
 use amparo_core::usecases::identification::ScreeningInput;
+use amparo_demo::DemoExt;
 use amparo_domain::PersonId;
 use amparo_domain::person::PersonInput;
 use amparo_domain::policy::{Actor, UserActor};

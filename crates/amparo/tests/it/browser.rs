@@ -4,6 +4,7 @@
 use crate::helpers::*;
 use amparo_core::Ctx;
 use amparo_core::store::ports::*;
+use amparo_demo::DemoExt;
 use amparo_domain::user::UserInput;
 use amparo_testkit::{free_port, require};
 use std::process::{Child, Command, Stdio};

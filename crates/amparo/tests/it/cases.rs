@@ -6,6 +6,7 @@
 use crate::helpers::*;
 use amparo_core::Ctx;
 use amparo_core::store::{AuditFilter, RecordTable, RowFilter, ports::*};
+use amparo_demo::DemoExt;
 use amparo_domain::user::UserInput;
 use serde_json::{Value, json};
 

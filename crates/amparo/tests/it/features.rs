@@ -6,6 +6,7 @@
 use crate::helpers::*;
 use amparo_core::Ctx;
 use amparo_core::store::ports::*;
+use amparo_demo::DemoExt;
 use serde_json::{Value, json};
 
 async fn demo_app() -> (TestApp, String) {

@@ -9,6 +9,7 @@
 //! `bench/fuzz.sh` runs a long campaign and prints the cases run and any panic.
 
 use crate::helpers::*;
+use amparo_demo::DemoExt;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};

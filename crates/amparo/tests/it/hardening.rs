@@ -7,6 +7,7 @@
 use crate::helpers::*;
 use amparo_core::Ctx;
 use amparo_core::store::{AuditFilter, ports::*};
+use amparo_demo::DemoExt;
 use serde_json::{Value, json};
 
 /// Every string anywhere in a JSON value.
@@ -551,4 +552,43 @@ async fn a_null_origin_is_judged_by_the_browsers_fetch_metadata() {
     for refused in [None, Some("cross-site"), Some("same-site")] {
         assert_eq!(post(refused).await.unwrap().status(), 403, "Origin: null with {refused:?}");
     }
+}
+
+/// The bulk loader writes what no form could (sealed persons and rows, dated in the past), so
+/// only an operator may use it: every case-work role, the organisation administrator and the
+/// national coordinator are refused on every call, the refusal is audited, and nothing is
+/// written. The demo generator, a client of it, is refused the same way.
+#[tokio::test]
+async fn the_bulk_loader_is_for_operators_only() {
+    use amparo_core::rows::case::Case;
+    use amparo_core::usecases::administration::bulk_load::LoadBatch;
+    use amparo_domain::policy::{Actor, UserActor};
+    let t = spawn_app().await;
+    t.app.demo().load_demo(&Ctx::system("t")).await.unwrap();
+    let users = t.store.list_users().await.unwrap();
+    let cases_before = t.app.bulk_load().rows::<Case>(&Ctx::system("t"), &Default::default()).await.unwrap().len();
+    for u in users.iter().filter(|u| !u.roles.contains(&amparo_domain::Role::SystemAdmin)) {
+        let ctx = Ctx {
+            actor: Some(Actor::User(UserActor {
+                user_id: u.id.clone(),
+                org_id: u.org_id.clone(),
+                roles: u.roles.clone(),
+                mfa_satisfied: true,
+            })),
+            client_ip: "t".into(),
+            operation_id: "t".into(),
+        };
+        let who = &u.email;
+        let bulk = t.app.bulk_load();
+        assert!(bulk.organisations(&ctx).await.is_err(), "{who} listed organisations through the loader");
+        assert!(bulk.persons_of(&ctx, &u.org_id).await.is_err(), "{who} listed persons through the loader");
+        assert!(bulk.rows::<Case>(&ctx, &Default::default()).await.is_err(), "{who} read cases through the loader");
+        let wrote = bulk.write_bulk(&ctx, "generate_dataset", LoadBatch::default(), json!({})).await;
+        assert!(matches!(wrote, Err(amparo_core::CoreError::Forbidden(_))), "{who}: {}", wrote.is_ok());
+        assert!(t.app.demo().generate_dataset(&ctx, 5, 1, &|_| {}).await.is_err(), "{who} generated data");
+    }
+    let cases_after = t.app.bulk_load().rows::<Case>(&Ctx::system("t"), &Default::default()).await.unwrap().len();
+    assert_eq!(cases_before, cases_after, "a refused generation wrote cases");
+    let refused = t.store.audit_page(&AuditFilter { outcome: Some("denied".into()), limit: 10_000, ..Default::default() }).await.unwrap();
+    assert!(refused.iter().filter(|e| e.event.record_type == "bulk_load").count() >= 9 * 4, "refusals not audited: {}", refused.len());
 }

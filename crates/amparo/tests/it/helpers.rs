@@ -180,7 +180,7 @@ pub async fn login_at(base: &str, email: &str, password: &str) -> (Browser, reqw
     (b, resp)
 }
 
-pub const DEMO_PW: &str = amparo_core::usecases::demo::DEMO_PASSWORD;
+pub const DEMO_PW: &str = amparo_demo::DEMO_PASSWORD;
 
 /// A bearer token for a demo or test account (as `amparo token create` would give).
 pub async fn token(t: &TestApp, email: &str) -> String {

@@ -5,6 +5,7 @@
 use crate::helpers::*;
 use amparo_core::Ctx;
 use amparo_core::store::{AuditFilter, RecordTable, RowFilter, ports::*};
+use amparo_demo::DemoExt;
 use serde_json::{Value, json};
 
 async fn identified_2008(t: &TestApp, tok: &str) -> (i64, i64) {

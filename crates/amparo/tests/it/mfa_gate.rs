@@ -5,6 +5,7 @@
 
 use crate::helpers::*;
 use amparo_core::Ctx;
+use amparo_demo::DemoExt;
 use amparo_domain::user::UserInput;
 use amparo_web::RouteKind;
 

@@ -4,6 +4,7 @@
 
 use crate::helpers::all_pages;
 use crate::world::*;
+use amparo_demo::DemoExt;
 use serde_json::{Value, json};
 use std::collections::HashSet;
 

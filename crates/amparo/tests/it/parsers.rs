@@ -4,6 +4,7 @@
 use amparo_core::crypto::keyring::Keyring;
 use amparo_core::crypto::{field, totp};
 use amparo_core::geo_data::parse_areas;
+use amparo_demo::DemoExt;
 use amparo_domain::org::OrgInput;
 use amparo_domain::person::PersonInput;
 use amparo_domain::user::UserInput;

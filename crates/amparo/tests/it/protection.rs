@@ -6,6 +6,7 @@
 use crate::helpers::*;
 use amparo_core::Ctx;
 use amparo_core::store::{AuditFilter, ports::*};
+use amparo_demo::DemoExt;
 use serde_json::{Value, json};
 
 /// Post an urlencoded form (optionally as a cross-site request).

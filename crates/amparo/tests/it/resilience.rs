@@ -7,6 +7,7 @@
 use crate::cli::{amparo, ok, out};
 use crate::helpers::*;
 use amparo_core::Ctx;
+use amparo_demo::DemoExt;
 use amparo_testkit::{PgCluster, TempDir};
 use serde_json::{Value, json};
 use std::os::unix::fs::PermissionsExt;

@@ -8,6 +8,7 @@ use crate::cli::{amparo, ok, out};
 use crate::helpers::*;
 use amparo_core::Ctx;
 use amparo_core::store::{AuditFilter, ports::*};
+use amparo_demo::DemoExt;
 use amparo_testkit::TempDir;
 use serde_json::{Value, json};
 

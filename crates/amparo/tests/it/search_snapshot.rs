@@ -5,6 +5,7 @@
 
 use crate::helpers::*;
 use amparo_core::Ctx;
+use amparo_demo::DemoExt;
 use amparo_testkit::TempDir;
 
 async fn search(t: &TestApp, tok: &str, q: &str) -> Vec<serde_json::Value> {

@@ -3,6 +3,7 @@
 
 use crate::helpers::*;
 use amparo_core::Ctx;
+use amparo_demo::DemoExt;
 use amparo_testkit::TempDir;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,6 +5,7 @@
 use crate::helpers::*;
 use amparo_core::Ctx;
 use amparo_core::store::ports::*;
+use amparo_demo::DemoExt;
 use serde_json::Value;
 
 /// The path a form's answer sends the browser to (303 + Location).

@@ -10,9 +10,8 @@
 
 use super::Kernel;
 use crate::usecases::{
-    administration::{Access, Administration, System},
+    administration::{Access, Administration, BulkLoad, System},
     coordination::Coordination,
-    demo::Demo,
     identification::Identification,
     intake::Intake,
     linkage::Linkage,
@@ -74,6 +73,6 @@ accessors! {
     coordination -> Coordination,
     statistics -> Statistics,
     linkage -> Linkage,
-    demo -> Demo,
+    bulk_load -> BulkLoad,
     scope -> Scope,
 }

@@ -3,7 +3,6 @@
 
 pub mod administration;
 pub mod coordination;
-pub mod demo;
 pub mod identification;
 pub mod intake;
 pub mod linkage;

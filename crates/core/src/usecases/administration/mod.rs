@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bulk_load;
 pub mod capabilities;
 pub mod geo;
 pub mod idempotency;
@@ -17,6 +18,11 @@ use crate::store::ports::*;
 service! {
     /// Signing in and out, sessions, second factors, API tokens, idempotent retries and the capabilities the navigation shows.
     Access, AccessPorts: AccountStore, IdempotencyStore, SessionStore
+}
+
+service! {
+    /// Loading prepared records in bulk (the demo and synthetic data sets, a migration), for an operator.
+    BulkLoad, BulkLoadPorts: AccountStore, OrgStore, PersonStore, RecordStore
 }
 
 service! {

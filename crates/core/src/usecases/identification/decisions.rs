@@ -179,7 +179,7 @@ impl Identification {
     /// A final screening for synthetic data sets (the generator's id, organisation and
     /// person, screened and recorded on day `on`); the indicators are evaluated by the
     /// instrument, as for a screening entered on the form.
-    pub(crate) fn generated_screening(
+    pub fn generated_screening(
         &self,
         instrument: &amparo_domain::screening::Instrument,
         (set, age, indicators): (&str, Option<i64>, Vec<String>),

@@ -236,7 +236,7 @@ impl Intake {
 
     /// A report received in the past and acted on and closed since, for synthetic data sets:
     /// the same row and steps a unit's staff would have left, with the generator's id and days.
-    pub(crate) fn closed_report_row(
+    pub fn closed_report_row(
         &self,
         id: String,
         received: i64,

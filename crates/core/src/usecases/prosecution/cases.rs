@@ -75,7 +75,8 @@ impl CaseAccess {
     }
 }
 
-pub(crate) fn case_reference(random: &[u8; 6], year: &str) -> String {
+/// A case reference: `C-<year>-<six characters>` from the given random bytes.
+pub fn case_reference(random: &[u8; 6], year: &str) -> String {
     const A: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
     let s: String = random.iter().map(|b| A.get((*b as usize) % A.len()).copied().unwrap_or(b'X') as char).collect();
     format!("C-{year}-{s}")

@@ -615,7 +615,7 @@ impl Referrals {
 
     /// An assistance record for synthetic data sets (the generator's id, organisation,
     /// person and stamp), validated as the form is.
-    pub(crate) fn generated_assistance(
+    pub fn generated_assistance(
         &self,
         input: &AssistanceInput,
         id: String,

@@ -2,16 +2,14 @@
 //! Madre de Dios, Cusco and Puno, one account per role, and a few persons. Demo accounts skip
 //! two-factor (`mfa_exempt_demo`) and the UI says so in a banner.
 
-use super::Demo;
-use crate::ctx::Ctx;
-use crate::error::CoreResult;
-use crate::random::RandomExt;
-use crate::store::UserRecord;
+use crate::Demo;
+use amparo_core::Ctx;
+use amparo_core::error::CoreResult;
+use amparo_core::usecases::administration::bulk_load::DemoAccountInput;
+use amparo_domain::Role;
 use amparo_domain::org::{OrgInput, OrgKind, Organisation};
 use amparo_domain::person::PersonInput;
 use amparo_domain::policy::{Actor, UserActor};
-use amparo_domain::user::{Locale, User};
-use amparo_domain::{Role, UserId};
 
 pub const DEMO_PASSWORD: &str = "amparo-demo-2026";
 
@@ -51,7 +49,7 @@ impl Demo {
     /// Load the demo data set unless organisations already exist. Returns the accounts.
     pub async fn load_demo(&self, ctx: &Ctx) -> CoreResult<Vec<DemoAccount>> {
         self.system().ensure_reference_data(ctx).await?;
-        let existing = self.store.list_orgs().await?;
+        let existing = self.bulk().organisations(ctx).await?;
         let mut orgs: Vec<Organisation> = existing.clone();
         if existing.is_empty() {
             // National bodies in Lima, each the parent of its regional counterparts.
@@ -99,27 +97,8 @@ impl Demo {
             let Some(org) = find(kind, region) else { continue };
             let email = format!("{local}@demo.amparo.pe");
             accounts.push(DemoAccount { email: email.clone(), role, org_name: org.name.clone() });
-            if self.store.find_user_by_email(&email).await?.is_some() {
-                continue;
-            }
-            let hash = self.hasher.hash(DEMO_PASSWORD, self.random.bytes::<16>()).await.map_err(crate::CoreError::Internal)?;
-            let user = User {
-                id: UserId::from_trusted(self.random.new_id()),
-                org_id: org.id.clone(),
-                email,
-                display_name: name.into(),
-                roles: vec![role],
-                locale: Some(Locale::Es),
-                disabled: false,
-                mfa_enrolled: false,
-                mfa_exempt_demo: true,
-                version: 1,
-                created_at: self.now(),
-            };
-            let mut ev = ctx.event(self.now(), "create_demo_user", "ok", "user", user.id.as_str());
-            ev.details = serde_json::json!({ "role": role, "mfa_exempt_demo": true }).to_string();
-            let rec = UserRecord { user: user.clone(), password_hash: hash, totp_secret: None, totp_last_step: 0, recovery_hashes: vec![] };
-            self.store.insert_user(&rec, &ev).await?;
+            let account = DemoAccountInput { org: &org, email: &email, display_name: name, role, password: DEMO_PASSWORD };
+            let Some(user) = self.bulk().demo_account(ctx, account).await? else { continue };
             if role == Role::Investigator {
                 let as_investigator = Ctx {
                     actor: Some(Actor::User(UserActor {
@@ -139,7 +118,7 @@ impl Demo {
         self.load_cases_demo(ctx).await?;
         // Link the demo's persons now, so the review queue has the pairs from the start.
         self.linkage().linkage_tick().await?;
-        self.checkpoint_now().await?;
+        self.system().checkpoint_now().await?;
         Ok(accounts)
     }
 }

@@ -5,13 +5,15 @@
 //! that hides identities from the coordinating body, an overdue task, a cross-agency alert
 //! (the same document number recorded by the police and by an NGO) and prevention activities.
 
-use super::Demo;
-use crate::ctx::Ctx;
-use crate::error::{CoreError, CoreResult};
-use crate::store::{RecordTable, RowFilter};
-use crate::usecases::cases::{LinkInput, TaskInput};
-use crate::usecases::prevention::PreventionInput;
-use crate::usecases::sharing::ShareInput;
+use crate::Demo;
+use amparo_core::Ctx;
+use amparo_core::error::{CoreError, CoreResult};
+use amparo_core::rows::case::Case;
+use amparo_core::rows::intake::Operation;
+use amparo_core::store::RowFilter;
+use amparo_core::usecases::cases::{LinkInput, TaskInput};
+use amparo_core::usecases::prevention::PreventionInput;
+use amparo_core::usecases::sharing::ShareInput;
 use amparo_domain::cases::{CaseInput, ChargeInput, DecisionOnChargeInput, EventInput};
 use amparo_domain::org::OrgKind;
 use amparo_domain::person::{PersonInput, PersonRole};
@@ -25,11 +27,11 @@ fn s(v: &str) -> String {
 
 impl Demo {
     pub(crate) async fn load_cases_demo(&self, ctx: &Ctx) -> CoreResult<()> {
-        if !self.store.find_rows(RecordTable::Cases, &RowFilter { limit: Some(1), ..Default::default() }).await?.is_empty() {
+        if self.bulk().any::<Case>(ctx).await? {
             return Ok(());
         }
-        let orgs = self.store.list_orgs().await?;
-        let users = self.store.list_users().await?;
+        let orgs = self.bulk().organisations(ctx).await?;
+        let users = self.bulk().accounts(ctx).await?;
         let find = |kind: OrgKind, region: &str| {
             orgs.iter().find(|o| o.kind == kind && o.jurisdiction == region).cloned().ok_or(CoreError::NotFound)
         };
@@ -59,11 +61,11 @@ impl Demo {
 
         // 1. Iquitos: the bar case, from the report and the operation.
         let sources: Vec<String> = self
-            .store
-            .find_rows(RecordTable::Operations, &RowFilter { orgs: vec![police.id.clone()], ..Default::default() })
+            .bulk()
+            .rows::<Operation>(ctx, &RowFilter { orgs: vec![police.id.clone()], ..Default::default() })
             .await?
             .into_iter()
-            .flat_map(|o| [Some(o.id), o.subject_id])
+            .flat_map(|o| [Some(o.id), o.report_id])
             .flatten()
             .collect();
         let bar = self
@@ -81,7 +83,7 @@ impl Demo {
                 },
             )
             .await?;
-        let persons = self.store.list_persons(&police.id).await?;
+        let persons = self.bulk().persons_of(ctx, &police.id).await?;
         let by_role = |r: PersonRole| persons.iter().filter(move |p| p.role == r).map(|p| p.id.to_string()).collect::<Vec<_>>();
         for pid in by_role(PersonRole::PossibleVictim).into_iter().take(3) {
             self.prosecution()
@@ -171,7 +173,7 @@ impl Demo {
                 ..Default::default()
             };
             let c = self.prosecution().decide_charge(&fiscal, &c.id, &d).await?;
-            let ap = crate::usecases::prosecution::AppealInput {
+            let ap = amparo_core::usecases::prosecution::AppealInput {
                 filed_on: days_ago(2),
                 result: s("pending"),
                 version: c.version.to_string(),
@@ -206,7 +208,7 @@ impl Demo {
                 },
             )
             .await?;
-        for p in self.store.list_persons(&sunafil.id).await? {
+        for p in self.bulk().persons_of(ctx, &sunafil.id).await? {
             self.prosecution()
                 .link_person(&insp, &mine.id, &LinkInput { person_id: p.id.to_string(), role: s("victim"), official_complicity: false })
                 .await?;

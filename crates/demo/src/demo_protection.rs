@@ -5,12 +5,11 @@
 //!
 //! Everything goes through the same use cases as real users, as the demo accounts.
 
-use super::Demo;
-use crate::ctx::Ctx;
-use crate::error::{CoreError, CoreResult};
-use crate::store::{RecordTable, RowFilter};
-use crate::usecases::identification::ScreeningInput;
-use crate::usecases::referrals::ReferralActInput;
+use crate::Demo;
+use amparo_core::Ctx;
+use amparo_core::error::{CoreError, CoreResult};
+use amparo_core::usecases::identification::ScreeningInput;
+use amparo_core::usecases::referrals::ReferralActInput;
 use amparo_domain::intake::{InspectionInput, OperationInput, ReportInput};
 use amparo_domain::org::{OrgKind, Organisation};
 use amparo_domain::person::PersonInput;
@@ -41,11 +40,11 @@ fn s(v: &str) -> String {
 impl Demo {
     /// Load the protection demo once (skipped when any service exists).
     pub(crate) async fn load_protection_demo(&self, ctx: &Ctx) -> CoreResult<()> {
-        if !self.store.find_rows(RecordTable::Services, &RowFilter { limit: Some(1), ..Default::default() }).await?.is_empty() {
+        if self.bulk().any::<amparo_core::rows::service::Service>(ctx).await? {
             return Ok(());
         }
-        let orgs = self.store.list_orgs().await?;
-        let users = self.store.list_users().await?;
+        let orgs = self.bulk().organisations(ctx).await?;
+        let users = self.bulk().accounts(ctx).await?;
         let find = |kind: OrgKind, region: &str| {
             orgs.iter().find(|o| o.kind == kind && o.jurisdiction == region).cloned().ok_or(CoreError::NotFound)
         };

@@ -18,15 +18,15 @@
 //! so the 2008 case flow shows screenings and the CTDC export has means of control; calls
 //! to the hotline (84 over the two years) start the flow.
 
-use super::Demo;
-use super::demo_names::{Dice, GIVEN_F, GIVEN_M, SURNAMES};
-use crate::ctx::Ctx;
-use crate::error::{CoreError, CoreResult};
-use crate::store::{Batch, RecordTable, RowFilter};
-use crate::usecases::cases::LinkInput;
-use crate::usecases::identification::ScreeningInput;
-use crate::usecases::prevention::PreventionInput;
-use crate::usecases::sharing::ShareInput;
+use crate::Demo;
+use crate::demo_names::{Dice, GIVEN_F, GIVEN_M, SURNAMES};
+use amparo_core::Ctx;
+use amparo_core::error::{CoreError, CoreResult};
+use amparo_core::store::RowFilter;
+use amparo_core::usecases::cases::LinkInput;
+use amparo_core::usecases::identification::ScreeningInput;
+use amparo_core::usecases::prevention::PreventionInput;
+use amparo_core::usecases::sharing::ShareInput;
 use amparo_domain::cases::{CaseInput, ChargeInput, DecisionOnChargeInput};
 use amparo_domain::intake::{OperationInput, ReportInput};
 use amparo_domain::org::{OrgKind, Organisation};
@@ -64,15 +64,18 @@ impl Demo {
     /// Load the 2007–2008 history unless it is there already (the national police unit has
     /// operations). Idempotent; needs `load_demo` first.
     pub async fn load_demo_history(&self, ctx: &Ctx) -> CoreResult<()> {
-        let orgs = self.store.list_orgs().await?;
-        let users = self.store.list_users().await?;
+        let orgs = self.bulk().organisations(ctx).await?;
+        let users = self.bulk().accounts(ctx).await?;
         let org = |kind: OrgKind, region: &str| {
             orgs.iter().find(|o| o.kind == kind && o.jurisdiction == region).cloned().ok_or(CoreError::NotFound)
         };
         let police = org(OrgKind::PoliceUnit, "PE-15")?;
         if !self
-            .store
-            .find_rows(RecordTable::Operations, &RowFilter { orgs: vec![police.id.clone()], ..Default::default() })
+            .bulk()
+            .rows::<amparo_core::rows::intake::Operation>(
+                ctx,
+                &RowFilter { orgs: vec![police.id.clone()], limit: Some(1), ..Default::default() },
+            )
             .await?
             .is_empty()
         {
@@ -145,7 +148,7 @@ impl Demo {
         // 1b. Calls to the hotline that came before the raids and cases (taken by the
         // operators, acted on and closed by the national unit), so the case flow starts
         // where it does in life. Dice of their own: the seed's figures do not move.
-        self.load_demo_hotline_calls(&pol, &police, &orgs).await?;
+        self.load_demo_hotline_calls(ctx, &police, &orgs).await?;
 
         // 2. Cases: the rescued victims and others found by the police's investigations, each
         // case with one or two suspects, shared with the prosecutor who files charges.
@@ -366,7 +369,7 @@ impl Demo {
         }
 
         // 9. Referrals to shelters and services, and repatriation of foreign victims.
-        let services = crate::rows::find::<crate::rows::service::Service>(&*self.store, &RowFilter::default()).await?;
+        let services = self.bulk().rows::<amparo_core::rows::service::Service>(ctx, &RowFilter::default()).await?;
         let service_ids: Vec<(String, String)> = services
             .iter()
             .filter(|s| s.kind != amparo_domain::protection::ServiceKind::Repatriation)
@@ -432,7 +435,7 @@ impl Demo {
     async fn load_demo_hotline_calls(&self, ctx: &Ctx, police: &Organisation, orgs: &[Organisation]) -> CoreResult<()> {
         let Some(hotline) = orgs.iter().find(|o| o.kind == OrgKind::Hotline) else { return Ok(()) };
         let mut dice = Dice::new(0x1818_2008);
-        let mut rows = Vec::new();
+        let mut rows = amparo_core::usecases::administration::bulk_load::LoadBatch::default();
         for (year, calls) in [(2007, 14), (2008, 70)] {
             for k in 0..calls {
                 let Some(plan) = PLAN.get(k % PLAN.len()) else { continue };
@@ -452,19 +455,11 @@ impl Demo {
                 let f = input.validate()?;
                 let received = days_from_civil(&date(year, 1 + dice.below(355) as i64)).unwrap_or(0) * 86_400;
                 let closed = received + (1 + dice.below(20) as i64) * 86_400;
-                rows.push(crate::rows::entry(&self.intake().closed_report_row(
-                    dice.id(),
-                    received,
-                    closed,
-                    &f,
-                    police,
-                    Some(&hotline.id),
-                )?)?);
+                rows.row(&self.intake().closed_report_row(dice.id(), received, closed, &f, police, Some(&hotline.id))?)?;
             }
         }
-        let mut ev = ctx.event(self.now(), "load_demo_history", "ok", "report", "");
-        ev.details = serde_json::json!({ "hotline_calls": rows.len() }).to_string();
-        self.commit(&Batch { inserts: rows, updates: vec![] }, &ev).await
+        let calls = rows.rows();
+        self.bulk().write_rows(ctx, "load_demo_history", rows, serde_json::json!({ "hotline_calls": calls })).await
     }
 
     async fn screen_and_decide(&self, ctx: &Ctx, p: &Person, on: &str, exploitation: &str, dice: &mut Dice) -> CoreResult<()> {

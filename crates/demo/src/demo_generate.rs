@@ -13,26 +13,26 @@
 //! in through `Store::write_bulk`, a few thousand cases per transaction, each chunk with its
 //! own audit event.
 
-use super::Demo;
-use super::demo_names::{ALIASES, Dice, GIVEN_F, GIVEN_M, SECOND_GIVEN, SURNAMES};
-use crate::ctx::Ctx;
-use crate::error::{CoreError, CoreResult};
+use crate::Demo;
+use crate::demo_names::{ALIASES, Dice, GIVEN_F, GIVEN_M, SECOND_GIVEN, SURNAMES};
+use amparo_core::Ctx;
+use amparo_core::error::{CoreError, CoreResult};
 
-use crate::rows::case::{Case, CaseAttrs, CaseLink, CaseLinkAttrs, CaseStep, LinkStatus};
-use crate::rows::charge::{Charge, ChargeAttrs, ChargeStatus};
-use crate::rows::decision::{Decision, DecisionAttrs};
-use crate::rows::intake::Operation;
-use crate::rows::prevention::{Prevention, PreventionView};
-use crate::rows::referral::{Referral, ReferralAttrs, ReferralId, ReferralStep};
-use crate::rows::service::Service;
-use crate::rows::{self, Stamp};
-use crate::store::{Batch, PersonRecord, RecordRow, RecordTable, RowFilter};
+use amparo_core::rows::Stamp;
+use amparo_core::rows::case::{Case, CaseAttrs, CaseLink, CaseLinkAttrs, CaseStep, LinkStatus};
+use amparo_core::rows::charge::{Charge, ChargeAttrs, ChargeStatus};
+use amparo_core::rows::decision::{Decision, DecisionAttrs};
+use amparo_core::rows::intake::Operation;
+use amparo_core::rows::prevention::{Prevention, PreventionView};
+use amparo_core::rows::referral::{Referral, ReferralAttrs, ReferralId, ReferralStep};
+use amparo_core::rows::service::Service;
+use amparo_core::store::{PersonRecord, RowFilter};
+use amparo_core::usecases::administration::bulk_load::{LoadBatch, LoadPerson};
 use amparo_domain::cases::{Audience, CaseRole, CaseStatus, DecisionOnCharge, PreventionKind, Verdict};
 use amparo_domain::intake::ReportInput;
 use amparo_domain::intake::{Exploitation, OperationFields};
 use amparo_domain::org::{OrgKind, Organisation};
 use amparo_domain::person::{Identity, PersonProfile, PersonRole, pseudonym};
-use amparo_domain::policy::{Action, Relation};
 use amparo_domain::protection::{AssistanceInput, Consent, DecidingOrg, ServiceKind, TraffickingStatus, days_from_civil, iso_date};
 use amparo_domain::screening::Instrument;
 use amparo_domain::{OrgId, PersonId, UserId};
@@ -90,12 +90,6 @@ struct Orgs {
     places: Vec<(String, Vec<String>)>,
 }
 
-/// One person and their identity, about to be sealed.
-struct NewPerson {
-    rec: PersonRecord,
-    identity: Identity,
-}
-
 impl Demo {
     /// Add `cases` synthetic cases (with everything around them) to the database. Needs the
     /// organisations of the demo (`load_demo`). `progress` is called with cases done so far.
@@ -106,22 +100,21 @@ impl Demo {
         seed: u64,
         progress: &(dyn Fn(usize) + Sync),
     ) -> CoreResult<GenerateSummary> {
-        self.authorize(ctx, Action::ManageSystem, Relation::OwnOrgScope, "demo", "generate").await?;
+        // The bulk loader checks that `ctx` is an operator on every call, the first read included.
         let started = std::time::Instant::now();
-        let orgs = self.generation_orgs().await?;
+        let orgs = self.generation_orgs(ctx).await?;
         let mut d = Dice::new(seed);
         let mut summary = GenerateSummary::default();
         const CHUNK: usize = 2_000;
         let mut done = 0;
         while done < cases {
             let n = CHUNK.min(cases - done);
-            let (persons, batch) = self.generate_chunk(&mut d, &orgs, n)?;
-            summary.persons += persons.len();
-            summary.records += batch.inserts.len();
-            let mut ev = ctx.event(self.now(), "generate_dataset", "ok", "demo", "");
-            ev.details =
-                serde_json::json!({ "seed": seed, "cases": n, "persons": persons.len(), "records": batch.inserts.len() }).to_string();
-            self.store.write_bulk(&persons, &batch, &ev).await?;
+            let batch = self.generate_chunk(&mut d, &orgs, n)?;
+            let (persons, records) = (batch.persons(), batch.rows());
+            summary.persons += persons;
+            summary.records += records;
+            let details = serde_json::json!({ "seed": seed, "cases": n, "persons": persons, "records": records });
+            self.bulk().write_bulk(ctx, "generate_dataset", batch, details).await?;
             done += n;
             summary.cases = done;
             progress(done);
@@ -130,36 +123,37 @@ impl Demo {
         Ok(summary)
     }
 
-    async fn generation_orgs(&self) -> CoreResult<Orgs> {
+    async fn generation_orgs(&self, ctx: &Ctx) -> CoreResult<Orgs> {
         // A stable order (not the database's): the same seed gives the same data on every
         // backend.
-        let mut all = self.store.list_orgs().await?;
+        let mut all = self.bulk().organisations(ctx).await?;
         all.sort_by(|a, b| (&a.jurisdiction, a.kind.as_str(), &a.name).cmp(&(&b.jurisdiction, b.kind.as_str(), &b.name)));
         let of = |k: OrgKind| all.iter().filter(|o| o.kind == k).cloned().collect::<Vec<_>>();
         let police = of(OrgKind::PoliceUnit);
         let hotlines = of(OrgKind::Hotline);
-        let instrument = self.identification().instrument("ilo-ec-2009").await.ok();
+        let instrument = self.identification().get_instrument(ctx, "ilo-ec-2009").await.ok();
         let prosecutors = of(OrgKind::ProsecutorOffice);
         let mut carers = of(OrgKind::Shelter);
         carers.extend(of(OrgKind::Ngo));
         if police.is_empty() || prosecutors.is_empty() || carers.is_empty() {
             return Err(CoreError::field("organisations", "load_the_demo_first"));
         }
-        let mut services = rows::find::<Service>(&*self.store, &RowFilter::default()).await?;
+        let mut services = self.bulk().rows::<Service>(ctx, &RowFilter::default()).await?;
         // A stable order (the one the stored rows always had), so a seed gives one data set.
-        services.sort_by_cached_key(|s| (s.region.clone(), s.kind.as_str(), rows::write_attrs(&s.attrs).unwrap_or_default()));
+        services.sort_by_cached_key(|s| (s.region.clone(), s.kind.as_str(), serde_json::to_string(&s.attrs).unwrap_or_default()));
         services.retain(|s| s.kind != ServiceKind::Repatriation);
         let country = police.first().map(|p| p.jurisdiction.split('-').next().unwrap_or("PE").to_owned()).unwrap_or_default();
         let mut places = Vec::new();
-        for region in self.store.list_areas(&country, None).await? {
-            let provinces: Vec<String> = self.store.list_areas(&country, Some(&region.code)).await?.into_iter().map(|a| a.code).collect();
+        for region in self.system().list_areas(ctx, &country, None).await? {
+            let provinces: Vec<String> =
+                self.system().list_areas(ctx, &country, Some(&region.code)).await?.into_iter().map(|a| a.code).collect();
             places.push((region.code, provinces));
         }
         Ok(Orgs { police, hotlines, instrument, prosecutors, carers, services, places })
     }
 
     /// `who`: sex, approximate age, nationality.
-    fn new_person(&self, d: &mut Dice, org: &OrgId, role: PersonRole, who: (&str, Option<i64>, &str), at: i64) -> NewPerson {
+    fn new_person(&self, d: &mut Dice, org: &OrgId, role: PersonRole, who: (&str, Option<i64>, &str), at: i64) -> LoadPerson {
         let (sex, age, nationality) = who;
         let female = sex == "female";
         let mut given = d.pick(if female { GIVEN_F } else { GIVEN_M }).to_owned();
@@ -180,8 +174,8 @@ impl Demo {
             ..Default::default()
         };
         let id = PersonId::from_trusted(d.id());
-        NewPerson {
-            rec: PersonRecord {
+        LoadPerson {
+            record: PersonRecord {
                 id,
                 org_id: org.clone(),
                 code: self.next_code(d),
@@ -215,16 +209,8 @@ impl Demo {
         pseudonym(&bytes)
     }
 
-    fn seal_person(&self, mut p: NewPerson) -> CoreResult<PersonRecord> {
-        p.rec.sealed = self.scope().seal_identity(&p.rec.id, &p.identity)?;
-        let (doc, _) = crate::usecases::alerts::match_keys(&p.identity);
-        p.rec.match_doc = doc.map(|x| self.coordination().keyed("doc", &x));
-        Ok(p.rec)
-    }
-
-    fn generate_chunk(&self, d: &mut Dice, o: &Orgs, n: usize) -> CoreResult<(Vec<PersonRecord>, Batch)> {
-        let mut persons = Vec::new();
-        let mut rows: Vec<(RecordTable, RecordRow)> = Vec::new();
+    fn generate_chunk(&self, d: &mut Dice, o: &Orgs, n: usize) -> CoreResult<LoadBatch> {
+        let mut out = LoadBatch::default();
         // A row's stamp: written by the generator on day `at`.
         let generated = |at: i64| Stamp { version: 1, created_at: at, created_by: "generator".into(), updated_at: at };
         // A person linked to a case in a role.
@@ -284,7 +270,7 @@ impl Demo {
             let case = Case {
                 id: case_id.clone(),
                 org_id: police.id.clone(),
-                reference: crate::usecases::cases::case_reference(&d.bytes::<6>(), &year.to_string()),
+                reference: amparo_core::usecases::cases::case_reference(&d.bytes::<6>(), &year.to_string()),
                 exploitation: kind,
                 status: case_status,
                 place: Some(place.clone()),
@@ -299,7 +285,7 @@ impl Demo {
                 sealed: None,
                 stamp: generated(at),
             };
-            rows.push(rows::entry(&case)?);
+            out.row(&case)?;
 
             // A call to the hotline before about a quarter of the cases, routed to the unit.
             if let (true, Some(hotline)) = (d.chance(25), o.hotlines.get(d.below(o.hotlines.len().max(1) as u64) as usize)) {
@@ -321,7 +307,7 @@ impl Demo {
                 };
                 let f = input.validate()?;
                 let closed = at + d.below(15) as i64 * 86_400;
-                rows.push(rows::entry(&self.intake().closed_report_row(d.id(), received, closed, &f, police, Some(&hotline.id))?)?);
+                out.row(&self.intake().closed_report_row(d.id(), received, closed, &f, police, Some(&hotline.id))?)?;
             }
 
             // Victims: one to three; children in a third of sexual cases.
@@ -338,14 +324,14 @@ impl Demo {
                 let sex = if female { "female" } else { "male" };
                 let known_age = d.chance(90).then_some(age);
                 let v = self.new_person(d, &police.id, PersonRole::Victim, (sex, known_age, nationality), at);
-                let vid = v.rec.id.to_string();
+                let vid = v.record.id.to_string();
                 // The same victim, recorded again by a shelter or NGO, with a typo.
                 let again = d.chance(8).then(|| {
                     let carer = o.carers.get(d.below(o.carers.len() as u64) as usize).cloned();
                     (v.identity.clone(), carer)
                 });
-                persons.push(self.seal_person(v)?);
-                rows.push(rows::entry(&link(d.id(), &police.id, &case_id, &vid, CaseRole::Victim, at))?);
+                out.person(v);
+                out.row(&link(d.id(), &police.id, &case_id, &vid, CaseRole::Victim, at))?;
                 let status = match d.below(100) {
                     0..=79 => TraffickingStatus::ActualVictim,
                     80..=94 => TraffickingStatus::PossibleVictim,
@@ -353,7 +339,7 @@ impl Demo {
                 };
                 let decided = at + d.below(40) as i64 * 86_400;
                 let by = (&police.id, DecidingOrg::Police, place.clone());
-                rows.push(rows::entry(&decision(d.id(), by, PersonId::from_trusted(vid.clone()), status, decided))?);
+                out.row(&decision(d.id(), by, PersonId::from_trusted(vid.clone()), status, decided))?;
                 // Screened with the instrument (most victims, a few days before the decision).
                 let exploitation = if sexual { "sexual" } else { "labour" };
                 if let (true, Some(instrument)) = (d.chance(80), o.instrument.as_ref())
@@ -371,7 +357,7 @@ impl Demo {
                     let on = decided - d.below(8) as i64 * 86_400;
                     let who = (d.id(), police.id.clone(), PersonId::from_trusted(vid.clone()));
                     let sc = self.identification().generated_screening(instrument, (&set.key, known_age, indicators), who, on)?;
-                    rows.push(rows::entry(&sc)?);
+                    out.row(&sc)?;
                 }
                 // Foreign victims: voluntary repatriation for a third, an alternative to
                 // removal for some others.
@@ -397,7 +383,7 @@ impl Demo {
                         let stamp = Stamp { version: 1, created_at: decided, created_by: "generator".into(), updated_at: decided };
                         let person = PersonId::from_trusted(vid.clone());
                         let a = self.referrals().generated_assistance(&input, d.id(), police.id.clone(), person, stamp)?;
-                        rows.push(rows::entry(&a)?);
+                        out.row(&a)?;
                     }
                 }
                 let service = o.services.get(d.below(o.services.len() as u64) as usize).cloned();
@@ -427,7 +413,7 @@ impl Demo {
                         sealed: None,
                         stamp: Stamp { version: 1, created_at: on, created_by: "generator".into(), updated_at: on },
                     };
-                    rows.push(rows::entry(&referral)?);
+                    out.row(&referral)?;
                 }
                 if let Some((identity, Some(carer))) = again {
                     let their_age = Some(age + d.below(2) as i64);
@@ -439,12 +425,12 @@ impl Demo {
                         document_number: identity.document_number.clone(),
                         ..Default::default()
                     };
-                    w.rec.profile.document_type = identity.document_number.as_ref().map(|_| "national_id".to_owned());
-                    let wid = w.rec.id.to_string();
-                    persons.push(self.seal_person(w)?);
+                    w.record.profile.document_type = identity.document_number.as_ref().map(|_| "national_id".to_owned());
+                    let wid = w.record.id.to_string();
+                    out.person(w);
                     let later = decided + (5 + d.below(60) as i64) * 86_400;
                     let by = (&carer.id, DecidingOrg::Ngo, carer.jurisdiction.clone());
-                    rows.push(rows::entry(&decision(d.id(), by, PersonId::from_trusted(wid), status, later))?);
+                    out.row(&decision(d.id(), by, PersonId::from_trusted(wid), status, later))?;
                 }
             }
 
@@ -454,9 +440,9 @@ impl Demo {
             for _ in 0..1 + (d.chance(25) as u64) {
                 let who = (if d.chance(30) { "female" } else { "male" }, Some(25 + d.below(35) as i64), "PE");
                 let s = self.new_person(d, &police.id, PersonRole::Suspect, who, at);
-                let sid = s.rec.id.to_string();
-                persons.push(self.seal_person(s)?);
-                rows.push(rows::entry(&link(d.id(), &police.id, &case_id, &sid, CaseRole::Suspect, at))?);
+                let sid = s.record.id.to_string();
+                out.person(s);
+                out.row(&link(d.id(), &police.id, &case_id, &sid, CaseRole::Suspect, at))?;
                 if charged {
                     let filed = at + (30 + d.below(300) as i64) * 86_400;
                     let decision = d.chance(35).then(|| {
@@ -482,7 +468,7 @@ impl Demo {
                         attrs: ChargeAttrs { offence_date: iso_date(at), filed_on: iso_date(filed), decision, ..Default::default() },
                         stamp: generated(filed),
                     };
-                    rows.push(rows::entry(&charge)?);
+                    out.row(&charge)?;
                 }
             }
 
@@ -515,7 +501,7 @@ impl Demo {
                     sealed: None,
                     stamp: generated(at),
                 };
-                rows.push(rows::entry(&op)?);
+                out.row(&op)?;
             }
             // Training, now and then.
             if d.chance(2) {
@@ -533,9 +519,9 @@ impl Demo {
                     people,
                 };
                 let stamp = Stamp { version: 1, created_at: at, created_by: "generator".into(), updated_at: at };
-                rows.push(rows::entry(&Prevention { org_id: police.id.clone(), entry, held_at: Some(at), stamp })?);
+                out.row(&Prevention { org_id: police.id.clone(), entry, held_at: Some(at), stamp })?;
             }
         }
-        Ok((persons, Batch { inserts: rows, updates: vec![] }))
+        Ok(out)
     }
 }

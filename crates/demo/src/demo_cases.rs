@@ -14,12 +14,11 @@ use amparo_core::store::RowFilter;
 use amparo_core::usecases::cases::{LinkInput, TaskInput};
 use amparo_core::usecases::prevention::PreventionInput;
 use amparo_core::usecases::sharing::ShareInput;
+use amparo_domain::Role;
 use amparo_domain::cases::{CaseInput, ChargeInput, DecisionOnChargeInput, EventInput};
 use amparo_domain::org::OrgKind;
 use amparo_domain::person::{PersonInput, PersonRole};
-use amparo_domain::policy::{Actor, UserActor};
 use amparo_domain::protection::iso_date;
-use amparo_domain::{Role, UserId};
 
 fn s(v: &str) -> String {
     v.to_owned()
@@ -36,15 +35,8 @@ impl Demo {
             orgs.iter().find(|o| o.kind == kind && o.jurisdiction == region).cloned().ok_or(CoreError::NotFound)
         };
         let user = |role: Role| users.iter().find(|u| u.roles.contains(&role)).cloned().ok_or(CoreError::NotFound);
-        let as_ = |u: &amparo_domain::user::User, org: &amparo_domain::org::Organisation, role: Role| Ctx {
-            actor: Some(Actor::User(UserActor {
-                user_id: UserId::from_trusted(u.id.to_string()),
-                org_id: org.id.clone(),
-                roles: vec![role],
-                mfa_satisfied: true,
-            })),
-            ..ctx.clone()
-        };
+        let as_ =
+            |u: &amparo_domain::user::User, org: &amparo_domain::org::Organisation, role: Role| crate::acting_as(ctx, &u.id, &org.id, role);
         let days_ago = |n: i64| iso_date(self.now() - n * 86_400);
         let days_ahead = |n: i64| iso_date(self.now() + n * 86_400);
         let (inv_u, fiscal_u, insp_u, cw_u) =

@@ -27,13 +27,12 @@ use amparo_core::usecases::cases::LinkInput;
 use amparo_core::usecases::identification::ScreeningInput;
 use amparo_core::usecases::prevention::PreventionInput;
 use amparo_core::usecases::sharing::ShareInput;
+use amparo_domain::Role;
 use amparo_domain::cases::{CaseInput, ChargeInput, DecisionOnChargeInput};
 use amparo_domain::intake::{OperationInput, ReportInput};
 use amparo_domain::org::{OrgKind, Organisation};
 use amparo_domain::person::{Person, PersonInput};
-use amparo_domain::policy::{Actor, UserActor};
 use amparo_domain::protection::{AssistanceInput, DecisionInput, ReferralInput, days_from_civil, iso_date};
-use amparo_domain::{Role, UserId};
 
 fn s(v: &str) -> String {
     v.to_owned()
@@ -84,15 +83,7 @@ impl Demo {
         let user = |role: Role| users.iter().find(|u| u.roles.contains(&role)).cloned().ok_or(CoreError::NotFound);
         let as_ = |role: Role, o: &Organisation| -> CoreResult<Ctx> {
             let u = user(role)?;
-            Ok(Ctx {
-                actor: Some(Actor::User(UserActor {
-                    user_id: UserId::from_trusted(u.id.to_string()),
-                    org_id: o.id.clone(),
-                    roles: vec![role],
-                    mfa_satisfied: true,
-                })),
-                ..ctx.clone()
-            })
+            Ok(crate::acting_as(ctx, &u.id, &o.id, role))
         };
         let prosecutor = org(OrgKind::ProsecutorOffice, "PE-15")?;
         let shelter = org(OrgKind::Shelter, "PE-17")?;

@@ -13,20 +13,11 @@ use amparo_core::usecases::referrals::ReferralActInput;
 use amparo_domain::intake::{InspectionInput, OperationInput, ReportInput};
 use amparo_domain::org::{OrgKind, Organisation};
 use amparo_domain::person::PersonInput;
-use amparo_domain::policy::{Actor, UserActor};
 use amparo_domain::protection::{AssistanceInput, DecisionInput, ReferralInput, ServiceInput, iso_date};
 use amparo_domain::{PersonId, Role, UserId};
 
 fn as_user(ctx: &Ctx, user: &str, org: &Organisation, role: Role) -> Ctx {
-    Ctx {
-        actor: Some(Actor::User(UserActor {
-            user_id: UserId::from_trusted(user.to_owned()),
-            org_id: org.id.clone(),
-            roles: vec![role],
-            mfa_satisfied: true,
-        })),
-        ..ctx.clone()
-    }
+    crate::acting_as(ctx, &UserId::from_trusted(user.to_owned()), &org.id, role)
 }
 
 fn days_ago(app: &Demo, n: i64) -> String {

@@ -41,6 +41,21 @@ impl DemoExt for Amparo {
     }
 }
 
+/// `base` (its operation id and address), acting as `user` of `org` in one `role`: the demo
+/// writes as the people who would have, so each write is authorized and audited as theirs.
+fn acting_as(
+    base: &amparo_core::Ctx,
+    user: &amparo_domain::UserId,
+    org: &amparo_domain::OrgId,
+    role: amparo_domain::Role,
+) -> amparo_core::Ctx {
+    use amparo_domain::policy::{Actor, UserActor};
+    amparo_core::Ctx {
+        actor: Some(Actor::User(UserActor { user_id: user.clone(), org_id: org.clone(), roles: vec![role], mfa_satisfied: true })),
+        ..base.clone()
+    }
+}
+
 /// The pillars the demo writes through, by the names core gives them.
 impl Demo {
     fn now(&self) -> Timestamp {

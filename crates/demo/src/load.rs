@@ -9,7 +9,6 @@ use amparo_core::usecases::administration::bulk_load::DemoAccountInput;
 use amparo_domain::Role;
 use amparo_domain::org::{OrgInput, OrgKind, Organisation};
 use amparo_domain::person::PersonInput;
-use amparo_domain::policy::{Actor, UserActor};
 
 pub const DEMO_PASSWORD: &str = "amparo-demo-2026";
 
@@ -100,15 +99,7 @@ impl Demo {
             let account = DemoAccountInput { org: &org, email: &email, display_name: name, role, password: DEMO_PASSWORD };
             let Some(user) = self.bulk().demo_account(ctx, account).await? else { continue };
             if role == Role::Investigator {
-                let as_investigator = Ctx {
-                    actor: Some(Actor::User(UserActor {
-                        user_id: user.id.clone(),
-                        org_id: user.org_id.clone(),
-                        roles: vec![role],
-                        mfa_satisfied: true,
-                    })),
-                    ..ctx.clone()
-                };
+                let as_investigator = crate::acting_as(ctx, &user.id, &user.org_id, role);
                 for p in demo_persons() {
                     self.protection().create_person(&as_investigator, &p).await?;
                 }

@@ -25,7 +25,12 @@ pub struct Reply<T, const STATUS: u16 = 200>(pub T);
 impl<T: Serialize, const STATUS: u16> IntoResponse for Reply<T, STATUS> {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(STATUS).unwrap_or(StatusCode::OK);
-        (status, axum::Json(self.0)).into_response()
+        match serde_json::to_vec(&self.0) {
+            Ok(body) => (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response(),
+            // axum's own `Json` would send the serializer's message as text; this is the
+            // error shape, the cause only in the log.
+            Err(e) => WebError::Api { err: amparo_core::CoreError::internal(e), op: String::new() }.into_response(),
+        }
     }
 }
 
